@@ -1,0 +1,166 @@
+//! `encrypt`, `decrypt`, `reencrypt`, `datakey`, `random`.
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use clap::{Args, ValueEnum};
+use zeroize::Zeroizing;
+
+use super::Context;
+use super::output::{read_input, read_text, write_output};
+use crate::kms::{CanonicalContext, Result};
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// KeyId or alias
+    #[arg(long)]
+    key: String,
+    /// Encryption context, a JSON object of strings; needed again, identically, to decrypt
+    #[arg(long, value_name = "JSON")]
+    context: Option<String>,
+    /// Read the plaintext from FILE [default: standard input]
+    #[arg(long = "in", value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Write the CiphertextBlob to FILE [default: standard output]
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    #[arg(long, value_name = "JSON")]
+    context: Option<String>,
+    /// Read the CiphertextBlob from FILE [default: standard input]
+    #[arg(long = "in", value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Write the plaintext to FILE (readable by you only) [default: standard output]
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReencryptArgs {
+    /// Encrypt under this key [default: the key the ciphertext names]
+    #[arg(long)]
+    key: Option<String>,
+    /// The context the ciphertext was made with
+    #[arg(long, value_name = "JSON")]
+    context: Option<String>,
+    /// The context for the new ciphertext [default: the same as --context]
+    #[arg(long, value_name = "JSON")]
+    new_context: Option<String>,
+    #[arg(long = "in", value_name = "FILE")]
+    input: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KeySpec {
+    #[value(name = "AES_256")]
+    Aes256,
+    #[value(name = "AES_128")]
+    Aes128,
+}
+
+#[derive(Debug, Args)]
+pub struct DatakeyArgs {
+    #[arg(long)]
+    key: String,
+    /// Key size [default: AES_256]
+    #[arg(long, value_enum, conflicts_with = "bytes")]
+    spec: Option<KeySpec>,
+    /// A data key of N bytes (1-1024) instead of a KeySpec
+    #[arg(long, value_name = "N")]
+    bytes: Option<u32>,
+    #[arg(long, value_name = "JSON")]
+    context: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RandomArgs {
+    /// How many bytes (1-1024)
+    #[arg(long, value_name = "N")]
+    bytes: u32,
+}
+
+pub fn encrypt(context: &Context, args: EncryptArgs) -> Result<()> {
+    let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
+    let plaintext = read_input(args.input.as_deref())?;
+    let kms = context.open()?;
+    let encrypted = kms.encrypt(&args.key, &plaintext, &encryption_context)?;
+    write_blob(args.out, &encrypted.ciphertext_blob)
+}
+
+/// A blob goes to a file as it is, and to a terminal or pipe with a newline after it.
+fn write_blob(out: Option<PathBuf>, blob: &str) -> Result<()> {
+    match out {
+        Some(path) => write_output(Some(&path), blob.as_bytes()),
+        None => write_output(None, format!("{blob}\n").as_bytes()),
+    }
+}
+
+pub fn decrypt(context: &Context, args: DecryptArgs) -> Result<()> {
+    let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
+    let blob = read_text(args.input.as_deref())?;
+    let kms = context.open()?;
+    let decrypted = kms.decrypt(&blob, &encryption_context)?;
+    write_output(args.out.as_deref(), &decrypted.plaintext)
+}
+
+pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
+    let source_context = CanonicalContext::parse(args.context.as_deref())?;
+    let destination_context = match &args.new_context {
+        Some(json) => CanonicalContext::parse(Some(json))?,
+        None => source_context.clone(),
+    };
+    let blob = read_text(args.input.as_deref())?;
+    let kms = context.open()?;
+    let result = kms.re_encrypt(
+        &blob,
+        args.key.as_deref(),
+        &source_context,
+        &destination_context,
+    )?;
+    if !result.re_encrypted {
+        eprintln!(
+            "note: the ciphertext was already under the newest version of its key; it was re-encrypted with a fresh nonce"
+        );
+    }
+    write_blob(args.out, &result.ciphertext_blob)
+}
+
+pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
+    let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
+    let spec = match (args.bytes, args.spec) {
+        (Some(_), _) => None,
+        (None, Some(KeySpec::Aes128)) => Some("AES_128"),
+        (None, _) => Some("AES_256"),
+    };
+    let kms = context.open()?;
+    let data_key = kms.generate_data_key(&args.key, spec, args.bytes, &encryption_context)?;
+    let plaintext = Zeroizing::new(STANDARD.encode(&data_key.plaintext));
+    let text = if args.json {
+        Zeroizing::new(format!(
+            "{{\n  \"KeyId\": \"{}\",\n  \"Plaintext\": \"{}\",\n  \"CiphertextBlob\": \"{}\"\n}}\n",
+            data_key.key_id, *plaintext, data_key.ciphertext_blob
+        ))
+    } else {
+        Zeroizing::new(format!(
+            "KeyId           {}\nPlaintext       {}\nCiphertextBlob  {}\n",
+            data_key.key_id, *plaintext, data_key.ciphertext_blob
+        ))
+    };
+    write_output(None, text.as_bytes())
+}
+
+pub fn random(context: &Context, args: RandomArgs) -> Result<()> {
+    // GenerateRandom needs no key, but it is an engine call like any other, so the keystore is opened.
+    let kms = context.open()?;
+    let bytes = kms.generate_random(args.bytes)?;
+    let text = Zeroizing::new(format!("{}\n", STANDARD.encode(&bytes)));
+    write_output(None, text.as_bytes())
+}

@@ -1,0 +1,104 @@
+//! The command-line face: parses arguments, asks the engine, prints results. No rule lives here.
+//!
+//! Exit status: 0 success, 1 the operation failed (`error: <Code>: <message>` on stderr),
+//! 2 a usage error (clap's own).
+
+mod crypto;
+mod key;
+mod keystore;
+mod output;
+mod password;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::kms::{Kms, KmsError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyconsole",
+    version,
+    about = "A local key-management console: customer master keys and encryption on a password-encrypted keystore.",
+    after_help = "Without a subcommand, keyconsole opens the desktop console.\n\
+                  The password comes from KEYCONSOLE_PASSWORD, else --password-file, else a prompt."
+)]
+pub struct Cli {
+    /// The keystore file [default: the platform's data folder, keystore.kcks]
+    #[arg(long, global = true, env = "KEYCONSOLE_KEYSTORE", value_name = "PATH")]
+    pub keystore: Option<PathBuf>,
+
+    /// Read the keystore password from the first line of FILE
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new keystore (the password is asked twice)
+    Init(keystore::InitArgs),
+    /// Manage customer master keys
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Encrypt up to 4096 bytes into a CiphertextBlob
+    Encrypt(crypto::EncryptArgs),
+    /// Decrypt a CiphertextBlob back into the plaintext bytes
+    Decrypt(crypto::DecryptArgs),
+    /// Decrypt a CiphertextBlob and encrypt it again under the newest key version (or another key)
+    Reencrypt(crypto::ReencryptArgs),
+    /// Generate a data key: its plaintext and the same key encrypted under a CMK
+    Datakey(crypto::DatakeyArgs),
+    /// Print random bytes in base64
+    Random(crypto::RandomArgs),
+    /// Change the keystore password
+    Passwd(keystore::PasswdArgs),
+}
+
+/// What a command needs from the outside: where the keystore is and how to get its password.
+pub struct Context {
+    pub keystore: PathBuf,
+    pub password_file: Option<PathBuf>,
+}
+
+impl Context {
+    fn open(&self) -> Result<Kms, KmsError> {
+        let password = password::current(self.password_file.as_deref())?;
+        Kms::open(&self.keystore, password.as_bytes())
+    }
+
+    fn keystore(&self) -> &Path {
+        &self.keystore
+    }
+}
+
+/// Runs one CLI command (the binary calls this when a subcommand is given).
+pub fn run(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        return ExitCode::from(2);
+    };
+    let context = Context {
+        keystore: cli.keystore.unwrap_or_else(crate::store::default_path),
+        password_file: cli.password_file,
+    };
+    let result = match command {
+        Command::Init(args) => keystore::init(&context, args),
+        Command::Key(command) => key::run(&context, command),
+        Command::Encrypt(args) => crypto::encrypt(&context, args),
+        Command::Decrypt(args) => crypto::decrypt(&context, args),
+        Command::Reencrypt(args) => crypto::reencrypt(&context, args),
+        Command::Datakey(args) => crypto::datakey(&context, args),
+        Command::Random(args) => crypto::random(&context, args),
+        Command::Passwd(args) => keystore::passwd(&context, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}: {}", e.code, e.message);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Where passwords come from: an environment variable, a file, or a prompt without echo.
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::kms::{ErrorCode, KmsError, Result};
+
+pub const PASSWORD_ENV: &str = "KEYCONSOLE_PASSWORD";
+pub const NEW_PASSWORD_ENV: &str = "KEYCONSOLE_NEW_PASSWORD";
+
+fn from_file(path: &Path) -> Result<Zeroizing<String>> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+        KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            format!("Cannot read the password file {}: {e}.", path.display()),
+        )
+    })?);
+    let first_line = text.lines().next().unwrap_or_default();
+    Ok(Zeroizing::new(first_line.to_owned()))
+}
+
+fn prompt(label: &str) -> Result<Zeroizing<String>> {
+    rpassword::prompt_password(label).map(Zeroizing::new).map_err(|_| {
+        KmsError::new(
+            ErrorCode::MissingParameter,
+            format!(
+                "No password was given and there is no terminal to ask for one; set {PASSWORD_ENV} or use --password-file."
+            ),
+        )
+    })
+}
+
+fn non_empty(password: Zeroizing<String>) -> Result<Zeroizing<String>> {
+    if password.is_empty() {
+        return Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            "The password is empty.",
+        ));
+    }
+    Ok(password)
+}
+
+/// The password of an existing keystore.
+pub fn current(password_file: Option<&Path>) -> Result<Zeroizing<String>> {
+    if let Ok(password) = std::env::var(PASSWORD_ENV) {
+        return non_empty(Zeroizing::new(password));
+    }
+    if let Some(path) = password_file {
+        return non_empty(from_file(path)?);
+    }
+    non_empty(prompt("Keystore password: ")?)
+}
+
+/// A password being chosen: from `env` or `file` as given, else asked twice at the terminal.
+pub fn new(env: &str, file: Option<&Path>, label: &str) -> Result<Zeroizing<String>> {
+    let password = if let Ok(password) = std::env::var(env) {
+        Zeroizing::new(password)
+    } else if let Some(path) = file {
+        from_file(path)?
+    } else {
+        let first = prompt(&format!("{label}: "))?;
+        let second = prompt(&format!("{label} (again): "))?;
+        if *first != *second {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                "The two passwords differ; nothing was changed.",
+            ));
+        }
+        first
+    };
+    let password = non_empty(password)?;
+    if let Some(hint) = strength_hint(&password) {
+        eprintln!("warning: {hint}");
+    }
+    Ok(password)
+}
+
+/// A short hint about a weak password, or None when it looks reasonable.
+pub fn strength_hint(password: &str) -> Option<&'static str> {
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    let len = password.chars().count();
+    if len < 8 {
+        Some("this password is short and easy to guess; 12 or more characters are better")
+    } else if len < 12 && classes < 3 {
+        Some("this password is weak; use 12 or more characters, or mix cases, digits and symbols")
+    } else {
+        None
+    }
+}

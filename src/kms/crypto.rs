@@ -1,0 +1,74 @@
+//! The one AES-256-GCM code path of the engine. Blobs, the keystore body, the wrapped master key and
+//! the Wycheproof tests all go through these two functions, so the vectors test what users run.
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use zeroize::Zeroizing;
+
+pub const KEY_LEN: usize = 32;
+pub const NONCE_LEN: usize = 12;
+pub const TAG_LEN: usize = 16;
+
+/// The authentication failed: wrong key, wrong associated data, or changed bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AeadError;
+
+/// Encrypts `buf` in place and appends the 16-byte tag.
+pub fn seal_in_place(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<(), AeadError> {
+    let cipher = Aes256Gcm::new(key.into());
+    let tag = cipher
+        .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into())
+        .map_err(|_| AeadError)?;
+    buf.extend_from_slice(tag.as_slice());
+    Ok(())
+}
+
+/// Checks the tag at the end of `buf` and decrypts the rest in place, leaving the plaintext in `buf`.
+/// On failure `buf` is wiped, so no unauthenticated plaintext ever escapes.
+pub fn open_in_place(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<(), AeadError> {
+    let Some(body_len) = buf.len().checked_sub(TAG_LEN) else {
+        return Err(AeadError);
+    };
+    let tag = Tag::try_from(&buf[body_len..]).map_err(|_| AeadError)?;
+    let cipher = Aes256Gcm::new(key.into());
+    let (body, _) = buf.split_at_mut(body_len);
+    match cipher.decrypt_inout_detached(&Nonce::from(*nonce), aad, body.into(), &tag) {
+        Ok(()) => {
+            buf.truncate(body_len);
+            Ok(())
+        }
+        Err(_) => {
+            zeroize::Zeroize::zeroize(buf);
+            Err(AeadError)
+        }
+    }
+}
+
+/// Fills a buffer from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    fill_random(&mut out);
+    out
+}
+
+/// A fresh random 256-bit key, wiped when dropped.
+pub fn random_key() -> Zeroizing<[u8; KEY_LEN]> {
+    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+    fill_random(key.as_mut());
+    key
+}
+
+pub fn fill_random(out: &mut [u8]) {
+    // The OS RNG failing leaves no safe way on; every caller needs fresh randomness for keys or nonces.
+    getrandom::fill(out).expect("the operating system's random number generator failed");
+}

@@ -1,0 +1,115 @@
+//! Errors of the engine. One code set serves the GUI, the CLI and the API, so a user sees the same
+//! `ResourceUnavailable.CmkDisabled` wherever they are. Messages never carry key material or plaintext.
+
+use std::fmt;
+
+/// The error codes of the Tencent Cloud KMS API that keyconsole copies, plus a few of its own
+/// for the keystore file (which a cloud KMS does not have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidParameter,
+    InvalidParameterValue,
+    InvalidKeyId,
+    InvalidAlias,
+    AliasAlreadyExists,
+    InvalidCiphertext,
+    InvalidPlaintext,
+    InvalidEncryptionContext,
+    InvalidPendingWindowInDays,
+    CmkNotFound,
+    CmkDisabled,
+    CmkArchived,
+    CmkShouldBeDisabled,
+    CmkNotPendingDelete,
+    CmkStateNotSupport,
+    DecryptError,
+    MissingParameter,
+    InternalError,
+    SignatureFailure,
+    SignatureExpire,
+    SecretIdNotFound,
+    /// The keystore password is wrong (the header is intact, the master key does not unwrap).
+    WrongPassword,
+    /// The keystore file is damaged or not a keystore at all.
+    KeystoreDamaged,
+    /// No keystore at the given path.
+    KeystoreNotFound,
+    /// A keystore already exists where one was to be created.
+    KeystoreExists,
+    /// Another process held the keystore lock for too long.
+    KeystoreBusy,
+    /// Reading or writing the keystore file failed.
+    KeystoreIo,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidParameter => "InvalidParameter",
+            InvalidParameterValue => "InvalidParameterValue",
+            InvalidKeyId => "InvalidParameterValue.InvalidKeyId",
+            InvalidAlias => "InvalidParameterValue.InvalidAlias",
+            AliasAlreadyExists => "InvalidParameterValue.AliasAlreadyExists",
+            InvalidCiphertext => "InvalidParameterValue.InvalidCiphertext",
+            InvalidPlaintext => "InvalidParameterValue.InvalidPlaintext",
+            InvalidEncryptionContext => "InvalidParameterValue.InvalidEncryptionContext",
+            InvalidPendingWindowInDays => "InvalidParameter.InvalidPendingWindowInDays",
+            CmkNotFound => "ResourceUnavailable.CmkNotFound",
+            CmkDisabled => "ResourceUnavailable.CmkDisabled",
+            CmkArchived => "ResourceUnavailable.CmkArchived",
+            CmkShouldBeDisabled => "ResourceUnavailable.CmkShouldBeDisabled",
+            CmkNotPendingDelete => "ResourceUnavailable.CmkNotPendingDelete",
+            CmkStateNotSupport => "ResourceUnavailable.CmkStateNotSupport",
+            DecryptError => "FailedOperation.DecryptError",
+            MissingParameter => "MissingParameter",
+            InternalError => "InternalError",
+            SignatureFailure => "AuthFailure.SignatureFailure",
+            SignatureExpire => "AuthFailure.SignatureExpire",
+            SecretIdNotFound => "AuthFailure.SecretIdNotFound",
+            WrongPassword => "FailedOperation.WrongPassword",
+            KeystoreDamaged => "FailedOperation.KeystoreDamaged",
+            KeystoreNotFound => "FailedOperation.KeystoreNotFound",
+            KeystoreExists => "FailedOperation.KeystoreExists",
+            KeystoreBusy => "FailedOperation.KeystoreBusy",
+            KeystoreIo => "FailedOperation.KeystoreIo",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An engine error: a code for programs and a one-sentence message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl KmsError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for KmsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for KmsError {}
+
+pub type Result<T, E = KmsError> = std::result::Result<T, E>;
+
+/// Shorthand used throughout the engine: `err(CmkDisabled, "...")`.
+pub(crate) fn err<T>(code: ErrorCode, message: impl Into<String>) -> Result<T> {
+    Err(KmsError::new(code, message))
+}

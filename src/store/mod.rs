@@ -1,0 +1,388 @@
+//! The encrypted keystore file: password → Argon2id KEK → wrapped random master key → sealed body.
+//!
+//! The store knows bytes, not keys: the engine hands it the plaintext body to seal and gets the
+//! opened body back. Every change runs under the file lock (see `lock`) after `read_if_changed`, so
+//! several processes can share one keystore without losing each other's changes.
+
+pub mod format;
+pub mod kdf;
+pub mod lock;
+pub mod save;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::kms::crypto::{self, KEY_LEN, NONCE_LEN};
+use crate::kms::{ErrorCode, KmsError, Result};
+pub use format::{FormatError, Header, KdfParams};
+pub use lock::LockGuard;
+
+pub const DEFAULT_FILE_NAME: &str = "keystore.kcks";
+
+/// The keystore path: `--keystore`/`KEYCONSOLE_KEYSTORE` if given, else the platform's data folder.
+pub fn default_path() -> PathBuf {
+    directories::ProjectDirs::from("", "", "keyconsole")
+        .map(|dirs| dirs.data_dir().join(DEFAULT_FILE_NAME))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE_NAME))
+}
+
+/// What identifies one version of the file on disk; every save renames a new file into place, so a
+/// changed stamp means someone saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> io::Result<Self> {
+        let meta = fs::metadata(path)?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Ok(Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        })
+    }
+}
+
+/// An open (unlocked) keystore: its path, its current header and the master key.
+pub struct Store {
+    path: PathBuf,
+    header: Header,
+    master_key: Zeroizing<[u8; KEY_LEN]>,
+    stamp: Option<FileStamp>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("generation", &self.header.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_error(path: &Path, action: &str, e: io::Error) -> KmsError {
+    if e.kind() == io::ErrorKind::NotFound {
+        KmsError::new(
+            ErrorCode::KeystoreNotFound,
+            format!(
+                "There is no keystore at {}; create one first.",
+                path.display()
+            ),
+        )
+    } else {
+        KmsError::new(
+            ErrorCode::KeystoreIo,
+            format!("Cannot {action} {}: {e}.", path.display()),
+        )
+    }
+}
+
+fn damaged(path: &Path, why: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::KeystoreDamaged,
+        format!(
+            "{} cannot be opened: {why}. Its backups are {}.1 to .3.",
+            path.display(),
+            path.display()
+        ),
+    )
+}
+
+fn format_error(path: &Path, e: FormatError) -> KmsError {
+    match e {
+        FormatError::NotAKeystore => damaged(path, "it is not a keyconsole keystore"),
+        FormatError::UnsupportedVersion(v) => damaged(
+            path,
+            &format!("it has format version {v}, which this keyconsole does not read"),
+        ),
+        FormatError::UnknownKdf(id) => damaged(path, &format!("it names an unknown KDF ({id})")),
+        FormatError::HeaderDamaged => damaged(path, "its header is damaged"),
+    }
+}
+
+fn wrap_master_key(
+    kek: &[u8; KEY_LEN],
+    header: &mut Header,
+    master_key: &[u8; KEY_LEN],
+) -> Result<()> {
+    header.key_nonce = crypto::random_bytes();
+    let aad = header.encode();
+    let mut sealed = Zeroizing::new(master_key.to_vec());
+    crypto::seal_in_place(
+        kek,
+        &header.key_nonce,
+        &aad[..format::KEY_WRAP_AAD_LEN],
+        &mut sealed,
+    )
+    .map_err(|_| KmsError::new(ErrorCode::InternalError, "Sealing the master key failed."))?;
+    header.wrapped_key.copy_from_slice(&sealed);
+    Ok(())
+}
+
+impl Store {
+    /// Creates a new keystore holding `body`. Fails if a file is already there.
+    pub fn create(
+        path: &Path,
+        password: &[u8],
+        kdf: KdfParams,
+        body: Zeroizing<Vec<u8>>,
+    ) -> Result<Store> {
+        if let Err(why) = kdf::check_params(&kdf) {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("The keystore cannot be created: {why}."),
+            ));
+        }
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(folder).map_err(|e| io_error(folder, "create the folder", e))?;
+        }
+        let guard = lock::acquire(path, lock::LOCK_TIMEOUT)?;
+        if path.exists() {
+            return Err(KmsError::new(
+                ErrorCode::KeystoreExists,
+                format!(
+                    "A keystore already exists at {}; open it instead.",
+                    path.display()
+                ),
+            ));
+        }
+        let master_key = crypto::random_key();
+        let mut header = Header {
+            kdf,
+            salt: crypto::random_bytes(),
+            key_nonce: [0; NONCE_LEN],
+            wrapped_key: [0; format::WRAPPED_KEY_LEN],
+            generation: 0,
+            body_nonce: [0; NONCE_LEN],
+        };
+        let kek = kdf::derive_kek(password, &header.salt, &kdf)
+            .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+        wrap_master_key(&kek, &mut header, &master_key)?;
+        let mut store = Store {
+            path: path.to_path_buf(),
+            header,
+            master_key,
+            stamp: None,
+        };
+        store.save(&guard, body)?;
+        Ok(store)
+    }
+
+    /// Opens a keystore with its password. Tells a wrong password from a damaged file.
+    pub fn open(path: &Path, password: &[u8]) -> Result<(Store, Zeroizing<Vec<u8>>)> {
+        let stamp = FileStamp::of(path).map_err(|e| io_error(path, "read", e))?;
+        let bytes = fs::read(path).map_err(|e| io_error(path, "read", e))?;
+        let header = Header::decode(&bytes).map_err(|e| format_error(path, e))?;
+        if let Err(why) = kdf::check_params(&header.kdf) {
+            return Err(damaged(path, &why));
+        }
+        let kek = kdf::derive_kek(password, &header.salt, &header.kdf)
+            .map_err(|why| damaged(path, &why))?;
+        let encoded = header.encode();
+        let mut master = Zeroizing::new(header.wrapped_key.to_vec());
+        if crypto::open_in_place(
+            &kek,
+            &header.key_nonce,
+            &encoded[..format::KEY_WRAP_AAD_LEN],
+            &mut master,
+        )
+        .is_err()
+        {
+            // The header hash matched, so the header is intact: the password is what is wrong.
+            return Err(KmsError::new(
+                ErrorCode::WrongPassword,
+                "The password is wrong; the keystore was not changed.",
+            ));
+        }
+        let mut master_key = Zeroizing::new([0u8; KEY_LEN]);
+        master_key.copy_from_slice(&master);
+        let mut store = Store {
+            path: path.to_path_buf(),
+            header,
+            master_key,
+            stamp: None,
+        };
+        let body = store.open_body(bytes)?;
+        store.stamp = Some(stamp);
+        Ok((store, body))
+    }
+
+    /// Decrypts the body of a file whose header has already been parsed into `self.header`.
+    fn open_body(&self, mut bytes: Vec<u8>) -> Result<Zeroizing<Vec<u8>>> {
+        let aad = self.header.encode();
+        let mut body = Zeroizing::new(bytes.split_off(format::HEADER_LEN));
+        crypto::open_in_place(
+            &self.master_key,
+            &self.header.body_nonce,
+            &aad[..format::AUTHENTICATED_LEN],
+            &mut body,
+        )
+        .map_err(|_| damaged(&self.path, "its contents are damaged or were replaced"))?;
+        Ok(body)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.header.generation
+    }
+
+    pub fn kdf_params(&self) -> KdfParams {
+        self.header.kdf
+    }
+
+    pub fn lock(&self) -> Result<LockGuard> {
+        lock::acquire(&self.path, lock::LOCK_TIMEOUT)
+    }
+
+    /// Returns the body if another process saved since we last read or wrote the file.
+    /// A cheap `stat` when nothing changed.
+    pub fn read_if_changed(&mut self) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let stamp = FileStamp::of(&self.path).map_err(|e| io_error(&self.path, "read", e))?;
+        if self.stamp == Some(stamp) {
+            return Ok(None);
+        }
+        let bytes = fs::read(&self.path).map_err(|e| io_error(&self.path, "read", e))?;
+        let header = Header::decode(&bytes).map_err(|e| format_error(&self.path, e))?;
+        if header == self.header {
+            self.stamp = Some(stamp);
+            return Ok(None);
+        }
+        // The master key never changes, even when another process changed the password, so the
+        // body opens with the key we hold; we adopt the file's header (salt, wrapped key) as it is.
+        let previous = std::mem::replace(&mut self.header, header);
+        match self.open_body(bytes) {
+            Ok(body) => {
+                self.stamp = Some(stamp);
+                Ok(Some(body))
+            }
+            Err(e) => {
+                self.header = previous;
+                Err(e)
+            }
+        }
+    }
+
+    /// Forgets what we know of the file, so the next `read_if_changed` reads it again.
+    pub fn forget_stamp(&mut self) {
+        self.stamp = None;
+    }
+
+    /// Seals `body` (wiping the plaintext as it goes) and atomically replaces the file.
+    pub fn save(&mut self, _guard: &LockGuard, mut body: Zeroizing<Vec<u8>>) -> Result<()> {
+        save::remove_stale_temp_files(&self.path);
+        let mut header = self.header.clone();
+        header.generation += 1;
+        header.body_nonce = crypto::random_bytes();
+        let encoded = header.encode();
+        crypto::seal_in_place(
+            &self.master_key,
+            &header.body_nonce,
+            &encoded[..format::AUTHENTICATED_LEN],
+            &mut body,
+        )
+        .map_err(|_| KmsError::new(ErrorCode::InternalError, "Sealing the keystore failed."))?;
+        let mut file = Vec::with_capacity(format::HEADER_LEN + body.len());
+        file.extend_from_slice(&encoded);
+        file.extend_from_slice(&body);
+        let keep_backups = header.generation > 1;
+        save::replace_file(&self.path, &file, keep_backups)
+            .map_err(|e| io_error(&self.path, "write", e))?;
+        self.header = header;
+        self.stamp = FileStamp::of(&self.path).ok();
+        Ok(())
+    }
+
+    /// Checks that `password` is this keystore's password (for changes that must re-prove it).
+    pub fn verify_password(&self, password: &[u8]) -> Result<()> {
+        let kek = kdf::derive_kek(password, &self.header.salt, &self.header.kdf)
+            .map_err(|why| damaged(&self.path, &why))?;
+        let encoded = self.header.encode();
+        let mut master = Zeroizing::new(self.header.wrapped_key.to_vec());
+        crypto::open_in_place(
+            &kek,
+            &self.header.key_nonce,
+            &encoded[..format::KEY_WRAP_AAD_LEN],
+            &mut master,
+        )
+        .map_err(|_| {
+            KmsError::new(
+                ErrorCode::WrongPassword,
+                "The current password is wrong; nothing was changed.",
+            )
+        })
+    }
+
+    /// Wraps the same master key under a new password (fresh salt), then saves `body`. The key
+    /// records are not re-encrypted: only the 48-byte wrapped key and the header change.
+    pub fn change_password(
+        &mut self,
+        guard: &LockGuard,
+        new_password: &[u8],
+        kdf: KdfParams,
+        body: Zeroizing<Vec<u8>>,
+    ) -> Result<()> {
+        if let Err(why) = kdf::check_params(&kdf) {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("The password cannot be changed: {why}."),
+            ));
+        }
+        let previous = self.header.clone();
+        self.header.kdf = kdf;
+        self.header.salt = crypto::random_bytes();
+        let kek = kdf::derive_kek(new_password, &self.header.salt, &kdf)
+            .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+        let master_key = self.master_key.clone();
+        let result = wrap_master_key(&kek, &mut self.header, &master_key)
+            .and_then(|()| self.save(guard, body));
+        if result.is_err() {
+            self.header = previous;
+        }
+        result
+    }
+}
+
+/// A growable buffer that wipes every allocation it leaves behind, for serializing secrets.
+/// (A plain `Vec` leaves the old contents in freed memory each time it grows.)
+pub struct ZeroizingWriter(Zeroizing<Vec<u8>>);
+
+impl ZeroizingWriter {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self(Zeroizing::new(Vec::with_capacity(capacity)))
+    }
+
+    pub fn into_inner(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
+}
+
+impl Write for ZeroizingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let needed = self.0.len() + buf.len();
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(self.0.capacity() * 2));
+            grown.extend_from_slice(&self.0);
+            self.0.zeroize();
+            self.0 = Zeroizing::new(grown);
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
