@@ -1043,3 +1043,61 @@ fn seal_blob(record: &KeyRecord, plaintext: &[u8], context: &CanonicalContext) -
     }
     .encode())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    #[test]
+    fn a_version_is_rotated_at_half_its_nonce_budget_and_refused_near_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut kms = Kms::create(&dir.path().join("k.kcks"), b"pw", FAST).unwrap();
+        kms.create_key(CreateKey {
+            alias: "busy".into(),
+            ..CreateKey::default()
+        })
+        .unwrap();
+        let ctx = CanonicalContext::none();
+        kms.ring.keys[0].versions[0].encryptions = ROTATE_AFTER_ENCRYPTIONS - 1;
+        kms.encrypt("busy", b"x", &ctx).unwrap();
+        assert_eq!(kms.maintain().unwrap().rotated.len(), 1);
+        assert_eq!(kms.describe_key("busy").unwrap().version_count, 2);
+        assert_eq!(
+            kms.keys()[0].versions[0].encryptions,
+            ROTATE_AFTER_ENCRYPTIONS,
+            "the count was saved"
+        );
+
+        kms.ring.keys[0].versions[1].encryptions = REFUSE_AFTER_ENCRYPTIONS;
+        let refused = kms.encrypt("busy", b"x", &ctx).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InternalError);
+        assert_eq!(
+            kms.keys()[0].versions[1].total_encryptions(),
+            REFUSE_AFTER_ENCRYPTIONS
+        );
+    }
+
+    #[test]
+    fn many_unsaved_encryptions_are_saved_by_maintenance() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.kcks");
+        let mut kms = Kms::create(&path, b"pw", FAST).unwrap();
+        kms.create_key(CreateKey {
+            alias: "k".into(),
+            ..CreateKey::default()
+        })
+        .unwrap();
+        for _ in 0..SAVE_USAGE_AFTER {
+            kms.encrypt("k", b"x", &CanonicalContext::none()).unwrap();
+        }
+        kms.maintain().unwrap();
+        let reopened = Kms::open(&path, b"pw").unwrap();
+        assert_eq!(reopened.keys()[0].versions[0].encryptions, SAVE_USAGE_AFTER);
+    }
+}
