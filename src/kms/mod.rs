@@ -409,6 +409,18 @@ impl Kms {
         Ok(out)
     }
 
+    /// A transaction on one key: resolve it after catching up with the file, then change it.
+    fn change_key<T>(
+        &mut self,
+        key: &str,
+        change: impl FnOnce(&mut KeyRecord, i64) -> Result<T>,
+    ) -> Result<T> {
+        self.transact(|ring, now| {
+            let i = Self::resolve_in(ring, key)?;
+            change(&mut ring.keys[i], now)
+        })
+    }
+
     fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
         let key = key.trim();
         if key.is_empty() {
@@ -670,35 +682,29 @@ impl Kms {
                 ),
             );
         }
-        self.transact(|ring, now| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
-            match record.state {
-                KeyState::Disabled => {
-                    record.state = KeyState::PendingDelete;
-                    record.deletion_date = now + i64::from(pending_window_days) * SECONDS_PER_DAY;
-                    Ok(record.deletion_date)
-                }
-                KeyState::PendingDelete => Err(KmsError::new(
-                    ErrorCode::CmkStateNotSupport,
-                    format!("Key {} is already pending deletion.", record.alias),
-                )),
-                _ => Err(KmsError::new(
-                    ErrorCode::CmkShouldBeDisabled,
-                    format!(
-                        "Key {} must be disabled before its deletion can be scheduled.",
-                        record.alias
-                    ),
-                )),
+        self.change_key(key, |record, now| match record.state {
+            KeyState::Disabled => {
+                record.state = KeyState::PendingDelete;
+                record.deletion_date = now + i64::from(pending_window_days) * SECONDS_PER_DAY;
+                Ok(record.deletion_date)
             }
+            KeyState::PendingDelete => Err(KmsError::new(
+                ErrorCode::CmkStateNotSupport,
+                format!("Key {} is already pending deletion.", record.alias),
+            )),
+            _ => Err(KmsError::new(
+                ErrorCode::CmkShouldBeDisabled,
+                format!(
+                    "Key {} must be disabled before its deletion can be scheduled.",
+                    record.alias
+                ),
+            )),
         })
     }
 
     /// Cancels a scheduled deletion; the key goes back to Disabled, never straight to Enabled.
     pub fn cancel_key_deletion(&mut self, key: &str) -> Result<()> {
-        self.transact(|ring, _| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
+        self.change_key(key, |record, _| {
             if record.state != KeyState::PendingDelete {
                 return err(
                     ErrorCode::CmkNotPendingDelete,
@@ -713,23 +719,17 @@ impl Kms {
 
     /// Archives an Enabled key: it still decrypts but no longer encrypts.
     pub fn archive_key(&mut self, key: &str) -> Result<()> {
-        self.transact(|ring, _| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
-            match record.state {
-                KeyState::Enabled | KeyState::Archived => {
-                    record.state = KeyState::Archived;
-                    Ok(())
-                }
-                _ => Err(state_error(record, "archive it")),
+        self.change_key(key, |record, _| match record.state {
+            KeyState::Enabled | KeyState::Archived => {
+                record.state = KeyState::Archived;
+                Ok(())
             }
+            _ => Err(state_error(record, "archive it")),
         })
     }
 
     pub fn cancel_key_archive(&mut self, key: &str) -> Result<()> {
-        self.transact(|ring, _| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
+        self.change_key(key, |record, _| {
             if record.state != KeyState::Archived {
                 return err(
                     ErrorCode::CmkStateNotSupport,
@@ -743,9 +743,7 @@ impl Kms {
 
     /// Adds a new key version now; returns its number. Old ciphertexts still decrypt.
     pub fn rotate_key(&mut self, key: &str) -> Result<u32> {
-        self.transact(|ring, now| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
+        self.change_key(key, |record, now| {
             if record.state != KeyState::Enabled {
                 return Err(state_error(record, "rotate it"));
             }
@@ -756,9 +754,7 @@ impl Kms {
     pub fn enable_key_rotation(&mut self, key: &str, rotate_days: Option<u32>) -> Result<()> {
         let days = rotate_days.unwrap_or(ROTATE_DAYS_DEFAULT);
         validate_rotate_days(days)?;
-        self.transact(|ring, now| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
+        self.change_key(key, |record, now| {
             if record.state == KeyState::PendingDelete {
                 return Err(state_error(record, "change its rotation"));
             }
@@ -770,9 +766,7 @@ impl Kms {
     }
 
     pub fn disable_key_rotation(&mut self, key: &str) -> Result<()> {
-        self.transact(|ring, _| {
-            let i = Self::resolve_in(ring, key)?;
-            let record = &mut ring.keys[i];
+        self.change_key(key, |record, _| {
             if record.state == KeyState::PendingDelete {
                 return Err(state_error(record, "change its rotation"));
             }
