@@ -70,29 +70,8 @@ pub fn new(env: &str, file: Option<&Path>, label: &str) -> Result<Zeroizing<Stri
         first
     };
     let password = non_empty(password)?;
-    if let Some(hint) = strength_hint(&password) {
+    if let Some(hint) = crate::store::password_strength_hint(&password) {
         eprintln!("warning: {hint}");
     }
     Ok(password)
-}
-
-/// A short hint about a weak password, or None when it looks reasonable.
-pub fn strength_hint(password: &str) -> Option<&'static str> {
-    let classes = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|&&b| b)
-    .count();
-    let len = password.chars().count();
-    if len < 8 {
-        Some("this password is short and easy to guess; 12 or more characters are better")
-    } else if len < 12 && classes < 3 {
-        Some("this password is weak; use 12 or more characters, or mix cases, digits and symbols")
-    } else {
-        None
-    }
 }

@@ -208,7 +208,7 @@ pub struct KeyMetadata {
 }
 
 /// Checks an alias against the rules: 1–60 of `[A-Za-z0-9_-]`, starting with a letter or digit,
-/// and not the reserved prefix `kms-`. Uniqueness is checked by the engine, which sees all keys.
+/// not the reserved prefix `kms-`, and not shaped like a KeyId. Uniqueness is checked by the engine, which sees all keys.
 pub fn validate_alias(alias: &str) -> Result<()> {
     let invalid = |why: &str| err(ErrorCode::InvalidAlias, format!("The alias {why}."));
     if alias.is_empty() {
@@ -230,6 +230,10 @@ pub fn validate_alias(alias: &str) -> Result<()> {
     }
     if alias.len() >= 4 && alias[..4].eq_ignore_ascii_case("kms-") {
         return invalid("starts with the reserved prefix 'kms-'");
+    }
+    // Keys are found by KeyId or alias, so an alias must never read as a KeyId.
+    if Uuid::parse_str(alias).is_ok() {
+        return invalid("looks like a KeyId; choose another");
     }
     Ok(())
 }

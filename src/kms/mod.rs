@@ -467,12 +467,6 @@ impl Kms {
 
     pub fn create_key(&mut self, request: CreateKey) -> Result<KeyMetadata> {
         validate_alias(&request.alias)?;
-        if Uuid::parse_str(&request.alias).is_ok() {
-            return err(
-                ErrorCode::InvalidAlias,
-                "The alias looks like a KeyId; choose another.",
-            );
-        }
         validate_description(&request.description)?;
         if let Some(usage) = request.key_usage.as_deref().filter(|u| !u.is_empty())
             && usage != KeyUsage::EncryptDecrypt.as_str()
@@ -526,6 +520,20 @@ impl Kms {
     }
 
     pub fn list_keys(&self, query: &KeyQuery) -> Result<KeyPage> {
+        let matches = self.matching_keys(query)?;
+        let total = matches.len();
+        let keys = matches
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit.unwrap_or(usize::MAX))
+            .map(|i| self.ring.keys[i].metadata())
+            .collect();
+        Ok(KeyPage { total, keys })
+    }
+
+    /// Positions in `keys()` of every key the query matches, sorted, before paging. Lets a face
+    /// show 100,000 keys without copying them.
+    pub fn matching_keys(&self, query: &KeyQuery) -> Result<Vec<usize>> {
         if let Some(limit) = query.limit
             && !(1..=LIST_LIMIT_MAX).contains(&limit)
         {
@@ -539,32 +547,50 @@ impl Kms {
             .as_deref()
             .map(|s| s.trim().to_ascii_lowercase())
             .unwrap_or_default();
-        let mut matches: Vec<&KeyRecord> = self
+        let mut id_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let mut matches: Vec<usize> = self
             .ring
             .keys
             .iter()
-            .filter(|k| query.state.is_none_or(|s| k.state == s))
-            .filter(|k| {
-                contains_ignore_case(&k.alias, &needle)
-                    || contains_ignore_case(&k.key_id.to_string(), &needle)
+            .enumerate()
+            .filter(|(_, k)| query.state.is_none_or(|s| k.state == s))
+            .filter(|(_, k)| {
+                needle.is_empty()
+                    || contains_ignore_case(&k.alias, &needle)
+                    || contains_ignore_case(
+                        k.key_id.hyphenated().encode_lower(&mut id_text),
+                        &needle,
+                    )
             })
+            .map(|(i, _)| i)
             .collect();
-        // Stable sort: keys made in the same second keep their creation order.
+        // Stable sorts: keys made in the same second keep their creation order.
+        let created = |i: &usize| self.ring.keys[*i].create_time;
         match query.order {
-            Order::OldestFirst => matches.sort_by_key(|k| k.create_time),
+            Order::OldestFirst => matches.sort_by_key(created),
             Order::NewestFirst => {
                 matches.reverse();
-                matches.sort_by_key(|k| std::cmp::Reverse(k.create_time));
+                matches.sort_by_key(|i| std::cmp::Reverse(created(i)));
             }
         }
-        let total = matches.len();
-        let keys = matches
-            .into_iter()
-            .skip(query.offset)
-            .take(query.limit.unwrap_or(usize::MAX))
-            .map(KeyRecord::metadata)
-            .collect();
-        Ok(KeyPage { total, keys })
+        Ok(matches)
+    }
+
+    /// Would `alias` be accepted for a new key (or, with `except`, as the new alias of that key)?
+    /// For live validation in forms; the change itself checks again.
+    pub fn check_alias(&self, alias: &str, except: Option<&str>) -> Result<()> {
+        validate_alias(alias)?;
+        let except = match except {
+            Some(key) => Some(Self::resolve_in(&self.ring, key)?),
+            None => None,
+        };
+        if self.ring.alias_taken(alias, except) {
+            return err(
+                ErrorCode::AliasAlreadyExists,
+                format!("The alias {alias} is already used by another key."),
+            );
+        }
+        Ok(())
     }
 
     pub fn update_alias(&mut self, key: &str, alias: &str) -> Result<()> {
@@ -584,12 +610,6 @@ impl Kms {
     ) -> Result<()> {
         if let Some(alias) = alias {
             validate_alias(alias)?;
-            if Uuid::parse_str(alias).is_ok() {
-                return err(
-                    ErrorCode::InvalidAlias,
-                    "The alias looks like a KeyId; choose another.",
-                );
-            }
         }
         if let Some(description) = description {
             validate_description(description)?;

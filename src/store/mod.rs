@@ -355,6 +355,27 @@ impl Store {
     }
 }
 
+/// A short hint about a weak password, or None when it looks reasonable.
+pub fn password_strength_hint(password: &str) -> Option<&'static str> {
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    let len = password.chars().count();
+    if len < 8 {
+        Some("this password is short and easy to guess; 12 or more characters are better")
+    } else if len < 12 && classes < 3 {
+        Some("this password is weak; use 12 or more characters, or mix cases, digits and symbols")
+    } else {
+        None
+    }
+}
+
 /// A growable buffer that wipes every allocation it leaves behind, for serializing secrets.
 /// (A plain `Vec` leaves the old contents in freed memory each time it grows.)
 pub struct ZeroizingWriter(Zeroizing<Vec<u8>>);
