@@ -1,6 +1,8 @@
 //! keyconsole: a local key-management console. One engine (`kms`) over an encrypted keystore
-//! (`store`), with a command-line face (`cli`); the desktop GUI and a loopback API come on top.
+//! (`store`), with a command-line face (`cli`) and the desktop console (`ui`).
 
 pub mod cli;
+pub mod display;
 pub mod kms;
 pub mod store;
+pub mod ui;

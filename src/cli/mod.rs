@@ -21,7 +21,7 @@ use crate::kms::{Kms, KmsError};
     name = "keyconsole",
     version,
     about = "A local key-management console: customer master keys and encryption on a password-encrypted keystore.",
-    after_help = "Without a subcommand, keyconsole is to open the desktop console (not built yet).\n\
+    after_help = "Without a subcommand, keyconsole opens the desktop console.\n\
                   The password comes from KEYCONSOLE_PASSWORD, else --password-file, else a prompt."
 )]
 pub struct Cli {

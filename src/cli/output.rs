@@ -3,28 +3,11 @@
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use time::OffsetDateTime;
-use time::macros::format_description;
 use zeroize::Zeroizing;
 
+pub use crate::display::format_time;
 use crate::kms::{ErrorCode, KeyMetadata, KmsError, Result};
 use crate::store::ZeroizingWriter;
-
-/// A Unix time as `2026-11-22 11:02:13 UTC`; 0 (never) as `-`.
-pub fn format_time(unix: i64) -> String {
-    if unix == 0 {
-        return "-".to_owned();
-    }
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
-}
 
 pub fn rotation_summary(key: &KeyMetadata) -> String {
     if key.key_rotation_enabled {

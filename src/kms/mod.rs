@@ -635,24 +635,25 @@ impl Kms {
     }
 
     pub fn enable_key(&mut self, key: &str) -> Result<()> {
-        self.set_enabled(&[key], true)
+        self.set_keys_enabled(&[key], true)
     }
 
     pub fn disable_key(&mut self, key: &str) -> Result<()> {
-        self.set_enabled(&[key], false)
+        self.set_keys_enabled(&[key], false)
     }
 
     /// EnableKeys: all or nothing, up to 100 keys.
     pub fn enable_keys<S: AsRef<str>>(&mut self, keys: &[S]) -> Result<()> {
-        self.set_enabled(keys, true)
+        self.set_keys_enabled(keys, true)
     }
 
     /// DisableKeys: all or nothing, up to 100 keys.
     pub fn disable_keys<S: AsRef<str>>(&mut self, keys: &[S]) -> Result<()> {
-        self.set_enabled(keys, false)
+        self.set_keys_enabled(keys, false)
     }
 
-    fn set_enabled<S: AsRef<str>>(&mut self, keys: &[S], enable: bool) -> Result<()> {
+    /// EnableKeys or DisableKeys, as `enable` says.
+    pub fn set_keys_enabled<S: AsRef<str>>(&mut self, keys: &[S], enable: bool) -> Result<()> {
         if keys.is_empty() {
             return err(ErrorCode::MissingParameter, "No keys were given.");
         }

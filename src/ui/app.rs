@@ -1,0 +1,821 @@
+//! The console application: what is persisted, what runs between frames (workers, dialogs, refresh,
+//! auto-lock, clipboard clearing), and the command handling that calls the engine.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::command::Command;
+use super::create_key::CreateKeyDialog;
+use super::key_detail::KeyDetailState;
+use super::key_list::KeyListState;
+use super::notifications::Notifications;
+use super::online_tools::{DataKeySpec, GeneratedDataKey, Revealed};
+use super::platform::{Clipboard, DialogAnswer, DialogPurpose, DialogRequest, FileDialogs};
+use super::unlock::UnlockScreen;
+use crate::kms::{CanonicalContext, Clock, ErrorCode, Kms, KmsError, SystemClock};
+use crate::store::{self, kdf};
+
+/// The key under which preferences are stored in eframe's persistence file.
+pub const PREFERENCES_KEY: &str = "keyconsole.preferences";
+/// A copy is cleared from the clipboard this long after, if it is still there.
+pub const CLIPBOARD_CLEAR_SECONDS: i64 = 30;
+const REFRESH_SECONDS: i64 = 1;
+const MAINTAIN_SECONDS: i64 = 60;
+/// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
+const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
+
+/// What the console asks of the desktop, held as traits so tests can pass fakes.
+pub struct AppEnvironment {
+    pub clipboard: Box<dyn Clipboard>,
+    pub dialogs: Box<dyn FileDialogs>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppEnvironment {
+    pub fn native(ctx: &egui::Context) -> Self {
+        Self {
+            clipboard: Box::new(super::platform::SystemClipboard::default()),
+            dialogs: Box::new(super::platform::NativeDialogs::new(Some(ctx.clone()))),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Theme {
+    #[default]
+    Dark,
+    Light,
+}
+
+/// Everything the console remembers between runs. No secret is ever put here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    pub theme: Theme,
+    pub auto_lock_minutes: u32,
+    /// The keystore used last (a path, not a secret).
+    pub keystore: Option<PathBuf>,
+    pub oldest_first: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            theme: Theme::Dark,
+            auto_lock_minutes: 5,
+            keystore: None,
+            oldest_first: false,
+        }
+    }
+}
+
+enum Page {
+    Keys,
+    Key(Box<KeyDetailState>),
+}
+
+/// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
+struct Console {
+    kms: Kms,
+    page: Page,
+    key_list: KeyListState,
+    create_key: Option<CreateKeyDialog>,
+    last_refresh: i64,
+    last_maintenance: i64,
+    last_refresh_error: Option<String>,
+}
+
+enum Screen {
+    Locked(UnlockScreen),
+    Unlocked(Box<Console>),
+}
+
+/// A copy we made, remembered by digest (never the text) so it can be cleared later.
+struct CopiedText {
+    digest: [u8; 32],
+    at: i64,
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+pub struct KeyconsoleApp {
+    prefs: Preferences,
+    env: AppEnvironment,
+    screen: Screen,
+    notifications: Notifications,
+    copied: Option<CopiedText>,
+    last_activity: i64,
+    title: String,
+    ctx: egui::Context,
+}
+
+impl KeyconsoleApp {
+    /// `keystore`: `--keystore`/`KEYCONSOLE_KEYSTORE` if given; else the last one used; else the default.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        env: AppEnvironment,
+        keystore: Option<PathBuf>,
+    ) -> Self {
+        let prefs: Preferences = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
+            .unwrap_or_default();
+        let path = keystore
+            .or_else(|| prefs.keystore.clone())
+            .unwrap_or_else(store::default_path);
+        let now = env.clock.now();
+        let app = Self {
+            screen: Screen::Locked(UnlockScreen::new(path)),
+            prefs,
+            env,
+            notifications: Notifications::default(),
+            copied: None,
+            last_activity: now,
+            title: String::new(),
+            ctx: cc.egui_ctx.clone(),
+        };
+        app.apply_theme();
+        app
+    }
+
+    pub fn preferences(&self) -> &Preferences {
+        &self.prefs
+    }
+
+    pub fn is_locked(&self) -> bool {
+        matches!(self.screen, Screen::Locked(_))
+    }
+
+    /// The engine, while unlocked (tests check its state through this).
+    pub fn kms(&self) -> Option<&Kms> {
+        match &self.screen {
+            Screen::Unlocked(console) => Some(&console.kms),
+            Screen::Locked(_) => None,
+        }
+    }
+
+    pub fn notifications(&self) -> &super::notifications::Notifications {
+        &self.notifications
+    }
+
+    pub fn keystore_path(&self) -> PathBuf {
+        match &self.screen {
+            Screen::Locked(unlock) => unlock.path.clone(),
+            Screen::Unlocked(console) => console.kms.path().to_path_buf(),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.env.clock.now()
+    }
+
+    fn apply_theme(&self) {
+        self.ctx.set_theme(match self.prefs.theme {
+            Theme::Dark => egui::Theme::Dark,
+            Theme::Light => egui::Theme::Light,
+        });
+    }
+
+    fn fail(&mut self, error: &KmsError) {
+        let now = self.now();
+        self.notifications.error(now, error);
+    }
+
+    fn succeed(&mut self, text: impl Into<String>) {
+        let now = self.now();
+        self.notifications.success(now, text);
+    }
+
+    /// Locks the console: the engine, its keys and every secret on screen are dropped (and wiped).
+    pub fn lock(&mut self) {
+        if let Screen::Unlocked(console) = &mut self.screen {
+            if let Err(e) = console.kms.flush_usage() {
+                self.notifications.error(self.env.clock.now(), &e);
+            }
+            let path = console.kms.path().to_path_buf();
+            self.screen = Screen::Locked(UnlockScreen::new(path));
+        }
+    }
+
+    // ---- between frames ----
+
+    /// Everything that is not drawing: worker results, dialog answers, refresh, timers.
+    fn background(&mut self, ctx: &egui::Context) {
+        let now = self.now();
+        if ctx.input(|i| !i.events.is_empty()) {
+            self.last_activity = now;
+        }
+        if let Screen::Locked(unlock) = &mut self.screen
+            && let Some(result) = unlock.poll()
+        {
+            match result {
+                Ok(kms) => {
+                    let path = kms.path().to_path_buf();
+                    self.prefs.keystore = Some(path.clone());
+                    let mut key_list = KeyListState::default();
+                    key_list.oldest_first = self.prefs.oldest_first;
+                    self.screen = Screen::Unlocked(Box::new(Console {
+                        kms,
+                        page: Page::Keys,
+                        key_list,
+                        create_key: None,
+                        last_refresh: now,
+                        last_maintenance: now,
+                        last_refresh_error: None,
+                    }));
+                    self.last_activity = now;
+                    self.succeed(format!("Unlocked {}", path.display()));
+                }
+                Err(error) => {
+                    unlock.keystore_exists = unlock.path.exists();
+                    unlock.error = Some(error);
+                }
+            }
+        }
+        while let Some(answer) = self.env.dialogs.poll() {
+            self.dialog_answered(answer);
+        }
+        if let Screen::Unlocked(console) = &mut self.screen {
+            self.prefs.oldest_first = console.key_list.oldest_first;
+            // Changes made by other processes (the CLI, another console) show within two seconds.
+            if now - console.last_refresh >= REFRESH_SECONDS {
+                console.last_refresh = now;
+                match console.kms.refresh() {
+                    Ok(_) => console.last_refresh_error = None,
+                    Err(e) => {
+                        if console.last_refresh_error.as_deref() != Some(e.message.as_str()) {
+                            console.last_refresh_error = Some(e.message.clone());
+                            self.notifications.error(now, &e);
+                        }
+                    }
+                }
+            }
+            if now - console.last_maintenance >= MAINTAIN_SECONDS {
+                console.last_maintenance = now;
+                match console.kms.maintain() {
+                    Ok(done) if !done.is_empty() => self.notifications.success(
+                        now,
+                        format!(
+                            "Rotated {} key(s); destroyed {} key(s) whose deletion date passed.",
+                            done.rotated.len(),
+                            done.destroyed.len()
+                        ),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => self.notifications.error(now, &e),
+                }
+            }
+            let idle_limit = i64::from(self.prefs.auto_lock_minutes.max(1)) * 60;
+            if now - self.last_activity >= idle_limit {
+                self.lock();
+                self.notifications.success(
+                    now,
+                    format!(
+                        "Locked after {} minutes without use.",
+                        self.prefs.auto_lock_minutes
+                    ),
+                );
+            }
+        }
+        if let Some(copied) = &self.copied
+            && now - copied.at >= CLIPBOARD_CLEAR_SECONDS
+        {
+            // Only clear what we put there: the user may have copied something else since.
+            if self
+                .env
+                .clipboard
+                .get_text()
+                .is_some_and(|text| digest(&text) == copied.digest)
+            {
+                self.env.clipboard.clear();
+            }
+            self.copied = None;
+        }
+        self.notifications.expire(now);
+        ctx.request_repaint_after(std::time::Duration::from_millis(500));
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let pressed = |key| {
+            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
+        };
+        if let Screen::Unlocked(console) = &mut self.screen {
+            if pressed(Key::L) {
+                commands.push(Command::Lock);
+            }
+            if pressed(Key::N) {
+                commands.push(Command::OpenCreateKey);
+            }
+            if pressed(Key::F) {
+                console.page = Page::Keys;
+                console.key_list.focus_search = true;
+            }
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let path = self.keystore_path();
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let state = if self.is_locked() {
+            "locked"
+        } else {
+            "unlocked"
+        };
+        let title = format!("keyconsole — {name} ({state})");
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    // ---- drawing ----
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::Panel::top("top bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("🔑 keyconsole").strong().size(16.0));
+                ui.separator();
+                if let Screen::Unlocked(console) = &self.screen {
+                    let on_keys = matches!(console.page, Page::Keys);
+                    if ui.selectable_label(on_keys, "Keys").clicked() {
+                        commands.push(Command::ShowKeys);
+                    }
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if !self.is_locked()
+                        && ui
+                            .button("🔒 Lock")
+                            .on_hover_text("Lock the console (Ctrl+L)")
+                            .clicked()
+                    {
+                        commands.push(Command::Lock);
+                    }
+                    ui.menu_button("⚙ Settings", |ui| {
+                        ui.label("Theme");
+                        let mut theme = self.prefs.theme;
+                        ui.radio_value(&mut theme, Theme::Dark, "Dark");
+                        ui.radio_value(&mut theme, Theme::Light, "Light");
+                        if theme != self.prefs.theme {
+                            self.prefs.theme = theme;
+                            self.apply_theme();
+                        }
+                        ui.separator();
+                        ui.horizontal(|ui| {
+                            let label = ui.label("Lock after");
+                            ui.add(
+                                egui::DragValue::new(&mut self.prefs.auto_lock_minutes)
+                                    .range(1..=240),
+                            )
+                            .labelled_by(label.id);
+                            ui.label("minutes idle");
+                        });
+                    });
+                    let path = self.keystore_path();
+                    ui.label(RichText::new(path.display().to_string()).small().weak())
+                        .on_hover_text("The keystore file");
+                });
+            });
+        });
+    }
+
+    // ---- commands ----
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Unlock | Command::CreateKeystore => {
+                self.start_unlock(matches!(command, Command::CreateKeystore))
+            }
+            Command::SetKeystorePath(path) => {
+                if let Screen::Locked(unlock) = &mut self.screen
+                    && !unlock.busy()
+                {
+                    *unlock = UnlockScreen::new(path);
+                }
+            }
+            Command::Lock => self.lock(),
+            Command::Dialog(purpose) => self.open_dialog(purpose),
+            Command::Copy { text, what } => {
+                match self.env.clipboard.set_text(&text) {
+                    Ok(()) => {
+                        self.copied = Some(CopiedText {
+                            digest: digest(&text),
+                            at: self.now(),
+                        });
+                        self.succeed(format!("Copied {what}; the clipboard is cleared in {CLIPBOARD_CLEAR_SECONDS} s."));
+                    }
+                    Err(why) => self.fail(&KmsError::new(
+                        ErrorCode::InternalError,
+                        format!("The clipboard is not available: {why}."),
+                    )),
+                }
+            }
+            other => self.handle_console(other),
+        }
+    }
+
+    fn start_unlock(&mut self, create: bool) {
+        let Screen::Locked(unlock) = &mut self.screen else {
+            return;
+        };
+        if unlock.busy() {
+            return;
+        }
+        let path = unlock.path.clone();
+        let password = Zeroizing::new(unlock.password.as_bytes().to_vec());
+        if create {
+            if *unlock.confirm != *unlock.password {
+                unlock.error = Some(KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    "The two passwords differ.",
+                ));
+                return;
+            }
+            unlock.start(&self.ctx, move || {
+                Kms::create(&path, &password, kdf::DEFAULT_PARAMS)
+            });
+        } else {
+            let clock = self.env.clock.clone();
+            unlock.start(&self.ctx, move || {
+                Kms::open_with_clock(&path, &password, clock)
+            });
+        }
+    }
+
+    fn handle_console(&mut self, command: Command) {
+        let now = self.now();
+        let Screen::Unlocked(console) = &mut self.screen else {
+            return;
+        };
+        let console = &mut **console;
+        let kms = &mut console.kms;
+        // Each arm returns the success message, or the engine's error.
+        let outcome: Result<Option<String>, KmsError> = match command {
+            Command::ShowKeys => {
+                console.page = Page::Keys;
+                Ok(None)
+            }
+            Command::ShowKey(id) => kms.describe_key(&id).map(|key| {
+                console.page = Page::Key(Box::new(KeyDetailState::new(&key)));
+                None
+            }),
+            Command::OpenCreateKey => {
+                console.create_key = Some(CreateKeyDialog::default());
+                Ok(None)
+            }
+            Command::CreateKey(request) => match kms.create_key(request) {
+                Ok(key) => {
+                    console.create_key = None;
+                    Ok(Some(format!("Created key {} ({}).", key.alias, key.key_id)))
+                }
+                Err(e) => {
+                    if let Some(dialog) = &mut console.create_key {
+                        dialog.error = Some(e.clone());
+                    }
+                    Err(e)
+                }
+            },
+            Command::SetEnabled { keys, enable } => kms.set_keys_enabled(&keys, enable).map(|()| {
+                if keys.len() > 1 {
+                    console.key_list.selected.clear();
+                }
+                let verb = if enable { "Enabled" } else { "Disabled" };
+                Some(format!("{verb} {} key(s).", keys.len()))
+            }),
+            Command::UpdateKey {
+                key,
+                alias,
+                description,
+            } => kms
+                .update_key(&key, alias.as_deref(), description.as_deref())
+                .map(|()| {
+                    if let Page::Key(detail) = &mut console.page {
+                        if alias.is_some() {
+                            detail.editing_alias = None;
+                        }
+                        if description.is_some() {
+                            detail.editing_description = None;
+                        }
+                    }
+                    Some("Saved.".to_owned())
+                }),
+            Command::Archive(key) => kms
+                .archive_key(&key)
+                .map(|()| Some("Archived: the key decrypts but no longer encrypts.".to_owned())),
+            Command::Unarchive(key) => kms
+                .cancel_key_archive(&key)
+                .map(|()| Some("Unarchived.".to_owned())),
+            Command::Rotate(key) => kms.rotate_key(&key).map(|v| {
+                Some(format!(
+                    "Rotated: key version {v} now encrypts; older ciphertexts still decrypt."
+                ))
+            }),
+            Command::SetRotation { key, enabled, days } => if enabled {
+                kms.enable_key_rotation(&key, Some(days))
+            } else {
+                kms.disable_key_rotation(&key)
+            }
+            .map(|()| Some("Rotation settings saved.".to_owned())),
+            Command::ScheduleDeletion { key, days } => {
+                kms.schedule_key_deletion(&key, days).map(|date| {
+                    Some(format!(
+                        "Deletion scheduled for {}.",
+                        crate::display::format_time(date)
+                    ))
+                })
+            }
+            Command::CancelDeletion(key) => kms
+                .cancel_key_deletion(&key)
+                .map(|()| Some("Deletion cancelled; the key is disabled.".to_owned())),
+            Command::Encrypt | Command::Decrypt | Command::GenerateDataKey => {
+                let Page::Key(detail) = &mut console.page else {
+                    return;
+                };
+                run_tool(kms, detail, &command)
+            }
+            Command::Unlock
+            | Command::CreateKeystore
+            | Command::SetKeystorePath(_)
+            | Command::Lock
+            | Command::Dialog(_)
+            | Command::Copy { .. } => Ok(None),
+        };
+        match outcome {
+            Ok(Some(message)) => self.notifications.success(now, message),
+            Ok(None) => {}
+            Err(e) => self.notifications.error(now, &e),
+        }
+    }
+
+    fn open_dialog(&mut self, purpose: DialogPurpose) {
+        let alias = match &self.screen {
+            Screen::Unlocked(console) => match &console.page {
+                Page::Key(detail) => console
+                    .kms
+                    .describe_key(&detail.key_id)
+                    .map(|k| k.alias)
+                    .unwrap_or_default(),
+                Page::Keys => String::new(),
+            },
+            Screen::Locked(_) => String::new(),
+        };
+        let (title, default_name) = match purpose {
+            DialogPurpose::OpenKeystore => ("Open a keystore", None),
+            DialogPurpose::NewKeystore => (
+                "Create a keystore",
+                Some(store::DEFAULT_FILE_NAME.to_owned()),
+            ),
+            DialogPurpose::SaveCiphertext => ("Save the ciphertext", Some(format!("{alias}.kc"))),
+            DialogPurpose::SaveDataKeyCiphertext => (
+                "Save the encrypted data key",
+                Some(format!("{alias}-datakey.kc")),
+            ),
+            DialogPurpose::SavePlaintext => (
+                "Save the plaintext (unencrypted!)",
+                Some("plaintext.txt".to_owned()),
+            ),
+            DialogPurpose::OpenCiphertext => ("Open a ciphertext file", None),
+        };
+        self.env.dialogs.request(DialogRequest {
+            purpose,
+            title: title.to_owned(),
+            default_name,
+        });
+    }
+
+    fn dialog_answered(&mut self, answer: DialogAnswer) {
+        let Some(path) = answer.path else { return };
+        let result = match answer.purpose {
+            DialogPurpose::OpenKeystore | DialogPurpose::NewKeystore => {
+                if let Screen::Locked(unlock) = &mut self.screen
+                    && !unlock.busy()
+                {
+                    *unlock = UnlockScreen::new(path);
+                }
+                Ok(None)
+            }
+            purpose => self.file_io(purpose, &path),
+        };
+        match result {
+            Ok(Some(message)) => self.succeed(message),
+            Ok(None) => {}
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    /// Reads or writes the file a dialog chose, for the open key's online tools.
+    fn file_io(
+        &mut self,
+        purpose: DialogPurpose,
+        path: &std::path::Path,
+    ) -> Result<Option<String>, KmsError> {
+        let Screen::Unlocked(console) = &mut self.screen else {
+            return Ok(None);
+        };
+        let Page::Key(detail) = &mut console.page else {
+            return Ok(None);
+        };
+        let tools = &mut detail.tools;
+        let io_error = |e: std::io::Error| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Cannot use {}: {e}.", path.display()),
+            )
+        };
+        let write = |bytes: &[u8]| store::save::replace_file(path, bytes, false).map_err(io_error);
+        match purpose {
+            DialogPurpose::SaveCiphertext => {
+                write(tools.ciphertext.as_bytes())?;
+                Ok(Some(format!("Saved the ciphertext to {}.", path.display())))
+            }
+            DialogPurpose::SaveDataKeyCiphertext => {
+                let blob = tools
+                    .data_key
+                    .as_ref()
+                    .map(|d| d.ciphertext_blob.clone())
+                    .unwrap_or_default();
+                write(blob.as_bytes())?;
+                Ok(Some(format!(
+                    "Saved the encrypted data key to {}.",
+                    path.display()
+                )))
+            }
+            DialogPurpose::SavePlaintext => {
+                let Some(revealed) = &tools.decrypted else {
+                    return Ok(None);
+                };
+                let bytes = if revealed.is_base64 {
+                    Zeroizing::new(STANDARD.decode(revealed.text.as_str()).unwrap_or_default())
+                } else {
+                    Zeroizing::new(revealed.text.as_bytes().to_vec())
+                };
+                write(&bytes)?;
+                Ok(Some(format!(
+                    "Saved the plaintext to {} (readable by you only).",
+                    path.display()
+                )))
+            }
+            DialogPurpose::OpenCiphertext => {
+                let size = std::fs::metadata(path).map_err(io_error)?.len();
+                if size > MAX_CIPHERTEXT_FILE_BYTES {
+                    return Err(KmsError::new(
+                        ErrorCode::InvalidCiphertext,
+                        format!(
+                            "{} is {size} bytes, too large to be a ciphertext blob.",
+                            path.display()
+                        ),
+                    ));
+                }
+                let text = std::fs::read_to_string(path).map_err(|_| {
+                    KmsError::new(
+                        ErrorCode::InvalidCiphertext,
+                        format!(
+                            "{} is not a text file with a CiphertextBlob.",
+                            path.display()
+                        ),
+                    )
+                })?;
+                tools.decrypt_input = text.trim().to_owned();
+                tools.decrypted = None;
+                tools.decrypt_error = None;
+                Ok(None)
+            }
+            DialogPurpose::OpenKeystore | DialogPurpose::NewKeystore => Ok(None),
+        }
+    }
+}
+
+/// Runs one of the online tools against the engine and puts the result (or the error) in its panel.
+fn run_tool(
+    kms: &Kms,
+    detail: &mut KeyDetailState,
+    command: &Command,
+) -> Result<Option<String>, KmsError> {
+    let tools = &mut detail.tools;
+    match command {
+        Command::Encrypt => {
+            let result = tools.plaintext_bytes().and_then(|bytes| {
+                let context = CanonicalContext::parse(Some(&tools.encrypt_context))?;
+                kms.encrypt(&detail.key_id, &bytes, &context)
+                    .map(|e| (e, bytes.len()))
+            });
+            match result {
+                Ok((encrypted, n)) => {
+                    tools.ciphertext = encrypted.ciphertext_blob;
+                    tools.encrypt_error = None;
+                    Ok(Some(format!("Encrypted {n} bytes.")))
+                }
+                Err(e) => {
+                    tools.ciphertext.clear();
+                    tools.encrypt_error = Some(e.clone());
+                    Err(e)
+                }
+            }
+        }
+        Command::Decrypt => {
+            let result = CanonicalContext::parse(Some(&tools.decrypt_context))
+                .and_then(|context| kms.decrypt(&tools.decrypt_input, &context));
+            match result {
+                Ok(decrypted) => {
+                    tools.decrypted = Some(Revealed::new(&decrypted.plaintext));
+                    tools.decrypt_error = None;
+                    Ok(Some(format!(
+                        "Decrypted {} bytes.",
+                        decrypted.plaintext.len()
+                    )))
+                }
+                Err(e) => {
+                    tools.decrypted = None;
+                    tools.decrypt_error = Some(e.clone());
+                    Err(e)
+                }
+            }
+        }
+        Command::GenerateDataKey => {
+            let (spec, bytes) = match tools.data_key_spec {
+                DataKeySpec::Aes256 => (Some("AES_256"), None),
+                DataKeySpec::Aes128 => (Some("AES_128"), None),
+                DataKeySpec::Bytes => (None, Some(tools.data_key_bytes)),
+            };
+            let result = CanonicalContext::parse(Some(&tools.data_key_context))
+                .and_then(|context| kms.generate_data_key(&detail.key_id, spec, bytes, &context));
+            match result {
+                Ok(data_key) => {
+                    tools.data_key = Some(GeneratedDataKey {
+                        plaintext_base64: Zeroizing::new(STANDARD.encode(&data_key.plaintext)),
+                        ciphertext_blob: data_key.ciphertext_blob,
+                    });
+                    tools.data_key_error = None;
+                    Ok(Some(format!(
+                        "Generated a {}-byte data key.",
+                        data_key.plaintext.len()
+                    )))
+                }
+                Err(e) => {
+                    tools.data_key = None;
+                    tools.data_key_error = Some(e.clone());
+                    Err(e)
+                }
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+impl eframe::App for KeyconsoleApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.background(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        let mut commands = Vec::new();
+        self.shortcuts(&ctx, &mut commands);
+        self.top_bar_ui(ui, &mut commands);
+        match &mut self.screen {
+            Screen::Locked(unlock) => unlock.ui(ui, &mut commands),
+            Screen::Unlocked(console) => {
+                let console = &mut **console;
+                egui::CentralPanel::default().show(ui, |ui| match &mut console.page {
+                    Page::Keys => console.key_list.ui(ui, &console.kms, &mut commands),
+                    Page::Key(detail) => detail.ui(ui, &console.kms, &mut commands),
+                });
+                if let Some(dialog) = &mut console.create_key
+                    && !dialog.ui(&ctx, &console.kms, &mut commands)
+                {
+                    console.create_key = None;
+                }
+            }
+        }
+        self.notifications.ui(&ctx);
+        for command in commands {
+            self.handle(command);
+        }
+        self.update_title(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
+    }
+
+    /// egui's memory holds text-edit undo history, which can contain typed secrets: never persist it.
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.lock();
+    }
+}

@@ -1,0 +1,205 @@
+//! What the console asks of the desktop: file dialogs and the clipboard. The app holds them as
+//! traits, so tests drive every flow with fakes and the real ones stay out of the drawing code.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+/// Why a dialog was opened; the answer is routed back by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogPurpose {
+    OpenKeystore,
+    NewKeystore,
+    SaveCiphertext,
+    SaveDataKeyCiphertext,
+    SavePlaintext,
+    OpenCiphertext,
+}
+
+impl DialogPurpose {
+    pub fn is_save(self) -> bool {
+        matches!(
+            self,
+            Self::NewKeystore
+                | Self::SaveCiphertext
+                | Self::SaveDataKeyCiphertext
+                | Self::SavePlaintext
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogRequest {
+    pub purpose: DialogPurpose,
+    pub title: String,
+    /// The file name a save dialog suggests.
+    pub default_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogAnswer {
+    pub purpose: DialogPurpose,
+    /// None when the user cancelled.
+    pub path: Option<PathBuf>,
+}
+
+/// File dialogs that never block the UI: `request` opens one, `poll` returns the answer later.
+pub trait FileDialogs {
+    fn request(&mut self, request: DialogRequest);
+    fn poll(&mut self) -> Option<DialogAnswer>;
+}
+
+pub trait Clipboard {
+    fn set_text(&mut self, text: &str) -> Result<(), String>;
+    fn get_text(&mut self) -> Option<String>;
+    fn clear(&mut self);
+}
+
+/// The platform's dialogs (xdg-desktop-portal on Linux), each run on its own thread.
+pub struct NativeDialogs {
+    sender: Sender<DialogAnswer>,
+    receiver: Receiver<DialogAnswer>,
+    repaint: Option<egui::Context>,
+}
+
+impl NativeDialogs {
+    pub fn new(repaint: Option<egui::Context>) -> Self {
+        let (sender, receiver) = channel();
+        Self {
+            sender,
+            receiver,
+            repaint,
+        }
+    }
+}
+
+impl FileDialogs for NativeDialogs {
+    fn request(&mut self, request: DialogRequest) {
+        let sender = self.sender.clone();
+        let repaint = self.repaint.clone();
+        std::thread::spawn(move || {
+            let mut dialog = rfd::FileDialog::new().set_title(&request.title);
+            if let Some(name) = &request.default_name {
+                dialog = dialog.set_file_name(name);
+            }
+            let path = if request.purpose.is_save() {
+                dialog.save_file()
+            } else {
+                dialog.pick_file()
+            };
+            let _ = sender.send(DialogAnswer {
+                purpose: request.purpose,
+                path,
+            });
+            if let Some(ctx) = repaint {
+                ctx.request_repaint();
+            }
+        });
+    }
+
+    fn poll(&mut self) -> Option<DialogAnswer> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// The system clipboard through arboard; silently absent where there is none (e.g. no display).
+#[derive(Default)]
+pub struct SystemClipboard {
+    inner: Option<arboard::Clipboard>,
+}
+
+impl SystemClipboard {
+    fn clipboard(&mut self) -> Result<&mut arboard::Clipboard, String> {
+        if self.inner.is_none() {
+            self.inner = Some(arboard::Clipboard::new().map_err(|e| e.to_string())?);
+        }
+        self.inner.as_mut().ok_or_else(|| "no clipboard".to_owned())
+    }
+}
+
+impl Clipboard for SystemClipboard {
+    fn set_text(&mut self, text: &str) -> Result<(), String> {
+        self.clipboard()?.set_text(text).map_err(|e| e.to_string())
+    }
+
+    fn get_text(&mut self) -> Option<String> {
+        self.clipboard().ok()?.get_text().ok()
+    }
+
+    fn clear(&mut self) {
+        if let Ok(clipboard) = self.clipboard() {
+            let _ = clipboard.clear();
+        }
+    }
+}
+
+/// A clipboard in memory; clones share it, so a test keeps one to look inside.
+#[derive(Debug, Clone, Default)]
+pub struct FakeClipboard(Arc<Mutex<Option<String>>>);
+
+impl FakeClipboard {
+    pub fn contents(&self) -> Option<String> {
+        self.0.lock().ok()?.clone()
+    }
+
+    /// What another application copying something would do.
+    pub fn replace(&self, text: &str) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(text.to_owned());
+        }
+    }
+}
+
+impl Clipboard for FakeClipboard {
+    fn set_text(&mut self, text: &str) -> Result<(), String> {
+        self.replace(text);
+        Ok(())
+    }
+
+    fn get_text(&mut self) -> Option<String> {
+        self.contents()
+    }
+
+    fn clear(&mut self) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = None;
+        }
+    }
+}
+
+/// Dialogs answered from a queue the test fills; clones share the queue and the request log.
+#[derive(Debug, Clone, Default)]
+pub struct FakeDialogs {
+    answers: Arc<Mutex<VecDeque<Option<PathBuf>>>>,
+    requests: Arc<Mutex<Vec<DialogRequest>>>,
+    pending: Arc<Mutex<VecDeque<DialogPurpose>>>,
+}
+
+impl FakeDialogs {
+    /// The next dialog will answer `path` (None: the user cancels).
+    pub fn answer_next(&self, path: Option<PathBuf>) {
+        if let Ok(mut answers) = self.answers.lock() {
+            answers.push_back(path);
+        }
+    }
+
+    pub fn requests(&self) -> Vec<DialogRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl FileDialogs for FakeDialogs {
+    fn request(&mut self, request: DialogRequest) {
+        if let (Ok(mut pending), Ok(mut requests)) = (self.pending.lock(), self.requests.lock()) {
+            pending.push_back(request.purpose);
+            requests.push(request);
+        }
+    }
+
+    fn poll(&mut self) -> Option<DialogAnswer> {
+        let purpose = self.pending.lock().ok()?.pop_front()?;
+        let path = self.answers.lock().ok()?.pop_front().flatten();
+        Some(DialogAnswer { purpose, path })
+    }
+}
