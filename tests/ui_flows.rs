@@ -478,3 +478,55 @@ fn keyboard_shortcuts() {
     console.shortcut(egui::Key::L);
     assert!(console.app().is_locked(), "Ctrl+L locks");
 }
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn preferences_persist_and_no_secret_does() {
+    use eframe::App as _;
+    let mut console = Console::unlocked(&["k"]);
+    console.click("⚙ Settings");
+    console.click("Light");
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "persisted-secret-4711");
+    console.type_into("Encryption context", r#"{"tenant":"ctx-secret-99"}"#);
+    console.click("Execute");
+    let blob = console.value_of("Ciphertext");
+
+    let mut storage = MemoryStorage::default();
+    console.harness.state_mut().save(&mut storage);
+    assert!(
+        !console.app().persist_egui_memory(),
+        "egui memory (text-edit undo history) is never persisted"
+    );
+    let everything: String = storage.0.values().cloned().collect();
+    assert!(
+        everything.contains("Light"),
+        "the theme is persisted: {everything}"
+    );
+    assert!(
+        everything.contains("keystore.kcks"),
+        "so is the keystore path"
+    );
+    for secret in ["persisted-secret-4711", PASSWORD, blob.as_str()] {
+        assert!(
+            !everything.contains(secret),
+            "the persisted state holds {secret:?}"
+        );
+    }
+}

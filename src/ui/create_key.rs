@@ -4,9 +4,8 @@
 use egui::{Color32, Key, RichText};
 
 use super::command::Command;
-use crate::kms::key::{
-    DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT, ROTATE_DAYS_MAX, ROTATE_DAYS_MIN,
-};
+use super::format::rotation_period_ui;
+use crate::kms::key::{DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT};
 use crate::kms::{CreateKey, Kms, KmsError};
 
 #[derive(Debug)]
@@ -96,15 +95,7 @@ impl CreateKeyDialog {
             }
             ui.add_space(6.0);
 
-            ui.horizontal(|ui| {
-                ui.checkbox(&mut self.rotation, "Rotate automatically every");
-                ui.add_enabled(
-                    self.rotation,
-                    egui::DragValue::new(&mut self.rotate_days)
-                        .range(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX),
-                );
-                ui.label("days");
-            });
+            rotation_period_ui(ui, &mut self.rotation, &mut self.rotate_days);
 
             if let Some(error) = &self.error {
                 ui.add_space(6.0);

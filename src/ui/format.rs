@@ -25,3 +25,19 @@ pub fn state_color(state: KeyState, visuals: &egui::Visuals) -> Color32 {
         KeyState::Archived => Color32::from_rgb(40, 90, 180),
     }
 }
+
+/// "☐ Rotate automatically every [N] days", as the create dialog and the detail page show it.
+pub fn rotation_period_ui(ui: &mut egui::Ui, enabled: &mut bool, days: &mut u32) {
+    use crate::kms::key::{ROTATE_DAYS_MAX, ROTATE_DAYS_MIN};
+    ui.horizontal(|ui| {
+        ui.checkbox(enabled, "Rotate automatically every");
+        ui.add_enabled(
+            *enabled,
+            egui::DragValue::new(days).range(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX),
+        )
+        .widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::SpinButton, *enabled, "Rotation period in days")
+        });
+        ui.label("days");
+    });
+}

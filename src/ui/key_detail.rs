@@ -5,12 +5,10 @@ use egui::{Color32, RichText};
 use zeroize::Zeroizing;
 
 use super::command::Command;
-use super::format::{state_color, state_label};
+use super::format::{rotation_period_ui, state_color, state_label};
 use super::online_tools::OnlineTools;
 use crate::display::format_time;
-use crate::kms::key::{
-    PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS, ROTATE_DAYS_MAX, ROTATE_DAYS_MIN,
-};
+use crate::kms::key::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
 use crate::kms::{KeyMetadata, KeyState, Kms};
 
 pub struct DeletionDialog {
@@ -287,15 +285,7 @@ impl KeyDetailState {
     }
 
     fn rotation_ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
-            ui.checkbox(&mut self.rotation_enabled, "Rotate automatically every");
-            ui.add_enabled(
-                self.rotation_enabled,
-                egui::DragValue::new(&mut self.rotation_days)
-                    .range(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX),
-            );
-            ui.label("days");
-        });
+        rotation_period_ui(ui, &mut self.rotation_enabled, &mut self.rotation_days);
         let changed = self.rotation_enabled != key.key_rotation_enabled
             || (self.rotation_enabled && self.rotation_days != key.rotate_days);
         ui.horizontal(|ui| {

@@ -22,7 +22,7 @@ pub const FAST_KDF: KdfParams = KdfParams {
 pub const START: i64 = 1_800_000_000;
 
 #[derive(Debug)]
-pub struct TestClock(std::sync::atomic::AtomicI64);
+pub struct TestClock(pub std::sync::atomic::AtomicI64);
 
 impl TestClock {
     pub fn advance(&self, seconds: i64) {
