@@ -456,8 +456,18 @@ fn auto_lock_after_idle_and_lock_button() {
     console.type_into("Password", PASSWORD);
     console.click("Unlock");
     console.wait_until("the unlock", |c| !c.app().is_locked());
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "x");
+    console.click("Execute");
+    console.click("📋 Copy");
+    assert!(console.clipboard.contents().is_some());
     console.click("🔒 Lock");
     assert!(console.app().is_locked());
+    assert_eq!(
+        console.clipboard.contents(),
+        None,
+        "locking takes our copy off the clipboard"
+    );
 }
 
 #[test]

@@ -196,7 +196,9 @@ impl KeyconsoleApp {
         self.notifications.success(now, text);
     }
 
-    /// Locks the console: the engine, its keys and every secret on screen are dropped (and wiped).
+    /// Locks the console: the engine, its keys and every secret on screen are dropped (and wiped),
+    /// egui's per-widget memory (text-edit undo history can hold typed plaintext) is cleared, and
+    /// anything we copied leaves the clipboard now rather than in 30 s.
     pub fn lock(&mut self) {
         if let Screen::Unlocked(console) = &mut self.screen {
             if let Err(e) = console.kms.flush_usage() {
@@ -204,6 +206,21 @@ impl KeyconsoleApp {
             }
             let path = console.kms.path().to_path_buf();
             self.screen = Screen::Locked(UnlockScreen::new(path));
+            self.ctx.data_mut(|data| data.clear());
+            self.clear_our_clipboard();
+        }
+    }
+
+    /// Clears the clipboard if it still holds what we copied last.
+    fn clear_our_clipboard(&mut self) {
+        if let Some(copied) = self.copied.take()
+            && self
+                .env
+                .clipboard
+                .get_text()
+                .is_some_and(|text| digest(&text) == copied.digest)
+        {
+            self.env.clipboard.clear();
         }
     }
 
@@ -287,19 +304,13 @@ impl KeyconsoleApp {
                 );
             }
         }
-        if let Some(copied) = &self.copied
-            && now - copied.at >= CLIPBOARD_CLEAR_SECONDS
+        // Only clear what we put there: the user may have copied something else since.
+        if self
+            .copied
+            .as_ref()
+            .is_some_and(|copied| now - copied.at >= CLIPBOARD_CLEAR_SECONDS)
         {
-            // Only clear what we put there: the user may have copied something else since.
-            if self
-                .env
-                .clipboard
-                .get_text()
-                .is_some_and(|text| digest(&text) == copied.digest)
-            {
-                self.env.clipboard.clear();
-            }
-            self.copied = None;
+            self.clear_our_clipboard();
         }
         self.notifications.expire(now);
         ctx.request_repaint_after(std::time::Duration::from_millis(500));
