@@ -148,12 +148,7 @@ impl OnlineTools {
         });
         context_ui(ui, &mut self.encrypt_context);
         ui.horizontal(|ui| {
-            if ui
-                .button(RichText::new("Execute").strong())
-                .on_hover_text("Ctrl+Enter")
-                .clicked()
-                || execute
-            {
+            if execute_button(ui, "Execute") || execute {
                 commands.push(Command::Encrypt);
             }
             if ui.button("Clear").clicked() {
@@ -162,15 +157,7 @@ impl OnlineTools {
         });
         error_ui(ui, self.encrypt_error.as_ref());
         ui.add_space(6.0);
-        let label = ui.label("Ciphertext");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.ciphertext.as_str())
-                .background_color(ui.visuals().extreme_bg_color)
-                .desired_rows(3)
-                .desired_width(f32::INFINITY)
-                .font(egui::TextStyle::Monospace),
-        )
-        .labelled_by(label.id);
+        output_ui(ui, "Ciphertext", &self.ciphertext, 3);
         ui.horizontal(|ui| {
             let ready = !self.ciphertext.is_empty();
             if ui
@@ -205,12 +192,7 @@ impl OnlineTools {
         .labelled_by(label.id);
         context_ui(ui, &mut self.decrypt_context);
         ui.horizontal(|ui| {
-            if ui
-                .button(RichText::new("Execute").strong())
-                .on_hover_text("Ctrl+Enter")
-                .clicked()
-                || execute
-            {
+            if execute_button(ui, "Execute") || execute {
                 commands.push(Command::Decrypt);
             }
             if ui.button("📂 Open file…").clicked() {
@@ -230,15 +212,7 @@ impl OnlineTools {
             } else {
                 "Plaintext"
             };
-            let label = ui.label(title);
-            ui.add(
-                egui::TextEdit::multiline(&mut revealed.text.as_str())
-                    .background_color(ui.visuals().extreme_bg_color)
-                    .desired_rows(3)
-                    .desired_width(f32::INFINITY)
-                    .font(egui::TextStyle::Monospace),
-            )
-            .labelled_by(label.id);
+            output_ui(ui, title, &revealed.text, 3);
             ui.horizontal(|ui| {
                 if ui.button("📋 Copy plaintext").clicked() {
                     commands.push(Command::Copy {
@@ -306,40 +280,30 @@ impl OnlineTools {
             }
         });
         context_ui(ui, &mut self.data_key_context);
-        if ui
-            .button(RichText::new("Generate").strong())
-            .on_hover_text("Ctrl+Enter")
-            .clicked()
-            || execute
-        {
+        if execute_button(ui, "Generate") || execute {
             commands.push(Command::GenerateDataKey);
         }
         error_ui(ui, self.data_key_error.as_ref());
         if let Some(data_key) = &self.data_key {
             ui.add_space(6.0);
-            let label = ui.label("Plaintext data key (base64)");
-            ui.add(
-                egui::TextEdit::singleline(&mut data_key.plaintext_base64.as_str())
-                    .background_color(ui.visuals().extreme_bg_color)
-                    .desired_width(f32::INFINITY)
-                    .font(egui::TextStyle::Monospace),
-            )
-            .labelled_by(label.id);
+            output_ui(
+                ui,
+                "Plaintext data key (base64)",
+                &data_key.plaintext_base64,
+                1,
+            );
             if ui.button("📋 Copy data key").clicked() {
                 commands.push(Command::Copy {
                     text: data_key.plaintext_base64.clone(),
                     what: "the data key",
                 });
             }
-            let label = ui.label("Encrypted data key (CiphertextBlob)");
-            ui.add(
-                egui::TextEdit::multiline(&mut data_key.ciphertext_blob.as_str())
-                    .background_color(ui.visuals().extreme_bg_color)
-                    .desired_rows(2)
-                    .desired_width(f32::INFINITY)
-                    .font(egui::TextStyle::Monospace),
-            )
-            .labelled_by(label.id);
+            output_ui(
+                ui,
+                "Encrypted data key (CiphertextBlob)",
+                &data_key.ciphertext_blob,
+                2,
+            );
             ui.horizontal(|ui| {
                 if ui.button("📋 Copy encrypted key").clicked() {
                     commands.push(Command::Copy {
@@ -366,6 +330,31 @@ fn context_ui(ui: &mut egui::Ui, context: &mut String) {
         )
         .labelled_by(label.id);
     });
+}
+
+/// A labelled, read-only, selectable box for a result (ciphertext, plaintext, data key).
+fn output_ui(ui: &mut egui::Ui, label: &str, text: &str, rows: usize) {
+    let label = ui.label(label);
+    let mut text = text;
+    let edit = if rows > 1 {
+        egui::TextEdit::multiline(&mut text)
+    } else {
+        egui::TextEdit::singleline(&mut text)
+    };
+    ui.add(
+        edit.background_color(ui.visuals().extreme_bg_color)
+            .desired_rows(rows)
+            .desired_width(f32::INFINITY)
+            .font(egui::TextStyle::Monospace),
+    )
+    .labelled_by(label.id);
+}
+
+/// The tool's main button; Ctrl+Enter does the same.
+fn execute_button(ui: &mut egui::Ui, name: &str) -> bool {
+    ui.button(RichText::new(name).strong())
+        .on_hover_text("Ctrl+Enter")
+        .clicked()
 }
 
 fn error_ui(ui: &mut egui::Ui, error: Option<&KmsError>) {
