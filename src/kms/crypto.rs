@@ -54,6 +54,46 @@ pub fn open_in_place(
     }
 }
 
+/// AES-256-GCM with one key for many messages (the chunks of a file), tags kept apart from the
+/// data so chunks are sealed in place inside a larger buffer. The same cipher as above.
+pub struct ChunkCipher(Aes256Gcm);
+
+impl ChunkCipher {
+    pub fn new(key: &[u8; KEY_LEN]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    pub fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        data: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], AeadError> {
+        let tag = self
+            .0
+            .encrypt_inout_detached(&Nonce::from(*nonce), &[], data.into())
+            .map_err(|_| AeadError)?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_slice());
+        Ok(out)
+    }
+
+    /// On failure `data` is wiped: no unauthenticated plaintext escapes.
+    pub fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        data: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), AeadError> {
+        let tag = Tag::from(*tag);
+        self.0
+            .decrypt_inout_detached(&Nonce::from(*nonce), &[], (&mut *data).into(), &tag)
+            .map_err(|_| {
+                zeroize::Zeroize::zeroize(data);
+                AeadError
+            })
+    }
+}
+
 /// Fills a buffer from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];

@@ -40,6 +40,10 @@ pub enum ErrorCode {
     KeystoreBusy,
     /// Reading or writing the keystore file failed.
     KeystoreIo,
+    /// An output file exists and overwriting was not asked for.
+    FileExists,
+    /// The user cancelled a long operation.
+    Cancelled,
 }
 
 impl ErrorCode {
@@ -73,6 +77,8 @@ impl ErrorCode {
             KeystoreExists => "FailedOperation.KeystoreExists",
             KeystoreBusy => "FailedOperation.KeystoreBusy",
             KeystoreIo => "FailedOperation.KeystoreIo",
+            FileExists => "FailedOperation.FileExists",
+            Cancelled => "FailedOperation.Cancelled",
         }
     }
 }

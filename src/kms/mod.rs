@@ -2,8 +2,10 @@
 //! into these calls and the results and errors back; none of them knows a rule of its own.
 
 pub mod blob;
+pub mod chunked;
 pub mod crypto;
 pub mod error;
+pub mod file;
 pub mod key;
 
 use std::collections::HashMap;
