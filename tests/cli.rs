@@ -578,3 +578,48 @@ fn the_cli_leaves_no_secret_on_disk() {
         }
     }
 }
+
+#[test]
+fn file_encryption_through_the_cli() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "dumps"], b"");
+    let plain = cli.file("dump.sql");
+    let data: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    std::fs::write(&plain, &data).unwrap();
+    let sealed = cli.file("dump.sql.kc");
+    let back = cli.file("dump.back.sql");
+    assert_eq!(
+        cli.ok(
+            &["file", "encrypt", "--key", "dumps", p(&plain), p(&sealed)],
+            b""
+        ),
+        "",
+        "quiet when not a terminal"
+    );
+    assert_eq!(cli.ok(&["file", "decrypt", p(&sealed), p(&back)], b""), "");
+    assert_eq!(std::fs::read(&back).unwrap(), data);
+    cli.fails(
+        &["file", "decrypt", p(&sealed), p(&back)],
+        b"",
+        "FailedOperation.FileExists",
+    );
+    cli.ok(&["file", "decrypt", p(&sealed), p(&back), "--force"], b"");
+    let mut bytes = std::fs::read(&sealed).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&sealed, &bytes).unwrap();
+    let other = cli.file("other.sql");
+    cli.fails(
+        &["file", "decrypt", p(&sealed), p(&other)],
+        b"",
+        "FailedOperation.DecryptError",
+    );
+    assert!(!other.exists());
+    cli.ok(&["key", "disable", "dumps"], b"");
+    cli.fails(
+        &["file", "encrypt", "--key", "dumps", p(&plain), p(&other)],
+        b"",
+        "ResourceUnavailable.CmkDisabled",
+    );
+    assert!(!other.exists());
+}

@@ -4,6 +4,7 @@
 //! 2 a usage error (clap's own).
 
 mod crypto;
+mod file;
 mod key;
 mod keystore;
 mod output;
@@ -56,6 +57,9 @@ pub enum Command {
     Random(crypto::RandomArgs),
     /// Change the keystore password
     Passwd(keystore::PasswdArgs),
+    /// Encrypt or decrypt files of any size (envelope encryption)
+    #[command(subcommand)]
+    File(file::FileCommand),
 }
 
 /// What a command needs from the outside: where the keystore is and how to get its password.
@@ -93,6 +97,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Datakey(args) => crypto::datakey(&context, args),
         Command::Random(args) => crypto::random(&context, args),
         Command::Passwd(args) => keystore::passwd(&context, args),
+        Command::File(command) => file::run(&context, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

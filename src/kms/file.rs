@@ -115,12 +115,94 @@ fn in_parallel<'a, T: Send>(
     })
 }
 
+/// Read → transform → write as three overlapping stages: a reader thread, the transform on this
+/// thread (itself spread over the cores), and a writer thread, with two buffers in flight per stage.
+/// `transform(input, input_ended, output)` returns how many output bytes it produced;
+/// `progress(input bytes, output bytes)` returns false to cancel.
+fn pipeline<R: Read + Send, W: Write + Send>(
+    reader: &mut R,
+    writer: &mut W,
+    (in_len, out_len): (usize, usize),
+    mut transform: impl FnMut(&[u8], bool, &mut [u8]) -> Result<usize>,
+    mut progress: impl FnMut(u64, u64) -> bool,
+) -> Result<()> {
+    use std::sync::mpsc::sync_channel;
+    let io = |e: io::Error| {
+        KmsError::new(
+            ErrorCode::InternalError,
+            format!("Reading or writing failed: {e}."),
+        )
+    };
+    let (free_in_tx, free_in) = sync_channel::<Zeroizing<Vec<u8>>>(2);
+    let (full_in_tx, full_in) = sync_channel::<io::Result<(Zeroizing<Vec<u8>>, usize)>>(2);
+    let (free_out_tx, free_out) = sync_channel::<Zeroizing<Vec<u8>>>(2);
+    let (full_out_tx, full_out) = sync_channel::<(Zeroizing<Vec<u8>>, usize)>(2);
+    for _ in 0..2 {
+        let _ = free_in_tx.send(Zeroizing::new(vec![0u8; in_len]));
+        let _ = free_out_tx.send(Zeroizing::new(vec![0u8; out_len]));
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            while let Ok(mut buf) = free_in.recv() {
+                let read = read_full(reader, &mut buf);
+                let end = !matches!(read, Ok(n) if n == buf.len());
+                if full_in_tx.send(read.map(|n| (buf, n))).is_err() || end {
+                    return;
+                }
+            }
+        });
+        let written = scope.spawn(move || -> io::Result<()> {
+            for (buf, n) in full_out {
+                writer.write_all(&buf[..n])?;
+                if free_out_tx.send(buf).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let (mut read, mut produced_total) = (0u64, 0u64);
+        let transformed = (|| loop {
+            let (input, n) = full_in
+                .recv()
+                .map_err(|_| io(io::Error::other("the reader stopped")))?
+                .map_err(io)?;
+            let end = n < input.len();
+            let mut output = free_out
+                .recv()
+                .map_err(|_| io(io::Error::other("the writer stopped")))?;
+            let produced = transform(&input[..n], end, &mut output)?;
+            let _ = free_in_tx.send(input);
+            full_out_tx
+                .send((output, produced))
+                .map_err(|_| io(io::Error::other("the writer stopped")))?;
+            read += n as u64;
+            produced_total += produced as u64;
+            if !progress(read, produced_total) {
+                return Err(KmsError::new(
+                    ErrorCode::Cancelled,
+                    "Cancelled; no output was kept.",
+                ));
+            }
+            if end {
+                return Ok(());
+            }
+        })();
+        drop(full_out_tx);
+        drop(free_in_tx);
+        let written = written
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the writer panicked")));
+        transformed?;
+        written.map_err(io)
+    })
+}
+
 /// The body of an encrypted file: salt, commitment, chunks. Streams in constant memory.
-fn encrypt_body(
+fn encrypt_body<R: Read + Send, W: Write + Send>(
     derived: &Derived,
     salt: &[u8; SALT_LEN],
-    reader: &mut impl Read,
-    writer: &mut impl Write,
+    reader: &mut R,
+    writer: &mut W,
     total: u64,
     progress: Progress<'_>,
 ) -> Result<u64> {
@@ -132,97 +214,87 @@ fn encrypt_body(
     };
     writer.write_all(salt).map_err(io)?;
     writer.write_all(&derived.commitment).map_err(io)?;
-    let mut plain = Zeroizing::new(vec![0u8; BATCH_CHUNKS * CHUNK_LEN]);
-    let mut sealed = vec![0u8; BATCH_CHUNKS * SEALED_CHUNK_LEN];
-    let (mut counter, mut done) = (0u64, 0u64);
-    loop {
-        let n = read_full(reader, &mut plain).map_err(io)?;
-        let end = n < plain.len();
-        // A batch that ends the input carries the short final chunk (empty if n is a multiple).
-        let count = if end {
-            n / CHUNK_LEN + 1
-        } else {
-            n / CHUNK_LEN
-        };
-        let out_len = n + count * TAG_LEN;
-        let jobs: Vec<_> = plain[..n]
-            .chunks(CHUNK_LEN)
-            .chain((end && n.is_multiple_of(CHUNK_LEN)).then_some(&[][..]))
-            .zip(sealed[..out_len].chunks_mut(SEALED_CHUNK_LEN))
-            .enumerate()
-            .map(|(i, job)| (counter + i as u64, job))
-            .collect();
-        in_parallel(jobs, |(i, (p, s))| derived.seal_chunk(i, p, s)).map_err(chunked_error)?;
-        writer.write_all(&sealed[..out_len]).map_err(io)?;
-        counter += count as u64;
-        done += n as u64;
-        if !progress(done, total.max(done)) {
-            return Err(KmsError::new(
-                ErrorCode::Cancelled,
-                "Cancelled; no output was kept.",
-            ));
-        }
-        if end {
-            return Ok(done);
-        }
-    }
+    let mut counter = 0u64;
+    let mut done = 0u64;
+    pipeline(
+        reader,
+        writer,
+        (BATCH_CHUNKS * CHUNK_LEN, BATCH_CHUNKS * SEALED_CHUNK_LEN),
+        |plain, end, sealed| {
+            let n = plain.len();
+            // A batch that ends the input carries the short final chunk (empty if n is a multiple).
+            let count = if end {
+                n / CHUNK_LEN + 1
+            } else {
+                n / CHUNK_LEN
+            };
+            let out_len = n + count * TAG_LEN;
+            let jobs: Vec<_> = plain
+                .chunks(CHUNK_LEN)
+                .chain((end && n.is_multiple_of(CHUNK_LEN)).then_some(&[][..]))
+                .zip(sealed[..out_len].chunks_mut(SEALED_CHUNK_LEN))
+                .enumerate()
+                .map(|(i, job)| (counter + i as u64, job))
+                .collect();
+            in_parallel(jobs, |(i, (p, s))| derived.seal_chunk(i, p, s)).map_err(chunked_error)?;
+            counter += count as u64;
+            Ok(out_len)
+        },
+        |n, _| {
+            done = n;
+            progress(n, total.max(n))
+        },
+    )?;
+    Ok(done)
 }
 
 /// Decrypts the chunks after the commitment. A chunk is final when the input ends inside it.
-fn decrypt_chunks(
+fn decrypt_chunks<R: Read + Send, W: Write + Send>(
     derived: &Derived,
-    reader: &mut impl Read,
-    writer: &mut impl Write,
+    reader: &mut R,
+    writer: &mut W,
     total: u64,
     progress: Progress<'_>,
 ) -> Result<u64> {
-    let io = |e: io::Error| {
-        KmsError::new(
-            ErrorCode::InternalError,
-            format!("Reading or writing failed: {e}."),
-        )
-    };
-    let mut sealed = vec![0u8; BATCH_CHUNKS * SEALED_CHUNK_LEN];
-    let mut plain = Zeroizing::new(vec![0u8; BATCH_CHUNKS * CHUNK_LEN]);
-    let (mut counter, mut done) = (0u64, 0u64);
-    loop {
-        let n = read_full(reader, &mut sealed).map_err(io)?;
-        let end = n < sealed.len();
-        if end && n % SEALED_CHUNK_LEN < TAG_LEN {
-            // No short final chunk: the file was cut at a chunk boundary or inside a tag.
-            return Err(chunked_error(ChunkedError::Chunk(
-                counter + (n / SEALED_CHUNK_LEN) as u64,
-            )));
-        }
-        let count = n.div_ceil(SEALED_CHUNK_LEN);
-        let out_len = n - count * TAG_LEN;
-        let jobs: Vec<_> = sealed[..n]
-            .chunks(SEALED_CHUNK_LEN)
-            .zip(
-                plain[..out_len]
-                    .chunks_mut(CHUNK_LEN)
-                    .chain(std::iter::once(&mut [][..])),
-            )
-            .enumerate()
-            .map(|(i, job)| (counter + i as u64, job))
-            .collect();
-        in_parallel(jobs, |(i, (s, p))| {
-            derived.open_chunk(i, s, &mut p[..s.len() - TAG_LEN])
-        })
-        .map_err(chunked_error)?;
-        writer.write_all(&plain[..out_len]).map_err(io)?;
-        counter += count as u64;
-        done += out_len as u64;
-        if !progress(done, total.max(done)) {
-            return Err(KmsError::new(
-                ErrorCode::Cancelled,
-                "Cancelled; no output was kept.",
-            ));
-        }
-        if end {
-            return Ok(done);
-        }
-    }
+    let mut counter = 0u64;
+    let mut done = 0u64;
+    pipeline(
+        reader,
+        writer,
+        (BATCH_CHUNKS * SEALED_CHUNK_LEN, BATCH_CHUNKS * CHUNK_LEN),
+        |sealed, end, plain| {
+            let n = sealed.len();
+            if end && n % SEALED_CHUNK_LEN < TAG_LEN {
+                // No short final chunk: the file was cut at a chunk boundary or inside a tag.
+                return Err(chunked_error(ChunkedError::Chunk(
+                    counter + (n / SEALED_CHUNK_LEN) as u64,
+                )));
+            }
+            let count = n.div_ceil(SEALED_CHUNK_LEN);
+            let out_len = n - count * TAG_LEN;
+            let jobs: Vec<_> = sealed
+                .chunks(SEALED_CHUNK_LEN)
+                .zip(
+                    plain[..out_len]
+                        .chunks_mut(CHUNK_LEN)
+                        .chain(std::iter::once(&mut [][..])),
+                )
+                .enumerate()
+                .map(|(i, job)| (counter + i as u64, job))
+                .collect();
+            in_parallel(jobs, |(i, (s, p))| {
+                derived.open_chunk(i, s, &mut p[..s.len() - TAG_LEN])
+            })
+            .map_err(chunked_error)?;
+            counter += count as u64;
+            Ok(out_len)
+        },
+        |_, n| {
+            done = n;
+            progress(n, total.max(n))
+        },
+    )?;
+    Ok(done)
 }
 
 /// Writes through a temp file beside `target`; `finish` fsyncs and renames it into place, and

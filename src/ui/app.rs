@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use super::command::Command;
 use super::create_key::CreateKeyDialog;
+use super::file_tools::{FileJob, FileMode, FileToolsState};
 use super::key_detail::KeyDetailState;
 use super::key_list::KeyListState;
 use super::notifications::Notifications;
@@ -80,6 +81,7 @@ impl Default for Preferences {
 enum Page {
     Keys,
     Key(Box<KeyDetailState>),
+    Files,
 }
 
 /// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
@@ -87,6 +89,8 @@ struct Console {
     kms: Kms,
     page: Page,
     key_list: KeyListState,
+    /// Kept across pages, so a running file job goes on while the user looks at keys.
+    files: FileToolsState,
     create_key: Option<CreateKeyDialog>,
     last_refresh: i64,
     last_maintenance: i64,
@@ -204,6 +208,10 @@ impl KeyconsoleApp {
             if let Err(e) = console.kms.flush_usage() {
                 self.notifications.error(self.env.clock.now(), &e);
             }
+            if let Some(job) = &console.files.job {
+                // The worker stops at its next batch and removes its temp file.
+                job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let path = console.kms.path().to_path_buf();
             self.screen = Screen::Locked(UnlockScreen::new(path));
             self.ctx.data_mut(|data| data.clear());
@@ -245,6 +253,7 @@ impl KeyconsoleApp {
                         kms,
                         page: Page::Keys,
                         key_list,
+                        files: FileToolsState::default(),
                         create_key: None,
                         last_refresh: now,
                         last_maintenance: now,
@@ -264,6 +273,47 @@ impl KeyconsoleApp {
         }
         if let Screen::Unlocked(console) = &mut self.screen {
             self.prefs.oldest_first = console.key_list.oldest_first;
+            // A file dropped on the window goes to the File tools page.
+            let dropped = ctx.input(|i| {
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_path_buf())
+                    .find(|p| !p.as_os_str().is_empty())
+            });
+            if let Some(path) = dropped
+                && console.files.job.is_none()
+            {
+                console.files.set_input(path);
+                console.page = Page::Files;
+            }
+            if let Some(job) = &console.files.job
+                && let Ok(result) = job.result.try_recv()
+            {
+                let seconds = job.started.elapsed().as_secs_f64().max(1e-3);
+                let verb = match job.mode {
+                    FileMode::Encrypt => "Encrypted",
+                    FileMode::Decrypt => "Decrypted",
+                };
+                let output = console.files.output.clone().unwrap_or_default();
+                match result {
+                    Ok(report) => {
+                        let mib = report.bytes as f64 / (1024.0 * 1024.0);
+                        let message = format!(
+                            "{verb} {mib:.1} MiB into {} in {seconds:.1} s ({:.0} MB/s).",
+                            output.display(),
+                            mib / seconds
+                        );
+                        console.files.last_result = Some(Ok(message.clone()));
+                        self.notifications.success(now, message);
+                    }
+                    Err(e) => {
+                        self.notifications.error(now, &e);
+                        console.files.last_result = Some(Err(e));
+                    }
+                }
+                console.files.job = None;
+            }
             // Changes made by other processes (the CLI, another console) show within two seconds.
             if now - console.last_refresh >= REFRESH_SECONDS {
                 console.last_refresh = now;
@@ -363,6 +413,15 @@ impl KeyconsoleApp {
                     let on_keys = matches!(console.page, Page::Keys);
                     if ui.selectable_label(on_keys, "Keys").clicked() {
                         commands.push(Command::ShowKeys);
+                    }
+                    let on_files = matches!(console.page, Page::Files);
+                    let files = if console.files.job.is_some() {
+                        "File tools ⏳"
+                    } else {
+                        "File tools"
+                    };
+                    if ui.selectable_label(on_files, files).clicked() {
+                        commands.push(Command::ShowFiles(None));
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -467,6 +526,7 @@ impl KeyconsoleApp {
 
     fn handle_console(&mut self, command: Command) {
         let now = self.now();
+        let ctx = self.ctx.clone();
         let Screen::Unlocked(console) = &mut self.screen else {
             return;
         };
@@ -482,6 +542,15 @@ impl KeyconsoleApp {
                 console.page = Page::Key(Box::new(KeyDetailState::new(&key)));
                 None
             }),
+            Command::ShowFiles(key) => {
+                if key.is_some() && console.files.job.is_none() {
+                    console.files.mode = FileMode::Encrypt;
+                    console.files.key = key;
+                }
+                console.page = Page::Files;
+                Ok(None)
+            }
+            Command::StartFileJob => start_file_job(kms, &mut console.files, &ctx),
             Command::OpenCreateKey => {
                 console.create_key = Some(CreateKeyDialog::default());
                 Ok(None)
@@ -578,7 +647,7 @@ impl KeyconsoleApp {
                     .describe_key(&detail.key_id)
                     .map(|k| k.alias)
                     .unwrap_or_default(),
-                Page::Keys => String::new(),
+                Page::Keys | Page::Files => String::new(),
             },
             Screen::Locked(_) => String::new(),
         };
@@ -598,6 +667,8 @@ impl KeyconsoleApp {
                 Some("plaintext.txt".to_owned()),
             ),
             DialogPurpose::OpenCiphertext => ("Open a ciphertext file", None),
+            DialogPurpose::FileInput => ("Choose a file", None),
+            DialogPurpose::FileOutput => ("Save the result as", self.files_output_name()),
         };
         self.env.dialogs.request(DialogRequest {
             purpose,
@@ -626,6 +697,18 @@ impl KeyconsoleApp {
         }
     }
 
+    fn files_output_name(&self) -> Option<String> {
+        let Screen::Unlocked(console) = &self.screen else {
+            return None;
+        };
+        console
+            .files
+            .output
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+    }
+
     /// Reads or writes the file a dialog chose, for the open key's online tools.
     fn file_io(
         &mut self,
@@ -635,6 +718,17 @@ impl KeyconsoleApp {
         let Screen::Unlocked(console) = &mut self.screen else {
             return Ok(None);
         };
+        match purpose {
+            DialogPurpose::FileInput => {
+                console.files.set_input(path.to_path_buf());
+                return Ok(None);
+            }
+            DialogPurpose::FileOutput => {
+                console.files.output = Some(path.to_path_buf());
+                return Ok(None);
+            }
+            _ => {}
+        }
         let Page::Key(detail) = &mut console.page else {
             return Ok(None);
         };
@@ -703,7 +797,52 @@ impl KeyconsoleApp {
                 tools.decrypt_error = None;
                 Ok(None)
             }
-            DialogPurpose::OpenKeystore | DialogPurpose::NewKeystore => Ok(None),
+            DialogPurpose::OpenKeystore
+            | DialogPurpose::NewKeystore
+            | DialogPurpose::FileInput
+            | DialogPurpose::FileOutput => Ok(None),
+        }
+    }
+}
+
+/// Prepares the engine's side on this thread (the data key, made or unwrapped in memory; the key's
+/// state is checked here, before any output exists) and streams the file on a worker thread.
+fn start_file_job(
+    kms: &Kms,
+    files: &mut FileToolsState,
+    ctx: &egui::Context,
+) -> Result<Option<String>, KmsError> {
+    let (Some(input), Some(output)) = (files.input.clone(), files.output.clone()) else {
+        return Ok(None);
+    };
+    if files.job.is_some() {
+        return Ok(None);
+    }
+    let overwrite = files.overwrite;
+    let prepared = match files.mode {
+        FileMode::Encrypt => {
+            let key = files.key.clone().unwrap_or_default();
+            kms.file_encryptor(&key).map(|encryptor| {
+                FileJob::start(FileMode::Encrypt, ctx, move |progress| {
+                    encryptor.encrypt(&input, &output, overwrite, progress)
+                })
+            })
+        }
+        FileMode::Decrypt => kms.file_decryptor(&input).map(|decryptor| {
+            FileJob::start(FileMode::Decrypt, ctx, move |progress| {
+                decryptor.decrypt(&output, overwrite, progress)
+            })
+        }),
+    };
+    match prepared {
+        Ok(job) => {
+            files.job = Some(job);
+            files.last_result = None;
+            Ok(None)
+        }
+        Err(e) => {
+            files.last_result = Some(Err(e.clone()));
+            Err(e)
         }
     }
 }
@@ -802,6 +941,7 @@ impl eframe::App for KeyconsoleApp {
                 egui::CentralPanel::default().show(ui, |ui| match &mut console.page {
                     Page::Keys => console.key_list.ui(ui, &console.kms, &mut commands),
                     Page::Key(detail) => detail.ui(ui, &console.kms, &mut commands),
+                    Page::Files => console.files.ui(ui, &console.kms, &mut commands),
                 });
                 if let Some(dialog) = &mut console.create_key
                     && !dialog.ui(&ctx, &console.kms, &mut commands)

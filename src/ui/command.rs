@@ -24,6 +24,8 @@ pub enum Command {
     // Navigation.
     ShowKeys,
     ShowKey(String),
+    /// The File tools page, with this key chosen for encryption if given.
+    ShowFiles(Option<String>),
     OpenCreateKey,
 
     // Key management; keys are KeyIds.
@@ -55,4 +57,7 @@ pub enum Command {
     Encrypt,
     Decrypt,
     GenerateDataKey,
+
+    /// Start encrypting or decrypting the file chosen on the File tools page.
+    StartFileJob,
 }

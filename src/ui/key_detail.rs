@@ -256,6 +256,13 @@ impl KeyDetailState {
                         confirm_alias: String::new(),
                     });
                 }
+                if ui
+                    .button("Encrypt a file…")
+                    .on_hover_text("Envelope-encrypt a file of any size with this key")
+                    .clicked()
+                {
+                    commands.push(Command::ShowFiles(Some(id.clone())));
+                }
             }
             KeyState::Disabled => {
                 if ui.button("Enable").clicked() {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod command;
 pub mod create_key;
+pub mod file_tools;
 pub mod format;
 pub mod key_detail;
 pub mod key_list;

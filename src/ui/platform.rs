@@ -15,6 +15,10 @@ pub enum DialogPurpose {
     SaveDataKeyCiphertext,
     SavePlaintext,
     OpenCiphertext,
+    /// The file to encrypt or decrypt on the File tools page.
+    FileInput,
+    /// Where its result goes.
+    FileOutput,
 }
 
 impl DialogPurpose {
@@ -25,6 +29,7 @@ impl DialogPurpose {
                 | Self::SaveCiphertext
                 | Self::SaveDataKeyCiphertext
                 | Self::SavePlaintext
+                | Self::FileOutput
         )
     }
 }
