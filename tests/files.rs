@@ -383,3 +383,16 @@ fn cancelling_leaves_nothing_and_progress_reaches_the_total() {
         .unwrap();
     assert_eq!(last, (10 * 1024 * 1024, 10 * 1024 * 1024));
 }
+
+#[test]
+fn temp_files_of_killed_processes_are_cleaned_up() {
+    let f = Files::new();
+    let (plain, sealed) = (f.path("p.txt"), f.path("p.kc"));
+    std::fs::write(&plain, b"data").unwrap();
+    // What a process killed mid-write leaves: a temp file naming a process that no longer exists.
+    let orphan = f.path(".p.kc.kctmp-4000000000-abcdef");
+    std::fs::write(&orphan, b"half").unwrap();
+    encrypt(&f.kms, "files", &plain, &sealed).unwrap();
+    assert!(!orphan.exists());
+    only(f.ks.dir.path(), &["p.txt", "p.kc"]);
+}

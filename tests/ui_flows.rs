@@ -554,8 +554,9 @@ fn encrypt_and_decrypt_a_file_in_the_file_tools() {
     console.dialogs.answer_next(Some(input.clone()));
     console.click("Choose…");
     let sealed = console.dir.path().join("dump.sql.kc");
-    assert!(
-        console.shows(&sealed.display().to_string()),
+    assert_eq!(
+        console.value_of("Save to"),
+        sealed.display().to_string(),
         "the output is suggested next to the input"
     );
     console.click("Encrypt file");

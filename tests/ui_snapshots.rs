@@ -214,3 +214,15 @@ fn first_run() {
     console.type_into("Password", "hunter2");
     snapshot(&mut console, "first_run");
 }
+
+#[test]
+fn file_tools() {
+    let mut console = console("file_tools");
+    unlock(&mut console);
+    console.click("db-password");
+    console.click("Encrypt a file…");
+    console.type_into("File", "backups/orders-2026-11.sql");
+    console.harness.get_by_label_contains("Envelope encryption for files").click(); // away from the field: it applies, no cursor
+    console.settle();
+    snapshot(&mut console, "file_tools");
+}

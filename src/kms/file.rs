@@ -317,6 +317,7 @@ impl TempOutput {
             ));
         }
         let name = target.file_name().unwrap_or_default().to_string_lossy();
+        remove_orphaned_temp_files(target, &name);
         let suffix: String = crypto::random_bytes::<6>()
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -351,6 +352,34 @@ impl TempOutput {
             let _ = crate::store::save::sync_folder(folder);
         }
         Ok(())
+    }
+}
+
+/// Removes temp files a killed keyconsole left beside `target` (`.NAME.kctmp-PID-…` whose process
+/// is gone); a live process's temp file is left alone.
+fn remove_orphaned_temp_files(target: &Path, name: &str) {
+    let prefix = format!(".{name}.kctmp-");
+    let folder = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if !alive {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -724,7 +724,7 @@ impl KeyconsoleApp {
                 return Ok(None);
             }
             DialogPurpose::FileOutput => {
-                console.files.output = Some(path.to_path_buf());
+                console.files.set_output(path.to_path_buf());
                 return Ok(None);
             }
             _ => {}

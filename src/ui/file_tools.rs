@@ -76,6 +76,9 @@ pub struct FileToolsState {
     pub key: Option<String>,
     pub input: Option<PathBuf>,
     pub output: Option<PathBuf>,
+    /// The paths as typed (so they work without a file dialog, e.g. with no desktop portal).
+    input_text: String,
+    output_text: String,
     pub overwrite: bool,
     pub job: Option<FileJob>,
     pub last_result: Option<Result<String, KmsError>>,
@@ -106,9 +109,15 @@ pub fn suggested_output(mode: FileMode, input: &Path) -> PathBuf {
 
 impl FileToolsState {
     pub fn set_input(&mut self, path: PathBuf) {
-        self.output = Some(suggested_output(self.mode, &path));
+        self.set_output(suggested_output(self.mode, &path));
+        self.input_text = path.display().to_string();
         self.input = Some(path);
         self.last_result = None;
+    }
+
+    pub fn set_output(&mut self, path: PathBuf) {
+        self.output_text = path.display().to_string();
+        self.output = Some(path);
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
@@ -126,9 +135,9 @@ impl FileToolsState {
                 ui.selectable_value(&mut self.mode, FileMode::Encrypt, "Encrypt a file");
                 ui.selectable_value(&mut self.mode, FileMode::Decrypt, "Decrypt a file");
                 if self.mode != before
-                    && let Some(input) = &self.input
+                    && let Some(input) = self.input.clone()
                 {
-                    self.output = Some(suggested_output(self.mode, input));
+                    self.set_output(suggested_output(self.mode, &input));
                 }
             });
             ui.add_space(6.0);
@@ -164,26 +173,38 @@ impl FileToolsState {
                             .labelled_by(label.id);
                         ui.end_row();
                     }
-                    ui.label("File");
+                    let label = ui.label("File");
                     ui.horizontal(|ui| {
-                        let shown =
-                            self.input.as_ref().map_or(
-                                "Choose a file, or drop one on the window".to_owned(),
-                                |p| p.display().to_string(),
-                            );
-                        ui.label(RichText::new(shown).monospace());
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.input_text)
+                                    .hint_text(
+                                        "Choose a file, drop one on the window, or type its path",
+                                    )
+                                    .desired_width(420.0)
+                                    .font(egui::TextStyle::Monospace),
+                            )
+                            .labelled_by(label.id);
+                        if field.lost_focus() && !self.input_text.trim().is_empty() {
+                            self.set_input(PathBuf::from(self.input_text.trim()));
+                        }
                         if ui.button("Choose…").clicked() {
                             commands.push(Command::Dialog(DialogPurpose::FileInput));
                         }
                     });
                     ui.end_row();
-                    ui.label("Save to");
+                    let label = ui.label("Save to");
                     ui.horizontal(|ui| {
-                        let shown = self
-                            .output
-                            .as_ref()
-                            .map_or("-".to_owned(), |p| p.display().to_string());
-                        ui.label(RichText::new(shown).monospace());
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.output_text)
+                                    .desired_width(420.0)
+                                    .font(egui::TextStyle::Monospace),
+                            )
+                            .labelled_by(label.id);
+                        if field.lost_focus() && !self.output_text.trim().is_empty() {
+                            self.set_output(PathBuf::from(self.output_text.trim()));
+                        }
                         if ui
                             .add_enabled(self.input.is_some(), egui::Button::new("Change…"))
                             .clicked()
