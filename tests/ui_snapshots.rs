@@ -222,7 +222,10 @@ fn file_tools() {
     console.click("db-password");
     console.click("Encrypt a file…");
     console.type_into("File", "backups/orders-2026-11.sql");
-    console.harness.get_by_label_contains("Envelope encryption for files").click(); // away from the field: it applies, no cursor
+    console
+        .harness
+        .get_by_label_contains("Envelope encryption for files")
+        .click(); // away from the field: it applies, no cursor
     console.settle();
     snapshot(&mut console, "file_tools");
 }
