@@ -44,7 +44,6 @@ pub struct Derived {
     cipher: ChunkCipher,
     base_nonce: [u8; NONCE_LEN],
     pub commitment: [u8; COMMITMENT_LEN],
-    #[allow(dead_code)]
     key: Zeroizing<[u8; KEY_LEN]>,
 }
 
@@ -159,64 +158,4 @@ impl Derived {
             Err(ChunkedError::Commitment)
         }
     }
-}
-
-/// Encrypts a whole message held in memory with a given salt (for tests and small inputs).
-pub fn encrypt_with_salt(
-    input_key: &[u8],
-    salt: &[u8; SALT_LEN],
-    context: &[u8],
-    message: &[u8],
-) -> Result<Vec<u8>, ChunkedError> {
-    let derived = Derived::new(input_key, salt, context)?;
-    let chunks = message.len() / CHUNK_LEN + 1;
-    let mut out = vec![0u8; PREFIX_LEN + message.len() + chunks * TAG_LEN];
-    out[..SALT_LEN].copy_from_slice(salt);
-    out[SALT_LEN..PREFIX_LEN].copy_from_slice(&derived.commitment);
-    for (i, (plain, sealed)) in message
-        .chunks(CHUNK_LEN)
-        .chain(message.len().is_multiple_of(CHUNK_LEN).then_some(&[][..]))
-        .zip(out[PREFIX_LEN..].chunks_mut(SEALED_CHUNK_LEN))
-        .enumerate()
-    {
-        derived.seal_chunk(i as u64, plain, sealed)?;
-    }
-    Ok(out)
-}
-
-/// Decrypts a whole message held in memory: the commitment first, then every chunk.
-pub fn decrypt(
-    input_key: &[u8],
-    context: &[u8],
-    ciphertext: &[u8],
-) -> Result<Vec<u8>, ChunkedError> {
-    if input_key.len() != KEY_LEN {
-        return Err(ChunkedError::InvalidKeySize);
-    }
-    if ciphertext.len() < PREFIX_LEN {
-        return Err(ChunkedError::Truncated);
-    }
-    let mut salt = [0u8; SALT_LEN];
-    salt.copy_from_slice(&ciphertext[..SALT_LEN]);
-    let derived = Derived::new(input_key, &salt, context)?;
-    derived.check_commitment(&ciphertext[SALT_LEN..PREFIX_LEN])?;
-    let body = &ciphertext[PREFIX_LEN..];
-    let (full, rest) = (body.len() / SEALED_CHUNK_LEN, body.len() % SEALED_CHUNK_LEN);
-    if rest < TAG_LEN {
-        // No short final chunk: truncated at a chunk boundary, or a stub shorter than a tag.
-        return Err(ChunkedError::Chunk(full as u64));
-    }
-    let mut message = vec![0u8; body.len() - (full + 1) * TAG_LEN];
-    for (i, (sealed, plain)) in body
-        .chunks(SEALED_CHUNK_LEN)
-        .zip(
-            message
-                .chunks_mut(CHUNK_LEN)
-                .chain(std::iter::once(&mut [][..])),
-        )
-        .enumerate()
-    {
-        derived.open_chunk(i as u64, sealed, &mut plain[..sealed.len() - TAG_LEN])?;
-    }
-    Ok(message)
 }

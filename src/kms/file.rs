@@ -297,6 +297,52 @@ fn decrypt_chunks<R: Read + Send, W: Write + Send>(
     Ok(done)
 }
 
+/// Encrypts a whole stream in the C2SP format under `input_key`, with the given salt and context.
+/// Files use it with a random salt and their header as context; the test vectors with theirs.
+pub fn encrypt_stream<R: Read + Send, W: Write + Send>(
+    input_key: &[u8],
+    salt: &[u8; SALT_LEN],
+    context: &[u8],
+    reader: &mut R,
+    writer: &mut W,
+    total: u64,
+    progress: Progress<'_>,
+) -> Result<u64> {
+    let derived = Derived::new(input_key, salt, context).map_err(chunked_error)?;
+    encrypt_body(&derived, salt, reader, writer, total, progress)
+}
+
+/// Decrypts a whole C2SP stream: the salt and commitment first (checked before any chunk is
+/// read), then every chunk, the last of which must be short.
+pub fn decrypt_stream<R: Read + Send, W: Write + Send>(
+    input_key: &[u8],
+    context: &[u8],
+    reader: &mut R,
+    writer: &mut W,
+    total: u64,
+    progress: Progress<'_>,
+) -> Result<u64> {
+    let derived = open_prefix(input_key, context, reader)?;
+    decrypt_chunks(&derived, reader, writer, total, progress)
+}
+
+/// Reads the salt and the commitment, derives the chunk key, and checks the commitment: a wrong
+/// key, a wrong context or a changed header fails here, before any chunk is read.
+fn open_prefix(input_key: &[u8], context: &[u8], reader: &mut impl Read) -> Result<Derived> {
+    let mut prefix = [0u8; chunked::PREFIX_LEN];
+    let n = read_full(reader, &mut prefix).map_err(|e| decrypt_error(&e.to_string()))?;
+    if n < prefix.len() {
+        return Err(chunked_error(ChunkedError::Truncated));
+    }
+    let mut salt = [0u8; SALT_LEN];
+    salt.copy_from_slice(&prefix[..SALT_LEN]);
+    let derived = Derived::new(input_key, &salt, context).map_err(chunked_error)?;
+    derived
+        .check_commitment(&prefix[SALT_LEN..])
+        .map_err(chunked_error)?;
+    Ok(derived)
+}
+
 /// Writes through a temp file beside `target`; `finish` fsyncs and renames it into place, and
 /// dropping it unfinished removes it. Refuses to replace an existing file unless `overwrite`.
 struct TempOutput {
@@ -436,13 +482,13 @@ impl FileEncryptor {
         let (mut reader, total) = open_input(input)?;
         let mut out = TempOutput::create(output, overwrite)?;
         let salt: [u8; SALT_LEN] = crypto::random_bytes();
-        let derived = Derived::new(&self.data_key, &salt, &self.header).map_err(chunked_error)?;
         out.writer()
             .write_all(&self.header)
             .map_err(|e| io_error("write", output, &e))?;
-        let bytes = encrypt_body(
-            &derived,
+        let bytes = encrypt_stream(
+            &self.data_key,
             &salt,
+            &self.header,
             &mut io::BufReader::with_capacity(1 << 20, &mut reader),
             out.writer(),
             total,
@@ -523,20 +569,9 @@ impl FileDecryptor {
         if header != self.header {
             return Err(decrypt_error("it changed while being decrypted"));
         }
-        let mut prefix = [0u8; chunked::PREFIX_LEN];
-        let n = read_full(&mut reader, &mut prefix).map_err(|e| decrypt_error(&e.to_string()))?;
-        if n < prefix.len() {
-            return Err(chunked_error(ChunkedError::Truncated));
-        }
-        let mut salt = [0u8; SALT_LEN];
-        salt.copy_from_slice(&prefix[..SALT_LEN]);
-        let derived = Derived::new(&self.data_key, &salt, &self.header).map_err(chunked_error)?;
-        // The commitment is checked before any chunk is read, let alone decrypted or written.
-        derived
-            .check_commitment(&prefix[SALT_LEN..])
-            .map_err(chunked_error)?;
+        let derived = open_prefix(&self.data_key, &self.header, &mut reader)?;
         let mut out = TempOutput::create(output, overwrite)?;
-        let body_total = total.saturating_sub((self.header.len() + prefix.len()) as u64);
+        let body_total = total.saturating_sub((self.header.len() + chunked::PREFIX_LEN) as u64);
         let plain_total = body_total
             .saturating_sub(body_total.div_ceil(SEALED_CHUNK_LEN as u64).max(1) * TAG_LEN as u64);
         let bytes = decrypt_chunks(&derived, &mut reader, out.writer(), plain_total, progress)?;
