@@ -342,6 +342,10 @@ impl KeyconsoleApp {
                     Err(e) => self.notifications.error(now, &e),
                 }
             }
+            // Waiting for a file job is not idleness: auto-lock comes after it ends (Lock still cancels it).
+            if console.files.job.is_some() {
+                self.last_activity = now;
+            }
             let idle_limit = i64::from(self.prefs.auto_lock_minutes.max(1)) * 60;
             if now - self.last_activity >= idle_limit {
                 self.lock();
