@@ -52,12 +52,17 @@ impl Blob {
         aad
     }
 
-    pub fn encode(&self) -> String {
+    /// The binary form (what `from_bytes` reads); files carry their data key this way.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(HEADER_LEN + NONCE_LEN + self.sealed.len());
         bytes.extend_from_slice(&Self::header(&self.key_id, self.version));
         bytes.extend_from_slice(&self.nonce);
         bytes.extend_from_slice(&self.sealed);
-        STANDARD.encode(bytes)
+        bytes
+    }
+
+    pub fn encode(&self) -> String {
+        STANDARD.encode(self.to_bytes())
     }
 
     /// Parses the base64 text of a blob. Whitespace around it is trimmed; anything else that is not

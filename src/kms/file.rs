@@ -62,6 +62,14 @@ fn chunked_error(e: ChunkedError) -> KmsError {
     }
 }
 
+/// A read or write failing in the middle of a stream.
+fn stream_error(e: io::Error) -> KmsError {
+    KmsError::new(
+        ErrorCode::InternalError,
+        format!("Reading or writing failed: {e}."),
+    )
+}
+
 fn io_error(what: &str, path: &Path, e: &io::Error) -> KmsError {
     KmsError::new(
         ErrorCode::InvalidParameterValue,
@@ -87,7 +95,7 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Runs `work(chunk index in batch)` for `count` chunks, spread over the cores.
+/// Runs `work` on every job (one chunk each), spread over the cores; stops at the first error.
 fn in_parallel<'a, T: Send>(
     jobs: Vec<T>,
     work: impl Fn(T) -> std::result::Result<(), ChunkedError> + Sync + 'a,
@@ -127,12 +135,6 @@ fn pipeline<R: Read + Send, W: Write + Send>(
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<()> {
     use std::sync::mpsc::sync_channel;
-    let io = |e: io::Error| {
-        KmsError::new(
-            ErrorCode::InternalError,
-            format!("Reading or writing failed: {e}."),
-        )
-    };
     let (free_in_tx, free_in) = sync_channel::<Zeroizing<Vec<u8>>>(2);
     let (full_in_tx, full_in) = sync_channel::<io::Result<(Zeroizing<Vec<u8>>, usize)>>(2);
     let (free_out_tx, free_out) = sync_channel::<Zeroizing<Vec<u8>>>(2);
@@ -164,17 +166,17 @@ fn pipeline<R: Read + Send, W: Write + Send>(
         let transformed = (|| loop {
             let (input, n) = full_in
                 .recv()
-                .map_err(|_| io(io::Error::other("the reader stopped")))?
-                .map_err(io)?;
+                .map_err(|_| stream_error(io::Error::other("the reader stopped")))?
+                .map_err(stream_error)?;
             let end = n < input.len();
             let mut output = free_out
                 .recv()
-                .map_err(|_| io(io::Error::other("the writer stopped")))?;
+                .map_err(|_| stream_error(io::Error::other("the writer stopped")))?;
             let produced = transform(&input[..n], end, &mut output)?;
             let _ = free_in_tx.send(input);
             full_out_tx
                 .send((output, produced))
-                .map_err(|_| io(io::Error::other("the writer stopped")))?;
+                .map_err(|_| stream_error(io::Error::other("the writer stopped")))?;
             read += n as u64;
             produced_total += produced as u64;
             if !progress(read, produced_total) {
@@ -193,7 +195,7 @@ fn pipeline<R: Read + Send, W: Write + Send>(
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the writer panicked")));
         transformed?;
-        written.map_err(io)
+        written.map_err(stream_error)
     })
 }
 
@@ -206,14 +208,10 @@ fn encrypt_body<R: Read + Send, W: Write + Send>(
     total: u64,
     progress: Progress<'_>,
 ) -> Result<u64> {
-    let io = |e: io::Error| {
-        KmsError::new(
-            ErrorCode::InternalError,
-            format!("Reading or writing failed: {e}."),
-        )
-    };
-    writer.write_all(salt).map_err(io)?;
-    writer.write_all(&derived.commitment).map_err(io)?;
+    writer.write_all(salt).map_err(stream_error)?;
+    writer
+        .write_all(&derived.commitment)
+        .map_err(stream_error)?;
     let mut counter = 0u64;
     let mut done = 0u64;
     pipeline(
@@ -589,11 +587,7 @@ impl Kms {
     pub fn file_encryptor(&self, key: &str) -> Result<FileEncryptor> {
         let data_key =
             self.generate_data_key(key, Some("AES_256"), None, &CanonicalContext::none())?;
-        let blob = Blob::decode(&data_key.ciphertext_blob)?;
-        let mut wrapped = Vec::new();
-        wrapped.extend_from_slice(&Blob::header(&blob.key_id, blob.version));
-        wrapped.extend_from_slice(&blob.nonce);
-        wrapped.extend_from_slice(&blob.sealed);
+        let wrapped = Blob::decode(&data_key.ciphertext_blob)?.to_bytes();
         let mut header = Vec::with_capacity(FIXED_HEADER_LEN + wrapped.len());
         header.extend_from_slice(MAGIC);
         header.push(FORMAT);
@@ -612,14 +606,14 @@ impl Kms {
     pub fn file_decryptor(&self, input: &Path) -> Result<FileDecryptor> {
         let (file, _) = open_input(input)?;
         let (header, blob) = read_header(&mut io::BufReader::new(file))?;
-        let decrypted = self.decrypt(&blob.encode(), &CanonicalContext::none())?;
-        if decrypted.plaintext.len() != KEY_LEN {
+        let (key, data_key) = self.open_blob(&blob, &CanonicalContext::none())?;
+        if data_key.len() != KEY_LEN {
             return Err(decrypt_error("its data key has the wrong size"));
         }
         Ok(FileDecryptor {
             input: input.to_path_buf(),
-            key_id: decrypted.key_id,
-            data_key: decrypted.plaintext,
+            key_id: key.key_id.to_string(),
+            data_key,
             header,
         })
     }

@@ -129,6 +129,31 @@ fn wrap_master_key(
     Ok(())
 }
 
+/// Derives the KEK from `password` (absurd KDF settings are refused as damage, before any work)
+/// and unwraps the master key. The header hash already matched, so the header is intact: if the
+/// key does not unwrap, the password is what is wrong, and the error says `wrong_password`.
+fn unwrap_master_key(
+    path: &Path,
+    header: &Header,
+    password: &[u8],
+    wrong_password: &str,
+) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    let kek =
+        kdf::derive_kek(password, &header.salt, &header.kdf).map_err(|why| damaged(path, &why))?;
+    let encoded = header.encode();
+    let mut master = Zeroizing::new(header.wrapped_key.to_vec());
+    crypto::open_in_place(
+        &kek,
+        &header.key_nonce,
+        &encoded[..format::KEY_WRAP_AAD_LEN],
+        &mut master,
+    )
+    .map_err(|_| KmsError::new(ErrorCode::WrongPassword, wrong_password))?;
+    let mut master_key = Zeroizing::new([0u8; KEY_LEN]);
+    master_key.copy_from_slice(&master);
+    Ok(master_key)
+}
+
 impl Store {
     /// Creates a new keystore holding `body`. Fails if a file is already there.
     pub fn create(
@@ -183,29 +208,12 @@ impl Store {
         let stamp = FileStamp::of(path).map_err(|e| io_error(path, "read", e))?;
         let bytes = fs::read(path).map_err(|e| io_error(path, "read", e))?;
         let header = Header::decode(&bytes).map_err(|e| format_error(path, e))?;
-        if let Err(why) = kdf::check_params(&header.kdf) {
-            return Err(damaged(path, &why));
-        }
-        let kek = kdf::derive_kek(password, &header.salt, &header.kdf)
-            .map_err(|why| damaged(path, &why))?;
-        let encoded = header.encode();
-        let mut master = Zeroizing::new(header.wrapped_key.to_vec());
-        if crypto::open_in_place(
-            &kek,
-            &header.key_nonce,
-            &encoded[..format::KEY_WRAP_AAD_LEN],
-            &mut master,
-        )
-        .is_err()
-        {
-            // The header hash matched, so the header is intact: the password is what is wrong.
-            return Err(KmsError::new(
-                ErrorCode::WrongPassword,
-                "The password is wrong; the keystore was not changed.",
-            ));
-        }
-        let mut master_key = Zeroizing::new([0u8; KEY_LEN]);
-        master_key.copy_from_slice(&master);
+        let master_key = unwrap_master_key(
+            path,
+            &header,
+            password,
+            "The password is wrong; the keystore was not changed.",
+        )?;
         let mut store = Store {
             path: path.to_path_buf(),
             header,
@@ -307,22 +315,13 @@ impl Store {
 
     /// Checks that `password` is this keystore's password (for changes that must re-prove it).
     pub fn verify_password(&self, password: &[u8]) -> Result<()> {
-        let kek = kdf::derive_kek(password, &self.header.salt, &self.header.kdf)
-            .map_err(|why| damaged(&self.path, &why))?;
-        let encoded = self.header.encode();
-        let mut master = Zeroizing::new(self.header.wrapped_key.to_vec());
-        crypto::open_in_place(
-            &kek,
-            &self.header.key_nonce,
-            &encoded[..format::KEY_WRAP_AAD_LEN],
-            &mut master,
+        unwrap_master_key(
+            &self.path,
+            &self.header,
+            password,
+            "The current password is wrong; nothing was changed.",
         )
-        .map_err(|_| {
-            KmsError::new(
-                ErrorCode::WrongPassword,
-                "The current password is wrong; nothing was changed.",
-            )
-        })
+        .map(drop)
     }
 
     /// Wraps the same master key under a new password (fresh salt), then saves `body`. The key
