@@ -32,3 +32,6 @@ if [[ -z ${XDG_RUNTIME_DIR:-} || ! -d ${XDG_RUNTIME_DIR:-} ]]; then
 fi
 
 cargo test --all-targets "$@"
+
+# The loopback API against the official Tencent Cloud SDK for Python (uses the binary cargo test built).
+scripts/sdk_test.sh target/debug/keyconsole

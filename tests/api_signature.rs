@@ -127,7 +127,7 @@ fn anything_changed_is_refused_with_its_code() {
     ] {
         assert_eq!(
             Authorization::parse(bad).unwrap_err().code,
-            ErrorCode::SignatureFailure,
+            ErrorCode::InvalidAuthorization,
             "{bad:?}"
         );
     }

@@ -1,4 +1,11 @@
-//! The loopback API that the official Tencent Cloud SDKs talk to (issue 5, in progress): so far
-//! the TC3-HMAC-SHA256 signature check; the server itself is not built yet.
+//! The loopback API: the Tencent Cloud KMS API (version 2019-01-18) served over the engine, so
+//! applications written against the cloud SDKs run unchanged with only the endpoint changed.
 
+pub mod access_log;
+pub mod actions;
+pub mod params;
+pub mod server;
 pub mod signature;
+
+pub use access_log::{AccessLog, AccessLogEntry};
+pub use server::{ApiRequest, ApiServer, DEFAULT_LISTEN, ServerConfig, process};

@@ -50,6 +50,10 @@ fn failure(message: &str) -> KmsError {
     KmsError::new(ErrorCode::SignatureFailure, message)
 }
 
+fn malformed(message: &str) -> KmsError {
+    KmsError::new(ErrorCode::InvalidAuthorization, message)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -76,13 +80,13 @@ impl Authorization {
         let rest = header
             .trim()
             .strip_prefix(ALGORITHM)
-            .ok_or_else(|| failure("The Authorization header does not use TC3-HMAC-SHA256."))?;
+            .ok_or_else(|| malformed("The Authorization header does not use TC3-HMAC-SHA256."))?;
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for part in rest.split(',') {
             let (name, value) = part
                 .trim()
                 .split_once('=')
-                .ok_or_else(|| failure("The Authorization header is malformed."))?;
+                .ok_or_else(|| malformed("The Authorization header is malformed."))?;
             match name.trim() {
                 "Credential" => credential = Some(value.trim()),
                 "SignedHeaders" => signed_headers = Some(value.trim()),
@@ -93,7 +97,7 @@ impl Authorization {
         let (Some(credential), Some(signed_headers), Some(signature)) =
             (credential, signed_headers, signature)
         else {
-            return Err(failure(
+            return Err(malformed(
                 "The Authorization header lacks Credential, SignedHeaders or Signature.",
             ));
         };
@@ -105,7 +109,7 @@ impl Authorization {
             scope.next(),
             scope.next(),
         ) else {
-            return Err(failure(
+            return Err(malformed(
                 "The credential scope in the Authorization header is malformed.",
             ));
         };

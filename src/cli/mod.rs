@@ -3,6 +3,7 @@
 //! Exit status: 0 success, 1 the operation failed (`error: <Code>: <message>` on stderr),
 //! 2 a usage error (clap's own).
 
+mod api;
 mod crypto;
 mod file;
 mod key;
@@ -60,6 +61,11 @@ pub enum Command {
     /// Encrypt or decrypt files of any size (envelope encryption)
     #[command(subcommand)]
     File(file::FileCommand),
+    /// Serve the Tencent Cloud KMS API (2019-01-18) on loopback, for applications using the cloud SDKs
+    Serve(api::ServeArgs),
+    /// The loopback API's credentials
+    #[command(subcommand)]
+    Api(api::ApiCommand),
 }
 
 /// What a command needs from the outside: where the keystore is and how to get its password.
@@ -98,6 +104,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Random(args) => crypto::random(&context, args),
         Command::Passwd(args) => keystore::passwd(&context, args),
         Command::File(command) => file::run(&context, command),
+        Command::Serve(args) => api::serve(&context, args),
+        Command::Api(command) => api::run(&context, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

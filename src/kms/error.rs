@@ -28,6 +28,16 @@ pub enum ErrorCode {
     SignatureFailure,
     SignatureExpire,
     SecretIdNotFound,
+    /// The Authorization header is missing or not TC3-HMAC-SHA256 (API only).
+    InvalidAuthorization,
+    /// The API has no such action (API only).
+    InvalidAction,
+    /// X-TC-Version is not 2019-01-18 (API only).
+    NoSuchVersion,
+    /// The request body is over 64 KiB (API only).
+    RequestSizeLimitExceeded,
+    /// Neither GET nor POST (API only).
+    UnsupportedRequestMethod,
     /// The keystore password is wrong (the header is intact, the master key does not unwrap).
     WrongPassword,
     /// The keystore file is damaged or not a keystore at all.
@@ -71,6 +81,11 @@ impl ErrorCode {
             SignatureFailure => "AuthFailure.SignatureFailure",
             SignatureExpire => "AuthFailure.SignatureExpire",
             SecretIdNotFound => "AuthFailure.SecretIdNotFound",
+            InvalidAuthorization => "AuthFailure.InvalidAuthorization",
+            InvalidAction => "InvalidAction",
+            NoSuchVersion => "NoSuchVersion",
+            RequestSizeLimitExceeded => "RequestSizeLimitExceeded",
+            UnsupportedRequestMethod => "UnsupportedRequestMethod",
             WrongPassword => "FailedOperation.WrongPassword",
             KeystoreDamaged => "FailedOperation.KeystoreDamaged",
             KeystoreNotFound => "FailedOperation.KeystoreNotFound",

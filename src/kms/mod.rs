@@ -3,6 +3,7 @@
 
 pub mod blob;
 pub mod chunked;
+pub mod credentials;
 pub mod crypto;
 pub mod error;
 pub mod file;
@@ -10,14 +11,15 @@ pub mod key;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use blob::{Blob, CanonicalContext};
+pub use credentials::ApiCredentials;
 pub use error::{ErrorCode, KmsError, Result};
 pub use key::{KeyMetadata, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
 
@@ -66,6 +68,9 @@ impl Clock for SystemClock {
 struct Body {
     #[serde(default)]
     keys: Vec<KeyRecord>,
+    /// Added with the loopback API; older keystores have none until first use.
+    #[serde(default)]
+    api_credentials: Option<ApiCredentials>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -74,12 +79,14 @@ struct Keyring {
     keys: Vec<KeyRecord>,
     by_id: HashMap<Uuid, usize>,
     by_alias: HashMap<String, usize>,
+    api_credentials: Option<ApiCredentials>,
 }
 
 impl Keyring {
-    fn from_keys(keys: Vec<KeyRecord>) -> Self {
+    fn from_body(body: Body) -> Self {
         let mut ring = Keyring {
-            keys,
+            keys: body.keys,
+            api_credentials: body.api_credentials,
             ..Keyring::default()
         };
         ring.reindex();
@@ -112,8 +119,14 @@ impl Keyring {
         #[derive(Serialize)]
         struct BodyRef<'a> {
             keys: &'a [KeyRecord],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            api_credentials: Option<&'a ApiCredentials>,
         }
-        serde_json::to_writer(&mut writer, &BodyRef { keys: &self.keys }).map_err(|e| {
+        let body = BodyRef {
+            keys: &self.keys,
+            api_credentials: self.api_credentials.as_ref(),
+        };
+        serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(
                 ErrorCode::InternalError,
                 format!("Serializing the keystore failed: {e}."),
@@ -138,7 +151,7 @@ impl Keyring {
                 format!("{} holds a key without key material.", path.display()),
             );
         }
-        Ok(Keyring::from_keys(body.keys))
+        Ok(Keyring::from_body(body))
     }
 
     /// Encryption counts this process has not saved yet, to carry over when the file is re-read.
@@ -268,6 +281,40 @@ impl std::fmt::Debug for Kms {
     }
 }
 
+/// One engine shared by faces running side by side in a process (the console and its API server):
+/// reads (encrypt, decrypt, describe, list) run together; changes take turns.
+#[derive(Debug, Clone)]
+pub struct SharedKms(Arc<RwLock<Kms>>);
+
+impl SharedKms {
+    pub fn new(kms: Kms) -> Self {
+        Self(Arc::new(RwLock::new(kms)))
+    }
+
+    /// A panic while holding the lock cannot leave a half-made change behind (every change checks
+    /// before it mutates, and a failed save reloads the file), so a poisoned lock is still usable.
+    pub fn read(&self) -> RwLockReadGuard<'_, Kms> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Kms> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A read guard on an engine that has caught up with changes other processes saved, so a key
+    /// disabled by the CLI a moment ago is refused here too. One `stat` when nothing changed.
+    pub fn read_current(&self) -> Result<RwLockReadGuard<'_, Kms>> {
+        {
+            let kms = self.read();
+            if kms.is_current() {
+                return Ok(kms);
+            }
+        }
+        self.write().refresh()?;
+        Ok(self.read())
+    }
+}
+
 fn state_error(key: &KeyRecord, action: &str) -> KmsError {
     let name = format!("Key {} ({})", key.alias, key.key_id);
     match key.state {
@@ -369,6 +416,12 @@ impl Kms {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Whether no other process saved since we last read the file (one `stat`). When it says no,
+    /// call `refresh`.
+    pub fn is_current(&self) -> bool {
+        self.store.is_current()
     }
 
     /// Picks up changes another process saved. Cheap (one `stat`) when there are none.
@@ -996,6 +1049,47 @@ impl Kms {
         let mut out = Zeroizing::new(vec![0u8; len]);
         crypto::fill_random(&mut out);
         Ok(out)
+    }
+
+    // ---- the loopback API's credentials ----
+
+    /// The API credentials if they were ever made (the console shows them; nothing is created).
+    pub fn existing_api_credentials(&self) -> Option<&ApiCredentials> {
+        self.ring.api_credentials.as_ref()
+    }
+
+    /// The API credentials, made and saved on first use.
+    pub fn api_credentials(&mut self) -> Result<ApiCredentials> {
+        if let Some(existing) = &self.ring.api_credentials {
+            return Ok(existing.clone());
+        }
+        self.transact(|ring, now| {
+            // Another process may have made them since we last looked.
+            Ok(ring
+                .api_credentials
+                .get_or_insert_with(|| ApiCredentials::generate(now))
+                .clone())
+        })
+    }
+
+    /// Replaces the API credentials with a new pair; the old SecretKey stops working at once.
+    pub fn rotate_api_credentials(&mut self) -> Result<ApiCredentials> {
+        self.transact(|ring, now| {
+            let fresh = ApiCredentials::generate(now);
+            ring.api_credentials = Some(fresh.clone());
+            Ok(fresh)
+        })
+    }
+
+    /// The SecretKey that signs requests made with `secret_id`.
+    pub fn api_secret_key(&self, secret_id: &str) -> Result<&str> {
+        match &self.ring.api_credentials {
+            Some(c) if c.secret_id == secret_id => Ok(c.secret_key.as_str()),
+            _ => err(
+                ErrorCode::SecretIdNotFound,
+                "No such SecretId; use the one the console (or `keyconsole api credentials`) shows.",
+            ),
+        }
     }
 
     // ---- the keystore itself ----

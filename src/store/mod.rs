@@ -283,6 +283,12 @@ impl Store {
         }
     }
 
+    /// Whether the file is still the one we last read or wrote (one `stat`, no reading). Lets a
+    /// server check, before each request, that no other process changed the keys under it.
+    pub fn is_current(&self) -> bool {
+        self.stamp.is_some() && FileStamp::of(&self.path).ok() == self.stamp
+    }
+
     /// Forgets what we know of the file, so the next `read_if_changed` reads it again.
     pub fn forget_stamp(&mut self) {
         self.stamp = None;

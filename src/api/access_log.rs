@@ -1,0 +1,135 @@
+//! What the API did, request by request: time, action, KeyId, result code, duration. Never a
+//! parameter's value beyond a KeyId, so no plaintext, key or ciphertext ever reaches the log.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogEntry {
+    /// Unix seconds.
+    pub time: i64,
+    pub action: String,
+    pub key_id: Option<String>,
+    /// `Success`, or the error code.
+    pub code: &'static str,
+    pub duration: Duration,
+}
+
+impl AccessLogEntry {
+    pub fn is_success(&self) -> bool {
+        self.code == SUCCESS
+    }
+}
+
+impl std::fmt::Display for AccessLogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} key={} {} {:.2} ms",
+            crate::display::format_time(self.time),
+            self.action,
+            self.key_id.as_deref().unwrap_or("-"),
+            self.code,
+            self.duration.as_secs_f64() * 1e3
+        )
+    }
+}
+
+pub const SUCCESS: &str = "Success";
+
+type Echo = Box<dyn Fn(&AccessLogEntry) + Send + Sync>;
+
+/// The newest entries in memory (for the console's API access page), and optionally each entry
+/// handed to `echo` as it happens (`keyconsole serve` prints them).
+pub struct AccessLog {
+    recent: Mutex<VecDeque<AccessLogEntry>>,
+    capacity: usize,
+    total: AtomicU64,
+    errors: AtomicU64,
+    echo: Option<Echo>,
+}
+
+impl std::fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLog")
+            .field("total", &self.total())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessLog {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            recent: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            capacity: capacity.max(1),
+            total: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            echo: None,
+        }
+    }
+
+    pub fn with_echo(mut self, echo: impl Fn(&AccessLogEntry) + Send + Sync + 'static) -> Self {
+        self.echo = Some(Box::new(echo));
+        self
+    }
+
+    pub fn record(&self, entry: AccessLogEntry) {
+        if let Some(echo) = &self.echo {
+            echo(&entry);
+        }
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if !entry.is_success() {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if recent.len() == self.capacity {
+            recent.pop_front();
+        }
+        recent.push_back(entry);
+    }
+
+    /// Requests served since the log was made.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// The newest entries, oldest first.
+    pub fn recent(&self) -> Vec<AccessLogEntry> {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        recent.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(code: &'static str) -> AccessLogEntry {
+        AccessLogEntry {
+            time: 0,
+            action: "Encrypt".into(),
+            key_id: None,
+            code,
+            duration: Duration::from_micros(50),
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_entries_and_counts_all() {
+        let log = AccessLog::new(2);
+        log.record(entry(SUCCESS));
+        log.record(entry("ResourceUnavailable.CmkDisabled"));
+        log.record(entry(SUCCESS));
+        assert_eq!(log.total(), 3);
+        assert_eq!(log.errors(), 1);
+        let recent = log.recent();
+        assert_eq!(recent.len(), 2);
+        assert_eq!(recent[0].code, "ResourceUnavailable.CmkDisabled");
+    }
+}
