@@ -268,7 +268,6 @@ impl ApiServer {
             )
         })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
             .max_blocking_threads(8)
             .thread_name("keyconsole-api")
             .enable_all()
