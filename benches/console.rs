@@ -127,6 +127,7 @@ fn console(c: &mut Criterion) {
     group.bench_function("filter by state", |b| {
         b.iter(|| black_box(kms.matching_keys(&filter).unwrap()))
     });
+    drop(kms);
     drop(harness);
 
     group.bench_function("first frame after start (before unlock)", |b| {

@@ -4,12 +4,13 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::api_client::{Reply, Signer, exchange, signed_request};
 use common::{PASSWORD, TestKeystore};
 use keyconsole::api::signature::{SignedParts, scope_date, sign};
 use keyconsole::api::{AccessLog, ApiServer, ServerConfig};
@@ -23,23 +24,6 @@ struct Harness {
     server: ApiServer,
     secret_id: String,
     secret_key: String,
-}
-
-struct Reply {
-    status: u16,
-    content_type: String,
-    json: Value,
-}
-
-impl Reply {
-    fn code(&self) -> &str {
-        self.json["Response"]["Error"]["Code"]
-            .as_str()
-            .unwrap_or("Success")
-    }
-    fn field(&self, name: &str) -> &Value {
-        &self.json["Response"][name]
-    }
 }
 
 fn start() -> Harness {
@@ -61,33 +45,6 @@ fn start() -> Harness {
         secret_id: credentials.secret_id.clone(),
         secret_key: credentials.secret_key.to_string(),
     }
-}
-
-/// Sends raw bytes and reads the whole answer (the request asks the server to close).
-fn exchange(addr: SocketAddr, request: &[u8]) -> Option<Reply> {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request).ok()?;
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    Some(Reply {
-        status,
-        content_type,
-        json: serde_json::from_str(body).unwrap_or(Value::Null),
-    })
 }
 
 struct Call<'a> {
@@ -129,68 +86,23 @@ impl Harness {
         })
     }
 
-    /// Signs and sends a request as the SDK does: a JSON body for POST, a query string for GET.
+    /// Signs and sends a request as the SDK does.
     fn send(&self, call: Call<'_>) -> Reply {
-        let host = self.server.local_addr().to_string();
-        let timestamp = self.now() + call.clock_offset;
-        let (query, body, content_type) = if call.method == "GET" {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            for (name, value) in call.params.as_object().unwrap() {
-                match value {
-                    Value::String(s) => {
-                        query.append_pair(name, s);
-                    }
-                    Value::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            query.append_pair(&format!("{name}.{i}"), item.as_str().unwrap());
-                        }
-                    }
-                    other => {
-                        query.append_pair(name, &other.to_string());
-                    }
-                }
-            }
-            (
-                query.finish(),
-                Vec::new(),
-                "application/x-www-form-urlencoded",
-            )
-        } else {
-            (
-                String::new(),
-                serde_json::to_vec(&call.params).unwrap(),
-                "application/json",
-            )
+        let addr = self.server.local_addr();
+        let signer = Signer {
+            secret_id: call.secret_id.unwrap_or(&self.secret_id),
+            secret_key: call.secret_key.unwrap_or(&self.secret_key),
+            timestamp: self.now() + call.clock_offset,
         };
-        let date = scope_date(timestamp).unwrap();
-        let parts = SignedParts {
-            method: call.method,
-            query: &query,
-            content_type,
-            host: &host,
-            payload: &body,
-            timestamp,
-        };
-        let signature = sign(call.secret_key.unwrap_or(&self.secret_key), &parts, &date);
-        let authorization = format!(
-            "TC3-HMAC-SHA256 Credential={}/{date}/kms/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
-            call.secret_id.unwrap_or(&self.secret_id)
-        );
-        let target = if query.is_empty() {
-            "/".to_owned()
-        } else {
-            format!("/?{query}")
-        };
-        let mut request = format!(
-            "{} {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nX-TC-Action: {}\r\nX-TC-Version: {}\r\nX-TC-Timestamp: {timestamp}\r\nX-TC-Region: ap-guangzhou\r\nAuthorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        let request = signed_request(
+            addr,
             call.method,
             call.action,
             call.version,
-            body.len()
-        )
-        .into_bytes();
-        request.extend_from_slice(&body);
-        exchange(self.server.local_addr(), &request).expect("an HTTP answer")
+            &call.params,
+            signer,
+        );
+        exchange(addr, &request).expect("an HTTP answer")
     }
 
     fn create_key(&self, alias: &str) -> String {

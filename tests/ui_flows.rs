@@ -214,6 +214,7 @@ fn encrypt_copy_and_download() {
             .plaintext,
         b"S3cr3t!pass"
     );
+    drop(kms);
 
     console.click("Clear");
     assert_eq!(console.value_of("Plaintext"), "");

@@ -105,7 +105,13 @@ fn fixture(name: &str) -> (PathBuf, Arc<TestClock>) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("keystore.kcks");
     let mut body = ZeroizingWriter::with_capacity(4096);
-    serde_json::to_writer(&mut body, &serde_json::json!({ "keys": fixture_keys() })).unwrap();
+    let credentials = serde_json::json!({
+        "secret_id": "AKIDkeyconsoleSnapshot00000000000000",
+        "secret_key": "snapshotSecretKey000000000000000",
+        "created": START - 3 * DAY,
+    });
+    let body_json = serde_json::json!({ "keys": fixture_keys(), "api_credentials": credentials });
+    serde_json::to_writer(&mut body, &body_json).unwrap();
     Store::create(&path, PASSWORD.as_bytes(), FAST_KDF, body.into_inner()).unwrap();
     (path, Arc::new(TestClock(AtomicI64::new(START))))
 }
@@ -228,4 +234,14 @@ fn file_tools() {
         .click(); // away from the field: it applies, no cursor
     console.settle();
     snapshot(&mut console, "file_tools");
+}
+
+#[test]
+fn api_access() {
+    let mut console = console("api_access");
+    unlock(&mut console);
+    console.click("API access");
+    console.harness.get_by_label("Python SDK snippet").click();
+    console.settle();
+    snapshot(&mut console, "api_access");
 }

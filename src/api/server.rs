@@ -26,7 +26,7 @@ use super::actions::{self, Reply};
 use super::params::Params;
 use super::signature::{self, Authorization, SignedParts};
 use crate::kms::key::validate_alias;
-use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms, SystemClock};
+use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
 
 /// The API version the SDKs send in X-TC-Version.
 pub const API_VERSION: &str = "2019-01-18";
@@ -223,6 +223,7 @@ impl ServerConfig {
 
 struct State {
     kms: SharedKms,
+    clock: Arc<dyn Clock>,
     log: Arc<AccessLog>,
 }
 
@@ -279,7 +280,8 @@ impl ApiServer {
                 )
             })?;
         let (shutdown, stopped) = watch::channel(false);
-        let state = Arc::new(State { kms, log });
+        let clock = kms.read().clock();
+        let state = Arc::new(State { kms, clock, log });
         let stop_on_signal = config.stop_on_signal;
         let thread = std::thread::Builder::new()
             .name("keyconsole-api-main".to_owned())
@@ -482,7 +484,7 @@ async fn answer(
     let request_id = Uuid::new_v4().to_string();
     let bytes = response_body(&outcome.result, &request_id);
     state.log.record(AccessLogEntry {
-        time: SystemClock.now(),
+        time: state.clock.now(),
         action: outcome.action,
         key_id: outcome.key_id,
         code: match &outcome.result {

@@ -418,6 +418,11 @@ impl Kms {
         self.clock.now()
     }
 
+    /// The engine's clock, for faces that time-stamp what they do (the API's access log).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// Whether no other process saved since we last read the file (one `stat`). When it says no,
     /// call `refresh`.
     pub fn is_current(&self) -> bool {

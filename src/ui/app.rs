@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::api_access::ApiAccessState;
 use super::command::Command;
 use super::create_key::CreateKeyDialog;
 use super::file_tools::{FileJob, FileMode, FileToolsState};
@@ -20,7 +21,8 @@ use super::notifications::Notifications;
 use super::online_tools::{DataKeySpec, GeneratedDataKey, Revealed};
 use super::platform::{Clipboard, DialogAnswer, DialogPurpose, DialogRequest, FileDialogs};
 use super::unlock::UnlockScreen;
-use crate::kms::{CanonicalContext, Clock, ErrorCode, Kms, KmsError, SystemClock};
+use crate::api::{ApiServer, ServerConfig};
+use crate::kms::{CanonicalContext, Clock, ErrorCode, Kms, KmsError, SharedKms, SystemClock};
 use crate::store::{self, kdf};
 
 /// The key under which preferences are stored in eframe's persistence file.
@@ -82,16 +84,21 @@ enum Page {
     Keys,
     Key(Box<KeyDetailState>),
     Files,
+    Api,
 }
 
 /// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
 struct Console {
-    kms: Kms,
+    /// Shared with the API server when it runs.
+    kms: SharedKms,
+    path: PathBuf,
     page: Page,
     key_list: KeyListState,
     /// Kept across pages, so a running file job goes on while the user looks at keys.
     files: FileToolsState,
     create_key: Option<CreateKeyDialog>,
+    /// Kept across pages, so the server goes on while the user looks at keys.
+    api: ApiAccessState,
     last_refresh: i64,
     last_maintenance: i64,
     last_refresh_error: Option<String>,
@@ -161,9 +168,17 @@ impl KeyconsoleApp {
     }
 
     /// The engine, while unlocked (tests check its state through this).
-    pub fn kms(&self) -> Option<&Kms> {
+    pub fn kms(&self) -> Option<std::sync::RwLockReadGuard<'_, Kms>> {
         match &self.screen {
-            Screen::Unlocked(console) => Some(&console.kms),
+            Screen::Unlocked(console) => Some(console.kms.read()),
+            Screen::Locked(_) => None,
+        }
+    }
+
+    /// The API server's address while it runs.
+    pub fn api_address(&self) -> Option<std::net::SocketAddr> {
+        match &self.screen {
+            Screen::Unlocked(console) => console.api.server.as_ref().map(|s| s.local_addr()),
             Screen::Locked(_) => None,
         }
     }
@@ -175,7 +190,7 @@ impl KeyconsoleApp {
     pub fn keystore_path(&self) -> PathBuf {
         match &self.screen {
             Screen::Locked(unlock) => unlock.path.clone(),
-            Screen::Unlocked(console) => console.kms.path().to_path_buf(),
+            Screen::Unlocked(console) => console.path.clone(),
         }
     }
 
@@ -205,14 +220,18 @@ impl KeyconsoleApp {
     /// anything we copied leaves the clipboard now rather than in 30 s.
     pub fn lock(&mut self) {
         if let Screen::Unlocked(console) = &mut self.screen {
-            if let Err(e) = console.kms.flush_usage() {
+            // The server goes first: it holds the engine too, and its requests must end before the keys go.
+            if let Some(server) = console.api.server.take() {
+                server.stop();
+            }
+            if let Err(e) = console.kms.write().flush_usage() {
                 self.notifications.error(self.env.clock.now(), &e);
             }
             if let Some(job) = &console.files.job {
                 // The worker stops at its next batch and removes its temp file.
                 job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            let path = console.kms.path().to_path_buf();
+            let path = console.path.clone();
             self.screen = Screen::Locked(UnlockScreen::new(path));
             self.ctx.data_mut(|data| data.clear());
             self.clear_our_clipboard();
@@ -250,11 +269,13 @@ impl KeyconsoleApp {
                     let mut key_list = KeyListState::default();
                     key_list.oldest_first = self.prefs.oldest_first;
                     self.screen = Screen::Unlocked(Box::new(Console {
-                        kms,
+                        kms: SharedKms::new(kms),
+                        path: path.clone(),
                         page: Page::Keys,
                         key_list,
                         files: FileToolsState::default(),
                         create_key: None,
+                        api: ApiAccessState::default(),
                         last_refresh: now,
                         last_maintenance: now,
                         last_refresh_error: None,
@@ -317,7 +338,8 @@ impl KeyconsoleApp {
             // Changes made by other processes (the CLI, another console) show within two seconds.
             if now - console.last_refresh >= REFRESH_SECONDS {
                 console.last_refresh = now;
-                match console.kms.refresh() {
+                let refreshed = console.kms.write().refresh();
+                match refreshed {
                     Ok(_) => console.last_refresh_error = None,
                     Err(e) => {
                         if console.last_refresh_error.as_deref() != Some(e.message.as_str()) {
@@ -329,7 +351,8 @@ impl KeyconsoleApp {
             }
             if now - console.last_maintenance >= MAINTAIN_SECONDS {
                 console.last_maintenance = now;
-                match console.kms.maintain() {
+                let maintained = console.kms.write().maintain();
+                match maintained {
                     Ok(done) if !done.is_empty() => self.notifications.success(
                         now,
                         format!(
@@ -426,6 +449,15 @@ impl KeyconsoleApp {
                     };
                     if ui.selectable_label(on_files, files).clicked() {
                         commands.push(Command::ShowFiles(None));
+                    }
+                    let on_api = matches!(console.page, Page::Api);
+                    let api = if console.api.is_running() {
+                        "API access (running)"
+                    } else {
+                        "API access"
+                    };
+                    if ui.selectable_label(on_api, api).clicked() {
+                        commands.push(Command::ShowApi);
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -535,7 +567,17 @@ impl KeyconsoleApp {
             return;
         };
         let console = &mut **console;
-        let kms = &mut console.kms;
+        if let Some(outcome) = api_command(console, &command) {
+            match outcome {
+                Ok(Some(message)) => self.notifications.success(now, message),
+                Ok(None) => {}
+                Err(e) => self.notifications.error(now, &e),
+            }
+            return;
+        }
+        let shared = console.kms.clone();
+        let mut kms = shared.write();
+        let kms = &mut *kms;
         // Each arm returns the success message, or the engine's error.
         let outcome: Result<Option<String>, KmsError> = match command {
             Command::ShowKeys => {
@@ -634,7 +676,12 @@ impl KeyconsoleApp {
             | Command::SetKeystorePath(_)
             | Command::Lock
             | Command::Dialog(_)
-            | Command::Copy { .. } => Ok(None),
+            | Command::Copy { .. }
+            | Command::ShowApi
+            | Command::StartApi
+            | Command::StopApi
+            | Command::CreateApiCredentials
+            | Command::RotateApiCredentials => Ok(None),
         };
         match outcome {
             Ok(Some(message)) => self.notifications.success(now, message),
@@ -648,10 +695,11 @@ impl KeyconsoleApp {
             Screen::Unlocked(console) => match &console.page {
                 Page::Key(detail) => console
                     .kms
+                    .read()
                     .describe_key(&detail.key_id)
                     .map(|k| k.alias)
                     .unwrap_or_default(),
-                Page::Keys | Page::Files => String::new(),
+                Page::Keys | Page::Files | Page::Api => String::new(),
             },
             Screen::Locked(_) => String::new(),
         };
@@ -809,6 +857,78 @@ impl KeyconsoleApp {
     }
 }
 
+/// The API access page's commands. They run before the engine is locked for writing, since
+/// stopping the server waits for its requests, which may be waiting for the engine.
+fn api_command(
+    console: &mut Console,
+    command: &Command,
+) -> Option<Result<Option<String>, KmsError>> {
+    let api = &mut console.api;
+    let outcome =
+        match command {
+            Command::ShowApi => {
+                console.page = Page::Api;
+                Ok(None)
+            }
+            Command::StartApi if api.server.is_none() => {
+                let started = api
+                    .listen
+                    .trim()
+                    .parse::<std::net::SocketAddr>()
+                    .map_err(|_| {
+                        KmsError::new(
+                            ErrorCode::InvalidParameterValue,
+                            format!(
+                                "{} is not an address and port, like {}.",
+                                api.listen.trim(),
+                                crate::api::DEFAULT_LISTEN
+                            ),
+                        )
+                    })
+                    // The credentials are made on first use, so a new keystore serves at once.
+                    .and_then(|addr| console.kms.write().api_credentials().map(|_| addr))
+                    .and_then(|addr| {
+                        ApiServer::start(
+                            console.kms.clone(),
+                            &ServerConfig::loopback(addr),
+                            api.log.clone(),
+                        )
+                    });
+                match started {
+                    Ok(server) => {
+                        let message = format!("The API listens on http://{}.", server.local_addr());
+                        api.server = Some(server);
+                        api.error = None;
+                        Ok(Some(message))
+                    }
+                    Err(e) => {
+                        api.error = Some(e.clone());
+                        Err(e)
+                    }
+                }
+            }
+            Command::StopApi => {
+                if let Some(server) = api.server.take() {
+                    server.stop();
+                }
+                Ok(Some("The API server stopped.".to_owned()))
+            }
+            Command::CreateApiCredentials => console
+                .kms
+                .write()
+                .api_credentials()
+                .map(|_| Some("API credentials created.".to_owned())),
+            Command::RotateApiCredentials => {
+                api.confirm_rotation = false;
+                console.kms.write().rotate_api_credentials().map(|_| {
+                    Some("New API credentials: the old SecretKey no longer works.".to_owned())
+                })
+            }
+            _ => return None,
+        };
+    Some(outcome)
+}
+
 /// Prepares the engine's side on this thread (the data key, made or unwrapped in memory; the key's
 /// state is checked here, before any output exists) and streams the file on a worker thread.
 fn start_file_job(
@@ -942,13 +1062,19 @@ impl eframe::App for KeyconsoleApp {
             Screen::Locked(unlock) => unlock.ui(ui, &mut commands),
             Screen::Unlocked(console) => {
                 let console = &mut **console;
+                // One read guard for the whole frame: the API server's reads go on beside it.
+                let kms = console.kms.read();
                 egui::CentralPanel::default().show(ui, |ui| match &mut console.page {
-                    Page::Keys => console.key_list.ui(ui, &console.kms, &mut commands),
-                    Page::Key(detail) => detail.ui(ui, &console.kms, &mut commands),
-                    Page::Files => console.files.ui(ui, &console.kms, &mut commands),
+                    Page::Keys => console.key_list.ui(ui, &kms, &mut commands),
+                    Page::Key(detail) => detail.ui(ui, &kms, &mut commands),
+                    Page::Files => console.files.ui(ui, &kms, &mut commands),
+                    Page::Api => {
+                        let credentials = kms.existing_api_credentials();
+                        console.api.ui(ui, credentials, &mut commands);
+                    }
                 });
                 if let Some(dialog) = &mut console.create_key
-                    && !dialog.ui(&ctx, &console.kms, &mut commands)
+                    && !dialog.ui(&ctx, &kms, &mut commands)
                 {
                     console.create_key = None;
                 }

@@ -60,4 +60,11 @@ pub enum Command {
 
     /// Start encrypting or decrypting the file chosen on the File tools page.
     StartFileJob,
+
+    // The API access page.
+    ShowApi,
+    StartApi,
+    StopApi,
+    CreateApiCredentials,
+    RotateApiCredentials,
 }

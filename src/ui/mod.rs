@@ -1,6 +1,7 @@
 //! The desktop console (eframe/egui). It draws, translates clicks into engine calls, and shows
 //! the results; every rule stays in the engine.
 
+pub mod api_access;
 pub mod app;
 pub mod command;
 pub mod create_key;

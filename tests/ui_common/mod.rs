@@ -110,7 +110,8 @@ impl Console {
         self.harness.state()
     }
 
-    pub fn kms(&self) -> &Kms {
+    /// A read guard on the console's engine: drop it before the next step (a step may write).
+    pub fn kms(&self) -> std::sync::RwLockReadGuard<'_, Kms> {
         self.app().kms().expect("the console is unlocked")
     }
 
