@@ -57,33 +57,31 @@ struct Call<'a> {
     version: &'a str,
 }
 
+impl<'a> Call<'a> {
+    fn new(method: &'a str, action: &'a str, params: Value) -> Self {
+        Call {
+            method,
+            action,
+            params,
+            secret_id: None,
+            secret_key: None,
+            clock_offset: 0,
+            version: "2019-01-18",
+        }
+    }
+}
+
 impl Harness {
     fn now(&self) -> i64 {
         self.keystore.clock.now()
     }
 
     fn call(&self, action: &str, params: Value) -> Reply {
-        self.send(Call {
-            method: "POST",
-            action,
-            params,
-            secret_id: None,
-            secret_key: None,
-            clock_offset: 0,
-            version: "2019-01-18",
-        })
+        self.send(Call::new("POST", action, params))
     }
 
     fn get(&self, action: &str, params: Value) -> Reply {
-        self.send(Call {
-            method: "GET",
-            action,
-            params,
-            secret_id: None,
-            secret_key: None,
-            clock_offset: 0,
-            version: "2019-01-18",
-        })
+        self.send(Call::new("GET", action, params))
     }
 
     /// Signs and sends a request as the SDK does.

@@ -335,16 +335,23 @@ fn done() -> Result<Reply> {
     Ok(Reply::new())
 }
 
-#[allow(non_snake_case)]
-fn EnableKey(kms: &mut Kms, params: &Params) -> Result<Reply> {
-    kms.enable_key(key_param(params)?)?;
-    done()
+/// Actions that change one key and answer with nothing but the RequestId.
+macro_rules! key_changes {
+    ($($name:ident => $method:ident,)*) => {$(
+        #[allow(non_snake_case)]
+        fn $name(kms: &mut Kms, params: &Params) -> Result<Reply> {
+            kms.$method(key_param(params)?)?;
+            done()
+        }
+    )*};
 }
 
-#[allow(non_snake_case)]
-fn DisableKey(kms: &mut Kms, params: &Params) -> Result<Reply> {
-    kms.disable_key(key_param(params)?)?;
-    done()
+key_changes! {
+    EnableKey => enable_key,
+    DisableKey => disable_key,
+    DisableKeyRotation => disable_key_rotation,
+    ArchiveKey => archive_key,
+    CancelKeyArchive => cancel_key_archive,
 }
 
 #[allow(non_snake_case)]
@@ -398,23 +405,5 @@ fn UpdateKeyDescription(kms: &mut Kms, params: &Params) -> Result<Reply> {
 #[allow(non_snake_case)]
 fn EnableKeyRotation(kms: &mut Kms, params: &Params) -> Result<Reply> {
     kms.enable_key_rotation(key_param(params)?, params.u32("RotateDays")?)?;
-    done()
-}
-
-#[allow(non_snake_case)]
-fn DisableKeyRotation(kms: &mut Kms, params: &Params) -> Result<Reply> {
-    kms.disable_key_rotation(key_param(params)?)?;
-    done()
-}
-
-#[allow(non_snake_case)]
-fn ArchiveKey(kms: &mut Kms, params: &Params) -> Result<Reply> {
-    kms.archive_key(key_param(params)?)?;
-    done()
-}
-
-#[allow(non_snake_case)]
-fn CancelKeyArchive(kms: &mut Kms, params: &Params) -> Result<Reply> {
-    kms.cancel_key_archive(key_param(params)?)?;
     done()
 }
