@@ -518,6 +518,16 @@ fn preferences_persist_and_no_secret_does() {
     console.type_into("Encryption context", r#"{"tenant":"ctx-secret-99"}"#);
     console.click("Execute");
     let blob = console.value_of("Ciphertext");
+    console.click("API access");
+    console.click("Create credentials");
+    console.click("Show");
+    console.replace_in("Listen address", "127.0.0.1:20001");
+    let secret_key = console
+        .kms()
+        .existing_api_credentials()
+        .unwrap()
+        .secret_key
+        .to_string();
 
     let mut storage = MemoryStorage::default();
     console.harness.state_mut().save(&mut storage);
@@ -534,7 +544,16 @@ fn preferences_persist_and_no_secret_does() {
         everything.contains("keystore.kcks"),
         "so is the keystore path"
     );
-    for secret in ["persisted-secret-4711", PASSWORD, blob.as_str()] {
+    assert!(
+        everything.contains("127.0.0.1:20001"),
+        "so is the API's listen address"
+    );
+    for secret in [
+        "persisted-secret-4711",
+        PASSWORD,
+        blob.as_str(),
+        secret_key.as_str(),
+    ] {
         assert!(
             !everything.contains(secret),
             "the persisted state holds {secret:?}"

@@ -29,8 +29,14 @@ pub struct ApiAccessState {
 
 impl Default for ApiAccessState {
     fn default() -> Self {
+        Self::new(DEFAULT_LISTEN.to_owned())
+    }
+}
+
+impl ApiAccessState {
+    pub fn new(listen: String) -> Self {
         Self {
-            listen: DEFAULT_LISTEN.to_owned(),
+            listen,
             server: None,
             log: Arc::new(AccessLog::new(LOG_ENTRIES)),
             show_secret_key: false,
@@ -40,9 +46,7 @@ impl Default for ApiAccessState {
             entries_at: None,
         }
     }
-}
 
-impl ApiAccessState {
     pub fn is_running(&self) -> bool {
         self.server.is_some()
     }

@@ -67,6 +67,8 @@ pub struct Preferences {
     /// The keystore used last (a path, not a secret).
     pub keystore: Option<PathBuf>,
     pub oldest_first: bool,
+    /// Where the API access page starts the server.
+    pub api_listen: String,
 }
 
 impl Default for Preferences {
@@ -76,6 +78,7 @@ impl Default for Preferences {
             auto_lock_minutes: 5,
             keystore: None,
             oldest_first: false,
+            api_listen: crate::api::DEFAULT_LISTEN.to_owned(),
         }
     }
 }
@@ -275,7 +278,7 @@ impl KeyconsoleApp {
                         key_list,
                         files: FileToolsState::default(),
                         create_key: None,
-                        api: ApiAccessState::default(),
+                        api: ApiAccessState::new(self.prefs.api_listen.clone()),
                         last_refresh: now,
                         last_maintenance: now,
                         last_refresh_error: None,
@@ -294,6 +297,9 @@ impl KeyconsoleApp {
         }
         if let Screen::Unlocked(console) = &mut self.screen {
             self.prefs.oldest_first = console.key_list.oldest_first;
+            if console.api.listen != self.prefs.api_listen {
+                self.prefs.api_listen.clone_from(&console.api.listen);
+            }
             // A file dropped on the window goes to the File tools page.
             let dropped = ctx.input(|i| {
                 i.raw
