@@ -1,6 +1,8 @@
 //! The KMS actions of the Tencent Cloud API (2019-01-18): each reads its parameters, calls the
 //! engine, and shapes the answer as the cloud does. No rule lives here; the engine checks everything.
 
+use std::sync::RwLockReadGuard;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
@@ -35,10 +37,20 @@ impl Action {
         matches!(self.handler, Handler::Change(_))
     }
 
-    pub fn run(&self, kms: &SharedKms, params: &Params) -> Result<Reply> {
+    /// Runs on `engine`, a read guard of `kms` the caller took (and caught up with the file). A change
+    /// lets go of it and takes the engine for writing; the change re-reads the file under its own lock.
+    pub fn run(
+        &self,
+        kms: &SharedKms,
+        engine: RwLockReadGuard<'_, Kms>,
+        params: &Params,
+    ) -> Result<Reply> {
         match self.handler {
-            Handler::Read(read) => read(&*kms.read_current()?, params),
-            Handler::Change(change) => change(&mut kms.write(), params),
+            Handler::Read(read) => read(&engine, params),
+            Handler::Change(change) => {
+                drop(engine);
+                change(&mut kms.write(), params)
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::sync::Arc;
+use std::sync::{Arc, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,7 +26,7 @@ use super::actions::{self, Reply};
 use super::params::Params;
 use super::signature::{self, Authorization, SignedParts};
 use crate::kms::key::validate_alias;
-use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
+use crate::kms::{Clock, ErrorCode, Kms, KmsError, Result, SharedKms};
 
 /// The API version the SDKs send in X-TC-Version.
 pub const API_VERSION: &str = "2019-01-18";
@@ -83,12 +83,11 @@ fn loggable_key(key: &str) -> Option<String> {
 pub fn process(kms: &SharedKms, request: &ApiRequest) -> Outcome {
     let action = loggable_action(request.action.as_deref());
     let mut key_id = None;
-    let result = authenticate(kms, request)
-        .and_then(|()| parse(request))
-        .and_then(|(action, params)| {
-            key_id = params.str("KeyId").ok().flatten().and_then(loggable_key);
-            action.run(kms, &params)
-        });
+    let result = authenticate(kms, request).and_then(|engine| {
+        let (action, params) = parse(request)?;
+        key_id = params.str("KeyId").ok().flatten().and_then(loggable_key);
+        action.run(kms, engine, &params)
+    });
     if let Ok(reply) = &result
         && let Some(Value::String(id)) = reply.get("KeyId")
     {
@@ -101,7 +100,9 @@ pub fn process(kms: &SharedKms, request: &ApiRequest) -> Outcome {
     }
 }
 
-fn authenticate(kms: &SharedKms, request: &ApiRequest) -> Result<()> {
+/// Checks the signature and hands back the engine, read-locked and caught up with the file, so a
+/// read action runs under the same lock (one `stat` and one lock per request).
+fn authenticate<'k>(kms: &'k SharedKms, request: &ApiRequest) -> Result<RwLockReadGuard<'k, Kms>> {
     if request.method != "GET" && request.method != "POST" {
         return Err(error(
             ErrorCode::UnsupportedRequestMethod,
@@ -140,9 +141,10 @@ fn authenticate(kms: &SharedKms, request: &ApiRequest) -> Result<()> {
         payload: &request.body,
         timestamp,
     };
-    let kms = kms.read_current()?;
-    let secret_key = kms.api_secret_key(&authorization.secret_id)?;
-    signature::verify(secret_key, &parts, &authorization, kms.now())
+    let engine = kms.read_current()?;
+    let secret_key = engine.api_secret_key(&authorization.secret_id)?;
+    signature::verify(secret_key, &parts, &authorization, engine.now())?;
+    Ok(engine)
 }
 
 fn parse(request: &ApiRequest) -> Result<(&'static actions::Action, Params)> {
