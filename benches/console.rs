@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use keyconsole::kms::crypto::random_key;
+use keyconsole::crypto::random_key;
 use keyconsole::kms::{
     KeyOrigin, KeyQuery, KeyRecord, KeyState, KeyUsage, KeyVersion, SystemClock,
 };
-use keyconsole::store::{KdfParams, Store, ZeroizingWriter};
-use keyconsole::ui::platform::{FakeClipboard, FakeDialogs};
+use keyconsole::store::{KdfParams, Store};
+use keyconsole::testing::{FakeClipboard, FakeDialogs};
 use keyconsole::ui::{AppEnvironment, KeyconsoleApp};
+use keyconsole::util::ZeroizingWriter;
 
 const PASSWORD: &str = "benchmark password";
 const KEYS: usize = 100_000;
@@ -121,7 +122,7 @@ fn console(c: &mut Criterion) {
         });
     }
     let filter = KeyQuery {
-        state: Some(KeyState::Disabled),
+        state: Some(KeyState::Disabled).into(),
         ..KeyQuery::default()
     };
     group.bench_function("filter by state", |b| {

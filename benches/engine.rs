@@ -5,11 +5,12 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyconsole::kms::crypto::random_key;
+use keyconsole::crypto::random_key;
 use keyconsole::kms::{
     CanonicalContext, CreateKey, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion, Kms,
 };
-use keyconsole::store::{Store, ZeroizingWriter, kdf};
+use keyconsole::store::{Store, kdf};
+use keyconsole::util::ZeroizingWriter;
 
 const PASSWORD: &[u8] = b"benchmark password";
 

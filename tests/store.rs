@@ -1,15 +1,13 @@
 //! The keystore file: passwords, damage, hostile headers, backups, locking, crashes, and secrets on disk.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{FAST_KDF, PASSWORD, TestKeystore, all_files, contains, create};
-use keyconsole::kms::{CanonicalContext, ErrorCode, Kms};
+use keyconsole::kms::{CanonicalContext, ErrorCode, Kms, KmsError};
 use keyconsole::store::format::{HEADER_LEN, Header};
 use keyconsole::store::{KdfParams, lock, save};
+use keyconsole::testing::{FAST_KDF, PASSWORD, TestKeystore, all_files, contains, create};
 
 fn open_code(path: &std::path::Path, password: &[u8]) -> Option<ErrorCode> {
     Kms::open(path, password).err().map(|e| e.code)
@@ -189,7 +187,8 @@ fn three_backup_generations_are_kept() {
 fn a_lock_held_too_long_is_a_clear_error() {
     let (ks, mut kms) = TestKeystore::new();
     let held = lock::acquire(&ks.path, Duration::from_secs(1)).unwrap();
-    let error = lock::acquire(&ks.path, Duration::from_millis(100)).unwrap_err();
+    // The store's own error, as the engine reports it.
+    let error = KmsError::from(lock::acquire(&ks.path, Duration::from_millis(100)).unwrap_err());
     assert_eq!(error.code, ErrorCode::KeystoreBusy);
     drop(held);
     create(&mut kms, "after");
@@ -217,7 +216,11 @@ fn no_secret_reaches_the_disk() {
         .unwrap()
         .ciphertext_blob;
     let data_key = kms
-        .generate_data_key("k", Some("AES_256"), None, &CanonicalContext::none())
+        .generate_data_key(
+            "k",
+            keyconsole::kms::DataKeySpec::Aes256,
+            &CanonicalContext::none(),
+        )
         .unwrap();
     kms.rotate_key("k").unwrap();
     kms.change_password(PASSWORD, b"second password!", None)

@@ -28,7 +28,7 @@ impl std::fmt::Display for AccessLogEntry {
         write!(
             f,
             "{} {} key={} {} {:.2} ms",
-            crate::display::format_time(self.time),
+            crate::util::format_time(self.time),
             self.action,
             self.key_id.as_deref().unwrap_or("-"),
             self.code,

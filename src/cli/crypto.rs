@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use zeroize::Zeroizing;
 
 use super::Context;
 use super::output::{read_input, read_text, write_output};
-use crate::kms::{CanonicalContext, Result};
+use crate::kms::{CanonicalContext, DataKeySpec, Result};
 
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
@@ -56,21 +56,13 @@ pub struct ReencryptArgs {
     out: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum KeySpec {
-    #[value(name = "AES_256")]
-    Aes256,
-    #[value(name = "AES_128")]
-    Aes128,
-}
-
 #[derive(Debug, Args)]
 pub struct DatakeyArgs {
     #[arg(long)]
     key: String,
     /// Key size [default: AES_256]
-    #[arg(long, value_enum, conflicts_with = "bytes")]
-    spec: Option<KeySpec>,
+    #[arg(long, value_parser = ["AES_256", "AES_128"], conflicts_with = "bytes")]
+    spec: Option<String>,
     /// A data key of N bytes (1-1024) instead of a KeySpec
     #[arg(long, value_name = "N")]
     bytes: Option<u32>,
@@ -135,13 +127,13 @@ pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
 
 pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
-    let spec = match (args.bytes, args.spec) {
-        (Some(_), _) => None,
-        (None, Some(KeySpec::Aes128)) => Some("AES_128"),
-        (None, _) => Some("AES_256"),
+    let spec = match (args.bytes, args.spec.as_deref()) {
+        (Some(n), _) => DataKeySpec::Bytes(n),
+        (None, Some(name)) => DataKeySpec::from_name(name)?,
+        (None, None) => DataKeySpec::Aes256,
     };
     let kms = context.open()?;
-    let data_key = kms.generate_data_key(&args.key, spec, args.bytes, &encryption_context)?;
+    let data_key = kms.generate_data_key(&args.key, spec, &encryption_context)?;
     let plaintext = Zeroizing::new(STANDARD.encode(&data_key.plaintext));
     let text = if args.json {
         Zeroizing::new(format!(

@@ -152,14 +152,15 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             json,
         } => {
             let page = kms.list_keys(&KeyQuery {
-                state: state.map(KeyState::from),
+                state: state.map(KeyState::from).into(),
                 search,
                 ..KeyQuery::default()
             })?;
             if json {
+                let keys: Vec<_> = page.keys.iter().map(KeyMetadata::to_json).collect();
                 print_json(&serde_json::json!({
                     "TotalCount": page.total,
-                    "KeyMetadatas": page.keys,
+                    "KeyMetadatas": keys,
                 }));
             } else if page.keys.is_empty() {
                 eprintln!("No keys.");
@@ -190,7 +191,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
         KeyCommand::Describe { key, json } => {
             let key = kms.describe_key(&key)?;
             if json {
-                print_json(&key);
+                print_json(&key.to_json());
             } else {
                 print_details(&key);
             }
@@ -200,12 +201,6 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             alias,
             description,
         } => {
-            if alias.is_none() && description.is_none() {
-                return Err(crate::kms::KmsError::new(
-                    crate::kms::ErrorCode::MissingParameter,
-                    "Give --alias or --description (or both).",
-                ));
-            }
             kms.update_key(&key, alias.as_deref(), description.as_deref())?;
         }
         KeyCommand::Enable { keys } => kms.enable_keys(&keys)?,

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-pub use crate::display::format_time;
 use crate::kms::{ErrorCode, KeyMetadata, KmsError, Result};
-use crate::store::ZeroizingWriter;
+use crate::util::ZeroizingWriter;
+pub use crate::util::format_time;
 
 pub fn rotation_summary(key: &KeyMetadata) -> String {
     if key.key_rotation_enabled {
@@ -78,7 +78,7 @@ pub fn read_text(path: Option<&Path>) -> Result<String> {
 /// Writes to FILE atomically (temp file, fsync, rename; readable by the user only), or to stdout.
 pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match path {
-        Some(path) => crate::store::save::replace_file(path, bytes, false)
+        Some(path) => crate::util::atomic_file::replace_file(path, bytes)
             .map_err(|e| io_failed("write", Some(path), e)),
         None => {
             let mut stdout = io::stdout().lock();

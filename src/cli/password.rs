@@ -31,13 +31,9 @@ fn prompt(label: &str) -> Result<Zeroizing<String>> {
     })
 }
 
+/// The engine's rule (no empty password), checked before anything else is asked or printed.
 fn non_empty(password: Zeroizing<String>) -> Result<Zeroizing<String>> {
-    if password.is_empty() {
-        return Err(KmsError::new(
-            ErrorCode::InvalidParameterValue,
-            "The password is empty.",
-        ));
-    }
+    crate::kms::keys::rules::check_password(password.as_bytes())?;
     Ok(password)
 }
 

@@ -1,4 +1,4 @@
-//! The CiphertextBlob, format 1, and the canonical encryption context.
+//! The CiphertextBlob, format 1.
 //!
 //! ```text
 //! base64( "KC" | 0x01 | key id (16) | key version (u32 BE) | nonce (12) | ciphertext | tag (16) )
@@ -6,14 +6,13 @@
 //! The associated data is every byte before the nonce followed by the canonical context, so the key,
 //! the version and the context are all bound to the ciphertext. Parsing is kept apart from the crypto.
 
-use std::collections::BTreeMap;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use uuid::Uuid;
 
-use super::crypto::{NONCE_LEN, TAG_LEN};
+pub use super::context::CanonicalContext;
 use super::error::{ErrorCode, Result, err};
+use crate::crypto::{NONCE_LEN, TAG_LEN};
 
 pub const MAGIC: &[u8; 2] = b"KC";
 pub const FORMAT: u8 = 1;
@@ -22,8 +21,8 @@ pub const HEADER_LEN: usize = 2 + 1 + 16 + 4;
 /// The smallest blob: a header, a nonce, one byte of ciphertext and a tag.
 pub const MIN_LEN: usize = HEADER_LEN + NONCE_LEN + 1 + TAG_LEN;
 /// The largest blob we accept: a 4096-byte plaintext plus overhead (data keys are at most 1024).
-pub const MAX_LEN: usize = HEADER_LEN + NONCE_LEN + super::PLAINTEXT_MAX_BYTES + TAG_LEN;
-pub const CONTEXT_MAX_CHARS: usize = 1024;
+pub const MAX_LEN: usize =
+    HEADER_LEN + NONCE_LEN + super::keys::rules::PLAINTEXT_MAX_BYTES + TAG_LEN;
 
 /// A parsed blob, borrowing nothing: the header fields and the sealed bytes (ciphertext + tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +45,9 @@ impl Blob {
 
     /// The associated data that seals this blob under `context`.
     pub fn aad(key_id: &Uuid, version: u32, context: &CanonicalContext) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(HEADER_LEN + context.0.len());
+        let mut aad = Vec::with_capacity(HEADER_LEN + context.as_str().len());
         aad.extend_from_slice(&Self::header(key_id, version));
-        aad.extend_from_slice(context.0.as_bytes());
+        aad.extend_from_slice(context.as_str().as_bytes());
         aad
     }
 
@@ -119,49 +118,6 @@ impl Blob {
             nonce,
             sealed: bytes[HEADER_LEN + NONCE_LEN..].to_vec(),
         })
-    }
-}
-
-/// An encryption context in canonical form: a JSON object with its keys sorted, no whitespace.
-/// The empty context (none given, or `{}`) is the empty string, so the two are the same.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CanonicalContext(String);
-
-impl CanonicalContext {
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    /// Parses an optional context as the API and CLI take it: a JSON object of strings.
-    pub fn parse(json: Option<&str>) -> Result<Self> {
-        let Some(json) = json.map(str::trim).filter(|j| !j.is_empty()) else {
-            return Ok(Self::none());
-        };
-        if json.chars().count() > CONTEXT_MAX_CHARS {
-            return err(
-                ErrorCode::InvalidEncryptionContext,
-                format!("The encryption context is longer than {CONTEXT_MAX_CHARS} characters."),
-            );
-        }
-        let map: BTreeMap<String, String> = serde_json::from_str(json).map_err(|_| {
-            super::KmsError::new(
-                ErrorCode::InvalidEncryptionContext,
-                r#"The encryption context must be a JSON object of strings, like {"app":"billing"}."#,
-            )
-        })?;
-        Ok(Self::from_map(&map))
-    }
-
-    pub fn from_map(map: &BTreeMap<String, String>) -> Self {
-        if map.is_empty() {
-            return Self::none();
-        }
-        // A BTreeMap serializes with its keys in order, which is the canonical form.
-        Self(serde_json::to_string(map).unwrap_or_default())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::crypto;
+use super::Kms;
+use super::error::{ErrorCode, Result, err};
+use crate::crypto;
 
 /// Both halves are 32 characters of `[A-Za-z0-9]`, the SecretId prefixed `AKID` as the cloud's are
 /// (so tools that recognise Tencent Cloud ids keep working). 32 such characters hold 190 bits.
@@ -54,6 +56,47 @@ fn random_alphanumeric(len: usize) -> Zeroizing<String> {
         }
     }
     out
+}
+
+impl Kms {
+    /// The API credentials if they were ever made (the console shows them; nothing is created).
+    pub fn existing_api_credentials(&self) -> Option<&ApiCredentials> {
+        self.ring.api_credentials.as_ref()
+    }
+
+    /// The API credentials, made and saved on first use.
+    pub fn api_credentials(&mut self) -> Result<ApiCredentials> {
+        if let Some(existing) = &self.ring.api_credentials {
+            return Ok(existing.clone());
+        }
+        self.transact(|ring, now| {
+            // Another process may have made them since we last looked.
+            Ok(ring
+                .api_credentials
+                .get_or_insert_with(|| ApiCredentials::generate(now))
+                .clone())
+        })
+    }
+
+    /// Replaces the API credentials with a new pair; the old SecretKey stops working at once.
+    pub fn rotate_api_credentials(&mut self) -> Result<ApiCredentials> {
+        self.transact(|ring, now| {
+            let fresh = ApiCredentials::generate(now);
+            ring.api_credentials = Some(fresh.clone());
+            Ok(fresh)
+        })
+    }
+
+    /// The SecretKey that signs requests made with `secret_id`.
+    pub fn api_secret_key(&self, secret_id: &str) -> Result<&str> {
+        match &self.ring.api_credentials {
+            Some(c) if c.secret_id == secret_id => Ok(c.secret_key.as_str()),
+            _ => err(
+                ErrorCode::SecretIdNotFound,
+                "No such SecretId; use the one the console (or `keyconsole api credentials`) shows.",
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

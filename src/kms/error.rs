@@ -134,3 +134,21 @@ pub type Result<T, E = KmsError> = std::result::Result<T, E>;
 pub(crate) fn err<T>(code: ErrorCode, message: impl Into<String>) -> Result<T> {
     Err(KmsError::new(code, message))
 }
+
+/// The store's errors become the engine's codes here, at the store's edge.
+impl From<crate::store::StoreError> for KmsError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreErrorKind as Kind;
+        let code = match e.kind {
+            Kind::WrongPassword => ErrorCode::WrongPassword,
+            Kind::Damaged => ErrorCode::KeystoreDamaged,
+            Kind::NotFound => ErrorCode::KeystoreNotFound,
+            Kind::Exists => ErrorCode::KeystoreExists,
+            Kind::Busy => ErrorCode::KeystoreBusy,
+            Kind::Io => ErrorCode::KeystoreIo,
+            Kind::InvalidSettings => ErrorCode::InvalidParameterValue,
+            Kind::Internal => ErrorCode::InternalError,
+        };
+        KmsError::new(code, e.message)
+    }
+}

@@ -22,7 +22,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::kms::crypto::{KEY_LEN, NONCE_LEN, TAG_LEN};
+use crate::crypto::{KEY_LEN, NONCE_LEN, TAG_LEN};
 
 pub const MAGIC: &[u8; 4] = b"KCKS";
 pub const FORMAT_VERSION: u16 = 1;

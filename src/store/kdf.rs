@@ -5,7 +5,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use zeroize::Zeroizing;
 
 use super::format::KdfParams;
-use crate::kms::crypto::KEY_LEN;
+use crate::crypto::KEY_LEN;
 
 /// 64 MiB, 3 passes, 1 lane: the design default (about half a second here).
 pub const DEFAULT_PARAMS: KdfParams = KdfParams {

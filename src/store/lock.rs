@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::kms::{ErrorCode, KmsError, Result};
+use super::error::{Result, StoreError, StoreErrorKind};
 
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -30,8 +30,8 @@ pub fn acquire(keystore: &Path, timeout: Duration) -> Result<LockGuard> {
         .write(true)
         .open(&path)
         .map_err(|e| {
-            KmsError::new(
-                ErrorCode::KeystoreIo,
+            StoreError::new(
+                StoreErrorKind::Io,
                 format!("Cannot open the lock file {}: {e}.", path.display()),
             )
         })?;
@@ -45,8 +45,8 @@ pub fn acquire(keystore: &Path, timeout: Duration) -> Result<LockGuard> {
                 pause = (pause * 2).min(Duration::from_millis(25));
             }
             Err(TryLockError::WouldBlock) => {
-                return Err(KmsError::new(
-                    ErrorCode::KeystoreBusy,
+                return Err(StoreError::new(
+                    StoreErrorKind::Busy,
                     format!(
                         "Another keyconsole process has held the keystore lock for over {} s; close it or try again.",
                         timeout.as_secs()
@@ -54,8 +54,8 @@ pub fn acquire(keystore: &Path, timeout: Duration) -> Result<LockGuard> {
                 ));
             }
             Err(TryLockError::Error(e)) => {
-                return Err(KmsError::new(
-                    ErrorCode::KeystoreIo,
+                return Err(StoreError::new(
+                    StoreErrorKind::Io,
                     format!("Cannot lock {}: {e}.", path.display()),
                 ));
             }

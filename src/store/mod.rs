@@ -4,19 +4,20 @@
 //! opened body back. Every change runs under the file lock (see `lock`) after `read_if_changed`, so
 //! several processes can share one keystore without losing each other's changes.
 
+pub mod error;
 pub mod format;
 pub mod kdf;
 pub mod lock;
 pub mod save;
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
-use crate::kms::crypto::{self, KEY_LEN, NONCE_LEN};
-use crate::kms::{ErrorCode, KmsError, Result};
+use crate::crypto::{self, KEY_LEN, NONCE_LEN};
+pub use error::{Result, StoreError, StoreErrorKind};
 pub use format::{FormatError, Header, KdfParams};
 pub use lock::LockGuard;
 
@@ -70,26 +71,26 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn io_error(path: &Path, action: &str, e: io::Error) -> KmsError {
+fn io_error(path: &Path, action: &str, e: io::Error) -> StoreError {
     if e.kind() == io::ErrorKind::NotFound {
-        KmsError::new(
-            ErrorCode::KeystoreNotFound,
+        StoreError::new(
+            StoreErrorKind::NotFound,
             format!(
                 "There is no keystore at {}; create one first.",
                 path.display()
             ),
         )
     } else {
-        KmsError::new(
-            ErrorCode::KeystoreIo,
+        StoreError::new(
+            StoreErrorKind::Io,
             format!("Cannot {action} {}: {e}.", path.display()),
         )
     }
 }
 
-fn damaged(path: &Path, why: &str) -> KmsError {
-    KmsError::new(
-        ErrorCode::KeystoreDamaged,
+fn damaged(path: &Path, why: &str) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Damaged,
         format!(
             "{} cannot be opened: {why}. Its backups are {}.1 to .3.",
             path.display(),
@@ -98,7 +99,7 @@ fn damaged(path: &Path, why: &str) -> KmsError {
     )
 }
 
-fn format_error(path: &Path, e: FormatError) -> KmsError {
+fn format_error(path: &Path, e: FormatError) -> StoreError {
     match e {
         FormatError::NotAKeystore => damaged(path, "it is not a keyconsole keystore"),
         FormatError::UnsupportedVersion(v) => damaged(
@@ -124,7 +125,7 @@ fn wrap_master_key(
         &aad[..format::KEY_WRAP_AAD_LEN],
         &mut sealed,
     )
-    .map_err(|_| KmsError::new(ErrorCode::InternalError, "Sealing the master key failed."))?;
+    .map_err(|_| StoreError::new(StoreErrorKind::Internal, "Sealing the master key failed."))?;
     header.wrapped_key.copy_from_slice(&sealed);
     Ok(())
 }
@@ -148,7 +149,7 @@ fn unwrap_master_key(
         &encoded[..format::KEY_WRAP_AAD_LEN],
         &mut master,
     )
-    .map_err(|_| KmsError::new(ErrorCode::WrongPassword, wrong_password))?;
+    .map_err(|_| StoreError::new(StoreErrorKind::WrongPassword, wrong_password))?;
     let mut master_key = Zeroizing::new([0u8; KEY_LEN]);
     master_key.copy_from_slice(&master);
     Ok(master_key)
@@ -163,8 +164,8 @@ impl Store {
         body: Zeroizing<Vec<u8>>,
     ) -> Result<Store> {
         if let Err(why) = kdf::check_params(&kdf) {
-            return Err(KmsError::new(
-                ErrorCode::InvalidParameterValue,
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidSettings,
                 format!("The keystore cannot be created: {why}."),
             ));
         }
@@ -173,8 +174,8 @@ impl Store {
         }
         let guard = lock::acquire(path, lock::LOCK_TIMEOUT)?;
         if path.exists() {
-            return Err(KmsError::new(
-                ErrorCode::KeystoreExists,
+            return Err(StoreError::new(
+                StoreErrorKind::Exists,
                 format!(
                     "A keystore already exists at {}; open it instead.",
                     path.display()
@@ -191,7 +192,7 @@ impl Store {
             body_nonce: [0; NONCE_LEN],
         };
         let kek = kdf::derive_kek(password, &header.salt, &kdf)
-            .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+            .map_err(|why| StoreError::new(StoreErrorKind::InvalidSettings, why))?;
         wrap_master_key(&kek, &mut header, &master_key)?;
         let mut store = Store {
             path: path.to_path_buf(),
@@ -307,7 +308,7 @@ impl Store {
             &encoded[..format::AUTHENTICATED_LEN],
             &mut body,
         )
-        .map_err(|_| KmsError::new(ErrorCode::InternalError, "Sealing the keystore failed."))?;
+        .map_err(|_| StoreError::new(StoreErrorKind::Internal, "Sealing the keystore failed."))?;
         let mut file = Vec::with_capacity(format::HEADER_LEN + body.len());
         file.extend_from_slice(&encoded);
         file.extend_from_slice(&body);
@@ -340,8 +341,8 @@ impl Store {
         body: Zeroizing<Vec<u8>>,
     ) -> Result<()> {
         if let Err(why) = kdf::check_params(&kdf) {
-            return Err(KmsError::new(
-                ErrorCode::InvalidParameterValue,
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidSettings,
                 format!("The password cannot be changed: {why}."),
             ));
         }
@@ -349,7 +350,7 @@ impl Store {
         self.header.kdf = kdf;
         self.header.salt = crypto::random_bytes();
         let kek = kdf::derive_kek(new_password, &self.header.salt, &kdf)
-            .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+            .map_err(|why| StoreError::new(StoreErrorKind::InvalidSettings, why))?;
         let master_key = self.master_key.clone();
         let result = wrap_master_key(&kek, &mut self.header, &master_key)
             .and_then(|()| self.save(guard, body));
@@ -378,37 +379,5 @@ pub fn password_strength_hint(password: &str) -> Option<&'static str> {
         Some("this password is weak; use 12 or more characters, or mix cases, digits and symbols")
     } else {
         None
-    }
-}
-
-/// A growable buffer that wipes every allocation it leaves behind, for serializing secrets.
-/// (A plain `Vec` leaves the old contents in freed memory each time it grows.)
-pub struct ZeroizingWriter(Zeroizing<Vec<u8>>);
-
-impl ZeroizingWriter {
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self(Zeroizing::new(Vec::with_capacity(capacity)))
-    }
-
-    pub fn into_inner(self) -> Zeroizing<Vec<u8>> {
-        self.0
-    }
-}
-
-impl Write for ZeroizingWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let needed = self.0.len() + buf.len();
-        if needed > self.0.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(self.0.capacity() * 2));
-            grown.extend_from_slice(&self.0);
-            self.0.zeroize();
-            self.0 = Zeroizing::new(grown);
-        }
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }

@@ -1,9 +1,14 @@
 //! What the drawing code asks for. Panels push commands while they draw; the app carries them out
 //! after the frame is laid out, so no engine call, file or dialog ever runs inside drawing code.
+//! A command carries its inputs (what the user typed and chose), so carrying it out does not
+//! depend on reading a page's fields.
 
 use zeroize::Zeroizing;
 
-use crate::kms::CreateKey;
+use std::path::PathBuf;
+
+use crate::kms::{CreateKey, DataKeySpec, KmsError};
+use crate::ui::pages::files::FileMode;
 use crate::ui::platform::DialogPurpose;
 
 #[derive(Debug)]
@@ -11,7 +16,7 @@ pub enum Command {
     // The unlock screen.
     Unlock,
     CreateKeystore,
-    SetKeystorePath(std::path::PathBuf),
+    SetKeystorePath(PathBuf),
 
     // Everywhere.
     Lock,
@@ -53,13 +58,32 @@ pub enum Command {
     },
     CancelDeletion(String),
 
-    // The online tools of the open key.
-    Encrypt,
-    Decrypt,
-    GenerateDataKey,
+    // The online tools of the open key; the answers go back to its page.
+    Encrypt {
+        key: String,
+        /// The bytes to encrypt, or why the input could not be read (base64 that is not).
+        plaintext: Result<Zeroizing<Vec<u8>>, KmsError>,
+        context: String,
+    },
+    Decrypt {
+        ciphertext: String,
+        context: String,
+    },
+    GenerateDataKey {
+        key: String,
+        spec: DataKeySpec,
+        context: String,
+    },
 
-    /// Start encrypting or decrypting the file chosen on the File tools page.
-    StartFileJob,
+    /// Encrypt or decrypt a file (the File tools page).
+    StartFileJob {
+        mode: FileMode,
+        /// The CMK, to encrypt; decryption finds it from the file.
+        key: Option<String>,
+        input: PathBuf,
+        output: PathBuf,
+        overwrite: bool,
+    },
 
     // The API access page.
     ShowApi,

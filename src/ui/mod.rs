@@ -1,18 +1,14 @@
 //! The desktop console (eframe/egui). It draws, translates clicks into engine calls, and shows
-//! the results; every rule stays in the engine.
+//! the results; every rule stays in the engine. `app/` is the application (state, work between
+//! frames, command handling), `pages/` the screens, `command` what pages ask for, `platform` the
+//! desktop behind traits (file dialogs, clipboard), `widgets` small shared drawing helpers.
 
-pub mod api_access;
 pub mod app;
 pub mod command;
-pub mod create_key;
-pub mod file_tools;
-pub mod format;
-pub mod key_detail;
-pub mod key_list;
 pub mod notifications;
-pub mod online_tools;
+pub mod pages;
 pub mod platform;
-pub mod unlock;
+pub mod widgets;
 
 use std::path::PathBuf;
 

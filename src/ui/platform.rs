@@ -1,10 +1,8 @@
 //! What the console asks of the desktop: file dialogs and the clipboard. The app holds them as
 //! traits, so tests drive every flow with fakes and the real ones stay out of the drawing code.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
 
 /// Why a dialog was opened; the answer is routed back by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,75 +134,5 @@ impl Clipboard for SystemClipboard {
         if let Ok(clipboard) = self.clipboard() {
             let _ = clipboard.clear();
         }
-    }
-}
-
-/// A clipboard in memory; clones share it, so a test keeps one to look inside.
-#[derive(Debug, Clone, Default)]
-pub struct FakeClipboard(Arc<Mutex<Option<String>>>);
-
-impl FakeClipboard {
-    pub fn contents(&self) -> Option<String> {
-        self.0.lock().ok()?.clone()
-    }
-
-    /// What another application copying something would do.
-    pub fn replace(&self, text: &str) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(text.to_owned());
-        }
-    }
-}
-
-impl Clipboard for FakeClipboard {
-    fn set_text(&mut self, text: &str) -> Result<(), String> {
-        self.replace(text);
-        Ok(())
-    }
-
-    fn get_text(&mut self) -> Option<String> {
-        self.contents()
-    }
-
-    fn clear(&mut self) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = None;
-        }
-    }
-}
-
-/// Dialogs answered from a queue the test fills; clones share the queue and the request log.
-#[derive(Debug, Clone, Default)]
-pub struct FakeDialogs {
-    answers: Arc<Mutex<VecDeque<Option<PathBuf>>>>,
-    requests: Arc<Mutex<Vec<DialogRequest>>>,
-    pending: Arc<Mutex<VecDeque<DialogPurpose>>>,
-}
-
-impl FakeDialogs {
-    /// The next dialog will answer `path` (None: the user cancels).
-    pub fn answer_next(&self, path: Option<PathBuf>) {
-        if let Ok(mut answers) = self.answers.lock() {
-            answers.push_back(path);
-        }
-    }
-
-    pub fn requests(&self) -> Vec<DialogRequest> {
-        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
-    }
-}
-
-impl FileDialogs for FakeDialogs {
-    fn request(&mut self, request: DialogRequest) {
-        if let (Ok(mut pending), Ok(mut requests)) = (self.pending.lock(), self.requests.lock()) {
-            pending.push_back(request.purpose);
-            requests.push(request);
-        }
-    }
-
-    fn poll(&mut self) -> Option<DialogAnswer> {
-        let purpose = self.pending.lock().ok()?.pop_front()?;
-        let path = self.answers.lock().ok()?.pop_front().flatten();
-        Some(DialogAnswer { purpose, path })
     }
 }

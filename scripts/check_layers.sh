@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fails when a module uses one above it. The layers, lowest first (see src/lib.rs):
+#   0 crypto, util   1 store   2 kms   3 api, cli, ui (the faces)   4 testing
+# A face may use the layers below it; of the other faces, only the API server (started by the
+# console and by `keyconsole serve`) may be used. Nothing but tests and benches use `testing`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rank() {
+  case "$1" in
+    crypto | util) echo 0 ;;
+    store) echo 1 ;;
+    kms) echo 2 ;;
+    api | cli | ui) echo 3 ;;
+    testing) echo 4 ;;
+    *) echo -1 ;;
+  esac
+}
+
+failures=0
+for file in $(find src -name '*.rs' | sort); do
+  relative=${file#src/}
+  module=${relative%%/*}
+  module=${module%.rs}
+  [[ $module == lib || $module == main ]] && continue
+  own=$(rank "$module")
+  if [[ $own -lt 0 ]]; then
+    echo "check_layers: $file is in no layer; add its module to scripts/check_layers.sh and src/lib.rs" >&2
+    failures=$((failures + 1))
+    continue
+  fi
+  # Every `crate::NAME` a file names: in `use` lines, paths in code, and `use crate::{a, b}` groups.
+  used=$(grep -oE 'crate::[a-z_]+|crate::\{[a-z_, ]+' "$file" | sed -E 's/crate::\{?//; s/[{ ]//g' | tr ',' '\n' | sort -u || true)
+  for target in $used; do
+    [[ -z $target || $target == "$module" ]] && continue
+    theirs=$(rank "$target")
+    [[ $theirs -lt 0 ]] && continue
+    if [[ $theirs -gt $own ]] || { [[ $theirs -eq 3 && $own -eq 3 ]] && [[ $target != api ]]; }; then
+      line=$(grep -nE "crate::(\{[^}]*)?$target" "$file" | head -1 | cut -d: -f1)
+      echo "check_layers: $file:$line: $module uses $target, which is not below it" >&2
+      failures=$((failures + 1))
+    fi
+  done
+done
+# `super::` cannot climb out of a layer's folder unnoticed: top-level files have no `super`.
+for file in $(find src -maxdepth 1 -name '*.rs' ! -name lib.rs ! -name main.rs) $(find src -mindepth 2 -maxdepth 2 -name mod.rs); do
+  if grep -nE '^\s*(pub )?use super::' "$file" >/dev/null; then
+    echo "check_layers: $file uses super:: from the top of its layer" >&2
+    failures=$((failures + 1))
+  fi
+done
+if [[ $failures -gt 0 ]]; then
+  echo "check_layers: $failures upward use(s)" >&2
+  exit 1
+fi
+echo "check_layers: every module uses only the layers below it"

@@ -1,0 +1,320 @@
+//! The transport: the loopback HTTP server (listening, body limits, the access log, shutdown, the
+//! maintenance tick). It moves bytes; the dialect (`tencent`) is the whole protocol. Cryptographic
+//! actions run on the async workers (microseconds each); changes, which save the keystore with
+//! fsync, run on blocking threads so they never stall the other requests.
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
+use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
+use crate::kms::shared::TICK_SECONDS;
+use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
+
+fn error(code: ErrorCode, message: impl Into<String>) -> KmsError {
+    KmsError::new(code, message)
+}
+
+/// Where `keyconsole serve` and the console listen unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:19267";
+/// Bodies over this are refused (RequestSizeLimitExceeded); 4 KiB of base64 plaintext fits easily.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Listening beyond loopback must be asked for: the API speaks plain HTTP.
+    pub allow_remote: bool,
+    /// Stop on Ctrl+C or SIGTERM (the `serve` command); the console stops it itself.
+    pub stop_on_signal: bool,
+}
+
+impl ServerConfig {
+    pub fn loopback(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            allow_remote: false,
+            stop_on_signal: false,
+        }
+    }
+}
+
+struct State {
+    kms: SharedKms,
+    clock: Arc<dyn Clock>,
+    log: Arc<AccessLog>,
+}
+
+/// A running server. Dropping it stops it.
+pub struct ApiServer {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ApiServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl ApiServer {
+    /// Binds (so a taken port is reported here and now) and serves on background threads.
+    pub fn start(kms: SharedKms, config: &ServerConfig, log: Arc<AccessLog>) -> Result<ApiServer> {
+        if !config.listen.ip().is_loopback() && !config.allow_remote {
+            return Err(error(
+                ErrorCode::InvalidParameterValue,
+                format!(
+                    "{} is not a loopback address; the API speaks unencrypted HTTP, so listening beyond this machine needs `keyconsole serve --allow-remote`.",
+                    config.listen
+                ),
+            ));
+        }
+        let listener = StdListener::bind(config.listen)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|e| {
+                error(
+                    ErrorCode::InvalidParameterValue,
+                    format!("Cannot listen on {}: {e}.", config.listen),
+                )
+            })?;
+        let addr = listener.local_addr().map_err(|e| {
+            error(
+                ErrorCode::InternalError,
+                format!("The listening socket has no address: {e}."),
+            )
+        })?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .max_blocking_threads(8)
+            .thread_name("keyconsole-api")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                error(
+                    ErrorCode::InternalError,
+                    format!("Cannot start the server: {e}."),
+                )
+            })?;
+        let (shutdown, stopped) = watch::channel(false);
+        let clock = kms.read().clock();
+        let state = Arc::new(State { kms, clock, log });
+        let stop_on_signal = config.stop_on_signal;
+        let thread = std::thread::Builder::new()
+            .name("keyconsole-api-main".to_owned())
+            .spawn(move || {
+                runtime.block_on(serve(listener, state, stopped, stop_on_signal));
+                // Connections still open get a moment to finish their request.
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            })
+            .map_err(|e| {
+                error(
+                    ErrorCode::InternalError,
+                    format!("Cannot start the server: {e}."),
+                )
+            })?;
+        Ok(ApiServer {
+            addr,
+            shutdown,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns when the server is gone.
+    pub fn stop(mut self) {
+        self.stop_now();
+    }
+
+    /// Blocks until the server stops (on a signal, with `stop_on_signal`).
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    fn stop_now(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+async fn stop_signal(enabled: bool) {
+    if !enabled {
+        return std::future::pending().await;
+    }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn serve(
+    listener: StdListener,
+    state: Arc<State>,
+    mut stopped: watch::Receiver<bool>,
+    stop_on_signal: bool,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    tokio::spawn(housekeeping(state.kms.clone(), stopped.clone()));
+    let signal = stop_signal(stop_on_signal);
+    tokio::pin!(signal);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(_) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+            () = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| answer(state.clone(), request));
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopped.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+}
+
+/// The engine's one maintenance tick (`SharedKms::tick`), off the async workers.
+async fn housekeeping(kms: SharedKms, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(TICK_SECONDS));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        let kms = kms.clone();
+        let _ = tokio::task::spawn_blocking(move || kms.tick()).await;
+    }
+}
+
+fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+async fn answer(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let action = header(&parts, "x-tc-action");
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(error(
+            ErrorCode::RequestSizeLimitExceeded,
+            format!("The request body is over {} KiB.", MAX_BODY_BYTES / 1024),
+        )),
+        Err(_) => Err(error(
+            ErrorCode::InvalidParameter,
+            "The request body could not be read.",
+        )),
+    };
+    let outcome = match body {
+        Err(e) => Outcome {
+            action: tencent::loggable_action(action.as_deref()),
+            key_id: None,
+            result: Err(e),
+        },
+        Ok(body) => {
+            let request = ApiRequest {
+                method: parts.method.as_str().to_owned(),
+                query: parts.uri.query().unwrap_or_default().to_owned(),
+                content_type: header(&parts, "content-type").unwrap_or_default(),
+                host: header(&parts, "host").unwrap_or_default(),
+                action,
+                version: header(&parts, "x-tc-version"),
+                timestamp: header(&parts, "x-tc-timestamp"),
+                authorization: header(&parts, "authorization"),
+                body,
+            };
+            let is_change = tencent::is_change(&request);
+            if is_change {
+                let kms = state.kms.clone();
+                tokio::task::spawn_blocking(move || tencent::process(&kms, &request))
+                    .await
+                    .unwrap_or_else(|_| Outcome {
+                        action: "(failed)".to_owned(),
+                        key_id: None,
+                        result: Err(error(
+                            ErrorCode::InternalError,
+                            "The request failed inside the server.",
+                        )),
+                    })
+            } else {
+                tencent::process(&state.kms, &request)
+            }
+        }
+    };
+    let request_id = Uuid::new_v4().to_string();
+    let bytes = tencent::response_body(&outcome.result, &request_id);
+    state.log.record(AccessLogEntry {
+        time: state.clock.now(),
+        action: outcome.action,
+        key_id: outcome.key_id,
+        code: match &outcome.result {
+            Ok(_) => SUCCESS,
+            Err(e) => e.code.as_str(),
+        },
+        duration: started.elapsed(),
+    });
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    Ok(response)
+}

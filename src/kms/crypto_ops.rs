@@ -1,0 +1,195 @@
+//! The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateRandom.
+//! They read the keyring and never change it (only encryption counters move, atomically).
+
+use std::sync::atomic::Ordering;
+
+use zeroize::Zeroizing;
+
+use super::Kms;
+use super::blob::{Blob, CanonicalContext};
+use super::error::{ErrorCode, KmsError, Result, err};
+use super::keys::rules::{
+    REFUSE_AFTER_ENCRYPTIONS, check_plaintext, check_random_len, state_error,
+};
+use super::keys::{DataKeySpec, KeyRecord};
+use crate::crypto;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encrypted {
+    pub key_id: String,
+    pub ciphertext_blob: String,
+}
+
+pub struct Decrypted {
+    pub key_id: String,
+    pub plaintext: Zeroizing<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReEncrypted {
+    pub ciphertext_blob: String,
+    pub key_id: String,
+    pub source_key_id: String,
+    /// Whether the new ciphertext is under another key, a newer version or another context.
+    pub re_encrypted: bool,
+}
+
+pub struct DataKey {
+    pub key_id: String,
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub ciphertext_blob: String,
+}
+
+impl Kms {
+    /// Encrypt: 1 to 4096 bytes under the key's newest version, bound to `context`.
+    pub fn encrypt(
+        &self,
+        key: &str,
+        plaintext: &[u8],
+        context: &CanonicalContext,
+    ) -> Result<Encrypted> {
+        let record = self.key(key)?;
+        if !record.state.may_encrypt() {
+            return Err(state_error(record, "encrypt"));
+        }
+        check_plaintext(plaintext)?;
+        let blob = seal_blob(record, plaintext, context)?;
+        Ok(Encrypted {
+            key_id: record.key_id.to_string(),
+            ciphertext_blob: blob,
+        })
+    }
+
+    /// Decrypt: the blob names its key and version, so no KeyId is needed. Any tampering, a foreign
+    /// blob or another context is `FailedOperation.DecryptError`; never partial plaintext.
+    pub fn decrypt(&self, ciphertext_blob: &str, context: &CanonicalContext) -> Result<Decrypted> {
+        let blob = Blob::decode(ciphertext_blob)?;
+        let (record, plaintext) = self.open_blob(&blob, context)?;
+        Ok(Decrypted {
+            key_id: record.key_id.to_string(),
+            plaintext,
+        })
+    }
+
+    pub(crate) fn open_blob(
+        &self,
+        blob: &Blob,
+        context: &CanonicalContext,
+    ) -> Result<(&KeyRecord, Zeroizing<Vec<u8>>)> {
+        let Some(&i) = self.ring.by_id.get(&blob.key_id) else {
+            return err(
+                ErrorCode::DecryptError,
+                "The ciphertext was made with a key this keystore does not hold (another keystore, or a deleted key).",
+            );
+        };
+        let record = &self.ring.keys[i];
+        if !record.state.may_decrypt() {
+            return Err(state_error(record, "decrypt"));
+        }
+        let Some(version) = record.version(blob.version) else {
+            return err(
+                ErrorCode::DecryptError,
+                "The ciphertext names a key version that does not exist.",
+            );
+        };
+        let aad = Blob::aad(&blob.key_id, blob.version, context);
+        let mut buf = Zeroizing::new(blob.sealed.clone());
+        crypto::open_in_place(version.material(), &blob.nonce, &aad, &mut buf).map_err(|_| {
+            KmsError::new(
+                ErrorCode::DecryptError,
+                "Decryption failed: the ciphertext was changed, or the encryption context differs from the one used to encrypt.",
+            )
+        })?;
+        Ok((record, buf))
+    }
+
+    /// ReEncrypt: decrypt, then encrypt under the newest version of `destination` (default: the same key).
+    pub fn re_encrypt(
+        &self,
+        ciphertext_blob: &str,
+        destination: Option<&str>,
+        source_context: &CanonicalContext,
+        destination_context: &CanonicalContext,
+    ) -> Result<ReEncrypted> {
+        let blob = Blob::decode(ciphertext_blob)?;
+        let (source, plaintext) = self.open_blob(&blob, source_context)?;
+        let target = match destination.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => self.key(d)?,
+            None => source,
+        };
+        if !target.state.may_encrypt() {
+            return Err(state_error(target, "encrypt"));
+        }
+        let new_blob = seal_blob(target, &plaintext, destination_context)?;
+        let (newest, _) = target.newest_version();
+        Ok(ReEncrypted {
+            ciphertext_blob: new_blob,
+            key_id: target.key_id.to_string(),
+            source_key_id: source.key_id.to_string(),
+            re_encrypted: target.key_id != source.key_id
+                || newest != blob.version
+                || source_context != destination_context,
+        })
+    }
+
+    /// GenerateDataKey: a fresh random key, returned in plaintext and sealed under the CMK.
+    pub fn generate_data_key(
+        &self,
+        key: &str,
+        spec: DataKeySpec,
+        context: &CanonicalContext,
+    ) -> Result<DataKey> {
+        let record = self.key(key)?;
+        if !record.state.may_encrypt() {
+            return Err(state_error(record, "generate a data key"));
+        }
+        let len = spec.len()?;
+        let mut plaintext = Zeroizing::new(vec![0u8; len]);
+        crypto::fill_random(&mut plaintext);
+        let blob = seal_blob(record, &plaintext, context)?;
+        Ok(DataKey {
+            key_id: record.key_id.to_string(),
+            plaintext,
+            ciphertext_blob: blob,
+        })
+    }
+
+    /// GenerateRandom: 1 to 1024 bytes from the OS CSPRNG.
+    pub fn generate_random(&self, number_of_bytes: u32) -> Result<Zeroizing<Vec<u8>>> {
+        let len = check_random_len(number_of_bytes, "NumberOfBytes")?;
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        crypto::fill_random(&mut out);
+        Ok(out)
+    }
+}
+
+pub(crate) fn seal_blob(
+    record: &KeyRecord,
+    plaintext: &[u8],
+    context: &CanonicalContext,
+) -> Result<String> {
+    let (number, version) = record.newest_version();
+    let used = version.unsaved_encryptions.fetch_add(1, Ordering::Relaxed) + version.encryptions;
+    if used >= REFUSE_AFTER_ENCRYPTIONS {
+        version.unsaved_encryptions.fetch_sub(1, Ordering::Relaxed);
+        return err(
+            ErrorCode::InternalError,
+            format!(
+                "Key {} has reached the safe number of encryptions for its version; rotate it.",
+                record.alias
+            ),
+        );
+    }
+    let nonce = crypto::random_bytes();
+    let aad = Blob::aad(&record.key_id, number, context);
+    let mut sealed = Zeroizing::new(plaintext.to_vec());
+    crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed)
+        .map_err(|_| KmsError::new(ErrorCode::InternalError, "Encryption failed."))?;
+    Ok(Blob {
+        key_id: record.key_id,
+        version: number,
+        nonce,
+        sealed: std::mem::take(&mut *sealed),
+    }
+    .encode())
+}

@@ -1,0 +1,260 @@
+//! Envelope encryption of files, format 1.
+//!
+//! ```text
+//! offset  size  field
+//!      0     6  magic "KCFILE"
+//!      6     1  format version = 1
+//!      7     4  chunk size (u32 BE) = 16384, the only one accepted
+//!     11     2  n = length of the wrapped data key (u16 BE)
+//!     13     n  the data key, a CiphertextBlob (binary, not base64) under the CMK: names key and version
+//!   13+n     …  C2SP chunked encryption of the file (see `chunked`) with the data key as input key
+//!               and bytes 0..13+n (the header) as the context
+//! ```
+//! Binding the header as context means any change to it fails the commitment check before a
+//! single chunk is decrypted. Output goes to a temp file beside the target, renamed into place only
+//! when complete; on any error or cancel it is removed.
+
+pub mod chunked;
+pub mod format;
+pub mod pipeline;
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::Kms;
+use super::blob::{Blob, CanonicalContext};
+use super::error::{ErrorCode, KmsError, Result};
+use super::keys::DataKeySpec;
+use crate::crypto::{self, KEY_LEN, TAG_LEN};
+use crate::util::atomic_file::{self, AtomicFile};
+use chunked::{ChunkedError, SALT_LEN, SEALED_CHUNK_LEN};
+pub use format::{FORMAT, MAGIC};
+use format::{build_header, read_header};
+use pipeline::{decrypt_chunks, open_prefix};
+pub use pipeline::{decrypt_stream, encrypt_stream};
+
+/// What a finished file operation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    pub key_id: String,
+    /// Plaintext bytes.
+    pub bytes: u64,
+}
+
+/// Told `(bytes done, bytes total)` now and then; returning false cancels the operation.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
+
+pub(crate) fn decrypt_error(why: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::DecryptError,
+        format!("The file cannot be decrypted: {why}."),
+    )
+}
+
+pub(crate) fn chunked_error(e: ChunkedError) -> KmsError {
+    match e {
+        ChunkedError::InvalidKeySize => decrypt_error("its data key has the wrong size"),
+        ChunkedError::Truncated => decrypt_error("it is truncated"),
+        ChunkedError::Commitment => decrypt_error("its header or key commitment was changed"),
+        ChunkedError::Chunk(i) => decrypt_error(&format!(
+            "chunk {i} is damaged, missing, out of order, or followed by extra data"
+        )),
+        ChunkedError::TooLong => decrypt_error("it has more chunks than the format allows"),
+    }
+}
+
+/// A read or write failing in the middle of a stream.
+pub(crate) fn stream_error(e: io::Error) -> KmsError {
+    KmsError::new(
+        ErrorCode::InternalError,
+        format!("Reading or writing failed: {e}."),
+    )
+}
+
+fn io_error(what: &str, path: &Path, e: &io::Error) -> KmsError {
+    KmsError::new(
+        ErrorCode::InvalidParameterValue,
+        format!("Cannot {what} {}: {e}.", path.display()),
+    )
+}
+
+/// Writes through an `AtomicFile` beside `target`; refuses to replace an existing file unless
+/// `overwrite`. Temp files of killed processes (`.NAME.kctmp-PID-…`) are removed first.
+struct TempOutput(AtomicFile);
+
+/// The tag of an output's temp file.
+const TEMP_TAG: &str = ".kctmp-";
+
+impl TempOutput {
+    fn create(target: &Path, overwrite: bool) -> Result<Self> {
+        if target.exists() && !overwrite {
+            return Err(KmsError::new(
+                ErrorCode::FileExists,
+                format!(
+                    "{} already exists; choose another name or allow overwriting.",
+                    target.display()
+                ),
+            ));
+        }
+        atomic_file::remove_temp_files(target, TEMP_TAG, atomic_file::process_is_gone);
+        AtomicFile::create(target, TEMP_TAG, 1 << 20)
+            .map(Self)
+            .map_err(|e| io_error("create a file beside", target, &e))
+    }
+
+    fn writer(&mut self) -> &mut io::BufWriter<File> {
+        self.0.writer()
+    }
+
+    fn finish(self) -> Result<()> {
+        let temp = self.0.temp_path().to_path_buf();
+        self.0.commit().map_err(|e| io_error("write", &temp, &e))
+    }
+}
+
+fn same_file(input: &Path, output: &Path) -> bool {
+    match (fs::canonicalize(input), fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn open_input(input: &Path) -> Result<(File, u64)> {
+    let file = File::open(input).map_err(|e| io_error("open", input, &e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| io_error("read", input, &e))?
+        .len();
+    Ok((file, len))
+}
+
+/// Ready to encrypt files under one CMK: a fresh data key and the header that carries it wrapped.
+pub struct FileEncryptor {
+    key_id: String,
+    data_key: Zeroizing<Vec<u8>>,
+    header: Vec<u8>,
+}
+
+impl FileEncryptor {
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Encrypts `input` into `output`. Nothing is left at `output` unless it completes.
+    pub fn encrypt(
+        &self,
+        input: &Path,
+        output: &Path,
+        overwrite: bool,
+        progress: Progress<'_>,
+    ) -> Result<FileReport> {
+        if same_file(input, output) {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                "The output must be another file than the input.",
+            ));
+        }
+        let (mut reader, total) = open_input(input)?;
+        let mut out = TempOutput::create(output, overwrite)?;
+        let salt: [u8; SALT_LEN] = crypto::random_bytes();
+        out.writer()
+            .write_all(&self.header)
+            .map_err(|e| io_error("write", output, &e))?;
+        let bytes = encrypt_stream(
+            &self.data_key,
+            &salt,
+            &self.header,
+            &mut io::BufReader::with_capacity(1 << 20, &mut reader),
+            out.writer(),
+            total,
+            progress,
+        )?;
+        out.finish()?;
+        Ok(FileReport {
+            key_id: self.key_id.clone(),
+            bytes,
+        })
+    }
+}
+
+/// An encrypted file whose header was read and whose data key was unwrapped by the CMK it names.
+pub struct FileDecryptor {
+    input: PathBuf,
+    key_id: String,
+    data_key: Zeroizing<Vec<u8>>,
+    header: Vec<u8>,
+}
+
+impl FileDecryptor {
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Decrypts into `output`. Every chunk is authenticated before the output is renamed into place.
+    pub fn decrypt(
+        &self,
+        output: &Path,
+        overwrite: bool,
+        progress: Progress<'_>,
+    ) -> Result<FileReport> {
+        if same_file(&self.input, output) {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                "The output must be another file than the input.",
+            ));
+        }
+        let (file, total) = open_input(&self.input)?;
+        let mut reader = io::BufReader::with_capacity(1 << 20, file);
+        let (header, _) = read_header(&mut reader)?;
+        if header != self.header {
+            return Err(decrypt_error("it changed while being decrypted"));
+        }
+        let derived = open_prefix(&self.data_key, &self.header, &mut reader)?;
+        let mut out = TempOutput::create(output, overwrite)?;
+        let body_total = total.saturating_sub((self.header.len() + chunked::PREFIX_LEN) as u64);
+        let plain_total = body_total
+            .saturating_sub(body_total.div_ceil(SEALED_CHUNK_LEN as u64).max(1) * TAG_LEN as u64);
+        let bytes = decrypt_chunks(&derived, &mut reader, out.writer(), plain_total, progress)?;
+        out.finish()?;
+        Ok(FileReport {
+            key_id: self.key_id.clone(),
+            bytes,
+        })
+    }
+}
+
+impl Kms {
+    /// Prepares envelope encryption under `key`: it must be Enabled (checked now, before any
+    /// output exists). The data key is generated here and sealed under the key's newest version.
+    pub fn file_encryptor(&self, key: &str) -> Result<FileEncryptor> {
+        let data_key =
+            self.generate_data_key(key, DataKeySpec::Aes256, &CanonicalContext::none())?;
+        let wrapped = Blob::decode(&data_key.ciphertext_blob)?.to_bytes();
+        let header = build_header(&wrapped);
+        Ok(FileEncryptor {
+            key_id: data_key.key_id,
+            data_key: data_key.plaintext,
+            header,
+        })
+    }
+
+    /// Reads an encrypted file's header and unwraps its data key with the CMK it names (which must
+    /// be Enabled or Archived). Nothing is written yet.
+    pub fn file_decryptor(&self, input: &Path) -> Result<FileDecryptor> {
+        let (file, _) = open_input(input)?;
+        let (header, blob) = read_header(&mut io::BufReader::new(file))?;
+        let (key, data_key) = self.open_blob(&blob, &CanonicalContext::none())?;
+        if data_key.len() != KEY_LEN {
+            return Err(decrypt_error("its data key has the wrong size"));
+        }
+        Ok(FileDecryptor {
+            input: input.to_path_buf(),
+            key_id: key.key_id.to_string(),
+            data_key,
+            header,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! Finding keys: by KeyId or alias, and filtered, sorted, paged listings.
+
+use uuid::Uuid;
+
+use super::record::{KeyMetadata, KeyRecord};
+use super::rules::{DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, validate_alias};
+use super::spec::StateFilter;
+use crate::kms::Kms;
+use crate::kms::error::{ErrorCode, KmsError, Result, err};
+use crate::kms::keyring::Keyring;
+
+/// Sort order of key lists, by creation time (ListKeyDetail's OrderType 0 and 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+impl Order {
+    /// ListKeyDetail's OrderType: 0 newest first, 1 oldest first.
+    pub fn from_api_number(number: u64) -> Result<Self> {
+        match number {
+            0 => Ok(Order::NewestFirst),
+            1 => Ok(Order::OldestFirst),
+            other => err(
+                ErrorCode::InvalidParameterValue,
+                format!("OrderType is {other}; use 0 (newest first) or 1 (oldest first)."),
+            ),
+        }
+    }
+}
+
+/// A filtered, sorted, paged listing (ListKeys / ListKeyDetail).
+#[derive(Debug, Clone, Default)]
+pub struct KeyQuery {
+    pub state: StateFilter,
+    /// Case-insensitive substring of the KeyId or the alias.
+    pub search: Option<String>,
+    pub order: Order,
+    pub offset: usize,
+    /// At most `LIST_LIMIT_MAX` when given; `None` lists every match.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KeyPage {
+    /// Matches before paging.
+    pub total: usize,
+    pub keys: Vec<KeyMetadata>,
+}
+
+/// Case-insensitive (ASCII) substring test without allocating; keys ids and aliases are ASCII.
+fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
+    n.is_empty()
+        || h.windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// The position of `key` (a KeyId or an alias) in `ring`.
+pub(crate) fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
+    let key = key.trim();
+    if key.is_empty() {
+        return err(
+            ErrorCode::MissingParameter,
+            "KeyId is missing; give a KeyId or an alias.",
+        );
+    }
+    if let Ok(id) = Uuid::parse_str(key) {
+        return ring.by_id.get(&id).copied().ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::CmkNotFound,
+                format!("No key has the KeyId {key}."),
+            )
+        });
+    }
+    if validate_alias(key).is_err() {
+        return err(
+            ErrorCode::InvalidKeyId,
+            "That is neither a KeyId (a UUID) nor a valid alias.",
+        );
+    }
+    ring.by_alias
+        .get(&key.to_ascii_lowercase())
+        .copied()
+        .ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::CmkNotFound,
+                format!("No key has the alias {key}."),
+            )
+        })
+}
+
+impl Kms {
+    pub(crate) fn key(&self, key: &str) -> Result<&KeyRecord> {
+        Ok(&self.ring.keys[resolve_in(&self.ring, key)?])
+    }
+
+    /// Every key, in keystore order (creation order).
+    pub fn keys(&self) -> &[KeyRecord] {
+        &self.ring.keys
+    }
+
+    pub fn describe_key(&self, key: &str) -> Result<KeyMetadata> {
+        Ok(self.key(key)?.metadata())
+    }
+
+    /// DescribeKeys: up to 100 keys at once, all found or an error.
+    pub fn describe_keys<S: AsRef<str>>(&self, keys: &[S]) -> Result<Vec<KeyMetadata>> {
+        if keys.is_empty() {
+            return err(ErrorCode::MissingParameter, "No keys were given.");
+        }
+        if keys.len() > DESCRIBE_MAX_KEYS {
+            return err(
+                ErrorCode::InvalidParameterValue,
+                format!(
+                    "KeyIds lists {} keys; at most {DESCRIBE_MAX_KEYS} at once.",
+                    keys.len()
+                ),
+            );
+        }
+        keys.iter().map(|k| self.describe_key(k.as_ref())).collect()
+    }
+
+    pub fn list_keys(&self, query: &KeyQuery) -> Result<KeyPage> {
+        let matches = self.matching_keys(query)?;
+        let total = matches.len();
+        let keys = matches
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit.unwrap_or(usize::MAX))
+            .map(|i| self.ring.keys[i].metadata())
+            .collect();
+        Ok(KeyPage { total, keys })
+    }
+
+    /// Positions in `keys()` of every key the query matches, sorted, before paging. Lets a face
+    /// show 100,000 keys without copying them.
+    pub fn matching_keys(&self, query: &KeyQuery) -> Result<Vec<usize>> {
+        if let Some(limit) = query.limit
+            && !(1..=LIST_LIMIT_MAX).contains(&limit)
+        {
+            return err(
+                ErrorCode::InvalidParameterValue,
+                format!("Limit is {limit}; it must be between 1 and {LIST_LIMIT_MAX}."),
+            );
+        }
+        let needle = query
+            .search
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let mut id_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let mut matches: Vec<usize> = self
+            .ring
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| query.state.matches(k.state))
+            .filter(|(_, k)| {
+                needle.is_empty()
+                    || contains_ignore_case(&k.alias, &needle)
+                    || contains_ignore_case(
+                        k.key_id.hyphenated().encode_lower(&mut id_text),
+                        &needle,
+                    )
+            })
+            .map(|(i, _)| i)
+            .collect();
+        // Stable sorts: keys made in the same second keep their creation order.
+        let created = |i: &usize| self.ring.keys[*i].create_time;
+        match query.order {
+            Order::OldestFirst => matches.sort_by_key(created),
+            Order::NewestFirst => {
+                matches.reverse();
+                matches.sort_by_key(|i| std::cmp::Reverse(created(i)));
+            }
+        }
+        Ok(matches)
+    }
+}

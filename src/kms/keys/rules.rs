@@ -1,0 +1,232 @@
+//! The rules on keys, once: limits, name syntax, and what each state allows. The faces ask these
+//! predicates (to grey out a button, say) and the engine enforces them with the same code.
+
+use uuid::Uuid;
+
+use super::record::{KeyRecord, KeyState};
+use crate::kms::error::{ErrorCode, KmsError, Result, err};
+
+/// Encrypt takes 1 to 4096 bytes of plaintext.
+pub const PLAINTEXT_MAX_BYTES: usize = 4096;
+/// Batch enable/disable takes up to 100 keys.
+pub const BATCH_MAX_KEYS: usize = 100;
+/// GenerateDataKey's NumberOfBytes and GenerateRandom's NumberOfBytes: 1 to 1024.
+pub const RANDOM_MAX_BYTES: u32 = 1024;
+/// ListKeyDetail returns at most 200 keys a page.
+pub const LIST_LIMIT_MAX: usize = 200;
+/// Random 96-bit nonces are safe for 2^32 encryptions under one key (NIST SP 800-38D). We rotate a
+/// version at half that, which leaves room for encryptions other processes have not saved yet…
+pub const ROTATE_AFTER_ENCRYPTIONS: u64 = 1 << 31;
+/// …and refuse outright well before the limit, should rotation somehow not have happened.
+pub const REFUSE_AFTER_ENCRYPTIONS: u64 = (1 << 32) - (1 << 28);
+/// Encryption counts are saved with the next change, or on their own once this many piled up.
+pub const SAVE_USAGE_AFTER: u64 = 1 << 12;
+
+/// DescribeKeys takes up to 100 KeyIds.
+pub const DESCRIBE_MAX_KEYS: usize = 100;
+pub const ALIAS_MAX_CHARS: usize = 60;
+pub const DESCRIPTION_MAX_BYTES: usize = 1024;
+pub const ROTATE_DAYS_MIN: u32 = 7;
+pub const ROTATE_DAYS_MAX: u32 = 365;
+pub const ROTATE_DAYS_DEFAULT: u32 = 365;
+pub const PENDING_WINDOW_MIN_DAYS: u32 = 7;
+pub const PENDING_WINDOW_MAX_DAYS: u32 = 30;
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+impl KeyState {
+    /// Encrypt, GenerateDataKey, ReEncrypt's destination and file encryption.
+    pub fn may_encrypt(self) -> bool {
+        self == KeyState::Enabled
+    }
+
+    /// Decrypt (and ReEncrypt's source, file decryption): archived keys still decrypt.
+    pub fn may_decrypt(self) -> bool {
+        matches!(self, KeyState::Enabled | KeyState::Archived)
+    }
+
+    /// EnableKey(s) and DisableKey(s) apply to Enabled and Disabled keys only.
+    pub fn may_enable_or_disable(self) -> bool {
+        matches!(self, KeyState::Enabled | KeyState::Disabled)
+    }
+
+    /// Only a Disabled key can be scheduled for deletion.
+    pub fn may_schedule_deletion(self) -> bool {
+        self == KeyState::Disabled
+    }
+
+    pub fn may_cancel_deletion(self) -> bool {
+        self == KeyState::PendingDelete
+    }
+
+    pub fn may_archive(self) -> bool {
+        matches!(self, KeyState::Enabled | KeyState::Archived)
+    }
+
+    pub fn may_unarchive(self) -> bool {
+        self == KeyState::Archived
+    }
+
+    /// A new key version now.
+    pub fn may_rotate(self) -> bool {
+        self == KeyState::Enabled
+    }
+
+    /// Turning automatic rotation on or off.
+    pub fn may_change_rotation(self) -> bool {
+        self != KeyState::PendingDelete
+    }
+}
+
+/// Why `key`'s state refuses `action` (e.g. "encrypt"), with the cloud's code.
+pub fn state_error(key: &KeyRecord, action: &str) -> KmsError {
+    let name = format!("Key {} ({})", key.alias, key.key_id);
+    match key.state {
+        KeyState::Disabled => KmsError::new(
+            ErrorCode::CmkDisabled,
+            format!("{name} is disabled; enable it to {action}."),
+        ),
+        KeyState::Archived => KmsError::new(
+            ErrorCode::CmkArchived,
+            format!("{name} is archived; unarchive it to {action}."),
+        ),
+        KeyState::PendingDelete => KmsError::new(
+            ErrorCode::CmkStateNotSupport,
+            format!("{name} is pending deletion; cancel the deletion to {action}."),
+        ),
+        KeyState::Enabled => KmsError::new(
+            ErrorCode::CmkStateNotSupport,
+            format!("{name} is enabled, which does not allow this; cannot {action}."),
+        ),
+    }
+}
+
+/// Checks an alias against the rules: 1–60 of `[A-Za-z0-9_-]`, starting with a letter or digit,
+/// not the reserved prefix `kms-`, and not shaped like a KeyId. Uniqueness is checked by the engine, which sees all keys.
+pub fn validate_alias(alias: &str) -> Result<()> {
+    let invalid = |why: &str| err(ErrorCode::InvalidAlias, format!("The alias {why}."));
+    if alias.is_empty() {
+        return invalid("is empty; give 1 to 60 letters, digits, '_' or '-'");
+    }
+    if alias.chars().count() > ALIAS_MAX_CHARS {
+        return invalid("is longer than 60 characters");
+    }
+    if let Some(bad) = alias
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return invalid(&format!(
+            "contains {bad:?}; only letters, digits, '_' and '-' are allowed"
+        ));
+    }
+    if !alias.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return invalid("must start with a letter or a digit");
+    }
+    if alias.len() >= 4 && alias[..4].eq_ignore_ascii_case("kms-") {
+        return invalid("starts with the reserved prefix 'kms-'");
+    }
+    // Keys are found by KeyId or alias, so an alias must never read as a KeyId.
+    if Uuid::parse_str(alias).is_ok() {
+        return invalid("looks like a KeyId; choose another");
+    }
+    Ok(())
+}
+
+pub fn validate_description(description: &str) -> Result<()> {
+    if description.len() > DESCRIPTION_MAX_BYTES {
+        return err(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "The description is {} bytes; at most {DESCRIPTION_MAX_BYTES} are allowed.",
+                description.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+pub fn validate_rotate_days(days: u32) -> Result<()> {
+    if !(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX).contains(&days) {
+        return err(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "RotateDays is {days}; it must be between {ROTATE_DAYS_MIN} and {ROTATE_DAYS_MAX}."
+            ),
+        );
+    }
+    Ok(())
+}
+
+pub fn check_plaintext(plaintext: &[u8]) -> Result<()> {
+    if plaintext.is_empty() {
+        return err(
+            ErrorCode::InvalidPlaintext,
+            "The plaintext is empty; give 1 to 4096 bytes.",
+        );
+    }
+    if plaintext.len() > PLAINTEXT_MAX_BYTES {
+        return err(
+            ErrorCode::InvalidPlaintext,
+            format!(
+                "The plaintext is {} bytes; at most {PLAINTEXT_MAX_BYTES} can be encrypted directly (use file encryption for more).",
+                plaintext.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+pub fn check_random_len(n: u32, what: &str) -> Result<usize> {
+    if !(1..=RANDOM_MAX_BYTES).contains(&n) {
+        return err(
+            ErrorCode::InvalidParameterValue,
+            format!("{what} is {n}; it must be between 1 and {RANDOM_MAX_BYTES}."),
+        );
+    }
+    Ok(n as usize)
+}
+
+/// A keystore password must not be empty (every face asks for one; the engine refuses it).
+pub fn check_password(password: &[u8]) -> Result<()> {
+    if password.is_empty() {
+        return err(ErrorCode::InvalidParameterValue, "The password is empty.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_rules() {
+        for ok in [
+            "a",
+            "db-password",
+            "Z_9",
+            "0abc",
+            &"x".repeat(60),
+            "kms",
+            "kmsx-1",
+        ] {
+            assert!(validate_alias(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "_a",
+            "a b",
+            "a.b",
+            "ключ",
+            &"x".repeat(61),
+            "kms-1",
+            "KMS-x",
+            "Kms-",
+        ] {
+            assert_eq!(
+                validate_alias(bad).unwrap_err().code,
+                ErrorCode::InvalidAlias,
+                "{bad}"
+            );
+        }
+    }
+}

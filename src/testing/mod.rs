@@ -1,0 +1,176 @@
+//! Test helpers, in one place for every test and benchmark (feature `testing`, which the crate's
+//! dev-dependency on itself turns on; never in a release build): a cheap KDF, a clock the test
+//! moves, temporary keystores, and fake dialogs and clipboard for the console.
+
+pub mod api_client;
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::kms::{Clock, CreateKey, KeyMetadata, Kms};
+use crate::store::KdfParams;
+use crate::ui::platform::{Clipboard, DialogAnswer, DialogPurpose, DialogRequest, FileDialogs};
+
+/// A cheap KDF so tests spend their time on what they test. The default KDF is covered by the
+/// benchmarks and by the tests that use it on purpose.
+pub const FAST_KDF: KdfParams = KdfParams {
+    memory_kib: 256,
+    iterations: 1,
+    parallelism: 1,
+};
+
+/// The password of the keystores made here.
+pub const PASSWORD: &[u8] = b"correct horse battery staple";
+
+/// Where test clocks start: 2027-01-15.
+pub const START: i64 = 1_800_000_000;
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn new(now: i64) -> Arc<Self> {
+        Arc::new(Self(AtomicI64::new(now)))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    pub fn advance_days(&self, days: i64) {
+        self.advance(days * 86_400);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A keystore in a temporary folder (removed when dropped), with a test clock and the fast KDF.
+pub struct TestKeystore {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub clock: Arc<TestClock>,
+}
+
+impl TestKeystore {
+    /// A new, empty keystore and its engine.
+    pub fn new() -> (Self, Kms) {
+        Self::with_password(PASSWORD)
+    }
+
+    pub fn with_password(password: &[u8]) -> (Self, Kms) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keystore.kcks");
+        let clock = TestClock::new(START);
+        let kms = Kms::create_with_clock(&path, password, FAST_KDF, clock.clone())
+            .expect("create keystore");
+        (Self { dir, path, clock }, kms)
+    }
+
+    pub fn reopen(&self) -> Kms {
+        Kms::open_with_clock(&self.path, PASSWORD, self.clock.clone()).expect("reopen keystore")
+    }
+}
+
+/// Creates a key with `alias` and the defaults.
+pub fn create(kms: &mut Kms, alias: &str) -> KeyMetadata {
+    kms.create_key(CreateKey {
+        alias: alias.to_owned(),
+        ..CreateKey::default()
+    })
+    .expect("create key")
+}
+
+/// Every file under `dir`, with its bytes.
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_files(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A clipboard in memory; clones share it, so a test keeps one to look inside.
+#[derive(Debug, Clone, Default)]
+pub struct FakeClipboard(Arc<Mutex<Option<String>>>);
+
+impl FakeClipboard {
+    pub fn contents(&self) -> Option<String> {
+        self.0.lock().ok()?.clone()
+    }
+
+    /// What another application copying something would do.
+    pub fn replace(&self, text: &str) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(text.to_owned());
+        }
+    }
+}
+
+impl Clipboard for FakeClipboard {
+    fn set_text(&mut self, text: &str) -> Result<(), String> {
+        self.replace(text);
+        Ok(())
+    }
+
+    fn get_text(&mut self) -> Option<String> {
+        self.contents()
+    }
+
+    fn clear(&mut self) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = None;
+        }
+    }
+}
+
+/// Dialogs answered from a queue the test fills; clones share the queue and the request log.
+#[derive(Debug, Clone, Default)]
+pub struct FakeDialogs {
+    answers: Arc<Mutex<VecDeque<Option<PathBuf>>>>,
+    requests: Arc<Mutex<Vec<DialogRequest>>>,
+    pending: Arc<Mutex<VecDeque<DialogPurpose>>>,
+}
+
+impl FakeDialogs {
+    /// The next dialog will answer `path` (None: the user cancels).
+    pub fn answer_next(&self, path: Option<PathBuf>) {
+        if let Ok(mut answers) = self.answers.lock() {
+            answers.push_back(path);
+        }
+    }
+
+    pub fn requests(&self) -> Vec<DialogRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl FileDialogs for FakeDialogs {
+    fn request(&mut self, request: DialogRequest) {
+        if let (Ok(mut pending), Ok(mut requests)) = (self.pending.lock(), self.requests.lock()) {
+            pending.push_back(request.purpose);
+            requests.push(request);
+        }
+    }
+
+    fn poll(&mut self) -> Option<DialogAnswer> {
+        let purpose = self.pending.lock().ok()?.pop_front()?;
+        let path = self.answers.lock().ok()?.pop_front().flatten();
+        Some(DialogAnswer { purpose, path })
+    }
+}

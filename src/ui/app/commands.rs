@@ -1,0 +1,608 @@
+//! Carrying out the commands the pages pushed while drawing: engine calls, dialogs, the
+//! clipboard, the API server and file jobs. Each command carries its inputs; results go back to
+//! the page that asked (if it is still open) and to a notification.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, Screen, digest};
+use crate::api::{ApiServer, ServerConfig};
+use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError};
+use crate::store::kdf;
+use crate::ui::command::Command;
+use crate::ui::pages::create_key::CreateKeyDialog;
+use crate::ui::pages::files::{FileJob, FileMode, FileToolsState};
+use crate::ui::pages::key_detail::KeyDetailState;
+use crate::ui::pages::online_tools::{GeneratedDataKey, Revealed};
+use crate::ui::pages::unlock::UnlockScreen;
+use crate::ui::platform::{DialogAnswer, DialogPurpose, DialogRequest};
+
+/// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
+const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
+
+impl KeyconsoleApp {
+    pub(super) fn handle(&mut self, command: Command) {
+        match command {
+            Command::Unlock | Command::CreateKeystore => {
+                self.start_unlock(matches!(command, Command::CreateKeystore))
+            }
+            Command::SetKeystorePath(path) => {
+                if let Screen::Locked(unlock) = &mut self.screen
+                    && !unlock.busy()
+                {
+                    *unlock = UnlockScreen::new(path);
+                }
+            }
+            Command::Lock => self.lock(),
+            Command::Dialog(purpose) => self.open_dialog(purpose),
+            Command::Copy { text, what } => {
+                match self.env.clipboard.set_text(&text) {
+                    Ok(()) => {
+                        self.copied = Some(CopiedText {
+                            digest: digest(&text),
+                            at: self.now(),
+                        });
+                        self.succeed(format!("Copied {what}; the clipboard is cleared in {CLIPBOARD_CLEAR_SECONDS} s."));
+                    }
+                    Err(why) => self.fail(&KmsError::new(
+                        ErrorCode::InternalError,
+                        format!("The clipboard is not available: {why}."),
+                    )),
+                }
+            }
+            other => self.handle_console(other),
+        }
+    }
+
+    fn start_unlock(&mut self, create: bool) {
+        let Screen::Locked(unlock) = &mut self.screen else {
+            return;
+        };
+        if unlock.busy() {
+            return;
+        }
+        let path = unlock.path.clone();
+        let password = Zeroizing::new(unlock.password.as_bytes().to_vec());
+        if create {
+            if *unlock.confirm != *unlock.password {
+                unlock.error = Some(KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    "The two passwords differ.",
+                ));
+                return;
+            }
+            unlock.start(&self.ctx, move || {
+                Kms::create(&path, &password, kdf::DEFAULT_PARAMS)
+            });
+        } else {
+            let clock = self.env.clock.clone();
+            unlock.start(&self.ctx, move || {
+                Kms::open_with_clock(&path, &password, clock)
+            });
+        }
+    }
+
+    fn handle_console(&mut self, command: Command) {
+        let now = self.now();
+        let ctx = self.ctx.clone();
+        let Screen::Unlocked(console) = &mut self.screen else {
+            return;
+        };
+        let console = &mut **console;
+        if let Some(outcome) = api_command(console, &command) {
+            match outcome {
+                Ok(Some(message)) => self.notifications.success(now, message),
+                Ok(None) => {}
+                Err(e) => self.notifications.error(now, &e),
+            }
+            return;
+        }
+        let shared = console.kms.clone();
+        let mut kms = shared.write();
+        let kms = &mut *kms;
+        // Each arm returns the success message, or the engine's error.
+        let outcome: Result<Option<String>, KmsError> = match command {
+            Command::ShowKeys => {
+                console.page = Page::Keys;
+                Ok(None)
+            }
+            Command::ShowKey(id) => kms.describe_key(&id).map(|key| {
+                console.page = Page::Key(Box::new(KeyDetailState::new(&key)));
+                None
+            }),
+            Command::ShowFiles(key) => {
+                if key.is_some() && console.files.job.is_none() {
+                    console.files.mode = FileMode::Encrypt;
+                    console.files.key = key;
+                }
+                console.page = Page::Files;
+                Ok(None)
+            }
+            Command::StartFileJob {
+                mode,
+                key,
+                input,
+                output,
+                overwrite,
+            } => start_file_job(
+                kms,
+                &mut console.files,
+                &ctx,
+                FileRequest {
+                    mode,
+                    key,
+                    input,
+                    output,
+                    overwrite,
+                },
+            ),
+            Command::OpenCreateKey => {
+                console.create_key = Some(CreateKeyDialog::default());
+                Ok(None)
+            }
+            Command::CreateKey(request) => match kms.create_key(request) {
+                Ok(key) => {
+                    console.create_key = None;
+                    Ok(Some(format!("Created key {} ({}).", key.alias, key.key_id)))
+                }
+                Err(e) => {
+                    if let Some(dialog) = &mut console.create_key {
+                        dialog.error = Some(e.clone());
+                    }
+                    Err(e)
+                }
+            },
+            Command::SetEnabled { keys, enable } => kms.set_keys_enabled(&keys, enable).map(|()| {
+                if keys.len() > 1 {
+                    console.key_list.selected.clear();
+                }
+                let verb = if enable { "Enabled" } else { "Disabled" };
+                Some(format!("{verb} {} key(s).", keys.len()))
+            }),
+            Command::UpdateKey {
+                key,
+                alias,
+                description,
+            } => kms
+                .update_key(&key, alias.as_deref(), description.as_deref())
+                .map(|()| {
+                    if let Page::Key(detail) = &mut console.page {
+                        if alias.is_some() {
+                            detail.editing_alias = None;
+                        }
+                        if description.is_some() {
+                            detail.editing_description = None;
+                        }
+                    }
+                    Some("Saved.".to_owned())
+                }),
+            Command::Archive(key) => kms
+                .archive_key(&key)
+                .map(|()| Some("Archived: the key decrypts but no longer encrypts.".to_owned())),
+            Command::Unarchive(key) => kms
+                .cancel_key_archive(&key)
+                .map(|()| Some("Unarchived.".to_owned())),
+            Command::Rotate(key) => kms.rotate_key(&key).map(|v| {
+                Some(format!(
+                    "Rotated: key version {v} now encrypts; older ciphertexts still decrypt."
+                ))
+            }),
+            Command::SetRotation { key, enabled, days } => if enabled {
+                kms.enable_key_rotation(&key, Some(days))
+            } else {
+                kms.disable_key_rotation(&key)
+            }
+            .map(|()| Some("Rotation settings saved.".to_owned())),
+            Command::ScheduleDeletion { key, days } => {
+                kms.schedule_key_deletion(&key, days).map(|date| {
+                    Some(format!(
+                        "Deletion scheduled for {}.",
+                        crate::util::format_time(date)
+                    ))
+                })
+            }
+            Command::CancelDeletion(key) => kms
+                .cancel_key_deletion(&key)
+                .map(|()| Some("Deletion cancelled; the key is disabled.".to_owned())),
+            tool @ (Command::Encrypt { .. }
+            | Command::Decrypt { .. }
+            | Command::GenerateDataKey { .. }) => {
+                let Page::Key(detail) = &mut console.page else {
+                    return;
+                };
+                run_tool(kms, detail, tool)
+            }
+            Command::Unlock
+            | Command::CreateKeystore
+            | Command::SetKeystorePath(_)
+            | Command::Lock
+            | Command::Dialog(_)
+            | Command::Copy { .. }
+            | Command::ShowApi
+            | Command::StartApi
+            | Command::StopApi
+            | Command::CreateApiCredentials
+            | Command::RotateApiCredentials => Ok(None),
+        };
+        match outcome {
+            Ok(Some(message)) => self.notifications.success(now, message),
+            Ok(None) => {}
+            Err(e) => self.notifications.error(now, &e),
+        }
+    }
+
+    fn open_dialog(&mut self, purpose: DialogPurpose) {
+        let alias = match &self.screen {
+            Screen::Unlocked(console) => match &console.page {
+                Page::Key(detail) => console
+                    .kms
+                    .read()
+                    .describe_key(&detail.key_id)
+                    .map(|k| k.alias)
+                    .unwrap_or_default(),
+                Page::Keys | Page::Files | Page::Api => String::new(),
+            },
+            Screen::Locked(_) => String::new(),
+        };
+        let (title, default_name) = match purpose {
+            DialogPurpose::OpenKeystore => ("Open a keystore", None),
+            DialogPurpose::NewKeystore => (
+                "Create a keystore",
+                Some(crate::store::DEFAULT_FILE_NAME.to_owned()),
+            ),
+            DialogPurpose::SaveCiphertext => ("Save the ciphertext", Some(format!("{alias}.kc"))),
+            DialogPurpose::SaveDataKeyCiphertext => (
+                "Save the encrypted data key",
+                Some(format!("{alias}-datakey.kc")),
+            ),
+            DialogPurpose::SavePlaintext => (
+                "Save the plaintext (unencrypted!)",
+                Some("plaintext.txt".to_owned()),
+            ),
+            DialogPurpose::OpenCiphertext => ("Open a ciphertext file", None),
+            DialogPurpose::FileInput => ("Choose a file", None),
+            DialogPurpose::FileOutput => ("Save the result as", self.files_output_name()),
+        };
+        self.env.dialogs.request(DialogRequest {
+            purpose,
+            title: title.to_owned(),
+            default_name,
+        });
+    }
+
+    pub(super) fn dialog_answered(&mut self, answer: DialogAnswer) {
+        let Some(path) = answer.path else { return };
+        let result = match answer.purpose {
+            DialogPurpose::OpenKeystore | DialogPurpose::NewKeystore => {
+                if let Screen::Locked(unlock) = &mut self.screen
+                    && !unlock.busy()
+                {
+                    *unlock = UnlockScreen::new(path);
+                }
+                Ok(None)
+            }
+            purpose => self.file_io(purpose, &path),
+        };
+        match result {
+            Ok(Some(message)) => self.succeed(message),
+            Ok(None) => {}
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn files_output_name(&self) -> Option<String> {
+        let Screen::Unlocked(console) = &self.screen else {
+            return None;
+        };
+        console
+            .files
+            .output
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+    }
+
+    /// Reads or writes the file a dialog chose, for the open key's online tools.
+    fn file_io(
+        &mut self,
+        purpose: DialogPurpose,
+        path: &std::path::Path,
+    ) -> Result<Option<String>, KmsError> {
+        let Screen::Unlocked(console) = &mut self.screen else {
+            return Ok(None);
+        };
+        match purpose {
+            DialogPurpose::FileInput => {
+                console.files.set_input(path.to_path_buf());
+                return Ok(None);
+            }
+            DialogPurpose::FileOutput => {
+                console.files.set_output(path.to_path_buf());
+                return Ok(None);
+            }
+            _ => {}
+        }
+        let Page::Key(detail) = &mut console.page else {
+            return Ok(None);
+        };
+        let tools = &mut detail.tools;
+        let io_error = |e: std::io::Error| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Cannot use {}: {e}.", path.display()),
+            )
+        };
+        let write =
+            |bytes: &[u8]| crate::util::atomic_file::replace_file(path, bytes).map_err(io_error);
+        match purpose {
+            DialogPurpose::SaveCiphertext => {
+                write(tools.ciphertext.as_bytes())?;
+                Ok(Some(format!("Saved the ciphertext to {}.", path.display())))
+            }
+            DialogPurpose::SaveDataKeyCiphertext => {
+                let blob = tools
+                    .data_key
+                    .as_ref()
+                    .map(|d| d.ciphertext_blob.clone())
+                    .unwrap_or_default();
+                write(blob.as_bytes())?;
+                Ok(Some(format!(
+                    "Saved the encrypted data key to {}.",
+                    path.display()
+                )))
+            }
+            DialogPurpose::SavePlaintext => {
+                let Some(revealed) = &tools.decrypted else {
+                    return Ok(None);
+                };
+                let bytes = if revealed.is_base64 {
+                    Zeroizing::new(STANDARD.decode(revealed.text.as_str()).unwrap_or_default())
+                } else {
+                    Zeroizing::new(revealed.text.as_bytes().to_vec())
+                };
+                write(&bytes)?;
+                Ok(Some(format!(
+                    "Saved the plaintext to {} (readable by you only).",
+                    path.display()
+                )))
+            }
+            DialogPurpose::OpenCiphertext => {
+                let size = std::fs::metadata(path).map_err(io_error)?.len();
+                if size > MAX_CIPHERTEXT_FILE_BYTES {
+                    return Err(KmsError::new(
+                        ErrorCode::InvalidCiphertext,
+                        format!(
+                            "{} is {size} bytes, too large to be a ciphertext blob.",
+                            path.display()
+                        ),
+                    ));
+                }
+                let text = std::fs::read_to_string(path).map_err(|_| {
+                    KmsError::new(
+                        ErrorCode::InvalidCiphertext,
+                        format!(
+                            "{} is not a text file with a CiphertextBlob.",
+                            path.display()
+                        ),
+                    )
+                })?;
+                tools.decrypt_input = text.trim().to_owned();
+                tools.decrypted = None;
+                tools.decrypt_error = None;
+                Ok(None)
+            }
+            DialogPurpose::OpenKeystore
+            | DialogPurpose::NewKeystore
+            | DialogPurpose::FileInput
+            | DialogPurpose::FileOutput => Ok(None),
+        }
+    }
+}
+
+/// The API access page's commands. They run before the engine is locked for writing, since
+/// stopping the server waits for its requests, which may be waiting for the engine.
+fn api_command(
+    console: &mut Console,
+    command: &Command,
+) -> Option<Result<Option<String>, KmsError>> {
+    let api = &mut console.api;
+    let outcome =
+        match command {
+            Command::ShowApi => {
+                console.page = Page::Api;
+                Ok(None)
+            }
+            Command::StartApi if api.server.is_none() => {
+                let started = api
+                    .listen
+                    .trim()
+                    .parse::<std::net::SocketAddr>()
+                    .map_err(|_| {
+                        KmsError::new(
+                            ErrorCode::InvalidParameterValue,
+                            format!(
+                                "{} is not an address and port, like {}.",
+                                api.listen.trim(),
+                                crate::api::DEFAULT_LISTEN
+                            ),
+                        )
+                    })
+                    // The credentials are made on first use, so a new keystore serves at once.
+                    .and_then(|addr| console.kms.write().api_credentials().map(|_| addr))
+                    .and_then(|addr| {
+                        ApiServer::start(
+                            console.kms.clone(),
+                            &ServerConfig::loopback(addr),
+                            api.log.clone(),
+                        )
+                    });
+                match started {
+                    Ok(server) => {
+                        let message = format!("The API listens on http://{}.", server.local_addr());
+                        api.server = Some(server);
+                        api.error = None;
+                        Ok(Some(message))
+                    }
+                    Err(e) => {
+                        api.error = Some(e.clone());
+                        Err(e)
+                    }
+                }
+            }
+            Command::StopApi => {
+                if let Some(server) = api.server.take() {
+                    server.stop();
+                }
+                Ok(Some("The API server stopped.".to_owned()))
+            }
+            Command::CreateApiCredentials => console
+                .kms
+                .write()
+                .api_credentials()
+                .map(|_| Some("API credentials created.".to_owned())),
+            Command::RotateApiCredentials => {
+                api.confirm_rotation = false;
+                console.kms.write().rotate_api_credentials().map(|_| {
+                    Some("New API credentials: the old SecretKey no longer works.".to_owned())
+                })
+            }
+            _ => return None,
+        };
+    Some(outcome)
+}
+
+/// A file job's inputs, as the File tools page gave them.
+struct FileRequest {
+    mode: FileMode,
+    key: Option<String>,
+    input: std::path::PathBuf,
+    output: std::path::PathBuf,
+    overwrite: bool,
+}
+
+/// Prepares the engine's side on this thread (the data key, made or unwrapped in memory; the key's
+/// state is checked here, before any output exists) and streams the file on a worker thread.
+fn start_file_job(
+    kms: &Kms,
+    files: &mut FileToolsState,
+    ctx: &egui::Context,
+    request: FileRequest,
+) -> Result<Option<String>, KmsError> {
+    if files.job.is_some() {
+        return Ok(None);
+    }
+    let FileRequest {
+        mode,
+        key,
+        input,
+        output,
+        overwrite,
+    } = request;
+    let prepared = match mode {
+        FileMode::Encrypt => {
+            let key = key.unwrap_or_default();
+            kms.file_encryptor(&key).map(|encryptor| {
+                FileJob::start(FileMode::Encrypt, ctx, move |progress| {
+                    encryptor.encrypt(&input, &output, overwrite, progress)
+                })
+            })
+        }
+        FileMode::Decrypt => kms.file_decryptor(&input).map(|decryptor| {
+            FileJob::start(FileMode::Decrypt, ctx, move |progress| {
+                decryptor.decrypt(&output, overwrite, progress)
+            })
+        }),
+    };
+    match prepared {
+        Ok(job) => {
+            files.job = Some(job);
+            files.last_result = None;
+            Ok(None)
+        }
+        Err(e) => {
+            files.last_result = Some(Err(e.clone()));
+            Err(e)
+        }
+    }
+}
+
+/// Runs one of the online tools against the engine and puts the result (or the error) in the
+/// open key's panel.
+fn run_tool(
+    kms: &Kms,
+    detail: &mut KeyDetailState,
+    command: Command,
+) -> Result<Option<String>, KmsError> {
+    let tools = &mut detail.tools;
+    match command {
+        Command::Encrypt {
+            key,
+            plaintext,
+            context,
+        } => {
+            let result = plaintext.and_then(|bytes| {
+                let context = CanonicalContext::parse(Some(&context))?;
+                kms.encrypt(&key, &bytes, &context)
+                    .map(|e| (e, bytes.len()))
+            });
+            match result {
+                Ok((encrypted, n)) => {
+                    tools.ciphertext = encrypted.ciphertext_blob;
+                    tools.encrypt_error = None;
+                    Ok(Some(format!("Encrypted {n} bytes.")))
+                }
+                Err(e) => {
+                    tools.ciphertext.clear();
+                    tools.encrypt_error = Some(e.clone());
+                    Err(e)
+                }
+            }
+        }
+        Command::Decrypt {
+            ciphertext,
+            context,
+        } => {
+            let result = CanonicalContext::parse(Some(&context))
+                .and_then(|context| kms.decrypt(&ciphertext, &context));
+            match result {
+                Ok(decrypted) => {
+                    tools.decrypted = Some(Revealed::new(&decrypted.plaintext));
+                    tools.decrypt_error = None;
+                    Ok(Some(format!(
+                        "Decrypted {} bytes.",
+                        decrypted.plaintext.len()
+                    )))
+                }
+                Err(e) => {
+                    tools.decrypted = None;
+                    tools.decrypt_error = Some(e.clone());
+                    Err(e)
+                }
+            }
+        }
+        Command::GenerateDataKey { key, spec, context } => {
+            let result = CanonicalContext::parse(Some(&context))
+                .and_then(|context| kms.generate_data_key(&key, spec, &context));
+            match result {
+                Ok(data_key) => {
+                    tools.data_key = Some(GeneratedDataKey {
+                        plaintext_base64: Zeroizing::new(STANDARD.encode(&data_key.plaintext)),
+                        ciphertext_blob: data_key.ciphertext_blob,
+                    });
+                    tools.data_key_error = None;
+                    Ok(Some(format!(
+                        "Generated a {}-byte data key.",
+                        data_key.plaintext.len()
+                    )))
+                }
+                Err(e) => {
+                    tools.data_key = None;
+                    tools.data_key_error = Some(e.clone());
+                    Err(e)
+                }
+            }
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,170 @@
+//! Work between frames: worker results, dialog answers, the engine's maintenance tick, auto-lock,
+//! clipboard clearing, and keyboard shortcuts. Nothing here draws.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
+use crate::kms::SharedKms;
+use crate::kms::shared::TICK_SECONDS;
+use crate::ui::command::Command;
+use crate::ui::pages::api_access::ApiAccessState;
+use crate::ui::pages::files::{FileMode, FileToolsState};
+use crate::ui::pages::keys::KeyListState;
+
+impl KeyconsoleApp {
+    /// Everything that is not drawing: worker results, dialog answers, refresh, timers.
+    pub(super) fn background(&mut self, ctx: &egui::Context) {
+        let now = self.now();
+        if ctx.input(|i| !i.events.is_empty()) {
+            self.last_activity = now;
+        }
+        if let Screen::Locked(unlock) = &mut self.screen
+            && let Some(result) = unlock.poll()
+        {
+            match result {
+                Ok(kms) => {
+                    let path = kms.path().to_path_buf();
+                    self.prefs.keystore = Some(path.clone());
+                    let mut key_list = KeyListState::default();
+                    key_list.oldest_first = self.prefs.oldest_first;
+                    self.screen = Screen::Unlocked(Box::new(Console {
+                        kms: SharedKms::new(kms),
+                        path: path.clone(),
+                        page: Page::Keys,
+                        key_list,
+                        files: FileToolsState::default(),
+                        create_key: None,
+                        api: ApiAccessState::new(self.prefs.api_listen.clone()),
+                        last_tick: now,
+                        last_tick_error: None,
+                    }));
+                    self.last_activity = now;
+                    self.succeed(format!("Unlocked {}", path.display()));
+                }
+                Err(error) => {
+                    unlock.keystore_exists = unlock.path.exists();
+                    unlock.error = Some(error);
+                }
+            }
+        }
+        while let Some(answer) = self.env.dialogs.poll() {
+            self.dialog_answered(answer);
+        }
+        if let Screen::Unlocked(console) = &mut self.screen {
+            self.prefs.oldest_first = console.key_list.oldest_first;
+            if console.api.listen != self.prefs.api_listen {
+                self.prefs.api_listen.clone_from(&console.api.listen);
+            }
+            // A file dropped on the window goes to the File tools page.
+            let dropped = ctx.input(|i| {
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_path_buf())
+                    .find(|p| !p.as_os_str().is_empty())
+            });
+            if let Some(path) = dropped
+                && console.files.job.is_none()
+            {
+                console.files.set_input(path);
+                console.page = Page::Files;
+            }
+            if let Some(job) = &console.files.job
+                && let Ok(result) = job.result.try_recv()
+            {
+                let seconds = job.started.elapsed().as_secs_f64().max(1e-3);
+                let verb = match job.mode {
+                    FileMode::Encrypt => "Encrypted",
+                    FileMode::Decrypt => "Decrypted",
+                };
+                let output = console.files.output.clone().unwrap_or_default();
+                match result {
+                    Ok(report) => {
+                        let mib = report.bytes as f64 / (1024.0 * 1024.0);
+                        let message = format!(
+                            "{verb} {mib:.1} MiB into {} in {seconds:.1} s ({:.0} MB/s).",
+                            output.display(),
+                            mib / seconds
+                        );
+                        console.files.last_result = Some(Ok(message.clone()));
+                        self.notifications.success(now, message);
+                    }
+                    Err(e) => {
+                        self.notifications.error(now, &e);
+                        console.files.last_result = Some(Err(e));
+                    }
+                }
+                console.files.job = None;
+            }
+            // The engine's one maintenance tick, as `serve` runs it: changes made by other processes
+            // (the CLI, another console) show within two seconds, and due rotations and deletions happen.
+            if now - console.last_tick >= TICK_SECONDS as i64 {
+                console.last_tick = now;
+                match console.kms.tick() {
+                    Ok(done) => {
+                        console.last_tick_error = None;
+                        if !done.is_empty() {
+                            self.notifications.success(
+                                now,
+                                format!(
+                                    "Rotated {} key(s); destroyed {} key(s) whose deletion date passed.",
+                                    done.rotated.len(),
+                                    done.destroyed.len()
+                                ),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        if console.last_tick_error.as_deref() != Some(e.message.as_str()) {
+                            console.last_tick_error = Some(e.message.clone());
+                            self.notifications.error(now, &e);
+                        }
+                    }
+                }
+            }
+            // Waiting for a file job is not idleness: auto-lock comes after it ends (Lock still cancels it).
+            if console.files.job.is_some() {
+                self.last_activity = now;
+            }
+            let idle_limit = i64::from(self.prefs.auto_lock_minutes.max(1)) * 60;
+            if now - self.last_activity >= idle_limit {
+                self.lock();
+                self.notifications.success(
+                    now,
+                    format!(
+                        "Locked after {} minutes without use.",
+                        self.prefs.auto_lock_minutes
+                    ),
+                );
+            }
+        }
+        // Only clear what we put there: the user may have copied something else since.
+        if self
+            .copied
+            .as_ref()
+            .is_some_and(|copied| now - copied.at >= CLIPBOARD_CLEAR_SECONDS)
+        {
+            self.clear_our_clipboard();
+        }
+        self.notifications.expire(now);
+        ctx.request_repaint_after(std::time::Duration::from_millis(500));
+    }
+
+    pub(super) fn shortcuts(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let pressed = |key| {
+            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
+        };
+        if let Screen::Unlocked(console) = &mut self.screen {
+            if pressed(Key::L) {
+                commands.push(Command::Lock);
+            }
+            if pressed(Key::N) {
+                commands.push(Command::OpenCreateKey);
+            }
+            if pressed(Key::F) {
+                console.page = Page::Keys;
+                console.key_list.focus_search = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The console application, as rerun's viewer arranges it: this file holds the App (what is
+//! persisted, construction, locking, the top bar and the eframe glue); `logic` is the work between
+//! frames (workers, dialogs, the engine's tick, auto-lock, clipboard clearing); `commands` carries
+//! out the commands the pages pushed while drawing.
+
+mod commands;
+mod logic;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use egui::RichText;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::command::Command;
+use super::notifications::Notifications;
+use super::pages::api_access::ApiAccessState;
+use super::pages::create_key::CreateKeyDialog;
+use super::pages::files::FileToolsState;
+use super::pages::key_detail::KeyDetailState;
+use super::pages::keys::KeyListState;
+use super::pages::unlock::UnlockScreen;
+use super::platform::{Clipboard, FileDialogs};
+use crate::kms::{Clock, Kms, KmsError, SharedKms, SystemClock};
+use crate::store;
+
+/// The key under which preferences are stored in eframe's persistence file.
+pub const PREFERENCES_KEY: &str = "keyconsole.preferences";
+/// A copy is cleared from the clipboard this long after, if it is still there.
+pub const CLIPBOARD_CLEAR_SECONDS: i64 = 30;
+
+/// What the console asks of the desktop, held as traits so tests can pass fakes.
+pub struct AppEnvironment {
+    pub clipboard: Box<dyn Clipboard>,
+    pub dialogs: Box<dyn FileDialogs>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppEnvironment {
+    pub fn native(ctx: &egui::Context) -> Self {
+        Self {
+            clipboard: Box::new(super::platform::SystemClipboard::default()),
+            dialogs: Box::new(super::platform::NativeDialogs::new(Some(ctx.clone()))),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Theme {
+    #[default]
+    Dark,
+    Light,
+}
+
+/// Everything the console remembers between runs. No secret is ever put here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    pub theme: Theme,
+    pub auto_lock_minutes: u32,
+    /// The keystore used last (a path, not a secret).
+    pub keystore: Option<PathBuf>,
+    pub oldest_first: bool,
+    /// Where the API access page starts the server.
+    pub api_listen: String,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            theme: Theme::Dark,
+            auto_lock_minutes: 5,
+            keystore: None,
+            oldest_first: false,
+            api_listen: crate::api::DEFAULT_LISTEN.to_owned(),
+        }
+    }
+}
+
+enum Page {
+    Keys,
+    Key(Box<KeyDetailState>),
+    Files,
+    Api,
+}
+
+/// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
+struct Console {
+    /// Shared with the API server when it runs.
+    kms: SharedKms,
+    path: PathBuf,
+    page: Page,
+    key_list: KeyListState,
+    /// Kept across pages, so a running file job goes on while the user looks at keys.
+    files: FileToolsState,
+    create_key: Option<CreateKeyDialog>,
+    /// Kept across pages, so the server goes on while the user looks at keys.
+    api: ApiAccessState,
+    /// When the engine's maintenance tick last ran, and the last error it reported (shown once).
+    last_tick: i64,
+    last_tick_error: Option<String>,
+}
+
+enum Screen {
+    Locked(UnlockScreen),
+    Unlocked(Box<Console>),
+}
+
+/// A copy we made, remembered by digest (never the text) so it can be cleared later.
+struct CopiedText {
+    digest: [u8; 32],
+    at: i64,
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+pub struct KeyconsoleApp {
+    prefs: Preferences,
+    env: AppEnvironment,
+    screen: Screen,
+    notifications: Notifications,
+    copied: Option<CopiedText>,
+    last_activity: i64,
+    title: String,
+    ctx: egui::Context,
+}
+
+impl KeyconsoleApp {
+    /// `keystore`: `--keystore`/`KEYCONSOLE_KEYSTORE` if given; else the last one used; else the default.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        env: AppEnvironment,
+        keystore: Option<PathBuf>,
+    ) -> Self {
+        let prefs: Preferences = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
+            .unwrap_or_default();
+        let path = keystore
+            .or_else(|| prefs.keystore.clone())
+            .unwrap_or_else(store::default_path);
+        let now = env.clock.now();
+        let app = Self {
+            screen: Screen::Locked(UnlockScreen::new(path)),
+            prefs,
+            env,
+            notifications: Notifications::default(),
+            copied: None,
+            last_activity: now,
+            title: String::new(),
+            ctx: cc.egui_ctx.clone(),
+        };
+        app.apply_theme();
+        app
+    }
+
+    pub fn preferences(&self) -> &Preferences {
+        &self.prefs
+    }
+
+    pub fn is_locked(&self) -> bool {
+        matches!(self.screen, Screen::Locked(_))
+    }
+
+    /// The engine, while unlocked (tests check its state through this).
+    pub fn kms(&self) -> Option<std::sync::RwLockReadGuard<'_, Kms>> {
+        match &self.screen {
+            Screen::Unlocked(console) => Some(console.kms.read()),
+            Screen::Locked(_) => None,
+        }
+    }
+
+    /// The API server's address while it runs.
+    pub fn api_address(&self) -> Option<std::net::SocketAddr> {
+        match &self.screen {
+            Screen::Unlocked(console) => console.api.server.as_ref().map(|s| s.local_addr()),
+            Screen::Locked(_) => None,
+        }
+    }
+
+    pub fn notifications(&self) -> &super::notifications::Notifications {
+        &self.notifications
+    }
+
+    pub fn keystore_path(&self) -> PathBuf {
+        match &self.screen {
+            Screen::Locked(unlock) => unlock.path.clone(),
+            Screen::Unlocked(console) => console.path.clone(),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.env.clock.now()
+    }
+
+    fn apply_theme(&self) {
+        self.ctx.set_theme(match self.prefs.theme {
+            Theme::Dark => egui::Theme::Dark,
+            Theme::Light => egui::Theme::Light,
+        });
+    }
+
+    fn fail(&mut self, error: &KmsError) {
+        let now = self.now();
+        self.notifications.error(now, error);
+    }
+
+    fn succeed(&mut self, text: impl Into<String>) {
+        let now = self.now();
+        self.notifications.success(now, text);
+    }
+
+    /// Locks the console: the engine, its keys and every secret on screen are dropped (and wiped),
+    /// egui's per-widget memory (text-edit undo history can hold typed plaintext) is cleared, and
+    /// anything we copied leaves the clipboard now rather than in 30 s.
+    pub fn lock(&mut self) {
+        if let Screen::Unlocked(console) = &mut self.screen {
+            // The server goes first: it holds the engine too, and its requests must end before the keys go.
+            if let Some(server) = console.api.server.take() {
+                server.stop();
+            }
+            if let Err(e) = console.kms.write().flush_usage() {
+                self.notifications.error(self.env.clock.now(), &e);
+            }
+            if let Some(job) = &console.files.job {
+                // The worker stops at its next batch and removes its temp file.
+                job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let path = console.path.clone();
+            self.screen = Screen::Locked(UnlockScreen::new(path));
+            self.ctx.data_mut(|data| data.clear());
+            self.clear_our_clipboard();
+        }
+    }
+
+    /// Clears the clipboard if it still holds what we copied last.
+    fn clear_our_clipboard(&mut self) {
+        if let Some(copied) = self.copied.take()
+            && self
+                .env
+                .clipboard
+                .get_text()
+                .is_some_and(|text| digest(&text) == copied.digest)
+        {
+            self.env.clipboard.clear();
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let path = self.keystore_path();
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let state = if self.is_locked() {
+            "locked"
+        } else {
+            "unlocked"
+        };
+        let title = format!("keyconsole — {name} ({state})");
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    // ---- drawing ----
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::Panel::top("top bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("🔑 keyconsole").strong().size(16.0));
+                ui.separator();
+                if let Screen::Unlocked(console) = &self.screen {
+                    let on_keys = matches!(console.page, Page::Keys);
+                    if ui.selectable_label(on_keys, "Keys").clicked() {
+                        commands.push(Command::ShowKeys);
+                    }
+                    let on_files = matches!(console.page, Page::Files);
+                    let files = if console.files.job.is_some() {
+                        "File tools ⏳"
+                    } else {
+                        "File tools"
+                    };
+                    if ui.selectable_label(on_files, files).clicked() {
+                        commands.push(Command::ShowFiles(None));
+                    }
+                    let on_api = matches!(console.page, Page::Api);
+                    let api = if console.api.is_running() {
+                        "API access (running)"
+                    } else {
+                        "API access"
+                    };
+                    if ui.selectable_label(on_api, api).clicked() {
+                        commands.push(Command::ShowApi);
+                    }
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if !self.is_locked()
+                        && ui
+                            .button("🔒 Lock")
+                            .on_hover_text("Lock the console (Ctrl+L)")
+                            .clicked()
+                    {
+                        commands.push(Command::Lock);
+                    }
+                    ui.menu_button("⚙ Settings", |ui| {
+                        ui.label("Theme");
+                        let mut theme = self.prefs.theme;
+                        ui.radio_value(&mut theme, Theme::Dark, "Dark");
+                        ui.radio_value(&mut theme, Theme::Light, "Light");
+                        if theme != self.prefs.theme {
+                            self.prefs.theme = theme;
+                            self.apply_theme();
+                        }
+                        ui.separator();
+                        ui.horizontal(|ui| {
+                            let label = ui.label("Lock after");
+                            ui.add(
+                                egui::DragValue::new(&mut self.prefs.auto_lock_minutes)
+                                    .range(1..=240),
+                            )
+                            .labelled_by(label.id);
+                            ui.label("minutes idle");
+                        });
+                    });
+                    let path = self.keystore_path();
+                    ui.label(RichText::new(path.display().to_string()).small().weak())
+                        .on_hover_text("The keystore file");
+                });
+            });
+        });
+    }
+}
+
+impl eframe::App for KeyconsoleApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.background(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        let mut commands = Vec::new();
+        self.shortcuts(&ctx, &mut commands);
+        self.top_bar_ui(ui, &mut commands);
+        match &mut self.screen {
+            Screen::Locked(unlock) => unlock.ui(ui, &mut commands),
+            Screen::Unlocked(console) => {
+                let console = &mut **console;
+                // One read guard for the whole frame: the API server's reads go on beside it.
+                let kms = console.kms.read();
+                egui::CentralPanel::default().show(ui, |ui| match &mut console.page {
+                    Page::Keys => console.key_list.ui(ui, &kms, &mut commands),
+                    Page::Key(detail) => detail.ui(ui, &kms, &mut commands),
+                    Page::Files => console.files.ui(ui, &kms, &mut commands),
+                    Page::Api => {
+                        let credentials = kms.existing_api_credentials();
+                        console.api.ui(ui, credentials, &mut commands);
+                    }
+                });
+                if let Some(dialog) = &mut console.create_key
+                    && !dialog.ui(&ctx, &kms, &mut commands)
+                {
+                    console.create_key = None;
+                }
+            }
+        }
+        self.notifications.ui(&ctx);
+        for command in commands {
+            self.handle(command);
+        }
+        self.update_title(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
+    }
+
+    /// egui's memory holds text-edit undo history, which can contain typed secrets: never persist it.
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.lock();
+    }
+}

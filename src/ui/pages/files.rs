@@ -1,0 +1,294 @@
+//! The "File tools" page: envelope-encrypt or decrypt a file of any size. The engine unwraps or
+//! makes the data key on the UI thread (fast, in memory); the streaming runs on a worker thread
+//! that reports progress through atomics, and can be cancelled.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use egui::RichText;
+
+use crate::kms::envelope::FileReport;
+use crate::kms::{Kms, KmsError};
+use crate::ui::command::Command;
+use crate::ui::platform::DialogPurpose;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileMode {
+    #[default]
+    Encrypt,
+    Decrypt,
+}
+
+/// A file operation running on a worker thread.
+pub struct FileJob {
+    pub mode: FileMode,
+    pub done: Arc<AtomicU64>,
+    pub total: Arc<AtomicU64>,
+    pub cancel: Arc<AtomicBool>,
+    pub started: Instant,
+    pub result: Receiver<Result<FileReport, KmsError>>,
+}
+
+impl FileJob {
+    /// Starts `work` on a worker thread; it gets a progress callback that updates this job.
+    pub fn start(
+        mode: FileMode,
+        ctx: &egui::Context,
+        work: impl FnOnce(&mut dyn FnMut(u64, u64) -> bool) -> Result<FileReport, KmsError>
+        + Send
+        + 'static,
+    ) -> Self {
+        let (done, total, cancel) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (sender, result) = std::sync::mpsc::channel();
+        let (d, t, c, ctx) = (done.clone(), total.clone(), cancel.clone(), ctx.clone());
+        std::thread::spawn(move || {
+            let mut progress = |now: u64, all: u64| {
+                d.store(now, Ordering::Relaxed);
+                t.store(all, Ordering::Relaxed);
+                ctx.request_repaint();
+                !c.load(Ordering::Relaxed)
+            };
+            let _ = sender.send(work(&mut progress));
+            ctx.request_repaint();
+        });
+        Self {
+            mode,
+            done,
+            total,
+            cancel,
+            started: Instant::now(),
+            result,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct FileToolsState {
+    pub mode: FileMode,
+    /// The CMK to encrypt under (KeyId).
+    pub key: Option<String>,
+    pub input: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    /// The paths as typed (so they work without a file dialog, e.g. with no desktop portal).
+    input_text: String,
+    output_text: String,
+    pub overwrite: bool,
+    pub job: Option<FileJob>,
+    pub last_result: Option<Result<String, KmsError>>,
+}
+
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The output a user most likely wants: `x` → `x.kc` when encrypting, `x.kc` → `x` when decrypting.
+pub fn suggested_output(mode: FileMode, input: &Path) -> PathBuf {
+    match mode {
+        FileMode::Encrypt => {
+            let mut name = input.file_name().unwrap_or_default().to_os_string();
+            name.push(".kc");
+            input.with_file_name(name)
+        }
+        FileMode::Decrypt if input.extension().is_some_and(|e| e == "kc") => {
+            input.with_extension("")
+        }
+        FileMode::Decrypt => {
+            let mut name = input.file_name().unwrap_or_default().to_os_string();
+            name.push(".decrypted");
+            input.with_file_name(name)
+        }
+    }
+}
+
+impl FileToolsState {
+    pub fn set_input(&mut self, path: PathBuf) {
+        self.set_output(suggested_output(self.mode, &path));
+        self.input_text = path.display().to_string();
+        self.input = Some(path);
+        self.last_result = None;
+    }
+
+    pub fn set_output(&mut self, path: PathBuf) {
+        self.output_text = path.display().to_string();
+        self.output = Some(path);
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+        ui.heading("File tools");
+        ui.label(
+            "Envelope encryption for files of any size: a fresh data key from a CMK encrypts the file \
+             here, and the file carries that data key encrypted under the CMK. Decrypting finds the key \
+             from the file.",
+        );
+        ui.add_space(8.0);
+        let busy = self.job.is_some();
+        ui.add_enabled_ui(!busy, |ui| {
+            ui.horizontal(|ui| {
+                let before = self.mode;
+                ui.selectable_value(&mut self.mode, FileMode::Encrypt, "Encrypt a file");
+                ui.selectable_value(&mut self.mode, FileMode::Decrypt, "Decrypt a file");
+                if self.mode != before
+                    && let Some(input) = self.input.clone()
+                {
+                    self.set_output(suggested_output(self.mode, &input));
+                }
+            });
+            ui.add_space(6.0);
+            egui::Grid::new("file tools")
+                .num_columns(2)
+                .spacing([12.0, 8.0])
+                .show(ui, |ui| {
+                    if self.mode == FileMode::Encrypt {
+                        let label = ui.label("Key");
+                        let enabled: Vec<_> = kms
+                            .keys()
+                            .iter()
+                            .filter(|k| k.state.may_encrypt())
+                            .collect();
+                        let selected = self
+                            .key
+                            .as_deref()
+                            .and_then(|id| kms.describe_key(id).ok())
+                            .map_or_else(|| "Choose a key".to_owned(), |k| k.alias);
+                        egui::ComboBox::from_id_salt("file key")
+                            .selected_text(selected)
+                            .width(260.0)
+                            .show_ui(ui, |ui| {
+                                for key in enabled.iter().take(500) {
+                                    ui.selectable_value(
+                                        &mut self.key,
+                                        Some(key.key_id.to_string()),
+                                        &key.alias,
+                                    );
+                                }
+                            })
+                            .response
+                            .labelled_by(label.id);
+                        ui.end_row();
+                    }
+                    let label = ui.label("File");
+                    ui.horizontal(|ui| {
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.input_text)
+                                    .hint_text(
+                                        "Choose a file, drop one on the window, or type its path",
+                                    )
+                                    .desired_width(420.0)
+                                    .font(egui::TextStyle::Monospace),
+                            )
+                            .labelled_by(label.id);
+                        if field.lost_focus() && !self.input_text.trim().is_empty() {
+                            self.set_input(PathBuf::from(self.input_text.trim()));
+                        }
+                        if ui.button("Choose…").clicked() {
+                            commands.push(Command::Dialog(DialogPurpose::FileInput));
+                        }
+                    });
+                    ui.end_row();
+                    let label = ui.label("Save to");
+                    ui.horizontal(|ui| {
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.output_text)
+                                    .desired_width(420.0)
+                                    .font(egui::TextStyle::Monospace),
+                            )
+                            .labelled_by(label.id);
+                        if field.lost_focus() && !self.output_text.trim().is_empty() {
+                            self.set_output(PathBuf::from(self.output_text.trim()));
+                        }
+                        if ui
+                            .add_enabled(self.input.is_some(), egui::Button::new("Change…"))
+                            .clicked()
+                        {
+                            commands.push(Command::Dialog(DialogPurpose::FileOutput));
+                        }
+                    });
+                    ui.end_row();
+                });
+            ui.checkbox(&mut self.overwrite, "Replace the output file if it exists");
+            ui.add_space(6.0);
+            let ready = self.input.is_some()
+                && self.output.is_some()
+                && (self.mode == FileMode::Decrypt || self.key.is_some());
+            let action = match self.mode {
+                FileMode::Encrypt => "Encrypt file",
+                FileMode::Decrypt => "Decrypt file",
+            };
+            if ui
+                .add_enabled(ready, egui::Button::new(RichText::new(action).strong()))
+                .clicked()
+                && let (Some(input), Some(output)) = (self.input.clone(), self.output.clone())
+            {
+                commands.push(Command::StartFileJob {
+                    mode: self.mode,
+                    key: self.key.clone(),
+                    input,
+                    output,
+                    overwrite: self.overwrite,
+                });
+            }
+        });
+        if let Some(job) = &self.job {
+            ui.add_space(10.0);
+            let (done, total) = (
+                job.done.load(Ordering::Relaxed),
+                job.total.load(Ordering::Relaxed),
+            );
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            let seconds = job.started.elapsed().as_secs_f64().max(1e-3);
+            let speed = megabytes(done) / seconds;
+            let left = if done == 0 {
+                f64::NAN
+            } else {
+                seconds * (total.saturating_sub(done)) as f64 / done as f64
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .show_percentage()
+                    .desired_width(480.0),
+            );
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "{:.1} of {:.1} MiB · {speed:.0} MB/s · {}",
+                    megabytes(done),
+                    megabytes(total),
+                    if left.is_finite() {
+                        format!("{left:.0} s left")
+                    } else {
+                        "starting".to_owned()
+                    }
+                ));
+                if ui.button("Cancel").clicked() {
+                    job.cancel.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+        match &self.last_result {
+            Some(Ok(message)) => {
+                ui.add_space(8.0);
+                ui.colored_label(egui::Color32::from_rgb(60, 160, 90), message);
+            }
+            Some(Err(error)) => {
+                ui.add_space(8.0);
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("{}: {}", error.code, error.message),
+                );
+            }
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! The "Online tools" panel of a key, as in the cloud consoles: Encrypt, Decrypt and Data key.
+//! Every secret shown here lives in wiped-on-drop buffers and is dropped when the console locks.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use egui::{Key, Modifiers, RichText};
+use zeroize::Zeroizing;
+
+use crate::kms::{DataKeySpec, ErrorCode, KmsError, PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES};
+use crate::ui::command::Command;
+use crate::ui::platform::DialogPurpose;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolTab {
+    #[default]
+    Encrypt,
+    Decrypt,
+    DataKey,
+}
+
+/// Decrypted plaintext, as text when it is UTF-8, else as base64.
+pub struct Revealed {
+    pub text: Zeroizing<String>,
+    pub is_base64: bool,
+}
+
+impl Revealed {
+    pub fn new(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Self {
+                text: Zeroizing::new(text.to_owned()),
+                is_base64: false,
+            },
+            Err(_) => Self {
+                text: Zeroizing::new(STANDARD.encode(bytes)),
+                is_base64: true,
+            },
+        }
+    }
+}
+
+pub struct GeneratedDataKey {
+    pub plaintext_base64: Zeroizing<String>,
+    pub ciphertext_blob: String,
+}
+
+#[derive(Default)]
+pub struct OnlineTools {
+    pub tab: ToolTab,
+
+    pub plaintext: Zeroizing<String>,
+    pub plaintext_is_base64: bool,
+    pub encrypt_context: String,
+    pub ciphertext: String,
+    pub encrypt_error: Option<KmsError>,
+
+    pub decrypt_input: String,
+    pub decrypt_context: String,
+    pub decrypted: Option<Revealed>,
+    pub decrypt_error: Option<KmsError>,
+    pub confirm_save_plaintext: bool,
+
+    pub data_key_spec: DataKeySpec,
+    pub data_key_bytes: u32,
+    pub data_key_context: String,
+    pub data_key: Option<GeneratedDataKey>,
+    pub data_key_error: Option<KmsError>,
+}
+
+impl OnlineTools {
+    /// The bytes to encrypt: the text as UTF-8, or decoded base64 for binary input.
+    pub fn plaintext_bytes(&self) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        if self.plaintext_is_base64 {
+            STANDARD
+                .decode(self.plaintext.trim())
+                .map(Zeroizing::new)
+                .map_err(|_| KmsError::new(ErrorCode::InvalidPlaintext, "The plaintext is not valid base64; untick \"Base64 input\" to encrypt text."))
+        } else {
+            Ok(Zeroizing::new(self.plaintext.as_bytes().to_vec()))
+        }
+    }
+
+    pub fn clear_encrypt(&mut self) {
+        self.plaintext = Zeroizing::default();
+        self.ciphertext.clear();
+        self.encrypt_error = None;
+    }
+
+    /// The tools for the key `key_id` (shown by its `alias`).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key_id: &str,
+        alias: &str,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, ToolTab::Encrypt, "Encrypt");
+            ui.selectable_value(&mut self.tab, ToolTab::Decrypt, "Decrypt");
+            ui.selectable_value(&mut self.tab, ToolTab::DataKey, "Data key");
+        });
+        ui.separator();
+        let execute = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+        match self.tab {
+            ToolTab::Encrypt => self.encrypt_ui(ui, key_id, alias, execute, commands),
+            ToolTab::Decrypt => self.decrypt_ui(ui, execute, commands),
+            ToolTab::DataKey => self.data_key_ui(ui, key_id, execute, commands),
+        }
+        if self.confirm_save_plaintext {
+            self.confirm_save_ui(ui.ctx(), commands);
+        }
+    }
+
+    fn encrypt_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key_id: &str,
+        alias: &str,
+        execute: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.label(format!("Encrypt up to {PLAINTEXT_MAX_BYTES} bytes with {alias}: a password, a certificate, a config file."));
+        let label = ui.label("Plaintext");
+        ui.add(
+            egui::TextEdit::multiline(&mut *self.plaintext)
+                .hint_text("Type or paste the secret")
+                .desired_rows(4)
+                .desired_width(f32::INFINITY)
+                .font(egui::TextStyle::Monospace),
+        )
+        .labelled_by(label.id);
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.plaintext_is_base64, "Base64 input (binary data)");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let counter = match self.plaintext_bytes() {
+                    Ok(bytes) => {
+                        let text = format!("{}/{PLAINTEXT_MAX_BYTES} bytes", bytes.len());
+                        if bytes.len() > PLAINTEXT_MAX_BYTES {
+                            RichText::new(text).color(ui.visuals().error_fg_color)
+                        } else {
+                            RichText::new(text)
+                        }
+                    }
+                    Err(_) => RichText::new("not valid base64").color(ui.visuals().error_fg_color),
+                };
+                ui.label(counter);
+            });
+        });
+        context_ui(ui, &mut self.encrypt_context);
+        ui.horizontal(|ui| {
+            if execute_button(ui, "Execute") || execute {
+                commands.push(Command::Encrypt {
+                    key: key_id.to_owned(),
+                    plaintext: self.plaintext_bytes(),
+                    context: self.encrypt_context.clone(),
+                });
+            }
+            if ui.button("Clear").clicked() {
+                self.clear_encrypt();
+            }
+        });
+        error_ui(ui, self.encrypt_error.as_ref());
+        ui.add_space(6.0);
+        output_ui(ui, "Ciphertext", &self.ciphertext, 3);
+        ui.horizontal(|ui| {
+            let ready = !self.ciphertext.is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new("📋 Copy"))
+                .clicked()
+            {
+                commands.push(Command::Copy {
+                    text: Zeroizing::new(self.ciphertext.clone()),
+                    what: "the ciphertext",
+                });
+            }
+            if ui
+                .add_enabled(ready, egui::Button::new("💾 Download…"))
+                .on_hover_text("Save the CiphertextBlob to a file")
+                .clicked()
+            {
+                commands.push(Command::Dialog(DialogPurpose::SaveCiphertext));
+            }
+        });
+    }
+
+    fn decrypt_ui(&mut self, ui: &mut egui::Ui, execute: bool, commands: &mut Vec<Command>) {
+        ui.label("Decrypt a CiphertextBlob made by this keystore; it names its own key.");
+        let label = ui.label("Ciphertext to decrypt");
+        ui.add(
+            egui::TextEdit::multiline(&mut self.decrypt_input)
+                .hint_text("Paste a CiphertextBlob, or open a ciphertext file")
+                .desired_rows(3)
+                .desired_width(f32::INFINITY)
+                .font(egui::TextStyle::Monospace),
+        )
+        .labelled_by(label.id);
+        context_ui(ui, &mut self.decrypt_context);
+        ui.horizontal(|ui| {
+            if execute_button(ui, "Execute") || execute {
+                commands.push(Command::Decrypt {
+                    ciphertext: self.decrypt_input.clone(),
+                    context: self.decrypt_context.clone(),
+                });
+            }
+            if ui.button("📂 Open file…").clicked() {
+                commands.push(Command::Dialog(DialogPurpose::OpenCiphertext));
+            }
+            if ui.button("Clear").clicked() {
+                self.decrypt_input.clear();
+                self.decrypted = None;
+                self.decrypt_error = None;
+            }
+        });
+        error_ui(ui, self.decrypt_error.as_ref());
+        if let Some(revealed) = &self.decrypted {
+            ui.add_space(6.0);
+            let title = if revealed.is_base64 {
+                "Plaintext (not UTF-8; shown as base64)"
+            } else {
+                "Plaintext"
+            };
+            output_ui(ui, title, &revealed.text, 3);
+            ui.horizontal(|ui| {
+                if ui.button("📋 Copy plaintext").clicked() {
+                    commands.push(Command::Copy {
+                        text: revealed.text.clone(),
+                        what: "the plaintext",
+                    });
+                }
+                if ui.button("💾 Save plaintext to file…").clicked() {
+                    self.confirm_save_plaintext = true;
+                }
+            });
+        }
+    }
+
+    fn confirm_save_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let modal = egui::Modal::new(egui::Id::unique("confirm save plaintext")).show(ctx, |ui| {
+            ui.set_width(420.0);
+            ui.heading("⚠ Save the plaintext to disk?");
+            ui.label(
+                "The secret will be written unencrypted to a file. keyconsole cannot protect it there: \
+                 anyone who can read the file, its backups or the disk can read the secret.",
+            );
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Save plaintext anyway").clicked() {
+                    self.confirm_save_plaintext = false;
+                    commands.push(Command::Dialog(DialogPurpose::SavePlaintext));
+                }
+                if ui.button("Cancel").clicked() {
+                    self.confirm_save_plaintext = false;
+                }
+            });
+        });
+        if modal.should_close() {
+            self.confirm_save_plaintext = false;
+        }
+    }
+
+    fn data_key_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key_id: &str,
+        execute: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.label("Generate a data key for envelope encryption: use the plaintext key, store only the encrypted one.");
+        ui.horizontal(|ui| {
+            let label = ui.label("Key spec");
+            egui::ComboBox::from_id_salt("data key spec")
+                .selected_text(match self.data_key_spec {
+                    DataKeySpec::Aes256 => "AES_256",
+                    DataKeySpec::Aes128 => "AES_128",
+                    DataKeySpec::Bytes(_) => "Number of bytes",
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.data_key_spec, DataKeySpec::Aes256, "AES_256");
+                    ui.selectable_value(&mut self.data_key_spec, DataKeySpec::Aes128, "AES_128");
+                    let bytes = DataKeySpec::Bytes(self.data_key_bytes);
+                    if ui
+                        .selectable_label(
+                            matches!(self.data_key_spec, DataKeySpec::Bytes(_)),
+                            "Number of bytes",
+                        )
+                        .clicked()
+                    {
+                        self.data_key_spec = bytes;
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if matches!(self.data_key_spec, DataKeySpec::Bytes(_)) {
+                if self.data_key_bytes == 0 {
+                    self.data_key_bytes = 32;
+                }
+                ui.add(egui::DragValue::new(&mut self.data_key_bytes).range(1..=RANDOM_MAX_BYTES));
+            }
+        });
+        context_ui(ui, &mut self.data_key_context);
+        if execute_button(ui, "Generate") || execute {
+            let spec = match self.data_key_spec {
+                DataKeySpec::Bytes(_) => DataKeySpec::Bytes(self.data_key_bytes),
+                other => other,
+            };
+            commands.push(Command::GenerateDataKey {
+                key: key_id.to_owned(),
+                spec,
+                context: self.data_key_context.clone(),
+            });
+        }
+        error_ui(ui, self.data_key_error.as_ref());
+        if let Some(data_key) = &self.data_key {
+            ui.add_space(6.0);
+            output_ui(
+                ui,
+                "Plaintext data key (base64)",
+                &data_key.plaintext_base64,
+                1,
+            );
+            if ui.button("📋 Copy data key").clicked() {
+                commands.push(Command::Copy {
+                    text: data_key.plaintext_base64.clone(),
+                    what: "the data key",
+                });
+            }
+            output_ui(
+                ui,
+                "Encrypted data key (CiphertextBlob)",
+                &data_key.ciphertext_blob,
+                2,
+            );
+            ui.horizontal(|ui| {
+                if ui.button("📋 Copy encrypted key").clicked() {
+                    commands.push(Command::Copy {
+                        text: Zeroizing::new(data_key.ciphertext_blob.clone()),
+                        what: "the encrypted data key",
+                    });
+                }
+                if ui.button("💾 Download…").clicked() {
+                    commands.push(Command::Dialog(DialogPurpose::SaveDataKeyCiphertext));
+                }
+            });
+        }
+    }
+}
+
+fn context_ui(ui: &mut egui::Ui, context: &mut String) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Encryption context");
+        ui.add(
+            egui::TextEdit::singleline(context)
+                .hint_text(r#"optional, e.g. {"app":"billing"}"#)
+                .desired_width(f32::INFINITY)
+                .font(egui::TextStyle::Monospace),
+        )
+        .labelled_by(label.id);
+    });
+}
+
+/// A labelled, read-only, selectable box for a result (ciphertext, plaintext, data key).
+fn output_ui(ui: &mut egui::Ui, label: &str, text: &str, rows: usize) {
+    let label = ui.label(label);
+    let mut text = text;
+    let edit = if rows > 1 {
+        egui::TextEdit::multiline(&mut text)
+    } else {
+        egui::TextEdit::singleline(&mut text)
+    };
+    ui.add(
+        edit.background_color(ui.visuals().extreme_bg_color)
+            .desired_rows(rows)
+            .desired_width(f32::INFINITY)
+            .font(egui::TextStyle::Monospace),
+    )
+    .labelled_by(label.id);
+}
+
+/// The tool's main button; Ctrl+Enter does the same.
+fn execute_button(ui: &mut egui::Ui, name: &str) -> bool {
+    ui.button(RichText::new(name).strong())
+        .on_hover_text("Ctrl+Enter")
+        .clicked()
+}
+
+fn error_ui(ui: &mut egui::Ui, error: Option<&KmsError>) {
+    if let Some(error) = error {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("{}: {}", error.code, error.message),
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! The first screen: unlock the keystore, or create one on first run. The KDF runs on a worker
+//! thread, so the window keeps drawing (a spinner) while Argon2id works.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use egui::{Color32, Key, RichText};
+use zeroize::Zeroizing;
+
+use crate::kms::{ErrorCode, Kms, KmsError};
+use crate::ui::command::Command;
+use crate::ui::platform::DialogPurpose;
+
+pub struct UnlockScreen {
+    pub path: PathBuf,
+    path_text: String,
+    /// Whether a file is at `path`; checked when the path is set, never while drawing.
+    pub keystore_exists: bool,
+    pub password: Zeroizing<String>,
+    pub confirm: Zeroizing<String>,
+    pub error: Option<KmsError>,
+    job: Option<Receiver<Result<Kms, KmsError>>>,
+}
+
+impl UnlockScreen {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            keystore_exists: path.exists(),
+            path_text: path.display().to_string(),
+            path,
+            password: Zeroizing::default(),
+            confirm: Zeroizing::default(),
+            error: None,
+            job: None,
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Runs `work` (the KDF and the file I/O) on a worker thread; the password moves with it.
+    pub fn start(
+        &mut self,
+        ctx: &egui::Context,
+        work: impl FnOnce() -> Result<Kms, KmsError> + Send + 'static,
+    ) {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let _ = sender.send(work());
+            ctx.request_repaint();
+        });
+        self.job = Some(receiver);
+        self.error = None;
+        self.password = Zeroizing::default();
+        self.confirm = Zeroizing::default();
+    }
+
+    /// The worker's result, once it is there.
+    pub fn poll(&mut self) -> Option<Result<Kms, KmsError>> {
+        let receiver = self.job.as_ref()?;
+        match receiver.try_recv() {
+            Ok(result) => {
+                self.job = None;
+                Some(result)
+            }
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => {
+                self.job = None;
+                Some(Err(KmsError::new(
+                    ErrorCode::InternalError,
+                    "The unlock worker stopped unexpectedly; try again.",
+                )))
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space((ui.available_height() * 0.12).max(12.0));
+                ui.set_max_width(460.0);
+                ui.heading(RichText::new("🔑 keyconsole").size(28.0));
+                ui.label("A key-management console on your own machine.");
+                ui.add_space(16.0);
+                egui::Frame::group(ui.style())
+                    .inner_margin(18.0)
+                    .show(ui, |ui| {
+                        ui.set_width(420.0);
+                        ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                            self.form_ui(ui, commands);
+                        });
+                    });
+            });
+        });
+    }
+
+    fn form_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let creating = !self.keystore_exists;
+        ui.heading(if creating {
+            "Create a keystore"
+        } else {
+            "Unlock your keystore"
+        });
+        if creating {
+            ui.label("No keystore is at this path yet. Choose a password to create one; it protects every key inside.");
+        }
+        ui.add_space(8.0);
+
+        let label = ui.label("Keystore file");
+        ui.horizontal(|ui| {
+            let path_field = ui
+                .add(egui::TextEdit::singleline(&mut self.path_text).desired_width(250.0))
+                .labelled_by(label.id);
+            if path_field.lost_focus() && self.path_text.trim() != self.path.display().to_string() {
+                commands.push(Command::SetKeystorePath(PathBuf::from(
+                    self.path_text.trim(),
+                )));
+            }
+            if ui
+                .button("Open…")
+                .on_hover_text("Open another keystore file")
+                .clicked()
+            {
+                commands.push(Command::Dialog(DialogPurpose::OpenKeystore));
+            }
+            if ui
+                .button("New…")
+                .on_hover_text("Create a keystore at a new path")
+                .clicked()
+            {
+                commands.push(Command::Dialog(DialogPurpose::NewKeystore));
+            }
+        });
+        ui.add_space(8.0);
+
+        let enabled = !self.busy();
+        let label = ui.label("Password");
+        let password = ui
+            .add_enabled(
+                enabled,
+                egui::TextEdit::singleline(&mut *self.password)
+                    .password(true)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if self.error.is_none()
+            && !self.busy()
+            && self.password.is_empty()
+            && !ui.memory(|m| m.has_focus(password.id))
+        {
+            password.request_focus();
+        }
+        let mut submit = password.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+
+        if creating {
+            let label = ui.label("Confirm password");
+            let confirm = ui
+                .add_enabled(
+                    enabled,
+                    egui::TextEdit::singleline(&mut *self.confirm)
+                        .password(true)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            submit |= confirm.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            strength_ui(ui, &self.password);
+            if !self.confirm.is_empty() && *self.confirm != *self.password {
+                ui.colored_label(ui.visuals().warn_fg_color, "The passwords differ.");
+            }
+        }
+        ui.add_space(10.0);
+
+        ui.horizontal(|ui| {
+            let action = if creating {
+                "Create keystore"
+            } else {
+                "Unlock"
+            };
+            let ready = enabled
+                && !self.password.is_empty()
+                && (!creating || *self.confirm == *self.password);
+            if ui.add_enabled(ready, egui::Button::new(action)).clicked() || (submit && ready) {
+                commands.push(if creating {
+                    Command::CreateKeystore
+                } else {
+                    Command::Unlock
+                });
+            }
+            if self.busy() {
+                ui.spinner();
+                ui.label(if creating {
+                    "Creating…"
+                } else {
+                    "Unlocking…"
+                });
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.add_space(8.0);
+            let text = match error.code {
+                ErrorCode::WrongPassword => "Wrong password. Try again.".to_owned(),
+                ErrorCode::KeystoreDamaged => "The keystore file is damaged.".to_owned(),
+                _ => "That did not work.".to_owned(),
+            };
+            ui.colored_label(ui.visuals().error_fg_color, RichText::new(text).strong());
+            ui.add(egui::Label::new(
+                RichText::new(format!("{}: {}", error.code, error.message))
+                    .color(ui.visuals().error_fg_color),
+            ));
+        }
+    }
+}
+
+fn strength_ui(ui: &mut egui::Ui, password: &str) {
+    if password.is_empty() {
+        return;
+    }
+    match crate::store::password_strength_hint(password) {
+        Some(hint) => ui.colored_label(ui.visuals().warn_fg_color, format!("Weak: {hint}.")),
+        None => ui.colored_label(Color32::from_rgb(60, 160, 90), "Strong enough."),
+    };
+}

@@ -1,0 +1,43 @@
+//! How the console shows states.
+
+use egui::Color32;
+
+use crate::kms::KeyState;
+
+pub fn state_label(state: KeyState) -> &'static str {
+    match state {
+        KeyState::Enabled => "Enabled",
+        KeyState::Disabled => "Disabled",
+        KeyState::PendingDelete => "Pending deletion",
+        KeyState::Archived => "Archived",
+    }
+}
+
+pub fn state_color(state: KeyState, visuals: &egui::Visuals) -> Color32 {
+    let dark = visuals.dark_mode;
+    match state {
+        KeyState::Enabled if dark => Color32::from_rgb(90, 200, 120),
+        KeyState::Enabled => Color32::from_rgb(20, 130, 60),
+        KeyState::Disabled => Color32::GRAY,
+        KeyState::PendingDelete if dark => Color32::from_rgb(240, 130, 90),
+        KeyState::PendingDelete => Color32::from_rgb(190, 60, 30),
+        KeyState::Archived if dark => Color32::from_rgb(120, 170, 240),
+        KeyState::Archived => Color32::from_rgb(40, 90, 180),
+    }
+}
+
+/// "☐ Rotate automatically every [N] days", as the create dialog and the detail page show it.
+pub fn rotation_period_ui(ui: &mut egui::Ui, enabled: &mut bool, days: &mut u32) {
+    use crate::kms::keys::rules::{ROTATE_DAYS_MAX, ROTATE_DAYS_MIN};
+    ui.horizontal(|ui| {
+        ui.checkbox(enabled, "Rotate automatically every");
+        ui.add_enabled(
+            *enabled,
+            egui::DragValue::new(days).range(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX),
+        )
+        .widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::SpinButton, *enabled, "Rotation period in days")
+        });
+        ui.label("days");
+    });
+}

@@ -1,0 +1,150 @@
+//! The one crash-safe way keyconsole writes a file: a temp file beside the target, readable by the
+//! user only; written, fsynced, renamed over the target, then the folder fsynced. The target always
+//! names a complete file, old or new, and a temp file dropped before `commit` is removed.
+//!
+//! Temp files are named `.<target name><tag><pid>-<random>`, so the owner of a left-over one can be
+//! told from its name (see `remove_temp_files`).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The folder a path lives in (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// The name prefix of the temp files `AtomicFile::create(target, tag)` makes.
+pub fn temp_prefix(target: &Path, tag: &str) -> String {
+    format!(
+        ".{}{tag}",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Creates a new file only readable by the user (0600 on Unix); fails if it exists.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+pub fn sync_folder(folder: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(folder)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+    Ok(())
+}
+
+/// Removes the temp files beside `target` with this `tag` for which `is_stale(pid)` says so.
+pub fn remove_temp_files(target: &Path, tag: &str, is_stale: impl Fn(Option<u32>) -> bool) {
+    let prefix = temp_prefix(target, tag);
+    let Ok(entries) = fs::read_dir(folder_of(target)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if is_stale(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether the process that named a temp file is gone (so its file is an orphan).
+pub fn process_is_gone(pid: Option<u32>) -> bool {
+    !pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// A file being written beside its target; see the module documentation.
+pub struct AtomicFile {
+    file: Option<BufWriter<File>>,
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+impl AtomicFile {
+    /// Opens a new temp file beside `target`, buffered by `buffer` bytes.
+    pub fn create(target: &Path, tag: &str, buffer: usize) -> io::Result<Self> {
+        let mut suffix = [0u8; 6];
+        crate::crypto::fill_random(&mut suffix);
+        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let temp = target.with_file_name(format!(
+            "{}{}-{suffix}",
+            temp_prefix(target, tag),
+            std::process::id()
+        ));
+        let file = create_private_file(&temp)?;
+        Ok(Self {
+            file: Some(BufWriter::with_capacity(buffer, file)),
+            temp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.file
+            .as_mut()
+            .expect("the temp file is open until committed")
+    }
+
+    /// Flushes and fsyncs the temp file, runs `before_rename` (the keystore keeps its backups
+    /// there), renames it over the target and fsyncs the folder. On any error the temp file is
+    /// removed and the target is as it was.
+    pub fn commit_with(mut self, before_rename: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+        let writer = self.file.take().expect("commit is called once");
+        let result = (|| {
+            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            drop(file);
+            before_rename()?;
+            fs::rename(&self.temp, &self.target)?;
+            sync_folder(folder_of(&self.target))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&self.temp);
+        }
+        result
+    }
+
+    pub fn commit(self) -> io::Result<()> {
+        self.commit_with(|| Ok(()))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Atomically replaces `path` with `bytes` (the tag `.tmp-`).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = AtomicFile::create(path, ".tmp-", 0)?;
+    file.writer().write_all(bytes)?;
+    file.commit()
+}

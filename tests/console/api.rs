@@ -1,0 +1,130 @@
+//! The API access page, driven by role and label, with real requests sent to the server it starts.
+
+use crate::harness::Console;
+use keyconsole::testing::api_client::{Signer, call};
+use serde_json::json;
+
+fn credentials(console: &Console) -> (String, String) {
+    let kms = console.kms();
+    let c = kms
+        .existing_api_credentials()
+        .expect("credentials were made");
+    (c.secret_id.clone(), c.secret_key.to_string())
+}
+
+#[test]
+fn start_the_server_serve_a_request_and_see_it_in_the_log() {
+    let mut console = Console::unlocked(&["app-config"]);
+    console.click("API access");
+    assert!(console.shows("No credentials yet"));
+    assert!(console.shows("Stopped"));
+    console.replace_in("Listen address", "127.0.0.1:0");
+    console.click("▶ Start server");
+    let addr = console.app().api_address().expect("the server is running");
+    assert!(console.shows(&format!("Listening on http://{addr}")));
+    let (secret_id, secret_key) = credentials(&console);
+    assert!(console.shows(&secret_id));
+    assert!(
+        !console.shows(&secret_key),
+        "the SecretKey is hidden until asked for"
+    );
+
+    let signer = Signer {
+        secret_id: &secret_id,
+        secret_key: &secret_key,
+        timestamp: console.kms().now(),
+    };
+    let plaintext = "c2VjcmV0IGNvbmZpZw==";
+    let reply = call(
+        addr,
+        "Encrypt",
+        json!({"KeyId": "app-config", "Plaintext": plaintext}),
+        signer,
+    );
+    assert_eq!(reply.code(), "Success");
+    let key_id = reply.field("KeyId").as_str().unwrap().to_owned();
+    let refused = call(
+        addr,
+        "Encrypt",
+        json!({"KeyId": "app-config", "Plaintext": plaintext}),
+        Signer {
+            secret_key: "wrong",
+            ..signer
+        },
+    );
+    assert_eq!(refused.code(), "AuthFailure.SignatureFailure");
+
+    // The log shows both requests, live, and never the plaintext.
+    console.settle();
+    assert!(console.shows("2 requests, 1 refused"));
+    assert!(console.shows(&key_id));
+    assert!(console.shows("AuthFailure.SignatureFailure"));
+    assert!(!console.shows(plaintext));
+
+    // A key disabled in the console is refused over the API at once: one engine.
+    console.click("Keys");
+    console.click("app-config");
+    console.click("Disable");
+    let reply = call(
+        addr,
+        "Encrypt",
+        json!({"KeyId": key_id, "Plaintext": plaintext}),
+        signer,
+    );
+    assert_eq!(reply.code(), "ResourceUnavailable.CmkDisabled");
+
+    console.click("API access (running)");
+    console.click("⏹ Stop server");
+    assert!(console.shows("Stopped"));
+    assert!(keyconsole::testing::api_client::exchange(addr, b"GET / HTTP/1.1\r\n\r\n").is_none());
+}
+
+#[test]
+fn show_copy_and_rotate_the_credentials() {
+    let mut console = Console::unlocked(&[]);
+    console.click("API access");
+    console.click("Create credentials");
+    let (secret_id, secret_key) = credentials(&console);
+    console.click("Show");
+    assert!(console.shows(&secret_key));
+    console.click("Hide");
+    assert!(!console.shows(&secret_key));
+    console.click("Copy SecretKey");
+    assert_eq!(
+        console.clipboard.contents().as_deref(),
+        Some(secret_key.as_str())
+    );
+    console.click("Rotate credentials…");
+    assert!(console.shows("will be refused from now on"));
+    console.click("Cancel");
+    assert_eq!(credentials(&console).0, secret_id);
+    console.click("Rotate credentials…");
+    console.click("Rotate now");
+    let (new_id, new_key) = credentials(&console);
+    assert_ne!(new_id, secret_id);
+    assert_ne!(new_key, secret_key);
+    assert!(console.shows(&new_id));
+}
+
+#[test]
+fn locking_stops_the_server_and_a_bad_address_is_refused() {
+    let mut console = Console::unlocked(&["k"]);
+    console.click("API access");
+    console.replace_in("Listen address", "0.0.0.0:0");
+    console.click("▶ Start server");
+    assert!(console.app().api_address().is_none());
+    assert!(console.shows("--allow-remote"));
+    console.replace_in("Listen address", "not an address");
+    console.click("▶ Start server");
+    assert!(console.shows("is not an address and port"));
+
+    console.replace_in("Listen address", "127.0.0.1:0");
+    console.click("▶ Start server");
+    let addr = console.app().api_address().expect("running");
+    console.shortcut(egui::Key::L);
+    assert!(console.app().is_locked());
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "nothing listens once the console is locked"
+    );
+}

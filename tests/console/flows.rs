@@ -1,0 +1,608 @@
+//! The console's flows, driven by role and label through egui_kittest, on a real keystore.
+
+use crate::harness::{Console, PASSWORD};
+use egui_kittest::kittest::{NodeT as _, Queryable};
+use keyconsole::kms::{CanonicalContext, CreateKey, KeyState, Kms};
+use keyconsole::ui::app::CLIPBOARD_CLEAR_SECONDS;
+
+fn state_of(console: &Console, alias: &str) -> KeyState {
+    console.kms().describe_key(alias).unwrap().key_state
+}
+
+fn open_key(console: &mut Console, alias: &str) {
+    console.click(alias);
+    assert!(
+        console.shows("Online tools"),
+        "the detail page of {alias} is open"
+    );
+}
+
+#[test]
+fn first_run_creates_a_keystore() {
+    let mut console = Console::start(None);
+    assert!(console.shows("Create a keystore"));
+    console.type_into("Password", "a fine long password 1");
+    console.type_into("Confirm password", "a different one");
+    assert!(console.shows("The passwords differ."));
+    assert!(
+        console
+            .harness
+            .get_by_label("Create keystore")
+            .accesskit_node()
+            .is_disabled()
+    );
+    console.replace_in("Confirm password", "a fine long password 1");
+    console.click("Create keystore");
+    console.wait_until("the keystore to be created", |c| !c.app().is_locked());
+    assert!(console.path.exists());
+    assert!(console.shows("0 of 0 keys"));
+    drop(console.harness);
+    assert!(Kms::open(&console.path, b"a fine long password 1").is_ok());
+}
+
+#[test]
+fn a_weak_password_gets_a_hint() {
+    let mut console = Console::start(None);
+    console.type_into("Password", "abc");
+    assert!(console.shows("Weak:"));
+}
+
+#[test]
+fn wrong_then_right_password() {
+    let mut console = Console::start(Some(&["db-password"]));
+    assert!(console.shows("Unlock your keystore"));
+    console.type_into("Password", "not it");
+    console.click("Unlock");
+    console.wait_until("the unlock to fail", |c| c.shows("Wrong password"));
+    assert!(console.shows("FailedOperation.WrongPassword"));
+    assert!(console.app().is_locked());
+    console.type_into("Password", PASSWORD);
+    console.click("Unlock");
+    console.wait_until("the unlock", |c| !c.app().is_locked());
+    assert!(console.shows("db-password"));
+}
+
+#[test]
+fn a_damaged_keystore_says_so() {
+    let console = Console::start(Some(&["k"]));
+    let mut bytes = std::fs::read(&console.path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&console.path, bytes).unwrap();
+    let mut console = console;
+    console.type_into("Password", PASSWORD);
+    console.click("Unlock");
+    console.wait_until("the unlock to fail", |c| c.shows("damaged"));
+    assert!(console.shows("FailedOperation.KeystoreDamaged"));
+    assert!(!console.shows("Wrong password"));
+}
+
+#[test]
+fn create_a_key_with_an_invalid_then_a_valid_alias() {
+    let mut console = Console::unlocked(&["existing"]);
+    console.click("➕ Create key");
+    assert!(console.shows("A symmetric customer master key"));
+    console.type_into("Alias", "kms-reserved");
+    assert!(
+        console.shows("reserved prefix"),
+        "live validation explains the rule"
+    );
+    console.replace_in("Alias", "EXISTING");
+    assert!(console.shows("already used"));
+    console.click("Create");
+    assert!(
+        console.shows("InvalidParameterValue.AliasAlreadyExists"),
+        "the engine's refusal is shown with its code"
+    );
+    assert_eq!(console.kms().keys().len(), 1);
+
+    console.replace_in("Alias", "db-password");
+    assert!(console.shows("This alias is free."));
+    console.type_into("Description (optional)", "MySQL production");
+    assert!(console.shows("16/1024 bytes"));
+    console.click("Create");
+    let key = console.kms().describe_key("db-password").unwrap();
+    assert_eq!(key.description, "MySQL production");
+    assert!(console.shows("2 of 2 keys"));
+    assert!(
+        !console.shows("A symmetric customer master key"),
+        "the dialog closed"
+    );
+}
+
+#[test]
+fn search_and_filter() {
+    let mut console = Console::unlocked(&["web-frontend", "web-backend", "db-main"]);
+    assert!(console.shows("3 of 3 keys"));
+    console.type_into("Search", "WEB");
+    assert!(console.shows("2 of 3 keys"));
+    assert!(!console.shows("db-main"));
+    let id = console.kms().describe_key("db-main").unwrap().key_id;
+    console.replace_in("Search", &id[..13]);
+    assert!(console.shows("1 of 3 keys"), "search by KeyId");
+    assert!(console.shows("db-main"));
+
+    console.replace_in("Search", "");
+    let mut kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
+    kms.disable_key("web-backend").unwrap();
+    drop(kms);
+    // The console picks up the CLI's (another process's) change within its refresh period.
+    console.clock.advance(2);
+    console.settle();
+    console
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "State")
+        .click();
+    console.settle();
+    console
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Disabled")
+        .click();
+    console.settle();
+    assert!(console.shows("1 of 3 keys"));
+    assert!(console.shows("web-backend"));
+}
+
+#[test]
+fn changes_from_another_process_appear() {
+    let mut console = Console::unlocked(&["first"]);
+    let mut other = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
+    other
+        .create_key(CreateKey {
+            alias: "from-the-cli".into(),
+            ..CreateKey::default()
+        })
+        .unwrap();
+    assert!(!console.shows("from-the-cli"));
+    console.clock.advance(1);
+    console.settle();
+    assert!(console.shows("from-the-cli"));
+}
+
+#[test]
+fn batch_disable_and_enable() {
+    let mut console = Console::unlocked(&["a", "b", "c"]);
+    console.click("Select a");
+    console.click("Select c");
+    assert!(console.shows("2 selected"));
+    console.click("Disable selected");
+    assert_eq!(state_of(&console, "a"), KeyState::Disabled);
+    assert_eq!(state_of(&console, "b"), KeyState::Enabled);
+    assert_eq!(state_of(&console, "c"), KeyState::Disabled);
+    assert!(console.shows("Disabled 2 key(s)."));
+    console.click("Select a");
+    console.click("Enable selected");
+    assert_eq!(state_of(&console, "a"), KeyState::Enabled);
+}
+
+#[test]
+fn encrypt_copy_and_download() {
+    let mut console = Console::unlocked(&["db-password"]);
+    open_key(&mut console, "db-password");
+    console.type_into("Plaintext", "S3cr3t!pass");
+    assert!(console.shows("11/4096 bytes"));
+    console.click("Execute");
+    let blob = console.value_of("Ciphertext");
+    assert!(blob.starts_with("S0MB"), "a CiphertextBlob: {blob}");
+    let plaintext = console
+        .kms()
+        .decrypt(&blob, &CanonicalContext::none())
+        .unwrap()
+        .plaintext;
+    assert_eq!(*plaintext, b"S3cr3t!pass");
+
+    console.click("📋 Copy");
+    assert_eq!(console.clipboard.contents().as_deref(), Some(blob.as_str()));
+
+    let target = console.dir.path().join("db-password.kc");
+    console.dialogs.answer_next(Some(target.clone()));
+    console.click("💾 Download…");
+    let request = console.dialogs.requests().pop().unwrap();
+    assert_eq!(
+        request.default_name.as_deref(),
+        Some("db-password.kc"),
+        "named after the alias"
+    );
+    let saved = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(saved, blob);
+    let kms = console.kms();
+    assert_eq!(
+        *kms.decrypt(&saved, &CanonicalContext::none())
+            .unwrap()
+            .plaintext,
+        b"S3cr3t!pass"
+    );
+    drop(kms);
+
+    console.click("Clear");
+    assert_eq!(console.value_of("Plaintext"), "");
+    assert_eq!(console.value_of("Ciphertext"), "");
+}
+
+#[test]
+fn ctrl_enter_executes_and_context_is_bound() {
+    let mut console = Console::unlocked(&["k"]);
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "with context");
+    console.type_into("Encryption context", r#"{"app":"billing"}"#);
+    console.shortcut(egui::Key::Enter);
+    let blob = console.value_of("Ciphertext");
+    let context = CanonicalContext::parse(Some(r#"{"app":"billing"}"#)).unwrap();
+    assert_eq!(
+        *console.kms().decrypt(&blob, &context).unwrap().plaintext,
+        b"with context"
+    );
+    assert!(
+        console
+            .kms()
+            .decrypt(&blob, &CanonicalContext::none())
+            .is_err()
+    );
+}
+
+#[test]
+fn a_disabled_key_refuses_to_encrypt_with_its_code_visible() {
+    let mut console = Console::unlocked(&["db-password"]);
+    open_key(&mut console, "db-password");
+    console.click("Disable");
+    assert_eq!(state_of(&console, "db-password"), KeyState::Disabled);
+    console.type_into("Plaintext", "secret");
+    console.click("Execute");
+    assert!(console.shows("ResourceUnavailable.CmkDisabled"));
+    assert_eq!(console.value_of("Ciphertext"), "");
+}
+
+#[test]
+fn decrypt_a_pasted_blob_and_a_file() {
+    let mut console = Console::unlocked(&["k"]);
+    let blob = console
+        .kms()
+        .encrypt("k", "pâssword é".as_bytes(), &CanonicalContext::none())
+        .unwrap()
+        .ciphertext_blob;
+    let binary = console
+        .kms()
+        .encrypt("k", &[0xff, 0x00, 0x80], &CanonicalContext::none())
+        .unwrap()
+        .ciphertext_blob;
+    open_key(&mut console, "k");
+    console.click("Decrypt");
+    console.type_into("Ciphertext to decrypt", &blob);
+    console.click("Execute");
+    assert_eq!(console.value_of("Plaintext"), "pâssword é");
+    console.click("📋 Copy plaintext");
+    assert_eq!(console.clipboard.contents().as_deref(), Some("pâssword é"));
+
+    let file = console.dir.path().join("binary.kc");
+    std::fs::write(&file, format!("{binary}\n")).unwrap();
+    console.dialogs.answer_next(Some(file));
+    console.click("📂 Open file…");
+    console.click("Execute");
+    assert_eq!(
+        console.value_of("Plaintext (not UTF-8; shown as base64)"),
+        "/wCA"
+    );
+
+    console.replace_in("Ciphertext to decrypt", "not a ciphertext");
+    console.click("Execute");
+    assert!(console.shows("InvalidParameterValue.InvalidCiphertext"));
+}
+
+#[test]
+fn saving_plaintext_asks_first() {
+    let mut console = Console::unlocked(&["k"]);
+    let blob = console
+        .kms()
+        .encrypt("k", b"to disk", &CanonicalContext::none())
+        .unwrap()
+        .ciphertext_blob;
+    open_key(&mut console, "k");
+    console.click("Decrypt");
+    console.type_into("Ciphertext to decrypt", &blob);
+    console.click("Execute");
+    console.click("💾 Save plaintext to file…");
+    assert!(console.shows("Save the plaintext to disk?"));
+    assert!(
+        console.dialogs.requests().is_empty(),
+        "no dialog before the warning is confirmed"
+    );
+    let target = console.dir.path().join("plain.txt");
+    console.dialogs.answer_next(Some(target.clone()));
+    console.click("Save plaintext anyway");
+    assert_eq!(std::fs::read(&target).unwrap(), b"to disk");
+}
+
+#[test]
+fn data_keys() {
+    let mut console = Console::unlocked(&["k"]);
+    open_key(&mut console, "k");
+    console.click("Data key");
+    console.click("Generate");
+    let plaintext = console.value_of("Plaintext data key (base64)");
+    let blob = console.value_of("Encrypted data key (CiphertextBlob)");
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(&plaintext)
+        .unwrap();
+    assert_eq!(key.len(), 32);
+    assert_eq!(
+        *console
+            .kms()
+            .decrypt(&blob, &CanonicalContext::none())
+            .unwrap()
+            .plaintext,
+        key
+    );
+}
+
+#[test]
+fn schedule_and_cancel_deletion() {
+    let mut console = Console::unlocked(&["doomed"]);
+    open_key(&mut console, "doomed");
+    console.click("Schedule deletion…");
+    assert!(console.shows("The key must be disabled first."));
+    console.click("Cancel");
+    console.click("Disable");
+    console.click("Schedule deletion…");
+    let schedule = console
+        .harness
+        .get_all_by_label("Schedule deletion")
+        .last()
+        .unwrap()
+        .accesskit_node()
+        .is_disabled();
+    assert!(schedule, "disabled until the alias is typed");
+    console.type_into("Type the alias (doomed) to confirm", "doomed");
+    console
+        .harness
+        .get_all_by_label("Schedule deletion")
+        .last()
+        .unwrap()
+        .click();
+    console.settle();
+    let key = console.kms().describe_key("doomed").unwrap();
+    assert_eq!(key.key_state, KeyState::PendingDelete);
+    assert_eq!(
+        key.deletion_date,
+        console.kms().now() + 30 * 86_400,
+        "30 days by default"
+    );
+    assert!(console.shows("Deletion date"));
+    console.click("Cancel deletion");
+    assert_eq!(state_of(&console, "doomed"), KeyState::Disabled);
+}
+
+#[test]
+fn edit_alias_and_description_in_place() {
+    let mut console = Console::unlocked(&["old-name", "taken"]);
+    open_key(&mut console, "old-name");
+    console
+        .harness
+        .get_all_by_label("✏")
+        .next()
+        .unwrap()
+        .click(); // the alias's pencil
+    console.settle();
+    console.replace_in("Alias", "taken");
+    assert!(console.shows("already used"));
+    console.replace_in("Alias", "new-name");
+    console.click("Save");
+    assert!(console.kms().describe_key("new-name").is_ok());
+}
+
+#[test]
+fn archive_rotate_and_rotation_settings() {
+    let mut console = Console::unlocked(&["k"]);
+    open_key(&mut console, "k");
+    console.click("Rotate now");
+    assert_eq!(console.kms().describe_key("k").unwrap().version_count, 2);
+    console.click("Rotate automatically every");
+    console.click("Apply rotation settings");
+    let key = console.kms().describe_key("k").unwrap();
+    assert!(key.key_rotation_enabled);
+    assert_eq!(key.rotate_days, 365);
+    console.click("Archive");
+    assert_eq!(state_of(&console, "k"), KeyState::Archived);
+    console.click("Unarchive");
+    assert_eq!(state_of(&console, "k"), KeyState::Enabled);
+}
+
+#[test]
+fn copying_clears_the_clipboard_after_30_seconds() {
+    let mut console = Console::unlocked(&["k"]);
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "x");
+    console.click("Execute");
+    console.click("📋 Copy");
+    assert!(console.clipboard.contents().is_some());
+    console.clock.advance(CLIPBOARD_CLEAR_SECONDS - 1);
+    console.settle();
+    assert!(console.clipboard.contents().is_some());
+    console.clock.advance(1);
+    console.settle();
+    assert_eq!(console.clipboard.contents(), None);
+
+    // Something else copied in between is left alone.
+    console.click("📋 Copy");
+    console.clipboard.replace("the user's own text");
+    console.clock.advance(CLIPBOARD_CLEAR_SECONDS);
+    console.settle();
+    assert_eq!(
+        console.clipboard.contents().as_deref(),
+        Some("the user's own text")
+    );
+}
+
+#[test]
+fn auto_lock_after_idle_and_lock_button() {
+    let mut console = Console::unlocked(&["k"]);
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "typed secret");
+    console.clock.advance(4 * 60);
+    console.settle();
+    assert!(!console.app().is_locked());
+    console.harness.get_by_label("Plaintext").hover(); // activity resets the idle timer
+    console.settle();
+    console.clock.advance(4 * 60);
+    console.settle();
+    assert!(!console.app().is_locked());
+    console.clock.advance(61);
+    console.settle();
+    assert!(console.app().is_locked(), "locked after 5 idle minutes");
+    assert!(console.shows("Unlock your keystore"));
+    assert!(!console.shows("typed secret"));
+
+    console.type_into("Password", PASSWORD);
+    console.click("Unlock");
+    console.wait_until("the unlock", |c| !c.app().is_locked());
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "x");
+    console.click("Execute");
+    console.click("📋 Copy");
+    assert!(console.clipboard.contents().is_some());
+    console.click("🔒 Lock");
+    assert!(console.app().is_locked());
+    assert_eq!(
+        console.clipboard.contents(),
+        None,
+        "locking takes our copy off the clipboard"
+    );
+}
+
+#[test]
+fn keyboard_shortcuts() {
+    let mut console = Console::unlocked(&["k"]);
+    console.shortcut(egui::Key::N);
+    assert!(
+        console.shows("A symmetric customer master key"),
+        "Ctrl+N opens the create dialog"
+    );
+    console.click("Cancel");
+    open_key(&mut console, "k");
+    console.shortcut(egui::Key::F);
+    assert!(
+        console.harness.get_by_label("Search").is_focused(),
+        "Ctrl+F goes to the search box"
+    );
+    console.shortcut(egui::Key::L);
+    assert!(console.app().is_locked(), "Ctrl+L locks");
+}
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn preferences_persist_and_no_secret_does() {
+    use eframe::App as _;
+    let mut console = Console::unlocked(&["k"]);
+    console.click("⚙ Settings");
+    console.click("Light");
+    open_key(&mut console, "k");
+    console.type_into("Plaintext", "persisted-secret-4711");
+    console.type_into("Encryption context", r#"{"tenant":"ctx-secret-99"}"#);
+    console.click("Execute");
+    let blob = console.value_of("Ciphertext");
+    console.click("API access");
+    console.click("Create credentials");
+    console.click("Show");
+    console.replace_in("Listen address", "127.0.0.1:20001");
+    let secret_key = console
+        .kms()
+        .existing_api_credentials()
+        .unwrap()
+        .secret_key
+        .to_string();
+
+    let mut storage = MemoryStorage::default();
+    console.harness.state_mut().save(&mut storage);
+    assert!(
+        !console.app().persist_egui_memory(),
+        "egui memory (text-edit undo history) is never persisted"
+    );
+    let everything: String = storage.0.values().cloned().collect();
+    assert!(
+        everything.contains("Light"),
+        "the theme is persisted: {everything}"
+    );
+    assert!(
+        everything.contains("keystore.kcks"),
+        "so is the keystore path"
+    );
+    assert!(
+        everything.contains("127.0.0.1:20001"),
+        "so is the API's listen address"
+    );
+    for secret in [
+        "persisted-secret-4711",
+        PASSWORD,
+        blob.as_str(),
+        secret_key.as_str(),
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "the persisted state holds {secret:?}"
+        );
+    }
+}
+
+#[test]
+fn encrypt_and_decrypt_a_file_in_the_file_tools() {
+    let mut console = Console::unlocked(&["backups"]);
+    let input = console.dir.path().join("dump.sql");
+    let data: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&input, &data).unwrap();
+
+    open_key(&mut console, "backups");
+    console.click("Encrypt a file…");
+    assert!(console.shows("File tools"));
+    console.dialogs.answer_next(Some(input.clone()));
+    console.click("Choose…");
+    let sealed = console.dir.path().join("dump.sql.kc");
+    assert_eq!(
+        console.value_of("Save to"),
+        sealed.display().to_string(),
+        "the output is suggested next to the input"
+    );
+    console.click("Encrypt file");
+    console.wait_until("the encryption", |c| c.shows("Encrypted 5.0 MiB"));
+    assert!(sealed.exists());
+
+    console.click("Decrypt a file");
+    console.dialogs.answer_next(Some(sealed.clone()));
+    console.click("Choose…");
+    let back = console.dir.path().join("dump.back.sql");
+    console.dialogs.answer_next(Some(back.clone()));
+    console.click("Change…");
+    console.click("Decrypt file");
+    console.wait_until("the decryption", |c| c.shows("Decrypted 5.0 MiB"));
+    assert!(std::fs::read(&back).unwrap() == data, "byte-identical");
+
+    // Decrypting again onto the same output is refused unless replacing is ticked.
+    console.click("Decrypt file");
+    console.wait_until("the refusal", |c| c.shows("FailedOperation.FileExists"));
+
+    // A disabled key refuses before anything is written.
+    let mut kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
+    kms.disable_key("backups").unwrap();
+    drop(kms);
+    console.clock.advance(2);
+    console.settle();
+    console.click("Decrypt file");
+    console.wait_until("the refusal", |c| {
+        c.shows("ResourceUnavailable.CmkDisabled")
+    });
+}

@@ -1,0 +1,174 @@
+//! The console under egui_kittest with fake dialogs, a fake clipboard and a hand-moved clock.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use keyconsole::kms::{CreateKey, Kms};
+use keyconsole::testing::{FAST_KDF, FakeClipboard, FakeDialogs, START, TestClock};
+use keyconsole::ui::{AppEnvironment, KeyconsoleApp};
+
+/// The password typed into the console (the keystores here are made with it).
+pub const PASSWORD: &str = "console test password 7";
+
+pub struct Console {
+    pub harness: Harness<'static, KeyconsoleApp>,
+    pub clipboard: FakeClipboard,
+    pub dialogs: FakeDialogs,
+    pub clock: Arc<TestClock>,
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+/// A keystore with the given aliases (cheap KDF), made through the engine before the app starts.
+pub fn keystore_with(dir: &Path, clock: Arc<TestClock>, aliases: &[&str]) -> PathBuf {
+    let path = dir.join("keystore.kcks");
+    let mut kms =
+        Kms::create_with_clock(&path, PASSWORD.as_bytes(), FAST_KDF, clock.clone()).unwrap();
+    for alias in aliases {
+        kms.create_key(CreateKey {
+            alias: (*alias).to_owned(),
+            ..CreateKey::default()
+        })
+        .unwrap();
+        clock.advance(60);
+    }
+    path
+}
+
+impl Console {
+    /// The app on a keystore holding `aliases` (none: no keystore file yet), still locked.
+    pub fn start(aliases: Option<&[&str]>) -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = TestClock::new(START);
+        let path = match aliases {
+            Some(aliases) => keystore_with(dir.path(), clock.clone(), aliases),
+            None => dir.path().join("keystore.kcks"),
+        };
+        Self::start_at(dir, path, clock)
+    }
+
+    pub fn start_at(dir: tempfile::TempDir, path: PathBuf, clock: Arc<TestClock>) -> Console {
+        let clipboard = FakeClipboard::default();
+        let dialogs = FakeDialogs::default();
+        let env = AppEnvironment {
+            clipboard: Box::new(clipboard.clone()),
+            dialogs: Box::new(dialogs.clone()),
+            clock: clock.clone(),
+        };
+        let app_path = path.clone();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_eframe(move |cc| KeyconsoleApp::new(cc, env, Some(app_path)));
+        harness.run_steps(2);
+        Console {
+            harness,
+            clipboard,
+            dialogs,
+            clock,
+            dir,
+            path,
+        }
+    }
+
+    /// An unlocked console on a keystore holding `aliases`.
+    pub fn unlocked(aliases: &[&str]) -> Console {
+        let mut console = Self::start(Some(aliases));
+        console.type_into("Password", PASSWORD);
+        console.click("Unlock");
+        console.wait_until("the console to unlock", |c| !c.app().is_locked());
+        console
+    }
+
+    pub fn app(&self) -> &KeyconsoleApp {
+        self.harness.state()
+    }
+
+    /// A read guard on the console's engine: drop it before the next step (a step may write).
+    pub fn kms(&self) -> std::sync::RwLockReadGuard<'_, Kms> {
+        self.app().kms().expect("the console is unlocked")
+    }
+
+    /// Steps until `done` holds (the KDF runs on a worker thread); fails after 20 s.
+    pub fn wait_until(&mut self, what: &str, done: impl Fn(&Console) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.settle();
+    }
+
+    /// Runs frames until the UI is still (ignoring the console's timed repaints).
+    pub fn settle(&mut self) {
+        for _ in 0..4 {
+            self.harness.step();
+        }
+    }
+
+    pub fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.settle();
+    }
+
+    /// The text field labelled `label` (a column header or a caption of the same text is not it).
+    pub fn field<'a>(&'a self, label: &'a str) -> egui_kittest::Node<'a> {
+        let mut fields = self.harness.query_all_by(|node| {
+            matches!(
+                node.role(),
+                Role::TextInput | Role::MultilineTextInput | Role::PasswordInput
+            ) && node.label().as_deref() == Some(label)
+        });
+        let field = fields
+            .next()
+            .unwrap_or_else(|| panic!("no text field labelled {label:?}"));
+        assert!(
+            fields.next().is_none(),
+            "two text fields labelled {label:?}"
+        );
+        field
+    }
+
+    pub fn type_into(&mut self, label: &str, text: &str) {
+        self.field(label).focus();
+        self.harness.step();
+        self.field(label).type_text(text);
+        self.settle();
+    }
+
+    /// Selects all text in the field and types over it.
+    pub fn replace_in(&mut self, label: &str, text: &str) {
+        self.field(label).focus();
+        self.harness.step();
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness.step();
+        if text.is_empty() {
+            self.harness.key_press(egui::Key::Backspace);
+        } else {
+            self.field(label).type_text(text);
+        }
+        self.settle();
+    }
+
+    pub fn shows(&self, text: &str) -> bool {
+        self.harness
+            .query_all_by_label_contains(text)
+            .next()
+            .is_some()
+    }
+
+    pub fn value_of(&self, label: &str) -> String {
+        self.field(label).value().unwrap_or_default()
+    }
+
+    pub fn shortcut(&mut self, key: egui::Key) {
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, key);
+        self.settle();
+    }
+}

@@ -1,0 +1,246 @@
+//! Screenshots of each main screen, rendered with wgpu (software Vulkan here) and compared with
+//! tests/snapshots/*.png; the same PNGs are the README's screenshots.
+//! `UPDATE_SNAPSHOTS=1 scripts/test.sh` rewrites them after an intended change.
+//!
+//! Everything shown is fixed: KeyIds, key material, times, the ciphertext's nonce, and a relative
+//! keystore path, so the pictures are the same on every machine and every run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::harness::{Console, PASSWORD};
+use egui_kittest::kittest::Queryable;
+use keyconsole::crypto::seal_in_place;
+use keyconsole::kms::{
+    Blob, CanonicalContext, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion,
+};
+use keyconsole::store::Store;
+use keyconsole::testing::{FAST_KDF, START, TestClock};
+use keyconsole::util::ZeroizingWriter;
+use zeroize::Zeroizing;
+
+const DAY: i64 = 86_400;
+
+fn record(
+    id: &str,
+    alias: &str,
+    description: &str,
+    state: KeyState,
+    created: i64,
+    material: u8,
+) -> KeyRecord {
+    KeyRecord {
+        key_id: uuid::Uuid::parse_str(id).unwrap(),
+        alias: alias.to_owned(),
+        description: description.to_owned(),
+        state,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: KeyOrigin::Generated,
+        create_time: created,
+        rotation_enabled: false,
+        rotate_days: 365,
+        last_rotate_time: 0,
+        next_rotate_time: 0,
+        deletion_date: 0,
+        versions: vec![KeyVersion::new(Zeroizing::new([material; 32]), created)],
+    }
+}
+
+fn fixture_keys() -> Vec<KeyRecord> {
+    let mut payment = record(
+        "7c1f0e2d-5b3a-4e8f-9d6c-2a1b0c9d8e7f",
+        "payment-api",
+        "Card tokenization service",
+        KeyState::Enabled,
+        START - 20 * DAY,
+        2,
+    );
+    payment.rotation_enabled = true;
+    payment.rotate_days = 90;
+    payment.next_rotate_time = START + 70 * DAY;
+    let mut retired = record(
+        "e4d3c2b1-a098-4765-8432-10fedcba9876",
+        "retired-2025",
+        "",
+        KeyState::PendingDelete,
+        START - 2 * DAY,
+        5,
+    );
+    retired.deletion_date = START + 5 * DAY;
+    vec![
+        record(
+            "3b5e8c9a-4f1d-4c2e-9a7b-1d2e3f4a5b6c",
+            "db-password",
+            "MySQL production password",
+            KeyState::Enabled,
+            START - 30 * DAY,
+            1,
+        ),
+        payment,
+        record(
+            "a1b2c3d4-e5f6-4789-8abc-def012345678",
+            "legacy-config",
+            "Config bundle of the old billing system",
+            KeyState::Disabled,
+            START - 10 * DAY,
+            3,
+        ),
+        record(
+            "0f1e2d3c-4b5a-4968-8778-695a4b3c2d1e",
+            "old-backups",
+            "Backups before 2025",
+            KeyState::Archived,
+            START - 5 * DAY,
+            4,
+        ),
+        retired,
+    ]
+}
+
+/// A keystore at a relative path (so the path on screen is the same everywhere) with the fixture keys.
+fn fixture(name: &str) -> (PathBuf, Arc<TestClock>) {
+    let dir = PathBuf::from("target/snapshot-fixtures").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keystore.kcks");
+    let mut body = ZeroizingWriter::with_capacity(4096);
+    let credentials = serde_json::json!({
+        "secret_id": "AKIDkeyconsoleSnapshot00000000000000",
+        "secret_key": "snapshotSecretKey000000000000000",
+        "created": START - 3 * DAY,
+    });
+    let body_json = serde_json::json!({ "keys": fixture_keys(), "api_credentials": credentials });
+    serde_json::to_writer(&mut body, &body_json).unwrap();
+    Store::create(&path, PASSWORD.as_bytes(), FAST_KDF, body.into_inner()).unwrap();
+    (path, TestClock::new(START))
+}
+
+/// The db-password key's ciphertext of a secret, with a fixed nonce (the engine always draws a random one).
+fn fixed_blob(plaintext: &[u8]) -> String {
+    let key_id = uuid::Uuid::parse_str("3b5e8c9a-4f1d-4c2e-9a7b-1d2e3f4a5b6c").unwrap();
+    let nonce = [7u8; 12];
+    let mut sealed = plaintext.to_vec();
+    seal_in_place(
+        &[1; 32],
+        &nonce,
+        &Blob::aad(&key_id, 1, &CanonicalContext::none()),
+        &mut sealed,
+    )
+    .unwrap();
+    Blob {
+        key_id,
+        version: 1,
+        nonce,
+        sealed,
+    }
+    .encode()
+}
+
+fn console(name: &str) -> Console {
+    let (path, clock) = fixture(name);
+    Console::start_at(tempfile::tempdir().unwrap(), path, clock)
+}
+
+fn unlock(console: &mut Console) {
+    console.type_into("Password", PASSWORD);
+    console.click("Unlock");
+    console.wait_until("the unlock", |c| !c.app().is_locked());
+}
+
+/// Lets toasts expire, moves the pointer away, and takes the picture.
+fn snapshot(console: &mut Console, name: &str) {
+    console.clock.advance(16);
+    console.harness.remove_cursor();
+    console.settle();
+    console.harness.snapshot(name);
+}
+
+#[test]
+fn unlock_screen() {
+    let mut console = console("unlock");
+    console.settle();
+    snapshot(&mut console, "unlock");
+}
+
+#[test]
+fn key_list() {
+    let mut console = console("key_list");
+    unlock(&mut console);
+    snapshot(&mut console, "key_list");
+}
+
+#[test]
+fn key_list_light_theme_with_a_selection() {
+    let mut console = console("key_list_light");
+    unlock(&mut console);
+    console.click("⚙ Settings");
+    console.click("Light");
+    console.harness.key_press(egui::Key::Escape);
+    console.click("Select db-password");
+    console.click("Select payment-api");
+    snapshot(&mut console, "key_list_light");
+}
+
+#[test]
+fn key_detail_with_ciphertext() {
+    let mut console = console("key_detail");
+    unlock(&mut console);
+    console.click("db-password");
+    console.click("Decrypt");
+    console.type_into("Ciphertext to decrypt", &fixed_blob(b"S3cr3t!pass"));
+    console.click("Execute");
+    assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
+    console.harness.get_by_label("Online tools").click(); // away from the text field: no cursor
+    snapshot(&mut console, "key_detail");
+}
+
+#[test]
+fn create_dialog_with_a_validation_error() {
+    let mut console = console("create_dialog");
+    unlock(&mut console);
+    console.click("➕ Create key");
+    console.type_into("Alias", "kms-orders");
+    console.type_into("Description (optional)", "Order service secrets");
+    console.click("Rotate automatically every");
+    snapshot(&mut console, "create_dialog");
+}
+
+#[test]
+fn first_run() {
+    let dir = PathBuf::from("target/snapshot-fixtures/first_run");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let clock = TestClock::new(START);
+    let mut console = Console::start_at(
+        tempfile::tempdir().unwrap(),
+        dir.join("keystore.kcks"),
+        clock,
+    );
+    console.type_into("Password", "hunter2");
+    snapshot(&mut console, "first_run");
+}
+
+#[test]
+fn file_tools() {
+    let mut console = console("file_tools");
+    unlock(&mut console);
+    console.click("db-password");
+    console.click("Encrypt a file…");
+    console.type_into("File", "backups/orders-2026-11.sql");
+    console
+        .harness
+        .get_by_label_contains("Envelope encryption for files")
+        .click(); // away from the field: it applies, no cursor
+    console.settle();
+    snapshot(&mut console, "file_tools");
+}
+
+#[test]
+fn api_access() {
+    let mut console = console("api_access");
+    unlock(&mut console);
+    console.click("API access");
+    console.harness.get_by_label("Python SDK snippet").click();
+    console.settle();
+    snapshot(&mut console, "api_access");
+}

@@ -1,0 +1,526 @@
+//! The loopback API over real sockets: the protocol's answers, its refusals, and that nothing a
+//! client sends can stop it. (The official SDK itself is driven by scripts/sdk_test.sh.)
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use keyconsole::api::tencent::signature::{SignedParts, scope_date, sign};
+use keyconsole::api::{AccessLog, ApiServer, ServerConfig};
+use keyconsole::kms::{Clock, Kms, SharedKms};
+use keyconsole::testing::api_client::{Reply, Signer, exchange, signed_request};
+use keyconsole::testing::{PASSWORD, TestKeystore};
+use serde_json::{Value, json};
+
+struct Harness {
+    keystore: TestKeystore,
+    kms: SharedKms,
+    log: Arc<AccessLog>,
+    server: ApiServer,
+    secret_id: String,
+    secret_key: String,
+}
+
+fn start() -> Harness {
+    let (keystore, mut kms) = TestKeystore::new();
+    let credentials = kms.api_credentials().unwrap();
+    let kms = SharedKms::new(kms);
+    let log = Arc::new(AccessLog::new(100));
+    let server = ApiServer::start(
+        kms.clone(),
+        &ServerConfig::loopback("127.0.0.1:0".parse().unwrap()),
+        log.clone(),
+    )
+    .unwrap();
+    Harness {
+        keystore,
+        kms,
+        log,
+        server,
+        secret_id: credentials.secret_id.clone(),
+        secret_key: credentials.secret_key.to_string(),
+    }
+}
+
+struct Call<'a> {
+    method: &'a str,
+    action: &'a str,
+    params: Value,
+    secret_id: Option<&'a str>,
+    secret_key: Option<&'a str>,
+    clock_offset: i64,
+    version: &'a str,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: &'a str, action: &'a str, params: Value) -> Self {
+        Call {
+            method,
+            action,
+            params,
+            secret_id: None,
+            secret_key: None,
+            clock_offset: 0,
+            version: "2019-01-18",
+        }
+    }
+}
+
+impl Harness {
+    fn now(&self) -> i64 {
+        self.keystore.clock.now()
+    }
+
+    fn call(&self, action: &str, params: Value) -> Reply {
+        self.send(Call::new("POST", action, params))
+    }
+
+    fn get(&self, action: &str, params: Value) -> Reply {
+        self.send(Call::new("GET", action, params))
+    }
+
+    /// Signs and sends a request as the SDK does.
+    fn send(&self, call: Call<'_>) -> Reply {
+        let addr = self.server.local_addr();
+        let signer = Signer {
+            secret_id: call.secret_id.unwrap_or(&self.secret_id),
+            secret_key: call.secret_key.unwrap_or(&self.secret_key),
+            timestamp: self.now() + call.clock_offset,
+        };
+        let request = signed_request(
+            addr,
+            call.method,
+            call.action,
+            call.version,
+            &call.params,
+            signer,
+        );
+        exchange(addr, &request).expect("an HTTP answer")
+    }
+
+    fn create_key(&self, alias: &str) -> String {
+        let reply = self.call("CreateKey", json!({"Alias": alias}));
+        assert_eq!(reply.code(), "Success", "{}", reply.json);
+        reply.field("KeyId").as_str().unwrap().to_owned()
+    }
+}
+
+#[test]
+fn encrypts_and_decrypts_over_post_and_get_with_the_cloud_shapes() {
+    let h = start();
+    let key = h.create_key("app-config");
+    for send in [Harness::call, Harness::get] {
+        let enc = send(
+            &h,
+            "Encrypt",
+            json!({"KeyId": "app-config", "Plaintext": STANDARD.encode(b"s3cret"),
+                   "EncryptionContext": "{\"app\":\"billing\"}"}),
+        );
+        assert_eq!(enc.status, 200);
+        assert_eq!(enc.content_type, "application/json");
+        assert_eq!(enc.code(), "Success");
+        assert_eq!(enc.field("KeyId"), &json!(key));
+        assert!(enc.field("RequestId").as_str().unwrap().len() == 36);
+        let blob = enc.field("CiphertextBlob").as_str().unwrap();
+        let dec = send(
+            &h,
+            "Decrypt",
+            json!({"CiphertextBlob": blob, "EncryptionContext": "{\"app\":\"billing\"}"}),
+        );
+        assert_eq!(dec.field("Plaintext"), &json!(STANDARD.encode(b"s3cret")));
+        let wrong = send(&h, "Decrypt", json!({"CiphertextBlob": blob}));
+        assert_eq!(wrong.code(), "FailedOperation.DecryptError");
+        assert_eq!(wrong.status, 200);
+        assert_eq!(wrong.content_type, "application/json");
+        assert!(wrong.field("Error")["Message"].as_str().unwrap().len() > 10);
+    }
+    let described = h.get("DescribeKey", json!({"KeyId": key}));
+    let metadata = described.field("KeyMetadata").as_object().unwrap();
+    let mut fields: Vec<&str> = metadata.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "Alias",
+            "CreateTime",
+            "CreatorUin",
+            "DeletionDate",
+            "Description",
+            "KeyId",
+            "KeyRotationEnabled",
+            "KeyState",
+            "KeyUsage",
+            "LastRotateTime",
+            "NextRotateTime",
+            "Origin",
+            "Owner",
+            "ResourceId",
+            "RotateDays",
+            "Type",
+            "ValidTo"
+        ]
+    );
+    assert_eq!(metadata["KeyState"], "Enabled");
+    assert_eq!(metadata["CreateTime"], json!(h.now()));
+}
+
+#[test]
+fn every_state_rule_comes_back_with_its_code() {
+    let h = start();
+    let key = h.create_key("rules");
+    let plaintext = STANDARD.encode(b"x");
+    let encrypt = |h: &Harness| h.call("Encrypt", json!({"KeyId": key, "Plaintext": plaintext}));
+    let blob = encrypt(&h).field("CiphertextBlob").clone();
+    assert_eq!(
+        h.call(
+            "ScheduleKeyDeletion",
+            json!({"KeyId": key, "PendingWindowInDays": 7})
+        )
+        .code(),
+        "ResourceUnavailable.CmkShouldBeDisabled"
+    );
+    h.call("DisableKey", json!({"KeyId": key}));
+    assert_eq!(encrypt(&h).code(), "ResourceUnavailable.CmkDisabled");
+    assert_eq!(
+        h.call(
+            "ScheduleKeyDeletion",
+            json!({"KeyId": key, "PendingWindowInDays": 31})
+        )
+        .code(),
+        "InvalidParameter.InvalidPendingWindowInDays"
+    );
+    let scheduled = h.call(
+        "ScheduleKeyDeletion",
+        json!({"KeyId": key, "PendingWindowInDays": 7}),
+    );
+    assert_eq!(
+        scheduled.field("DeletionDate"),
+        &json!(h.now() + 7 * 86_400)
+    );
+    assert_eq!(
+        h.call("Decrypt", json!({"CiphertextBlob": blob})).code(),
+        "ResourceUnavailable.CmkStateNotSupport"
+    );
+    let pending = h.get("ListKeyDetail", json!({"KeyState": 3}));
+    assert_eq!(pending.field("TotalCount"), &json!(1));
+    assert_eq!(
+        h.call("EnableKey", json!({"KeyId": key})).code(),
+        "ResourceUnavailable.CmkStateNotSupport"
+    );
+    h.call("CancelKeyDeletion", json!({"KeyId": key}));
+    assert_eq!(
+        h.call("CancelKeyDeletion", json!({"KeyId": key})).code(),
+        "ResourceUnavailable.CmkNotPendingDelete"
+    );
+    h.call("EnableKey", json!({"KeyId": key}));
+    assert_eq!(
+        h.call("ArchiveKey", json!({"KeyId": key})).code(),
+        "Success"
+    );
+    assert_eq!(encrypt(&h).code(), "ResourceUnavailable.CmkArchived");
+    assert_eq!(
+        h.call("Decrypt", json!({"CiphertextBlob": blob})).code(),
+        "Success"
+    );
+    assert_eq!(
+        h.call("CreateKey", json!({"Alias": "Rules"})).code(),
+        "InvalidParameterValue.AliasAlreadyExists"
+    );
+    assert_eq!(
+        h.call("CreateKey", json!({"Alias": "kms-x"})).code(),
+        "InvalidParameterValue.InvalidAlias"
+    );
+    let many: Vec<String> = (0..101).map(|i| format!("k{i}")).collect();
+    assert_eq!(
+        h.call("EnableKeys", json!({"KeyIds": many})).code(),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        h.call("GenerateRandom", json!({"NumberOfBytes": 1025}))
+            .code(),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        h.call("ListKeyDetail", json!({"Limit": 201})).code(),
+        "InvalidParameterValue"
+    );
+}
+
+#[test]
+fn authentication_failures_have_their_codes() {
+    let h = start();
+    let call = |secret_id, secret_key, clock_offset, version| {
+        h.send(Call {
+            method: "POST",
+            action: "ListKeys",
+            params: json!({}),
+            secret_id,
+            secret_key,
+            clock_offset,
+            version,
+        })
+        .code()
+        .to_owned()
+    };
+    assert_eq!(call(None, None, 0, "2019-01-18"), "Success");
+    assert_eq!(call(None, None, 299, "2019-01-18"), "Success");
+    assert_eq!(
+        call(None, Some("wrong-secret-key"), 0, "2019-01-18"),
+        "AuthFailure.SignatureFailure"
+    );
+    assert_eq!(
+        call(Some("AKIDnobody"), None, 0, "2019-01-18"),
+        "AuthFailure.SecretIdNotFound"
+    );
+    assert_eq!(
+        call(None, None, -301, "2019-01-18"),
+        "AuthFailure.SignatureExpire"
+    );
+    assert_eq!(
+        call(None, None, 301, "2019-01-18"),
+        "AuthFailure.SignatureExpire"
+    );
+    assert_eq!(call(None, None, 0, "2017-03-12"), "NoSuchVersion");
+
+    let addr = h.server.local_addr();
+    let unsigned = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-TC-Action: ListKeys\r\nX-TC-Version: 2019-01-18\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    let reply = exchange(addr, unsigned.as_bytes()).unwrap();
+    assert_eq!(reply.code(), "AuthFailure.InvalidAuthorization");
+    let put = unsigned.replacen("POST", "PUT", 1);
+    assert_eq!(
+        exchange(addr, put.as_bytes()).unwrap().code(),
+        "UnsupportedRequestMethod"
+    );
+
+    // A rotation takes effect at once: the old SecretKey no longer signs.
+    let old_key = h.secret_key.clone();
+    let fresh = h.kms.write().rotate_api_credentials().unwrap();
+    assert_eq!(
+        h.send(Call {
+            method: "POST",
+            action: "ListKeys",
+            params: json!({}),
+            secret_id: Some(&fresh.secret_id),
+            secret_key: Some(&old_key),
+            clock_offset: 0,
+            version: "2019-01-18",
+        })
+        .code(),
+        "AuthFailure.SignatureFailure"
+    );
+    assert_eq!(
+        call(
+            Some(&fresh.secret_id),
+            Some(&fresh.secret_key),
+            0,
+            "2019-01-18"
+        ),
+        "Success"
+    );
+}
+
+#[test]
+fn bad_input_gets_clean_errors_and_never_stops_the_server() {
+    let h = start();
+    h.create_key("k");
+    assert_eq!(h.call("NoSuchThing", json!({})).code(), "InvalidAction");
+    assert_eq!(
+        h.call("Encrypt", json!({"KeyId": "k"})).code(),
+        "MissingParameter"
+    );
+    assert_eq!(h.call("Decrypt", json!({})).code(), "MissingParameter");
+    assert_eq!(
+        h.call("Encrypt", json!({"KeyId": 5, "Plaintext": "eA=="}))
+            .code(),
+        "InvalidParameter"
+    );
+    assert_eq!(
+        h.call("Encrypt", json!({"KeyId": "k", "Plaintext": "not base64!"}))
+            .code(),
+        "InvalidParameterValue.InvalidPlaintext"
+    );
+    assert_eq!(
+        h.call("Decrypt", json!({"CiphertextBlob": "AAAA"})).code(),
+        "InvalidParameterValue.InvalidCiphertext"
+    );
+    assert_eq!(
+        h.call(
+            "Encrypt",
+            json!({"KeyId": "k", "Plaintext": "eA==", "EncryptionContext": "[1]"})
+        )
+        .code(),
+        "InvalidParameterValue.InvalidEncryptionContext"
+    );
+
+    let addr = h.server.local_addr();
+    // A body that is not JSON, signed correctly, is refused after authentication.
+    let host = addr.to_string();
+    let body = b"{\"KeyId\": ";
+    let timestamp = h.now();
+    let date = scope_date(timestamp).unwrap();
+    let parts = SignedParts {
+        method: "POST",
+        query: "",
+        content_type: "application/json",
+        host: &host,
+        payload: body,
+        timestamp,
+    };
+    let signature = sign(&h.secret_key, "kms", &parts, &date);
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: Encrypt\r\nX-TC-Version: 2019-01-18\r\nX-TC-Timestamp: {timestamp}\r\nAuthorization: TC3-HMAC-SHA256 Credential={}/{date}/kms/tc3_request, SignedHeaders=content-type;host, Signature={signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        h.secret_id,
+        body.len(),
+        String::from_utf8_lossy(body)
+    );
+    assert_eq!(
+        exchange(addr, request.as_bytes()).unwrap().code(),
+        "InvalidParameter"
+    );
+
+    // Over 64 KiB: refused before anything else reads it.
+    let big = vec![b'a'; 64 * 1024 + 1];
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: Encrypt\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        big.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&big);
+    let reply = exchange(addr, &request).unwrap();
+    assert_eq!(reply.code(), "RequestSizeLimitExceeded");
+    assert_eq!(reply.status, 200);
+
+    // Garbage, half requests and hang-ups: the server answers the next request regardless.
+    for junk in [
+        &b"\x00\x01\x02 garbage\r\n\r\n"[..],
+        b"GET",
+        b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ] {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(junk).unwrap();
+        // Hang up mid-request; the server must just drop the connection.
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+    assert_eq!(h.call("ListKeys", json!({})).code(), "Success");
+}
+
+#[test]
+fn changes_made_by_another_process_apply_to_the_next_request() {
+    let h = start();
+    let key = h.create_key("shared");
+    // The CLI in another process: its own engine on the same file.
+    let mut cli = Kms::open(&h.keystore.path, PASSWORD).unwrap();
+    cli.disable_key(&key).unwrap();
+    assert_eq!(
+        h.call("Encrypt", json!({"KeyId": key, "Plaintext": "eA=="}))
+            .code(),
+        "ResourceUnavailable.CmkDisabled"
+    );
+    cli.enable_key(&key).unwrap();
+    assert_eq!(
+        h.call("Encrypt", json!({"KeyId": key, "Plaintext": "eA=="}))
+            .code(),
+        "Success"
+    );
+}
+
+#[test]
+fn concurrent_clients_are_all_served() {
+    let h = start();
+    let key = h.create_key("busy");
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let h = &h;
+            let key = &key;
+            scope.spawn(move || {
+                for i in 0..25 {
+                    let reply = if i % 5 == 0 {
+                        h.call("CreateKey", json!({"Alias": format!("t{t}-{i}")}))
+                    } else {
+                        h.call("Encrypt", json!({"KeyId": key, "Plaintext": "eA=="}))
+                    };
+                    assert_eq!(reply.code(), "Success", "{}", reply.json);
+                }
+            });
+        }
+    });
+    let listed = h.call("ListKeys", json!({"Limit": 200}));
+    assert_eq!(listed.field("TotalCount"), &json!(1 + 8 * 5));
+    assert_eq!(h.log.total(), 1 + 8 * 25 + 1);
+}
+
+#[test]
+fn the_access_log_and_the_keystore_hold_no_secret() {
+    let h = start();
+    let key = h.create_key("logged");
+    let plaintext = STANDARD.encode(b"the launch code is 0000");
+    let enc = h.call("Encrypt", json!({"KeyId": key, "Plaintext": plaintext}));
+    let blob = enc.field("CiphertextBlob").as_str().unwrap().to_owned();
+    h.call("Decrypt", json!({"CiphertextBlob": blob}));
+    h.call(
+        "Encrypt",
+        json!({"KeyId": "pasted secret, not a key", "Plaintext": plaintext}),
+    );
+    let entries = h.log.recent();
+    let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
+    assert!(
+        text.contains(&format!("Decrypt key={key} Success")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Encrypt key=- InvalidParameterValue.InvalidKeyId"),
+        "{text}"
+    );
+    for secret in [
+        plaintext.as_str(),
+        "launch code",
+        &blob,
+        &h.secret_key,
+        "pasted",
+    ] {
+        assert!(!text.contains(secret), "the log holds {secret}");
+    }
+    h.kms.write().flush_usage().unwrap();
+    let file = std::fs::read(&h.keystore.path).unwrap();
+    let holds = |needle: &[u8]| file.windows(needle.len()).any(|w| w == needle);
+    assert!(!holds(h.secret_key.as_bytes()));
+    assert!(!holds(h.secret_id.as_bytes()));
+}
+
+#[test]
+fn credentials_are_made_once_kept_in_the_keystore_and_refused_beyond_loopback() {
+    let (keystore, mut kms) = TestKeystore::new();
+    assert!(kms.existing_api_credentials().is_none());
+    let first = kms.api_credentials().unwrap();
+    assert_eq!(kms.api_credentials().unwrap().secret_id, first.secret_id);
+    drop(kms);
+    let mut reopened = keystore.reopen();
+    assert_eq!(
+        reopened.api_credentials().unwrap().secret_id,
+        first.secret_id
+    );
+    let rotated = reopened.rotate_api_credentials().unwrap();
+    assert_ne!(rotated.secret_id, first.secret_id);
+    assert_eq!(
+        keystore.reopen().api_credentials().unwrap().secret_id,
+        rotated.secret_id
+    );
+    let refused = ApiServer::start(
+        SharedKms::new(reopened),
+        &ServerConfig::loopback("0.0.0.0:0".parse().unwrap()),
+        Arc::new(AccessLog::new(10)),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code.as_str(), "InvalidParameterValue");
+    assert!(refused.message.contains("--allow-remote"));
+}

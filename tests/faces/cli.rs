@@ -1,0 +1,623 @@
+//! The command-line face, through the real binary: output, exit status and error codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use keyconsole::testing::{all_files, contains};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyconsole");
+const PASSWORD: &str = "cli test password 1";
+
+struct Cli {
+    dir: tempfile::TempDir,
+    keystore: PathBuf,
+}
+
+impl Cli {
+    /// A fresh keystore made with `init` (cheap KDF settings, so the tests stay fast).
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Cli {
+            keystore: dir.path().join("ks").join("keystore.kcks"),
+            dir,
+        };
+        cli.ok(
+            &["init", "--kdf-memory-mib", "1", "--kdf-iterations", "1"],
+            b"",
+        );
+        cli
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_remove("KEYCONSOLE_NEW_PASSWORD")
+            .env("KEYCONSOLE_KEYSTORE", &self.keystore)
+            .env("KEYCONSOLE_PASSWORD", PASSWORD);
+        command
+    }
+
+    fn run_command(mut command: Command, stdin: &[u8]) -> Output {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        Self::run_command(self.command(args), stdin)
+    }
+
+    fn ok(&self, args: &[&str], stdin: &[u8]) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Asserts exit status 1 and `error: <code>: ` on stderr.
+    fn fails(&self, args: &[&str], stdin: &[u8], code: &str) {
+        expect_error(self.run(args, stdin), code, args);
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn expect_error(out: Output, code: &str, what: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{what:?}: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: {code}: ")),
+        "{what:?}: expected {code}, got {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{what:?}: nothing on stdout after an error"
+    );
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn walkthrough_of_the_seed_scenario() {
+    let cli = Cli::new();
+    let key_id = cli.ok(
+        &[
+            "key",
+            "create",
+            "--alias",
+            "db-password",
+            "--description",
+            "MySQL prod",
+        ],
+        b"",
+    );
+    let key_id = key_id.trim();
+    assert!(uuid::Uuid::parse_str(key_id).is_ok(), "{key_id}");
+    let list = cli.ok(&["key", "list"], b"");
+    assert!(list.starts_with("KeyId"), "{list}");
+    assert!(list.contains("db-password") && list.contains("Enabled") && list.contains(key_id));
+
+    // Encrypt a database password from a file into a ciphertext file, and back.
+    let secret = cli.file("db.txt");
+    std::fs::write(&secret, b"S3cr3t!pass").unwrap();
+    let blob_file = cli.file("db.kc");
+    assert_eq!(
+        cli.ok(
+            &[
+                "encrypt",
+                "--key",
+                "db-password",
+                "--in",
+                p(&secret),
+                "--out",
+                p(&blob_file)
+            ],
+            b""
+        ),
+        ""
+    );
+    let blob = std::fs::read_to_string(&blob_file).unwrap();
+    assert!(
+        STANDARD.decode(&blob).is_ok(),
+        "the file holds the CiphertextBlob: {blob}"
+    );
+    assert_eq!(
+        cli.ok(&["decrypt", "--in", p(&blob_file)], b""),
+        "S3cr3t!pass"
+    );
+    let plain_out = cli.file("db.out");
+    cli.ok(
+        &["decrypt", "--in", p(&blob_file), "--out", p(&plain_out)],
+        b"",
+    );
+    assert_eq!(std::fs::read(&plain_out).unwrap(), b"S3cr3t!pass");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&plain_out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "plaintext written by request is readable by its owner only"
+        );
+    }
+
+    // Standard input and output, by KeyId.
+    let piped = cli.ok(&["encrypt", "--key", key_id], b"from stdin");
+    assert_eq!(cli.ok(&["decrypt"], piped.as_bytes()), "from stdin");
+
+    cli.ok(&["key", "disable", "db-password"], b"");
+    cli.fails(
+        &["encrypt", "--key", "db-password"],
+        b"x",
+        "ResourceUnavailable.CmkDisabled",
+    );
+    cli.fails(
+        &["decrypt", "--in", p(&blob_file)],
+        b"",
+        "ResourceUnavailable.CmkDisabled",
+    );
+}
+
+#[test]
+fn json_output_uses_the_api_field_names() {
+    let cli = Cli::new();
+    let id = cli.ok(
+        &["key", "create", "--alias", "a", "--rotate-days", "30"],
+        b"",
+    );
+    cli.ok(&["key", "create", "--alias", "zulu"], b"");
+    let list: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "list", "--json"], b"")).unwrap();
+    assert_eq!(list["TotalCount"], 2);
+    let first = &list["KeyMetadatas"][0];
+    for field in [
+        "KeyId",
+        "Alias",
+        "KeyState",
+        "CreateTime",
+        "KeyUsage",
+        "Origin",
+        "KeyRotationEnabled",
+        "RotateDays",
+        "DeletionDate",
+    ] {
+        assert!(!first[field].is_null(), "missing {field} in {first}");
+    }
+    let described: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "describe", id.trim(), "--json"], b"")).unwrap();
+    assert_eq!(described["Alias"], "a");
+    assert_eq!(described["KeyRotationEnabled"], true);
+    assert_eq!(described["RotateDays"], 30);
+    let human = cli.ok(&["key", "describe", "a"], b"");
+    assert!(
+        human.contains("KeyState") && human.contains("Enabled"),
+        "{human}"
+    );
+
+    let filtered: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "list", "--json", "--state", "disabled"], b""))
+            .unwrap();
+    assert_eq!(filtered["TotalCount"], 0);
+    let searched: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "list", "--json", "--search", "ZUL"], b"")).unwrap();
+    assert_eq!(searched["TotalCount"], 1);
+}
+
+#[test]
+fn every_state_rule_and_error_code_through_the_cli() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    cli.ok(&["key", "create", "--alias", "other"], b"");
+    cli.fails(
+        &["key", "create", "--alias", "K"],
+        b"",
+        "InvalidParameterValue.AliasAlreadyExists",
+    );
+    cli.fails(
+        &["key", "create", "--alias", "kms-x"],
+        b"",
+        "InvalidParameterValue.InvalidAlias",
+    );
+    cli.fails(
+        &["key", "create", "--alias", "x", "--rotate-days", "3"],
+        b"",
+        "InvalidParameterValue",
+    );
+    cli.fails(
+        &["key", "update", "k", "--alias", "other"],
+        b"",
+        "InvalidParameterValue.AliasAlreadyExists",
+    );
+    cli.fails(&["key", "update", "k"], b"", "MissingParameter");
+    cli.ok(&["key", "update", "k", "--description", "payments"], b"");
+    cli.fails(
+        &["key", "describe", "missing"],
+        b"",
+        "ResourceUnavailable.CmkNotFound",
+    );
+    cli.fails(
+        &["key", "describe", "bad id!"],
+        b"",
+        "InvalidParameterValue.InvalidKeyId",
+    );
+
+    cli.fails(
+        &["key", "schedule-deletion", "k", "--days", "7"],
+        b"",
+        "ResourceUnavailable.CmkShouldBeDisabled",
+    );
+    cli.fails(
+        &["key", "cancel-deletion", "k"],
+        b"",
+        "ResourceUnavailable.CmkNotPendingDelete",
+    );
+    cli.ok(&["key", "disable", "k", "other"], b"");
+    cli.fails(
+        &["key", "schedule-deletion", "k", "--days", "6"],
+        b"",
+        "InvalidParameter.InvalidPendingWindowInDays",
+    );
+    cli.fails(
+        &["key", "schedule-deletion", "k", "--days", "31"],
+        b"",
+        "InvalidParameter.InvalidPendingWindowInDays",
+    );
+    let date = cli.ok(&["key", "schedule-deletion", "k", "--days", "7"], b"");
+    assert!(date.trim().ends_with("UTC"), "{date}");
+    cli.fails(
+        &["key", "enable", "k"],
+        b"",
+        "ResourceUnavailable.CmkStateNotSupport",
+    );
+    cli.fails(
+        &["encrypt", "--key", "k"],
+        b"x",
+        "ResourceUnavailable.CmkStateNotSupport",
+    );
+    cli.ok(&["key", "cancel-deletion", "k"], b"");
+    let described: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "describe", "k", "--json"], b"")).unwrap();
+    assert_eq!(described["KeyState"], "Disabled");
+    cli.ok(&["key", "enable", "k", "other"], b"");
+
+    let blob = cli.ok(&["encrypt", "--key", "k"], b"before archive");
+    cli.ok(&["key", "archive", "k"], b"");
+    cli.fails(
+        &["encrypt", "--key", "k"],
+        b"x",
+        "ResourceUnavailable.CmkArchived",
+    );
+    assert_eq!(cli.ok(&["decrypt"], blob.as_bytes()), "before archive");
+    cli.ok(&["key", "unarchive", "k"], b"");
+    cli.fails(
+        &["key", "unarchive", "k"],
+        b"",
+        "ResourceUnavailable.CmkStateNotSupport",
+    );
+
+    cli.ok(&["key", "rotate", "k"], b"");
+    let described: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "describe", "k", "--json"], b"")).unwrap();
+    assert_eq!(described["VersionCount"], 2);
+    assert_eq!(
+        cli.ok(&["decrypt"], blob.as_bytes()),
+        "before archive",
+        "old versions still decrypt"
+    );
+    let reencrypted = cli.ok(&["reencrypt"], blob.as_bytes());
+    assert_eq!(
+        cli.ok(&["decrypt"], reencrypted.as_bytes()),
+        "before archive"
+    );
+    let moved = cli.ok(
+        &[
+            "reencrypt",
+            "--key",
+            "other",
+            "--new-context",
+            r#"{"to":"other"}"#,
+        ],
+        blob.as_bytes(),
+    );
+    cli.fails(
+        &["decrypt"],
+        moved.as_bytes(),
+        "FailedOperation.DecryptError",
+    );
+    assert_eq!(
+        cli.ok(
+            &["decrypt", "--context", r#"{"to":"other"}"#],
+            moved.as_bytes()
+        ),
+        "before archive"
+    );
+
+    cli.ok(&["key", "rotation", "k", "--enable", "--days", "90"], b"");
+    cli.fails(
+        &["key", "rotation", "k", "--enable", "--days", "400"],
+        b"",
+        "InvalidParameterValue",
+    );
+    cli.ok(&["key", "rotation", "k", "--disable"], b"");
+
+    cli.fails(
+        &["encrypt", "--key", "k"],
+        &[0; 4097],
+        "InvalidParameterValue.InvalidPlaintext",
+    );
+    cli.fails(
+        &["encrypt", "--key", "k"],
+        b"",
+        "InvalidParameterValue.InvalidPlaintext",
+    );
+    cli.fails(
+        &["encrypt", "--key", "k", "--context", "[1]"],
+        b"x",
+        "InvalidParameterValue.InvalidEncryptionContext",
+    );
+    cli.fails(
+        &["decrypt"],
+        b"definitely not base64!",
+        "InvalidParameterValue.InvalidCiphertext",
+    );
+    let with_context = cli.ok(
+        &["encrypt", "--key", "k", "--context", r#"{"app":"pay"}"#],
+        b"ctx",
+    );
+    cli.fails(
+        &["decrypt"],
+        with_context.as_bytes(),
+        "FailedOperation.DecryptError",
+    );
+    cli.fails(
+        &["decrypt", "--context", r#"{"app":"web"}"#],
+        with_context.as_bytes(),
+        "FailedOperation.DecryptError",
+    );
+    assert_eq!(
+        cli.ok(
+            &["decrypt", "--context", r#"{"app":"pay"}"#],
+            with_context.as_bytes()
+        ),
+        "ctx"
+    );
+}
+
+#[test]
+fn data_keys_and_random_bytes() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "dk"], b"");
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["datakey", "--key", "dk", "--json"], b"")).unwrap();
+    let plaintext = STANDARD
+        .decode(json["Plaintext"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(plaintext.len(), 32);
+    let blob = json["CiphertextBlob"].as_str().unwrap();
+    let out = cli.run(&["decrypt"], blob.as_bytes());
+    assert_eq!(out.stdout, plaintext);
+    let json: serde_json::Value = serde_json::from_str(&cli.ok(
+        &["datakey", "--key", "dk", "--spec", "AES_128", "--json"],
+        b"",
+    ))
+    .unwrap();
+    assert_eq!(
+        STANDARD
+            .decode(json["Plaintext"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        16
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["datakey", "--key", "dk", "--bytes", "64", "--json"], b""))
+            .unwrap();
+    assert_eq!(
+        STANDARD
+            .decode(json["Plaintext"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        64
+    );
+    cli.fails(
+        &["datakey", "--key", "dk", "--bytes", "0"],
+        b"",
+        "InvalidParameterValue",
+    );
+    let human = cli.ok(&["datakey", "--key", "dk"], b"");
+    assert!(human.contains("CiphertextBlob"), "{human}");
+
+    let random = cli.ok(&["random", "--bytes", "48"], b"");
+    assert_eq!(STANDARD.decode(random.trim()).unwrap().len(), 48);
+    cli.fails(&["random", "--bytes", "1025"], b"", "InvalidParameterValue");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let cli = Cli::new();
+    for args in [
+        &["frobnicate"][..],
+        &["encrypt"][..],
+        &["key", "rotation", "k"][..],
+        &["key", "rotation", "k", "--enable", "--disable"][..],
+        &["datakey", "--key", "k", "--spec", "AES_512"][..],
+        &["datakey", "--key", "k", "--spec", "AES_128", "--bytes", "3"][..],
+        &["key", "enable"][..],
+    ] {
+        assert_eq!(cli.run(args, b"").status.code(), Some(2), "{args:?}");
+    }
+    assert_eq!(cli.run(&["--help"], b"").status.code(), Some(0));
+}
+
+#[test]
+fn password_sources_and_failures() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    let file = cli.file("pw.txt");
+    std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    let mut command = cli.command(&["--password-file", p(&file), "key", "list"]);
+    command.env_remove("KEYCONSOLE_PASSWORD");
+    assert!(Cli::run_command(command, b"").status.success());
+
+    let mut command = cli.command(&["key", "list"]);
+    command.env("KEYCONSOLE_PASSWORD", "wrong");
+    expect_error(
+        Cli::run_command(command, b""),
+        "FailedOperation.WrongPassword",
+        &["wrong password"],
+    );
+
+    // No password anywhere and no terminal to ask on: a clear error, not a hang.
+    let mut command = Command::new("setsid");
+    command
+        .arg(BIN)
+        .args(["key", "list"])
+        .env("KEYCONSOLE_KEYSTORE", &cli.keystore)
+        .env_remove("KEYCONSOLE_PASSWORD");
+    expect_error(
+        Cli::run_command(command, b""),
+        "MissingParameter",
+        &["no password"],
+    );
+
+    let mut command = cli.command(&["key", "list"]);
+    command.env("KEYCONSOLE_KEYSTORE", cli.file("nowhere.kcks"));
+    expect_error(
+        Cli::run_command(command, b""),
+        "FailedOperation.KeystoreNotFound",
+        &["missing keystore"],
+    );
+    cli.fails(&["init"], b"", "FailedOperation.KeystoreExists");
+}
+
+#[test]
+fn passwd_changes_the_password() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    let blob = cli.ok(&["encrypt", "--key", "k"], b"survives");
+    let mut command = cli.command(&["passwd"]);
+    command.env("KEYCONSOLE_NEW_PASSWORD", "the new password 2");
+    assert!(Cli::run_command(command, b"").status.success());
+    cli.fails(&["key", "list"], b"", "FailedOperation.WrongPassword");
+    let mut command = cli.command(&["decrypt"]);
+    command.env("KEYCONSOLE_PASSWORD", "the new password 2");
+    assert_eq!(
+        Cli::run_command(command, blob.as_bytes()).stdout,
+        b"survives"
+    );
+}
+
+#[test]
+fn eight_processes_creating_keys_at_once_lose_nothing() {
+    let cli = Cli::new();
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let keystore = cli.keystore.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let out = Command::new(BIN)
+                        .args(["key", "create", "--alias", &format!("w{w}-k{i}")])
+                        .env("KEYCONSOLE_KEYSTORE", &keystore)
+                        .env("KEYCONSOLE_PASSWORD", PASSWORD)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let list: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "list", "--json"], b"")).unwrap();
+    assert_eq!(list["TotalCount"], 200);
+}
+
+#[test]
+fn the_cli_leaves_no_secret_on_disk() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    let secret = b"postgres://admin:Zq8-very-secret@db";
+    let blob = cli.file("secret.kc");
+    cli.ok(&["encrypt", "--key", "k", "--out", p(&blob)], secret);
+    let data_key = cli.ok(&["datakey", "--key", "k", "--json"], b"");
+    let data_key: serde_json::Value = serde_json::from_str(&data_key).unwrap();
+    let data_key = STANDARD
+        .decode(data_key["Plaintext"].as_str().unwrap())
+        .unwrap();
+    cli.ok(&["key", "rotate", "k"], b"");
+    for (path, bytes) in all_files(cli.dir.path()) {
+        for needle in [&secret[..], PASSWORD.as_bytes(), &data_key] {
+            assert!(
+                !contains(&bytes, needle),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn file_encryption_through_the_cli() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "dumps"], b"");
+    let plain = cli.file("dump.sql");
+    let data: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    std::fs::write(&plain, &data).unwrap();
+    let sealed = cli.file("dump.sql.kc");
+    let back = cli.file("dump.back.sql");
+    assert_eq!(
+        cli.ok(
+            &["file", "encrypt", "--key", "dumps", p(&plain), p(&sealed)],
+            b""
+        ),
+        "",
+        "quiet when not a terminal"
+    );
+    assert_eq!(cli.ok(&["file", "decrypt", p(&sealed), p(&back)], b""), "");
+    assert_eq!(std::fs::read(&back).unwrap(), data);
+    cli.fails(
+        &["file", "decrypt", p(&sealed), p(&back)],
+        b"",
+        "FailedOperation.FileExists",
+    );
+    cli.ok(&["file", "decrypt", p(&sealed), p(&back), "--force"], b"");
+    let mut bytes = std::fs::read(&sealed).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&sealed, &bytes).unwrap();
+    let other = cli.file("other.sql");
+    cli.fails(
+        &["file", "decrypt", p(&sealed), p(&other)],
+        b"",
+        "FailedOperation.DecryptError",
+    );
+    assert!(!other.exists());
+    cli.ok(&["key", "disable", "dumps"], b"");
+    cli.fails(
+        &["file", "encrypt", "--key", "dumps", p(&plain), p(&other)],
+        b"",
+        "ResourceUnavailable.CmkDisabled",
+    );
+    assert!(!other.exists());
+}
