@@ -31,7 +31,7 @@ fn landmark(page: PageId) -> &'static str {
         PageId::CreateKey => "A symmetric customer master key",
         PageId::KeyDetail => "Online tools",
         PageId::Files => "Envelope encryption for files",
-        PageId::Api => "Python SDK snippet",
+        PageId::Api => "Listen address",
     }
 }
 
