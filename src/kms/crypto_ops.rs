@@ -143,7 +143,7 @@ impl Kms {
         if !record.state.may_encrypt() {
             return Err(state_error(record, "generate a data key"));
         }
-        let len = spec.len()?;
+        let len = spec.byte_len()?;
         let mut plaintext = Zeroizing::new(vec![0u8; len]);
         crypto::fill_random(&mut plaintext);
         let blob = seal_blob(record, &plaintext, context)?;

@@ -42,7 +42,7 @@ impl DataKeySpec {
     }
 
     /// The key length in bytes, once the spec is checked (1 to 1024 bytes).
-    pub fn len(self) -> Result<usize> {
+    pub fn byte_len(self) -> Result<usize> {
         match self {
             Self::Aes256 => Ok(32),
             Self::Aes128 => Ok(16),
