@@ -23,10 +23,6 @@ use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
 use crate::kms::shared::TICK_SECONDS;
 use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
 
-fn error(code: ErrorCode, message: impl Into<String>) -> KmsError {
-    KmsError::new(code, message)
-}
-
 /// Where `keyconsole serve` and the console listen unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:19267";
 /// Bodies over this are refused (RequestSizeLimitExceeded); 4 KiB of base64 plaintext fits easily.
@@ -76,7 +72,7 @@ impl ApiServer {
     /// Binds (so a taken port is reported here and now) and serves on background threads.
     pub fn start(kms: SharedKms, config: &ServerConfig, log: Arc<AccessLog>) -> Result<ApiServer> {
         if !config.listen.ip().is_loopback() && !config.allow_remote {
-            return Err(error(
+            return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
                 format!(
                     "{} is not a loopback address; the API speaks unencrypted HTTP, so listening beyond this machine needs `keyconsole serve --allow-remote`.",
@@ -87,13 +83,13 @@ impl ApiServer {
         let listener = StdListener::bind(config.listen)
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| {
-                error(
+                KmsError::new(
                     ErrorCode::InvalidParameterValue,
                     format!("Cannot listen on {}: {e}.", config.listen),
                 )
             })?;
         let addr = listener.local_addr().map_err(|e| {
-            error(
+            KmsError::new(
                 ErrorCode::InternalError,
                 format!("The listening socket has no address: {e}."),
             )
@@ -104,7 +100,7 @@ impl ApiServer {
             .enable_all()
             .build()
             .map_err(|e| {
-                error(
+                KmsError::new(
                     ErrorCode::InternalError,
                     format!("Cannot start the server: {e}."),
                 )
@@ -121,7 +117,7 @@ impl ApiServer {
                 runtime.shutdown_timeout(Duration::from_secs(2));
             })
             .map_err(|e| {
-                error(
+                KmsError::new(
                     ErrorCode::InternalError,
                     format!("Cannot start the server: {e}."),
                 )
@@ -255,11 +251,11 @@ async fn answer(
     let action = header(&parts, "x-tc-action");
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(error(
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(KmsError::new(
             ErrorCode::RequestSizeLimitExceeded,
             format!("The request body is over {} KiB.", MAX_BODY_BYTES / 1024),
         )),
-        Err(_) => Err(error(
+        Err(_) => Err(KmsError::new(
             ErrorCode::InvalidParameter,
             "The request body could not be read.",
         )),
@@ -290,7 +286,7 @@ async fn answer(
                     .unwrap_or_else(|_| Outcome {
                         action: "(failed)".to_owned(),
                         key_id: None,
-                        result: Err(error(
+                        result: Err(KmsError::new(
                             ErrorCode::InternalError,
                             "The request failed inside the server.",
                         )),

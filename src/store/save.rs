@@ -5,14 +5,12 @@
 //! keystore, fsync the folder. The keystore path always names a complete file, old or new.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::util::atomic_file::{self, AtomicFile};
+use crate::util::atomic_file::{self, REPLACE_TAG};
 
 pub const BACKUP_GENERATIONS: u32 = 3;
-/// The tag of the keystore's temp files (`.keystore.kcks.tmp-PID-RANDOM`).
-const TEMP_TAG: &str = ".tmp-";
 
 pub fn backup_path(keystore: &Path, generation: u32) -> PathBuf {
     let mut name = keystore.file_name().unwrap_or_default().to_os_string();
@@ -23,14 +21,12 @@ pub fn backup_path(keystore: &Path, generation: u32) -> PathBuf {
 /// Removes temp files that crashed writers left behind. Only called under the keystore lock, when
 /// no other writer can be mid-save.
 pub fn remove_stale_temp_files(keystore: &Path) {
-    atomic_file::remove_temp_files(keystore, TEMP_TAG, |_| true);
+    atomic_file::remove_temp_files(keystore, REPLACE_TAG, |_| true);
 }
 
 /// Atomically replaces `path` with `bytes`, optionally rotating backups. The caller holds the lock.
 pub fn replace_file(path: &Path, bytes: &[u8], keep_backups: bool) -> io::Result<()> {
-    let mut file = AtomicFile::create(path, TEMP_TAG, 0)?;
-    file.writer().write_all(bytes)?;
-    file.commit_with(|| {
+    atomic_file::replace_file_with(path, bytes, || {
         if keep_backups && path.exists() {
             rotate_backups(path)?;
         }

@@ -61,14 +61,10 @@ pub struct TestKeystore {
 impl TestKeystore {
     /// A new, empty keystore and its engine.
     pub fn new() -> (Self, Kms) {
-        Self::with_password(PASSWORD)
-    }
-
-    pub fn with_password(password: &[u8]) -> (Self, Kms) {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("keystore.kcks");
         let clock = TestClock::new(START);
-        let kms = Kms::create_with_clock(&path, password, FAST_KDF, clock.clone())
+        let kms = Kms::create_with_clock(&path, PASSWORD, FAST_KDF, clock.clone())
             .expect("create keystore");
         (Self { dir, path, clock }, kms)
     }

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use std::path::PathBuf;
 
 use crate::kms::{CreateKey, DataKeySpec, KmsError};
-use crate::ui::pages::files::FileMode;
+use crate::ui::pages::files::FileJobRequest;
 use crate::ui::platform::DialogPurpose;
 
 #[derive(Debug)]
@@ -76,14 +76,7 @@ pub enum Command {
     },
 
     /// Encrypt or decrypt a file (the File tools page).
-    StartFileJob {
-        mode: FileMode,
-        /// The CMK, to encrypt; decryption finds it from the file.
-        key: Option<String>,
-        input: PathBuf,
-        output: PathBuf,
-        overwrite: bool,
-    },
+    StartFileJob(FileJobRequest),
 
     // The API access page.
     ShowApi,

@@ -142,9 +142,21 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Atomically replaces `path` with `bytes` (the tag `.tmp-`).
+/// The tag of `replace_file`'s temp files (`.NAME.tmp-PID-RANDOM`).
+pub const REPLACE_TAG: &str = ".tmp-";
+
+/// Atomically replaces `path` with `bytes`.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = AtomicFile::create(path, ".tmp-", 0)?;
+    replace_file_with(path, bytes, || Ok(()))
+}
+
+/// `replace_file`, running `before_rename` once the new file is durable (see `commit_with`).
+pub fn replace_file_with(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    let mut file = AtomicFile::create(path, REPLACE_TAG, 0)?;
     file.writer().write_all(bytes)?;
-    file.commit()
+    file.commit_with(before_rename)
 }

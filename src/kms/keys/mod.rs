@@ -18,7 +18,8 @@ use crate::crypto;
 use query::resolve_in;
 use rules::{
     BATCH_MAX_KEYS, PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS, ROTATE_DAYS_DEFAULT,
-    SECONDS_PER_DAY, state_error, validate_alias, validate_description, validate_rotate_days,
+    SECONDS_PER_DAY, check_key_count, state_error, validate_alias, validate_description,
+    validate_rotate_days,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -186,18 +187,7 @@ impl Kms {
 
     /// EnableKeys or DisableKeys, as `enable` says.
     pub fn set_keys_enabled<S: AsRef<str>>(&mut self, keys: &[S], enable: bool) -> Result<()> {
-        if keys.is_empty() {
-            return err(ErrorCode::MissingParameter, "No keys were given.");
-        }
-        if keys.len() > BATCH_MAX_KEYS {
-            return err(
-                ErrorCode::InvalidParameterValue,
-                format!(
-                    "{} keys were given; at most {BATCH_MAX_KEYS} can be changed at once.",
-                    keys.len()
-                ),
-            );
-        }
+        check_key_count(keys.len(), BATCH_MAX_KEYS, "changed")?;
         self.transact(|ring, _| {
             let mut targets = Vec::with_capacity(keys.len());
             for key in keys {

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::record::{KeyMetadata, KeyRecord};
-use super::rules::{DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, validate_alias};
+use super::rules::{DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, check_key_count, validate_alias};
 use super::spec::StateFilter;
 use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
@@ -108,18 +108,7 @@ impl Kms {
 
     /// DescribeKeys: up to 100 keys at once, all found or an error.
     pub fn describe_keys<S: AsRef<str>>(&self, keys: &[S]) -> Result<Vec<KeyMetadata>> {
-        if keys.is_empty() {
-            return err(ErrorCode::MissingParameter, "No keys were given.");
-        }
-        if keys.len() > DESCRIBE_MAX_KEYS {
-            return err(
-                ErrorCode::InvalidParameterValue,
-                format!(
-                    "KeyIds lists {} keys; at most {DESCRIBE_MAX_KEYS} at once.",
-                    keys.len()
-                ),
-            );
-        }
+        check_key_count(keys.len(), DESCRIBE_MAX_KEYS, "described")?;
         keys.iter().map(|k| self.describe_key(k.as_ref())).collect()
     }
 

@@ -185,6 +185,20 @@ pub fn check_random_len(n: u32, what: &str) -> Result<usize> {
     Ok(n as usize)
 }
 
+/// Batch actions take 1 to `max` keys (EnableKeys/DisableKeys, DescribeKeys).
+pub fn check_key_count(count: usize, max: usize, verb: &str) -> Result<()> {
+    if count == 0 {
+        return err(ErrorCode::MissingParameter, "No keys were given.");
+    }
+    if count > max {
+        return err(
+            ErrorCode::InvalidParameterValue,
+            format!("{count} keys were given; at most {max} can be {verb} at once."),
+        );
+    }
+    Ok(())
+}
+
 /// A keystore password must not be empty (every face asks for one; the engine refuses it).
 pub fn check_password(password: &[u8]) -> Result<()> {
     if password.is_empty() {

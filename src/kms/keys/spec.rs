@@ -2,7 +2,7 @@
 
 use super::record::KeyState;
 use super::rules::check_random_len;
-use crate::kms::error::{ErrorCode, Result, err};
+use crate::kms::error::{ErrorCode, KmsError, Result, err};
 
 /// What GenerateDataKey makes: the cloud's KeySpec (AES_256, AES_128) or NumberOfBytes (1–1024).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,7 +81,7 @@ impl StateFilter {
             .find(|s| u64::from(s.api_filter_number()) == number)
             .map(Self::Only)
             .ok_or_else(|| {
-                crate::kms::KmsError::new(
+                KmsError::new(
                     ErrorCode::InvalidParameterValue,
                     format!(
                         "KeyState is {number}; use 0 (all), 1 Enabled, 2 Disabled, 3 PendingDelete, 4 PendingImport or 5 Archived."

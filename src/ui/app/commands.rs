@@ -12,7 +12,7 @@ use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError};
 use crate::store::kdf;
 use crate::ui::command::Command;
 use crate::ui::pages::create_key::CreateKeyDialog;
-use crate::ui::pages::files::{FileJob, FileMode, FileToolsState};
+use crate::ui::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
 use crate::ui::pages::key_detail::KeyDetailState;
 use crate::ui::pages::online_tools::{GeneratedDataKey, Revealed};
 use crate::ui::pages::unlock::UnlockScreen;
@@ -119,24 +119,9 @@ impl KeyconsoleApp {
                 console.page = Page::Files;
                 Ok(None)
             }
-            Command::StartFileJob {
-                mode,
-                key,
-                input,
-                output,
-                overwrite,
-            } => start_file_job(
-                kms,
-                &mut console.files,
-                &ctx,
-                FileRequest {
-                    mode,
-                    key,
-                    input,
-                    output,
-                    overwrite,
-                },
-            ),
+            Command::StartFileJob(request) => {
+                start_file_job(kms, &mut console.files, &ctx, request)
+            }
             Command::OpenCreateKey => {
                 console.create_key = Some(CreateKeyDialog::default());
                 Ok(None)
@@ -472,27 +457,18 @@ fn api_command(
     Some(outcome)
 }
 
-/// A file job's inputs, as the File tools page gave them.
-struct FileRequest {
-    mode: FileMode,
-    key: Option<String>,
-    input: std::path::PathBuf,
-    output: std::path::PathBuf,
-    overwrite: bool,
-}
-
 /// Prepares the engine's side on this thread (the data key, made or unwrapped in memory; the key's
 /// state is checked here, before any output exists) and streams the file on a worker thread.
 fn start_file_job(
     kms: &Kms,
     files: &mut FileToolsState,
     ctx: &egui::Context,
-    request: FileRequest,
+    request: FileJobRequest,
 ) -> Result<Option<String>, KmsError> {
     if files.job.is_some() {
         return Ok(None);
     }
-    let FileRequest {
+    let FileJobRequest {
         mode,
         key,
         input,

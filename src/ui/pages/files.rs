@@ -22,6 +22,17 @@ pub enum FileMode {
     Decrypt,
 }
 
+/// What the File tools page asks to run: the inputs of one file job.
+#[derive(Debug, Clone)]
+pub struct FileJobRequest {
+    pub mode: FileMode,
+    /// The CMK, to encrypt; decryption finds it from the file.
+    pub key: Option<String>,
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub overwrite: bool,
+}
+
 /// A file operation running on a worker thread.
 pub struct FileJob {
     pub mode: FileMode,
@@ -228,13 +239,13 @@ impl FileToolsState {
                 .clicked()
                 && let (Some(input), Some(output)) = (self.input.clone(), self.output.clone())
             {
-                commands.push(Command::StartFileJob {
+                commands.push(Command::StartFileJob(FileJobRequest {
                     mode: self.mode,
                     key: self.key.clone(),
                     input,
                     output,
                     overwrite: self.overwrite,
-                });
+                }));
             }
         });
         if let Some(job) = &self.job {
