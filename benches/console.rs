@@ -118,7 +118,7 @@ fn console(c: &mut Criterion) {
             ..KeyQuery::default()
         };
         group.bench_function(name, |b| {
-            b.iter(|| black_box(kms.matching_keys(&query).unwrap()))
+            b.iter(|| black_box(kms.keys().matching(&query).unwrap()))
         });
     }
     let filter = KeyQuery {
@@ -126,9 +126,8 @@ fn console(c: &mut Criterion) {
         ..KeyQuery::default()
     };
     group.bench_function("filter by state", |b| {
-        b.iter(|| black_box(kms.matching_keys(&filter).unwrap()))
+        b.iter(|| black_box(kms.keys().matching(&filter).unwrap()))
     });
-    drop(kms);
     drop(harness);
 
     group.bench_function("first frame after start (before unlock)", |b| {

@@ -42,7 +42,7 @@ fn keystore_with_keys(path: &Path, n: usize) {
 fn encrypt_decrypt(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.kcks");
-    let mut kms = Kms::create(&path, PASSWORD, kdf::DEFAULT_PARAMS).unwrap();
+    let kms = Kms::create(&path, PASSWORD, kdf::DEFAULT_PARAMS).unwrap();
     kms.create_key(CreateKey {
         alias: "bench".into(),
         ..CreateKey::default()
@@ -77,7 +77,7 @@ fn keystore_10k(c: &mut Criterion) {
     group.bench_function("unlock (Argon2id 64 MiB t=3, then open)", |b| {
         b.iter(|| Kms::open(&path, PASSWORD).unwrap())
     });
-    let mut kms = Kms::open(&path, PASSWORD).unwrap();
+    let kms = Kms::open(&path, PASSWORD).unwrap();
     let mut n = 0u64;
     group.bench_function(
         "save one change (lock, seal, fsync, rename, backups)",

@@ -15,8 +15,8 @@ fn open_code(path: &std::path::Path, password: &[u8]) -> Option<ErrorCode> {
 
 #[test]
 fn wrong_password_and_damaged_file_are_told_apart() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     assert_eq!(
         open_code(&ks.path, b"wrong"),
         Some(ErrorCode::WrongPassword)
@@ -107,8 +107,8 @@ fn absurd_kdf_parameters_are_refused_before_any_work() {
 fn the_default_kdf_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("default.kcks");
-    let mut kms = Kms::create(&path, PASSWORD, keyconsole::store::kdf::DEFAULT_PARAMS).unwrap();
-    create(&mut kms, "k");
+    let kms = Kms::create(&path, PASSWORD, keyconsole::store::kdf::DEFAULT_PARAMS).unwrap();
+    create(&kms, "k");
     drop(kms);
     let header = Header::decode(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(
@@ -124,13 +124,13 @@ fn the_default_kdf_round_trips() {
 
 #[test]
 fn password_change_rewraps_only_the_master_key() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     let blob = kms
         .encrypt("k", b"kept", &CanonicalContext::none())
         .unwrap()
         .ciphertext_blob;
-    let mut other_process = ks.reopen();
+    let other_process = ks.reopen();
     assert_eq!(
         kms.change_password(b"not the password", b"new password", None)
             .unwrap_err()
@@ -152,7 +152,7 @@ fn password_change_rewraps_only_the_master_key() {
         b"kept"
     );
     // A process that unlocked before the change goes on working and keeps the new password.
-    create(&mut other_process, "later");
+    create(&other_process, "later");
     assert_eq!(
         Kms::open(&ks.path, b"new password").unwrap().keys().len(),
         2
@@ -161,9 +161,9 @@ fn password_change_rewraps_only_the_master_key() {
 
 #[test]
 fn three_backup_generations_are_kept() {
-    let (ks, mut kms) = TestKeystore::new();
+    let (ks, kms) = TestKeystore::new();
     for i in 0..5 {
-        create(&mut kms, &format!("k{i}"));
+        create(&kms, &format!("k{i}"));
     }
     let generation = |path: &std::path::Path| {
         Header::decode(&std::fs::read(path).unwrap())
@@ -185,13 +185,13 @@ fn three_backup_generations_are_kept() {
 
 #[test]
 fn a_lock_held_too_long_is_a_clear_error() {
-    let (ks, mut kms) = TestKeystore::new();
+    let (ks, kms) = TestKeystore::new();
     let held = lock::acquire(&ks.path, Duration::from_secs(1)).unwrap();
     // The store's own error, as the engine reports it.
     let error = KmsError::from(lock::acquire(&ks.path, Duration::from_millis(100)).unwrap_err());
     assert_eq!(error.code, ErrorCode::KeystoreBusy);
     drop(held);
-    create(&mut kms, "after");
+    create(&kms, "after");
 }
 
 #[test]
@@ -208,9 +208,9 @@ fn creating_over_an_existing_keystore_is_refused() {
 
 #[test]
 fn no_secret_reaches_the_disk() {
-    let (ks, mut kms) = TestKeystore::new();
+    let (ks, kms) = TestKeystore::new();
     let secret = b"hunter2-db-password-0c7f";
-    create(&mut kms, "k");
+    create(&kms, "k");
     let blob = kms
         .encrypt("k", secret, &CanonicalContext::none())
         .unwrap()
@@ -225,7 +225,7 @@ fn no_secret_reaches_the_disk() {
     kms.rotate_key("k").unwrap();
     kms.change_password(PASSWORD, b"second password!", None)
         .unwrap();
-    create(&mut kms, "k2");
+    create(&kms, "k2");
     std::fs::write(ks.dir.path().join("secret.kc"), &blob).unwrap();
     drop(kms);
     let kms = Kms::open(&ks.path, b"second password!").unwrap();
@@ -242,7 +242,7 @@ fn no_secret_reaches_the_disk() {
         b"second password!".to_vec(),
         data_key.plaintext.to_vec(),
     ];
-    for key in kms.keys() {
+    for key in kms.keys().iter() {
         for version in &key.versions {
             needles.push(version.material().to_vec());
             use base64::Engine;
@@ -277,10 +277,10 @@ fn crash_child() {
     let Ok(path) = std::env::var("KC_CRASH_KEYSTORE") else {
         return;
     };
-    let mut kms = Kms::open(std::path::Path::new(&path), PASSWORD).unwrap();
+    let kms = Kms::open(std::path::Path::new(&path), PASSWORD).unwrap();
     loop {
         let n = kms.generation();
-        create(&mut kms, &format!("g{n}"));
+        create(&kms, &format!("g{n}"));
         println!("saved {}", kms.generation());
     }
 }

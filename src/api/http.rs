@@ -106,7 +106,7 @@ impl ApiServer {
                 )
             })?;
         let (shutdown, stopped) = watch::channel(false);
-        let clock = kms.read().clock();
+        let clock = kms.clock();
         let state = Arc::new(State { kms, clock, log });
         let stop_on_signal = config.stop_on_signal;
         let thread = std::thread::Builder::new()
@@ -234,6 +234,43 @@ async fn housekeeping(kms: SharedKms, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// Picks up what other processes saved (a key the CLI just disabled is refused here too). The
+/// `stat` is cheap; reading the file is not, so it runs on a blocking thread, and not at all
+/// while a change of this process is saving (that change publishes the newest keyring itself).
+async fn catch_up(kms: &SharedKms) -> Result<()> {
+    if kms.is_current() {
+        return Ok(());
+    }
+    let kms = kms.clone();
+    tokio::task::spawn_blocking(move || kms.refresh_unless_busy())
+        .await
+        .map_err(|_| failed_inside())?
+        .map(drop)
+}
+
+/// Reads run here, on the async worker: they never wait. Changes wait for the keystore's lock and
+/// save with fsync, so they run on a blocking thread.
+async fn run(kms: &SharedKms, request: ApiRequest) -> Outcome {
+    if !tencent::is_change(&request) {
+        return tencent::process(kms, &request);
+    }
+    let kms = kms.clone();
+    tokio::task::spawn_blocking(move || tencent::process(&kms, &request))
+        .await
+        .unwrap_or_else(|_| Outcome {
+            action: "(failed)".to_owned(),
+            key_id: None,
+            result: Err(failed_inside()),
+        })
+}
+
+fn failed_inside() -> KmsError {
+    KmsError::new(
+        ErrorCode::InternalError,
+        "The request failed inside the server.",
+    )
+}
+
 fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
     parts
         .headers
@@ -278,21 +315,13 @@ async fn answer(
                 authorization: header(&parts, "authorization"),
                 body,
             };
-            let is_change = tencent::is_change(&request);
-            if is_change {
-                let kms = state.kms.clone();
-                tokio::task::spawn_blocking(move || tencent::process(&kms, &request))
-                    .await
-                    .unwrap_or_else(|_| Outcome {
-                        action: "(failed)".to_owned(),
-                        key_id: None,
-                        result: Err(KmsError::new(
-                            ErrorCode::InternalError,
-                            "The request failed inside the server.",
-                        )),
-                    })
-            } else {
-                tencent::process(&state.kms, &request)
+            match catch_up(&state.kms).await {
+                Ok(()) => run(&state.kms, request).await,
+                Err(e) => Outcome {
+                    action: tencent::loggable_action(request.action.as_deref()),
+                    key_id: None,
+                    result: Err(e),
+                },
             }
         }
     };

@@ -38,7 +38,7 @@ pub struct CredentialsArgs {
 }
 
 pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
-    let mut kms = context.open()?;
+    let kms = context.open()?;
     let credentials = kms.api_credentials()?;
     let kms = SharedKms::new(kms);
     let mut log = AccessLog::new(1000);
@@ -71,13 +71,13 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
     }
     server.wait();
     // Encryption counts of this run go to the keystore before we exit.
-    kms.write().flush_usage()
+    kms.flush_usage()
 }
 
 pub fn run(context: &Context, command: ApiCommand) -> Result<()> {
     match command {
         ApiCommand::Credentials(args) => {
-            let mut kms = context.open()?;
+            let kms = context.open()?;
             let credentials = if args.rotate {
                 kms.rotate_api_credentials()?
             } else {

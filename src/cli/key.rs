@@ -131,7 +131,7 @@ fn print_details(key: &KeyMetadata) {
 }
 
 pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
-    let mut kms = context.open()?;
+    let kms = context.open()?;
     match command {
         KeyCommand::Create {
             alias,

@@ -65,7 +65,7 @@ pub fn init(context: &Context, args: InitArgs) -> Result<()> {
 
 pub fn passwd(context: &Context, args: PasswdArgs) -> Result<()> {
     let current = password::current(context.password_file.as_deref())?;
-    let mut kms = Kms::open(context.keystore(), current.as_bytes())?;
+    let kms = Kms::open(context.keystore(), current.as_bytes())?;
     let new = password::new(
         NEW_PASSWORD_ENV,
         args.new_password_file.as_deref(),

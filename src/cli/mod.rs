@@ -77,7 +77,11 @@ pub struct Context {
 impl Context {
     fn open(&self) -> Result<Kms, KmsError> {
         let password = password::current(self.password_file.as_deref())?;
-        Kms::open(&self.keystore, password.as_bytes())
+        let kms = Kms::open(&self.keystore, password.as_bytes())?;
+        for warning in kms.take_warnings() {
+            eprintln!("keyconsole: warning: {warning}");
+        }
+        Ok(kms)
     }
 
     fn keystore(&self) -> &Path {

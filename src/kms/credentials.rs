@@ -60,13 +60,13 @@ fn random_alphanumeric(len: usize) -> Zeroizing<String> {
 
 impl Kms {
     /// The API credentials if they were ever made (the console shows them; nothing is created).
-    pub fn existing_api_credentials(&self) -> Option<&ApiCredentials> {
-        self.ring.api_credentials.as_ref()
+    pub fn existing_api_credentials(&self) -> Option<ApiCredentials> {
+        self.ring().api_credentials.clone()
     }
 
     /// The API credentials, made and saved on first use.
-    pub fn api_credentials(&mut self) -> Result<ApiCredentials> {
-        if let Some(existing) = &self.ring.api_credentials {
+    pub fn api_credentials(&self) -> Result<ApiCredentials> {
+        if let Some(existing) = &self.ring().api_credentials {
             return Ok(existing.clone());
         }
         self.transact(|ring, now| {
@@ -79,7 +79,7 @@ impl Kms {
     }
 
     /// Replaces the API credentials with a new pair; the old SecretKey stops working at once.
-    pub fn rotate_api_credentials(&mut self) -> Result<ApiCredentials> {
+    pub fn rotate_api_credentials(&self) -> Result<ApiCredentials> {
         self.transact(|ring, now| {
             let fresh = ApiCredentials::generate(now);
             ring.api_credentials = Some(fresh.clone());
@@ -88,9 +88,9 @@ impl Kms {
     }
 
     /// The SecretKey that signs requests made with `secret_id`.
-    pub fn api_secret_key(&self, secret_id: &str) -> Result<&str> {
-        match &self.ring.api_credentials {
-            Some(c) if c.secret_id == secret_id => Ok(c.secret_key.as_str()),
+    pub fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>> {
+        match &self.ring().api_credentials {
+            Some(c) if c.secret_id == secret_id => Ok(c.secret_key.clone()),
             _ => err(
                 ErrorCode::SecretIdNotFound,
                 "No such SecretId; use the one the console (or `keyconsole api credentials`) shows.",

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use super::Kms;
 use super::blob::{Blob, CanonicalContext};
 use super::error::{ErrorCode, KmsError, Result, err};
+use super::keyring::KeyRef;
 use super::keys::rules::{
     REFUSE_AFTER_ENCRYPTIONS, check_plaintext, check_random_len, state_error,
 };
@@ -50,10 +51,10 @@ impl Kms {
     ) -> Result<Encrypted> {
         let record = self.key(key)?;
         if !record.state.may_encrypt() {
-            return Err(state_error(record, "encrypt"));
+            return Err(state_error(&record, "encrypt"));
         }
         check_plaintext(plaintext)?;
-        let blob = seal_blob(record, plaintext, context)?;
+        let blob = seal_blob(&record, plaintext, context)?;
         Ok(Encrypted {
             key_id: record.key_id.to_string(),
             ciphertext_blob: blob,
@@ -75,16 +76,17 @@ impl Kms {
         &self,
         blob: &Blob,
         context: &CanonicalContext,
-    ) -> Result<(&KeyRecord, Zeroizing<Vec<u8>>)> {
-        let Some(&i) = self.ring.by_id.get(&blob.key_id) else {
+    ) -> Result<(KeyRef, Zeroizing<Vec<u8>>)> {
+        let ring = self.ring();
+        let Some(&i) = ring.by_id.get(&blob.key_id) else {
             return err(
                 ErrorCode::DecryptError,
                 "The ciphertext was made with a key this keystore does not hold (another keystore, or a deleted key).",
             );
         };
-        let record = &self.ring.keys[i];
+        let record = KeyRef::new(ring, i);
         if !record.state.may_decrypt() {
-            return Err(state_error(record, "decrypt"));
+            return Err(state_error(&record, "decrypt"));
         }
         let Some(version) = record.version(blob.version) else {
             return err(
@@ -115,12 +117,12 @@ impl Kms {
         let (source, plaintext) = self.open_blob(&blob, source_context)?;
         let target = match destination.map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => self.key(d)?,
-            None => source,
+            None => source.clone(),
         };
         if !target.state.may_encrypt() {
-            return Err(state_error(target, "encrypt"));
+            return Err(state_error(&target, "encrypt"));
         }
-        let new_blob = seal_blob(target, &plaintext, destination_context)?;
+        let new_blob = seal_blob(&target, &plaintext, destination_context)?;
         let (newest, _) = target.newest_version();
         Ok(ReEncrypted {
             ciphertext_blob: new_blob,
@@ -141,12 +143,12 @@ impl Kms {
     ) -> Result<DataKey> {
         let record = self.key(key)?;
         if !record.state.may_encrypt() {
-            return Err(state_error(record, "generate a data key"));
+            return Err(state_error(&record, "generate a data key"));
         }
         let len = spec.byte_len()?;
         let mut plaintext = Zeroizing::new(vec![0u8; len]);
         crypto::fill_random(&mut plaintext);
-        let blob = seal_blob(record, &plaintext, context)?;
+        let blob = seal_blob(&record, &plaintext, context)?;
         Ok(DataKey {
             key_id: record.key_id.to_string(),
             plaintext,

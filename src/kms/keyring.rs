@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -35,7 +36,7 @@ struct Body {
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Keyring {
     pub(crate) keys: Vec<KeyRecord>,
     pub(crate) by_id: HashMap<Uuid, usize>,
@@ -127,37 +128,101 @@ impl Keyring {
         Ok(Keyring::from_body(body))
     }
 
-    /// Encryption counts this process has not saved yet, to carry over when the file is re-read.
-    pub(crate) fn unsaved_usage(&self) -> Vec<(Uuid, usize, u64)> {
-        let mut usage = Vec::new();
-        for key in &self.keys {
-            for (i, version) in key.versions.iter().enumerate() {
-                let n = version.unsaved_encryptions.load(Ordering::Relaxed);
-                if n > 0 {
-                    usage.push((key.key_id, i, n));
-                }
-            }
-        }
-        usage
+    /// Whether this process has encryption counts not saved yet.
+    pub(crate) fn has_unsaved_usage(&self) -> bool {
+        self.keys
+            .iter()
+            .flat_map(|k| k.versions.iter())
+            .any(|v| v.unsaved_encryptions.load(Ordering::Relaxed) > 0)
     }
 
-    pub(crate) fn add_unsaved_usage(&mut self, usage: &[(Uuid, usize, u64)]) {
-        for &(key_id, index, n) in usage {
-            if let Some(version) = self
-                .by_id
-                .get(&key_id)
-                .and_then(|&k| self.keys[k].versions.get(index))
+    /// After re-reading the file another process saved: keep counting on the counters of the
+    /// versions we already had, so the counts this process has not saved yet carry over.
+    pub(crate) fn adopt_unsaved_usage(&mut self, previous: &Keyring) {
+        for key in &mut self.keys {
+            let Some(&old) = previous.by_id.get(&key.key_id) else {
+                continue;
+            };
+            for (version, old_version) in key.versions.iter_mut().zip(&previous.keys[old].versions)
             {
-                version.unsaved_encryptions.fetch_add(n, Ordering::Relaxed);
+                version.unsaved_encryptions = old_version.unsaved_encryptions.clone();
             }
         }
     }
 
-    /// Moves the unsaved counts into the saved ones, right before a save.
-    pub(crate) fn fold_usage(&mut self) {
+    /// Moves the unsaved counts into the saved ones, right before a save. If the save fails, the
+    /// returned counts go back with `Folded::restore`.
+    pub(crate) fn fold_usage(&mut self) -> Folded {
+        let mut folded = Vec::new();
         for version in self.keys.iter_mut().flat_map(|k| k.versions.iter_mut()) {
             let n = version.unsaved_encryptions.swap(0, Ordering::Relaxed);
-            version.encryptions = version.encryptions.saturating_add(n);
+            if n > 0 {
+                version.encryptions = version.encryptions.saturating_add(n);
+                folded.push((version.unsaved_encryptions.clone(), n));
+            }
         }
+        Folded(folded)
+    }
+}
+
+/// Encryption counts taken out of the unsaved counters for a save.
+#[must_use]
+pub(crate) struct Folded(Vec<(Arc<AtomicU64>, u64)>);
+
+impl Folded {
+    /// The save failed: the counts are unsaved again.
+    pub(crate) fn restore(self) {
+        for (counter, n) in self.0 {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One key of a published keyring, holding that keyring so the record stays valid however many
+/// changes are published meanwhile.
+#[derive(Clone)]
+pub(crate) struct KeyRef {
+    ring: Arc<Keyring>,
+    index: usize,
+}
+
+impl KeyRef {
+    pub(crate) fn new(ring: Arc<Keyring>, index: usize) -> Self {
+        Self { ring, index }
+    }
+}
+
+impl std::ops::Deref for KeyRef {
+    type Target = KeyRecord;
+    fn deref(&self) -> &KeyRecord {
+        &self.ring.keys[self.index]
+    }
+}
+
+/// The keys of one published keyring, in keystore order; positions stay valid for this value.
+#[derive(Clone)]
+pub struct Keys(Arc<Keyring>);
+
+impl Keys {
+    pub(crate) fn new(ring: Arc<Keyring>) -> Self {
+        Self(ring)
+    }
+
+    /// Whether both are the same published keyring (nothing was published in between).
+    pub fn is_same(&self, other: &Keys) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({})", self.0.keys.len())
+    }
+}
+
+impl std::ops::Deref for Keys {
+    type Target = [KeyRecord];
+    fn deref(&self) -> &[KeyRecord] {
+        &self.0.keys
     }
 }

@@ -25,8 +25,8 @@ impl Maintenance {
 impl Kms {
     /// Is there due rotation, deletion, or a pile of unsaved encryption counts?
     pub(crate) fn maintenance_due(&self, now: i64) -> bool {
-        self.ring.keys.iter().any(|k| {
-            (k.state == KeyState::PendingDelete && k.deletion_date <= now)
+        self.ring().keys.iter().any(|k| {
+            deletion_due(k, now)
                 || (k.state == KeyState::Enabled && rotation_due(k, now))
                 || k.versions
                     .iter()
@@ -36,14 +36,14 @@ impl Kms {
 
     /// Destroys keys whose deletion date has passed and rotates keys that are due. Runs at unlock;
     /// long-running faces call it now and then (it is a no-op when nothing is due).
-    pub fn maintain(&mut self) -> Result<Maintenance> {
+    pub fn maintain(&self) -> Result<Maintenance> {
         if !self.maintenance_due(self.clock.now()) {
             return Ok(Maintenance::default());
         }
         self.transact(|ring, now| {
             let mut done = Maintenance::default();
             ring.keys.retain(|k| {
-                let expired = k.state == KeyState::PendingDelete && k.deletion_date <= now;
+                let expired = deletion_due(k, now);
                 if expired {
                     done.destroyed.push(k.key_id.to_string());
                 }
@@ -67,12 +67,16 @@ impl Kms {
     }
 
     /// Saves the encryption counts of this process now (long-running faces call it on exit).
-    pub fn flush_usage(&mut self) -> Result<()> {
-        if self.ring.unsaved_usage().is_empty() {
+    pub fn flush_usage(&self) -> Result<()> {
+        if !self.ring().has_unsaved_usage() {
             return Ok(());
         }
         self.transact(|_, _| Ok(()))
     }
+}
+
+pub(crate) fn deletion_due(key: &KeyRecord, now: i64) -> bool {
+    key.state == KeyState::PendingDelete && key.deletion_date <= now
 }
 
 fn rotation_due(key: &KeyRecord, now: i64) -> bool {
@@ -87,17 +91,25 @@ mod tests {
     use crate::kms::{CanonicalContext, CreateKey, ErrorCode};
     use crate::testing::FAST_KDF as FAST;
 
+    fn set_saved_encryptions(kms: &Kms, version: usize, n: u64) {
+        kms.transact(|ring, _| {
+            ring.keys[0].versions[version].encryptions = n;
+            Ok(())
+        })
+        .unwrap();
+    }
+
     #[test]
     fn a_version_is_rotated_at_half_its_nonce_budget_and_refused_near_the_end() {
         let dir = tempfile::tempdir().unwrap();
-        let mut kms = Kms::create(&dir.path().join("k.kcks"), b"pw", FAST).unwrap();
+        let kms = Kms::create(&dir.path().join("k.kcks"), b"pw", FAST).unwrap();
         kms.create_key(CreateKey {
             alias: "busy".into(),
             ..CreateKey::default()
         })
         .unwrap();
         let ctx = CanonicalContext::none();
-        kms.ring.keys[0].versions[0].encryptions = ROTATE_AFTER_ENCRYPTIONS - 1;
+        set_saved_encryptions(&kms, 0, ROTATE_AFTER_ENCRYPTIONS - 1);
         kms.encrypt("busy", b"x", &ctx).unwrap();
         assert_eq!(kms.maintain().unwrap().rotated.len(), 1);
         assert_eq!(kms.describe_key("busy").unwrap().version_count, 2);
@@ -107,7 +119,7 @@ mod tests {
             "the count was saved"
         );
 
-        kms.ring.keys[0].versions[1].encryptions = REFUSE_AFTER_ENCRYPTIONS;
+        set_saved_encryptions(&kms, 1, REFUSE_AFTER_ENCRYPTIONS);
         let refused = kms.encrypt("busy", b"x", &ctx).unwrap_err();
         assert_eq!(refused.code, ErrorCode::InternalError);
         assert_eq!(
@@ -120,7 +132,7 @@ mod tests {
     fn many_unsaved_encryptions_are_saved_by_maintenance() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.kcks");
-        let mut kms = Kms::create(&path, b"pw", FAST).unwrap();
+        let kms = Kms::create(&path, b"pw", FAST).unwrap();
         kms.create_key(CreateKey {
             alias: "k".into(),
             ..CreateKey::default()

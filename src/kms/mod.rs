@@ -17,13 +17,16 @@ pub mod keys;
 pub mod maintenance;
 pub mod shared;
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+
+use arc_swap::ArcSwap;
 
 pub use blob::{Blob, CanonicalContext};
 pub use credentials::ApiCredentials;
 pub use crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 pub use error::{ErrorCode, KmsError, Result};
+pub use keyring::Keys;
 pub use keys::rules::{
     BATCH_MAX_KEYS, DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES,
 };
@@ -34,7 +37,7 @@ pub use keys::{
 pub use maintenance::Maintenance;
 pub use shared::SharedKms;
 
-use crate::store::{KdfParams, Store};
+use crate::store::{FileStamp, KdfParams, Store};
 use keyring::Keyring;
 use keys::rules::check_password;
 
@@ -55,18 +58,36 @@ impl Clock for SystemClock {
     }
 }
 
+/// What readers see: the keyring as the disk holds it, and the file it came from. Immutable once
+/// published; a change builds the next one.
+struct Published {
+    ring: Arc<Keyring>,
+    stamp: Option<FileStamp>,
+    generation: u64,
+}
+
 /// The engine over one unlocked keystore.
+///
+/// Readers never wait: they load the published keyring (an `Arc` swapped atomically). A change
+/// takes the writer's turn, waits for the keystore's file lock, builds the next keyring from the
+/// newest one on disk, saves it, and publishes it only once the save returned Ok; a failed save
+/// publishes nothing, so memory always equals what the disk holds.
 pub struct Kms {
-    store: Store,
-    ring: Keyring,
+    path: PathBuf,
+    published: ArcSwap<Published>,
+    /// The writer's turn: taken by changes and refreshes, never by a reader.
+    store: Mutex<Store>,
     clock: Arc<dyn Clock>,
+    /// Why opening could not carry out maintenance that fell due (a read-only keystore, say).
+    warnings: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Kms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kms")
-            .field("store", &self.store)
-            .field("keys", &self.ring.keys.len())
+            .field("path", &self.path)
+            .field("generation", &self.generation())
+            .field("keys", &self.ring().keys.len())
             .finish_non_exhaustive()
     }
 }
@@ -86,10 +107,12 @@ impl Kms {
         check_password(password)?;
         let ring = Keyring::default();
         let store = Store::create(path, password, kdf, ring.encode()?)?;
-        Ok(Kms { store, ring, clock })
+        Ok(Kms::new(store, ring, clock))
     }
 
     /// Unlocks the keystore at `path`, then carries out any rotation or deletion that fell due.
+    /// Opening never needs to write: when maintenance cannot save (a read-only keystore), keys past
+    /// their deletion date are treated as gone in memory, and `warnings` says why.
     pub fn open(path: &Path, password: &[u8]) -> Result<Kms> {
         Self::open_with_clock(path, password, Arc::new(SystemClock))
     }
@@ -99,18 +122,40 @@ impl Kms {
         let (store, body) = Store::open(path, password)?;
         let ring = Keyring::decode(&body, path)?;
         drop(body);
-        let mut kms = Kms { store, ring, clock };
-        kms.maintain()?;
+        let kms = Kms::new(store, ring, clock);
+        if let Err(e) = kms.maintain() {
+            kms.forget_due_deletions_in_memory();
+            kms.warn(format!(
+                "Maintenance that fell due was not saved ({}: {}); keys past their deletion date are treated as deleted, and rotation waits until the keystore can be written.",
+                e.code.as_str(),
+                e.message
+            ));
+        }
         Ok(kms)
     }
 
+    fn new(store: Store, ring: Keyring, clock: Arc<dyn Clock>) -> Kms {
+        let published = Published {
+            ring: Arc::new(ring),
+            stamp: store.stamp(),
+            generation: store.generation(),
+        };
+        Kms {
+            path: store.path().to_path_buf(),
+            published: ArcSwap::from_pointee(published),
+            store: Mutex::new(store),
+            clock,
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
     pub fn path(&self) -> &Path {
-        self.store.path()
+        &self.path
     }
 
     /// The keystore's save counter; it moves whenever anyone saves.
     pub fn generation(&self) -> u64 {
-        self.store.generation()
+        self.published.load().generation
     }
 
     pub fn now(&self) -> i64 {
@@ -122,70 +167,165 @@ impl Kms {
         self.clock.clone()
     }
 
-    /// Whether no other process saved since we last read the file (one `stat`). When it says no,
-    /// call `refresh`.
-    pub fn is_current(&self) -> bool {
-        self.store.is_current()
+    /// What went wrong without failing (maintenance that could not be saved), oldest first; taken
+    /// by the face that shows them.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Picks up changes another process saved. Cheap (one `stat`) when there are none.
-    pub fn refresh(&mut self) -> Result<bool> {
-        match self.store.read_if_changed()? {
-            Some(body) => {
-                self.replace_ring(&body)?;
-                Ok(true)
+    fn warn(&self, warning: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(warning);
+    }
+
+    /// The published keyring. Never waits.
+    pub(crate) fn ring(&self) -> Arc<Keyring> {
+        self.published.load().ring.clone()
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Store> {
+        // A panic during a change publishes nothing (publishing is the last step), so the store
+        // behind a poisoned lock is still the one on disk.
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish(&self, ring: Arc<Keyring>, store: &Store) {
+        self.published.store(Arc::new(Published {
+            ring,
+            stamp: store.stamp(),
+            generation: store.generation(),
+        }));
+    }
+
+    /// Whether no other process saved since we last read the file (one `stat`, no lock). When it
+    /// says no, call `refresh`.
+    pub fn is_current(&self) -> bool {
+        let published = self.published.load();
+        published.stamp.is_some() && FileStamp::of(&self.path).ok() == published.stamp
+    }
+
+    /// Picks up changes another process saved. Cheap (one `stat`) when there are none; waits for
+    /// a change of this process in progress, so call it off the request path.
+    pub fn refresh(&self) -> Result<bool> {
+        let mut store = self.writer();
+        self.refresh_locked(&mut store)
+    }
+
+    /// `refresh`, unless a change of this process is in progress (it catches up with the file
+    /// itself and publishes soon): then readers go on with what is published, without waiting.
+    pub fn refresh_unless_busy(&self) -> Result<bool> {
+        match self.store.try_lock() {
+            Ok(mut store) => self.refresh_locked(&mut store),
+            Err(TryLockError::Poisoned(poisoned)) => {
+                self.refresh_locked(&mut poisoned.into_inner())
             }
-            None => Ok(false),
+            Err(TryLockError::WouldBlock) => Ok(false),
         }
     }
 
-    fn replace_ring(&mut self, body: &[u8]) -> Result<()> {
-        let usage = self.ring.unsaved_usage();
-        let mut ring = Keyring::decode(body, self.store.path())?;
-        ring.add_unsaved_usage(&usage);
-        self.ring = ring;
-        Ok(())
+    fn refresh_locked(&self, store: &mut Store) -> Result<bool> {
+        let Some(body) = store.read_if_changed()? else {
+            if self.published.load().stamp != store.stamp() {
+                // The same keystore under a new stamp (touched, copied back): note the new stamp.
+                self.publish(self.ring(), store);
+            }
+            return Ok(false);
+        };
+        let mut ring = Keyring::decode(&body, &self.path)?;
+        ring.adopt_unsaved_usage(&self.ring());
+        self.publish(Arc::new(ring), store);
+        Ok(true)
     }
 
-    /// One change: lock, catch up with the file, apply, save, unlock. `change` must check everything
-    /// before it mutates, so a refused change leaves memory and disk as they were.
+    /// One change: take the writer's turn, lock the file, catch up with it, apply `change` to a
+    /// copy of the newest keyring, save the copy, and publish it only if the save returned Ok.
+    /// A refused change or a failed save leaves memory and disk as they were.
     pub(crate) fn transact<T>(
-        &mut self,
+        &self,
         change: impl FnOnce(&mut Keyring, i64) -> Result<T>,
     ) -> Result<T> {
-        let guard = self.store.lock()?;
-        self.refresh()?;
+        let mut store = self.writer();
+        let guard = store.lock()?;
+        self.refresh_locked(&mut store)?;
+        let mut next = Keyring::clone(&self.ring());
         let now = self.clock.now();
-        let out = change(&mut self.ring, now)?;
-        self.ring.fold_usage();
-        let saved = self
-            .ring
-            .encode()
-            .and_then(|body| Ok(self.store.save(&guard, body)?));
-        if let Err(e) = saved {
-            // Memory ran ahead of the disk; go back to what the disk holds.
-            self.store.forget_stamp();
-            let _ = self.refresh();
-            return Err(e);
+        let out = change(&mut next, now)?;
+        let folded = next.fold_usage();
+        let saved = next.encode().and_then(|body| Ok(store.save(&guard, body)?));
+        match saved {
+            Ok(()) => {
+                self.publish(Arc::new(next), &store);
+                Ok(out)
+            }
+            Err(e) => {
+                // The counts stay unsaved; the published keyring never saw the change.
+                folded.restore();
+                Err(e)
+            }
         }
-        Ok(out)
+    }
+
+    /// Keys past their deletion date, dropped from memory only: for a keystore that cannot be
+    /// written, so a key that is due to be gone is never used. Removing is all it does; nothing
+    /// is made that the disk would lack.
+    fn forget_due_deletions_in_memory(&self) {
+        let _writer = self.writer();
+        let now = self.clock.now();
+        let current = self.published.load_full();
+        if !current
+            .ring
+            .keys
+            .iter()
+            .any(|k| maintenance::deletion_due(k, now))
+        {
+            return;
+        }
+        let mut ring = Keyring::clone(&current.ring);
+        ring.keys.retain(|k| !maintenance::deletion_due(k, now));
+        ring.reindex();
+        self.published.store(Arc::new(Published {
+            ring: Arc::new(ring),
+            stamp: current.stamp,
+            generation: current.generation,
+        }));
     }
 
     /// Changes the keystore password (re-proving the current one). Only the wrapped master key
     /// changes; the key records are not re-encrypted.
     pub fn change_password(
-        &mut self,
+        &self,
         current: &[u8],
         new: &[u8],
         kdf: Option<KdfParams>,
     ) -> Result<()> {
         check_password(new)?;
-        self.store.verify_password(current)?;
-        let guard = self.store.lock()?;
-        self.refresh()?;
-        self.ring.fold_usage();
-        let kdf = kdf.unwrap_or(self.store.kdf_params());
-        let body = self.ring.encode()?;
-        Ok(self.store.change_password(&guard, new, kdf, body)?)
+        let mut store = self.writer();
+        store.verify_password(current)?;
+        let guard = store.lock()?;
+        self.refresh_locked(&mut store)?;
+        let mut next = Keyring::clone(&self.ring());
+        let folded = next.fold_usage();
+        let kdf = kdf.unwrap_or(store.kdf_params());
+        let saved = next
+            .encode()
+            .and_then(|body| Ok(store.change_password(&guard, new, kdf, body)?));
+        match saved {
+            Ok(()) => {
+                self.publish(Arc::new(next), &store);
+                Ok(())
+            }
+            Err(e) => {
+                folded.restore();
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the next `n` saves fail with an I/O error (a full disk), as the store reports it.
+    #[cfg(feature = "testing")]
+    pub fn fail_next_saves(&self, n: u32) {
+        self.writer().fail_next_saves(n);
     }
 }

@@ -33,14 +33,14 @@ pub fn default_path() -> PathBuf {
 /// What identifies one version of the file on disk; every save renames a new file into place, so a
 /// changed stamp means someone saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
+pub struct FileStamp {
     len: u64,
     modified: Option<std::time::SystemTime>,
     inode: u64,
 }
 
 impl FileStamp {
-    fn of(path: &Path) -> io::Result<Self> {
+    pub fn of(path: &Path) -> io::Result<Self> {
         let meta = fs::metadata(path)?;
         #[cfg(unix)]
         let inode = std::os::unix::fs::MetadataExt::ino(&meta);
@@ -60,6 +60,9 @@ pub struct Store {
     header: Header,
     master_key: Zeroizing<[u8; KEY_LEN]>,
     stamp: Option<FileStamp>,
+    /// Saves still to fail on purpose (tests of what a failed save leaves behind).
+    #[cfg(feature = "testing")]
+    failing_saves: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -199,6 +202,8 @@ impl Store {
             header,
             master_key,
             stamp: None,
+            #[cfg(feature = "testing")]
+            failing_saves: 0,
         };
         store.save(&guard, body)?;
         Ok(store)
@@ -220,6 +225,8 @@ impl Store {
             header,
             master_key,
             stamp: None,
+            #[cfg(feature = "testing")]
+            failing_saves: 0,
         };
         let body = store.open_body(bytes)?;
         store.stamp = Some(stamp);
@@ -290,13 +297,27 @@ impl Store {
         self.stamp.is_some() && FileStamp::of(&self.path).ok() == self.stamp
     }
 
-    /// Forgets what we know of the file, so the next `read_if_changed` reads it again.
-    pub fn forget_stamp(&mut self) {
-        self.stamp = None;
+    /// The file as we last read or wrote it.
+    pub fn stamp(&self) -> Option<FileStamp> {
+        self.stamp
+    }
+
+    #[cfg(feature = "testing")]
+    pub fn fail_next_saves(&mut self, n: u32) {
+        self.failing_saves = n;
     }
 
     /// Seals `body` (wiping the plaintext as it goes) and atomically replaces the file.
     pub fn save(&mut self, _guard: &LockGuard, mut body: Zeroizing<Vec<u8>>) -> Result<()> {
+        #[cfg(feature = "testing")]
+        if self.failing_saves > 0 {
+            self.failing_saves -= 1;
+            return Err(io_error(
+                &self.path,
+                "write",
+                io::Error::from_raw_os_error(libc::ENOSPC),
+            ));
+        }
         save::remove_stale_temp_files(&self.path);
         let mut header = self.header.clone();
         header.generation += 1;

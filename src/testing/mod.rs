@@ -75,7 +75,7 @@ impl TestKeystore {
 }
 
 /// Creates a key with `alias` and the defaults.
-pub fn create(kms: &mut Kms, alias: &str) -> KeyMetadata {
+pub fn create(kms: &Kms, alias: &str) -> KeyMetadata {
     kms.create_key(CreateKey {
         alias: alias.to_owned(),
         ..CreateKey::default()

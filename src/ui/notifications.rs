@@ -39,6 +39,11 @@ impl Notifications {
         );
     }
 
+    /// Something that went wrong without failing what was asked (it stays as long as an error).
+    pub fn warning(&mut self, now: i64, text: impl Into<String>) {
+        self.push(Level::Error, now, text.into());
+    }
+
     fn push(&mut self, level: Level, now: i64, text: String) {
         self.items.push(Notification {
             level,

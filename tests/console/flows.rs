@@ -123,7 +123,7 @@ fn search_and_filter() {
     assert!(console.shows("db-main"));
 
     console.replace_in("Search", "");
-    let mut kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
+    let kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
     kms.disable_key("web-backend").unwrap();
     drop(kms);
     // The console picks up the CLI's (another process's) change within its refresh period.
@@ -146,7 +146,7 @@ fn search_and_filter() {
 #[test]
 fn changes_from_another_process_appear() {
     let mut console = Console::unlocked(&["first"]);
-    let mut other = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
+    let other = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
     other
         .create_key(CreateKey {
             alias: "from-the-cli".into(),
@@ -212,7 +212,6 @@ fn encrypt_copy_and_download() {
             .plaintext,
         b"S3cr3t!pass"
     );
-    drop(kms);
 
     console.click("Clear");
     assert_eq!(console.value_of("Plaintext"), "");
@@ -596,7 +595,7 @@ fn encrypt_and_decrypt_a_file_in_the_file_tools() {
     console.wait_until("the refusal", |c| c.shows("FailedOperation.FileExists"));
 
     // A disabled key refuses before anything is written.
-    let mut kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
+    let kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
     kms.disable_key("backups").unwrap();
     drop(kms);
     console.clock.advance(2);

@@ -26,8 +26,7 @@ pub struct Console {
 /// A keystore with the given aliases (cheap KDF), made through the engine before the app starts.
 pub fn keystore_with(dir: &Path, clock: Arc<TestClock>, aliases: &[&str]) -> PathBuf {
     let path = dir.join("keystore.kcks");
-    let mut kms =
-        Kms::create_with_clock(&path, PASSWORD.as_bytes(), FAST_KDF, clock.clone()).unwrap();
+    let kms = Kms::create_with_clock(&path, PASSWORD.as_bytes(), FAST_KDF, clock.clone()).unwrap();
     for alias in aliases {
         kms.create_key(CreateKey {
             alias: (*alias).to_owned(),
@@ -88,7 +87,7 @@ impl Console {
     }
 
     /// A read guard on the console's engine: drop it before the next step (a step may write).
-    pub fn kms(&self) -> std::sync::RwLockReadGuard<'_, Kms> {
+    pub fn kms(&self) -> &Kms {
         self.app().kms().expect("the console is unlocked")
     }
 

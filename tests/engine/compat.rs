@@ -70,7 +70,7 @@ fn a_file_from_before_decrypts() {
 
 #[test]
 fn a_keystore_from_before_is_saved_with_the_schema_version_and_opens_again() {
-    let (dir, mut kms) = open_copy();
+    let (dir, kms) = open_copy();
     kms.create_key(keyconsole::kms::CreateKey {
         alias: "after".into(),
         ..Default::default()

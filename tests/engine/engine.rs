@@ -49,7 +49,7 @@ impl DataKeyApi for Kms {
 
 #[test]
 fn create_describe_and_find_by_id_or_alias() {
-    let (_ks, mut kms) = TestKeystore::new();
+    let (_ks, kms) = TestKeystore::new();
     let key = kms
         .create_key(CreateKey {
             alias: "db-password".into(),
@@ -86,7 +86,7 @@ fn create_describe_and_find_by_id_or_alias() {
 #[test]
 fn alias_and_description_rules() {
     let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "app-1");
+    create(&kms, "app-1");
     let make = |kms: &mut Kms, alias: &str, description: &str| {
         kms.create_key(CreateKey {
             alias: alias.into(),
@@ -160,8 +160,8 @@ fn alias_and_description_rules() {
 
 #[test]
 fn state_transitions_follow_the_table() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     // Enabled: cannot be scheduled for deletion, cannot cancel a deletion or an archive.
     assert_eq!(
         code(kms.schedule_key_deletion("k", 7)),
@@ -229,8 +229,8 @@ fn state_transitions_follow_the_table() {
 
 #[test]
 fn cryptographic_operations_per_state() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     let blob = kms
         .encrypt("k", b"secret", &no_context())
         .unwrap()
@@ -285,9 +285,9 @@ fn cryptographic_operations_per_state() {
 
 #[test]
 fn batches_are_all_or_nothing_and_capped() {
-    let (_ks, mut kms) = TestKeystore::new();
+    let (_ks, kms) = TestKeystore::new();
     let keys: Vec<String> = (0..101)
-        .map(|i| create(&mut kms, &format!("k{i}")).key_id)
+        .map(|i| create(&kms, &format!("k{i}")).key_id)
         .collect();
     assert_eq!(
         code(kms.disable_keys(&keys)),
@@ -326,9 +326,9 @@ fn batches_are_all_or_nothing_and_capped() {
 
 #[test]
 fn deletion_destroys_key_material_once_the_date_passes() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "doomed");
-    create(&mut kms, "kept");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "doomed");
+    create(&kms, "kept");
     let blob = kms
         .encrypt("doomed", b"old secret", &no_context())
         .unwrap()
@@ -353,8 +353,8 @@ fn deletion_destroys_key_material_once_the_date_passes() {
 
 #[test]
 fn deletion_also_happens_at_unlock() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "doomed");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "doomed");
     kms.disable_key("doomed").unwrap();
     kms.schedule_key_deletion("doomed", 30).unwrap();
     drop(kms);
@@ -365,8 +365,8 @@ fn deletion_also_happens_at_unlock() {
 
 #[test]
 fn rotation_keeps_old_ciphertexts_readable() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     let old = kms
         .encrypt("k", b"v1 secret", &no_context())
         .unwrap()
@@ -414,8 +414,8 @@ fn rotation_keeps_old_ciphertexts_readable() {
 
 #[test]
 fn automatic_rotation_when_due() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     assert!(!kms.get_key_rotation_status("k").unwrap());
     assert_eq!(
         code(kms.enable_key_rotation("k", Some(6))),
@@ -436,12 +436,12 @@ fn automatic_rotation_when_due() {
     assert_eq!(key.next_rotate_time, kms.now() + 7 * 86_400);
 
     // Due while the app was closed: rotated at unlock. A disabled key is not rotated.
-    create(&mut kms, "off");
+    create(&kms, "off");
     kms.enable_key_rotation("off", Some(7)).unwrap();
     kms.disable_key("off").unwrap();
     drop(kms);
     ks.clock.advance_days(8);
-    let mut kms = ks.reopen();
+    let kms = ks.reopen();
     assert_eq!(kms.describe_key("k").unwrap().version_count, 3);
     assert_eq!(kms.describe_key("off").unwrap().version_count, 1);
     kms.disable_key_rotation("k").unwrap();
@@ -452,8 +452,8 @@ fn automatic_rotation_when_due() {
 
 #[test]
 fn plaintext_limits() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     assert_eq!(
         code(kms.encrypt("k", &[], &no_context())),
         ErrorCode::InvalidPlaintext
@@ -474,8 +474,8 @@ fn plaintext_limits() {
 
 #[test]
 fn encryption_context_must_match() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     let context = CanonicalContext::parse(Some(r#"{"app":"billing","env":"prod"}"#)).unwrap();
     let blob = kms.encrypt("k", b"pw", &context).unwrap().ciphertext_blob;
     let reordered =
@@ -507,8 +507,8 @@ fn encryption_context_must_match() {
 
 #[test]
 fn every_tampered_blob_is_refused() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     let blob = kms
         .encrypt("k", b"database password", &no_context())
         .unwrap()
@@ -563,10 +563,10 @@ fn every_tampered_blob_is_refused() {
 
 #[test]
 fn a_blob_from_another_keystore_is_refused() {
-    let (_a, mut kms_a) = TestKeystore::new();
-    let (_b, mut kms_b) = TestKeystore::new();
-    create(&mut kms_a, "same-alias");
-    create(&mut kms_b, "same-alias");
+    let (_a, kms_a) = TestKeystore::new();
+    let (_b, kms_b) = TestKeystore::new();
+    create(&kms_a, "same-alias");
+    create(&kms_b, "same-alias");
     let blob = kms_a
         .encrypt("same-alias", b"secret", &no_context())
         .unwrap()
@@ -579,8 +579,8 @@ fn a_blob_from_another_keystore_is_refused() {
 
 #[test]
 fn data_keys_and_random() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     let ctx = no_context();
     let dk = kms
         .generate_data_key_api("k", Some("AES_256"), None, &ctx)
@@ -647,9 +647,9 @@ fn data_keys_and_random() {
 
 #[test]
 fn re_encrypt_to_another_key_with_another_context() {
-    let (_ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "a");
-    let b = create(&mut kms, "b");
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "a");
+    let b = create(&kms, "b");
     let ctx_a = CanonicalContext::parse(Some(r#"{"k":"a"}"#)).unwrap();
     let ctx_b = CanonicalContext::parse(Some(r#"{"k":"b"}"#)).unwrap();
     let blob = kms.encrypt("a", b"moving", &ctx_a).unwrap().ciphertext_blob;
@@ -679,12 +679,12 @@ fn re_encrypt_to_another_key_with_another_context() {
 
 #[test]
 fn listing_searches_filters_sorts_and_pages() {
-    let (ks, mut kms) = TestKeystore::new();
+    let (ks, kms) = TestKeystore::new();
     let mut ids = Vec::new();
     for i in 0..12 {
         ids.push(
             create(
-                &mut kms,
+                &kms,
                 &format!("{}-{i:02}", if i % 2 == 0 { "web" } else { "db" }),
             )
             .key_id,
@@ -749,10 +749,10 @@ fn listing_searches_filters_sorts_and_pages() {
 
 #[test]
 fn two_engines_on_one_keystore_lose_nothing() {
-    let (ks, mut a) = TestKeystore::new();
-    let mut b = ks.reopen();
-    create(&mut a, "from-a");
-    create(&mut b, "from-b"); // b re-reads the file under the lock before its change
+    let (ks, a) = TestKeystore::new();
+    let b = ks.reopen();
+    create(&a, "from-a");
+    create(&b, "from-b"); // b re-reads the file under the lock before its change
     assert!(a.refresh().unwrap());
     assert_eq!(a.keys().len(), 2);
     assert!(!a.refresh().unwrap(), "nothing new");
@@ -764,8 +764,8 @@ fn two_engines_on_one_keystore_lose_nothing() {
 
 #[test]
 fn encryption_counts_are_saved() {
-    let (ks, mut kms) = TestKeystore::new();
-    create(&mut kms, "k");
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
     for _ in 0..10 {
         kms.encrypt("k", b"x", &no_context()).unwrap();
     }
@@ -777,8 +777,8 @@ fn encryption_counts_are_saved() {
     assert_eq!(reopened.keys()[0].versions[0].encryptions, 11);
     // Unsaved counts survive a re-read caused by another process's change.
     kms.encrypt("k", b"x", &no_context()).unwrap();
-    let mut other = ks.reopen();
-    create(&mut other, "other");
+    let other = ks.reopen();
+    create(&other, "other");
     kms.refresh().unwrap();
     assert_eq!(kms.keys()[0].versions[0].total_encryptions(), 12);
 }
@@ -792,8 +792,8 @@ proptest! {
     ) {
         thread_local! {
             static KMS: (TestKeystore, Kms) = {
-                let (ks, mut kms) = TestKeystore::new();
-                create(&mut kms, "prop");
+                let (ks, kms) = TestKeystore::new();
+                create(&kms, "prop");
                 (ks, kms)
             };
         }

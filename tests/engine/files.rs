@@ -157,8 +157,8 @@ struct Files {
 
 impl Files {
     fn new() -> Self {
-        let (ks, mut kms) = TestKeystore::new();
-        create(&mut kms, "files");
+        let (ks, kms) = TestKeystore::new();
+        create(&kms, "files");
         Files { ks, kms }
     }
     fn path(&self, name: &str) -> PathBuf {
@@ -209,7 +209,7 @@ fn round_trips_at_the_chunk_boundaries_and_beyond() {
 
 #[test]
 fn key_states_are_checked_before_a_byte_is_written() {
-    let mut f = Files::new();
+    let f = Files::new();
     let (plain, sealed, out) = (f.path("a.txt"), f.path("a.kc"), f.path("a.out"));
     std::fs::write(&plain, b"dump").unwrap();
     encrypt(&f.kms, "files", &plain, &sealed).unwrap();
@@ -259,8 +259,8 @@ fn key_states_are_checked_before_a_byte_is_written() {
         ErrorCode::CmkNotFound
     );
     // A file from another keystore.
-    let (_other, mut other) = TestKeystore::new();
-    create(&mut other, "files");
+    let (_other, other) = TestKeystore::new();
+    create(&other, "files");
     assert_eq!(
         decrypt(&other, &sealed, &out).unwrap_err().code,
         ErrorCode::DecryptError

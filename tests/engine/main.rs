@@ -2,6 +2,8 @@
 //! vectors, in one test binary.
 
 mod compat;
+mod concurrency;
 mod engine;
+mod failed_saves;
 mod files;
 mod wycheproof;

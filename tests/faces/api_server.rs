@@ -25,7 +25,7 @@ struct Harness {
 }
 
 fn start() -> Harness {
-    let (keystore, mut kms) = TestKeystore::new();
+    let (keystore, kms) = TestKeystore::new();
     let credentials = kms.api_credentials().unwrap();
     let kms = SharedKms::new(kms);
     let log = Arc::new(AccessLog::new(100));
@@ -299,7 +299,7 @@ fn authentication_failures_have_their_codes() {
 
     // A rotation takes effect at once: the old SecretKey no longer signs.
     let old_key = h.secret_key.clone();
-    let fresh = h.kms.write().rotate_api_credentials().unwrap();
+    let fresh = h.kms.rotate_api_credentials().unwrap();
     assert_eq!(
         h.send(Call {
             method: "POST",
@@ -419,7 +419,7 @@ fn changes_made_by_another_process_apply_to_the_next_request() {
     let h = start();
     let key = h.create_key("shared");
     // The CLI in another process: its own engine on the same file.
-    let mut cli = Kms::open(&h.keystore.path, PASSWORD).unwrap();
+    let cli = Kms::open(&h.keystore.path, PASSWORD).unwrap();
     cli.disable_key(&key).unwrap();
     assert_eq!(
         h.call("Encrypt", json!({"KeyId": key, "Plaintext": "eA=="}))
@@ -490,7 +490,7 @@ fn the_access_log_and_the_keystore_hold_no_secret() {
     ] {
         assert!(!text.contains(secret), "the log holds {secret}");
     }
-    h.kms.write().flush_usage().unwrap();
+    h.kms.flush_usage().unwrap();
     let file = std::fs::read(&h.keystore.path).unwrap();
     let holds = |needle: &[u8]| file.windows(needle.len()).any(|w| w == needle);
     assert!(!holds(h.secret_key.as_bytes()));
@@ -499,12 +499,12 @@ fn the_access_log_and_the_keystore_hold_no_secret() {
 
 #[test]
 fn credentials_are_made_once_kept_in_the_keystore_and_refused_beyond_loopback() {
-    let (keystore, mut kms) = TestKeystore::new();
+    let (keystore, kms) = TestKeystore::new();
     assert!(kms.existing_api_credentials().is_none());
     let first = kms.api_credentials().unwrap();
     assert_eq!(kms.api_credentials().unwrap().secret_id, first.secret_id);
     drop(kms);
-    let mut reopened = keystore.reopen();
+    let reopened = keystore.reopen();
     assert_eq!(
         reopened.api_credentials().unwrap().secret_id,
         first.secret_id

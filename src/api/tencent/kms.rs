@@ -211,7 +211,7 @@ fn GetServiceStatus(_kms: &Kms, _params: &Params) -> Result<Reply> {
 // ---- changing keys ----
 
 #[allow(non_snake_case)]
-fn CreateKey(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn CreateKey(kms: &Kms, params: &Params) -> Result<Reply> {
     if let Some(kind) = params.u64("Type")?
         && kind != 1
         && kind != 2
@@ -245,7 +245,7 @@ fn done() -> Result<Reply> {
 macro_rules! key_changes {
     ($($name:ident => $method:ident,)*) => {$(
         #[allow(non_snake_case)]
-        fn $name(kms: &mut Kms, params: &Params) -> Result<Reply> {
+        fn $name(kms: &Kms, params: &Params) -> Result<Reply> {
             kms.$method(key_param(params)?)?;
             done()
         }
@@ -261,19 +261,19 @@ key_changes! {
 }
 
 #[allow(non_snake_case)]
-fn EnableKeys(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn EnableKeys(kms: &Kms, params: &Params) -> Result<Reply> {
     kms.enable_keys(&params.required_str_list("KeyIds")?)?;
     done()
 }
 
 #[allow(non_snake_case)]
-fn DisableKeys(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn DisableKeys(kms: &Kms, params: &Params) -> Result<Reply> {
     kms.disable_keys(&params.required_str_list("KeyIds")?)?;
     done()
 }
 
 #[allow(non_snake_case)]
-fn ScheduleKeyDeletion(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn ScheduleKeyDeletion(kms: &Kms, params: &Params) -> Result<Reply> {
     let key = key_param(params)?;
     let days = params.required_u32("PendingWindowInDays")?;
     let date = kms.schedule_key_deletion(key, days)?;
@@ -282,7 +282,7 @@ fn ScheduleKeyDeletion(kms: &mut Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn CancelKeyDeletion(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn CancelKeyDeletion(kms: &Kms, params: &Params) -> Result<Reply> {
     let key = key_param(params)?;
     kms.cancel_key_deletion(key)?;
     let key_id = kms.describe_key(key)?.key_id;
@@ -290,13 +290,13 @@ fn CancelKeyDeletion(kms: &mut Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn UpdateAlias(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn UpdateAlias(kms: &Kms, params: &Params) -> Result<Reply> {
     kms.update_alias(key_param(params)?, params.required_str("Alias")?)?;
     done()
 }
 
 #[allow(non_snake_case)]
-fn UpdateKeyDescription(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn UpdateKeyDescription(kms: &Kms, params: &Params) -> Result<Reply> {
     // An empty description is allowed: it clears the old one.
     let description = params.str("Description")?.ok_or_else(|| {
         KmsError::new(
@@ -309,7 +309,7 @@ fn UpdateKeyDescription(kms: &mut Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn EnableKeyRotation(kms: &mut Kms, params: &Params) -> Result<Reply> {
+fn EnableKeyRotation(kms: &Kms, params: &Params) -> Result<Reply> {
     kms.enable_key_rotation(key_param(params)?, params.u32("RotateDays")?)?;
     done()
 }

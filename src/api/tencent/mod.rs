@@ -9,14 +9,10 @@ pub mod kms;
 pub mod params;
 pub mod signature;
 
-use std::sync::RwLockReadGuard;
-
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
-use uuid::Uuid;
 
-use crate::kms::keys::rules::validate_alias;
-use crate::kms::{ErrorCode, Kms, KmsError, Result, SharedKms};
+use crate::kms::{ErrorCode, Kms, KmsError, Result};
 use params::Params;
 use signature::{Authorization, SignedParts};
 
@@ -27,9 +23,10 @@ pub const JSON_CONTENT_TYPE: &str = "application/json";
 pub type Reply = Map<String, Value>;
 
 type ReadFn = fn(&Kms, &Params) -> Result<Reply>;
-type ChangeFn = fn(&mut Kms, &Params) -> Result<Reply>;
+type ChangeFn = fn(&Kms, &Params) -> Result<Reply>;
 
-/// Reads run side by side on a shared engine; changes take the engine to themselves and save.
+/// Reads run on the async workers (they never wait); changes save with fsync and wait for the
+/// keystore's lock, so the transport runs them on blocking threads.
 #[derive(Clone, Copy)]
 pub enum Handler {
     Read(ReadFn),
@@ -46,20 +43,10 @@ impl Action {
         matches!(self.handler, Handler::Change(_))
     }
 
-    /// Runs on `engine`, a read guard of `kms` the caller took (and caught up with the file). A change
-    /// lets go of it and takes the engine for writing; the change re-reads the file under its own lock.
-    pub fn run(
-        &self,
-        kms: &SharedKms,
-        engine: RwLockReadGuard<'_, Kms>,
-        params: &Params,
-    ) -> Result<Reply> {
+    pub fn run(&self, kms: &Kms, params: &Params) -> Result<Reply> {
         match self.handler {
-            Handler::Read(read) => read(&engine, params),
-            Handler::Change(change) => {
-                drop(engine);
-                change(&mut kms.write(), params)
-            }
+            Handler::Read(read) => read(kms, params),
+            Handler::Change(change) => change(kms, params),
         }
     }
 }
@@ -136,20 +123,26 @@ pub struct Outcome {
     pub result: Result<Reply>,
 }
 
-/// A KeyId or alias safe to log: anything else a caller put in KeyId (a pasted secret, say) is not logged.
-fn loggable_key(key: &str) -> Option<String> {
-    let key = key.trim();
-    (Uuid::parse_str(key).is_ok() || validate_alias(key).is_ok()).then(|| key.to_owned())
+/// The KeyId to log for what a caller put in KeyId: only when it names a key this keystore holds,
+/// so a secret pasted into the field by mistake never reaches the log.
+fn loggable_key(kms: &Kms, key: &str) -> Option<String> {
+    kms.key(key).ok().map(|record| record.key_id.to_string())
 }
 
 /// Authenticates, then runs the action. Never panics on input.
-pub fn process(kms: &SharedKms, request: &ApiRequest) -> Outcome {
+/// Reads the published keyring as it is: the transport catches up with other processes' saves
+/// (`Kms::is_current`) before it calls this.
+pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
     let action = loggable_action(request.action.as_deref());
     let mut key_id = None;
-    let result = authenticate(kms, request).and_then(|(engine, authorization)| {
+    let result = authenticate(kms, request).and_then(|authorization| {
         let (action, params) = parse(request, &authorization)?;
-        key_id = params.str("KeyId").ok().flatten().and_then(loggable_key);
-        action.run(kms, engine, &params)
+        key_id = params
+            .str("KeyId")
+            .ok()
+            .flatten()
+            .and_then(|key| loggable_key(kms, key));
+        action.run(kms, &params)
     });
     if let Ok(reply) = &result
         && let Some(Value::String(id)) = reply.get("KeyId")
@@ -163,12 +156,8 @@ pub fn process(kms: &SharedKms, request: &ApiRequest) -> Outcome {
     }
 }
 
-/// Checks the signature and hands back the engine, read-locked and caught up with the file, so a
-/// read action runs under the same lock (one `stat` and one lock per request).
-fn authenticate<'k>(
-    kms: &'k SharedKms,
-    request: &ApiRequest,
-) -> Result<(RwLockReadGuard<'k, Kms>, Authorization)> {
+/// Checks the signature with the SecretKey of the published keyring.
+fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorization> {
     if request.method != "GET" && request.method != "POST" {
         return Err(error(
             ErrorCode::UnsupportedRequestMethod,
@@ -207,10 +196,9 @@ fn authenticate<'k>(
         payload: &request.body,
         timestamp,
     };
-    let engine = kms.read_current()?;
-    let secret_key = engine.api_secret_key(&authorization.secret_id)?;
-    signature::verify(secret_key, &parts, &authorization, engine.now())?;
-    Ok((engine, authorization))
+    let secret_key = kms.api_secret_key(&authorization.secret_id)?;
+    signature::verify(&secret_key, &parts, &authorization, kms.now())?;
+    Ok(authorization)
 }
 
 /// The action (from the service the version names; the signature must scope that service) and

@@ -35,7 +35,7 @@ pub struct CreateKey {
 impl Kms {
     /// A transaction on one key: resolve it after catching up with the file, then change it.
     pub(crate) fn change_key<T>(
-        &mut self,
+        &self,
         key: &str,
         change: impl FnOnce(&mut KeyRecord, i64) -> Result<T>,
     ) -> Result<T> {
@@ -45,7 +45,7 @@ impl Kms {
         })
     }
 
-    pub fn create_key(&mut self, request: CreateKey) -> Result<KeyMetadata> {
+    pub fn create_key(&self, request: CreateKey) -> Result<KeyMetadata> {
         validate_alias(&request.alias)?;
         validate_description(&request.description)?;
         if let Some(usage) = request.key_usage.as_deref().filter(|u| !u.is_empty())
@@ -99,11 +99,12 @@ impl Kms {
     /// For live validation in forms; the change itself checks again.
     pub fn check_alias(&self, alias: &str, except: Option<&str>) -> Result<()> {
         validate_alias(alias)?;
+        let ring = self.ring();
         let except = match except {
-            Some(key) => Some(resolve_in(&self.ring, key)?),
+            Some(key) => Some(resolve_in(&ring, key)?),
             None => None,
         };
-        if self.ring.alias_taken(alias, except) {
+        if ring.alias_taken(alias, except) {
             return err(
                 ErrorCode::AliasAlreadyExists,
                 format!("The alias {alias} is already used by another key."),
@@ -112,17 +113,17 @@ impl Kms {
         Ok(())
     }
 
-    pub fn update_alias(&mut self, key: &str, alias: &str) -> Result<()> {
+    pub fn update_alias(&self, key: &str, alias: &str) -> Result<()> {
         self.update_key(key, Some(alias), None)
     }
 
-    pub fn update_description(&mut self, key: &str, description: &str) -> Result<()> {
+    pub fn update_description(&self, key: &str, description: &str) -> Result<()> {
         self.update_key(key, None, Some(description))
     }
 
     /// Changes the alias, the description or both, in one step: both apply or neither does.
     pub fn update_key(
-        &mut self,
+        &self,
         key: &str,
         alias: Option<&str>,
         description: Option<&str>,
@@ -167,26 +168,26 @@ impl Kms {
         })
     }
 
-    pub fn enable_key(&mut self, key: &str) -> Result<()> {
+    pub fn enable_key(&self, key: &str) -> Result<()> {
         self.set_keys_enabled(&[key], true)
     }
 
-    pub fn disable_key(&mut self, key: &str) -> Result<()> {
+    pub fn disable_key(&self, key: &str) -> Result<()> {
         self.set_keys_enabled(&[key], false)
     }
 
     /// EnableKeys: all or nothing, up to 100 keys.
-    pub fn enable_keys<S: AsRef<str>>(&mut self, keys: &[S]) -> Result<()> {
+    pub fn enable_keys<S: AsRef<str>>(&self, keys: &[S]) -> Result<()> {
         self.set_keys_enabled(keys, true)
     }
 
     /// DisableKeys: all or nothing, up to 100 keys.
-    pub fn disable_keys<S: AsRef<str>>(&mut self, keys: &[S]) -> Result<()> {
+    pub fn disable_keys<S: AsRef<str>>(&self, keys: &[S]) -> Result<()> {
         self.set_keys_enabled(keys, false)
     }
 
     /// EnableKeys or DisableKeys, as `enable` says.
-    pub fn set_keys_enabled<S: AsRef<str>>(&mut self, keys: &[S], enable: bool) -> Result<()> {
+    pub fn set_keys_enabled<S: AsRef<str>>(&self, keys: &[S], enable: bool) -> Result<()> {
         check_key_count(keys.len(), BATCH_MAX_KEYS, "changed")?;
         self.transact(|ring, _| {
             let mut targets = Vec::with_capacity(keys.len());
@@ -214,7 +215,7 @@ impl Kms {
     }
 
     /// Schedules a Disabled key's destruction in 7 to 30 days; returns the deletion date.
-    pub fn schedule_key_deletion(&mut self, key: &str, pending_window_days: u32) -> Result<i64> {
+    pub fn schedule_key_deletion(&self, key: &str, pending_window_days: u32) -> Result<i64> {
         if !(PENDING_WINDOW_MIN_DAYS..=PENDING_WINDOW_MAX_DAYS).contains(&pending_window_days) {
             return err(
                 ErrorCode::InvalidPendingWindowInDays,
@@ -244,7 +245,7 @@ impl Kms {
     }
 
     /// Cancels a scheduled deletion; the key goes back to Disabled, never straight to Enabled.
-    pub fn cancel_key_deletion(&mut self, key: &str) -> Result<()> {
+    pub fn cancel_key_deletion(&self, key: &str) -> Result<()> {
         self.change_key(key, |record, _| {
             if !record.state.may_cancel_deletion() {
                 return err(
@@ -259,7 +260,7 @@ impl Kms {
     }
 
     /// Archives an Enabled key: it still decrypts but no longer encrypts.
-    pub fn archive_key(&mut self, key: &str) -> Result<()> {
+    pub fn archive_key(&self, key: &str) -> Result<()> {
         self.change_key(key, |record, _| {
             if !record.state.may_archive() {
                 return Err(state_error(record, "archive it"));
@@ -269,7 +270,7 @@ impl Kms {
         })
     }
 
-    pub fn cancel_key_archive(&mut self, key: &str) -> Result<()> {
+    pub fn cancel_key_archive(&self, key: &str) -> Result<()> {
         self.change_key(key, |record, _| {
             if !record.state.may_unarchive() {
                 return err(
@@ -283,7 +284,7 @@ impl Kms {
     }
 
     /// Adds a new key version now; returns its number. Old ciphertexts still decrypt.
-    pub fn rotate_key(&mut self, key: &str) -> Result<u32> {
+    pub fn rotate_key(&self, key: &str) -> Result<u32> {
         self.change_key(key, |record, now| {
             if !record.state.may_rotate() {
                 return Err(state_error(record, "rotate it"));
@@ -292,7 +293,7 @@ impl Kms {
         })
     }
 
-    pub fn enable_key_rotation(&mut self, key: &str, rotate_days: Option<u32>) -> Result<()> {
+    pub fn enable_key_rotation(&self, key: &str, rotate_days: Option<u32>) -> Result<()> {
         let days = rotate_days.unwrap_or(ROTATE_DAYS_DEFAULT);
         validate_rotate_days(days)?;
         self.change_key(key, |record, now| {
@@ -306,7 +307,7 @@ impl Kms {
         })
     }
 
-    pub fn disable_key_rotation(&mut self, key: &str) -> Result<()> {
+    pub fn disable_key_rotation(&self, key: &str) -> Result<()> {
         self.change_key(key, |record, _| {
             if !record.state.may_change_rotation() {
                 return Err(state_error(record, "change its rotation"));

@@ -2,12 +2,12 @@
 
 use uuid::Uuid;
 
-use super::record::{KeyMetadata, KeyRecord};
+use super::record::KeyMetadata;
 use super::rules::{DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, check_key_count, validate_alias};
 use super::spec::StateFilter;
 use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
-use crate::kms::keyring::Keyring;
+use crate::kms::keyring::{KeyRef, Keyring, Keys};
 
 /// Sort order of key lists, by creation time (ListKeyDetail's OrderType 0 and 1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,13 +93,15 @@ pub(crate) fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
 }
 
 impl Kms {
-    pub(crate) fn key(&self, key: &str) -> Result<&KeyRecord> {
-        Ok(&self.ring.keys[resolve_in(&self.ring, key)?])
+    pub(crate) fn key(&self, key: &str) -> Result<KeyRef> {
+        let ring = self.ring();
+        let index = resolve_in(&ring, key)?;
+        Ok(KeyRef::new(ring, index))
     }
 
     /// Every key, in keystore order (creation order).
-    pub fn keys(&self) -> &[KeyRecord] {
-        &self.ring.keys
+    pub fn keys(&self) -> Keys {
+        Keys::new(self.ring())
     }
 
     pub fn describe_key(&self, key: &str) -> Result<KeyMetadata> {
@@ -113,20 +115,23 @@ impl Kms {
     }
 
     pub fn list_keys(&self, query: &KeyQuery) -> Result<KeyPage> {
-        let matches = self.matching_keys(query)?;
+        let keys = self.keys();
+        let matches = keys.matching(query)?;
         let total = matches.len();
         let keys = matches
             .into_iter()
             .skip(query.offset)
             .take(query.limit.unwrap_or(usize::MAX))
-            .map(|i| self.ring.keys[i].metadata())
+            .map(|i| keys[i].metadata())
             .collect();
         Ok(KeyPage { total, keys })
     }
+}
 
-    /// Positions in `keys()` of every key the query matches, sorted, before paging. Lets a face
+impl Keys {
+    /// Positions in these keys of every key the query matches, sorted, before paging. Lets a face
     /// show 100,000 keys without copying them.
-    pub fn matching_keys(&self, query: &KeyQuery) -> Result<Vec<usize>> {
+    pub fn matching(&self, query: &KeyQuery) -> Result<Vec<usize>> {
         if let Some(limit) = query.limit
             && !(1..=LIST_LIMIT_MAX).contains(&limit)
         {
@@ -142,8 +147,6 @@ impl Kms {
             .unwrap_or_default();
         let mut id_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let mut matches: Vec<usize> = self
-            .ring
-            .keys
             .iter()
             .enumerate()
             .filter(|(_, k)| query.state.matches(k.state))
@@ -158,7 +161,7 @@ impl Kms {
             .map(|(i, _)| i)
             .collect();
         // Stable sorts: keys made in the same second keep their creation order.
-        let created = |i: &usize| self.ring.keys[*i].create_time;
+        let created = |i: &usize| self[*i].create_time;
         match query.order {
             Order::OldestFirst => matches.sort_by_key(created),
             Order::NewestFirst => {

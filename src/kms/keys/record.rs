@@ -1,6 +1,7 @@
 //! Customer master keys: their records as stored and their metadata as shown (and serialized: the
 //! API's KeyMetadata and `key list --json` come from `KeyMetadata::to_json`).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -86,9 +87,11 @@ pub struct KeyVersion {
     pub created: i64,
     /// Encryptions saved to the keystore so far under this version.
     pub encryptions: u64,
-    /// Encryptions done by this process and not yet saved (see `Kms::flush_usage`).
+    /// Encryptions done by this process and not yet saved (see `Kms::flush_usage`). Shared by
+    /// the copies of this version in successive keyrings, so a count made on the keyring a reader
+    /// still holds is not lost when a change publishes the next one.
     #[serde(skip)]
-    pub(crate) unsaved_encryptions: AtomicU64,
+    pub(crate) unsaved_encryptions: Arc<AtomicU64>,
 }
 
 impl KeyVersion {
@@ -97,7 +100,7 @@ impl KeyVersion {
             material,
             created,
             encryptions: 0,
-            unsaved_encryptions: AtomicU64::new(0),
+            unsaved_encryptions: Arc::default(),
         }
     }
 
@@ -119,7 +122,7 @@ impl Clone for KeyVersion {
             material: self.material.clone(),
             created: self.created,
             encryptions: self.encryptions,
-            unsaved_encryptions: AtomicU64::new(self.unsaved_encryptions.load(Ordering::Relaxed)),
+            unsaved_encryptions: self.unsaved_encryptions.clone(),
         }
     }
 }

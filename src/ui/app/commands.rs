@@ -99,8 +99,7 @@ impl KeyconsoleApp {
             return;
         }
         let shared = console.kms.clone();
-        let mut kms = shared.write();
-        let kms = &mut *kms;
+        let kms: &Kms = &shared;
         // Each arm returns the success message, or the engine's error.
         let outcome: Result<Option<String>, KmsError> = match command {
             Command::ShowKeys => {
@@ -222,7 +221,6 @@ impl KeyconsoleApp {
             Screen::Unlocked(console) => match &console.page {
                 Page::Key(detail) => console
                     .kms
-                    .read()
                     .describe_key(&detail.key_id)
                     .map(|k| k.alias)
                     .unwrap_or_default(),
@@ -392,68 +390,67 @@ fn api_command(
     command: &Command,
 ) -> Option<Result<Option<String>, KmsError>> {
     let api = &mut console.api;
-    let outcome =
-        match command {
-            Command::ShowApi => {
-                console.page = Page::Api;
-                Ok(None)
-            }
-            Command::StartApi if api.server.is_none() => {
-                let started = api
-                    .listen
-                    .trim()
-                    .parse::<std::net::SocketAddr>()
-                    .map_err(|_| {
-                        KmsError::new(
-                            ErrorCode::InvalidParameterValue,
-                            format!(
-                                "{} is not an address and port, like {}.",
-                                api.listen.trim(),
-                                crate::api::DEFAULT_LISTEN
-                            ),
-                        )
-                    })
-                    // The credentials are made on first use, so a new keystore serves at once.
-                    .and_then(|addr| console.kms.write().api_credentials().map(|_| addr))
-                    .and_then(|addr| {
-                        ApiServer::start(
-                            console.kms.clone(),
-                            &ServerConfig::loopback(addr),
-                            api.log.clone(),
-                        )
-                    });
-                match started {
-                    Ok(server) => {
-                        let message = format!("The API listens on http://{}.", server.local_addr());
-                        api.server = Some(server);
-                        api.error = None;
-                        Ok(Some(message))
-                    }
-                    Err(e) => {
-                        api.error = Some(e.clone());
-                        Err(e)
-                    }
-                }
-            }
-            Command::StopApi => {
-                if let Some(server) = api.server.take() {
-                    server.stop();
-                }
-                Ok(Some("The API server stopped.".to_owned()))
-            }
-            Command::CreateApiCredentials => console
-                .kms
-                .write()
-                .api_credentials()
-                .map(|_| Some("API credentials created.".to_owned())),
-            Command::RotateApiCredentials => {
-                api.confirm_rotation = false;
-                console.kms.write().rotate_api_credentials().map(|_| {
-                    Some("New API credentials: the old SecretKey no longer works.".to_owned())
+    let outcome = match command {
+        Command::ShowApi => {
+            console.page = Page::Api;
+            Ok(None)
+        }
+        Command::StartApi if api.server.is_none() => {
+            let started = api
+                .listen
+                .trim()
+                .parse::<std::net::SocketAddr>()
+                .map_err(|_| {
+                    KmsError::new(
+                        ErrorCode::InvalidParameterValue,
+                        format!(
+                            "{} is not an address and port, like {}.",
+                            api.listen.trim(),
+                            crate::api::DEFAULT_LISTEN
+                        ),
+                    )
                 })
+                // The credentials are made on first use, so a new keystore serves at once.
+                .and_then(|addr| console.kms.api_credentials().map(|_| addr))
+                .and_then(|addr| {
+                    ApiServer::start(
+                        console.kms.clone(),
+                        &ServerConfig::loopback(addr),
+                        api.log.clone(),
+                    )
+                });
+            match started {
+                Ok(server) => {
+                    let message = format!("The API listens on http://{}.", server.local_addr());
+                    api.server = Some(server);
+                    api.error = None;
+                    Ok(Some(message))
+                }
+                Err(e) => {
+                    api.error = Some(e.clone());
+                    Err(e)
+                }
             }
-            _ => return None,
-        };
+        }
+        Command::StopApi => {
+            if let Some(server) = api.server.take() {
+                server.stop();
+            }
+            Ok(Some("The API server stopped.".to_owned()))
+        }
+        Command::CreateApiCredentials => console
+            .kms
+            .api_credentials()
+            .map(|_| Some("API credentials created.".to_owned())),
+        Command::RotateApiCredentials => {
+            api.confirm_rotation = false;
+            console
+                .kms
+                .rotate_api_credentials()
+                .map(|_| Some("New API credentials: the old SecretKey no longer works.".to_owned()))
+        }
+        _ => return None,
+    };
     Some(outcome)
 }
 

@@ -27,6 +27,9 @@ impl KeyconsoleApp {
                     self.prefs.keystore = Some(path.clone());
                     let mut key_list = KeyListState::default();
                     key_list.oldest_first = self.prefs.oldest_first;
+                    for warning in kms.take_warnings() {
+                        self.notifications.warning(now, warning);
+                    }
                     self.screen = Screen::Unlocked(Box::new(Console {
                         kms: SharedKms::new(kms),
                         path: path.clone(),

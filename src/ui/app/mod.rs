@@ -167,9 +167,9 @@ impl KeyconsoleApp {
     }
 
     /// The engine, while unlocked (tests check its state through this).
-    pub fn kms(&self) -> Option<std::sync::RwLockReadGuard<'_, Kms>> {
+    pub fn kms(&self) -> Option<&Kms> {
         match &self.screen {
-            Screen::Unlocked(console) => Some(console.kms.read()),
+            Screen::Unlocked(console) => Some(&console.kms),
             Screen::Locked(_) => None,
         }
     }
@@ -223,7 +223,7 @@ impl KeyconsoleApp {
             if let Some(server) = console.api.server.take() {
                 server.stop();
             }
-            if let Err(e) = console.kms.write().flush_usage() {
+            if let Err(e) = console.kms.flush_usage() {
                 self.notifications.error(self.env.clock.now(), &e);
             }
             if let Some(job) = &console.files.job {
@@ -351,15 +351,15 @@ impl eframe::App for KeyconsoleApp {
             Screen::Locked(unlock) => unlock.ui(ui, &mut commands),
             Screen::Unlocked(console) => {
                 let console = &mut **console;
-                // One read guard for the whole frame: the API server's reads go on beside it.
-                let kms = console.kms.read();
+                // Reads never wait: the API server's changes publish a new keyring beside this frame.
+                let kms = console.kms.clone();
                 egui::CentralPanel::default().show(ui, |ui| match &mut console.page {
                     Page::Keys => console.key_list.ui(ui, &kms, &mut commands),
                     Page::Key(detail) => detail.ui(ui, &kms, &mut commands),
                     Page::Files => console.files.ui(ui, &kms, &mut commands),
                     Page::Api => {
                         let credentials = kms.existing_api_credentials();
-                        console.api.ui(ui, credentials, &mut commands);
+                        console.api.ui(ui, credentials.as_ref(), &mut commands);
                     }
                 });
                 if let Some(dialog) = &mut console.create_key

@@ -158,11 +158,9 @@ impl FileToolsState {
                 .show(ui, |ui| {
                     if self.mode == FileMode::Encrypt {
                         let label = ui.label("Key");
-                        let enabled: Vec<_> = kms
-                            .keys()
-                            .iter()
-                            .filter(|k| k.state.may_encrypt())
-                            .collect();
+                        let keys = kms.keys();
+                        let enabled: Vec<_> =
+                            keys.iter().filter(|k| k.state.may_encrypt()).collect();
                         let selected = self
                             .key
                             .as_deref()

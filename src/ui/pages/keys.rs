@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::kms::{KeyQuery, KeyRecord, KeyState, Kms, Order};
+use crate::kms::{KeyQuery, KeyRecord, KeyState, Keys, Kms, Order};
 use crate::ui::command::Command;
 use crate::ui::widgets::{state_color, state_label};
 use crate::util::format_time;
@@ -23,29 +23,30 @@ pub struct KeyListState {
     pub focus_search: bool,
     rows: Vec<usize>,
     rows_for: Option<ViewInputs>,
+    /// The published keys the rows point into.
+    rows_in: Option<Keys>,
 }
 
 /// What the visible rows depend on; when any of it changes the rows are computed again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ViewInputs {
-    generation: u64,
-    key_count: usize,
     search: String,
     state: Option<KeyState>,
     oldest_first: bool,
 }
 
 impl KeyListState {
-    /// Positions (in `kms.keys()`) of the rows to show, recomputed only when something changed.
+    /// Positions (in `self.rows_in`, the keys they were computed on) of the rows to show,
+    /// recomputed only when something changed.
     pub fn rows(&mut self, kms: &Kms) -> &[usize] {
+        let keys = kms.keys();
         let inputs = ViewInputs {
-            generation: kms.generation(),
-            key_count: kms.keys().len(),
             search: self.search.clone(),
             state: self.state_filter,
             oldest_first: self.oldest_first,
         };
-        if self.rows_for.as_ref() != Some(&inputs) {
+        let same_keys = self.rows_in.as_ref().is_some_and(|k| k.is_same(&keys));
+        if !same_keys || self.rows_for.as_ref() != Some(&inputs) {
             let query = KeyQuery {
                 state: self.state_filter.into(),
                 search: Some(self.search.clone()),
@@ -56,10 +57,11 @@ impl KeyListState {
                 },
                 ..KeyQuery::default()
             };
-            self.rows = kms.matching_keys(&query).unwrap_or_default();
+            self.rows = keys.matching(&query).unwrap_or_default();
             // Keys deleted elsewhere leave the selection too.
             self.selected.retain(|id| kms.describe_key(id).is_ok());
             self.rows_for = Some(inputs);
+            self.rows_in = Some(keys);
         }
         &self.rows
     }
@@ -158,7 +160,9 @@ impl KeyListState {
         self.rows(kms);
         // Borrow the rows out for the frame instead of copying 100,000 positions.
         let rows = std::mem::take(&mut self.rows);
-        let keys = kms.keys();
+        let Some(keys) = self.rows_in.clone() else {
+            return;
+        };
         let text_height = ROW_HEIGHT;
         TableBuilder::new(ui)
             .striped(true)
