@@ -5,6 +5,15 @@ use keyconsole::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every face handles plaintexts and keys: no core dump may hold them.
+    for outcome in [
+        keyconsole::util::process::forbid_core_dumps(),
+        keyconsole::util::process::raise_fd_limit().map(drop),
+    ] {
+        if let Err(why) = outcome {
+            eprintln!("keyconsole: warning: {why}");
+        }
+    }
     if cli.command.is_some() {
         return keyconsole::cli::run(cli);
     }

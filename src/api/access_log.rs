@@ -2,8 +2,10 @@
 //! parameter's value beyond a KeyId, so no plaintext, key or ciphertext ever reaches the log.
 
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,16 +41,19 @@ impl std::fmt::Display for AccessLogEntry {
 
 pub const SUCCESS: &str = "Success";
 
-type Echo = Box<dyn Fn(&AccessLogEntry) + Send + Sync>;
+/// Lines waiting for the echo writer; when it falls this far behind (a pipe nobody reads), new
+/// lines are dropped and counted instead of making requests wait.
+pub const ECHO_QUEUE_LINES: usize = 4096;
 
 /// The newest entries in memory (for the console's API access page), and optionally each entry
-/// handed to `echo` as it happens (`keyconsole serve` prints them).
+/// written as a line by a writer thread (`keyconsole serve` prints them to standard output).
 pub struct AccessLog {
     recent: Mutex<VecDeque<AccessLogEntry>>,
     capacity: usize,
     total: AtomicU64,
     errors: AtomicU64,
-    echo: Option<Echo>,
+    echo: Option<SyncSender<String>>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for AccessLog {
@@ -67,17 +72,44 @@ impl AccessLog {
             total: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             echo: None,
+            dropped: Arc::default(),
         }
     }
 
-    pub fn with_echo(mut self, echo: impl Fn(&AccessLogEntry) + Send + Sync + 'static) -> Self {
-        self.echo = Some(Box::new(echo));
+    /// Writes every entry as a line to `out` on a thread of its own, through a bounded queue, so
+    /// a slow or stuck `out` never holds up a request. A line that fails to write is dropped too.
+    pub fn with_echo(mut self, mut out: impl Write + Send + 'static) -> Self {
+        let (sender, lines) = sync_channel::<String>(ECHO_QUEUE_LINES);
+        let dropped = self.dropped.clone();
+        let spawned = std::thread::Builder::new()
+            .name("keyconsole-access-log".to_owned())
+            .spawn(move || {
+                for line in lines {
+                    if out
+                        .write_all(line.as_bytes())
+                        .and_then(|()| out.flush())
+                        .is_err()
+                    {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        if spawned.is_ok() {
+            self.echo = Some(sender);
+        }
         self
     }
 
+    /// Lines the echo writer did not take (it was behind by `ECHO_QUEUE_LINES`) or failed to write.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
     pub fn record(&self, entry: AccessLogEntry) {
-        if let Some(echo) = &self.echo {
-            echo(&entry);
+        if let Some(echo) = &self.echo
+            && echo.try_send(format!("{entry}\n")).is_err()
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.total.fetch_add(1, Ordering::Relaxed);
         if !entry.is_success() {
@@ -131,5 +163,35 @@ mod tests {
         let recent = log.recent();
         assert_eq!(recent.len(), 2);
         assert_eq!(recent[0].code, "ResourceUnavailable.CmkDisabled");
+    }
+
+    /// A writer that never returns (a pipe nobody reads).
+    struct Stuck;
+
+    impl Write for Stuck {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            loop {
+                std::thread::park();
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stuck_echo_drops_lines_instead_of_waiting() {
+        let log = AccessLog::new(10).with_echo(Stuck);
+        let lines = ECHO_QUEUE_LINES as u64 + 100;
+        for _ in 0..lines {
+            log.record(entry(SUCCESS));
+        }
+        assert_eq!(log.total(), lines);
+        // One line is stuck in the writer, the queue is full, the rest were dropped.
+        assert!(
+            log.dropped() >= 99 && log.dropped() <= 100,
+            "{}",
+            log.dropped()
+        );
     }
 }

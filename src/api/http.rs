@@ -14,8 +14,8 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use tokio::sync::watch;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
 use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
@@ -28,6 +28,16 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:19267";
 /// Bodies over this are refused (RequestSizeLimitExceeded); 4 KiB of base64 plaintext fits easily.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// How long a connection may take to send a request's headers, and how long a kept-alive
+/// connection may sit idle between requests: a client that opens connections and sends nothing
+/// holds them this long at most.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long reading a request's body may take once its headers arrived.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more wait in the listen backlog until one closes. Far below the
+/// file-descriptor limit `serve` raises at start, so the server can always open its keystore.
+pub const MAX_CONNECTIONS: usize = 4096;
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -35,6 +45,10 @@ pub struct ServerConfig {
     pub allow_remote: bool,
     /// Stop on Ctrl+C or SIGTERM (the `serve` command); the console stops it itself.
     pub stop_on_signal: bool,
+    /// `HEADER_TIMEOUT` unless a test needs it short.
+    pub header_timeout: Duration,
+    /// `MAX_CONNECTIONS` unless a test needs it small.
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
@@ -43,6 +57,8 @@ impl ServerConfig {
             listen,
             allow_remote: false,
             stop_on_signal: false,
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
         }
     }
 }
@@ -109,10 +125,14 @@ impl ApiServer {
         let clock = kms.clock();
         let state = Arc::new(State { kms, clock, log });
         let stop_on_signal = config.stop_on_signal;
+        let limits = Limits {
+            header_timeout: config.header_timeout,
+            connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
+        };
         let thread = std::thread::Builder::new()
             .name("keyconsole-api-main".to_owned())
             .spawn(move || {
-                runtime.block_on(serve(listener, state, stopped, stop_on_signal));
+                runtime.block_on(serve(listener, state, limits, stopped, stop_on_signal));
                 // Connections still open get a moment to finish their request.
                 runtime.shutdown_timeout(Duration::from_secs(2));
             })
@@ -177,9 +197,15 @@ async fn stop_signal(enabled: bool) {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+struct Limits {
+    header_timeout: Duration,
+    connections: Arc<Semaphore>,
+}
+
 async fn serve(
     listener: StdListener,
     state: Arc<State>,
+    limits: Limits,
     mut stopped: watch::Receiver<bool>,
     stop_on_signal: bool,
 ) {
@@ -190,6 +216,15 @@ async fn serve(
     let signal = stop_signal(stop_on_signal);
     tokio::pin!(signal);
     loop {
+        // A free connection slot first: at the cap, new clients wait in the backlog.
+        let permit = tokio::select! {
+            permit = limits.connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = stopped.changed() => break,
+            () = &mut signal => break,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(connection) => connection,
@@ -205,9 +240,13 @@ async fn serve(
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let mut stopped = stopped.clone();
+        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
+            let _permit = permit;
             let service = service_fn(move |request| answer(state.clone(), request));
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
@@ -286,13 +325,25 @@ async fn answer(
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let action = header(&parts, "x-tc-action");
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(KmsError::new(
+    let body = match tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(body, MAX_BODY_BYTES).collect(),
+    )
+    .await
+    {
+        Err(_) => Err(KmsError::new(
+            ErrorCode::InvalidParameter,
+            format!(
+                "The request body did not arrive within {} s.",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(KmsError::new(
             ErrorCode::RequestSizeLimitExceeded,
             format!("The request body is over {} KiB.", MAX_BODY_BYTES / 1024),
         )),
-        Err(_) => Err(KmsError::new(
+        Ok(Err(_)) => Err(KmsError::new(
             ErrorCode::InvalidParameter,
             "The request body could not be read.",
         )),

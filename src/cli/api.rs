@@ -43,9 +43,7 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
     let kms = SharedKms::new(kms);
     let mut log = AccessLog::new(1000);
     if !args.quiet {
-        log = log.with_echo(|entry| {
-            let _ = writeln!(std::io::stdout().lock(), "{entry}");
-        });
+        log = log.with_echo(std::io::stdout());
     }
     if args.allow_remote && !args.listen.ip().is_loopback() {
         eprintln!(
@@ -54,11 +52,12 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
         );
     }
     let config = ServerConfig {
-        listen: args.listen,
         allow_remote: args.allow_remote,
         stop_on_signal: true,
+        ..ServerConfig::loopback(args.listen)
     };
-    let server = ApiServer::start(kms.clone(), &config, Arc::new(log))?;
+    let log = Arc::new(log);
+    let server = ApiServer::start(kms.clone(), &config, log.clone())?;
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
@@ -70,6 +69,12 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
         let _ = out.flush();
     }
     server.wait();
+    if log.dropped() > 0 {
+        eprintln!(
+            "keyconsole: {} access log lines were dropped because standard output was not read.",
+            log.dropped()
+        );
+    }
     // Encryption counts of this run go to the keystore before we exit.
     kms.flush_usage()
 }

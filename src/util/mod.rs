@@ -1,7 +1,8 @@
 //! The bottom layer beside `crypto`: crash-safe file writes, buffers that wipe what they leave
-//! behind, and time formatting. Nothing here knows about keys, keystores or faces.
+//! behind, process hardening and time formatting. Nothing here knows about keys, keystores or faces.
 
 pub mod atomic_file;
+pub mod process;
 pub mod time;
 pub mod zeroizing_writer;
 
