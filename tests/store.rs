@@ -1,6 +1,7 @@
 //! The keystore file: passwords, damage, hostile headers, backups, locking, crashes, and secrets on disk.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -66,9 +67,26 @@ fn absurd_kdf_parameters_are_refused_before_any_work() {
             iterations: 3,
             parallelism: 1,
         },
+        // The case: a header edited to the old caps cost 19 s and 1 GiB.
         KdfParams {
-            memory_kib: 1024 * 1024 + 1,
+            memory_kib: 1024 * 1024,
+            iterations: 20,
+            parallelism: 1,
+        },
+        KdfParams {
+            memory_kib: 256 * 1024 + 1,
             iterations: 1,
+            parallelism: 1,
+        },
+        // Within each cap, over their product (memory × passes ≤ 768 MiB).
+        KdfParams {
+            memory_kib: 256 * 1024,
+            iterations: 4,
+            parallelism: 1,
+        },
+        KdfParams {
+            memory_kib: 65536,
+            iterations: 13,
             parallelism: 1,
         },
         KdfParams {
@@ -349,5 +367,34 @@ fn crash_loop_keeps_the_last_or_previous_state() {
     assert!(
         saves > u64::from(iterations),
         "the children must get to save, or the kills test nothing"
+    );
+}
+
+#[test]
+fn files_that_are_not_keystores_are_refused_before_they_are_read() {
+    let (ks, _kms) = TestKeystore::new();
+    // A device that never ends and a FIFO that never answers: refused, not read.
+    for path in ["/dev/zero", "/dev/null"] {
+        let error = Kms::open(Path::new(path), PASSWORD).unwrap_err();
+        assert_eq!(error.code, ErrorCode::KeystoreDamaged, "{path}: {error}");
+        assert!(error.message.contains("not a regular file"), "{error}");
+    }
+    let fifo = ks.dir.path().join("fifo.kcks");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let error = Kms::open(&fifo, PASSWORD).unwrap_err();
+    assert!(error.message.contains("not a regular file"), "{error}");
+
+    // A sparse file of 2 GB with a valid header: refused by its size, nothing allocated.
+    let good = std::fs::read(&ks.path).unwrap();
+    let huge = ks.dir.path().join("huge.kcks");
+    let file = std::fs::File::create(&huge).unwrap();
+    std::io::Write::write_all(&mut &file, &good[..HEADER_LEN]).unwrap();
+    file.set_len(2_000_000_000).unwrap();
+    let error = Kms::open(&huge, PASSWORD).unwrap_err();
+    assert_eq!(error.code, ErrorCode::KeystoreDamaged);
+    assert!(
+        error.message.contains("more than a keystore can be"),
+        "{error}"
     );
 }

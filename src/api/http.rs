@@ -8,8 +8,9 @@ use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use std::io::Write as _;
+
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
@@ -17,11 +18,13 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
 use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
 use crate::kms::shared::TICK_SECONDS;
 use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
+use crate::util::ZeroizingWriter;
 
 /// Where `keyconsole serve` and the console listen unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:19267";
@@ -318,34 +321,72 @@ fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The body, up to `MAX_BODY_BYTES`, in memory that is wiped when the request is done.
+async fn read_body(mut body: Incoming) -> Result<Zeroizing<Vec<u8>>> {
+    let mut collected = ZeroizingWriter::with_capacity(1024);
+    let mut len = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            KmsError::new(
+                ErrorCode::InvalidParameter,
+                "The request body could not be read.",
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            len += data.len();
+            if len > MAX_BODY_BYTES {
+                return Err(KmsError::new(
+                    ErrorCode::RequestSizeLimitExceeded,
+                    format!("The request body is over {} KiB.", MAX_BODY_BYTES / 1024),
+                ));
+            }
+            let _ = collected.write_all(&data);
+        }
+    }
+    Ok(collected.into_inner())
+}
+
+/// A response body that wipes itself once hyper has sent it (answers carry plaintexts and data keys).
+pub struct SecretBuf {
+    bytes: Zeroizing<Vec<u8>>,
+    sent: usize,
+}
+
+impl SecretBuf {
+    fn new(bytes: Zeroizing<Vec<u8>>) -> Self {
+        Self { bytes, sent: 0 }
+    }
+}
+
+impl bytes::Buf for SecretBuf {
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.sent
+    }
+
+    fn chunk(&self) -> &[u8] {
+        &self.bytes[self.sent..]
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.sent = (self.sent + n).min(self.bytes.len());
+    }
+}
+
 async fn answer(
     state: Arc<State>,
     request: Request<Incoming>,
-) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+) -> std::result::Result<Response<Full<SecretBuf>>, Infallible> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let action = header(&parts, "x-tc-action");
-    let body = match tokio::time::timeout(
-        BODY_TIMEOUT,
-        Limited::new(body, MAX_BODY_BYTES).collect(),
-    )
-    .await
-    {
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body)).await {
+        Ok(read) => read,
         Err(_) => Err(KmsError::new(
             ErrorCode::InvalidParameter,
             format!(
                 "The request body did not arrive within {} s.",
                 BODY_TIMEOUT.as_secs()
             ),
-        )),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(KmsError::new(
-            ErrorCode::RequestSizeLimitExceeded,
-            format!("The request body is over {} KiB.", MAX_BODY_BYTES / 1024),
-        )),
-        Ok(Err(_)) => Err(KmsError::new(
-            ErrorCode::InvalidParameter,
-            "The request body could not be read.",
         )),
     };
     let outcome = match body {
@@ -377,7 +418,6 @@ async fn answer(
         }
     };
     let request_id = Uuid::new_v4().to_string();
-    let bytes = tencent::response_body(&outcome.result, &request_id);
     state.log.record(AccessLogEntry {
         time: state.clock.now(),
         action: outcome.action,
@@ -388,7 +428,8 @@ async fn answer(
         },
         duration: started.elapsed(),
     });
-    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    let bytes = tencent::response_body(outcome.result, &request_id);
+    let mut response = Response::new(Full::new(SecretBuf::new(bytes)));
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));

@@ -8,8 +8,8 @@ use clap::Args;
 use zeroize::Zeroizing;
 
 use super::Context;
-use super::output::{read_input, read_text, write_output};
-use crate::kms::{CanonicalContext, DataKeySpec, Result};
+use super::output::{BLOB_INPUT_MAX_BYTES, OutputFile, read_input, read_text, write_stdout};
+use crate::kms::{CanonicalContext, DataKeySpec, PLAINTEXT_MAX_BYTES, Result};
 
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
@@ -22,9 +22,8 @@ pub struct EncryptArgs {
     /// Read the plaintext from FILE [default: standard input]
     #[arg(long = "in", value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Write the CiphertextBlob to FILE [default: standard output]
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputFile,
 }
 
 #[derive(Debug, Args)]
@@ -34,9 +33,8 @@ pub struct DecryptArgs {
     /// Read the CiphertextBlob from FILE [default: standard input]
     #[arg(long = "in", value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Write the plaintext to FILE (readable by you only) [default: standard output]
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputFile,
 }
 
 #[derive(Debug, Args)]
@@ -52,8 +50,8 @@ pub struct ReencryptArgs {
     new_context: Option<String>,
     #[arg(long = "in", value_name = "FILE")]
     input: Option<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputFile,
 }
 
 #[derive(Debug, Args)]
@@ -81,26 +79,28 @@ pub struct RandomArgs {
 
 pub fn encrypt(context: &Context, args: EncryptArgs) -> Result<()> {
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
-    let plaintext = read_input(args.input.as_deref())?;
+    // One byte over the limit is enough for the engine to refuse it with its code.
+    let plaintext = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
     let kms = context.open()?;
     let encrypted = kms.encrypt(&args.key, &plaintext, &encryption_context)?;
-    write_blob(args.out, &encrypted.ciphertext_blob)
+    write_blob(&kms, &args.out, &encrypted.ciphertext_blob)
 }
 
 /// A blob goes to a file as it is, and to a terminal or pipe with a newline after it.
-fn write_blob(out: Option<PathBuf>, blob: &str) -> Result<()> {
-    match out {
-        Some(path) => write_output(Some(&path), blob.as_bytes()),
-        None => write_output(None, format!("{blob}\n").as_bytes()),
+fn write_blob(kms: &crate::kms::Kms, out: &OutputFile, blob: &str) -> Result<()> {
+    if out.path.is_some() {
+        out.write(kms, blob.as_bytes())
+    } else {
+        write_stdout(format!("{blob}\n").as_bytes())
     }
 }
 
 pub fn decrypt(context: &Context, args: DecryptArgs) -> Result<()> {
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
-    let blob = read_text(args.input.as_deref())?;
+    let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
     let kms = context.open()?;
     let decrypted = kms.decrypt(&blob, &encryption_context)?;
-    write_output(args.out.as_deref(), &decrypted.plaintext)
+    args.out.write(&kms, &decrypted.plaintext)
 }
 
 pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
@@ -109,7 +109,7 @@ pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
         Some(json) => CanonicalContext::parse(Some(json))?,
         None => source_context.clone(),
     };
-    let blob = read_text(args.input.as_deref())?;
+    let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
     let kms = context.open()?;
     let result = kms.re_encrypt(
         &blob,
@@ -122,7 +122,7 @@ pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
             "note: the ciphertext was already under the newest version of its key; it was re-encrypted with a fresh nonce"
         );
     }
-    write_blob(args.out, &result.ciphertext_blob)
+    write_blob(&kms, &args.out, &result.ciphertext_blob)
 }
 
 pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
@@ -146,7 +146,7 @@ pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
             data_key.key_id, *plaintext, data_key.ciphertext_blob
         ))
     };
-    write_output(None, text.as_bytes())
+    write_stdout(text.as_bytes())
 }
 
 pub fn random(context: &Context, args: RandomArgs) -> Result<()> {
@@ -154,5 +154,5 @@ pub fn random(context: &Context, args: RandomArgs) -> Result<()> {
     let kms = context.open()?;
     let bytes = kms.generate_random(args.bytes)?;
     let text = Zeroizing::new(format!("{}\n", STANDARD.encode(&bytes)));
-    write_output(None, text.as_bytes())
+    write_stdout(text.as_bytes())
 }

@@ -3,7 +3,7 @@
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 
 use super::Context;
-use super::output::{format_time, print_table, rotation_summary};
+use super::output::{format_time, print_table, rotation_summary, terminal_safe};
 use crate::kms::{CreateKey, KeyMetadata, KeyQuery, KeyState, Result};
 
 #[derive(Debug, Subcommand)]
@@ -126,7 +126,7 @@ fn print_details(key: &KeyMetadata) {
         ("DeletionDate", format_time(key.deletion_date)),
     ];
     for (label, value) in rows {
-        println!("{label:<20}{value}");
+        println!("{label:<20}{}", terminal_safe(&value));
     }
 }
 

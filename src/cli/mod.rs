@@ -114,7 +114,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}: {}", e.code, e.message);
+            eprintln!("error: {}: {}", e.code, output::terminal_safe(&e.message));
             ExitCode::from(1)
         }
     }

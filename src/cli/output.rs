@@ -1,11 +1,13 @@
 //! Printing: times, tables, and writing output files without leaving half-written ones.
 
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
 
 use zeroize::Zeroizing;
 
-use crate::kms::{ErrorCode, KeyMetadata, KmsError, Result};
+use crate::kms::{ErrorCode, KeyMetadata, Kms, KmsError, Result};
 use crate::util::ZeroizingWriter;
 pub use crate::util::format_time;
 
@@ -17,8 +19,34 @@ pub fn rotation_summary(key: &KeyMetadata) -> String {
     }
 }
 
+/// Text as a terminal may safely show it: control characters (escape sequences, carriage returns,
+/// C1 codes) in an alias, a description or an error message are shown escaped, never acted on.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Prints rows under a header, each column as wide as its widest cell.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| terminal_safe(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -47,45 +75,116 @@ fn io_failed(what: &str, path: Option<&Path>, e: io::Error) -> KmsError {
     let place = path.map_or("standard input/output".to_owned(), |p| {
         p.display().to_string()
     });
+    let code = match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied | io::ErrorKind::IsADirectory => {
+            ErrorCode::InvalidParameterValue
+        }
+        io::ErrorKind::AlreadyExists => ErrorCode::FileExists,
+        _ => ErrorCode::FileIo,
+    };
+    KmsError::new(code, format!("Cannot {what} {place}: {e}."))
+}
+
+/// A CiphertextBlob of the largest plaintext is under 6 KiB of base64; anything much longer is not one.
+pub const BLOB_INPUT_MAX_BYTES: usize = 64 * 1024;
+
+fn too_long(path: Option<&Path>, limit: usize) -> KmsError {
+    let place = path.map_or("Standard input".to_owned(), |p| p.display().to_string());
     KmsError::new(
         ErrorCode::InvalidParameterValue,
-        format!("Cannot {what} {place}: {e}."),
+        format!("{place} is longer than the {limit} bytes this command takes."),
     )
 }
 
-/// Reads all of FILE, or standard input, into memory that is wiped afterwards.
-pub fn read_input(path: Option<&Path>) -> Result<Zeroizing<Vec<u8>>> {
-    let mut writer = ZeroizingWriter::with_capacity(8192);
+/// Reads FILE, or standard input, into memory that is wiped afterwards; at most `limit` bytes are
+/// kept (`/dev/zero` or a huge file is cut there, and the engine refuses what is too long).
+pub fn read_input(path: Option<&Path>, limit: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut writer = ZeroizingWriter::with_capacity(limit.min(8192));
+    let limit = limit as u64;
     let copied = match path {
-        Some(path) => std::fs::File::open(path).and_then(|mut f| io::copy(&mut f, &mut writer)),
-        None => io::copy(&mut io::stdin().lock(), &mut writer),
+        Some(path) => {
+            std::fs::File::open(path).and_then(|f| io::copy(&mut f.take(limit), &mut writer))
+        }
+        None => io::copy(&mut io::stdin().lock().take(limit), &mut writer),
     };
     copied.map_err(|e| io_failed("read", path, e))?;
     Ok(writer.into_inner())
 }
 
-/// Reads text (a blob) from FILE or standard input.
-pub fn read_text(path: Option<&Path>) -> Result<String> {
+/// Reads text (a blob) from FILE or standard input; more than `limit` bytes is refused.
+pub fn read_text(path: Option<&Path>, limit: usize) -> Result<String> {
     let mut text = String::new();
+    let cap = limit as u64 + 1;
     let read = match path {
-        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text)),
-        None => io::stdin().lock().read_to_string(&mut text),
+        Some(path) => std::fs::File::open(path).and_then(|f| f.take(cap).read_to_string(&mut text)),
+        None => io::stdin().lock().take(cap).read_to_string(&mut text),
     };
     read.map_err(|e| io_failed("read", path, e))?;
+    if text.len() > limit {
+        return Err(too_long(path, limit));
+    }
     Ok(text)
 }
 
-/// Writes to FILE atomically (temp file, fsync, rename; readable by the user only), or to stdout.
-pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    match path {
-        Some(path) => crate::util::atomic_file::replace_file(path, bytes)
-            .map_err(|e| io_failed("write", Some(path), e)),
-        None => {
-            let mut stdout = io::stdout().lock();
-            stdout
-                .write_all(bytes)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| io_failed("write", None, e))
-        }
+/// `--out FILE [--force]`: where a command writes its result instead of standard output.
+#[derive(Debug, Clone, Args)]
+pub struct OutputFile {
+    /// Write the result to FILE (readable by you only) instead of standard output
+    #[arg(long = "out", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "path")]
+    pub force: bool,
+}
+
+impl OutputFile {
+    /// Writes to FILE atomically (temp file, fsync, rename; readable by the user only), or to
+    /// standard output. An existing FILE is kept unless `--force`; the keystore and its own files
+    /// are refused always.
+    pub fn write(&self, kms: &Kms, bytes: &[u8]) -> Result<()> {
+        let Some(path) = &self.path else {
+            return write_stdout(bytes);
+        };
+        kms.check_output_path(path)?;
+        let written = if self.force {
+            crate::util::atomic_file::replace_file(path, bytes)
+        } else {
+            crate::util::atomic_file::create_file(path, bytes)
+        };
+        written.map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                KmsError::new(
+                    ErrorCode::FileExists,
+                    format!(
+                        "{} already exists; give --force to replace it.",
+                        path.display()
+                    ),
+                )
+            } else {
+                io_failed("write", Some(path), e)
+            }
+        })
+    }
+}
+
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| io_failed("write", None, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(terminal_safe("plain 文字"), "plain 文字");
+        assert_eq!(
+            terminal_safe("a\u{1b}[2Jb\rc\u{9b}d"),
+            "a\\u{1b}[2Jb\\rc\\u{9b}d"
+        );
     }
 }

@@ -9,6 +9,19 @@ use crate::kms::{ErrorCode, KmsError, Result};
 pub const PASSWORD_ENV: &str = "KEYCONSOLE_PASSWORD";
 pub const NEW_PASSWORD_ENV: &str = "KEYCONSOLE_NEW_PASSWORD";
 
+/// The password in environment variable `name`, if set. Set but not UTF-8 is an error that says
+/// so (it used to read as "no password was given").
+fn from_env(name: &str) -> Result<Option<Zeroizing<String>>> {
+    match std::env::var(name) {
+        Ok(password) => Ok(Some(Zeroizing::new(password))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            format!("{name} is set but is not valid UTF-8; keystore passwords are UTF-8 text."),
+        )),
+    }
+}
+
 fn from_file(path: &Path) -> Result<Zeroizing<String>> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         KmsError::new(
@@ -39,8 +52,8 @@ fn non_empty(password: Zeroizing<String>) -> Result<Zeroizing<String>> {
 
 /// The password of an existing keystore.
 pub fn current(password_file: Option<&Path>) -> Result<Zeroizing<String>> {
-    if let Ok(password) = std::env::var(PASSWORD_ENV) {
-        return non_empty(Zeroizing::new(password));
+    if let Some(password) = from_env(PASSWORD_ENV)? {
+        return non_empty(password);
     }
     if let Some(path) = password_file {
         return non_empty(from_file(path)?);
@@ -50,8 +63,8 @@ pub fn current(password_file: Option<&Path>) -> Result<Zeroizing<String>> {
 
 /// A password being chosen: from `env` or `file` as given, else asked twice at the terminal.
 pub fn new(env: &str, file: Option<&Path>, label: &str) -> Result<Zeroizing<String>> {
-    let password = if let Ok(password) = std::env::var(env) {
-        Zeroizing::new(password)
+    let password = if let Some(password) = from_env(env)? {
+        password
     } else if let Some(path) = file {
         from_file(path)?
     } else {

@@ -27,13 +27,18 @@ impl CanonicalContext {
                 format!("The encryption context is longer than {CONTEXT_MAX_CHARS} characters."),
             );
         }
-        let map: BTreeMap<String, String> = serde_json::from_str(json).map_err(|_| {
-            KmsError::new(
-                ErrorCode::InvalidEncryptionContext,
-                r#"The encryption context must be a JSON object of strings, like {"app":"billing"}."#,
-            )
+        let map: UniqueKeys = serde_json::from_str(json).map_err(|e| {
+            let message = match e.to_string() {
+                why if why.starts_with(DUPLICATE) => format!(
+                    "The encryption context names {} twice; each key may appear once.",
+                    why[DUPLICATE.len()..].split(" at line").next().unwrap_or_default()
+                ),
+                _ => r#"The encryption context must be a JSON object of strings, like {"app":"billing"}."#
+                    .to_owned(),
+            };
+            KmsError::new(ErrorCode::InvalidEncryptionContext, message)
         })?;
-        Ok(Self::from_map(&map))
+        Ok(Self::from_map(&map.0))
     }
 
     pub fn from_map(map: &BTreeMap<String, String>) -> Self {
@@ -46,5 +51,53 @@ impl CanonicalContext {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+const DUPLICATE: &str = "duplicate key ";
+
+/// A JSON object of strings whose keys are all different: `{"a":"1","a":"2"}` is refused rather
+/// than read as `{"a":"2"}` (two parsers could disagree on which value counts).
+struct UniqueKeys(BTreeMap<String, String>);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut map = BTreeMap::new();
+                while let Some((key, value)) = access.next_entry::<String, String>()? {
+                    if map.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!("{DUPLICATE}{key:?}")));
+                    }
+                    map.insert(key, value);
+                }
+                Ok(UniqueKeys(map))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_named_twice_is_refused() {
+        let e = CanonicalContext::parse(Some(r#"{"a":"1","a":"2"}"#)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidEncryptionContext);
+        assert!(e.message.contains(r#""a" twice"#), "{}", e.message);
+        let ok = CanonicalContext::parse(Some(r#"{"b":"2","a":"1"}"#)).unwrap();
+        assert_eq!(ok.as_str(), r#"{"a":"1","b":"2"}"#);
     }
 }

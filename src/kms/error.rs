@@ -50,8 +50,11 @@ pub enum ErrorCode {
     KeystoreBusy,
     /// Reading or writing the keystore file failed.
     KeystoreIo,
-    /// An output file exists and overwriting was not asked for.
+    /// An output file exists and overwriting was not asked for, or it names the keystore.
     FileExists,
+    /// Reading or writing a file other than the keystore failed (a full disk, say); the message
+    /// carries the operating system's reason.
+    FileIo,
     /// The user cancelled a long operation.
     Cancelled,
 }
@@ -93,6 +96,7 @@ impl ErrorCode {
             KeystoreBusy => "FailedOperation.KeystoreBusy",
             KeystoreIo => "FailedOperation.KeystoreIo",
             FileExists => "FailedOperation.FileExists",
+            FileIo => "FailedOperation.FileIo",
             Cancelled => "FailedOperation.Cancelled",
         }
     }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod keyring;
 pub mod keys;
 pub mod maintenance;
+pub mod outputs;
 pub mod shared;
 
 use std::path::{Path, PathBuf};
@@ -321,6 +322,11 @@ impl Kms {
                 Err(e)
             }
         }
+    }
+
+    /// Refuses an output path that names this keystore or one of its own files.
+    pub fn check_output_path(&self, target: &Path) -> Result<()> {
+        outputs::check_output_path(&self.path, target)
     }
 
     /// Makes the next `n` saves fail with an I/O error (a full disk), as the store reports it.

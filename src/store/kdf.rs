@@ -13,16 +13,30 @@ pub const DEFAULT_PARAMS: KdfParams = KdfParams {
     iterations: 3,
     parallelism: 1,
 };
-pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-pub const MAX_ITERATIONS: u32 = 20;
+/// The caps bound what a hostile header can cost before the password is even checked: 256 MiB, and
+/// memory × passes at most 768 MiB (256 MiB × 3, 128 MiB × 6, 64 MiB × 12): about 2 s on a
+/// 2-core laptop-class machine. `init` can write nothing above them either.
+pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+pub const MAX_ITERATIONS: u32 = 12;
 pub const MAX_PARALLELISM: u32 = 16;
+/// Memory (KiB) × passes.
+pub const MAX_COST: u64 = 768 * 1024;
 
 /// Why parameters are refused, in words for the user.
 pub fn check_params(params: &KdfParams) -> Result<(), String> {
     if params.memory_kib > MAX_MEMORY_KIB {
         return Err(format!(
-            "its KDF asks for {} MiB of memory, more than the limit of 1024 MiB",
-            params.memory_kib / 1024
+            "its KDF asks for {} MiB of memory, more than the limit of {} MiB",
+            params.memory_kib / 1024,
+            MAX_MEMORY_KIB / 1024
+        ));
+    }
+    if u64::from(params.memory_kib) * u64::from(params.iterations) > MAX_COST {
+        return Err(format!(
+            "its KDF asks for {} MiB × {} passes; memory × passes may be at most {} MiB",
+            params.memory_kib / 1024,
+            params.iterations,
+            MAX_COST / 1024
         ));
     }
     if params.iterations == 0 || params.iterations > MAX_ITERATIONS {

@@ -23,6 +23,39 @@ pub use lock::LockGuard;
 
 pub const DEFAULT_FILE_NAME: &str = "keystore.kcks";
 
+/// The largest keystore file read: about 500,000 keys. A bigger file (a sparse 2 GB file, say) is
+/// refused before anything is read, so a hostile file cannot make the reader allocate gigabytes.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a keystore file: a regular file (not a FIFO, a device or `/dev/zero`) of at most
+/// `MAX_FILE_BYTES`, checked before reading; the read itself stops there too (a file that grows).
+fn read_keystore(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = fs::metadata(path).map_err(|e| io_error(path, "read", e))?;
+    if !meta.is_file() {
+        return Err(damaged(path, "it is not a regular file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(damaged(
+            path,
+            &format!(
+                "it is {} MiB, more than a keystore can be ({} MiB)",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let file = fs::File::open(path).map_err(|e| io_error(path, "read", e))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, "read", e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(damaged(path, "it grew past the size a keystore can be"));
+    }
+    Ok(bytes)
+}
+
 /// The keystore path: `--keystore`/`KEYCONSOLE_KEYSTORE` if given, else the platform's data folder.
 pub fn default_path() -> PathBuf {
     directories::ProjectDirs::from("", "", "keyconsole")
@@ -212,7 +245,7 @@ impl Store {
     /// Opens a keystore with its password. Tells a wrong password from a damaged file.
     pub fn open(path: &Path, password: &[u8]) -> Result<(Store, Zeroizing<Vec<u8>>)> {
         let stamp = FileStamp::of(path).map_err(|e| io_error(path, "read", e))?;
-        let bytes = fs::read(path).map_err(|e| io_error(path, "read", e))?;
+        let bytes = read_keystore(path)?;
         let header = Header::decode(&bytes).map_err(|e| format_error(path, e))?;
         let master_key = unwrap_master_key(
             path,
@@ -270,7 +303,7 @@ impl Store {
         if self.stamp == Some(stamp) {
             return Ok(None);
         }
-        let bytes = fs::read(&self.path).map_err(|e| io_error(&self.path, "read", e))?;
+        let bytes = read_keystore(&self.path)?;
         let header = Header::decode(&bytes).map_err(|e| format_error(&self.path, e))?;
         if header == self.header {
             self.stamp = Some(stamp);

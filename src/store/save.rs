@@ -18,10 +18,10 @@ pub fn backup_path(keystore: &Path, generation: u32) -> PathBuf {
     keystore.with_file_name(name)
 }
 
-/// Removes temp files that crashed writers left behind. Only called under the keystore lock, when
-/// no other writer can be mid-save.
+/// Removes temp files that crashed writers left behind (their process is gone). Called under the
+/// keystore lock, when no other writer can be mid-save.
 pub fn remove_stale_temp_files(keystore: &Path) {
-    atomic_file::remove_temp_files(keystore, REPLACE_TAG, |_| true);
+    atomic_file::remove_temp_files(keystore, REPLACE_TAG, atomic_file::process_is_gone);
 }
 
 /// Atomically replaces `path` with `bytes`, optionally rotating backups. The caller holds the lock.

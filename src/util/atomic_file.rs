@@ -2,8 +2,9 @@
 //! user only; written, fsynced, renamed over the target, then the folder fsynced. The target always
 //! names a complete file, old or new, and a temp file dropped before `commit` is removed.
 //!
-//! Temp files are named `.<target name><tag><pid>-<random>`, so the owner of a left-over one can be
-//! told from its name (see `remove_temp_files`).
+//! Temp files are named `.<target name, first 40 bytes at most><tag><pid>-<random>`, so the owner
+//! of a left-over one can be told from its name (see `remove_temp_files`), and the name stays short
+//! enough beside a target whose own name is near the 255-byte limit.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -17,12 +18,17 @@ pub fn folder_of(path: &Path) -> &Path {
     }
 }
 
+/// How much of the target's name a temp file's name repeats.
+const NAME_IN_TEMP: usize = 40;
+
 /// The name prefix of the temp files `AtomicFile::create(target, tag)` makes.
 pub fn temp_prefix(target: &Path, tag: &str) -> String {
-    format!(
-        ".{}{tag}",
-        target.file_name().unwrap_or_default().to_string_lossy()
-    )
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let mut end = name.len().min(NAME_IN_TEMP);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(".{}{tag}", &name[..end])
 }
 
 /// Creates a new file only readable by the user (0600 on Unix); fails if it exists.
@@ -132,6 +138,59 @@ impl AtomicFile {
     pub fn commit(self) -> io::Result<()> {
         self.commit_with(|| Ok(()))
     }
+
+    /// Like `commit`, but fails with `AlreadyExists` (and removes the temp file) if the target
+    /// exists, checked and placed in one step: two writers racing for one name cannot both win.
+    pub fn commit_new(mut self) -> io::Result<()> {
+        let writer = self.file.take().expect("commit is called once");
+        let result = (|| {
+            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            drop(file);
+            place_new(&self.temp, &self.target)?;
+            sync_folder(folder_of(&self.target))
+        })();
+        let _ = fs::remove_file(&self.temp);
+        result
+    }
+}
+
+/// Gives `temp` the name `target` unless `target` exists. A hard link fails if the name is taken
+/// and is atomic; the temp name is removed by the caller afterwards. Where links are not
+/// supported, `renameat2(RENAME_NOREPLACE)` does the same on Linux.
+fn place_new(temp: &Path, target: &Path) -> io::Result<()> {
+    match fs::hard_link(temp, target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(link_error) => rename_no_replace(temp, target).map_err(|_| link_error),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn rename_no_replace(temp: &Path, target: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let from = std::ffi::CString::new(temp.as_os_str().as_bytes())?;
+    let to = std::ffi::CString::new(target.as_os_str().as_bytes())?;
+    // SAFETY: both paths are NUL-terminated strings that live across the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_no_replace(_temp: &Path, _target: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 impl Drop for AtomicFile {
@@ -148,6 +207,13 @@ pub const REPLACE_TAG: &str = ".tmp-";
 /// Atomically replaces `path` with `bytes`.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     replace_file_with(path, bytes, || Ok(()))
+}
+
+/// Writes `bytes` as a new file at `path`; fails with `AlreadyExists` if there is one.
+pub fn create_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = AtomicFile::create(path, REPLACE_TAG, 0)?;
+    file.writer().write_all(bytes)?;
+    file.commit_new()
 }
 
 /// `replace_file`, running `before_rename` once the new file is durable (see `commit_with`).

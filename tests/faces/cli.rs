@@ -624,3 +624,215 @@ fn file_encryption_through_the_cli() {
     );
     assert!(!other.exists());
 }
+
+#[test]
+fn outputs_never_replace_a_file_unasked_nor_the_keystore() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    let blob = cli.ok(&["encrypt", "--key", "k"], b"secret");
+    let out = cli.file("plain.txt");
+    std::fs::write(&out, b"precious").unwrap();
+    cli.fails(
+        &["decrypt", "--out", p(&out)],
+        blob.as_bytes(),
+        "FailedOperation.FileExists",
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    cli.ok(&["decrypt", "--out", p(&out), "--force"], blob.as_bytes());
+    assert_eq!(std::fs::read(&out).unwrap(), b"secret");
+
+    // The keystore, its backups and its lock file: refused even with --force, however spelled.
+    let keystore = std::fs::read(&cli.keystore).unwrap();
+    let folder = cli.keystore.parent().unwrap();
+    let dotted = folder.join("..").join("ks").join("keystore.kcks");
+    for target in [
+        cli.keystore.clone(),
+        dotted,
+        folder.join("keystore.kcks.1"),
+        folder.join("keystore.kcks.lock"),
+    ] {
+        cli.fails(
+            &["decrypt", "--out", p(&target), "--force"],
+            blob.as_bytes(),
+            "FailedOperation.FileExists",
+        );
+        cli.fails(
+            &["encrypt", "--key", "k", "--out", p(&target), "--force"],
+            b"x",
+            "FailedOperation.FileExists",
+        );
+    }
+    assert_eq!(std::fs::read(&cli.keystore).unwrap(), keystore);
+    let sealed = cli.file("dump.kcf");
+    std::fs::write(cli.file("dump"), b"data").unwrap();
+    cli.ok(
+        &[
+            "file",
+            "encrypt",
+            "--key",
+            "k",
+            p(&cli.file("dump")),
+            p(&sealed),
+        ],
+        b"",
+    );
+    cli.fails(
+        &["file", "decrypt", p(&sealed), p(&cli.keystore), "--force"],
+        b"",
+        "FailedOperation.FileExists",
+    );
+    assert_eq!(std::fs::read(&cli.keystore).unwrap(), keystore);
+}
+
+#[test]
+fn two_decrypts_racing_for_one_output_never_both_win() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    let plain = cli.file("big");
+    std::fs::write(&plain, vec![7u8; 3 << 20]).unwrap();
+    let sealed = cli.file("big.kcf");
+    cli.ok(
+        &["file", "encrypt", "--key", "k", p(&plain), p(&sealed)],
+        b"",
+    );
+    for round in 0..5 {
+        let out = cli.file(&format!("out-{round}"));
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                cli.command(&["file", "decrypt", p(&sealed), p(&out)])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let results: Vec<Output> = racers
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let won = results.iter().filter(|o| o.status.success()).count();
+        assert_eq!(won, 1, "round {round}: exactly one output was placed");
+        let lost = results.iter().find(|o| !o.status.success()).unwrap();
+        assert!(
+            String::from_utf8_lossy(&lost.stderr).contains("FailedOperation.FileExists"),
+            "{}",
+            String::from_utf8_lossy(&lost.stderr)
+        );
+    }
+}
+
+#[test]
+fn inputs_are_read_with_a_limit() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    // Before: read until memory ran out.
+    cli.fails(
+        &["encrypt", "--key", "k", "--in", "/dev/zero"],
+        b"",
+        "InvalidParameterValue.InvalidPlaintext",
+    );
+    cli.fails(
+        &["decrypt", "--in", "/dev/zero"],
+        b"",
+        "InvalidParameterValue",
+    );
+    cli.fails(
+        &["key", "list", "--keystore", "/dev/zero"],
+        b"",
+        "FailedOperation.KeystoreDamaged",
+    );
+}
+
+#[test]
+fn a_password_that_is_not_utf8_is_named_as_such() {
+    use std::os::unix::ffi::OsStrExt;
+    let cli = Cli::new();
+    let mut command = cli.command(&["key", "list"]);
+    command.env(
+        "KEYCONSOLE_PASSWORD",
+        std::ffi::OsStr::from_bytes(b"caf\xe9"),
+    );
+    let out = Cli::run_command(command, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not valid UTF-8"), "{stderr}");
+}
+
+#[test]
+fn control_characters_in_names_reach_the_terminal_escaped() {
+    let cli = Cli::new();
+    cli.ok(
+        &[
+            "key",
+            "create",
+            "--alias",
+            "k",
+            "--description",
+            "a\u{1b}]0;pwned\u{7}b",
+        ],
+        b"",
+    );
+    let shown = cli.ok(&["key", "describe", "k"], b"");
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    assert!(shown.contains("a\\u{1b}]0;pwned\\u{7}b"), "{shown}");
+    let listed = cli.ok(&["key", "list"], b"");
+    assert!(!listed.contains('\u{1b}'), "{listed:?}");
+}
+
+#[test]
+fn an_output_name_near_the_length_limit_works() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    std::fs::write(cli.file("in"), b"data").unwrap();
+    let long = cli.file(&"n".repeat(250));
+    cli.ok(
+        &[
+            "file",
+            "encrypt",
+            "--key",
+            "k",
+            p(&cli.file("in")),
+            p(&long),
+        ],
+        b"",
+    );
+    let blob_out = cli.file(&"b".repeat(250));
+    cli.ok(&["encrypt", "--key", "k", "--out", p(&blob_out)], b"x");
+    assert!(long.exists() && blob_out.exists());
+}
+
+#[test]
+fn a_write_that_fails_gives_the_systems_reason() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "k"], b"");
+    let plain = cli.file("big");
+    std::fs::write(&plain, vec![1u8; 4 << 20]).unwrap();
+    let mut command = cli.command(&[
+        "file",
+        "encrypt",
+        "--key",
+        "k",
+        p(&plain),
+        p(&cli.file("big.kcf")),
+    ]);
+    // Files over 1 MiB cannot be written (as on a full disk); SIGXFSZ ignored so write fails.
+    // SAFETY: only setrlimit and signal run between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 20,
+                rlim_max: 1 << 20,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            Ok(())
+        });
+    }
+    let out = Cli::run_command(command, b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: FailedOperation.FileIo: ") && stderr.contains("File too large"),
+        "{stderr}"
+    );
+    assert!(!cli.file("big.kcf").exists());
+}

@@ -9,8 +9,8 @@ pub mod kms;
 pub mod params;
 pub mod signature;
 
-use bytes::Bytes;
 use serde_json::{Map, Value, json};
+use zeroize::Zeroizing;
 
 use crate::kms::{ErrorCode, Kms, KmsError, Result};
 use params::Params;
@@ -112,7 +112,8 @@ pub struct ApiRequest {
     pub version: Option<String>,
     pub timestamp: Option<String>,
     pub authorization: Option<String>,
-    pub body: Bytes,
+    /// Wiped when the request is dropped: it carries plaintexts.
+    pub body: Zeroizing<Vec<u8>>,
 }
 
 /// What `process` did: the answer's fields or the error, and what the access log records.
@@ -256,17 +257,27 @@ fn parse(request: &ApiRequest, authorization: &Authorization) -> Result<(&'stati
 }
 
 /// `{"Response": {...fields, "RequestId"}}`, or `{"Response": {"Error": {Code, Message}, "RequestId"}}`.
-pub fn response_body(result: &Result<Reply>, request_id: &str) -> Vec<u8> {
-    let response = match result {
-        Ok(fields) => {
-            let mut fields = fields.clone();
+/// The answer's bytes, serialized without leaving copies behind (the reply's strings and every
+/// buffer on the way are wiped).
+pub fn response_body(result: Result<Reply>, request_id: &str) -> Zeroizing<Vec<u8>> {
+    let mut response = Map::new();
+    match result {
+        Ok(mut fields) => {
             fields.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
-            Value::Object(fields)
+            response.insert("Response".to_owned(), Value::Object(fields));
         }
-        Err(e) => json!({
-            "Error": {"Code": e.code.as_str(), "Message": e.message},
-            "RequestId": request_id,
-        }),
-    };
-    serde_json::to_vec(&json!({ "Response": response })).unwrap_or_default()
+        Err(e) => {
+            response.insert(
+                "Response".to_owned(),
+                json!({
+                    "Error": {"Code": e.code.as_str(), "Message": e.message},
+                    "RequestId": request_id,
+                }),
+            );
+        }
+    }
+    let mut writer = crate::util::ZeroizingWriter::with_capacity(512);
+    let _ = serde_json::to_writer(&mut writer, &response);
+    params::wipe_map(&mut response);
+    writer.into_inner()
 }

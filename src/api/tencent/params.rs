@@ -4,11 +4,36 @@
 //! so every action reads its parameters the same way whichever method carried them.
 
 use serde_json::{Map, Value};
+use zeroize::Zeroize;
 
 use crate::kms::{ErrorCode, KmsError, Result};
 
+/// Parameters carry plaintexts (base64) and data keys: their strings are wiped when dropped.
 #[derive(Debug, Default)]
 pub struct Params(Map<String, Value>);
+
+impl Drop for Params {
+    fn drop(&mut self) {
+        wipe_map(&mut self.0);
+    }
+}
+
+/// Overwrites every string in `map` (keys and values) with zeros, in place.
+pub fn wipe_map(map: &mut Map<String, Value>) {
+    for (_, value) in std::mem::take(map) {
+        let mut value = value;
+        wipe_value(&mut value);
+    }
+}
+
+fn wipe_value(value: &mut Value) {
+    match value {
+        Value::String(text) => text.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe_value),
+        Value::Object(map) => wipe_map(map),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
 
 fn invalid(name: &str, what: &str) -> KmsError {
     KmsError::new(

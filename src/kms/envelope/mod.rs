@@ -28,6 +28,7 @@ use super::Kms;
 use super::blob::{Blob, CanonicalContext};
 use super::error::{ErrorCode, KmsError, Result};
 use super::keys::DataKeySpec;
+use super::outputs::check_output_path;
 use crate::crypto::{self, KEY_LEN, TAG_LEN};
 use crate::util::atomic_file::{self, AtomicFile};
 use chunked::{ChunkedError, SALT_LEN, SEALED_CHUNK_LEN};
@@ -69,21 +70,39 @@ pub(crate) fn chunked_error(e: ChunkedError) -> KmsError {
 /// A read or write failing in the middle of a stream.
 pub(crate) fn stream_error(e: io::Error) -> KmsError {
     KmsError::new(
-        ErrorCode::InternalError,
+        ErrorCode::FileIo,
         format!("Reading or writing failed: {e}."),
     )
 }
 
+/// A file that is not there or may not be opened is the caller's parameter; anything else (a full
+/// disk, an I/O error) is the file system's, with its reason.
 fn io_error(what: &str, path: &Path, e: &io::Error) -> KmsError {
+    let code = match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied | io::ErrorKind::IsADirectory => {
+            ErrorCode::InvalidParameterValue
+        }
+        _ => ErrorCode::FileIo,
+    };
+    KmsError::new(code, format!("Cannot {what} {}: {e}.", path.display()))
+}
+
+fn file_exists(target: &Path) -> KmsError {
     KmsError::new(
-        ErrorCode::InvalidParameterValue,
-        format!("Cannot {what} {}: {e}.", path.display()),
+        ErrorCode::FileExists,
+        format!(
+            "{} already exists; choose another name or allow overwriting.",
+            target.display()
+        ),
     )
 }
 
 /// Writes through an `AtomicFile` beside `target`; refuses to replace an existing file unless
 /// `overwrite`. Temp files of killed processes (`.NAME.kctmp-PID-…`) are removed first.
-struct TempOutput(AtomicFile);
+struct TempOutput {
+    file: AtomicFile,
+    overwrite: bool,
+}
 
 /// The tag of an output's temp file.
 const TEMP_TAG: &str = ".kctmp-";
@@ -91,27 +110,35 @@ const TEMP_TAG: &str = ".kctmp-";
 impl TempOutput {
     fn create(target: &Path, overwrite: bool) -> Result<Self> {
         if target.exists() && !overwrite {
-            return Err(KmsError::new(
-                ErrorCode::FileExists,
-                format!(
-                    "{} already exists; choose another name or allow overwriting.",
-                    target.display()
-                ),
-            ));
+            return Err(file_exists(target));
         }
         atomic_file::remove_temp_files(target, TEMP_TAG, atomic_file::process_is_gone);
         AtomicFile::create(target, TEMP_TAG, 1 << 20)
-            .map(Self)
+            .map(|file| Self { file, overwrite })
             .map_err(|e| io_error("create a file beside", target, &e))
     }
 
     fn writer(&mut self) -> &mut io::BufWriter<File> {
-        self.0.writer()
+        self.file.writer()
     }
 
+    /// Places the finished output. Without `overwrite`, a file that appeared at the target while
+    /// we wrote (another process writing the same name) is never replaced.
     fn finish(self) -> Result<()> {
-        let temp = self.0.temp_path().to_path_buf();
-        self.0.commit().map_err(|e| io_error("write", &temp, &e))
+        let temp = self.file.temp_path().to_path_buf();
+        let target = self.file.target().to_path_buf();
+        let placed = if self.overwrite {
+            self.file.commit()
+        } else {
+            self.file.commit_new()
+        };
+        placed.map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                file_exists(&target)
+            } else {
+                io_error("write", &temp, &e)
+            }
+        })
     }
 }
 
@@ -134,6 +161,8 @@ fn open_input(input: &Path) -> Result<(File, u64)> {
 /// Ready to encrypt files under one CMK: a fresh data key and the header that carries it wrapped.
 pub struct FileEncryptor {
     key_id: String,
+    /// The keystore's path: outputs may never name it or its own files.
+    keystore: PathBuf,
     data_key: Zeroizing<Vec<u8>>,
     header: Vec<u8>,
 }
@@ -157,6 +186,7 @@ impl FileEncryptor {
                 "The output must be another file than the input.",
             ));
         }
+        check_output_path(&self.keystore, output)?;
         let (mut reader, total) = open_input(input)?;
         let mut out = TempOutput::create(output, overwrite)?;
         let salt: [u8; SALT_LEN] = crypto::random_bytes();
@@ -184,6 +214,7 @@ impl FileEncryptor {
 pub struct FileDecryptor {
     input: PathBuf,
     key_id: String,
+    keystore: PathBuf,
     data_key: Zeroizing<Vec<u8>>,
     header: Vec<u8>,
 }
@@ -206,6 +237,7 @@ impl FileDecryptor {
                 "The output must be another file than the input.",
             ));
         }
+        check_output_path(&self.keystore, output)?;
         let (file, total) = open_input(&self.input)?;
         let mut reader = io::BufReader::with_capacity(1 << 20, file);
         let (header, _) = read_header(&mut reader)?;
@@ -236,6 +268,7 @@ impl Kms {
         let header = build_header(&wrapped);
         Ok(FileEncryptor {
             key_id: data_key.key_id,
+            keystore: self.path().to_path_buf(),
             data_key: data_key.plaintext,
             header,
         })
@@ -251,6 +284,7 @@ impl Kms {
             return Err(decrypt_error("its data key has the wrong size"));
         }
         Ok(FileDecryptor {
+            keystore: self.path().to_path_buf(),
             input: input.to_path_buf(),
             key_id: key.key_id.to_string(),
             data_key,

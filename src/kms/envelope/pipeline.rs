@@ -117,8 +117,12 @@ fn pipeline<R: Read + Send, W: Write + Send>(
         let written = written
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the writer panicked")));
-        transformed?;
-        written.map_err(stream_error)
+        match (transformed, written) {
+            (Err(cancelled), _) if cancelled.code == ErrorCode::Cancelled => Err(cancelled),
+            // A writer that failed (a full disk) stops the others: its reason is the one to give.
+            (_, Err(e)) => Err(stream_error(e)),
+            (transformed, Ok(())) => transformed,
+        }
     })
 }
 

@@ -312,12 +312,15 @@ impl KeyconsoleApp {
         let tools = &mut detail.tools;
         let io_error = |e: std::io::Error| {
             KmsError::new(
-                ErrorCode::InvalidParameterValue,
-                format!("Cannot use {}: {e}.", path.display()),
+                ErrorCode::FileIo,
+                format!("Cannot write {}: {e}.", path.display()),
             )
         };
-        let write =
-            |bytes: &[u8]| crate::util::atomic_file::replace_file(path, bytes).map_err(io_error);
+        // The save dialog already asked before replacing a file; the keystore is refused always.
+        let write = |bytes: &[u8]| {
+            console.kms.check_output_path(path)?;
+            crate::util::atomic_file::replace_file(path, bytes).map_err(io_error)
+        };
         match purpose {
             DialogPurpose::SaveCiphertext => {
                 write(tools.ciphertext.as_bytes())?;
