@@ -5,38 +5,14 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyconsole::crypto::random_key;
-use keyconsole::kms::{
-    CanonicalContext, CreateKey, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion, Kms,
-};
-use keyconsole::store::{Store, kdf};
-use keyconsole::util::ZeroizingWriter;
+use keyconsole::kms::{CanonicalContext, CreateKey, Kms};
+use keyconsole::store::kdf;
 
 const PASSWORD: &[u8] = b"benchmark password";
 
-/// Writes a keystore of `n` keys in one save, with the default (production) KDF.
+/// A keystore of `n` keys in one save, with the default (production) KDF.
 fn keystore_with_keys(path: &Path, n: usize) {
-    let now = 1_800_000_000;
-    let keys: Vec<KeyRecord> = (0..n)
-        .map(|i| KeyRecord {
-            key_id: uuid::Uuid::new_v4(),
-            alias: format!("app-{i:05}"),
-            description: format!("key number {i} for the benchmark"),
-            state: KeyState::Enabled,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: KeyOrigin::Generated,
-            create_time: now + i as i64,
-            rotation_enabled: i % 2 == 0,
-            rotate_days: 365,
-            last_rotate_time: 0,
-            next_rotate_time: if i % 2 == 0 { now + 365 * 86_400 } else { 0 },
-            deletion_date: 0,
-            versions: vec![KeyVersion::new(random_key(), now)],
-        })
-        .collect();
-    let mut body = ZeroizingWriter::with_capacity(n * 512);
-    serde_json::to_writer(&mut body, &serde_json::json!({ "keys": keys })).unwrap();
-    Store::create(path, PASSWORD, kdf::DEFAULT_PARAMS, body.into_inner()).unwrap();
+    keyconsole::testing::keystore_with_keys(path, PASSWORD, kdf::DEFAULT_PARAMS, n);
 }
 
 fn encrypt_decrypt(c: &mut Criterion) {

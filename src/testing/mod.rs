@@ -3,6 +3,7 @@
 //! moves, temporary keystores, and fake dialogs and clipboard for the console.
 
 pub mod api_client;
+pub mod fuzz;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -169,4 +170,31 @@ impl FileDialogs for FakeDialogs {
         let path = self.answers.lock().ok()?.pop_front().flatten();
         Some(DialogAnswer { purpose, path })
     }
+}
+
+/// Writes a keystore of `n` enabled keys (aliases `app-00000`…) in one save, for benchmarks of
+/// large keystores; half of them rotate yearly.
+pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize) {
+    use crate::kms::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
+    let now = START;
+    let keys: Vec<KeyRecord> = (0..n)
+        .map(|i| KeyRecord {
+            key_id: uuid::Uuid::new_v4(),
+            alias: format!("app-{i:05}"),
+            description: format!("key number {i} for the benchmark"),
+            state: KeyState::Enabled,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: KeyOrigin::Generated,
+            create_time: now + i as i64,
+            rotation_enabled: i % 2 == 0,
+            rotate_days: 365,
+            last_rotate_time: 0,
+            next_rotate_time: if i % 2 == 0 { now + 365 * 86_400 } else { 0 },
+            deletion_date: 0,
+            versions: vec![KeyVersion::new(crate::crypto::random_key(), now)],
+        })
+        .collect();
+    let mut body = crate::util::ZeroizingWriter::with_capacity(n * 512);
+    serde_json::to_writer(&mut body, &serde_json::json!({ "keys": keys })).expect("serialize");
+    crate::store::Store::create(path, password, kdf, body.into_inner()).expect("create keystore");
 }

@@ -14,6 +14,14 @@ use crate::kms::error::{ErrorCode, KmsError, Result};
 /// Chunks handled per batch: 4 MiB of plaintext, shared out among the cores.
 const BATCH_CHUNKS: usize = 256;
 
+/// Chunks per batch for an input of `total` bytes in chunks of `chunk_len`: just over the input
+/// for small files (so a 40 KB file does not allocate, and wipe, four 4 MiB buffers), at most
+/// `BATCH_CHUNKS`. One byte more than the input, so its first read can already come up short.
+fn batch_chunks(total: u64, chunk_len: usize) -> usize {
+    let needed = (total.saturating_add(1)).div_ceil(chunk_len as u64);
+    usize::try_from(needed).map_or(BATCH_CHUNKS, |n| n.clamp(1, BATCH_CHUNKS))
+}
+
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -144,7 +152,10 @@ fn encrypt_body<R: Read + Send, W: Write + Send>(
     pipeline(
         reader,
         writer,
-        (BATCH_CHUNKS * CHUNK_LEN, BATCH_CHUNKS * SEALED_CHUNK_LEN),
+        {
+            let batch = batch_chunks(total, CHUNK_LEN);
+            (batch * CHUNK_LEN, batch * SEALED_CHUNK_LEN)
+        },
         |plain, end, sealed| {
             let n = plain.len();
             // A batch that ends the input carries the short final chunk (empty if n is a multiple).
@@ -186,7 +197,11 @@ pub(crate) fn decrypt_chunks<R: Read + Send, W: Write + Send>(
     pipeline(
         reader,
         writer,
-        (BATCH_CHUNKS * SEALED_CHUNK_LEN, BATCH_CHUNKS * CHUNK_LEN),
+        {
+            // `total` is the plaintext's length here: as many chunks as the ciphertext has.
+            let batch = batch_chunks(total, CHUNK_LEN);
+            (batch * SEALED_CHUNK_LEN, batch * CHUNK_LEN)
+        },
         |sealed, end, plain| {
             let n = sealed.len();
             if end && n % SEALED_CHUNK_LEN < TAG_LEN {
