@@ -5,39 +5,17 @@
 //! a finding is saved under `target/fuzz-findings/` with the seed to replay it (`KC_FUZZ_SEED`).
 //! `cargo test --test fuzz -- --ignored make_corpus` writes the seeds again.
 
-use std::path::Path;
-
 use keyconsole::api::tencent::{self, ApiRequest};
 use keyconsole::kms::{CanonicalContext, Kms};
 use keyconsole::store::format::Header;
 use keyconsole::testing::api_client::{Signer, signed_request};
 use keyconsole::testing::fuzz::{self, corpus_dir, load_corpus};
-use keyconsole::testing::{FAST_KDF, PASSWORD, START, TestClock};
+use keyconsole::testing::{FAST_KDF, PASSWORD, START, TestClock, compat};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-const COMPAT: &str = "tests/fixtures/compat";
-const COMPAT_PASSWORD: &[u8] = b"compat fixture password";
-const COMPAT_PLAINTEXT: &[u8] = b"the MySQL password from before the change";
-
-/// The compat fixture's keystore, copied (opening may save), with the clock at `START`.
 fn compat_kms() -> (tempfile::TempDir, Kms) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("keystore.kcks");
-    std::fs::copy(Path::new(COMPAT).join("keystore.kcks"), &path).unwrap();
-    let kms = Kms::open_with_clock(&path, COMPAT_PASSWORD, TestClock::new(START)).unwrap();
-    (dir, kms)
-}
-
-fn compat_file_plaintext() -> Vec<u8> {
-    let mut text = Vec::new();
-    let mut i = 0;
-    while text.len() < 40_000 {
-        text.extend_from_slice(format!("line {i:05} of the compat fixture\n").as_bytes());
-        i += 1;
-    }
-    text.truncate(40_000);
-    text
+    compat::open_copy(TestClock::new(START))
 }
 
 #[test]
@@ -86,7 +64,7 @@ fn ciphertext_blob() {
         if let Ok(decrypted) = kms.decrypt(&text, &context) {
             assert_eq!(
                 &decrypted.plaintext[..],
-                COMPAT_PLAINTEXT,
+                compat::PLAINTEXT,
                 "a changed blob decrypted to something else"
             );
         }
@@ -98,7 +76,7 @@ fn ciphertext_blob() {
 fn file_stream() {
     let corpus = load_corpus("file_stream");
     let (dir, kms) = compat_kms();
-    let plaintext = compat_file_plaintext();
+    let plaintext = compat::file_plaintext();
     let input_path = dir.path().join("in.kc");
     let output_path = dir.path().join("out");
     fuzz::run("file_stream", &corpus, |input| {
@@ -239,16 +217,16 @@ fn make_corpus() {
         &[empty_body, fuzz::keystore_body_seed(&kms)],
     );
 
-    let compat = |name: &str| std::fs::read(Path::new(COMPAT).join(name)).unwrap();
+    let fixture = |name: &str| std::fs::read(compat::dir().join(name)).unwrap();
     write_seeds(
         "ciphertext_blob",
         &[
-            compat("blob-v1.kc"),
-            compat("blob-v2.kc"),
-            compat("blob-archived.kc"),
+            fixture("blob-v1.kc"),
+            fixture("blob-v2.kc"),
+            fixture("blob-archived.kc"),
         ],
     );
-    write_seeds("file_stream", &[compat("secret.txt.kc")]);
+    write_seeds("file_stream", &[fixture("secret.txt.kc")]);
     write_seeds(
         "encryption_context",
         &[
@@ -266,7 +244,7 @@ fn make_corpus() {
         secret_key: credentials.secret_key.as_str(),
         timestamp: START,
     };
-    let blob = String::from_utf8(compat("blob-v1.kc")).unwrap();
+    let blob = String::from_utf8(fixture("blob-v1.kc")).unwrap();
     let requests = [
         (
             "POST",

@@ -198,3 +198,41 @@ pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize
     serde_json::to_writer(&mut body, &serde_json::json!({ "keys": keys })).expect("serialize");
     crate::store::Store::create(path, password, kdf, body.into_inner()).expect("create keystore");
 }
+
+/// The compat fixture (`tests/fixtures/compat/`, made by `make.sh` with the binary of 14f5ec7).
+pub mod compat {
+    use std::path::{Path, PathBuf};
+
+    pub const PASSWORD: &[u8] = b"compat fixture password";
+    /// What every blob of the fixture holds.
+    pub const PLAINTEXT: &[u8] = b"the MySQL password from before the change";
+
+    pub fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat")
+    }
+
+    /// The fixture's keystore copied to a temporary folder (opening may save, and the fixture stays
+    /// as made), opened with `clock`.
+    pub fn open_copy(
+        clock: std::sync::Arc<dyn crate::kms::Clock>,
+    ) -> (tempfile::TempDir, crate::kms::Kms) {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let path = folder.path().join("keystore.kcks");
+        std::fs::copy(dir().join("keystore.kcks"), &path).expect("copy the fixture");
+        let kms =
+            crate::kms::Kms::open_with_clock(&path, PASSWORD, clock).expect("open the fixture");
+        (folder, kms)
+    }
+
+    /// The encrypted file's plaintext, as make.sh wrote it: 40,000 bytes of numbered lines.
+    pub fn file_plaintext() -> Vec<u8> {
+        let mut text = Vec::new();
+        let mut i = 0;
+        while text.len() < 40_000 {
+            text.extend_from_slice(format!("line {i:05} of the compat fixture\n").as_bytes());
+            i += 1;
+        }
+        text.truncate(40_000);
+        text
+    }
+}

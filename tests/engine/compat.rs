@@ -6,28 +6,10 @@ use std::path::Path;
 
 use keyconsole::kms::{CanonicalContext, KeyState, Kms};
 
-const PASSWORD: &[u8] = b"compat fixture password";
-const PLAINTEXT: &[u8] = b"the MySQL password from before the change";
+use keyconsole::testing::compat::{PASSWORD, PLAINTEXT, file_plaintext};
 
-/// The fixture copied to a temporary folder: opening may save (maintenance), and the fixture stays as made.
 fn open_copy() -> (tempfile::TempDir, Kms) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("keystore.kcks");
-    std::fs::copy("tests/fixtures/compat/keystore.kcks", &path).unwrap();
-    let kms = Kms::open(&path, PASSWORD).unwrap();
-    (dir, kms)
-}
-
-/// The file's plaintext, as make.sh wrote it: 40,000 bytes of numbered lines.
-fn file_plaintext() -> Vec<u8> {
-    let mut text = Vec::new();
-    let mut i = 0;
-    while text.len() < 40_000 {
-        text.extend_from_slice(format!("line {i:05} of the compat fixture\n").as_bytes());
-        i += 1;
-    }
-    text.truncate(40_000);
-    text
+    keyconsole::testing::compat::open_copy(std::sync::Arc::new(keyconsole::kms::SystemClock))
 }
 
 #[test]

@@ -471,6 +471,11 @@ fn the_access_log_and_the_keystore_hold_no_secret() {
         "Encrypt",
         json!({"KeyId": "pasted secret, not a key", "Plaintext": plaintext}),
     );
+    // A secret that happens to look like an alias (it used to be logged as one).
+    h.call(
+        "Encrypt",
+        json!({"KeyId": "Hunter2-db-password", "Plaintext": plaintext}),
+    );
     let entries = h.log.recent();
     let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
     assert!(
@@ -487,6 +492,7 @@ fn the_access_log_and_the_keystore_hold_no_secret() {
         &blob,
         &h.secret_key,
         "pasted",
+        "Hunter2",
     ] {
         assert!(!text.contains(secret), "the log holds {secret}");
     }
