@@ -10,6 +10,7 @@ mod key;
 mod keystore;
 mod output;
 mod password;
+mod secret;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Encrypt or decrypt files of any size (envelope encryption)
     #[command(subcommand)]
     File(file::FileCommand),
+    /// Manage secrets: named, versioned values kept sealed in the keystore
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Serve the Tencent Cloud KMS API (2019-01-18) on loopback, for applications using the cloud SDKs
     Serve(api::ServeArgs),
     /// The loopback API's credentials
@@ -108,6 +112,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Random(args) => crypto::random(&context, args),
         Command::Passwd(args) => keystore::passwd(&context, args),
         Command::File(command) => file::run(&context, command),
+        Command::Secret(command) => secret::run(&context, command),
         Command::Serve(args) => api::serve(&context, args),
         Command::Api(command) => api::run(&context, command),
     };

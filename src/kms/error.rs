@@ -38,6 +38,16 @@ pub enum ErrorCode {
     RequestSizeLimitExceeded,
     /// Neither GET nor POST (API only).
     UnsupportedRequestMethod,
+    // Secrets Manager (SSM 2019-09-23).
+    SecretExists,
+    VersionIdExists,
+    SecretNotExist,
+    ResourceDisabled,
+    ResourcePendingDeleted,
+    LimitExceeded,
+    OperationDenied,
+    /// The CMK protecting a secret cannot decrypt it (disabled, archived, pending deletion, gone).
+    AccessKmsError,
     /// The keystore password is wrong (the header is intact, the master key does not unwrap).
     WrongPassword,
     /// The keystore file is damaged or not a keystore at all.
@@ -89,6 +99,14 @@ impl ErrorCode {
             NoSuchVersion => "NoSuchVersion",
             RequestSizeLimitExceeded => "RequestSizeLimitExceeded",
             UnsupportedRequestMethod => "UnsupportedRequestMethod",
+            SecretExists => "ResourceInUse.SecretExists",
+            VersionIdExists => "ResourceInUse.VersionIdExists",
+            SecretNotExist => "ResourceNotFound.SecretNotExist",
+            ResourceDisabled => "ResourceUnavailable.ResourceDisabled",
+            ResourcePendingDeleted => "ResourceUnavailable.ResourcePendingDeleted",
+            LimitExceeded => "LimitExceeded",
+            OperationDenied => "OperationDenied",
+            AccessKmsError => "FailedOperation.AccessKmsError",
             WrongPassword => "FailedOperation.WrongPassword",
             KeystoreDamaged => "FailedOperation.KeystoreDamaged",
             KeystoreNotFound => "FailedOperation.KeystoreNotFound",

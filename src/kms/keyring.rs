@@ -13,11 +13,14 @@ use zeroize::Zeroizing;
 use super::credentials::ApiCredentials;
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keys::KeyRecord;
+use super::secrets::SecretRecord;
 use crate::util::ZeroizingWriter;
 
-/// The body's schema: 1 is the body as first written (keys, then API credentials, both optional).
-/// A body without the field is schema 1; one with a newer schema is refused rather than misread.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The body's schema: 1 is the body as first written (keys, then API credentials, both optional);
+/// 2 adds the secrets manager's secrets and its default key (a schema-1 body reads as no secrets).
+/// A body without the field is schema 1; one with a newer schema is refused rather than misread,
+/// so an older keyconsole never drops secrets it does not know.
+pub const SCHEMA_VERSION: u32 = 2;
 
 fn schema_one() -> u32 {
     1
@@ -33,6 +36,11 @@ struct Body {
     /// Added with the loopback API; older keystores have none until first use.
     #[serde(default)]
     api_credentials: Option<ApiCredentials>,
+    /// Schema 2.
+    #[serde(default)]
+    secrets: Vec<SecretRecord>,
+    #[serde(default)]
+    ssm_default_key: Option<Uuid>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -42,6 +50,9 @@ pub(crate) struct Keyring {
     pub(crate) by_id: HashMap<Uuid, usize>,
     pub(crate) by_alias: HashMap<String, usize>,
     pub(crate) api_credentials: Option<ApiCredentials>,
+    pub(crate) secrets: Vec<SecretRecord>,
+    /// The CMK the secrets manager made for itself (KmsKeyType DEFAULT).
+    pub(crate) ssm_default_key: Option<Uuid>,
 }
 
 impl Keyring {
@@ -49,6 +60,8 @@ impl Keyring {
         let mut ring = Keyring {
             keys: body.keys,
             api_credentials: body.api_credentials,
+            secrets: body.secrets,
+            ssm_default_key: body.ssm_default_key,
             ..Keyring::default()
         };
         ring.reindex();
@@ -84,11 +97,16 @@ impl Keyring {
             keys: &'a [KeyRecord],
             #[serde(skip_serializing_if = "Option::is_none")]
             api_credentials: Option<&'a ApiCredentials>,
+            secrets: &'a [SecretRecord],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ssm_default_key: Option<Uuid>,
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
             keys: &self.keys,
             api_credentials: self.api_credentials.as_ref(),
+            secrets: &self.secrets,
+            ssm_default_key: self.ssm_default_key,
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

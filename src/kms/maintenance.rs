@@ -4,34 +4,38 @@
 
 use std::sync::atomic::Ordering;
 
-use super::Kms;
 use super::error::Result;
 use super::keys::rules::{ROTATE_AFTER_ENCRYPTIONS, SAVE_USAGE_AFTER};
 use super::keys::{KeyRecord, KeyState, rotate};
+use super::{Kms, secrets};
 
 /// What automatic maintenance did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Maintenance {
     pub rotated: Vec<String>,
     pub destroyed: Vec<String>,
+    /// Secrets whose recovery window ended.
+    pub destroyed_secrets: Vec<String>,
 }
 
 impl Maintenance {
     pub fn is_empty(&self) -> bool {
-        self.rotated.is_empty() && self.destroyed.is_empty()
+        self.rotated.is_empty() && self.destroyed.is_empty() && self.destroyed_secrets.is_empty()
     }
 }
 
 impl Kms {
     /// Is there due rotation, deletion, or a pile of unsaved encryption counts?
     pub(crate) fn maintenance_due(&self, now: i64) -> bool {
-        self.ring().keys.iter().any(|k| {
-            deletion_due(k, now)
-                || (k.state == KeyState::Enabled && rotation_due(k, now))
-                || k.versions
-                    .iter()
-                    .any(|v| v.unsaved_encryptions.load(Ordering::Relaxed) >= SAVE_USAGE_AFTER)
-        })
+        let ring = self.ring();
+        ring.secrets.iter().any(|s| secrets::deletion_due(s, now))
+            || ring.keys.iter().any(|k| {
+                deletion_due(k, now)
+                    || (k.state == KeyState::Enabled && rotation_due(k, now))
+                    || k.versions
+                        .iter()
+                        .any(|v| v.unsaved_encryptions.load(Ordering::Relaxed) >= SAVE_USAGE_AFTER)
+            })
     }
 
     /// Destroys keys whose deletion date has passed and rotates keys that are due. Runs at unlock;
@@ -62,6 +66,13 @@ impl Kms {
             if !done.destroyed.is_empty() {
                 ring.reindex();
             }
+            ring.secrets.retain(|s| {
+                let due = secrets::deletion_due(s, now);
+                if due {
+                    done.destroyed_secrets.push(s.name.clone());
+                }
+                !due
+            });
             Ok(done)
         })
     }

@@ -16,6 +16,7 @@ pub mod keyring;
 pub mod keys;
 pub mod maintenance;
 pub mod outputs;
+pub mod secrets;
 pub mod shared;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,10 @@ pub use keys::{
     KeyUsage, KeyVersion, Order, StateFilter,
 };
 pub use maintenance::Maintenance;
+pub use secrets::{
+    CreateSecret, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
+    SecretValue,
+};
 pub use shared::SharedKms;
 
 use crate::store::{FileStamp, KdfParams, Store};
@@ -275,16 +280,22 @@ impl Kms {
         let _writer = self.writer();
         let now = self.clock.now();
         let current = self.published.load_full();
-        if !current
+        let keys_due = current
             .ring
             .keys
             .iter()
-            .any(|k| maintenance::deletion_due(k, now))
-        {
+            .any(|k| maintenance::deletion_due(k, now));
+        let secrets_due = current
+            .ring
+            .secrets
+            .iter()
+            .any(|s| secrets::deletion_due(s, now));
+        if !keys_due && !secrets_due {
             return;
         }
         let mut ring = Keyring::clone(&current.ring);
         ring.keys.retain(|k| !maintenance::deletion_due(k, now));
+        ring.secrets.retain(|s| !secrets::deletion_due(s, now));
         ring.reindex();
         self.published.store(Arc::new(Published {
             ring: Arc::new(ring),

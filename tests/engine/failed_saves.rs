@@ -193,3 +193,31 @@ fn a_keystore_that_cannot_be_written_still_opens_when_maintenance_is_due() {
         "nothing was written"
     );
 }
+
+#[test]
+fn a_secret_change_that_failed_to_save_is_not_kept() {
+    use keyconsole::kms::{CreateSecret, SecretValue};
+    let (ks, kms) = TestKeystore::new();
+    let value = |v: &str| SecretValue::Text(zeroize::Zeroizing::new(v.to_owned()));
+    kms.create_secret(CreateSecret {
+        name: "db".into(),
+        version_id: None,
+        description: String::new(),
+        key: None,
+        value: value("first"),
+    })
+    .unwrap();
+    kms.fail_next_saves(1);
+    assert_failed_save(kms.put_secret_value("db", "v2", value("phantom")));
+    assert!(kms.get_secret_value("db", "v2").is_err());
+    kms.fail_next_saves(1);
+    assert_failed_save(kms.disable_secret("db"));
+    assert!(
+        kms.get_secret_value("db", "SSM_v1").is_ok(),
+        "still enabled"
+    );
+    kms.update_secret_description("db", "unrelated").unwrap();
+    let disk = ks.reopen();
+    assert!(disk.get_secret_value("db", "v2").is_err());
+    assert_eq!(disk.secret_versions("db").unwrap().len(), 1);
+}

@@ -6,4 +6,5 @@ mod concurrency;
 mod engine;
 mod failed_saves;
 mod files;
+mod secrets;
 mod wycheproof;

@@ -836,3 +836,131 @@ fn a_write_that_fails_gives_the_systems_reason() {
     );
     assert!(!cli.file("big.kcf").exists());
 }
+
+#[test]
+fn secrets_through_the_cli() {
+    let cli = Cli::new();
+    let value_file = cli.file("password.txt");
+    std::fs::write(&value_file, b"S3cr3t!pass").unwrap();
+    cli.ok(
+        &[
+            "secret",
+            "create",
+            "orders-db",
+            "--value-file",
+            p(&value_file),
+            "--description",
+            "MySQL orders",
+        ],
+        b"",
+    );
+    assert_eq!(cli.ok(&["secret", "get", "orders-db"], b""), "S3cr3t!pass");
+    cli.ok(
+        &[
+            "secret",
+            "put",
+            "orders-db",
+            "--version-id",
+            "v2",
+            "--value-stdin",
+        ],
+        b"rotated",
+    );
+    assert_eq!(
+        cli.ok(&["secret", "get", "orders-db"], b""),
+        "rotated",
+        "SSM_Current is the newest"
+    );
+    assert_eq!(
+        cli.ok(
+            &["secret", "get", "orders-db", "--version-id", "SSM_v1"],
+            b""
+        ),
+        "S3cr3t!pass"
+    );
+    cli.ok(
+        &[
+            "secret",
+            "update",
+            "orders-db",
+            "--version-id",
+            "SSM_v1",
+            "--value-stdin",
+        ],
+        b"fixed",
+    );
+    let versions = cli.ok(&["secret", "versions", "orders-db", "--json"], b"");
+    let versions: serde_json::Value = serde_json::from_str(&versions).unwrap();
+    assert_eq!(versions[0]["VersionId"], "SSM_v1");
+    assert_eq!(versions[1]["VersionId"], "v2");
+    let described: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["secret", "describe", "orders-db", "--json"], b"")).unwrap();
+    assert_eq!(described["Status"], "Enabled");
+    assert_eq!(described["KmsKeyType"], "DEFAULT");
+    assert!(cli.ok(&["secret", "list"], b"").contains("orders-db"));
+
+    // Binary values, and text that is not UTF-8 refused without --binary.
+    cli.ok(
+        &["secret", "create", "blob", "--value-stdin", "--binary"],
+        &[0, 255, 10],
+    );
+    assert_eq!(
+        cli.run(&["secret", "get", "blob"], b"").stdout,
+        [0, 255, 10]
+    );
+    cli.fails(
+        &["secret", "create", "bad-text", "--value-stdin"],
+        &[0xff, 0xfe],
+        "InvalidParameterValue",
+    );
+
+    // States and codes.
+    cli.fails(&["secret", "delete", "orders-db"], b"", "OperationDenied");
+    cli.ok(&["secret", "disable", "orders-db"], b"");
+    cli.fails(
+        &["secret", "get", "orders-db"],
+        b"",
+        "ResourceUnavailable.ResourceDisabled",
+    );
+    cli.ok(
+        &["secret", "delete", "orders-db", "--recovery-days", "7"],
+        b"",
+    );
+    cli.fails(
+        &["secret", "get", "orders-db"],
+        b"",
+        "ResourceUnavailable.ResourcePendingDeleted",
+    );
+    cli.ok(&["secret", "restore", "orders-db"], b"");
+    cli.ok(&["secret", "enable", "orders-db"], b"");
+    cli.ok(
+        &[
+            "secret",
+            "delete-version",
+            "orders-db",
+            "--version-id",
+            "v2",
+        ],
+        b"",
+    );
+    assert_eq!(cli.ok(&["secret", "get", "orders-db"], b""), "fixed");
+    cli.fails(
+        &["secret", "get", "nope"],
+        b"",
+        "ResourceNotFound.SecretNotExist",
+    );
+    cli.fails(
+        &["secret", "create", "orders-db", "--value-stdin"],
+        b"x",
+        "ResourceInUse.SecretExists",
+    );
+    // The keystore folder holds no value.
+    for (path, bytes) in all_files(cli.dir.path()) {
+        if path == value_file {
+            continue;
+        }
+        for value in [&b"S3cr3t!pass"[..], b"rotated", b"fixed"] {
+            assert!(!contains(&bytes, value), "{} holds a value", path.display());
+        }
+    }
+}

@@ -62,7 +62,16 @@ fn the_console_window_opens_and_draws_under_xvfb() {
     );
     let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !Path::new(&socket).exists() {
+    // The socket appears before the server answers: wait until a client gets an answer too.
+    let answers = || {
+        Command::new("xdotool")
+            .arg("getdisplaygeometry")
+            .env("DISPLAY", &display)
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    while !Path::new(&socket).exists() || !answers() {
         assert!(Instant::now() < deadline, "Xvfb did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -70,7 +79,7 @@ fn the_console_window_opens_and_draws_under_xvfb() {
     let dir = tempfile::tempdir().unwrap();
     let keystore = dir.path().join("fresh.kcks");
     let started = Instant::now();
-    let app = Killed(
+    let mut app = Killed(
         Command::new(BIN)
             .arg("--keystore")
             .arg(&keystore)
@@ -93,6 +102,13 @@ fn the_console_window_opens_and_draws_under_xvfb() {
         );
         if let Some(window) = found.lines().next() {
             break window.to_owned();
+        }
+        if let Ok(Some(status)) = app.0.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = app.0.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            panic!("the app exited ({status}) before showing a window: {stderr}");
         }
         assert!(Instant::now() < deadline, "no window appeared within 60 s");
         std::thread::sleep(Duration::from_millis(20));

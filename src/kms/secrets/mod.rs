@@ -1,0 +1,586 @@
+//! Secrets Manager: named, versioned secrets kept in the keystore, each version's value sealed
+//! under a fresh data key that the secret's CMK wraps (envelope encryption), bound to the secret's
+//! name and the version id. A CMK that cannot decrypt (disabled, archived, pending deletion) makes
+//! the value unreadable with the KMS reason, as in the cloud.
+
+pub mod record;
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::Kms;
+use super::blob::{Blob, CanonicalContext};
+use super::crypto_ops::seal_blob;
+use super::error::{ErrorCode, KmsError, Result, err};
+use super::keyring::Keyring;
+use super::keys::query::resolve_in;
+use super::keys::rules::{SECONDS_PER_DAY, state_error as key_state_error};
+use super::keys::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
+use crate::crypto;
+use record::binding;
+pub use record::{SecretMetadata, SecretRecord, SecretState, SecretStateFilter, SecretVersion};
+use rules::*;
+
+/// A secret's value: SecretString or SecretBinary. Wiped when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretValue {
+    Text(Zeroizing<String>),
+    Binary(Zeroizing<Vec<u8>>),
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretValue::Text(_) => f.write_str("Text(<redacted>)"),
+            SecretValue::Binary(_) => f.write_str("Binary(<redacted>)"),
+        }
+    }
+}
+
+impl SecretValue {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            SecretValue::Text(text) => text.as_bytes(),
+            SecretValue::Binary(bytes) => bytes,
+        }
+    }
+
+    pub fn is_binary(&self) -> bool {
+        matches!(self, SecretValue::Binary(_))
+    }
+}
+
+/// CreateSecret's inputs.
+#[derive(Debug, Clone)]
+pub struct CreateSecret {
+    pub name: String,
+    /// `SSM_v1` when not given.
+    pub version_id: Option<String>,
+    pub description: String,
+    /// A KeyId or alias; the service's default key (made on first use) when not given.
+    pub key: Option<String>,
+    pub value: SecretValue,
+}
+
+/// ListSecrets' inputs.
+#[derive(Debug, Clone, Default)]
+pub struct SecretQuery {
+    pub state: SecretStateFilter,
+    pub search: Option<String>,
+    pub offset: usize,
+    pub limit: Option<usize>,
+    /// Newest first unless set.
+    pub oldest_first: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretPage {
+    pub total: usize,
+    pub secrets: Vec<SecretMetadata>,
+}
+
+/// The alias the service's own default key gets (with a number after it if a user took it).
+const DEFAULT_KEY_ALIAS: &str = "ssm-default";
+
+fn not_found(name: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::SecretNotExist,
+        format!("There is no secret named {name}."),
+    )
+}
+
+fn version_not_found(name: &str, version_id: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::SecretNotExist,
+        format!("Secret {name} has no version {version_id}."),
+    )
+}
+
+fn find(ring: &Keyring, name: &str) -> Result<usize> {
+    ring.secrets
+        .iter()
+        .position(|s| s.name == name)
+        .ok_or_else(|| not_found(name))
+}
+
+/// The encryption context that binds a version's data key to the secret and version.
+fn data_key_context(name: &str, version_id: &str) -> CanonicalContext {
+    let map = BTreeMap::from([
+        ("SecretName".to_owned(), name.to_owned()),
+        ("VersionId".to_owned(), version_id.to_owned()),
+    ]);
+    CanonicalContext::from_map(&map)
+}
+
+/// The KMS reason a value cannot be read or written, as the cloud reports it.
+fn access_kms_error(e: KmsError) -> KmsError {
+    KmsError::new(
+        ErrorCode::AccessKmsError,
+        format!(
+            "The secret's CMK cannot be used: {} ({}).",
+            e.message, e.code
+        ),
+    )
+}
+
+/// Seals `value` as version `version_id` of secret `name` under the CMK at `key` in `ring`.
+fn seal_value(
+    key: &KeyRecord,
+    name: &str,
+    version_id: &str,
+    value: &SecretValue,
+    now: i64,
+) -> Result<SecretVersion> {
+    if !key.state.may_encrypt() {
+        return Err(access_kms_error(key_state_error(key, "seal a secret")));
+    }
+    let data_key = crypto::random_key();
+    let wrapped_key = seal_blob(key, &data_key[..], &data_key_context(name, version_id))?;
+    let nonce: [u8; crypto::NONCE_LEN] = crypto::random_bytes();
+    let mut sealed = Zeroizing::new(value.bytes().to_vec());
+    crypto::seal_in_place(&data_key, &nonce, &binding(name, version_id), &mut sealed)
+        .map_err(|_| KmsError::new(ErrorCode::InternalError, "Sealing the secret failed."))?;
+    Ok(SecretVersion {
+        version_id: version_id.to_owned(),
+        create_time: now,
+        binary: value.is_binary(),
+        wrapped_key,
+        nonce: nonce.to_vec(),
+        sealed: std::mem::take(&mut *sealed),
+    })
+}
+
+/// The service's default CMK in `ring`, made (and marked as such) on first use.
+fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
+    if let Some(index) = ring
+        .ssm_default_key
+        .and_then(|id| ring.by_id.get(&id).copied())
+    {
+        return Ok(index);
+    }
+    let mut alias = DEFAULT_KEY_ALIAS.to_owned();
+    let mut n = 2;
+    while ring.alias_taken(&alias, None) {
+        alias = format!("{DEFAULT_KEY_ALIAS}-{n}");
+        n += 1;
+    }
+    let record = KeyRecord {
+        key_id: Uuid::new_v4(),
+        alias,
+        description: "Made by the secrets manager to protect secrets that name no key.".to_owned(),
+        state: KeyState::Enabled,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: KeyOrigin::Generated,
+        create_time: now,
+        rotation_enabled: false,
+        rotate_days: super::keys::rules::ROTATE_DAYS_DEFAULT,
+        last_rotate_time: 0,
+        next_rotate_time: 0,
+        deletion_date: 0,
+        versions: vec![KeyVersion::new(crypto::random_key(), now)],
+    };
+    ring.ssm_default_key = Some(record.key_id);
+    ring.keys.push(record);
+    ring.reindex();
+    Ok(ring.keys.len() - 1)
+}
+
+impl Kms {
+    /// CreateSecret: a new secret with its first version.
+    pub fn create_secret(&self, request: CreateSecret) -> Result<(String, String)> {
+        validate_name(&request.name)?;
+        let version_id = request
+            .version_id
+            .clone()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| FIRST_VERSION_ID.to_owned());
+        validate_version_id(&version_id)?;
+        validate_description(&request.description)?;
+        validate_value(request.value.bytes().len())?;
+        self.transact(|ring, now| {
+            if ring.secrets.iter().any(|s| s.name == request.name) {
+                return err(
+                    ErrorCode::SecretExists,
+                    format!("A secret named {} already exists.", request.name),
+                );
+            }
+            let (key_index, default) = match request.key.as_deref().map(str::trim) {
+                Some(key) if !key.is_empty() => (resolve_in(ring, key)?, false),
+                _ => (default_key(ring, now)?, true),
+            };
+            let key = &ring.keys[key_index];
+            let version = seal_value(key, &request.name, &version_id, &request.value, now)?;
+            ring.secrets.push(SecretRecord {
+                name: request.name.clone(),
+                description: request.description.clone(),
+                state: SecretState::Enabled,
+                key_id: key.key_id,
+                default_key: default,
+                create_time: now,
+                delete_time: 0,
+                versions: vec![version],
+            });
+            Ok((request.name.clone(), version_id.clone()))
+        })
+    }
+
+    /// GetSecretValue: the value of one version (`SSM_Current`: the one in use); only while the
+    /// secret is enabled and its CMK can decrypt.
+    pub fn get_secret_value(&self, name: &str, version_id: &str) -> Result<SecretValue> {
+        let ring = self.ring();
+        let secret = &ring.secrets[find(&ring, name)?];
+        if !secret.state.may_read() {
+            return Err(state_error(secret, "read its value"));
+        }
+        let version = secret
+            .version(version_id)
+            .or_else(|| {
+                (version_id == CURRENT_VERSION_ID)
+                    .then(|| secret.versions.last())
+                    .flatten()
+            })
+            .ok_or_else(|| version_not_found(name, version_id))?;
+        let version_id = version.version_id.as_str();
+        let blob = Blob::decode(&version.wrapped_key)?;
+        let (_, data_key) = self
+            .open_blob(&blob, &data_key_context(name, version_id))
+            .map_err(access_kms_error)?;
+        let damaged = || {
+            KmsError::new(
+                ErrorCode::DecryptError,
+                format!(
+                    "Version {version_id} of secret {name} does not open: the keystore entry was changed."
+                ),
+            )
+        };
+        let (Ok(data_key), Ok(nonce)) = (
+            <&[u8; crypto::KEY_LEN]>::try_from(&data_key[..]),
+            <[u8; crypto::NONCE_LEN]>::try_from(&version.nonce[..]),
+        ) else {
+            return Err(damaged());
+        };
+        let mut value = Zeroizing::new(version.sealed.clone());
+        crypto::open_in_place(data_key, &nonce, &binding(name, version_id), &mut value)
+            .map_err(|_| damaged())?;
+        if version.binary {
+            return Ok(SecretValue::Binary(value));
+        }
+        match String::from_utf8(std::mem::take(&mut *value)) {
+            Ok(text) => Ok(SecretValue::Text(Zeroizing::new(text))),
+            Err(e) => {
+                let mut bytes = e.into_bytes();
+                zeroize::Zeroize::zeroize(&mut bytes);
+                Err(damaged())
+            }
+        }
+    }
+
+    /// PutSecretValue: a new version (at most 10 a secret).
+    pub fn put_secret_value(&self, name: &str, version_id: &str, value: SecretValue) -> Result<()> {
+        validate_version_id(version_id)?;
+        validate_value(value.bytes().len())?;
+        self.transact(|ring, now| {
+            let index = find(ring, name)?;
+            let secret = &ring.secrets[index];
+            if !secret.state.may_change_values() {
+                return Err(state_error(secret, "add a version"));
+            }
+            if secret.version(version_id).is_some() {
+                return err(
+                    ErrorCode::VersionIdExists,
+                    format!("Secret {name} already has a version {version_id}."),
+                );
+            }
+            if secret.versions.len() >= VERSIONS_MAX {
+                return err(
+                    ErrorCode::LimitExceeded,
+                    format!("Secret {name} has {VERSIONS_MAX} versions, the most it may have; delete one first."),
+                );
+            }
+            let key = ring.by_id.get(&secret.key_id).map(|&k| &ring.keys[k]).ok_or_else(|| {
+                access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
+            })?;
+            let version = seal_value(key, name, version_id, &value, now)?;
+            ring.secrets[index].versions.push(version);
+            Ok(())
+        })
+    }
+
+    /// UpdateSecret: overwrites the value of an existing version.
+    pub fn update_secret_value(
+        &self,
+        name: &str,
+        version_id: &str,
+        value: SecretValue,
+    ) -> Result<()> {
+        validate_value(value.bytes().len())?;
+        self.transact(|ring, now| {
+            let index = find(ring, name)?;
+            let secret = &ring.secrets[index];
+            if !secret.state.may_change_values() {
+                return Err(state_error(secret, "change a value"));
+            }
+            let position = secret
+                .versions
+                .iter()
+                .position(|v| v.version_id == version_id)
+                .ok_or_else(|| version_not_found(name, version_id))?;
+            let key = ring
+                .by_id
+                .get(&secret.key_id)
+                .map(|&k| &ring.keys[k])
+                .ok_or_else(|| {
+                    access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
+                })?;
+            let mut version = seal_value(key, name, version_id, &value, now)?;
+            version.create_time = secret.versions[position].create_time;
+            ring.secrets[index].versions[position] = version;
+            Ok(())
+        })
+    }
+
+    pub fn update_secret_description(&self, name: &str, description: &str) -> Result<()> {
+        validate_description(description)?;
+        self.change_secret(name, |secret, _| {
+            if !secret.state.may_change_values() {
+                return Err(state_error(secret, "change its description"));
+            }
+            secret.description = description.to_owned();
+            Ok(())
+        })
+    }
+
+    pub fn enable_secret(&self, name: &str) -> Result<()> {
+        self.change_secret(name, |secret, _| {
+            if !secret.state.may_enable() {
+                return Err(transition_error(secret, "enabled"));
+            }
+            secret.state = SecretState::Enabled;
+            Ok(())
+        })
+    }
+
+    pub fn disable_secret(&self, name: &str) -> Result<()> {
+        self.change_secret(name, |secret, _| {
+            if !secret.state.may_disable() {
+                return Err(transition_error(secret, "disabled"));
+            }
+            secret.state = SecretState::Disabled;
+            Ok(())
+        })
+    }
+
+    /// DeleteSecret: a disabled secret is deleted at once (`recovery_days` 0) or after 1–30 days
+    /// (PendingDelete until then). Returns the DeleteTime (now, for at once).
+    pub fn delete_secret(&self, name: &str, recovery_days: u32) -> Result<i64> {
+        validate_recovery_days(recovery_days)?;
+        self.transact(|ring, now| {
+            let index = find(ring, name)?;
+            let secret = &mut ring.secrets[index];
+            if !secret.state.may_delete() {
+                return Err(KmsError::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "Secret {name} is {}; disable it before deleting it.",
+                        secret.state.as_str()
+                    ),
+                ));
+            }
+            if recovery_days == 0 {
+                // Dropping the record drops its sealed values; their data keys die with it.
+                ring.secrets.remove(index);
+                return Ok(now);
+            }
+            secret.state = SecretState::PendingDelete;
+            secret.delete_time = now + i64::from(recovery_days) * SECONDS_PER_DAY;
+            Ok(secret.delete_time)
+        })
+    }
+
+    /// RestoreSecret: PendingDelete → Disabled (never straight to Enabled).
+    pub fn restore_secret(&self, name: &str) -> Result<()> {
+        self.change_secret(name, |secret, _| {
+            if !secret.state.may_restore() {
+                return Err(KmsError::new(
+                    ErrorCode::OperationDenied,
+                    format!("Secret {name} is not pending deletion."),
+                ));
+            }
+            secret.state = SecretState::Disabled;
+            secret.delete_time = 0;
+            Ok(())
+        })
+    }
+
+    /// DeleteSecretVersion: removes one version at once (not the last one: a secret keeps a value).
+    pub fn delete_secret_version(&self, name: &str, version_id: &str) -> Result<()> {
+        self.change_secret(name, |secret, _| {
+            if !secret.state.may_change_values() {
+                return Err(state_error(secret, "delete a version"));
+            }
+            let position = secret
+                .versions
+                .iter()
+                .position(|v| v.version_id == version_id)
+                .ok_or_else(|| version_not_found(name, version_id))?;
+            if secret.versions.len() == 1 {
+                return err(
+                    ErrorCode::OperationDenied,
+                    format!("{version_id} is the only version of secret {name}; delete the secret instead."),
+                );
+            }
+            secret.versions.remove(position);
+            Ok(())
+        })
+    }
+
+    pub fn describe_secret(&self, name: &str) -> Result<SecretMetadata> {
+        let ring = self.ring();
+        Ok(ring.secrets[find(&ring, name)?].metadata())
+    }
+
+    /// ListSecretVersionIds: (VersionId, CreateTime), oldest first.
+    pub fn secret_versions(&self, name: &str) -> Result<Vec<(String, i64)>> {
+        let ring = self.ring();
+        let secret = &ring.secrets[find(&ring, name)?];
+        Ok(secret
+            .versions
+            .iter()
+            .map(|v| (v.version_id.clone(), v.create_time))
+            .collect())
+    }
+
+    /// ListSecrets: filtered by state and a name fragment, newest first unless asked, paged.
+    pub fn list_secrets(&self, query: &SecretQuery) -> Result<SecretPage> {
+        let limit = query.limit.unwrap_or(LIST_LIMIT_DEFAULT);
+        if !(1..=LIST_LIMIT_MAX).contains(&limit) {
+            return err(
+                ErrorCode::InvalidParameterValue,
+                format!("Limit is {limit}; it must be between 1 and {LIST_LIMIT_MAX}."),
+            );
+        }
+        let needle = query
+            .search
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let ring = self.ring();
+        let mut matches: Vec<&SecretRecord> = ring
+            .secrets
+            .iter()
+            .filter(|s| query.state.matches(s.state))
+            .filter(|s| needle.is_empty() || s.name.to_ascii_lowercase().contains(&needle))
+            .collect();
+        if query.oldest_first {
+            matches.sort_by_key(|s| s.create_time);
+        } else {
+            matches.reverse();
+            matches.sort_by_key(|s| std::cmp::Reverse(s.create_time));
+        }
+        Ok(SecretPage {
+            total: matches.len(),
+            secrets: matches
+                .into_iter()
+                .skip(query.offset)
+                .take(limit)
+                .map(SecretRecord::metadata)
+                .collect(),
+        })
+    }
+
+    fn change_secret<T>(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut SecretRecord, i64) -> Result<T>,
+    ) -> Result<T> {
+        self.transact(|ring, now| {
+            let index = find(ring, name)?;
+            change(&mut ring.secrets[index], now)
+        })
+    }
+}
+
+fn transition_error(secret: &SecretRecord, to: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::OperationDenied,
+        format!(
+            "Secret {} is {}; it cannot be {to} from there.",
+            secret.name,
+            secret.state.as_str()
+        ),
+    )
+}
+
+/// Whether maintenance should destroy the secret now.
+pub(crate) fn deletion_due(secret: &SecretRecord, now: i64) -> bool {
+    secret.state == SecretState::PendingDelete && secret.delete_time <= now
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestKeystore;
+
+    fn text(value: &str) -> SecretValue {
+        SecretValue::Text(Zeroizing::new(value.to_owned()))
+    }
+
+    fn create(kms: &Kms, name: &str, value: &str) {
+        kms.create_secret(CreateSecret {
+            name: name.to_owned(),
+            version_id: None,
+            description: String::new(),
+            key: None,
+            value: text(value),
+        })
+        .unwrap();
+    }
+
+    /// Each value opens only under its own name and version: moving sealed values between
+    /// versions or secrets in the keystore makes them unreadable, never another secret's value.
+    #[test]
+    fn values_are_bound_to_their_secret_and_version() {
+        let (_ks, kms) = TestKeystore::new();
+        create(&kms, "a", "value of a");
+        create(&kms, "b", "value of b");
+        kms.put_secret_value("a", "v2", text("second of a"))
+            .unwrap();
+        let swap = |field: fn(&mut SecretVersion) -> &mut Vec<u8>| {
+            kms.transact(|ring, _| {
+                let (first, rest) = ring.secrets.split_at_mut(1);
+                std::mem::swap(
+                    field(&mut first[0].versions[0]),
+                    field(&mut rest[0].versions[0]),
+                );
+                Ok(())
+            })
+            .unwrap();
+        };
+        swap(|v| &mut v.sealed);
+        for (name, version) in [("a", "SSM_v1"), ("b", "SSM_v1")] {
+            let e = kms.get_secret_value(name, version).unwrap_err();
+            assert_eq!(e.code, ErrorCode::DecryptError, "{e}");
+        }
+        swap(|v| &mut v.sealed);
+        // The data keys too: a wrapped key names its secret and version in its context.
+        kms.transact(|ring, _| {
+            let moved = ring.secrets[0].versions[1].wrapped_key.clone();
+            ring.secrets[0].versions[0].wrapped_key = moved;
+            Ok(())
+        })
+        .unwrap();
+        let e = kms.get_secret_value("a", "SSM_v1").unwrap_err();
+        assert_eq!(e.code, ErrorCode::AccessKmsError, "{e}");
+        assert_eq!(
+            kms.get_secret_value("b", "SSM_v1").unwrap(),
+            text("value of b")
+        );
+        assert_eq!(
+            kms.get_secret_value("a", "v2").unwrap(),
+            text("second of a")
+        );
+    }
+}

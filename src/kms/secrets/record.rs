@@ -1,0 +1,164 @@
+//! A secret as the keystore holds it: its metadata and its versions, each value sealed under a
+//! data key of its own that the secret's CMK wraps. No value is ever held unsealed in the keyring.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::crypto::NONCE_LEN;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretState {
+    Enabled,
+    Disabled,
+    PendingDelete,
+}
+
+impl SecretState {
+    /// As the API's `Status` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretState::Enabled => "Enabled",
+            SecretState::Disabled => "Disabled",
+            SecretState::PendingDelete => "PendingDelete",
+        }
+    }
+}
+
+/// Which states a listing asks for (the API's State: 0 all, 1 Enabled, 2 Disabled, 3 PendingDelete).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SecretStateFilter {
+    #[default]
+    All,
+    Only(SecretState),
+}
+
+impl SecretStateFilter {
+    pub fn matches(self, state: SecretState) -> bool {
+        match self {
+            SecretStateFilter::All => true,
+            SecretStateFilter::Only(s) => s == state,
+        }
+    }
+}
+
+/// One version's value, sealed. `wrapped_key` is a CiphertextBlob of the version's data key under
+/// the secret's CMK, with the secret name and version id as its encryption context; the value is
+/// sealed under that data key with the same binding as associated data.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SecretVersion {
+    pub version_id: String,
+    pub create_time: i64,
+    /// SecretBinary (true) or SecretString.
+    pub binary: bool,
+    pub wrapped_key: String,
+    #[serde(with = "bytes_base64")]
+    pub nonce: Vec<u8>,
+    #[serde(with = "bytes_base64")]
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for SecretVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretVersion")
+            .field("version_id", &self.version_id)
+            .field("create_time", &self.create_time)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecretRecord {
+    pub name: String,
+    pub description: String,
+    pub state: SecretState,
+    /// The CMK whose data keys seal the values.
+    pub key_id: Uuid,
+    /// Whether that CMK is the service's own default key (KmsKeyType DEFAULT) or one the user chose.
+    pub default_key: bool,
+    pub create_time: i64,
+    /// When a PendingDelete secret is destroyed; 0 otherwise.
+    pub delete_time: i64,
+    /// Oldest first.
+    pub versions: Vec<SecretVersion>,
+}
+
+/// What is shown of a secret: no value, field names as the API spells them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretMetadata {
+    pub name: String,
+    pub description: String,
+    pub key_id: String,
+    pub default_key: bool,
+    pub state: SecretState,
+    pub create_time: i64,
+    pub delete_time: i64,
+    pub version_count: usize,
+}
+
+impl SecretRecord {
+    pub fn metadata(&self) -> SecretMetadata {
+        SecretMetadata {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            key_id: self.key_id.to_string(),
+            default_key: self.default_key,
+            state: self.state,
+            create_time: self.create_time,
+            delete_time: self.delete_time,
+            version_count: self.versions.len(),
+        }
+    }
+
+    pub fn version(&self, version_id: &str) -> Option<&SecretVersion> {
+        self.versions.iter().find(|v| v.version_id == version_id)
+    }
+}
+
+impl SecretMetadata {
+    /// SecretMetadata as the cloud's DescribeSecret and ListSecrets answer it.
+    pub fn to_cloud_json(&self) -> Value {
+        json!({
+            "SecretName": self.name,
+            "Description": self.description,
+            "KmsKeyId": self.key_id,
+            "CreateUin": 0,
+            "Status": self.state.as_str(),
+            "DeleteTime": self.delete_time,
+            "CreateTime": self.create_time,
+            "KmsKeyType": if self.default_key { "DEFAULT" } else { "CUSTOMER" },
+            "RotationStatus": 0,
+            "NextRotationTime": 0,
+            "SecretType": 0,
+            "ProductName": "",
+            "RotationFrequency": 0,
+        })
+    }
+}
+
+/// The binding of a value to its place: sealed under one secret name and version id, it opens
+/// under no other.
+pub fn binding(name: &str, version_id: &str) -> Vec<u8> {
+    let mut aad = b"keyconsole secret 1\0".to_vec();
+    aad.extend_from_slice(name.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(version_id.as_bytes());
+    aad
+}
+
+pub const VALUE_NONCE_LEN: usize = NONCE_LEN;
+
+mod bytes_base64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
