@@ -8,11 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SDK_VERSION=3.1.192
+# The SSM client's nearest release (it needs a common package at least this new).
+SSM_SDK_VERSION=3.1.194
 binary=${1:-target/debug/keyconsole}
 [[ -x $binary ]] || cargo build --quiet
 venv=target/sdk-venv
 
-if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.kms" 2>/dev/null; then
+if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.kms, tencentcloud.ssm" 2>/dev/null; then
   rm -rf "$venv"
   if ! python3 -m venv "$venv" 2>/dev/null; then
     echo "scripts/sdk_test.sh: installing python3-venv" >&2
@@ -20,7 +22,8 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.k
     rm -rf "$venv"
     /usr/bin/python3 -m venv "$venv"
   fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "tencentcloud-sdk-python-kms==$SDK_VERSION"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "tencentcloud-sdk-python-kms==$SDK_VERSION" \
+    "tencentcloud-sdk-python-ssm==$SSM_SDK_VERSION"
 fi
 
 work=$(mktemp -d)
@@ -52,6 +55,7 @@ done
 [[ -n $endpoint ]] || { echo "keyconsole serve did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 
 "$venv/bin/python" scripts/sdk/sdk_test.py "$endpoint"
+"$venv/bin/python" scripts/sdk/ssm_test.py "$endpoint"
 (cd "$work" && "$OLDPWD/$venv/bin/python" "$OLDPWD/scripts/sdk/seed_sample.py" "$endpoint" seed-config-key >/dev/null)
 echo "the seed's sample encrypted and decrypted through keyconsole"
 

@@ -245,6 +245,14 @@ fn make_corpus() {
         timestamp: START,
     };
     let blob = String::from_utf8(fixture("blob-v1.kc")).unwrap();
+    kms.create_secret(keyconsole::kms::CreateSecret {
+        name: "seed-secret".into(),
+        version_id: None,
+        description: String::new(),
+        key: Some("compat-key".into()),
+        value: keyconsole::kms::SecretValue::Text(Zeroizing::new("seed value".into())),
+    })
+    .unwrap();
     let requests = [
         (
             "POST",
@@ -276,11 +284,31 @@ fn make_corpus() {
             "UpdateKeyDescription",
             json!({"KeyId": "compat-key", "Description": "fuzzed"}),
         ),
+        (
+            "POST",
+            "GetSecretValue",
+            json!({"SecretName": "seed-secret", "VersionId": "SSM_v1"}),
+        ),
+        (
+            "GET",
+            "PutSecretValue",
+            json!({"SecretName": "seed-secret", "VersionId": "v2", "SecretBinary": "AAEC"}),
+        ),
+        (
+            "POST",
+            "ListSecrets",
+            json!({"State": 1, "SearchSecretName": "seed"}),
+        ),
     ];
     let seeds: Vec<Vec<u8>> = requests
         .iter()
         .map(|(method, action, params)| {
-            let raw = signed_request(addr, method, action, "2019-01-18", params, signer());
+            let version = if action.contains("Secret") {
+                "2019-09-23"
+            } else {
+                "2019-01-18"
+            };
+            let raw = signed_request(addr, method, action, version, params, signer());
             let request = parse_raw(&raw);
             // The seeds are accepted as they are.
             let outcome = tencent::process(&kms, &request);

@@ -109,9 +109,11 @@ pub fn signed_request(
         payload: &body,
         timestamp,
     };
-    let signature = sign(signer.secret_key, "kms", &parts, &date);
+    // The service of the version asked for, as the SDKs sign it (`kms`, `ssm`).
+    let service = crate::api::tencent::service_of(version).map_or("kms", |s| s.name);
+    let signature = sign(signer.secret_key, service, &parts, &date);
     let authorization = format!(
-        "TC3-HMAC-SHA256 Credential={}/{date}/kms/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
+        "TC3-HMAC-SHA256 Credential={}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
         signer.secret_id
     );
     let target = if query.is_empty() {

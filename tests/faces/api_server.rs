@@ -530,3 +530,43 @@ fn credentials_are_made_once_kept_in_the_keystore_and_refused_beyond_loopback() 
     assert_eq!(refused.code.as_str(), "InvalidParameterValue");
     assert!(refused.message.contains("--allow-remote"));
 }
+
+#[test]
+fn secrets_manager_on_the_same_listener_logs_names_never_values() {
+    let h = start();
+    let ssm = |action: &str, params: Value| {
+        let mut call = Call::new("POST", action, params);
+        call.version = "2019-09-23";
+        h.send(call)
+    };
+    let created = ssm(
+        "CreateSecret",
+        json!({"SecretName": "orders-db", "SecretString": "the-db-password-9"}),
+    );
+    assert_eq!(created.code(), "Success", "{}", created.json);
+    assert_eq!(created.field("VersionId"), "SSM_v1");
+    let got = ssm(
+        "GetSecretValue",
+        json!({"SecretName": "orders-db", "VersionId": "SSM_v1"}),
+    );
+    assert_eq!(got.field("SecretString"), "the-db-password-9");
+    let missing = ssm("GetSecretValue", json!({"SecretName": "orders-db"}));
+    assert_eq!(missing.code(), "MissingParameter");
+    // A KMS action under the SSM version is not one of its actions.
+    assert_eq!(ssm("Encrypt", json!({})).code(), "InvalidAction");
+    // A signature scoped to kms for an SSM version is refused.
+    let mut wrong_scope = Call::new(
+        "POST",
+        "GetSecretValue",
+        json!({"SecretName": "orders-db", "VersionId": "SSM_v1"}),
+    );
+    wrong_scope.version = "2019-01-18";
+    assert_eq!(h.send(wrong_scope).code(), "InvalidAction");
+
+    let text: String = h.log.recent().iter().map(|e| format!("{e}\n")).collect();
+    assert!(
+        text.contains("GetSecretValue key=secret:orders-db Success"),
+        "{text}"
+    );
+    assert!(!text.contains("the-db-password-9"), "{text}");
+}

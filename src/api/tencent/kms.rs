@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::params::Params;
-use super::{Action, Handler, Reply, Service};
+use super::{Reply, Service};
 use crate::kms::{
     CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyQuery, Kms, KmsError, Order, Result,
     StateFilter,
@@ -21,16 +21,7 @@ pub const SERVICE: Service = Service {
     actions: ACTIONS,
 };
 
-macro_rules! actions {
-    ($($name:ident: $kind:ident,)*) => {
-        /// Every action the loopback API serves.
-        pub const ACTIONS: &[Action] = &[
-            $(Action { name: stringify!($name), handler: Handler::$kind($name) },)*
-        ];
-    };
-}
-
-actions! {
+super::actions! {
     Encrypt: Read,
     Decrypt: Read,
     ReEncrypt: Read,

@@ -5,9 +5,21 @@
 //! `process` is the whole protocol as a plain function over an [`ApiRequest`], so tests drive it
 //! without sockets. A new service (Secrets Manager) is one more table in `SERVICES`.
 
+/// An action table: every action of a service with its handler, Read or Change.
+macro_rules! actions {
+    ($($name:ident: $kind:ident,)*) => {
+        /// Every action the loopback API serves for this service.
+        pub const ACTIONS: &[super::Action] = &[
+            $(super::Action { name: stringify!($name), handler: super::Handler::$kind($name) },)*
+        ];
+    };
+}
+pub(crate) use actions;
+
 pub mod kms;
 pub mod params;
 pub mod signature;
+pub mod ssm;
 
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
@@ -69,7 +81,7 @@ impl Service {
 }
 
 /// Every service served, told apart by the version the request names.
-pub const SERVICES: &[Service] = &[kms::SERVICE];
+pub const SERVICES: &[Service] = &[kms::SERVICE, ssm::SERVICE];
 
 /// The service a request's X-TC-Version names.
 pub fn service_of(version: &str) -> Option<&'static Service> {
@@ -125,7 +137,8 @@ pub struct Outcome {
 }
 
 /// The KeyId to log for what a caller put in KeyId: only when it names a key this keystore holds,
-/// so a secret pasted into the field by mistake never reaches the log.
+/// so a secret pasted into the field by mistake never reaches the log. (A SecretName is logged
+/// the same way, as `secret:NAME`, only when the secret exists.)
 fn loggable_key(kms: &Kms, key: &str) -> Option<String> {
     kms.key(key).ok().map(|record| record.key_id.to_string())
 }
@@ -142,7 +155,13 @@ pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
             .str("KeyId")
             .ok()
             .flatten()
-            .and_then(|key| loggable_key(kms, key));
+            .and_then(|key| loggable_key(kms, key))
+            .or_else(|| {
+                let name = params.str("SecretName").ok().flatten()?;
+                kms.describe_secret(name)
+                    .ok()
+                    .map(|s| format!("secret:{}", s.name))
+            });
         action.run(kms, &params)
     });
     if let Ok(reply) = &result

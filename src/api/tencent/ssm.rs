@@ -1,0 +1,230 @@
+//! The Secrets Manager actions of the Tencent Cloud API (SSM 2019-09-23), served on the same
+//! listener as KMS and told apart by version (and the `ssm` credential scope). Each reads its
+//! parameters, calls the engine, and shapes the answer as the cloud does; no rule lives here.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::params::Params;
+use super::{Reply, Service};
+use crate::kms::secrets::rules::LIST_LIMIT_DEFAULT;
+use crate::kms::{
+    CreateSecret, ErrorCode, Kms, KmsError, Result, SecretMetadata, SecretQuery, SecretState,
+    SecretStateFilter, SecretValue,
+};
+
+/// Tencent Cloud Secrets Manager, API version 2019-09-23.
+pub const SERVICE: Service = Service {
+    title: "Secrets Manager",
+    name: "ssm",
+    version: "2019-09-23",
+    actions: ACTIONS,
+};
+
+super::actions! {
+    GetSecretValue: Read,
+    ListSecrets: Read,
+    ListSecretVersionIds: Read,
+    DescribeSecret: Read,
+    GetServiceStatus: Read,
+    CreateSecret: Change,
+    PutSecretValue: Change,
+    UpdateSecret: Change,
+    UpdateDescription: Change,
+    EnableSecret: Change,
+    DisableSecret: Change,
+    DeleteSecret: Change,
+    RestoreSecret: Change,
+    DeleteSecretVersion: Change,
+}
+
+fn reply(value: Value) -> Result<Reply> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Reply::new()),
+    }
+}
+
+fn name(params: &Params) -> Result<&str> {
+    params.required_str("SecretName")
+}
+
+/// Exactly one of SecretString (text) and SecretBinary (base64).
+fn value(params: &Params) -> Result<SecretValue> {
+    match (params.str("SecretString")?, params.str("SecretBinary")?) {
+        (Some(text), None) => Ok(SecretValue::Text(Zeroizing::new(text.to_owned()))),
+        (None, Some(binary)) => STANDARD
+            .decode(binary.trim())
+            .map(|bytes| SecretValue::Binary(Zeroizing::new(bytes)))
+            .map_err(|_| {
+                KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    "SecretBinary must be base64.",
+                )
+            }),
+        (Some(_), Some(_)) => Err(KmsError::new(
+            ErrorCode::InvalidParameter,
+            "Give SecretString or SecretBinary, not both.",
+        )),
+        (None, None) => Err(KmsError::new(
+            ErrorCode::MissingParameter,
+            "The parameter SecretString or SecretBinary is missing.",
+        )),
+    }
+}
+
+fn metadata(secret: &SecretMetadata) -> Value {
+    secret.to_cloud_json()
+}
+
+#[allow(non_snake_case)]
+fn GetServiceStatus(_kms: &Kms, _params: &Params) -> Result<Reply> {
+    reply(json!({"ServiceEnabled": true, "InvalidType": 0}))
+}
+
+#[allow(non_snake_case)]
+fn CreateSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let (name, version_id) = kms.create_secret(CreateSecret {
+        name: name(params)?.to_owned(),
+        version_id: params.str("VersionId")?.map(str::to_owned),
+        description: params.str("Description")?.unwrap_or_default().to_owned(),
+        key: params.str("KmsKeyId")?.map(str::to_owned),
+        value: value(params)?,
+    })?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn GetSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    let value = kms.get_secret_value(name, version_id)?;
+    let (text, binary) = match &value {
+        SecretValue::Text(text) => (Zeroizing::new(text.to_string()), Zeroizing::default()),
+        SecretValue::Binary(bytes) => {
+            (Zeroizing::default(), Zeroizing::new(STANDARD.encode(bytes)))
+        }
+    };
+    reply(json!({
+        "SecretName": name,
+        "VersionId": version_id,
+        "SecretString": text.as_str(),
+        "SecretBinary": binary.as_str(),
+    }))
+}
+
+#[allow(non_snake_case)]
+fn PutSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    kms.put_secret_value(name, version_id, value(params)?)?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn UpdateSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    kms.update_secret_value(name, version_id, value(params)?)?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn UpdateDescription(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    kms.update_secret_description(name, params.required_str("Description")?)?;
+    reply(json!({"SecretName": name}))
+}
+
+#[allow(non_snake_case)]
+fn EnableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    kms.enable_secret(name(params)?)?;
+    reply(json!({}))
+}
+
+#[allow(non_snake_case)]
+fn DisableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    kms.disable_secret(name(params)?)?;
+    reply(json!({}))
+}
+
+#[allow(non_snake_case)]
+fn DeleteSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let days = params.u64("RecoveryWindowInDays")?.unwrap_or(0);
+    let days = u32::try_from(days).unwrap_or(u32::MAX);
+    let delete_time = kms.delete_secret(name, days)?;
+    reply(json!({"SecretName": name, "DeleteTime": delete_time}))
+}
+
+#[allow(non_snake_case)]
+fn RestoreSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    kms.restore_secret(name)?;
+    reply(json!({"SecretName": name}))
+}
+
+#[allow(non_snake_case)]
+fn DeleteSecretVersion(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    kms.delete_secret_version(name, version_id)?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn DescribeSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let secret = kms.describe_secret(name(params)?)?;
+    reply(metadata(&secret))
+}
+
+#[allow(non_snake_case)]
+fn ListSecretVersionIds(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let versions: Vec<Value> = kms
+        .secret_versions(name)?
+        .into_iter()
+        .map(|(id, time)| json!({"VersionId": id, "CreateTime": time}))
+        .collect();
+    reply(json!({"SecretName": name, "Versions": versions}))
+}
+
+#[allow(non_snake_case)]
+fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
+    let state = match params.u64("State")?.unwrap_or(0) {
+        0 => SecretStateFilter::All,
+        1 => SecretStateFilter::Only(SecretState::Enabled),
+        2 => SecretStateFilter::Only(SecretState::Disabled),
+        3 => SecretStateFilter::Only(SecretState::PendingDelete),
+        other => {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!(
+                    "State is {other}; use 0 (all), 1 (Enabled), 2 (Disabled) or 3 (PendingDelete)."
+                ),
+            ));
+        }
+    };
+    let oldest_first = match params.u64("OrderType")?.unwrap_or(0) {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("OrderType is {other}; use 0 (newest first) or 1 (oldest first)."),
+            ));
+        }
+    };
+    let limit = params.u64("Limit")?.unwrap_or(LIST_LIMIT_DEFAULT as u64);
+    let page = kms.list_secrets(&SecretQuery {
+        state,
+        search: params.str("SearchSecretName")?.map(str::to_owned),
+        offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
+        limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
+        oldest_first,
+    })?;
+    let secrets: Vec<Value> = page.secrets.iter().map(metadata).collect();
+    reply(json!({"TotalCount": page.total, "SecretMetadatas": secrets}))
+}
