@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use std::path::PathBuf;
 
-use crate::kms::{CreateKey, DataKeySpec, KmsError};
+use crate::kms::{CreateKey, CreateSecret, DataKeySpec, KmsError, SecretValue};
 use crate::ui::pages::files::FileJobRequest;
 use crate::ui::platform::DialogPurpose;
 
@@ -74,6 +74,28 @@ pub enum Command {
         spec: DataKeySpec,
         context: String,
     },
+
+    // Secrets (the Secrets page); secrets are named.
+    ShowSecrets,
+    CreateSecret(CreateSecret),
+    RevealSecret {
+        name: String,
+        version_id: String,
+    },
+    PutSecretValue {
+        name: String,
+        version_id: String,
+        value: SecretValue,
+    },
+    SetSecretEnabled {
+        name: String,
+        enable: bool,
+    },
+    DeleteSecret {
+        name: String,
+        recovery_days: u32,
+    },
+    RestoreSecret(String),
 
     /// Encrypt or decrypt a file (the File tools page).
     StartFileJob(FileJobRequest),

@@ -5,4 +5,5 @@ mod api;
 mod flows;
 mod harness;
 mod pages;
+mod secrets;
 mod snapshots;

@@ -17,6 +17,7 @@ fn open(page: PageId) -> Console {
         PageId::KeyDetail => console.click("app"),
         PageId::Files => console.click("File tools"),
         PageId::Api => console.click("API access"),
+        PageId::Secrets => console.click("Secrets"),
         PageId::Keys | PageId::Unlock | PageId::FirstRun => {}
     }
     console
@@ -32,6 +33,9 @@ fn landmark(page: PageId) -> &'static str {
         PageId::KeyDetail => "Online tools",
         PageId::Files => "Envelope encryption for files",
         PageId::Api => "Listen address",
+        PageId::Secrets => {
+            "Named, versioned values that applications fetch by name (GetSecretValue)."
+        }
     }
 }
 

@@ -244,3 +244,45 @@ fn api_access() {
     console.settle();
     snapshot(&mut console, "api_access");
 }
+
+#[test]
+fn secrets_with_one_chosen() {
+    let (path, clock) = fixture("secrets");
+    {
+        let kms = keyconsole::kms::Kms::open_with_clock(&path, PASSWORD.as_bytes(), clock.clone())
+            .unwrap();
+        let secrets = [
+            ("orders-db", "MySQL orders database, app user", -6),
+            (
+                "payment-gateway-token",
+                "API token of the payment gateway",
+                -2,
+            ),
+        ];
+        for (name, description, days) in secrets {
+            clock.advance(days * DAY);
+            kms.create_secret(keyconsole::kms::CreateSecret {
+                name: name.to_owned(),
+                version_id: None,
+                description: description.to_owned(),
+                key: Some("db-password".to_owned()),
+                value: keyconsole::kms::SecretValue::Text(Zeroizing::new("not shown".to_owned())),
+            })
+            .unwrap();
+            clock.advance(-days * DAY);
+        }
+        clock.advance(-DAY);
+        kms.put_secret_value(
+            "orders-db",
+            "v2",
+            keyconsole::kms::SecretValue::Text(Zeroizing::new("not shown".to_owned())),
+        )
+        .unwrap();
+        clock.advance(DAY);
+    }
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("Secrets");
+    console.click("orders-db");
+    snapshot(&mut console, "secrets");
+}

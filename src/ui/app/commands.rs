@@ -8,13 +8,14 @@ use zeroize::Zeroizing;
 
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, Screen, digest};
 use crate::api::{ApiServer, ServerConfig};
-use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError};
+use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError, SecretValue};
 use crate::store::kdf;
 use crate::ui::command::Command;
 use crate::ui::pages::create_key::CreateKeyDialog;
 use crate::ui::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
 use crate::ui::pages::key_detail::KeyDetailState;
 use crate::ui::pages::online_tools::{GeneratedDataKey, Revealed};
+use crate::ui::pages::secrets::RevealedValue;
 use crate::ui::pages::unlock::UnlockScreen;
 use crate::ui::platform::{DialogAnswer, DialogPurpose, DialogRequest};
 
@@ -137,6 +138,76 @@ impl KeyconsoleApp {
                     Err(e)
                 }
             },
+            Command::ShowSecrets => {
+                console.page = Page::Secrets;
+                Ok(None)
+            }
+            Command::CreateSecret(request) => match kms.create_secret(request) {
+                Ok((name, version_id)) => {
+                    console.secrets.create = None;
+                    console.secrets.select(Some(name.clone()));
+                    Ok(Some(format!(
+                        "Created secret {name} (version {version_id})."
+                    )))
+                }
+                Err(e) => Err(e),
+            },
+            Command::RevealSecret { name, version_id } => {
+                kms.get_secret_value(&name, &version_id).map(|value| {
+                    let binary = value.is_binary();
+                    let text = match &value {
+                        SecretValue::Text(text) => text.clone(),
+                        SecretValue::Binary(bytes) => Zeroizing::new(STANDARD.encode(bytes)),
+                    };
+                    console.secrets.revealed = Some(RevealedValue {
+                        name,
+                        version_id,
+                        text,
+                        binary,
+                    });
+                    None
+                })
+            }
+            Command::PutSecretValue {
+                name,
+                version_id,
+                value,
+            } => kms.put_secret_value(&name, &version_id, value).map(|()| {
+                console.secrets.new_version_id.clear();
+                console.secrets.new_value = Zeroizing::default();
+                Some(format!("Added version {version_id} to {name}."))
+            }),
+            Command::SetSecretEnabled { name, enable } => {
+                let done = if enable {
+                    kms.enable_secret(&name)
+                } else {
+                    kms.disable_secret(&name)
+                };
+                done.map(|()| {
+                    console.secrets.revealed = None;
+                    let state = if enable { "enabled" } else { "disabled" };
+                    Some(format!("Secret {name} {state}."))
+                })
+            }
+            Command::DeleteSecret {
+                name,
+                recovery_days,
+            } => kms.delete_secret(&name, recovery_days).map(|when| {
+                console.secrets.confirm_name.clear();
+                Some(if recovery_days == 0 {
+                    format!("Deleted secret {name}.")
+                } else {
+                    format!(
+                        "Secret {name} will be deleted on {}; it can be restored until then.",
+                        crate::util::format_time(when)
+                    )
+                })
+            }),
+            Command::RestoreSecret(name) => kms.restore_secret(&name).map(|()| {
+                Some(format!(
+                    "Restored secret {name}; it is disabled until you enable it."
+                ))
+            }),
             Command::SetEnabled { keys, enable } => kms.set_keys_enabled(&keys, enable).map(|()| {
                 if keys.len() > 1 {
                     console.key_list.selected.clear();
@@ -224,7 +295,7 @@ impl KeyconsoleApp {
                     .describe_key(&detail.key_id)
                     .map(|k| k.alias)
                     .unwrap_or_default(),
-                Page::Keys | Page::Files | Page::Api => String::new(),
+                Page::Keys | Page::Files | Page::Api | Page::Secrets => String::new(),
             },
             Screen::Locked(_) => String::new(),
         };

@@ -10,6 +10,7 @@ use crate::ui::command::Command;
 use crate::ui::pages::api_access::ApiAccessState;
 use crate::ui::pages::files::{FileMode, FileToolsState};
 use crate::ui::pages::keys::KeyListState;
+use crate::ui::pages::secrets::SecretsState;
 
 impl KeyconsoleApp {
     /// Everything that is not drawing: worker results, dialog answers, refresh, timers.
@@ -38,6 +39,7 @@ impl KeyconsoleApp {
                         files: FileToolsState::default(),
                         create_key: None,
                         api: ApiAccessState::new(self.prefs.api_listen.clone()),
+                        secrets: SecretsState::default(),
                         last_tick: now,
                         last_tick_error: None,
                     }));

@@ -20,6 +20,7 @@ use super::pages::create_key::CreateKeyDialog;
 use super::pages::files::FileToolsState;
 use super::pages::key_detail::KeyDetailState;
 use super::pages::keys::KeyListState;
+use super::pages::secrets::SecretsState;
 use super::pages::unlock::UnlockScreen;
 use super::platform::{Clipboard, FileDialogs};
 use crate::kms::{Clock, Kms, KmsError, SharedKms, SystemClock};
@@ -84,6 +85,7 @@ enum Page {
     Key(Box<KeyDetailState>),
     Files,
     Api,
+    Secrets,
 }
 
 /// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
@@ -98,6 +100,7 @@ struct Console {
     create_key: Option<CreateKeyDialog>,
     /// Kept across pages, so the server goes on while the user looks at keys.
     api: ApiAccessState,
+    secrets: SecretsState,
     /// When the engine's maintenance tick last ran, and the last error it reported (shown once).
     last_tick: i64,
     last_tick_error: Option<String>,
@@ -280,6 +283,10 @@ impl KeyconsoleApp {
                     if ui.selectable_label(on_keys, "Keys").clicked() {
                         commands.push(Command::ShowKeys);
                     }
+                    let on_secrets = matches!(console.page, Page::Secrets);
+                    if ui.selectable_label(on_secrets, "Secrets").clicked() {
+                        commands.push(Command::ShowSecrets);
+                    }
                     let on_files = matches!(console.page, Page::Files);
                     let files = if console.files.job.is_some() {
                         "File tools ⏳"
@@ -357,6 +364,7 @@ impl eframe::App for KeyconsoleApp {
                     Page::Keys => console.key_list.ui(ui, &kms, &mut commands),
                     Page::Key(detail) => detail.ui(ui, &kms, &mut commands),
                     Page::Files => console.files.ui(ui, &kms, &mut commands),
+                    Page::Secrets => console.secrets.ui(ui, &kms, &mut commands),
                     Page::Api => {
                         let credentials = kms.existing_api_credentials();
                         console.api.ui(ui, credentials.as_ref(), &mut commands);

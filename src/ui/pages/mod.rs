@@ -10,6 +10,7 @@ pub mod files;
 pub mod key_detail;
 pub mod keys;
 pub mod online_tools;
+pub mod secrets;
 pub mod unlock;
 
 /// Every screen of the console.
@@ -25,10 +26,11 @@ pub enum PageId {
     KeyDetail,
     Files,
     Api,
+    Secrets,
 }
 
 impl PageId {
-    pub const ALL: [PageId; 7] = [
+    pub const ALL: [PageId; 8] = [
         PageId::Unlock,
         PageId::FirstRun,
         PageId::Keys,
@@ -36,6 +38,7 @@ impl PageId {
         PageId::KeyDetail,
         PageId::Files,
         PageId::Api,
+        PageId::Secrets,
     ];
 
     /// The snapshot image of this page (`tests/snapshots/NAME.png`), which the README shows.
@@ -48,6 +51,7 @@ impl PageId {
             PageId::KeyDetail => "key_detail",
             PageId::Files => "file_tools",
             PageId::Api => "api_access",
+            PageId::Secrets => "secrets",
         }
     }
 
