@@ -56,6 +56,7 @@ done
 
 "$venv/bin/python" scripts/sdk/sdk_test.py "$endpoint"
 "$venv/bin/python" scripts/sdk/ssm_test.py "$endpoint"
+"$venv/bin/python" scripts/sdk/signatures_test.py "$endpoint"
 (cd "$work" && "$OLDPWD/$venv/bin/python" "$OLDPWD/scripts/sdk/seed_sample.py" "$endpoint" seed-config-key >/dev/null)
 echo "the seed's sample encrypted and decrypted through keyconsole"
 

@@ -140,6 +140,7 @@ fn request_from_bytes(input: &[u8]) -> ApiRequest {
         version: optional(version),
         timestamp: optional(timestamp),
         authorization: optional(authorization),
+        content_sha256: None,
         body: Zeroizing::new(parts.next().unwrap_or_default().to_vec()),
     }
 }
@@ -180,6 +181,7 @@ fn parse_raw(raw: &[u8]) -> ApiRequest {
         version: header("x-tc-version"),
         timestamp: header("x-tc-timestamp"),
         authorization: header("authorization"),
+        content_sha256: header("x-tc-content-sha256"),
         body: Zeroizing::new(body.as_bytes().to_vec()),
     }
 }

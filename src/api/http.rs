@@ -405,6 +405,7 @@ async fn answer(
                 version: header(&parts, "x-tc-version"),
                 timestamp: header(&parts, "x-tc-timestamp"),
                 authorization: header(&parts, "authorization"),
+                content_sha256: header(&parts, "x-tc-content-sha256"),
                 body,
             };
             match catch_up(&state.kms).await {

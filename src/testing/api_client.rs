@@ -107,6 +107,7 @@ pub fn signed_request(
         content_type,
         host: &host,
         payload: &body,
+        unsigned_payload: false,
         timestamp,
     };
     // The service of the version asked for, as the SDKs sign it (`kms`, `ssm`).

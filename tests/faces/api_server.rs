@@ -369,6 +369,7 @@ fn bad_input_gets_clean_errors_and_never_stops_the_server() {
         content_type: "application/json",
         host: &host,
         payload: body,
+        unsigned_payload: false,
         timestamp,
     };
     let signature = sign(&h.secret_key, "kms", &parts, &date);
@@ -569,4 +570,47 @@ fn secrets_manager_on_the_same_listener_logs_names_never_values() {
         "{text}"
     );
     assert!(!text.contains("the-db-password-9"), "{text}");
+}
+
+/// As the Node.js and Go SDKs sign: the Host without its port (while sending it with the port),
+/// and the service taken from the endpoint's first label (`127`) rather than `kms`: both are
+/// accepted. A signature scoped to the other served service (`ssm`) is refused, naming it.
+#[test]
+fn a_host_signed_without_its_port_is_accepted() {
+    let h = start();
+    h.create_key("node");
+    let addr = h.server.local_addr();
+    let host = addr.to_string();
+    let body = br#"{"KeyId":"node","Plaintext":"aGVsbG8="}"#;
+    let timestamp = h.now();
+    let date = scope_date(timestamp).unwrap();
+    let send = |signed_host: &str, service: &str| {
+        let parts = SignedParts {
+            method: "POST",
+            query: "",
+            content_type: "application/json",
+            host: signed_host,
+            payload: body,
+            unsigned_payload: false,
+            timestamp,
+        };
+        let signature = sign(&h.secret_key, service, &parts, &date);
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: Encrypt\r\nX-TC-Version: 2019-01-18\r\nX-TC-Timestamp: {timestamp}\r\nAuthorization: TC3-HMAC-SHA256 Credential={}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            h.secret_id,
+            body.len(),
+            String::from_utf8_lossy(body)
+        );
+        exchange(addr, request.as_bytes()).unwrap()
+    };
+    assert_eq!(send("127.0.0.1", "kms").code(), "Success");
+    assert_eq!(send(&host, "kms").code(), "Success");
+    assert_eq!(send("127.0.0.1", "127").code(), "Success");
+    let wrong = send(&host, "ssm");
+    assert_eq!(wrong.code(), "AuthFailure.SignatureFailure");
+    assert!(
+        wrong.json.to_string().contains("names the service ssm"),
+        "{}",
+        wrong.json
+    );
 }

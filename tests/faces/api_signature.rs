@@ -49,6 +49,7 @@ fn parts(r: &Recorded) -> SignedParts<'_> {
         content_type: &r.content_type,
         host: &r.host,
         payload: &r.body,
+        unsigned_payload: false,
         timestamp: r.timestamp,
     }
 }

@@ -90,8 +90,8 @@ pub fn service_of(version: &str) -> Option<&'static Service> {
 
 /// The action a request names, in the service its version names.
 fn find_action(request: &ApiRequest) -> Option<&'static Action> {
-    let service = service_of(request.version.as_deref()?)?;
-    service.find(request.action.as_deref()?)
+    let service = service_of(&request.version_name()?)?;
+    service.find(&request.action_name()?)
 }
 
 /// Whether the request is a change (run it off the async workers).
@@ -124,8 +124,60 @@ pub struct ApiRequest {
     pub version: Option<String>,
     pub timestamp: Option<String>,
     pub authorization: Option<String>,
+    /// X-TC-Content-SHA256 (`UNSIGNED-PAYLOAD` when the body is not signed).
+    pub content_sha256: Option<String>,
     /// Wiped when the request is dropped: it carries plaintexts.
     pub body: Zeroizing<Vec<u8>>,
+}
+
+impl ApiRequest {
+    fn is_form(&self) -> bool {
+        self.content_type
+            .starts_with("application/x-www-form-urlencoded")
+    }
+
+    /// The query string or form body where a v1-signed request carries everything.
+    fn form_text(&self) -> std::borrow::Cow<'_, str> {
+        if self.method == "POST" && self.is_form() {
+            String::from_utf8_lossy(&self.body)
+        } else {
+            std::borrow::Cow::Borrowed(self.query.as_str())
+        }
+    }
+
+    /// A v1 request has no Authorization header and names its action, version and signature
+    /// in its parameters.
+    fn is_v1(&self) -> bool {
+        self.authorization.is_none()
+            && form_urlencoded::parse(self.form_text().as_bytes()).any(|(k, _)| k == "Signature")
+    }
+
+    fn v1_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.form_text().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// X-TC-Action, or a v1 request's Action parameter.
+    pub fn action_name(&self) -> Option<String> {
+        self.action
+            .clone()
+            .or_else(|| self.is_v1().then(|| self.v1_param("Action")).flatten())
+    }
+
+    fn version_name(&self) -> Option<String> {
+        self.version
+            .clone()
+            .or_else(|| self.is_v1().then(|| self.v1_param("Version")).flatten())
+    }
+}
+
+/// How a request proved who sent it.
+enum Authorized {
+    /// TC3-HMAC-SHA256, scoped to a service.
+    Tc3(Authorization),
+    /// HmacSHA1/HmacSHA256 (v1): no service scope.
+    V1,
 }
 
 /// What `process` did: the answer's fields or the error, and what the access log records.
@@ -147,10 +199,10 @@ fn loggable_key(kms: &Kms, key: &str) -> Option<String> {
 /// Reads the published keyring as it is: the transport catches up with other processes' saves
 /// (`Kms::is_current`) before it calls this.
 pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
-    let action = loggable_action(request.action.as_deref());
+    let action = loggable_action(request.action_name().as_deref());
     let mut key_id = None;
-    let result = authenticate(kms, request).and_then(|authorization| {
-        let (action, params) = parse(request, &authorization)?;
+    let result = authenticate(kms, request).and_then(|authorized| {
+        let (action, params) = parse(request, &authorized)?;
         key_id = params
             .str("KeyId")
             .ok()
@@ -176,18 +228,43 @@ pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
     }
 }
 
-/// Checks the signature with the SecretKey of the published keyring.
-fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorization> {
+/// Checks the signature with the SecretKey of the published keyring: TC3-HMAC-SHA256 from the
+/// Authorization header, or the v1 signature from the parameters.
+fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
     if request.method != "GET" && request.method != "POST" {
         return Err(error(
             ErrorCode::UnsupportedRequestMethod,
             format!("{} is not supported; use POST or GET.", request.method),
         ));
     }
+    if request.is_v1() {
+        let params: Vec<(String, String)> = form_urlencoded::parse(request.form_text().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let secret_id = params
+            .iter()
+            .find(|(k, _)| k == "SecretId")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| {
+                error(
+                    ErrorCode::MissingParameter,
+                    "The SecretId parameter is missing.",
+                )
+            })?;
+        let secret_key = kms.api_secret_key(secret_id)?;
+        signature::verify_v1(
+            &secret_key,
+            &request.method,
+            &request.host,
+            &params,
+            kms.now(),
+        )?;
+        return Ok(Authorized::V1);
+    }
     let header = request.authorization.as_deref().ok_or_else(|| {
         error(
             ErrorCode::InvalidAuthorization,
-            "The Authorization header is missing; sign the request with TC3-HMAC-SHA256.",
+            "The Authorization header is missing, and the parameters carry no Signature; sign the request with TC3-HMAC-SHA256 (or HmacSHA256/HmacSHA1).",
         )
     })?;
     let authorization = Authorization::parse(header)?;
@@ -214,22 +291,24 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorization> {
         content_type: &request.content_type,
         host: &request.host,
         payload: &request.body,
+        unsigned_payload: request.content_sha256.as_deref() == Some("UNSIGNED-PAYLOAD"),
         timestamp,
     };
     let secret_key = kms.api_secret_key(&authorization.secret_id)?;
     signature::verify(&secret_key, &parts, &authorization, kms.now())?;
-    Ok(authorization)
+    Ok(Authorized::Tc3(authorization))
 }
 
-/// The action (from the service the version names; the signature must scope that service) and
+/// The action (from the service the version names; a TC3 signature must scope that service) and
 /// the parameters.
-fn parse(request: &ApiRequest, authorization: &Authorization) -> Result<(&'static Action, Params)> {
-    let Some(version) = request.version.as_deref() else {
+fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Action, Params)> {
+    let Some(version) = request.version_name() else {
         return Err(error(
             ErrorCode::MissingParameter,
             "The X-TC-Version header is missing.",
         ));
     };
+    let version = version.as_str();
     let service = service_of(version).ok_or_else(|| {
         let served: Vec<&str> = SERVICES.iter().map(|s| s.version).collect();
         error(
@@ -240,7 +319,14 @@ fn parse(request: &ApiRequest, authorization: &Authorization) -> Result<(&'stati
             ),
         )
     })?;
-    if authorization.service != service.name {
+    // The Node.js and Go SDKs take the service from the endpoint's first label (`127` for
+    // 127.0.0.1): a scope naming no service served here is accepted (the SecretKey still keys the
+    // signature). One naming the other served service is refused, so a request signed for
+    // Secrets Manager is never taken as a KMS one.
+    if let Authorized::Tc3(authorization) = authorized
+        && authorization.service != service.name
+        && SERVICES.iter().any(|s| s.name == authorization.service)
+    {
         return Err(error(
             ErrorCode::SignatureFailure,
             format!(
@@ -249,7 +335,8 @@ fn parse(request: &ApiRequest, authorization: &Authorization) -> Result<(&'stati
             ),
         ));
     }
-    let name = request.action.as_deref().ok_or_else(|| {
+    let name = request.action_name();
+    let name = name.as_deref().ok_or_else(|| {
         error(
             ErrorCode::MissingParameter,
             "The X-TC-Action header is missing.",
@@ -264,10 +351,7 @@ fn parse(request: &ApiRequest, authorization: &Authorization) -> Result<(&'stati
             ),
         )
     })?;
-    let form = request
-        .content_type
-        .starts_with("application/x-www-form-urlencoded");
-    let params = match (request.method.as_str(), form) {
+    let params = match (request.method.as_str(), request.is_form()) {
         ("POST", false) => Params::from_json(&request.body)?,
         ("POST", true) => Params::from_form(&String::from_utf8_lossy(&request.body)),
         _ => Params::from_form(&request.query),

@@ -32,6 +32,9 @@ pub struct SignedParts<'a> {
     /// The Host header as sent, port included.
     pub host: &'a str,
     pub payload: &'a [u8],
+    /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD`: the body is not signed (the SDKs' unsignedPayload);
+    /// the canonical request then hashes the words `UNSIGNED-PAYLOAD` instead.
+    pub unsigned_payload: bool,
     /// X-TC-Timestamp, Unix seconds.
     pub timestamp: i64,
 }
@@ -131,7 +134,11 @@ pub fn sign(secret_key: &str, service: &str, parts: &SignedParts<'_>, date: &str
         parts.query,
         parts.content_type,
         parts.host,
-        hex(&Sha256::digest(parts.payload)),
+        hex(&Sha256::digest(if parts.unsigned_payload {
+            &b"UNSIGNED-PAYLOAD"[..]
+        } else {
+            parts.payload
+        })),
     );
     let string_to_sign = format!(
         "{ALGORITHM}\n{}\n{date}/{service}/tc3_request\n{}",
@@ -170,24 +177,113 @@ pub fn verify(
             "The credential date does not match the request's timestamp.",
         ));
     }
-    let expected = sign(
-        secret_key,
-        &authorization.service,
-        parts,
-        &authorization.date,
-    );
-    let given = authorization.signature.as_bytes();
-    let same = expected.len() == given.len()
-        && expected
-            .bytes()
-            .zip(given)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same {
-        Ok(())
-    } else {
-        Err(failure(
-            "The signature does not match; check the SecretKey and what was signed.",
-        ))
+    // The Host as sent first; some SDKs (Node.js, Go) sign it without the port they send.
+    let without_port = host_without_port(parts.host);
+    let hosts = std::iter::once(parts.host).chain(without_port.filter(|h| *h != parts.host));
+    for host in hosts {
+        let expected = sign(
+            secret_key,
+            &authorization.service,
+            &SignedParts { host, ..*parts },
+            &authorization.date,
+        );
+        if constant_time_eq(expected.as_bytes(), authorization.signature.as_bytes()) {
+            return Ok(());
+        }
     }
+    Err(failure(&format!(
+        "The signature does not match what was sent (checked with Host {}{}); check the SecretKey and what was signed.",
+        parts.host,
+        without_port.map_or_else(String::new, |h| format!(" and {h}"))
+    )))
+}
+
+/// `127.0.0.1:19267` → `127.0.0.1`, `[::1]:19267` → `[::1]`; None when there is no port.
+fn host_without_port(host: &str) -> Option<&str> {
+    let (name, port) = host.rsplit_once(':')?;
+    let bracketed_or_plain = name.ends_with(']') || !name.contains(':');
+    (bracketed_or_plain && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(name)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The v1 signature (`SignatureMethod` HmacSHA1 or HmacSHA256, all parameters in the query or a
+/// form body), as the SDKs still offer it: base64(HMAC(SecretKey, method + host + "/?" + every
+/// parameter but Signature, sorted, `k=v` joined by `&`, not URL-encoded)).
+pub fn verify_v1(
+    secret_key: &str,
+    method: &str,
+    host: &str,
+    params: &[(String, String)],
+    now: i64,
+) -> Result<()> {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let signature =
+        get("Signature").ok_or_else(|| malformed("The Signature parameter is missing."))?;
+    let timestamp: i64 = get("Timestamp")
+        .and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::MissingParameter,
+                "The Timestamp parameter is missing or not Unix seconds.",
+            )
+        })?;
+    if get("Nonce").is_none() {
+        return Err(KmsError::new(
+            ErrorCode::MissingParameter,
+            "The Nonce parameter is missing.",
+        ));
+    }
+    if (now - timestamp).abs() > MAX_CLOCK_SKEW_SECONDS {
+        return Err(KmsError::new(
+            ErrorCode::SignatureExpire,
+            format!(
+                "The request's Timestamp is more than {} minutes from this machine's clock; check the clock and sign again.",
+                MAX_CLOCK_SKEW_SECONDS / 60
+            ),
+        ));
+    }
+    let method_name = get("SignatureMethod").unwrap_or("HmacSHA1");
+    let mut signed: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    signed.sort_unstable();
+    let query: Vec<String> = signed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let query = query.join("&");
+    let given = signature.trim();
+    let without_port = host_without_port(host);
+    for host in std::iter::once(host).chain(without_port) {
+        let text = format!("{method}{host}/?{query}");
+        let mac = match method_name {
+            "HmacSHA256" => hmac(secret_key.as_bytes(), text.as_bytes()),
+            "HmacSHA1" => {
+                let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(secret_key.as_bytes())
+                    .expect("HMAC accepts any key length");
+                mac.update(text.as_bytes());
+                mac.finalize().into_bytes().to_vec()
+            }
+            other => {
+                return Err(malformed(&format!(
+                    "SignatureMethod {other} is not supported; use TC3-HMAC-SHA256, HmacSHA256 or HmacSHA1."
+                )));
+            }
+        };
+        let expected = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, mac);
+        if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+            return Ok(());
+        }
+    }
+    Err(failure(&format!(
+        "The {method_name} signature does not match what was sent (checked with Host {host}); check the SecretKey and what was signed."
+    )))
 }
