@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The loopback API against the official Tencent Cloud SDK for Python: installs the SDK into a
-# virtual environment (target/sdk-venv), starts `keyconsole serve` on a free port with a fresh
-# keystore, and runs scripts/sdk/sdk_test.py (every action over POST and GET) and the seed
-# document's sample (scripts/sdk/seed_sample.py). scripts/test.sh runs it after the Rust tests.
+# The loopback API against the official Tencent Cloud SDKs: installs them (Python KMS and SSM into
+# target/sdk-venv, Node.js into target/node-sdk), starts `keyconsole serve` on a free port with a
+# fresh keystore, and runs scripts/sdk/: sdk_test.py (every KMS action over POST and GET),
+# ssm_test.py (the Secrets Manager lifecycle), signatures_test.py (v1 signatures, unsigned
+# payload), node_test.js (the Node.js SDK, KMS and SSM) and the seed document's sample
+# (seed_sample.py). Each prints its count of checks. scripts/test.sh runs it after the Rust tests.
 # Usage: scripts/sdk_test.sh [path/to/keyconsole]   (default: target/debug/keyconsole, built if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,19 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.k
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check "tencentcloud-sdk-python-kms==$SDK_VERSION" \
     "tencentcloud-sdk-python-ssm==$SSM_SDK_VERSION"
+fi
+
+# The Node.js SDK (pinned), into target/node-sdk.
+NODE_SDK_VERSION=4.1.313
+node_sdk=target/node-sdk
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "scripts/sdk_test.sh: installing nodejs and npm" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [[ ! -f $node_sdk/node_modules/tencentcloud-sdk-nodejs/package.json ]] ||
+   ! grep -q "\"version\": \"$NODE_SDK_VERSION\"" "$node_sdk/node_modules/tencentcloud-sdk-nodejs/package.json"; then
+  mkdir -p "$node_sdk"
+  npm install --prefix "$node_sdk" --no-audit --no-fund --silent "tencentcloud-sdk-nodejs@$NODE_SDK_VERSION" >/dev/null 2>&1
 fi
 
 work=$(mktemp -d)
@@ -57,6 +72,7 @@ done
 "$venv/bin/python" scripts/sdk/sdk_test.py "$endpoint"
 "$venv/bin/python" scripts/sdk/ssm_test.py "$endpoint"
 "$venv/bin/python" scripts/sdk/signatures_test.py "$endpoint"
+NODE_PATH=$node_sdk/node_modules node scripts/sdk/node_test.js "$endpoint"
 (cd "$work" && "$OLDPWD/$venv/bin/python" "$OLDPWD/scripts/sdk/seed_sample.py" "$endpoint" seed-config-key >/dev/null)
 echo "the seed's sample encrypted and decrypted through keyconsole"
 
