@@ -201,7 +201,8 @@ mod tests {
     #[test]
     fn a_stuck_echo_drops_lines_instead_of_waiting() {
         let log = AccessLog::new(10).with_echo(Stuck);
-        // The writer's 64 KiB buffer takes about 1,000 lines before it gets stuck, the queue 4,096.
+        // The queue takes 4,096 lines and the writer's buffer some more before it is stuck;
+        // how many depends on when the writer drains, so only the bounds are checked.
         let lines = 3 * ECHO_QUEUE_LINES as u64;
         for _ in 0..lines {
             log.record(entry(SUCCESS));
@@ -209,7 +210,7 @@ mod tests {
         assert_eq!(log.total(), lines, "every request went on");
         let dropped = log.dropped();
         assert!(
-            dropped >= lines - ECHO_QUEUE_LINES as u64 - 2_000 && dropped < lines,
+            dropped > 0 && dropped <= lines - ECHO_QUEUE_LINES as u64,
             "{dropped}"
         );
     }
