@@ -12,6 +12,8 @@ import os
 import sys
 import uuid
 
+import checks
+from checks import check, refused, request
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -19,7 +21,6 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.ssm.v20190923 import models, ssm_client
 
 ENDPOINT = sys.argv[1]
-checks = 0
 
 
 def client(method):
@@ -28,26 +29,10 @@ def client(method):
     return ssm_client.SsmClient(cred, "ap-guangzhou", ClientProfile(httpProfile=http))
 
 
-def request(cls, **fields):
-    req = cls()
-    req.from_json_string(json.dumps(fields))
-    return req
 
 
-def check(condition, what):
-    global checks
-    if not condition:
-        raise SystemExit(f"FAILED: {what}")
-    checks += 1
 
 
-def refused(code, call, what):
-    try:
-        call()
-    except TencentCloudSDKException as e:
-        check(e.get_code() == code, f"{what}: expected {code}, got {e.get_code()} ({e.get_message()})")
-        return
-    raise SystemExit(f"FAILED: {what}: expected {code}, but the call succeeded")
 
 
 def run(method):
@@ -116,4 +101,4 @@ def run(method):
 
 for method in ("POST", "GET"):
     run(method)
-print(f"the official SSM SDK: {checks} passed, 0 failed")
+print(f"the official SSM SDK: {checks.passed} passed, 0 failed")

@@ -3,7 +3,10 @@
 use uuid::Uuid;
 
 use super::record::KeyMetadata;
-use super::rules::{DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, check_key_count, validate_alias};
+use super::rules::{
+    DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, check_key_count, check_list_limit, search_needle,
+    validate_alias,
+};
 use super::spec::StateFilter;
 use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
@@ -132,19 +135,10 @@ impl Keys {
     /// Positions in these keys of every key the query matches, sorted, before paging. Lets a face
     /// show 100,000 keys without copying them.
     pub fn matching(&self, query: &KeyQuery) -> Result<Vec<usize>> {
-        if let Some(limit) = query.limit
-            && !(1..=LIST_LIMIT_MAX).contains(&limit)
-        {
-            return err(
-                ErrorCode::InvalidParameterValue,
-                format!("Limit is {limit}; it must be between 1 and {LIST_LIMIT_MAX}."),
-            );
+        if let Some(limit) = query.limit {
+            check_list_limit(limit, LIST_LIMIT_MAX)?;
         }
-        let needle = query
-            .search
-            .as_deref()
-            .map(|s| s.trim().to_ascii_lowercase())
-            .unwrap_or_default();
+        let needle = search_needle(query.search.as_deref());
         let mut id_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let mut matches: Vec<usize> = self
             .iter()

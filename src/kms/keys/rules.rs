@@ -207,6 +207,24 @@ pub fn check_password(password: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A listing's Limit (ListKeys, ListKeyDetail, ListSecrets): 1 to `max`.
+pub fn check_list_limit(limit: usize, max: usize) -> Result<()> {
+    if !(1..=max).contains(&limit) {
+        return err(
+            ErrorCode::InvalidParameterValue,
+            format!("Limit is {limit}; it must be between 1 and {max}."),
+        );
+    }
+    Ok(())
+}
+
+/// A search text as listings match it: trimmed, ASCII case folded.
+pub fn search_needle(search: Option<&str>) -> String {
+    search
+        .map(|s| s.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,9 @@ use super::crypto_ops::seal_blob;
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keyring::Keyring;
 use super::keys::query::resolve_in;
-use super::keys::rules::{SECONDS_PER_DAY, state_error as key_state_error};
+use super::keys::rules::{
+    SECONDS_PER_DAY, check_list_limit, search_needle, state_error as key_state_error,
+};
 use super::keys::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
 use crate::crypto;
 use record::binding;
@@ -456,17 +458,8 @@ impl Kms {
     /// ListSecrets: filtered by state and a name fragment, newest first unless asked, paged.
     pub fn list_secrets(&self, query: &SecretQuery) -> Result<SecretPage> {
         let limit = query.limit.unwrap_or(LIST_LIMIT_DEFAULT);
-        if !(1..=LIST_LIMIT_MAX).contains(&limit) {
-            return err(
-                ErrorCode::InvalidParameterValue,
-                format!("Limit is {limit}; it must be between 1 and {LIST_LIMIT_MAX}."),
-            );
-        }
-        let needle = query
-            .search
-            .as_deref()
-            .map(|s| s.trim().to_ascii_lowercase())
-            .unwrap_or_default();
+        check_list_limit(limit, LIST_LIMIT_MAX)?;
+        let needle = search_needle(query.search.as_deref());
         let ring = self.ring();
         let mut matches: Vec<&SecretRecord> = ring
             .secrets

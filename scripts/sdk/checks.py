@@ -1,0 +1,30 @@
+"""What the SDK test scripts share: building a request model from fields, and counting checks."""
+import json
+
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+passed = 0
+
+
+def request(cls, **fields):
+    req = cls()
+    req.from_json_string(json.dumps(fields))
+    return req
+
+
+def check(condition, what):
+    global passed
+    if not condition:
+        raise SystemExit(f"FAILED: {what}")
+    passed += 1
+
+
+def refused(code, call, what):
+    """The call fails with `code` (and a RequestId), as the cloud answers."""
+    try:
+        call()
+    except TencentCloudSDKException as e:
+        check(e.get_code() == code, f"{what}: expected {code}, got {e.get_code()} ({e.get_message()})")
+        check(e.get_request_id(), f"{what}: the error carries a RequestId")
+        return
+    raise SystemExit(f"FAILED: {what}: expected {code}, but the call succeeded")
