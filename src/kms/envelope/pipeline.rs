@@ -14,12 +14,13 @@ use crate::kms::error::{ErrorCode, KmsError, Result};
 /// Chunks handled per batch: 4 MiB of plaintext, shared out among the cores.
 const BATCH_CHUNKS: usize = 256;
 
-/// Chunks per batch for an input of `total` bytes in chunks of `chunk_len`: just over the input
-/// for small files (so a 40 KB file does not allocate, and wipe, four 4 MiB buffers), at most
-/// `BATCH_CHUNKS`. One byte more than the input, so its first read can already come up short.
-fn batch_chunks(total: u64, chunk_len: usize) -> usize {
-    let needed = (total.saturating_add(1)).div_ceil(chunk_len as u64);
-    usize::try_from(needed).map_or(BATCH_CHUNKS, |n| n.clamp(1, BATCH_CHUNKS))
+/// Buffer sizes (plaintext, sealed) for a plaintext of `total` bytes: just over the input for
+/// small files (so a 40 KB file does not allocate, and wipe, four 4 MiB buffers), at most
+/// `BATCH_CHUNKS` chunks. One byte more than the input, so its first read can already come up short.
+fn batch_lens(total: u64) -> (usize, usize) {
+    let needed = total.saturating_add(1).div_ceil(CHUNK_LEN as u64);
+    let batch = usize::try_from(needed).map_or(BATCH_CHUNKS, |n| n.clamp(1, BATCH_CHUNKS));
+    (batch * CHUNK_LEN, batch * SEALED_CHUNK_LEN)
 }
 
 fn threads() -> usize {
@@ -152,10 +153,7 @@ fn encrypt_body<R: Read + Send, W: Write + Send>(
     pipeline(
         reader,
         writer,
-        {
-            let batch = batch_chunks(total, CHUNK_LEN);
-            (batch * CHUNK_LEN, batch * SEALED_CHUNK_LEN)
-        },
+        batch_lens(total),
         |plain, end, sealed| {
             let n = plain.len();
             // A batch that ends the input carries the short final chunk (empty if n is a multiple).
@@ -199,8 +197,8 @@ pub(crate) fn decrypt_chunks<R: Read + Send, W: Write + Send>(
         writer,
         {
             // `total` is the plaintext's length here: as many chunks as the ciphertext has.
-            let batch = batch_chunks(total, CHUNK_LEN);
-            (batch * SEALED_CHUNK_LEN, batch * CHUNK_LEN)
+            let (plain, sealed) = batch_lens(total);
+            (sealed, plain)
         },
         |sealed, end, plain| {
             let n = sealed.len();

@@ -191,6 +191,19 @@ fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
 }
 
 impl Kms {
+    /// Would `name` be accepted for a new secret? For live validation in forms; creating checks
+    /// again.
+    pub fn check_secret_name(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        if self.ring().secrets.iter().any(|s| s.name == name) {
+            return err(
+                ErrorCode::SecretExists,
+                format!("A secret named {name} already exists."),
+            );
+        }
+        Ok(())
+    }
+
     /// CreateSecret: a new secret with its first version.
     pub fn create_secret(&self, request: CreateSecret) -> Result<(String, String)> {
         validate_name(&request.name)?;

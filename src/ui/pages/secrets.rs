@@ -7,10 +7,8 @@ use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 use zeroize::Zeroizing;
 
-use crate::kms::secrets::rules::validate_name;
 use crate::kms::{
-    CreateSecret, Kms, KmsError, SecretMetadata, SecretQuery, SecretState, SecretStateFilter,
-    SecretValue,
+    CreateSecret, Kms, SecretMetadata, SecretQuery, SecretState, SecretStateFilter, SecretValue,
 };
 use crate::ui::command::Command;
 use crate::util::format_time;
@@ -168,6 +166,7 @@ impl SecretsState {
             return;
         };
         let mut close = false;
+        let problem = kms.check_secret_name(&form.name).err();
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.strong("New secret");
             egui::Grid::new("create secret")
@@ -179,14 +178,6 @@ impl SecretsState {
                         .labelled_by(label.id);
                     ui.end_row();
                     ui.label("");
-                    let problem = validate_name(&form.name).err().or_else(|| {
-                        kms.describe_secret(&form.name).ok().map(|_| {
-                            KmsError::new(
-                                crate::kms::ErrorCode::SecretExists,
-                                format!("A secret named {} already exists.", form.name),
-                            )
-                        })
-                    });
                     match &problem {
                         Some(e) if !form.name.is_empty() => {
                             ui.colored_label(ui.visuals().error_fg_color, &e.message)
@@ -240,10 +231,10 @@ impl SecretsState {
                     ui.end_row();
                 });
             ui.horizontal(|ui| {
-                let ready = problem_free(&form.name, kms) && !form.value.is_empty();
+                let ready = problem.is_none() && !form.value.is_empty();
                 if ui.add_enabled(ready, egui::Button::new("Create")).clicked() {
                     commands.push(Command::CreateSecret(CreateSecret {
-                        name: form.name.trim().to_owned(),
+                        name: form.name.clone(),
                         version_id: None,
                         description: form.description.clone(),
                         key: form.key.clone(),
@@ -480,8 +471,4 @@ impl SecretsState {
             }
         });
     }
-}
-
-fn problem_free(name: &str, kms: &Kms) -> bool {
-    validate_name(name.trim()).is_ok() && kms.describe_secret(name.trim()).is_err()
 }
