@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use arc_swap::ArcSwap;
+use zeroize::Zeroizing;
 
 pub use blob::{Blob, CanonicalContext};
 pub use credentials::ApiCredentials;
@@ -258,15 +259,26 @@ impl Kms {
         let mut next = Keyring::clone(&self.ring());
         let now = self.clock.now();
         let out = change(&mut next, now)?;
+        self.save_and_publish(&mut store, next, |store, body| store.save(&guard, body))?;
+        Ok(out)
+    }
+
+    /// Saves `next` with `write` (a plain save, or one under a new password) and publishes it only
+    /// if that returned Ok. Otherwise the published keyring never saw the change, and the
+    /// encryption counts the save took are unsaved again.
+    fn save_and_publish(
+        &self,
+        store: &mut Store,
+        mut next: Keyring,
+        write: impl FnOnce(&mut Store, Zeroizing<Vec<u8>>) -> crate::store::Result<()>,
+    ) -> Result<()> {
         let folded = next.fold_usage();
-        let saved = next.encode().and_then(|body| Ok(store.save(&guard, body)?));
-        match saved {
+        match next.encode().and_then(|body| Ok(write(store, body)?)) {
             Ok(()) => {
-                self.publish(Arc::new(next), &store);
-                Ok(out)
+                self.publish(Arc::new(next), store);
+                Ok(())
             }
             Err(e) => {
-                // The counts stay unsaved; the published keyring never saw the change.
                 folded.restore();
                 Err(e)
             }
@@ -317,22 +329,11 @@ impl Kms {
         store.verify_password(current)?;
         let guard = store.lock()?;
         self.refresh_locked(&mut store)?;
-        let mut next = Keyring::clone(&self.ring());
-        let folded = next.fold_usage();
+        let next = Keyring::clone(&self.ring());
         let kdf = kdf.unwrap_or(store.kdf_params());
-        let saved = next
-            .encode()
-            .and_then(|body| Ok(store.change_password(&guard, new, kdf, body)?));
-        match saved {
-            Ok(()) => {
-                self.publish(Arc::new(next), &store);
-                Ok(())
-            }
-            Err(e) => {
-                folded.restore();
-                Err(e)
-            }
-        }
+        self.save_and_publish(&mut store, next, |store, body| {
+            store.change_password(&guard, new, kdf, body)
+        })
     }
 
     /// Refuses an output path that names this keystore or one of its own files.

@@ -108,6 +108,25 @@ fn find(ring: &Keyring, name: &str) -> Result<usize> {
         .ok_or_else(|| not_found(name))
 }
 
+/// The position of `version_id` among the secret's versions.
+fn version_index(secret: &SecretRecord, version_id: &str) -> Result<usize> {
+    secret
+        .versions
+        .iter()
+        .position(|v| v.version_id == version_id)
+        .ok_or_else(|| version_not_found(&secret.name, version_id))
+}
+
+/// The CMK that seals the secret's values, in `ring`.
+fn key_of<'r>(ring: &'r Keyring, secret: &SecretRecord) -> Result<&'r KeyRecord> {
+    ring.by_id
+        .get(&secret.key_id)
+        .map(|&k| &ring.keys[k])
+        .ok_or_else(|| {
+            access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
+        })
+}
+
 /// The encryption context that binds a version's data key to the secret and version.
 fn data_key_context(name: &str, version_id: &str) -> CanonicalContext {
     let map = BTreeMap::from([
@@ -315,9 +334,7 @@ impl Kms {
                     format!("Secret {name} has {VERSIONS_MAX} versions, the most it may have; delete one first."),
                 );
             }
-            let key = ring.by_id.get(&secret.key_id).map(|&k| &ring.keys[k]).ok_or_else(|| {
-                access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
-            })?;
+            let key = key_of(ring, secret)?;
             let version = seal_value(key, name, version_id, &value, now)?;
             ring.secrets[index].versions.push(version);
             Ok(())
@@ -338,18 +355,8 @@ impl Kms {
             if !secret.state.may_change_values() {
                 return Err(state_error(secret, "change a value"));
             }
-            let position = secret
-                .versions
-                .iter()
-                .position(|v| v.version_id == version_id)
-                .ok_or_else(|| version_not_found(name, version_id))?;
-            let key = ring
-                .by_id
-                .get(&secret.key_id)
-                .map(|&k| &ring.keys[k])
-                .ok_or_else(|| {
-                    access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
-                })?;
+            let position = version_index(secret, version_id)?;
+            let key = key_of(ring, secret)?;
             let mut version = seal_value(key, name, version_id, &value, now)?;
             version.create_time = secret.versions[position].create_time;
             ring.secrets[index].versions[position] = version;
@@ -436,11 +443,7 @@ impl Kms {
             if !secret.state.may_change_values() {
                 return Err(state_error(secret, "delete a version"));
             }
-            let position = secret
-                .versions
-                .iter()
-                .position(|v| v.version_id == version_id)
-                .ok_or_else(|| version_not_found(name, version_id))?;
+            let position = version_index(secret, version_id)?;
             if secret.versions.len() == 1 {
                 return err(
                     ErrorCode::OperationDenied,
