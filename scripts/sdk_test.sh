@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The loopback API against the official Tencent Cloud SDKs: installs them (Python KMS and SSM into
-# target/sdk-venv, Node.js into target/node-sdk), starts `keyconsole serve` on a free port with a
-# fresh keystore, and runs scripts/sdk/: sdk_test.py (every KMS action over POST and GET),
+# The loopback API against the official Tencent Cloud clients: installs them (Python KMS and SSM
+# into target/sdk-venv, tccli into target/tccli-venv, Node.js into target/node-sdk), starts
+# `keyconsole serve` twice on free ports with a fresh keystore, over HTTP and over HTTPS with the
+# local CA, and runs scripts/sdk/ against both: sdk_test.py (every KMS action over POST and GET),
 # ssm_test.py (the Secrets Manager lifecycle), signatures_test.py (v1 signatures, unsigned
-# payload), node_test.js (the Node.js SDK, KMS and SSM) and the seed document's sample
-# (seed_sample.py). Each prints its count of checks. scripts/test.sh runs it after the Rust tests.
+# payload), node_test.js (the Node.js SDK, KMS and SSM), tccli_test.py (the command-line client),
+# and the seed document's sample (seed_sample.py) over HTTP. Each prints "N passed, 0 failed".
+# scripts/test.sh runs it after the Rust tests.
 # Usage: scripts/sdk_test.sh [path/to/keyconsole]   (default: target/debug/keyconsole, built if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,10 +43,29 @@ if [[ ! -f $node_sdk/node_modules/tencentcloud-sdk-nodejs/package.json ]] ||
   npm install --prefix "$node_sdk" --no-audit --no-fund --silent "tencentcloud-sdk-nodejs@$NODE_SDK_VERSION" >/dev/null 2>&1
 fi
 
+# tccli (pinned with the SDK it runs on), in its own venv: it brings the whole SDK, which would
+# clash with the per-service packages above.
+TCCLI_VERSION=3.1.189.1
+TCCLI_SDK_VERSION=3.1.195
+tccli_venv=target/tccli-venv
+if [[ ! -x $tccli_venv/bin/tccli ]] || ! "$tccli_venv/bin/tccli" --version 2>/dev/null | grep -qx "$TCCLI_VERSION"; then
+  rm -rf "$tccli_venv"
+  python3 -m venv "$tccli_venv"
+  "$tccli_venv/bin/pip" install --quiet --disable-pip-version-check "tccli==$TCCLI_VERSION" \
+    "tencentcloud-sdk-python==$TCCLI_SDK_VERSION"
+fi
+# tccli trusts only the certificate bundle of its Python's certifi; the README's way to make it
+# trust keyconsole's CA is to add the CA to that bundle. Keep the original to restore it after.
+tccli_bundle=$("$tccli_venv/bin/python" -m certifi)
+[[ -f $tccli_venv/certifi-original.pem ]] || cp "$tccli_bundle" "$tccli_venv/certifi-original.pem"
+
 work=$(mktemp -d)
 server=
+tls_server=
 cleanup() {
   [[ -n $server ]] && kill "$server" 2>/dev/null || true
+  [[ -n $tls_server ]] && kill "$tls_server" 2>/dev/null || true
+  cp "$tccli_venv/certifi-original.pem" "$tccli_bundle" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,31 +79,74 @@ KEYCONSOLE_SECRET_KEY=$(awk '/^SecretKey:/ {print $2}' "$work/credentials")
 export KEYCONSOLE_SECRET_ID KEYCONSOLE_SECRET_KEY
 "$binary" key create --alias seed-config-key >/dev/null
 
-"$binary" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-server=$!
-endpoint=
-for _ in $(seq 100); do
-  endpoint=$(grep -o -m1 '127\.0\.0\.1:[0-9]*' "$work/serve.log" || true)
-  [[ -n $endpoint ]] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $endpoint ]] || { echo "keyconsole serve did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+# Starts `keyconsole serve ARGS...` on a free port; sets $started_pid and $started_endpoint.
+start_server() {
+  local log=$1
+  shift
+  "$binary" serve --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  started_pid=$!
+  started_endpoint=
+  for _ in $(seq 100); do
+    started_endpoint=$(grep -o -m1 '127\.0\.0\.1:[0-9]*' "$log" || true)
+    [[ -n $started_endpoint ]] && return 0
+    kill -0 "$started_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "keyconsole serve did not start" >&2
+  cat "$log" >&2
+  exit 1
+}
+start_server "$work/serve.log"
+server=$started_pid
+endpoint=$started_endpoint
+start_server "$work/serve-tls.log" --tls
+tls_server=$started_pid
+tls_endpoint=$started_endpoint
+grep -q "listening on https://$tls_endpoint" "$work/serve-tls.log"
+ca=$("$binary" api ca --path)
+[[ -f $ca ]]
 
-"$venv/bin/python" scripts/sdk/sdk_test.py "$endpoint"
-"$venv/bin/python" scripts/sdk/ssm_test.py "$endpoint"
-"$venv/bin/python" scripts/sdk/signatures_test.py "$endpoint"
-NODE_PATH=$node_sdk/node_modules node scripts/sdk/node_test.js "$endpoint"
+export NODE_PATH=$node_sdk/node_modules
+for scheme in http https; do
+  if [[ $scheme == http ]]; then
+    at=$endpoint
+    unset KEYCONSOLE_CA NODE_EXTRA_CA_CERTS
+  else
+    at=$tls_endpoint
+    export KEYCONSOLE_CA=$ca NODE_EXTRA_CA_CERTS=$ca
+    cat "$tccli_venv/certifi-original.pem" "$ca" >"$tccli_bundle"
+  fi
+  "$venv/bin/python" scripts/sdk/sdk_test.py "$at"
+  "$venv/bin/python" scripts/sdk/ssm_test.py "$at"
+  "$venv/bin/python" scripts/sdk/signatures_test.py "$at"
+  node scripts/sdk/node_test.js "$at" "$scheme"
+  HOME=$work TENCENTCLOUD_SECRET_ID=$KEYCONSOLE_SECRET_ID TENCENTCLOUD_SECRET_KEY=$KEYCONSOLE_SECRET_KEY \
+    "$tccli_venv/bin/python" scripts/sdk/tccli_test.py "$tccli_venv/bin/tccli" "$at" "$scheme"
+done
+unset KEYCONSOLE_CA NODE_EXTRA_CA_CERTS
+cp "$tccli_venv/certifi-original.pem" "$tccli_bundle"
 (cd "$work" && "$OLDPWD/$venv/bin/python" "$OLDPWD/scripts/sdk/seed_sample.py" "$endpoint" seed-config-key >/dev/null)
 echo "the seed's sample encrypted and decrypted through keyconsole"
 
+# A client that does not trust the CA is refused by its own TLS check (the server is not plain HTTP
+# in disguise, and the certificate is not accepted by accident).
+if "$venv/bin/python" - "$tls_endpoint" <<'PY' 2>/dev/null; then
+import ssl, sys, urllib.request
+urllib.request.urlopen(f"https://{sys.argv[1]}/", data=b"{}", timeout=10)
+PY
+  echo "an HTTPS client that does not trust the local CA was not refused" >&2
+  exit 1
+fi
+echo "an HTTPS client without the local CA is refused by its TLS check"
+
 # The access log has every request and nothing secret in it.
 grep -q ' Encrypt key=seed-config-key Success\| Encrypt key=[0-9a-f-]* Success' "$work/serve.log"
-if grep -q "$KEYCONSOLE_SECRET_KEY\|this plaintext for test\|dGhpcyBwbGFpbnRleHQgZm9yIHRlc3Q" "$work/serve.log"; then
+if grep -q "$KEYCONSOLE_SECRET_KEY\|this plaintext for test\|dGhpcyBwbGFpbnRleHQgZm9yIHRlc3Q" "$work/serve.log" "$work/serve-tls.log"; then
   echo "the access log holds a secret" >&2
   exit 1
 fi
-kill -TERM "$server"
-wait "$server"
+kill -TERM "$server" "$tls_server"
+wait "$server" "$tls_server"
 server=
-echo "keyconsole serve stopped cleanly on SIGTERM"
+tls_server=
+echo "keyconsole serve (http and https) stopped cleanly on SIGTERM"

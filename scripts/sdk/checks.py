@@ -1,7 +1,22 @@
-"""What the SDK test scripts share: building a request model from fields, and counting checks."""
+"""What the SDK test scripts share: the HTTP profile, building a request model from fields, and
+counting checks."""
 import json
+import os
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.http_profile import HttpProfile
+
+# HTTPS trusting keyconsole's local CA when KEYCONSOLE_CA names its certificate (`keyconsole api ca
+# --path`), plain HTTP otherwise: exactly the two settings the README gives.
+CA = os.environ.get("KEYCONSOLE_CA")
+SCHEME = "https" if CA else "http"
+
+
+def http_profile(endpoint, method):
+    if CA:
+        return HttpProfile(protocol="https", endpoint=endpoint, reqMethod=method, reqTimeout=10,
+                           certification=CA)
+    return HttpProfile(protocol="http", endpoint=endpoint, reqMethod=method, reqTimeout=10)
 
 passed = 0
 

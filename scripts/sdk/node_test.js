@@ -3,11 +3,14 @@
 // GenerateDataKey, ListKeyDetail, ReEncrypt, ScheduleKeyDeletion/CancelKeyDeletion) and the
 // Secrets Manager flow. It signs the Host without its port and scopes the service from the
 // endpoint's first label, as it does against any endpoint.
-// Usage: node node_test.js ENDPOINT; KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY in the environment.
+// Usage: node node_test.js ENDPOINT [http|https]; KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY in
+// the environment. For https, Node trusts keyconsole's local CA through NODE_EXTRA_CA_CERTS (set
+// before node starts), the setting the README gives.
 // Prints "N passed, 0 failed" or exits 1 at the first mismatch.
 const tencentcloud = require("tencentcloud-sdk-nodejs");
 
 const endpoint = process.argv[2];
+const scheme = process.argv[3] || "http";
 const credential = {
   secretId: process.env.KEYCONSOLE_SECRET_ID,
   secretKey: process.env.KEYCONSOLE_SECRET_KEY,
@@ -36,7 +39,7 @@ function client(Client, method) {
   return new Client({
     credential,
     region: "ap-guangzhou",
-    profile: { httpProfile: { endpoint, protocol: "http://", reqMethod: method, reqTimeout: 10 } },
+    profile: { httpProfile: { endpoint, protocol: `${scheme}://`, reqMethod: method, reqTimeout: 10 } },
   });
 }
 
@@ -94,7 +97,7 @@ async function ssmFlow(method) {
     await kmsFlow(method);
     await ssmFlow(method);
   }
-  console.log(`the official Node.js SDK: ${checks} passed, 0 failed`);
+  console.log(`the official Node.js SDK over ${scheme}: ${checks} passed, 0 failed`);
 })().catch((e) => {
   console.error(`FAILED: ${e.code || ""} ${e.message}`);
   process.exit(1);

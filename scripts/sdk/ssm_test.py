@@ -17,14 +17,13 @@ from checks import check, refused, request
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.ssm.v20190923 import models, ssm_client
 
 ENDPOINT = sys.argv[1]
 
 
 def client(method):
-    http = HttpProfile(protocol="http", endpoint=ENDPOINT, reqMethod=method, reqTimeout=10)
+    http = checks.http_profile(ENDPOINT, method)
     cred = credential.Credential(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KEYCONSOLE_SECRET_KEY"])
     return ssm_client.SsmClient(cred, "ap-guangzhou", ClientProfile(httpProfile=http))
 
@@ -101,4 +100,4 @@ def run(method):
 
 for method in ("POST", "GET"):
     run(method)
-print(f"the official SSM SDK: {checks.passed} passed, 0 failed")
+print(f"the official Python SSM SDK over {checks.SCHEME}: {checks.passed} passed, 0 failed")

@@ -1,5 +1,5 @@
-//! The transport: the loopback HTTP server (listening, body limits, the access log, shutdown, the
-//! maintenance tick). It moves bytes; the dialect (`tencent`) is the whole protocol. Cryptographic
+//! The transport: the loopback HTTP(S) server (listening, TLS, body limits, the access log,
+//! shutdown, the maintenance tick). It moves bytes; the dialect (`tencent`) is the whole protocol. Cryptographic
 //! actions run on the async workers (microseconds each); changes, which save the keystore with
 //! fsync, run on blocking threads so they never stall the other requests.
 
@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 
 use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
 use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
+use super::tls::TlsConfig;
 use crate::kms::shared::TICK_SECONDS;
 use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
 use crate::util::ZeroizingWriter;
@@ -44,8 +45,12 @@ pub const MAX_CONNECTIONS: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Listening beyond loopback must be asked for: the API speaks plain HTTP.
+    /// Listening beyond loopback must be asked for.
     pub allow_remote: bool,
+    /// HTTPS with this configuration; plain HTTP without.
+    pub tls: Option<TlsConfig>,
+    /// Allows plain HTTP beyond loopback (every plaintext and data key readable on the network).
+    pub insecure_http: bool,
     /// Stop on Ctrl+C or SIGTERM (the `serve` command); the console stops it itself.
     pub stop_on_signal: bool,
     /// `HEADER_TIMEOUT` unless a test needs it short.
@@ -59,6 +64,8 @@ impl ServerConfig {
         Self {
             listen,
             allow_remote: false,
+            tls: None,
+            insecure_http: false,
             stop_on_signal: false,
             header_timeout: HEADER_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
@@ -75,6 +82,7 @@ struct State {
 /// A running server. Dropping it stops it.
 pub struct ApiServer {
     addr: SocketAddr,
+    https: bool,
     shutdown: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -90,15 +98,7 @@ impl std::fmt::Debug for ApiServer {
 impl ApiServer {
     /// Binds (so a taken port is reported here and now) and serves on background threads.
     pub fn start(kms: SharedKms, config: &ServerConfig, log: Arc<AccessLog>) -> Result<ApiServer> {
-        if !config.listen.ip().is_loopback() && !config.allow_remote {
-            return Err(KmsError::new(
-                ErrorCode::InvalidParameterValue,
-                format!(
-                    "{} is not a loopback address; the API speaks unencrypted HTTP, so listening beyond this machine needs `keyconsole serve --allow-remote`.",
-                    config.listen
-                ),
-            ));
-        }
+        check_exposure(config)?;
         let listener = StdListener::bind(config.listen)
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| {
@@ -129,6 +129,7 @@ impl ApiServer {
         let state = Arc::new(State { kms, clock, log });
         let stop_on_signal = config.stop_on_signal;
         let limits = Limits {
+            tls: config.tls.clone().map(tokio_rustls::TlsAcceptor::from),
             header_timeout: config.header_timeout,
             connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
         };
@@ -147,6 +148,7 @@ impl ApiServer {
             })?;
         Ok(ApiServer {
             addr,
+            https: config.tls.is_some(),
             shutdown,
             thread: Some(thread),
         })
@@ -154,6 +156,16 @@ impl ApiServer {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// What clients connect to: `https://127.0.0.1:19267`, say.
+    pub fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting, lets requests in flight finish, and returns when the server is gone.
@@ -200,7 +212,34 @@ async fn stop_signal(enabled: bool) {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Beyond loopback only when asked, and then only over TLS unless plain HTTP is asked for too.
+fn check_exposure(config: &ServerConfig) -> Result<()> {
+    if config.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if !config.allow_remote {
+        return Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "{} is not a loopback address; listening beyond this machine needs `keyconsole serve --allow-remote --tls`.",
+                config.listen
+            ),
+        ));
+    }
+    if config.tls.is_none() && !config.insecure_http {
+        return Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "Listening on {} beyond this machine needs HTTPS (--tls): over plain HTTP anyone on the network reads every plaintext and data key. Add --insecure-http only for a network you trust entirely.",
+                config.listen
+            ),
+        ));
+    }
+    Ok(())
+}
+
 struct Limits {
+    tls: Option<tokio_rustls::TlsAcceptor>,
     header_timeout: Duration,
     connections: Arc<Semaphore>,
 }
@@ -242,24 +281,48 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let mut stopped = stopped.clone();
+        let stopped = stopped.clone();
         let header_timeout = limits.header_timeout;
+        let tls = limits.tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let service = service_fn(move |request| answer(state.clone(), request));
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = stopped.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
+            match tls {
+                None => connection(stream, state, header_timeout, stopped).await,
+                Some(acceptor) => {
+                    // The handshake counts against the header timeout: a client that opens a
+                    // connection and never says hello is dropped as one that never sends headers.
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                    {
+                        connection(stream, state, header_timeout, stopped).await;
+                    }
                 }
             }
         });
+    }
+}
+
+/// Serves one connection, plain or TLS, until it closes or the server stops.
+async fn connection<IO>(
+    io: IO,
+    state: Arc<State>,
+    header_timeout: Duration,
+    mut stopped: watch::Receiver<bool>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| answer(state.clone(), request));
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stopped.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
     }
 }
 

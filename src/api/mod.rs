@@ -6,6 +6,7 @@
 pub mod access_log;
 pub mod http;
 pub mod tencent;
+pub mod tls;
 
 pub use access_log::{AccessLog, AccessLogEntry};
 pub use http::{ApiServer, DEFAULT_LISTEN, ServerConfig};

@@ -1,6 +1,8 @@
 //! The one AES-256-GCM code path of the engine. Blobs, the keystore body, the wrapped master key and
 //! the Wycheproof tests all go through these two functions, so the vectors test what users run.
 
+pub mod certs;
+
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use zeroize::Zeroizing;

@@ -13,14 +13,16 @@ use zeroize::Zeroizing;
 use super::credentials::ApiCredentials;
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keys::KeyRecord;
+use super::local_ca::LocalCaRecord;
 use super::secrets::SecretRecord;
 use crate::util::ZeroizingWriter;
 
 /// The body's schema: 1 is the body as first written (keys, then API credentials, both optional);
-/// 2 adds the secrets manager's secrets and its default key (a schema-1 body reads as no secrets).
+/// 2 adds the secrets manager's secrets and its default key (a schema-1 body reads as no secrets);
+/// 3 adds the local CA of `serve --tls` (older bodies have none until first use).
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 fn schema_one() -> u32 {
     1
@@ -41,6 +43,9 @@ struct Body {
     secrets: Vec<SecretRecord>,
     #[serde(default)]
     ssm_default_key: Option<Uuid>,
+    /// Schema 3.
+    #[serde(default)]
+    local_ca: Option<LocalCaRecord>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -53,6 +58,8 @@ pub(crate) struct Keyring {
     pub(crate) secrets: Vec<SecretRecord>,
     /// The CMK the secrets manager made for itself (KmsKeyType DEFAULT).
     pub(crate) ssm_default_key: Option<Uuid>,
+    /// The CA that signs the API's HTTPS certificates.
+    pub(crate) local_ca: Option<LocalCaRecord>,
 }
 
 impl Keyring {
@@ -62,6 +69,7 @@ impl Keyring {
             api_credentials: body.api_credentials,
             secrets: body.secrets,
             ssm_default_key: body.ssm_default_key,
+            local_ca: body.local_ca,
             ..Keyring::default()
         };
         ring.reindex();
@@ -100,6 +108,8 @@ impl Keyring {
             secrets: &'a [SecretRecord],
             #[serde(skip_serializing_if = "Option::is_none")]
             ssm_default_key: Option<Uuid>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            local_ca: Option<&'a LocalCaRecord>,
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
@@ -107,6 +117,7 @@ impl Keyring {
             api_credentials: self.api_credentials.as_ref(),
             secrets: &self.secrets,
             ssm_default_key: self.ssm_default_key,
+            local_ca: self.local_ca.as_ref(),
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

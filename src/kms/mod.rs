@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod error;
 pub mod keyring;
 pub mod keys;
+pub mod local_ca;
 pub mod maintenance;
 pub mod outputs;
 pub mod secrets;

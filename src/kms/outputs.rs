@@ -1,4 +1,4 @@
-//! Where outputs may go: never onto the keystore, its backups or its lock file, however the path
+//! Where outputs may go: never onto the keystore, its backups, its lock file or its CA certificate, however the path
 //! is spelled. Writing a plaintext there would destroy every key.
 
 use std::path::{Path, PathBuf};
@@ -8,7 +8,11 @@ use crate::store::{lock::lock_path, save::BACKUP_GENERATIONS, save::backup_path}
 
 pub fn check_output_path(keystore: &Path, target: &Path) -> Result<()> {
     let target = resolved(target);
-    let mut protected = vec![keystore.to_path_buf(), lock_path(keystore)];
+    let mut protected = vec![
+        keystore.to_path_buf(),
+        lock_path(keystore),
+        super::local_ca::local_ca_path(keystore),
+    ];
     protected.extend((1..=BACKUP_GENERATIONS).map(|g| backup_path(keystore, g)));
     if protected.iter().any(|p| resolved(p) == target) {
         return Err(KmsError::new(

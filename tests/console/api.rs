@@ -128,3 +128,56 @@ fn locking_stops_the_server_and_a_bad_address_is_refused() {
         "nothing listens once the console is locked"
     );
 }
+
+#[test]
+fn https_with_the_local_ca_and_snippets_that_trust_it() {
+    let mut console = Console::unlocked(&["app-config"]);
+    console.click("API access");
+    console.replace_in("Listen address", "127.0.0.1:0");
+    console.click("HTTPS (local CA)");
+    console.click("Create credentials");
+    console.click("▶ Start server");
+    let addr = console.app().api_address().expect("the server is running");
+    assert!(console.shows(&format!("Listening on https://{addr}")));
+    let ca = console.kms().local_ca().unwrap();
+    assert!(console.shows(&ca.path.display().to_string()));
+
+    let (secret_id, secret_key) = credentials(&console);
+    let request = keyconsole::testing::api_client::signed_request(
+        addr,
+        "POST",
+        "Encrypt",
+        "2019-01-18",
+        &json!({"KeyId": "app-config", "Plaintext": "c2VjcmV0"}),
+        Signer {
+            secret_id: &secret_id,
+            secret_key: &secret_key,
+            timestamp: console.kms().now(),
+        },
+    );
+    let reply =
+        keyconsole::testing::api_client::exchange_tls(addr, "localhost", &ca.cert_pem, &request)
+            .expect("a TLS answer from a server the CA vouches for");
+    assert_eq!(reply.code(), "Success");
+
+    // Every snippet carries the setting its client needs to trust the CA.
+    console.click("Client snippets");
+    let ca_path = ca.path.display().to_string();
+    assert!(console.field_holds(&format!("certification=\"{ca_path}\"")));
+    assert!(
+        !console.field_holds(&secret_key),
+        "no snippet holds the SecretKey"
+    );
+    console.click("Node.js SDK");
+    assert!(console.field_holds(&format!("NODE_EXTRA_CA_CERTS={ca_path} node app.js")));
+    assert!(console.field_holds("protocol: \"https://\""));
+    console.click("tccli");
+    assert!(console.field_holds(&format!("cat {ca_path} >>")));
+    assert!(console.field_holds(&format!("--endpoint {addr} ")));
+    assert!(
+        !console.field_holds(&secret_key),
+        "no snippet holds the SecretKey"
+    );
+    console.click("⏹ Stop server");
+    assert!(console.shows("Stopped"));
+}

@@ -161,6 +161,13 @@ impl Console {
             .is_some()
     }
 
+    /// Whether some text field (a snippet, say) holds `text`.
+    pub fn field_holds(&self, text: &str) -> bool {
+        let holds = egui_kittest::kittest::by()
+            .predicate(move |node| node.value().is_some_and(|v| v.contains(text)));
+        self.harness.query_all(holds).next().is_some()
+    }
+
     pub fn value_of(&self, label: &str) -> String {
         self.field(label).value().unwrap_or_default()
     }

@@ -240,7 +240,7 @@ fn api_access() {
     let mut console = console("api_access");
     unlock(&mut console);
     console.click("API access");
-    console.harness.get_by_label("Python SDK snippet").click();
+    console.harness.get_by_label("Client snippets").click();
     console.settle();
     snapshot(&mut console, "api_access");
 }

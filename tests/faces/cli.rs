@@ -964,3 +964,77 @@ fn secrets_through_the_cli() {
         }
     }
 }
+
+#[test]
+fn serve_over_https_with_the_local_ca_and_the_rules_for_leaving_loopback() {
+    let cli = Cli::new();
+    let path = cli.ok(&["api", "ca", "--path"], b"");
+    let ca_path = PathBuf::from(path.trim_end());
+    assert_eq!(ca_path, cli.keystore.with_file_name("keystore.kcks.ca.pem"));
+    let pem = std::fs::read_to_string(&ca_path).unwrap();
+    let printed = cli.ok(&["api", "ca"], b"");
+    assert_eq!(printed, format!("{}\n{pem}", ca_path.display()));
+
+    // Beyond loopback: refused over plain HTTP unless asked for twice; TLS options need --tls.
+    cli.fails(
+        &[
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--allow-remote",
+            "--quiet",
+        ],
+        b"",
+        "InvalidParameterValue",
+    );
+    cli.fails(
+        &["serve", "--listen", "127.0.0.1:0", "--tls-name", "kms.lan"],
+        b"",
+        "InvalidParameter",
+    );
+    cli.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "--tls-name",
+            "bad name!",
+        ],
+        b"",
+        "InvalidParameterValue",
+    );
+    let usage = cli.run(&["serve", "--tls", "--tls-cert", "x.pem"], b"");
+    assert_eq!(usage.status.code(), Some(2), "--tls-cert needs --tls-key");
+    let usage = cli.run(&["serve", "--insecure-http"], b"");
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "--insecure-http needs --allow-remote"
+    );
+
+    let mut child = cli
+        .command(&["serve", "--listen", "127.0.0.1:0", "--tls"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut banner, mut trust) = (String::new(), String::new());
+    use std::io::BufRead as _;
+    stdout.read_line(&mut banner).unwrap();
+    stdout.read_line(&mut trust).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.starts_with("keyconsole API listening on https://127.0.0.1:"),
+        "{banner}"
+    );
+    assert_eq!(
+        trust.trim_end(),
+        format!("Clients trust the local CA: {}", ca_path.display())
+    );
+    // The CA is the same one `api ca` printed: made once.
+    assert_eq!(std::fs::read_to_string(&ca_path).unwrap(), pem);
+}

@@ -4,5 +4,6 @@
 mod api_limits;
 mod api_server;
 mod api_signature;
+mod api_tls;
 mod cli;
 mod smoke;

@@ -7,7 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, Screen, digest};
-use crate::api::{ApiServer, ServerConfig};
+use crate::api::{ApiServer, ServerConfig, tls};
+use crate::kms::local_ca::LOOPBACK_NAMES;
 use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError, SecretValue};
 use crate::store::kdf;
 use crate::ui::command::Command;
@@ -487,15 +488,26 @@ fn api_command(
                 // The credentials are made on first use, so a new keystore serves at once.
                 .and_then(|addr| console.kms.api_credentials().map(|_| addr))
                 .and_then(|addr| {
-                    ApiServer::start(
-                        console.kms.clone(),
-                        &ServerConfig::loopback(addr),
-                        api.log.clone(),
-                    )
+                    let tls = if api.https {
+                        let mut names: Vec<String> =
+                            LOOPBACK_NAMES.iter().map(|n| (*n).to_owned()).collect();
+                        if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
+                            names.push(addr.ip().to_string());
+                        }
+                        let identity = console.kms.issue_server_identity(&names)?;
+                        Some(tls::from_identity(&identity)?)
+                    } else {
+                        None
+                    };
+                    let config = ServerConfig {
+                        tls,
+                        ..ServerConfig::loopback(addr)
+                    };
+                    ApiServer::start(console.kms.clone(), &config, api.log.clone())
                 });
             match started {
                 Ok(server) => {
-                    let message = format!("The API listens on http://{}.", server.local_addr());
+                    let message = format!("The API listens on {}.", server.url());
                     api.server = Some(server);
                     api.error = None;
                     Ok(Some(message))

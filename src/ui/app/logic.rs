@@ -5,6 +5,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
 use crate::kms::SharedKms;
+use crate::kms::local_ca::local_ca_path;
 use crate::kms::shared::TICK_SECONDS;
 use crate::ui::command::Command;
 use crate::ui::pages::api_access::ApiAccessState;
@@ -38,7 +39,11 @@ impl KeyconsoleApp {
                         key_list,
                         files: FileToolsState::default(),
                         create_key: None,
-                        api: ApiAccessState::new(self.prefs.api_listen.clone()),
+                        api: ApiAccessState::new(
+                            self.prefs.api_listen.clone(),
+                            self.prefs.api_https,
+                            local_ca_path(&path),
+                        ),
                         secrets: SecretsState::default(),
                         last_tick: now,
                         last_tick_error: None,
@@ -60,6 +65,7 @@ impl KeyconsoleApp {
             if console.api.listen != self.prefs.api_listen {
                 self.prefs.api_listen.clone_from(&console.api.listen);
             }
+            self.prefs.api_https = console.api.https;
             // A file dropped on the window goes to the File tools page.
             let dropped = ctx.input(|i| {
                 i.raw

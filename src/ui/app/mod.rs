@@ -66,6 +66,8 @@ pub struct Preferences {
     pub oldest_first: bool,
     /// Where the API access page starts the server.
     pub api_listen: String,
+    /// Whether it serves HTTPS with the local CA.
+    pub api_https: bool,
 }
 
 impl Default for Preferences {
@@ -76,6 +78,7 @@ impl Default for Preferences {
             keystore: None,
             oldest_first: false,
             api_listen: crate::api::DEFAULT_LISTEN.to_owned(),
+            api_https: false,
         }
     }
 }

@@ -1,6 +1,8 @@
-//! The API access page: start and stop the loopback API over this console's engine, the
-//! credentials applications sign with, a ready-to-run SDK snippet, and the live access log.
+//! The API access page: start and stop the loopback API (HTTP, or HTTPS with the local CA) over
+//! this console's engine, the credentials applications sign with, ready-to-run snippets for the
+//! Python and Node.js SDKs and tccli, and the live access log.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use egui::{Color32, RichText};
@@ -15,8 +17,22 @@ use crate::util::format_time;
 /// How many requests the page keeps for its log.
 const LOG_ENTRIES: usize = 1000;
 
+/// The official clients the page has a ready-to-run snippet for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client {
+    Python,
+    Node,
+    Tccli,
+}
+
 pub struct ApiAccessState {
     pub listen: String,
+    /// Serve HTTPS with a certificate from the keystore's local CA.
+    pub https: bool,
+    /// Where the local CA's certificate is (or will be, once HTTPS first starts).
+    pub ca_path: PathBuf,
+    /// Whose snippet the page shows.
+    client: Client,
     pub server: Option<ApiServer>,
     pub log: Arc<AccessLog>,
     pub show_secret_key: bool,
@@ -29,14 +45,17 @@ pub struct ApiAccessState {
 
 impl Default for ApiAccessState {
     fn default() -> Self {
-        Self::new(DEFAULT_LISTEN.to_owned())
+        Self::new(DEFAULT_LISTEN.to_owned(), false, PathBuf::new())
     }
 }
 
 impl ApiAccessState {
-    pub fn new(listen: String) -> Self {
+    pub fn new(listen: String, https: bool, ca_path: PathBuf) -> Self {
         Self {
             listen,
+            https,
+            ca_path,
+            client: Client::Python,
             server: None,
             log: Arc::new(AccessLog::new(LOG_ENTRIES)),
             show_secret_key: false,
@@ -49,6 +68,11 @@ impl ApiAccessState {
 
     pub fn is_running(&self) -> bool {
         self.server.is_some()
+    }
+
+    /// Whether clients are to use HTTPS: what the server runs with, else what it would start with.
+    fn uses_https(&self) -> bool {
+        self.server.as_ref().map_or(self.https, ApiServer::is_https)
     }
 
     /// The address applications use: what the server is bound to, else what it would bind to.
@@ -67,9 +91,10 @@ impl ApiAccessState {
     ) {
         ui.heading("API access");
         ui.label(
-            "Applications written for the Tencent Cloud KMS API (SDK version 2019-01-18) reach this \
-             keystore when pointed at the endpoint below over http. The server runs while the console \
-             is unlocked; locking stops it. For a service that must keep running, use `keyconsole serve`.",
+            "Applications written for the Tencent Cloud KMS API (2019-01-18) or Secrets Manager API \
+             (2019-09-23) reach this keystore when pointed at the endpoint below, over http or, with \
+             HTTPS on, over https trusting the local CA. The server runs while the console is \
+             unlocked; locking stops it. For a service that must keep running, use `keyconsole serve`.",
         );
         ui.add_space(8.0);
         self.server_ui(ui, commands);
@@ -91,6 +116,14 @@ impl ApiAccessState {
                     .font(egui::TextStyle::Monospace),
             )
             .labelled_by(label.id);
+            ui.add_enabled(
+                !self.is_running(),
+                egui::Checkbox::new(&mut self.https, "HTTPS (local CA)"),
+            )
+            .on_hover_text(
+                "Serve HTTPS with a certificate for 127.0.0.1, ::1 and localhost signed by this \
+                 keystore's own CA; clients trust the CA's certificate file shown below.",
+            );
             if self.is_running() {
                 if ui.button("⏹ Stop server").clicked() {
                     commands.push(Command::StopApi);
@@ -107,7 +140,7 @@ impl ApiAccessState {
                             .strong()
                             .color(Color32::from_rgb(80, 180, 90)),
                     );
-                    ui.label(format!("Listening on http://{}", server.local_addr()));
+                    ui.label(format!("Listening on {}", server.url()));
                     ui.separator();
                     ui.label(format!(
                         "{} requests, {} refused",
@@ -119,6 +152,18 @@ impl ApiAccessState {
             None => {
                 ui.label(RichText::new("Stopped").weak());
             }
+        }
+        if self.uses_https() {
+            ui.horizontal(|ui| {
+                ui.label("Clients trust the local CA:");
+                ui.monospace(self.ca_path.display().to_string());
+                if ui.button("Copy path").clicked() {
+                    commands.push(Command::Copy {
+                        text: Zeroizing::new(self.ca_path.display().to_string()),
+                        what: "the CA certificate's path",
+                    });
+                }
+            });
         }
         if let Some(error) = &self.error {
             ui.colored_label(
@@ -260,14 +305,32 @@ fn credentials_ui(
         state.confirm_rotation = true;
     }
     ui.add_space(6.0);
-    let snippet = python_snippet(&state.endpoint(), &credentials.secret_id);
-    egui::CollapsingHeader::new("Python SDK snippet")
+    let endpoint = state.endpoint();
+    let ca = state.uses_https().then_some(state.ca_path.as_path());
+    let (hint, snippet) = match state.client {
+        Client::Python => (
+            "pip install tencentcloud-sdk-python-kms; the SecretKey is read from an environment \
+             variable so it never sits in the source.",
+            python_snippet(&endpoint, &credentials.secret_id, ca),
+        ),
+        Client::Node => (
+            "npm install tencentcloud-sdk-nodejs; the SecretKey comes from the environment.",
+            node_snippet(&endpoint, &credentials.secret_id, ca),
+        ),
+        Client::Tccli => (
+            "pip install tccli; the credentials come from tccli's own environment variables.",
+            tccli_snippet(&endpoint, &credentials.secret_id, ca),
+        ),
+    };
+    egui::CollapsingHeader::new("Client snippets")
         .default_open(false)
         .show(ui, |ui| {
-            ui.label(
-                "pip install tencentcloud-sdk-python-kms; the SecretKey is read from an environment \
-                 variable so it never sits in the source.",
-            );
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut state.client, Client::Python, "Python SDK");
+                ui.selectable_value(&mut state.client, Client::Node, "Node.js SDK");
+                ui.selectable_value(&mut state.client, Client::Tccli, "tccli");
+            });
+            ui.label(hint);
             let mut text = snippet.as_str();
             ui.add(
                 egui::TextEdit::multiline(&mut text)
@@ -283,8 +346,16 @@ fn credentials_ui(
         });
 }
 
-/// The seed document's client setup with this console as the endpoint.
-pub fn python_snippet(endpoint: &str, secret_id: &str) -> String {
+/// The seed document's client setup with this console as the endpoint; over HTTPS the SDK is
+/// given the CA's certificate (`certification`), as it otherwise trusts only public CAs.
+pub fn python_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
+    let http = match ca {
+        Some(ca) => format!(
+            "HttpProfile(protocol=\"https\", endpoint=\"{endpoint}\",\n                   certification=\"{}\")",
+            ca.display()
+        ),
+        None => format!("HttpProfile(protocol=\"http\", endpoint=\"{endpoint}\")"),
+    };
     format!(
         r#"import base64, os
 from tencentcloud.common import credential
@@ -293,7 +364,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.kms.v20190118 import kms_client, models
 
 cred = credential.Credential("{secret_id}", os.environ["KEYCONSOLE_SECRET_KEY"])
-http = HttpProfile(protocol="http", endpoint="{endpoint}")
+http = {http}
 client = kms_client.KmsClient(cred, "ap-guangzhou", ClientProfile(httpProfile=http))
 
 req = models.EncryptRequest()
@@ -304,6 +375,51 @@ blob = client.Encrypt(req).CiphertextBlob
 req = models.DecryptRequest()
 req.CiphertextBlob = blob
 print(base64.b64decode(client.Decrypt(req).Plaintext))
+"#
+    )
+}
+
+/// The Node.js SDK; over HTTPS Node trusts the CA through NODE_EXTRA_CA_CERTS, read at start.
+pub fn node_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
+    let (run, protocol) = match ca {
+        Some(ca) => (
+            format!("NODE_EXTRA_CA_CERTS={} node app.js", ca.display()),
+            "https://",
+        ),
+        None => ("node app.js".to_owned(), "http://"),
+    };
+    format!(
+        r#"// Run: KEYCONSOLE_SECRET_KEY=... {run}
+const tencentcloud = require("tencentcloud-sdk-nodejs");
+const kms = new tencentcloud.kms.v20190118.Client({{
+  credential: {{ secretId: "{secret_id}", secretKey: process.env.KEYCONSOLE_SECRET_KEY }},
+  region: "ap-guangzhou",
+  profile: {{ httpProfile: {{ endpoint: "{endpoint}", protocol: "{protocol}" }} }},
+}});
+kms.Encrypt({{ KeyId: "your-key-alias", Plaintext: Buffer.from("db password").toString("base64") }})
+  .then((r) => kms.Decrypt({{ CiphertextBlob: r.CiphertextBlob }}))
+  .then((r) => console.log(Buffer.from(r.Plaintext, "base64").toString()));
+"#
+    )
+}
+
+/// tccli; over HTTPS it trusts only its Python's certifi bundle, so the CA is added to that.
+pub fn tccli_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
+    let (setup, endpoint) = match ca {
+        Some(ca) => (
+            format!(
+                "# once: tccli trusts only its own certificate bundle\ncat {} >> \"$(python3 -m certifi)\"   # the python3 tccli runs on\n",
+                ca.display()
+            ),
+            endpoint.to_owned(),
+        ),
+        None => (String::new(), format!("http://{endpoint}")),
+    };
+    format!(
+        r#"{setup}export TENCENTCLOUD_SECRET_ID={secret_id}
+export TENCENTCLOUD_SECRET_KEY=...   # the SecretKey above
+tccli kms Encrypt --region ap-guangzhou --endpoint {endpoint} \
+  --KeyId your-key-alias --Plaintext "$(printf 'db password' | base64)"
 "#
     )
 }

@@ -1,0 +1,89 @@
+//! HTTPS for the API: a rustls server configuration from a certificate the local CA issued, or
+//! from the user's own PEM files. HTTP/1.1 only (as the plain server), TLS 1.2 and 1.3 with
+//! rustls's safe defaults (AES-GCM and ChaCha20-Poly1305, forward secrecy only).
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use zeroize::Zeroizing;
+
+use crate::crypto::certs::ServerIdentity;
+use crate::kms::{ErrorCode, KmsError, Result};
+
+/// Certificate and key files larger than this are refused before they are read whole.
+const MAX_PEM_BYTES: u64 = 1024 * 1024;
+
+/// A TLS server configuration, ready to share between connections.
+pub type TlsConfig = Arc<rustls::ServerConfig>;
+
+/// From a certificate chain and key in memory (the local CA's, issued at start).
+pub fn from_identity(identity: &ServerIdentity) -> Result<TlsConfig> {
+    let chain = identity
+        .chain_der
+        .iter()
+        .map(|der| CertificateDer::from(der.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.to_vec()));
+    build(chain, key, "the local CA's server certificate")
+}
+
+/// From PEM files: `cert` holds the server certificate first, then any intermediates; `key` a
+/// PKCS#8, PKCS#1 (RSA) or SEC1 (EC) private key.
+pub fn from_pem_files(cert: &Path, key: &Path) -> Result<TlsConfig> {
+    let cert_pem = read_pem(cert)?;
+    let chain = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| unusable(cert, &format!("it is not PEM certificates ({e})")))?;
+    if chain.is_empty() {
+        return Err(unusable(cert, "it holds no CERTIFICATE block"));
+    }
+    let key_pem = read_pem(key)?;
+    let private = PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|e| unusable(key, &format!("it holds no private key ({e})")))?;
+    build(chain, private, &cert.display().to_string())
+}
+
+fn build(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    what: &str,
+) -> Result<TlsConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+        .map_err(|e| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Cannot serve HTTPS with {what}: {e}."),
+            )
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn read_pem(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PEM_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| {
+            KmsError::new(
+                ErrorCode::FileIo,
+                format!("Cannot read {}: {e}.", path.display()),
+            )
+        })?;
+    if bytes.len() as u64 > MAX_PEM_BYTES {
+        return Err(unusable(path, "it is over 1 MiB"));
+    }
+    Ok(bytes)
+}
+
+fn unusable(path: &Path, why: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::InvalidParameterValue,
+        format!("{} cannot be used for HTTPS: {why}.", path.display()),
+    )
+}

@@ -1,0 +1,164 @@
+//! The local certificate authority behind `serve --tls`: made once per keystore, its private key
+//! kept in the encrypted keystore body (so it is as safe as the keys and never lies on disk in the
+//! clear), its certificate written beside the keystore for clients to trust. Server certificates
+//! are issued from it at every start and live only in memory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::Kms;
+use super::error::{ErrorCode, KmsError, Result};
+use crate::crypto::certs::{self, CaMaterial, CertError, ServerIdentity};
+use crate::util::atomic_file;
+
+/// The CA as the keystore body keeps it (schema 3).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LocalCaRecord {
+    pub common_name: String,
+    pub cert_pem: String,
+    pub key_pem: Zeroizing<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl std::fmt::Debug for LocalCaRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCaRecord")
+            .field("common_name", &self.common_name)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalCaRecord {
+    fn material(&self) -> CaMaterial {
+        CaMaterial {
+            common_name: self.common_name.clone(),
+            cert_pem: self.cert_pem.clone(),
+            key_pem: self.key_pem.clone(),
+        }
+    }
+}
+
+/// What clients need: the CA certificate and where it is on disk.
+#[derive(Debug, Clone)]
+pub struct LocalCa {
+    pub path: PathBuf,
+    pub cert_pem: String,
+    pub created: i64,
+}
+
+/// Where the CA certificate of `keystore` is written: beside it, named after it.
+pub fn local_ca_path(keystore: &Path) -> PathBuf {
+    let mut name = keystore.file_name().unwrap_or_default().to_os_string();
+    name.push(".ca.pem");
+    keystore.with_file_name(name)
+}
+
+/// The names a server certificate from the local CA covers unless told more.
+pub const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
+
+fn cert_error(e: CertError) -> KmsError {
+    KmsError::new(ErrorCode::InternalError, e.0)
+}
+
+impl Kms {
+    /// The local CA, made and saved on first use; its certificate file is (re)written beside the
+    /// keystore whenever it is missing or differs, so deleting the file is harmless.
+    pub fn local_ca(&self) -> Result<LocalCa> {
+        let record = match &self.ring().local_ca {
+            Some(record) => record.clone(),
+            None => self.transact(|ring, now| {
+                // Another process may have made one since we last looked.
+                if let Some(existing) = &ring.local_ca {
+                    return Ok(existing.clone());
+                }
+                let record = new_record(now)?;
+                ring.local_ca = Some(record.clone());
+                Ok(record)
+            })?,
+        };
+        self.publish_ca_file(&record)
+    }
+
+    /// Replaces the local CA with a new one (clients must trust the new certificate; servers
+    /// started before keep serving with the old one until restarted).
+    pub fn renew_local_ca(&self) -> Result<LocalCa> {
+        let record = self.transact(|ring, now| {
+            let record = new_record(now)?;
+            ring.local_ca = Some(record.clone());
+            Ok(record)
+        })?;
+        self.publish_ca_file(&record)
+    }
+
+    /// A server certificate for `names` (IP addresses or DNS names) from the local CA, with a key
+    /// that exists only in the returned value.
+    pub fn issue_server_identity(&self, names: &[String]) -> Result<ServerIdentity> {
+        if let Some(bad) = names.iter().find(|n| !certs::is_host_name(n)) {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!(
+                    "{bad:?} is neither an IP address nor a DNS name; a certificate names hosts like 127.0.0.1 or kms.example.lan."
+                ),
+            ));
+        }
+        self.local_ca()?;
+        let material = self
+            .ring()
+            .local_ca
+            .as_ref()
+            .map(LocalCaRecord::material)
+            .ok_or_else(|| KmsError::new(ErrorCode::InternalError, "The local CA vanished."))?;
+        certs::issue_server(&material, names).map_err(cert_error)
+    }
+
+    fn publish_ca_file(&self, record: &LocalCaRecord) -> Result<LocalCa> {
+        let path = local_ca_path(self.path());
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() != Some(record.cert_pem.as_str()) {
+            atomic_file::replace_file(&path, record.cert_pem.as_bytes())
+                .and_then(|()| readable_by_all(&path))
+                .map_err(|e| {
+                    KmsError::new(
+                        ErrorCode::FileIo,
+                        format!("Cannot write the CA certificate {}: {e}.", path.display()),
+                    )
+                })?;
+        }
+        Ok(LocalCa {
+            path,
+            cert_pem: record.cert_pem.clone(),
+            created: record.created,
+        })
+    }
+}
+
+/// The certificate is public: clients running as other users (a service account) may read it.
+fn readable_by_all(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))?;
+    }
+    Ok(())
+}
+
+fn new_record(now: i64) -> Result<LocalCaRecord> {
+    // A random suffix tells the CAs of two keystores apart in a trust store.
+    let mut tag = [0u8; 4];
+    crate::crypto::fill_random(&mut tag);
+    let common_name = format!(
+        "keyconsole local CA {}",
+        tag.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let material = certs::new_ca(&common_name).map_err(cert_error)?;
+    Ok(LocalCaRecord {
+        common_name,
+        cert_pem: material.cert_pem,
+        key_pem: material.key_pem,
+        created: now,
+    })
+}
