@@ -3,13 +3,18 @@
 # TC3-HMAC-SHA256) to `keyconsole serve` as fast as its connections allow. The request is signed once
 # and replayed (any request is valid for 5 minutes); the server still checks the signature, decodes,
 # encrypts and answers every time. Prints wrk's requests/s and latency percentiles.
-# Usage: benches/api.sh [SECONDS] [CONNECTIONS] [ACTION]   (defaults 10, 8 and Encrypt; installs wrk if
-# missing, as root). ACTION GetSecretValue reads a 1 KB secret over Secrets Manager (SSM 2019-09-23) instead.
+# Usage: benches/api.sh [SECONDS] [CONNECTIONS] [ACTION] [SCHEME]   (defaults 10, 8, Encrypt, http;
+# installs wrk if missing, as root). ACTION GetSecretValue reads a 1 KB secret over Secrets Manager
+# (SSM 2019-09-23) instead. SCHEME https runs `serve --tls` (the local CA's certificate) and wrk over
+# TLS with keep-alive: the handshake is paid once per connection, as by any pooling client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 connections=${2:-8}
 action=${3:-Encrypt}
+scheme=${4:-http}
+tls_args=()
+[[ $scheme == https ]] && tls_args=(--tls)
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
 bin=target/release/keyconsole
@@ -23,7 +28,7 @@ head -c 768 /dev/urandom | base64 -w0 | $bin secret create bench-secret --value-
 $bin api credentials >"$work/credentials"
 
 # The access log goes where a service's stdout usually goes: a file.
-$bin serve --listen 127.0.0.1:0 ${KC_SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
+$bin serve --listen 127.0.0.1:0 "${tls_args[@]}" ${KC_SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
   endpoint=$(grep -o -m1 '127\.0\.0\.1:[0-9]*' "$work/serve.log" || true)
@@ -72,5 +77,5 @@ done = function(summary, latency, requests)
 end''')
 PY
 
-wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/encrypt.lua" "http://$endpoint/"
-echo "access log lines written: $(wc -l <"$work/serve.log")"
+wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/encrypt.lua" "$scheme://$endpoint/"
+echo "access log lines written: $(grep -c ' UTC ' "$work/serve.log")"
