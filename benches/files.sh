@@ -1,60 +1,98 @@
 #!/usr/bin/env bash
-# Side by side on the same file: cp (the I/O floor), keyconsole file encrypt/decrypt, and age.
-# Wall time (median of 3 runs, each after `sync`) and peak memory (RSS). keyconsole fsyncs its output
-# before renaming it into place (crash safety); cp and age do not, so "cp + sync" is shown too.
-# Usage: benches/files.sh [SIZE_MIB]   (default 1024; installs age and GNU time if missing, as root)
+# Files side by side, interleaved: keyconsole file encrypt/decrypt against age (as it is, and
+# followed by an fsync of its output, since keyconsole makes its output durable before renaming
+# it into place), rage, gpg (symmetric AES-256, no compression) and the I/O floor
+# `dd bs=64K conv=fsync`. Every round runs every tool once on the same warm-cache input, in turn,
+# so a slow minute of the machine hits all of them; the table gives medians and peak RSS, then the
+# ratios the README quotes.
+# Usage: benches/files.sh [SIZE_MIB] [ROUNDS]   (defaults 1024 and 5; KC_BASELINE=path/to/keyconsole
+# adds an older build's encrypt and decrypt to every round, for an A/B of a change). Installs age, gpg and GNU
+# time with apt-get when missing (as root) and rage with `cargo install` into target/peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-1024}
+rounds=${2:-5}
 need=()
 command -v age >/dev/null || need+=(age)
+command -v gpg >/dev/null || need+=(gpg)
 [[ -x /usr/bin/time ]] || need+=(time)
 if [[ ${#need[@]} -gt 0 ]]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+[[ -x target/peers/bin/rage ]] || cargo install --quiet --locked --root target/peers rage
+rage=target/peers/bin/rage
 cargo build --release --quiet
 bin=target/release/keyconsole
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-files.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export KEYCONSOLE_KEYSTORE=$work/keystore.kcks KEYCONSOLE_PASSWORD=benchmark-password
-# A keystore with an 8 MiB KDF, so peak memory shows the file pipeline rather than the 64 MiB
-# Argon2id of the default keystore (which any command's unlock costs once).
+# An 8 MiB KDF, so peak memory shows the file work; the default keystore's unlock adds 64 MiB of
+# Argon2id once (reported apart below).
 $bin init --kdf-memory-mib 8 >/dev/null 2>&1
 $bin key create --alias bench >/dev/null
 age-keygen -o "$work/age.key" 2>/dev/null
 recipient=$(age-keygen -y "$work/age.key")
+export GNUPGHOME=$work/gnupg
+mkdir -m 700 "$GNUPGHOME"
+gpg_pass=(--batch --yes --quiet --pinentry-mode loopback --passphrase benchmark-password)
 
-head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/input"
-cat "$work/input" > /dev/null
+head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/input"
+# The encrypted inputs of the decrypt runs, made once.
+$bin file encrypt --key bench "$work/input" "$work/input.kc"
+age -r "$recipient" -o "$work/input.age" "$work/input"
+gpg "${gpg_pass[@]}" --symmetric --cipher-algo AES256 -z 0 -o "$work/input.gpg" "$work/input"
+cat "$work/input" "$work/input.kc" "$work/input.age" "$work/input.gpg" >/dev/null
 
-measure() { # name, output file, command...
-  local name=$1 out=$2; shift 2
-  local runs=()
-  for _ in 1 2 3; do
-    rm -f "$out"; sync
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1
-    read -r secs kib < "$work/time"
-    runs+=("$secs")
+# name | output | command (run by sh -c; $W is the work folder)
+tools=(
+  "dd bs=64K conv=fsync|$work/out.dd|dd if=\$W/input of=\$W/out.dd bs=64K conv=fsync status=none"
+  "keyconsole file encrypt|$work/out.kc|$bin file encrypt --key bench \$W/input \$W/out.kc"
+  "age -r|$work/out.age|age -r $recipient -o \$W/out.age \$W/input"
+  "age -r + fsync|$work/out.age|age -r $recipient -o \$W/out.age \$W/input && sync \$W/out.age"
+  "rage -r|$work/out.rage|$rage -r $recipient -o \$W/out.rage \$W/input"
+  "gpg --symmetric|$work/out.gpg|gpg ${gpg_pass[*]} --symmetric --cipher-algo AES256 -z 0 -o \$W/out.gpg \$W/input"
+  "keyconsole file decrypt|$work/out.plain|$bin file decrypt \$W/input.kc \$W/out.plain"
+  "age -d|$work/out.plain|age -d -i \$W/age.key -o \$W/out.plain \$W/input.age"
+  "age -d + fsync|$work/out.plain|age -d -i \$W/age.key -o \$W/out.plain \$W/input.age && sync \$W/out.plain"
+  "rage -d|$work/out.plain|$rage -d -i \$W/age.key -o \$W/out.plain \$W/input.age"
+  "gpg --decrypt|$work/out.plain|gpg ${gpg_pass[*]} --decrypt -o \$W/out.plain \$W/input.gpg"
+)
+if [[ -n ${KC_BASELINE:-} ]]; then
+  tools+=(
+    "baseline file encrypt|$work/out.kc|$KC_BASELINE file encrypt --key bench \$W/input \$W/out.kc"
+    "baseline file decrypt|$work/out.plain|$KC_BASELINE file decrypt \$W/input.kc \$W/out.plain"
+  )
+fi
+for ((round = 1; round <= rounds; round++)); do
+  for tool in "${tools[@]}"; do
+    IFS='|' read -r name out command <<<"$tool"
+    rm -f "$out"
+    sync
+    W=$work /usr/bin/time -f "%e %U %S %M" -o "$work/time" sh -c "$command" >/dev/null 2>&1 ||
+      { echo "$name failed" >&2; exit 1; }
+    echo "$name|$(cat "$work/time")" >>"$work/results"
   done
-  secs=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
-  printf '| %-32s | %8.2f s | %6d MiB | %s |\n' "$name" "$secs" $((kib / 1024)) "${runs[*]}"
-  echo "$secs" > "$work/last"
-}
+done
+$bin file decrypt "$work/input.kc" "$work/check" && cmp "$work/input" "$work/check"
 
-echo "File of $size_mib MiB on $(nproc) cores; wall time and peak RSS, one run each."
+echo "$size_mib MiB, warm cache, $rounds interleaved rounds on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 echo
-echo "| what | median time | peak memory | runs (s) |"
-echo "|---|---|---|---|"
-measure "cp" "$work/copy" cp "$work/input" "$work/copy"; cp_s=$(cat "$work/last")
-measure "cp + sync" "$work/copy" sh -c "cp '$work/input' '$work/copy' && sync"
-measure "keyconsole file encrypt" "$work/input.kc" $bin file encrypt --key bench "$work/input" "$work/input.kc"; enc_s=$(cat "$work/last")
-measure "keyconsole file decrypt" "$work/output" $bin file decrypt "$work/input.kc" "$work/output"; dec_s=$(cat "$work/last")
-measure "age -r (encrypt)" "$work/input.age" age -r "$recipient" -o "$work/input.age" "$work/input"; age_enc_s=$(cat "$work/last")
-measure "age -d (decrypt)" "$work/output.age" age -d -i "$work/age.key" -o "$work/output.age" "$work/input.age"; age_dec_s=$(cat "$work/last")
-$bin file decrypt "$work/input.kc" "$work/output" --force
-cmp "$work/input" "$work/output" && echo && echo "keyconsole's output is byte-identical to the input."
+echo "| tool | median s | user s | sys s | peak MiB | runs (s) |"
+echo "|---|---|---|---|---|---|"
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A med
+for tool in "${tools[@]}"; do
+  name=${tool%%|*}
+  rows=$(awk -F'|' -v n="$name" '$1 == n { print $2 }' "$work/results")
+  med[$name]=$(awk '{print $1}' <<<"$rows" | median)
+  printf '| %s | %.2f | %.2f | %.2f | %d | %s |\n' "$name" "${med[$name]}" \
+    "$(awk '{print $2}' <<<"$rows" | median)" "$(awk '{print $3}' <<<"$rows" | median)" \
+    "$(($(awk '{print $4}' <<<"$rows" | sort -n | tail -1) / 1024))" "$(awk '{printf "%s ", $1}' <<<"$rows")"
+done
 echo
-awk -v c="$cp_s" -v e="$enc_s" -v d="$dec_s" -v ae="$age_enc_s" -v ad="$age_dec_s" 'BEGIN {
-  printf "encrypt: %.2f x cp, %.2f x faster than age\n", e / c, ae / e
-  printf "decrypt: %.2f x cp, %.2f x faster than age\n", d / c, ad / d
+awk -v e="${med[keyconsole file encrypt]}" -v d="${med[keyconsole file decrypt]}" \
+  -v ae="${med[age -r + fsync]}" -v ad="${med[age -d + fsync]}" -v dd="${med[dd bs=64K conv=fsync]}" 'BEGIN {
+  printf "encrypt: %.2fx faster than age + fsync (goal >= 1.5), %.2fx dd conv=fsync (goal <= 1.25)\n", ae / e, e / dd
+  printf "decrypt: %.2fx faster than age + fsync (goal >= 1.5), %.2fx dd conv=fsync (goal <= 1.25)\n", ad / d, d / dd
+  printf "decrypt / encrypt: %.2f (goal <= 1)\n", d / e
 }'
