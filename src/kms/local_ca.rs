@@ -150,10 +150,7 @@ fn new_record(now: i64) -> Result<LocalCaRecord> {
     // A random suffix tells the CAs of two keystores apart in a trust store.
     let mut tag = [0u8; 4];
     crate::crypto::fill_random(&mut tag);
-    let common_name = format!(
-        "keyconsole local CA {}",
-        tag.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+    let common_name = format!("keyconsole local CA {}", crate::util::hex(&tag));
     let material = certs::new_ca(&common_name).map_err(cert_error)?;
     Ok(LocalCaRecord {
         common_name,

@@ -88,7 +88,7 @@ impl AtomicFile {
     pub fn create(target: &Path, tag: &str, buffer: usize) -> io::Result<Self> {
         let mut suffix = [0u8; 6];
         crate::crypto::fill_random(&mut suffix);
-        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let suffix = super::hex(&suffix);
         let temp = target.with_file_name(format!(
             "{}{}-{suffix}",
             temp_prefix(target, tag),

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::kms::{ErrorCode, KmsError, Result};
+use crate::util::hex;
 
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 pub const SIGNED_HEADERS: &str = "content-type;host";
@@ -55,10 +56,6 @@ fn failure(message: &str) -> KmsError {
 
 fn malformed(message: &str) -> KmsError {
     KmsError::new(ErrorCode::InvalidAuthorization, message)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
