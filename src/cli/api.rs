@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use crate::api::{AccessLog, ApiServer, DEFAULT_LISTEN, ServerConfig, tls};
-use crate::kms::local_ca::LOOPBACK_NAMES;
+use crate::kms::local_ca::{local_ca_path, server_names};
 use crate::kms::{ApiCredentials, ErrorCode, Kms, KmsError, Result, SharedKms};
 
 #[derive(Debug, Args)]
@@ -111,11 +111,9 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
             server.url(),
             credentials.secret_id
         );
-        if server.is_https()
-            && args.tls_cert.is_none()
-            && let Ok(ca) = kms.local_ca()
-        {
-            let _ = writeln!(out, "Clients trust the local CA: {}", ca.path.display());
+        if server.is_https() && args.tls_cert.is_none() {
+            let ca = local_ca_path(kms.path());
+            let _ = writeln!(out, "Clients trust the local CA: {}", ca.display());
         }
         let _ = out.flush();
     }
@@ -174,16 +172,7 @@ fn tls_config(kms: &Kms, args: &ServeArgs) -> Result<Option<tls::TlsConfig>> {
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         return tls::from_pem_files(cert, key).map(Some);
     }
-    let mut names: Vec<String> = LOOPBACK_NAMES.iter().map(|n| (*n).to_owned()).collect();
-    let listen = args.listen.ip();
-    if !listen.is_loopback() && !listen.is_unspecified() {
-        names.push(listen.to_string());
-    }
-    for name in &args.tls_name {
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
+    let names = server_names(args.listen.ip(), &args.tls_name);
     let identity = kms.issue_server_identity(&names)?;
     tls::from_identity(&identity).map(Some)
 }

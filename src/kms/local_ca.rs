@@ -3,6 +3,7 @@
 //! clear), its certificate written beside the keystore for clients to trust. Server certificates
 //! are issued from it at every start and live only in memory.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,21 @@ pub fn local_ca_path(keystore: &Path) -> PathBuf {
 /// The names a server certificate from the local CA covers unless told more.
 pub const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
 
+/// The names of a server certificate for a server listening on `listen`: the loopback names, the
+/// listen address when it is a specific one beyond loopback, then `extra`, without repeats.
+pub fn server_names(listen: IpAddr, extra: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = LOOPBACK_NAMES.iter().map(|n| (*n).to_owned()).collect();
+    if !listen.is_loopback() && !listen.is_unspecified() {
+        names.push(listen.to_string());
+    }
+    for name in extra {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
 fn cert_error(e: CertError) -> KmsError {
     KmsError::new(ErrorCode::InternalError, e.0)
 }
@@ -68,19 +84,24 @@ impl Kms {
     /// The local CA, made and saved on first use; its certificate file is (re)written beside the
     /// keystore whenever it is missing or differs, so deleting the file is harmless.
     pub fn local_ca(&self) -> Result<LocalCa> {
-        let record = match &self.ring().local_ca {
-            Some(record) => record.clone(),
-            None => self.transact(|ring, now| {
-                // Another process may have made one since we last looked.
-                if let Some(existing) = &ring.local_ca {
-                    return Ok(existing.clone());
-                }
-                let record = new_record(now)?;
-                ring.local_ca = Some(record.clone());
-                Ok(record)
-            })?,
-        };
+        let record = self.local_ca_record()?;
         self.publish_ca_file(&record)
+    }
+
+    /// The CA as kept, made and saved on first use.
+    fn local_ca_record(&self) -> Result<LocalCaRecord> {
+        if let Some(record) = &self.ring().local_ca {
+            return Ok(record.clone());
+        }
+        self.transact(|ring, now| {
+            // Another process may have made one since we last looked.
+            if let Some(existing) = &ring.local_ca {
+                return Ok(existing.clone());
+            }
+            let record = new_record(now)?;
+            ring.local_ca = Some(record.clone());
+            Ok(record)
+        })
     }
 
     /// Replaces the local CA with a new one (clients must trust the new certificate; servers
@@ -105,13 +126,10 @@ impl Kms {
                 ),
             ));
         }
-        self.local_ca()?;
-        let material = self
-            .ring()
-            .local_ca
-            .as_ref()
-            .map(LocalCaRecord::material)
-            .ok_or_else(|| KmsError::new(ErrorCode::InternalError, "The local CA vanished."))?;
+        let record = self.local_ca_record()?;
+        // Clients trust the file, so it is (re)written before a certificate is handed out.
+        self.publish_ca_file(&record)?;
+        let material = record.material();
         certs::issue_server(&material, names).map_err(cert_error)
     }
 
@@ -158,4 +176,24 @@ fn new_record(now: i64) -> Result<LocalCaRecord> {
         key_pem: material.key_pem,
         created: now,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_add_a_specific_listen_address_and_extras_once() {
+        let loopback = server_names("127.0.0.1".parse().unwrap(), &[]);
+        assert_eq!(loopback, ["127.0.0.1", "::1", "localhost"]);
+        assert_eq!(server_names("0.0.0.0".parse().unwrap(), &[]), loopback);
+        let lan = server_names(
+            "192.168.1.5".parse().unwrap(),
+            &["kms.lan".to_owned(), "localhost".to_owned()],
+        );
+        assert_eq!(
+            lan,
+            ["127.0.0.1", "::1", "localhost", "192.168.1.5", "kms.lan"]
+        );
+    }
 }

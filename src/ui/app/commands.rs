@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, Screen, digest};
 use crate::api::{ApiServer, ServerConfig, tls};
-use crate::kms::local_ca::LOOPBACK_NAMES;
+use crate::kms::local_ca::server_names;
 use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError, SecretValue};
 use crate::store::kdf;
 use crate::ui::command::Command;
@@ -489,11 +489,7 @@ fn api_command(
                 .and_then(|addr| console.kms.api_credentials().map(|_| addr))
                 .and_then(|addr| {
                     let tls = if api.https {
-                        let mut names: Vec<String> =
-                            LOOPBACK_NAMES.iter().map(|n| (*n).to_owned()).collect();
-                        if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
-                            names.push(addr.ip().to_string());
-                        }
+                        let names = server_names(addr.ip(), &[]);
                         let identity = console.kms.issue_server_identity(&names)?;
                         Some(tls::from_identity(&identity)?)
                     } else {
