@@ -41,3 +41,24 @@ pub fn rotation_period_ui(ui: &mut egui::Ui, enabled: &mut bool, days: &mut u32)
         ui.label("days");
     });
 }
+
+/// A "State" filter: a combo box of `states` plus `all` (no filter), labelled by the label `label`.
+pub fn state_filter_ui<S: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: egui::Id,
+    (all, states): (&'static str, &[S]),
+    state_label: impl Fn(S) -> &'static str,
+    filter: &mut Option<S>,
+) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(filter.map_or(all, &state_label))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(filter, None, all);
+            for &state in states {
+                ui.selectable_value(filter, Some(state), state_label(state));
+            }
+        })
+        .response
+        .labelled_by(label);
+}

@@ -8,7 +8,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::kms::{KeyQuery, KeyRecord, KeyState, Keys, Kms, Order};
 use crate::ui::command::Command;
-use crate::ui::widgets::{state_color, state_label};
+use crate::ui::widgets::{state_color, state_filter_ui, state_label};
 use crate::util::format_time;
 
 pub const ROW_HEIGHT: f32 = 26.0;
@@ -113,20 +113,14 @@ impl KeyListState {
                 search.request_focus();
             }
             let label = ui.label("State");
-            egui::ComboBox::from_id_salt("state filter")
-                .selected_text(self.state_filter.map_or("All", state_label))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.state_filter, None, "All");
-                    for state in KeyState::ALL {
-                        ui.selectable_value(
-                            &mut self.state_filter,
-                            Some(state),
-                            state_label(state),
-                        );
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            state_filter_ui(
+                ui,
+                "state filter",
+                label.id,
+                ("All", &KeyState::ALL),
+                state_label,
+                &mut self.state_filter,
+            );
 
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let any = !self.selected.is_empty();

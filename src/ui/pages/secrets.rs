@@ -11,6 +11,7 @@ use crate::kms::{
     CreateSecret, Kms, SecretMetadata, SecretQuery, SecretState, SecretStateFilter, SecretValue,
 };
 use crate::ui::command::Command;
+use crate::ui::widgets::state_filter_ui;
 use crate::util::format_time;
 
 /// The create form.
@@ -112,24 +113,21 @@ impl SecretsState {
             )
             .labelled_by(label.id);
             let label = ui.label("State");
-            egui::ComboBox::from_id_salt("secret state filter")
-                .selected_text(self.state_filter.map_or("All states", state_label))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.state_filter, None, "All states");
-                    for state in [
+            state_filter_ui(
+                ui,
+                "secret state filter",
+                label.id,
+                (
+                    "All states",
+                    &[
                         SecretState::Enabled,
                         SecretState::Disabled,
                         SecretState::PendingDelete,
-                    ] {
-                        ui.selectable_value(
-                            &mut self.state_filter,
-                            Some(state),
-                            state_label(state),
-                        );
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+                    ],
+                ),
+                state_label,
+                &mut self.state_filter,
+            );
         });
         if self.create.is_some() {
             ui.add_space(6.0);
