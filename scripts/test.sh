@@ -9,6 +9,7 @@ packages=(
   mesa-vulkan-drivers libvulkan1                # software Vulkan for the wgpu snapshot tests
   xvfb xdotool imagemagick                      # the smoke test of the real window
   libgl1-mesa-dri libegl1 libxkbcommon-x11-0    # software OpenGL and X11 keyboard for that window
+  mariadb-server postgresql                     # private database servers for the rotation tests
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -48,6 +48,10 @@ pub enum ErrorCode {
     OperationDenied,
     /// The CMK protecting a secret cannot decrypt it (disabled, archived, pending deletion, gone).
     AccessKmsError,
+    /// The action does not apply to this kind of secret (a value put into a database secret).
+    UnsupportedOperation,
+    /// Something outside the keystore refused (a database during rotation); the message says what.
+    FailedOperation,
     /// The keystore password is wrong (the header is intact, the master key does not unwrap).
     WrongPassword,
     /// The keystore file is damaged or not a keystore at all.
@@ -107,6 +111,8 @@ impl ErrorCode {
             LimitExceeded => "LimitExceeded",
             OperationDenied => "OperationDenied",
             AccessKmsError => "FailedOperation.AccessKmsError",
+            UnsupportedOperation => "UnsupportedOperation",
+            FailedOperation => "FailedOperation",
             WrongPassword => "FailedOperation.WrongPassword",
             KeystoreDamaged => "FailedOperation.KeystoreDamaged",
             KeystoreNotFound => "FailedOperation.KeystoreNotFound",

@@ -88,6 +88,8 @@ pub struct Kms {
     clock: Arc<dyn Clock>,
     /// Why opening could not carry out maintenance that fell due (a read-only keystore, say).
     warnings: Mutex<Vec<String>>,
+    /// Database secrets this process is rotating.
+    rotations: secrets::database::RotationsInProgress,
 }
 
 impl std::fmt::Debug for Kms {
@@ -154,6 +156,7 @@ impl Kms {
             store: Mutex::new(store),
             clock,
             warnings: Mutex::new(Vec::new()),
+            rotations: Default::default(),
         }
     }
 

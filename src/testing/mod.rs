@@ -3,6 +3,7 @@
 //! moves, temporary keystores, and fake dialogs and clipboard for the console.
 
 pub mod api_client;
+pub mod database;
 pub mod fuzz;
 
 use std::collections::VecDeque;

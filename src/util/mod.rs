@@ -2,6 +2,7 @@
 //! behind, process hardening and time formatting. Nothing here knows about keys, keystores or faces.
 
 pub mod atomic_file;
+pub mod database;
 pub mod process;
 pub mod time;
 pub mod zeroizing_writer;

@@ -3,6 +3,7 @@
 
 mod compat;
 mod concurrency;
+mod database;
 mod engine;
 mod failed_saves;
 mod files;

@@ -3,6 +3,7 @@
 //! name and the version id. A CMK that cannot decrypt (disabled, archived, pending deletion) makes
 //! the value unreadable with the KMS reason, as in the cloud.
 
+pub mod database;
 pub mod record;
 pub mod rules;
 
@@ -22,8 +23,12 @@ use super::keys::rules::{
 };
 use super::keys::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
 use crate::crypto;
+pub use database::{CreateDatabaseSecret, RotationDetail, RotationStep, test_login};
 use record::binding;
-pub use record::{SecretMetadata, SecretRecord, SecretState, SecretStateFilter, SecretVersion};
+pub use record::{
+    DatabaseMetadata, DatabaseSecret, RotationRecord, SecretMetadata, SecretRecord, SecretState,
+    SecretStateFilter, SecretVersion,
+};
 use rules::*;
 
 /// A secret's value: SecretString or SecretBinary. Wiped when dropped.
@@ -76,6 +81,8 @@ pub struct SecretQuery {
     pub limit: Option<usize>,
     /// Newest first unless set.
     pub oldest_first: bool,
+    /// Only database secrets (true) or only the others (false); all when not set.
+    pub database: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -225,6 +232,16 @@ impl Kms {
 
     /// CreateSecret: a new secret with its first version.
     pub fn create_secret(&self, request: CreateSecret) -> Result<(String, String)> {
+        self.insert_secret(request, None)
+    }
+
+    /// A new secret with its first version, and for database credentials their connection and
+    /// rotation (whose first due time counts from now).
+    fn insert_secret(
+        &self,
+        request: CreateSecret,
+        mut database: Option<DatabaseSecret>,
+    ) -> Result<(String, String)> {
         validate_name(&request.name)?;
         let version_id = request
             .version_id
@@ -247,6 +264,13 @@ impl Kms {
             };
             let key = &ring.keys[key_index];
             let version = seal_value(key, &request.name, &version_id, &request.value, now)?;
+            if let Some(database) = &mut database {
+                database.current_version = version_id.clone();
+                if database.rotation_enabled {
+                    database.next_rotation_time =
+                        now + i64::from(database.rotate_days) * SECONDS_PER_DAY;
+                }
+            }
             ring.secrets.push(SecretRecord {
                 name: request.name.clone(),
                 description: request.description.clone(),
@@ -256,6 +280,7 @@ impl Kms {
                 create_time: now,
                 delete_time: 0,
                 versions: vec![version],
+                database: database.take(),
             });
             Ok((request.name.clone(), version_id.clone()))
         })
@@ -273,13 +298,69 @@ impl Kms {
             .version(version_id)
             .or_else(|| {
                 (version_id == CURRENT_VERSION_ID)
-                    .then(|| secret.versions.last())
+                    .then(|| match &secret.database {
+                        Some(database) => secret.version(&database.current_version),
+                        None => secret.versions.last(),
+                    })
                     .flatten()
             })
             .ok_or_else(|| version_not_found(name, version_id))?;
+        open_version(self, secret, version)
+    }
+
+    /// PutSecretValue: a new version (at most 10 a secret).
+    pub fn put_secret_value(&self, name: &str, version_id: &str, value: SecretValue) -> Result<()> {
+        validate_version_id(version_id)?;
+        validate_value(value.bytes().len())?;
+        self.transact(|ring, now| {
+            let index = find(ring, name)?;
+            let secret = &ring.secrets[index];
+            refuse_database_value(secret)?;
+            if !secret.state.may_change_values() {
+                return Err(state_error(secret, "add a version"));
+            }
+            if secret.version(version_id).is_some() {
+                return err(
+                    ErrorCode::VersionIdExists,
+                    format!("Secret {name} already has a version {version_id}."),
+                );
+            }
+            if secret.versions.len() >= VERSIONS_MAX {
+                return err(
+                    ErrorCode::LimitExceeded,
+                    format!("Secret {name} has {VERSIONS_MAX} versions, the most it may have; delete one first."),
+                );
+            }
+            let key = key_of(ring, secret)?;
+            let version = seal_value(key, name, version_id, &value, now)?;
+            ring.secrets[index].versions.push(version);
+            Ok(())
+        })
+    }
+}
+
+/// Database secrets get their values from rotation only: a value put by hand would be a
+/// password the database does not know.
+fn refuse_database_value(secret: &SecretRecord) -> Result<()> {
+    if secret.database.is_some() {
+        return err(
+            ErrorCode::UnsupportedOperation,
+            format!(
+                "Secret {} holds database credentials; its values change by rotation only (rotate it, or create a new secret if the password was changed elsewhere).",
+                secret.name
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The value of `version` of `secret`, opened with its data key.
+fn open_version(kms: &Kms, secret: &SecretRecord, version: &SecretVersion) -> Result<SecretValue> {
+    let name = secret.name.as_str();
+    {
         let version_id = version.version_id.as_str();
         let blob = Blob::decode(&version.wrapped_key)?;
-        let (_, data_key) = self
+        let (_, data_key) = kms
             .open_blob(&blob, &data_key_context(name, version_id))
             .map_err(access_kms_error)?;
         let damaged = || {
@@ -311,36 +392,9 @@ impl Kms {
             }
         }
     }
+}
 
-    /// PutSecretValue: a new version (at most 10 a secret).
-    pub fn put_secret_value(&self, name: &str, version_id: &str, value: SecretValue) -> Result<()> {
-        validate_version_id(version_id)?;
-        validate_value(value.bytes().len())?;
-        self.transact(|ring, now| {
-            let index = find(ring, name)?;
-            let secret = &ring.secrets[index];
-            if !secret.state.may_change_values() {
-                return Err(state_error(secret, "add a version"));
-            }
-            if secret.version(version_id).is_some() {
-                return err(
-                    ErrorCode::VersionIdExists,
-                    format!("Secret {name} already has a version {version_id}."),
-                );
-            }
-            if secret.versions.len() >= VERSIONS_MAX {
-                return err(
-                    ErrorCode::LimitExceeded,
-                    format!("Secret {name} has {VERSIONS_MAX} versions, the most it may have; delete one first."),
-                );
-            }
-            let key = key_of(ring, secret)?;
-            let version = seal_value(key, name, version_id, &value, now)?;
-            ring.secrets[index].versions.push(version);
-            Ok(())
-        })
-    }
-
+impl Kms {
     /// UpdateSecret: overwrites the value of an existing version.
     pub fn update_secret_value(
         &self,
@@ -352,6 +406,7 @@ impl Kms {
         self.transact(|ring, now| {
             let index = find(ring, name)?;
             let secret = &ring.secrets[index];
+            refuse_database_value(secret)?;
             if !secret.state.may_change_values() {
                 return Err(state_error(secret, "change a value"));
             }
@@ -444,6 +499,19 @@ impl Kms {
                 return Err(state_error(secret, "delete a version"));
             }
             let position = version_index(secret, version_id)?;
+            if let Some(database) = &mut secret.database {
+                if [Some(&database.current_version), database.pending_version.as_ref()]
+                    .contains(&Some(&secret.versions[position].version_id))
+                {
+                    return err(
+                        ErrorCode::OperationDenied,
+                        format!("{version_id} holds the password secret {name}'s database accepts (or is about to); it cannot be deleted."),
+                    );
+                }
+                if database.previous_version.as_deref() == Some(version_id) {
+                    database.previous_version = None;
+                }
+            }
             if secret.versions.len() == 1 {
                 return err(
                     ErrorCode::OperationDenied,
@@ -481,6 +549,7 @@ impl Kms {
             .secrets
             .iter()
             .filter(|s| query.state.matches(s.state))
+            .filter(|s| query.database.is_none_or(|db| db == s.database.is_some()))
             .filter(|s| needle.is_empty() || s.name.to_ascii_lowercase().contains(&needle))
             .collect();
         if query.oldest_first {

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::crypto::NONCE_LEN;
+use crate::util::database::{DbEndpoint, DbEngine};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SecretState {
@@ -81,6 +82,71 @@ pub struct SecretRecord {
     pub delete_time: i64,
     /// Oldest first.
     pub versions: Vec<SecretVersion>,
+    /// For database credentials (the cloud's product secrets): where they log in and how they
+    /// rotate. Schema 4; older secrets have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseSecret>,
+}
+
+/// A database secret's connection, its versions' roles and its rotation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSecret {
+    pub endpoint: DbEndpoint,
+    /// The version the database accepts (what `SSM_Current` reads).
+    pub current_version: String,
+    /// The version in use before the last rotation; still readable by its id.
+    pub previous_version: Option<String>,
+    /// A rotation's new password, saved before the database is told; set until the rotation
+    /// finishes. While set, the database holds either this password or the current one.
+    pub pending_version: Option<String>,
+    pub rotation_enabled: bool,
+    pub rotate_days: u32,
+    /// When automatic rotation is next due (0: not scheduled).
+    pub next_rotation_time: i64,
+    pub last_rotation_time: i64,
+    /// Newest last, at most `rules::ROTATION_HISTORY_MAX`.
+    pub history: Vec<RotationRecord>,
+}
+
+/// One rotation attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationRecord {
+    pub time: i64,
+    /// The version the rotation made (or tried to make) current.
+    pub version_id: String,
+    /// Empty when it succeeded; otherwise why not, in the database's own words.
+    pub error: String,
+    /// How long the attempt took.
+    pub millis: u64,
+}
+
+impl RotationRecord {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_empty()
+    }
+}
+
+/// What is shown of a database secret's connection and rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseMetadata {
+    pub endpoint: DbEndpoint,
+    pub current_version: String,
+    pub previous_version: Option<String>,
+    pub pending_version: Option<String>,
+    pub rotation_enabled: bool,
+    pub rotate_days: u32,
+    pub next_rotation_time: i64,
+    pub last_rotation_time: i64,
+}
+
+impl DatabaseMetadata {
+    /// ProductName as the cloud spells it for its MySQL product secrets.
+    pub fn product_name(&self) -> &'static str {
+        match self.endpoint.engine {
+            DbEngine::MySql => "Mysql",
+            DbEngine::PostgreSql => "PostgreSQL",
+        }
+    }
 }
 
 /// What is shown of a secret: no value, field names as the API spells them.
@@ -94,6 +160,7 @@ pub struct SecretMetadata {
     pub create_time: i64,
     pub delete_time: i64,
     pub version_count: usize,
+    pub database: Option<DatabaseMetadata>,
 }
 
 impl SecretRecord {
@@ -107,6 +174,16 @@ impl SecretRecord {
             create_time: self.create_time,
             delete_time: self.delete_time,
             version_count: self.versions.len(),
+            database: self.database.as_ref().map(|d| DatabaseMetadata {
+                endpoint: d.endpoint.clone(),
+                current_version: d.current_version.clone(),
+                previous_version: d.previous_version.clone(),
+                pending_version: d.pending_version.clone(),
+                rotation_enabled: d.rotation_enabled,
+                rotate_days: d.rotate_days,
+                next_rotation_time: d.next_rotation_time,
+                last_rotation_time: d.last_rotation_time,
+            }),
         }
     }
 
@@ -127,11 +204,11 @@ impl SecretMetadata {
             "DeleteTime": self.delete_time,
             "CreateTime": self.create_time,
             "KmsKeyType": if self.default_key { "DEFAULT" } else { "CUSTOMER" },
-            "RotationStatus": 0,
-            "NextRotationTime": 0,
-            "SecretType": 0,
-            "ProductName": "",
-            "RotationFrequency": 0,
+            "RotationStatus": i32::from(self.database.as_ref().is_some_and(|d| d.rotation_enabled)),
+            "NextRotationTime": self.database.as_ref().filter(|d| d.rotation_enabled).map_or(0, |d| d.next_rotation_time),
+            "SecretType": i32::from(self.database.is_some()),
+            "ProductName": self.database.as_ref().map_or("", DatabaseMetadata::product_name),
+            "RotationFrequency": self.database.as_ref().map_or(0, |d| d.rotate_days),
         })
     }
 }

@@ -137,3 +137,47 @@ impl SecretState {
         self == SecretState::PendingDelete
     }
 }
+
+/// Automatic rotation of database secrets: every 1 to 365 days, 30 unless given.
+pub const ROTATION_DAYS_MIN: u32 = 1;
+pub const ROTATION_DAYS_MAX: u32 = 365;
+pub const ROTATION_DAYS_DEFAULT: u32 = 30;
+/// Rotation attempts a database secret remembers.
+pub const ROTATION_HISTORY_MAX: usize = 50;
+/// After a failed automatic rotation, when to try again.
+pub const ROTATION_RETRY_SECONDS: i64 = 3600;
+/// A rotation's new password: letters and digits only (about 190 bits), so it needs no quoting
+/// in SQL, shells, URLs or connection strings.
+pub const ROTATION_PASSWORD_LEN: usize = 32;
+
+pub fn validate_rotation_days(days: u32) -> Result<()> {
+    if !(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX).contains(&days) {
+        return err(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "The rotation frequency is {days} days; give {ROTATION_DAYS_MIN} to {ROTATION_DAYS_MAX}."
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The VersionId a rotation gives its new password: `SSM_v<n>`, one past the highest `SSM_v<n>`
+/// the secret has or had (its history counts, so an id is never used twice).
+pub fn next_version_id(secret: &SecretRecord) -> String {
+    let number = |id: &str| id.strip_prefix("SSM_v").and_then(|n| n.parse::<u64>().ok());
+    let highest = secret
+        .versions
+        .iter()
+        .map(|v| v.version_id.as_str())
+        .chain(
+            secret
+                .database
+                .iter()
+                .flat_map(|d| d.history.iter().map(|r| r.version_id.as_str())),
+        )
+        .filter_map(number)
+        .max()
+        .unwrap_or(0);
+    format!("SSM_v{}", highest + 1)
+}

@@ -1,0 +1,301 @@
+//! A private MariaDB or PostgreSQL server for the tests: its own data folder in a temporary
+//! directory, a free loopback port, started by the test and stopped and removed when dropped.
+//! No system service is touched. The servers come from Debian's packages (`scripts/test.sh`
+//! installs them); as root, MariaDB runs with `--user=root` and PostgreSQL (which refuses root)
+//! as `nobody`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::database::{DbEndpoint, DbEngine};
+
+/// The superuser's password of a private PostgreSQL (MariaDB's root logs in by socket only).
+const ADMIN_PASSWORD: &str = "private-admin-password";
+
+pub struct PrivateDatabase {
+    pub engine: DbEngine,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    server: Child,
+}
+
+impl std::fmt::Debug for PrivateDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PrivateDatabase({:?} on 127.0.0.1:{})",
+            self.engine, self.port
+        )
+    }
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let mut folders: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    folders.extend(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from));
+    // Debian keeps PostgreSQL's server programs under its major version.
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path().join("bin")).collect();
+        versions.sort();
+        folders.extend(versions.into_iter().rev());
+    }
+    folders
+        .into_iter()
+        .map(|folder| folder.join(name))
+        .find(|path| path.is_file())
+}
+
+fn program(name: &str) -> Result<PathBuf, String> {
+    find_program(name).ok_or_else(|| {
+        format!("{name} is not installed; scripts/test.sh installs mariadb-server and postgresql")
+    })
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Runs `command` to completion; its output in the error when it fails.
+fn run(mut command: Command) -> Result<(), String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("{command:?} did not start: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{command:?} failed ({}): {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+/// PostgreSQL refuses to run as root: as root, run it as `nobody`.
+fn as_postgres_user(program: &Path) -> Command {
+    if is_root() {
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        command.arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn give_to_nobody(path: &Path) -> Result<(), String> {
+    if !is_root() {
+        return Ok(());
+    }
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| "a path with a NUL".to_owned())?;
+    // SAFETY: a valid NUL-terminated path; chown only changes ownership.
+    if unsafe { libc::chown(c_path.as_ptr(), 65534, 65534) } != 0 {
+        return Err(format!(
+            "chown {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
+impl PrivateDatabase {
+    /// Initializes and starts a server; waits until it takes logins (at most 60 s).
+    pub fn start(engine: DbEngine) -> Result<PrivateDatabase, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("keyconsole-db-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let port = free_port()?;
+        let server = match engine {
+            DbEngine::MySql => Self::start_mariadb(dir.path(), port)?,
+            DbEngine::PostgreSql => Self::start_postgres(dir.path(), port)?,
+        };
+        let database = PrivateDatabase {
+            engine,
+            port,
+            dir,
+            server,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match database.admin_execute("SELECT 1") {
+                Ok(()) => break,
+                Err(e) if Instant::now() > deadline => {
+                    return Err(format!(
+                        "{database:?} did not come up: {e}; {}",
+                        database.log()
+                    ));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        if engine == DbEngine::MySql {
+            // No anonymous accounts: they would shadow the users the tests make.
+            database.admin_execute("DELETE FROM mysql.global_priv WHERE User = ''")?;
+            database.admin_execute("FLUSH PRIVILEGES")?;
+        }
+        Ok(database)
+    }
+
+    fn start_mariadb(dir: &Path, port: u16) -> Result<Child, String> {
+        let data = dir.join("data");
+        // Its own temporary folder: two servers set up at once must not share table files.
+        let tmp = dir.join("tmp");
+        std::fs::create_dir(&tmp).map_err(|e| e.to_string())?;
+        let user = if is_root() {
+            "root".to_owned()
+        } else {
+            std::env::var("USER").unwrap_or_else(|_| "nobody".to_owned())
+        };
+        let mut install = Command::new(program("mariadb-install-db")?);
+        install
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--user={user}"))
+            .arg(format!("--tmpdir={}", tmp.display()))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+        run(install)?;
+        Command::new(program("mariadbd")?)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--user={user}"))
+            .arg(format!("--port={port}"))
+            .arg(format!("--tmpdir={}", tmp.display()))
+            .arg(format!("--socket={}", dir.join("socket").display()))
+            .arg(format!("--pid-file={}", dir.join("pid").display()))
+            .arg(format!("--log-error={}", dir.join("server.log").display()))
+            .args([
+                "--bind-address=127.0.0.1",
+                "--skip-name-resolve",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=16M",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("mariadbd did not start: {e}"))
+    }
+
+    fn start_postgres(dir: &Path, port: u16) -> Result<Child, String> {
+        give_to_nobody(dir)?;
+        let password_file = dir.join("admin-password");
+        std::fs::write(&password_file, ADMIN_PASSWORD).map_err(|e| e.to_string())?;
+        give_to_nobody(&password_file)?;
+        let data = dir.join("data");
+        let mut init = as_postgres_user(&program("initdb")?);
+        init.arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-E", "UTF8", "--no-sync"])
+            .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+            .arg(format!("--pwfile={}", password_file.display()));
+        run(init)?;
+        let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+        as_postgres_user(&program("postgres")?)
+            .arg("-D")
+            .arg(&data)
+            .arg("-p")
+            .arg(port.to_string())
+            .args(["-h", "127.0.0.1"])
+            .arg("-k")
+            .arg(dir)
+            .args(["-c", "fsync=off", "-c", "shared_buffers=16MB"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("postgres did not start: {e}"))
+    }
+
+    /// Where `user` logs in.
+    pub fn endpoint(&self, user: &str) -> DbEndpoint {
+        DbEndpoint {
+            engine: self.engine,
+            host: "127.0.0.1".to_owned(),
+            port: self.port,
+            user: user.to_owned(),
+        }
+    }
+
+    /// A new login user with `password` (test names and passwords: letters, digits, spaces).
+    pub fn create_user(&self, user: &str, password: &str) -> Result<(), String> {
+        let quoted = |text: &str| format!("'{}'", text.replace('\'', "''"));
+        match self.engine {
+            DbEngine::MySql => {
+                self.admin_execute(&format!(
+                    "CREATE USER {}@'%' IDENTIFIED BY {}",
+                    quoted(user),
+                    quoted(password)
+                ))?;
+                self.admin_execute(&format!("GRANT SELECT ON mysql.* TO {}@'%'", quoted(user)))
+            }
+            DbEngine::PostgreSql => self.admin_execute(&format!(
+                "CREATE ROLE \"{user}\" LOGIN PASSWORD {}",
+                quoted(password)
+            )),
+        }
+    }
+
+    /// Runs one statement as the server's superuser.
+    pub fn admin_execute(&self, sql: &str) -> Result<(), String> {
+        match self.engine {
+            DbEngine::MySql => {
+                let options = mysql::OptsBuilder::new()
+                    .socket(Some(self.dir.path().join("socket").to_string_lossy()))
+                    .user(Some("root"))
+                    .tcp_connect_timeout(Some(Duration::from_secs(5)));
+                let mut conn = mysql::Conn::new(options).map_err(|e| e.to_string())?;
+                mysql::prelude::Queryable::query_drop(&mut conn, sql).map_err(|e| e.to_string())
+            }
+            DbEngine::PostgreSql => {
+                let mut config = postgres::Config::new();
+                config
+                    .host("127.0.0.1")
+                    .port(self.port)
+                    .user("postgres")
+                    .password(ADMIN_PASSWORD)
+                    .dbname("postgres")
+                    .connect_timeout(Duration::from_secs(5));
+                let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+                client.batch_execute(sql).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The server's log, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for PrivateDatabase {
+    fn drop(&mut self) {
+        // SIGTERM: both servers shut down cleanly on it; then the folder goes with the TempDir.
+        if let Ok(pid) = i32::try_from(self.server.id()) {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.server.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
