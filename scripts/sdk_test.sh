@@ -14,11 +14,12 @@ cd "$(dirname "$0")/.."
 SDK_VERSION=3.1.192
 # The SSM client's nearest release (it needs a common package at least this new).
 SSM_SDK_VERSION=3.1.194
+PYMYSQL_VERSION=1.1.1
 binary=${1:-target/debug/keyconsole}
 [[ -x $binary ]] || cargo build --quiet
 venv=target/sdk-venv
 
-if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.kms, tencentcloud.ssm" 2>/dev/null; then
+if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.kms, tencentcloud.ssm, pymysql" 2>/dev/null; then
   rm -rf "$venv"
   if ! python3 -m venv "$venv" 2>/dev/null; then
     echo "scripts/sdk_test.sh: installing python3-venv" >&2
@@ -27,7 +28,7 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.k
     /usr/bin/python3 -m venv "$venv"
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check "tencentcloud-sdk-python-kms==$SDK_VERSION" \
-    "tencentcloud-sdk-python-ssm==$SSM_SDK_VERSION"
+    "tencentcloud-sdk-python-ssm==$SSM_SDK_VERSION" "PyMySQL==$PYMYSQL_VERSION"
 fi
 
 # The Node.js SDK (pinned), into target/node-sdk.
@@ -150,3 +151,8 @@ wait "$server" "$tls_server"
 server=
 tls_server=
 echo "keyconsole serve (http and https) stopped cleanly on SIGTERM"
+
+# Database credentials: the SSM SDK and PyMySQL against a private MariaDB, which a Rust test starts
+# (with its own `keyconsole serve`) and removes after.
+KEYCONSOLE_SDK_PYTHON=$PWD/$venv/bin/python cargo test --quiet --test faces sdk_rotates_database_passwords \
+  -- --ignored --nocapture

@@ -326,7 +326,9 @@ async fn connection<IO>(
     }
 }
 
-/// The engine's one maintenance tick (`SharedKms::tick`), off the async workers.
+/// The engine's one maintenance tick (`SharedKms::tick`), off the async workers, and the
+/// database secrets whose rotation fell due, each on a blocking thread of its own (a database
+/// may take its time; the tick goes on).
 async fn housekeeping(kms: SharedKms, mut stopped: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(TICK_SECONDS));
     loop {
@@ -334,8 +336,15 @@ async fn housekeeping(kms: SharedKms, mut stopped: watch::Receiver<bool>) {
             _ = ticks.tick() => {}
             _ = stopped.changed() => return,
         }
-        let kms = kms.clone();
-        let _ = tokio::task::spawn_blocking(move || kms.tick()).await;
+        let ticking = kms.clone();
+        let _ = tokio::task::spawn_blocking(move || ticking.tick()).await;
+        for name in kms.due_secret_rotations() {
+            let kms = kms.clone();
+            tokio::task::spawn_blocking(move || match kms.rotate_due(&name) {
+                Ok(record) => eprintln!("Rotated secret {name}: {} is current.", record.version_id),
+                Err(e) => eprintln!("Rotating secret {name} failed: {e}"),
+            });
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `secret …`: Secrets Manager (named, versioned secrets).
 
-use std::path::PathBuf;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
@@ -8,20 +9,24 @@ use zeroize::Zeroizing;
 
 use super::Context;
 use super::output::{format_time, print_table, read_input, terminal_safe, write_stdout};
+use crate::kms::secrets::database::PASSWORD_MAX_BYTES;
 use crate::kms::secrets::rules::{CURRENT_VERSION_ID, VALUE_MAX_BYTES};
+use crate::kms::secrets::{CreateDatabaseSecret, RotationDetail, RotationStep};
 use crate::kms::{
     CreateSecret, ErrorCode, KmsError, Result, SecretMetadata, SecretQuery, SecretState,
     SecretStateFilter, SecretValue,
 };
+use crate::util::database::DbEndpoint;
 
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
-    /// Create a secret with its first version (SSM_v1 unless --version-id)
+    /// Create a secret with its first version (SSM_v1 unless --version-id), or one holding a
+    /// database user's credentials (--database; the password must log in)
     Create {
         name: String,
         #[command(flatten)]
-        value: ValueArgs,
-        #[arg(long, value_name = "V")]
+        value: CreateValueArgs,
+        #[arg(long, value_name = "V", conflicts_with = "database")]
         version_id: Option<String>,
         #[arg(long, default_value = "")]
         description: String,
@@ -93,7 +98,53 @@ pub enum SecretCommand {
     },
     /// Change a secret's description
     SetDescription { name: String, description: String },
+    /// Rotate a database secret's password now (or finish a rotation that was cut off)
+    Rotate { name: String },
+    /// Turn a database secret's automatic rotation on or off; without either, show it and its history
+    #[command(group(ArgGroup::new("switch").args(["enable", "disable"])))]
+    Rotation {
+        name: String,
+        #[arg(long, requires = "days")]
+        enable: bool,
+        #[arg(long)]
+        disable: bool,
+        /// Rotate every N days (1-365)
+        #[arg(long, value_name = "N")]
+        days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+/// Where a new secret's value comes from: a file or standard input, or a database user whose
+/// credentials it holds.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("create_source").required(true).args(["value_file", "value_stdin", "database"])))]
+pub struct CreateValueArgs {
+    /// Read the value from FILE
+    #[arg(long, value_name = "F")]
+    value_file: Option<PathBuf>,
+    /// Read the value from standard input
+    #[arg(long)]
+    value_stdin: bool,
+    /// The value is binary (SecretBinary) rather than UTF-8 text (SecretString)
+    #[arg(long, conflicts_with = "database")]
+    binary: bool,
+    /// Keep this database user's credentials: mysql://USER@HOST:PORT (MySQL or MariaDB) or
+    /// postgres://USER@HOST:PORT
+    #[arg(long, value_name = "URL", requires = "password_file")]
+    database: Option<String>,
+    /// The database user's current password (one line)
+    #[arg(long, value_name = "F", requires = "database")]
+    password_file: Option<PathBuf>,
+    /// Rotate the password automatically every N days (1-365)
+    #[arg(long, value_name = "N", requires = "database")]
+    rotate_days: Option<u32>,
+}
+
+/// Set to a step number (1-3) by the tests: the process kills itself (SIGKILL) right after that
+/// rotation step, to prove the next rotation finishes the job.
+const ABORT_AFTER_STEP_VARIABLE: &str = "KEYCONSOLE_TEST_ABORT_AFTER_ROTATION_STEP";
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["value_file", "value_stdin"])))]
@@ -111,20 +162,43 @@ pub struct ValueArgs {
 
 impl ValueArgs {
     fn read(&self) -> Result<SecretValue> {
-        let bytes = read_input(
-            self.value_file.as_deref().filter(|_| !self.value_stdin),
-            VALUE_MAX_BYTES + 1,
-        )?;
-        if self.binary {
-            return Ok(SecretValue::Binary(bytes));
+        read_value(self.value_file.as_deref(), self.value_stdin, self.binary)
+    }
+}
+
+impl CreateValueArgs {
+    /// The value to store, or (for a database secret) the password read from its file.
+    fn read(&self) -> Result<SecretValue> {
+        match &self.password_file {
+            Some(path) => {
+                let mut bytes = read_input(Some(path), PASSWORD_MAX_BYTES + 2)?;
+                for end in [b'\n', b'\r'] {
+                    if bytes.last() == Some(&end) {
+                        bytes.pop();
+                    }
+                }
+                text_value(bytes, "The password file is not UTF-8 text.")
+            }
+            None => read_value(self.value_file.as_deref(), self.value_stdin, self.binary),
         }
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => Ok(SecretValue::Text(Zeroizing::new(text.to_owned()))),
-            Err(_) => Err(KmsError::new(
-                ErrorCode::InvalidParameterValue,
-                "The value is not UTF-8 text; give --binary to keep it as SecretBinary.",
-            )),
-        }
+    }
+}
+
+fn read_value(file: Option<&Path>, stdin: bool, binary: bool) -> Result<SecretValue> {
+    let bytes = read_input(file.filter(|_| !stdin), VALUE_MAX_BYTES + 1)?;
+    if binary {
+        return Ok(SecretValue::Binary(bytes));
+    }
+    text_value(
+        bytes,
+        "The value is not UTF-8 text; give --binary to keep it as SecretBinary.",
+    )
+}
+
+fn text_value(bytes: Zeroizing<Vec<u8>>, not_text: &str) -> Result<SecretValue> {
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(SecretValue::Text(Zeroizing::new(text.to_owned()))),
+        Err(_) => Err(KmsError::new(ErrorCode::InvalidParameterValue, not_text)),
     }
 }
 
@@ -171,8 +245,126 @@ fn print_details(secret: &SecretMetadata) {
         ("DeleteTime", format_time(secret.delete_time)),
         ("Versions", secret.version_count.to_string()),
     ];
+    let mut rows = rows.to_vec();
+    if let Some(database) = &secret.database {
+        rows.extend([
+            ("SecretType", "database credentials".to_owned()),
+            ("Database", database.endpoint.to_string()),
+            ("Current", database.current_version.clone()),
+            (
+                "Previous",
+                database.previous_version.clone().unwrap_or_default(),
+            ),
+            (
+                "Pending",
+                database.pending_version.clone().unwrap_or_default(),
+            ),
+            (
+                "Rotation",
+                rotation_text(database.rotation_enabled, database.rotate_days),
+            ),
+            ("LastRotation", format_time(database.last_rotation_time)),
+            (
+                "NextRotation",
+                format_time(if database.rotation_enabled {
+                    database.next_rotation_time
+                } else {
+                    0
+                }),
+            ),
+        ]);
+    }
     for (label, value) in rows {
         println!("{label:<14}{}", terminal_safe(&value));
+    }
+}
+
+fn rotation_text(enabled: bool, days: u32) -> String {
+    if enabled {
+        format!("every {days} days")
+    } else {
+        "off".to_owned()
+    }
+}
+
+fn print_rotation(name: &str, detail: &RotationDetail, json: bool) {
+    if json {
+        let history: Vec<Value> = detail
+            .history
+            .iter()
+            .map(|r| {
+                json!({"Time": r.time, "VersionId": r.version_id, "Succeeded": r.succeeded(),
+                       "Error": r.error, "Milliseconds": r.millis})
+            })
+            .collect();
+        print_json(&json!({
+            "SecretName": name,
+            "EnableRotation": detail.enabled,
+            "Frequency": detail.rotate_days,
+            "LatestRotateTime": detail.last_rotation_time,
+            "NextRotateBeginTime": detail.next_rotation_time,
+            "PendingVersion": detail.pending_version,
+            "History": history,
+        }));
+        return;
+    }
+    println!(
+        "{:<14}{}",
+        "Rotation",
+        rotation_text(detail.enabled, detail.rotate_days)
+    );
+    println!(
+        "{:<14}{}",
+        "LastRotation",
+        format_time(detail.last_rotation_time)
+    );
+    println!(
+        "{:<14}{}",
+        "NextRotation",
+        format_time(detail.next_rotation_time)
+    );
+    if let Some(pending) = &detail.pending_version {
+        println!(
+            "{:<14}{pending} (a rotation was cut off; `secret rotate {name}` finishes it)",
+            "Pending"
+        );
+    }
+    if detail.history.is_empty() {
+        return;
+    }
+    println!();
+    let rows: Vec<Vec<String>> = detail
+        .history
+        .iter()
+        .map(|r| {
+            vec![
+                format_time(r.time),
+                r.version_id.clone(),
+                if r.succeeded() {
+                    "ok".to_owned()
+                } else {
+                    r.error.clone()
+                },
+                format!("{} ms", r.millis),
+            ]
+        })
+        .collect();
+    print_table(&["Time", "VersionId", "Result", "Took"], &rows);
+}
+
+/// The rotation probe of the CLI: reports each step on standard error, and kills the process
+/// after the step the tests name in `KEYCONSOLE_TEST_ABORT_AFTER_ROTATION_STEP`.
+fn rotation_probe() -> impl FnMut(RotationStep) -> ControlFlow<()> {
+    let abort_after = std::env::var(ABORT_AFTER_STEP_VARIABLE)
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok());
+    move |step| {
+        eprintln!("step {}/4: {}", step.number(), step.label());
+        if abort_after == Some(step.number()) {
+            // SAFETY: signalling this very process; SIGKILL cannot be caught, nothing runs after.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+        ControlFlow::Continue(())
     }
 }
 
@@ -180,9 +372,10 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
     // The value is read before the keystore is opened, so a prompt for the password never mixes
     // with standard input.
     let value = match &command {
-        SecretCommand::Create { value, .. }
-        | SecretCommand::Put { value, .. }
-        | SecretCommand::Update { value, .. } => Some(value.read()?),
+        SecretCommand::Create { value, .. } => Some(value.read()?),
+        SecretCommand::Put { value, .. } | SecretCommand::Update { value, .. } => {
+            Some(value.read()?)
+        }
         _ => None,
     };
     let kms = context.open()?;
@@ -192,15 +385,36 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
             version_id,
             description,
             key,
-            ..
+            value: source,
         } => {
-            let (_, version_id) = kms.create_secret(CreateSecret {
-                name,
-                version_id,
-                description,
-                key,
-                value: value.expect("read above"),
-            })?;
+            let value = value.expect("read above");
+            let (_, version_id) = match source.database.as_deref() {
+                Some(url) => {
+                    let SecretValue::Text(password) = value else {
+                        return Err(KmsError::new(
+                            ErrorCode::InternalError,
+                            "The password was read as binary.",
+                        ));
+                    };
+                    let endpoint = DbEndpoint::parse(url)
+                        .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+                    kms.create_database_secret(CreateDatabaseSecret {
+                        name,
+                        description,
+                        key,
+                        endpoint,
+                        password,
+                        rotate_days: source.rotate_days,
+                    })?
+                }
+                None => kms.create_secret(CreateSecret {
+                    name,
+                    version_id,
+                    description,
+                    key,
+                    value,
+                })?,
+            };
             eprintln!("Created version {version_id}.");
         }
         SecretCommand::Get { name, version_id } => {
@@ -250,10 +464,19 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
                     .map(|s| {
                         vec![
                             s.name.clone(),
+                            if s.database.is_some() {
+                                "database"
+                            } else {
+                                "custom"
+                            }
+                            .to_owned(),
                             s.state.as_str().to_owned(),
                             s.version_count.to_string(),
                             s.key_id.clone(),
                             format_time(s.create_time),
+                            s.database.as_ref().map_or("-".to_owned(), |d| {
+                                rotation_text(d.rotation_enabled, d.rotate_days)
+                            }),
                             s.description.clone(),
                         ]
                     })
@@ -261,10 +484,12 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
                 print_table(
                     &[
                         "SecretName",
+                        "Type",
                         "Status",
                         "Versions",
                         "KmsKeyId",
                         "Created",
+                        "Rotation",
                         "Description",
                     ],
                     &rows,
@@ -304,6 +529,27 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
         }
         SecretCommand::SetDescription { name, description } => {
             kms.update_secret_description(&name, &description)?;
+        }
+        SecretCommand::Rotate { name } => {
+            let record = kms.rotate_secret(&name, &mut rotation_probe())?;
+            println!("{}", record.version_id);
+        }
+        SecretCommand::Rotation {
+            name,
+            enable,
+            disable,
+            days,
+            json,
+        } => {
+            if enable || disable {
+                kms.set_secret_rotation(&name, enable, days, None)?;
+            } else if days.is_some() {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidParameter,
+                    "--days goes with --enable.",
+                ));
+            }
+            print_rotation(&name, &kms.rotation_detail(&name)?, json);
         }
     }
     Ok(())

@@ -128,6 +128,21 @@ impl Params {
         }
     }
 
+    /// true or false, as JSON or (GET) as text.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(invalid(name, "true or false")),
+            },
+            Some(_) => Err(invalid(name, "true or false")),
+        }
+    }
+
     /// A number that fits in u32 (day counts, byte counts).
     pub fn u32(&self, name: &str) -> Result<Option<u32>> {
         self.u64(name)?

@@ -14,6 +14,7 @@ use crate::kms::{
     CreateSecret, ErrorCode, Kms, KmsError, Result, SecretMetadata, SecretQuery, SecretState,
     SecretStateFilter, SecretValue,
 };
+use crate::util::time::{format_api_time, parse_api_time};
 
 /// Tencent Cloud Secrets Manager, API version 2019-09-23.
 pub const SERVICE: Service = Service {
@@ -38,6 +39,10 @@ super::actions! {
     DeleteSecret: Change,
     RestoreSecret: Change,
     DeleteSecretVersion: Change,
+    DescribeRotationDetail: Read,
+    DescribeRotationHistory: Read,
+    UpdateRotationStatus: Change,
+    RotateProductSecret: Change,
 }
 
 fn reply(value: Value) -> Result<Reply> {
@@ -224,7 +229,77 @@ fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
         offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
         limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
         oldest_first,
+        database: match params.u64("SecretType")? {
+            None => None,
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            Some(other) => {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    format!("SecretType is {other}; use 0 (your own secrets) or 1 (database credentials)."),
+                ));
+            }
+        },
     })?;
     let secrets: Vec<Value> = page.secrets.iter().map(metadata).collect();
     reply(json!({"TotalCount": page.total, "SecretMetadatas": secrets}))
+}
+
+#[allow(non_snake_case)]
+fn DescribeRotationDetail(kms: &Kms, params: &Params) -> Result<Reply> {
+    let detail = kms.rotation_detail(name(params)?)?;
+    reply(json!({
+        "EnableRotation": detail.enabled,
+        "Frequency": detail.rotate_days,
+        "LatestRotateTime": format_api_time(detail.last_rotation_time),
+        "NextRotateBeginTime": format_api_time(detail.next_rotation_time),
+    }))
+}
+
+#[allow(non_snake_case)]
+fn DescribeRotationHistory(kms: &Kms, params: &Params) -> Result<Reply> {
+    let detail = kms.rotation_detail(name(params)?)?;
+    let versions: Vec<&str> = detail
+        .history
+        .iter()
+        .filter(|r| r.succeeded())
+        .map(|r| r.version_id.as_str())
+        .collect();
+    reply(json!({
+        "VersionIDs": versions,
+        "TotalCount": versions.len(),
+        "AccountInfoList": [],
+    }))
+}
+
+#[allow(non_snake_case)]
+fn UpdateRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let enable = params.bool("EnableRotation")?.ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::MissingParameter,
+            "The parameter EnableRotation is missing.",
+        )
+    })?;
+    let begin = match params.str("RotationBeginTime")? {
+        Some(text) if !text.trim().is_empty() => Some(parse_api_time(text).ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("RotationBeginTime is {text:?}; write it as 2006-01-02 15:04:05 (UTC)."),
+            )
+        })?),
+        _ => None,
+    };
+    kms.set_secret_rotation(name, enable, params.u32("Frequency")?, begin)?;
+    reply(json!({}))
+}
+
+/// Rotates now and answers when the rotation has finished (or failed, with the database's
+/// words); FlowID numbers the secret's rotation attempts.
+#[allow(non_snake_case)]
+fn RotateProductSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    kms.rotate_secret(name, &mut |_| std::ops::ControlFlow::Continue(()))?;
+    let attempts = kms.rotation_detail(name)?.history.len();
+    reply(json!({"FlowID": attempts}))
 }

@@ -1,0 +1,102 @@
+"""Database credentials through the official Secrets Manager SDK, against a real MariaDB.
+
+Usage: database_test.py ENDPOINT SECRET_NAME (a database secret `keyconsole secret create --database`
+made; its user's password logs in now). KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY in the environment.
+Started by the Rust test `sdk_rotates_database_passwords` (tests/faces/api_database.rs), which runs
+a private MariaDB and `keyconsole serve`. Over POST and GET: DescribeSecret (SecretType 1, Mysql),
+GetSecretValue(SSM_Current) logs in with PyMySQL, UpdateRotationStatus / DescribeRotationDetail,
+RotateProductSecret, then the new password logs in and the old one does not,
+DescribeRotationHistory, ListSecrets by SecretType, and the refusals. Prints "N passed, 0 failed".
+"""
+import json
+import os
+import sys
+
+import pymysql
+
+import checks
+from checks import check, refused, request
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.ssm.v20190923 import models, ssm_client
+
+ENDPOINT, NAME = sys.argv[1], sys.argv[2]
+
+
+def client(method):
+    http = checks.http_profile(ENDPOINT, method)
+    cred = credential.Credential(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KEYCONSOLE_SECRET_KEY"])
+    return ssm_client.SsmClient(cred, "ap-guangzhou", ClientProfile(httpProfile=http))
+
+
+def connect(host, port, user, password):
+    """What an application does with the fetched credentials: log in and ask something."""
+    connection = pymysql.connect(host=host, port=port, user=user, password=password, connect_timeout=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_USER()")
+        (who,) = cursor.fetchone()
+    connection.close()
+    return who
+
+
+def logs_in(host, port, user, password):
+    try:
+        connect(host, port, user, password)
+        return True
+    except pymysql.err.OperationalError:
+        return False
+
+
+def run(method):
+    ssm = client(method)
+    described = ssm.DescribeSecret(request(models.DescribeSecretRequest, SecretName=NAME))
+    check(described.SecretType == 1 and described.ProductName == "Mysql", "DescribeSecret: a MySQL product secret")
+    current = ssm.GetSecretValue(request(models.GetSecretValueRequest, SecretName=NAME, VersionId="SSM_Current"))
+    creds = json.loads(current.SecretString)
+    host, port = os.environ["KEYCONSOLE_DB_HOST"], int(os.environ["KEYCONSOLE_DB_PORT"])
+    check(connect(host, port, creds["UserName"], creds["Password"]).startswith(creds["UserName"] + "@"),
+          "the fetched password logs in to MariaDB")
+
+    ssm.UpdateRotationStatus(request(models.UpdateRotationStatusRequest, SecretName=NAME, EnableRotation=True,
+                                     Frequency=7, RotationBeginTime="2099-01-02 03:04:05"))
+    detail = ssm.DescribeRotationDetail(request(models.DescribeRotationDetailRequest, SecretName=NAME))
+    check(detail.EnableRotation is True and detail.Frequency == 7 and detail.NextRotateBeginTime == "2099-01-02 03:04:05",
+          "UpdateRotationStatus is what DescribeRotationDetail shows")
+    refused("InvalidParameterValue",
+            lambda: ssm.UpdateRotationStatus(request(models.UpdateRotationStatusRequest, SecretName=NAME,
+                                                     EnableRotation=True, Frequency=400)),
+            "a rotation frequency over 365 days")
+
+    rotated = ssm.RotateProductSecret(request(models.RotateProductSecretRequest, SecretName=NAME))
+    check(isinstance(rotated.FlowID, int) and rotated.FlowID > 0, "RotateProductSecret answers a FlowID")
+    after = ssm.GetSecretValue(request(models.GetSecretValueRequest, SecretName=NAME, VersionId="SSM_Current"))
+    new = json.loads(after.SecretString)
+    check(after.VersionId == "SSM_Current" and new["Password"] != creds["Password"], "SSM_Current is the new password")
+    check(logs_in(host, port, new["UserName"], new["Password"]), "the new password logs in")
+    check(not logs_in(host, port, creds["UserName"], creds["Password"]), "the old password no longer does")
+    detail = ssm.DescribeRotationDetail(request(models.DescribeRotationDetailRequest, SecretName=NAME))
+    check(detail.LatestRotateTime != "", "DescribeRotationDetail has the rotation's time")
+    history = ssm.DescribeRotationHistory(request(models.DescribeRotationHistoryRequest, SecretName=NAME))
+    versions = ssm.ListSecretVersionIds(request(models.ListSecretVersionIdsRequest, SecretName=NAME))
+    check(history.TotalCount >= 1 and history.VersionIDs[-1] in [v.VersionId for v in versions.Versions],
+          "DescribeRotationHistory names the new version")
+
+    listed = ssm.ListSecrets(request(models.ListSecretsRequest, SecretType=1))
+    check(NAME in [s.SecretName for s in listed.SecretMetadatas], "ListSecrets SecretType=1 lists it")
+    listed = ssm.ListSecrets(request(models.ListSecretsRequest, SecretType=0))
+    check(NAME not in [s.SecretName for s in listed.SecretMetadatas], "ListSecrets SecretType=0 leaves it out")
+    refused("UnsupportedOperation",
+            lambda: ssm.PutSecretValue(request(models.PutSecretValueRequest, SecretName=NAME, VersionId="by-hand",
+                                               SecretString="{}")),
+            "PutSecretValue on database credentials")
+    refused("ResourceNotFound.SecretNotExist",
+            lambda: ssm.RotateProductSecret(request(models.RotateProductSecretRequest, SecretName="no-such-secret")),
+            "RotateProductSecret of a missing secret")
+    ssm.UpdateRotationStatus(request(models.UpdateRotationStatusRequest, SecretName=NAME, EnableRotation=False))
+    detail = ssm.DescribeRotationDetail(request(models.DescribeRotationDetailRequest, SecretName=NAME))
+    check(detail.EnableRotation is False, "rotation turned off")
+
+
+for method in ("POST", "GET"):
+    run(method)
+print(f"database_test.py ({checks.SCHEME}): {checks.passed} passed, 0 failed")
