@@ -7,9 +7,11 @@ use zeroize::Zeroizing;
 
 use std::path::PathBuf;
 
+use crate::kms::secrets::CreateDatabaseSecret;
 use crate::kms::{CreateKey, CreateSecret, DataKeySpec, KmsError, SecretValue};
 use crate::ui::pages::files::FileJobRequest;
 use crate::ui::platform::DialogPurpose;
+use crate::util::database::DbEndpoint;
 
 #[derive(Debug)]
 pub enum Command {
@@ -20,6 +22,8 @@ pub enum Command {
 
     // Everywhere.
     Lock,
+    /// A problem found while drawing (input that does not parse), for a notification.
+    Report(KmsError),
     Dialog(DialogPurpose),
     Copy {
         text: Zeroizing<String>,
@@ -96,6 +100,20 @@ pub enum Command {
         recovery_days: u32,
     },
     RestoreSecret(String),
+    /// Log in to a database, off the UI thread (the create form's *Test connection*).
+    TestDatabaseConnection {
+        endpoint: DbEndpoint,
+        password: Zeroizing<String>,
+    },
+    /// Create a database secret (it logs in first), off the UI thread.
+    CreateDatabaseSecret(CreateDatabaseSecret),
+    /// Rotate a database secret now, off the UI thread.
+    RotateSecret(String),
+    SetSecretRotation {
+        name: String,
+        enabled: bool,
+        days: u32,
+    },
 
     /// Encrypt or decrypt a file (the File tools page).
     StartFileJob(FileJobRequest),

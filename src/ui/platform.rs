@@ -17,6 +17,8 @@ pub enum DialogPurpose {
     FileInput,
     /// Where its result goes.
     FileOutput,
+    /// A file whose content becomes a new secret's value.
+    SecretValueFile,
 }
 
 impl DialogPurpose {

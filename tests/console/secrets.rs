@@ -78,3 +78,96 @@ fn the_create_form_says_what_is_wrong_with_a_name() {
     console.settle();
     assert!(console.shows("A secret named taken already exists."));
 }
+
+/// A binary value typed as base64, and one read from a file chosen in the (fake) dialog.
+#[test]
+fn binary_values_from_base64_and_from_a_file() {
+    let mut console = Console::unlocked(&["app"]);
+    console.click("Secrets");
+    console.click("➕ Create secret");
+    console.type_into("Name", "tls-key");
+    console.click("Binary (base64)");
+    console.type_into("Value", "not base64!");
+    console.click("Create");
+    assert!(console.shows("InvalidParameterValue"));
+    console.replace_in("Value", "AAEC/w==");
+    console.click("Create");
+    assert!(console.shows("Created secret tls-key"));
+    assert_eq!(
+        console.kms().get_secret_value("tls-key", "SSM_v1").unwrap(),
+        SecretValue::Binary(vec![0, 1, 2, 255].into())
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cert.der");
+    std::fs::write(&file, [0x30u8, 0x82, 0xff, 0x00]).unwrap();
+    console.click("➕ Create secret");
+    console.type_into("Name", "cert");
+    console.dialogs.answer_next(Some(file));
+    console.click("📂 From file…");
+    assert!(console.shows("Read 4 bytes"));
+    console.click("Create");
+    assert_eq!(
+        console.kms().get_secret_value("cert", "SSM_v1").unwrap(),
+        SecretValue::Binary(vec![0x30, 0x82, 0xff, 0x00].into())
+    );
+}
+
+/// Database credentials against a private MariaDB: *Test connection* (a wrong password gets the
+/// server's words), create, *Rotate now* (the new password logs in, the old does not), the
+/// history, and the schedule.
+#[test]
+fn a_database_secret_is_tested_created_rotated_and_scheduled() {
+    use keyconsole::testing::database::PrivateDatabase;
+    use keyconsole::util::database::DbEngine;
+
+    let database = PrivateDatabase::start(DbEngine::MySql).expect("a private MariaDB");
+    database.create_user("orders", "first password 1").unwrap();
+    let endpoint = database.endpoint("orders");
+    let mut console = Console::unlocked(&["app"]);
+    console.click("Secrets");
+    console.click("➕ Create secret");
+    console.type_into("Name", "orders-db");
+    console.click("Database credentials");
+    console.replace_in("Port", &database.port.to_string());
+    console.type_into("User", "orders");
+    console.type_into("Password", "wrong password");
+    console.click("🔌 Test connection");
+    console.wait_until("the failed test", |c| c.shows("Access denied"));
+    console.replace_in("Password", "first password 1");
+    console.click("🔌 Test connection");
+    console.wait_until("the test", |c| {
+        c.shows(&format!("Logged in to {endpoint}."))
+    });
+    console.click("Create");
+    console.wait_until("the secret", |c| {
+        c.shows("Created database secret orders-db")
+    });
+    assert!(console.shows(&endpoint.to_string()));
+    let password = |console: &Console| -> String {
+        let SecretValue::Text(json) = console
+            .kms()
+            .get_secret_value("orders-db", "SSM_Current")
+            .unwrap()
+        else {
+            panic!("text")
+        };
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        json["Password"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(password(&console), "first password 1");
+
+    console.click("🔄 Rotate now");
+    console.wait_until("the rotation", |c| c.shows("Rotated secret orders-db"));
+    let new = password(&console);
+    assert!(endpoint.check_login(&new).is_ok());
+    assert!(endpoint.check_login("first password 1").is_err());
+    assert!(console.shows("✔ rotated"));
+    assert!(console.shows("SSM_v2 (current)") && console.shows("SSM_v1 (previous)"));
+
+    console.click("Rotate automatically every");
+    console.click("Save schedule");
+    assert!(console.shows("rotates every 30 days"));
+    let meta = console.kms().describe_secret("orders-db").unwrap();
+    assert!(meta.database.unwrap().rotation_enabled);
+}

@@ -286,3 +286,38 @@ fn secrets_with_one_chosen() {
     console.click("orders-db");
     snapshot(&mut console, "secrets");
 }
+
+/// A database secret's page: its connection and rotation schedule. Made without a database, so
+/// the picture never changes with a test server's port.
+#[test]
+fn a_database_secret_with_its_rotation_history() {
+    use keyconsole::kms::secrets::CreateDatabaseSecret;
+    use keyconsole::util::database::{DbEndpoint, DbEngine};
+    let (path, clock) = fixture("secret_database");
+    {
+        let kms = keyconsole::kms::Kms::open_with_clock(&path, PASSWORD.as_bytes(), clock.clone())
+            .unwrap();
+        kms.create_database_secret_unchecked(
+            CreateDatabaseSecret {
+                name: "orders-mysql".to_owned(),
+                description: "Orders database, app user".to_owned(),
+                key: Some("db-password".to_owned()),
+                endpoint: DbEndpoint {
+                    engine: DbEngine::MySql,
+                    host: "db.internal".to_owned(),
+                    port: 3306,
+                    user: "orders".to_owned(),
+                },
+                password: Zeroizing::new("not shown".to_owned()),
+                rotate_days: Some(30),
+            },
+            Vec::new(),
+        )
+        .unwrap();
+    }
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("Secrets");
+    console.click("orders-mysql");
+    snapshot(&mut console, "secret_database");
+}

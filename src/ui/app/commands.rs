@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, Screen, digest};
 use crate::api::{ApiServer, ServerConfig, tls};
 use crate::kms::local_ca::server_names;
+use crate::kms::secrets::test_login;
 use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError, SecretValue};
 use crate::store::kdf;
 use crate::ui::command::Command;
@@ -16,7 +17,7 @@ use crate::ui::pages::create_key::CreateKeyDialog;
 use crate::ui::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
 use crate::ui::pages::key_detail::KeyDetailState;
 use crate::ui::pages::online_tools::{GeneratedDataKey, Revealed};
-use crate::ui::pages::secrets::RevealedValue;
+use crate::ui::pages::secrets::{RevealedValue, SecretKind, SecretTask, SecretTaskKind};
 use crate::ui::pages::unlock::UnlockScreen;
 use crate::ui::platform::{DialogAnswer, DialogPurpose, DialogRequest};
 
@@ -204,6 +205,55 @@ impl KeyconsoleApp {
                     )
                 })
             }),
+            Command::TestDatabaseConnection { endpoint, password } => {
+                console.secrets.tasks.push(SecretTask::start(
+                    SecretTaskKind::TestConnection,
+                    &ctx,
+                    move || {
+                        test_login(&endpoint, &password)
+                            .map(|()| format!("Logged in to {endpoint}."))
+                    },
+                ));
+                Ok(None)
+            }
+            Command::CreateDatabaseSecret(request) => {
+                let shared = console.kms.clone();
+                let name = request.name.clone();
+                console.secrets.tasks.push(SecretTask::start(
+                    SecretTaskKind::Create(name),
+                    &ctx,
+                    move || {
+                        shared
+                            .create_database_secret(request)
+                            .map(|(name, version)| {
+                                format!("Created database secret {name} (version {version}).")
+                            })
+                    },
+                ));
+                Ok(None)
+            }
+            Command::RotateSecret(name) => {
+                console
+                    .secrets
+                    .tasks
+                    .push(rotation_task(&console.kms, name, &ctx));
+                Ok(None)
+            }
+            Command::SetSecretRotation {
+                name,
+                enabled,
+                days,
+            } => kms
+                .set_secret_rotation(&name, enabled, enabled.then_some(days), None)
+                .map(|()| {
+                    console.secrets.rotation_edit = None;
+                    Some(if enabled {
+                        format!("Secret {name} rotates every {days} days.")
+                    } else {
+                        format!("Automatic rotation of {name} is off.")
+                    })
+                }),
+            Command::Report(e) => Err(e),
             Command::RestoreSecret(name) => kms.restore_secret(&name).map(|()| {
                 Some(format!(
                     "Restored secret {name}; it is disabled until you enable it."
@@ -318,6 +368,7 @@ impl KeyconsoleApp {
             DialogPurpose::OpenCiphertext => ("Open a ciphertext file", None),
             DialogPurpose::FileInput => ("Choose a file", None),
             DialogPurpose::FileOutput => ("Save the result as", self.files_output_name()),
+            DialogPurpose::SecretValueFile => ("Choose the secret's file", None),
         };
         self.env.dialogs.request(DialogRequest {
             purpose,
@@ -376,6 +427,7 @@ impl KeyconsoleApp {
                 console.files.set_output(path.to_path_buf());
                 return Ok(None);
             }
+            DialogPurpose::SecretValueFile => return read_secret_file(console, path),
             _ => {}
         }
         let Page::Key(detail) = &mut console.page else {
@@ -453,9 +505,59 @@ impl KeyconsoleApp {
             DialogPurpose::OpenKeystore
             | DialogPurpose::NewKeystore
             | DialogPurpose::FileInput
-            | DialogPurpose::FileOutput => Ok(None),
+            | DialogPurpose::FileOutput
+            | DialogPurpose::SecretValueFile => Ok(None),
         }
     }
+}
+
+/// A file chosen as a new secret's value: text stays text, anything else becomes base64 of its
+/// bytes (SecretBinary). At most the secrets' 32 KiB.
+fn read_secret_file(
+    console: &mut Console,
+    path: &std::path::Path,
+) -> Result<Option<String>, KmsError> {
+    use std::io::Read;
+    let Some(form) = &mut console.secrets.create else {
+        return Ok(None);
+    };
+    let limit = crate::kms::secrets::rules::VALUE_MAX_BYTES;
+    let io_error = |e: std::io::Error| {
+        KmsError::new(
+            ErrorCode::FileIo,
+            format!("Cannot read {}: {e}.", path.display()),
+        )
+    };
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::fs::File::open(path)
+        .map_err(io_error)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() > limit {
+        return Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "{} is larger than {limit} bytes, the most a secret holds.",
+                path.display()
+            ),
+        ));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => {
+            form.kind = SecretKind::Text;
+            form.value = Zeroizing::new(text.to_owned());
+        }
+        Err(_) => {
+            form.kind = SecretKind::Base64;
+            form.value = Zeroizing::new(STANDARD.encode(&bytes));
+        }
+    }
+    Ok(Some(format!(
+        "Read {} bytes from {}.",
+        bytes.len(),
+        path.display()
+    )))
 }
 
 /// The API access page's commands. They run before the engine is locked for writing, since
@@ -660,4 +762,21 @@ fn run_tool(
         }
         _ => Ok(None),
     }
+}
+
+/// A rotation of `name` on a worker thread (*Rotate now*, or due by schedule).
+pub(super) fn rotation_task(
+    kms: &crate::kms::SharedKms,
+    name: String,
+    ctx: &egui::Context,
+) -> SecretTask {
+    let shared = kms.clone();
+    SecretTask::start(SecretTaskKind::Rotate(name.clone()), ctx, move || {
+        shared.rotate_due(&name).map(|record| {
+            format!(
+                "Rotated secret {name}: {} is current ({} ms).",
+                record.version_id, record.millis
+            )
+        })
+    })
 }

@@ -7,11 +7,12 @@ use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
 use crate::kms::SharedKms;
 use crate::kms::local_ca::local_ca_path;
 use crate::kms::shared::TICK_SECONDS;
+use crate::kms::{ErrorCode, KmsError};
 use crate::ui::command::Command;
 use crate::ui::pages::api_access::ApiAccessState;
 use crate::ui::pages::files::{FileMode, FileToolsState};
 use crate::ui::pages::keys::KeyListState;
-use crate::ui::pages::secrets::SecretsState;
+use crate::ui::pages::secrets::{SecretTaskKind, SecretsState};
 
 impl KeyconsoleApp {
     /// Everything that is not drawing: worker results, dialog answers, refresh, timers.
@@ -107,6 +108,46 @@ impl KeyconsoleApp {
                 }
                 console.files.job = None;
             }
+            // Database work that finished on its worker thread.
+            let mut finished = Vec::new();
+            console
+                .secrets
+                .tasks
+                .retain(|task| match task.result.try_recv() {
+                    Ok(result) => {
+                        finished.push((task.kind.clone(), result));
+                        false
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Empty) => true,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        finished.push((
+                            task.kind.clone(),
+                            Err(KmsError::new(
+                                ErrorCode::InternalError,
+                                "The worker stopped.",
+                            )),
+                        ));
+                        false
+                    }
+                });
+            for (kind, result) in finished {
+                match (&kind, &result) {
+                    (SecretTaskKind::TestConnection, _) => {
+                        if let Some(form) = &mut console.secrets.create {
+                            form.connection = Some(result.clone().map_err(|e| e.message.clone()));
+                        }
+                    }
+                    (SecretTaskKind::Create(name), Ok(_)) => {
+                        console.secrets.create = None;
+                        console.secrets.select(Some(name.clone()));
+                    }
+                    _ => {}
+                }
+                match result {
+                    Ok(message) => self.notifications.success(now, message),
+                    Err(e) => self.notifications.error(now, &e),
+                }
+            }
             // The engine's one maintenance tick, as `serve` runs it: changes made by other processes
             // (the CLI, another console) show within two seconds, and due rotations and deletions happen.
             if now - console.last_tick >= TICK_SECONDS as i64 {
@@ -114,6 +155,14 @@ impl KeyconsoleApp {
                 match console.kms.tick() {
                     Ok(done) => {
                         console.last_tick_error = None;
+                        // Database secrets due for rotation rotate on worker threads.
+                        for name in console.kms.due_secret_rotations() {
+                            let kind = SecretTaskKind::Rotate(name.clone());
+                            if !console.secrets.busy(&kind) {
+                                let task = super::commands::rotation_task(&console.kms, name, ctx);
+                                console.secrets.tasks.push(task);
+                            }
+                        }
                         if !done.is_empty() {
                             self.notifications.success(
                                 now,

@@ -1,27 +1,151 @@
 //! The Secrets page: every secret (name, state, versions, CMK, created, description; search and a
 //! state filter), a form to create one, and the chosen secret's details: its versions, a value
 //! shown only on request (and copied with the clipboard clearing), a new version, enable/disable,
-//! deletion with a recovery window and the typed name, restore.
+//! deletion with a recovery window and the typed name, restore. Database credentials: a
+//! connection checked with *Test connection*, *Rotate now*, the rotation schedule and history;
+//! the network work runs on worker threads (`SecretTask`) with a spinner.
 
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 use zeroize::Zeroizing;
 
+use crate::kms::secrets::rules::{ROTATION_DAYS_DEFAULT, ROTATION_DAYS_MAX, ROTATION_DAYS_MIN};
+use crate::kms::secrets::{CreateDatabaseSecret, DatabaseMetadata};
 use crate::kms::{
-    CreateSecret, Kms, SecretMetadata, SecretQuery, SecretState, SecretStateFilter, SecretValue,
+    CreateSecret, ErrorCode, Kms, KmsError, SecretMetadata, SecretQuery, SecretState,
+    SecretStateFilter, SecretValue,
 };
 use crate::ui::command::Command;
 use crate::ui::widgets::state_filter_ui;
+use crate::util::database::{DbEndpoint, DbEngine};
 use crate::util::format_time;
 
+/// What a new secret holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SecretKind {
+    #[default]
+    Text,
+    /// Binary, typed or pasted as base64 (SecretBinary).
+    Base64,
+    /// A database user's credentials, rotated in the database.
+    Database,
+}
+
 /// The create form.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CreateSecretForm {
     pub name: String,
+    pub kind: SecretKind,
     pub value: Zeroizing<String>,
     pub description: String,
     /// A KeyId, or None for the service's default key.
     pub key: Option<String>,
+    pub engine: DbEngine,
+    pub host: String,
+    /// As typed; a port that does not parse is refused with the engine's message.
+    pub port: String,
+    pub user: String,
+    pub password: Zeroizing<String>,
+    pub rotate: bool,
+    pub rotate_days: u32,
+    /// The last *Test connection*: Ok (what was reached) or why not.
+    pub connection: Option<Result<String, String>>,
+}
+
+impl Default for CreateSecretForm {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            kind: SecretKind::Text,
+            value: Zeroizing::default(),
+            description: String::new(),
+            key: None,
+            engine: DbEngine::MySql,
+            host: "127.0.0.1".to_owned(),
+            port: DbEngine::MySql.default_port().to_string(),
+            user: String::new(),
+            password: Zeroizing::default(),
+            rotate: false,
+            rotate_days: ROTATION_DAYS_DEFAULT,
+            connection: None,
+        }
+    }
+}
+
+impl CreateSecretForm {
+    pub fn endpoint(&self) -> DbEndpoint {
+        DbEndpoint {
+            engine: self.engine,
+            host: self.host.trim().to_owned(),
+            port: self.port.trim().parse().unwrap_or(0),
+            user: self.user.trim().to_owned(),
+        }
+    }
+
+    /// The value typed for a text or binary secret.
+    fn value(&self) -> Result<SecretValue, KmsError> {
+        match self.kind {
+            SecretKind::Base64 => STANDARD
+                .decode(self.value.trim())
+                .map(|bytes| SecretValue::Binary(Zeroizing::new(bytes)))
+                .map_err(|_| {
+                    KmsError::new(
+                        ErrorCode::InvalidParameterValue,
+                        "The value is not valid base64; choose Text to store it as typed.",
+                    )
+                }),
+            _ => Ok(SecretValue::Text(self.value.clone())),
+        }
+    }
+}
+
+/// Work on a database that runs off the UI thread: a connection test, creating a database
+/// secret (which logs in first), or a rotation. The result is a message for a notification.
+pub struct SecretTask {
+    pub kind: SecretTaskKind,
+    pub started: Instant,
+    pub result: Receiver<Result<String, KmsError>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretTaskKind {
+    TestConnection,
+    Create(String),
+    Rotate(String),
+}
+
+impl std::fmt::Debug for SecretTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretTask")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretTask {
+    /// Runs `work` on a worker thread and asks for a frame when it is done.
+    pub fn start(
+        kind: SecretTaskKind,
+        ctx: &egui::Context,
+        work: impl FnOnce() -> Result<String, KmsError> + Send + 'static,
+    ) -> Self {
+        let (sender, result) = std::sync::mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let _ = sender.send(work());
+            ctx.request_repaint();
+        });
+        Self {
+            kind,
+            started: Instant::now(),
+            result,
+        }
+    }
 }
 
 /// A value the user asked to see. Dropped when another secret is chosen, on Hide, and at lock.
@@ -53,6 +177,16 @@ pub struct SecretsState {
     pub new_value: Zeroizing<String>,
     pub recovery_days: u32,
     pub confirm_name: String,
+    /// The rotation schedule as edited on the detail page of a database secret.
+    pub rotation_edit: Option<(String, bool, u32)>,
+    /// Database work in progress.
+    pub tasks: Vec<SecretTask>,
+}
+
+impl SecretsState {
+    pub fn busy(&self, kind: &SecretTaskKind) -> bool {
+        self.tasks.iter().any(|t| &t.kind == kind)
+    }
 }
 
 impl Default for SecretsState {
@@ -67,6 +201,8 @@ impl Default for SecretsState {
             new_value: Zeroizing::default(),
             recovery_days: 7,
             confirm_name: String::new(),
+            rotation_edit: None,
+            tasks: Vec::new(),
         }
     }
 }
@@ -87,6 +223,7 @@ impl SecretsState {
         self.new_version_id.clear();
         self.new_value = Zeroizing::default();
         self.confirm_name.clear();
+        self.rotation_edit = None;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
@@ -160,6 +297,11 @@ impl SecretsState {
     }
 
     fn create_ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+        let busy_creating = self
+            .tasks
+            .iter()
+            .any(|t| matches!(t.kind, SecretTaskKind::Create(_)));
+        let testing = self.busy(&SecretTaskKind::TestConnection);
         let Some(form) = &mut self.create else {
             return;
         };
@@ -185,13 +327,51 @@ impl SecretsState {
                         ),
                     };
                     ui.end_row();
-                    let label = ui.label("Value");
-                    ui.add(
-                        egui::TextEdit::multiline(&mut *form.value)
-                            .desired_rows(3)
-                            .desired_width(360.0),
-                    )
+                    let label = ui.label("Type");
+                    ui.horizontal(|ui| {
+                        for (kind, text) in [
+                            (SecretKind::Text, "Text"),
+                            (SecretKind::Base64, "Binary (base64)"),
+                            (SecretKind::Database, "Database credentials"),
+                        ] {
+                            ui.radio_value(&mut form.kind, kind, text);
+                        }
+                    })
+                    .response
                     .labelled_by(label.id);
+                    ui.end_row();
+                    if form.kind == SecretKind::Database {
+                        database_form_ui(ui, form, testing, commands);
+                    } else {
+                        let label = ui.label("Value");
+                        ui.vertical(|ui| {
+                            ui.add(
+                                egui::TextEdit::multiline(&mut *form.value)
+                                    .desired_rows(3)
+                                    .desired_width(360.0)
+                                    .hint_text(if form.kind == SecretKind::Base64 {
+                                        "base64 of the bytes"
+                                    } else {
+                                        "the secret text"
+                                    }),
+                            )
+                            .labelled_by(label.id);
+                            ui.horizontal(|ui| {
+                                if ui.button("📂 From file…").clicked() {
+                                    commands.push(Command::Dialog(
+                                        crate::ui::platform::DialogPurpose::SecretValueFile,
+                                    ));
+                                }
+                                ui.label(
+                                    RichText::new(format!(
+                                        "{} bytes of at most 32768",
+                                        form.value().map_or(0, |v| v.bytes().len())
+                                    ))
+                                    .weak(),
+                                );
+                            });
+                        });
+                    }
                     ui.end_row();
                     let label = ui.label("Description");
                     ui.add(egui::TextEdit::singleline(&mut form.description).desired_width(360.0))
@@ -229,15 +409,45 @@ impl SecretsState {
                     ui.end_row();
                 });
             ui.horizontal(|ui| {
-                let ready = problem.is_none() && !form.value.is_empty();
-                if ui.add_enabled(ready, egui::Button::new("Create")).clicked() {
-                    commands.push(Command::CreateSecret(CreateSecret {
-                        name: form.name.clone(),
-                        version_id: None,
-                        description: form.description.clone(),
-                        key: form.key.clone(),
-                        value: SecretValue::Text(form.value.clone()),
-                    }));
+                let creating = busy_creating;
+                if form.kind == SecretKind::Database {
+                    let ready = problem.is_none()
+                        && !form.user.trim().is_empty()
+                        && !form.host.trim().is_empty()
+                        && !form.password.is_empty()
+                        && !creating;
+                    if ui
+                        .add_enabled(ready, egui::Button::new("Create"))
+                        .on_hover_text("Logs in with the password first.")
+                        .clicked()
+                    {
+                        commands.push(Command::CreateDatabaseSecret(CreateDatabaseSecret {
+                            name: form.name.clone(),
+                            description: form.description.clone(),
+                            key: form.key.clone(),
+                            endpoint: form.endpoint(),
+                            password: form.password.clone(),
+                            rotate_days: form.rotate.then_some(form.rotate_days),
+                        }));
+                    }
+                    if creating {
+                        ui.spinner();
+                        ui.label("Logging in…");
+                    }
+                } else {
+                    let ready = problem.is_none() && !form.value.is_empty();
+                    if ui.add_enabled(ready, egui::Button::new("Create")).clicked() {
+                        match form.value() {
+                            Ok(value) => commands.push(Command::CreateSecret(CreateSecret {
+                                name: form.name.clone(),
+                                version_id: None,
+                                description: form.description.clone(),
+                                key: form.key.clone(),
+                                value,
+                            })),
+                            Err(e) => commands.push(Command::Report(e)),
+                        }
+                    }
                 }
                 if ui.button("Cancel").clicked() {
                     close = true;
@@ -255,15 +465,26 @@ impl SecretsState {
             .id_salt("secrets table")
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(200.0).at_least(100.0).clip(true))
-            .column(Column::initial(120.0))
-            .column(Column::initial(70.0))
-            .column(Column::initial(160.0).clip(true))
+            .column(Column::initial(180.0).at_least(100.0).clip(true))
+            .column(Column::initial(110.0).clip(true))
+            .column(Column::initial(110.0))
+            .column(Column::initial(60.0))
+            .column(Column::initial(130.0).clip(true))
             .column(Column::initial(150.0))
+            .column(Column::initial(90.0))
             .column(Column::remainder().at_least(80.0).clip(true))
             .max_scroll_height(220.0)
             .header(22.0, |mut header| {
-                for title in ["Name", "State", "Versions", "Key", "Created", "Description"] {
+                for title in [
+                    "Name",
+                    "Type",
+                    "State",
+                    "Versions",
+                    "Key",
+                    "Created",
+                    "Rotation",
+                    "Description",
+                ] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -279,6 +500,14 @@ impl SecretsState {
                         }
                     });
                     row.col(|ui| {
+                        match &secret.database {
+                            Some(db) => ui
+                                .label(db.endpoint.engine.label())
+                                .on_hover_text(db.endpoint.to_string()),
+                            None => ui.label("Custom"),
+                        };
+                    });
+                    row.col(|ui| {
                         ui.label(state_label(secret.state));
                     });
                     row.col(|ui| {
@@ -292,6 +521,13 @@ impl SecretsState {
                     });
                     row.col(|ui| {
                         ui.label(format_time(secret.create_time));
+                    });
+                    row.col(|ui| {
+                        ui.label(match &secret.database {
+                            Some(db) if db.rotation_enabled => format!("{} days", db.rotate_days),
+                            Some(_) => "off".to_owned(),
+                            None => "-".to_owned(),
+                        });
                     });
                     row.col(|ui| {
                         ui.label(&secret.description);
@@ -345,13 +581,17 @@ impl SecretsState {
         ui.strong("Versions");
         let versions = kms.secret_versions(&secret.name).unwrap_or_default();
         let newest = versions.last().map(|(id, _)| id.clone());
+        let role = |version_id: &String| match &secret.database {
+            Some(db) if &db.current_version == version_id => " (current)",
+            Some(db) if db.previous_version.as_ref() == Some(version_id) => " (previous)",
+            Some(db) if db.pending_version.as_ref() == Some(version_id) => " (pending)",
+            Some(_) => "",
+            None if Some(version_id) == newest.as_ref() => " (current)",
+            None => "",
+        };
         for (version_id, created) in &versions {
             ui.horizontal(|ui| {
-                let current = if Some(version_id) == newest.as_ref() {
-                    " (current)"
-                } else {
-                    ""
-                };
+                let current = role(version_id);
                 ui.monospace(format!("{version_id}{current}"));
                 ui.label(RichText::new(format_time(*created)).weak());
                 let shown = self
@@ -400,6 +640,38 @@ impl SecretsState {
                 }
             });
         }
+        if let Some(database) = &secret.database {
+            let rotating = self.busy(&SecretTaskKind::Rotate(secret.name.clone()))
+                || kms.is_rotating(&secret.name);
+            if self
+                .rotation_edit
+                .as_ref()
+                .is_some_and(|(name, _, _)| name != &secret.name)
+            {
+                self.rotation_edit = None;
+            }
+            database_detail_ui(
+                ui,
+                secret,
+                database,
+                kms,
+                &mut self.rotation_edit,
+                rotating,
+                commands,
+            );
+        } else {
+            self.new_version_ui(ui, secret, commands);
+        }
+        ui.add_space(6.0);
+        self.state_actions_ui(ui, secret, commands);
+    }
+
+    fn new_version_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        secret: &SecretMetadata,
+        commands: &mut Vec<Command>,
+    ) {
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             let label = ui.label("New version");
@@ -424,7 +696,14 @@ impl SecretsState {
                 });
             }
         });
-        ui.add_space(6.0);
+    }
+
+    fn state_actions_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        secret: &SecretMetadata,
+        commands: &mut Vec<Command>,
+    ) {
         ui.horizontal(|ui| match secret.state {
             SecretState::Enabled => {
                 if ui.button("Disable").clicked() {
@@ -469,4 +748,209 @@ impl SecretsState {
             }
         });
     }
+}
+
+/// The connection rows of the create form (inside its grid): engine, host, port, user, password,
+/// automatic rotation, and *Test connection* with its answer.
+fn database_form_ui(
+    ui: &mut egui::Ui,
+    form: &mut CreateSecretForm,
+    testing: bool,
+    commands: &mut Vec<Command>,
+) {
+    let label = ui.label("Database");
+    let before = form.engine;
+    egui::ComboBox::from_id_salt("database engine")
+        .selected_text(form.engine.label())
+        .show_ui(ui, |ui| {
+            for engine in [DbEngine::MySql, DbEngine::PostgreSql] {
+                ui.selectable_value(&mut form.engine, engine, engine.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if form.engine != before && form.port.trim() == before.default_port().to_string() {
+        form.port = form.engine.default_port().to_string();
+    }
+    ui.end_row();
+    let label = ui.label("Host");
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut form.host).desired_width(200.0))
+            .labelled_by(label.id);
+        let label = ui.label("Port");
+        ui.add(egui::TextEdit::singleline(&mut form.port).desired_width(60.0))
+            .labelled_by(label.id);
+    });
+    ui.end_row();
+    let label = ui.label("User");
+    ui.add(egui::TextEdit::singleline(&mut form.user).desired_width(200.0))
+        .labelled_by(label.id);
+    ui.end_row();
+    let label = ui.label("Password");
+    ui.add(
+        egui::TextEdit::singleline(&mut *form.password)
+            .password(true)
+            .desired_width(200.0),
+    )
+    .labelled_by(label.id);
+    ui.end_row();
+    ui.label("Rotation");
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut form.rotate, "Rotate automatically every");
+        ui.add_enabled(
+            form.rotate,
+            egui::DragValue::new(&mut form.rotate_days)
+                .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
+                .suffix(" days"),
+        );
+    });
+    ui.end_row();
+    ui.label("");
+    ui.horizontal(|ui| {
+        let ready = !testing && !form.user.trim().is_empty() && !form.password.is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new("🔌 Test connection"))
+            .clicked()
+        {
+            form.connection = None;
+            commands.push(Command::TestDatabaseConnection {
+                endpoint: form.endpoint(),
+                password: form.password.clone(),
+            });
+        }
+        if testing {
+            ui.spinner();
+        } else {
+            match &form.connection {
+                Some(Ok(message)) => {
+                    ui.colored_label(egui::Color32::from_rgb(0x2e, 0x9e, 0x4f), message);
+                }
+                Some(Err(why)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, why);
+                }
+                None => {
+                    ui.label(
+                        RichText::new("The password is kept in the keystore, never on disk.")
+                            .weak(),
+                    );
+                }
+            }
+        }
+    });
+    ui.end_row();
+}
+
+/// The connection and rotation of a database secret on its detail page.
+fn database_detail_ui(
+    ui: &mut egui::Ui,
+    secret: &SecretMetadata,
+    database: &DatabaseMetadata,
+    kms: &Kms,
+    edit: &mut Option<(String, bool, u32)>,
+    rotating: bool,
+    commands: &mut Vec<Command>,
+) {
+    ui.add_space(6.0);
+    ui.strong("Database credentials");
+    egui::Grid::new("secret database")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Connection");
+            ui.monospace(database.endpoint.to_string());
+            ui.end_row();
+            ui.label("Last rotation");
+            ui.label(format_time(database.last_rotation_time));
+            ui.end_row();
+            ui.label("Next rotation");
+            ui.label(if database.rotation_enabled {
+                format_time(database.next_rotation_time)
+            } else {
+                "off".to_owned()
+            });
+            ui.end_row();
+            if let Some(pending) = &database.pending_version {
+                ui.label("Pending");
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{pending}: a rotation was cut off; Rotate now finishes it."),
+                );
+                ui.end_row();
+            }
+        });
+    ui.horizontal(|ui| {
+        let enabled = secret.state == SecretState::Enabled && !rotating;
+        if ui
+            .add_enabled(enabled, egui::Button::new("🔄 Rotate now"))
+            .on_hover_text("A new random password, set in the database, tested, then made current.")
+            .on_disabled_hover_text("Only an enabled secret rotates, one rotation at a time.")
+            .clicked()
+        {
+            commands.push(Command::RotateSecret(secret.name.clone()));
+        }
+        if rotating {
+            ui.spinner();
+            ui.label("Rotating…");
+        }
+        ui.separator();
+        let (_, on, days) = edit.get_or_insert_with(|| {
+            (
+                secret.name.clone(),
+                database.rotation_enabled,
+                database.rotate_days,
+            )
+        });
+        ui.checkbox(on, "Rotate automatically every");
+        ui.add_enabled(
+            *on,
+            egui::DragValue::new(days)
+                .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
+                .suffix(" days"),
+        );
+        let changed = *on != database.rotation_enabled || (*on && *days != database.rotate_days);
+        if ui
+            .add_enabled(changed, egui::Button::new("Save schedule"))
+            .clicked()
+        {
+            commands.push(Command::SetSecretRotation {
+                name: secret.name.clone(),
+                enabled: *on,
+                days: *days,
+            });
+        }
+    });
+    let history = kms
+        .rotation_detail(&secret.name)
+        .map(|d| d.history)
+        .unwrap_or_default();
+    if history.is_empty() {
+        return;
+    }
+    ui.add_space(4.0);
+    egui::CollapsingHeader::new(format!("Rotation history ({})", history.len()))
+        .id_salt("rotation history")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("rotation history grid")
+                .num_columns(4)
+                .striped(true)
+                .spacing([12.0, 2.0])
+                .show(ui, |ui| {
+                    for title in ["Time", "Version", "Result", "Took"] {
+                        ui.strong(title);
+                    }
+                    ui.end_row();
+                    for record in history.iter().rev().take(20) {
+                        ui.label(format_time(record.time));
+                        ui.monospace(&record.version_id);
+                        if record.succeeded() {
+                            ui.label("✔ rotated");
+                        } else {
+                            ui.colored_label(ui.visuals().error_fg_color, &record.error);
+                        }
+                        ui.label(format!("{} ms", record.millis));
+                        ui.end_row();
+                    }
+                });
+        });
 }
