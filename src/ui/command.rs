@@ -100,6 +100,14 @@ pub enum Command {
         recovery_days: u32,
     },
     RestoreSecret(String),
+    UpdateSecretDescription {
+        name: String,
+        description: String,
+    },
+    DeleteSecretVersion {
+        name: String,
+        version_id: String,
+    },
     /// Log in to a database, off the UI thread (the create form's *Test connection*).
     TestDatabaseConnection {
         endpoint: DbEndpoint,

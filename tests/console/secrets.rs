@@ -1,6 +1,7 @@
 //! The Secrets page through egui_kittest, by role and label: create, show and copy a value (the
 //! clipboard is cleared later), add a version, disable, delete with a recovery window, restore.
 
+use egui_kittest::kittest::Queryable;
 use keyconsole::kms::{SecretState, SecretValue};
 
 use crate::harness::Console;
@@ -36,6 +37,35 @@ fn a_secret_is_created_shown_copied_versioned_disabled_deleted_and_restored() {
     console.click("Add version");
     assert!(console.shows("Added version v2 to orders-db"));
     assert_eq!(console.kms().secret_versions("orders-db").unwrap().len(), 2);
+
+    console.click("✏ Edit description");
+    console.replace_in("Description", "MySQL orders, app user");
+    console.click("Save");
+    assert!(console.shows("Saved the description of orders-db."));
+    assert_eq!(
+        console
+            .kms()
+            .describe_secret("orders-db")
+            .unwrap()
+            .description,
+        "MySQL orders, app user"
+    );
+    // Two versions, two Delete buttons: the first deletes SSM_v1.
+    console
+        .harness
+        .get_all_by_label("Delete")
+        .next()
+        .expect("a Delete button")
+        .click();
+    console.settle();
+    assert!(console.shows("Deleted version SSM_v1 of orders-db."));
+    let versions = console.kms().secret_versions("orders-db").unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].0, "v2");
+    assert!(
+        console.harness.query_by_label("Delete").is_none(),
+        "the last version has no Delete"
+    );
 
     console.click("Disable");
     assert_eq!(

@@ -290,7 +290,7 @@ fn secrets_with_one_chosen() {
 /// A database secret's page: its connection and rotation schedule. Made without a database, so
 /// the picture never changes with a test server's port.
 #[test]
-fn a_database_secret_with_its_rotation_history() {
+fn a_database_secret_with_its_connection_and_schedule() {
     use keyconsole::kms::secrets::CreateDatabaseSecret;
     use keyconsole::util::database::{DbEndpoint, DbEngine};
     let (path, clock) = fixture("secret_database");
@@ -320,4 +320,20 @@ fn a_database_secret_with_its_rotation_history() {
     console.click("Secrets");
     console.click("orders-mysql");
     snapshot(&mut console, "secret_database");
+}
+
+/// The create form for database credentials, filled in up to the password.
+#[test]
+fn the_create_form_for_database_credentials() {
+    let (path, clock) = fixture("secret_create_database");
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("Secrets");
+    console.click("➕ Create secret");
+    console.type_into("Name", "orders-db");
+    console.click("Database credentials");
+    console.replace_in("Host", "db.internal");
+    console.type_into("User", "orders");
+    console.type_into("Description", "Orders database, app user");
+    snapshot(&mut console, "secret_create_database");
 }

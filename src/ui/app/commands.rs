@@ -254,6 +254,25 @@ impl KeyconsoleApp {
                     })
                 }),
             Command::Report(e) => Err(e),
+            Command::UpdateSecretDescription { name, description } => kms
+                .update_secret_description(&name, &description)
+                .map(|()| {
+                    console.secrets.editing_description = None;
+                    Some(format!("Saved the description of {name}."))
+                }),
+            Command::DeleteSecretVersion { name, version_id } => {
+                kms.delete_secret_version(&name, &version_id).map(|()| {
+                    if console
+                        .secrets
+                        .revealed
+                        .as_ref()
+                        .is_some_and(|r| r.version_id == version_id)
+                    {
+                        console.secrets.revealed = None;
+                    }
+                    Some(format!("Deleted version {version_id} of {name}."))
+                })
+            }
             Command::RestoreSecret(name) => kms.restore_secret(&name).map(|()| {
                 Some(format!(
                     "Restored secret {name}; it is disabled until you enable it."

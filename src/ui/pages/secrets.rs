@@ -177,6 +177,8 @@ pub struct SecretsState {
     pub new_value: Zeroizing<String>,
     pub recovery_days: u32,
     pub confirm_name: String,
+    /// The description being edited on the detail page.
+    pub editing_description: Option<String>,
     /// The rotation schedule as edited on the detail page of a database secret.
     pub rotation_edit: Option<(String, bool, u32)>,
     /// Database work in progress.
@@ -202,6 +204,7 @@ impl Default for SecretsState {
             recovery_days: 7,
             confirm_name: String::new(),
             rotation_edit: None,
+            editing_description: None,
             tasks: Vec::new(),
         }
     }
@@ -224,6 +227,7 @@ impl SecretsState {
         self.new_value = Zeroizing::default();
         self.confirm_name.clear();
         self.rotation_edit = None;
+        self.editing_description = None;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
@@ -554,8 +558,35 @@ impl SecretsState {
                 ui.label("State");
                 ui.label(state_label(secret.state));
                 ui.end_row();
-                ui.label("Description");
-                ui.label(&secret.description);
+                let label = ui.label("Description");
+                ui.horizontal(|ui| match &mut self.editing_description {
+                    Some(text) => {
+                        ui.add(egui::TextEdit::singleline(text).desired_width(320.0))
+                            .labelled_by(label.id);
+                        if ui.button("Save").clicked() {
+                            commands.push(Command::UpdateSecretDescription {
+                                name: secret.name.clone(),
+                                description: text.clone(),
+                            });
+                        }
+                        if ui.button("Cancel").clicked() {
+                            self.editing_description = None;
+                        }
+                    }
+                    None => {
+                        ui.label(&secret.description);
+                        if ui
+                            .add_enabled(
+                                secret.state != SecretState::PendingDelete,
+                                egui::Button::new("✏ Edit description").small(),
+                            )
+                            .on_disabled_hover_text("A secret pending deletion cannot change.")
+                            .clicked()
+                        {
+                            self.editing_description = Some(secret.description.clone());
+                        }
+                    }
+                });
                 ui.end_row();
                 ui.label("Key");
                 let alias = kms
@@ -589,34 +620,58 @@ impl SecretsState {
             None if Some(version_id) == newest.as_ref() => " (current)",
             None => "",
         };
-        for (version_id, created) in &versions {
-            ui.horizontal(|ui| {
-                let current = role(version_id);
-                ui.monospace(format!("{version_id}{current}"));
-                ui.label(RichText::new(format_time(*created)).weak());
-                let shown = self
-                    .revealed
-                    .as_ref()
-                    .is_some_and(|r| r.name == secret.name && &r.version_id == version_id);
-                if shown {
-                    if ui.button("Hide").clicked() {
-                        self.revealed = None;
-                    }
-                } else if ui
-                    .add_enabled(
-                        secret.state == SecretState::Enabled,
-                        egui::Button::new("Show"),
-                    )
-                    .on_disabled_hover_text("Only an enabled secret's values can be read.")
-                    .clicked()
-                {
-                    commands.push(Command::RevealSecret {
-                        name: secret.name.clone(),
-                        version_id: version_id.clone(),
+        // A grid, so the buttons line up whatever the version ids' lengths.
+        egui::Grid::new("secret versions")
+            .num_columns(3)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                for (version_id, created) in &versions {
+                    ui.monospace(format!("{version_id}{}", role(version_id)));
+                    ui.label(RichText::new(format_time(*created)).weak());
+                    ui.horizontal(|ui| {
+                        let shown = self
+                            .revealed
+                            .as_ref()
+                            .is_some_and(|r| r.name == secret.name && &r.version_id == version_id);
+                        if shown {
+                            if ui.button("Hide").clicked() {
+                                self.revealed = None;
+                            }
+                        } else if ui
+                            .add_enabled(
+                                secret.state == SecretState::Enabled,
+                                egui::Button::new("Show"),
+                            )
+                            .on_disabled_hover_text("Only an enabled secret's values can be read.")
+                            .clicked()
+                        {
+                            commands.push(Command::RevealSecret {
+                                name: secret.name.clone(),
+                                version_id: version_id.clone(),
+                            });
+                        }
+                        // The database's current and pending passwords stay; a secret keeps one version.
+                        let in_use = secret.database.as_ref().is_some_and(|db| {
+                            &db.current_version == version_id
+                                || db.pending_version.as_ref() == Some(version_id)
+                        });
+                        if versions.len() > 1
+                            && !in_use
+                            && secret.state != SecretState::PendingDelete
+                            && ui
+                                .small_button("Delete")
+                                .on_hover_text(format!("Delete version {version_id} now"))
+                                .clicked()
+                        {
+                            commands.push(Command::DeleteSecretVersion {
+                                name: secret.name.clone(),
+                                version_id: version_id.clone(),
+                            });
+                        }
                     });
+                    ui.end_row();
                 }
             });
-        }
         if let Some(revealed) = self.revealed.as_ref().filter(|r| r.name == secret.name) {
             ui.horizontal(|ui| {
                 let what = if revealed.binary {
@@ -837,7 +892,7 @@ fn database_form_ui(
             }
         }
     });
-    ui.end_row();
+    // The caller ends this last row, as it does the value's.
 }
 
 /// The connection and rotation of a database secret on its detail page.
