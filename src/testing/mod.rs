@@ -138,9 +138,13 @@ impl Clipboard for FakeClipboard {
 }
 
 /// Dialogs answered from a queue the test fills; clones share the queue and the request log.
+/// What a fake dialog answers: a path, None (cancelled), or Err: it could not open, for this
+/// reason.
+type FakeAnswer = Result<Option<PathBuf>, String>;
+
 #[derive(Debug, Clone, Default)]
 pub struct FakeDialogs {
-    answers: Arc<Mutex<VecDeque<Option<PathBuf>>>>,
+    answers: Arc<Mutex<VecDeque<FakeAnswer>>>,
     requests: Arc<Mutex<Vec<DialogRequest>>>,
     pending: Arc<Mutex<VecDeque<DialogPurpose>>>,
 }
@@ -149,7 +153,14 @@ impl FakeDialogs {
     /// The next dialog will answer `path` (None: the user cancels).
     pub fn answer_next(&self, path: Option<PathBuf>) {
         if let Ok(mut answers) = self.answers.lock() {
-            answers.push_back(path);
+            answers.push_back(Ok(path));
+        }
+    }
+
+    /// The next dialog cannot open (as on a desktop without a portal or zenity), for `reason`.
+    pub fn unavailable_next(&self, reason: &str) {
+        if let Ok(mut answers) = self.answers.lock() {
+            answers.push_back(Err(reason.to_owned()));
         }
     }
 
@@ -168,8 +179,19 @@ impl FileDialogs for FakeDialogs {
 
     fn poll(&mut self) -> Option<DialogAnswer> {
         let purpose = self.pending.lock().ok()?.pop_front()?;
-        let path = self.answers.lock().ok()?.pop_front().flatten();
-        Some(DialogAnswer { purpose, path })
+        let answer = self.answers.lock().ok()?.pop_front().unwrap_or(Ok(None));
+        Some(match answer {
+            Ok(path) => DialogAnswer {
+                purpose,
+                path,
+                unavailable: None,
+            },
+            Err(reason) => DialogAnswer {
+                purpose,
+                path: None,
+                unavailable: Some(reason),
+            },
+        })
     }
 }
 

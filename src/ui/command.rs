@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::kms::secrets::CreateDatabaseSecret;
 use crate::kms::{CreateKey, CreateSecret, DataKeySpec, KmsError, SecretValue};
 use crate::ui::pages::files::FileJobRequest;
-use crate::ui::platform::DialogPurpose;
+use crate::ui::platform::{DialogAnswer, DialogPurpose};
 use crate::util::database::DbEndpoint;
 
 #[derive(Debug)]
@@ -22,6 +22,8 @@ pub enum Command {
 
     // Everywhere.
     Lock,
+    /// keyconsole's own file dialog answered.
+    DialogAnswered(DialogAnswer),
     /// A problem found while drawing (input that does not parse), for a notification.
     Report(KmsError),
     Dialog(DialogPurpose),

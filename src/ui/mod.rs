@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod command;
+pub mod file_dialog;
 pub mod notifications;
 pub mod pages;
 pub mod platform;

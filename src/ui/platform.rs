@@ -47,6 +47,8 @@ pub struct DialogAnswer {
     pub purpose: DialogPurpose,
     /// None when the user cancelled.
     pub path: Option<PathBuf>,
+    /// Why the desktop's dialog could not open; the console then opens its own.
+    pub unavailable: Option<String>,
 }
 
 /// File dialogs that never block the UI: `request` opens one, `poll` returns the answer later.
@@ -84,6 +86,19 @@ impl FileDialogs for NativeDialogs {
         let sender = self.sender.clone();
         let repaint = self.repaint.clone();
         std::thread::spawn(move || {
+            // rfd answers None both when the user cancels and when no dialog could open; find
+            // out first, so a desktop without one gets keyconsole's own instead of nothing.
+            if let Err(why) = native_dialog_available() {
+                let _ = sender.send(DialogAnswer {
+                    purpose: request.purpose,
+                    path: None,
+                    unavailable: Some(why),
+                });
+                if let Some(ctx) = repaint {
+                    ctx.request_repaint();
+                }
+                return;
+            }
             let mut dialog = rfd::FileDialog::new().set_title(&request.title);
             if let Some(name) = &request.default_name {
                 dialog = dialog.set_file_name(name);
@@ -96,6 +111,7 @@ impl FileDialogs for NativeDialogs {
             let _ = sender.send(DialogAnswer {
                 purpose: request.purpose,
                 path,
+                unavailable: None,
             });
             if let Some(ctx) = repaint {
                 ctx.request_repaint();
@@ -106,6 +122,46 @@ impl FileDialogs for NativeDialogs {
     fn poll(&mut self) -> Option<DialogAnswer> {
         self.receiver.try_recv().ok()
     }
+}
+
+/// Whether the desktop can show its file dialog: rfd uses the XDG desktop portal's FileChooser
+/// on Linux, and zenity when the portal fails.
+fn native_dialog_available() -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        let portal = portal_file_chooser();
+        if portal.is_ok() || program_on_path("zenity") {
+            return Ok(());
+        }
+        Err(format!(
+            "no desktop portal with a file chooser ({}) and no zenity",
+            portal.err().unwrap_or_default()
+        ))
+    }
+    #[cfg(not(target_os = "linux"))]
+    Ok(())
+}
+
+/// The portal's FileChooser interface version; asking starts the portal if D-Bus can activate it.
+#[cfg(target_os = "linux")]
+fn portal_file_chooser() -> Result<u32, String> {
+    let connection = zbus::blocking::Connection::session().map_err(|e| e.to_string())?;
+    let proxy = zbus::blocking::Proxy::new(
+        &connection,
+        "org.freedesktop.portal.Desktop",
+        "/org/freedesktop/portal/desktop",
+        "org.freedesktop.portal.FileChooser",
+    )
+    .map_err(|e| e.to_string())?;
+    proxy
+        .get_property::<u32>("version")
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(target_os = "linux")]
+fn program_on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
 
 /// The system clipboard through arboard; silently absent where there is none (e.g. no display).

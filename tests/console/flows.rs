@@ -605,3 +605,53 @@ fn encrypt_and_decrypt_a_file_in_the_file_tools() {
         c.shows("ResourceUnavailable.CmkDisabled")
     });
 }
+
+/// A desktop without a file dialog (no portal, no zenity): the console says so once and opens its
+/// own, which saves the ciphertext under the suggested name, asks before replacing it, and opens
+/// it again in Decrypt.
+#[test]
+fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
+    let mut console = Console::unlocked(&["db-password"]);
+    open_key(&mut console, "db-password");
+    console.type_into("Plaintext", "S3cr3t!pass");
+    console.click("Execute");
+    let blob = console.value_of("Ciphertext");
+
+    // A first download through the desktop's dialog makes its folder a recent place.
+    let first = console.dir.path().join("first.kc");
+    console.dialogs.answer_next(Some(first));
+    console.click("💾 Download…");
+
+    console
+        .dialogs
+        .unavailable_next("no desktop portal with a file chooser (test) and no zenity");
+    console.click("💾 Download…");
+    assert!(console.shows("keyconsole's own opens instead"));
+    assert!(
+        console.field_holds("db-password.kc"),
+        "the suggested name is in the name field"
+    );
+    console.click(keyconsole::ui::file_dialog::SAVE_BUTTON);
+    let target = console.dir.path().join("db-password.kc");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), blob);
+
+    // From now on the console's own opens at once; replacing a file is asked first.
+    std::fs::write(&target, "older").unwrap();
+    console.click("💾 Download…");
+    console.click(keyconsole::ui::file_dialog::SAVE_BUTTON);
+    assert!(console.shows("Replace the file?"));
+    console.click("Replace");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), blob);
+    assert_eq!(
+        console.dialogs.requests().len(),
+        2,
+        "the desktop was asked twice only"
+    );
+
+    console.click("Decrypt");
+    console.click("📂 Open file…");
+    console.click("🗋 db-password.kc");
+    console.click(keyconsole::ui::file_dialog::OPEN_BUTTON);
+    console.click("Execute");
+    assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
+}

@@ -337,3 +337,27 @@ fn the_create_form_for_database_credentials() {
     console.type_into("Description", "Orders database, app user");
     snapshot(&mut console, "secret_create_database");
 }
+
+/// keyconsole's own file dialog (a desktop without a portal or zenity), opening a ciphertext file
+/// for Decrypt, with the fixture's folder as the recent place.
+#[test]
+fn the_in_app_file_dialog() {
+    let (path, clock) = fixture("in_app_dialog");
+    let folder = path.parent().unwrap().to_path_buf();
+    let mut console =
+        Console::start_without_accessibility_check(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    let file = folder.join("orders.kc");
+    std::fs::write(&file, fixed_blob(b"S3cr3t!pass")).unwrap();
+    console.click("db-password");
+    console.click("Decrypt");
+    // The desktop's dialog once (its folder becomes a recent place), then none.
+    console.dialogs.answer_next(Some(file));
+    console.click("📂 Open file…");
+    console
+        .dialogs
+        .unavailable_next("no desktop portal with a file chooser and no zenity");
+    console.click("📂 Open file…");
+    console.click("🗋 orders.kc");
+    snapshot(&mut console, "in_app_dialog");
+}

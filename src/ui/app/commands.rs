@@ -13,6 +13,7 @@ use crate::kms::secrets::test_login;
 use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError, SecretValue};
 use crate::store::kdf;
 use crate::ui::command::Command;
+use crate::ui::file_dialog::{DialogPreference, InAppDialog, remember_place};
 use crate::ui::pages::create_key::CreateKeyDialog;
 use crate::ui::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
 use crate::ui::pages::key_detail::KeyDetailState;
@@ -39,6 +40,7 @@ impl KeyconsoleApp {
             }
             Command::Lock => self.lock(),
             Command::Dialog(purpose) => self.open_dialog(purpose),
+            Command::DialogAnswered(answer) => self.dialog_answered(answer),
             Command::Copy { text, what } => {
                 match self.env.clipboard.set_text(&text) {
                     Ok(()) => {
@@ -343,6 +345,7 @@ impl KeyconsoleApp {
             | Command::SetKeystorePath(_)
             | Command::Lock
             | Command::Dialog(_)
+            | Command::DialogAnswered(_)
             | Command::Copy { .. }
             | Command::ShowApi
             | Command::StartApi
@@ -357,7 +360,7 @@ impl KeyconsoleApp {
         }
     }
 
-    fn open_dialog(&mut self, purpose: DialogPurpose) {
+    pub(super) fn open_dialog(&mut self, purpose: DialogPurpose) {
         let alias = match &self.screen {
             Screen::Unlocked(console) => match &console.page {
                 Page::Key(detail) => console
@@ -389,15 +392,25 @@ impl KeyconsoleApp {
             DialogPurpose::FileOutput => ("Save the result as", self.files_output_name()),
             DialogPurpose::SecretValueFile => ("Choose the secret's file", None),
         };
-        self.env.dialogs.request(DialogRequest {
+        let request = DialogRequest {
             purpose,
             title: title.to_owned(),
             default_name,
-        });
+        };
+        if self.prefs.file_dialog == DialogPreference::InApp
+            || self.desktop_dialog_unavailable.is_some()
+        {
+            self.in_app_dialog = Some(InAppDialog::open(request, &self.prefs.recent_places));
+        } else {
+            self.env.dialogs.request(request);
+        }
     }
 
     pub(super) fn dialog_answered(&mut self, answer: DialogAnswer) {
         let Some(path) = answer.path else { return };
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+            remember_place(&mut self.prefs.recent_places, folder);
+        }
         let result = match answer.purpose {
             DialogPurpose::OpenKeystore | DialogPurpose::NewKeystore => {
                 if let Screen::Locked(unlock) = &mut self.screen

@@ -59,7 +59,19 @@ impl KeyconsoleApp {
             }
         }
         while let Some(answer) = self.env.dialogs.poll() {
-            self.dialog_answered(answer);
+            match answer.unavailable.clone() {
+                // No desktop dialog here: say why once, and open keyconsole's own instead.
+                Some(why) => {
+                    let now = self.now();
+                    self.notifications.success(
+                        now,
+                        format!("The desktop's file dialog cannot open here ({why}); keyconsole's own opens instead. Settings can make it the default."),
+                    );
+                    self.desktop_dialog_unavailable = Some(why);
+                    self.open_dialog(answer.purpose);
+                }
+                None => self.dialog_answered(answer),
+            }
         }
         if let Screen::Unlocked(console) = &mut self.screen {
             self.prefs.oldest_first = console.key_list.oldest_first;

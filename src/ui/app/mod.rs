@@ -25,6 +25,7 @@ use super::pages::unlock::UnlockScreen;
 use super::platform::{Clipboard, FileDialogs};
 use crate::kms::{Clock, Kms, KmsError, SharedKms, SystemClock};
 use crate::store;
+use crate::ui::file_dialog::{DialogPreference, InAppDialog};
 
 /// The key under which preferences are stored in eframe's persistence file.
 pub const PREFERENCES_KEY: &str = "keyconsole.preferences";
@@ -68,6 +69,10 @@ pub struct Preferences {
     pub api_listen: String,
     /// Whether it serves HTTPS with the local CA.
     pub api_https: bool,
+    /// The desktop's file dialog, or keyconsole's own.
+    pub file_dialog: DialogPreference,
+    /// Folders files were last saved to or opened from, newest first (keyconsole's dialog).
+    pub recent_places: Vec<PathBuf>,
 }
 
 impl Default for Preferences {
@@ -79,6 +84,8 @@ impl Default for Preferences {
             oldest_first: false,
             api_listen: crate::api::DEFAULT_LISTEN.to_owned(),
             api_https: false,
+            file_dialog: DialogPreference::Desktop,
+            recent_places: Vec::new(),
         }
     }
 }
@@ -133,6 +140,10 @@ pub struct KeyconsoleApp {
     last_activity: i64,
     title: String,
     ctx: egui::Context,
+    /// keyconsole's own file dialog, while open.
+    in_app_dialog: Option<InAppDialog>,
+    /// Why the desktop's file dialog cannot open here, once found out (then ours opens at once).
+    desktop_dialog_unavailable: Option<String>,
 }
 
 impl KeyconsoleApp {
@@ -159,6 +170,8 @@ impl KeyconsoleApp {
             last_activity: now,
             title: String::new(),
             ctx: cc.egui_ctx.clone(),
+            in_app_dialog: None,
+            desktop_dialog_unavailable: None,
         };
         app.apply_theme();
         app
@@ -328,6 +341,18 @@ impl KeyconsoleApp {
                             self.apply_theme();
                         }
                         ui.separator();
+                        ui.label("File dialogs");
+                        ui.radio_value(
+                            &mut self.prefs.file_dialog,
+                            DialogPreference::Desktop,
+                            "The desktop's (keyconsole's where there is none)",
+                        );
+                        ui.radio_value(
+                            &mut self.prefs.file_dialog,
+                            DialogPreference::InApp,
+                            "keyconsole's own",
+                        );
+                        ui.separator();
                         ui.horizontal(|ui| {
                             let label = ui.label("Lock after");
                             ui.add(
@@ -379,6 +404,13 @@ impl eframe::App for KeyconsoleApp {
                     console.create_key = None;
                 }
             }
+        }
+        if let Some(dialog) = &mut self.in_app_dialog
+            && let Some(answer) = dialog.ui(&ctx)
+        {
+            self.in_app_dialog = None;
+            // Carried out with the other commands, after the frame: it may write a file.
+            commands.push(Command::DialogAnswered(answer));
         }
         self.notifications.ui(&ctx);
         for command in commands {
