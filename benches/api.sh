@@ -7,6 +7,8 @@
 # installs wrk if missing, as root). ACTION GetSecretValue reads a 1 KB secret over Secrets Manager
 # (SSM 2019-09-23) instead. SCHEME https runs `serve --tls` (the local CA's certificate) and wrk over
 # TLS with keep-alive: the handshake is paid once per connection, as by any pooling client.
+# KC_KEYS=N serves a keystore of N keys (written in one save by examples/bench_keystore.rs) and
+# encrypts under one of them, to see what the keystore's size costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -17,13 +19,19 @@ tls_args=()
 [[ $scheme == https ]] && tls_args=(--tls)
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
-bin=target/release/keyconsole
+bin=${KC_BIN:-target/release/keyconsole}
+keys=${KC_KEYS:-1}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kc-api.XXXXXX")
 server=
 trap '[[ -n $server ]] && kill $server 2>/dev/null && wait $server; rm -rf "$work"' EXIT
 export KEYCONSOLE_KEYSTORE=$work/keystore.kcks KEYCONSOLE_PASSWORD=benchmark-password
-$bin init --kdf-memory-mib 8 >/dev/null 2>&1
-$bin key create --alias bench >/dev/null
+if [[ $keys -gt 1 ]]; then
+  cargo run --release --quiet --example bench_keystore -- "$KEYCONSOLE_KEYSTORE" "$keys"
+  $bin key update app-00042 --alias bench >/dev/null
+else
+  $bin init --kdf-memory-mib 8 >/dev/null 2>&1
+  $bin key create --alias bench >/dev/null
+fi
 head -c 768 /dev/urandom | base64 -w0 | $bin secret create bench-secret --value-stdin --key bench 2>/dev/null
 $bin api credentials >"$work/credentials"
 

@@ -24,6 +24,7 @@ use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
 use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
 use super::tls::TlsConfig;
 use crate::kms::shared::TICK_SECONDS;
+use crate::kms::usage::without_waiting;
 use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
 use crate::util::ZeroizingWriter;
 
@@ -366,7 +367,14 @@ async fn catch_up(kms: &SharedKms) -> Result<()> {
 /// save with fsync, so they run on a blocking thread.
 async fn run(kms: &SharedKms, request: ApiRequest) -> Outcome {
     if !tencent::is_change(&request) {
-        return tencent::process(kms, &request);
+        let outcome = without_waiting(|| tencent::process(kms, &request));
+        let needs_reservation = matches!(&outcome.result,
+            Err(e) if e.code == ErrorCode::ReservationNeeded);
+        if !needs_reservation {
+            return outcome;
+        }
+        // The key's reserved encryptions ran out before maintenance topped them up: reserving
+        // saves the keystore, so this request goes on on a blocking thread (rare: once a block).
     }
     let kms = kms.clone();
     tokio::task::spawn_blocking(move || tencent::process(&kms, &request))

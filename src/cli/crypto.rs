@@ -82,6 +82,7 @@ pub fn encrypt(context: &Context, args: EncryptArgs) -> Result<()> {
     // One byte over the limit is enough for the engine to refuse it with its code.
     let plaintext = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
     let kms = context.open()?;
+    args.out.check(&kms)?;
     let encrypted = kms.encrypt(&args.key, &plaintext, &encryption_context)?;
     write_blob(&kms, &args.out, &encrypted.ciphertext_blob)
 }
@@ -111,6 +112,7 @@ pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
     };
     let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
     let kms = context.open()?;
+    args.out.check(&kms)?;
     let result = kms.re_encrypt(
         &blob,
         args.key.as_deref(),

@@ -138,6 +138,25 @@ pub struct OutputFile {
 }
 
 impl OutputFile {
+    /// Refuses FILE before any work is done: the keystore's own files always, an existing file
+    /// without `--force` (the write checks again; this spares an encryption that goes nowhere).
+    pub fn check(&self, kms: &Kms) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        kms.check_output_path(path)?;
+        if !self.force && path.exists() {
+            return Err(KmsError::new(
+                ErrorCode::FileExists,
+                format!(
+                    "{} already exists; give --force to replace it.",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Writes to FILE atomically (temp file, fsync, rename; readable by the user only), or to
     /// standard output. An existing FILE is kept unless `--force`; the keystore and its own files
     /// are refused always.

@@ -1,18 +1,15 @@
 //! The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateRandom.
 //! They read the keyring and never change it (only encryption counters move, atomically).
 
-use std::sync::atomic::Ordering;
-
 use zeroize::Zeroizing;
 
 use super::Kms;
 use super::blob::{Blob, CanonicalContext};
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keyring::KeyRef;
-use super::keys::rules::{
-    REFUSE_AFTER_ENCRYPTIONS, check_plaintext, check_random_len, state_error,
-};
+use super::keys::rules::{check_plaintext, check_random_len, state_error};
 use super::keys::{DataKeySpec, KeyRecord};
+use super::usage::{count_in_change, reservation_needed};
 use crate::crypto;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,15 +46,17 @@ impl Kms {
         plaintext: &[u8],
         context: &CanonicalContext,
     ) -> Result<Encrypted> {
-        let record = self.key(key)?;
-        if !record.state.may_encrypt() {
-            return Err(state_error(&record, "encrypt"));
-        }
         check_plaintext(plaintext)?;
-        let blob = seal_blob(&record, plaintext, context)?;
-        Ok(Encrypted {
-            key_id: record.key_id.to_string(),
-            ciphertext_blob: blob,
+        self.reserving(|| {
+            let record = self.key(key)?;
+            if !record.state.may_encrypt() {
+                return Err(state_error(&record, "encrypt"));
+            }
+            let blob = seal_blob(&record, plaintext, context)?;
+            Ok(Encrypted {
+                key_id: record.key_id.to_string(),
+                ciphertext_blob: blob,
+            })
         })
     }
 
@@ -113,6 +112,23 @@ impl Kms {
         source_context: &CanonicalContext,
         destination_context: &CanonicalContext,
     ) -> Result<ReEncrypted> {
+        self.reserving(|| {
+            self.re_encrypt_once(
+                ciphertext_blob,
+                destination,
+                source_context,
+                destination_context,
+            )
+        })
+    }
+
+    fn re_encrypt_once(
+        &self,
+        ciphertext_blob: &str,
+        destination: Option<&str>,
+        source_context: &CanonicalContext,
+        destination_context: &CanonicalContext,
+    ) -> Result<ReEncrypted> {
         let blob = Blob::decode(ciphertext_blob)?;
         let (source, plaintext) = self.open_blob(&blob, source_context)?;
         let target = match destination.map(str::trim).filter(|d| !d.is_empty()) {
@@ -141,18 +157,20 @@ impl Kms {
         spec: DataKeySpec,
         context: &CanonicalContext,
     ) -> Result<DataKey> {
-        let record = self.key(key)?;
-        if !record.state.may_encrypt() {
-            return Err(state_error(&record, "generate a data key"));
-        }
         let len = spec.byte_len()?;
-        let mut plaintext = Zeroizing::new(vec![0u8; len]);
-        crypto::fill_random(&mut plaintext);
-        let blob = seal_blob(&record, &plaintext, context)?;
-        Ok(DataKey {
-            key_id: record.key_id.to_string(),
-            plaintext,
-            ciphertext_blob: blob,
+        self.reserving(|| {
+            let record = self.key(key)?;
+            if !record.state.may_encrypt() {
+                return Err(state_error(&record, "generate a data key"));
+            }
+            let mut plaintext = Zeroizing::new(vec![0u8; len]);
+            crypto::fill_random(&mut plaintext);
+            let blob = seal_blob(&record, &plaintext, context)?;
+            Ok(DataKey {
+                key_id: record.key_id.to_string(),
+                plaintext,
+                ciphertext_blob: blob,
+            })
         })
     }
 
@@ -171,24 +189,46 @@ pub(crate) fn seal_blob(
     context: &CanonicalContext,
 ) -> Result<String> {
     let (number, version) = record.newest_version();
-    let used = version.unsaved_encryptions.fetch_add(1, Ordering::Relaxed) + version.encryptions;
-    if used >= REFUSE_AFTER_ENCRYPTIONS {
-        version.unsaved_encryptions.fetch_sub(1, Ordering::Relaxed);
-        return err(
-            ErrorCode::InternalError,
-            format!(
-                "Key {} has reached the safe number of encryptions for its version; rotate it.",
-                record.alias
-            ),
-        );
+    // The count was raised on disk before this encryption (see `kms::usage`).
+    if !version.reservation.take_one() {
+        return Err(reservation_needed(&record.key_id));
     }
+    seal_with(&record.key_id, number, version, plaintext, context)
+}
+
+/// Seals under the newest version of `record`, a key of a keyring that a change is about to
+/// save, counting the encryption in that keyring: the result exists only if the save succeeds,
+/// and then the count is on disk (secrets are sealed this way).
+pub(crate) fn seal_blob_in_change(
+    record: &mut KeyRecord,
+    plaintext: &[u8],
+    context: &CanonicalContext,
+) -> Result<String> {
+    let alias = record.alias.clone();
+    let key_id = record.key_id;
+    let number = u32::try_from(record.versions.len()).unwrap_or(u32::MAX);
+    let version = record
+        .versions
+        .last_mut()
+        .ok_or_else(|| KmsError::new(ErrorCode::InternalError, "A key without versions."))?;
+    count_in_change(version, &alias)?;
+    seal_with(&key_id, number, version, plaintext, context)
+}
+
+fn seal_with(
+    key_id: &uuid::Uuid,
+    number: u32,
+    version: &super::keys::KeyVersion,
+    plaintext: &[u8],
+    context: &CanonicalContext,
+) -> Result<String> {
     let nonce = crypto::random_bytes();
-    let aad = Blob::aad(&record.key_id, number, context);
+    let aad = Blob::aad(key_id, number, context);
     let mut sealed = Zeroizing::new(plaintext.to_vec());
     crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed)
         .map_err(|_| KmsError::new(ErrorCode::InternalError, "Encryption failed."))?;
     Ok(Blob {
-        key_id: record.key_id,
+        key_id: *key_id,
         version: number,
         nonce,
         sealed: std::mem::take(&mut *sealed),

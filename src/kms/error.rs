@@ -71,6 +71,10 @@ pub enum ErrorCode {
     FileIo,
     /// The user cancelled a long operation.
     Cancelled,
+    /// Inside the engine only: an encryption found nothing reserved for its key and may not wait
+    /// for a save here (an async worker); the message is the KeyId. The API runs the request
+    /// again on a blocking thread; a client never sees it.
+    ReservationNeeded,
 }
 
 impl ErrorCode {
@@ -122,6 +126,7 @@ impl ErrorCode {
             FileExists => "FailedOperation.FileExists",
             FileIo => "FailedOperation.FileIo",
             Cancelled => "FailedOperation.Cancelled",
+            ReservationNeeded => "InternalError",
         }
     }
 }

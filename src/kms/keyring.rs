@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -61,6 +60,8 @@ pub(crate) struct Keyring {
     pub(crate) ssm_default_key: Option<Uuid>,
     /// The CA that signs the API's HTTPS certificates.
     pub(crate) local_ca: Option<LocalCaRecord>,
+    /// Reservations of encryptions this keyring raised; usable once it is saved.
+    pub(crate) credits: super::usage::Credits,
 }
 
 impl Keyring {
@@ -156,55 +157,6 @@ impl Keyring {
             );
         }
         Ok(Keyring::from_body(body))
-    }
-
-    /// Whether this process has encryption counts not saved yet.
-    pub(crate) fn has_unsaved_usage(&self) -> bool {
-        self.keys
-            .iter()
-            .flat_map(|k| k.versions.iter())
-            .any(|v| v.unsaved_encryptions.load(Ordering::Relaxed) > 0)
-    }
-
-    /// After re-reading the file another process saved: keep counting on the counters of the
-    /// versions we already had, so the counts this process has not saved yet carry over.
-    pub(crate) fn adopt_unsaved_usage(&mut self, previous: &Keyring) {
-        for key in &mut self.keys {
-            let Some(&old) = previous.by_id.get(&key.key_id) else {
-                continue;
-            };
-            for (version, old_version) in key.versions.iter_mut().zip(&previous.keys[old].versions)
-            {
-                version.unsaved_encryptions = old_version.unsaved_encryptions.clone();
-            }
-        }
-    }
-
-    /// Moves the unsaved counts into the saved ones, right before a save. If the save fails, the
-    /// returned counts go back with `Folded::restore`.
-    pub(crate) fn fold_usage(&mut self) -> Folded {
-        let mut folded = Vec::new();
-        for version in self.keys.iter_mut().flat_map(|k| k.versions.iter_mut()) {
-            let n = version.unsaved_encryptions.swap(0, Ordering::Relaxed);
-            if n > 0 {
-                version.encryptions = version.encryptions.saturating_add(n);
-                folded.push((version.unsaved_encryptions.clone(), n));
-            }
-        }
-        Folded(folded)
-    }
-}
-
-/// Encryption counts taken out of the unsaved counters for a save.
-#[must_use]
-pub(crate) struct Folded(Vec<(Arc<AtomicU64>, u64)>);
-
-impl Folded {
-    /// The save failed: the counts are unsaved again.
-    pub(crate) fn restore(self) {
-        for (counter, n) in self.0 {
-            counter.fetch_add(n, Ordering::Relaxed);
-        }
     }
 }
 

@@ -1,12 +1,11 @@
 //! Maintenance that falls due with time: key material destroyed when its deletion date passes,
-//! automatic rotation, and encryption counts saved once enough pile up. Runs at unlock and on the
+//! automatic rotation, and reservations of encryptions topped up before they run out. Runs at unlock and on the
 //! one tick every long-running face shares (`SharedKms::tick`).
 
-use std::sync::atomic::Ordering;
-
 use super::error::Result;
-use super::keys::rules::{ROTATE_AFTER_ENCRYPTIONS, SAVE_USAGE_AFTER};
+use super::keys::rules::ROTATE_AFTER_ENCRYPTIONS;
 use super::keys::{KeyRecord, KeyState, rotate};
+use super::usage::reserve_block;
 use super::{Kms, secrets};
 
 /// What automatic maintenance did.
@@ -25,16 +24,14 @@ impl Maintenance {
 }
 
 impl Kms {
-    /// Is there due rotation, deletion, or a pile of unsaved encryption counts?
+    /// Is there due rotation, deletion, or a reservation of encryptions running low?
     pub(crate) fn maintenance_due(&self, now: i64) -> bool {
         let ring = self.ring();
         ring.secrets.iter().any(|s| secrets::deletion_due(s, now))
             || ring.keys.iter().any(|k| {
                 deletion_due(k, now)
-                    || (k.state == KeyState::Enabled && rotation_due(k, now))
-                    || k.versions
-                        .iter()
-                        .any(|v| v.unsaved_encryptions.load(Ordering::Relaxed) >= SAVE_USAGE_AFTER)
+                    || (k.state == KeyState::Enabled
+                        && (rotation_due(k, now) || k.newest_version().1.reservation.runs_low()))
             })
     }
 
@@ -53,6 +50,7 @@ impl Kms {
                 }
                 !expired // dropping the record wipes its key material
             });
+            let credits = &mut ring.credits;
             for record in ring
                 .keys
                 .iter_mut()
@@ -61,6 +59,13 @@ impl Kms {
                 if rotation_due(record, now) {
                     rotate(record, now);
                     done.rotated.push(record.key_id.to_string());
+                } else if record.newest_version().1.reservation.runs_low() {
+                    // Topped up before it runs out, so requests never wait for this save. A
+                    // version at its limit gets nothing; its encryptions are refused.
+                    let alias = record.alias.clone();
+                    if let Some(version) = record.versions.last_mut() {
+                        let _ = reserve_block(credits, version, &alias);
+                    }
                 }
             }
             if !done.destroyed.is_empty() {
@@ -75,14 +80,6 @@ impl Kms {
             });
             Ok(done)
         })
-    }
-
-    /// Saves the encryption counts of this process now (long-running faces call it on exit).
-    pub fn flush_usage(&self) -> Result<()> {
-        if !self.ring().has_unsaved_usage() {
-            return Ok(());
-        }
-        self.transact(|_, _| Ok(()))
     }
 }
 
@@ -124,10 +121,9 @@ mod tests {
         kms.encrypt("busy", b"x", &ctx).unwrap();
         assert_eq!(kms.maintain().unwrap().rotated.len(), 1);
         assert_eq!(kms.describe_key("busy").unwrap().version_count, 2);
-        assert_eq!(
-            kms.keys()[0].versions[0].encryptions,
-            ROTATE_AFTER_ENCRYPTIONS,
-            "the count was saved"
+        assert!(
+            kms.keys()[0].versions[0].encryptions >= ROTATE_AFTER_ENCRYPTIONS,
+            "the count was reserved on disk"
         );
 
         set_saved_encryptions(&kms, 1, REFUSE_AFTER_ENCRYPTIONS);
@@ -139,8 +135,12 @@ mod tests {
         );
     }
 
+    /// Maintenance tops up a reservation running low, so a busy process's requests never wait
+    /// for a save; a thread that must not wait gets `ReservationNeeded` instead of saving.
     #[test]
-    fn many_unsaved_encryptions_are_saved_by_maintenance() {
+    fn maintenance_tops_up_a_reservation_before_it_runs_out() {
+        use crate::kms::keys::rules::RESERVE_FIRST;
+        use crate::kms::usage::without_waiting;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.kcks");
         let kms = Kms::create(&path, b"pw", FAST).unwrap();
@@ -149,11 +149,22 @@ mod tests {
             ..CreateKey::default()
         })
         .unwrap();
-        for _ in 0..SAVE_USAGE_AFTER {
-            kms.encrypt("k", b"x", &CanonicalContext::none()).unwrap();
+        let ctx = CanonicalContext::none();
+        let refused = without_waiting(|| kms.encrypt("k", b"x", &ctx)).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::ReservationNeeded);
+        kms.encrypt("k", b"x", &ctx).unwrap(); // reserves the first block
+        let on_disk = || Kms::open(&path, b"pw").unwrap().keys()[0].versions[0].encryptions;
+        assert_eq!(on_disk(), RESERVE_FIRST);
+        assert!(kms.maintain().unwrap().is_empty(), "plenty left");
+        assert_eq!(on_disk(), RESERVE_FIRST);
+        // Down to below a quarter of the next block (twice the first): topped up.
+        while kms.keys()[0].versions[0].encryptions_by_this_process() < RESERVE_FIRST / 2 + 1 {
+            without_waiting(|| kms.encrypt("k", b"x", &ctx)).unwrap();
         }
         kms.maintain().unwrap();
-        let reopened = Kms::open(&path, b"pw").unwrap();
-        assert_eq!(reopened.keys()[0].versions[0].encryptions, SAVE_USAGE_AFTER);
+        assert_eq!(on_disk(), 3 * RESERVE_FIRST);
+        for _ in 0..RESERVE_FIRST {
+            without_waiting(|| kms.encrypt("k", b"x", &ctx)).unwrap();
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod maintenance;
 pub mod outputs;
 pub mod secrets;
 pub mod shared;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -245,7 +246,7 @@ impl Kms {
             return Ok(false);
         };
         let mut ring = Keyring::decode(&body, &self.path)?;
-        ring.adopt_unsaved_usage(&self.ring());
+        ring.adopt_reservations(&self.ring());
         self.publish(Arc::new(ring), store);
         Ok(true)
     }
@@ -268,25 +269,20 @@ impl Kms {
     }
 
     /// Saves `next` with `write` (a plain save, or one under a new password) and publishes it only
-    /// if that returned Ok. Otherwise the published keyring never saw the change, and the
-    /// encryption counts the save took are unsaved again.
+    /// if that returned Ok. Otherwise the published keyring never saw the change.
     fn save_and_publish(
         &self,
         store: &mut Store,
         mut next: Keyring,
         write: impl FnOnce(&mut Store, Zeroizing<Vec<u8>>) -> crate::store::Result<()>,
     ) -> Result<()> {
-        let folded = next.fold_usage();
-        match next.encode().and_then(|body| Ok(write(store, body)?)) {
-            Ok(()) => {
-                self.publish(Arc::new(next), store);
-                Ok(())
-            }
-            Err(e) => {
-                folded.restore();
-                Err(e)
-            }
-        }
+        let body = next.encode()?;
+        write(store, body)?;
+        // Saved: the reservations it raised may be used now (still under the writer's turn, so
+        // a second reservation for the same need sees this one).
+        next.credits.credit_all();
+        self.publish(Arc::new(next), store);
+        Ok(())
     }
 
     /// Keys past their deletion date, dropped from memory only: for a keystore that cannot be

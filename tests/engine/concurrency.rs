@@ -12,6 +12,10 @@ fn reads_go_on_while_a_change_waits_for_the_file_lock() {
     let (ks, kms) = TestKeystore::new();
     create(&kms, "k");
     let kms = SharedKms::new(kms);
+    // A process that has been encrypting holds reserved encryptions (see kms::usage); a first
+    // encryption would have to save its reservation, which waits for the lock like any change.
+    kms.encrypt("k", b"warm", &CanonicalContext::none())
+        .unwrap();
     // Another process holds the keystore's lock.
     let held = lock::acquire(&ks.path, Duration::from_secs(1)).unwrap();
     let writer = {
@@ -59,9 +63,44 @@ fn changes_from_two_threads_are_both_kept() {
     for thread in threads {
         thread.join().unwrap();
     }
-    kms.flush_usage().unwrap();
     let disk = ks.reopen();
     assert_eq!(disk.keys().len(), 40);
-    let counted: u64 = disk.keys().iter().map(|k| k.versions[0].encryptions).sum();
-    assert_eq!(counted, 40, "no encryption count was lost between keyrings");
+    for (key, mine) in disk.keys().iter().zip(kms.keys().iter()) {
+        assert_eq!(mine.versions[0].encryptions_by_this_process(), 1);
+        assert!(
+            key.versions[0].encryptions >= 1,
+            "every encryption was reserved on disk before it was made"
+        );
+    }
+}
+
+/// Eight threads encrypting under one key at once, through several reservations: the count on
+/// disk covers every encryption, and no block was reserved twice for one need by much.
+#[test]
+fn concurrent_encryptions_are_all_counted_on_disk() {
+    let (ks, kms) = TestKeystore::new();
+    let kms = SharedKms::new(kms);
+    create(&kms, "busy");
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let kms = kms.clone();
+            std::thread::spawn(move || {
+                for _ in 0..500 {
+                    kms.encrypt("busy", b"x", &CanonicalContext::none())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let used = kms.keys()[0].versions[0].encryptions_by_this_process();
+    assert_eq!(used, 4000);
+    let on_disk = ks.reopen().keys()[0].versions[0].encryptions;
+    assert!(on_disk >= used, "{on_disk} on disk for {used} made");
+    assert!(
+        on_disk <= 4 * used,
+        "{on_disk} on disk for {used} made: blocks wasted"
+    );
 }

@@ -762,25 +762,40 @@ fn two_engines_on_one_keystore_lose_nothing() {
     assert_eq!(ks.reopen().keys().len(), 2);
 }
 
+/// Encryptions are counted on disk before they are made, in blocks that double: whatever
+/// happens to the process after (a crash, a kill), the count on disk is never short.
 #[test]
-fn encryption_counts_are_saved() {
+fn encryption_counts_are_reserved_on_disk_before_use() {
+    use keyconsole::kms::keys::rules::RESERVE_FIRST;
     let (ks, kms) = TestKeystore::new();
     create(&kms, "k");
+    let on_disk = || ks.reopen().keys()[0].versions[0].encryptions;
+    assert_eq!(on_disk(), 0, "nothing reserved before the first encryption");
     for _ in 0..10 {
         kms.encrypt("k", b"x", &no_context()).unwrap();
     }
     kms.generate_data_key_api("k", None, Some(16), &no_context())
         .unwrap();
-    assert_eq!(kms.keys()[0].versions[0].total_encryptions(), 11);
-    kms.flush_usage().unwrap();
-    let reopened = ks.reopen();
-    assert_eq!(reopened.keys()[0].versions[0].encryptions, 11);
-    // Unsaved counts survive a re-read caused by another process's change.
-    kms.encrypt("k", b"x", &no_context()).unwrap();
+    assert_eq!(kms.keys()[0].versions[0].encryptions_by_this_process(), 11);
+    // Read while this engine is still open, as after a crash: already counted.
+    assert_eq!(on_disk(), RESERVE_FIRST);
+    for _ in 0..RESERVE_FIRST {
+        kms.encrypt("k", b"x", &no_context()).unwrap();
+    }
+    assert_eq!(
+        on_disk(),
+        3 * RESERVE_FIRST,
+        "the next block is twice the first"
+    );
+    // A change by another process is re-read; the reservation carries over, with no new save.
     let other = ks.reopen();
     create(&other, "other");
     kms.refresh().unwrap();
-    assert_eq!(kms.keys()[0].versions[0].total_encryptions(), 12);
+    kms.encrypt("k", b"x", &no_context()).unwrap();
+    assert_eq!(on_disk(), 3 * RESERVE_FIRST);
+    // A second engine reserves its own block on top.
+    other.encrypt("k", b"x", &no_context()).unwrap();
+    assert_eq!(on_disk(), 4 * RESERVE_FIRST);
 }
 
 proptest! {

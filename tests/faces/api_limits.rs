@@ -80,6 +80,8 @@ fn reads_are_answered_while_a_change_waits_for_the_keystore_lock() {
     let (ks, kms, credentials, server) =
         start(ServerConfig::loopback("127.0.0.1:0".parse().unwrap()));
     let addr = server.local_addr();
+    // A serving process holds reserved encryptions; the first one saves its reservation.
+    assert_eq!(encrypt(addr, &credentials, kms.now()), "Success");
     let held = lock::acquire(&ks.path, Duration::from_secs(1)).unwrap();
     let change = {
         let credentials = credentials.clone();
@@ -296,4 +298,22 @@ fn plaintexts_do_not_pile_up_in_the_server_memory() {
     // Before the wiping there were 7 or 8; what is left is in hyper's own read buffers,
     // freed without being wiped (1 to 3 seen; which ones the allocator reuses varies).
     assert!(base64 <= 4, "{base64} base64 copies");
+}
+
+/// A server's first Encrypt finds nothing reserved: it is answered from a blocking thread after
+/// the reservation is saved, never with the engine's internal code; from then on the count on
+/// disk covers every encryption the server made, with no save at exit.
+#[test]
+fn encryptions_are_counted_on_disk_before_the_answer() {
+    let (ks, kms, credentials, server) =
+        start(ServerConfig::loopback("127.0.0.1:0".parse().unwrap()));
+    let addr = server.local_addr();
+    for _ in 0..300 {
+        assert_eq!(encrypt(addr, &credentials, kms.now()), "Success");
+    }
+    let made = kms.keys()[0].versions[0].encryptions_by_this_process();
+    assert_eq!(made, 300);
+    // Read while the server still runs, as after a crash.
+    let on_disk = ks.reopen().keys()[0].versions[0].encryptions;
+    assert!(on_disk >= made, "{on_disk} on disk for {made} made");
 }

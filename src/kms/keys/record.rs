@@ -2,7 +2,6 @@
 //! API's KeyMetadata and `key list --json` come from `KeyMetadata::to_json`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
@@ -11,6 +10,7 @@ use zeroize::Zeroizing;
 use serde_json::{Map, Value, json};
 
 use crate::crypto::KEY_LEN;
+use crate::kms::usage::Reservation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyState {
@@ -85,13 +85,12 @@ pub struct KeyVersion {
     #[serde(with = "material_base64")]
     material: Zeroizing<[u8; KEY_LEN]>,
     pub created: i64,
-    /// Encryptions saved to the keystore so far under this version.
+    /// Encryptions reserved on disk under this version: never fewer than were ever made with it
+    /// (see `kms::usage`).
     pub encryptions: u64,
-    /// Encryptions done by this process and not yet saved (see `Kms::flush_usage`). Shared by
-    /// the copies of this version in successive keyrings, so a count made on the keyring a reader
-    /// still holds is not lost when a change publishes the next one.
+    /// What this process reserved and used of it.
     #[serde(skip)]
-    pub(crate) unsaved_encryptions: Arc<AtomicU64>,
+    pub(crate) reservation: Arc<Reservation>,
 }
 
 impl KeyVersion {
@@ -100,7 +99,7 @@ impl KeyVersion {
             material,
             created,
             encryptions: 0,
-            unsaved_encryptions: Arc::default(),
+            reservation: Arc::default(),
         }
     }
 
@@ -109,10 +108,14 @@ impl KeyVersion {
         &self.material
     }
 
-    /// Encryptions under this version so far, saved or not.
+    /// Encryptions under this version so far, at most: what is reserved on disk.
     pub fn total_encryptions(&self) -> u64 {
         self.encryptions
-            .saturating_add(self.unsaved_encryptions.load(Ordering::Relaxed))
+    }
+
+    /// Encryptions this process made under this version.
+    pub fn encryptions_by_this_process(&self) -> u64 {
+        self.reservation.used()
     }
 }
 
@@ -122,7 +125,7 @@ impl Clone for KeyVersion {
             material: self.material.clone(),
             created: self.created,
             encryptions: self.encryptions,
-            unsaved_encryptions: self.unsaved_encryptions.clone(),
+            reservation: self.reservation.clone(),
         }
     }
 }

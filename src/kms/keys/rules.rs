@@ -15,12 +15,15 @@ pub const RANDOM_MAX_BYTES: u32 = 1024;
 /// ListKeyDetail returns at most 200 keys a page.
 pub const LIST_LIMIT_MAX: usize = 200;
 /// Random 96-bit nonces are safe for 2^32 encryptions under one key (NIST SP 800-38D). We rotate a
-/// version at half that, which leaves room for encryptions other processes have not saved yet…
+/// version at half that, which leaves room for what processes reserved and have not used…
 pub const ROTATE_AFTER_ENCRYPTIONS: u64 = 1 << 31;
 /// …and refuse outright well before the limit, should rotation somehow not have happened.
 pub const REFUSE_AFTER_ENCRYPTIONS: u64 = (1 << 32) - (1 << 28);
-/// Encryption counts are saved with the next change, or on their own once this many piled up.
-pub const SAVE_USAGE_AFTER: u64 = 1 << 12;
+/// Encryptions are reserved on disk before they are used (see `kms::usage`): first this many a
+/// version and process…
+pub const RESERVE_FIRST: u64 = 1 << 8;
+/// …then twice as many each time, up to this (a busy server saves once per this many).
+pub const RESERVE_MAX: u64 = 1 << 20;
 
 /// DescribeKeys takes up to 100 KeyIds.
 pub const DESCRIBE_MAX_KEYS: usize = 100;

@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 use super::record::{DatabaseSecret, RotationRecord, SecretRecord};
 use super::rules::*;
-use super::{CreateSecret, SecretValue, find, key_of, open_version, seal_value};
+use super::{CreateSecret, SecretValue, find, key_index, open_version, seal_value};
 use crate::crypto;
 use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
@@ -516,8 +516,8 @@ impl Kms {
                 password: random_password(),
             }
             .to_value()?;
-            let secret = &ring.secrets[index];
-            let version = seal_value(key_of(ring, secret)?, name, &version_id, &value, now)?;
+            let key = key_index(ring, &ring.secrets[index])?;
+            let version = seal_value(&mut ring.keys[key], name, &version_id, &value, now)?;
             let secret = &mut ring.secrets[index];
             secret.versions.push(version);
             if let Some(database) = &mut secret.database {

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use super::Kms;
 use super::blob::{Blob, CanonicalContext};
-use super::crypto_ops::seal_blob;
+use super::crypto_ops::seal_blob_in_change;
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keyring::Keyring;
 use super::keys::query::resolve_in;
@@ -124,14 +124,11 @@ fn version_index(secret: &SecretRecord, version_id: &str) -> Result<usize> {
         .ok_or_else(|| version_not_found(&secret.name, version_id))
 }
 
-/// The CMK that seals the secret's values, in `ring`.
-fn key_of<'r>(ring: &'r Keyring, secret: &SecretRecord) -> Result<&'r KeyRecord> {
-    ring.by_id
-        .get(&secret.key_id)
-        .map(|&k| &ring.keys[k])
-        .ok_or_else(|| {
-            access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
-        })
+/// Where in `ring` the CMK that seals the secret's values is.
+fn key_index(ring: &Keyring, secret: &SecretRecord) -> Result<usize> {
+    ring.by_id.get(&secret.key_id).copied().ok_or_else(|| {
+        access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
+    })
 }
 
 /// The encryption context that binds a version's data key to the secret and version.
@@ -155,8 +152,9 @@ fn access_kms_error(e: KmsError) -> KmsError {
 }
 
 /// Seals `value` as version `version_id` of secret `name` under the CMK at `key` in `ring`.
+/// Seals inside a change, counting the encryption in the keyring the change saves.
 fn seal_value(
-    key: &KeyRecord,
+    key: &mut KeyRecord,
     name: &str,
     version_id: &str,
     value: &SecretValue,
@@ -166,7 +164,7 @@ fn seal_value(
         return Err(access_kms_error(key_state_error(key, "seal a secret")));
     }
     let data_key = crypto::random_key();
-    let wrapped_key = seal_blob(key, &data_key[..], &data_key_context(name, version_id))?;
+    let wrapped_key = seal_blob_in_change(key, &data_key[..], &data_key_context(name, version_id))?;
     let nonce: [u8; crypto::NONCE_LEN] = crypto::random_bytes();
     let mut sealed = Zeroizing::new(value.bytes().to_vec());
     crypto::seal_in_place(&data_key, &nonce, &binding(name, version_id), &mut sealed)
@@ -240,7 +238,7 @@ impl Kms {
     fn insert_secret(
         &self,
         request: CreateSecret,
-        mut database: Option<DatabaseSecret>,
+        database: Option<DatabaseSecret>,
     ) -> Result<(String, String)> {
         validate_name(&request.name)?;
         let version_id = request
@@ -262,8 +260,10 @@ impl Kms {
                 Some(key) if !key.is_empty() => (resolve_in(ring, key)?, false),
                 _ => (default_key(ring, now)?, true),
             };
-            let key = &ring.keys[key_index];
+            let key = &mut ring.keys[key_index];
             let version = seal_value(key, &request.name, &version_id, &request.value, now)?;
+            let key_id = key.key_id;
+            let mut database = database;
             if let Some(database) = &mut database {
                 database.current_version = version_id.clone();
                 if database.rotation_enabled {
@@ -275,12 +275,12 @@ impl Kms {
                 name: request.name.clone(),
                 description: request.description.clone(),
                 state: SecretState::Enabled,
-                key_id: key.key_id,
+                key_id,
                 default_key: default,
                 create_time: now,
                 delete_time: 0,
                 versions: vec![version],
-                database: database.take(),
+                database,
             });
             Ok((request.name.clone(), version_id.clone()))
         })
@@ -331,8 +331,8 @@ impl Kms {
                     format!("Secret {name} has {VERSIONS_MAX} versions, the most it may have; delete one first."),
                 );
             }
-            let key = key_of(ring, secret)?;
-            let version = seal_value(key, name, version_id, &value, now)?;
+            let key = key_index(ring, secret)?;
+            let version = seal_value(&mut ring.keys[key], name, version_id, &value, now)?;
             ring.secrets[index].versions.push(version);
             Ok(())
         })
@@ -411,9 +411,10 @@ impl Kms {
                 return Err(state_error(secret, "change a value"));
             }
             let position = version_index(secret, version_id)?;
-            let key = key_of(ring, secret)?;
-            let mut version = seal_value(key, name, version_id, &value, now)?;
-            version.create_time = secret.versions[position].create_time;
+            let create_time = secret.versions[position].create_time;
+            let key = key_index(ring, secret)?;
+            let mut version = seal_value(&mut ring.keys[key], name, version_id, &value, now)?;
+            version.create_time = create_time;
             ring.secrets[index].versions[position] = version;
             Ok(())
         })

@@ -242,9 +242,6 @@ impl KeyconsoleApp {
             if let Some(server) = console.api.server.take() {
                 server.stop();
             }
-            if let Err(e) = console.kms.flush_usage() {
-                self.notifications.error(self.env.clock.now(), &e);
-            }
             if let Some(job) = &console.files.job {
                 // The worker stops at its next batch and removes its temp file.
                 job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);

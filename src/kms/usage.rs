@@ -1,0 +1,218 @@
+//! Encryption counts, reserved ahead. Every key version may seal at most
+//! `REFUSE_AFTER_ENCRYPTIONS` values (random 96-bit nonces), so the count must never fall short,
+//! not even after a crash, and counting must not rewrite the keystore on the request path.
+//!
+//! A process reserves a block of encryptions for a version by saving the version's count raised
+//! by the block, and only then uses them, from memory. A crash loses the unused rest of the block,
+//! so the count on disk is always an upper bound of the encryptions ever made. Blocks start at
+//! `RESERVE_FIRST` (a one-shot CLI run wastes little) and double, up to `RESERVE_MAX`, while the
+//! process keeps using the version; maintenance tops up a block that runs low before it runs out,
+//! so a busy server saves once per block instead of once per few thousand requests.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use uuid::Uuid;
+
+use super::Kms;
+use super::error::{ErrorCode, KmsError, Result, err};
+use super::keyring::Keyring;
+use super::keys::KeyVersion;
+use super::keys::rules::{REFUSE_AFTER_ENCRYPTIONS, RESERVE_FIRST, RESERVE_MAX};
+
+/// A version's reservation in this process. Shared by the copies of the version in successive
+/// keyrings, so a count taken from the keyring a reader still holds is the same count.
+#[derive(Debug, Default)]
+pub(crate) struct Reservation {
+    /// Reserved (saved) and not used yet.
+    left: AtomicU64,
+    /// Used by this process.
+    used: AtomicU64,
+    /// The next block to reserve (0: not reserved yet, `RESERVE_FIRST`).
+    next_block: AtomicU64,
+}
+
+impl Reservation {
+    /// Takes one encryption from the reservation; false when none is left.
+    pub(crate) fn take_one(&self) -> bool {
+        let taken = self
+            .left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok();
+        if taken {
+            self.used.fetch_add(1, Ordering::Relaxed);
+        }
+        taken
+    }
+
+    pub(crate) fn block(&self) -> u64 {
+        match self.next_block.load(Ordering::Relaxed) {
+            0 => RESERVE_FIRST,
+            n => n,
+        }
+    }
+
+    /// In use by this process and below a quarter of the next block: time to top it up.
+    pub(crate) fn runs_low(&self) -> bool {
+        self.used.load(Ordering::Relaxed) > 0
+            && self.left.load(Ordering::Relaxed) < self.block() / 4
+    }
+
+    /// A reservation of `n` was saved: use it, and reserve twice as much next time.
+    fn credit(&self, n: u64) {
+        self.left.fetch_add(n, Ordering::AcqRel);
+        let next = self.block().saturating_mul(2).min(RESERVE_MAX);
+        self.next_block.store(next, Ordering::Relaxed);
+    }
+
+    /// Encryptions this process made under the version.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
+/// Reservations a keyring raised, credited once it is saved (and dropped with it otherwise).
+/// Never copied: a clone of the keyring starts with none.
+#[derive(Default)]
+pub(crate) struct Credits(Vec<(Arc<Reservation>, u64)>);
+
+impl Clone for Credits {
+    fn clone(&self) -> Self {
+        Credits::default()
+    }
+}
+
+impl Credits {
+    pub(crate) fn credit_all(&mut self) {
+        for (reservation, n) in self.0.drain(..) {
+            reservation.credit(n);
+        }
+    }
+}
+
+/// Whether this process still holds reserved encryptions for `version`.
+pub(crate) fn has_reserved(version: &KeyVersion) -> bool {
+    version.reservation.left.load(Ordering::Acquire) > 0
+}
+
+/// Raises `version`'s count by its next block (less near the limit), credited to this process
+/// once the keyring is saved. Refused when the version has no encryptions left.
+pub(crate) fn reserve_block(
+    credits: &mut Credits,
+    version: &mut KeyVersion,
+    alias: &str,
+) -> Result<()> {
+    let room = REFUSE_AFTER_ENCRYPTIONS.saturating_sub(version.encryptions);
+    if room == 0 {
+        return err(
+            ErrorCode::InternalError,
+            format!(
+                "Key {alias} has reached the safe number of encryptions for its version; rotate it."
+            ),
+        );
+    }
+    let block = version.reservation.block().min(room);
+    version.encryptions += block;
+    credits.0.push((version.reservation.clone(), block));
+    Ok(())
+}
+
+/// One encryption counted in `version` of a keyring that is about to be saved: for seals made
+/// inside a change (secrets), whose result exists only if the save succeeds.
+pub(crate) fn count_in_change(version: &mut KeyVersion, alias: &str) -> Result<()> {
+    if version.encryptions >= REFUSE_AFTER_ENCRYPTIONS {
+        return err(
+            ErrorCode::InternalError,
+            format!(
+                "Key {alias} has reached the safe number of encryptions for its version; rotate it."
+            ),
+        );
+    }
+    version.encryptions += 1;
+    Ok(())
+}
+
+/// The error a seal returns when its version has nothing reserved; carries the KeyId.
+pub(crate) fn reservation_needed(key_id: &Uuid) -> KmsError {
+    KmsError::new(ErrorCode::ReservationNeeded, key_id.to_string())
+}
+
+thread_local! {
+    /// Set while a request runs on an async worker, which must never wait for a save.
+    static NO_WAITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` on a thread that must not wait (an async worker): an encryption that finds its
+/// reservation used up fails with `ReservationNeeded` instead of saving one; the caller runs it
+/// again where waiting is allowed.
+pub fn without_waiting<T>(f: impl FnOnce() -> T) -> T {
+    let before = NO_WAITING.with(|w| w.replace(true));
+    let out = f();
+    NO_WAITING.with(|w| w.set(before));
+    out
+}
+
+impl Keyring {
+    /// After re-reading the file: keep the reservations of the versions we already had.
+    pub(crate) fn adopt_reservations(&mut self, previous: &Keyring) {
+        for key in &mut self.keys {
+            let Some(&old) = previous.by_id.get(&key.key_id) else {
+                continue;
+            };
+            for (version, old_version) in key.versions.iter_mut().zip(&previous.keys[old].versions)
+            {
+                version.reservation = old_version.reservation.clone();
+            }
+        }
+    }
+}
+
+impl Kms {
+    /// Runs `op`; when it needs encryptions reserved for a key, reserves them (a save) and runs
+    /// it again, unless this thread must not wait (see `without_waiting`).
+    pub(crate) fn reserving<T>(&self, mut op: impl FnMut() -> Result<T>) -> Result<T> {
+        for _ in 0..8 {
+            match op() {
+                Err(e) if e.code == ErrorCode::ReservationNeeded => {
+                    if NO_WAITING.with(Cell::get) {
+                        return Err(e);
+                    }
+                    let key_id = Uuid::parse_str(&e.message).map_err(|_| {
+                        KmsError::new(ErrorCode::InternalError, "A reservation named no key.")
+                    })?;
+                    self.reserve_encryptions(&key_id)?;
+                }
+                other => return other,
+            }
+        }
+        err(
+            ErrorCode::InternalError,
+            "Encryptions could not be reserved: other work of this process kept using them up.",
+        )
+    }
+
+    /// Reserves the next block of encryptions for the newest version of `key_id` (one save),
+    /// unless another thread of this process just did.
+    pub fn reserve_encryptions(&self, key_id: &Uuid) -> Result<()> {
+        self.transact(|ring, _| {
+            let Some(&index) = ring.by_id.get(key_id) else {
+                return err(
+                    ErrorCode::CmkNotFound,
+                    format!("Key {key_id} does not exist."),
+                );
+            };
+            let key = &mut ring.keys[index];
+            let alias = key.alias.clone();
+            let version = key.versions.last_mut().ok_or_else(|| {
+                KmsError::new(ErrorCode::InternalError, "A key without versions.")
+            })?;
+            if has_reserved(version) {
+                return Ok(());
+            }
+            reserve_block(&mut ring.credits, version, &alias)
+        })
+    }
+}
