@@ -91,6 +91,10 @@ pub struct Kms {
     warnings: Mutex<Vec<String>>,
     /// Database secrets this process is rotating.
     rotations: secrets::database::RotationsInProgress,
+    /// Wakes a long-running face's maintenance when a reservation of encryptions runs low.
+    top_up_waker: arc_swap::ArcSwapOption<usage::TopUpWaker>,
+    /// The smallest first block of encryptions a version reserves in this process.
+    first_block: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Kms {
@@ -158,6 +162,8 @@ impl Kms {
             clock,
             warnings: Mutex::new(Vec::new()),
             rotations: Default::default(),
+            top_up_waker: arc_swap::ArcSwapOption::empty(),
+            first_block: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -266,6 +272,24 @@ impl Kms {
         let out = change(&mut next, now)?;
         self.save_and_publish(&mut store, next, |store, body| store.save(&guard, body))?;
         Ok(out)
+    }
+
+    /// `transact` for a change that may find nothing to do once it holds the writer's turn
+    /// (`None`): then nothing is saved.
+    pub(crate) fn transact_if_needed<T>(
+        &self,
+        change: impl FnOnce(&mut Keyring, i64) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let mut store = self.writer();
+        let guard = store.lock()?;
+        self.refresh_locked(&mut store)?;
+        let mut next = Keyring::clone(&self.ring());
+        let now = self.clock.now();
+        let Some(out) = change(&mut next, now)? else {
+            return Ok(None);
+        };
+        self.save_and_publish(&mut store, next, |store, body| store.save(&guard, body))?;
+        Ok(Some(out))
     }
 
     /// Saves `next` with `write` (a plain save, or one under a new password) and publishes it only

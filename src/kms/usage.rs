@@ -34,18 +34,22 @@ pub(crate) struct Reservation {
 }
 
 impl Reservation {
-    /// Takes one encryption from the reservation; false when none is left.
+    /// Takes one encryption from the reservation; false when none is left. The one that makes
+    /// it run low notes so for this thread (see `Kms::reserving`), to have it topped up now.
     pub(crate) fn take_one(&self) -> bool {
-        let taken = self
+        let Ok(before) = self
             .left
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
                 left.checked_sub(1)
             })
-            .is_ok();
-        if taken {
-            self.used.fetch_add(1, Ordering::Relaxed);
+        else {
+            return false;
+        };
+        self.used.fetch_add(1, Ordering::Relaxed);
+        if before == self.block() / 4 {
+            RAN_LOW.with(|low| low.set(true));
         }
-        taken
+        true
     }
 
     pub(crate) fn block(&self) -> u64 {
@@ -53,6 +57,16 @@ impl Reservation {
             0 => RESERVE_FIRST,
             n => n,
         }
+    }
+
+    /// A long-running process starts with a bigger block, so its first seconds under load do
+    /// not run through a dozen small ones.
+    fn start_at_least(&self, block: u64) {
+        let _ = self
+            .next_block
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < block).then_some(block.min(RESERVE_MAX))
+            });
     }
 
     /// In use by this process and below a quarter of the next block: time to top it up.
@@ -143,7 +157,13 @@ pub(crate) fn reservation_needed(key_id: &Uuid) -> KmsError {
 thread_local! {
     /// Set while a request runs on an async worker, which must never wait for a save.
     static NO_WAITING: Cell<bool> = const { Cell::new(false) };
+    /// Set by an encryption that left its reservation running low.
+    static RAN_LOW: Cell<bool> = const { Cell::new(false) };
 }
+
+/// What a long-running face does when a reservation runs low: wake its maintenance now rather
+/// than at the next tick (the API server's housekeeping).
+pub type TopUpWaker = Box<dyn Fn() + Send + Sync>;
 
 /// Runs `f` on a thread that must not wait (an async worker): an encryption that finds its
 /// reservation used up fails with `ReservationNeeded` instead of saving one; the caller runs it
@@ -174,6 +194,16 @@ impl Kms {
     /// Runs `op`; when it needs encryptions reserved for a key, reserves them (a save) and runs
     /// it again, unless this thread must not wait (see `without_waiting`).
     pub(crate) fn reserving<T>(&self, mut op: impl FnMut() -> Result<T>) -> Result<T> {
+        let out = self.reserving_inner(&mut op);
+        if RAN_LOW.with(|low| low.replace(false))
+            && let Some(wake) = self.top_up_waker.load().as_ref()
+        {
+            wake();
+        }
+        out
+    }
+
+    fn reserving_inner<T>(&self, op: &mut impl FnMut() -> Result<T>) -> Result<T> {
         for _ in 0..8 {
             match op() {
                 Err(e) if e.code == ErrorCode::ReservationNeeded => {
@@ -194,10 +224,46 @@ impl Kms {
         )
     }
 
+    /// Has maintenance woken (`waker`) as soon as a reservation runs low, and makes every
+    /// version's first block at least `first_block`: for `serve` and the console's API server.
+    pub fn serve_encryptions(&self, first_block: u64, waker: TopUpWaker) {
+        self.top_up_waker.store(Some(Arc::new(waker)));
+        self.first_block.store(first_block, Ordering::Relaxed);
+    }
+
+    /// Reserves a first block for the newest version of every enabled key that has none, in one
+    /// save: a server does this as it starts, so its first requests do not wait for one each.
+    pub fn reserve_for_every_key(&self) -> Result<()> {
+        let first_block = self.first_block.load(Ordering::Relaxed);
+        self.transact_if_needed(|ring, _| {
+            let credits = &mut ring.credits;
+            let mut reserved = false;
+            for key in ring.keys.iter_mut().filter(|k| k.state.may_encrypt()) {
+                let alias = key.alias.clone();
+                if let Some(version) = key.versions.last_mut()
+                    && !has_reserved(version)
+                {
+                    version.reservation.start_at_least(first_block);
+                    reserved |= reserve_block(credits, version, &alias).is_ok();
+                }
+            }
+            Ok(reserved.then_some(()))
+        })
+        .map(drop)
+    }
+
     /// Reserves the next block of encryptions for the newest version of `key_id` (one save),
     /// unless another thread of this process just did.
     pub fn reserve_encryptions(&self, key_id: &Uuid) -> Result<()> {
-        self.transact(|ring, _| {
+        let ring = self.ring();
+        if let Some(&index) = ring.by_id.get(key_id)
+            && ring.keys[index].versions.last().is_some_and(has_reserved)
+        {
+            return Ok(()); // another request's reservation was saved meanwhile
+        }
+        drop(ring);
+        let first_block = self.first_block.load(Ordering::Relaxed);
+        self.transact_if_needed(|ring, _| {
             let Some(&index) = ring.by_id.get(key_id) else {
                 return err(
                     ErrorCode::CmkNotFound,
@@ -210,9 +276,11 @@ impl Kms {
                 KmsError::new(ErrorCode::InternalError, "A key without versions.")
             })?;
             if has_reserved(version) {
-                return Ok(());
+                return Ok(None); // reserved by another thread while this one waited its turn
             }
-            reserve_block(&mut ring.credits, version, &alias)
+            version.reservation.start_at_least(first_block);
+            reserve_block(&mut ring.credits, version, &alias).map(Some)
         })
+        .map(drop)
     }
 }
