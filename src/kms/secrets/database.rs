@@ -253,21 +253,35 @@ impl Kms {
             validate_rotation_days(days)?;
         }
         test_login(&request.endpoint, &request.password)?;
+        self.insert_database_secret(request, Vec::new())
+    }
+
+    /// Stores the credentials of `request` as a new secret with `history` as its rotations.
+    fn insert_database_secret(
+        &self,
+        request: CreateDatabaseSecret,
+        history: Vec<RotationRecord>,
+    ) -> Result<(String, String)> {
         let value = Credentials {
             user: request.endpoint.user.clone(),
             password: request.password.clone(),
         }
         .to_value()?;
+        let last_rotation_time = history
+            .iter()
+            .rev()
+            .find(|r| r.succeeded())
+            .map_or(0, |r| r.time);
         let database = DatabaseSecret {
-            endpoint: request.endpoint.clone(),
+            endpoint: request.endpoint,
             current_version: String::new(), // set to the first version's id on insertion
             previous_version: None,
             pending_version: None,
             rotation_enabled: request.rotate_days.is_some(),
             rotate_days: request.rotate_days.unwrap_or(ROTATION_DAYS_DEFAULT),
             next_rotation_time: 0,
-            last_rotation_time: 0,
-            history: Vec::new(),
+            last_rotation_time,
+            history,
         };
         self.insert_secret(
             CreateSecret {
@@ -579,36 +593,6 @@ impl Kms {
         request: CreateDatabaseSecret,
         history: Vec<RotationRecord>,
     ) -> Result<(String, String)> {
-        let value = Credentials {
-            user: request.endpoint.user.clone(),
-            password: request.password.clone(),
-        }
-        .to_value()?;
-        let last_rotation_time = history
-            .iter()
-            .rev()
-            .find(|r| r.succeeded())
-            .map_or(0, |r| r.time);
-        let database = DatabaseSecret {
-            endpoint: request.endpoint,
-            current_version: String::new(),
-            previous_version: None,
-            pending_version: None,
-            rotation_enabled: request.rotate_days.is_some(),
-            rotate_days: request.rotate_days.unwrap_or(ROTATION_DAYS_DEFAULT),
-            next_rotation_time: 0,
-            last_rotation_time,
-            history,
-        };
-        self.insert_secret(
-            CreateSecret {
-                name: request.name,
-                version_id: None,
-                description: request.description,
-                key: request.key,
-                value,
-            },
-            Some(database),
-        )
+        self.insert_database_secret(request, history)
     }
 }
