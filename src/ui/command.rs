@@ -35,6 +35,8 @@ pub enum Command {
     // Navigation.
     ShowKeys,
     ShowKey(String),
+    /// The key's page with its *Schedule deletion* dialog open (the key list's row operation).
+    ShowKeyDeletion(String),
     /// The File tools page, with this key chosen for encryption if given.
     ShowFiles(Option<String>),
     OpenCreateKey,

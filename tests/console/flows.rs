@@ -655,3 +655,35 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
     console.click("Execute");
     assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
 }
+
+/// The key list's row operations, as the cloud consoles have them: disable and enable a row,
+/// *Delete…* opens the key's page with the deletion dialog, and a key pending deletion gets
+/// *Cancel deletion* in its row. Each button is named after its key.
+#[test]
+fn the_key_list_has_operations_in_every_row() {
+    let mut console = Console::unlocked(&["app", "old"]);
+    console.click("Disable old");
+    assert_eq!(state_of(&console, "old"), KeyState::Disabled);
+    assert_eq!(
+        state_of(&console, "app"),
+        KeyState::Enabled,
+        "only that row"
+    );
+    console.click("Enable old");
+    assert_eq!(state_of(&console, "old"), KeyState::Enabled);
+    console.click("Disable old");
+    console.click("Delete… old");
+    assert!(console.shows("Schedule key deletion"));
+    console.type_into("Type the alias (old) to confirm", "old");
+    console
+        .harness
+        .get_all_by_label("Schedule deletion")
+        .last()
+        .unwrap()
+        .click();
+    console.settle();
+    assert_eq!(state_of(&console, "old"), KeyState::PendingDelete);
+    console.click("Keys");
+    console.click("Cancel deletion old");
+    assert_eq!(state_of(&console, "old"), KeyState::Disabled);
+}

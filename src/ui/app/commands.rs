@@ -115,6 +115,12 @@ impl KeyconsoleApp {
                 console.page = Page::Key(Box::new(KeyDetailState::new(&key)));
                 None
             }),
+            Command::ShowKeyDeletion(id) => kms.describe_key(&id).map(|key| {
+                let mut detail = KeyDetailState::new(&key);
+                detail.open_deletion();
+                console.page = Page::Key(Box::new(detail));
+                None
+            }),
             Command::ShowFiles(key) => {
                 if key.is_some() && console.files.job.is_none() {
                     console.files.mode = FileMode::Encrypt;

@@ -27,6 +27,14 @@ pub struct KeyDetailState {
 }
 
 impl KeyDetailState {
+    /// Opens the *Schedule deletion* dialog.
+    pub fn open_deletion(&mut self) {
+        self.deletion = Some(DeletionDialog {
+            days: PENDING_WINDOW_MAX_DAYS,
+            confirm_alias: String::new(),
+        });
+    }
+
     pub fn new(key: &KeyMetadata) -> Self {
         Self {
             key_id: key.key_id.clone(),
@@ -262,10 +270,7 @@ impl KeyDetailState {
             }
             // Offered to enabled keys too: the dialog says to disable first, as the cloud's does.
             if state.may_enable_or_disable() && ui.button("Schedule deletion…").clicked() {
-                self.deletion = Some(DeletionDialog {
-                    days: PENDING_WINDOW_MAX_DAYS,
-                    confirm_alias: String::new(),
-                });
+                self.open_deletion();
             }
             if state.may_encrypt()
                 && ui

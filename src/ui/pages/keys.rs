@@ -163,13 +163,14 @@ impl KeyListState {
             .resizable(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::exact(28.0))
-            .column(Column::initial(300.0).at_least(120.0).clip(true))
-            .column(Column::initial(190.0).at_least(80.0).clip(true))
+            .column(Column::initial(290.0).at_least(120.0).clip(true))
+            .column(Column::initial(160.0).at_least(80.0).clip(true))
             .column(Column::initial(110.0))
-            .column(Column::initial(140.0))
-            .column(Column::initial(100.0))
-            .column(Column::initial(170.0))
-            .column(Column::remainder().at_least(90.0))
+            .column(Column::initial(125.0))
+            .column(Column::initial(95.0))
+            .column(Column::initial(165.0))
+            .column(Column::initial(80.0))
+            .column(Column::remainder().at_least(130.0))
             .header(text_height, |mut header| {
                 header.col(|ui| {
                     ui.label("");
@@ -191,6 +192,9 @@ impl KeyListState {
                 });
                 header.col(|ui| {
                     ui.strong("Rotation");
+                });
+                header.col(|ui| {
+                    ui.strong("Operations");
                 });
             })
             .body(|body| {
@@ -239,7 +243,13 @@ impl KeyListState {
             }
         });
         row.col(|ui| {
-            if ui.link(&key.alias).clicked() {
+            let link = ui.link(&key.alias);
+            let link = if key.description.is_empty() {
+                link
+            } else {
+                link.on_hover_text(&key.description)
+            };
+            if link.clicked() {
                 commands.push(Command::ShowKey(id.clone()));
             }
         });
@@ -269,5 +279,38 @@ impl KeyListState {
                 Color32::GRAY
             }));
         });
+        row.col(|ui| operations_ui(ui, key, &id, commands));
+    }
+}
+
+/// A row's operations, as the cloud consoles put them at the end of each row: enable or disable,
+/// schedule deletion (the key's page with its dialog), cancel deletion, unarchive. Each button's accessible
+/// name says which key it acts on.
+fn operations_ui(ui: &mut egui::Ui, key: &KeyRecord, id: &str, commands: &mut Vec<Command>) {
+    let button = |ui: &mut egui::Ui, text: &str| {
+        let response = ui.small_button(text);
+        let name = format!("{text} {}", key.alias);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+        response.clicked()
+    };
+    match key.state {
+        KeyState::Enabled if button(ui, "Disable") => commands.push(Command::SetEnabled {
+            keys: vec![id.to_owned()],
+            enable: false,
+        }),
+        KeyState::Disabled if button(ui, "Enable") => commands.push(Command::SetEnabled {
+            keys: vec![id.to_owned()],
+            enable: true,
+        }),
+        KeyState::PendingDelete if button(ui, "Cancel deletion") => {
+            commands.push(Command::CancelDeletion(id.to_owned()));
+        }
+        KeyState::Archived if button(ui, "Unarchive") => {
+            commands.push(Command::Unarchive(id.to_owned()));
+        }
+        _ => {}
+    }
+    if key.state.may_enable_or_disable() && button(ui, "Delete…") {
+        commands.push(Command::ShowKeyDeletion(id.to_owned()));
     }
 }
