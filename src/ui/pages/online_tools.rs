@@ -120,118 +120,139 @@ impl OnlineTools {
         commands: &mut Vec<Command>,
     ) {
         ui.label(format!("Encrypt up to {PLAINTEXT_MAX_BYTES} bytes with {alias}: a password, a certificate, a config file."));
-        let label = ui.label("Plaintext");
-        ui.add(
-            egui::TextEdit::multiline(&mut *self.plaintext)
-                .hint_text("Type or paste the secret")
-                .desired_rows(4)
-                .desired_width(f32::INFINITY)
-                .font(egui::TextStyle::Monospace),
-        )
-        .labelled_by(label.id);
-        ui.horizontal(|ui| {
-            ui.checkbox(&mut self.plaintext_is_base64, "Base64 input (binary data)");
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let counter = match self.plaintext_bytes() {
-                    Ok(bytes) => {
-                        let text = format!("{}/{PLAINTEXT_MAX_BYTES} bytes", bytes.len());
-                        if bytes.len() > PLAINTEXT_MAX_BYTES {
-                            RichText::new(text).color(ui.visuals().error_fg_color)
-                        } else {
-                            RichText::new(text)
-                        }
-                    }
-                    Err(_) => RichText::new("not valid base64").color(ui.visuals().error_fg_color),
-                };
-                ui.label(counter);
-            });
-        });
-        context_ui(ui, &mut self.encrypt_context);
-        ui.horizontal(|ui| {
-            if execute_button(ui, "Execute") || execute {
-                commands.push(Command::Encrypt {
-                    key: key_id.to_owned(),
-                    plaintext: self.plaintext_bytes(),
-                    context: self.encrypt_context.clone(),
+        side_by_side_ui(ui, |ui, pane| match pane {
+            Pane::Input => {
+                let label = ui.label("Plaintext");
+                ui.add(
+                    egui::TextEdit::multiline(&mut *self.plaintext)
+                        .hint_text("Type or paste the secret")
+                        .desired_rows(6)
+                        .desired_width(f32::INFINITY)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut self.plaintext_is_base64, "Base64 input (binary data)");
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        let counter = match self.plaintext_bytes() {
+                            Ok(bytes) => {
+                                let text = format!("{}/{PLAINTEXT_MAX_BYTES} bytes", bytes.len());
+                                if bytes.len() > PLAINTEXT_MAX_BYTES {
+                                    RichText::new(text).color(ui.visuals().error_fg_color)
+                                } else {
+                                    RichText::new(text)
+                                }
+                            }
+                            Err(_) => {
+                                RichText::new("not valid base64").color(ui.visuals().error_fg_color)
+                            }
+                        };
+                        ui.label(counter);
+                    });
                 });
+                context_ui(ui, &mut self.encrypt_context);
             }
-            if ui.button("Clear").clicked() {
-                self.clear_encrypt();
+            Pane::Actions => {
+                if execute_button(ui, "Execute") || execute {
+                    commands.push(Command::Encrypt {
+                        key: key_id.to_owned(),
+                        plaintext: self.plaintext_bytes(),
+                        context: self.encrypt_context.clone(),
+                    });
+                }
+                if ui.button("Clear").clicked() {
+                    self.clear_encrypt();
+                }
+            }
+            Pane::Output => {
+                output_ui(ui, "Ciphertext", &self.ciphertext, 6);
+                ui.horizontal(|ui| {
+                    let ready = !self.ciphertext.is_empty();
+                    if ui
+                        .add_enabled(ready, egui::Button::new("📋 Copy"))
+                        .clicked()
+                    {
+                        commands.push(Command::Copy {
+                            text: Zeroizing::new(self.ciphertext.clone()),
+                            what: "the ciphertext",
+                        });
+                    }
+                    if ui
+                        .add_enabled(ready, egui::Button::new("💾 Download…"))
+                        .on_hover_text("Save the CiphertextBlob to a file")
+                        .clicked()
+                    {
+                        commands.push(Command::Dialog(DialogPurpose::SaveCiphertext));
+                    }
+                });
             }
         });
         error_ui(ui, self.encrypt_error.as_ref());
-        ui.add_space(6.0);
-        output_ui(ui, "Ciphertext", &self.ciphertext, 3);
-        ui.horizontal(|ui| {
-            let ready = !self.ciphertext.is_empty();
-            if ui
-                .add_enabled(ready, egui::Button::new("📋 Copy"))
-                .clicked()
-            {
-                commands.push(Command::Copy {
-                    text: Zeroizing::new(self.ciphertext.clone()),
-                    what: "the ciphertext",
-                });
-            }
-            if ui
-                .add_enabled(ready, egui::Button::new("💾 Download…"))
-                .on_hover_text("Save the CiphertextBlob to a file")
-                .clicked()
-            {
-                commands.push(Command::Dialog(DialogPurpose::SaveCiphertext));
-            }
-        });
     }
 
     fn decrypt_ui(&mut self, ui: &mut egui::Ui, execute: bool, commands: &mut Vec<Command>) {
         ui.label("Decrypt a CiphertextBlob made by this keystore; it names its own key.");
-        let label = ui.label("Ciphertext to decrypt");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.decrypt_input)
-                .hint_text("Paste a CiphertextBlob, or open a ciphertext file")
-                .desired_rows(3)
-                .desired_width(f32::INFINITY)
-                .font(egui::TextStyle::Monospace),
-        )
-        .labelled_by(label.id);
-        context_ui(ui, &mut self.decrypt_context);
-        ui.horizontal(|ui| {
-            if execute_button(ui, "Execute") || execute {
-                commands.push(Command::Decrypt {
-                    ciphertext: self.decrypt_input.clone(),
-                    context: self.decrypt_context.clone(),
+        side_by_side_ui(ui, |ui, pane| match pane {
+            Pane::Input => {
+                let label = ui.label("Ciphertext to decrypt");
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.decrypt_input)
+                        .hint_text("Paste a CiphertextBlob, or open a ciphertext file")
+                        .desired_rows(6)
+                        .desired_width(f32::INFINITY)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
+                context_ui(ui, &mut self.decrypt_context);
+            }
+            Pane::Actions => {
+                if execute_button(ui, "Execute") || execute {
+                    commands.push(Command::Decrypt {
+                        ciphertext: self.decrypt_input.clone(),
+                        context: self.decrypt_context.clone(),
+                    });
+                }
+                if ui.button("📂 Open file…").clicked() {
+                    commands.push(Command::Dialog(DialogPurpose::OpenCiphertext));
+                }
+                if ui.button("Clear").clicked() {
+                    self.decrypt_input.clear();
+                    self.decrypted = None;
+                    self.decrypt_error = None;
+                }
+            }
+            Pane::Output => {
+                let (title, text) = match &self.decrypted {
+                    Some(revealed) if revealed.is_base64 => (
+                        "Plaintext (not UTF-8; shown as base64)",
+                        revealed.text.as_str(),
+                    ),
+                    Some(revealed) => ("Plaintext", revealed.text.as_str()),
+                    None => ("Plaintext", ""),
+                };
+                output_ui(ui, title, text, 6);
+                ui.horizontal(|ui| {
+                    let ready = self.decrypted.is_some();
+                    if ui
+                        .add_enabled(ready, egui::Button::new("📋 Copy plaintext"))
+                        .clicked()
+                        && let Some(revealed) = &self.decrypted
+                    {
+                        commands.push(Command::Copy {
+                            text: revealed.text.clone(),
+                            what: "the plaintext",
+                        });
+                    }
+                    if ui
+                        .add_enabled(ready, egui::Button::new("💾 Save plaintext to file…"))
+                        .clicked()
+                    {
+                        self.confirm_save_plaintext = true;
+                    }
                 });
-            }
-            if ui.button("📂 Open file…").clicked() {
-                commands.push(Command::Dialog(DialogPurpose::OpenCiphertext));
-            }
-            if ui.button("Clear").clicked() {
-                self.decrypt_input.clear();
-                self.decrypted = None;
-                self.decrypt_error = None;
             }
         });
         error_ui(ui, self.decrypt_error.as_ref());
-        if let Some(revealed) = &self.decrypted {
-            ui.add_space(6.0);
-            let title = if revealed.is_base64 {
-                "Plaintext (not UTF-8; shown as base64)"
-            } else {
-                "Plaintext"
-            };
-            output_ui(ui, title, &revealed.text, 3);
-            ui.horizontal(|ui| {
-                if ui.button("📋 Copy plaintext").clicked() {
-                    commands.push(Command::Copy {
-                        text: revealed.text.clone(),
-                        what: "the plaintext",
-                    });
-                }
-                if ui.button("💾 Save plaintext to file…").clicked() {
-                    self.confirm_save_plaintext = true;
-                }
-            });
-        }
     }
 
     fn confirm_save_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
@@ -355,6 +376,51 @@ fn context_ui(ui: &mut egui::Ui, context: &mut String) {
                 .font(egui::TextStyle::Monospace),
         )
         .labelled_by(label.id);
+    });
+}
+
+/// The three parts of a tool, as the cloud consoles lay them out: the input on the left, the
+/// buttons between, the output (with Copy and Download) on the right.
+#[derive(Clone, Copy)]
+enum Pane {
+    Input,
+    Actions,
+    Output,
+}
+
+/// Draws a tool's panes side by side, or stacked when the panel is narrow.
+fn side_by_side_ui(ui: &mut egui::Ui, mut pane_ui: impl FnMut(&mut egui::Ui, Pane)) {
+    const ACTIONS_WIDTH: f32 = 110.0;
+    const WIDE_ENOUGH: f32 = 760.0;
+    if ui.available_width() < WIDE_ENOUGH {
+        pane_ui(ui, Pane::Input);
+        ui.horizontal(|ui| pane_ui(ui, Pane::Actions));
+        pane_ui(ui, Pane::Output);
+        return;
+    }
+    let spacing = ui.spacing().item_spacing.x * 2.0;
+    let side = (ui.available_width() - ACTIONS_WIDTH - 2.0 * spacing) / 2.0;
+    ui.horizontal_top(|ui| {
+        ui.allocate_ui_with_layout(
+            egui::vec2(side, 0.0),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| pane_ui(ui, Pane::Input),
+        );
+        ui.add_space(spacing / 2.0);
+        ui.allocate_ui_with_layout(
+            egui::vec2(ACTIONS_WIDTH, 0.0),
+            egui::Layout::top_down_justified(egui::Align::Center),
+            |ui| {
+                ui.add_space(40.0);
+                pane_ui(ui, Pane::Actions);
+            },
+        );
+        ui.add_space(spacing / 2.0);
+        ui.allocate_ui_with_layout(
+            egui::vec2(side, 0.0),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| pane_ui(ui, Pane::Output),
+        );
     });
 }
 
