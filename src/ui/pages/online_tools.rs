@@ -287,82 +287,104 @@ impl OnlineTools {
         commands: &mut Vec<Command>,
     ) {
         ui.label("Generate a data key for envelope encryption: use the plaintext key, store only the encrypted one.");
-        ui.horizontal(|ui| {
-            let label = ui.label("Key spec");
-            egui::ComboBox::from_id_salt("data key spec")
-                .selected_text(match self.data_key_spec {
-                    DataKeySpec::Aes256 => "AES_256",
-                    DataKeySpec::Aes128 => "AES_128",
-                    DataKeySpec::Bytes(_) => "Number of bytes",
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.data_key_spec, DataKeySpec::Aes256, "AES_256");
-                    ui.selectable_value(&mut self.data_key_spec, DataKeySpec::Aes128, "AES_128");
-                    let bytes = DataKeySpec::Bytes(self.data_key_bytes);
-                    if ui
-                        .selectable_label(
-                            matches!(self.data_key_spec, DataKeySpec::Bytes(_)),
-                            "Number of bytes",
-                        )
-                        .clicked()
-                    {
-                        self.data_key_spec = bytes;
+        side_by_side_ui(ui, |ui, pane| match pane {
+            Pane::Input => {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Key spec");
+                    egui::ComboBox::from_id_salt("data key spec")
+                        .selected_text(match self.data_key_spec {
+                            DataKeySpec::Aes256 => "AES_256",
+                            DataKeySpec::Aes128 => "AES_128",
+                            DataKeySpec::Bytes(_) => "Number of bytes",
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(
+                                &mut self.data_key_spec,
+                                DataKeySpec::Aes256,
+                                "AES_256",
+                            );
+                            ui.selectable_value(
+                                &mut self.data_key_spec,
+                                DataKeySpec::Aes128,
+                                "AES_128",
+                            );
+                            let bytes = DataKeySpec::Bytes(self.data_key_bytes);
+                            if ui
+                                .selectable_label(
+                                    matches!(self.data_key_spec, DataKeySpec::Bytes(_)),
+                                    "Number of bytes",
+                                )
+                                .clicked()
+                            {
+                                self.data_key_spec = bytes;
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    if matches!(self.data_key_spec, DataKeySpec::Bytes(_)) {
+                        if self.data_key_bytes == 0 {
+                            self.data_key_bytes = 32;
+                        }
+                        ui.add(
+                            egui::DragValue::new(&mut self.data_key_bytes)
+                                .range(1..=RANDOM_MAX_BYTES),
+                        );
                     }
-                })
-                .response
-                .labelled_by(label.id);
-            if matches!(self.data_key_spec, DataKeySpec::Bytes(_)) {
-                if self.data_key_bytes == 0 {
-                    self.data_key_bytes = 32;
-                }
-                ui.add(egui::DragValue::new(&mut self.data_key_bytes).range(1..=RANDOM_MAX_BYTES));
-            }
-        });
-        context_ui(ui, &mut self.data_key_context);
-        if execute_button(ui, "Generate") || execute {
-            let spec = match self.data_key_spec {
-                DataKeySpec::Bytes(_) => DataKeySpec::Bytes(self.data_key_bytes),
-                other => other,
-            };
-            commands.push(Command::GenerateDataKey {
-                key: key_id.to_owned(),
-                spec,
-                context: self.data_key_context.clone(),
-            });
-        }
-        error_ui(ui, self.data_key_error.as_ref());
-        if let Some(data_key) = &self.data_key {
-            ui.add_space(6.0);
-            output_ui(
-                ui,
-                "Plaintext data key (base64)",
-                &data_key.plaintext_base64,
-                1,
-            );
-            if ui.button("📋 Copy data key").clicked() {
-                commands.push(Command::Copy {
-                    text: data_key.plaintext_base64.clone(),
-                    what: "the data key",
                 });
+                context_ui(ui, &mut self.data_key_context);
             }
-            output_ui(
-                ui,
-                "Encrypted data key (CiphertextBlob)",
-                &data_key.ciphertext_blob,
-                2,
-            );
-            ui.horizontal(|ui| {
-                if ui.button("📋 Copy encrypted key").clicked() {
-                    commands.push(Command::Copy {
-                        text: Zeroizing::new(data_key.ciphertext_blob.clone()),
-                        what: "the encrypted data key",
+            Pane::Actions => {
+                if execute_button(ui, "Generate") || execute {
+                    let spec = match self.data_key_spec {
+                        DataKeySpec::Bytes(_) => DataKeySpec::Bytes(self.data_key_bytes),
+                        other => other,
+                    };
+                    commands.push(Command::GenerateDataKey {
+                        key: key_id.to_owned(),
+                        spec,
+                        context: self.data_key_context.clone(),
                     });
                 }
-                if ui.button("💾 Download…").clicked() {
-                    commands.push(Command::Dialog(DialogPurpose::SaveDataKeyCiphertext));
+            }
+            Pane::Output => {
+                let (plaintext, blob) = match &self.data_key {
+                    Some(d) => (d.plaintext_base64.as_str(), d.ciphertext_blob.as_str()),
+                    None => ("", ""),
+                };
+                let ready = self.data_key.is_some();
+                output_ui(ui, "Plaintext data key (base64)", plaintext, 1);
+                if ui
+                    .add_enabled(ready, egui::Button::new("📋 Copy data key"))
+                    .clicked()
+                    && let Some(data_key) = &self.data_key
+                {
+                    commands.push(Command::Copy {
+                        text: data_key.plaintext_base64.clone(),
+                        what: "the data key",
+                    });
                 }
-            });
-        }
+                output_ui(ui, "Encrypted data key (CiphertextBlob)", blob, 2);
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(ready, egui::Button::new("📋 Copy encrypted key"))
+                        .clicked()
+                        && let Some(data_key) = &self.data_key
+                    {
+                        commands.push(Command::Copy {
+                            text: Zeroizing::new(data_key.ciphertext_blob.clone()),
+                            what: "the encrypted data key",
+                        });
+                    }
+                    if ui
+                        .add_enabled(ready, egui::Button::new("💾 Download…"))
+                        .clicked()
+                    {
+                        commands.push(Command::Dialog(DialogPurpose::SaveDataKeyCiphertext));
+                    }
+                });
+            }
+        });
+        error_ui(ui, self.data_key_error.as_ref());
     }
 }
 
