@@ -158,50 +158,55 @@ impl KeyListState {
             return;
         };
         let text_height = ROW_HEIGHT;
-        TableBuilder::new(ui)
-            .striped(true)
-            .resizable(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(28.0))
-            .column(Column::initial(290.0).at_least(120.0).clip(true))
-            .column(Column::initial(160.0).at_least(80.0).clip(true))
-            .column(Column::initial(110.0))
-            .column(Column::initial(125.0))
-            .column(Column::initial(95.0))
-            .column(Column::initial(165.0))
-            .column(Column::initial(80.0))
-            .column(Column::remainder().at_least(130.0))
-            .header(text_height, |mut header| {
-                header.col(|ui| {
-                    ui.label("");
-                });
-                for title in ["KeyId", "Alias", "State", "Usage", "Origin"] {
-                    header.col(|ui| {
-                        ui.strong(title);
+        // A narrow window scrolls the table sideways rather than cutting its last columns off.
+        egui::ScrollArea::horizontal()
+            .id_salt("key table sideways")
+            .show(ui, |ui| {
+                TableBuilder::new(ui)
+                    .striped(true)
+                    .resizable(true)
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                    .column(Column::exact(28.0))
+                    .column(Column::initial(290.0).at_least(120.0).clip(true))
+                    .column(Column::initial(160.0).at_least(80.0).clip(true))
+                    .column(Column::initial(110.0))
+                    .column(Column::initial(125.0))
+                    .column(Column::initial(95.0))
+                    .column(Column::initial(165.0))
+                    .column(Column::initial(80.0))
+                    .column(Column::remainder().at_least(130.0))
+                    .header(text_height, |mut header| {
+                        header.col(|ui| {
+                            ui.label("");
+                        });
+                        for title in ["KeyId", "Alias", "State", "Usage", "Origin"] {
+                            header.col(|ui| {
+                                ui.strong(title);
+                            });
+                        }
+                        header.col(|ui| {
+                            let arrow = if self.oldest_first { "⬆" } else { "⬇" };
+                            if ui
+                                .button(RichText::new(format!("Created {arrow}")).strong())
+                                .on_hover_text("Sort by creation time")
+                                .clicked()
+                            {
+                                self.oldest_first = !self.oldest_first;
+                            }
+                        });
+                        header.col(|ui| {
+                            ui.strong("Rotation");
+                        });
+                        header.col(|ui| {
+                            ui.strong("Operations");
+                        });
+                    })
+                    .body(|body| {
+                        body.rows(text_height, rows.len(), |mut row| {
+                            let key = &keys[rows[row.index()]];
+                            self.row_ui(&mut row, key, commands);
+                        });
                     });
-                }
-                header.col(|ui| {
-                    let arrow = if self.oldest_first { "⬆" } else { "⬇" };
-                    if ui
-                        .button(RichText::new(format!("Created {arrow}")).strong())
-                        .on_hover_text("Sort by creation time")
-                        .clicked()
-                    {
-                        self.oldest_first = !self.oldest_first;
-                    }
-                });
-                header.col(|ui| {
-                    ui.strong("Rotation");
-                });
-                header.col(|ui| {
-                    ui.strong("Operations");
-                });
-            })
-            .body(|body| {
-                body.rows(text_height, rows.len(), |mut row| {
-                    let key = &keys[rows[row.index()]];
-                    self.row_ui(&mut row, key, commands);
-                });
             });
         self.rows = rows;
     }

@@ -414,35 +414,40 @@ enum Pane {
 fn side_by_side_ui(ui: &mut egui::Ui, mut pane_ui: impl FnMut(&mut egui::Ui, Pane)) {
     const ACTIONS_WIDTH: f32 = 110.0;
     const WIDE_ENOUGH: f32 = 760.0;
-    if ui.available_width() < WIDE_ENOUGH {
+    // What is visible: a page wider than the window (a long row above) must not push the output
+    // pane past the window's edge.
+    let width = ui
+        .available_width()
+        .min(ui.clip_rect().right() - ui.cursor().left() - ui.spacing().item_spacing.x);
+    if width < WIDE_ENOUGH {
         pane_ui(ui, Pane::Input);
         ui.horizontal(|ui| pane_ui(ui, Pane::Actions));
         pane_ui(ui, Pane::Output);
         return;
     }
-    let spacing = ui.spacing().item_spacing.x * 2.0;
-    let side = (ui.available_width() - ACTIONS_WIDTH - 2.0 * spacing) / 2.0;
+    // Three panes and the two gaps between them fill the width exactly.
+    let spacing = ui.spacing().item_spacing.x;
+    let gap = spacing * 2.0;
+    let side = ((width - ACTIONS_WIDTH - 2.0 * gap) / 2.0).floor();
     ui.horizontal_top(|ui| {
-        ui.allocate_ui_with_layout(
-            egui::vec2(side, 0.0),
-            egui::Layout::top_down(egui::Align::Min),
-            |ui| pane_ui(ui, Pane::Input),
-        );
-        ui.add_space(spacing / 2.0);
-        ui.allocate_ui_with_layout(
-            egui::vec2(ACTIONS_WIDTH, 0.0),
-            egui::Layout::top_down_justified(egui::Align::Center),
-            |ui| {
-                ui.add_space(40.0);
-                pane_ui(ui, Pane::Actions);
-            },
-        );
-        ui.add_space(spacing / 2.0);
-        ui.allocate_ui_with_layout(
-            egui::vec2(side, 0.0),
-            egui::Layout::top_down(egui::Align::Min),
-            |ui| pane_ui(ui, Pane::Output),
-        );
+        ui.spacing_mut().item_spacing.x = gap;
+        for (pane, width) in [
+            (Pane::Input, side),
+            (Pane::Actions, ACTIONS_WIDTH),
+            (Pane::Output, side),
+        ] {
+            let layout = match pane {
+                Pane::Actions => egui::Layout::top_down_justified(egui::Align::Center),
+                _ => egui::Layout::top_down(egui::Align::Min),
+            };
+            ui.allocate_ui_with_layout(egui::vec2(width, 0.0), layout, |ui| {
+                ui.spacing_mut().item_spacing.x = spacing;
+                if let Pane::Actions = pane {
+                    ui.add_space(40.0);
+                }
+                pane_ui(ui, pane);
+            });
+        }
     });
 }
 

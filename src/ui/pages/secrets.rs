@@ -465,78 +465,86 @@ impl SecretsState {
 
     fn table_ui(&mut self, ui: &mut egui::Ui, kms: &Kms, secrets: &[SecretMetadata]) {
         let mut chosen = None;
-        TableBuilder::new(ui)
-            .id_salt("secrets table")
-            .striped(true)
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(180.0).at_least(100.0).clip(true))
-            .column(Column::initial(110.0).clip(true))
-            .column(Column::initial(110.0))
-            .column(Column::initial(60.0))
-            .column(Column::initial(130.0).clip(true))
-            .column(Column::initial(150.0))
-            .column(Column::initial(90.0))
-            .column(Column::remainder().at_least(80.0).clip(true))
-            .max_scroll_height(220.0)
-            .header(22.0, |mut header| {
-                for title in [
-                    "Name",
-                    "Type",
-                    "State",
-                    "Versions",
-                    "Key",
-                    "Created",
-                    "Rotation",
-                    "Description",
-                ] {
-                    header.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(24.0, secrets.len(), |mut row| {
-                    let secret = &secrets[row.index()];
-                    row.col(|ui| {
-                        let selected = self.selected.as_deref() == Some(secret.name.as_str());
-                        if ui.selectable_label(selected, &secret.name).clicked() {
-                            chosen = Some(secret.name.clone());
+        // A narrow window scrolls the table sideways rather than cutting its last columns off.
+        egui::ScrollArea::horizontal()
+            .id_salt("secrets table sideways")
+            .show(ui, |ui| {
+                TableBuilder::new(ui)
+                    .id_salt("secrets table")
+                    .striped(true)
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                    .column(Column::initial(180.0).at_least(100.0).clip(true))
+                    .column(Column::initial(110.0).clip(true))
+                    .column(Column::initial(110.0))
+                    .column(Column::initial(60.0))
+                    .column(Column::initial(130.0).clip(true))
+                    .column(Column::initial(150.0))
+                    .column(Column::initial(90.0))
+                    .column(Column::remainder().at_least(80.0).clip(true))
+                    .max_scroll_height(220.0)
+                    .header(22.0, |mut header| {
+                        for title in [
+                            "Name",
+                            "Type",
+                            "State",
+                            "Versions",
+                            "Key",
+                            "Created",
+                            "Rotation",
+                            "Description",
+                        ] {
+                            header.col(|ui| {
+                                ui.strong(title);
+                            });
                         }
-                    });
-                    row.col(|ui| {
-                        match &secret.database {
-                            Some(db) => ui
-                                .label(db.endpoint.engine.label())
-                                .on_hover_text(db.endpoint.to_string()),
-                            None => ui.label("Custom"),
-                        };
-                    });
-                    row.col(|ui| {
-                        ui.label(state_label(secret.state));
-                    });
-                    row.col(|ui| {
-                        ui.label(secret.version_count.to_string());
-                    });
-                    row.col(|ui| {
-                        let alias = kms
-                            .describe_key(&secret.key_id)
-                            .map_or_else(|_| secret.key_id.clone(), |k| k.alias);
-                        ui.label(alias).on_hover_text(&secret.key_id);
-                    });
-                    row.col(|ui| {
-                        ui.label(format_time(secret.create_time));
-                    });
-                    row.col(|ui| {
-                        ui.label(match &secret.database {
-                            Some(db) if db.rotation_enabled => format!("{} days", db.rotate_days),
-                            Some(_) => "off".to_owned(),
-                            None => "-".to_owned(),
+                    })
+                    .body(|body| {
+                        body.rows(24.0, secrets.len(), |mut row| {
+                            let secret = &secrets[row.index()];
+                            row.col(|ui| {
+                                let selected =
+                                    self.selected.as_deref() == Some(secret.name.as_str());
+                                if ui.selectable_label(selected, &secret.name).clicked() {
+                                    chosen = Some(secret.name.clone());
+                                }
+                            });
+                            row.col(|ui| {
+                                match &secret.database {
+                                    Some(db) => ui
+                                        .label(db.endpoint.engine.label())
+                                        .on_hover_text(db.endpoint.to_string()),
+                                    None => ui.label("Custom"),
+                                };
+                            });
+                            row.col(|ui| {
+                                ui.label(state_label(secret.state));
+                            });
+                            row.col(|ui| {
+                                ui.label(secret.version_count.to_string());
+                            });
+                            row.col(|ui| {
+                                let alias = kms
+                                    .describe_key(&secret.key_id)
+                                    .map_or_else(|_| secret.key_id.clone(), |k| k.alias);
+                                ui.label(alias).on_hover_text(&secret.key_id);
+                            });
+                            row.col(|ui| {
+                                ui.label(format_time(secret.create_time));
+                            });
+                            row.col(|ui| {
+                                ui.label(match &secret.database {
+                                    Some(db) if db.rotation_enabled => {
+                                        format!("{} days", db.rotate_days)
+                                    }
+                                    Some(_) => "off".to_owned(),
+                                    None => "-".to_owned(),
+                                });
+                            });
+                            row.col(|ui| {
+                                ui.label(&secret.description);
+                            });
                         });
                     });
-                    row.col(|ui| {
-                        ui.label(&secret.description);
-                    });
-                });
             });
         if let Some(name) = chosen {
             self.select(Some(name));
