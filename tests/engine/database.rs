@@ -288,6 +288,29 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
     assert_eq!(e.code, ErrorCode::AccessKmsError, "{e}");
     let e = kms.rotate_secret("orders-db", &mut no_probe).unwrap_err();
     assert_eq!(e.code, ErrorCode::AccessKmsError, "{e}");
+    // A schedule that falls due while the CMK cannot be used: one attempt, kept in the history,
+    // then nothing until the retry interval has passed (never an attempt every tick).
+    kms.set_secret_rotation("orders-db", true, Some(1), None)
+        .unwrap(); // settings need no CMK
+    ks.clock.advance_days(1);
+    assert_eq!(kms.due_secret_rotations(), ["orders-db"]);
+    let e = kms.rotate_due("orders-db").unwrap_err();
+    assert_eq!(e.code, ErrorCode::AccessKmsError, "{e}");
+    let last = kms
+        .rotation_detail("orders-db")
+        .unwrap()
+        .history
+        .pop()
+        .unwrap();
+    assert!(last.error.contains("AccessKmsError"), "{last:?}");
+    assert!(
+        kms.due_secret_rotations().is_empty(),
+        "put off by the retry interval"
+    );
+    ks.clock.advance(3600);
+    assert_eq!(kms.due_secret_rotations(), ["orders-db"]);
+    kms.set_secret_rotation("orders-db", false, None, None)
+        .unwrap();
     kms.enable_key(&key.key_id).unwrap();
     assert_eq!(password(&kms, "orders-db", "SSM_Current"), before);
     assert!(logs_in(&database, &before));

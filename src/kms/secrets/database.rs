@@ -398,25 +398,15 @@ impl Kms {
             )
         };
         // Step 1: a pending version, saved (or the one a cut-off rotation left).
-        let pending_id = self.pending_version_for_rotation(name)?;
+        let pending_id = self
+            .pending_version_for_rotation(name)
+            .map_err(|e| self.note_early_failure(name, started, e))?;
         if probe(RotationStep::PendingSaved).is_break() {
             return Err(stop(RotationStep::PendingSaved));
         }
-        let ring = self.ring();
-        let secret = &ring.secrets[find(&ring, name)?];
-        let database = database_of(secret)?;
-        let endpoint = database.endpoint.clone();
-        let current_id = database.current_version.clone();
-        let credentials_of = |version_id: &str| -> Result<Credentials> {
-            let version = secret
-                .version(version_id)
-                .ok_or_else(|| failed(format!("Secret {name} lost its version {version_id}.")))?;
-            let value = open_version(self, secret, version)?;
-            Credentials::from_value(name, version_id, &value)
-        };
-        let current = credentials_of(&current_id)?;
-        let pending = credentials_of(&pending_id)?;
-        drop(ring);
+        let (endpoint, current, pending) = self
+            .rotation_credentials(name, &pending_id)
+            .map_err(|e| self.note_early_failure(name, started, e))?;
 
         // Step 2: the database learns the pending password, unless it already has it.
         if let Err(why) = endpoint.change_own_password(&current.password, &pending.password)
@@ -541,6 +531,48 @@ impl Kms {
         })
     }
 
+    /// The database's address and the current and pending credentials, read from the keystore.
+    fn rotation_credentials(
+        &self,
+        name: &str,
+        pending_id: &str,
+    ) -> Result<(DbEndpoint, Credentials, Credentials)> {
+        let ring = self.ring();
+        let secret = &ring.secrets[find(&ring, name)?];
+        let database = database_of(secret)?;
+        let credentials_of = |version_id: &str| -> Result<Credentials> {
+            let version = secret
+                .version(version_id)
+                .ok_or_else(|| failed(format!("Secret {name} lost its version {version_id}.")))?;
+            let value = open_version(self, secret, version)?;
+            Credentials::from_value(name, version_id, &value)
+        };
+        Ok((
+            database.endpoint.clone(),
+            credentials_of(&database.current_version)?,
+            credentials_of(pending_id)?,
+        ))
+    }
+
+    /// A rotation that failed before reaching the database (its CMK cannot be used, a save
+    /// failed): kept in the history and put off like any failure, so a schedule that is due does
+    /// not try again every second. The error is returned as it was (a secret that is gone,
+    /// disabled, or being rotated is not an attempt).
+    fn note_early_failure(&self, name: &str, started: Instant, e: KmsError) -> KmsError {
+        let not_an_attempt = matches!(
+            e.code,
+            ErrorCode::SecretNotExist
+                | ErrorCode::UnsupportedOperation
+                | ErrorCode::OperationDenied
+                | ErrorCode::ResourceDisabled
+                | ErrorCode::ResourcePendingDeleted
+        );
+        if !not_an_attempt {
+            let _ = self.record_attempt(name, "-", started, format!("{}: {}", e.code, e.message));
+        }
+        e
+    }
+
     /// Records a failed attempt (retried by maintenance after `ROTATION_RETRY_SECONDS`) and
     /// returns it as the error to report.
     fn record_failure(
@@ -550,7 +582,21 @@ impl Kms {
         started: Instant,
         message: String,
     ) -> KmsError {
-        let recorded = self.change_secret(name, |secret, now| {
+        match self.record_attempt(name, version_id, started, message.clone()) {
+            Ok(()) => failed(message),
+            Err(e) => failed(format!("{message} (The attempt was not recorded: {e}.)")),
+        }
+    }
+
+    /// Keeps a failed attempt in the history and puts the schedule off by the retry interval.
+    fn record_attempt(
+        &self,
+        name: &str,
+        version_id: &str,
+        started: Instant,
+        message: String,
+    ) -> Result<()> {
+        self.change_secret(name, |secret, now| {
             if let Some(database) = &mut secret.database {
                 if database.rotation_enabled {
                     database.next_rotation_time = now + ROTATION_RETRY_SECONDS;
@@ -566,11 +612,7 @@ impl Kms {
                 );
             }
             Ok(())
-        });
-        match recorded {
-            Ok(()) => failed(message),
-            Err(e) => failed(format!("{message} (The attempt was not recorded: {e}.)")),
-        }
+        })
     }
 }
 
