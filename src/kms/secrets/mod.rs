@@ -238,7 +238,7 @@ impl Kms {
     fn insert_secret(
         &self,
         request: CreateSecret,
-        database: Option<DatabaseSecret>,
+        mut database: Option<DatabaseSecret>,
     ) -> Result<(String, String)> {
         validate_name(&request.name)?;
         let version_id = request
@@ -263,7 +263,6 @@ impl Kms {
             let key = &mut ring.keys[key_index];
             let version = seal_value(key, &request.name, &version_id, &request.value, now)?;
             let key_id = key.key_id;
-            let mut database = database;
             if let Some(database) = &mut database {
                 database.current_version = version_id.clone();
                 if database.rotation_enabled {
