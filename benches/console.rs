@@ -65,6 +65,7 @@ fn app(path: PathBuf) -> Harness<'static, KeyconsoleApp> {
         clipboard: Box::new(FakeClipboard::default()),
         dialogs: Box::new(FakeDialogs::default()),
         clock: Arc::new(SystemClock),
+        system_language: keyconsole::util::i18n::Language::English,
     };
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))

@@ -14,6 +14,8 @@
 //! ```
 //! The faces do not use each other, except that the console and the CLI start the API server.
 
+rust_i18n::i18n!("assets/locales");
+
 pub mod crypto;
 pub mod util;
 

@@ -151,7 +151,11 @@ fn api_request() {
     let (_dir, kms) = compat_kms();
     fuzz::run("api_request", &corpus, |input| {
         let outcome = tencent::process(&kms, &request_from_bytes(input));
-        let body = tencent::response_body(outcome.result, "fuzz");
+        let body = tencent::response_body(
+            outcome.result,
+            "fuzz",
+            keyconsole::util::i18n::Language::English,
+        );
         let answer: serde_json::Value = serde_json::from_slice(&body).expect("JSON answer");
         assert!(answer["Response"]["RequestId"].is_string(), "{answer}");
     });

@@ -22,10 +22,18 @@ SECRET_ID = os.environ["KEYCONSOLE_SECRET_ID"]
 SECRET_KEY = os.environ["KEYCONSOLE_SECRET_KEY"]
 
 
-def client(method, secret_id=SECRET_ID, secret_key=SECRET_KEY):
+def client(method, secret_id=SECRET_ID, secret_key=SECRET_KEY, language="zh-CN"):
     http = checks.http_profile(ENDPOINT, method)
     return kms_client.KmsClient(credential.Credential(secret_id, secret_key), "ap-guangzhou",
-                                ClientProfile(httpProfile=http))
+                                ClientProfile(httpProfile=http, language=language))
+
+
+def message_of(call):
+    try:
+        call()
+    except TencentCloudSDKException as e:
+        return e.get_message()
+    raise SystemExit("FAILED: the call was expected to fail")
 
 
 
@@ -66,6 +74,12 @@ def run(method):
     refused("ResourceUnavailable.CmkDisabled",
             lambda: kms.Encrypt(request(models.EncryptRequest, KeyId=key, Plaintext=b64(secret))),
             "Encrypt under a disabled key")
+    # The SDK sends X-TC-Language (zh-CN unless told otherwise); messages follow it, codes do not.
+    chinese = message_of(lambda: kms.Encrypt(request(models.EncryptRequest, KeyId=key, Plaintext=b64(secret))))
+    check("已禁用" in chinese, f"the message is in Chinese for language zh-CN: {chinese}")
+    english = message_of(lambda: client(method, language="en-US").Encrypt(
+        request(models.EncryptRequest, KeyId=key, Plaintext=b64(secret))))
+    check("is disabled" in english, f"the message is in English for language en-US: {english}")
     disabled = kms.ListKeyDetail(request(models.ListKeyDetailRequest, KeyState=2, Limit=200))
     check(key in [k.KeyId for k in disabled.KeyMetadatas], "ListKeyDetail KeyState=2 lists the disabled key")
     check(all(k.KeyState == "Disabled" for k in disabled.KeyMetadatas), "the state filter holds")

@@ -105,13 +105,17 @@ impl ApiServer {
             .map_err(|e| {
                 KmsError::new(
                     ErrorCode::InvalidParameterValue,
-                    format!("Cannot listen on {}: {e}.", config.listen),
+                    crate::text!(
+                        "errors.cannot_listen_on_listen_e",
+                        listen = config.listen,
+                        e = e
+                    ),
                 )
             })?;
         let addr = listener.local_addr().map_err(|e| {
             KmsError::new(
                 ErrorCode::InternalError,
-                format!("The listening socket has no address: {e}."),
+                crate::text!("errors.the_listening_socket_has_no_address", e = e),
             )
         })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -122,7 +126,7 @@ impl ApiServer {
             .map_err(|e| {
                 KmsError::new(
                     ErrorCode::InternalError,
-                    format!("Cannot start the server: {e}."),
+                    crate::text!("errors.cannot_start_the_server_e", e = e),
                 )
             })?;
         let (shutdown, stopped) = watch::channel(false);
@@ -144,7 +148,7 @@ impl ApiServer {
             .map_err(|e| {
                 KmsError::new(
                     ErrorCode::InternalError,
-                    format!("Cannot start the server: {e}."),
+                    crate::text!("errors.cannot_start_the_server_e", e = e),
                 )
             })?;
         Ok(ApiServer {
@@ -221,18 +225,18 @@ fn check_exposure(config: &ServerConfig) -> Result<()> {
     if !config.allow_remote {
         return Err(KmsError::new(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "{} is not a loopback address; listening beyond this machine needs `keyconsole serve --allow-remote --tls`.",
-                config.listen
+            crate::text!(
+                "errors.listen_is_not_a_loopback_address",
+                listen = config.listen
             ),
         ));
     }
     if config.tls.is_none() && !config.insecure_http {
         return Err(KmsError::new(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "Listening on {} beyond this machine needs HTTPS (--tls): over plain HTTP anyone on the network reads every plaintext and data key. Add --insecure-http only for a network you trust entirely.",
-                config.listen
+            crate::text!(
+                "errors.listening_on_listen_beyond_this_machine",
+                listen = config.listen
             ),
         ));
     }
@@ -403,7 +407,7 @@ async fn run(kms: &SharedKms, request: ApiRequest) -> Outcome {
 fn failed_inside() -> KmsError {
     KmsError::new(
         ErrorCode::InternalError,
-        "The request failed inside the server.",
+        crate::text!("errors.the_request_failed_inside_the_server"),
     )
 }
 
@@ -423,7 +427,7 @@ async fn read_body(mut body: Incoming) -> Result<Zeroizing<Vec<u8>>> {
         let frame = frame.map_err(|_| {
             KmsError::new(
                 ErrorCode::InvalidParameter,
-                "The request body could not be read.",
+                crate::text!("errors.the_request_body_could_not_be"),
             )
         })?;
         if let Ok(data) = frame.into_data() {
@@ -431,7 +435,10 @@ async fn read_body(mut body: Incoming) -> Result<Zeroizing<Vec<u8>>> {
             if len > MAX_BODY_BYTES {
                 return Err(KmsError::new(
                     ErrorCode::RequestSizeLimitExceeded,
-                    format!("The request body is over {} KiB.", MAX_BODY_BYTES / 1024),
+                    crate::text!(
+                        "errors.the_request_body_is_over_value",
+                        value = MAX_BODY_BYTES / 1024
+                    ),
                 ));
             }
             let _ = collected.write_all(&data);
@@ -473,13 +480,15 @@ async fn answer(
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let action = header(&parts, "x-tc-action");
+    // Error messages in the language the request asks for, as the cloud answers.
+    let mut language = header(&parts, "x-tc-language");
     let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body)).await {
         Ok(read) => read,
         Err(_) => Err(KmsError::new(
             ErrorCode::InvalidParameter,
-            format!(
-                "The request body did not arrive within {} s.",
-                BODY_TIMEOUT.as_secs()
+            crate::text!(
+                "errors.the_request_body_did_not_arrive",
+                value = BODY_TIMEOUT.as_secs()
             ),
         )),
     };
@@ -502,6 +511,7 @@ async fn answer(
                 content_sha256: header(&parts, "x-tc-content-sha256"),
                 body,
             };
+            language = language.or_else(|| request.v1_language());
             match catch_up(&state.kms).await {
                 Ok(()) => run(&state.kms, request).await,
                 Err(e) => Outcome {
@@ -523,7 +533,8 @@ async fn answer(
         },
         duration: started.elapsed(),
     });
-    let bytes = tencent::response_body(outcome.result, &request_id);
+    let language = tencent::response_language(language.as_deref());
+    let bytes = tencent::response_body(outcome.result, &request_id, language);
     let mut response = Response::new(Full::new(SecretBuf::new(bytes)));
     response
         .headers_mut()

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::certs::ServerIdentity;
 use crate::kms::{ErrorCode, KmsError, Result};
+use crate::util::i18n::Text;
 
 /// Certificate and key files larger than this are refused before they are read whole.
 const MAX_PEM_BYTES: u64 = 1024 * 1024;
@@ -36,13 +37,21 @@ pub fn from_pem_files(cert: &Path, key: &Path) -> Result<TlsConfig> {
     let cert_pem = read_pem(cert)?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| unusable(cert, &format!("it is not PEM certificates ({e})")))?;
+        .map_err(|e| {
+            unusable(
+                cert,
+                crate::text!("errors.it_is_not_pem_certificates_e", e = e),
+            )
+        })?;
     if chain.is_empty() {
-        return Err(unusable(cert, "it holds no CERTIFICATE block"));
+        return Err(unusable(
+            cert,
+            crate::text!("errors.it_holds_no_certificate_block"),
+        ));
     }
     let key_pem = read_pem(key)?;
     let private = PrivateKeyDer::from_pem_slice(&key_pem)
-        .map_err(|e| unusable(key, &format!("it holds no private key ({e})")))?;
+        .map_err(|e| unusable(key, crate::text!("errors.it_holds_no_private_key_e", e = e)))?;
     build(chain, private, &cert.display().to_string())
 }
 
@@ -58,7 +67,7 @@ fn build(
         .map_err(|e| {
             KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                format!("Cannot serve HTTPS with {what}: {e}."),
+                crate::text!("errors.cannot_serve_https_with_what_e", what = what, e = e),
             )
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -72,18 +81,22 @@ fn read_pem(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
         .map_err(|e| {
             KmsError::new(
                 ErrorCode::FileIo,
-                format!("Cannot read {}: {e}.", path.display()),
+                crate::text!("errors.cannot_read_path_e", path = path.display(), e = e),
             )
         })?;
     if bytes.len() as u64 > MAX_PEM_BYTES {
-        return Err(unusable(path, "it is over 1 MiB"));
+        return Err(unusable(path, crate::text!("errors.it_is_over_1_mib")));
     }
     Ok(bytes)
 }
 
-fn unusable(path: &Path, why: &str) -> KmsError {
+fn unusable(path: &Path, why: Text) -> KmsError {
     KmsError::new(
         ErrorCode::InvalidParameterValue,
-        format!("{} cannot be used for HTTPS: {why}.", path.display()),
+        crate::text!(
+            "errors.path_cannot_be_used_for_https",
+            path = path.display(),
+            why = why
+        ),
     )
 }

@@ -69,19 +69,22 @@ impl Blob {
     pub fn decode(text: &str) -> Result<Blob> {
         let text = text.trim();
         if text.is_empty() {
-            return err(ErrorCode::InvalidCiphertext, "The ciphertext is empty.");
+            return err(
+                ErrorCode::InvalidCiphertext,
+                crate::text!("errors.the_ciphertext_is_empty"),
+            );
         }
         // Base64 of MAX_LEN bytes; refuse longer input before decoding it.
         if text.len() > MAX_LEN.div_ceil(3) * 4 {
             return err(
                 ErrorCode::InvalidCiphertext,
-                "The ciphertext is longer than any keyconsole ciphertext can be.",
+                crate::text!("errors.the_ciphertext_is_longer_than_any"),
             );
         }
         let bytes = STANDARD.decode(text).map_err(|_| {
             super::KmsError::new(
                 ErrorCode::InvalidCiphertext,
-                "The ciphertext is not valid base64; paste the whole CiphertextBlob.",
+                crate::text!("errors.the_ciphertext_is_not_valid_base64"),
             )
         })?;
         Self::from_bytes(&bytes)
@@ -91,22 +94,23 @@ impl Blob {
         if bytes.len() < MIN_LEN || &bytes[..2] != MAGIC {
             return err(
                 ErrorCode::InvalidCiphertext,
-                "This is not a keyconsole ciphertext (wrong length or marker).",
+                crate::text!("errors.this_is_not_a_keyconsole_ciphertext"),
             );
         }
         if bytes[2] != FORMAT {
             return err(
                 ErrorCode::InvalidCiphertext,
-                format!(
-                    "The ciphertext has format {}; this keyconsole reads format {FORMAT}.",
-                    bytes[2]
+                crate::text!(
+                    "errors.the_ciphertext_has_format_bytes_this",
+                    bytes = bytes[2],
+                    value = FORMAT
                 ),
             );
         }
         let key_id = Uuid::from_slice(&bytes[3..19]).map_err(|_| {
             super::KmsError::new(
                 ErrorCode::InvalidCiphertext,
-                "The ciphertext's key id is malformed.",
+                crate::text!("errors.the_ciphertext_s_key_id_is"),
             )
         })?;
         let version = u32::from_be_bytes([bytes[19], bytes[20], bytes[21], bytes[22]]);

@@ -24,17 +24,22 @@ impl CanonicalContext {
         if json.chars().count() > CONTEXT_MAX_CHARS {
             return err(
                 ErrorCode::InvalidEncryptionContext,
-                format!("The encryption context is longer than {CONTEXT_MAX_CHARS} characters."),
+                crate::text!(
+                    "errors.the_encryption_context_is_longer_than",
+                    context_max_chars = CONTEXT_MAX_CHARS
+                ),
             );
         }
         let map: UniqueKeys = serde_json::from_str(json).map_err(|e| {
             let message = match e.to_string() {
-                why if why.starts_with(DUPLICATE) => format!(
-                    "The encryption context names {} twice; each key may appear once.",
-                    why[DUPLICATE.len()..].split(" at line").next().unwrap_or_default()
+                why if why.starts_with(DUPLICATE) => crate::text!(
+                    "errors.the_encryption_context_names_twice",
+                    name = why[DUPLICATE.len()..]
+                        .split(" at line")
+                        .next()
+                        .unwrap_or_default()
                 ),
-                _ => r#"The encryption context must be a JSON object of strings, like {"app":"billing"}."#
-                    .to_owned(),
+                _ => crate::text!("errors.the_encryption_context_must_be_an_object"),
             };
             KmsError::new(ErrorCode::InvalidEncryptionContext, message)
         })?;

@@ -93,7 +93,7 @@ impl Kms {
             Some(c) if c.secret_id == secret_id => Ok(c.secret_key.clone()),
             _ => err(
                 ErrorCode::SecretIdNotFound,
-                "No such SecretId; use the one the console (or `keyconsole api credentials`) shows.",
+                crate::text!("errors.no_such_secretid_use_the_one"),
             ),
         }
     }

@@ -50,7 +50,7 @@ impl Kms {
         self.reserving(|| {
             let record = self.key(key)?;
             if !record.state.may_encrypt() {
-                return Err(state_error(&record, "encrypt"));
+                return Err(state_error(&record, crate::text!("errors.encrypt")));
             }
             let blob = seal_blob(&record, plaintext, context)?;
             Ok(Encrypted {
@@ -80,17 +80,17 @@ impl Kms {
         let Some(&i) = ring.by_id.get(&blob.key_id) else {
             return err(
                 ErrorCode::DecryptError,
-                "The ciphertext was made with a key this keystore does not hold (another keystore, or a deleted key).",
+                crate::text!("errors.the_ciphertext_was_made_with_a"),
             );
         };
         let record = KeyRef::new(ring, i);
         if !record.state.may_decrypt() {
-            return Err(state_error(&record, "decrypt"));
+            return Err(state_error(&record, crate::text!("errors.decrypt")));
         }
         let Some(version) = record.version(blob.version) else {
             return err(
                 ErrorCode::DecryptError,
-                "The ciphertext names a key version that does not exist.",
+                crate::text!("errors.the_ciphertext_names_a_key_version"),
             );
         };
         let aad = Blob::aad(&blob.key_id, blob.version, context);
@@ -98,7 +98,7 @@ impl Kms {
         crypto::open_in_place(version.material(), &blob.nonce, &aad, &mut buf).map_err(|_| {
             KmsError::new(
                 ErrorCode::DecryptError,
-                "Decryption failed: the ciphertext was changed, or the encryption context differs from the one used to encrypt.",
+                crate::text!("errors.decryption_failed_the_ciphertext_was_changed"),
             )
         })?;
         Ok((record, buf))
@@ -136,7 +136,7 @@ impl Kms {
             None => source.clone(),
         };
         if !target.state.may_encrypt() {
-            return Err(state_error(&target, "encrypt"));
+            return Err(state_error(&target, crate::text!("errors.encrypt")));
         }
         let new_blob = seal_blob(&target, &plaintext, destination_context)?;
         let (newest, _) = target.newest_version();
@@ -161,7 +161,10 @@ impl Kms {
         self.reserving(|| {
             let record = self.key(key)?;
             if !record.state.may_encrypt() {
-                return Err(state_error(&record, "generate a data key"));
+                return Err(state_error(
+                    &record,
+                    crate::text!("errors.generate_a_data_key"),
+                ));
             }
             let mut plaintext = Zeroizing::new(vec![0u8; len]);
             crypto::fill_random(&mut plaintext);
@@ -207,10 +210,12 @@ pub(crate) fn seal_blob_in_change(
     let alias = record.alias.clone();
     let key_id = record.key_id;
     let number = u32::try_from(record.versions.len()).unwrap_or(u32::MAX);
-    let version = record
-        .versions
-        .last_mut()
-        .ok_or_else(|| KmsError::new(ErrorCode::InternalError, "A key without versions."))?;
+    let version = record.versions.last_mut().ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::InternalError,
+            crate::text!("errors.a_key_without_versions"),
+        )
+    })?;
     count_in_change(version, &alias)?;
     seal_with(&key_id, number, version, plaintext, context)
 }
@@ -225,8 +230,12 @@ fn seal_with(
     let nonce = crypto::random_bytes();
     let aad = Blob::aad(key_id, number, context);
     let mut sealed = Zeroizing::new(plaintext.to_vec());
-    crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed)
-        .map_err(|_| KmsError::new(ErrorCode::InternalError, "Encryption failed."))?;
+    crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed).map_err(|_| {
+        KmsError::new(
+            ErrorCode::InternalError,
+            crate::text!("errors.encryption_failed"),
+        )
+    })?;
     Ok(Blob {
         key_id: *key_id,
         version: number,

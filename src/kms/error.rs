@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::util::i18n::{Language, Text};
+
 /// The error codes of the Tencent Cloud KMS API that keyconsole copies, plus a few of its own
 /// for the keystore file (which a cloud KMS does not have).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,19 +139,33 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// An engine error: a code for programs and a one-sentence message for people.
+/// An engine error: a code for programs and a one-sentence message for people, in English in
+/// `message` and in any language by [`KmsError::localized`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsError {
     pub code: ErrorCode,
     pub message: String,
+    pub text: Text,
 }
 
 impl KmsError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<Text>) -> Self {
+        let text = message.into();
         Self {
             code,
-            message: message.into(),
+            message: text.render(Language::English),
+            text,
         }
+    }
+
+    /// The message in `language`.
+    pub fn localized(&self, language: Language) -> String {
+        self.text.render(language)
+    }
+
+    /// The message in the language of this thread's text (the console's language).
+    pub fn message_here(&self) -> String {
+        self.localized(crate::util::i18n::current())
     }
 }
 
@@ -163,8 +179,8 @@ impl std::error::Error for KmsError {}
 
 pub type Result<T, E = KmsError> = std::result::Result<T, E>;
 
-/// Shorthand used throughout the engine: `err(CmkDisabled, "...")`.
-pub(crate) fn err<T>(code: ErrorCode, message: impl Into<String>) -> Result<T> {
+/// Shorthand used throughout the engine: `err(CmkDisabled, text!(KEY, name = value))`.
+pub(crate) fn err<T>(code: ErrorCode, message: impl Into<Text>) -> Result<T> {
     Err(KmsError::new(code, message))
 }
 
@@ -182,6 +198,6 @@ impl From<crate::store::StoreError> for KmsError {
             Kind::InvalidSettings => ErrorCode::InvalidParameterValue,
             Kind::Internal => ErrorCode::InternalError,
         };
-        KmsError::new(code, e.message)
+        KmsError::new(code, e.text)
     }
 }

@@ -124,7 +124,7 @@ impl Keyring {
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(
                 ErrorCode::InternalError,
-                format!("Serializing the keystore failed: {e}."),
+                crate::text!("errors.serializing_the_keystore_failed_e", e = e),
             )
         })?;
         Ok(writer.into_inner())
@@ -134,26 +134,27 @@ impl Keyring {
         let body: Body = serde_json::from_slice(bytes).map_err(|_| {
             KmsError::new(
                 ErrorCode::KeystoreDamaged,
-                format!(
-                    "{} decrypts but its contents cannot be read.",
-                    path.display()
+                crate::text!(
+                    "errors.path_decrypts_but_its_contents_cannot",
+                    path = path.display()
                 ),
             )
         })?;
         if body.schema > SCHEMA_VERSION {
             return err(
                 ErrorCode::KeystoreDamaged,
-                format!(
-                    "{} was written by a newer keyconsole (body schema {}; this one reads up to {SCHEMA_VERSION}).",
-                    path.display(),
-                    body.schema
+                crate::text!(
+                    "errors.path_was_written_by_a_newer",
+                    path = path.display(),
+                    schema = body.schema,
+                    schema_version = SCHEMA_VERSION
                 ),
             );
         }
         if body.keys.iter().any(|k| k.versions.is_empty()) {
             return err(
                 ErrorCode::KeystoreDamaged,
-                format!("{} holds a key without key material.", path.display()),
+                crate::text!("errors.path_holds_a_key_without_key", path = path.display()),
             );
         }
         Ok(Keyring::from_body(body))

@@ -121,8 +121,9 @@ impl Kms {
         if let Some(bad) = names.iter().find(|n| !certs::is_host_name(n)) {
             return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                format!(
-                    "{bad:?} is neither an IP address nor a DNS name; a certificate names hosts like 127.0.0.1 or kms.example.lan."
+                crate::text!(
+                    "errors.bad_is_neither_an_ip_address",
+                    bad = format!("{:?}", bad)
                 ),
             ));
         }
@@ -142,7 +143,11 @@ impl Kms {
                 .map_err(|e| {
                     KmsError::new(
                         ErrorCode::FileIo,
-                        format!("Cannot write the CA certificate {}: {e}.", path.display()),
+                        crate::text!(
+                            "errors.cannot_write_the_ca_certificate_path",
+                            path = path.display(),
+                            e = e
+                        ),
                     )
                 })?;
         }

@@ -17,9 +17,9 @@ pub fn check_output_path(keystore: &Path, target: &Path) -> Result<()> {
     if protected.iter().any(|p| resolved(p) == target) {
         return Err(KmsError::new(
             ErrorCode::FileExists,
-            format!(
-                "{} is the keystore or one of its own files; write the output somewhere else.",
-                target.display()
+            crate::text!(
+                "errors.target_is_the_keystore_or_one",
+                target = target.display()
             ),
         ));
     }

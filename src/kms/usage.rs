@@ -123,9 +123,7 @@ pub(crate) fn reserve_block(
     if room == 0 {
         return err(
             ErrorCode::InternalError,
-            format!(
-                "Key {alias} has reached the safe number of encryptions for its version; rotate it."
-            ),
+            crate::text!("errors.key_alias_has_reached_the_safe", alias = alias),
         );
     }
     let block = version.reservation.block().min(room);
@@ -140,9 +138,7 @@ pub(crate) fn count_in_change(version: &mut KeyVersion, alias: &str) -> Result<(
     if version.encryptions >= REFUSE_AFTER_ENCRYPTIONS {
         return err(
             ErrorCode::InternalError,
-            format!(
-                "Key {alias} has reached the safe number of encryptions for its version; rotate it."
-            ),
+            crate::text!("errors.key_alias_has_reached_the_safe", alias = alias),
         );
     }
     version.encryptions += 1;
@@ -211,7 +207,10 @@ impl Kms {
                         return Err(e);
                     }
                     let key_id = Uuid::parse_str(&e.message).map_err(|_| {
-                        KmsError::new(ErrorCode::InternalError, "A reservation named no key.")
+                        KmsError::new(
+                            ErrorCode::InternalError,
+                            crate::text!("errors.a_reservation_named_no_key"),
+                        )
                     })?;
                     self.reserve_encryptions(&key_id)?;
                 }
@@ -220,7 +219,7 @@ impl Kms {
         }
         err(
             ErrorCode::InternalError,
-            "Encryptions could not be reserved: other work of this process kept using them up.",
+            crate::text!("errors.encryptions_could_not_be_reserved_other"),
         )
     }
 
@@ -267,13 +266,16 @@ impl Kms {
             let Some(&index) = ring.by_id.get(key_id) else {
                 return err(
                     ErrorCode::CmkNotFound,
-                    format!("Key {key_id} does not exist."),
+                    crate::text!("errors.key_key_id_does_not_exist", key_id = key_id),
                 );
             };
             let key = &mut ring.keys[index];
             let alias = key.alias.clone();
             let version = key.versions.last_mut().ok_or_else(|| {
-                KmsError::new(ErrorCode::InternalError, "A key without versions.")
+                KmsError::new(
+                    ErrorCode::InternalError,
+                    crate::text!("errors.a_key_without_versions"),
+                )
             })?;
             if has_reserved(version) {
                 return Ok(None); // reserved by another thread while this one waited its turn

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::util::i18n::{Language, Text};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreErrorKind {
     /// The header is intact but the master key does not unwrap.
@@ -24,14 +26,18 @@ pub enum StoreErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError {
     pub kind: StoreErrorKind,
+    /// In English; `text` renders it in any language.
     pub message: String,
+    pub text: Text,
 }
 
 impl StoreError {
-    pub fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(kind: StoreErrorKind, message: impl Into<Text>) -> Self {
+        let text = message.into();
         Self {
             kind,
-            message: message.into(),
+            message: text.render(Language::English),
+            text,
         }
     }
 }

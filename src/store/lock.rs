@@ -32,7 +32,11 @@ pub fn acquire(keystore: &Path, timeout: Duration) -> Result<LockGuard> {
         .map_err(|e| {
             StoreError::new(
                 StoreErrorKind::Io,
-                format!("Cannot open the lock file {}: {e}.", path.display()),
+                crate::text!(
+                    "errors.cannot_open_the_lock_file_path",
+                    path = path.display(),
+                    e = e
+                ),
             )
         })?;
     let deadline = Instant::now() + timeout;
@@ -47,16 +51,16 @@ pub fn acquire(keystore: &Path, timeout: Duration) -> Result<LockGuard> {
             Err(TryLockError::WouldBlock) => {
                 return Err(StoreError::new(
                     StoreErrorKind::Busy,
-                    format!(
-                        "Another keyconsole process has held the keystore lock for over {} s; close it or try again.",
-                        timeout.as_secs()
+                    crate::text!(
+                        "errors.another_keyconsole_process_has_held_the",
+                        timeout = timeout.as_secs()
                     ),
                 ));
             }
             Err(TryLockError::Error(e)) => {
                 return Err(StoreError::new(
                     StoreErrorKind::Io,
-                    format!("Cannot lock {}: {e}.", path.display()),
+                    crate::text!("errors.cannot_lock_path_e", path = path.display(), e = e),
                 ));
             }
         }

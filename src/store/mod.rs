@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, KEY_LEN, NONCE_LEN};
+use crate::util::i18n::Text;
 pub use error::{Result, StoreError, StoreErrorKind};
 pub use format::{FormatError, Header, KdfParams};
 pub use lock::LockGuard;
@@ -31,27 +32,33 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// `MAX_FILE_BYTES`, checked before reading; the read itself stops there too (a file that grows).
 fn read_keystore(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
-    let meta = fs::metadata(path).map_err(|e| io_error(path, "read", e))?;
+    let meta = fs::metadata(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
     if !meta.is_file() {
-        return Err(damaged(path, "it is not a regular file"));
+        return Err(damaged(
+            path,
+            crate::text!("errors.it_is_not_a_regular_file"),
+        ));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(damaged(
             path,
-            &format!(
-                "it is {} MiB, more than a keystore can be ({} MiB)",
-                meta.len() >> 20,
-                MAX_FILE_BYTES >> 20
+            crate::text!(
+                "errors.it_is_mib_more_than_a_keystore",
+                mib = meta.len() >> 20,
+                max_mib = MAX_FILE_BYTES >> 20
             ),
         ));
     }
-    let file = fs::File::open(path).map_err(|e| io_error(path, "read", e))?;
+    let file = fs::File::open(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| io_error(path, "read", e))?;
+        .map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(damaged(path, "it grew past the size a keystore can be"));
+        return Err(damaged(
+            path,
+            crate::text!("errors.it_grew_past_the_size_a"),
+        ));
     }
     Ok(bytes)
 }
@@ -107,43 +114,52 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn io_error(path: &Path, action: &str, e: io::Error) -> StoreError {
+fn io_error(path: &Path, action: Text, e: io::Error) -> StoreError {
     if e.kind() == io::ErrorKind::NotFound {
         StoreError::new(
             StoreErrorKind::NotFound,
-            format!(
-                "There is no keystore at {}; create one first.",
-                path.display()
-            ),
+            crate::text!("errors.there_is_no_keystore_at_path", path = path.display()),
         )
     } else {
         StoreError::new(
             StoreErrorKind::Io,
-            format!("Cannot {action} {}: {e}.", path.display()),
+            crate::text!(
+                "errors.cannot_action_path_e",
+                action = action,
+                path = path.display(),
+                e = e
+            ),
         )
     }
 }
 
-fn damaged(path: &Path, why: &str) -> StoreError {
+fn damaged(path: &Path, why: impl Into<Text>) -> StoreError {
+    let why: Text = why.into();
     StoreError::new(
         StoreErrorKind::Damaged,
-        format!(
-            "{} cannot be opened: {why}. Its backups are {}.1 to .3.",
-            path.display(),
-            path.display()
+        crate::text!(
+            "errors.path_cannot_be_opened_why_its",
+            path = path.display(),
+            why = why,
+            path2 = path.display()
         ),
     )
 }
 
 fn format_error(path: &Path, e: FormatError) -> StoreError {
     match e {
-        FormatError::NotAKeystore => damaged(path, "it is not a keyconsole keystore"),
+        FormatError::NotAKeystore => {
+            damaged(path, crate::text!("errors.it_is_not_a_keyconsole_keystore"))
+        }
         FormatError::UnsupportedVersion(v) => damaged(
             path,
-            &format!("it has format version {v}, which this keyconsole does not read"),
+            crate::text!("errors.it_has_format_version_v_which", v = v),
         ),
-        FormatError::UnknownKdf(id) => damaged(path, &format!("it names an unknown KDF ({id})")),
-        FormatError::HeaderDamaged => damaged(path, "its header is damaged"),
+        FormatError::UnknownKdf(id) => damaged(
+            path,
+            crate::text!("errors.it_names_an_unknown_kdf_id", id = id),
+        ),
+        FormatError::HeaderDamaged => damaged(path, crate::text!("errors.its_header_is_damaged")),
     }
 }
 
@@ -161,7 +177,12 @@ fn wrap_master_key(
         &aad[..format::KEY_WRAP_AAD_LEN],
         &mut sealed,
     )
-    .map_err(|_| StoreError::new(StoreErrorKind::Internal, "Sealing the master key failed."))?;
+    .map_err(|_| {
+        StoreError::new(
+            StoreErrorKind::Internal,
+            crate::text!("errors.sealing_the_master_key_failed"),
+        )
+    })?;
     header.wrapped_key.copy_from_slice(&sealed);
     Ok(())
 }
@@ -173,10 +194,10 @@ fn unwrap_master_key(
     path: &Path,
     header: &Header,
     password: &[u8],
-    wrong_password: &str,
+    wrong_password: Text,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>> {
     let kek =
-        kdf::derive_kek(password, &header.salt, &header.kdf).map_err(|why| damaged(path, &why))?;
+        kdf::derive_kek(password, &header.salt, &header.kdf).map_err(|why| damaged(path, why))?;
     let encoded = header.encode();
     let mut master = Zeroizing::new(header.wrapped_key.to_vec());
     crypto::open_in_place(
@@ -202,19 +223,20 @@ impl Store {
         if let Err(why) = kdf::check_params(&kdf) {
             return Err(StoreError::new(
                 StoreErrorKind::InvalidSettings,
-                format!("The keystore cannot be created: {why}."),
+                crate::text!("errors.the_keystore_cannot_be_created_why", why = why),
             ));
         }
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(folder).map_err(|e| io_error(folder, "create the folder", e))?;
+            fs::create_dir_all(folder)
+                .map_err(|e| io_error(folder, crate::text!("errors.create_the_folder"), e))?;
         }
         let guard = lock::acquire(path, lock::LOCK_TIMEOUT)?;
         if path.exists() {
             return Err(StoreError::new(
                 StoreErrorKind::Exists,
-                format!(
-                    "A keystore already exists at {}; open it instead.",
-                    path.display()
+                crate::text!(
+                    "errors.a_keystore_already_exists_at_path",
+                    path = path.display()
                 ),
             ));
         }
@@ -244,14 +266,15 @@ impl Store {
 
     /// Opens a keystore with its password. Tells a wrong password from a damaged file.
     pub fn open(path: &Path, password: &[u8]) -> Result<(Store, Zeroizing<Vec<u8>>)> {
-        let stamp = FileStamp::of(path).map_err(|e| io_error(path, "read", e))?;
+        let stamp =
+            FileStamp::of(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
         let bytes = read_keystore(path)?;
         let header = Header::decode(&bytes).map_err(|e| format_error(path, e))?;
         let master_key = unwrap_master_key(
             path,
             &header,
             password,
-            "The password is wrong; the keystore was not changed.",
+            crate::text!("errors.the_password_is_wrong_not_changed"),
         )?;
         let mut store = Store {
             path: path.to_path_buf(),
@@ -276,7 +299,12 @@ impl Store {
             &aad[..format::AUTHENTICATED_LEN],
             &mut body,
         )
-        .map_err(|_| damaged(&self.path, "its contents are damaged or were replaced"))?;
+        .map_err(|_| {
+            damaged(
+                &self.path,
+                crate::text!("errors.its_contents_are_damaged_or_were"),
+            )
+        })?;
         Ok(body)
     }
 
@@ -299,7 +327,8 @@ impl Store {
     /// Returns the body if another process saved since we last read or wrote the file.
     /// A cheap `stat` when nothing changed.
     pub fn read_if_changed(&mut self) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let stamp = FileStamp::of(&self.path).map_err(|e| io_error(&self.path, "read", e))?;
+        let stamp = FileStamp::of(&self.path)
+            .map_err(|e| io_error(&self.path, crate::text!("errors.read"), e))?;
         if self.stamp == Some(stamp) {
             return Ok(None);
         }
@@ -347,7 +376,7 @@ impl Store {
             self.failing_saves -= 1;
             return Err(io_error(
                 &self.path,
-                "write",
+                crate::text!("errors.write"),
                 io::Error::from_raw_os_error(libc::ENOSPC),
             ));
         }
@@ -362,13 +391,18 @@ impl Store {
             &encoded[..format::AUTHENTICATED_LEN],
             &mut body,
         )
-        .map_err(|_| StoreError::new(StoreErrorKind::Internal, "Sealing the keystore failed."))?;
+        .map_err(|_| {
+            StoreError::new(
+                StoreErrorKind::Internal,
+                crate::text!("errors.sealing_the_keystore_failed"),
+            )
+        })?;
         let mut file = Vec::with_capacity(format::HEADER_LEN + body.len());
         file.extend_from_slice(&encoded);
         file.extend_from_slice(&body);
         let keep_backups = header.generation > 1;
         save::replace_file(&self.path, &file, keep_backups)
-            .map_err(|e| io_error(&self.path, "write", e))?;
+            .map_err(|e| io_error(&self.path, crate::text!("errors.write"), e))?;
         self.header = header;
         self.stamp = FileStamp::of(&self.path).ok();
         Ok(())
@@ -380,7 +414,7 @@ impl Store {
             &self.path,
             &self.header,
             password,
-            "The current password is wrong; nothing was changed.",
+            crate::text!("errors.the_current_password_is_wrong"),
         )
         .map(drop)
     }
@@ -397,7 +431,7 @@ impl Store {
         if let Err(why) = kdf::check_params(&kdf) {
             return Err(StoreError::new(
                 StoreErrorKind::InvalidSettings,
-                format!("The password cannot be changed: {why}."),
+                crate::text!("errors.the_password_cannot_be_changed_why", why = why),
             ));
         }
         let previous = self.header.clone();
@@ -416,7 +450,7 @@ impl Store {
 }
 
 /// A short hint about a weak password, or None when it looks reasonable.
-pub fn password_strength_hint(password: &str) -> Option<&'static str> {
+pub fn password_strength_hint(password: &str) -> Option<Text> {
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
         password.chars().any(|c| c.is_ascii_uppercase()),
@@ -428,9 +462,9 @@ pub fn password_strength_hint(password: &str) -> Option<&'static str> {
     .count();
     let len = password.chars().count();
     if len < 8 {
-        Some("this password is short and easy to guess; 12 or more characters are better")
+        Some(crate::text!("errors.this_password_is_short"))
     } else if len < 12 && classes < 3 {
-        Some("this password is weak; use 12 or more characters, or mix cases, digits and symbols")
+        Some(crate::text!("errors.this_password_is_weak"))
     } else {
         None
     }

@@ -29,7 +29,7 @@ pub enum Command {
     Dialog(DialogPurpose),
     Copy {
         text: Zeroizing<String>,
-        what: &'static str,
+        what: String,
     },
 
     // Navigation.

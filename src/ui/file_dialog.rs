@@ -2,6 +2,7 @@
 //! zenity) or when the user prefers it (Settings). It is egui_file's dialog with what a save
 //! needs on top: the suggested name, a question before replacing a file, and recent places.
 
+use crate::tr;
 use std::path::{Path, PathBuf};
 
 use egui_file::{DialogType, FileDialog, State};
@@ -39,8 +40,13 @@ impl std::fmt::Debug for InAppDialog {
 }
 
 /// The button that picks the file: its own words, so it is never taken for another Save.
-pub const SAVE_BUTTON: &str = "Save here";
-pub const OPEN_BUTTON: &str = "Open this file";
+pub fn save_button() -> String {
+    tr!("ui.file_dialog.save_here")
+}
+
+pub fn open_button() -> String {
+    tr!("ui.file_dialog.open_this_file")
+}
 
 impl InAppDialog {
     /// Opens in the most recent place (else the home folder), with the suggested name.
@@ -58,17 +64,17 @@ impl InAppDialog {
             .map(|p| (place_name(p), p.clone()))
             .collect();
         if let Some(home) = home.filter(|h| !recent.contains(h)) {
-            places.push(("Home".to_owned(), home));
+            places.push((tr!("ui.file_dialog.home"), home));
         }
         let dialog = if request.purpose.is_save() {
             FileDialog::save_file()
                 .initial_path(start)
                 .default_filename(request.default_name.clone().unwrap_or_default())
-                .save_button_text(SAVE_BUTTON.into())
+                .save_button_text(save_button().into())
         } else {
             FileDialog::open_file()
                 .initial_path(start)
-                .open_button_text(OPEN_BUTTON.into())
+                .open_button_text(open_button().into())
         };
         let mut dialog = dialog
             .title(&request.title)
@@ -98,13 +104,19 @@ impl InAppDialog {
         if let Some(path) = self.confirm_replace.clone() {
             let mut decision = None;
             egui::Modal::new(egui::Id::unique("confirm replace")).show(ctx, |ui| {
-                ui.heading("Replace the file?");
-                ui.label(format!("{} already exists. Replace it?", path.display()));
+                ui.heading(tr!("ui.file_dialog.replace_the_file"));
+                ui.label(tr!(
+                    "ui.file_dialog.path_already_exists_replace_it",
+                    path = path.display()
+                ));
                 ui.horizontal(|ui| {
-                    if ui.button("Replace").clicked() {
+                    if ui.button(tr!("ui.file_dialog.replace")).clicked() {
                         decision = Some(true);
                     }
-                    if ui.button("Choose another name").clicked() {
+                    if ui
+                        .button(tr!("ui.file_dialog.choose_another_name"))
+                        .clicked()
+                    {
                         decision = Some(false);
                     }
                 });
@@ -140,7 +152,7 @@ impl InAppDialog {
             return;
         }
         let mut go = None;
-        egui::Window::new("Recent places")
+        egui::Window::new(tr!("ui.file_dialog.recent_places"))
             .id(egui::Id::unique("recent places"))
             .collapsible(false)
             .resizable(false)

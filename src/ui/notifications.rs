@@ -1,6 +1,7 @@
 //! Toasts in the bottom-right corner: one for every success and every failure. Errors carry their
 //! code and stay longer; either can be dismissed.
 
+use crate::tr;
 use egui::{Align2, Color32, RichText};
 
 use crate::kms::KmsError;
@@ -35,7 +36,7 @@ impl Notifications {
         self.push(
             Level::Error,
             now,
-            format!("{}: {}", error.code, error.message),
+            format!("{}: {}", error.code, error.message_here()),
         );
     }
 
@@ -103,7 +104,7 @@ impl Notifications {
                                         egui::Button::new(RichText::new("🗙").color(Color32::WHITE))
                                             .frame(false),
                                     )
-                                    .on_hover_text("Dismiss")
+                                    .on_hover_text(tr!("ui.notifications.dismiss"))
                                     .clicked()
                                 {
                                     dismissed = Some(i);

@@ -1,6 +1,7 @@
 //! What the console asks of the desktop: file dialogs and the clipboard. The app holds them as
 //! traits, so tests drive every flow with fakes and the real ones stay out of the drawing code.
 
+use crate::tr;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
@@ -133,9 +134,9 @@ fn native_dialog_available() -> Result<(), String> {
         if portal.is_ok() || program_on_path("zenity") {
             return Ok(());
         }
-        Err(format!(
-            "no desktop portal with a file chooser ({}) and no zenity",
-            portal.err().unwrap_or_default()
+        Err(tr!(
+            "ui.platform.no_desktop_portal_with_a_file",
+            portal = portal.err().unwrap_or_default()
         ))
     }
     #[cfg(not(target_os = "linux"))]
@@ -175,7 +176,9 @@ impl SystemClipboard {
         if self.inner.is_none() {
             self.inner = Some(arboard::Clipboard::new().map_err(|e| e.to_string())?);
         }
-        self.inner.as_mut().ok_or_else(|| "no clipboard".to_owned())
+        self.inner
+            .as_mut()
+            .ok_or_else(|| tr!("ui.platform.no_clipboard").to_owned())
     }
 }
 

@@ -1,15 +1,16 @@
 //! How the console shows states.
 
+use crate::tr;
 use egui::Color32;
 
 use crate::kms::KeyState;
 
-pub fn state_label(state: KeyState) -> &'static str {
+pub fn state_label(state: KeyState) -> String {
     match state {
-        KeyState::Enabled => "Enabled",
-        KeyState::Disabled => "Disabled",
-        KeyState::PendingDelete => "Pending deletion",
-        KeyState::Archived => "Archived",
+        KeyState::Enabled => tr!("ui.widgets.enabled"),
+        KeyState::Disabled => tr!("ui.widgets.disabled"),
+        KeyState::PendingDelete => tr!("ui.widgets.pending_deletion"),
+        KeyState::Archived => tr!("ui.widgets.archived"),
     }
 }
 
@@ -30,15 +31,19 @@ pub fn state_color(state: KeyState, visuals: &egui::Visuals) -> Color32 {
 pub fn rotation_period_ui(ui: &mut egui::Ui, enabled: &mut bool, days: &mut u32) {
     use crate::kms::keys::rules::{ROTATE_DAYS_MAX, ROTATE_DAYS_MIN};
     ui.horizontal(|ui| {
-        ui.checkbox(enabled, "Rotate automatically every");
+        ui.checkbox(enabled, tr!("ui.widgets.rotate_automatically_every"));
         ui.add_enabled(
             *enabled,
             egui::DragValue::new(days).range(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX),
         )
         .widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::SpinButton, *enabled, "Rotation period in days")
+            egui::WidgetInfo::labeled(
+                egui::Role::SpinButton,
+                *enabled,
+                tr!("ui.widgets.rotation_period_in_days"),
+            )
         });
-        ui.label("days");
+        ui.label(tr!("ui.widgets.days"));
     });
 }
 
@@ -47,12 +52,12 @@ pub fn state_filter_ui<S: Copy + PartialEq>(
     ui: &mut egui::Ui,
     id: &str,
     label: egui::Id,
-    (all, states): (&'static str, &[S]),
-    state_label: impl Fn(S) -> &'static str,
+    (all, states): (String, &[S]),
+    state_label: impl Fn(S) -> String,
     filter: &mut Option<S>,
 ) {
     egui::ComboBox::from_id_salt(id)
-        .selected_text(filter.map_or(all, &state_label))
+        .selected_text(filter.map_or_else(|| all.clone(), &state_label))
         .show_ui(ui, |ui| {
             ui.selectable_value(filter, None, all);
             for &state in states {

@@ -3,7 +3,10 @@
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// A Unix time as `2026-11-22 11:02:13 UTC`; 0 (never) as `-`.
+use super::i18n::Language;
+
+/// A Unix time in the form of this thread's language: `2026-11-22 11:02:13 UTC`,
+/// `2026年11月22日 11:02:13 UTC`; 0 (never) as `-`.
 pub fn format_time(unix: i64) -> String {
     if unix == 0 {
         return "-".to_owned();
@@ -11,9 +14,14 @@ pub fn format_time(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
-            t.format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-            ))
+            match super::i18n::current() {
+                Language::English => t.format(format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+                )),
+                Language::SimplifiedChinese => t.format(format_description!(
+                    "[year]年[month padding:none]月[day padding:none]日 [hour]:[minute]:[second] UTC"
+                )),
+            }
             .ok()
         })
         .unwrap_or_else(|| unix.to_string())

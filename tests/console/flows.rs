@@ -631,14 +631,14 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
         console.field_holds("db-password.kc"),
         "the suggested name is in the name field"
     );
-    console.click(keyconsole::ui::file_dialog::SAVE_BUTTON);
+    console.click(&keyconsole::ui::file_dialog::save_button());
     let target = console.dir.path().join("db-password.kc");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), blob);
 
     // From now on the console's own opens at once; replacing a file is asked first.
     std::fs::write(&target, "older").unwrap();
     console.click("💾 Download…");
-    console.click(keyconsole::ui::file_dialog::SAVE_BUTTON);
+    console.click(&keyconsole::ui::file_dialog::save_button());
     assert!(console.shows("Replace the file?"));
     console.click("Replace");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), blob);
@@ -651,7 +651,7 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
     console.click("Decrypt");
     console.click("📂 Open file…");
     console.click("🗋 db-password.kc");
-    console.click(keyconsole::ui::file_dialog::OPEN_BUTTON);
+    console.click(&keyconsole::ui::file_dialog::open_button());
     console.click("Execute");
     assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
 }

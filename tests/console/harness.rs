@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use keyconsole::kms::{CreateKey, Kms};
 use keyconsole::testing::{FAST_KDF, FakeClipboard, FakeDialogs, START, TestClock};
 use keyconsole::ui::{AppEnvironment, KeyconsoleApp};
+use keyconsole::util::i18n::Language;
 
 /// The password typed into the console (the keystores here are made with it).
 pub const PASSWORD: &str = "console test password 7";
@@ -51,7 +52,18 @@ impl Console {
     }
 
     pub fn start_at(dir: tempfile::TempDir, path: PathBuf, clock: Arc<TestClock>) -> Console {
-        Self::build(dir, path, clock, true)
+        Self::build(dir, path, clock, true, Language::English)
+    }
+
+    /// As `start`, on a system whose locale asks for `language`.
+    pub fn start_in(language: Language, aliases: Option<&[&str]>) -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = TestClock::new(START);
+        let path = match aliases {
+            Some(aliases) => keystore_with(dir.path(), clock.clone(), aliases),
+            None => dir.path().join("keystore.kcks"),
+        };
+        Self::build(dir, path, clock, true, language)
     }
 
     /// As `start_at`, without egui_kittest's check that every input has an accessible name: for
@@ -62,7 +74,7 @@ impl Console {
         path: PathBuf,
         clock: Arc<TestClock>,
     ) -> Console {
-        Self::build(dir, path, clock, false)
+        Self::build(dir, path, clock, false, Language::English)
     }
 
     fn build(
@@ -70,6 +82,7 @@ impl Console {
         path: PathBuf,
         clock: Arc<TestClock>,
         accessibility_check: bool,
+        system_language: Language,
     ) -> Console {
         let clipboard = FakeClipboard::default();
         let dialogs = FakeDialogs::default();
@@ -77,6 +90,7 @@ impl Console {
             clipboard: Box::new(clipboard.clone()),
             dialogs: Box::new(dialogs.clone()),
             clock: clock.clone(),
+            system_language,
         };
         let app_path = path.clone();
         let mut harness = Harness::builder()
@@ -187,6 +201,18 @@ impl Console {
         let holds = egui_kittest::kittest::by()
             .predicate(move |node| node.value().is_some_and(|v| v.contains(text)));
         self.harness.query_all(holds).next().is_some()
+    }
+
+    /// Every label and value a screen reader would find on the screen now.
+    pub fn texts(&self) -> Vec<String> {
+        self.harness
+            .query_all_by(|_| true)
+            .flat_map(|node| {
+                let node = node.accesskit_node();
+                [node.label(), node.value()]
+            })
+            .flatten()
+            .collect()
     }
 
     pub fn value_of(&self, label: &str) -> String {

@@ -4,6 +4,7 @@
 mod api;
 mod flows;
 mod harness;
+mod languages;
 mod pages;
 mod secrets;
 mod snapshots;

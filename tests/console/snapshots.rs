@@ -147,6 +147,14 @@ fn unlock(console: &mut Console) {
     console.wait_until("the unlock", |c| !c.app().is_locked());
 }
 
+/// Switches the console to Simplified Chinese in Settings (it does so at once).
+fn in_chinese(console: &mut Console) {
+    console.click("⚙ Settings");
+    console.click("简体中文");
+    console.harness.key_press(egui::Key::Escape);
+    console.settle();
+}
+
 /// Lets toasts expire, moves the pointer away, and takes the picture.
 fn snapshot(console: &mut Console, name: &str) {
     console.clock.advance(16);
@@ -160,6 +168,8 @@ fn unlock_screen() {
     let mut console = console("unlock");
     console.settle();
     snapshot(&mut console, "unlock");
+    in_chinese(&mut console);
+    snapshot(&mut console, "unlock_zh");
 }
 
 #[test]
@@ -167,6 +177,8 @@ fn key_list() {
     let mut console = console("key_list");
     unlock(&mut console);
     snapshot(&mut console, "key_list");
+    in_chinese(&mut console);
+    snapshot(&mut console, "key_list_zh");
 }
 
 #[test]
@@ -192,6 +204,8 @@ fn key_detail_with_ciphertext() {
     assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
     console.harness.get_by_label("Online tools").click(); // away from the text field: no cursor
     snapshot(&mut console, "key_detail");
+    in_chinese(&mut console);
+    snapshot(&mut console, "key_detail_zh");
 }
 
 #[test]
@@ -203,6 +217,18 @@ fn create_dialog_with_a_validation_error() {
     console.type_into("Description (optional)", "Order service secrets");
     console.click("Rotate automatically every");
     snapshot(&mut console, "create_dialog");
+}
+
+#[test]
+fn create_dialog_in_chinese() {
+    let mut console = console("create_dialog_zh");
+    unlock(&mut console);
+    in_chinese(&mut console);
+    console.click("➕ 创建密钥");
+    console.type_into("别名", "kms-orders");
+    console.type_into("描述（可选）", "订单服务的密钥");
+    console.click("自动轮换周期");
+    snapshot(&mut console, "create_dialog_zh");
 }
 
 #[test]
@@ -285,6 +311,8 @@ fn secrets_with_one_chosen() {
     console.click("Secrets");
     console.click("orders-db");
     snapshot(&mut console, "secrets");
+    in_chinese(&mut console);
+    snapshot(&mut console, "secrets_zh");
 }
 
 /// A database secret's page: its connection and rotation schedule. Made without a database, so

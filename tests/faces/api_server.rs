@@ -613,3 +613,49 @@ fn a_host_signed_without_its_port_is_accepted() {
         wrong.json
     );
 }
+
+/// As the cloud does: `X-TC-Language: zh-CN` gets the error message in Chinese, anything else in
+/// English; the code is the same either way.
+#[test]
+fn error_messages_are_in_the_language_the_request_asks_for() {
+    let h = start();
+    h.create_key("app-config");
+    h.call("DisableKey", json!({"KeyId": "app-config"}));
+    let addr = h.server.local_addr();
+    let ask = |language: Option<&str>| {
+        let signer = Signer {
+            secret_id: &h.secret_id,
+            secret_key: &h.secret_key,
+            timestamp: h.now(),
+        };
+        let mut request = signed_request(
+            addr,
+            "POST",
+            "Encrypt",
+            "2019-01-18",
+            &json!({"KeyId": "app-config", "Plaintext": STANDARD.encode(b"x")}),
+            signer,
+        );
+        if let Some(language) = language {
+            // Not among the signed headers (the SDKs sign content-type and host only).
+            let line_end = request.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+            let header = format!("X-TC-Language: {language}\r\n");
+            request.splice(line_end..line_end, header.into_bytes());
+        }
+        let reply = exchange(addr, &request).expect("an HTTP answer");
+        assert_eq!(reply.code(), "ResourceUnavailable.CmkDisabled");
+        reply.field("Error")["Message"].as_str().unwrap().to_owned()
+    };
+    let chinese = ask(Some("zh-CN"));
+    assert!(chinese.contains("已禁用；请启用后再加密"), "{chinese}");
+    let english = ask(Some("en-US"));
+    assert!(
+        english.contains("is disabled; enable it to encrypt"),
+        "{english}"
+    );
+    assert_eq!(ask(None), english);
+    assert_eq!(ask(Some("fr-FR")), english);
+    // A protocol error before the engine is reached is translated too.
+    let reply = h.call("NoSuchThing", json!({}));
+    assert_eq!(reply.code(), "InvalidAction");
+}

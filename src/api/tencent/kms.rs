@@ -70,7 +70,7 @@ fn decode_plaintext(text: &str) -> Result<Zeroizing<Vec<u8>>> {
         .map_err(|_| {
             KmsError::new(
                 ErrorCode::InvalidPlaintext,
-                "Plaintext must be base64 (the SDKs expect the caller to encode it).",
+                crate::text!("errors.plaintext_must_be_base64_the_sdks"),
             )
         })
 }
@@ -209,7 +209,7 @@ fn CreateKey(kms: &Kms, params: &Params) -> Result<Reply> {
     {
         return Err(KmsError::new(
             ErrorCode::InvalidParameterValue,
-            format!("Type is {kind}; use 1 (default) or 2 (specified)."),
+            crate::text!("errors.type_is_kind_use_1_default", kind = kind),
         ));
     }
     let key = kms.create_key(CreateKey {
@@ -292,7 +292,7 @@ fn UpdateKeyDescription(kms: &Kms, params: &Params) -> Result<Reply> {
     let description = params.str("Description")?.ok_or_else(|| {
         KmsError::new(
             ErrorCode::MissingParameter,
-            "The parameter Description is missing.",
+            crate::text!("errors.the_parameter_description_is_missing"),
         )
     })?;
     kms.update_description(key_param(params)?, description)?;

@@ -21,6 +21,7 @@ pub mod params;
 pub mod signature;
 pub mod ssm;
 
+use crate::util::i18n::{Language, Text};
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
@@ -99,7 +100,7 @@ pub fn is_change(request: &ApiRequest) -> bool {
     find_action(request).is_some_and(Action::is_change)
 }
 
-fn error(code: ErrorCode, message: impl Into<String>) -> KmsError {
+fn error(code: ErrorCode, message: impl Into<Text>) -> KmsError {
     KmsError::new(code, message)
 }
 
@@ -163,6 +164,11 @@ impl ApiRequest {
         self.action
             .clone()
             .or_else(|| self.is_v1().then(|| self.v1_param("Action")).flatten())
+    }
+
+    /// The `Language` parameter of a v1-signed request (TC3 requests send `X-TC-Language`).
+    pub fn v1_language(&self) -> Option<String> {
+        self.is_v1().then(|| self.v1_param("Language")).flatten()
     }
 
     fn version_name(&self) -> Option<String> {
@@ -234,7 +240,10 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
     if request.method != "GET" && request.method != "POST" {
         return Err(error(
             ErrorCode::UnsupportedRequestMethod,
-            format!("{} is not supported; use POST or GET.", request.method),
+            crate::text!(
+                "errors.method_is_not_supported_use_post",
+                method = request.method
+            ),
         ));
     }
     if request.is_v1() {
@@ -248,7 +257,7 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
             .ok_or_else(|| {
                 error(
                     ErrorCode::MissingParameter,
-                    "The SecretId parameter is missing.",
+                    crate::text!("errors.the_secretid_parameter_is_missing"),
                 )
             })?;
         let secret_key = kms.api_secret_key(secret_id)?;
@@ -264,7 +273,7 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
     let header = request.authorization.as_deref().ok_or_else(|| {
         error(
             ErrorCode::InvalidAuthorization,
-            "The Authorization header is missing, and the parameters carry no Signature; sign the request with TC3-HMAC-SHA256 (or HmacSHA256/HmacSHA1).",
+            crate::text!("errors.the_authorization_header_is_missing_and"),
         )
     })?;
     let authorization = Authorization::parse(header)?;
@@ -274,7 +283,7 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
         .ok_or_else(|| {
             error(
                 ErrorCode::MissingParameter,
-                "The X-TC-Timestamp header is missing.",
+                crate::text!("errors.the_x_tc_timestamp_header_is"),
             )
         })?
         .trim()
@@ -282,7 +291,7 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
         .map_err(|_| {
             error(
                 ErrorCode::InvalidParameter,
-                "X-TC-Timestamp must be Unix seconds.",
+                crate::text!("errors.x_tc_timestamp_must_be_unix"),
             )
         })?;
     let parts = SignedParts {
@@ -305,7 +314,7 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
     let Some(version) = request.version_name() else {
         return Err(error(
             ErrorCode::MissingParameter,
-            "The X-TC-Version header is missing.",
+            crate::text!("errors.the_x_tc_version_header_is"),
         ));
     };
     let version = version.as_str();
@@ -313,9 +322,10 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
         let served: Vec<&str> = SERVICES.iter().map(|s| s.version).collect();
         error(
             ErrorCode::NoSuchVersion,
-            format!(
-                "API version {version} is not served here; use {}.",
-                served.join(" or ")
+            crate::text!(
+                "errors.api_version_version_is_not_served",
+                version = version,
+                served = served.join(" or ")
             ),
         )
     })?;
@@ -329,9 +339,12 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
     {
         return Err(error(
             ErrorCode::SignatureFailure,
-            format!(
-                "The signature's credential scope names the service {}, but version {version} is the {} service; sign for {}.",
-                authorization.service, service.name, service.name
+            crate::text!(
+                "errors.the_signature_s_credential_scope_names",
+                service = authorization.service,
+                version = version,
+                name = service.name,
+                name2 = service.name
             ),
         ));
     }
@@ -339,15 +352,16 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
     let name = name.as_deref().ok_or_else(|| {
         error(
             ErrorCode::MissingParameter,
-            "The X-TC-Action header is missing.",
+            crate::text!("errors.the_x_tc_action_header_is"),
         )
     })?;
     let action = service.find(name).ok_or_else(|| {
         error(
             ErrorCode::InvalidAction,
-            format!(
-                "No such action in the {} API (version {version}) served here.",
-                service.title
+            crate::text!(
+                "errors.no_such_action_in_the_title",
+                title = service.title,
+                version = version
             ),
         )
     })?;
@@ -359,10 +373,24 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
     Ok((action, params))
 }
 
-/// `{"Response": {...fields, "RequestId"}}`, or `{"Response": {"Error": {Code, Message}, "RequestId"}}`.
+/// The language of error messages for a request's `X-TC-Language` (or v1 `Language`): Chinese for
+/// `zh-CN`, as the cloud does; English for `en-US`, anything else, or nothing.
+pub fn response_language(requested: Option<&str>) -> Language {
+    match requested.map(str::trim) {
+        Some(tag) if tag.eq_ignore_ascii_case("zh-CN") => Language::SimplifiedChinese,
+        _ => Language::English,
+    }
+}
+
+/// `{"Response": {...fields, "RequestId"}}`, or `{"Response": {"Error": {Code, Message}, "RequestId"}}`
+/// with the message in `language`.
 /// The answer's bytes, serialized without leaving copies behind (the reply's strings and every
 /// buffer on the way are wiped).
-pub fn response_body(result: Result<Reply>, request_id: &str) -> Zeroizing<Vec<u8>> {
+pub fn response_body(
+    result: Result<Reply>,
+    request_id: &str,
+    language: Language,
+) -> Zeroizing<Vec<u8>> {
     let mut response = Map::new();
     match result {
         Ok(mut fields) => {
@@ -373,7 +401,7 @@ pub fn response_body(result: Result<Reply>, request_id: &str) -> Zeroizing<Vec<u
             response.insert(
                 "Response".to_owned(),
                 json!({
-                    "Error": {"Code": e.code.as_str(), "Message": e.message},
+                    "Error": {"Code": e.code.as_str(), "Message": e.localized(language)},
                     "RequestId": request_id,
                 }),
             );

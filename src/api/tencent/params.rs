@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroize;
 
 use crate::kms::{ErrorCode, KmsError, Result};
+use crate::util::i18n::Text;
 
 /// Parameters carry plaintexts (base64) and data keys: their strings are wiped when dropped.
 #[derive(Debug, Default)]
@@ -35,17 +36,22 @@ fn wipe_value(value: &mut Value) {
     }
 }
 
-fn invalid(name: &str, what: &str) -> KmsError {
+fn invalid(name: &str, what: impl Into<Text>) -> KmsError {
+    let what: Text = what.into();
     KmsError::new(
         ErrorCode::InvalidParameter,
-        format!("The parameter {name} must be {what}."),
+        crate::text!(
+            "errors.the_parameter_name_must_be_what",
+            name = name,
+            what = what
+        ),
     )
 }
 
 fn missing(name: &str) -> KmsError {
     KmsError::new(
         ErrorCode::MissingParameter,
-        format!("The parameter {name} is missing."),
+        crate::text!("errors.the_parameter_name_is_missing", name = name),
     )
 }
 
@@ -59,7 +65,7 @@ impl Params {
             Ok(Value::Object(map)) => Ok(Params(map)),
             _ => Err(KmsError::new(
                 ErrorCode::InvalidParameter,
-                "The request body is not a JSON object; send the parameters as {\"Name\": value, …}.",
+                crate::text!("errors.the_request_body_is_not_a"),
             )),
         }
     }
@@ -98,7 +104,7 @@ impl Params {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(invalid(name, "a string")),
+            Some(_) => Err(invalid(name, crate::text!("errors.a_string"))),
         }
     }
 
@@ -117,14 +123,14 @@ impl Params {
             Some(Value::Number(n)) => n
                 .as_u64()
                 .map(Some)
-                .ok_or_else(|| invalid(name, "a whole number of 0 or more")),
+                .ok_or_else(|| invalid(name, crate::text!("errors.a_whole_number_of_0_or"))),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => s
                 .trim()
                 .parse()
                 .map(Some)
-                .map_err(|_| invalid(name, "a whole number of 0 or more")),
-            Some(_) => Err(invalid(name, "a whole number of 0 or more")),
+                .map_err(|_| invalid(name, crate::text!("errors.a_whole_number_of_0_or"))),
+            Some(_) => Err(invalid(name, crate::text!("errors.a_whole_number_of_0_or"))),
         }
     }
 
@@ -137,16 +143,19 @@ impl Params {
             Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(Some(true)),
                 "false" | "0" => Ok(Some(false)),
-                _ => Err(invalid(name, "true or false")),
+                _ => Err(invalid(name, crate::text!("errors.true_or_false"))),
             },
-            Some(_) => Err(invalid(name, "true or false")),
+            Some(_) => Err(invalid(name, crate::text!("errors.true_or_false"))),
         }
     }
 
     /// A number that fits in u32 (day counts, byte counts).
     pub fn u32(&self, name: &str) -> Result<Option<u32>> {
         self.u64(name)?
-            .map(|n| u32::try_from(n).map_err(|_| invalid(name, "at most 4294967295")))
+            .map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| invalid(name, crate::text!("errors.at_most_4294967295")))
+            })
             .transpose()
     }
 
@@ -163,10 +172,10 @@ impl Params {
                 .iter()
                 .map(|item| match item {
                     Value::String(s) => Ok(s.clone()),
-                    _ => Err(invalid(name, "a list of strings")),
+                    _ => Err(invalid(name, crate::text!("errors.a_list_of_strings"))),
                 })
                 .collect(),
-            Some(_) => Err(invalid(name, "a list of strings")),
+            Some(_) => Err(invalid(name, crate::text!("errors.a_list_of_strings"))),
         }
     }
 }

@@ -17,6 +17,7 @@ use time::macros::format_description;
 
 use crate::kms::{ErrorCode, KmsError, Result};
 use crate::util::hex;
+use crate::util::i18n::Text;
 
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 pub const SIGNED_HEADERS: &str = "content-type;host";
@@ -50,11 +51,11 @@ pub struct Authorization {
     pub signature: String,
 }
 
-fn failure(message: &str) -> KmsError {
+fn failure(message: impl Into<Text>) -> KmsError {
     KmsError::new(ErrorCode::SignatureFailure, message)
 }
 
-fn malformed(message: &str) -> KmsError {
+fn malformed(message: impl Into<Text>) -> KmsError {
     KmsError::new(ErrorCode::InvalidAuthorization, message)
 }
 
@@ -77,16 +78,14 @@ pub fn scope_date(timestamp: i64) -> Option<String> {
 impl Authorization {
     /// Parses `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=…, Signature=…`.
     pub fn parse(header: &str) -> Result<Authorization> {
-        let rest = header
-            .trim()
-            .strip_prefix(ALGORITHM)
-            .ok_or_else(|| malformed("The Authorization header does not use TC3-HMAC-SHA256."))?;
+        let rest = header.trim().strip_prefix(ALGORITHM).ok_or_else(|| {
+            malformed(crate::text!("errors.the_authorization_header_does_not_use"))
+        })?;
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for part in rest.split(',') {
-            let (name, value) = part
-                .trim()
-                .split_once('=')
-                .ok_or_else(|| malformed("The Authorization header is malformed."))?;
+            let (name, value) = part.trim().split_once('=').ok_or_else(|| {
+                malformed(crate::text!("errors.the_authorization_header_is_malformed"))
+            })?;
             match name.trim() {
                 "Credential" => credential = Some(value.trim()),
                 "SignedHeaders" => signed_headers = Some(value.trim()),
@@ -97,9 +96,9 @@ impl Authorization {
         let (Some(credential), Some(signed_headers), Some(signature)) =
             (credential, signed_headers, signature)
         else {
-            return Err(malformed(
-                "The Authorization header lacks Credential, SignedHeaders or Signature.",
-            ));
+            return Err(malformed(crate::text!(
+                "errors.the_authorization_header_lacks_credential_signed"
+            )));
         };
         let mut scope = credential.split('/');
         let (Some(secret_id), Some(date), Some(service), Some("tc3_request"), None) = (
@@ -109,9 +108,9 @@ impl Authorization {
             scope.next(),
             scope.next(),
         ) else {
-            return Err(malformed(
-                "The credential scope in the Authorization header is malformed.",
-            ));
+            return Err(malformed(crate::text!(
+                "errors.the_credential_scope_in_the_authorization"
+            )));
         };
         Ok(Authorization {
             secret_id: secret_id.to_owned(),
@@ -158,21 +157,21 @@ pub fn verify(
     if (now - parts.timestamp).abs() > MAX_CLOCK_SKEW_SECONDS {
         return Err(KmsError::new(
             ErrorCode::SignatureExpire,
-            format!(
-                "The request's timestamp is more than {} minutes from this machine's clock; check the clock and sign again.",
-                MAX_CLOCK_SKEW_SECONDS / 60
+            crate::text!(
+                "errors.the_request_s_timestamp_is_more",
+                value = MAX_CLOCK_SKEW_SECONDS / 60
             ),
         ));
     }
     if authorization.signed_headers != SIGNED_HEADERS {
-        return Err(failure(
-            "The signature must cover the headers content-type;host.",
-        ));
+        return Err(failure(crate::text!(
+            "errors.the_signature_must_cover_the_headers"
+        )));
     }
     if scope_date(parts.timestamp).as_deref() != Some(authorization.date.as_str()) {
-        return Err(failure(
-            "The credential date does not match the request's timestamp.",
-        ));
+        return Err(failure(crate::text!(
+            "errors.the_credential_date_does_not_match"
+        )));
     }
     // The Host as sent first; some SDKs (Node.js, Go) sign it without the port they send.
     let without_port = host_without_port(parts.host);
@@ -188,10 +187,12 @@ pub fn verify(
             return Ok(());
         }
     }
-    Err(failure(&format!(
-        "The signature does not match what was sent (checked with Host {}{}); check the SecretKey and what was signed.",
-        parts.host,
-        without_port.map_or_else(String::new, |h| format!(" and {h}"))
+    Err(failure(crate::text!(
+        "errors.the_signature_does_not_match_hosts",
+        hosts = match without_port {
+            Some(h) => format!("{} / {h}", parts.host),
+            None => parts.host.to_string(),
+        }
     )))
 }
 
@@ -223,28 +224,28 @@ pub fn verify_v1(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let signature =
-        get("Signature").ok_or_else(|| malformed("The Signature parameter is missing."))?;
+    let signature = get("Signature")
+        .ok_or_else(|| malformed(crate::text!("errors.the_signature_parameter_is_missing")))?;
     let timestamp: i64 = get("Timestamp")
         .and_then(|t| t.trim().parse().ok())
         .ok_or_else(|| {
             KmsError::new(
                 ErrorCode::MissingParameter,
-                "The Timestamp parameter is missing or not Unix seconds.",
+                crate::text!("errors.the_timestamp_parameter_is_missing_or"),
             )
         })?;
     if get("Nonce").is_none() {
         return Err(KmsError::new(
             ErrorCode::MissingParameter,
-            "The Nonce parameter is missing.",
+            crate::text!("errors.the_nonce_parameter_is_missing"),
         ));
     }
     if (now - timestamp).abs() > MAX_CLOCK_SKEW_SECONDS {
         return Err(KmsError::new(
             ErrorCode::SignatureExpire,
-            format!(
-                "The request's Timestamp is more than {} minutes from this machine's clock; check the clock and sign again.",
-                MAX_CLOCK_SKEW_SECONDS / 60
+            crate::text!(
+                "errors.the_request_s_timestamp_is_more_2",
+                value = MAX_CLOCK_SKEW_SECONDS / 60
             ),
         ));
     }
@@ -270,8 +271,9 @@ pub fn verify_v1(
                 mac.finalize().into_bytes().to_vec()
             }
             other => {
-                return Err(malformed(&format!(
-                    "SignatureMethod {other} is not supported; use TC3-HMAC-SHA256, HmacSHA256 or HmacSHA1."
+                return Err(malformed(crate::text!(
+                    "errors.signaturemethod_other_is_not_supported",
+                    other = other
                 )));
             }
         };
@@ -280,7 +282,9 @@ pub fn verify_v1(
             return Ok(());
         }
     }
-    Err(failure(&format!(
-        "The {method_name} signature does not match what was sent (checked with Host {host}); check the SecretKey and what was signed."
+    Err(failure(crate::text!(
+        "errors.the_method_name_signature_does_not_match",
+        method_name = method_name,
+        host = host
     )))
 }

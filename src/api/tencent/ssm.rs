@@ -66,16 +66,16 @@ fn value(params: &Params) -> Result<SecretValue> {
             .map_err(|_| {
                 KmsError::new(
                     ErrorCode::InvalidParameterValue,
-                    "SecretBinary must be base64.",
+                    crate::text!("errors.secretbinary_must_be_base64"),
                 )
             }),
         (Some(_), Some(_)) => Err(KmsError::new(
             ErrorCode::InvalidParameter,
-            "Give SecretString or SecretBinary, not both.",
+            crate::text!("errors.give_secretstring_or_secretbinary_not_both"),
         )),
         (None, None) => Err(KmsError::new(
             ErrorCode::MissingParameter,
-            "The parameter SecretString or SecretBinary is missing.",
+            crate::text!("errors.the_parameter_secretstring_or_secretbinary_is"),
         )),
     }
 }
@@ -206,9 +206,7 @@ fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
         other => {
             return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                format!(
-                    "State is {other}; use 0 (all), 1 (Enabled), 2 (Disabled) or 3 (PendingDelete)."
-                ),
+                crate::text!("errors.state_is_other_use_0_all", other = other),
             ));
         }
     };
@@ -218,7 +216,7 @@ fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
         other => {
             return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                format!("OrderType is {other}; use 0 (newest first) or 1 (oldest first)."),
+                crate::text!("errors.ordertype_is_other_use_0_newest", other = other),
             ));
         }
     };
@@ -236,7 +234,7 @@ fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
             Some(other) => {
                 return Err(KmsError::new(
                     ErrorCode::InvalidParameterValue,
-                    format!("SecretType is {other}; use 0 (your own secrets) or 1 (database credentials)."),
+                    crate::text!("errors.secrettype_is_other_use_0_your", other = other),
                 ));
             }
         },
@@ -278,14 +276,17 @@ fn UpdateRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
     let enable = params.bool("EnableRotation")?.ok_or_else(|| {
         KmsError::new(
             ErrorCode::MissingParameter,
-            "The parameter EnableRotation is missing.",
+            crate::text!("errors.the_parameter_enablerotation_is_missing"),
         )
     })?;
     let begin = match params.str("RotationBeginTime")? {
         Some(text) if !text.trim().is_empty() => Some(parse_api_time(text).ok_or_else(|| {
             KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                format!("RotationBeginTime is {text:?}; write it as 2006-01-02 15:04:05 (UTC)."),
+                crate::text!(
+                    "errors.rotationbegintime_is_text_write_it_as",
+                    text = format!("{:?}", text)
+                ),
             )
         })?),
         _ => None,

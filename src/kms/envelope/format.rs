@@ -40,34 +40,39 @@ pub fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// Reads and checks the header of an encrypted file; returns its bytes and the wrapped data key.
 pub fn read_header(reader: &mut impl Read) -> Result<(Vec<u8>, Blob)> {
     let mut fixed = [0u8; FIXED_HEADER_LEN];
-    let n = read_full(reader, &mut fixed).map_err(|e| decrypt_error(&e.to_string()))?;
+    let n = read_full(reader, &mut fixed).map_err(|e| decrypt_error(e.to_string()))?;
     if n < FIXED_HEADER_LEN || &fixed[..6] != MAGIC {
-        return Err(decrypt_error("it is not a file encrypted by keyconsole"));
+        return Err(decrypt_error(crate::text!(
+            "errors.it_is_not_a_file_encrypted"
+        )));
     }
     if fixed[6] != FORMAT {
-        return Err(decrypt_error(&format!(
-            "it has format {}; this keyconsole reads format {FORMAT}",
-            fixed[6]
+        return Err(decrypt_error(crate::text!(
+            "errors.it_has_format_fixed_this_keyconsole",
+            fixed = fixed[6],
+            value = FORMAT
         )));
     }
     let chunk = u32::from_be_bytes([fixed[7], fixed[8], fixed[9], fixed[10]]);
     if chunk as usize != CHUNK_LEN {
-        return Err(decrypt_error(
-            "its header names a chunk size other than 16 KiB",
-        ));
+        return Err(decrypt_error(crate::text!(
+            "errors.its_header_names_a_chunk_size"
+        )));
     }
     let blob_len = usize::from(u16::from_be_bytes([fixed[11], fixed[12]]));
     if blob_len > blob::MAX_LEN {
-        return Err(decrypt_error("its wrapped data key is too long"));
+        return Err(decrypt_error(crate::text!(
+            "errors.its_wrapped_data_key_is_too"
+        )));
     }
     let mut header = fixed.to_vec();
     header.resize(FIXED_HEADER_LEN + blob_len, 0);
     let n = read_full(reader, &mut header[FIXED_HEADER_LEN..])
-        .map_err(|e| decrypt_error(&e.to_string()))?;
+        .map_err(|e| decrypt_error(e.to_string()))?;
     if n < blob_len {
-        return Err(decrypt_error("it is truncated"));
+        return Err(decrypt_error(crate::text!("errors.it_is_truncated")));
     }
     let blob = Blob::from_bytes(&header[FIXED_HEADER_LEN..])
-        .map_err(|_| decrypt_error("its wrapped data key is malformed"))?;
+        .map_err(|_| decrypt_error(crate::text!("errors.its_wrapped_data_key_is_malformed")))?;
     Ok((header, blob))
 }

@@ -31,6 +31,7 @@ use super::keys::DataKeySpec;
 use super::outputs::check_output_path;
 use crate::crypto::{self, KEY_LEN, TAG_LEN};
 use crate::util::atomic_file::{self, AtomicFile};
+use crate::util::i18n::Text;
 use chunked::{ChunkedError, SALT_LEN, SEALED_CHUNK_LEN};
 pub use format::{FORMAT, MAGIC};
 use format::{build_header, read_header};
@@ -48,22 +49,27 @@ pub struct FileReport {
 /// Told `(bytes done, bytes total)` now and then; returning false cancels the operation.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
 
-pub(crate) fn decrypt_error(why: &str) -> KmsError {
+pub(crate) fn decrypt_error(why: impl Into<Text>) -> KmsError {
+    let why: Text = why.into();
     KmsError::new(
         ErrorCode::DecryptError,
-        format!("The file cannot be decrypted: {why}."),
+        crate::text!("errors.the_file_cannot_be_decrypted_why", why = why),
     )
 }
 
 pub(crate) fn chunked_error(e: ChunkedError) -> KmsError {
     match e {
-        ChunkedError::InvalidKeySize => decrypt_error("its data key has the wrong size"),
-        ChunkedError::Truncated => decrypt_error("it is truncated"),
-        ChunkedError::Commitment => decrypt_error("its header or key commitment was changed"),
-        ChunkedError::Chunk(i) => decrypt_error(&format!(
-            "chunk {i} is damaged, missing, out of order, or followed by extra data"
-        )),
-        ChunkedError::TooLong => decrypt_error("it has more chunks than the format allows"),
+        ChunkedError::InvalidKeySize => {
+            decrypt_error(crate::text!("errors.its_data_key_has_the_wrong"))
+        }
+        ChunkedError::Truncated => decrypt_error(crate::text!("errors.it_is_truncated")),
+        ChunkedError::Commitment => {
+            decrypt_error(crate::text!("errors.its_header_or_key_commitment_was"))
+        }
+        ChunkedError::Chunk(i) => {
+            decrypt_error(crate::text!("errors.chunk_i_is_damaged_missing_out", i = i))
+        }
+        ChunkedError::TooLong => decrypt_error(crate::text!("errors.it_has_more_chunks_than_the")),
     }
 }
 
@@ -71,28 +77,36 @@ pub(crate) fn chunked_error(e: ChunkedError) -> KmsError {
 pub(crate) fn stream_error(e: io::Error) -> KmsError {
     KmsError::new(
         ErrorCode::FileIo,
-        format!("Reading or writing failed: {e}."),
+        crate::text!("errors.reading_or_writing_failed_e", e = e),
     )
 }
 
 /// A file that is not there or may not be opened is the caller's parameter; anything else (a full
 /// disk, an I/O error) is the file system's, with its reason.
-fn io_error(what: &str, path: &Path, e: &io::Error) -> KmsError {
+fn io_error(what: Text, path: &Path, e: &io::Error) -> KmsError {
     let code = match e.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied | io::ErrorKind::IsADirectory => {
             ErrorCode::InvalidParameterValue
         }
         _ => ErrorCode::FileIo,
     };
-    KmsError::new(code, format!("Cannot {what} {}: {e}.", path.display()))
+    KmsError::new(
+        code,
+        crate::text!(
+            "errors.cannot_what_path_e",
+            what = what,
+            path = path.display(),
+            e = e
+        ),
+    )
 }
 
 fn file_exists(target: &Path) -> KmsError {
     KmsError::new(
         ErrorCode::FileExists,
-        format!(
-            "{} already exists; choose another name or allow overwriting.",
-            target.display()
+        crate::text!(
+            "errors.target_already_exists_choose_another_name",
+            target = target.display()
         ),
     )
 }
@@ -115,7 +129,7 @@ impl TempOutput {
         atomic_file::remove_temp_files(target, TEMP_TAG, atomic_file::process_is_gone);
         AtomicFile::create(target, TEMP_TAG, 1 << 20)
             .map(|file| Self { file, overwrite })
-            .map_err(|e| io_error("create a file beside", target, &e))
+            .map_err(|e| io_error(crate::text!("errors.create_a_file_beside"), target, &e))
     }
 
     fn writer(&mut self) -> &mut io::BufWriter<File> {
@@ -136,7 +150,7 @@ impl TempOutput {
             if e.kind() == io::ErrorKind::AlreadyExists {
                 file_exists(&target)
             } else {
-                io_error("write", &temp, &e)
+                io_error(crate::text!("errors.write"), &temp, &e)
             }
         })
     }
@@ -150,10 +164,10 @@ fn same_file(input: &Path, output: &Path) -> bool {
 }
 
 fn open_input(input: &Path) -> Result<(File, u64)> {
-    let file = File::open(input).map_err(|e| io_error("open", input, &e))?;
+    let file = File::open(input).map_err(|e| io_error(crate::text!("errors.open"), input, &e))?;
     let len = file
         .metadata()
-        .map_err(|e| io_error("read", input, &e))?
+        .map_err(|e| io_error(crate::text!("errors.read"), input, &e))?
         .len();
     Ok((file, len))
 }
@@ -183,7 +197,7 @@ impl FileEncryptor {
         if same_file(input, output) {
             return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                "The output must be another file than the input.",
+                crate::text!("errors.the_output_must_be_another_file"),
             ));
         }
         check_output_path(&self.keystore, output)?;
@@ -192,7 +206,7 @@ impl FileEncryptor {
         let salt: [u8; SALT_LEN] = crypto::random_bytes();
         out.writer()
             .write_all(&self.header)
-            .map_err(|e| io_error("write", output, &e))?;
+            .map_err(|e| io_error(crate::text!("errors.write"), output, &e))?;
         let bytes = encrypt_stream(
             &self.data_key,
             &salt,
@@ -234,7 +248,7 @@ impl FileDecryptor {
         if same_file(&self.input, output) {
             return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
-                "The output must be another file than the input.",
+                crate::text!("errors.the_output_must_be_another_file"),
             ));
         }
         check_output_path(&self.keystore, output)?;
@@ -242,7 +256,9 @@ impl FileDecryptor {
         let mut reader = io::BufReader::with_capacity(1 << 20, file);
         let (header, _) = read_header(&mut reader)?;
         if header != self.header {
-            return Err(decrypt_error("it changed while being decrypted"));
+            return Err(decrypt_error(crate::text!(
+                "errors.it_changed_while_being_decrypted"
+            )));
         }
         let derived = open_prefix(&self.data_key, &self.header, &mut reader)?;
         let mut out = TempOutput::create(output, overwrite)?;
@@ -281,7 +297,9 @@ impl Kms {
         let (header, blob) = read_header(&mut io::BufReader::new(file))?;
         let (key, data_key) = self.open_blob(&blob, &CanonicalContext::none())?;
         if data_key.len() != KEY_LEN {
-            return Err(decrypt_error("its data key has the wrong size"));
+            return Err(decrypt_error(crate::text!(
+                "errors.its_data_key_has_the_wrong"
+            )));
         }
         Ok(FileDecryptor {
             keystore: self.path().to_path_buf(),

@@ -114,7 +114,7 @@ fn pipeline<R: Read + Send, W: Write + Send>(
             if !progress(read, produced_total) {
                 return Err(KmsError::new(
                     ErrorCode::Cancelled,
-                    "Cancelled; no output was kept.",
+                    crate::text!("errors.cancelled_no_output_was_kept"),
                 ));
             }
             if end {
@@ -272,7 +272,7 @@ pub(crate) fn open_prefix(
     reader: &mut impl Read,
 ) -> Result<Derived> {
     let mut prefix = [0u8; chunked::PREFIX_LEN];
-    let n = read_full(reader, &mut prefix).map_err(|e| decrypt_error(&e.to_string()))?;
+    let n = read_full(reader, &mut prefix).map_err(|e| decrypt_error(e.to_string()))?;
     if n < prefix.len() {
         return Err(chunked_error(ChunkedError::Truncated));
     }

@@ -53,7 +53,7 @@ impl Kms {
         {
             return err(
                 ErrorCode::InvalidParameterValue,
-                format!("KeyUsage {usage} is not supported; use ENCRYPT_DECRYPT."),
+                crate::text!("errors.keyusage_usage_is_not_supported_use", usage = usage),
             );
         }
         if let Some(days) = request.rotate_days {
@@ -63,9 +63,9 @@ impl Kms {
             if ring.alias_taken(&request.alias, None) {
                 return err(
                     ErrorCode::AliasAlreadyExists,
-                    format!(
-                        "The alias {} is already used by another key.",
-                        request.alias
+                    crate::text!(
+                        "errors.the_alias_alias_is_already_used",
+                        alias = request.alias
                     ),
                 );
             }
@@ -107,7 +107,7 @@ impl Kms {
         if ring.alias_taken(alias, except) {
             return err(
                 ErrorCode::AliasAlreadyExists,
-                format!("The alias {alias} is already used by another key."),
+                crate::text!("errors.the_alias_alias_is_already_used", alias = alias),
             );
         }
         Ok(())
@@ -131,7 +131,7 @@ impl Kms {
         if alias.is_none() && description.is_none() {
             return err(
                 ErrorCode::MissingParameter,
-                "Nothing to change; give a new alias, a new description or both.",
+                crate::text!("errors.nothing_to_change_give_a_new"),
             );
         }
         if let Some(alias) = alias {
@@ -154,7 +154,7 @@ impl Kms {
                 if ring.alias_taken(alias, Some(i)) {
                     return err(
                         ErrorCode::AliasAlreadyExists,
-                        format!("The alias {alias} is already used by another key."),
+                        crate::text!("errors.the_alias_alias_is_already_used", alias = alias),
                     );
                 }
                 let old = std::mem::replace(&mut ring.keys[i].alias, alias.to_owned());
@@ -188,7 +188,7 @@ impl Kms {
 
     /// EnableKeys or DisableKeys, as `enable` says.
     pub fn set_keys_enabled<S: AsRef<str>>(&self, keys: &[S], enable: bool) -> Result<()> {
-        check_key_count(keys.len(), BATCH_MAX_KEYS, "changed")?;
+        check_key_count(keys.len(), BATCH_MAX_KEYS, crate::text!("errors.changed"))?;
         self.transact(|ring, _| {
             let mut targets = Vec::with_capacity(keys.len());
             for key in keys {
@@ -197,7 +197,11 @@ impl Kms {
                 if !record.state.may_enable_or_disable() {
                     return Err(state_error(
                         record,
-                        if enable { "enable it" } else { "disable it" },
+                        if enable {
+                            crate::text!("errors.enable_it")
+                        } else {
+                            crate::text!("errors.disable_it")
+                        },
                     ));
                 }
                 targets.push(i);
@@ -219,8 +223,11 @@ impl Kms {
         if !(PENDING_WINDOW_MIN_DAYS..=PENDING_WINDOW_MAX_DAYS).contains(&pending_window_days) {
             return err(
                 ErrorCode::InvalidPendingWindowInDays,
-                format!(
-                    "PendingWindowInDays is {pending_window_days}; it must be between {PENDING_WINDOW_MIN_DAYS} and {PENDING_WINDOW_MAX_DAYS}."
+                crate::text!(
+                    "errors.pendingwindowindays_is_pending_window_days_it",
+                    pending_window_days = pending_window_days,
+                    pending_window_min_days = PENDING_WINDOW_MIN_DAYS,
+                    pending_window_max_days = PENDING_WINDOW_MAX_DAYS
                 ),
             );
         }
@@ -232,13 +239,16 @@ impl Kms {
             }
             KeyState::PendingDelete => Err(KmsError::new(
                 ErrorCode::CmkStateNotSupport,
-                format!("Key {} is already pending deletion.", record.alias),
+                crate::text!(
+                    "errors.key_alias_is_already_pending_deletion",
+                    alias = record.alias
+                ),
             )),
             _ => Err(KmsError::new(
                 ErrorCode::CmkShouldBeDisabled,
-                format!(
-                    "Key {} must be disabled before its deletion can be scheduled.",
-                    record.alias
+                crate::text!(
+                    "errors.key_alias_must_be_disabled_before",
+                    alias = record.alias
                 ),
             )),
         })
@@ -250,7 +260,10 @@ impl Kms {
             if !record.state.may_cancel_deletion() {
                 return err(
                     ErrorCode::CmkNotPendingDelete,
-                    format!("Key {} is not pending deletion.", record.alias),
+                    crate::text!(
+                        "errors.key_alias_is_not_pending_deletion",
+                        alias = record.alias
+                    ),
                 );
             }
             record.state = KeyState::Disabled;
@@ -263,7 +276,7 @@ impl Kms {
     pub fn archive_key(&self, key: &str) -> Result<()> {
         self.change_key(key, |record, _| {
             if !record.state.may_archive() {
-                return Err(state_error(record, "archive it"));
+                return Err(state_error(record, crate::text!("errors.archive_it")));
             }
             record.state = KeyState::Archived;
             Ok(())
@@ -275,7 +288,7 @@ impl Kms {
             if !record.state.may_unarchive() {
                 return err(
                     ErrorCode::CmkStateNotSupport,
-                    format!("Key {} is not archived.", record.alias),
+                    crate::text!("errors.key_alias_is_not_archived", alias = record.alias),
                 );
             }
             record.state = KeyState::Enabled;
@@ -287,7 +300,7 @@ impl Kms {
     pub fn rotate_key(&self, key: &str) -> Result<u32> {
         self.change_key(key, |record, now| {
             if !record.state.may_rotate() {
-                return Err(state_error(record, "rotate it"));
+                return Err(state_error(record, crate::text!("errors.rotate_it")));
             }
             Ok(rotate(record, now))
         })
@@ -298,7 +311,10 @@ impl Kms {
         validate_rotate_days(days)?;
         self.change_key(key, |record, now| {
             if !record.state.may_change_rotation() {
-                return Err(state_error(record, "change its rotation"));
+                return Err(state_error(
+                    record,
+                    crate::text!("errors.change_its_rotation"),
+                ));
             }
             record.rotation_enabled = true;
             record.rotate_days = days;
@@ -310,7 +326,10 @@ impl Kms {
     pub fn disable_key_rotation(&self, key: &str) -> Result<()> {
         self.change_key(key, |record, _| {
             if !record.state.may_change_rotation() {
-                return Err(state_error(record, "change its rotation"));
+                return Err(state_error(
+                    record,
+                    crate::text!("errors.change_its_rotation"),
+                ));
             }
             record.rotation_enabled = false;
             record.next_rotate_time = 0;

@@ -28,7 +28,7 @@ impl Order {
             1 => Ok(Order::OldestFirst),
             other => err(
                 ErrorCode::InvalidParameterValue,
-                format!("OrderType is {other}; use 0 (newest first) or 1 (oldest first)."),
+                crate::text!("errors.ordertype_is_other_use_0_newest", other = other),
             ),
         }
     }
@@ -67,21 +67,21 @@ pub(crate) fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
     if key.is_empty() {
         return err(
             ErrorCode::MissingParameter,
-            "KeyId is missing; give a KeyId or an alias.",
+            crate::text!("errors.keyid_is_missing_give_a_keyid"),
         );
     }
     if let Ok(id) = Uuid::parse_str(key) {
         return ring.by_id.get(&id).copied().ok_or_else(|| {
             KmsError::new(
                 ErrorCode::CmkNotFound,
-                format!("No key has the KeyId {key}."),
+                crate::text!("errors.no_key_has_the_keyid_key", key = key),
             )
         });
     }
     if validate_alias(key).is_err() {
         return err(
             ErrorCode::InvalidKeyId,
-            "That is neither a KeyId (a UUID) nor a valid alias.",
+            crate::text!("errors.that_is_neither_a_keyid_a"),
         );
     }
     ring.by_alias
@@ -90,7 +90,7 @@ pub(crate) fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
         .ok_or_else(|| {
             KmsError::new(
                 ErrorCode::CmkNotFound,
-                format!("No key has the alias {key}."),
+                crate::text!("errors.no_key_has_the_alias_key", key = key),
             )
         })
 }
@@ -113,7 +113,11 @@ impl Kms {
 
     /// DescribeKeys: up to 100 keys at once, all found or an error.
     pub fn describe_keys<S: AsRef<str>>(&self, keys: &[S]) -> Result<Vec<KeyMetadata>> {
-        check_key_count(keys.len(), DESCRIBE_MAX_KEYS, "described")?;
+        check_key_count(
+            keys.len(),
+            DESCRIBE_MAX_KEYS,
+            crate::text!("errors.described"),
+        )?;
         keys.iter().map(|k| self.describe_key(k.as_ref())).collect()
     }
 

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::record::{KeyRecord, KeyState};
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
+use crate::util::i18n::Text;
 
 /// Encrypt takes 1 to 4096 bytes of plaintext.
 pub const PLAINTEXT_MAX_BYTES: usize = 4096;
@@ -81,24 +82,40 @@ impl KeyState {
 }
 
 /// Why `key`'s state refuses `action` (e.g. "encrypt"), with the cloud's code.
-pub fn state_error(key: &KeyRecord, action: &str) -> KmsError {
+pub fn state_error(key: &KeyRecord, action: Text) -> KmsError {
     let name = format!("Key {} ({})", key.alias, key.key_id);
     match key.state {
         KeyState::Disabled => KmsError::new(
             ErrorCode::CmkDisabled,
-            format!("{name} is disabled; enable it to {action}."),
+            crate::text!(
+                "errors.name_is_disabled_enable_it_to",
+                name = name,
+                action = action
+            ),
         ),
         KeyState::Archived => KmsError::new(
             ErrorCode::CmkArchived,
-            format!("{name} is archived; unarchive it to {action}."),
+            crate::text!(
+                "errors.name_is_archived_unarchive_it_to",
+                name = name,
+                action = action
+            ),
         ),
         KeyState::PendingDelete => KmsError::new(
             ErrorCode::CmkStateNotSupport,
-            format!("{name} is pending deletion; cancel the deletion to {action}."),
+            crate::text!(
+                "errors.name_is_pending_deletion_cancel_the",
+                name = name,
+                action = action
+            ),
         ),
         KeyState::Enabled => KmsError::new(
             ErrorCode::CmkStateNotSupport,
-            format!("{name} is enabled, which does not allow this; cannot {action}."),
+            crate::text!(
+                "errors.name_is_enabled_which_does_not",
+                name = name,
+                action = action
+            ),
         ),
     }
 }
@@ -106,30 +123,36 @@ pub fn state_error(key: &KeyRecord, action: &str) -> KmsError {
 /// Checks an alias against the rules: 1–60 of `[A-Za-z0-9_-]`, starting with a letter or digit,
 /// not the reserved prefix `kms-`, and not shaped like a KeyId. Uniqueness is checked by the engine, which sees all keys.
 pub fn validate_alias(alias: &str) -> Result<()> {
-    let invalid = |why: &str| err(ErrorCode::InvalidAlias, format!("The alias {why}."));
+    let invalid = |why: Text| {
+        err(
+            ErrorCode::InvalidAlias,
+            crate::text!("errors.the_alias_why", why = why),
+        )
+    };
     if alias.is_empty() {
-        return invalid("is empty; give 1 to 60 letters, digits, '_' or '-'");
+        return invalid(crate::text!("errors.is_empty_give_1_to_60"));
     }
     if alias.chars().count() > ALIAS_MAX_CHARS {
-        return invalid("is longer than 60 characters");
+        return invalid(crate::text!("errors.is_longer_than_60_characters"));
     }
     if let Some(bad) = alias
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
     {
-        return invalid(&format!(
-            "contains {bad:?}; only letters, digits, '_' and '-' are allowed"
+        return invalid(crate::text!(
+            "errors.contains_bad_only_letters_digits_underscore_dash",
+            bad = format!("{bad:?}")
         ));
     }
     if !alias.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return invalid("must start with a letter or a digit");
+        return invalid(crate::text!("errors.must_start_with_a_letter_or"));
     }
     if alias.len() >= 4 && alias[..4].eq_ignore_ascii_case("kms-") {
-        return invalid("starts with the reserved prefix 'kms-'");
+        return invalid(crate::text!("errors.starts_with_the_reserved_prefix_kms"));
     }
     // Keys are found by KeyId or alias, so an alias must never read as a KeyId.
     if Uuid::parse_str(alias).is_ok() {
-        return invalid("looks like a KeyId; choose another");
+        return invalid(crate::text!("errors.looks_like_a_keyid_choose_another"));
     }
     Ok(())
 }
@@ -138,9 +161,10 @@ pub fn validate_description(description: &str) -> Result<()> {
     if description.len() > DESCRIPTION_MAX_BYTES {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "The description is {} bytes; at most {DESCRIPTION_MAX_BYTES} are allowed.",
-                description.len()
+            crate::text!(
+                "errors.the_description_is_description_bytes_at",
+                description = description.len(),
+                description_max_bytes = DESCRIPTION_MAX_BYTES
             ),
         );
     }
@@ -151,8 +175,11 @@ pub fn validate_rotate_days(days: u32) -> Result<()> {
     if !(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX).contains(&days) {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "RotateDays is {days}; it must be between {ROTATE_DAYS_MIN} and {ROTATE_DAYS_MAX}."
+            crate::text!(
+                "errors.rotatedays_is_days_it_must_be",
+                days = days,
+                rotate_days_min = ROTATE_DAYS_MIN,
+                rotate_days_max = ROTATE_DAYS_MAX
             ),
         );
     }
@@ -163,15 +190,16 @@ pub fn check_plaintext(plaintext: &[u8]) -> Result<()> {
     if plaintext.is_empty() {
         return err(
             ErrorCode::InvalidPlaintext,
-            "The plaintext is empty; give 1 to 4096 bytes.",
+            crate::text!("errors.the_plaintext_is_empty_give_1"),
         );
     }
     if plaintext.len() > PLAINTEXT_MAX_BYTES {
         return err(
             ErrorCode::InvalidPlaintext,
-            format!(
-                "The plaintext is {} bytes; at most {PLAINTEXT_MAX_BYTES} can be encrypted directly (use file encryption for more).",
-                plaintext.len()
+            crate::text!(
+                "errors.the_plaintext_is_plaintext_bytes_at",
+                plaintext = plaintext.len(),
+                plaintext_max_bytes = PLAINTEXT_MAX_BYTES
             ),
         );
     }
@@ -182,21 +210,34 @@ pub fn check_random_len(n: u32, what: &str) -> Result<usize> {
     if !(1..=RANDOM_MAX_BYTES).contains(&n) {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!("{what} is {n}; it must be between 1 and {RANDOM_MAX_BYTES}."),
+            crate::text!(
+                "errors.what_is_n_it_must_be",
+                what = what,
+                n = n,
+                random_max_bytes = RANDOM_MAX_BYTES
+            ),
         );
     }
     Ok(n as usize)
 }
 
 /// Batch actions take 1 to `max` keys (EnableKeys/DisableKeys, DescribeKeys).
-pub fn check_key_count(count: usize, max: usize, verb: &str) -> Result<()> {
+pub fn check_key_count(count: usize, max: usize, verb: Text) -> Result<()> {
     if count == 0 {
-        return err(ErrorCode::MissingParameter, "No keys were given.");
+        return err(
+            ErrorCode::MissingParameter,
+            crate::text!("errors.no_keys_were_given"),
+        );
     }
     if count > max {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!("{count} keys were given; at most {max} can be {verb} at once."),
+            crate::text!(
+                "errors.count_keys_were_given_at_most",
+                count = count,
+                max = max,
+                verb = verb
+            ),
         );
     }
     Ok(())
@@ -205,7 +246,10 @@ pub fn check_key_count(count: usize, max: usize, verb: &str) -> Result<()> {
 /// A keystore password must not be empty (every face asks for one; the engine refuses it).
 pub fn check_password(password: &[u8]) -> Result<()> {
     if password.is_empty() {
-        return err(ErrorCode::InvalidParameterValue, "The password is empty.");
+        return err(
+            ErrorCode::InvalidParameterValue,
+            crate::text!("errors.the_password_is_empty"),
+        );
     }
     Ok(())
 }
@@ -215,7 +259,7 @@ pub fn check_list_limit(limit: usize, max: usize) -> Result<()> {
     if !(1..=max).contains(&limit) {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!("Limit is {limit}; it must be between 1 and {max}."),
+            crate::text!("errors.limit_is_limit_it_must_be", limit = limit, max = max),
         );
     }
     Ok(())

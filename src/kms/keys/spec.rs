@@ -24,7 +24,7 @@ impl DataKeySpec {
             (None, Some(name)) => Self::from_name(name),
             (None, None) => err(
                 ErrorCode::MissingParameter,
-                "Give KeySpec or NumberOfBytes.",
+                crate::text!("errors.give_keyspec_or_numberofbytes"),
             ),
         }
     }
@@ -36,7 +36,7 @@ impl DataKeySpec {
             "AES_128" => Ok(Self::Aes128),
             other => err(
                 ErrorCode::InvalidParameterValue,
-                format!("KeySpec {other} is not supported; use AES_256 or AES_128."),
+                crate::text!("errors.keyspec_other_is_not_supported_use", other = other),
             ),
         }
     }
@@ -83,9 +83,7 @@ impl StateFilter {
             .ok_or_else(|| {
                 KmsError::new(
                     ErrorCode::InvalidParameterValue,
-                    format!(
-                        "KeyState is {number}; use 0 (all), 1 Enabled, 2 Disabled, 3 PendingDelete, 4 PendingImport or 5 Archived."
-                    ),
+                    crate::text!("errors.keystate_is_number_use_0_all", number = number),
                 )
             })
     }

@@ -31,6 +31,7 @@ use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
 use crate::kms::keys::rules::SECONDS_PER_DAY;
 use crate::util::database::DbEndpoint;
+use crate::util::i18n::Text;
 
 /// The longest password a database secret is created with.
 pub const PASSWORD_MAX_BYTES: usize = 1024;
@@ -106,14 +107,23 @@ impl Credentials {
     fn to_value(&self) -> Result<SecretValue> {
         serde_json::to_string(self)
             .map(|json| SecretValue::Text(Zeroizing::new(json)))
-            .map_err(|_| KmsError::new(ErrorCode::InternalError, "Encoding credentials failed."))
+            .map_err(|_| {
+                KmsError::new(
+                    ErrorCode::InternalError,
+                    crate::text!("errors.encoding_credentials_failed"),
+                )
+            })
     }
 
     fn from_value(name: &str, version_id: &str, value: &SecretValue) -> Result<Credentials> {
         serde_json::from_slice(value.bytes()).map_err(|_| {
             KmsError::new(
                 ErrorCode::FailedOperation,
-                format!("Version {version_id} of secret {name} is not database credentials (JSON with UserName and Password)."),
+                crate::text!(
+                    "errors.version_version_id_of_secret_name",
+                    version_id = version_id,
+                    name = name
+                ),
             )
         })
     }
@@ -145,7 +155,7 @@ impl RotationsInProgress {
         if !names.insert(name.to_owned()) {
             return err(
                 ErrorCode::OperationDenied,
-                format!("Secret {name} is being rotated already."),
+                crate::text!("errors.secret_name_is_being_rotated_already", name = name),
             );
         }
         Ok(RotationTurn {
@@ -165,25 +175,29 @@ impl RotationsInProgress {
 /// Logs in to check a connection, as *Test connection* and creating a database secret do.
 pub fn test_login(endpoint: &DbEndpoint, password: &str) -> Result<()> {
     endpoint.validate().map_err(invalid)?;
-    endpoint
-        .check_login(password)
-        .map_err(|why| failed(format!("Cannot log in to {endpoint}: {why}")))
+    endpoint.check_login(password).map_err(|why| {
+        failed(crate::text!(
+            "errors.cannot_log_in_to_endpoint_why",
+            endpoint = endpoint,
+            why = why
+        ))
+    })
 }
 
 fn invalid(message: String) -> KmsError {
     KmsError::new(ErrorCode::InvalidParameterValue, message)
 }
 
-fn failed(message: String) -> KmsError {
+fn failed(message: impl Into<Text>) -> KmsError {
     KmsError::new(ErrorCode::FailedOperation, message)
 }
 
 fn not_database(secret: &SecretRecord) -> KmsError {
     KmsError::new(
         ErrorCode::UnsupportedOperation,
-        format!(
-            "Secret {} does not hold database credentials; only those rotate.",
-            secret.name
+        crate::text!(
+            "errors.secret_name_does_not_hold_database",
+            name = secret.name
         ),
     )
 }
@@ -246,7 +260,10 @@ impl Kms {
         if request.password.is_empty() || request.password.len() > PASSWORD_MAX_BYTES {
             return err(
                 ErrorCode::InvalidParameterValue,
-                format!("The password must be 1 to {PASSWORD_MAX_BYTES} bytes."),
+                crate::text!(
+                    "errors.the_password_must_be_1_to",
+                    password_max_bytes = PASSWORD_MAX_BYTES
+                ),
             );
         }
         if let Some(days) = request.rotate_days {
@@ -309,12 +326,15 @@ impl Kms {
         }
         self.change_secret(name, |secret, now| {
             if !secret.state.may_change_values() {
-                return Err(state_error(secret, "change its rotation"));
+                return Err(state_error(
+                    secret,
+                    crate::text!("errors.change_its_rotation"),
+                ));
             }
             let database = secret.database.as_mut().ok_or_else(|| {
                 KmsError::new(
                     ErrorCode::UnsupportedOperation,
-                    format!("Secret {name} does not hold database credentials; only those rotate."),
+                    crate::text!("errors.secret_name_does_not_hold_database", name = name),
                 )
             })?;
             if let Some(days) = days {
@@ -390,10 +410,11 @@ impl Kms {
         let stop = |step: RotationStep| {
             KmsError::new(
                 ErrorCode::Cancelled,
-                format!(
-                    "Rotation of {name} stopped after step {} ({}).",
-                    step.number(),
-                    step.label()
+                crate::text!(
+                    "errors.rotation_of_name_stopped_after_step",
+                    name = name,
+                    step = step.number(),
+                    step2 = step.label()
                 ),
             )
         };
@@ -439,8 +460,9 @@ impl Kms {
         // Step 4: the pending version becomes current.
         let record = self.change_secret(name, |secret, now| {
             let database = secret.database.as_mut().ok_or_else(|| {
-                failed(format!(
-                    "Secret {name} stopped holding database credentials."
+                failed(crate::text!(
+                    "errors.secret_name_stopped_holding_database_credentials",
+                    name = name
                 ))
             })?;
             let record = RotationRecord {
@@ -462,8 +484,10 @@ impl Kms {
                 }
                 push_history(database, record.clone());
             } else if database.current_version != pending_id {
-                return Err(failed(format!(
-                    "Secret {name} changed during the rotation; {pending_id} is no longer pending."
+                return Err(failed(crate::text!(
+                    "errors.secret_name_changed_during_the_rotation",
+                    name = name,
+                    pending_id = pending_id
                 )));
             } // else: another process finished this very rotation; nothing is left to do.
             Ok(record)
@@ -479,7 +503,7 @@ impl Kms {
         let left_pending = |secret: &SecretRecord| -> Result<Option<String>> {
             let database = database_of(secret)?;
             if !secret.state.may_read() {
-                return Err(state_error(secret, "rotate it"));
+                return Err(state_error(secret, crate::text!("errors.rotate_it")));
             }
             Ok(database
                 .pending_version
@@ -541,9 +565,13 @@ impl Kms {
         let secret = &ring.secrets[find(&ring, name)?];
         let database = database_of(secret)?;
         let credentials_of = |version_id: &str| -> Result<Credentials> {
-            let version = secret
-                .version(version_id)
-                .ok_or_else(|| failed(format!("Secret {name} lost its version {version_id}.")))?;
+            let version = secret.version(version_id).ok_or_else(|| {
+                failed(crate::text!(
+                    "errors.secret_name_lost_its_version_version",
+                    name = name,
+                    version_id = version_id
+                ))
+            })?;
             let value = open_version(self, secret, version)?;
             Credentials::from_value(name, version_id, &value)
         };
@@ -584,7 +612,11 @@ impl Kms {
     ) -> KmsError {
         match self.record_attempt(name, version_id, started, message.clone()) {
             Ok(()) => failed(message),
-            Err(e) => failed(format!("{message} (The attempt was not recorded: {e}.)")),
+            Err(e) => failed(crate::text!(
+                "errors.message_the_attempt_was_not_recorded",
+                message = message,
+                e = e
+            )),
         }
     }
 

@@ -97,14 +97,18 @@ const DEFAULT_KEY_ALIAS: &str = "ssm-default";
 fn not_found(name: &str) -> KmsError {
     KmsError::new(
         ErrorCode::SecretNotExist,
-        format!("There is no secret named {name}."),
+        crate::text!("errors.there_is_no_secret_named_name", name = name),
     )
 }
 
 fn version_not_found(name: &str, version_id: &str) -> KmsError {
     KmsError::new(
         ErrorCode::SecretNotExist,
-        format!("Secret {name} has no version {version_id}."),
+        crate::text!(
+            "errors.secret_name_has_no_version_version",
+            name = name,
+            version_id = version_id
+        ),
     )
 }
 
@@ -127,7 +131,10 @@ fn version_index(secret: &SecretRecord, version_id: &str) -> Result<usize> {
 /// Where in `ring` the CMK that seals the secret's values is.
 fn key_index(ring: &Keyring, secret: &SecretRecord) -> Result<usize> {
     ring.by_id.get(&secret.key_id).copied().ok_or_else(|| {
-        access_kms_error(KmsError::new(ErrorCode::CmkNotFound, "the key was deleted"))
+        access_kms_error(KmsError::new(
+            ErrorCode::CmkNotFound,
+            crate::text!("errors.the_key_was_deleted"),
+        ))
     })
 }
 
@@ -144,9 +151,10 @@ fn data_key_context(name: &str, version_id: &str) -> CanonicalContext {
 fn access_kms_error(e: KmsError) -> KmsError {
     KmsError::new(
         ErrorCode::AccessKmsError,
-        format!(
-            "The secret's CMK cannot be used: {} ({}).",
-            e.message, e.code
+        crate::text!(
+            "errors.the_secret_s_cmk_cannot_be",
+            message = e.message,
+            code = e.code
         ),
     )
 }
@@ -161,14 +169,23 @@ fn seal_value(
     now: i64,
 ) -> Result<SecretVersion> {
     if !key.state.may_encrypt() {
-        return Err(access_kms_error(key_state_error(key, "seal a secret")));
+        return Err(access_kms_error(key_state_error(
+            key,
+            crate::text!("errors.seal_a_secret"),
+        )));
     }
     let data_key = crypto::random_key();
     let wrapped_key = seal_blob_in_change(key, &data_key[..], &data_key_context(name, version_id))?;
     let nonce: [u8; crypto::NONCE_LEN] = crypto::random_bytes();
     let mut sealed = Zeroizing::new(value.bytes().to_vec());
-    crypto::seal_in_place(&data_key, &nonce, &binding(name, version_id), &mut sealed)
-        .map_err(|_| KmsError::new(ErrorCode::InternalError, "Sealing the secret failed."))?;
+    crypto::seal_in_place(&data_key, &nonce, &binding(name, version_id), &mut sealed).map_err(
+        |_| {
+            KmsError::new(
+                ErrorCode::InternalError,
+                crate::text!("errors.sealing_the_secret_failed"),
+            )
+        },
+    )?;
     Ok(SecretVersion {
         version_id: version_id.to_owned(),
         create_time: now,
@@ -222,7 +239,7 @@ impl Kms {
         if self.ring().secrets.iter().any(|s| s.name == name) {
             return err(
                 ErrorCode::SecretExists,
-                format!("A secret named {name} already exists."),
+                crate::text!("errors.a_secret_named_name_already_exists", name = name),
             );
         }
         Ok(())
@@ -253,7 +270,10 @@ impl Kms {
             if ring.secrets.iter().any(|s| s.name == request.name) {
                 return err(
                     ErrorCode::SecretExists,
-                    format!("A secret named {} already exists.", request.name),
+                    crate::text!(
+                        "errors.a_secret_named_name_already_exists",
+                        name = request.name
+                    ),
                 );
             }
             let (key_index, default) = match request.key.as_deref().map(str::trim) {
@@ -291,7 +311,7 @@ impl Kms {
         let ring = self.ring();
         let secret = &ring.secrets[find(&ring, name)?];
         if !secret.state.may_read() {
-            return Err(state_error(secret, "read its value"));
+            return Err(state_error(secret, crate::text!("errors.read_its_value")));
         }
         let version = secret
             .version(version_id)
@@ -316,18 +336,26 @@ impl Kms {
             let secret = &ring.secrets[index];
             refuse_database_value(secret)?;
             if !secret.state.may_change_values() {
-                return Err(state_error(secret, "add a version"));
+                return Err(state_error(secret, crate::text!("errors.add_a_version")));
             }
             if secret.version(version_id).is_some() {
                 return err(
                     ErrorCode::VersionIdExists,
-                    format!("Secret {name} already has a version {version_id}."),
+                    crate::text!(
+                        "errors.secret_name_already_has_a_version",
+                        name = name,
+                        version_id = version_id
+                    ),
                 );
             }
             if secret.versions.len() >= VERSIONS_MAX {
                 return err(
                     ErrorCode::LimitExceeded,
-                    format!("Secret {name} has {VERSIONS_MAX} versions, the most it may have; delete one first."),
+                    crate::text!(
+                        "errors.secret_name_has_versions_max_versions",
+                        name = name,
+                        versions_max = VERSIONS_MAX
+                    ),
                 );
             }
             let key = key_index(ring, secret)?;
@@ -344,9 +372,9 @@ fn refuse_database_value(secret: &SecretRecord) -> Result<()> {
     if secret.database.is_some() {
         return err(
             ErrorCode::UnsupportedOperation,
-            format!(
-                "Secret {} holds database credentials; its values change by rotation only (rotate it, or create a new secret if the password was changed elsewhere).",
-                secret.name
+            crate::text!(
+                "errors.secret_name_holds_database_credentials_its",
+                name = secret.name
             ),
         );
     }
@@ -365,8 +393,10 @@ fn open_version(kms: &Kms, secret: &SecretRecord, version: &SecretVersion) -> Re
         let damaged = || {
             KmsError::new(
                 ErrorCode::DecryptError,
-                format!(
-                    "Version {version_id} of secret {name} does not open: the keystore entry was changed."
+                crate::text!(
+                    "errors.version_version_id_of_secret_name_2",
+                    version_id = version_id,
+                    name = name
                 ),
             )
         };
@@ -407,7 +437,7 @@ impl Kms {
             let secret = &ring.secrets[index];
             refuse_database_value(secret)?;
             if !secret.state.may_change_values() {
-                return Err(state_error(secret, "change a value"));
+                return Err(state_error(secret, crate::text!("errors.change_a_value")));
             }
             let position = version_index(secret, version_id)?;
             let create_time = secret.versions[position].create_time;
@@ -423,7 +453,10 @@ impl Kms {
         validate_description(description)?;
         self.change_secret(name, |secret, _| {
             if !secret.state.may_change_values() {
-                return Err(state_error(secret, "change its description"));
+                return Err(state_error(
+                    secret,
+                    crate::text!("errors.change_its_description"),
+                ));
             }
             secret.description = description.to_owned();
             Ok(())
@@ -460,9 +493,10 @@ impl Kms {
             if !secret.state.may_delete() {
                 return Err(KmsError::new(
                     ErrorCode::OperationDenied,
-                    format!(
-                        "Secret {name} is {}; disable it before deleting it.",
-                        secret.state.as_str()
+                    crate::text!(
+                        "errors.secret_name_is_state_disable_it",
+                        name = name,
+                        state = secret.state.as_str()
                     ),
                 ));
             }
@@ -483,7 +517,7 @@ impl Kms {
             if !secret.state.may_restore() {
                 return Err(KmsError::new(
                     ErrorCode::OperationDenied,
-                    format!("Secret {name} is not pending deletion."),
+                    crate::text!("errors.secret_name_is_not_pending_deletion", name = name),
                 ));
             }
             secret.state = SecretState::Disabled;
@@ -496,16 +530,23 @@ impl Kms {
     pub fn delete_secret_version(&self, name: &str, version_id: &str) -> Result<()> {
         self.change_secret(name, |secret, _| {
             if !secret.state.may_change_values() {
-                return Err(state_error(secret, "delete a version"));
+                return Err(state_error(secret, crate::text!("errors.delete_a_version")));
             }
             let position = version_index(secret, version_id)?;
             if let Some(database) = &mut secret.database {
-                if [Some(&database.current_version), database.pending_version.as_ref()]
-                    .contains(&Some(&secret.versions[position].version_id))
+                if [
+                    Some(&database.current_version),
+                    database.pending_version.as_ref(),
+                ]
+                .contains(&Some(&secret.versions[position].version_id))
                 {
                     return err(
                         ErrorCode::OperationDenied,
-                        format!("{version_id} holds the password secret {name}'s database accepts (or is about to); it cannot be deleted."),
+                        crate::text!(
+                            "errors.version_id_holds_the_password_secret",
+                            version_id = version_id,
+                            name = name
+                        ),
                     );
                 }
                 if database.previous_version.as_deref() == Some(version_id) {
@@ -515,7 +556,11 @@ impl Kms {
             if secret.versions.len() == 1 {
                 return err(
                     ErrorCode::OperationDenied,
-                    format!("{version_id} is the only version of secret {name}; delete the secret instead."),
+                    crate::text!(
+                        "errors.version_id_is_the_only_version",
+                        version_id = version_id,
+                        name = name
+                    ),
                 );
             }
             secret.versions.remove(position);
@@ -584,10 +629,11 @@ impl Kms {
 fn transition_error(secret: &SecretRecord, to: &str) -> KmsError {
     KmsError::new(
         ErrorCode::OperationDenied,
-        format!(
-            "Secret {} is {}; it cannot be {to} from there.",
-            secret.name,
-            secret.state.as_str()
+        crate::text!(
+            "errors.secret_name_is_state_it_cannot",
+            name = secret.name,
+            state = secret.state.as_str(),
+            to = to
         ),
     )
 }

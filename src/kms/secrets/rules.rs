@@ -3,6 +3,7 @@
 
 use super::record::{SecretRecord, SecretState};
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
+use crate::util::i18n::Text;
 
 pub const NAME_MAX_BYTES: usize = 128;
 pub const VERSION_ID_MAX_BYTES: usize = 64;
@@ -18,37 +19,49 @@ pub const FIRST_VERSION_ID: &str = "SSM_v1";
 pub const LIST_LIMIT_DEFAULT: usize = 20;
 pub const LIST_LIMIT_MAX: usize = 1000;
 
-fn id_like(text: &str, what: &str, max: usize, extra: &[char]) -> Result<()> {
-    let invalid = |why: String| err(ErrorCode::InvalidParameterValue, format!("{what} {why}."));
+fn id_like(text: &str, what: Text, max: usize, extra: &[char]) -> Result<()> {
+    let invalid = |why: Text| {
+        err(
+            ErrorCode::InvalidParameterValue,
+            crate::text!("errors.what_why", what = what, why = why),
+        )
+    };
     if text.is_empty() {
-        return invalid(format!("is empty; give 1 to {max} characters"));
+        return invalid(crate::text!("errors.is_empty_give_1_to_max", max = max));
     }
     if text.len() > max {
-        return invalid(format!("is longer than {max} bytes"));
+        return invalid(crate::text!("errors.is_longer_than_max_bytes", max = max));
     }
     if let Some(bad) = text
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(c)))
     {
         let allowed: String = extra.iter().map(|c| format!(" '{c}'")).collect();
-        return invalid(format!(
-            "contains {bad:?}; only letters, digits and{allowed} are allowed"
+        return invalid(crate::text!(
+            "errors.contains_bad_only_letters_digits_and",
+            bad = format!("{:?}", bad),
+            allowed = allowed
         ));
     }
     if !text.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return invalid("must start with a letter or a digit".to_owned());
+        return invalid(crate::text!("errors.must_start_with_a_letter_or_a_digit"));
     }
     Ok(())
 }
 
 pub fn validate_name(name: &str) -> Result<()> {
-    id_like(name, "The secret name", NAME_MAX_BYTES, &['_', '-'])
+    id_like(
+        name,
+        crate::text!("errors.the_secret_name"),
+        NAME_MAX_BYTES,
+        &['_', '-'],
+    )
 }
 
 pub fn validate_version_id(version_id: &str) -> Result<()> {
     id_like(
         version_id,
-        "The VersionId",
+        crate::text!("errors.the_versionid"),
         VERSION_ID_MAX_BYTES,
         &['.', '_', '-'],
     )
@@ -58,7 +71,11 @@ pub fn validate_value(len: usize) -> Result<()> {
     if len > VALUE_MAX_BYTES {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!("The secret value is {len} bytes; at most {VALUE_MAX_BYTES} are allowed."),
+            crate::text!(
+                "errors.the_secret_value_is_len_bytes",
+                len = len,
+                value_max_bytes = VALUE_MAX_BYTES
+            ),
         );
     }
     Ok(())
@@ -68,7 +85,10 @@ pub fn validate_description(description: &str) -> Result<()> {
     if description.len() > DESCRIPTION_MAX_BYTES {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!("The description is longer than {DESCRIPTION_MAX_BYTES} bytes."),
+            crate::text!(
+                "errors.the_description_is_longer_than_description",
+                description_max_bytes = DESCRIPTION_MAX_BYTES
+            ),
         );
     }
     Ok(())
@@ -78,8 +98,10 @@ pub fn validate_recovery_days(days: u32) -> Result<()> {
     if days > RECOVERY_DAYS_MAX {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "RecoveryWindowInDays is {days}; give 0 (delete at once) or 1 to {RECOVERY_DAYS_MAX}."
+            crate::text!(
+                "errors.recoverywindowindays_is_days_give_0_delete",
+                days = days,
+                recovery_days_max = RECOVERY_DAYS_MAX
             ),
         );
     }
@@ -87,24 +109,30 @@ pub fn validate_recovery_days(days: u32) -> Result<()> {
 }
 
 /// Why a secret in its state cannot have its value read (or changed, `action`).
-pub fn state_error(secret: &SecretRecord, action: &str) -> KmsError {
+pub fn state_error(secret: &SecretRecord, action: Text) -> KmsError {
     match secret.state {
         SecretState::Disabled => KmsError::new(
             ErrorCode::ResourceDisabled,
-            format!("Secret {} is disabled; enable it to {action}.", secret.name),
+            crate::text!(
+                "errors.secret_name_is_disabled_enable_it",
+                name = secret.name,
+                action = action
+            ),
         ),
         SecretState::PendingDelete => KmsError::new(
             ErrorCode::ResourcePendingDeleted,
-            format!(
-                "Secret {} is pending deletion; restore it to {action}.",
-                secret.name
+            crate::text!(
+                "errors.secret_name_is_pending_deletion_restore",
+                name = secret.name,
+                action = action
             ),
         ),
         SecretState::Enabled => KmsError::new(
             ErrorCode::OperationDenied,
-            format!(
-                "Secret {} is enabled; {action} is not allowed now.",
-                secret.name
+            crate::text!(
+                "errors.secret_name_is_enabled_action_is",
+                name = secret.name,
+                action = action
             ),
         ),
     }
@@ -154,8 +182,11 @@ pub fn validate_rotation_days(days: u32) -> Result<()> {
     if !(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX).contains(&days) {
         return err(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "The rotation frequency is {days} days; give {ROTATION_DAYS_MIN} to {ROTATION_DAYS_MAX}."
+            crate::text!(
+                "errors.the_rotation_frequency_is_days_days",
+                days = days,
+                rotation_days_min = ROTATION_DAYS_MIN,
+                rotation_days_max = ROTATION_DAYS_MAX
             ),
         );
     }

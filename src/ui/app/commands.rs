@@ -2,6 +2,7 @@
 //! clipboard, the API server and file jobs. Each command carries its inputs; results go back to
 //! the page that asked (if it is still open) and to a notification.
 
+use crate::tr;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
@@ -35,27 +36,29 @@ impl KeyconsoleApp {
                 if let Screen::Locked(unlock) = &mut self.screen
                     && !unlock.busy()
                 {
-                    *unlock = UnlockScreen::new(path);
+                    **unlock = UnlockScreen::new(path);
                 }
             }
             Command::Lock => self.lock(),
             Command::Dialog(purpose) => self.open_dialog(purpose),
             Command::DialogAnswered(answer) => self.dialog_answered(answer),
-            Command::Copy { text, what } => {
-                match self.env.clipboard.set_text(&text) {
-                    Ok(()) => {
-                        self.copied = Some(CopiedText {
-                            digest: digest(&text),
-                            at: self.now(),
-                        });
-                        self.succeed(format!("Copied {what}; the clipboard is cleared in {CLIPBOARD_CLEAR_SECONDS} s."));
-                    }
-                    Err(why) => self.fail(&KmsError::new(
-                        ErrorCode::InternalError,
-                        format!("The clipboard is not available: {why}."),
-                    )),
+            Command::Copy { text, what } => match self.env.clipboard.set_text(&text) {
+                Ok(()) => {
+                    self.copied = Some(CopiedText {
+                        digest: digest(&text),
+                        at: self.now(),
+                    });
+                    self.succeed(tr!(
+                        "ui.commands.copied_what_the_clipboard_is_cleared",
+                        what = what,
+                        clipboard_clear_seconds = CLIPBOARD_CLEAR_SECONDS
+                    ));
                 }
-            }
+                Err(why) => self.fail(&KmsError::new(
+                    ErrorCode::InternalError,
+                    tr!("ui.commands.the_clipboard_is_not_available_why", why = why),
+                )),
+            },
             other => self.handle_console(other),
         }
     }
@@ -73,7 +76,7 @@ impl KeyconsoleApp {
             if *unlock.confirm != *unlock.password {
                 unlock.error = Some(KmsError::new(
                     ErrorCode::InvalidParameterValue,
-                    "The two passwords differ.",
+                    tr!("ui.commands.the_two_passwords_differ"),
                 ));
                 return;
             }
@@ -139,7 +142,11 @@ impl KeyconsoleApp {
             Command::CreateKey(request) => match kms.create_key(request) {
                 Ok(key) => {
                     console.create_key = None;
-                    Ok(Some(format!("Created key {} ({}).", key.alias, key.key_id)))
+                    Ok(Some(tr!(
+                        "ui.commands.created_key_alias_key_id",
+                        alias = key.alias,
+                        key_id = key.key_id
+                    )))
                 }
                 Err(e) => {
                     if let Some(dialog) = &mut console.create_key {
@@ -156,8 +163,10 @@ impl KeyconsoleApp {
                 Ok((name, version_id)) => {
                     console.secrets.create = None;
                     console.secrets.select(Some(name.clone()));
-                    Ok(Some(format!(
-                        "Created secret {name} (version {version_id})."
+                    Ok(Some(tr!(
+                        "ui.commands.created_secret_name_version_version_id",
+                        name = name,
+                        version_id = version_id
                     )))
                 }
                 Err(e) => Err(e),
@@ -185,7 +194,11 @@ impl KeyconsoleApp {
             } => kms.put_secret_value(&name, &version_id, value).map(|()| {
                 console.secrets.new_version_id.clear();
                 console.secrets.new_value = Zeroizing::default();
-                Some(format!("Added version {version_id} to {name}."))
+                Some(tr!(
+                    "ui.commands.added_version_version_id_to_name",
+                    version_id = version_id,
+                    name = name
+                ))
             }),
             Command::SetSecretEnabled { name, enable } => {
                 let done = if enable {
@@ -195,8 +208,16 @@ impl KeyconsoleApp {
                 };
                 done.map(|()| {
                     console.secrets.revealed = None;
-                    let state = if enable { "enabled" } else { "disabled" };
-                    Some(format!("Secret {name} {state}."))
+                    let state = if enable {
+                        tr!("ui.commands.state_enabled")
+                    } else {
+                        tr!("ui.commands.state_disabled")
+                    };
+                    Some(tr!(
+                        "ui.commands.secret_name_state",
+                        name = name,
+                        state = state
+                    ))
                 })
             }
             Command::DeleteSecret {
@@ -205,11 +226,12 @@ impl KeyconsoleApp {
             } => kms.delete_secret(&name, recovery_days).map(|when| {
                 console.secrets.confirm_name.clear();
                 Some(if recovery_days == 0 {
-                    format!("Deleted secret {name}.")
+                    tr!("ui.commands.deleted_secret_name", name = name)
                 } else {
-                    format!(
-                        "Secret {name} will be deleted on {}; it can be restored until then.",
-                        crate::util::format_time(when)
+                    tr!(
+                        "ui.commands.secret_name_will_be_deleted_on",
+                        name = name,
+                        date = crate::util::format_time(when)
                     )
                 })
             }),
@@ -219,7 +241,7 @@ impl KeyconsoleApp {
                     &ctx,
                     move || {
                         test_login(&endpoint, &password)
-                            .map(|()| format!("Logged in to {endpoint}."))
+                            .map(|()| tr!("ui.commands.logged_in_to_endpoint", endpoint = endpoint))
                     },
                 ));
                 Ok(None)
@@ -234,7 +256,11 @@ impl KeyconsoleApp {
                         shared
                             .create_database_secret(request)
                             .map(|(name, version)| {
-                                format!("Created database secret {name} (version {version}).")
+                                tr!(
+                                    "ui.commands.created_database_secret_name_version_version",
+                                    name = name,
+                                    version = version
+                                )
                             })
                     },
                 ));
@@ -256,9 +282,13 @@ impl KeyconsoleApp {
                 .map(|()| {
                     console.secrets.rotation_edit = None;
                     Some(if enabled {
-                        format!("Secret {name} rotates every {days} days.")
+                        tr!(
+                            "ui.commands.secret_name_rotates_every_days_days",
+                            name = name,
+                            days = days
+                        )
                     } else {
-                        format!("Automatic rotation of {name} is off.")
+                        tr!("ui.commands.automatic_rotation_of_name_is_off", name = name)
                     })
                 }),
             Command::Report(e) => Err(e),
@@ -266,7 +296,10 @@ impl KeyconsoleApp {
                 .update_secret_description(&name, &description)
                 .map(|()| {
                     console.secrets.editing_description = None;
-                    Some(format!("Saved the description of {name}."))
+                    Some(tr!(
+                        "ui.commands.saved_the_description_of_name",
+                        name = name
+                    ))
                 }),
             Command::DeleteSecretVersion { name, version_id } => {
                 kms.delete_secret_version(&name, &version_id).map(|()| {
@@ -278,20 +311,33 @@ impl KeyconsoleApp {
                     {
                         console.secrets.revealed = None;
                     }
-                    Some(format!("Deleted version {version_id} of {name}."))
+                    Some(tr!(
+                        "ui.commands.deleted_version_version_id_of_name",
+                        version_id = version_id,
+                        name = name
+                    ))
                 })
             }
             Command::RestoreSecret(name) => kms.restore_secret(&name).map(|()| {
-                Some(format!(
-                    "Restored secret {name}; it is disabled until you enable it."
+                Some(tr!(
+                    "ui.commands.restored_secret_name_it_is_disabled",
+                    name = name
                 ))
             }),
             Command::SetEnabled { keys, enable } => kms.set_keys_enabled(&keys, enable).map(|()| {
                 if keys.len() > 1 {
                     console.key_list.selected.clear();
                 }
-                let verb = if enable { "Enabled" } else { "Disabled" };
-                Some(format!("{verb} {} key(s).", keys.len()))
+                let verb = if enable {
+                    tr!("ui.commands.enabled")
+                } else {
+                    tr!("ui.commands.disabled")
+                };
+                Some(tr!(
+                    "ui.commands.verb_keys_key_s",
+                    verb = verb,
+                    keys = keys.len()
+                ))
             }),
             Command::UpdateKey {
                 key,
@@ -308,36 +354,34 @@ impl KeyconsoleApp {
                             detail.editing_description = None;
                         }
                     }
-                    Some("Saved.".to_owned())
+                    Some(tr!("ui.commands.saved"))
                 }),
             Command::Archive(key) => kms
                 .archive_key(&key)
-                .map(|()| Some("Archived: the key decrypts but no longer encrypts.".to_owned())),
+                .map(|()| Some(tr!("ui.commands.archived_the_key_decrypts_but_no").to_owned())),
             Command::Unarchive(key) => kms
                 .cancel_key_archive(&key)
-                .map(|()| Some("Unarchived.".to_owned())),
-            Command::Rotate(key) => kms.rotate_key(&key).map(|v| {
-                Some(format!(
-                    "Rotated: key version {v} now encrypts; older ciphertexts still decrypt."
-                ))
-            }),
+                .map(|()| Some(tr!("ui.commands.unarchived"))),
+            Command::Rotate(key) => kms
+                .rotate_key(&key)
+                .map(|v| Some(tr!("ui.commands.rotated_key_version_v_now_encrypts", v = v))),
             Command::SetRotation { key, enabled, days } => if enabled {
                 kms.enable_key_rotation(&key, Some(days))
             } else {
                 kms.disable_key_rotation(&key)
             }
-            .map(|()| Some("Rotation settings saved.".to_owned())),
+            .map(|()| Some(tr!("ui.commands.rotation_settings_saved").to_owned())),
             Command::ScheduleDeletion { key, days } => {
                 kms.schedule_key_deletion(&key, days).map(|date| {
-                    Some(format!(
-                        "Deletion scheduled for {}.",
-                        crate::util::format_time(date)
+                    Some(tr!(
+                        "ui.commands.deletion_scheduled_for_date",
+                        date = crate::util::format_time(date)
                     ))
                 })
             }
-            Command::CancelDeletion(key) => kms
-                .cancel_key_deletion(&key)
-                .map(|()| Some("Deletion cancelled; the key is disabled.".to_owned())),
+            Command::CancelDeletion(key) => kms.cancel_key_deletion(&key).map(|()| {
+                Some(tr!("ui.commands.deletion_cancelled_the_key_is_disabled").to_owned())
+            }),
             tool @ (Command::Encrypt { .. }
             | Command::Decrypt { .. }
             | Command::GenerateDataKey { .. }) => {
@@ -379,24 +423,30 @@ impl KeyconsoleApp {
             Screen::Locked(_) => String::new(),
         };
         let (title, default_name) = match purpose {
-            DialogPurpose::OpenKeystore => ("Open a keystore", None),
+            DialogPurpose::OpenKeystore => (tr!("ui.commands.open_a_keystore"), None),
             DialogPurpose::NewKeystore => (
-                "Create a keystore",
+                tr!("ui.commands.create_a_keystore"),
                 Some(crate::store::DEFAULT_FILE_NAME.to_owned()),
             ),
-            DialogPurpose::SaveCiphertext => ("Save the ciphertext", Some(format!("{alias}.kc"))),
+            DialogPurpose::SaveCiphertext => (
+                tr!("ui.commands.save_the_ciphertext"),
+                Some(format!("{alias}.kc")),
+            ),
             DialogPurpose::SaveDataKeyCiphertext => (
-                "Save the encrypted data key",
+                tr!("ui.commands.save_the_encrypted_data_key"),
                 Some(format!("{alias}-datakey.kc")),
             ),
             DialogPurpose::SavePlaintext => (
-                "Save the plaintext (unencrypted!)",
+                tr!("ui.commands.save_the_plaintext_unencrypted"),
                 Some("plaintext.txt".to_owned()),
             ),
-            DialogPurpose::OpenCiphertext => ("Open a ciphertext file", None),
-            DialogPurpose::FileInput => ("Choose a file", None),
-            DialogPurpose::FileOutput => ("Save the result as", self.files_output_name()),
-            DialogPurpose::SecretValueFile => ("Choose the secret's file", None),
+            DialogPurpose::OpenCiphertext => (tr!("ui.commands.open_a_ciphertext_file"), None),
+            DialogPurpose::FileInput => (tr!("ui.commands.choose_a_file"), None),
+            DialogPurpose::FileOutput => (
+                tr!("ui.commands.save_the_result_as"),
+                self.files_output_name(),
+            ),
+            DialogPurpose::SecretValueFile => (tr!("ui.commands.choose_the_secret_s_file"), None),
         };
         let request = DialogRequest {
             purpose,
@@ -422,7 +472,7 @@ impl KeyconsoleApp {
                 if let Screen::Locked(unlock) = &mut self.screen
                     && !unlock.busy()
                 {
-                    *unlock = UnlockScreen::new(path);
+                    **unlock = UnlockScreen::new(path);
                 }
                 Ok(None)
             }
@@ -475,7 +525,11 @@ impl KeyconsoleApp {
         let io_error = |e: std::io::Error| {
             KmsError::new(
                 ErrorCode::FileIo,
-                format!("Cannot write {}: {e}.", path.display()),
+                tr!(
+                    "ui.commands.cannot_write_path_e",
+                    path = path.display(),
+                    e = e
+                ),
             )
         };
         // The save dialog already asked before replacing a file; the keystore is refused always.
@@ -486,7 +540,10 @@ impl KeyconsoleApp {
         match purpose {
             DialogPurpose::SaveCiphertext => {
                 write(tools.ciphertext.as_bytes())?;
-                Ok(Some(format!("Saved the ciphertext to {}.", path.display())))
+                Ok(Some(tr!(
+                    "ui.commands.saved_the_ciphertext_to_path",
+                    path = path.display()
+                )))
             }
             DialogPurpose::SaveDataKeyCiphertext => {
                 let blob = tools
@@ -495,9 +552,9 @@ impl KeyconsoleApp {
                     .map(|d| d.ciphertext_blob.clone())
                     .unwrap_or_default();
                 write(blob.as_bytes())?;
-                Ok(Some(format!(
-                    "Saved the encrypted data key to {}.",
-                    path.display()
+                Ok(Some(tr!(
+                    "ui.commands.saved_the_encrypted_data_key_to",
+                    path = path.display()
                 )))
             }
             DialogPurpose::SavePlaintext => {
@@ -510,9 +567,9 @@ impl KeyconsoleApp {
                     Zeroizing::new(revealed.text.as_bytes().to_vec())
                 };
                 write(&bytes)?;
-                Ok(Some(format!(
-                    "Saved the plaintext to {} (readable by you only).",
-                    path.display()
+                Ok(Some(tr!(
+                    "ui.commands.saved_the_plaintext_to_path_readable",
+                    path = path.display()
                 )))
             }
             DialogPurpose::OpenCiphertext => {
@@ -520,19 +577,17 @@ impl KeyconsoleApp {
                 if size > MAX_CIPHERTEXT_FILE_BYTES {
                     return Err(KmsError::new(
                         ErrorCode::InvalidCiphertext,
-                        format!(
-                            "{} is {size} bytes, too large to be a ciphertext blob.",
-                            path.display()
+                        tr!(
+                            "ui.commands.path_is_size_bytes_too_large",
+                            path = path.display(),
+                            size = size
                         ),
                     ));
                 }
                 let text = std::fs::read_to_string(path).map_err(|_| {
                     KmsError::new(
                         ErrorCode::InvalidCiphertext,
-                        format!(
-                            "{} is not a text file with a CiphertextBlob.",
-                            path.display()
-                        ),
+                        tr!("ui.commands.path_is_not_a_text_file", path = path.display()),
                     )
                 })?;
                 tools.decrypt_input = text.trim().to_owned();
@@ -563,7 +618,11 @@ fn read_secret_file(
     let io_error = |e: std::io::Error| {
         KmsError::new(
             ErrorCode::FileIo,
-            format!("Cannot read {}: {e}.", path.display()),
+            tr!(
+                "ui.commands.cannot_read_path_e",
+                path = path.display(),
+                e = e
+            ),
         )
     };
     let mut bytes = Zeroizing::new(Vec::new());
@@ -575,9 +634,10 @@ fn read_secret_file(
     if bytes.len() > limit {
         return Err(KmsError::new(
             ErrorCode::InvalidParameterValue,
-            format!(
-                "{} is larger than {limit} bytes, the most a secret holds.",
-                path.display()
+            tr!(
+                "ui.commands.path_is_larger_than_limit_bytes",
+                path = path.display(),
+                limit = limit
             ),
         ));
     }
@@ -591,10 +651,10 @@ fn read_secret_file(
             form.value = Zeroizing::new(STANDARD.encode(&bytes));
         }
     }
-    Ok(Some(format!(
-        "Read {} bytes from {}.",
-        bytes.len(),
-        path.display()
+    Ok(Some(tr!(
+        "ui.commands.read_bytes_bytes_from_path",
+        bytes = bytes.len(),
+        path = path.display()
     )))
 }
 
@@ -618,10 +678,10 @@ fn api_command(
                 .map_err(|_| {
                     KmsError::new(
                         ErrorCode::InvalidParameterValue,
-                        format!(
-                            "{} is not an address and port, like {}.",
-                            api.listen.trim(),
-                            crate::api::DEFAULT_LISTEN
+                        tr!(
+                            "ui.commands.api_is_not_an_address_and",
+                            api = api.listen.trim(),
+                            example = crate::api::DEFAULT_LISTEN
                         ),
                     )
                 })
@@ -643,7 +703,10 @@ fn api_command(
                 });
             match started {
                 Ok(server) => {
-                    let message = format!("The API listens on {}.", server.url());
+                    let message = tr!(
+                        "ui.commands.the_api_listens_on_server",
+                        server = server.url()
+                    );
                     api.server = Some(server);
                     api.error = None;
                     Ok(Some(message))
@@ -658,18 +721,18 @@ fn api_command(
             if let Some(server) = api.server.take() {
                 server.stop();
             }
-            Ok(Some("The API server stopped.".to_owned()))
+            Ok(Some(tr!("ui.commands.the_api_server_stopped").to_owned()))
         }
         Command::CreateApiCredentials => console
             .kms
             .api_credentials()
-            .map(|_| Some("API credentials created.".to_owned())),
+            .map(|_| Some(tr!("ui.commands.api_credentials_created").to_owned())),
         Command::RotateApiCredentials => {
             api.confirm_rotation = false;
             console
                 .kms
                 .rotate_api_credentials()
-                .map(|_| Some("New API credentials: the old SecretKey no longer works.".to_owned()))
+                .map(|_| Some(tr!("ui.commands.new_api_credentials_the_old_secretkey").to_owned()))
         }
         _ => return None,
     };
@@ -745,7 +808,7 @@ fn run_tool(
                 Ok((encrypted, n)) => {
                     tools.ciphertext = encrypted.ciphertext_blob;
                     tools.encrypt_error = None;
-                    Ok(Some(format!("Encrypted {n} bytes.")))
+                    Ok(Some(tr!("ui.commands.encrypted_n_bytes", n = n)))
                 }
                 Err(e) => {
                     tools.ciphertext.clear();
@@ -764,9 +827,9 @@ fn run_tool(
                 Ok(decrypted) => {
                     tools.decrypted = Some(Revealed::new(&decrypted.plaintext));
                     tools.decrypt_error = None;
-                    Ok(Some(format!(
-                        "Decrypted {} bytes.",
-                        decrypted.plaintext.len()
+                    Ok(Some(tr!(
+                        "ui.commands.decrypted_plaintext_bytes",
+                        plaintext = decrypted.plaintext.len()
                     )))
                 }
                 Err(e) => {
@@ -786,9 +849,9 @@ fn run_tool(
                         ciphertext_blob: data_key.ciphertext_blob,
                     });
                     tools.data_key_error = None;
-                    Ok(Some(format!(
-                        "Generated a {}-byte data key.",
-                        data_key.plaintext.len()
+                    Ok(Some(tr!(
+                        "ui.commands.generated_a_plaintext_byte_data_key",
+                        plaintext = data_key.plaintext.len()
                     )))
                 }
                 Err(e) => {
@@ -811,9 +874,11 @@ pub(super) fn rotation_task(
     let shared = kms.clone();
     SecretTask::start(SecretTaskKind::Rotate(name.clone()), ctx, move || {
         shared.rotate_due(&name).map(|record| {
-            format!(
-                "Rotated secret {name}: {} is current ({} ms).",
-                record.version_id, record.millis
+            tr!(
+                "ui.commands.rotated_secret_name_version_id_is",
+                name = name,
+                version_id = record.version_id,
+                millis = record.millis
             )
         })
     })

@@ -1,6 +1,7 @@
 //! Work between frames: worker results, dialog answers, the engine's maintenance tick, auto-lock,
 //! clipboard clearing, and keyboard shortcuts. Nothing here draws.
 
+use crate::tr;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
@@ -50,7 +51,7 @@ impl KeyconsoleApp {
                         last_tick_error: None,
                     }));
                     self.last_activity = now;
-                    self.succeed(format!("Unlocked {}", path.display()));
+                    self.succeed(tr!("ui.logic.unlocked_path", path = path.display()));
                 }
                 Err(error) => {
                     unlock.keystore_exists = unlock.path.exists();
@@ -65,7 +66,7 @@ impl KeyconsoleApp {
                     let now = self.now();
                     self.notifications.success(
                         now,
-                        format!("The desktop's file dialog cannot open here ({why}); keyconsole's own opens instead. Settings can make it the default."),
+                        tr!("ui.logic.the_desktop_s_file_dialog_cannot", why = why),
                     );
                     self.desktop_dialog_unavailable = Some(why);
                     self.open_dialog(answer.purpose);
@@ -98,17 +99,20 @@ impl KeyconsoleApp {
             {
                 let seconds = job.started.elapsed().as_secs_f64().max(1e-3);
                 let verb = match job.mode {
-                    FileMode::Encrypt => "Encrypted",
-                    FileMode::Decrypt => "Decrypted",
+                    FileMode::Encrypt => tr!("ui.logic.encrypted"),
+                    FileMode::Decrypt => tr!("ui.logic.decrypted"),
                 };
                 let output = console.files.output.clone().unwrap_or_default();
                 match result {
                     Ok(report) => {
                         let mib = report.bytes as f64 / (1024.0 * 1024.0);
-                        let message = format!(
-                            "{verb} {mib:.1} MiB into {} in {seconds:.1} s ({:.0} MB/s).",
-                            output.display(),
-                            mib / seconds
+                        let message = tr!(
+                            "ui.logic.verb_mib_mib_into_output_in",
+                            verb = verb,
+                            mib = format!("{:.1}", mib),
+                            output = output.display(),
+                            seconds = format!("{:.1}", seconds),
+                            mib2 = format!("{:.0}", mib / seconds)
                         );
                         console.files.last_result = Some(Ok(message.clone()));
                         self.notifications.success(now, message);
@@ -136,7 +140,7 @@ impl KeyconsoleApp {
                             task.kind.clone(),
                             Err(KmsError::new(
                                 ErrorCode::InternalError,
-                                "The worker stopped.",
+                                tr!("ui.logic.the_worker_stopped"),
                             )),
                         ));
                         false
@@ -146,7 +150,7 @@ impl KeyconsoleApp {
                 match (&kind, &result) {
                     (SecretTaskKind::TestConnection, _) => {
                         if let Some(form) = &mut console.secrets.create {
-                            form.connection = Some(result.clone().map_err(|e| e.message.clone()));
+                            form.connection = Some(result.clone().map_err(|e| e.message_here()));
                         }
                     }
                     (SecretTaskKind::Create(name), Ok(_)) => {
@@ -178,17 +182,17 @@ impl KeyconsoleApp {
                         if !done.is_empty() {
                             self.notifications.success(
                                 now,
-                                format!(
-                                    "Rotated {} key(s); destroyed {} key(s) whose deletion date passed.",
-                                    done.rotated.len(),
-                                    done.destroyed.len()
+                                tr!(
+                                    "ui.logic.maintenance_done",
+                                    rotated = done.rotated.len(),
+                                    destroyed = done.destroyed.len()
                                 ),
                             );
                         }
                     }
                     Err(e) => {
-                        if console.last_tick_error.as_deref() != Some(e.message.as_str()) {
-                            console.last_tick_error = Some(e.message.clone());
+                        if console.last_tick_error.as_deref() != Some(e.message_here().as_str()) {
+                            console.last_tick_error = Some(e.message_here());
                             self.notifications.error(now, &e);
                         }
                     }
@@ -203,9 +207,9 @@ impl KeyconsoleApp {
                 self.lock();
                 self.notifications.success(
                     now,
-                    format!(
-                        "Locked after {} minutes without use.",
-                        self.prefs.auto_lock_minutes
+                    tr!(
+                        "ui.logic.locked_after_auto_lock_minutes_minutes",
+                        auto_lock_minutes = self.prefs.auto_lock_minutes
                     ),
                 );
             }

@@ -6,11 +6,14 @@
 mod commands;
 mod logic;
 
+use crate::tr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use egui::RichText;
 use serde::{Deserialize, Serialize};
+
+use crate::util::i18n::{self, Language};
 use sha2::{Digest, Sha256};
 
 use super::command::Command;
@@ -37,6 +40,8 @@ pub struct AppEnvironment {
     pub clipboard: Box<dyn Clipboard>,
     pub dialogs: Box<dyn FileDialogs>,
     pub clock: Arc<dyn Clock>,
+    /// The language the system's locale asks for; the console speaks it unless Settings say otherwise.
+    pub system_language: Language,
 }
 
 impl AppEnvironment {
@@ -45,6 +50,7 @@ impl AppEnvironment {
             clipboard: Box::new(super::platform::SystemClipboard::default()),
             dialogs: Box::new(super::platform::NativeDialogs::new(Some(ctx.clone()))),
             clock: Arc::new(SystemClock),
+            system_language: Language::from_env(),
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct Preferences {
     pub file_dialog: DialogPreference,
     /// Folders files were last saved to or opened from, newest first (keyconsole's dialog).
     pub recent_places: Vec<PathBuf>,
+    /// The language chosen in Settings; `None` follows the system's locale.
+    pub language: Option<Language>,
 }
 
 impl Default for Preferences {
@@ -86,6 +94,7 @@ impl Default for Preferences {
             api_https: false,
             file_dialog: DialogPreference::Desktop,
             recent_places: Vec::new(),
+            language: None,
         }
     }
 }
@@ -117,7 +126,7 @@ struct Console {
 }
 
 enum Screen {
-    Locked(UnlockScreen),
+    Locked(Box<UnlockScreen>),
     Unlocked(Box<Console>),
 }
 
@@ -162,7 +171,7 @@ impl KeyconsoleApp {
             .unwrap_or_else(store::default_path);
         let now = env.clock.now();
         let app = Self {
-            screen: Screen::Locked(UnlockScreen::new(path)),
+            screen: Screen::Locked(Box::new(UnlockScreen::new(path))),
             prefs,
             env,
             notifications: Notifications::default(),
@@ -174,7 +183,13 @@ impl KeyconsoleApp {
             desktop_dialog_unavailable: None,
         };
         app.apply_theme();
+        crate::ui::fonts::install_cjk_fallback(&cc.egui_ctx);
         app
+    }
+
+    /// The language the console speaks now.
+    pub fn language(&self) -> Language {
+        self.prefs.language.unwrap_or(self.env.system_language)
     }
 
     pub fn preferences(&self) -> &Preferences {
@@ -247,7 +262,7 @@ impl KeyconsoleApp {
                 job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             let path = console.path.clone();
-            self.screen = Screen::Locked(UnlockScreen::new(path));
+            self.screen = Screen::Locked(Box::new(UnlockScreen::new(path)));
             self.ctx.data_mut(|data| data.clear());
             self.clear_our_clipboard();
         }
@@ -273,11 +288,11 @@ impl KeyconsoleApp {
             |n| n.to_string_lossy().into_owned(),
         );
         let state = if self.is_locked() {
-            "locked"
+            tr!("ui.app.locked")
         } else {
-            "unlocked"
+            tr!("ui.app.unlocked")
         };
-        let title = format!("keyconsole — {name} ({state})");
+        let title = tr!("ui.app.keyconsole_name_state", name = name, state = state);
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -287,33 +302,36 @@ impl KeyconsoleApp {
     // ---- drawing ----
 
     fn top_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
-        egui::Panel::top("top bar").show(ui, |ui| {
+        egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.label(RichText::new("🔑 keyconsole").strong().size(16.0));
+                ui.label(RichText::new(tr!("ui.app.keyconsole")).strong().size(16.0));
                 ui.separator();
                 if let Screen::Unlocked(console) = &self.screen {
                     let on_keys = matches!(console.page, Page::Keys);
-                    if ui.selectable_label(on_keys, "Keys").clicked() {
+                    if ui.selectable_label(on_keys, tr!("ui.app.keys")).clicked() {
                         commands.push(Command::ShowKeys);
                     }
                     let on_secrets = matches!(console.page, Page::Secrets);
-                    if ui.selectable_label(on_secrets, "Secrets").clicked() {
+                    if ui
+                        .selectable_label(on_secrets, tr!("ui.app.secrets"))
+                        .clicked()
+                    {
                         commands.push(Command::ShowSecrets);
                     }
                     let on_files = matches!(console.page, Page::Files);
                     let files = if console.files.job.is_some() {
-                        "File tools ⏳"
+                        tr!("ui.app.file_tools")
                     } else {
-                        "File tools"
+                        tr!("ui.app.file_tools_2")
                     };
                     if ui.selectable_label(on_files, files).clicked() {
                         commands.push(Command::ShowFiles(None));
                     }
                     let on_api = matches!(console.page, Page::Api);
                     let api = if console.api.is_running() {
-                        "API access (running)"
+                        tr!("ui.app.api_access_running")
                     } else {
-                        "API access"
+                        tr!("ui.app.api_access")
                     };
                     if ui.selectable_label(on_api, api).clicked() {
                         commands.push(Command::ShowApi);
@@ -322,47 +340,63 @@ impl KeyconsoleApp {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if !self.is_locked()
                         && ui
-                            .button("🔒 Lock")
-                            .on_hover_text("Lock the console (Ctrl+L)")
+                            .button(tr!("ui.app.lock"))
+                            .on_hover_text(tr!("ui.app.lock_the_console_ctrl_l"))
                             .clicked()
                     {
                         commands.push(Command::Lock);
                     }
-                    ui.menu_button("⚙ Settings", |ui| {
-                        ui.label("Theme");
+                    ui.menu_button(tr!("ui.app.settings"), |ui| {
+                        ui.label(tr!("ui.app.language"));
+                        let system = tr!(
+                            "ui.app.system_language",
+                            language = self.env.system_language.native_name()
+                        );
+                        ui.radio_value(&mut self.prefs.language, None, system);
+                        for language in Language::ALL {
+                            ui.radio_value(
+                                &mut self.prefs.language,
+                                Some(language),
+                                language.native_name(),
+                            );
+                        }
+                        // Switched at once: the rest of this frame is drawn in the new language.
+                        i18n::set_current(self.language());
+                        ui.separator();
+                        ui.label(tr!("ui.app.theme"));
                         let mut theme = self.prefs.theme;
-                        ui.radio_value(&mut theme, Theme::Dark, "Dark");
-                        ui.radio_value(&mut theme, Theme::Light, "Light");
+                        ui.radio_value(&mut theme, Theme::Dark, tr!("ui.app.dark"));
+                        ui.radio_value(&mut theme, Theme::Light, tr!("ui.app.light"));
                         if theme != self.prefs.theme {
                             self.prefs.theme = theme;
                             self.apply_theme();
                         }
                         ui.separator();
-                        ui.label("File dialogs");
+                        ui.label(tr!("ui.app.file_dialogs"));
                         ui.radio_value(
                             &mut self.prefs.file_dialog,
                             DialogPreference::Desktop,
-                            "The desktop's (keyconsole's where there is none)",
+                            tr!("ui.app.the_desktop_s_keyconsole_s_where"),
                         );
                         ui.radio_value(
                             &mut self.prefs.file_dialog,
                             DialogPreference::InApp,
-                            "keyconsole's own",
+                            tr!("ui.app.keyconsole_s_own"),
                         );
                         ui.separator();
                         ui.horizontal(|ui| {
-                            let label = ui.label("Lock after");
+                            let label = ui.label(tr!("ui.app.lock_after"));
                             ui.add(
                                 egui::DragValue::new(&mut self.prefs.auto_lock_minutes)
                                     .range(1..=240),
                             )
                             .labelled_by(label.id);
-                            ui.label("minutes idle");
+                            ui.label(tr!("ui.app.minutes_idle"));
                         });
                     });
                     let path = self.keystore_path();
                     ui.label(RichText::new(path.display().to_string()).small().weak())
-                        .on_hover_text("The keystore file");
+                        .on_hover_text(tr!("ui.app.the_keystore_file"));
                 });
             });
         });
@@ -371,10 +405,13 @@ impl KeyconsoleApp {
 
 impl eframe::App for KeyconsoleApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Everything this frame makes (labels, notifications, titles) is in the chosen language.
+        i18n::set_current(self.language());
         self.background(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        i18n::set_current(self.language());
         let ctx = ui.ctx().clone();
         let mut commands = Vec::new();
         self.shortcuts(&ctx, &mut commands);

@@ -2,6 +2,7 @@
 //! this console's engine, the credentials applications sign with, ready-to-run snippets for the
 //! Python and Node.js SDKs and tccli, and the live access log.
 
+use crate::tr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -89,13 +90,10 @@ impl ApiAccessState {
         credentials: Option<&ApiCredentials>,
         commands: &mut Vec<Command>,
     ) {
-        ui.heading("API access");
-        ui.label(
-            "Applications written for the Tencent Cloud KMS API (2019-01-18) or Secrets Manager API \
-             (2019-09-23) reach this keystore when pointed at the endpoint below, over http or, with \
-             HTTPS on, over https trusting the local CA. The server runs while the console is \
-             unlocked; locking stops it. For a service that must keep running, use `keyconsole serve`.",
-        );
+        ui.heading(tr!("ui.api_access.api_access"));
+        ui.label(tr!(
+            "ui.api_access.applications_written_for_the_tencent_cloud"
+        ));
         ui.add_space(8.0);
         self.server_ui(ui, commands);
         ui.add_space(8.0);
@@ -108,7 +106,7 @@ impl ApiAccessState {
 
     fn server_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            let label = ui.label("Listen address");
+            let label = ui.label(tr!("ui.api_access.listen_address"));
             ui.add_enabled(
                 !self.is_running(),
                 egui::TextEdit::singleline(&mut self.listen)
@@ -118,17 +116,14 @@ impl ApiAccessState {
             .labelled_by(label.id);
             ui.add_enabled(
                 !self.is_running(),
-                egui::Checkbox::new(&mut self.https, "HTTPS (local CA)"),
+                egui::Checkbox::new(&mut self.https, tr!("ui.api_access.https_local_ca")),
             )
-            .on_hover_text(
-                "Serve HTTPS with a certificate for 127.0.0.1, ::1 and localhost signed by this \
-                 keystore's own CA; clients trust the CA's certificate file shown below.",
-            );
+            .on_hover_text(tr!("ui.api_access.serve_https_with_a_certificate_for"));
             if self.is_running() {
-                if ui.button("⏹ Stop server").clicked() {
+                if ui.button(tr!("ui.api_access.stop_server")).clicked() {
                     commands.push(Command::StopApi);
                 }
-            } else if ui.button("▶ Start server").clicked() {
+            } else if ui.button(tr!("ui.api_access.start_server")).clicked() {
                 commands.push(Command::StartApi);
             }
         });
@@ -136,31 +131,34 @@ impl ApiAccessState {
             Some(server) => {
                 ui.horizontal(|ui| {
                     ui.label(
-                        RichText::new("Running")
+                        RichText::new(tr!("ui.api_access.running"))
                             .strong()
                             .color(Color32::from_rgb(80, 180, 90)),
                     );
-                    ui.label(format!("Listening on {}", server.url()));
+                    ui.label(tr!(
+                        "ui.api_access.listening_on_server",
+                        server = server.url()
+                    ));
                     ui.separator();
-                    ui.label(format!(
-                        "{} requests, {} refused",
-                        self.log.total(),
-                        self.log.errors()
+                    ui.label(tr!(
+                        "ui.api_access.value_requests_value2_refused",
+                        value = self.log.total(),
+                        value2 = self.log.errors()
                     ));
                 });
             }
             None => {
-                ui.label(RichText::new("Stopped").weak());
+                ui.label(RichText::new(tr!("ui.api_access.stopped")).weak());
             }
         }
         if self.uses_https() {
             ui.horizontal(|ui| {
-                ui.label("Clients trust the local CA:");
+                ui.label(tr!("ui.api_access.clients_trust_the_local_ca"));
                 ui.monospace(self.ca_path.display().to_string());
-                if ui.button("Copy path").clicked() {
+                if ui.button(tr!("ui.api_access.copy_path")).clicked() {
                     commands.push(Command::Copy {
                         text: Zeroizing::new(self.ca_path.display().to_string()),
-                        what: "the CA certificate's path",
+                        what: tr!("ui.api_access.the_ca_certificate_s_path"),
                     });
                 }
             });
@@ -168,13 +166,13 @@ impl ApiAccessState {
         if let Some(error) = &self.error {
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                format!("{}: {}", error.code, error.message),
+                format!("{}: {}", error.code, error.message_here()),
             );
         }
     }
 
     fn log_ui(&mut self, ui: &mut egui::Ui) {
-        ui.strong("Access log");
+        ui.strong(tr!("ui.api_access.access_log"));
         let total = self.log.total();
         if self.entries_at != Some(total) {
             self.entries = self.log.recent();
@@ -182,7 +180,7 @@ impl ApiAccessState {
             self.entries_at = Some(total);
         }
         if self.entries.is_empty() {
-            ui.label(RichText::new("No requests yet.").weak());
+            ui.label(RichText::new(tr!("ui.api_access.no_requests_yet")).weak());
             return;
         }
         TableBuilder::new(ui)
@@ -194,7 +192,13 @@ impl ApiAccessState {
             .column(Column::initial(300.0).clip(true))
             .column(Column::remainder().at_least(70.0))
             .header(22.0, |mut header| {
-                for title in ["Time", "Action", "KeyId", "Result", "Duration"] {
+                for title in [
+                    tr!("ui.api_access.time"),
+                    tr!("ui.api_access.action"),
+                    tr!("ui.common.key_id"),
+                    tr!("ui.api_access.result"),
+                    tr!("ui.api_access.duration"),
+                ] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -220,7 +224,10 @@ impl ApiAccessState {
                         }
                     });
                     row.col(|ui| {
-                        ui.label(format!("{:.2} ms", entry.duration.as_secs_f64() * 1e3));
+                        ui.label(tr!(
+                            "ui.api_access.entry_ms",
+                            entry = format!("{:.2}", entry.duration.as_secs_f64() * 1e3)
+                        ));
                     });
                 });
             });
@@ -233,11 +240,11 @@ fn credentials_ui(
     credentials: Option<&ApiCredentials>,
     commands: &mut Vec<Command>,
 ) {
-    ui.strong("Credentials");
+    ui.strong(tr!("ui.api_access.credentials"));
     let Some(credentials) = credentials else {
         ui.horizontal(|ui| {
-            ui.label("No credentials yet.");
-            if ui.button("Create credentials").clicked() {
+            ui.label(tr!("ui.api_access.no_credentials_yet"));
+            if ui.button(tr!("ui.api_access.create_credentials")).clicked() {
                 commands.push(Command::CreateApiCredentials);
             }
         });
@@ -249,10 +256,10 @@ fn credentials_ui(
         .show(ui, |ui| {
             ui.label("SecretId");
             ui.monospace(&credentials.secret_id);
-            if ui.button("Copy SecretId").clicked() {
+            if ui.button(tr!("ui.api_access.copy_secretid")).clicked() {
                 commands.push(Command::Copy {
                     text: Zeroizing::new(credentials.secret_id.clone()),
-                    what: "the SecretId",
+                    what: tr!("ui.api_access.the_secretid"),
                 });
             }
             ui.end_row();
@@ -263,23 +270,23 @@ fn credentials_ui(
                 ui.monospace("•".repeat(32));
             }
             ui.horizontal(|ui| {
-                if ui.button("Copy SecretKey").clicked() {
+                if ui.button(tr!("ui.api_access.copy_secretkey")).clicked() {
                     commands.push(Command::Copy {
                         text: credentials.secret_key.clone(),
-                        what: "the SecretKey",
+                        what: tr!("ui.api_access.the_secretkey"),
                     });
                 }
                 let toggle = if state.show_secret_key {
-                    "Hide"
+                    tr!("ui.api_access.hide")
                 } else {
-                    "Show"
+                    tr!("ui.api_access.show")
                 };
                 if ui.button(toggle).clicked() {
                     state.show_secret_key = !state.show_secret_key;
                 }
             });
             ui.end_row();
-            ui.label("Created");
+            ui.label(tr!("ui.api_access.created"));
             ui.label(format_time(credentials.created));
             ui.end_row();
         });
@@ -288,18 +295,18 @@ fn credentials_ui(
         ui.horizontal(|ui| {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                "Applications using the current SecretKey will be refused from now on.",
+                tr!("ui.api_access.applications_using_the_current_secretkey_will"),
             );
-            if ui.button("Rotate now").clicked() {
+            if ui.button(tr!("ui.api_access.rotate_now")).clicked() {
                 commands.push(Command::RotateApiCredentials);
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(tr!("ui.api_access.cancel")).clicked() {
                 state.confirm_rotation = false;
             }
         });
     } else if ui
-        .button("Rotate credentials…")
-        .on_hover_text("Replace the SecretId and SecretKey with a new pair")
+        .button(tr!("ui.api_access.rotate_credentials"))
+        .on_hover_text(tr!("ui.api_access.replace_the_secretid_and_secretkey_with"))
         .clicked()
     {
         state.confirm_rotation = true;
@@ -309,25 +316,33 @@ fn credentials_ui(
     let ca = state.uses_https().then_some(state.ca_path.as_path());
     let (hint, snippet) = match state.client {
         Client::Python => (
-            "pip install tencentcloud-sdk-python-kms; the SecretKey is read from an environment \
-             variable so it never sits in the source.",
+            tr!("ui.api_access.pip_install_tencentcloud_sdk_python_kms"),
             python_snippet(&endpoint, &credentials.secret_id, ca),
         ),
         Client::Node => (
-            "npm install tencentcloud-sdk-nodejs; the SecretKey comes from the environment.",
+            tr!("ui.api_access.npm_install_tencentcloud_sdk_nodejs_the"),
             node_snippet(&endpoint, &credentials.secret_id, ca),
         ),
         Client::Tccli => (
-            "pip install tccli; the credentials come from tccli's own environment variables.",
+            tr!("ui.api_access.pip_install_tccli_the_credentials_come"),
             tccli_snippet(&endpoint, &credentials.secret_id, ca),
         ),
     };
-    egui::CollapsingHeader::new("Client snippets")
+    egui::CollapsingHeader::new(tr!("ui.api_access.client_snippets"))
+        .id_salt("client snippets")
         .default_open(false)
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut state.client, Client::Python, "Python SDK");
-                ui.selectable_value(&mut state.client, Client::Node, "Node.js SDK");
+                ui.selectable_value(
+                    &mut state.client,
+                    Client::Python,
+                    tr!("ui.api_access.python_sdk"),
+                );
+                ui.selectable_value(
+                    &mut state.client,
+                    Client::Node,
+                    tr!("ui.api_access.node_js_sdk"),
+                );
                 ui.selectable_value(&mut state.client, Client::Tccli, "tccli");
             });
             ui.label(hint);
@@ -337,10 +352,10 @@ fn credentials_ui(
                     .font(egui::TextStyle::Monospace)
                     .desired_width(f32::INFINITY),
             );
-            if ui.button("Copy snippet").clicked() {
+            if ui.button(tr!("ui.api_access.copy_snippet")).clicked() {
                 commands.push(Command::Copy {
                     text: Zeroizing::new(snippet.clone()),
-                    what: "the snippet",
+                    what: tr!("ui.api_access.the_snippet"),
                 });
             }
         });
@@ -407,9 +422,9 @@ kms.Encrypt({{ KeyId: "your-key-alias", Plaintext: Buffer.from("db password").to
 pub fn tccli_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
     let (setup, endpoint) = match ca {
         Some(ca) => (
-            format!(
-                "# once: tccli trusts only its own certificate bundle\ncat {} >> \"$(python3 -m certifi)\"   # the python3 tccli runs on\n",
-                ca.display()
+            tr!(
+                "ui.api_access.once_tccli_trusts_only_its_own",
+                ca = ca.display()
             ),
             endpoint.to_owned(),
         ),

@@ -1,6 +1,7 @@
 //! The "Create key" dialog: alias with live validation (the engine's rules, the reason under the
 //! field), description with a byte counter, automatic rotation.
 
+use crate::tr;
 use egui::{Color32, Key, RichText};
 
 use crate::kms::keys::rules::{DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT};
@@ -38,15 +39,15 @@ impl CreateKeyDialog {
         let mut open = true;
         let modal = egui::Modal::new(egui::Id::unique("create key dialog")).show(ctx, |ui| {
             ui.set_width(440.0);
-            ui.heading("Create key");
-            ui.label("A symmetric customer master key (AES-256-GCM) for Encrypt and Decrypt.");
+            ui.heading(tr!("ui.create_key.create_key"));
+            ui.label(tr!("ui.create_key.a_symmetric_customer_master_key_aes"));
             ui.add_space(8.0);
 
-            let label = ui.label("Alias");
+            let label = ui.label(tr!("ui.create_key.alias"));
             let alias = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.alias)
-                        .hint_text("e.g. db-password")
+                        .hint_text(tr!("ui.create_key.e_g_db_password"))
                         .desired_width(f32::INFINITY),
                 )
                 .labelled_by(label.id);
@@ -63,23 +64,21 @@ impl CreateKeyDialog {
             };
             match &check {
                 None => {
-                    ui.label(
-                        RichText::new(
-                            "1 to 60 letters, digits, '_' or '-', starting with a letter or digit.",
-                        )
-                        .small(),
-                    );
+                    ui.label(RichText::new(tr!("ui.create_key.1_to_60_letters_digits_or")).small());
                 }
                 Some(Ok(())) => {
-                    ui.colored_label(Color32::from_rgb(60, 160, 90), "✔ This alias is free.");
+                    ui.colored_label(
+                        Color32::from_rgb(60, 160, 90),
+                        tr!("ui.create_key.this_alias_is_free"),
+                    );
                 }
                 Some(Err(e)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, &e.message);
+                    ui.colored_label(ui.visuals().error_fg_color, e.message_here());
                 }
             }
             ui.add_space(6.0);
 
-            let label = ui.label("Description (optional)");
+            let label = ui.label(tr!("ui.create_key.description_optional"));
             ui.add(
                 egui::TextEdit::multiline(&mut self.description)
                     .desired_rows(2)
@@ -87,7 +86,11 @@ impl CreateKeyDialog {
             )
             .labelled_by(label.id);
             let bytes = self.description.len();
-            let counter = format!("{bytes}/{DESCRIPTION_MAX_BYTES} bytes");
+            let counter = tr!(
+                "ui.create_key.bytes_description_max_bytes_bytes",
+                bytes = bytes,
+                description_max_bytes = DESCRIPTION_MAX_BYTES
+            );
             if bytes > DESCRIPTION_MAX_BYTES {
                 ui.colored_label(ui.visuals().error_fg_color, counter);
             } else {
@@ -101,13 +104,17 @@ impl CreateKeyDialog {
                 ui.add_space(6.0);
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("{}: {}", error.code, error.message),
+                    format!("{}: {}", error.code, error.message_here()),
                 );
             }
             ui.add_space(10.0);
             ui.horizontal(|ui| {
                 let submit = ui.input(|i| i.key_pressed(Key::Enter)) && alias.lost_focus();
-                if ui.button(RichText::new("Create").strong()).clicked() || submit {
+                if ui
+                    .button(RichText::new(tr!("ui.create_key.create")).strong())
+                    .clicked()
+                    || submit
+                {
                     commands.push(Command::CreateKey(CreateKey {
                         alias: self.alias.clone(),
                         description: self.description.clone(),
@@ -115,7 +122,7 @@ impl CreateKeyDialog {
                         rotate_days: self.rotation.then_some(self.rotate_days),
                     }));
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr!("ui.create_key.cancel")).clicked() {
                     open = false;
                 }
             });

@@ -2,6 +2,7 @@
 //! makes the data key on the UI thread (fast, in memory); the streaming runs on a worker thread
 //! that reports progress through atomics, and can be cancelled.
 
+use crate::tr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -132,19 +133,23 @@ impl FileToolsState {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
-        ui.heading("File tools");
-        ui.label(
-            "Envelope encryption for files of any size: a fresh data key from a CMK encrypts the file \
-             here, and the file carries that data key encrypted under the CMK. Decrypting finds the key \
-             from the file.",
-        );
+        ui.heading(tr!("ui.files.file_tools"));
+        ui.label(tr!("ui.files.envelope_encryption_for_files_of_any"));
         ui.add_space(8.0);
         let busy = self.job.is_some();
         ui.add_enabled_ui(!busy, |ui| {
             ui.horizontal(|ui| {
                 let before = self.mode;
-                ui.selectable_value(&mut self.mode, FileMode::Encrypt, "Encrypt a file");
-                ui.selectable_value(&mut self.mode, FileMode::Decrypt, "Decrypt a file");
+                ui.selectable_value(
+                    &mut self.mode,
+                    FileMode::Encrypt,
+                    tr!("ui.files.encrypt_a_file"),
+                );
+                ui.selectable_value(
+                    &mut self.mode,
+                    FileMode::Decrypt,
+                    tr!("ui.files.decrypt_a_file"),
+                );
                 if self.mode != before
                     && let Some(input) = self.input.clone()
                 {
@@ -157,7 +162,7 @@ impl FileToolsState {
                 .spacing([12.0, 8.0])
                 .show(ui, |ui| {
                     if self.mode == FileMode::Encrypt {
-                        let label = ui.label("Key");
+                        let label = ui.label(tr!("ui.files.key"));
                         let keys = kms.keys();
                         let enabled: Vec<_> =
                             keys.iter().filter(|k| k.state.may_encrypt()).collect();
@@ -165,7 +170,7 @@ impl FileToolsState {
                             .key
                             .as_deref()
                             .and_then(|id| kms.describe_key(id).ok())
-                            .map_or_else(|| "Choose a key".to_owned(), |k| k.alias);
+                            .map_or_else(|| tr!("ui.files.choose_a_key").to_owned(), |k| k.alias);
                         egui::ComboBox::from_id_salt("file key")
                             .selected_text(selected)
                             .width(260.0)
@@ -182,14 +187,12 @@ impl FileToolsState {
                             .labelled_by(label.id);
                         ui.end_row();
                     }
-                    let label = ui.label("File");
+                    let label = ui.label(tr!("ui.files.file"));
                     ui.horizontal(|ui| {
                         let field = ui
                             .add(
                                 egui::TextEdit::singleline(&mut self.input_text)
-                                    .hint_text(
-                                        "Choose a file, drop one on the window, or type its path",
-                                    )
+                                    .hint_text(tr!("ui.files.choose_a_file_drop_one_on"))
                                     .desired_width(420.0)
                                     .font(egui::TextStyle::Monospace),
                             )
@@ -197,12 +200,12 @@ impl FileToolsState {
                         if field.lost_focus() && !self.input_text.trim().is_empty() {
                             self.set_input(PathBuf::from(self.input_text.trim()));
                         }
-                        if ui.button("Choose…").clicked() {
+                        if ui.button(tr!("ui.files.choose")).clicked() {
                             commands.push(Command::Dialog(DialogPurpose::FileInput));
                         }
                     });
                     ui.end_row();
-                    let label = ui.label("Save to");
+                    let label = ui.label(tr!("ui.files.save_to"));
                     ui.horizontal(|ui| {
                         let field = ui
                             .add(
@@ -215,7 +218,10 @@ impl FileToolsState {
                             self.set_output(PathBuf::from(self.output_text.trim()));
                         }
                         if ui
-                            .add_enabled(self.input.is_some(), egui::Button::new("Change…"))
+                            .add_enabled(
+                                self.input.is_some(),
+                                egui::Button::new(tr!("ui.files.change")),
+                            )
                             .clicked()
                         {
                             commands.push(Command::Dialog(DialogPurpose::FileOutput));
@@ -223,14 +229,17 @@ impl FileToolsState {
                     });
                     ui.end_row();
                 });
-            ui.checkbox(&mut self.overwrite, "Replace the output file if it exists");
+            ui.checkbox(
+                &mut self.overwrite,
+                tr!("ui.files.replace_the_output_file_if_it"),
+            );
             ui.add_space(6.0);
             let ready = self.input.is_some()
                 && self.output.is_some()
                 && (self.mode == FileMode::Decrypt || self.key.is_some());
             let action = match self.mode {
-                FileMode::Encrypt => "Encrypt file",
-                FileMode::Decrypt => "Decrypt file",
+                FileMode::Encrypt => tr!("ui.files.encrypt_file"),
+                FileMode::Decrypt => tr!("ui.files.decrypt_file"),
             };
             if ui
                 .add_enabled(ready, egui::Button::new(RichText::new(action).strong()))
@@ -270,17 +279,19 @@ impl FileToolsState {
                     .desired_width(480.0),
             );
             ui.horizontal(|ui| {
-                ui.label(format!(
-                    "{:.1} of {:.1} MiB · {speed:.0} MB/s · {}",
-                    megabytes(done),
-                    megabytes(total),
-                    if left.is_finite() {
-                        format!("{left:.0} s left")
-                    } else {
-                        "starting".to_owned()
-                    }
+                let left = if left.is_finite() {
+                    tr!("ui.files.seconds_left", seconds = format!("{left:.0}"))
+                } else {
+                    tr!("ui.files.starting")
+                };
+                ui.label(tr!(
+                    "ui.files.progress",
+                    done = format!("{:.1}", megabytes(done)),
+                    total = format!("{:.1}", megabytes(total)),
+                    speed = format!("{:.0}", speed),
+                    left = left
                 ));
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr!("ui.files.cancel")).clicked() {
                     job.cancel.store(true, Ordering::Relaxed);
                 }
             });
@@ -294,7 +305,7 @@ impl FileToolsState {
                 ui.add_space(8.0);
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("{}: {}", error.code, error.message),
+                    format!("{}: {}", error.code, error.message_here()),
                 );
             }
             None => {}

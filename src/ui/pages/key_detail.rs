@@ -1,6 +1,7 @@
 //! A key's detail page: every metadata field, in-place edits, state actions, rotation settings,
 //! scheduling deletion, and the online tools.
 
+use crate::tr;
 use egui::{Color32, RichText};
 use zeroize::Zeroizing;
 
@@ -48,13 +49,13 @@ impl KeyDetailState {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
-        if ui.link("⬅ All keys").clicked() {
+        if ui.link(tr!("ui.key_detail.all_keys")).clicked() {
             commands.push(Command::ShowKeys);
         }
         let Ok(key) = kms.describe_key(&self.key_id) else {
             ui.add_space(20.0);
-            ui.label(RichText::new("This key no longer exists.").size(18.0));
-            ui.label("Its deletion date passed, or it was deleted in another keyconsole.");
+            ui.label(RichText::new(tr!("ui.key_detail.this_key_no_longer_exists")).size(18.0));
+            ui.label(tr!("ui.key_detail.its_deletion_date_passed_or_it"));
             return;
         };
         ui.horizontal(|ui| {
@@ -70,17 +71,17 @@ impl KeyDetailState {
             .auto_shrink(false)
             .show(ui, |ui| {
                 ui.columns(2, |columns| {
-                    columns[0].strong("Key information");
+                    columns[0].strong(tr!("ui.key_detail.key_information"));
                     self.metadata_ui(&mut columns[0], kms, &key, commands);
-                    columns[1].strong("Actions");
+                    columns[1].strong(tr!("ui.key_detail.actions"));
                     self.actions_ui(&mut columns[1], &key, commands);
                     columns[1].add_space(12.0);
-                    columns[1].strong("Rotation");
+                    columns[1].strong(tr!("ui.key_detail.rotation"));
                     self.rotation_ui(&mut columns[1], &key, commands);
                 });
                 ui.add_space(12.0);
                 ui.separator();
-                ui.strong("Online tools");
+                ui.strong(tr!("ui.key_detail.online_tools"));
                 self.tools.ui(ui, &key.key_id, &key.alias, commands);
             });
         if self.deletion.is_some() {
@@ -100,40 +101,40 @@ impl KeyDetailState {
             .spacing([14.0, 6.0])
             .striped(true)
             .show(ui, |ui| {
-                ui.label("KeyId");
+                ui.label(tr!("ui.common.key_id"));
                 ui.horizontal(|ui| {
                     ui.monospace(&key.key_id);
                     if ui
                         .small_button("📋")
-                        .on_hover_text("Copy the KeyId")
+                        .on_hover_text(tr!("ui.key_detail.copy_the_keyid"))
                         .clicked()
                     {
                         commands.push(Command::Copy {
                             text: Zeroizing::new(key.key_id.clone()),
-                            what: "the KeyId",
+                            what: tr!("ui.key_detail.the_keyid"),
                         });
                     }
                 });
                 ui.end_row();
 
-                let label = ui.label("Alias");
+                let label = ui.label(tr!("ui.key_detail.alias"));
                 let mut stop_editing = false;
                 ui.vertical(|ui| match &mut self.editing_alias {
                     Some(alias) => {
                         ui.horizontal(|ui| {
                             ui.add(egui::TextEdit::singleline(alias).desired_width(180.0))
                                 .labelled_by(label.id);
-                            if ui.button("Save").clicked() {
+                            if ui.button(tr!("ui.key_detail.save")).clicked() {
                                 commands.push(Command::UpdateKey {
                                     key: key.key_id.clone(),
                                     alias: Some(alias.clone()),
                                     description: None,
                                 });
                             }
-                            stop_editing = ui.button("Cancel").clicked();
+                            stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
                         });
                         if let Err(e) = kms.check_alias(alias, Some(&key.key_id)) {
-                            ui.colored_label(ui.visuals().error_fg_color, e.message);
+                            ui.colored_label(ui.visuals().error_fg_color, e.message_here());
                         }
                     }
                     None => {
@@ -141,7 +142,7 @@ impl KeyDetailState {
                             ui.label(&key.alias);
                             if ui
                                 .small_button("✏")
-                                .on_hover_text("Edit the alias")
+                                .on_hover_text(tr!("ui.key_detail.edit_the_alias"))
                                 .clicked()
                             {
                                 self.editing_alias = Some(key.alias.clone());
@@ -154,7 +155,7 @@ impl KeyDetailState {
                 }
                 ui.end_row();
 
-                let label = ui.label("Description");
+                let label = ui.label(tr!("ui.key_detail.description"));
                 let mut stop_editing = false;
                 ui.vertical(|ui| match &mut self.editing_description {
                     Some(description) => {
@@ -166,16 +167,20 @@ impl KeyDetailState {
                         .labelled_by(label.id);
                         ui.horizontal(|ui| {
                             ui.label(
-                                RichText::new(format!("{}/1024 bytes", description.len())).small(),
+                                RichText::new(tr!(
+                                    "ui.key_detail.description_1024_bytes",
+                                    description = description.len()
+                                ))
+                                .small(),
                             );
-                            if ui.button("Save").clicked() {
+                            if ui.button(tr!("ui.key_detail.save")).clicked() {
                                 commands.push(Command::UpdateKey {
                                     key: key.key_id.clone(),
                                     alias: None,
                                     description: Some(description.clone()),
                                 });
                             }
-                            stop_editing = ui.button("Cancel").clicked();
+                            stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
                         });
                     }
                     None => {
@@ -188,7 +193,7 @@ impl KeyDetailState {
                             ui.add(egui::Label::new(shown).wrap());
                             if ui
                                 .small_button("✏")
-                                .on_hover_text("Edit the description")
+                                .on_hover_text(tr!("ui.key_detail.edit_the_description"))
                                 .clicked()
                             {
                                 self.editing_description = Some(key.description.clone());
@@ -202,21 +207,33 @@ impl KeyDetailState {
                 ui.end_row();
 
                 let rows = [
-                    ("KeyState", state_label(key.key_state).to_owned()),
-                    ("KeyUsage", key.key_usage.clone()),
-                    ("Origin", key.origin.clone()),
-                    ("Created", format_time(key.create_time)),
-                    ("Key versions", key.version_count.to_string()),
+                    (tr!("ui.key_detail.key_state"), state_label(key.key_state)),
+                    (tr!("ui.key_detail.key_usage"), key.key_usage.clone()),
+                    (tr!("ui.key_detail.origin"), key.origin.clone()),
+                    (tr!("ui.key_detail.created"), format_time(key.create_time)),
                     (
-                        "Automatic rotation",
+                        tr!("ui.key_detail.key_versions"),
+                        key.version_count.to_string(),
+                    ),
+                    (
+                        tr!("ui.key_detail.automatic_rotation"),
                         if key.key_rotation_enabled {
-                            format!("on, every {} days", key.rotate_days)
+                            tr!(
+                                "ui.key_detail.on_every_rotate_days_days",
+                                rotate_days = key.rotate_days
+                            )
                         } else {
-                            "off".to_owned()
+                            tr!("ui.common.off")
                         },
                     ),
-                    ("Last rotation", format_time(key.last_rotate_time)),
-                    ("Next rotation", format_time(key.next_rotate_time)),
+                    (
+                        tr!("ui.key_detail.last_rotation"),
+                        format_time(key.last_rotate_time),
+                    ),
+                    (
+                        tr!("ui.key_detail.next_rotation"),
+                        format_time(key.next_rotate_time),
+                    ),
                 ];
                 for (name, value) in rows {
                     ui.label(name);
@@ -224,7 +241,7 @@ impl KeyDetailState {
                     ui.end_row();
                 }
                 if key.key_state == KeyState::PendingDelete {
-                    ui.label("Deletion date");
+                    ui.label(tr!("ui.key_detail.deletion_date"));
                     ui.colored_label(
                         state_color(KeyState::PendingDelete, ui.visuals()),
                         format_time(key.deletion_date),
@@ -242,7 +259,11 @@ impl KeyDetailState {
             if state.may_enable_or_disable() {
                 let enable = !state.may_encrypt();
                 if ui
-                    .button(if enable { "Enable" } else { "Disable" })
+                    .button(if enable {
+                        tr!("ui.key_detail.enable")
+                    } else {
+                        tr!("ui.key_detail.disable")
+                    })
                     .clicked()
                 {
                     commands.push(Command::SetEnabled {
@@ -254,36 +275,40 @@ impl KeyDetailState {
             if state.may_archive()
                 && !state.may_unarchive()
                 && ui
-                    .button("Archive")
-                    .on_hover_text("Decrypt only; no new encryptions")
+                    .button(tr!("ui.key_detail.archive"))
+                    .on_hover_text(tr!("ui.key_detail.decrypt_only_no_new_encryptions"))
                     .clicked()
             {
                 commands.push(Command::Archive(id.clone()));
             }
             if state.may_rotate()
                 && ui
-                    .button("Rotate now")
-                    .on_hover_text("Add a new key version; old ciphertexts still decrypt")
+                    .button(tr!("ui.key_detail.rotate_now"))
+                    .on_hover_text(tr!("ui.key_detail.add_a_new_key_version_old"))
                     .clicked()
             {
                 commands.push(Command::Rotate(id.clone()));
             }
             // Offered to enabled keys too: the dialog says to disable first, as the cloud's does.
-            if state.may_enable_or_disable() && ui.button("Schedule deletion…").clicked() {
+            if state.may_enable_or_disable()
+                && ui.button(tr!("ui.key_detail.schedule_deletion")).clicked()
+            {
                 self.open_deletion();
             }
             if state.may_encrypt()
                 && ui
-                    .button("Encrypt a file…")
-                    .on_hover_text("Envelope-encrypt a file of any size with this key")
+                    .button(tr!("ui.key_detail.encrypt_a_file"))
+                    .on_hover_text(tr!("ui.key_detail.envelope_encrypt_a_file_of_any"))
                     .clicked()
             {
                 commands.push(Command::ShowFiles(Some(id.clone())));
             }
-            if state.may_cancel_deletion() && ui.button("Cancel deletion").clicked() {
+            if state.may_cancel_deletion()
+                && ui.button(tr!("ui.key_detail.cancel_deletion")).clicked()
+            {
                 commands.push(Command::CancelDeletion(id.clone()));
             }
-            if state.may_unarchive() && ui.button("Unarchive").clicked() {
+            if state.may_unarchive() && ui.button(tr!("ui.key_detail.unarchive")).clicked() {
                 commands.push(Command::Unarchive(id.clone()));
             }
         });
@@ -295,7 +320,10 @@ impl KeyDetailState {
             || (self.rotation_enabled && self.rotation_days != key.rotate_days);
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(changed, egui::Button::new("Apply rotation settings"))
+                .add_enabled(
+                    changed,
+                    egui::Button::new(tr!("ui.key_detail.apply_rotation_settings")),
+                )
                 .clicked()
             {
                 commands.push(Command::SetRotation {
@@ -314,35 +342,52 @@ impl KeyDetailState {
         let mut close = false;
         let modal = egui::Modal::new(egui::Id::unique("schedule deletion")).show(ctx, |ui| {
             ui.set_width(440.0);
-            ui.heading("Schedule key deletion");
-            ui.label(
-                "When the waiting period ends the key material is destroyed. Every ciphertext made with \
-                 this key can then never be decrypted again. You can cancel until then.",
-            );
+            ui.heading(tr!("ui.key_detail.schedule_key_deletion"));
+            ui.label(tr!("ui.key_detail.when_the_waiting_period_ends_the"));
             ui.add_space(6.0);
             let disabled = key.key_state.may_schedule_deletion();
             if !disabled {
-                ui.colored_label(ui.visuals().warn_fg_color, "The key must be disabled first.");
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    tr!("ui.key_detail.the_key_must_be_disabled_first"),
+                );
             }
             ui.horizontal(|ui| {
-                let label = ui.label("Waiting period");
-                ui.add(egui::DragValue::new(&mut dialog.days).range(PENDING_WINDOW_MIN_DAYS..=PENDING_WINDOW_MAX_DAYS))
-                    .labelled_by(label.id);
-                ui.label(format!("days ({PENDING_WINDOW_MIN_DAYS}-{PENDING_WINDOW_MAX_DAYS})"));
-            });
-            let label = ui.label(format!("Type the alias ({}) to confirm", key.alias));
-            ui.add(egui::TextEdit::singleline(&mut dialog.confirm_alias).desired_width(f32::INFINITY))
+                let label = ui.label(tr!("ui.key_detail.waiting_period"));
+                ui.add(
+                    egui::DragValue::new(&mut dialog.days)
+                        .range(PENDING_WINDOW_MIN_DAYS..=PENDING_WINDOW_MAX_DAYS),
+                )
                 .labelled_by(label.id);
+                ui.label(tr!(
+                    "ui.key_detail.days_pending_window_min_days_pending",
+                    pending_window_min_days = PENDING_WINDOW_MIN_DAYS,
+                    pending_window_max_days = PENDING_WINDOW_MAX_DAYS
+                ));
+            });
+            let label = ui.label(tr!(
+                "ui.key_detail.type_the_alias_alias_to_confirm",
+                alias = key.alias
+            ));
+            ui.add(
+                egui::TextEdit::singleline(&mut dialog.confirm_alias).desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 let confirmed = dialog.confirm_alias == key.alias;
-                let button = egui::Button::new(RichText::new("Schedule deletion").color(Color32::WHITE))
-                    .fill(Color32::from_rgb(170, 50, 40));
+                let button = egui::Button::new(
+                    RichText::new(tr!("ui.key_detail.schedule_deletion_3")).color(Color32::WHITE),
+                )
+                .fill(Color32::from_rgb(170, 50, 40));
                 if ui.add_enabled(disabled && confirmed, button).clicked() {
-                    commands.push(Command::ScheduleDeletion { key: key.key_id.clone(), days: dialog.days });
+                    commands.push(Command::ScheduleDeletion {
+                        key: key.key_id.clone(),
+                        days: dialog.days,
+                    });
                     close = true;
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr!("ui.key_detail.cancel")).clicked() {
                     close = true;
                 }
             });

@@ -1,6 +1,7 @@
 //! The key list: a virtualized table of every key, searchable by KeyId or alias, filtered by state,
 //! sorted by creation time, with multi-select for batch enable/disable.
 
+use crate::tr;
 use std::collections::BTreeSet;
 
 use egui::{Color32, RichText};
@@ -72,19 +73,26 @@ impl KeyListState {
         let total = kms.keys().len();
         let shown = self.rows(kms).len();
         ui.horizontal(|ui| {
-            ui.label(format!("{shown} of {total} keys"));
+            ui.label(tr!(
+                "ui.keys.shown_of_total_keys",
+                shown = shown,
+                total = total
+            ));
             if !self.selected.is_empty() {
                 ui.separator();
-                ui.label(format!("{} selected", self.selected.len()));
+                ui.label(tr!(
+                    "ui.keys.selected_selected",
+                    selected = self.selected.len()
+                ));
             }
         });
         ui.add_space(4.0);
         if total == 0 {
             ui.add_space(30.0);
             ui.vertical_centered(|ui| {
-                ui.label(RichText::new("No keys yet.").size(18.0));
-                ui.label("Create a customer master key to encrypt your first secret.");
-                if ui.button("➕ Create key").clicked() {
+                ui.label(RichText::new(tr!("ui.keys.no_keys_yet")).size(18.0));
+                ui.label(tr!("ui.keys.create_a_customer_master_key_to"));
+                if ui.button(tr!("ui.keys.create_key")).clicked() {
                     commands.push(Command::OpenCreateKey);
                 }
             });
@@ -96,8 +104,8 @@ impl KeyListState {
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
             if ui
-                .button(RichText::new("➕ Create key").strong())
-                .on_hover_text("Ctrl+N")
+                .button(RichText::new(tr!("ui.keys.create_key")).strong())
+                .on_hover_text(tr!("ui.keys.ctrl_n"))
                 .clicked()
             {
                 commands.push(Command::OpenCreateKey);
@@ -105,19 +113,21 @@ impl KeyListState {
             ui.separator();
             let search = ui.add(
                 egui::TextEdit::singleline(&mut self.search)
-                    .hint_text("🔍 Search KeyId or alias (Ctrl+F)")
+                    .hint_text(tr!("ui.keys.search_keyid_or_alias_ctrl_f"))
                     .desired_width(280.0),
             );
-            search.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Search"));
+            search.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, tr!("ui.keys.search"))
+            });
             if std::mem::take(&mut self.focus_search) {
                 search.request_focus();
             }
-            let label = ui.label("State");
+            let label = ui.label(tr!("ui.keys.state"));
             state_filter_ui(
                 ui,
-                "state filter",
+                "Key state filter",
                 label.id,
-                ("All", &KeyState::ALL),
+                (tr!("ui.keys.all"), &KeyState::ALL),
                 state_label,
                 &mut self.state_filter,
             );
@@ -125,14 +135,14 @@ impl KeyListState {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let any = !self.selected.is_empty();
                 if ui
-                    .add_enabled(any, egui::Button::new("Clear selection"))
+                    .add_enabled(any, egui::Button::new(tr!("ui.keys.clear_selection")))
                     .clicked()
                 {
                     self.selected.clear();
                 }
                 let keys: Vec<String> = self.selected.iter().cloned().collect();
                 if ui
-                    .add_enabled(any, egui::Button::new("Disable selected"))
+                    .add_enabled(any, egui::Button::new(tr!("ui.keys.disable_selected")))
                     .clicked()
                 {
                     commands.push(Command::SetEnabled {
@@ -141,7 +151,7 @@ impl KeyListState {
                     });
                 }
                 if ui
-                    .add_enabled(any, egui::Button::new("Enable selected"))
+                    .add_enabled(any, egui::Button::new(tr!("ui.keys.enable_selected")))
                     .clicked()
                 {
                     commands.push(Command::SetEnabled { keys, enable: true });
@@ -168,18 +178,24 @@ impl KeyListState {
                     .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                     .column(Column::exact(28.0))
                     .column(Column::initial(290.0).at_least(120.0).clip(true))
-                    .column(Column::initial(160.0).at_least(80.0).clip(true))
-                    .column(Column::initial(110.0))
+                    .column(Column::initial(140.0).at_least(80.0).clip(true))
+                    .column(Column::initial(100.0))
                     .column(Column::initial(125.0))
                     .column(Column::initial(95.0))
-                    .column(Column::initial(165.0))
+                    .column(Column::initial(190.0))
                     .column(Column::initial(80.0))
                     .column(Column::remainder().at_least(130.0))
                     .header(text_height, |mut header| {
                         header.col(|ui| {
                             ui.label("");
                         });
-                        for title in ["KeyId", "Alias", "State", "Usage", "Origin"] {
+                        for title in [
+                            tr!("ui.common.key_id"),
+                            tr!("ui.keys.alias"),
+                            tr!("ui.keys.state"),
+                            tr!("ui.keys.usage"),
+                            tr!("ui.keys.origin"),
+                        ] {
                             header.col(|ui| {
                                 ui.strong(title);
                             });
@@ -187,18 +203,21 @@ impl KeyListState {
                         header.col(|ui| {
                             let arrow = if self.oldest_first { "⬆" } else { "⬇" };
                             if ui
-                                .button(RichText::new(format!("Created {arrow}")).strong())
-                                .on_hover_text("Sort by creation time")
+                                .button(
+                                    RichText::new(tr!("ui.keys.created_arrow", arrow = arrow))
+                                        .strong(),
+                                )
+                                .on_hover_text(tr!("ui.keys.sort_by_creation_time"))
                                 .clicked()
                             {
                                 self.oldest_first = !self.oldest_first;
                             }
                         });
                         header.col(|ui| {
-                            ui.strong("Rotation");
+                            ui.strong(tr!("ui.keys.rotation"));
                         });
                         header.col(|ui| {
-                            ui.strong("Operations");
+                            ui.strong(tr!("ui.keys.operations"));
                         });
                     })
                     .body(|body| {
@@ -227,7 +246,7 @@ impl KeyListState {
                     egui::Role::CheckBox,
                     true,
                     ticked,
-                    format!("Select {}", key.alias),
+                    tr!("ui.keys.select_alias", alias = key.alias),
                 )
             });
             if response.changed() {
@@ -241,7 +260,7 @@ impl KeyListState {
         row.col(|ui| {
             if ui
                 .link(RichText::new(&id).monospace())
-                .on_hover_text("Open the key")
+                .on_hover_text(tr!("ui.keys.open_the_key"))
                 .clicked()
             {
                 commands.push(Command::ShowKey(id.clone()));
@@ -274,9 +293,9 @@ impl KeyListState {
         });
         row.col(|ui| {
             let text = if key.rotation_enabled {
-                format!("every {} d", key.rotate_days)
+                tr!("ui.keys.every_rotate_days_d", rotate_days = key.rotate_days)
             } else {
-                "off".to_owned()
+                tr!("ui.common.off")
             };
             ui.label(RichText::new(text).color(if key.rotation_enabled {
                 ui.visuals().text_color()
@@ -299,23 +318,27 @@ fn operations_ui(ui: &mut egui::Ui, key: &KeyRecord, id: &str, commands: &mut Ve
         response.clicked()
     };
     match key.state {
-        KeyState::Enabled if button(ui, "Disable") => commands.push(Command::SetEnabled {
-            keys: vec![id.to_owned()],
-            enable: false,
-        }),
-        KeyState::Disabled if button(ui, "Enable") => commands.push(Command::SetEnabled {
-            keys: vec![id.to_owned()],
-            enable: true,
-        }),
-        KeyState::PendingDelete if button(ui, "Cancel deletion") => {
+        KeyState::Enabled if button(ui, &tr!("ui.keys.disable")) => {
+            commands.push(Command::SetEnabled {
+                keys: vec![id.to_owned()],
+                enable: false,
+            })
+        }
+        KeyState::Disabled if button(ui, &tr!("ui.keys.enable")) => {
+            commands.push(Command::SetEnabled {
+                keys: vec![id.to_owned()],
+                enable: true,
+            })
+        }
+        KeyState::PendingDelete if button(ui, &tr!("ui.keys.cancel_deletion")) => {
             commands.push(Command::CancelDeletion(id.to_owned()));
         }
-        KeyState::Archived if button(ui, "Unarchive") => {
+        KeyState::Archived if button(ui, &tr!("ui.keys.unarchive")) => {
             commands.push(Command::Unarchive(id.to_owned()));
         }
         _ => {}
     }
-    if key.state.may_enable_or_disable() && button(ui, "Delete…") {
+    if key.state.may_enable_or_disable() && button(ui, &tr!("ui.keys.delete")) {
         commands.push(Command::ShowKeyDeletion(id.to_owned()));
     }
 }

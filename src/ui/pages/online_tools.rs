@@ -1,6 +1,7 @@
 //! The "Online tools" panel of a key, as in the cloud consoles: Encrypt, Decrypt and Data key.
 //! Every secret shown here lives in wiped-on-drop buffers and is dropped when the console locks.
 
+use crate::tr;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use egui::{Key, Modifiers, RichText};
@@ -74,7 +75,12 @@ impl OnlineTools {
             STANDARD
                 .decode(self.plaintext.trim())
                 .map(Zeroizing::new)
-                .map_err(|_| KmsError::new(ErrorCode::InvalidPlaintext, "The plaintext is not valid base64; untick \"Base64 input\" to encrypt text."))
+                .map_err(|_| {
+                    KmsError::new(
+                        ErrorCode::InvalidPlaintext,
+                        tr!("ui.online_tools.the_plaintext_is_not_valid_base64"),
+                    )
+                })
         } else {
             Ok(Zeroizing::new(self.plaintext.as_bytes().to_vec()))
         }
@@ -95,9 +101,21 @@ impl OnlineTools {
         commands: &mut Vec<Command>,
     ) {
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.tab, ToolTab::Encrypt, "Encrypt");
-            ui.selectable_value(&mut self.tab, ToolTab::Decrypt, "Decrypt");
-            ui.selectable_value(&mut self.tab, ToolTab::DataKey, "Data key");
+            ui.selectable_value(
+                &mut self.tab,
+                ToolTab::Encrypt,
+                tr!("ui.online_tools.encrypt"),
+            );
+            ui.selectable_value(
+                &mut self.tab,
+                ToolTab::Decrypt,
+                tr!("ui.online_tools.decrypt"),
+            );
+            ui.selectable_value(
+                &mut self.tab,
+                ToolTab::DataKey,
+                tr!("ui.online_tools.data_key"),
+            );
         });
         ui.separator();
         let execute = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
@@ -119,33 +137,43 @@ impl OnlineTools {
         execute: bool,
         commands: &mut Vec<Command>,
     ) {
-        ui.label(format!("Encrypt up to {PLAINTEXT_MAX_BYTES} bytes with {alias}: a password, a certificate, a config file."));
+        ui.label(tr!(
+            "ui.online_tools.encrypt_up_to_plaintext_max_bytes",
+            plaintext_max_bytes = PLAINTEXT_MAX_BYTES,
+            alias = alias
+        ));
         side_by_side_ui(ui, |ui, pane| match pane {
             Pane::Input => {
-                let label = ui.label("Plaintext");
+                let label = ui.label(tr!("ui.online_tools.plaintext"));
                 ui.add(
                     egui::TextEdit::multiline(&mut *self.plaintext)
-                        .hint_text("Type or paste the secret")
+                        .hint_text(tr!("ui.online_tools.type_or_paste_the_secret"))
                         .desired_rows(6)
                         .desired_width(f32::INFINITY)
                         .font(egui::TextStyle::Monospace),
                 )
                 .labelled_by(label.id);
                 ui.horizontal(|ui| {
-                    ui.checkbox(&mut self.plaintext_is_base64, "Base64 input (binary data)");
+                    ui.checkbox(
+                        &mut self.plaintext_is_base64,
+                        tr!("ui.online_tools.base64_input_binary_data"),
+                    );
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         let counter = match self.plaintext_bytes() {
                             Ok(bytes) => {
-                                let text = format!("{}/{PLAINTEXT_MAX_BYTES} bytes", bytes.len());
+                                let text = tr!(
+                                    "ui.online_tools.bytes_plaintext_max_bytes_bytes",
+                                    bytes = bytes.len(),
+                                    plaintext_max_bytes = PLAINTEXT_MAX_BYTES
+                                );
                                 if bytes.len() > PLAINTEXT_MAX_BYTES {
                                     RichText::new(text).color(ui.visuals().error_fg_color)
                                 } else {
                                     RichText::new(text)
                                 }
                             }
-                            Err(_) => {
-                                RichText::new("not valid base64").color(ui.visuals().error_fg_color)
-                            }
+                            Err(_) => RichText::new(tr!("ui.online_tools.not_valid_base64"))
+                                .color(ui.visuals().error_fg_color),
                         };
                         ui.label(counter);
                     });
@@ -153,33 +181,33 @@ impl OnlineTools {
                 context_ui(ui, &mut self.encrypt_context);
             }
             Pane::Actions => {
-                if execute_button(ui, "Execute") || execute {
+                if execute_button(ui, &tr!("ui.online_tools.execute")) || execute {
                     commands.push(Command::Encrypt {
                         key: key_id.to_owned(),
                         plaintext: self.plaintext_bytes(),
                         context: self.encrypt_context.clone(),
                     });
                 }
-                if ui.button("Clear").clicked() {
+                if ui.button(tr!("ui.online_tools.clear")).clicked() {
                     self.clear_encrypt();
                 }
             }
             Pane::Output => {
-                output_ui(ui, "Ciphertext", &self.ciphertext, 6);
+                output_ui(ui, &tr!("ui.online_tools.ciphertext"), &self.ciphertext, 6);
                 ui.horizontal(|ui| {
                     let ready = !self.ciphertext.is_empty();
                     if ui
-                        .add_enabled(ready, egui::Button::new("📋 Copy"))
+                        .add_enabled(ready, egui::Button::new(tr!("ui.online_tools.copy")))
                         .clicked()
                     {
                         commands.push(Command::Copy {
                             text: Zeroizing::new(self.ciphertext.clone()),
-                            what: "the ciphertext",
+                            what: tr!("ui.online_tools.the_ciphertext"),
                         });
                     }
                     if ui
-                        .add_enabled(ready, egui::Button::new("💾 Download…"))
-                        .on_hover_text("Save the CiphertextBlob to a file")
+                        .add_enabled(ready, egui::Button::new(tr!("ui.online_tools.download")))
+                        .on_hover_text(tr!("ui.online_tools.save_the_ciphertextblob_to_a_file"))
                         .clicked()
                     {
                         commands.push(Command::Dialog(DialogPurpose::SaveCiphertext));
@@ -191,13 +219,13 @@ impl OnlineTools {
     }
 
     fn decrypt_ui(&mut self, ui: &mut egui::Ui, execute: bool, commands: &mut Vec<Command>) {
-        ui.label("Decrypt a CiphertextBlob made by this keystore; it names its own key.");
+        ui.label(tr!("ui.online_tools.decrypt_a_ciphertextblob_made_by_this"));
         side_by_side_ui(ui, |ui, pane| match pane {
             Pane::Input => {
-                let label = ui.label("Ciphertext to decrypt");
+                let label = ui.label(tr!("ui.online_tools.ciphertext_to_decrypt"));
                 ui.add(
                     egui::TextEdit::multiline(&mut self.decrypt_input)
-                        .hint_text("Paste a CiphertextBlob, or open a ciphertext file")
+                        .hint_text(tr!("ui.online_tools.paste_a_ciphertextblob_or_open_a"))
                         .desired_rows(6)
                         .desired_width(f32::INFINITY)
                         .font(egui::TextStyle::Monospace),
@@ -206,16 +234,16 @@ impl OnlineTools {
                 context_ui(ui, &mut self.decrypt_context);
             }
             Pane::Actions => {
-                if execute_button(ui, "Execute") || execute {
+                if execute_button(ui, &tr!("ui.online_tools.execute")) || execute {
                     commands.push(Command::Decrypt {
                         ciphertext: self.decrypt_input.clone(),
                         context: self.decrypt_context.clone(),
                     });
                 }
-                if ui.button("📂 Open file…").clicked() {
+                if ui.button(tr!("ui.online_tools.open_file")).clicked() {
                     commands.push(Command::Dialog(DialogPurpose::OpenCiphertext));
                 }
-                if ui.button("Clear").clicked() {
+                if ui.button(tr!("ui.online_tools.clear")).clicked() {
                     self.decrypt_input.clear();
                     self.decrypted = None;
                     self.decrypt_error = None;
@@ -224,27 +252,33 @@ impl OnlineTools {
             Pane::Output => {
                 let (title, text) = match &self.decrypted {
                     Some(revealed) if revealed.is_base64 => (
-                        "Plaintext (not UTF-8; shown as base64)",
+                        tr!("ui.online_tools.plaintext_not_utf_8_shown_as"),
                         revealed.text.as_str(),
                     ),
-                    Some(revealed) => ("Plaintext", revealed.text.as_str()),
-                    None => ("Plaintext", ""),
+                    Some(revealed) => (tr!("ui.online_tools.plaintext"), revealed.text.as_str()),
+                    None => (tr!("ui.online_tools.plaintext"), ""),
                 };
-                output_ui(ui, title, text, 6);
+                output_ui(ui, &title, text, 6);
                 ui.horizontal(|ui| {
                     let ready = self.decrypted.is_some();
                     if ui
-                        .add_enabled(ready, egui::Button::new("📋 Copy plaintext"))
+                        .add_enabled(
+                            ready,
+                            egui::Button::new(tr!("ui.online_tools.copy_plaintext")),
+                        )
                         .clicked()
                         && let Some(revealed) = &self.decrypted
                     {
                         commands.push(Command::Copy {
                             text: revealed.text.clone(),
-                            what: "the plaintext",
+                            what: tr!("ui.online_tools.the_plaintext"),
                         });
                     }
                     if ui
-                        .add_enabled(ready, egui::Button::new("💾 Save plaintext to file…"))
+                        .add_enabled(
+                            ready,
+                            egui::Button::new(tr!("ui.online_tools.save_plaintext_to_file")),
+                        )
                         .clicked()
                     {
                         self.confirm_save_plaintext = true;
@@ -258,18 +292,20 @@ impl OnlineTools {
     fn confirm_save_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         let modal = egui::Modal::new(egui::Id::unique("confirm save plaintext")).show(ctx, |ui| {
             ui.set_width(420.0);
-            ui.heading("⚠ Save the plaintext to disk?");
-            ui.label(
-                "The secret will be written unencrypted to a file. keyconsole cannot protect it there: \
-                 anyone who can read the file, its backups or the disk can read the secret.",
-            );
+            ui.heading(tr!("ui.online_tools.save_the_plaintext_to_disk"));
+            ui.label(tr!(
+                "ui.online_tools.the_secret_will_be_written_unencrypted"
+            ));
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                if ui.button("Save plaintext anyway").clicked() {
+                if ui
+                    .button(tr!("ui.online_tools.save_plaintext_anyway"))
+                    .clicked()
+                {
                     self.confirm_save_plaintext = false;
                     commands.push(Command::Dialog(DialogPurpose::SavePlaintext));
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr!("ui.online_tools.cancel")).clicked() {
                     self.confirm_save_plaintext = false;
                 }
             });
@@ -286,16 +322,16 @@ impl OnlineTools {
         execute: bool,
         commands: &mut Vec<Command>,
     ) {
-        ui.label("Generate a data key for envelope encryption: use the plaintext key, store only the encrypted one.");
+        ui.label(tr!("ui.online_tools.generate_a_data_key_for_envelope"));
         side_by_side_ui(ui, |ui, pane| match pane {
             Pane::Input => {
                 ui.horizontal(|ui| {
-                    let label = ui.label("Key spec");
+                    let label = ui.label(tr!("ui.online_tools.key_spec"));
                     egui::ComboBox::from_id_salt("data key spec")
                         .selected_text(match self.data_key_spec {
-                            DataKeySpec::Aes256 => "AES_256",
-                            DataKeySpec::Aes128 => "AES_128",
-                            DataKeySpec::Bytes(_) => "Number of bytes",
+                            DataKeySpec::Aes256 => "AES_256".to_owned(),
+                            DataKeySpec::Aes128 => "AES_128".to_owned(),
+                            DataKeySpec::Bytes(_) => tr!("ui.online_tools.number_of_bytes"),
                         })
                         .show_ui(ui, |ui| {
                             ui.selectable_value(
@@ -312,7 +348,7 @@ impl OnlineTools {
                             if ui
                                 .selectable_label(
                                     matches!(self.data_key_spec, DataKeySpec::Bytes(_)),
-                                    "Number of bytes",
+                                    tr!("ui.online_tools.number_of_bytes"),
                                 )
                                 .clicked()
                             {
@@ -334,7 +370,7 @@ impl OnlineTools {
                 context_ui(ui, &mut self.data_key_context);
             }
             Pane::Actions => {
-                if execute_button(ui, "Generate") || execute {
+                if execute_button(ui, &tr!("ui.online_tools.generate")) || execute {
                     let spec = match self.data_key_spec {
                         DataKeySpec::Bytes(_) => DataKeySpec::Bytes(self.data_key_bytes),
                         other => other,
@@ -352,31 +388,47 @@ impl OnlineTools {
                     None => ("", ""),
                 };
                 let ready = self.data_key.is_some();
-                output_ui(ui, "Plaintext data key (base64)", plaintext, 1);
+                output_ui(
+                    ui,
+                    &tr!("ui.online_tools.plaintext_data_key_base64"),
+                    plaintext,
+                    1,
+                );
                 if ui
-                    .add_enabled(ready, egui::Button::new("📋 Copy data key"))
+                    .add_enabled(
+                        ready,
+                        egui::Button::new(tr!("ui.online_tools.copy_data_key")),
+                    )
                     .clicked()
                     && let Some(data_key) = &self.data_key
                 {
                     commands.push(Command::Copy {
                         text: data_key.plaintext_base64.clone(),
-                        what: "the data key",
+                        what: tr!("ui.online_tools.the_data_key"),
                     });
                 }
-                output_ui(ui, "Encrypted data key (CiphertextBlob)", blob, 2);
+                output_ui(
+                    ui,
+                    &tr!("ui.online_tools.encrypted_data_key_ciphertextblob"),
+                    blob,
+                    2,
+                );
                 ui.horizontal(|ui| {
                     if ui
-                        .add_enabled(ready, egui::Button::new("📋 Copy encrypted key"))
+                        .add_enabled(
+                            ready,
+                            egui::Button::new(tr!("ui.online_tools.copy_encrypted_key")),
+                        )
                         .clicked()
                         && let Some(data_key) = &self.data_key
                     {
                         commands.push(Command::Copy {
                             text: Zeroizing::new(data_key.ciphertext_blob.clone()),
-                            what: "the encrypted data key",
+                            what: tr!("ui.online_tools.the_encrypted_data_key"),
                         });
                     }
                     if ui
-                        .add_enabled(ready, egui::Button::new("💾 Download…"))
+                        .add_enabled(ready, egui::Button::new(tr!("ui.online_tools.download")))
                         .clicked()
                     {
                         commands.push(Command::Dialog(DialogPurpose::SaveDataKeyCiphertext));
@@ -390,10 +442,10 @@ impl OnlineTools {
 
 fn context_ui(ui: &mut egui::Ui, context: &mut String) {
     ui.horizontal(|ui| {
-        let label = ui.label("Encryption context");
+        let label = ui.label(tr!("ui.online_tools.encryption_context"));
         ui.add(
             egui::TextEdit::singleline(context)
-                .hint_text(r#"optional, e.g. {"app":"billing"}"#)
+                .hint_text(tr!("ui.online_tools.context_hint"))
                 .desired_width(f32::INFINITY)
                 .font(egui::TextStyle::Monospace),
         )
@@ -472,7 +524,7 @@ fn output_ui(ui: &mut egui::Ui, label: &str, text: &str, rows: usize) {
 /// The tool's main button; Ctrl+Enter does the same.
 fn execute_button(ui: &mut egui::Ui, name: &str) -> bool {
     ui.button(RichText::new(name).strong())
-        .on_hover_text("Ctrl+Enter")
+        .on_hover_text(tr!("ui.online_tools.ctrl_enter"))
         .clicked()
 }
 
@@ -480,7 +532,7 @@ fn error_ui(ui: &mut egui::Ui, error: Option<&KmsError>) {
     if let Some(error) = error {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{}: {}", error.code, error.message),
+            format!("{}: {}", error.code, error.message_here()),
         );
     }
 }

@@ -5,6 +5,7 @@
 //! connection checked with *Test connection*, *Rotate now*, the rotation schedule and history;
 //! the network work runs on worker threads (`SecretTask`) with a spinner.
 
+use crate::tr;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
@@ -96,7 +97,7 @@ impl CreateSecretForm {
                 .map_err(|_| {
                     KmsError::new(
                         ErrorCode::InvalidParameterValue,
-                        "The value is not valid base64; choose Text to store it as typed.",
+                        tr!("ui.secrets.the_value_is_not_valid_base64"),
                     )
                 }),
             _ => Ok(SecretValue::Text(self.value.clone())),
@@ -210,11 +211,11 @@ impl Default for SecretsState {
     }
 }
 
-fn state_label(state: SecretState) -> &'static str {
+fn state_label(state: SecretState) -> String {
     match state {
-        SecretState::Enabled => "Enabled",
-        SecretState::Disabled => "Disabled",
-        SecretState::PendingDelete => "Pending deletion",
+        SecretState::Enabled => tr!("ui.secrets.enabled"),
+        SecretState::Disabled => tr!("ui.secrets.disabled"),
+        SecretState::PendingDelete => tr!("ui.secrets.pending_deletion"),
     }
 }
 
@@ -232,34 +233,34 @@ impl SecretsState {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            ui.heading("Secrets");
+            ui.heading(tr!("ui.secrets.secrets"));
             ui.label(
-                RichText::new(
-                    "Named, versioned values that applications fetch by name (GetSecretValue).",
-                )
+                RichText::new(tr!(
+                    "ui.secrets.named_versioned_values_that_applications_fetch"
+                ))
                 .weak(),
             );
         });
         ui.add_space(4.0);
         ui.horizontal(|ui| {
-            if ui.button("➕ Create secret").clicked() {
+            if ui.button(tr!("ui.secrets.create_secret")).clicked() {
                 self.create = Some(CreateSecretForm::default());
             }
             ui.separator();
-            let label = ui.label("Search");
+            let label = ui.label(tr!("ui.secrets.search"));
             ui.add(
                 egui::TextEdit::singleline(&mut self.search)
-                    .hint_text("Search by name")
+                    .hint_text(tr!("ui.secrets.search_by_name"))
                     .desired_width(200.0),
             )
             .labelled_by(label.id);
-            let label = ui.label("State");
+            let label = ui.label(tr!("ui.secrets.state"));
             state_filter_ui(
                 ui,
                 "secret state filter",
                 label.id,
                 (
-                    "All states",
+                    tr!("ui.secrets.all_states"),
                     &[
                         SecretState::Enabled,
                         SecretState::Disabled,
@@ -286,7 +287,7 @@ impl SecretsState {
             })
             .map(|p| p.secrets)
             .unwrap_or_default();
-        ui.label(format!("{} secrets", page.len()));
+        ui.label(tr!("ui.secrets.page_secrets", page = page.len()));
         self.table_ui(ui, kms, &page);
         ui.add_space(8.0);
         if let Some(name) = self.selected.clone() {
@@ -312,31 +313,32 @@ impl SecretsState {
         let mut close = false;
         let problem = kms.check_secret_name(&form.name).err();
         egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.strong("New secret");
+            ui.strong(tr!("ui.secrets.new_secret"));
             egui::Grid::new("create secret")
                 .num_columns(2)
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
-                    let label = ui.label("Name");
+                    let label = ui.label(tr!("ui.secrets.name"));
                     ui.add(egui::TextEdit::singleline(&mut form.name).desired_width(260.0))
                         .labelled_by(label.id);
                     ui.end_row();
                     ui.label("");
                     match &problem {
                         Some(e) if !form.name.is_empty() => {
-                            ui.colored_label(ui.visuals().error_fg_color, &e.message)
+                            ui.colored_label(ui.visuals().error_fg_color, e.message_here())
                         }
                         _ => ui.label(
-                            RichText::new("Letters, digits, '_' and '-'; never renamed.").weak(),
+                            RichText::new(tr!("ui.secrets.letters_digits_and_never_renamed"))
+                                .weak(),
                         ),
                     };
                     ui.end_row();
-                    let label = ui.label("Type");
+                    let label = ui.label(tr!("ui.secrets.type"));
                     ui.horizontal(|ui| {
                         for (kind, text) in [
-                            (SecretKind::Text, "Text"),
-                            (SecretKind::Base64, "Binary (base64)"),
-                            (SecretKind::Database, "Database credentials"),
+                            (SecretKind::Text, tr!("ui.secrets.text")),
+                            (SecretKind::Base64, tr!("ui.secrets.binary_base64")),
+                            (SecretKind::Database, tr!("ui.secrets.database_credentials")),
                         ] {
                             ui.radio_value(&mut form.kind, kind, text);
                         }
@@ -347,29 +349,29 @@ impl SecretsState {
                     if form.kind == SecretKind::Database {
                         database_form_ui(ui, form, testing, commands);
                     } else {
-                        let label = ui.label("Value");
+                        let label = ui.label(tr!("ui.secrets.value"));
                         ui.vertical(|ui| {
                             ui.add(
                                 egui::TextEdit::multiline(&mut *form.value)
                                     .desired_rows(3)
                                     .desired_width(360.0)
                                     .hint_text(if form.kind == SecretKind::Base64 {
-                                        "base64 of the bytes"
+                                        tr!("ui.secrets.base64_of_the_bytes")
                                     } else {
-                                        "the secret text"
+                                        tr!("ui.secrets.the_secret_text")
                                     }),
                             )
                             .labelled_by(label.id);
                             ui.horizontal(|ui| {
-                                if ui.button("📂 From file…").clicked() {
+                                if ui.button(tr!("ui.secrets.from_file")).clicked() {
                                     commands.push(Command::Dialog(
                                         crate::ui::platform::DialogPurpose::SecretValueFile,
                                     ));
                                 }
                                 ui.label(
-                                    RichText::new(format!(
-                                        "{} bytes of at most 32768",
-                                        form.value().map_or(0, |v| v.bytes().len())
+                                    RichText::new(tr!(
+                                        "ui.secrets.value_bytes",
+                                        bytes = form.value().map_or(0, |v| v.bytes().len())
                                     ))
                                     .weak(),
                                 );
@@ -377,18 +379,18 @@ impl SecretsState {
                         });
                     }
                     ui.end_row();
-                    let label = ui.label("Description");
+                    let label = ui.label(tr!("ui.secrets.description"));
                     ui.add(egui::TextEdit::singleline(&mut form.description).desired_width(360.0))
                         .labelled_by(label.id);
                     ui.end_row();
-                    let key_label = ui.label("Key");
+                    let key_label = ui.label(tr!("ui.secrets.key"));
                     let keys = kms.keys();
                     let chosen = form
                         .key
                         .as_deref()
                         .and_then(|id| kms.describe_key(id).ok())
                         .map_or_else(
-                            || "The secrets manager's default key".to_owned(),
+                            || tr!("ui.secrets.the_secrets_manager_s_default_key").to_owned(),
                             |k| k.alias,
                         );
                     egui::ComboBox::from_id_salt("secret key")
@@ -398,7 +400,7 @@ impl SecretsState {
                             ui.selectable_value(
                                 &mut form.key,
                                 None,
-                                "The secrets manager's default key",
+                                tr!("ui.secrets.the_secrets_manager_s_default_key"),
                             );
                             for key in keys.iter().filter(|k| k.state.may_encrypt()).take(500) {
                                 ui.selectable_value(
@@ -421,8 +423,8 @@ impl SecretsState {
                         && !form.password.is_empty()
                         && !creating;
                     if ui
-                        .add_enabled(ready, egui::Button::new("Create"))
-                        .on_hover_text("Logs in with the password first.")
+                        .add_enabled(ready, egui::Button::new(tr!("ui.secrets.create")))
+                        .on_hover_text(tr!("ui.secrets.logs_in_with_the_password_first"))
                         .clicked()
                     {
                         commands.push(Command::CreateDatabaseSecret(CreateDatabaseSecret {
@@ -436,11 +438,14 @@ impl SecretsState {
                     }
                     if creating {
                         ui.spinner();
-                        ui.label("Logging in…");
+                        ui.label(tr!("ui.secrets.logging_in"));
                     }
                 } else {
                     let ready = problem.is_none() && !form.value.is_empty();
-                    if ui.add_enabled(ready, egui::Button::new("Create")).clicked() {
+                    if ui
+                        .add_enabled(ready, egui::Button::new(tr!("ui.secrets.create")))
+                        .clicked()
+                    {
                         match form.value() {
                             Ok(value) => commands.push(Command::CreateSecret(CreateSecret {
                                 name: form.name.clone(),
@@ -453,7 +458,7 @@ impl SecretsState {
                         }
                     }
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr!("ui.secrets.cancel")).clicked() {
                     close = true;
                 }
             });
@@ -478,20 +483,20 @@ impl SecretsState {
                     .column(Column::initial(110.0))
                     .column(Column::initial(60.0))
                     .column(Column::initial(130.0).clip(true))
-                    .column(Column::initial(150.0))
+                    .column(Column::initial(185.0))
                     .column(Column::initial(90.0))
                     .column(Column::remainder().at_least(80.0).clip(true))
                     .max_scroll_height(220.0)
                     .header(22.0, |mut header| {
                         for title in [
-                            "Name",
-                            "Type",
-                            "State",
-                            "Versions",
-                            "Key",
-                            "Created",
-                            "Rotation",
-                            "Description",
+                            tr!("ui.secrets.name"),
+                            tr!("ui.secrets.type"),
+                            tr!("ui.secrets.state"),
+                            tr!("ui.secrets.versions"),
+                            tr!("ui.secrets.key"),
+                            tr!("ui.secrets.created"),
+                            tr!("ui.secrets.rotation"),
+                            tr!("ui.secrets.description"),
                         ] {
                             header.col(|ui| {
                                 ui.strong(title);
@@ -513,7 +518,7 @@ impl SecretsState {
                                     Some(db) => ui
                                         .label(db.endpoint.engine.label())
                                         .on_hover_text(db.endpoint.to_string()),
-                                    None => ui.label("Custom"),
+                                    None => ui.label(tr!("ui.secrets.custom")),
                                 };
                             });
                             row.col(|ui| {
@@ -534,9 +539,12 @@ impl SecretsState {
                             row.col(|ui| {
                                 ui.label(match &secret.database {
                                     Some(db) if db.rotation_enabled => {
-                                        format!("{} days", db.rotate_days)
+                                        tr!(
+                                            "ui.secrets.rotate_days_days",
+                                            rotate_days = db.rotate_days
+                                        )
                                     }
-                                    Some(_) => "off".to_owned(),
+                                    Some(_) => tr!("ui.common.off"),
                                     None => "-".to_owned(),
                                 });
                             });
@@ -563,21 +571,21 @@ impl SecretsState {
             .num_columns(2)
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
-                ui.label("State");
+                ui.label(tr!("ui.secrets.state"));
                 ui.label(state_label(secret.state));
                 ui.end_row();
-                let label = ui.label("Description");
+                let label = ui.label(tr!("ui.secrets.description"));
                 ui.horizontal(|ui| match &mut self.editing_description {
                     Some(text) => {
                         ui.add(egui::TextEdit::singleline(text).desired_width(320.0))
                             .labelled_by(label.id);
-                        if ui.button("Save").clicked() {
+                        if ui.button(tr!("ui.secrets.save")).clicked() {
                             commands.push(Command::UpdateSecretDescription {
                                 name: secret.name.clone(),
                                 description: text.clone(),
                             });
                         }
-                        if ui.button("Cancel").clicked() {
+                        if ui.button(tr!("ui.secrets.cancel")).clicked() {
                             self.editing_description = None;
                         }
                     }
@@ -586,9 +594,11 @@ impl SecretsState {
                         if ui
                             .add_enabled(
                                 secret.state != SecretState::PendingDelete,
-                                egui::Button::new("✏ Edit description").small(),
+                                egui::Button::new(tr!("ui.secrets.edit_description")).small(),
                             )
-                            .on_disabled_hover_text("A secret pending deletion cannot change.")
+                            .on_disabled_hover_text(tr!(
+                                "ui.secrets.a_secret_pending_deletion_cannot_change"
+                            ))
                             .clicked()
                         {
                             self.editing_description = Some(secret.description.clone());
@@ -596,37 +606,41 @@ impl SecretsState {
                     }
                 });
                 ui.end_row();
-                ui.label("Key");
+                ui.label(tr!("ui.secrets.key"));
                 let alias = kms
                     .describe_key(&secret.key_id)
-                    .map_or_else(|_| "(deleted)".to_owned(), |k| k.alias);
+                    .map_or_else(|_| tr!("ui.secrets.deleted_key"), |k| k.alias);
                 let kind = if secret.default_key {
-                    ", the secrets manager's default key"
+                    tr!("ui.secrets.the_secrets_manager_s_default_key_2")
                 } else {
-                    ""
+                    String::new()
                 };
                 ui.label(format!("{alias} ({}{kind})", secret.key_id));
                 ui.end_row();
-                ui.label("Created");
+                ui.label(tr!("ui.secrets.created"));
                 ui.label(format_time(secret.create_time));
                 ui.end_row();
                 if secret.state == SecretState::PendingDelete {
-                    ui.label("Deleted on");
+                    ui.label(tr!("ui.secrets.deleted_on"));
                     ui.label(format_time(secret.delete_time));
                     ui.end_row();
                 }
             });
         ui.add_space(6.0);
-        ui.strong("Versions");
+        ui.strong(tr!("ui.secrets.versions"));
         let versions = kms.secret_versions(&secret.name).unwrap_or_default();
         let newest = versions.last().map(|(id, _)| id.clone());
         let role = |version_id: &String| match &secret.database {
-            Some(db) if &db.current_version == version_id => " (current)",
-            Some(db) if db.previous_version.as_ref() == Some(version_id) => " (previous)",
-            Some(db) if db.pending_version.as_ref() == Some(version_id) => " (pending)",
-            Some(_) => "",
-            None if Some(version_id) == newest.as_ref() => " (current)",
-            None => "",
+            Some(db) if &db.current_version == version_id => tr!("ui.secrets.current"),
+            Some(db) if db.previous_version.as_ref() == Some(version_id) => {
+                tr!("ui.secrets.previous")
+            }
+            Some(db) if db.pending_version.as_ref() == Some(version_id) => {
+                tr!("ui.secrets.pending")
+            }
+            Some(_) => String::new(),
+            None if Some(version_id) == newest.as_ref() => tr!("ui.secrets.current"),
+            None => String::new(),
         };
         // A grid, so the buttons line up whatever the version ids' lengths.
         egui::Grid::new("secret versions")
@@ -642,15 +656,17 @@ impl SecretsState {
                             .as_ref()
                             .is_some_and(|r| r.name == secret.name && &r.version_id == version_id);
                         if shown {
-                            if ui.button("Hide").clicked() {
+                            if ui.button(tr!("ui.secrets.hide")).clicked() {
                                 self.revealed = None;
                             }
                         } else if ui
                             .add_enabled(
                                 secret.state == SecretState::Enabled,
-                                egui::Button::new("Show"),
+                                egui::Button::new(tr!("ui.secrets.show")),
                             )
-                            .on_disabled_hover_text("Only an enabled secret's values can be read.")
+                            .on_disabled_hover_text(tr!(
+                                "ui.secrets.only_an_enabled_secret_s_values"
+                            ))
                             .clicked()
                         {
                             commands.push(Command::RevealSecret {
@@ -667,8 +683,11 @@ impl SecretsState {
                             && !in_use
                             && secret.state != SecretState::PendingDelete
                             && ui
-                                .small_button("Delete")
-                                .on_hover_text(format!("Delete version {version_id} now"))
+                                .small_button(tr!("ui.secrets.delete"))
+                                .on_hover_text(tr!(
+                                    "ui.secrets.delete_version_version_id_now",
+                                    version_id = version_id
+                                ))
                                 .clicked()
                         {
                             commands.push(Command::DeleteSecretVersion {
@@ -683,9 +702,9 @@ impl SecretsState {
         if let Some(revealed) = self.revealed.as_ref().filter(|r| r.name == secret.name) {
             ui.horizontal(|ui| {
                 let what = if revealed.binary {
-                    "Value (base64)"
+                    tr!("ui.secrets.value_base64")
                 } else {
-                    "Value"
+                    tr!("ui.secrets.value")
                 };
                 let label = ui.label(what);
                 let mut shown = revealed.text.as_str();
@@ -695,10 +714,10 @@ impl SecretsState {
                         .desired_width(360.0),
                 )
                 .labelled_by(label.id);
-                if ui.button("📋 Copy value").clicked() {
+                if ui.button(tr!("ui.secrets.copy_value")).clicked() {
                     commands.push(Command::Copy {
                         text: revealed.text.clone(),
-                        what: "the secret value",
+                        what: tr!("ui.secrets.the_secret_value"),
                     });
                 }
             });
@@ -737,19 +756,19 @@ impl SecretsState {
     ) {
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            let label = ui.label("New version");
+            let label = ui.label(tr!("ui.secrets.new_version"));
             ui.add(
                 egui::TextEdit::singleline(&mut self.new_version_id)
                     .hint_text("VersionId")
                     .desired_width(120.0),
             )
             .labelled_by(label.id);
-            let label = ui.label("New value");
+            let label = ui.label(tr!("ui.secrets.new_value"));
             ui.add(egui::TextEdit::singleline(&mut *self.new_value).desired_width(220.0))
                 .labelled_by(label.id);
             let ready = !self.new_version_id.trim().is_empty() && !self.new_value.is_empty();
             if ui
-                .add_enabled(ready, egui::Button::new("Add version"))
+                .add_enabled(ready, egui::Button::new(tr!("ui.secrets.add_version")))
                 .clicked()
             {
                 commands.push(Command::PutSecretValue {
@@ -769,7 +788,7 @@ impl SecretsState {
     ) {
         ui.horizontal(|ui| match secret.state {
             SecretState::Enabled => {
-                if ui.button("Disable").clicked() {
+                if ui.button(tr!("ui.secrets.disable")).clicked() {
                     commands.push(Command::SetSecretEnabled {
                         name: secret.name.clone(),
                         enable: false,
@@ -777,25 +796,28 @@ impl SecretsState {
                 }
             }
             SecretState::Disabled => {
-                if ui.button("Enable").clicked() {
+                if ui.button(tr!("ui.secrets.enable")).clicked() {
                     commands.push(Command::SetSecretEnabled {
                         name: secret.name.clone(),
                         enable: true,
                     });
                 }
                 ui.separator();
-                ui.label("Delete after");
+                ui.label(tr!("ui.secrets.delete_after"));
                 ui.add(
                     egui::DragValue::new(&mut self.recovery_days)
                         .range(0..=30)
-                        .suffix(" days"),
+                        .suffix(tr!("ui.secrets.days")),
                 );
-                let label = ui.label("Type the name to confirm");
+                let label = ui.label(tr!("ui.secrets.type_the_name_to_confirm"));
                 ui.add(egui::TextEdit::singleline(&mut self.confirm_name).desired_width(140.0))
                     .labelled_by(label.id);
                 let confirmed = self.confirm_name == secret.name;
                 if ui
-                    .add_enabled(confirmed, egui::Button::new("🗑 Delete secret"))
+                    .add_enabled(
+                        confirmed,
+                        egui::Button::new(tr!("ui.secrets.delete_secret")),
+                    )
                     .clicked()
                 {
                     commands.push(Command::DeleteSecret {
@@ -805,7 +827,7 @@ impl SecretsState {
                 }
             }
             SecretState::PendingDelete => {
-                if ui.button("Restore").clicked() {
+                if ui.button(tr!("ui.secrets.restore")).clicked() {
                     commands.push(Command::RestoreSecret(secret.name.clone()));
                 }
             }
@@ -821,7 +843,7 @@ fn database_form_ui(
     testing: bool,
     commands: &mut Vec<Command>,
 ) {
-    let label = ui.label("Database");
+    let label = ui.label(tr!("ui.secrets.database"));
     let before = form.engine;
     egui::ComboBox::from_id_salt("database engine")
         .selected_text(form.engine.label())
@@ -836,20 +858,20 @@ fn database_form_ui(
         form.port = form.engine.default_port().to_string();
     }
     ui.end_row();
-    let label = ui.label("Host");
+    let label = ui.label(tr!("ui.secrets.host"));
     ui.horizontal(|ui| {
         ui.add(egui::TextEdit::singleline(&mut form.host).desired_width(200.0))
             .labelled_by(label.id);
-        let label = ui.label("Port");
+        let label = ui.label(tr!("ui.secrets.port"));
         ui.add(egui::TextEdit::singleline(&mut form.port).desired_width(60.0))
             .labelled_by(label.id);
     });
     ui.end_row();
-    let label = ui.label("User");
+    let label = ui.label(tr!("ui.secrets.user"));
     ui.add(egui::TextEdit::singleline(&mut form.user).desired_width(200.0))
         .labelled_by(label.id);
     ui.end_row();
-    let label = ui.label("Password");
+    let label = ui.label(tr!("ui.secrets.password"));
     ui.add(
         egui::TextEdit::singleline(&mut *form.password)
             .password(true)
@@ -857,14 +879,17 @@ fn database_form_ui(
     )
     .labelled_by(label.id);
     ui.end_row();
-    ui.label("Rotation");
+    ui.label(tr!("ui.secrets.rotation"));
     ui.horizontal(|ui| {
-        ui.checkbox(&mut form.rotate, "Rotate automatically every");
+        ui.checkbox(
+            &mut form.rotate,
+            tr!("ui.secrets.rotate_automatically_every"),
+        );
         ui.add_enabled(
             form.rotate,
             egui::DragValue::new(&mut form.rotate_days)
                 .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
-                .suffix(" days"),
+                .suffix(tr!("ui.secrets.days")),
         );
     });
     ui.end_row();
@@ -872,7 +897,7 @@ fn database_form_ui(
     ui.horizontal(|ui| {
         let ready = !testing && !form.user.trim().is_empty() && !form.password.is_empty();
         if ui
-            .add_enabled(ready, egui::Button::new("🔌 Test connection"))
+            .add_enabled(ready, egui::Button::new(tr!("ui.secrets.test_connection")))
             .clicked()
         {
             form.connection = None;
@@ -892,10 +917,7 @@ fn database_form_ui(
                     ui.colored_label(ui.visuals().error_fg_color, why);
                 }
                 None => {
-                    ui.label(
-                        RichText::new("The password is kept in the keystore, never on disk.")
-                            .weak(),
-                    );
+                    ui.label(RichText::new(tr!("ui.secrets.the_password_is_kept_in_the")).weak());
                 }
             }
         }
@@ -914,29 +936,32 @@ fn database_detail_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.add_space(6.0);
-    ui.strong("Database credentials");
+    ui.strong(tr!("ui.secrets.database_credentials"));
     egui::Grid::new("secret database")
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            ui.label("Connection");
+            ui.label(tr!("ui.secrets.connection"));
             ui.monospace(database.endpoint.to_string());
             ui.end_row();
-            ui.label("Last rotation");
+            ui.label(tr!("ui.secrets.last_rotation"));
             ui.label(format_time(database.last_rotation_time));
             ui.end_row();
-            ui.label("Next rotation");
+            ui.label(tr!("ui.secrets.next_rotation"));
             ui.label(if database.rotation_enabled {
                 format_time(database.next_rotation_time)
             } else {
-                "off".to_owned()
+                tr!("ui.common.off")
             });
             ui.end_row();
             if let Some(pending) = &database.pending_version {
-                ui.label("Pending");
+                ui.label(tr!("ui.secrets.pending_2"));
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
-                    format!("{pending}: a rotation was cut off; Rotate now finishes it."),
+                    tr!(
+                        "ui.secrets.pending_a_rotation_was_cut_off",
+                        pending = pending
+                    ),
                 );
                 ui.end_row();
             }
@@ -944,16 +969,16 @@ fn database_detail_ui(
     ui.horizontal(|ui| {
         let enabled = secret.state == SecretState::Enabled && !rotating;
         if ui
-            .add_enabled(enabled, egui::Button::new("🔄 Rotate now"))
-            .on_hover_text("A new random password, set in the database, tested, then made current.")
-            .on_disabled_hover_text("Only an enabled secret rotates, one rotation at a time.")
+            .add_enabled(enabled, egui::Button::new(tr!("ui.secrets.rotate_now")))
+            .on_hover_text(tr!("ui.secrets.a_new_random_password_set_in"))
+            .on_disabled_hover_text(tr!("ui.secrets.only_an_enabled_secret_rotates_one"))
             .clicked()
         {
             commands.push(Command::RotateSecret(secret.name.clone()));
         }
         if rotating {
             ui.spinner();
-            ui.label("Rotating…");
+            ui.label(tr!("ui.secrets.rotating"));
         }
         ui.separator();
         let (_, on, days) = edit.get_or_insert_with(|| {
@@ -963,16 +988,16 @@ fn database_detail_ui(
                 database.rotate_days,
             )
         });
-        ui.checkbox(on, "Rotate automatically every");
+        ui.checkbox(on, tr!("ui.secrets.rotate_automatically_every"));
         ui.add_enabled(
             *on,
             egui::DragValue::new(days)
                 .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
-                .suffix(" days"),
+                .suffix(tr!("ui.secrets.days")),
         );
         let changed = *on != database.rotation_enabled || (*on && *days != database.rotate_days);
         if ui
-            .add_enabled(changed, egui::Button::new("Save schedule"))
+            .add_enabled(changed, egui::Button::new(tr!("ui.secrets.save_schedule")))
             .clicked()
         {
             commands.push(Command::SetSecretRotation {
@@ -990,30 +1015,39 @@ fn database_detail_ui(
         return;
     }
     ui.add_space(4.0);
-    egui::CollapsingHeader::new(format!("Rotation history ({})", history.len()))
-        .id_salt("rotation history")
-        .default_open(true)
-        .show(ui, |ui| {
-            egui::Grid::new("rotation history grid")
-                .num_columns(4)
-                .striped(true)
-                .spacing([12.0, 2.0])
-                .show(ui, |ui| {
-                    for title in ["Time", "Version", "Result", "Took"] {
-                        ui.strong(title);
+    egui::CollapsingHeader::new(tr!(
+        "ui.secrets.rotation_history_history",
+        history = history.len()
+    ))
+    .id_salt("rotation history")
+    .id_salt("rotation history")
+    .default_open(true)
+    .show(ui, |ui| {
+        egui::Grid::new("rotation history grid")
+            .num_columns(4)
+            .striped(true)
+            .spacing([12.0, 2.0])
+            .show(ui, |ui| {
+                for title in [
+                    tr!("ui.secrets.time"),
+                    tr!("ui.secrets.version"),
+                    tr!("ui.secrets.result"),
+                    tr!("ui.secrets.took"),
+                ] {
+                    ui.strong(title);
+                }
+                ui.end_row();
+                for record in history.iter().rev().take(20) {
+                    ui.label(format_time(record.time));
+                    ui.monospace(&record.version_id);
+                    if record.succeeded() {
+                        ui.label(tr!("ui.secrets.rotated"));
+                    } else {
+                        ui.colored_label(ui.visuals().error_fg_color, &record.error);
                     }
+                    ui.label(tr!("ui.secrets.millis_ms", millis = record.millis));
                     ui.end_row();
-                    for record in history.iter().rev().take(20) {
-                        ui.label(format_time(record.time));
-                        ui.monospace(&record.version_id);
-                        if record.succeeded() {
-                            ui.label("✔ rotated");
-                        } else {
-                            ui.colored_label(ui.visuals().error_fg_color, &record.error);
-                        }
-                        ui.label(format!("{} ms", record.millis));
-                        ui.end_row();
-                    }
-                });
-        });
+                }
+            });
+    });
 }

@@ -1,6 +1,7 @@
 //! The first screen: unlock the keystore, or create one on first run. The KDF runs on a worker
 //! thread, so the window keeps drawing (a spinner) while Argon2id works.
 
+use crate::tr;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
@@ -70,7 +71,7 @@ impl UnlockScreen {
                 self.job = None;
                 Some(Err(KmsError::new(
                     ErrorCode::InternalError,
-                    "The unlock worker stopped unexpectedly; try again.",
+                    tr!("ui.unlock.the_unlock_worker_stopped_unexpectedly_try"),
                 )))
             }
         }
@@ -81,8 +82,8 @@ impl UnlockScreen {
             ui.vertical_centered(|ui| {
                 ui.add_space((ui.available_height() * 0.12).max(12.0));
                 ui.set_max_width(460.0);
-                ui.heading(RichText::new("🔑 keyconsole").size(28.0));
-                ui.label("A key-management console on your own machine.");
+                ui.heading(RichText::new(tr!("ui.unlock.keyconsole")).size(28.0));
+                ui.label(tr!("ui.unlock.a_key_management_console_on_your"));
                 ui.add_space(16.0);
                 egui::Frame::group(ui.style())
                     .inner_margin(18.0)
@@ -99,16 +100,16 @@ impl UnlockScreen {
     fn form_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let creating = !self.keystore_exists;
         ui.heading(if creating {
-            "Create a keystore"
+            tr!("ui.unlock.create_a_keystore")
         } else {
-            "Unlock your keystore"
+            tr!("ui.unlock.unlock_your_keystore")
         });
         if creating {
-            ui.label("No keystore is at this path yet. Choose a password to create one; it protects every key inside.");
+            ui.label(tr!("ui.unlock.no_keystore_is_at_this_path"));
         }
         ui.add_space(8.0);
 
-        let label = ui.label("Keystore file");
+        let label = ui.label(tr!("ui.unlock.keystore_file"));
         ui.horizontal(|ui| {
             let path_field = ui
                 .add(egui::TextEdit::singleline(&mut self.path_text).desired_width(250.0))
@@ -119,15 +120,15 @@ impl UnlockScreen {
                 )));
             }
             if ui
-                .button("Open…")
-                .on_hover_text("Open another keystore file")
+                .button(tr!("ui.unlock.open"))
+                .on_hover_text(tr!("ui.unlock.open_another_keystore_file"))
                 .clicked()
             {
                 commands.push(Command::Dialog(DialogPurpose::OpenKeystore));
             }
             if ui
-                .button("New…")
-                .on_hover_text("Create a keystore at a new path")
+                .button(tr!("ui.unlock.new"))
+                .on_hover_text(tr!("ui.unlock.create_a_keystore_at_a_new"))
                 .clicked()
             {
                 commands.push(Command::Dialog(DialogPurpose::NewKeystore));
@@ -136,7 +137,7 @@ impl UnlockScreen {
         ui.add_space(8.0);
 
         let enabled = !self.busy();
-        let label = ui.label("Password");
+        let label = ui.label(tr!("ui.unlock.password"));
         let password = ui
             .add_enabled(
                 enabled,
@@ -155,7 +156,7 @@ impl UnlockScreen {
         let mut submit = password.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
 
         if creating {
-            let label = ui.label("Confirm password");
+            let label = ui.label(tr!("ui.unlock.confirm_password"));
             let confirm = ui
                 .add_enabled(
                     enabled,
@@ -167,16 +168,19 @@ impl UnlockScreen {
             submit |= confirm.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             strength_ui(ui, &self.password);
             if !self.confirm.is_empty() && *self.confirm != *self.password {
-                ui.colored_label(ui.visuals().warn_fg_color, "The passwords differ.");
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    tr!("ui.unlock.the_passwords_differ"),
+                );
             }
         }
         ui.add_space(10.0);
 
         ui.horizontal(|ui| {
             let action = if creating {
-                "Create keystore"
+                tr!("ui.unlock.create_keystore")
             } else {
-                "Unlock"
+                tr!("ui.unlock.unlock")
             };
             let ready = enabled
                 && !self.password.is_empty()
@@ -191,22 +195,24 @@ impl UnlockScreen {
             if self.busy() {
                 ui.spinner();
                 ui.label(if creating {
-                    "Creating…"
+                    tr!("ui.unlock.creating")
                 } else {
-                    "Unlocking…"
+                    tr!("ui.unlock.unlocking")
                 });
             }
         });
         if let Some(error) = &self.error {
             ui.add_space(8.0);
             let text = match error.code {
-                ErrorCode::WrongPassword => "Wrong password. Try again.".to_owned(),
-                ErrorCode::KeystoreDamaged => "The keystore file is damaged.".to_owned(),
-                _ => "That did not work.".to_owned(),
+                ErrorCode::WrongPassword => tr!("ui.unlock.wrong_password_try_again").to_owned(),
+                ErrorCode::KeystoreDamaged => {
+                    tr!("ui.unlock.the_keystore_file_is_damaged").to_owned()
+                }
+                _ => tr!("ui.unlock.that_did_not_work").to_owned(),
             };
             ui.colored_label(ui.visuals().error_fg_color, RichText::new(text).strong());
             ui.add(egui::Label::new(
-                RichText::new(format!("{}: {}", error.code, error.message))
+                RichText::new(format!("{}: {}", error.code, error.message_here()))
                     .color(ui.visuals().error_fg_color),
             ));
         }
@@ -218,7 +224,13 @@ fn strength_ui(ui: &mut egui::Ui, password: &str) {
         return;
     }
     match crate::store::password_strength_hint(password) {
-        Some(hint) => ui.colored_label(ui.visuals().warn_fg_color, format!("Weak: {hint}.")),
-        None => ui.colored_label(Color32::from_rgb(60, 160, 90), "Strong enough."),
+        Some(hint) => ui.colored_label(
+            ui.visuals().warn_fg_color,
+            tr!("ui.unlock.weak_hint", hint = hint.here()),
+        ),
+        None => ui.colored_label(
+            Color32::from_rgb(60, 160, 90),
+            tr!("ui.unlock.strong_enough"),
+        ),
     };
 }
