@@ -36,3 +36,10 @@ cargo test --all-targets "$@"
 
 # The loopback API against the official Tencent Cloud SDK for Python (uses the binary cargo test built).
 scripts/sdk_test.sh target/debug/keyconsole
+
+# The .deb: built, installed, started as the desktop entry starts it (installing needs root).
+if [[ $(id -u) -eq 0 ]]; then
+  scripts/package.sh
+else
+  echo "scripts/test.sh: skipped the package test (it installs the .deb): run sudo scripts/package.sh" >&2
+fi

@@ -123,3 +123,44 @@ fn no_english_is_left_on_the_screens_of_a_chinese_console() {
     console.click("⚙ 设置");
     assert_all_chinese(&console, "the settings menu");
 }
+
+/// Chinese typed through an input method: the preedit (pinyin) shows while composing, and the
+/// committed characters land in the field, in any of the console's text fields.
+#[test]
+fn chinese_from_an_input_method_goes_into_text_fields() {
+    let mut console = Console::start_in(Language::SimplifiedChinese, Some(&["db-password"]));
+    console.type_into("密码", PASSWORD);
+    console.click("解锁");
+    console.wait_until("the unlock", |c| !c.app().is_locked());
+    let compose = |console: &mut Console, field: &str, pinyin: &str, hanzi: &str| {
+        console.field(field).focus();
+        console.harness.step();
+        console
+            .harness
+            .event(egui::Event::Ime(egui::ImeEvent::Preedit {
+                text: pinyin.to_owned(),
+                active_range_chars: None,
+            }));
+        console.settle();
+        console
+            .harness
+            .event(egui::Event::Ime(egui::ImeEvent::Commit(hanzi.to_owned())));
+        console.settle();
+        assert_eq!(console.value_of(field), hanzi, "{field}");
+    };
+    compose(&mut console, "搜索", "shujuku", "数据库");
+    console.replace_in("搜索", "");
+    console.click("➕ 创建密钥");
+    compose(&mut console, "描述（可选）", "dingdan", "订单服务");
+    console.click("取消");
+    console.click("db-password");
+    compose(&mut console, "明文", "mima", "数据库密码");
+    console.click("执行");
+    let blob = console.value_of("密文");
+    let plaintext = console
+        .kms()
+        .decrypt(&blob, &CanonicalContext::none())
+        .unwrap()
+        .plaintext;
+    assert_eq!(*plaintext, "数据库密码".as_bytes());
+}

@@ -1,12 +1,18 @@
-//! The real binary, started under Xvfb with a fresh keystore path: a window appears, is drawn
-//! (not blank), and its title names the keystore and says it is locked.
-//! Needs Xvfb, xdotool and ImageMagick: scripts/test.sh installs them.
+//! The real binary under Xvfb. With a fresh keystore path: a window appears, is drawn (not blank),
+//! and its title names the keystore and says it is locked. On a bare X server (no desktop portal,
+//! no zenity): a newcomer encrypts a secret, clicks Download, saves through keyconsole's own file
+//! dialog, and opens the file again in Decrypt.
+//! Needs Xvfb, xdotool and ImageMagick: scripts/test.sh installs them. `KEYCONSOLE_SMOKE_BIN`
+//! runs another binary (scripts/package.sh: the one the installed desktop entry starts).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_keyconsole");
+fn bin() -> String {
+    std::env::var("KEYCONSOLE_SMOKE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_keyconsole").to_owned())
+}
 
 struct Killed(Child);
 
@@ -33,36 +39,36 @@ fn output(command: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-#[test]
-fn the_console_window_opens_and_draws_under_xvfb() {
+/// A private X server on a free display, stopped when dropped.
+fn start_xvfb() -> (Killed, String) {
     for tool in ["Xvfb", "xdotool", "import", "convert"] {
         require(tool);
     }
-    let display = (150..250)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        })
-        .map(|n| format!(":{n}"))
-        .expect("a free X display");
-    let _xvfb = Killed(
+    // Xvfb picks a free display itself and writes its number to -displayfd: two tests starting
+    // servers at once cannot take the same one.
+    let mut xvfb = Killed(
         Command::new("Xvfb")
             .args([
-                display.as_str(),
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 "1280x800x24",
                 "-nolisten",
                 "tcp",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
+    let mut number = String::new();
+    let stdout = xvfb.0.stdout.take().expect("Xvfb's stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut number)
+        .expect("Xvfb names its display");
+    let display = format!(":{}", number.trim());
+    assert!(display.len() > 1, "Xvfb did not start");
     let deadline = Instant::now() + Duration::from_secs(10);
-    // The socket appears before the server answers: wait until a client gets an answer too.
     let answers = || {
         Command::new("xdotool")
             .arg("getdisplaygeometry")
@@ -71,37 +77,52 @@ fn the_console_window_opens_and_draws_under_xvfb() {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    while !Path::new(&socket).exists() || !answers() {
-        assert!(Instant::now() < deadline, "Xvfb did not start");
+    while !answers() {
+        assert!(Instant::now() < deadline, "Xvfb does not answer");
         std::thread::sleep(Duration::from_millis(20));
     }
+    (xvfb, display)
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let keystore = dir.path().join("fresh.kcks");
-    let started = Instant::now();
-    let mut app = Killed(
-        Command::new(BIN)
+/// The console on `keystore`, in a bare session: English, no desktop portal (no session bus),
+/// no zenity (an empty PATH), HOME and the XDG folders in `dir`.
+fn start_console(display: &str, dir: &Path, keystore: &Path) -> Killed {
+    Killed(
+        Command::new(bin())
             .arg("--keystore")
-            .arg(&keystore)
-            .env("DISPLAY", &display)
+            .arg(keystore)
+            .current_dir(dir)
+            .env("DISPLAY", display)
             .env_remove("WAYLAND_DISPLAY")
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            // Nor zenity, even where the machine has it.
+            .env("PATH", dir.join("no-programs"))
+            .env("HOME", dir)
+            .env("LANG", "C.UTF-8")
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
-    );
+    )
+}
+
+/// The app's visible window, waited for (up to 60 s).
+fn window_of(app: &mut Killed, display: &str) -> String {
     let pid = app.0.id().to_string();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let window = loop {
+    loop {
         let found = output(
             Command::new("xdotool")
                 .args(["search", "--onlyvisible", "--pid", &pid])
-                .env("DISPLAY", &display),
+                .env("DISPLAY", display),
         );
         if let Some(window) = found.lines().next() {
-            break window.to_owned();
+            return window.to_owned();
         }
         if let Ok(Some(status)) = app.0.try_wait() {
             let mut stderr = String::new();
@@ -112,7 +133,17 @@ fn the_console_window_opens_and_draws_under_xvfb() {
         }
         assert!(Instant::now() < deadline, "no window appeared within 60 s");
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
+}
+
+#[test]
+fn the_console_window_opens_and_draws_under_xvfb() {
+    let (_xvfb, display) = start_xvfb();
+    let dir = tempfile::tempdir().unwrap();
+    let keystore = dir.path().join("fresh.kcks");
+    let started = Instant::now();
+    let mut app = start_console(&display, dir.path(), &keystore);
+    let window = window_of(&mut app, &display);
     eprintln!("window after {} ms", started.elapsed().as_millis());
 
     // The title is set by the first frames; give them a moment.
@@ -162,4 +193,188 @@ fn the_console_window_opens_and_draws_under_xvfb() {
         !keystore.exists(),
         "nothing is written before the user creates the keystore"
     );
+}
+
+const SMOKE_PASSWORD: &str = "smoke test password 1";
+
+fn cli(dir: &Path, keystore: &Path, args: &[&str]) -> std::process::Output {
+    let out = Command::new(bin())
+        .args(args)
+        .env("KEYCONSOLE_KEYSTORE", keystore)
+        .env("KEYCONSOLE_PASSWORD", SMOKE_PASSWORD)
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "keyconsole {args:?}: {out:?}");
+    out
+}
+
+/// Drives the real window with xdotool; coordinates are in the 1280×800 window, whose layout is
+/// fixed (egui's own fonts, the default size).
+struct Screen<'a> {
+    display: &'a str,
+    window: String,
+    dir: &'a Path,
+    step: u32,
+}
+
+impl Screen<'_> {
+    fn xdotool(&self, args: &[&str]) {
+        let status = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", self.display)
+            .status()
+            .unwrap();
+        assert!(status.success(), "xdotool {args:?}");
+        // A few frames for the app to take the input and draw the answer.
+        std::thread::sleep(Duration::from_millis(400));
+    }
+
+    fn click(&self, x: u32, y: u32) {
+        let (x, y) = (x.to_string(), y.to_string());
+        self.xdotool(&["mousemove", "--window", &self.window, &x, &y, "click", "1"]);
+    }
+
+    fn type_text(&self, text: &str) {
+        self.xdotool(&["type", "--delay", "30", text]);
+    }
+
+    fn key(&self, key: &str) {
+        self.xdotool(&["key", key]);
+    }
+
+    /// A screenshot, kept in the temporary folder (named by step, for a failure's report).
+    fn shot(&mut self) -> std::path::PathBuf {
+        self.step += 1;
+        let path = self.dir.join(format!("step{}.png", self.step));
+        let status = Command::new("import")
+            .args(["-window", &self.window])
+            .arg(&path)
+            .env("DISPLAY", self.display)
+            .status()
+            .unwrap();
+        assert!(status.success(), "screenshot failed");
+        path
+    }
+
+    /// How many colours the rectangle `w`×`h` at (`x`, `y`) of a screenshot holds: one or two
+    /// for an empty box, dozens once anti-aliased text is drawn in it. (The rectangles measured
+    /// here are clear of the notifications, which stack up from the bottom right.)
+    fn colors_in(&mut self, x: u32, y: u32, w: u32, h: u32) -> u32 {
+        let shot = self.shot();
+        output(
+            Command::new("convert")
+                .arg(&shot)
+                .args(["-crop", &format!("{w}x{h}+{x}+{y}"), "+repage"])
+                .args(["-format", "%k", "info:"]),
+        )
+        .parse()
+        .unwrap_or(0)
+    }
+
+    fn title(&self) -> String {
+        output(
+            Command::new("xdotool")
+                .args(["getwindowname", &self.window])
+                .env("DISPLAY", self.display),
+        )
+    }
+
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done(self) {
+            if Instant::now() > deadline {
+                self.fail(&format!("timed out waiting for {what}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Fails the test, keeping the screenshots (and one of now) where they outlive it.
+    fn fail(&mut self, why: &str) -> ! {
+        self.shot();
+        let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("smoke-shots");
+        let _ = std::fs::create_dir_all(&keep);
+        for step in 1..=self.step {
+            let name = format!("step{step}.png");
+            let _ = std::fs::copy(self.dir.join(&name), keep.join(&name));
+        }
+        panic!("{why}; screenshots in {}", keep.display());
+    }
+}
+
+#[test]
+fn a_ciphertext_is_downloaded_and_opened_again_without_a_desktop_portal() {
+    let (_xvfb, display) = start_xvfb();
+    let dir = tempfile::tempdir().unwrap();
+    let keystore = dir.path().join("smoke.kcks");
+    cli(dir.path(), &keystore, &["init"]);
+    cli(
+        dir.path(),
+        &keystore,
+        &["key", "create", "--alias", "smoke-key"],
+    );
+    let mut app = start_console(&display, dir.path(), &keystore);
+    let window = window_of(&mut app, &display);
+    let mut screen = Screen {
+        display: &display,
+        window,
+        dir: dir.path(),
+        step: 0,
+    };
+    screen.wait_for("the locked console", |s| s.title().contains("(locked)"));
+    // There is no window manager to give the window the keyboard.
+    let window = screen.window.clone();
+    screen.xdotool(&["windowfocus", "--sync", &window]);
+
+    screen.click(640, 320); // the password field
+    screen.type_text(SMOKE_PASSWORD);
+    screen.key("Return");
+    screen.wait_for("the unlock", |s| s.title().contains("(unlocked)"));
+
+    // The key list's only row: its alias opens the key's page, with Encrypt chosen.
+    screen.click(375, 131);
+    screen.shot();
+    screen.click(280, 530); // the plaintext box
+    screen.type_text("smoke secret 42");
+    screen.key("ctrl+Return");
+    screen.shot();
+    screen.click(812, 600); // Download…, under the ciphertext
+    // The console first asks D-Bus for the portal, then opens its own dialog.
+    std::thread::sleep(Duration::from_secs(1));
+    screen.shot();
+    // No portal, no zenity: keyconsole's own dialog, in HOME, with the name filled in.
+    screen.click(700, 423); // its file name field
+    screen.key("Return");
+    let saved = dir.path().join("smoke-key.kc");
+    screen.wait_for("the downloaded file", |_| saved.exists());
+    let decrypted = cli(
+        dir.path(),
+        &keystore,
+        &["decrypt", "--in", saved.to_str().unwrap()],
+    );
+    assert_eq!(decrypted.stdout, b"smoke secret 42");
+
+    // Decrypt, Open file…, the same dialog, the file's name, Enter; then Execute.
+    screen.click(108, 435);
+    let empty = screen.colors_in(716, 495, 115, 28);
+    screen.click(640, 548);
+    std::thread::sleep(Duration::from_secs(1));
+    screen.click(700, 423);
+    screen.key("ctrl+a");
+    screen.type_text("smoke-key.kc");
+    screen.key("Return");
+    screen.click(640, 525);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut shown = screen.colors_in(716, 495, 115, 28);
+    while shown <= 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        shown = screen.colors_in(716, 495, 115, 28);
+    }
+    if !(empty <= 4 && shown > 8) {
+        screen.fail(&format!(
+            "the plaintext box went from {empty} to {shown} colours"
+        ));
+    }
 }
