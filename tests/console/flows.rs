@@ -184,12 +184,7 @@ fn encrypt_copy_and_download() {
     console.click("Execute");
     let blob = console.value_of("Ciphertext");
     assert!(blob.starts_with("S0MB"), "a CiphertextBlob: {blob}");
-    let plaintext = console
-        .kms()
-        .decrypt(&blob, &CanonicalContext::none())
-        .unwrap()
-        .plaintext;
-    assert_eq!(*plaintext, b"S3cr3t!pass");
+    assert_eq!(console.plaintext_of(&blob), b"S3cr3t!pass");
 
     console.click("📋 Copy");
     assert_eq!(console.clipboard.contents().as_deref(), Some(blob.as_str()));

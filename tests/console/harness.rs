@@ -203,6 +203,15 @@ impl Console {
         self.harness.query_all(holds).next().is_some()
     }
 
+    /// What the console's engine decrypts `blob` to (no encryption context).
+    pub fn plaintext_of(&self, blob: &str) -> Vec<u8> {
+        self.kms()
+            .decrypt(blob, &keyconsole::kms::CanonicalContext::none())
+            .unwrap()
+            .plaintext
+            .to_vec()
+    }
+
     /// Every label and value a screen reader would find on the screen now.
     pub fn texts(&self) -> Vec<String> {
         self.harness

@@ -2,7 +2,6 @@
 //! once and remembers it, and no English phrase is left on the screens a user walks through.
 
 use crate::harness::{Console, PASSWORD};
-use keyconsole::kms::CanonicalContext;
 use keyconsole::util::i18n::Language;
 
 /// Texts on screen that hold two English words in a row ("Create key"): untranslated text.
@@ -88,12 +87,7 @@ fn no_english_is_left_on_the_screens_of_a_chinese_console() {
     console.type_into("明文", "S3cr3t!pass");
     console.click("执行");
     let blob = console.value_of("密文");
-    let plaintext = console
-        .kms()
-        .decrypt(&blob, &CanonicalContext::none())
-        .unwrap()
-        .plaintext;
-    assert_eq!(*plaintext, b"S3cr3t!pass");
+    assert_eq!(console.plaintext_of(&blob), b"S3cr3t!pass");
     assert_all_chinese(&console, "the key's page with Encrypt");
 
     console.click("解密");
@@ -157,10 +151,5 @@ fn chinese_from_an_input_method_goes_into_text_fields() {
     compose(&mut console, "明文", "mima", "数据库密码");
     console.click("执行");
     let blob = console.value_of("密文");
-    let plaintext = console
-        .kms()
-        .decrypt(&blob, &CanonicalContext::none())
-        .unwrap()
-        .plaintext;
-    assert_eq!(*plaintext, "数据库密码".as_bytes());
+    assert_eq!(console.plaintext_of(&blob), "数据库密码".as_bytes());
 }
