@@ -327,6 +327,7 @@ fn crash_loop_keeps_the_last_or_previous_state() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_save, saved) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut last = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -334,11 +335,19 @@ fn crash_loop_keeps_the_last_or_previous_state() {
                     .strip_prefix("saved ")
                     .and_then(|n| n.parse::<u64>().ok())
                 {
+                    if last.is_none() {
+                        let _ = first_save.send(());
+                    }
                     last = Some(n);
                 }
             }
             last
         });
+        // The kill lands among saves, not in the child's start-up (whose length varies with the
+        // machine's load): wait for its first save, then a random moment.
+        saved
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("round {round}: the child never saved"));
         // Random moments: a pseudo-random delay from a cheap LCG over the round number.
         let delay = 5 + (u64::from(round).wrapping_mul(2_654_435_761) % 70);
         std::thread::sleep(Duration::from_millis(delay));
