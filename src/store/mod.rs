@@ -140,8 +140,7 @@ fn damaged(path: &Path, why: impl Into<Text>) -> StoreError {
         crate::text!(
             "errors.path_cannot_be_opened_why_its",
             path = path.display(),
-            why = why,
-            path2 = path.display()
+            why = why
         ),
     )
 }

@@ -389,6 +389,16 @@ mod tests {
         assert!(text.render(English).contains("abc"));
         assert!(text.render(SimplifiedChinese).contains("abc"));
         assert_ne!(text.render(English), text.render(SimplifiedChinese));
+        // A placeholder may appear twice; both take the value.
+        let twice = crate::text!(
+            "errors.path_cannot_be_opened_why_its",
+            path = "/k",
+            why = "x"
+        );
+        assert_eq!(
+            twice.render(English),
+            "/k cannot be opened: x. Its backups are /k.1 to .3."
+        );
         let verbatim = super::Text::verbatim("Access denied for user");
         assert_eq!(verbatim.render(SimplifiedChinese), "Access denied for user");
     }

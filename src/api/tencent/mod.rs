@@ -343,8 +343,7 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
                 "errors.the_signature_s_credential_scope_names",
                 service = authorization.service,
                 version = version,
-                name = service.name,
-                name2 = service.name
+                name = service.name
             ),
         ));
     }

@@ -72,13 +72,19 @@ impl RotationStep {
         self as usize + 1
     }
 
-    pub fn label(self) -> &'static str {
+    /// What the step did, in any language.
+    pub fn text(self) -> Text {
         match self {
-            RotationStep::PendingSaved => "new password saved as pending",
-            RotationStep::SetInDatabase => "password set in the database",
-            RotationStep::LoginTested => "logged in with the new password",
-            RotationStep::Finished => "new password made current",
+            RotationStep::PendingSaved => crate::text!("errors.rotation_step_pending_saved"),
+            RotationStep::SetInDatabase => crate::text!("errors.rotation_step_set_in_database"),
+            RotationStep::LoginTested => crate::text!("errors.rotation_step_login_tested"),
+            RotationStep::Finished => crate::text!("errors.rotation_step_finished"),
         }
+    }
+
+    /// What the step did, in English (the CLI's progress lines).
+    pub fn label(self) -> String {
+        self.text().render(crate::util::i18n::Language::English)
     }
 }
 
@@ -414,7 +420,7 @@ impl Kms {
                     "errors.rotation_of_name_stopped_after_step",
                     name = name,
                     step = step.number(),
-                    step2 = step.label()
+                    step_done = step.text()
                 ),
             )
         };

@@ -107,12 +107,12 @@ impl KeyconsoleApp {
                     Ok(report) => {
                         let mib = report.bytes as f64 / (1024.0 * 1024.0);
                         let message = tr!(
-                            "ui.logic.verb_mib_mib_into_output_in",
+                            "ui.logic.file_done",
                             verb = verb,
                             mib = format!("{:.1}", mib),
                             output = output.display(),
                             seconds = format!("{:.1}", seconds),
-                            mib2 = format!("{:.0}", mib / seconds)
+                            speed = format!("{:.0}", mib / seconds)
                         );
                         console.files.last_result = Some(Ok(message.clone()));
                         self.notifications.success(now, message);

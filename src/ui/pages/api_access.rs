@@ -141,9 +141,9 @@ impl ApiAccessState {
                     ));
                     ui.separator();
                     ui.label(tr!(
-                        "ui.api_access.value_requests_value2_refused",
-                        value = self.log.total(),
-                        value2 = self.log.errors()
+                        "ui.api_access.requests_refused",
+                        requests = self.log.total(),
+                        refused = self.log.errors()
                     ));
                 });
             }
