@@ -56,6 +56,9 @@ fn start_xvfb() -> (Killed, String) {
                 "1280x800x24",
                 "-nolisten",
                 "tcp",
+                // Without it the server resets when its last client (our readiness probe) leaves,
+                // and a client connecting during the reset is refused.
+                "-noreset",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -63,7 +66,9 @@ fn start_xvfb() -> (Killed, String) {
             .unwrap(),
     );
     let mut number = String::new();
-    let stdout = xvfb.0.stdout.take().expect("Xvfb's stdout");
+    // Read through a borrow: the pipe stays open while Xvfb runs (a write to a closed pipe would
+    // kill it with SIGPIPE).
+    let stdout = xvfb.0.stdout.as_mut().expect("Xvfb's stdout");
     std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut number)
         .expect("Xvfb names its display");
     let display = format!(":{}", number.trim());
