@@ -372,6 +372,22 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
     Ok((action, params))
 }
 
+/// About how many bytes `map` serializes to (a little more, so strings with a few escapes fit).
+fn json_size_hint(map: &Map<String, Value>) -> usize {
+    fn value_size(value: &Value) -> usize {
+        match value {
+            Value::String(text) => text.len() + text.len() / 16 + 2,
+            Value::Array(items) => 2 + items.iter().map(|v| value_size(v) + 1).sum::<usize>(),
+            Value::Object(map) => json_size_hint(map),
+            Value::Null | Value::Bool(_) | Value::Number(_) => 24,
+        }
+    }
+    2 + map
+        .iter()
+        .map(|(key, value)| key.len() + 4 + value_size(value))
+        .sum::<usize>()
+}
+
 /// The language of error messages for a request's `X-TC-Language` (or v1 `Language`): Chinese for
 /// `zh-CN`, as the cloud does; English for `en-US`, anything else, or nothing.
 pub fn response_language(requested: Option<&str>) -> Language {
@@ -406,8 +422,34 @@ pub fn response_body(
             );
         }
     }
-    let mut writer = crate::util::ZeroizingWriter::with_capacity(512);
+    // Room for the whole answer up front: each time the buffer grows, the old one is wiped and
+    // copied (an Encrypt answer grew twice from a fixed 512 bytes).
+    let mut writer = crate::util::ZeroizingWriter::with_capacity(json_size_hint(&response));
     let _ = serde_json::to_writer(&mut writer, &response);
     params::wipe_map(&mut response);
     writer.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    /// The buffer is sized once: the hint covers what the answer serializes to.
+    #[test]
+    fn the_size_hint_covers_the_serialized_answer() {
+        let answers = [
+            json!({"Response": {"CiphertextBlob": "A".repeat(1452), "KeyId": "k".repeat(36),
+                                "RequestId": "r".repeat(36)}}),
+            json!({"Response": {"Error": {"Code": "InvalidParameter",
+                                          "Message": "quote \" backslash \\ tab \t newline \n"},
+                                "RequestId": "r"}}),
+            json!({"Response": {"Keys": [{"KeyId": "a"}, {"KeyId": "b"}], "TotalCount": 2,
+                                "Truncated": false, "Nothing": null}}),
+        ];
+        for answer in answers {
+            let map: Map<String, Value> = answer.as_object().unwrap().clone();
+            let size = serde_json::to_vec(&answer).unwrap().len();
+            assert!(super::json_size_hint(&map) >= size, "{answer}");
+        }
+    }
 }
