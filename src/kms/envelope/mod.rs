@@ -127,7 +127,8 @@ impl TempOutput {
             return Err(file_exists(target));
         }
         atomic_file::remove_temp_files(target, TEMP_TAG, atomic_file::process_is_gone);
-        AtomicFile::create(target, TEMP_TAG, 1 << 20)
+        // As large as a write slice: BufWriter then passes the slices straight through.
+        AtomicFile::create(target, TEMP_TAG, pipeline::WRITE_SLICE)
             .map(|file| Self { file, overwrite })
             .map_err(|e| io_error(crate::text!("errors.create_a_file_beside"), target, &e))
     }

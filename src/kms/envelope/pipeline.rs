@@ -13,6 +13,8 @@ use crate::kms::error::{ErrorCode, KmsError, Result};
 
 /// Chunks handled per batch: 4 MiB of plaintext, shared out among the cores.
 const BATCH_CHUNKS: usize = 256;
+/// The most the writer hands the kernel at once (see the writer thread), and the output's buffer.
+pub(crate) const WRITE_SLICE: usize = 1024 * 1024;
 
 /// Buffer sizes (plaintext, sealed) for a plaintext of `total` bytes: just over the input for
 /// small files (so a 40 KB file does not allocate, and wipe, four 4 MiB buffers), at most
@@ -87,7 +89,13 @@ fn pipeline<R: Read + Send, W: Write + Send>(
         });
         let written = scope.spawn(move || -> io::Result<()> {
             for (buf, n) in full_out {
-                writer.write_all(&buf[..n])?;
+                // In slices below 2 MiB: a write of 2 MiB or more can make the kernel back the page
+                // cache with large folios that are slow to fault in (here `dd bs=4M` once took
+                // 1.55 s of system time where `bs=64K` takes 0.31 s). 1 MiB rather than the 64 KiB
+                // of age: measured faster to encrypt here, with 16 times fewer system calls.
+                for slice in buf[..n].chunks(WRITE_SLICE) {
+                    writer.write_all(slice)?;
+                }
                 if free_out_tx.send(buf).is_err() {
                     break;
                 }
