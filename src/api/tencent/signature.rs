@@ -18,6 +18,7 @@ use time::macros::format_description;
 use crate::kms::{ErrorCode, KmsError, Result};
 use crate::util::hex;
 use crate::util::i18n::Text;
+use zeroize::Zeroizing;
 
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 pub const SIGNED_HEADERS: &str = "content-type;host";
@@ -141,10 +142,63 @@ pub fn sign(secret_key: &str, service: &str, parts: &SignedParts<'_>, date: &str
         parts.timestamp,
         hex(&Sha256::digest(canonical_request.as_bytes())),
     );
-    let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let k_service = hmac(&k_date, service.as_bytes());
-    let k_signing = hmac(&k_service, b"tc3_request");
-    hex(&hmac(&k_signing, string_to_sign.as_bytes()))
+    with_signing_key(secret_key, date, service, |k_signing| {
+        hex(&hmac(k_signing, string_to_sign.as_bytes()))
+    })
+}
+
+/// kSigning: three HMACs that are the same for every request of a SecretKey, day and service.
+fn signing_key(secret_key: &str, date: &str, service: &str) -> Zeroizing<Vec<u8>> {
+    let prefixed = Zeroizing::new(format!("TC3{secret_key}"));
+    let k_date = Zeroizing::new(hmac(prefixed.as_bytes(), date.as_bytes()));
+    let k_service = Zeroizing::new(hmac(&k_date, service.as_bytes()));
+    Zeroizing::new(hmac(&k_service, b"tc3_request"))
+}
+
+/// The last kSigning a thread derived, with what it was derived from (wiped when replaced or
+/// when the thread ends).
+struct CachedSigningKey {
+    secret_key: Zeroizing<String>,
+    date: String,
+    service: String,
+    key: Zeroizing<Vec<u8>>,
+}
+
+thread_local! {
+    static SIGNING_KEY: std::cell::RefCell<Option<CachedSigningKey>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with kSigning, derived once per thread for each SecretKey, day and service: the API's
+/// workers check every request of a day against the same one. A rotated SecretKey differs, so it
+/// is derived anew.
+fn with_signing_key<R>(
+    secret_key: &str,
+    date: &str,
+    service: &str,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    SIGNING_KEY.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        let entry = match cached.take() {
+            Some(c)
+                if c.date == date
+                    && c.service == service
+                    && constant_time_eq(c.secret_key.as_bytes(), secret_key.as_bytes()) =>
+            {
+                c
+            }
+            _ => CachedSigningKey {
+                secret_key: Zeroizing::new(secret_key.to_owned()),
+                date: date.to_owned(),
+                service: service.to_owned(),
+                key: signing_key(secret_key, date, service),
+            },
+        };
+        let result = f(&entry.key);
+        *cached = Some(entry);
+        result
+    })
 }
 
 /// Checks a request's signature, scope and freshness. `now` is our clock, Unix seconds.
@@ -287,4 +341,47 @@ pub fn verify_v1(
         method_name = method_name,
         host = host
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SignedParts, sign, signing_key};
+
+    /// The per-thread kSigning gives the same signatures as deriving it every time, and a
+    /// SecretKey, day or service that changes is never served a stale one.
+    #[test]
+    fn the_kept_signing_key_never_goes_stale() {
+        let parts = SignedParts {
+            method: "POST",
+            query: "",
+            content_type: "application/json",
+            host: "127.0.0.1:19267",
+            payload: b"{}",
+            unsigned_payload: false,
+            timestamp: 1_795_000_000,
+        };
+        let uncached = |key: &str, service: &str, date: &str| {
+            let k = signing_key(key, date, service);
+            let expected = sign(key, service, &parts, date);
+            (k, expected)
+        };
+        let mut seen = Vec::new();
+        for (key, service, date) in [
+            ("key one", "kms", "2026-11-18"),
+            ("key one", "kms", "2026-11-18"),
+            ("key two", "kms", "2026-11-18"),
+            ("key one", "ssm", "2026-11-18"),
+            ("key one", "kms", "2026-11-19"),
+            ("key one", "kms", "2026-11-18"),
+        ] {
+            let (k, signature) = uncached(key, service, date);
+            seen.push(((key, service, date), k.to_vec(), signature));
+        }
+        for (a, ka, sa) in &seen {
+            for (b, kb, sb) in &seen {
+                assert_eq!(a == b, ka == kb, "{a:?} / {b:?}");
+                assert_eq!(a == b, sa == sb, "{a:?} / {b:?}");
+            }
+        }
+    }
 }
