@@ -329,6 +329,18 @@ fn data_keys() {
     );
 }
 
+/// Types the alias into the open deletion dialog and presses the dialog's Schedule deletion.
+fn confirm_deletion(console: &mut Console, alias: &str) {
+    console.type_into(&format!("Type the alias ({alias}) to confirm"), alias);
+    console
+        .harness
+        .get_all_by_label("Schedule deletion")
+        .last()
+        .unwrap()
+        .click();
+    console.settle();
+}
+
 #[test]
 fn schedule_and_cancel_deletion() {
     let mut console = Console::unlocked(&["doomed"]);
@@ -346,14 +358,7 @@ fn schedule_and_cancel_deletion() {
         .accesskit_node()
         .is_disabled();
     assert!(schedule, "disabled until the alias is typed");
-    console.type_into("Type the alias (doomed) to confirm", "doomed");
-    console
-        .harness
-        .get_all_by_label("Schedule deletion")
-        .last()
-        .unwrap()
-        .click();
-    console.settle();
+    confirm_deletion(&mut console, "doomed");
     let key = console.kms().describe_key("doomed").unwrap();
     assert_eq!(key.key_state, KeyState::PendingDelete);
     assert_eq!(
@@ -669,14 +674,7 @@ fn the_key_list_has_operations_in_every_row() {
     console.click("Disable old");
     console.click("Delete… old");
     assert!(console.shows("Schedule key deletion"));
-    console.type_into("Type the alias (old) to confirm", "old");
-    console
-        .harness
-        .get_all_by_label("Schedule deletion")
-        .last()
-        .unwrap()
-        .click();
-    console.settle();
+    confirm_deletion(&mut console, "old");
     assert_eq!(state_of(&console, "old"), KeyState::PendingDelete);
     console.click("Keys");
     console.click("Cancel deletion old");
