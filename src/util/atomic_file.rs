@@ -1,6 +1,7 @@
 //! The one crash-safe way keyconsole writes a file: a temp file beside the target, readable by the
 //! user only; written, fsynced, renamed over the target, then the folder fsynced. The target always
-//! names a complete file, old or new, and a temp file dropped before `commit` is removed.
+//! names a complete file, old or new, and a temp file dropped before `commit` is removed. Large files are
+//! handed to the disk as they are written (`WritebackFile`), so the fsync has little left to do.
 //!
 //! Temp files are named `.<target name, first 40 bytes at most><tag><pid>-<random>`, so the owner
 //! of a left-over one can be told from its name (see `remove_temp_files`), and the name stays short
@@ -9,6 +10,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use super::writeback::WritebackFile;
 
 /// The folder a path lives in (`.` for a bare file name).
 pub fn folder_of(path: &Path) -> &Path {
@@ -78,7 +81,7 @@ pub fn process_is_gone(pid: Option<u32>) -> bool {
 
 /// A file being written beside its target; see the module documentation.
 pub struct AtomicFile {
-    file: Option<BufWriter<File>>,
+    file: Option<BufWriter<WritebackFile>>,
     temp: PathBuf,
     target: PathBuf,
 }
@@ -96,7 +99,7 @@ impl AtomicFile {
         ));
         let file = create_private_file(&temp)?;
         Ok(Self {
-            file: Some(BufWriter::with_capacity(buffer, file)),
+            file: Some(BufWriter::with_capacity(buffer, WritebackFile::new(file))),
             temp,
             target: target.to_path_buf(),
         })
@@ -110,7 +113,7 @@ impl AtomicFile {
         &self.target
     }
 
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
+    pub fn writer(&mut self) -> &mut BufWriter<WritebackFile> {
         self.file
             .as_mut()
             .expect("the temp file is open until committed")
@@ -122,7 +125,7 @@ impl AtomicFile {
     pub fn commit_with(mut self, before_rename: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
         let writer = self.file.take().expect("commit is called once");
         let result = (|| {
-            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            let file = writer.into_inner().map_err(|e| e.into_error())?.finish()?;
             file.sync_all()?;
             drop(file);
             before_rename()?;
@@ -144,7 +147,7 @@ impl AtomicFile {
     pub fn commit_new(mut self) -> io::Result<()> {
         let writer = self.file.take().expect("commit is called once");
         let result = (|| {
-            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            let file = writer.into_inner().map_err(|e| e.into_error())?.finish()?;
             file.sync_all()?;
             drop(file);
             place_new(&self.temp, &self.target)?;

@@ -6,6 +6,7 @@ pub mod database;
 pub mod i18n;
 pub mod process;
 pub mod time;
+pub mod writeback;
 pub mod zeroizing_writer;
 
 pub use atomic_file::AtomicFile;

@@ -133,7 +133,7 @@ impl TempOutput {
             .map_err(|e| io_error(crate::text!("errors.create_a_file_beside"), target, &e))
     }
 
-    fn writer(&mut self) -> &mut io::BufWriter<File> {
+    fn writer(&mut self) -> &mut io::BufWriter<crate::util::writeback::WritebackFile> {
         self.file.writer()
     }
 
