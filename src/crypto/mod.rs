@@ -5,7 +5,7 @@ pub mod certs;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
@@ -103,6 +103,41 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
+/// Bytes of the OS CSPRNG, fetched a pool at a time per thread: nonces and request ids are needed
+/// on every API request, and a `getrandom` call for each was a system call per request (two with
+/// the request id). The pool is the kernel's output, unchanged; what is handed out is wiped from
+/// it. keyconsole never forks without exec, so no two processes can share a pool. Keys and salts
+/// still come straight from `fill_random`.
+pub fn nonce_bytes<const N: usize>() -> [u8; N] {
+    const POOL: usize = 4096;
+    struct Pool {
+        bytes: Zeroizing<[u8; POOL]>,
+        used: usize,
+    }
+    thread_local! {
+        static POOL_BYTES: std::cell::RefCell<Pool> = std::cell::RefCell::new(Pool {
+            bytes: Zeroizing::new([0u8; POOL]),
+            used: POOL,
+        });
+    }
+    let mut out = [0u8; N];
+    if N > POOL {
+        fill_random(&mut out);
+        return out;
+    }
+    POOL_BYTES.with_borrow_mut(|pool| {
+        if POOL - pool.used < N {
+            fill_random(pool.bytes.as_mut());
+            pool.used = 0;
+        }
+        let taken = &mut pool.bytes[pool.used..pool.used + N];
+        out.copy_from_slice(taken);
+        taken.zeroize();
+        pool.used += N;
+    });
+    out
+}
+
 /// A fresh random 256-bit key, wiped when dropped.
 pub fn random_key() -> Zeroizing<[u8; KEY_LEN]> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
@@ -113,4 +148,26 @@ pub fn random_key() -> Zeroizing<[u8; KEY_LEN]> {
 pub fn fill_random(out: &mut [u8]) {
     // The OS RNG failing leaves no safe way on; every caller needs fresh randomness for keys or nonces.
     getrandom::fill(out).expect("the operating system's random number generator failed");
+}
+
+#[cfg(test)]
+mod nonce_tests {
+    use super::nonce_bytes;
+    use std::collections::HashSet;
+
+    #[test]
+    fn nonces_never_repeat_across_pool_refills_and_threads() {
+        // 12-byte nonces: 4096 / 12 leaves 4 bytes over, so refills happen mid-stream.
+        let mine: Vec<[u8; 12]> = (0..2000).map(|_| nonce_bytes()).collect();
+        let theirs: Vec<[u8; 12]> =
+            std::thread::spawn(|| (0..2000).map(|_| nonce_bytes()).collect())
+                .join()
+                .expect("thread");
+        let all: HashSet<[u8; 12]> = mine.iter().chain(&theirs).copied().collect();
+        assert_eq!(all.len(), 4000);
+        // Not the wiped (zero) bytes of the pool.
+        assert!(all.iter().all(|n| n != &[0u8; 12]));
+        let ids: HashSet<[u8; 16]> = (0..1000).map(|_| nonce_bytes()).collect();
+        assert_eq!(ids.len(), 1000);
+    }
 }

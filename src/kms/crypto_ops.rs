@@ -227,7 +227,7 @@ fn seal_with(
     plaintext: &[u8],
     context: &CanonicalContext,
 ) -> Result<String> {
-    let nonce = crypto::random_bytes();
+    let nonce = crypto::nonce_bytes();
     let aad = Blob::aad(key_id, number, context);
     let mut sealed = Zeroizing::new(plaintext.to_vec());
     crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed).map_err(|_| {
