@@ -95,6 +95,11 @@ pub struct Kms {
     top_up_waker: arc_swap::ArcSwapOption<usage::TopUpWaker>,
     /// The smallest first block of encryptions a version reserves in this process.
     first_block: std::sync::atomic::AtomicU64,
+    /// Changes in the keystore's folder, started by the first `is_current` (`None` inside: the
+    /// system cannot watch, so every call looks at the file).
+    folder_watch: std::sync::OnceLock<Option<crate::util::folder_watch::FolderWatch>>,
+    /// The folder's change count when the file last matched what is published.
+    matched_at: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Kms {
@@ -164,6 +169,8 @@ impl Kms {
             rotations: Default::default(),
             top_up_waker: arc_swap::ArcSwapOption::empty(),
             first_block: std::sync::atomic::AtomicU64::new(0),
+            folder_watch: std::sync::OnceLock::new(),
+            matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),
         }
     }
 
@@ -217,11 +224,28 @@ impl Kms {
         }));
     }
 
-    /// Whether no other process saved since we last read the file (one `stat`, no lock). When it
-    /// says no, call `refresh`.
+    /// Whether no other process saved since we last read the file (no lock; a `stat` only after
+    /// something in the keystore's folder changed, an atomic load otherwise). When it says no,
+    /// call `refresh`.
     pub fn is_current(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let watch = self.folder_watch.get_or_init(|| {
+            crate::util::folder_watch::FolderWatch::start(crate::util::atomic_file::folder_of(
+                &self.path,
+            ))
+        });
+        let changes = watch.as_ref().and_then(|watch| watch.changes());
+        if changes.is_some_and(|c| c == self.matched_at.load(Ordering::Acquire)) {
+            return true;
+        }
         let published = self.published.load();
-        published.stamp.is_some() && FileStamp::of(&self.path).ok() == published.stamp
+        let current =
+            published.stamp.is_some() && FileStamp::of(&self.path).ok() == published.stamp;
+        if let (true, Some(changes)) = (current, changes) {
+            // Counted before the stat: a change after it moves the count again.
+            self.matched_at.store(changes, Ordering::Release);
+        }
+        current
     }
 
     /// Picks up changes another process saved. Cheap (one `stat`) when there are none; waits for
