@@ -57,7 +57,7 @@ fn keystore(path: &Path, n: usize) {
         iterations: 1,
         parallelism: 1,
     };
-    Store::create(path, PASSWORD.as_bytes(), kdf, body.into_inner()).unwrap();
+    Store::create(path, PASSWORD.as_bytes(), kdf, body.into_inner().into()).unwrap();
 }
 
 fn app(path: PathBuf) -> Harness<'static, KeyconsoleApp> {

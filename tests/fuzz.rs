@@ -141,7 +141,7 @@ fn request_from_bytes(input: &[u8]) -> ApiRequest {
         timestamp: optional(timestamp),
         authorization: optional(authorization),
         content_sha256: None,
-        body: Zeroizing::new(parts.next().unwrap_or_default().to_vec()),
+        body: keyconsole::util::SecretBytes::from(parts.next().unwrap_or_default().to_vec()),
     }
 }
 
@@ -186,7 +186,7 @@ fn parse_raw(raw: &[u8]) -> ApiRequest {
         timestamp: header("x-tc-timestamp"),
         authorization: header("authorization"),
         content_sha256: header("x-tc-content-sha256"),
-        body: Zeroizing::new(body.as_bytes().to_vec()),
+        body: keyconsole::util::SecretBytes::from(body.as_bytes().to_vec()),
     }
 }
 

@@ -18,7 +18,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, watch};
-use zeroize::Zeroizing;
 
 use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
 use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
@@ -26,7 +25,7 @@ use super::tls::TlsConfig;
 use crate::kms::shared::TICK_SECONDS;
 use crate::kms::usage::without_waiting;
 use crate::kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
-use crate::util::ZeroizingWriter;
+use crate::util::{SecretBytes, ZeroizingWriter};
 
 /// Where `keyconsole serve` and the console listen unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:19267";
@@ -518,7 +517,7 @@ fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
 }
 
 /// The body, up to `MAX_BODY_BYTES`, in memory that is wiped when the request is done.
-async fn read_body(mut body: Incoming) -> Result<Zeroizing<Vec<u8>>> {
+async fn read_body(mut body: Incoming) -> Result<SecretBytes> {
     let mut collected = ZeroizingWriter::with_capacity(1024);
     let mut len = 0usize;
     while let Some(frame) = body.frame().await {
@@ -547,12 +546,12 @@ async fn read_body(mut body: Incoming) -> Result<Zeroizing<Vec<u8>>> {
 
 /// A response body that wipes itself once hyper has sent it (answers carry plaintexts and data keys).
 pub struct SecretBuf {
-    bytes: Zeroizing<Vec<u8>>,
+    bytes: SecretBytes,
     sent: usize,
 }
 
 impl SecretBuf {
-    fn new(bytes: Zeroizing<Vec<u8>>) -> Self {
+    fn new(bytes: SecretBytes) -> Self {
         Self { bytes, sent: 0 }
     }
 }

@@ -108,7 +108,7 @@ pub fn read_input(path: Option<&Path>, limit: usize) -> Result<Zeroizing<Vec<u8>
         None => io::copy(&mut io::stdin().lock().take(limit), &mut writer),
     };
     copied.map_err(|e| io_failed("read", path, e))?;
-    Ok(writer.into_inner())
+    Ok(writer.into_inner().into())
 }
 
 /// Reads text (a blob) from FILE or standard input; more than `limit` bytes is refused.

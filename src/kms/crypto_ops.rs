@@ -1,7 +1,7 @@
 //! The cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateRandom.
 //! They read the keyring and never change it (only encryption counters move, atomically).
 
-use zeroize::Zeroizing;
+use crate::util::SecretBytes;
 
 use super::Kms;
 use super::blob::{Blob, CanonicalContext};
@@ -20,7 +20,7 @@ pub struct Encrypted {
 
 pub struct Decrypted {
     pub key_id: String,
-    pub plaintext: Zeroizing<Vec<u8>>,
+    pub plaintext: SecretBytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct ReEncrypted {
 
 pub struct DataKey {
     pub key_id: String,
-    pub plaintext: Zeroizing<Vec<u8>>,
+    pub plaintext: SecretBytes,
     pub ciphertext_blob: String,
 }
 
@@ -75,7 +75,7 @@ impl Kms {
         &self,
         blob: &Blob,
         context: &CanonicalContext,
-    ) -> Result<(KeyRef, Zeroizing<Vec<u8>>)> {
+    ) -> Result<(KeyRef, SecretBytes)> {
         let ring = self.ring();
         let Some(&i) = ring.by_id.get(&blob.key_id) else {
             return err(
@@ -94,7 +94,7 @@ impl Kms {
             );
         };
         let aad = Blob::aad(&blob.key_id, blob.version, context);
-        let mut buf = Zeroizing::new(blob.sealed.clone());
+        let mut buf = SecretBytes::from(blob.sealed.clone());
         crypto::open_in_place(version.material(), &blob.nonce, &aad, &mut buf).map_err(|_| {
             KmsError::new(
                 ErrorCode::DecryptError,
@@ -166,7 +166,7 @@ impl Kms {
                     crate::text!("errors.generate_a_data_key"),
                 ));
             }
-            let mut plaintext = Zeroizing::new(vec![0u8; len]);
+            let mut plaintext = SecretBytes::from(vec![0u8; len]);
             crypto::fill_random(&mut plaintext);
             let blob = seal_blob(&record, &plaintext, context)?;
             Ok(DataKey {
@@ -178,9 +178,9 @@ impl Kms {
     }
 
     /// GenerateRandom: 1 to 1024 bytes from the OS CSPRNG.
-    pub fn generate_random(&self, number_of_bytes: u32) -> Result<Zeroizing<Vec<u8>>> {
+    pub fn generate_random(&self, number_of_bytes: u32) -> Result<SecretBytes> {
         let len = check_random_len(number_of_bytes, "NumberOfBytes")?;
-        let mut out = Zeroizing::new(vec![0u8; len]);
+        let mut out = SecretBytes::from(vec![0u8; len]);
         crypto::fill_random(&mut out);
         Ok(out)
     }
@@ -229,7 +229,7 @@ fn seal_with(
 ) -> Result<String> {
     let nonce = crypto::nonce_bytes();
     let aad = Blob::aad(key_id, number, context);
-    let mut sealed = Zeroizing::new(plaintext.to_vec());
+    let mut sealed = SecretBytes::from(plaintext.to_vec());
     crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed).map_err(|_| {
         KmsError::new(
             ErrorCode::InternalError,

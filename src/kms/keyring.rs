@@ -127,7 +127,7 @@ impl Keyring {
                 crate::text!("errors.serializing_the_keystore_failed_e", e = e),
             )
         })?;
-        Ok(writer.into_inner())
+        Ok(writer.into_inner().into())
     }
 
     pub(crate) fn decode(bytes: &[u8], path: &Path) -> Result<Keyring> {

@@ -219,7 +219,8 @@ pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize
         .collect();
     let mut body = crate::util::ZeroizingWriter::with_capacity(n * 512);
     serde_json::to_writer(&mut body, &serde_json::json!({ "keys": keys })).expect("serialize");
-    crate::store::Store::create(path, password, kdf, body.into_inner()).expect("create keystore");
+    crate::store::Store::create(path, password, kdf, body.into_inner().into())
+        .expect("create keystore");
 }
 
 /// The compat fixture (`tests/fixtures/compat/`, made by `make.sh` with the binary of 14f5ec7).

@@ -6,11 +6,13 @@ pub mod database;
 pub mod folder_watch;
 pub mod i18n;
 pub mod process;
+pub mod secret;
 pub mod time;
 pub mod writeback;
 pub mod zeroizing_writer;
 
 pub use atomic_file::AtomicFile;
+pub use secret::{SecretBytes, SecretString};
 pub use time::format_time;
 pub use zeroizing_writer::ZeroizingWriter;
 

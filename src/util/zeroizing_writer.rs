@@ -3,16 +3,16 @@
 
 use std::io::{self, Write};
 
-use zeroize::{Zeroize, Zeroizing};
+use super::secret::{SecretBytes, wipe_vec};
 
-pub struct ZeroizingWriter(Zeroizing<Vec<u8>>);
+pub struct ZeroizingWriter(SecretBytes);
 
 impl ZeroizingWriter {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self(Zeroizing::new(Vec::with_capacity(capacity)))
+        Self(SecretBytes::with_capacity(capacity))
     }
 
-    pub fn into_inner(self) -> Zeroizing<Vec<u8>> {
+    pub fn into_inner(self) -> SecretBytes {
         self.0
     }
 }
@@ -21,10 +21,10 @@ impl Write for ZeroizingWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let needed = self.0.len() + buf.len();
         if needed > self.0.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(self.0.capacity() * 2));
+            let mut grown = SecretBytes::with_capacity(needed.max(self.0.capacity() * 2));
             grown.extend_from_slice(&self.0);
-            self.0.zeroize();
-            self.0 = Zeroizing::new(grown);
+            wipe_vec(&mut self.0);
+            self.0 = grown;
         }
         self.0.extend_from_slice(buf);
         Ok(buf.len())

@@ -111,7 +111,13 @@ fn fixture(name: &str) -> (PathBuf, Arc<TestClock>) {
     });
     let body_json = serde_json::json!({ "keys": fixture_keys(), "api_credentials": credentials });
     serde_json::to_writer(&mut body, &body_json).unwrap();
-    Store::create(&path, PASSWORD.as_bytes(), FAST_KDF, body.into_inner()).unwrap();
+    Store::create(
+        &path,
+        PASSWORD.as_bytes(),
+        FAST_KDF,
+        body.into_inner().into(),
+    )
+    .unwrap();
     (path, TestClock::new(START))
 }
 

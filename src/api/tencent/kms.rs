@@ -1,10 +1,10 @@
 //! The KMS actions of the Tencent Cloud API (2019-01-18): each reads its parameters, calls the
 //! engine, and shapes the answer as the cloud does. No rule lives here; the engine checks everything.
 
+use crate::util::{SecretBytes, SecretString};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
 use super::params::Params;
 use super::{Reply, Service};
@@ -63,10 +63,10 @@ fn key_metadata(key: &crate::kms::KeyMetadata) -> Value {
     Value::Object(key.to_cloud_json())
 }
 
-fn decode_plaintext(text: &str) -> Result<Zeroizing<Vec<u8>>> {
+fn decode_plaintext(text: &str) -> Result<SecretBytes> {
     STANDARD
         .decode(text.trim())
-        .map(Zeroizing::new)
+        .map(SecretBytes::from)
         .map_err(|_| {
             KmsError::new(
                 ErrorCode::InvalidPlaintext,
@@ -75,8 +75,8 @@ fn decode_plaintext(text: &str) -> Result<Zeroizing<Vec<u8>>> {
         })
 }
 
-fn encode(bytes: &[u8]) -> Zeroizing<String> {
-    Zeroizing::new(STANDARD.encode(bytes))
+fn encode(bytes: &[u8]) -> SecretString {
+    SecretString::from(STANDARD.encode(bytes))
 }
 
 fn key_param(params: &Params) -> Result<&str> {

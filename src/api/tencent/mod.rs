@@ -23,7 +23,6 @@ pub mod ssm;
 
 use crate::util::i18n::{Language, Text};
 use serde_json::{Map, Value, json};
-use zeroize::Zeroizing;
 
 use crate::kms::{ErrorCode, Kms, KmsError, Result};
 use params::Params;
@@ -128,7 +127,7 @@ pub struct ApiRequest {
     /// X-TC-Content-SHA256 (`UNSIGNED-PAYLOAD` when the body is not signed).
     pub content_sha256: Option<String>,
     /// Wiped when the request is dropped: it carries plaintexts.
-    pub body: Zeroizing<Vec<u8>>,
+    pub body: crate::util::SecretBytes,
 }
 
 impl ApiRequest {
@@ -405,7 +404,7 @@ pub fn response_body(
     result: Result<Reply>,
     request_id: &str,
     language: Language,
-) -> Zeroizing<Vec<u8>> {
+) -> crate::util::SecretBytes {
     let mut response = Map::new();
     match result {
         Ok(mut fields) => {

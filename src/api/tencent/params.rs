@@ -4,7 +4,6 @@
 //! so every action reads its parameters the same way whichever method carried them.
 
 use serde_json::{Map, Value};
-use zeroize::Zeroize;
 
 use crate::kms::{ErrorCode, KmsError, Result};
 use crate::util::i18n::Text;
@@ -29,7 +28,7 @@ pub fn wipe_map(map: &mut Map<String, Value>) {
 
 fn wipe_value(value: &mut Value) {
     match value {
-        Value::String(text) => text.zeroize(),
+        Value::String(text) => crate::util::secret::wipe_string(text),
         Value::Array(items) => items.iter_mut().for_each(wipe_value),
         Value::Object(map) => wipe_map(map),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}

@@ -286,7 +286,7 @@ impl Kms {
         Ok(FileEncryptor {
             key_id: data_key.key_id,
             keystore: self.path().to_path_buf(),
-            data_key: data_key.plaintext,
+            data_key: data_key.plaintext.into(),
             header,
         })
     }
@@ -306,7 +306,7 @@ impl Kms {
             keystore: self.path().to_path_buf(),
             input: input.to_path_buf(),
             key_id: key.key_id.to_string(),
-            data_key,
+            data_key: data_key.into(),
             header,
         })
     }
