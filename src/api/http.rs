@@ -495,7 +495,7 @@ async fn run(kms: &SharedKms, request: ApiRequest) -> Outcome {
     tokio::task::spawn_blocking(move || tencent::process(&kms, &request))
         .await
         .unwrap_or_else(|_| Outcome {
-            action: "(failed)".to_owned(),
+            action: "(failed)",
             key_id: None,
             result: Err(failed_inside()),
         })

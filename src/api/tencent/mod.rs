@@ -104,11 +104,13 @@ fn error(code: ErrorCode, message: impl Into<Text>) -> KmsError {
 }
 
 /// An action name safe to log: requests may name anything.
-pub fn loggable_action(action: Option<&str>) -> String {
+pub fn loggable_action(action: Option<&str>) -> &'static str {
     match action {
-        Some(name) if SERVICES.iter().any(|s| s.find(name).is_some()) => name.to_owned(),
-        Some(_) => "(unknown)".to_owned(),
-        None => "(none)".to_owned(),
+        Some(name) => SERVICES
+            .iter()
+            .find_map(|s| s.find(name))
+            .map_or("(unknown)", |action| action.name),
+        None => "(none)",
     }
 }
 
@@ -188,7 +190,7 @@ enum Authorized {
 /// What `process` did: the answer's fields or the error, and what the access log records.
 #[derive(Debug)]
 pub struct Outcome {
-    pub action: String,
+    pub action: &'static str,
     pub key_id: Option<String>,
     pub result: Result<Reply>,
 }

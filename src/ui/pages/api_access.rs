@@ -211,7 +211,7 @@ impl ApiAccessState {
                         ui.label(format_time(entry.time));
                     });
                     row.col(|ui| {
-                        ui.label(&entry.action);
+                        ui.label(entry.action);
                     });
                     row.col(|ui| {
                         ui.monospace(entry.key_id.as_deref().unwrap_or("-"));
