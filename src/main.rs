@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use keyconsole::cli::Cli;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Every face handles plaintexts and keys: no core dump may hold them.
