@@ -6,8 +6,6 @@
 //! The associated data is every byte before the nonce followed by the canonical context, so the key,
 //! the version and the context are all bound to the ciphertext. Parsing is kept apart from the crypto.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use uuid::Uuid;
 
 pub use super::context::CanonicalContext;
@@ -61,7 +59,7 @@ impl Blob {
     }
 
     pub fn encode(&self) -> String {
-        STANDARD.encode(self.to_bytes())
+        base64_simd::STANDARD.encode_to_string(self.to_bytes())
     }
 
     /// Parses the base64 text of a blob. Whitespace around it is trimmed; anything else that is not
@@ -81,7 +79,7 @@ impl Blob {
                 crate::text!("errors.the_ciphertext_is_longer_than_any"),
             );
         }
-        let bytes = STANDARD.decode(text).map_err(|_| {
+        let bytes = base64_simd::STANDARD.decode_to_vec(text).map_err(|_| {
             super::KmsError::new(
                 ErrorCode::InvalidCiphertext,
                 crate::text!("errors.the_ciphertext_is_not_valid_base64"),
@@ -128,6 +126,8 @@ impl Blob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
 
     #[test]
     fn context_is_canonical() {

@@ -2,8 +2,6 @@
 //! engine, and shapes the answer as the cloud does. No rule lives here; the engine checks everything.
 
 use crate::util::{SecretBytes, SecretString};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::params::Params;
@@ -64,8 +62,8 @@ fn key_metadata(key: &crate::kms::KeyMetadata) -> Value {
 }
 
 fn decode_plaintext(text: &str) -> Result<SecretBytes> {
-    STANDARD
-        .decode(text.trim())
+    base64_simd::STANDARD
+        .decode_to_vec(text.trim())
         .map(SecretBytes::from)
         .map_err(|_| {
             KmsError::new(
@@ -76,7 +74,7 @@ fn decode_plaintext(text: &str) -> Result<SecretBytes> {
 }
 
 fn encode(bytes: &[u8]) -> SecretString {
-    SecretString::from(STANDARD.encode(bytes))
+    SecretString::from(base64_simd::STANDARD.encode_to_string(bytes))
 }
 
 fn key_param(params: &Params) -> Result<&str> {
