@@ -63,3 +63,52 @@ pub fn raise_fd_limit() -> Result<u64, String> {
     #[cfg(not(unix))]
     Ok(0)
 }
+
+/// Lowers the calling thread's CPU priority (a `nice` value, 0 to 19). Background work that must
+/// not delay the threads answering requests calls it once; an unprivileged thread cannot raise
+/// its priority again, so it is only called on threads of their own. Linux only (where a thread
+/// has its own nice value); elsewhere nothing changes.
+pub fn lower_this_threads_priority(nice: i32) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take and return plain values.
+        let thread = unsafe { libc::gettid() };
+        let Ok(thread) = libc::id_t::try_from(thread) else {
+            return Ok(());
+        };
+        // SAFETY: as above; PRIO_PROCESS with a thread id sets that thread's nice value.
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, thread, nice) } != 0 {
+            return Err(format!(
+                "cannot lower the thread's priority: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+    Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    #[test]
+    fn a_thread_lowers_its_own_priority_and_no_other() {
+        // SAFETY: getpriority takes plain values; errno is cleared first as its man page asks.
+        let priority_of = |thread: libc::pid_t| unsafe {
+            *libc::__errno_location() = 0;
+            libc::getpriority(libc::PRIO_PROCESS, thread as libc::id_t)
+        };
+        // SAFETY: gettid takes nothing.
+        let mine = priority_of(unsafe { libc::gettid() });
+        let lowered = std::thread::spawn(move || {
+            super::lower_this_threads_priority(10).expect("lowering is always allowed");
+            // SAFETY: as above.
+            priority_of(unsafe { libc::gettid() })
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(lowered, (mine + 10).min(19));
+        // SAFETY: as above.
+        assert_eq!(priority_of(unsafe { libc::gettid() }), mine);
+    }
+}
