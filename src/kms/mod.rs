@@ -75,6 +75,42 @@ struct Published {
     generation: u64,
 }
 
+/// How long a change waits for readers to let go of the keyring it replaced (see `retire`).
+const RETIRE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Drops a replaced keyring here, on the thread that made the change, once the readers that still
+/// hold it (for the microseconds of a request) are done: freeing a keyring of 50,000 keys and
+/// wiping their material takes milliseconds, which the last reader would otherwise spend, in the
+/// middle of answering a request. A reader that holds it longer (a page of the console) frees it
+/// itself.
+fn retire(old: Arc<Published>, now_published: &Published) {
+    // A new stamp over the same keyring keeps the keyring: only the old record goes.
+    let ring_goes = !Arc::ptr_eq(&old.ring, &now_published.ring);
+    let started = std::time::Instant::now();
+    while (Arc::strong_count(&old) > 1 || (ring_goes && Arc::strong_count(&old.ring) > 1))
+        && started.elapsed() < RETIRE_WAIT
+    {
+        std::thread::sleep(std::time::Duration::from_micros(50));
+    }
+    drop(old);
+}
+
+/// Marks a save of this process in progress for as long as it lives (see `Kms::is_current`).
+struct Saving<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl<'a> Saving<'a> {
+    fn start(flag: &'a std::sync::atomic::AtomicBool) -> Self {
+        flag.store(true, std::sync::atomic::Ordering::Release);
+        Saving(flag)
+    }
+}
+
+impl Drop for Saving<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
 /// The engine over one unlocked keystore.
 ///
 /// Readers never wait: they load the published keyring (an `Arc` swapped atomically). A change
@@ -100,6 +136,9 @@ pub struct Kms {
     folder_watch: std::sync::OnceLock<Option<crate::util::folder_watch::FolderWatch>>,
     /// The folder's change count when the file last matched what is published.
     matched_at: std::sync::atomic::AtomicU64,
+    /// A save of this process is under way (it holds the keystore's lock, so the file changes
+    /// only by it, and it publishes what it wrote when done).
+    saving: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Kms {
@@ -171,6 +210,7 @@ impl Kms {
             first_block: std::sync::atomic::AtomicU64::new(0),
             folder_watch: std::sync::OnceLock::new(),
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),
+            saving: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -217,11 +257,13 @@ impl Kms {
     }
 
     fn publish(&self, ring: Arc<Keyring>, store: &Store) {
-        self.published.store(Arc::new(Published {
+        let published = Arc::new(Published {
             ring,
             stamp: store.stamp(),
             generation: store.generation(),
-        }));
+        });
+        let old = self.published.swap(published.clone());
+        retire(old, &published);
     }
 
     /// Whether no other process saved since we last read the file (no lock; a `stat` only after
@@ -229,6 +271,11 @@ impl Kms {
     /// call `refresh`.
     pub fn is_current(&self) -> bool {
         use std::sync::atomic::Ordering;
+        // Our own save renames the new file into place some time before it publishes it: readers
+        // go on with what is published until then rather than each trying to catch up.
+        if self.saving.load(Ordering::Acquire) {
+            return true;
+        }
         let watch = self.folder_watch.get_or_init(|| {
             crate::util::folder_watch::FolderWatch::start(crate::util::atomic_file::folder_of(
                 &self.path,
@@ -325,6 +372,7 @@ impl Kms {
         write: impl FnOnce(&mut Store, Zeroizing<Vec<u8>>) -> crate::store::Result<()>,
     ) -> Result<()> {
         let body = next.encode()?;
+        let _saving = Saving::start(&self.saving);
         write(store, body)?;
         // Saved: the reservations it raised may be used now (still under the writer's turn, so
         // a second reservation for the same need sees this one).
@@ -357,11 +405,14 @@ impl Kms {
         ring.keys.retain(|k| !maintenance::deletion_due(k, now));
         ring.secrets.retain(|s| !secrets::deletion_due(s, now));
         ring.reindex();
-        self.published.store(Arc::new(Published {
+        let published = Arc::new(Published {
             ring: Arc::new(ring),
             stamp: current.stamp,
             generation: current.generation,
-        }));
+        });
+        let old = self.published.swap(published.clone());
+        drop(current);
+        retire(old, &published);
     }
 
     /// Changes the keystore password (re-proving the current one). Only the wrapped master key
