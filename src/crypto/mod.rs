@@ -152,7 +152,7 @@ pub fn fill_random(out: &mut [u8]) {
 
 #[cfg(test)]
 mod nonce_tests {
-    use super::nonce_bytes;
+    use crate::crypto::nonce_bytes;
     use std::collections::HashSet;
 
     #[test]
