@@ -326,6 +326,8 @@ impl Worker {
                 break;
             }
         }
+        // Tasks of this thread that watch for the stop (the housekeeping) get their turn.
+        tokio::task::yield_now().await;
         let grace = Instant::now() + SHUTDOWN_GRACE;
         while self.connections.load(Ordering::Relaxed) > 0 && Instant::now() < grace {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -446,12 +448,13 @@ const UPKEEP_NICE: i32 = 10;
 /// request reserves for itself on a normal-priority blocking thread.
 struct Upkeep {
     jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Upkeep {
     fn start() -> Option<Upkeep> {
         let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("keyconsole-upkeep".to_owned())
             .spawn(move || {
                 if let Err(why) = crate::util::process::lower_this_threads_priority(UPKEEP_NICE) {
@@ -462,7 +465,13 @@ impl Upkeep {
                 }
             })
             .ok()?;
-        Some(Upkeep { jobs })
+        Some(Upkeep { jobs, thread })
+    }
+
+    /// Lets a job under way (a save) finish, then ends the thread.
+    fn finish(self) {
+        drop(self.jobs);
+        let _ = self.thread.join();
     }
 
     /// Runs `work` on the upkeep thread (on a blocking thread if there is none) and waits for it.
@@ -500,7 +509,14 @@ async fn housekeeping(kms: SharedKms, mut stopped: watch::Receiver<bool>) {
         tokio::select! {
             _ = ticks.tick() => {}
             _ = low.notified() => {}
-            _ = stopped.changed() => return,
+            _ = stopped.changed() => {
+                // The runtime's shutdown waits (2 s at most) for this, so `stop` does not return
+                // while a save of the upkeep thread is still writing.
+                if let Some(upkeep) = upkeep {
+                    let _ = tokio::task::spawn_blocking(move || upkeep.finish()).await;
+                }
+                return;
+            }
         }
         let ticking = kms.clone();
         let _ = Upkeep::run(upkeep.as_ref(), move || ticking.tick()).await;
