@@ -139,12 +139,7 @@ impl ApiServer {
                     .thread_name("keyconsole-api-blocking")
                     .enable_all()
                     .build()
-                    .map_err(|e| {
-                        KmsError::new(
-                            ErrorCode::InternalError,
-                            crate::text!("errors.cannot_start_the_server_e", e = e),
-                        )
-                    })?,
+                    .map_err(cannot_start)?,
             );
         }
         let workers: Arc<[Worker]> = runtimes
@@ -155,26 +150,27 @@ impl ApiServer {
             })
             .collect();
         let mut threads = Vec::with_capacity(cores);
-        let mut listener = Some(listener);
+        let mut accepting = Some((listener, limits));
         for (index, runtime) in runtimes.into_iter().enumerate() {
             let worker = workers[index].clone();
             let stopped = stopped.clone();
             // The first thread also accepts (handing each connection to the least busy thread),
             // keeps house, and stops the server on a signal.
-            let first = listener
-                .take()
-                .map(|listener| (listener, state.clone(), workers.clone(), shutdown.clone()));
-            let limits = Limits {
-                tls: limits.tls.clone(),
-                header_timeout: limits.header_timeout,
-                connections: limits.connections.clone(),
-            };
+            let first = accepting.take().map(|(listener, limits)| {
+                (
+                    listener,
+                    limits,
+                    state.clone(),
+                    workers.clone(),
+                    shutdown.clone(),
+                )
+            });
             let stop_on_signal = config.stop_on_signal;
             let thread = std::thread::Builder::new()
                 .name(format!("keyconsole-api-{index}"))
                 .spawn(move || {
                     runtime.block_on(async move {
-                        if let Some((listener, state, workers, shutdown)) = first {
+                        if let Some((listener, limits, state, workers, shutdown)) = first {
                             tokio::spawn(housekeeping(state.kms.clone(), stopped.clone()));
                             tokio::spawn(async move {
                                 stop_signal(stop_on_signal).await;
@@ -187,12 +183,7 @@ impl ApiServer {
                     // Blocking work still running (a save) gets a moment to finish.
                     runtime.shutdown_timeout(Duration::from_secs(2));
                 })
-                .map_err(|e| {
-                    KmsError::new(
-                        ErrorCode::InternalError,
-                        crate::text!("errors.cannot_start_the_server_e", e = e),
-                    )
-                })?;
+                .map_err(cannot_start)?;
             threads.push(thread);
         }
         Ok(ApiServer {
@@ -259,6 +250,13 @@ async fn stop_signal(enabled: bool) {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+fn cannot_start(e: std::io::Error) -> KmsError {
+    KmsError::new(
+        ErrorCode::InternalError,
+        crate::text!("errors.cannot_start_the_server_e", e = e),
+    )
 }
 
 /// Beyond loopback only when asked, and then only over TLS unless plain HTTP is asked for too.

@@ -31,26 +31,49 @@ pub fn wipe_string(text: &mut String) {
     wipe_vec(unsafe { text.as_mut_vec() });
 }
 
-/// A `Vec<u8>` wiped when dropped. Growing it past its capacity leaves the old allocation unwiped,
+/// What `Wiped` can hold: a buffer that wipes its whole allocation in place.
+pub trait WipeInPlace {
+    fn wipe_in_place(&mut self);
+    fn byte_len(&self) -> usize;
+}
+
+impl WipeInPlace for Vec<u8> {
+    fn wipe_in_place(&mut self) {
+        wipe_vec(self);
+    }
+    fn byte_len(&self) -> usize {
+        self.len()
+    }
+}
+
+impl WipeInPlace for String {
+    fn wipe_in_place(&mut self) {
+        wipe_string(self);
+    }
+    fn byte_len(&self) -> usize {
+        self.len()
+    }
+}
+
+/// A buffer wiped when dropped. Growing it past its capacity leaves the old allocation unwiped,
 /// as with any `Vec`: size it up front, or write through `ZeroizingWriter`.
-#[derive(Default)]
-pub struct SecretBytes(Vec<u8>);
+#[derive(Default, Clone)]
+pub struct Wiped<T: WipeInPlace>(T);
+
+/// Bytes wiped when dropped.
+pub type SecretBytes = Wiped<Vec<u8>>;
+/// Text wiped when dropped.
+pub type SecretString = Wiped<String>;
 
 impl SecretBytes {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self(Vec::with_capacity(capacity))
+        Wiped(Vec::with_capacity(capacity))
     }
 }
 
-impl Clone for SecretBytes {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl From<Vec<u8>> for SecretBytes {
-    fn from(bytes: Vec<u8>) -> Self {
-        Self(bytes)
+impl<T: WipeInPlace> From<T> for Wiped<T> {
+    fn from(value: T) -> Self {
+        Wiped(value)
     }
 }
 
@@ -67,69 +90,28 @@ impl AsRef<[u8]> for SecretBytes {
     }
 }
 
-impl Deref for SecretBytes {
-    type Target = Vec<u8>;
-    fn deref(&self) -> &Vec<u8> {
+impl<T: WipeInPlace> Deref for Wiped<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
         &self.0
     }
 }
 
-impl DerefMut for SecretBytes {
-    fn deref_mut(&mut self) -> &mut Vec<u8> {
+impl<T: WipeInPlace> DerefMut for Wiped<T> {
+    fn deref_mut(&mut self) -> &mut T {
         &mut self.0
     }
 }
 
-impl Drop for SecretBytes {
+impl<T: WipeInPlace> Drop for Wiped<T> {
     fn drop(&mut self) {
-        wipe_vec(&mut self.0);
+        self.0.wipe_in_place();
     }
 }
 
-impl std::fmt::Debug for SecretBytes {
+impl<T: WipeInPlace> std::fmt::Debug for Wiped<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretBytes({} bytes)", self.0.len())
-    }
-}
-
-/// A `String` wiped when dropped (same caveat about growing as `SecretBytes`).
-#[derive(Default)]
-pub struct SecretString(String);
-
-impl Clone for SecretString {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl From<String> for SecretString {
-    fn from(text: String) -> Self {
-        Self(text)
-    }
-}
-
-impl Deref for SecretString {
-    type Target = String;
-    fn deref(&self) -> &String {
-        &self.0
-    }
-}
-
-impl DerefMut for SecretString {
-    fn deref_mut(&mut self) -> &mut String {
-        &mut self.0
-    }
-}
-
-impl Drop for SecretString {
-    fn drop(&mut self) {
-        wipe_string(&mut self.0);
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretString({} bytes)", self.0.len())
+        write!(f, "Wiped({} bytes)", self.0.byte_len())
     }
 }
 
