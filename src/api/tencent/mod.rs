@@ -207,37 +207,36 @@ fn loggable_key(kms: &Kms, key: &str) -> Option<String> {
 /// (`Kms::is_current`) before it calls this.
 pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
     let action = loggable_action(request.action_name().as_deref());
-    let mut logged_key = None;
+    let mut key_id = None;
     let result = authenticate(kms, request).and_then(|authorized| {
         let (action, params) = parse(request, &authorized)?;
         let key = params.str("KeyId").ok().flatten();
         // A secret is named before the action runs (deleting it would leave nothing to look up).
-        if key.is_none()
-            && let Some(name) = params.str("SecretName").ok().flatten()
-        {
-            logged_key = kms
-                .describe_secret(name)
+        let secret = match key {
+            None => params
+                .str("SecretName")
                 .ok()
-                .map(|s| format!("secret:{}", s.name));
-        }
+                .flatten()
+                .and_then(|name| kms.describe_secret(name).ok())
+                .map(|s| format!("secret:{}", s.name)),
+            Some(_) => None,
+        };
         let result = action.run(kms, &params);
         // An answer names its key itself; a refusal is logged under the key it was asked about,
         // looked up only then, so a successful request does not pay for a second lookup (keys
         // are never removed at once, so the lookup after the action still finds it).
-        if let Some(key) = key
-            && !matches!(&result, Ok(reply) if reply.contains_key("KeyId"))
-        {
-            logged_key = loggable_key(kms, key);
-        }
+        let answered = match &result {
+            Ok(reply) => reply
+                .get("KeyId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            Err(_) => None,
+        };
+        key_id = answered
+            .or_else(|| key.and_then(|key| loggable_key(kms, key)))
+            .or(secret);
         result
     });
-    let key_id = match &result {
-        Ok(reply) => match reply.get("KeyId") {
-            Some(Value::String(id)) => Some(id.clone()),
-            _ => logged_key,
-        },
-        Err(_) => logged_key,
-    };
     Outcome {
         action,
         key_id,
