@@ -167,4 +167,47 @@ mod tests {
             without_waiting(|| kms.encrypt("k", b"x", &ctx)).unwrap();
         }
     }
+
+    /// A clean stop gives back what was reserved and not used: the count on disk goes down to
+    /// the encryptions made (still an upper bound), and no encryption uses a given-back block.
+    #[test]
+    fn unused_reservations_are_given_back() {
+        use crate::kms::keys::rules::RESERVE_FIRST;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.kcks");
+        let kms = Kms::create(&path, b"pw", FAST).unwrap();
+        for alias in ["a", "b"] {
+            kms.create_key(CreateKey {
+                alias: alias.into(),
+                ..CreateKey::default()
+            })
+            .unwrap();
+        }
+        let ctx = CanonicalContext::none();
+        for _ in 0..3 {
+            kms.encrypt("a", b"x", &ctx).unwrap();
+        }
+        let on_disk = |alias: &str| {
+            let reopened = Kms::open(&path, b"pw").unwrap();
+            reopened.describe_key(alias).unwrap();
+            let keys = reopened.keys();
+            let key = keys.iter().find(|k| k.alias == alias).unwrap();
+            key.versions[0].encryptions
+        };
+        assert_eq!(on_disk("a"), RESERVE_FIRST);
+        let generation = kms.generation();
+        kms.release_reservations().unwrap();
+        assert_eq!(on_disk("a"), 3);
+        assert_eq!(on_disk("b"), 0);
+        kms.release_reservations().unwrap();
+        assert_eq!(
+            kms.generation(),
+            generation + 1,
+            "nothing left: no second save"
+        );
+        // The next encryption reserves anew, on top of the three.
+        kms.encrypt("a", b"x", &ctx).unwrap();
+        assert!(on_disk("a") > 3);
+        assert_eq!(kms.keys()[0].versions[0].encryptions_by_this_process(), 4);
+    }
 }

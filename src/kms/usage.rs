@@ -7,7 +7,8 @@
 //! so the count on disk is always an upper bound of the encryptions ever made. Blocks start at
 //! `RESERVE_FIRST` (a one-shot CLI run wastes little) and double, up to `RESERVE_MAX`, while the
 //! process keeps using the version; maintenance tops up a block that runs low before it runs out,
-//! so a busy server saves once per block instead of once per few thousand requests.
+//! so a busy server saves once per block (every few minutes at full speed) instead of once per few
+//! thousand requests. A server that stops cleanly gives back what it did not use.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -80,6 +81,11 @@ impl Reservation {
         self.left.fetch_add(n, Ordering::AcqRel);
         let next = self.block().saturating_mul(2).min(RESERVE_MAX);
         self.next_block.store(next, Ordering::Relaxed);
+    }
+
+    /// Takes back what is reserved and not used: no encryption can use it after this.
+    fn take_back(&self) -> u64 {
+        self.left.swap(0, Ordering::AcqRel)
     }
 
     /// Encryptions this process made under the version.
@@ -247,6 +253,26 @@ impl Kms {
                 }
             }
             Ok(reserved.then_some(()))
+        })
+        .map(drop)
+    }
+
+    /// Gives back what this process reserved and did not use, lowering the counts on disk by as
+    /// much (one save, none when nothing is left): for a server that stops cleanly, whose last
+    /// blocks (up to `RESERVE_MAX` a version) would otherwise be spent as a crash spends them.
+    /// The count stays an upper bound: the disk's count includes this process's blocks, and what
+    /// is given back can no longer be used. An encryption after this reserves anew.
+    pub fn release_reservations(&self) -> Result<()> {
+        self.transact_if_needed(|ring, _| {
+            let mut released = false;
+            for version in ring.keys.iter_mut().flat_map(|key| key.versions.iter_mut()) {
+                let unused = version.reservation.take_back();
+                if unused > 0 {
+                    version.encryptions = version.encryptions.saturating_sub(unused);
+                    released = true;
+                }
+            }
+            Ok(released.then_some(()))
         })
         .map(drop)
     }
