@@ -603,7 +603,11 @@ fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
 
 /// The body, up to `MAX_BODY_BYTES`, in memory that is wiped when the request is done.
 async fn read_body(mut body: Incoming) -> Result<SecretBytes> {
-    let mut collected = ZeroizingWriter::with_capacity(1024);
+    // Sized by Content-Length when there is one: growing the buffer wipes and copies it.
+    let expected = hyper::body::Body::size_hint(&body)
+        .exact()
+        .map_or(1024, |n| usize::try_from(n).unwrap_or(MAX_BODY_BYTES));
+    let mut collected = ZeroizingWriter::with_capacity(expected.min(MAX_BODY_BYTES));
     let mut len = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {

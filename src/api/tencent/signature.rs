@@ -16,7 +16,6 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::kms::{ErrorCode, KmsError, Result};
-use crate::util::hex;
 use crate::util::i18n::Text;
 use zeroize::Zeroizing;
 
@@ -125,26 +124,76 @@ impl Authorization {
 
 /// The signature (lowercase hex) of `parts` under `secret_key` for the scope day `date`.
 pub fn sign(secret_key: &str, service: &str, parts: &SignedParts<'_>, date: &str) -> String {
-    let canonical_request = format!(
-        "{}\n/\n{}\ncontent-type:{}\nhost:{}\n\n{SIGNED_HEADERS}\n{}",
-        parts.method,
-        parts.query,
-        parts.content_type,
-        parts.host,
-        hex(&Sha256::digest(if parts.unsigned_payload {
-            &b"UNSIGNED-PAYLOAD"[..]
-        } else {
-            parts.payload
-        })),
-    );
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{date}/{service}/tc3_request\n{}",
-        parts.timestamp,
-        hex(&Sha256::digest(canonical_request.as_bytes())),
-    );
+    String::from_utf8_lossy(&signature_hex(secret_key, service, parts, date)).into_owned()
+}
+
+/// Lowercase hex of a SHA-256 digest, on the stack.
+fn hex_digest(digest: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, &byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    out
+}
+
+/// `sign`, without building the canonical request or the string to sign: their pieces are fed
+/// to the hash and the HMAC as they are (every request is checked this way, so no allocation).
+fn signature_hex(secret_key: &str, service: &str, parts: &SignedParts<'_>, date: &str) -> [u8; 64] {
+    let payload: &[u8] = if parts.unsigned_payload {
+        b"UNSIGNED-PAYLOAD"
+    } else {
+        parts.payload
+    };
+    let payload_hash = hex_digest(&Sha256::digest(payload));
+    let mut canonical = Sha256::new();
+    for piece in [
+        parts.method.as_bytes(),
+        b"\n/\n",
+        parts.query.as_bytes(),
+        b"\ncontent-type:",
+        parts.content_type.as_bytes(),
+        b"\nhost:",
+        parts.host.as_bytes(),
+        b"\n\n",
+        SIGNED_HEADERS.as_bytes(),
+        b"\n",
+        &payload_hash,
+    ] {
+        canonical.update(piece);
+    }
+    let canonical_hash = hex_digest(&canonical.finalize());
+    let mut timestamp = [0u8; 24];
+    let timestamp = decimal(parts.timestamp, &mut timestamp);
     with_signing_key(secret_key, date, service, |k_signing| {
-        hex(&hmac(k_signing, string_to_sign.as_bytes()))
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(k_signing)
+            .expect("HMAC accepts any key length");
+        for piece in [
+            ALGORITHM.as_bytes(),
+            b"\n",
+            timestamp,
+            b"\n",
+            date.as_bytes(),
+            b"/",
+            service.as_bytes(),
+            b"/tc3_request\n",
+            &canonical_hash,
+        ] {
+            mac.update(piece);
+        }
+        hex_digest(&mac.finalize().into_bytes())
     })
+}
+
+/// `n` in decimal, written into `buffer`.
+fn decimal(n: i64, buffer: &mut [u8; 24]) -> &[u8] {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+    // 20 digits and a sign fit in 24 bytes, so the write cannot fail.
+    let _ = write!(cursor, "{n}");
+    let len = cursor.position() as usize;
+    &buffer[..len]
 }
 
 /// kSigning: three HMACs that are the same for every request of a SecretKey, day and service.
@@ -231,13 +280,13 @@ pub fn verify(
     let without_port = host_without_port(parts.host);
     let hosts = std::iter::once(parts.host).chain(without_port.filter(|h| *h != parts.host));
     for host in hosts {
-        let expected = sign(
+        let expected = signature_hex(
             secret_key,
             &authorization.service,
             &SignedParts { host, ..*parts },
             &authorization.date,
         );
-        if constant_time_eq(expected.as_bytes(), authorization.signature.as_bytes()) {
+        if constant_time_eq(&expected, authorization.signature.as_bytes()) {
             return Ok(());
         }
     }
