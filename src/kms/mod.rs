@@ -446,3 +446,72 @@ impl Kms {
         self.writer().fail_next_saves(n);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::kms::keyring::Keyring;
+    use crate::kms::{CreateKey, Kms};
+    use crate::testing::FAST_KDF;
+
+    fn engine() -> (tempfile::TempDir, Kms) {
+        let dir = tempfile::tempdir().unwrap();
+        let kms = Kms::create(&dir.path().join("k.kcks"), b"pw", FAST_KDF).unwrap();
+        (dir, kms)
+    }
+
+    /// Between the rename of its own save and the publish, the file on disk is newer than what
+    /// readers see, yet readers are not sent to catch up: the save publishes it in a moment.
+    #[test]
+    fn readers_do_not_catch_up_with_a_save_of_this_process_in_progress() {
+        let (_dir, kms) = engine();
+        assert!(kms.is_current());
+        let mut store = kms.writer();
+        let guard = store.lock().unwrap();
+        let next = Keyring::clone(&kms.ring());
+        let mut seen_during = None;
+        kms.save_and_publish(&mut store, next, |store, body| {
+            store.save(&guard, body)?;
+            seen_during = Some(kms.is_current());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen_during, Some(true), "renamed, not yet published");
+        drop(guard);
+        drop(store);
+        assert!(kms.is_current(), "published: the stamp matches the file");
+        // Once the save is done, another process's save is noticed again.
+        let other = Kms::open(kms.path(), b"pw").unwrap();
+        crate::testing::create(&other, "elsewhere");
+        assert!(!kms.is_current());
+    }
+
+    /// A reader that holds the keyring while a change replaces it keeps reading it intact (the
+    /// change goes on after `RETIRE_WAIT`), and the old keyring is freed once the last holder
+    /// lets go.
+    #[test]
+    fn a_replaced_keyring_outlives_its_last_reader_only() {
+        let (_dir, kms) = engine();
+        crate::testing::create(&kms, "first");
+        let held = kms.ring();
+        let weak = Arc::downgrade(&held);
+        kms.create_key(CreateKey {
+            alias: "second".into(),
+            ..CreateKey::default()
+        })
+        .unwrap();
+        assert_eq!(
+            held.keys.len(),
+            1,
+            "the reader's keyring is the one it loaded"
+        );
+        assert_eq!(kms.ring().keys.len(), 2);
+        drop(held);
+        assert!(weak.upgrade().is_none(), "freed with its last reader");
+        // Nobody holding it: the change frees the keyring it replaced before it returns.
+        let weak = Arc::downgrade(&kms.ring());
+        crate::testing::create(&kms, "third");
+        assert!(weak.upgrade().is_none());
+    }
+}
