@@ -103,6 +103,9 @@ pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
     };
     let log = Arc::new(log);
     let server = ApiServer::start(kms.clone(), &config, log.clone())?;
+    // Announced once the first reservations are saved: a client that starts on this line finds
+    // no request waiting for that save.
+    server.wait_until_ready(std::time::Duration::from_secs(10));
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(

@@ -660,6 +660,26 @@ fn error_messages_are_in_the_language_the_request_asks_for() {
     assert_eq!(reply.code(), "InvalidAction");
 }
 
+/// A server is ready once every enabled key has its first block of encryptions saved, so the
+/// first requests wait for no save; `serve` announces itself only then.
+#[test]
+fn a_server_is_ready_once_its_first_reservations_are_saved() {
+    let (keystore, kms) = TestKeystore::new();
+    keyconsole::testing::create(&kms, "ready");
+    let kms = SharedKms::new(kms);
+    let server = ApiServer::start(
+        kms.clone(),
+        &ServerConfig::loopback("127.0.0.1:0".parse().unwrap()),
+        Arc::new(AccessLog::new(10)),
+    )
+    .unwrap();
+    assert!(server.wait_until_ready(Duration::from_secs(30)));
+    let on_disk = keystore.reopen().keys()[0].versions[0].encryptions;
+    assert!(on_disk >= 1 << 20, "{on_disk}");
+    server.stop();
+    assert_eq!(keystore.reopen().keys()[0].versions[0].encryptions, 0);
+}
+
 /// The server reserves large blocks of encryptions; a clean stop gives back what no request
 /// used, so the count on disk is what was made, not a million more.
 #[test]
