@@ -162,16 +162,25 @@ impl ApiRequest {
             .map(|(_, v)| v.into_owned())
     }
 
-    /// X-TC-Action, or a v1 request's Action parameter.
-    pub fn action_name(&self) -> Option<Cow<'_, str>> {
-        match &self.action {
-            Some(action) => Some(Cow::Borrowed(action)),
+    /// A header's value as sent, or else (a v1 request) the parameter named `v1_name`.
+    fn header_or_v1_param<'a>(
+        &'a self,
+        header: &'a Option<String>,
+        v1_name: &str,
+    ) -> Option<Cow<'a, str>> {
+        match header {
+            Some(value) => Some(Cow::Borrowed(value)),
             None => self
                 .is_v1()
-                .then(|| self.v1_param("Action"))
+                .then(|| self.v1_param(v1_name))
                 .flatten()
                 .map(Cow::Owned),
         }
+    }
+
+    /// X-TC-Action, or a v1 request's Action parameter.
+    pub fn action_name(&self) -> Option<Cow<'_, str>> {
+        self.header_or_v1_param(&self.action, "Action")
     }
 
     /// The `Language` parameter of a v1-signed request (TC3 requests send `X-TC-Language`).
@@ -180,14 +189,7 @@ impl ApiRequest {
     }
 
     fn version_name(&self) -> Option<Cow<'_, str>> {
-        match &self.version {
-            Some(version) => Some(Cow::Borrowed(version)),
-            None => self
-                .is_v1()
-                .then(|| self.v1_param("Version"))
-                .flatten()
-                .map(Cow::Owned),
-        }
+        self.header_or_v1_param(&self.version, "Version")
     }
 }
 
