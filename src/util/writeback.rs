@@ -11,7 +11,9 @@
 //!   writer goes on, so the device drains its cache during the encryption, not after it.
 //!
 //! The final fsync then only has the last step left. Small files (the keystore) never reach a
-//! step and start no thread. Measured on 1 GiB (2-core VM, ext4 on virtio, 3 interleaved runs):
+//! step and start no thread. What a flush made durable is also dropped from the page cache
+//! (`POSIX_FADV_DONTNEED`): encrypting a large file does not push the rest of the machine's
+//! cache out, and the writer reuses the freed pages. Measured on 1 GiB (2-core VM, ext4 on virtio, 3 interleaved runs):
 //! encrypt 1.84 s → 1.27–1.45 s, decrypt 1.3–1.8 s → 1.26–1.31 s. Waiting for each window before
 //! the next (as `sync_file_range` is often used) measured slower here: it stalls the writer.
 
@@ -43,7 +45,8 @@ pub struct WritebackFile {
 /// so an error its `fdatasync` sees would not be reported again to the final fsync: it is kept
 /// here and returned by `finish`.
 struct Flusher {
-    ask: SyncSender<()>,
+    /// How far the file is written when the flush is asked for.
+    ask: SyncSender<u64>,
     error: Arc<Mutex<Option<io::Error>>>,
     thread: JoinHandle<()>,
 }
@@ -87,27 +90,31 @@ impl WritebackFile {
         if self.flusher.is_none() {
             let file = self.file.try_clone()?;
             let error = Arc::new(Mutex::new(None));
-            let (ask, asked) = sync_channel::<()>(1);
+            let (ask, asked) = sync_channel::<u64>(1);
             let kept = Arc::clone(&error);
             let thread = std::thread::Builder::new()
                 .name("flusher".into())
                 .spawn(move || {
-                    for () in asked {
+                    let mut dropped = 0;
+                    for written in asked {
                         if let Err(e) = file.sync_data() {
                             if let Ok(mut slot) = kept.lock() {
                                 slot.get_or_insert(e);
                             }
                             return;
                         }
+                        // Durable up to `written`: those pages are clean and nobody reads them.
+                        drop_from_cache(&file, dropped, written);
+                        dropped = written;
                     }
                 })?;
             self.flusher = Some(Flusher { ask, error, thread });
         }
         if let Some(flusher) = &self.flusher {
-            match flusher.ask.try_send(()) {
-                Ok(()) | Err(TrySendError::Full(())) => {}
+            match flusher.ask.try_send(self.written) {
+                Ok(()) | Err(TrySendError::Full(_)) => {}
                 // The flusher stopped at an error: report it now rather than at the end.
-                Err(TrySendError::Disconnected(())) => {
+                Err(TrySendError::Disconnected(_)) => {
                     let error = flusher.error.lock().map_or(None, |mut e| e.take());
                     return Err(error.unwrap_or_else(|| io::Error::other("the flusher stopped")));
                 }
@@ -149,6 +156,24 @@ impl WritebackFile {
         Ok(())
     }
 }
+
+/// Drops the bytes `from..to` of `file` from the page cache. Only a hint: where it is not
+/// supported, the pages stay cached, which is what happens anyway.
+#[cfg(target_os = "linux")]
+fn drop_from_cache(file: &File, from: u64, to: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(from), i64::try_from(to.saturating_sub(from)))
+    else {
+        return;
+    };
+    if len > 0 {
+        // SAFETY: the descriptor is open for as long as `file` lives; the call reads no memory.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_DONTNEED) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_from_cache(_file: &File, _from: u64, _to: u64) {}
 
 impl Write for WritebackFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -200,5 +225,56 @@ mod tests {
             .sync_all()
             .expect("sync");
         assert_eq!(std::fs::read(&path).expect("read back"), expected);
+    }
+
+    /// What a flush made durable leaves the page cache: the first flush step is gone from it once
+    /// the file is finished (where the file system has a disk behind it; tmpfs pages are the file).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn flushed_steps_leave_the_page_cache() {
+        use std::os::fd::AsRawFd;
+        let folder = tempfile::tempdir().expect("temp dir");
+        let path = folder.path().join("out");
+        let mut file = WritebackFile::new(File::create(&path).expect("create"));
+        let slice = vec![7u8; 1 << 20];
+        for _ in 0..((2 * FLUSH_STEP) >> 20) + 1 {
+            file.write_all(&slice).expect("write");
+        }
+        drop(file.finish().expect("no flush failed"));
+        // Opened again for reading: a mapping needs a readable descriptor.
+        let file = File::open(&path).expect("open");
+        let fd = file.as_raw_fd();
+        // SAFETY: statfs is plain data; fstatfs writes only into it.
+        let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open while `file` lives; `fs` is a valid statfs to write into.
+        if unsafe { libc::fstatfs(fd, &mut fs) } != 0 || fs.f_type == libc::TMPFS_MAGIC {
+            return;
+        }
+        let len = FLUSH_STEP as usize;
+        // SAFETY: a read-only shared mapping of the file's first step, unmapped below; mincore
+        // only reports which of its pages are resident (it reads none of them).
+        let resident = unsafe {
+            let map = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            );
+            assert_ne!(map, libc::MAP_FAILED);
+            let page = usize::try_from(libc::sysconf(libc::_SC_PAGESIZE)).expect("page size");
+            let mut resident = vec![0u8; len.div_ceil(page)];
+            let done = libc::mincore(map, len, resident.as_mut_ptr());
+            libc::munmap(map, len);
+            assert_eq!(done, 0, "mincore");
+            resident
+        };
+        let cached = resident.iter().filter(|&&page| page & 1 != 0).count();
+        assert!(
+            cached < resident.len() / 10,
+            "{cached} of {} pages still cached",
+            resident.len()
+        );
     }
 }
