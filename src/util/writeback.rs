@@ -11,11 +11,14 @@
 //!   writer goes on, so the device drains its cache during the encryption, not after it.
 //!
 //! The final fsync then only has the last step left. Small files (the keystore) never reach a
-//! step and start no thread. What a flush made durable is also dropped from the page cache
-//! (`POSIX_FADV_DONTNEED`): encrypting a large file does not push the rest of the machine's
-//! cache out, and the writer reuses the freed pages. Measured on 1 GiB (2-core VM, ext4 on virtio, 3 interleaved runs):
+//! step and start no thread. Measured on 1 GiB (2-core VM, ext4 on virtio, 3 interleaved runs):
 //! encrypt 1.84 s → 1.27–1.45 s, decrypt 1.3–1.8 s → 1.26–1.31 s. Waiting for each window before
 //! the next (as `sync_file_range` is often used) measured slower here: it stalls the writer.
+//!
+//! What a flush made durable is then dropped from the page cache (`POSIX_FADV_DONTNEED`):
+//! encrypting a large file does not push the rest of the machine's cache out, and the writer
+//! reuses the pages it freed (on this VM, which hands freed memory back to its host, fresh pages
+//! cost the kernel's copy several times more: 1 GiB encrypt 1.67–2.18 s → 1.07–1.39 s).
 
 use std::fs::File;
 use std::io::{self, Write};
