@@ -346,9 +346,16 @@ fn a_ciphertext_is_downloaded_and_opened_again_without_a_desktop_portal() {
     screen.key("ctrl+Return");
     screen.shot();
     screen.click(812, 600); // Download…, under the ciphertext
-    // The console first asks D-Bus for the portal, then opens its own dialog.
-    std::thread::sleep(Duration::from_secs(1));
-    screen.shot();
+    // The console first asks D-Bus for the portal, then opens its own dialog: wait until its
+    // title ("Save the ciphertext", top centre, where the key page has nothing) is drawn. A fixed
+    // second was not always enough on a busy machine.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while screen.colors_in(560, 52, 340, 28) <= 8 {
+        if Instant::now() > deadline {
+            screen.fail("timed out waiting for keyconsole's file dialog");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // No portal, no zenity: keyconsole's own dialog, in HOME, with the name filled in.
     screen.click(700, 423); // its file name field
     screen.key("Return");
