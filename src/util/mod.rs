@@ -16,15 +16,22 @@ pub use secret::{SecretBytes, SecretString};
 pub use time::format_time;
 pub use zeroizing_writer::ZeroizingWriter;
 
-/// Lower-case hex of `bytes`, in one allocation (signatures are hex-encoded on every API request).
+/// Lower-case hex of `bytes`, in one allocation.
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    // Hex digits are ASCII, so this keeps the allocation and never falls back.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Lower-case hex of `bytes` into `out`, two digits a byte, as far as `out` reaches (no
+/// allocation: the API's signature check hex-encodes three digests per request on the stack).
+pub fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    for (pair, &byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
-    out
 }
 
 #[cfg(test)]
@@ -33,5 +40,8 @@ mod hex_tests {
     fn hex_is_lower_case_two_digits_a_byte() {
         assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(super::hex(&[]), "");
+        let mut out = [b'-'; 5];
+        super::hex_into(&[0xa5, 0x0f], &mut out);
+        assert_eq!(&out, b"a50f-");
     }
 }

@@ -129,12 +129,8 @@ pub fn sign(secret_key: &str, service: &str, parts: &SignedParts<'_>, date: &str
 
 /// Lowercase hex of a SHA-256 digest, on the stack.
 fn hex_digest(digest: &[u8]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
-    for (pair, &byte) in out.chunks_exact_mut(2).zip(digest) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
-    }
+    crate::util::hex_into(digest, &mut out);
     out
 }
 
