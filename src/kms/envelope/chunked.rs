@@ -112,10 +112,9 @@ impl Derived {
             return Err(ChunkedError::TooLong);
         }
         let (body, tag_out) = out.split_at_mut(plain.len());
-        body.copy_from_slice(plain);
         let tag = self
             .cipher
-            .seal(&self.nonce(counter), body)
+            .seal(&self.nonce(counter), plain, body)
             .map_err(|_| ChunkedError::Chunk(counter))?;
         tag_out.copy_from_slice(&tag);
         Ok(())
@@ -134,11 +133,11 @@ impl Derived {
         let Some(body_len) = sealed.len().checked_sub(TAG_LEN) else {
             return Err(ChunkedError::Chunk(counter));
         };
+        let (body, tag_bytes) = sealed.split_at(body_len);
         let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&sealed[body_len..]);
-        out.copy_from_slice(&sealed[..body_len]);
+        tag.copy_from_slice(tag_bytes);
         self.cipher
-            .open(&self.nonce(counter), out, &tag)
+            .open(&self.nonce(counter), body, out, &tag)
             .map_err(|_| ChunkedError::Chunk(counter))
     }
 
