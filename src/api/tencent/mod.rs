@@ -494,8 +494,14 @@ fn write_json_value(out: &mut impl std::io::Write, value: &Value) -> std::io::Re
 }
 
 fn write_json_string(out: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
-    // serde_json escapes quotes, backslashes and control characters only.
-    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    // serde_json escapes quotes, backslashes and control characters only. Checked a block at a
+    // time without stopping at the first hit, which the compiler turns into vector compares (a
+    // byte at a time, this scan was 4% of an Encrypt's CPU: its answer is 1.4 KB of base64).
+    let plain = text.as_bytes().chunks(64).all(|block| {
+        block.iter().fold(true, |plain, &b| {
+            plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+        })
+    });
     if plain {
         out.write_all(b"\"")?;
         out.write_all(text.as_bytes())?;
