@@ -98,6 +98,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let Some(command) = cli.command else {
         return ExitCode::from(2);
     };
+    // The engine's messages (errors above all) in the language the environment asks for, as the
+    // console shows them; the codes stay the same for scripts.
+    crate::util::i18n::set_current(crate::util::i18n::Language::from_env());
     let context = Context {
         keystore: cli.keystore.unwrap_or_else(crate::store::default_path),
         password_file: cli.password_file,
@@ -119,7 +122,11 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}: {}", e.code, output::terminal_safe(&e.message));
+            eprintln!(
+                "error: {}: {}",
+                e.code,
+                output::terminal_safe(&e.message_here())
+            );
             ExitCode::from(1)
         }
     }

@@ -1,6 +1,5 @@
 //! Where passwords come from: an environment variable, a file, or a prompt without echo.
 
-use crate::util::i18n::Language;
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -81,7 +80,7 @@ pub fn new(env: &str, file: Option<&Path>, label: &str) -> Result<Zeroizing<Stri
     };
     let password = non_empty(password)?;
     if let Some(hint) = crate::store::password_strength_hint(&password) {
-        eprintln!("warning: {}", hint.render(Language::English));
+        eprintln!("warning: {}", hint.render(crate::util::i18n::current()));
     }
     Ok(password)
 }

@@ -36,6 +36,11 @@ impl Cli {
         command
             .args(args)
             .env_remove("KEYCONSOLE_NEW_PASSWORD")
+            // Messages in English whatever the machine's locale (one test asks for Chinese).
+            .env("LANG", "C.UTF-8")
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
             .env("KEYCONSOLE_KEYSTORE", &self.keystore)
             .env("KEYCONSOLE_PASSWORD", PASSWORD);
         command
@@ -90,6 +95,26 @@ fn expect_error(out: Output, code: &str, what: &[&str]) {
         out.stdout.is_empty(),
         "{what:?}: nothing on stdout after an error"
     );
+}
+
+/// Errors follow the environment's language, as the console does; the code stays as it is.
+#[test]
+fn errors_speak_the_environments_language() {
+    let cli = Cli::new();
+    let in_english = cli.run(&["key", "describe", "no-such-alias"], b"");
+    expect_error(in_english, "ResourceUnavailable.CmkNotFound", &["describe"]);
+    for (name, value) in [("LANG", "zh_CN.UTF-8"), ("LC_ALL", "zh_CN.UTF-8")] {
+        let mut command = cli.command(&["key", "describe", "no-such-alias"]);
+        command.env(name, value);
+        let out = Cli::run_command(command, b"");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            stderr.trim_end(),
+            "error: ResourceUnavailable.CmkNotFound: 没有别名为 no-such-alias 的密钥。",
+            "{name}"
+        );
+        assert_eq!(out.status.code(), Some(1));
+    }
 }
 
 fn p(path: &Path) -> &str {
