@@ -37,7 +37,18 @@ summarize() {
   awk '/Requests\/sec/ {rps = $2}
        / 99%/ {v = $2; if (v ~ /us$/) ms = v / 1000; else if (v ~ /ms$/) ms = v + 0; else if (v ~ /s$/) ms = v * 1000; }
        /^answers without/ {bad = $NF}
-       END {if (bad == "") bad = 0; printf "%.0f %.2f %s\n", rps, ms, bad}'
+       /^cpu steal during the run/ {steal = $NF + 0}
+       END {if (bad == "") bad = 0; printf "%.0f %.2f %s %.1f\n", rps, ms, bad, steal}'
+}
+# wrk, then the share of CPU time the host took from this VM meanwhile (as benches/api.sh prints it).
+cpu_times() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+wrk_with_steal() {
+  local steal_before total_before steal_after total_after
+  read -r steal_before total_before < <(cpu_times)
+  wrk "$@"
+  read -r steal_after total_after < <(cpu_times)
+  awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) \
+    'BEGIN {printf "cpu steal during the run: %.1f%%\n", t ? 100 * s / t : 0}'
 }
 
 # One real answer of keyconsole's to the benchmark's request: nginx sends the same bytes.
@@ -110,13 +121,13 @@ LUA
 : >"$work/results"
 for ((round = 1; round <= rounds; round++)); do
   for connections in "${connection_counts[@]}"; do
-    line=$(wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/nginx.lua" "http://127.0.0.1:$nginx_port/" | summarize)
+    line=$(wrk_with_steal -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/nginx.lua" "http://127.0.0.1:$nginx_port/" | summarize)
     echo "nginx, fixed answer|$connections|$line" | tee -a "$work/results"
     for keys in 1 10000 50000; do
       line=$(KC_KEYS=$keys benches/api.sh "$seconds" "$connections" | summarize)
       echo "keyconsole, $keys key(s)|$connections|$line" | tee -a "$work/results"
     done
-    line=$(wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/moto.lua" "http://127.0.0.1:$moto_port/" | summarize)
+    line=$(wrk_with_steal -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/moto.lua" "http://127.0.0.1:$moto_port/" | summarize)
     echo "moto KMS|$connections|$line" | tee -a "$work/results"
   done
 done
@@ -129,16 +140,18 @@ import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
     name, conns, rest = line.rstrip("\n").split("|")
-    rps, p99, bad = rest.split()
-    runs.setdefault((name, int(conns)), []).append((float(rps), float(p99), int(bad or 0)))
-nginx = {c: statistics.median(r for r, _, _ in v) for (n, c), v in runs.items() if n.startswith("nginx")}
-print("| server | connections | requests/s (median) | runs | p99 ms (median) | % of nginx | failed answers |")
-print("|---|---|---|---|---|---|---|")
+    rps, p99, bad, steal = rest.split()
+    runs.setdefault((name, int(conns)), []).append((float(rps), float(p99), int(bad or 0), float(steal)))
+nginx = {c: statistics.median(r[0] for r in v) for (n, c), v in runs.items() if n.startswith("nginx")}
+print("| server | connections | requests/s (median) | runs | p99 ms (median) | p99 ms per run | % of nginx | failed answers | CPU steal per run |")
+print("|---|---|---|---|---|---|---|---|---|")
 order = lambda name: (0 if name.startswith("nginx") else 2 if name.startswith("moto") else 1, len(name), name)
 for (name, conns), v in sorted(runs.items(), key=lambda kv: (kv[0][1], order(kv[0][0]))):
-    rps = statistics.median(r for r, _, _ in v)
-    p99 = statistics.median(p for _, p, _ in v)
-    every = " / ".join(f"{r:,.0f}" for r, _, _ in v)
+    rps = statistics.median(r[0] for r in v)
+    p99 = statistics.median(r[1] for r in v)
+    every = " / ".join(f"{r[0]:,.0f}" for r in v)
+    p99s = " / ".join(f"{r[1]:.2f}" for r in v)
+    steals = " / ".join(f"{r[3]:.1f}%" for r in v)
     share = f"{100 * rps / nginx[conns]:.1f}%" if conns in nginx else "-"
-    print(f"| {name} | {conns} | {rps:,.0f} | {every} | {p99:.2f} | {share} | {sum(b for _, _, b in v)} |")
+    print(f"| {name} | {conns} | {rps:,.0f} | {every} | {p99:.2f} | {p99s} | {share} | {sum(r[2] for r in v)} | {steals} |")
 PY
