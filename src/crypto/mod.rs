@@ -176,3 +176,39 @@ mod nonce_tests {
         assert_eq!(ids.len(), 1000);
     }
 }
+
+#[cfg(test)]
+mod chunk_cipher_tests {
+    use super::{ChunkCipher, seal_in_place};
+
+    /// The chunk cipher's separate buffers give what the one in-place path gives, and a changed
+    /// chunk or tag is refused before a byte of `out` is written.
+    #[test]
+    fn seals_like_the_in_place_path_and_writes_nothing_it_cannot_authenticate() {
+        let (key, nonce) = ([7u8; 32], [9u8; 12]);
+        let plain: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        let cipher = ChunkCipher::new(&key);
+        let mut sealed = vec![0u8; plain.len()];
+        let tag = cipher.seal(&nonce, &plain, &mut sealed).unwrap();
+        let mut in_place = plain.clone();
+        seal_in_place(&key, &nonce, &[], &mut in_place).unwrap();
+        assert_eq!([&sealed[..], &tag[..]].concat(), in_place);
+
+        let mut opened = vec![0u8; plain.len()];
+        cipher.open(&nonce, &sealed, &mut opened, &tag).unwrap();
+        assert_eq!(opened, plain);
+
+        let mut changed = sealed.clone();
+        changed[500] ^= 1;
+        let mut bad_tag = tag;
+        bad_tag[0] ^= 1;
+        for (body, tag) in [(&changed, &tag), (&sealed, &bad_tag)] {
+            let mut out = vec![0xAAu8; plain.len()];
+            assert!(cipher.open(&nonce, body, &mut out, tag).is_err());
+            assert!(out.iter().all(|&b| b == 0xAA), "nothing written");
+        }
+        // Buffers of different lengths are refused, not a panic.
+        assert!(cipher.seal(&nonce, &plain, &mut [0u8; 10]).is_err());
+        assert!(cipher.open(&nonce, &sealed, &mut [0u8; 10], &tag).is_err());
+    }
+}
