@@ -104,6 +104,11 @@ impl ApiServer {
     /// Binds (so a taken port is reported here and now) and serves on background threads.
     pub fn start(kms: SharedKms, config: &ServerConfig, log: Arc<AccessLog>) -> Result<ApiServer> {
         check_exposure(config)?;
+        // No stalls while the kernel assembles huge pages (see the function); only latency is
+        // at stake if it cannot be done.
+        if let Err(why) = crate::util::process::disable_transparent_huge_pages() {
+            eprintln!("keyconsole: warning: {why}");
+        }
         let listener = StdListener::bind(config.listen)
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| {

@@ -317,3 +317,19 @@ fn encryptions_are_counted_on_disk_before_the_answer() {
     let on_disk = ks.reopen().keys()[0].versions[0].encryptions;
     assert!(on_disk >= made, "{on_disk} on disk for {made} made");
 }
+
+/// `serve` runs without transparent huge pages, so the kernel's khugepaged never stalls its page
+/// faults while it copies pages together.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_turns_transparent_huge_pages_off() {
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
+    drop(kms);
+    let served = serve_binary(&ks);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
+    // Kernels before 6.x do not report it; then there is nothing to check here.
+    if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
+}
