@@ -328,7 +328,7 @@ fn serve_turns_transparent_huge_pages_off() {
     drop(kms);
     let served = serve_binary(&ks);
     let status = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
-    // Kernels before 6.x do not report it; then there is nothing to check here.
+    // Kernels before 5.0 do not report it; then there is nothing to check here.
     if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
         assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
     }
