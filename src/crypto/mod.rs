@@ -179,7 +179,7 @@ mod nonce_tests {
 
 #[cfg(test)]
 mod chunk_cipher_tests {
-    use super::{ChunkCipher, seal_in_place};
+    use crate::crypto::{ChunkCipher, seal_in_place};
 
     /// The chunk cipher's separate buffers give what the one in-place path gives, and a changed
     /// chunk or tag is refused before a byte of `out` is written.
