@@ -85,11 +85,6 @@ done = function(summary, latency, requests)
 end''')
 PY
 
-# Time the host took from this VM during the run (steal), which slows every server alike.
-cpu_times() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
-read -r steal_before total_before < <(cpu_times)
-wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/encrypt.lua" "$scheme://$endpoint/"
-read -r steal_after total_after < <(cpu_times)
-awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) \
-  'BEGIN {printf "cpu steal during the run: %.1f%%\n", t ? 100 * s / t : 0}'
+source benches/wrk_with_steal.sh
+wrk_with_steal -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/encrypt.lua" "$scheme://$endpoint/"
 echo "access log lines written: $(grep -c ' UTC ' "$work/serve.log")"

@@ -40,16 +40,7 @@ summarize() {
        /^cpu steal during the run/ {steal = $NF + 0}
        END {if (bad == "") bad = 0; printf "%.0f %.2f %s %.1f\n", rps, ms, bad, steal}'
 }
-# wrk, then the share of CPU time the host took from this VM meanwhile (as benches/api.sh prints it).
-cpu_times() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
-wrk_with_steal() {
-  local steal_before total_before steal_after total_after
-  read -r steal_before total_before < <(cpu_times)
-  wrk "$@"
-  read -r steal_after total_after < <(cpu_times)
-  awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) \
-    'BEGIN {printf "cpu steal during the run: %.1f%%\n", t ? 100 * s / t : 0}'
-}
+source benches/wrk_with_steal.sh
 
 # One real answer of keyconsole's to the benchmark's request: nginx sends the same bytes.
 answer=$(KEYCONSOLE_KEYSTORE=$work/k.kcks KEYCONSOLE_PASSWORD=p sh -c '
