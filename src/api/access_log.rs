@@ -57,11 +57,6 @@ pub const ECHO_QUEUE_LINES: usize = 4096;
 /// How often the echo writer drains the queue: lines appear at most this late, and 4,096 lines
 /// every 10 ms is 400,000 requests a second.
 pub const ECHO_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
-/// How much lower than the request threads the echo writer runs (a `nice` value): woken every
-/// `ECHO_INTERVAL` with hundreds of lines to write under load, at normal priority it preempted
-/// a request thread for the whole batch (p99 at 32 connections 1.4–2.9 ms with the log, 0.5–1.5
-/// ms without). At nice 10 it still gets far more CPU than it needs when every core is busy.
-const ECHO_NICE: i32 = 10;
 
 /// The newest entries in memory (for the console's API access page), and optionally each entry
 /// written as a line by a writer thread (`keyconsole serve` prints them to standard output).
@@ -106,8 +101,13 @@ impl AccessLog {
         let spawned = std::thread::Builder::new()
             .name("keyconsole-access-log".to_owned())
             .spawn(move || {
-                // Not being able to lower it (another platform) only costs some latency.
-                let _ = crate::util::process::lower_this_threads_priority(ECHO_NICE);
+                // Woken every `ECHO_INTERVAL` with hundreds of lines under load, at normal
+                // priority it preempted a request thread for the whole batch (p99 at 32
+                // connections 1.4-2.9 ms with the log, 0.5-1.5 ms without). Not being able to
+                // lower it (another platform) only costs some latency.
+                let _ = crate::util::process::lower_this_threads_priority(
+                    crate::util::process::BACKGROUND_NICE,
+                );
                 let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
                 let (mut second, mut time_text) = (None, String::new());
                 loop {

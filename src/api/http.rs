@@ -483,9 +483,6 @@ async fn connection<IO>(
 /// much of the version's 2^32 - 2^28 (0.02%); a clean stop gives back what was not used.
 const FIRST_RESERVATION: u64 = 1 << 20;
 
-/// How much lower than the request threads the upkeep thread runs (a `nice` value).
-const UPKEEP_NICE: i32 = 10;
-
 /// The thread that keeps house for the server: the maintenance tick and the saves it makes (a
 /// top-up of reserved encryptions, a rotation or deletion that fell due), each of which rewrites
 /// the whole keystore (150 ms of a core at 50,000 keys). It runs at a lower priority, so the
@@ -505,7 +502,9 @@ impl Upkeep {
         let thread = std::thread::Builder::new()
             .name("keyconsole-upkeep".to_owned())
             .spawn(move || {
-                if let Err(why) = crate::util::process::lower_this_threads_priority(UPKEEP_NICE) {
+                if let Err(why) = crate::util::process::lower_this_threads_priority(
+                    crate::util::process::BACKGROUND_NICE,
+                ) {
                     eprintln!("keyconsole: warning: {why}");
                 }
                 for job in queue {

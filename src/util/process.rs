@@ -83,6 +83,11 @@ pub fn disable_transparent_huge_pages() -> Result<(), String> {
     Ok(())
 }
 
+/// How much lower than the threads answering requests a server's background threads run (a
+/// `nice` value): the upkeep thread's saves and the access log's writer, each of which once held
+/// up a request thread at normal priority. At 10 they still get far more CPU than they need.
+pub const BACKGROUND_NICE: i32 = 10;
+
 /// Lowers the calling thread's CPU priority (a `nice` value, 0 to 19). Background work that must
 /// not delay the threads answering requests calls it once; an unprivileged thread cannot raise
 /// its priority again, so it is only called on threads of their own. Linux only (where a thread
