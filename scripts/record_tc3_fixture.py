@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Records requests signed by the official Tencent Cloud SDK (TC3-HMAC-SHA256) as test fixtures.
+"""Records requests signed by the official Tencent Cloud SDK as test fixtures: TC3-HMAC-SHA256 into
+tests/fixtures/tc3_requests.json, and the older v1 signatures (HmacSHA256, HmacSHA1) into
+tests/fixtures/v1_requests.json, which the replay tests take apart and put together differently.
 
 Run in a virtualenv with `pip install tencentcloud-sdk-python-kms`. A loopback HTTP server captures
 each request exactly as sent (method, path and query, headers, body) and answers like the cloud, so
@@ -44,7 +46,23 @@ for method in ("POST", "GET"):
     request.KeyId = "db-password"
     request.Plaintext = "UzNjcjN0IXBhc3M="
     client.Encrypt(request)
+fixtures = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+def write(name, requests):
+    out = fixtures / name
+    out.write_text(json.dumps({"secret_id": SECRET_ID, "secret_key": SECRET_KEY, "requests": requests}, indent=2) + "\n")
+    print(f"wrote {out} ({len(requests)} requests)")
+write("tc3_requests.json", captured)
+
+# v1: the cheapest action one can capture (GetServiceStatus) and an Encrypt, each way the SDK sends them.
+captured = []
+for sign_method, method in (("HmacSHA256", "POST"), ("HmacSHA256", "GET"), ("HmacSHA1", "POST")):
+    http = HttpProfile(protocol="http", endpoint=endpoint, reqMethod=method)
+    profile = ClientProfile(signMethod=sign_method, httpProfile=http)
+    client = kms_client.KmsClient(credential.Credential(SECRET_ID, SECRET_KEY), "ap-guangzhou", profile)
+    client.GetServiceStatus(models.GetServiceStatusRequest())
+    request = models.EncryptRequest()
+    request.KeyId = "db-password"
+    request.Plaintext = "UzNjcjN0IXBhc3M="
+    client.Encrypt(request)
 server.shutdown()
-out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tc3_requests.json"
-out.write_text(json.dumps({"secret_id": SECRET_ID, "secret_key": SECRET_KEY, "requests": captured}, indent=2) + "\n")
-print(f"wrote {out} ({len(captured)} requests)")
+write("v1_requests.json", captured)

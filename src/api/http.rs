@@ -539,8 +539,8 @@ impl Upkeep {
 }
 
 /// The engine's one maintenance tick (`SharedKms::tick`) on the upkeep thread, off the async
-/// workers, and the database secrets whose rotation fell due, each on a blocking thread of its
-/// own (a database may take its time; the tick goes on).
+/// workers, and the database secrets whose rotation fell due, on a blocking thread of their own
+/// (a database may take its time; the tick goes on).
 async fn housekeeping(
     kms: SharedKms,
     mut stopped: watch::Receiver<bool>,
@@ -548,6 +548,7 @@ async fn housekeeping(
 ) {
     let upkeep = Upkeep::start();
     let mut ticks = tokio::time::interval(Duration::from_secs(TICK_SECONDS));
+    let mut rotating: Option<tokio::task::JoinHandle<()>> = None;
     // A reservation of encryptions running low wakes this loop at once: the top-up is saved well
     // before the requests use the rest, so none of them waits for it.
     let low = Arc::new(tokio::sync::Notify::new());
@@ -574,25 +575,37 @@ async fn housekeeping(
         }
         let ticking = kms.clone();
         let _ = Upkeep::run(upkeep.as_ref(), move || ticking.tick()).await;
-        for name in kms.due_secret_rotations() {
-            let kms = kms.clone();
-            tokio::task::spawn_blocking(move || match kms.rotate_due(&name) {
-                Ok(record) => eprintln!("Rotated secret {name}: {} is current.", record.version_id),
-                Err(e) => eprintln!("Rotating secret {name} failed: {e}"),
-            });
+        // The due rotations one after another on one blocking thread, and a new round only once
+        // the last one is done: a slow or silent database holds one thread, never the pool.
+        if rotating.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
+            let due = kms.due_secret_rotations();
+            if !due.is_empty() {
+                let kms = kms.clone();
+                rotating = Some(tokio::task::spawn_blocking(move || {
+                    for name in due {
+                        match kms.rotate_due(&name) {
+                            Ok(record) => eprintln!(
+                                "Rotated secret {name}: {} is current.",
+                                record.version_id
+                            ),
+                            Err(e) => eprintln!("Rotating secret {name} failed: {e}"),
+                        }
+                    }
+                }));
+            }
         }
     }
 }
 
-/// Picks up what other processes saved (a key the CLI just disabled is refused here too). The
-/// `stat` is cheap; reading the file is not, so it runs on a blocking thread, and not at all
-/// while a change of this process is saving (that change publishes the newest keyring itself).
+/// Picks up what other processes saved (a key the CLI just disabled is refused here too), even
+/// while a change of this process waits for the keystore's lock. The `stat` is cheap; reading the
+/// file is not, so it runs on a blocking thread.
 async fn catch_up(kms: &SharedKms) -> Result<()> {
     if kms.is_current() {
         return Ok(());
     }
     let kms = kms.clone();
-    tokio::task::spawn_blocking(move || kms.refresh_unless_busy())
+    tokio::task::spawn_blocking(move || kms.refresh_for_reader())
         .await
         .map_err(|_| failed_inside())?
         .map(drop)
@@ -733,9 +746,13 @@ async fn answer(
                 timestamp: header(&parts, "x-tc-timestamp"),
                 authorization: header(&parts, "authorization"),
                 content_sha256: header(&parts, "x-tc-content-sha256"),
+                language: language.clone(),
                 body,
             };
-            language = language.or_else(|| request.v1_language());
+            // A v1 request's language is the one it signed.
+            if let Some(signed) = request.v1_language() {
+                language = Some(signed);
+            }
             match catch_up(&state.kms).await {
                 Ok(()) => run(&state.kms, request).await,
                 Err(e) => Outcome {

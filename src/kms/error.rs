@@ -196,6 +196,7 @@ impl From<crate::store::StoreError> for KmsError {
             Kind::Busy => ErrorCode::KeystoreBusy,
             Kind::Io => ErrorCode::KeystoreIo,
             Kind::InvalidSettings => ErrorCode::InvalidParameterValue,
+            Kind::TooLarge => ErrorCode::LimitExceeded,
             Kind::Internal => ErrorCode::InternalError,
         };
         KmsError::new(code, e.text)

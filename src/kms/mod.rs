@@ -139,6 +139,9 @@ pub struct Kms {
     /// A save of this process is under way (it holds the keystore's lock, so the file changes
     /// only by it, and it publishes what it wrote when done).
     saving: std::sync::atomic::AtomicBool,
+    /// Reads the file without the writer's turn (`refresh_for_reader`), one reader at a time.
+    file_reader: crate::store::FileReader,
+    reader_turn: Mutex<()>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -199,18 +202,22 @@ impl Kms {
             stamp: store.stamp(),
             generation: store.generation(),
         };
+        let rotations = secrets::database::RotationsInProgress::new(store.path());
+        let file_reader = store.file_reader();
         Kms {
             path: store.path().to_path_buf(),
             published: ArcSwap::from_pointee(published),
             store: Mutex::new(store),
             clock,
             warnings: Mutex::new(Vec::new()),
-            rotations: Default::default(),
+            rotations,
             top_up_waker: arc_swap::ArcSwapOption::empty(),
             first_block: std::sync::atomic::AtomicU64::new(0),
             folder_watch: std::sync::OnceLock::new(),
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),
             saving: std::sync::atomic::AtomicBool::new(false),
+            file_reader,
+            reader_turn: Mutex::new(()),
         }
     }
 
@@ -302,16 +309,48 @@ impl Kms {
         self.refresh_locked(&mut store)
     }
 
-    /// `refresh`, unless a change of this process is in progress (it catches up with the file
-    /// itself and publishes soon): then readers go on with what is published, without waiting.
-    pub fn refresh_unless_busy(&self) -> Result<bool> {
+    /// Catches up with what other processes saved, for a reader: takes the writer's turn when it
+    /// is free; when a change of this process holds it (waiting for the keystore's lock, or
+    /// saving), reads the file beside it instead, so a request never answers from a keyring older
+    /// than a change another process finished before the request came (a key disabled, a SecretKey
+    /// rotated). Publishes only a newer generation than the one published.
+    pub fn refresh_for_reader(&self) -> Result<bool> {
         match self.store.try_lock() {
-            Ok(mut store) => self.refresh_locked(&mut store),
+            Ok(mut store) => return self.refresh_locked(&mut store),
             Err(TryLockError::Poisoned(poisoned)) => {
-                self.refresh_locked(&mut poisoned.into_inner())
+                return self.refresh_locked(&mut poisoned.into_inner());
             }
-            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::WouldBlock) => {}
         }
+        // One reader reads for all of them; the others find it current when it is done.
+        let _turn = self
+            .reader_turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.is_current() {
+            return Ok(false);
+        }
+        let (stamp, generation, body) = self.file_reader.read()?;
+        let mut ring = Keyring::decode(&body, &self.path)?;
+        drop(body);
+        ring.adopt_reservations(&self.ring());
+        let newer = Arc::new(Published {
+            ring: Arc::new(ring),
+            stamp: Some(stamp),
+            generation,
+        });
+        let before = self.published.rcu(|current| {
+            if current.generation < generation {
+                newer.clone()
+            } else {
+                current.clone()
+            }
+        });
+        if before.generation >= generation {
+            return Ok(false);
+        }
+        retire(before, &newer);
+        Ok(true)
     }
 
     fn refresh_locked(&self, store: &mut Store) -> Result<bool> {
@@ -444,6 +483,13 @@ impl Kms {
     #[cfg(feature = "testing")]
     pub fn fail_next_saves(&self, n: u32) {
         self.writer().fail_next_saves(n);
+    }
+
+    /// Makes the keystore's size limit `bytes` (for opening and saving) instead of 256 MiB, so a
+    /// test reaches it in a moment.
+    #[cfg(feature = "testing")]
+    pub fn set_keystore_size_limit(&self, bytes: u64) {
+        self.writer().set_size_limit(bytes);
     }
 }
 

@@ -20,6 +20,8 @@ pub enum StoreErrorKind {
     Io,
     /// KDF settings (or a password) this store refuses to use.
     InvalidSettings,
+    /// A save would make the file larger than the store opens (or grow a nearly full one).
+    TooLarge,
     Internal,
 }
 

@@ -26,11 +26,20 @@ pub const DEFAULT_FILE_NAME: &str = "keystore.kcks";
 
 /// The largest keystore file read: about 500,000 keys. A bigger file (a sparse 2 GB file, say) is
 /// refused before anything is read, so a hostile file cannot make the reader allocate gigabytes.
+/// A save never writes a bigger one (`Store::save`), so whatever was saved opens again.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Above this share of the size limit (15/16: 240 MiB of 256), a save that makes the file larger
+/// is refused; one that keeps it or shrinks it still goes through. The last 16 MiB are room for
+/// the changes that free space (deleting keys and secrets) and for bookkeeping (usage counts), so
+/// a full keystore never gets stuck.
+fn growth_limit(size_limit: u64) -> u64 {
+    size_limit - size_limit / 16
+}
+
 /// Reads a keystore file: a regular file (not a FIFO, a device or `/dev/zero`) of at most
-/// `MAX_FILE_BYTES`, checked before reading; the read itself stops there too (a file that grows).
-fn read_keystore(path: &Path) -> Result<Vec<u8>> {
+/// `size_limit` bytes, checked before reading; the read itself stops there too (a file that grows).
+fn read_keystore(path: &Path, size_limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let meta = fs::metadata(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
     if !meta.is_file() {
@@ -39,22 +48,22 @@ fn read_keystore(path: &Path) -> Result<Vec<u8>> {
             crate::text!("errors.it_is_not_a_regular_file"),
         ));
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > size_limit {
         return Err(damaged(
             path,
             crate::text!(
                 "errors.it_is_mib_more_than_a_keystore",
-                mib = meta.len() >> 20,
-                max_mib = MAX_FILE_BYTES >> 20
+                size = crate::util::byte_size(meta.len()),
+                max = crate::util::byte_size(size_limit)
             ),
         ));
     }
     let file = fs::File::open(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(size_limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > size_limit {
         return Err(damaged(
             path,
             crate::text!("errors.it_grew_past_the_size_a"),
@@ -80,6 +89,11 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
+    /// The file's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
     pub fn of(path: &Path) -> io::Result<Self> {
         let meta = fs::metadata(path)?;
         #[cfg(unix)]
@@ -94,12 +108,56 @@ impl FileStamp {
     }
 }
 
+/// Reads the keystore file as it is now, beside its `Store` (which a change may hold meanwhile):
+/// the file's path and the master key, which opens every body the keystore ever had.
+pub struct FileReader {
+    path: PathBuf,
+    master_key: Zeroizing<[u8; KEY_LEN]>,
+    size_limit: u64,
+}
+
+impl std::fmt::Debug for FileReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileReader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileReader {
+    /// The file's stamp (taken before reading, so a file replaced meanwhile only reads as changed
+    /// once more), its generation and its opened body.
+    pub fn read(&self) -> Result<(FileStamp, u64, Zeroizing<Vec<u8>>)> {
+        let stamp = FileStamp::of(&self.path)
+            .map_err(|e| io_error(&self.path, crate::text!("errors.read"), e))?;
+        let mut bytes = read_keystore(&self.path, self.size_limit)?;
+        let header = Header::decode(&bytes).map_err(|e| format_error(&self.path, e))?;
+        let aad = header.encode();
+        let mut body = Zeroizing::new(bytes.split_off(format::HEADER_LEN));
+        crypto::open_in_place(
+            &self.master_key,
+            &header.body_nonce,
+            &aad[..format::AUTHENTICATED_LEN],
+            &mut body,
+        )
+        .map_err(|_| {
+            damaged(
+                &self.path,
+                crate::text!("errors.its_contents_are_damaged_or_were"),
+            )
+        })?;
+        Ok((stamp, header.generation, body))
+    }
+}
+
 /// An open (unlocked) keystore: its path, its current header and the master key.
 pub struct Store {
     path: PathBuf,
     header: Header,
     master_key: Zeroizing<[u8; KEY_LEN]>,
     stamp: Option<FileStamp>,
+    /// The largest file this store opens or saves: `MAX_FILE_BYTES`, smaller in tests.
+    size_limit: u64,
     /// Saves still to fail on purpose (tests of what a failed save leaves behind).
     #[cfg(feature = "testing")]
     failing_saves: u32,
@@ -256,6 +314,7 @@ impl Store {
             header,
             master_key,
             stamp: None,
+            size_limit: MAX_FILE_BYTES,
             #[cfg(feature = "testing")]
             failing_saves: 0,
         };
@@ -265,9 +324,19 @@ impl Store {
 
     /// Opens a keystore with its password. Tells a wrong password from a damaged file.
     pub fn open(path: &Path, password: &[u8]) -> Result<(Store, Zeroizing<Vec<u8>>)> {
+        Self::open_limited(path, password, MAX_FILE_BYTES)
+    }
+
+    /// `open`, for a file of at most `size_limit` bytes (and saving no larger one): tests use a
+    /// small limit to reach it in a moment.
+    pub fn open_limited(
+        path: &Path,
+        password: &[u8],
+        size_limit: u64,
+    ) -> Result<(Store, Zeroizing<Vec<u8>>)> {
         let stamp =
             FileStamp::of(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
-        let bytes = read_keystore(path)?;
+        let bytes = read_keystore(path, size_limit)?;
         let header = Header::decode(&bytes).map_err(|e| format_error(path, e))?;
         let master_key = unwrap_master_key(
             path,
@@ -280,6 +349,7 @@ impl Store {
             header,
             master_key,
             stamp: None,
+            size_limit,
             #[cfg(feature = "testing")]
             failing_saves: 0,
         };
@@ -311,6 +381,15 @@ impl Store {
         &self.path
     }
 
+    /// A reader of this keystore's file that needs no turn of this store's.
+    pub fn file_reader(&self) -> FileReader {
+        FileReader {
+            path: self.path.clone(),
+            master_key: self.master_key.clone(),
+            size_limit: self.size_limit,
+        }
+    }
+
     pub fn generation(&self) -> u64 {
         self.header.generation
     }
@@ -331,7 +410,7 @@ impl Store {
         if self.stamp == Some(stamp) {
             return Ok(None);
         }
-        let bytes = read_keystore(&self.path)?;
+        let bytes = read_keystore(&self.path, self.size_limit)?;
         let header = Header::decode(&bytes).map_err(|e| format_error(&self.path, e))?;
         if header == self.header {
             self.stamp = Some(stamp);
@@ -368,6 +447,30 @@ impl Store {
         self.failing_saves = n;
     }
 
+    #[cfg(feature = "testing")]
+    pub fn set_size_limit(&mut self, bytes: u64) {
+        self.size_limit = bytes;
+    }
+
+    /// Refuses a file of `file_len` bytes that could not be opened again (over the size limit),
+    /// or that grows a file already past the growth limit; before anything is written.
+    fn check_size(&self, file_len: u64) -> Result<()> {
+        let current = self.stamp.map_or(0, |s| s.len());
+        let refused = file_len > self.size_limit
+            || (file_len > growth_limit(self.size_limit) && file_len > current);
+        if refused {
+            return Err(StoreError::new(
+                StoreErrorKind::TooLarge,
+                crate::text!(
+                    "errors.the_keystore_would_grow_to_size",
+                    size = crate::util::byte_size(file_len),
+                    limit = crate::util::byte_size(growth_limit(self.size_limit)),
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Seals `body` (wiping the plaintext as it goes) and atomically replaces the file.
     pub fn save(&mut self, _guard: &LockGuard, mut body: Zeroizing<Vec<u8>>) -> Result<()> {
         #[cfg(feature = "testing")]
@@ -379,6 +482,7 @@ impl Store {
                 io::Error::from_raw_os_error(libc::ENOSPC),
             ));
         }
+        self.check_size((format::HEADER_LEN + body.len() + crypto::TAG_LEN) as u64)?;
         save::remove_stale_temp_files(&self.path);
         let mut header = self.header.clone();
         header.generation += 1;

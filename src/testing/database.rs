@@ -177,6 +177,8 @@ impl PrivateDatabase {
             .arg(format!("--socket={}", dir.join("socket").display()))
             .arg(format!("--pid-file={}", dir.join("pid").display()))
             .arg(format!("--log-error={}", dir.join("server.log").display()))
+            .arg("--general-log")
+            .arg(format!("--general-log-file={}", dir.join("general.log").display()))
             .args([
                 "--bind-address=127.0.0.1",
                 "--skip-name-resolve",
@@ -213,6 +215,8 @@ impl PrivateDatabase {
             .arg("-k")
             .arg(dir)
             .args(["-c", "fsync=off", "-c", "shared_buffers=16MB"])
+            // Every statement in the log, so tests can check that no password reaches it.
+            .args(["-c", "log_statement=all"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -251,28 +255,52 @@ impl PrivateDatabase {
 
     /// Runs one statement as the server's superuser.
     pub fn admin_execute(&self, sql: &str) -> Result<(), String> {
+        let sql = sql.to_owned();
         match self.engine {
             DbEngine::MySql => {
-                let options = mysql::OptsBuilder::new()
-                    .socket(Some(self.dir.path().join("socket").to_string_lossy()))
-                    .user(Some("root"))
-                    .tcp_connect_timeout(Some(Duration::from_secs(5)));
-                let mut conn = mysql::Conn::new(options).map_err(|e| e.to_string())?;
-                mysql::prelude::Queryable::query_drop(&mut conn, sql).map_err(|e| e.to_string())
+                let socket = self.dir.path().join("socket").to_string_lossy().into_owned();
+                crate::util::database::run(move |deadline| async move {
+                    use mysql_async::prelude::Queryable;
+                    let options = mysql_async::OptsBuilder::default()
+                        .socket(Some(socket))
+                        .user(Some("root"));
+                    let mut conn = crate::util::database::by(deadline, async {
+                        mysql_async::Conn::new(options)
+                            .await
+                            .map_err(crate::util::database::mysql_error)
+                    })
+                    .await?;
+                    let done = conn
+                        .query_drop(sql)
+                        .await
+                        .map_err(crate::util::database::mysql_error);
+                    let _ = conn.disconnect().await;
+                    done
+                })
+                .map_err(|e| e.to_string())
             }
             DbEngine::PostgreSql => {
-                let mut config = postgres::Config::new();
-                config
-                    .host("127.0.0.1")
-                    .port(self.port)
-                    .user("postgres")
-                    .password(ADMIN_PASSWORD)
-                    .dbname("postgres")
-                    .connect_timeout(Duration::from_secs(5));
-                let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
-                client.batch_execute(sql).map_err(|e| e.to_string())
+                let admin = DbEndpoint {
+                    engine: DbEngine::PostgreSql,
+                    host: "127.0.0.1".to_owned(),
+                    port: self.port,
+                    user: "postgres".to_owned(),
+                };
+                admin
+                    .execute_for_tests(ADMIN_PASSWORD, &sql)
+                    .map_err(|e| e.to_string())
             }
         }
+    }
+
+    /// What the server logged: its error log, and every statement it was sent (MariaDB's general
+    /// log, PostgreSQL's `log_statement = all`), so tests can look for passwords in it.
+    pub fn logged(&self) -> String {
+        let mut text = self.log();
+        text.push_str(
+            &std::fs::read_to_string(self.dir.path().join("general.log")).unwrap_or_default(),
+        );
+        text
     }
 
     /// The server's log, for failure messages.
@@ -298,4 +326,91 @@ impl Drop for PrivateDatabase {
         let _ = self.server.kill();
         let _ = self.server.wait();
     }
+}
+
+/// A loopback relay in front of a database that holds back the first client packet holding
+/// `needle` (a password-changing statement stuck in the network) for `delay`, then forwards it.
+/// Everything else passes at once. Stops accepting when dropped; its connections end with their
+/// peers.
+pub struct DelayingProxy {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accepting: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DelayingProxy {
+    pub fn start(target_port: u16, needle: &'static [u8], delay: Duration) -> DelayingProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().expect("its address").port();
+        listener.set_nonblocking(true).expect("non-blocking accept");
+        let stop = Arc::new(AtomicBool::new(false));
+        let delayed_once = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let accepting = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Acquire) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = client.set_nonblocking(false);
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let (Ok(client_reader), Ok(server_writer)) = (client.try_clone(), server.try_clone())
+                else {
+                    continue;
+                };
+                let delayed_once = delayed_once.clone();
+                std::thread::spawn(move || {
+                    relay(client_reader, server_writer, |chunk| {
+                        if contains(chunk, needle) && !delayed_once.swap(true, Ordering::AcqRel) {
+                            std::thread::sleep(delay);
+                        }
+                    })
+                });
+                std::thread::spawn(move || relay(server, client, |_| {}));
+            }
+        });
+        DelayingProxy {
+            port,
+            stop,
+            accepting: Some(accepting),
+        }
+    }
+}
+
+impl Drop for DelayingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Copies `from` to `to` until either closes, showing each chunk to `inspect` before sending it.
+fn relay(
+    mut from: std::net::TcpStream,
+    mut to: std::net::TcpStream,
+    mut inspect: impl FnMut(&[u8]),
+) {
+    use std::io::{Read, Write};
+    let mut buffer = [0u8; 16 * 1024];
+    while let Ok(n) = from.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        inspect(&buffer[..n]);
+        if to.write_all(&buffer[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
+    let _ = from.shutdown(std::net::Shutdown::Both);
 }

@@ -1,19 +1,199 @@
 //! The two things a database secret needs from its database, with each engine's own maintained
-//! client: log in as the user with a password, and, logged in as that user, change its own
-//! password. Nothing here knows about secrets or keystores; every call is bounded by timeouts.
+//! async client: log in as the user with a password, and, logged in as that user, change its own
+//! password. Nothing here knows about secrets or keystores.
 //!
-//! The new password reaches the server as a bound parameter (MariaDB's `SET PASSWORD =
-//! PASSWORD(?)`) or as a literal quoted by the driver's own escaping rules (MySQL's `ALTER USER`
-//! and PostgreSQL's `ALTER ROLE`, which take no parameters); never by pasting it into SQL.
+//! Every call runs on one small runtime of this module's own, under one overall deadline
+//! (`DEADLINE`: connecting, logging in and the statement together), and at most
+//! `MAX_CALLS_IN_FLIGHT` at once in a process; a call past that is refused at once (`Busy`)
+//! rather than queued. When the deadline passes, the call's future is dropped and its socket
+//! closed, so a silent or stopped server, or one that sends a byte every few seconds, holds
+//! nothing past the deadline, and the threads that wait for keystore changes never wait for a
+//! database.
+//!
+//! The new password never travels in SQL: the statement carries the server's own verifier of it,
+//! computed here (MariaDB's `mysql_native_password` hash, PostgreSQL's SCRAM-SHA-256 verifier), so
+//! a server log that records the statement (a general log, `log_statement`, a failed statement
+//! logged by `log_min_error_statement`) holds no password. MySQL proper (not MariaDB) is sent
+//! `ALTER USER … IDENTIFIED BY` with the password as a literal: MySQL rewrites that statement in
+//! its logs (`log_raw` off), and we have no MySQL server to test a verifier against.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-/// How long connecting, and each read or write after it, may take.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+use crate::util::i18n::{Language, Text};
+
+/// How long one database call may take in all: connecting, logging in, and its statement.
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Database calls under way at once in a process (the API server's blocking pool has 8 threads:
+/// at most half of them ever wait for a database).
+pub const MAX_CALLS_IN_FLIGHT: usize = 4;
+
+/// Why a database call did not do what was asked, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbError {
+    /// The server said no (a wrong password, a missing privilege): its own words and code.
+    /// Nothing was changed.
+    Refused { message: String, code: String },
+    /// The server could not be reached, or the connection failed before anything was changed.
+    Unreachable(UnreachableWhy),
+    /// No answer within `DEADLINE`, before anything was changed.
+    TimedOut,
+    /// The statement that changes the password was sent, and then the connection broke or the
+    /// deadline passed: the server may or may not have applied it.
+    Uncertain(Box<DbError>),
+    /// `MAX_CALLS_IN_FLIGHT` database calls are under way in this process already.
+    Busy,
+}
+
+/// What went wrong on the way to a server, without the driver's debugging text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnreachableWhy {
+    Refused,
+    HostUnreachable,
+    Closed,
+    NotThisProtocol,
+    Network,
+}
+
+impl DbError {
+    /// Whether the password change this error ended may have been applied all the same.
+    pub fn may_have_applied(&self) -> bool {
+        matches!(self, DbError::Uncertain(_))
+    }
+
+    /// Whether the server answered at all (a refusal, not silence or a broken network).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, DbError::Refused { .. })
+    }
+
+    pub fn text(&self) -> Text {
+        match self {
+            DbError::Refused { message, code } => crate::text!(
+                "errors.the_database_said_message_code",
+                message = message,
+                code = code
+            ),
+            DbError::Unreachable(why) => match why {
+                UnreachableWhy::Refused => crate::text!("errors.db_the_server_refused_the_connection"),
+                UnreachableWhy::HostUnreachable => {
+                    crate::text!("errors.db_the_host_cannot_be_reached")
+                }
+                UnreachableWhy::Closed => crate::text!("errors.db_the_server_closed_the_connection"),
+                UnreachableWhy::NotThisProtocol => {
+                    crate::text!("errors.db_the_server_does_not_speak_the")
+                }
+                UnreachableWhy::Network => crate::text!("errors.db_the_network_failed"),
+            },
+            DbError::TimedOut => crate::text!(
+                "errors.db_no_answer_within_seconds",
+                seconds = DEADLINE.as_secs()
+            ),
+            DbError::Uncertain(why) => crate::text!(
+                "errors.db_the_new_password_was_sent_then",
+                why = why.text()
+            ),
+            DbError::Busy => crate::text!(
+                "errors.db_calls_are_under_way_already",
+                calls = MAX_CALLS_IN_FLIGHT
+            ),
+        }
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text().render(Language::English))
+    }
+}
+
+/// The runtime every database call runs on: one worker thread of its own, so a database never
+/// takes a thread of the API server or the console.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, DbError> {
+    static RUNTIME: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .max_blocking_threads(2)
+                .thread_name("keyconsole-db")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .as_ref()
+        .ok_or(DbError::Unreachable(UnreachableWhy::Network))
+}
+
+static CALLS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// A place among the calls in flight, given back when dropped.
+struct CallSlot;
+
+impl CallSlot {
+    fn take() -> Result<CallSlot, DbError> {
+        CALLS_IN_FLIGHT
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_CALLS_IN_FLIGHT).then_some(n + 1)
+            })
+            .map(|_| CallSlot)
+            .map_err(|_| DbError::Busy)
+    }
+}
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        CALLS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Runs `call` on the database runtime and waits for it, from any thread that may block. `call`
+/// gets the instant its deadline passes; it is dropped (its connections closed) at that instant
+/// plus a second at the latest, whatever it is doing.
+pub(crate) fn run<T: Send + 'static, F>(call: impl FnOnce(tokio::time::Instant) -> F) -> Result<T, DbError>
+where
+    F: Future<Output = Result<T, DbError>> + Send + 'static,
+{
+    let slot = CallSlot::take()?;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let work = call(deadline);
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    runtime()?.spawn(async move {
+        let _slot = slot;
+        let outcome = tokio::time::timeout_at(deadline + Duration::from_secs(1), work)
+            .await
+            .unwrap_or(Err(DbError::TimedOut));
+        let _ = done.send(outcome);
+    });
+    result
+        .recv()
+        .unwrap_or(Err(DbError::Unreachable(UnreachableWhy::Network)))
+}
+
+/// `step` within the call's deadline; past it, `TimedOut`.
+pub(crate) async fn by<T>(
+    deadline: tokio::time::Instant,
+    step: impl Future<Output = Result<T, DbError>>,
+) -> Result<T, DbError> {
+    tokio::time::timeout_at(deadline, step)
+        .await
+        .unwrap_or(Err(DbError::TimedOut))
+}
+
+/// The error of a statement that changes the password: anything but the server's own refusal
+/// leaves it unknown whether the change was applied.
+fn after_sending(e: DbError) -> DbError {
+    match e {
+        DbError::Refused { .. } | DbError::Busy | DbError::Uncertain(_) => e,
+        other => DbError::Uncertain(Box::new(other)),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DbEngine {
@@ -138,81 +318,184 @@ impl DbEndpoint {
         Ok(())
     }
 
-    /// Logs in with `password` and runs `SELECT 1`. The error is the server's own text.
-    pub fn check_login(&self, password: &str) -> Result<(), String> {
+    /// Logs in with `password` and runs `SELECT 1`.
+    pub fn check_login(&self, password: &str) -> Result<(), DbError> {
+        let endpoint = self.clone();
+        let password = Zeroizing::new(password.to_owned());
+        run(move |deadline| async move { by(deadline, endpoint.login(&password)).await })
+    }
+
+    /// Which of `passwords` logs in, each tried at once beside the others within one deadline:
+    /// `Some(index)` of the first that does (in the order given), `None` when the server refused
+    /// every one. An error when the server could not say (unreachable, silent, busy).
+    pub fn which_logs_in(&self, passwords: &[&str]) -> Result<Option<usize>, DbError> {
+        let endpoint = self.clone();
+        let passwords: Vec<Zeroizing<String>> = passwords
+            .iter()
+            .map(|p| Zeroizing::new((*p).to_owned()))
+            .collect();
+        run(move |deadline| async move {
+            let tries = passwords
+                .iter()
+                .map(|password| by(deadline, endpoint.login(password)));
+            let results = futures_util::future::join_all(tries).await;
+            if let Some(index) = results.iter().position(Result::is_ok) {
+                return Ok(Some(index));
+            }
+            match results.into_iter().find(|r| !matches!(r, Err(e) if e.is_refusal())) {
+                Some(Err(e)) => Err(e),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    /// Logs in with `current` and sets the user's own password to `new`. `Uncertain` when the
+    /// statement was sent but its answer never came.
+    pub fn change_own_password(&self, current: &str, new: &str) -> Result<(), DbError> {
+        let endpoint = self.clone();
+        let current = Zeroizing::new(current.to_owned());
+        let new = Zeroizing::new(new.to_owned());
+        run(move |deadline| async move {
+            match endpoint.engine {
+                DbEngine::MySql => {
+                    use mysql_async::prelude::Queryable;
+                    let mut conn = by(deadline, endpoint.mysql(&current)).await?;
+                    let server: Option<(String, String)> = by(deadline, async {
+                        conn.query_first("SELECT VERSION(), @@SESSION.sql_mode")
+                            .await
+                            .map_err(mysql_error)
+                    })
+                    .await?;
+                    let (version, sql_mode) = server.unwrap_or_default();
+                    let statement = if version.contains("MariaDB") {
+                        // MariaDB lets a user change its own password without privileges only
+                        // with SET PASSWORD; given the hash, it stores it as it is.
+                        Zeroizing::new(format!("SET PASSWORD = '{}'", mysql_native_hash(&new)))
+                    } else {
+                        // MySQL 5.7.6+ and 8: the literal quoted for this server's SQL mode.
+                        let no_backslash_escape = sql_mode.contains("NO_BACKSLASH_ESCAPES");
+                        let literal = Zeroizing::new(
+                            mysql_async::Value::from(new.as_str()).as_sql(no_backslash_escape),
+                        );
+                        Zeroizing::new(format!(
+                            "ALTER USER CURRENT_USER() IDENTIFIED BY {}",
+                            *literal
+                        ))
+                    };
+                    let sent = by(deadline, async {
+                        conn.query_drop(statement.as_str()).await.map_err(mysql_error)
+                    })
+                    .await;
+                    sent.map_err(after_sending)?;
+                    let _ = by(deadline, async { conn.disconnect().await.map_err(mysql_error) }).await;
+                    Ok(())
+                }
+                DbEngine::PostgreSql => {
+                    let client = by(deadline, endpoint.postgres(&current)).await?;
+                    // ALTER ROLE stores a SCRAM verifier given in place of a password as it is.
+                    let verifier = Zeroizing::new(postgres_protocol::password::scram_sha_256(new.as_bytes()));
+                    let statement = Zeroizing::new(format!(
+                        "ALTER ROLE CURRENT_USER PASSWORD {}",
+                        postgres_protocol::escape::escape_literal(&verifier)
+                    ));
+                    by(deadline, async { client.batch_execute(&statement).await.map_err(postgres_error) })
+                        .await
+                        .map_err(after_sending)
+                }
+            }
+        })
+    }
+
+    /// Logs in with `password` and runs `SELECT 1` (on the database runtime).
+    async fn login(&self, password: &str) -> Result<(), DbError> {
         match self.engine {
             DbEngine::MySql => {
-                let mut conn = self.mysql(password)?;
-                mysql::prelude::Queryable::query_drop(&mut conn, "SELECT 1").map_err(mysql_error)
+                use mysql_async::prelude::Queryable;
+                let mut conn = self.mysql(password).await?;
+                conn.query_drop("SELECT 1").await.map_err(mysql_error)?;
+                let _ = conn.disconnect().await;
+                Ok(())
             }
             DbEngine::PostgreSql => {
-                let mut client = self.postgres(password)?;
-                client.simple_query("SELECT 1").map_err(postgres_error)?;
+                let client = self.postgres(password).await?;
+                client.simple_query("SELECT 1").await.map_err(postgres_error)?;
                 Ok(())
             }
         }
     }
 
-    /// Logs in with `current` and sets the user's own password to `new`.
-    pub fn change_own_password(&self, current: &str, new: &str) -> Result<(), String> {
-        match self.engine {
-            DbEngine::MySql => {
-                use mysql::prelude::Queryable;
-                let mut conn = self.mysql(current)?;
-                let mariadb = conn
-                    .query_first::<String, _>("SELECT VERSION()")
-                    .map_err(mysql_error)?
-                    .is_some_and(|v| v.contains("MariaDB"));
-                // Neither statement takes parameters: the literal is quoted by the driver's
-                // escaping for this server's SQL mode.
-                let literal =
-                    Zeroizing::new(mysql::Value::from(new).as_sql(conn.no_backslash_escape()));
-                let statement = Zeroizing::new(if mariadb {
-                    // MariaDB lets a user change its own password without privileges only with
-                    // SET PASSWORD (its ALTER USER needs CREATE USER even for oneself).
-                    format!("SET PASSWORD = PASSWORD({})", *literal)
-                } else {
-                    // MySQL 5.7.6+ and 8.
-                    format!("ALTER USER CURRENT_USER() IDENTIFIED BY {}", *literal)
-                });
-                conn.query_drop(statement.as_str()).map_err(mysql_error)
-            }
-            DbEngine::PostgreSql => {
-                let mut client = self.postgres(current)?;
-                // Utility statements take no parameters; the driver's literal escaping instead.
-                let literal = Zeroizing::new(postgres_protocol::escape::escape_literal(new));
-                let statement =
-                    Zeroizing::new(format!("ALTER ROLE CURRENT_USER PASSWORD {}", *literal));
-                client.batch_execute(&statement).map_err(postgres_error)
-            }
-        }
-    }
-
-    fn mysql(&self, password: &str) -> Result<mysql::Conn, String> {
-        let options = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(self.host.as_str()))
+    async fn mysql(&self, password: &str) -> Result<mysql_async::Conn, DbError> {
+        let options = mysql_async::OptsBuilder::default()
+            .ip_or_hostname(self.host.as_str())
             .tcp_port(self.port)
             .user(Some(self.user.as_str()))
             .pass(Some(password))
             .prefer_socket(false)
-            .tcp_connect_timeout(Some(TIMEOUT))
-            .read_timeout(Some(TIMEOUT))
-            .write_timeout(Some(TIMEOUT));
-        mysql::Conn::new(options).map_err(mysql_error)
+            .stmt_cache_size(0);
+        mysql_async::Conn::new(options).await.map_err(mysql_error)
     }
 
-    fn postgres(&self, password: &str) -> Result<postgres::Client, String> {
-        let mut config = postgres::Config::new();
+    /// Runs `sql` logged in with `password` (the tests' superuser statements).
+    #[cfg(feature = "testing")]
+    pub fn execute_for_tests(&self, password: &str, sql: &str) -> Result<(), DbError> {
+        let endpoint = self.clone();
+        let password = Zeroizing::new(password.to_owned());
+        let sql = sql.to_owned();
+        run(move |deadline| async move {
+            let client = by(deadline, endpoint.postgres(&password)).await?;
+            by(deadline, async { client.batch_execute(&sql).await.map_err(postgres_error) }).await
+        })
+    }
+
+    /// A client whose connection runs beside it on the database runtime, and ends with it.
+    async fn postgres(&self, password: &str) -> Result<PostgresClient, DbError> {
+        let mut config = tokio_postgres::Config::new();
         config
             .host(&self.host)
             .port(self.port)
             .user(&self.user)
             .password(password)
             .dbname("postgres")
-            .connect_timeout(TIMEOUT)
-            .options(&format!("-c statement_timeout={}", TIMEOUT.as_millis()));
-        config.connect(postgres::NoTls).map_err(postgres_error)
+            .connect_timeout(DEADLINE)
+            .options(format!("-c statement_timeout={}", DEADLINE.as_millis()));
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(postgres_error)?;
+        let connection = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(PostgresClient { client, connection })
     }
+}
+
+/// A PostgreSQL client and the task that carries its connection: dropping it (at the end of a
+/// call, or when the deadline passes) ends both and closes the socket.
+struct PostgresClient {
+    client: tokio_postgres::Client,
+    connection: tokio::task::JoinHandle<()>,
+}
+
+impl std::ops::Deref for PostgresClient {
+    type Target = tokio_postgres::Client;
+    fn deref(&self) -> &tokio_postgres::Client {
+        &self.client
+    }
+}
+
+impl Drop for PostgresClient {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
+}
+
+/// MySQL's and MariaDB's `mysql_native_password` hash: `*` and the upper-case hex of
+/// SHA1(SHA1(password)), what `PASSWORD('…')` computes on the server.
+pub fn mysql_native_hash(password: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let inner = Zeroizing::new(Sha1::digest(password.as_bytes()).to_vec());
+    let outer = Sha1::digest(&inner);
+    format!("*{}", crate::util::hex(&outer).to_ascii_uppercase())
 }
 
 fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
@@ -233,26 +516,63 @@ fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
     }
 }
 
-/// The server's own words (`Access denied for user …`), without the driver's wrapping.
-fn mysql_error(e: mysql::Error) -> String {
-    match e {
-        mysql::Error::MySqlError(server) => {
-            format!("{} (MySQL error {})", server.message, server.code)
+fn io_why(e: &std::io::Error) -> UnreachableWhy {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionRefused => UnreachableWhy::Refused,
+        HostUnreachable | NetworkUnreachable | AddrNotAvailable | NotFound => {
+            UnreachableWhy::HostUnreachable
         }
-        other => other.to_string(),
+        ConnectionReset | ConnectionAborted | UnexpectedEof | BrokenPipe => UnreachableWhy::Closed,
+        InvalidData => UnreachableWhy::NotThisProtocol,
+        TimedOut => UnreachableWhy::Network,
+        _ => UnreachableWhy::Network,
     }
 }
 
-fn postgres_error(e: postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} (PostgreSQL {})", db.message(), db.code().code()),
-        None => e.to_string(),
+/// The server's own words (`Access denied for user …`) and code; anything else as what happened,
+/// without the driver's debugging text.
+pub(crate) fn mysql_error(e: mysql_async::Error) -> DbError {
+    match e {
+        mysql_async::Error::Server(server) => DbError::Refused {
+            message: server.message,
+            code: format!("MySQL {}", server.code),
+        },
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => {
+            DbError::Unreachable(io_why(&io))
+        }
+        mysql_async::Error::Driver(_) => DbError::Unreachable(UnreachableWhy::NotThisProtocol),
+        _ => DbError::Unreachable(UnreachableWhy::Network),
+    }
+}
+
+fn postgres_error(e: tokio_postgres::Error) -> DbError {
+    if let Some(db) = e.as_db_error() {
+        return DbError::Refused {
+            message: db.message().to_owned(),
+            code: format!("PostgreSQL {}", db.code().code()),
+        };
+    }
+    let io = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    match io {
+        Some(io) => DbError::Unreachable(io_why(io)),
+        None if e.is_closed() => DbError::Unreachable(UnreachableWhy::Closed),
+        None => DbError::Unreachable(UnreachableWhy::NotThisProtocol),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hash the server's own `PASSWORD('password')` gives (a widely published value).
+    #[test]
+    fn the_native_hash_is_the_servers() {
+        assert_eq!(
+            mysql_native_hash("password"),
+            "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+        );
+    }
 
     #[test]
     fn urls_name_engine_user_host_and_port_but_never_a_password() {

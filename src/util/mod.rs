@@ -16,6 +16,22 @@ pub use secret::{SecretBytes, SecretString};
 pub use time::format_time;
 pub use zeroizing_writer::ZeroizingWriter;
 
+/// A size for people: `256 MiB` when it is a whole number of the unit, else one decimal and the
+/// exact count (`256.0 MiB (268435457 bytes)`), so a size just over a limit never reads as the limit.
+pub fn byte_size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            return if bytes % unit == 0 {
+                format!("{} {name}", bytes / unit)
+            } else {
+                format!("{:.1} {name} ({bytes} bytes)", bytes as f64 / unit as f64)
+            };
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 /// Lower-case hex of `bytes`, in one allocation.
 pub fn hex(bytes: &[u8]) -> String {
     let mut out = vec![0u8; bytes.len() * 2];
@@ -41,6 +57,13 @@ mod hex_tests {
         assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(super::hex(&[]), "");
         let mut out = [b'-'; 5];
+        assert_eq!(super::byte_size(256 << 20), "256 MiB");
+        assert_eq!(
+            super::byte_size((256 << 20) + 1),
+            "256.0 MiB (268435457 bytes)"
+        );
+        assert_eq!(super::byte_size(1536), "1.5 KiB (1536 bytes)");
+        assert_eq!(super::byte_size(7), "7 bytes");
         super::hex_into(&[0xa5, 0x0f], &mut out);
         assert_eq!(&out, b"a50f-");
     }

@@ -104,3 +104,55 @@ fn concurrent_encryptions_are_all_counted_on_disk() {
         "{on_disk} on disk for {used} made: blocks wasted"
     );
 }
+
+/// Every request sees every change another process finished before it came, even while a
+/// change of this process waits for the keystore's lock (a busy writer): a key the other process
+/// disabled and a SecretKey it rotated are refused on the very next request. Before, the reader
+/// skipped catching up whenever this process's writer was busy and answered from the old keyring.
+#[test]
+fn readers_see_other_processes_changes_while_a_writer_is_busy() {
+    use keyconsole::kms::ErrorCode;
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
+    let old_credentials = kms.api_credentials().unwrap();
+    let serve = SharedKms::new(kms);
+    serve
+        .encrypt("k", b"warm", &CanonicalContext::none())
+        .unwrap();
+    // Another process disables the key and rotates the API credentials; both return.
+    let other = ks.reopen();
+    other.disable_key("k").unwrap();
+    let new_credentials = other.rotate_api_credentials().unwrap();
+    // Then a third holds the keystore's lock, and a change of this process waits for it.
+    let held = lock::acquire(&ks.path, Duration::from_secs(1)).unwrap();
+    let writer = {
+        let serve = serve.clone();
+        std::thread::spawn(move || create(&serve, "made-meanwhile"))
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    // A request now catches up as the API server does, then runs.
+    assert!(!serve.is_current());
+    serve.refresh_for_reader().unwrap();
+    assert!(serve.is_current());
+    let e = serve
+        .encrypt("k", b"after the disable", &CanonicalContext::none())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::CmkDisabled, "{e}");
+    assert_eq!(
+        serve
+            .api_secret_key(&old_credentials.secret_id)
+            .unwrap_err()
+            .code,
+        ErrorCode::SecretIdNotFound
+    );
+    assert_eq!(
+        *serve.api_secret_key(&new_credentials.secret_id).unwrap(),
+        *new_credentials.secret_key
+    );
+    drop(held);
+    writer.join().unwrap();
+    // The busy change went through on top of the other process's, and nothing went back.
+    assert_eq!(serve.describe_key("k").unwrap().key_state, KeyState::Disabled);
+    assert_eq!(serve.keys().len(), 2);
+    assert_eq!(ks.reopen().keys().len(), 2);
+}

@@ -324,3 +324,111 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
         ErrorCode::ResourceDisabled
     );
 }
+
+/// Two processes rotate one secret while the first one's password-changing statement is held
+/// up in the network for four seconds (a relay between keyconsole and the database): the second
+/// process's rotations are refused while the first holds the secret's claim, and in the end the
+/// current password logs in and no other does. Before the claim, the second process resumed and
+/// finished rotations meanwhile, the held-up statement then set a stale password, and no current
+/// password logged in again.
+fn rotations_of_two_processes_never_lose_the_password(engine: DbEngine) {
+    use keyconsole::testing::database::DelayingProxy;
+    let database = start(engine);
+    let proxy = DelayingProxy::start(database.port, b"PASSWORD", std::time::Duration::from_secs(4));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keystore.kcks");
+    let kms = Kms::create(&path, keyconsole::testing::PASSWORD, keyconsole::testing::FAST_KDF)
+        .unwrap();
+    let mut req = request(&database, "orders-db", FIRST_PASSWORD);
+    req.endpoint.port = proxy.port;
+    kms.create_database_secret(req).unwrap();
+
+    let first = std::thread::spawn(move || {
+        let result = kms.rotate_secret("orders-db", &mut no_probe);
+        (kms, result)
+    });
+    // The other process: `keyconsole secret rotate`, again and again while the first waits.
+    let rotate_elsewhere = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keyconsole"))
+            .args(["secret", "rotate", "orders-db"])
+            .env("KEYCONSOLE_KEYSTORE", &path)
+            .env(
+                "KEYCONSOLE_PASSWORD",
+                std::str::from_utf8(keyconsole::testing::PASSWORD).unwrap(),
+            )
+            .env("LANGUAGE", "en")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("the CLI runs")
+    };
+    let mut refused = 0;
+    let started = std::time::Instant::now();
+    while !first.is_finished() && started.elapsed() < std::time::Duration::from_secs(60) {
+        let output = rotate_elsewhere();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            assert!(stderr.contains("OperationDenied"), "{stderr}");
+            refused += 1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (kms, result) = first.join().unwrap();
+    result.expect("the held-up rotation finishes");
+    assert!(refused > 0, "the other process tried while the first held the claim");
+    // Afterwards the other process rotates as usual.
+    let output = rotate_elsewhere();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    kms.refresh().unwrap();
+    let meta = kms.describe_secret("orders-db").unwrap().database.unwrap();
+    assert_eq!(meta.pending_version, None);
+    assert_database_follows(&kms, &database, "orders-db");
+    drop(proxy);
+}
+
+#[test]
+fn mariadb_rotations_of_two_processes_never_lose_the_password() {
+    rotations_of_two_processes_never_lose_the_password(DbEngine::MySql);
+}
+
+#[test]
+fn postgresql_rotations_of_two_processes_never_lose_the_password() {
+    rotations_of_two_processes_never_lose_the_password(DbEngine::PostgreSql);
+}
+
+/// No server log holds a password the rotations set: the statement carries the server's own
+/// verifier (every statement is logged: MariaDB's general log, PostgreSQL's log_statement = all).
+fn no_password_reaches_the_server_log(engine: DbEngine) {
+    let database = start(engine);
+    let (_ks, kms) = TestKeystore::new();
+    kms.create_database_secret(request(&database, "orders-db", FIRST_PASSWORD))
+        .unwrap();
+    for _ in 0..2 {
+        kms.rotate_secret("orders-db", &mut no_probe).unwrap();
+    }
+    assert_database_follows(&kms, &database, "orders-db");
+    let logged = database.logged();
+    assert!(
+        logged.contains("PASSWORD"),
+        "the log records statements:\n{logged}"
+    );
+    for (id, _) in kms.secret_versions("orders-db").unwrap() {
+        let password = password(&kms, "orders-db", &id);
+        if id != "SSM_v1" {
+            assert!(!logged.contains(&password), "{id}'s password is in the log");
+        }
+    }
+}
+
+#[test]
+fn mariadb_logs_hold_no_password() {
+    no_password_reaches_the_server_log(DbEngine::MySql);
+}
+
+#[test]
+fn postgresql_logs_hold_no_password() {
+    no_password_reaches_the_server_log(DbEngine::PostgreSql);
+}

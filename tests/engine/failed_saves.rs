@@ -223,3 +223,69 @@ fn a_secret_change_that_failed_to_save_is_not_kept() {
     assert!(disk.get_secret_value("db", "v2").is_err());
     assert_eq!(disk.secret_versions("db").unwrap().len(), 1);
 }
+
+/// A change that would make the keystore larger than it can be opened is refused before anything
+/// is written (LimitExceeded), so the keystore and every backup still open; a change that frees
+/// room still saves.
+#[test]
+fn the_keystore_never_grows_past_what_opens_again() {
+    use keyconsole::kms::{CreateSecret, SecretValue};
+    use keyconsole::store::{Store, save::backup_path};
+    use zeroize::Zeroizing;
+    const LIMIT: u64 = 512 * 1024;
+    let (ks, kms) = TestKeystore::new();
+    kms.set_keystore_size_limit(LIMIT);
+    let value = |i: usize| {
+        let letter = char::from(b'a' + (i % 26) as u8);
+        SecretValue::Text(Zeroizing::new(letter.to_string().repeat(30 * 1024)))
+    };
+    let mut made = 0;
+    let refused = loop {
+        let secret = format!("config-{}", made / 10);
+        let result = if made % 10 == 0 {
+            kms.create_secret(CreateSecret {
+                name: secret,
+                version_id: None,
+                description: String::new(),
+                key: None,
+                value: value(made),
+            })
+            .map(drop)
+        } else {
+            kms.put_secret_value(&secret, &format!("v{made}"), value(made))
+        };
+        match result {
+            Ok(()) => made += 1,
+            Err(e) => break e,
+        }
+        assert!(made < 100, "a 512 KiB keystore took 100 values of 30 KiB");
+    };
+    assert_eq!(refused.code, ErrorCode::LimitExceeded, "{refused}");
+    assert!(refused.message.contains("past its limit"), "{refused}");
+    assert!(made >= 8, "only {made} values fitted");
+    // Memory and disk agree, and every file opens under the limit it was saved with.
+    let listed = |kms: &Kms| -> usize {
+        kms.list_secrets(&Default::default())
+            .unwrap()
+            .secrets
+            .iter()
+            .map(|s| kms.secret_versions(&s.name).unwrap().len())
+            .sum()
+    };
+    assert_eq!(listed(&kms), made);
+    for path in [
+        ks.path.clone(),
+        backup_path(&ks.path, 1),
+        backup_path(&ks.path, 2),
+        backup_path(&ks.path, 3),
+    ] {
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len <= LIMIT, "{} is {len} bytes", path.display());
+        Store::open_limited(&path, keyconsole::testing::PASSWORD, LIMIT)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    // Freeing room works at the limit, and then the refused value fits.
+    kms.delete_secret_version("config-0", "v1").unwrap();
+    kms.put_secret_value("config-0", "again", value(1)).unwrap();
+    assert_eq!(listed(&kms), made);
+}

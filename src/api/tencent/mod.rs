@@ -130,6 +130,8 @@ pub struct ApiRequest {
     pub authorization: Option<String>,
     /// X-TC-Content-SHA256 (`UNSIGNED-PAYLOAD` when the body is not signed).
     pub content_sha256: Option<String>,
+    /// X-TC-Language.
+    pub language: Option<String>,
     /// Wiped when the request is dropped: it carries plaintexts.
     pub body: crate::util::SecretBytes,
 }
@@ -140,9 +142,10 @@ impl ApiRequest {
             .starts_with("application/x-www-form-urlencoded")
     }
 
-    /// The query string or form body where a v1-signed request carries everything.
-    fn form_text(&self) -> Cow<'_, str> {
-        if self.method == "POST" && self.is_form() {
+    /// Where a v1-signed request carries its parameters: a form body of a POST, else the query
+    /// string. Everything the request does comes from there, and only from there.
+    fn v1_carrier(&self) -> Cow<'_, str> {
+        if self.method == "POST" && self.is_form() && !self.body.is_empty() {
             String::from_utf8_lossy(&self.body)
         } else {
             Cow::Borrowed(self.query.as_str())
@@ -153,29 +156,26 @@ impl ApiRequest {
     /// in its parameters.
     fn is_v1(&self) -> bool {
         self.authorization.is_none()
-            && form_urlencoded::parse(self.form_text().as_bytes()).any(|(k, _)| k == "Signature")
+            && form_urlencoded::parse(self.v1_carrier().as_bytes()).any(|(k, _)| k == "Signature")
     }
 
     fn v1_param(&self, name: &str) -> Option<String> {
-        form_urlencoded::parse(self.form_text().as_bytes())
+        form_urlencoded::parse(self.v1_carrier().as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
 
-    /// A header's value as sent, or else (a v1 request) the parameter named `v1_name`.
+    /// A header's value as sent (a TC3 request), or a v1 request's signed parameter `v1_name`
+    /// (the header is then never read: `check_v1_binding` refuses one that disagrees).
     fn header_or_v1_param<'a>(
         &'a self,
         header: &'a Option<String>,
         v1_name: &str,
     ) -> Option<Cow<'a, str>> {
-        match header {
-            Some(value) => Some(Cow::Borrowed(value)),
-            None => self
-                .is_v1()
-                .then(|| self.v1_param(v1_name))
-                .flatten()
-                .map(Cow::Owned),
+        if self.is_v1() {
+            return self.v1_param(v1_name).map(Cow::Owned);
         }
+        header.as_deref().map(Cow::Borrowed)
     }
 
     /// X-TC-Action, or a v1 request's Action parameter.
@@ -190,6 +190,50 @@ impl ApiRequest {
 
     fn version_name(&self) -> Option<Cow<'_, str>> {
         self.header_or_v1_param(&self.version, "Version")
+    }
+
+    /// A v1 signature covers its parameters and nothing else, so a v1 request may carry nothing
+    /// beside them that could change what it does: no second set of parameters (a JSON body
+    /// beside a signed query, a query beside a signed form body), no parameter named twice (the
+    /// signature covers both values, the action would read one), and no `X-TC-*` header that
+    /// names another action, version, timestamp or language than the signed parameters do.
+    fn check_v1_binding(&self, params: &[(String, String)]) -> Result<()> {
+        let refuse = |message: Text| Err(error(ErrorCode::SignatureFailure, message));
+        let carried_in_body = self.method == "POST" && self.is_form() && !self.body.is_empty();
+        let unsigned_rest = if carried_in_body {
+            !self.query.is_empty()
+        } else {
+            !self.body.iter().all(u8::is_ascii_whitespace)
+        };
+        if unsigned_rest {
+            return refuse(crate::text!("errors.a_v1_signed_request_carries_unsigned"));
+        }
+        let mut names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+            return refuse(crate::text!(
+                "errors.the_v1_parameter_name_is_given_twice",
+                name = pair[0]
+            ));
+        }
+        let signed = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        for (header, value, name) in [
+            ("X-TC-Action", &self.action, "Action"),
+            ("X-TC-Version", &self.version, "Version"),
+            ("X-TC-Timestamp", &self.timestamp, "Timestamp"),
+            ("X-TC-Language", &self.language, "Language"),
+        ] {
+            if let Some(value) = value
+                && signed(name) != Some(value)
+            {
+                return refuse(crate::text!(
+                    "errors.the_header_header_disagrees_with_the_signed",
+                    header = header,
+                    name = name
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -271,9 +315,10 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
         ));
     }
     if request.is_v1() {
-        let params: Vec<(String, String)> = form_urlencoded::parse(request.form_text().as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(request.v1_carrier().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
         let secret_id = params
             .iter()
             .find(|(k, _)| k == "SecretId")
@@ -292,6 +337,7 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
             &params,
             kms.now(),
         )?;
+        request.check_v1_binding(&params)?;
         return Ok(Authorized::V1);
     }
     let header = request.authorization.as_deref().ok_or_else(|| {
@@ -389,6 +435,7 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
         )
     })?;
     let params = match (request.method.as_str(), request.is_form()) {
+        _ if matches!(authorized, Authorized::V1) => Params::from_form(&request.v1_carrier()),
         ("POST", false) => Params::from_json(&request.body)?,
         ("POST", true) => Params::from_form(&String::from_utf8_lossy(&request.body)),
         _ => Params::from_form(&request.query),

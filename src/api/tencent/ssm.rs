@@ -301,6 +301,6 @@ fn UpdateRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
 fn RotateProductSecret(kms: &Kms, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     kms.rotate_secret(name, &mut |_| std::ops::ControlFlow::Continue(()))?;
-    let attempts = kms.rotation_detail(name)?.history.len();
+    let attempts = kms.rotation_detail(name)?.attempts;
     reply(json!({"FlowID": attempts}))
 }

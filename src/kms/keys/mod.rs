@@ -17,6 +17,7 @@ use super::error::{ErrorCode, KmsError, Result, err};
 use crate::crypto;
 use query::resolve_in;
 use rules::{
+    KEYS_MAX,
     BATCH_MAX_KEYS, PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS, ROTATE_DAYS_DEFAULT,
     SECONDS_PER_DAY, check_key_count, state_error, validate_alias, validate_description,
     validate_rotate_days,
@@ -60,6 +61,12 @@ impl Kms {
             validate_rotate_days(days)?;
         }
         self.transact(|ring, now| {
+            if ring.keys.len() >= KEYS_MAX {
+                return err(
+                    ErrorCode::LimitExceeded,
+                    crate::text!("errors.this_keystore_holds_max_keys", max = KEYS_MAX),
+                );
+            }
             if ring.alias_taken(&request.alias, None) {
                 return err(
                     ErrorCode::AliasAlreadyExists,

@@ -31,6 +31,9 @@ pub const RESERVE_MAX: u64 = 1 << 24;
 /// DescribeKeys takes up to 100 KeyIds.
 pub const DESCRIBE_MAX_KEYS: usize = 100;
 pub const ALIAS_MAX_CHARS: usize = 60;
+/// The most keys a keystore holds (the key list stays smooth at this many; the cloud's quota per
+/// region is far lower). Keys pending deletion count until they are gone.
+pub const KEYS_MAX: usize = 100_000;
 pub const DESCRIPTION_MAX_BYTES: usize = 1024;
 pub const ROTATE_DAYS_MIN: u32 = 7;
 pub const ROTATE_DAYS_MAX: u32 = 365;

@@ -3,17 +3,31 @@
 //! The value is JSON `{"UserName": …, "Password": …}`. A rotation takes four steps, each saved
 //! or checked before the next, so that a kill between any two never leaves the database with a
 //! password the keystore lacks:
-//! 1. a new random password is sealed as a **pending** version and the keystore saved;
+//! 1. the rotation **claims** the secret and seals a new random password as a **pending**
+//!    version, in one save;
 //! 2. logged in with the current password, the user sets its own password to the pending one;
 //! 3. the pending password is tried by logging in with it;
-//! 4. the pending version becomes current (the old one previous), and the keystore is saved.
+//! 4. the pending version becomes current (the old one previous) and the claim is given back, in
+//!    one save.
 //!
-//! While a version is pending, the database holds either it or the current one. The next
-//! rotation (or the maintenance tick) resumes: when the current password no longer logs in but
-//! the pending one does, step 2 already happened, and it goes on from step 3.
+//! One rotation at a time per secret, across processes: the claim lives in the keystore (taken and
+//! renewed under its lock) with its owner and a lease (`ROTATION_CLAIM_SECONDS`), so a console, a
+//! CLI and two servers sharing a keystore never set passwords over each other. Right before step 2
+//! the claim is renewed and the pending version checked to be the one this rotation set out with;
+//! right after, checked again: a rotation that lost its claim while it was hung (its lease ran
+//! out, another rotation went on) puts the database back on the keystore's current password
+//! itself, since it holds both.
 //!
-//! The network calls run outside the engine's writer turn: steps 1 and 4 are ordinary changes,
-//! readers and other changes never wait for a database.
+//! When step 2 does not go as planned (no answer, a connection that broke after the password was
+//! sent, a current password that no longer logs in), the rotation asks the database which of the
+//! passwords it may hold logs in, all at once: the pending one (the change went through), the
+//! current one (it did not), or an older one (something set a stale password): then it sets the
+//! pending password with that one. A version made within `ROTATION_VERSION_KEEP_SECONDS` is never
+//! pruned, so whatever the database may hold is at hand. An outcome the database could not tell
+//! is retried within a minute (`ROTATION_UNCERTAIN_RETRY_SECONDS`), not an hour.
+//!
+//! The network calls run outside the engine's writer turn: the steps that save are ordinary
+//! changes, readers and other changes never wait for a database.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -23,14 +37,15 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::record::{DatabaseSecret, RotationRecord, SecretRecord};
+use super::record::{DatabaseSecret, RotationClaim, RotationRecord, SecretRecord};
 use super::rules::*;
 use super::{CreateSecret, SecretValue, find, key_index, open_version, seal_value};
 use crate::crypto;
 use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
 use crate::kms::keys::rules::SECONDS_PER_DAY;
-use crate::util::database::DbEndpoint;
+use crate::kms::keyring::Keyring;
+use crate::util::database::{DbEndpoint, DbError};
 use crate::util::i18n::Text;
 
 /// The longest password a database secret is created with.
@@ -96,8 +111,10 @@ pub struct RotationDetail {
     pub last_rotation_time: i64,
     pub next_rotation_time: i64,
     pub pending_version: Option<String>,
-    /// Newest last.
+    /// Newest last, the last `ROTATION_HISTORY_MAX` only.
     pub history: Vec<RotationRecord>,
+    /// Every attempt ever recorded (the API's FlowID), however many the history kept.
+    pub attempts: u64,
 }
 
 /// The value of a database secret, as the cloud's product secrets hold it.
@@ -135,47 +152,80 @@ impl Credentials {
     }
 }
 
-/// Secrets being rotated by this process, so two faces never rotate one secret at once.
-#[derive(Debug, Default)]
-pub(crate) struct RotationsInProgress(Mutex<HashSet<String>>);
-
-/// A secret's turn to rotate in this process, given back when dropped.
-struct RotationTurn<'a> {
-    in_progress: &'a RotationsInProgress,
-    name: String,
+/// Rotations under way in this process, by keystore and secret: every engine of the process
+/// shares them, so two engines on one keystore never rotate one secret at once.
+#[derive(Debug)]
+pub(crate) struct RotationsInProgress {
+    keystore: std::path::PathBuf,
 }
 
-impl Drop for RotationTurn<'_> {
+type RotationKey = (std::path::PathBuf, String);
+
+fn rotations_here() -> &'static Mutex<HashSet<RotationKey>> {
+    static HERE: std::sync::OnceLock<Mutex<HashSet<RotationKey>>> = std::sync::OnceLock::new();
+    HERE.get_or_init(Default::default)
+}
+
+/// This process in a claim: its id and a random tag (ids are reused; the tag is not).
+fn this_process() -> &'static str {
+    static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWNER.get_or_init(|| {
+        format!(
+            "process {} ({})",
+            std::process::id(),
+            crate::util::hex(&crypto::random_bytes::<6>())
+        )
+    })
+}
+
+/// A secret's turn to rotate in this process, given back when dropped.
+struct RotationTurn {
+    key: RotationKey,
+}
+
+impl Drop for RotationTurn {
     fn drop(&mut self) {
-        self.in_progress
-            .0
+        rotations_here()
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.name);
+            .remove(&self.key);
     }
 }
 
 impl RotationsInProgress {
-    fn take(&self, name: &str) -> Result<RotationTurn<'_>> {
-        let mut names = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if !names.insert(name.to_owned()) {
+    pub(crate) fn new(keystore: &std::path::Path) -> Self {
+        Self {
+            keystore: keystore.to_path_buf(),
+        }
+    }
+
+    fn take(&self, name: &str) -> Result<RotationTurn> {
+        let key = (self.keystore.clone(), name.to_owned());
+        let mut here = rotations_here()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !here.insert(key.clone()) {
             return err(
                 ErrorCode::OperationDenied,
                 crate::text!("errors.secret_name_is_being_rotated_already", name = name),
             );
         }
-        Ok(RotationTurn {
-            in_progress: self,
-            name: name.to_owned(),
-        })
+        Ok(RotationTurn { key })
     }
 
     fn contains(&self, name: &str) -> bool {
-        self.0
+        rotations_here()
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains(name)
+            .contains(&(self.keystore.clone(), name.to_owned()))
     }
+}
+
+/// The claim that stops a rotation of this process now: another process's, not run out. A claim
+/// of this process is left over from a rotation that stopped (this process holds the secret's
+/// turn), so it never stops one.
+fn claim_blocks(claim: Option<&RotationClaim>, now: i64) -> Option<&RotationClaim> {
+    claim.filter(|c| c.owner != this_process() && c.until > now)
 }
 
 /// Logs in to check a connection, as *Test connection* and creating a database secret do.
@@ -185,7 +235,7 @@ pub fn test_login(endpoint: &DbEndpoint, password: &str) -> Result<()> {
         failed(crate::text!(
             "errors.cannot_log_in_to_endpoint_why",
             endpoint = endpoint,
-            why = why
+            why = why.text()
         ))
     })
 }
@@ -250,7 +300,7 @@ pub(crate) fn rotation_due(secret: &SecretRecord, now: i64) -> bool {
     let tried_lately = database
         .history
         .last()
-        .is_some_and(|r| r.time >= pending.create_time && r.time + ROTATION_RETRY_SECONDS > now);
+        .is_some_and(|r| r.time >= pending.create_time && r.time + r.retry_after() > now);
     pending.create_time + 300 <= now && !tried_lately
 }
 
@@ -305,6 +355,8 @@ impl Kms {
             next_rotation_time: 0,
             last_rotation_time,
             history,
+            rotation_claim: None,
+            attempts: 0,
         };
         self.insert_secret(
             CreateSecret {
@@ -374,6 +426,7 @@ impl Kms {
             },
             pending_version: database.pending_version.clone(),
             history: database.history.clone(),
+            attempts: database.attempts.max(database.history.len() as u64),
         })
     }
 
@@ -403,7 +456,7 @@ impl Kms {
     /// comment), or finishes a rotation that was cut off. `probe` hears of each step as it
     /// completes; `Break` stops right there, as a crash would (for tests). Returns the attempt as
     /// recorded in the secret's history; a failure is recorded too, and returned as
-    /// `FailedOperation` with the database's own words, the current password still working.
+    /// `FailedOperation` with what the database said, the current password still working.
     pub fn rotate_secret(
         &self,
         name: &str,
@@ -411,8 +464,6 @@ impl Kms {
     ) -> Result<RotationRecord> {
         let _turn = self.rotations.take(name)?;
         let started = Instant::now();
-        // Another process may have rotated (or finished a cut-off rotation) since we last read.
-        self.refresh()?;
         let stop = |step: RotationStep| {
             KmsError::new(
                 ErrorCode::Cancelled,
@@ -424,46 +475,55 @@ impl Kms {
                 ),
             )
         };
-        // Step 1: a pending version, saved (or the one a cut-off rotation left).
+        // Step 1: the claim, and a pending version (or the one a cut-off rotation left), saved.
         let pending_id = self
-            .pending_version_for_rotation(name)
+            .claim_rotation(name)
             .map_err(|e| self.note_early_failure(name, started, e))?;
         if probe(RotationStep::PendingSaved).is_break() {
             return Err(stop(RotationStep::PendingSaved));
         }
-        let (endpoint, current, pending) = self
+        let credentials = self
             .rotation_credentials(name, &pending_id)
-            .map_err(|e| self.note_early_failure(name, started, e))?;
+            .map_err(|e| self.give_up(name, &pending_id, started, e))?;
 
-        // Step 2: the database learns the pending password, unless it already has it.
-        if let Err(why) = endpoint.change_own_password(&current.password, &pending.password)
-            && endpoint.check_login(&pending.password).is_err()
-        {
-            return Err(self.record_failure(
-                name,
-                &pending_id,
-                started,
-                format!("Setting the new password in {endpoint} failed: {why}"),
-            ));
+        // Step 2: the database learns the pending password, unless it has it already. Right
+        // before, the claim is renewed (and found still ours, the pending version unchanged).
+        self.renew_claim(name, &pending_id)
+            .map_err(|e| self.give_up(name, &pending_id, started, e))?;
+        let set = credentials.set_pending();
+        // Right after: if the claim was lost meanwhile (this process hung past its lease), this
+        // rotation may have set its password over a newer one; it puts the current one back.
+        if let Err(e) = self.still_claimed(name, &pending_id) {
+            self.put_back_current(name, &credentials);
+            return Err(e);
+        }
+        if let Err(failure) = set {
+            return Err(self.record_failure(name, &pending_id, started, failure));
         }
         if probe(RotationStep::SetInDatabase).is_break() {
             return Err(stop(RotationStep::SetInDatabase));
         }
 
         // Step 3: the new password logs in.
-        if let Err(why) = endpoint.check_login(&pending.password) {
-            return Err(self.record_failure(
-                name,
-                &pending_id,
-                started,
-                format!("The new password was set but does not log in to {endpoint}: {why}"),
-            ));
+        if let Err(why) = credentials
+            .endpoint
+            .check_login(&credentials.pending.password)
+        {
+            let failure = RotationFailure {
+                text: crate::text!(
+                    "errors.rotation_new_password_does_not_log_in",
+                    endpoint = credentials.endpoint,
+                    why = why.text()
+                ),
+                uncertain: !why.is_refusal(),
+            };
+            return Err(self.record_failure(name, &pending_id, started, failure));
         }
         if probe(RotationStep::LoginTested).is_break() {
             return Err(stop(RotationStep::LoginTested));
         }
 
-        // Step 4: the pending version becomes current.
+        // Step 4: the pending version becomes current, and the claim goes.
         let record = self.change_secret(name, |secret, now| {
             let database = secret.database.as_mut().ok_or_else(|| {
                 failed(crate::text!(
@@ -476,6 +536,7 @@ impl Kms {
                 version_id: pending_id.clone(),
                 error: String::new(),
                 millis: millis_since(started),
+                uncertain: false,
             };
             if database.pending_version.as_deref() == Some(pending_id.as_str()) {
                 database.previous_version = Some(std::mem::replace(
@@ -496,6 +557,7 @@ impl Kms {
                     pending_id = pending_id
                 )));
             } // else: another process finished this very rotation; nothing is left to do.
+            release_claim(database);
             Ok(record)
         })?;
         // The probe's answer no longer matters: everything is saved.
@@ -503,70 +565,106 @@ impl Kms {
         Ok(record)
     }
 
-    /// Step 1 of a rotation: the id of the pending version, made now (a new random password,
-    /// sealed and saved) unless a cut-off rotation left one.
-    fn pending_version_for_rotation(&self, name: &str) -> Result<String> {
-        let left_pending = |secret: &SecretRecord| -> Result<Option<String>> {
+    /// Step 1 of a rotation: the secret's claim for this process, and the id of the pending
+    /// version, made now (a new random password, sealed) unless a cut-off rotation left one; one
+    /// save. Refused while another process's rotation holds the claim.
+    fn claim_rotation(&self, name: &str) -> Result<String> {
+        self.transact(|ring, now| {
+            let index = find(ring, name)?;
+            let secret = &ring.secrets[index];
             let database = database_of(secret)?;
             if !secret.state.may_read() {
                 return Err(state_error(secret, crate::text!("errors.rotate_it")));
             }
-            Ok(database
+            if let Some(claim) = claim_blocks(database.rotation_claim.as_ref(), now) {
+                return err(
+                    ErrorCode::OperationDenied,
+                    crate::text!(
+                        "errors.secret_name_is_being_rotated_by_owner",
+                        name = name,
+                        owner = claim.owner,
+                        seconds = claim.until - now
+                    ),
+                );
+            }
+            let left_pending = database
                 .pending_version
                 .clone()
-                .filter(|id| secret.version(id).is_some()))
-        };
-        {
-            // Resuming needs no save.
-            let ring = self.ring();
-            if let Some(pending) = left_pending(&ring.secrets[find(&ring, name)?])? {
-                return Ok(pending);
+                .filter(|id| secret.version(id).is_some());
+            let pending = match left_pending {
+                Some(pending) => pending,
+                None => add_pending_version(ring, index, name, now)?,
+            };
+            if let Some(database) = &mut ring.secrets[index].database {
+                database.rotation_claim = Some(RotationClaim {
+                    owner: this_process().to_owned(),
+                    until: now + ROTATION_CLAIM_SECONDS,
+                });
             }
-        }
-        self.transact(|ring, now| {
-            let index = find(ring, name)?;
-            if let Some(pending) = left_pending(&ring.secrets[index])? {
-                return Ok(pending);
-            }
-            let secret = &mut ring.secrets[index];
-            let database = database_of(secret)?;
-            let (current, previous) = (
-                database.current_version.clone(),
-                database.previous_version.clone(),
-            );
-            let user = database.endpoint.user.clone();
-            // Room for the new version: drop the oldest that is neither current nor previous.
-            while secret.versions.len() >= VERSIONS_MAX {
-                let Some(oldest) = secret.versions.iter().position(|v| {
-                    v.version_id != current && Some(&v.version_id) != previous.as_ref()
-                }) else {
-                    break;
-                };
-                secret.versions.remove(oldest);
-            }
-            let version_id = next_version_id(secret);
-            let value = Credentials {
-                user,
-                password: random_password(),
-            }
-            .to_value()?;
-            let key = key_index(ring, &ring.secrets[index])?;
-            let version = seal_value(&mut ring.keys[key], name, &version_id, &value, now)?;
-            let secret = &mut ring.secrets[index];
-            secret.versions.push(version);
-            if let Some(database) = &mut secret.database {
-                database.pending_version = Some(version_id.clone());
-            }
-            Ok(version_id)
+            Ok(pending)
         })
     }
 
-    /// The database's address and the current and pending credentials, read from the keystore.
-    fn rotation_credentials(
-        &self,
-        name: &str,
-        pending_id: &str,
-    ) -> Result<(DbEndpoint, Credentials, Credentials)> {
+    /// Renews this rotation's claim right before it talks to the database, after checking that it
+    /// still holds it and that `pending_id` is still pending.
+    fn renew_claim(&self, name: &str, pending_id: &str) -> Result<()> {
+        self.change_secret(name, |secret, now| {
+            let database = database_of_mut(secret)?;
+            check_claimed(database, name, pending_id, now)?;
+            database.rotation_claim = Some(RotationClaim {
+                owner: this_process().to_owned(),
+                until: now + ROTATION_CLAIM_SECONDS,
+            });
+            Ok(())
+        })
+    }
+
+    /// Checks, with what the disk holds now, that this rotation still holds its claim and that
+    /// `pending_id` is still pending.
+    fn still_claimed(&self, name: &str, pending_id: &str) -> Result<()> {
+        self.refresh()?;
+        let ring = self.ring();
+        let secret = &ring.secrets[find(&ring, name)?];
+        check_claimed(database_of(secret)?, name, pending_id, self.now())
+    }
+
+    /// After losing the claim in the middle of step 2: whatever this rotation set, the database
+    /// goes back to the keystore's current password (best effort; the next rotation repairs the
+    /// rest, since the versions it may need are kept).
+    fn put_back_current(&self, name: &str, stale: &RotationCredentials) {
+        let ring = self.ring();
+        let Ok(index) = find(&ring, name) else {
+            return;
+        };
+        let secret = &ring.secrets[index];
+        let Some(database) = &secret.database else {
+            return;
+        };
+        let current = secret
+            .version(&database.current_version)
+            .and_then(|v| open_version(self, secret, v).ok())
+            .and_then(|v| Credentials::from_value(name, &database.current_version, &v).ok());
+        if let Some(current) = current
+            && current.password != stale.pending.password
+        {
+            let _ = stale
+                .endpoint
+                .change_own_password(&stale.pending.password, &current.password);
+        }
+    }
+
+    /// A rotation that cannot go on after step 1: recorded like any failure (its claim given
+    /// back), unless it lost the claim to another rotation; returned as it was.
+    fn give_up(&self, name: &str, version_id: &str, started: Instant, e: KmsError) -> KmsError {
+        if e.code != ErrorCode::OperationDenied {
+            let _ = self.record_attempt(name, version_id, started, RotationFailure::from_error(&e));
+        }
+        e
+    }
+
+    /// The database's address and the passwords it may hold, read from the keystore: the current
+    /// and pending ones, and the secret's other versions (newest first).
+    fn rotation_credentials(&self, name: &str, pending_id: &str) -> Result<RotationCredentials> {
         let ring = self.ring();
         let secret = &ring.secrets[find(&ring, name)?];
         let database = database_of(secret)?;
@@ -581,11 +679,20 @@ impl Kms {
             let value = open_version(self, secret, version)?;
             Credentials::from_value(name, version_id, &value)
         };
-        Ok((
-            database.endpoint.clone(),
-            credentials_of(&database.current_version)?,
-            credentials_of(pending_id)?,
-        ))
+        let older = secret
+            .versions
+            .iter()
+            .rev()
+            .filter(|v| v.version_id != database.current_version && v.version_id != pending_id)
+            .filter_map(|v| credentials_of(&v.version_id).ok())
+            .map(|c| c.password)
+            .collect();
+        Ok(RotationCredentials {
+            endpoint: database.endpoint.clone(),
+            current: credentials_of(&database.current_version)?,
+            pending: credentials_of(pending_id)?,
+            older,
+        })
     }
 
     /// A rotation that failed before reaching the database (its CMK cannot be used, a save
@@ -602,21 +709,23 @@ impl Kms {
                 | ErrorCode::ResourcePendingDeleted
         );
         if !not_an_attempt {
-            let _ = self.record_attempt(name, "-", started, format!("{}: {}", e.code, e.message));
+            let _ = self.record_attempt(name, "-", started, RotationFailure::from_error(&e));
         }
         e
     }
 
-    /// Records a failed attempt (retried by maintenance after `ROTATION_RETRY_SECONDS`) and
-    /// returns it as the error to report.
+    /// Records a failed attempt (retried by maintenance after `ROTATION_RETRY_SECONDS`, or
+    /// `ROTATION_UNCERTAIN_RETRY_SECONDS` when the database could not tell) and returns it as the
+    /// error to report.
     fn record_failure(
         &self,
         name: &str,
         version_id: &str,
         started: Instant,
-        message: String,
+        failure: RotationFailure,
     ) -> KmsError {
-        match self.record_attempt(name, version_id, started, message.clone()) {
+        let message = failure.text.clone();
+        match self.record_attempt(name, version_id, started, failure) {
             Ok(()) => failed(message),
             Err(e) => failed(crate::text!(
                 "errors.message_the_attempt_was_not_recorded",
@@ -626,35 +735,199 @@ impl Kms {
         }
     }
 
-    /// Keeps a failed attempt in the history and puts the schedule off by the retry interval.
+    /// Keeps a failed attempt in the history, puts the schedule off by its retry interval, and
+    /// gives back this process's claim.
     fn record_attempt(
         &self,
         name: &str,
         version_id: &str,
         started: Instant,
-        message: String,
+        failure: RotationFailure,
     ) -> Result<()> {
         self.change_secret(name, |secret, now| {
             if let Some(database) = &mut secret.database {
+                let record = RotationRecord {
+                    time: now,
+                    version_id: version_id.to_owned(),
+                    error: failure.text.render(crate::util::i18n::Language::English),
+                    millis: millis_since(started),
+                    uncertain: failure.uncertain,
+                };
                 if database.rotation_enabled {
-                    database.next_rotation_time = now + ROTATION_RETRY_SECONDS;
+                    database.next_rotation_time = now + record.retry_after();
                 }
-                push_history(
-                    database,
-                    RotationRecord {
-                        time: now,
-                        version_id: version_id.to_owned(),
-                        error: message.clone(),
-                        millis: millis_since(started),
-                    },
-                );
+                push_history(database, record);
+                if database
+                    .rotation_claim
+                    .as_ref()
+                    .is_some_and(|c| c.owner == this_process())
+                {
+                    release_claim(database);
+                }
             }
             Ok(())
         })
     }
 }
 
+/// Why a rotation did not finish, and whether the database may hold the new password all the
+/// same (then it is tried again soon).
+struct RotationFailure {
+    text: Text,
+    uncertain: bool,
+}
+
+impl RotationFailure {
+    fn from_error(e: &KmsError) -> Self {
+        Self {
+            text: crate::text!("errors.code_message", code = e.code, message = e.text.clone()),
+            uncertain: false,
+        }
+    }
+}
+
+/// What a rotation logs in with: the database, and every password of the secret's it may hold.
+struct RotationCredentials {
+    endpoint: DbEndpoint,
+    current: Credentials,
+    pending: Credentials,
+    /// The secret's other versions' passwords, newest first.
+    older: Vec<Zeroizing<String>>,
+}
+
+impl RotationCredentials {
+    /// Step 2: the database's password becomes the pending one. Set with the current password;
+    /// when that does not go as planned, the database is asked which password it holds (every
+    /// one the keystore has, at once): the pending one means done, the current one means not done
+    /// (retried soon when the answer was uncertain), an older one (a stale rotation's) sets the
+    /// pending password with it.
+    fn set_pending(&self) -> std::result::Result<(), RotationFailure> {
+        let endpoint = &self.endpoint;
+        let Err(why) = endpoint.change_own_password(&self.current.password, &self.pending.password)
+        else {
+            return Ok(());
+        };
+        let mut candidates: Vec<&str> = vec![&self.pending.password, &self.current.password];
+        candidates.extend(self.older.iter().map(|p| p.as_str()));
+        let set_failed = |why: &DbError, uncertain: bool| RotationFailure {
+            text: crate::text!(
+                "errors.rotation_setting_the_new_password_failed",
+                endpoint = endpoint,
+                why = why.text()
+            ),
+            uncertain,
+        };
+        match endpoint.which_logs_in(&candidates) {
+            Ok(Some(0)) => Ok(()),
+            Ok(Some(1)) => Err(set_failed(&why, !why.is_refusal())),
+            Ok(Some(stale)) => endpoint
+                .change_own_password(candidates[stale], &self.pending.password)
+                .map_err(|again| set_failed(&again, !again.is_refusal())),
+            Ok(None) => Err(RotationFailure {
+                text: crate::text!(
+                    "errors.rotation_no_stored_password_logs_in",
+                    endpoint = endpoint,
+                    why = why.text()
+                ),
+                uncertain: false,
+            }),
+            Err(asking) => Err(set_failed(&asking, true)),
+        }
+    }
+}
+
+/// Step 1's new version: a random password, sealed and added as pending. Room is made by dropping
+/// the oldest version that is neither current nor previous and is older than
+/// `ROTATION_VERSION_KEEP_SECONDS`; when every such version is newer, the rotation is refused (the
+/// database may still be told any of them by a rotation that hung).
+fn add_pending_version(ring: &mut Keyring, index: usize, name: &str, now: i64) -> Result<String> {
+    let secret = &mut ring.secrets[index];
+    let database = database_of(secret)?;
+    let (current, previous) = (
+        database.current_version.clone(),
+        database.previous_version.clone(),
+    );
+    let user = database.endpoint.user.clone();
+    let in_use = |id: &String| *id == current || Some(id) == previous.as_ref();
+    while secret.versions.len() >= VERSIONS_MAX {
+        let prunable = secret.versions.iter().position(|v| {
+            !in_use(&v.version_id) && v.create_time + ROTATION_VERSION_KEEP_SECONDS <= now
+        });
+        let Some(oldest) = prunable else {
+            let oldest_kept = secret
+                .versions
+                .iter()
+                .filter(|v| !in_use(&v.version_id))
+                .map(|v| v.create_time)
+                .min()
+                .unwrap_or(now);
+            return err(
+                ErrorCode::LimitExceeded,
+                crate::text!(
+                    "errors.secret_name_was_rotated_versions_times_within",
+                    name = name,
+                    versions = VERSIONS_MAX,
+                    minutes = (oldest_kept + ROTATION_VERSION_KEEP_SECONDS - now).max(60) / 60
+                ),
+            );
+        };
+        secret.versions.remove(oldest);
+    }
+    let version_id = next_version_id(secret);
+    let value = Credentials {
+        user,
+        password: random_password(),
+    }
+    .to_value()?;
+    let key = key_index(ring, &ring.secrets[index])?;
+    let version = seal_value(&mut ring.keys[key], name, &version_id, &value, now)?;
+    let secret = &mut ring.secrets[index];
+    secret.versions.push(version);
+    if let Some(database) = &mut secret.database {
+        database.pending_version = Some(version_id.clone());
+    }
+    Ok(version_id)
+}
+
+fn database_of_mut(secret: &mut SecretRecord) -> Result<&mut DatabaseSecret> {
+    let name = secret.name.clone();
+    secret.database.as_mut().ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::UnsupportedOperation,
+            crate::text!("errors.secret_name_does_not_hold_database", name = name),
+        )
+    })
+}
+
+/// This process holds `database`'s claim (nobody else took it, run out or not) and `pending_id`
+/// is still its pending version.
+fn check_claimed(database: &DatabaseSecret, name: &str, pending_id: &str, now: i64) -> Result<()> {
+    let ours = database
+        .rotation_claim
+        .as_ref()
+        .is_some_and(|c| c.owner == this_process());
+    if ours && database.pending_version.as_deref() == Some(pending_id) {
+        return Ok(());
+    }
+    let owner = claim_blocks(database.rotation_claim.as_ref(), now)
+        .map_or_else(|| "-".to_owned(), |c| c.owner.clone());
+    err(
+        ErrorCode::OperationDenied,
+        crate::text!(
+            "errors.rotation_of_name_was_taken_over",
+            name = name,
+            owner = owner
+        ),
+    )
+}
+
+fn release_claim(database: &mut DatabaseSecret) {
+    database.rotation_claim = None;
+}
+
 fn push_history(database: &mut DatabaseSecret, record: RotationRecord) {
+    // Keystores from before the count: their history is every attempt they remember.
+    database.attempts = database.attempts.max(database.history.len() as u64) + 1;
     database.history.push(record);
     let excess = database.history.len().saturating_sub(ROTATION_HISTORY_MAX);
     database.history.drain(..excess);

@@ -267,6 +267,12 @@ impl Kms {
         validate_description(&request.description)?;
         validate_value(request.value.bytes().len())?;
         self.transact(|ring, now| {
+            if ring.secrets.len() >= SECRETS_MAX {
+                return err(
+                    ErrorCode::LimitExceeded,
+                    crate::text!("errors.this_keystore_holds_max_secrets", max = SECRETS_MAX),
+                );
+            }
             if ring.secrets.iter().any(|s| s.name == request.name) {
                 return err(
                     ErrorCode::SecretExists,

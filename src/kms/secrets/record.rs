@@ -106,6 +106,22 @@ pub struct DatabaseSecret {
     pub last_rotation_time: i64,
     /// Newest last, at most `rules::ROTATION_HISTORY_MAX`.
     pub history: Vec<RotationRecord>,
+    /// The rotation that may talk to the database now, whichever process runs it (see
+    /// `secrets::database`). Schema 5; none before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_claim: Option<RotationClaim>,
+    /// Rotation attempts ever recorded (the API's FlowID); the history keeps the last 50 only.
+    #[serde(default)]
+    pub attempts: u64,
+}
+
+/// A rotation's hold on a database secret: only its owner changes the database's password until
+/// it gives the claim back or `until` passes (a crashed or hung owner).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationClaim {
+    /// The process (its id and a random tag) and engine that holds it.
+    pub owner: String,
+    pub until: i64,
 }
 
 /// One rotation attempt.
@@ -118,11 +134,24 @@ pub struct RotationRecord {
     pub error: String,
     /// How long the attempt took.
     pub millis: u64,
+    /// A failure after which the database may hold the new password all the same (it did not
+    /// answer, or the connection broke after the password was sent). Schema 5.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
 }
 
 impl RotationRecord {
     pub fn succeeded(&self) -> bool {
         self.error.is_empty()
+    }
+
+    /// When a failed attempt is tried again: soon when the database could not tell what happened.
+    pub fn retry_after(&self) -> i64 {
+        if self.uncertain {
+            super::rules::ROTATION_UNCERTAIN_RETRY_SECONDS
+        } else {
+            super::rules::ROTATION_RETRY_SECONDS
+        }
     }
 }
 

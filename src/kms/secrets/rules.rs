@@ -10,6 +10,9 @@ pub const VERSION_ID_MAX_BYTES: usize = 64;
 pub const VALUE_MAX_BYTES: usize = 32 * 1024;
 pub const DESCRIPTION_MAX_BYTES: usize = 2048;
 pub const VERSIONS_MAX: usize = 10;
+/// The most secrets a keystore holds (the keystore's size limit may come first: 10,000 secrets of
+/// ten 32 KiB versions would not fit, 10,000 database passwords take about 20 MiB).
+pub const SECRETS_MAX: usize = 10_000;
 pub const RECOVERY_DAYS_MAX: u32 = 30;
 /// The VersionId that reads the version in use: for a database secret the current password, for
 /// any other secret its newest version (unless a version has that very id).
@@ -172,8 +175,18 @@ pub const ROTATION_DAYS_MAX: u32 = 365;
 pub const ROTATION_DAYS_DEFAULT: u32 = 30;
 /// Rotation attempts a database secret remembers.
 pub const ROTATION_HISTORY_MAX: usize = 50;
-/// After a failed automatic rotation, when to try again.
+/// After a failed automatic rotation that the database refused, when to try again.
 pub const ROTATION_RETRY_SECONDS: i64 = 3600;
+/// After one whose outcome is unknown (no answer, a connection that broke after the new password
+/// was sent), when to try again: soon, since the database may hold the new password already.
+pub const ROTATION_UNCERTAIN_RETRY_SECONDS: i64 = 60;
+/// How long a rotation's claim holds without being renewed: far longer than its database calls
+/// may take (a few `util::database::DEADLINE`s), so only a crashed or hung owner loses it.
+pub const ROTATION_CLAIM_SECONDS: i64 = 300;
+/// A version made by a rotation is not pruned for this long, whatever the version count: a
+/// rotation that lost its claim while hung may still set it in the database, and it must stay
+/// at hand to log in with and repair.
+pub const ROTATION_VERSION_KEEP_SECONDS: i64 = 3600;
 /// A rotation's new password: letters and digits only (about 190 bits), so it needs no quoting
 /// in SQL, shells, URLs or connection strings.
 pub const ROTATION_PASSWORD_LEN: usize = 32;
