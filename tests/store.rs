@@ -407,3 +407,36 @@ fn files_that_are_not_keystores_are_refused_before_they_are_read() {
         "{error}"
     );
 }
+
+/// A keystore opened through a symbolic link: saves replace the real file (the link stays a
+/// link), and a process that opened the link and one that opened the file lock the same lock
+/// file and keep each other's changes.
+#[test]
+fn a_keystore_opened_through_a_link_is_saved_where_it_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.kcks");
+    let link = dir.path().join("link.kcks");
+    Kms::create(&real, PASSWORD, FAST_KDF).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let through_link = Kms::open(&link, PASSWORD).unwrap();
+    let direct = Kms::open(&real, PASSWORD).unwrap();
+    create(&through_link, "by-link");
+    create(&direct, "by-file");
+    create(&through_link, "by-link-again");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    let reopened = Kms::open(&real, PASSWORD).unwrap();
+    let aliases: Vec<String> = reopened.keys().iter().map(|k| k.alias.clone()).collect();
+    assert_eq!(aliases, ["by-link", "by-file", "by-link-again"]);
+    assert_eq!(through_link.path(), direct.path());
+    // A link to nowhere is named as such.
+    let dangling = dir.path().join("dangling.kcks");
+    std::os::unix::fs::symlink(dir.path().join("gone.kcks"), &dangling).unwrap();
+    let e = Kms::open(&dangling, PASSWORD).unwrap_err();
+    assert!(e.message.contains("leads nowhere"), "{e}");
+}

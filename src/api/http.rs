@@ -4,9 +4,12 @@
 //! fsync, run on blocking threads so they never stall the other requests.
 
 use std::convert::Infallible;
+use std::future::Future as _;
 use std::net::{SocketAddr, TcpListener as StdListener};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use std::io::Write as _;
@@ -29,8 +32,10 @@ use crate::util::{SecretBytes, ZeroizingWriter};
 
 /// Where `keyconsole serve` and the console listen unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:19267";
-/// Bodies over this are refused (RequestSizeLimitExceeded); 4 KiB of base64 plaintext fits easily.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Bodies over this are refused (RequestSizeLimitExceeded). The largest legal request is a
+/// secret's 32 KiB value, which the SDKs send JSON-escaped: up to 6 bytes a byte (`\u0001`), 3
+/// an emoji's (`\ud83d\ude00` for 4 bytes), so 256 KiB holds any of them.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// How long a connection may take to send a request's headers, and how long a kept-alive
 /// connection may sit idle between requests: a client that opens connections and sends nothing
@@ -38,6 +43,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long reading a request's body may take once its headers arrived.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an answer may wait for a client to read it: a client that sends requests and never
+/// reads the answers holds its connection this long at most.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; more wait in the listen backlog until one closes. Far below the
 /// file-descriptor limit `serve` raises at start, so the server can always open its keystore.
 pub const MAX_CONNECTIONS: usize = 4096;
@@ -57,6 +65,8 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// `MAX_CONNECTIONS` unless a test needs it small.
     pub max_connections: usize,
+    /// `WRITE_TIMEOUT` unless a test needs it short.
+    pub write_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -68,6 +78,7 @@ impl ServerConfig {
             insecure_http: false,
             stop_on_signal: false,
             header_timeout: HEADER_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
         }
     }
@@ -139,6 +150,7 @@ impl ApiServer {
         let limits = Limits {
             tls: config.tls.clone().map(tokio_rustls::TlsAcceptor::from),
             header_timeout: config.header_timeout,
+            write_timeout: config.write_timeout,
             connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
         };
         // One single-threaded runtime per core, each serving the connections it was handed from
@@ -338,6 +350,7 @@ fn check_exposure(config: &ServerConfig) -> Result<()> {
 struct Limits {
     tls: Option<tokio_rustls::TlsAcceptor>,
     header_timeout: Duration,
+    write_timeout: Duration,
     connections: Arc<Semaphore>,
 }
 
@@ -431,6 +444,7 @@ async fn accept(
         let state = state.clone();
         let stopped = stopped.clone();
         let header_timeout = limits.header_timeout;
+        let write_timeout = limits.write_timeout;
         let tls = limits.tls.clone();
         worker.handle.spawn(async move {
             let _serving = serving;
@@ -438,6 +452,7 @@ async fn accept(
             let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
                 return;
             };
+            let stream = WriteDeadline::new(stream, write_timeout);
             match tls {
                 None => connection(stream, state, header_timeout, stopped).await,
                 Some(acceptor) => {
@@ -451,6 +466,100 @@ async fn accept(
                 }
             }
         });
+    }
+}
+
+/// A connection whose writes fail once they have waited `limit` for the client to read: hyper
+/// has no write timeout of its own, and an answer stuck in a full socket would hold its
+/// connection (and a place among `MAX_CONNECTIONS`) for ever.
+struct WriteDeadline<IO> {
+    io: IO,
+    limit: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<IO> WriteDeadline<IO> {
+    fn new(io: IO, limit: Duration) -> Self {
+        Self {
+            io,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// After the inner write said Pending: Pending until `limit` has passed since the first
+    /// Pending in a row, then an error that ends the connection.
+    fn waited<T>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<T>> {
+        let limit = self.limit;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::ErrorKind::TimedOut.into())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progressed<T>(
+        &mut self,
+        result: Poll<std::io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<T>> {
+        match result {
+            Poll::Pending => self.waited(cx),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.progressed(result, cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.progressed(result, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_flush(cx);
+        this.progressed(result, cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.progressed(result, cx)
     }
 }
 
@@ -577,7 +686,10 @@ async fn housekeeping(
         let _ = Upkeep::run(upkeep.as_ref(), move || ticking.tick()).await;
         // The due rotations one after another on one blocking thread, and a new round only once
         // the last one is done: a slow or silent database holds one thread, never the pool.
-        if rotating.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
+        if rotating
+            .as_ref()
+            .is_none_or(tokio::task::JoinHandle::is_finished)
+        {
             let due = kms.due_secret_rotations();
             if !due.is_empty() {
                 let kms = kms.clone();

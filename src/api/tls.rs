@@ -50,6 +50,12 @@ pub fn from_pem_files(cert: &Path, key: &Path) -> Result<TlsConfig> {
         ));
     }
     let key_pem = read_pem(key)?;
+    if contains(&key_pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Err(unusable(
+            key,
+            crate::text!("errors.it_holds_an_encrypted_private_key"),
+        ));
+    }
     let private = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|e| unusable(key, crate::text!("errors.it_holds_no_private_key_e", e = e)))?;
     build(chain, private, &cert.display().to_string())
@@ -74,16 +80,28 @@ fn build(
     Ok(Arc::new(config))
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn read_pem(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    // Only a regular file: opening a FIFO would wait for a writer forever, a device never ends.
+    let cannot_read = |e: std::io::Error| {
+        KmsError::new(
+            ErrorCode::FileIo,
+            crate::text!("errors.cannot_read_path_e", path = path.display(), e = e),
+        )
+    };
+    if !std::fs::metadata(path).map_err(cannot_read)?.is_file() {
+        return Err(unusable(
+            path,
+            crate::text!("errors.it_is_not_a_regular_file"),
+        ));
+    }
     let mut bytes = Zeroizing::new(Vec::new());
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_PEM_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| {
-            KmsError::new(
-                ErrorCode::FileIo,
-                crate::text!("errors.cannot_read_path_e", path = path.display(), e = e),
-            )
-        })?;
+        .map_err(cannot_read)?;
     if bytes.len() as u64 > MAX_PEM_BYTES {
         return Err(unusable(path, crate::text!("errors.it_is_over_1_mib")));
     }

@@ -4,8 +4,9 @@
 //! fast enough to issue a fresh server certificate at every start, so no server key is ever stored.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, CidrSubnet, DnType, ExtendedKeyUsagePurpose,
+    GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose, NameConstraints,
+    PKCS_ECDSA_P256_SHA256,
 };
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -55,6 +56,69 @@ pub struct ServerIdentity {
     pub key_der: Zeroizing<Vec<u8>>,
 }
 
+/// The DNS names the local CA issues for: `localhost` and the suffixes reserved or customary for
+/// private networks, with every name under them (`kms.lan`, `vault.corp.internal`).
+pub const PRIVATE_DNS_SUFFIXES: [&str; 5] = ["localhost", "local", "lan", "internal", "home.arpa"];
+
+/// The addresses it issues for: loopback, private, link-local and shared (CGNAT) ranges.
+const PRIVATE_NETWORKS: [(&str, u8); 9] = [
+    ("127.0.0.0", 8),
+    ("10.0.0.0", 8),
+    ("172.16.0.0", 12),
+    ("192.168.0.0", 16),
+    ("169.254.0.0", 16),
+    ("100.64.0.0", 10),
+    ("::1", 128),
+    ("fc00::", 7),
+    ("fe80::", 10),
+];
+
+/// Whether the local CA may issue a certificate for `name`: a loopback or private address, or a
+/// name under a private suffix. Its certificate carries the same list as name constraints, so
+/// even its key, were it stolen, could not vouch for a public site to a client that checks them
+/// (OpenSSL, rustls and the browsers do).
+pub fn is_private_name(name: &str) -> bool {
+    if let Ok(address) = name.parse::<std::net::IpAddr>() {
+        return PRIVATE_NETWORKS.iter().any(|(network, prefix)| {
+            network
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|network| in_network(address, network, *prefix))
+        });
+    }
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    PRIVATE_DNS_SUFFIXES
+        .iter()
+        .any(|suffix| name == *suffix || name.ends_with(&format!(".{suffix}")))
+}
+
+fn in_network(address: std::net::IpAddr, network: std::net::IpAddr, prefix: u8) -> bool {
+    let (address, network, bits) = match (address, network) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(n)) => {
+            (u128::from(a.to_bits()), u128::from(n.to_bits()), 32)
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(n)) => (a.to_bits(), n.to_bits(), 128),
+        _ => return false,
+    };
+    let shift = bits - u32::from(prefix);
+    shift >= bits || (address >> shift) == (network >> shift)
+}
+
+fn ca_name_constraints() -> NameConstraints {
+    let dns = PRIVATE_DNS_SUFFIXES
+        .iter()
+        .map(|suffix| GeneralSubtree::DnsName((*suffix).to_owned()));
+    let ip = PRIVATE_NETWORKS.iter().filter_map(|(network, prefix)| {
+        let network = network.parse().ok()?;
+        Some(GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(
+            network, *prefix,
+        )))
+    });
+    NameConstraints {
+        permitted_subtrees: dns.chain(ip).collect(),
+        excluded_subtrees: Vec::new(),
+    }
+}
+
 fn ca_params(common_name: &str) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -65,6 +129,7 @@ fn ca_params(common_name: &str) -> CertificateParams {
         .distinguished_name
         .push(DnType::CommonName, common_name);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.name_constraints = Some(ca_name_constraints());
     params
 }
 
@@ -92,6 +157,12 @@ pub fn issue_server(ca: &CaMaterial, names: &[String]) -> Result<ServerIdentity,
     if let Some(bad) = names.iter().find(|n| !is_host_name(n)) {
         return Err(CertError(format!(
             "{bad:?} is neither an IP address nor a DNS name"
+        )));
+    }
+    if let Some(public) = names.iter().find(|n| !is_private_name(n)) {
+        return Err(CertError(format!(
+            "{public:?} is not a private name; the local CA issues only for loopback and private addresses and for names under {}",
+            PRIVATE_DNS_SUFFIXES.join(", ")
         )));
     }
     let ca_key =
@@ -142,6 +213,45 @@ pub fn pem_body(pem: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_private_names_are_issued_for() {
+        for private in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "::1",
+            "localhost",
+            "kms.lan",
+            "a.b.internal",
+            "x.local",
+            "nas.home.arpa",
+            "10.1.2.3",
+            "172.31.255.1",
+            "192.168.1.5",
+            "fd00::5",
+            "fe80::1",
+            "100.100.1.1",
+        ] {
+            assert!(is_private_name(private), "{private}");
+        }
+        for public in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "192.169.0.1",
+            "2001:db8::1",
+            "example.com",
+            "lan.example.com",
+            "evil-lan",
+            "notlocalhost",
+        ] {
+            assert!(!is_private_name(public), "{public}");
+        }
+        let ca = new_ca("keyconsole local CA constraints").unwrap();
+        let e = issue_server(&ca, &["example.com".to_owned()])
+            .err()
+            .unwrap();
+        assert!(e.0.contains("not a private name"), "{e}");
+    }
 
     #[test]
     fn a_server_certificate_chains_to_its_ca() {

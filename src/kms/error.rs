@@ -24,6 +24,8 @@ pub enum ErrorCode {
     CmkShouldBeDisabled,
     CmkNotPendingDelete,
     CmkStateNotSupport,
+    /// The CMK protects secrets (the cloud: used by a cloud product), so it cannot be deleted.
+    CmkUsedByCloudProduct,
     DecryptError,
     MissingParameter,
     InternalError,
@@ -98,6 +100,7 @@ impl ErrorCode {
             CmkShouldBeDisabled => "ResourceUnavailable.CmkShouldBeDisabled",
             CmkNotPendingDelete => "ResourceUnavailable.CmkNotPendingDelete",
             CmkStateNotSupport => "ResourceUnavailable.CmkStateNotSupport",
+            CmkUsedByCloudProduct => "FailedOperation.CmkUsedByCloudProduct",
             DecryptError => "FailedOperation.DecryptError",
             MissingParameter => "MissingParameter",
             InternalError => "InternalError",

@@ -72,6 +72,26 @@ fn read_keystore(path: &Path, size_limit: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The file a keystore path names: the path itself, or where it leads when it is a symbolic link.
+/// Resolved once, when the keystore is opened or created, so every save replaces the real file
+/// (not the link) and every process locks the same lock file, whichever path it was given.
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(path.to_path_buf());
+    }
+    fs::canonicalize(path).map_err(|e| {
+        StoreError::new(
+            StoreErrorKind::Io,
+            crate::text!(
+                "errors.path_is_a_link_that_leads_nowhere",
+                path = path.display(),
+                e = e
+            ),
+        )
+    })
+}
+
 /// The keystore path: `--keystore`/`KEYCONSOLE_KEYSTORE` if given, else the platform's data folder.
 pub fn default_path() -> PathBuf {
     directories::ProjectDirs::from("", "", "keyconsole")
@@ -193,12 +213,25 @@ fn io_error(path: &Path, action: Text, e: io::Error) -> StoreError {
 
 fn damaged(path: &Path, why: impl Into<Text>) -> StoreError {
     let why: Text = why.into();
+    // Only the backups that are there: a message naming files that do not exist sends a person
+    // looking for nothing.
+    let backups: Vec<String> = (1..=save::BACKUP_GENERATIONS)
+        .map(|generation| save::backup_path(path, generation))
+        .filter(|backup| backup.is_file())
+        .map(|backup| backup.display().to_string())
+        .collect();
+    let backups = if backups.is_empty() {
+        crate::text!("errors.it_has_no_backups")
+    } else {
+        crate::text!("errors.its_backups_are_list", list = backups.join(", "))
+    };
     StoreError::new(
         StoreErrorKind::Damaged,
         crate::text!(
             "errors.path_cannot_be_opened_why_its",
             path = path.display(),
-            why = why
+            why = why,
+            backups = backups
         ),
     )
 }
@@ -277,6 +310,7 @@ impl Store {
         kdf: KdfParams,
         body: Zeroizing<Vec<u8>>,
     ) -> Result<Store> {
+        let path = &resolve_link(path)?;
         if let Err(why) = kdf::check_params(&kdf) {
             return Err(StoreError::new(
                 StoreErrorKind::InvalidSettings,
@@ -334,6 +368,7 @@ impl Store {
         password: &[u8],
         size_limit: u64,
     ) -> Result<(Store, Zeroizing<Vec<u8>>)> {
+        let path = &resolve_link(path)?;
         let stamp =
             FileStamp::of(path).map_err(|e| io_error(path, crate::text!("errors.read"), e))?;
         let bytes = read_keystore(path, size_limit)?;

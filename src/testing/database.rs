@@ -178,7 +178,10 @@ impl PrivateDatabase {
             .arg(format!("--pid-file={}", dir.join("pid").display()))
             .arg(format!("--log-error={}", dir.join("server.log").display()))
             .arg("--general-log")
-            .arg(format!("--general-log-file={}", dir.join("general.log").display()))
+            .arg(format!(
+                "--general-log-file={}",
+                dir.join("general.log").display()
+            ))
             .args([
                 "--bind-address=127.0.0.1",
                 "--skip-name-resolve",
@@ -258,7 +261,12 @@ impl PrivateDatabase {
         let sql = sql.to_owned();
         match self.engine {
             DbEngine::MySql => {
-                let socket = self.dir.path().join("socket").to_string_lossy().into_owned();
+                let socket = self
+                    .dir
+                    .path()
+                    .join("socket")
+                    .to_string_lossy()
+                    .into_owned();
                 crate::util::database::run(move |deadline| async move {
                     use mysql_async::prelude::Queryable;
                     let options = mysql_async::OptsBuilder::default()
@@ -358,7 +366,8 @@ impl DelayingProxy {
                 let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target_port)) else {
                     continue;
                 };
-                let (Ok(client_reader), Ok(server_writer)) = (client.try_clone(), server.try_clone())
+                let (Ok(client_reader), Ok(server_writer)) =
+                    (client.try_clone(), server.try_clone())
                 else {
                     continue;
                 };

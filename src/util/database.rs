@@ -81,11 +81,15 @@ impl DbError {
                 code = code
             ),
             DbError::Unreachable(why) => match why {
-                UnreachableWhy::Refused => crate::text!("errors.db_the_server_refused_the_connection"),
+                UnreachableWhy::Refused => {
+                    crate::text!("errors.db_the_server_refused_the_connection")
+                }
                 UnreachableWhy::HostUnreachable => {
                     crate::text!("errors.db_the_host_cannot_be_reached")
                 }
-                UnreachableWhy::Closed => crate::text!("errors.db_the_server_closed_the_connection"),
+                UnreachableWhy::Closed => {
+                    crate::text!("errors.db_the_server_closed_the_connection")
+                }
                 UnreachableWhy::NotThisProtocol => {
                     crate::text!("errors.db_the_server_does_not_speak_the")
                 }
@@ -95,10 +99,9 @@ impl DbError {
                 "errors.db_no_answer_within_seconds",
                 seconds = DEADLINE.as_secs()
             ),
-            DbError::Uncertain(why) => crate::text!(
-                "errors.db_the_new_password_was_sent_then",
-                why = why.text()
-            ),
+            DbError::Uncertain(why) => {
+                crate::text!("errors.db_the_new_password_was_sent_then", why = why.text())
+            }
             DbError::Busy => crate::text!(
                 "errors.db_calls_are_under_way_already",
                 calls = MAX_CALLS_IN_FLIGHT
@@ -156,7 +159,9 @@ impl Drop for CallSlot {
 /// Runs `call` on the database runtime and waits for it, from any thread that may block. `call`
 /// gets the instant its deadline passes; it is dropped (its connections closed) at that instant
 /// plus a second at the latest, whatever it is doing.
-pub(crate) fn run<T: Send + 'static, F>(call: impl FnOnce(tokio::time::Instant) -> F) -> Result<T, DbError>
+pub(crate) fn run<T: Send + 'static, F>(
+    call: impl FnOnce(tokio::time::Instant) -> F,
+) -> Result<T, DbError>
 where
     F: Future<Output = Result<T, DbError>> + Send + 'static,
 {
@@ -342,7 +347,10 @@ impl DbEndpoint {
             if let Some(index) = results.iter().position(Result::is_ok) {
                 return Ok(Some(index));
             }
-            match results.into_iter().find(|r| !matches!(r, Err(e) if e.is_refusal())) {
+            match results
+                .into_iter()
+                .find(|r| !matches!(r, Err(e) if e.is_refusal()))
+            {
                 Some(Err(e)) => Err(e),
                 _ => Ok(None),
             }
@@ -383,24 +391,35 @@ impl DbEndpoint {
                         ))
                     };
                     let sent = by(deadline, async {
-                        conn.query_drop(statement.as_str()).await.map_err(mysql_error)
+                        conn.query_drop(statement.as_str())
+                            .await
+                            .map_err(mysql_error)
                     })
                     .await;
                     sent.map_err(after_sending)?;
-                    let _ = by(deadline, async { conn.disconnect().await.map_err(mysql_error) }).await;
+                    let _ = by(deadline, async {
+                        conn.disconnect().await.map_err(mysql_error)
+                    })
+                    .await;
                     Ok(())
                 }
                 DbEngine::PostgreSql => {
                     let client = by(deadline, endpoint.postgres(&current)).await?;
                     // ALTER ROLE stores a SCRAM verifier given in place of a password as it is.
-                    let verifier = Zeroizing::new(postgres_protocol::password::scram_sha_256(new.as_bytes()));
+                    let verifier =
+                        Zeroizing::new(postgres_protocol::password::scram_sha_256(new.as_bytes()));
                     let statement = Zeroizing::new(format!(
                         "ALTER ROLE CURRENT_USER PASSWORD {}",
                         postgres_protocol::escape::escape_literal(&verifier)
                     ));
-                    by(deadline, async { client.batch_execute(&statement).await.map_err(postgres_error) })
-                        .await
-                        .map_err(after_sending)
+                    by(deadline, async {
+                        client
+                            .batch_execute(&statement)
+                            .await
+                            .map_err(postgres_error)
+                    })
+                    .await
+                    .map_err(after_sending)
                 }
             }
         })
@@ -418,7 +437,10 @@ impl DbEndpoint {
             }
             DbEngine::PostgreSql => {
                 let client = self.postgres(password).await?;
-                client.simple_query("SELECT 1").await.map_err(postgres_error)?;
+                client
+                    .simple_query("SELECT 1")
+                    .await
+                    .map_err(postgres_error)?;
                 Ok(())
             }
         }
@@ -443,7 +465,10 @@ impl DbEndpoint {
         let sql = sql.to_owned();
         run(move |deadline| async move {
             let client = by(deadline, endpoint.postgres(&password)).await?;
-            by(deadline, async { client.batch_execute(&sql).await.map_err(postgres_error) }).await
+            by(deadline, async {
+                client.batch_execute(&sql).await.map_err(postgres_error)
+            })
+            .await
         })
     }
 
@@ -538,9 +563,7 @@ pub(crate) fn mysql_error(e: mysql_async::Error) -> DbError {
             message: server.message,
             code: format!("MySQL {}", server.code),
         },
-        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => {
-            DbError::Unreachable(io_why(&io))
-        }
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => DbError::Unreachable(io_why(&io)),
         mysql_async::Error::Driver(_) => DbError::Unreachable(UnreachableWhy::NotThisProtocol),
         _ => DbError::Unreachable(UnreachableWhy::Network),
     }

@@ -391,13 +391,14 @@ mod tests {
         assert_ne!(text.render(English), text.render(SimplifiedChinese));
         // A placeholder may appear twice; both take the value.
         let twice = crate::text!(
-            "errors.path_cannot_be_opened_why_its",
-            path = "/k",
-            why = "x"
+            "errors.the_header_header_disagrees_with_the_signed",
+            header = "X-TC-Action",
+            name = "Action"
         );
         assert_eq!(
             twice.render(English),
-            "/k cannot be opened: x. Its backups are /k.1 to .3."
+            "The X-TC-Action header disagrees with the signed Action parameter; a v1-signed \
+             request takes its Action only from what it signed."
         );
         let verbatim = super::Text::verbatim("Access denied for user");
         assert_eq!(verbatim.render(SimplifiedChinese), "Access denied for user");

@@ -152,7 +152,10 @@ fn readers_see_other_processes_changes_while_a_writer_is_busy() {
     drop(held);
     writer.join().unwrap();
     // The busy change went through on top of the other process's, and nothing went back.
-    assert_eq!(serve.describe_key("k").unwrap().key_state, KeyState::Disabled);
+    assert_eq!(
+        serve.describe_key("k").unwrap().key_state,
+        KeyState::Disabled
+    );
     assert_eq!(serve.keys().len(), 2);
     assert_eq!(ks.reopen().keys().len(), 2);
 }

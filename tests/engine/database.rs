@@ -264,8 +264,9 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
     ks.clock.advance_days(30);
     assert!(kms.due_secret_rotations().is_empty(), "rotation off");
 
-    // Twelve more rotations: never more than 10 versions, ids never reused.
+    // Twelve more rotations, an hour apart: never more than 10 versions, ids never reused.
     for _ in 0..12 {
+        ks.clock.advance(3600);
         kms.rotate_secret("orders-db", &mut no_probe).unwrap();
     }
     let versions: Vec<String> = kms
@@ -277,6 +278,15 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
     assert_eq!(versions.len(), 10);
     assert_eq!(versions.last().unwrap(), "SSM_v14");
     assert_database_follows(&kms, &database, "orders-db");
+    // Faster than that, rotations stop at the limit rather than drop a version made within the
+    // hour (a rotation that hung could still set it in the database).
+    let refused = (0..12)
+        .find_map(|_| kms.rotate_secret("orders-db", &mut no_probe).err())
+        .expect("refused before twelve more");
+    assert_eq!(refused.code, ErrorCode::LimitExceeded, "{refused}");
+    assert_eq!(kms.secret_versions("orders-db").unwrap().len(), 10);
+    assert_database_follows(&kms, &database, "orders-db");
+    ks.clock.advance(3600);
 
     // A disabled CMK: the value is unreadable with the KMS reason, and rotation stops before
     // touching the database.
@@ -334,11 +344,19 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
 fn rotations_of_two_processes_never_lose_the_password(engine: DbEngine) {
     use keyconsole::testing::database::DelayingProxy;
     let database = start(engine);
-    let proxy = DelayingProxy::start(database.port, b"PASSWORD", std::time::Duration::from_secs(4));
+    let proxy = DelayingProxy::start(
+        database.port,
+        b"PASSWORD",
+        std::time::Duration::from_secs(4),
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keystore.kcks");
-    let kms = Kms::create(&path, keyconsole::testing::PASSWORD, keyconsole::testing::FAST_KDF)
-        .unwrap();
+    let kms = Kms::create(
+        &path,
+        keyconsole::testing::PASSWORD,
+        keyconsole::testing::FAST_KDF,
+    )
+    .unwrap();
     let mut req = request(&database, "orders-db", FIRST_PASSWORD);
     req.endpoint.port = proxy.port;
     kms.create_database_secret(req).unwrap();
@@ -374,7 +392,10 @@ fn rotations_of_two_processes_never_lose_the_password(engine: DbEngine) {
     }
     let (kms, result) = first.join().unwrap();
     result.expect("the held-up rotation finishes");
-    assert!(refused > 0, "the other process tried while the first held the claim");
+    assert!(
+        refused > 0,
+        "the other process tried while the first held the claim"
+    );
     // Afterwards the other process rotates as usual.
     let output = rotate_elsewhere();
     assert!(

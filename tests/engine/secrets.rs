@@ -257,11 +257,11 @@ fn a_cmk_that_cannot_decrypt_makes_the_value_unreadable_with_the_kms_reason() {
         code(kms.put_secret_value("s", "v2", text("x"))),
         ErrorCode::AccessKmsError
     );
-    kms.schedule_key_deletion("k", 7).unwrap();
-    let e = kms.get_secret_value("s", "SSM_v1").unwrap_err();
-    assert_eq!(e.code, ErrorCode::AccessKmsError);
-    assert!(e.message.contains("pending deletion"), "{e}");
-    kms.cancel_key_deletion("k").unwrap();
+    // A key that protects a secret is not scheduled for deletion at all.
+    assert_eq!(
+        code(kms.schedule_key_deletion("k", 7)),
+        ErrorCode::CmkUsedByCloudProduct
+    );
     kms.enable_key("k").unwrap();
     assert_eq!(kms.get_secret_value("s", "SSM_v1").unwrap(), text("v"));
 }
@@ -346,4 +346,43 @@ proptest! {
         kms.create_secret(new_secret("txt", text(&text_value))).unwrap();
         prop_assert_eq!(kms.get_secret_value("txt", "SSM_v1").unwrap(), text(&text_value));
     }
+}
+
+/// A key that protects secrets (the secrets manager's default key too) cannot be scheduled for
+/// deletion: the refusal names the secrets, as the cloud refuses a key a product uses. Once the
+/// secrets are gone, the key can go.
+#[test]
+fn a_key_that_protects_secrets_is_not_deleted_under_them() {
+    let (_ks, kms) = TestKeystore::new();
+    create(&kms, "orders-key");
+    let mut own = new_secret("orders-db", text("one"));
+    own.key = Some("orders-key".to_owned());
+    kms.create_secret(own).unwrap();
+    kms.create_secret(new_secret("default-one", text("two")))
+        .unwrap();
+    let default_key = kms.describe_secret("default-one").unwrap().key_id;
+    for (key, secret) in [
+        ("orders-key", "orders-db"),
+        (default_key.as_str(), "default-one"),
+    ] {
+        kms.disable_key(key).unwrap();
+        let e = kms.schedule_key_deletion(key, 7).unwrap_err();
+        assert_eq!(e.code, ErrorCode::CmkUsedByCloudProduct, "{e}");
+        assert_eq!(e.code.as_str(), "FailedOperation.CmkUsedByCloudProduct");
+        assert!(e.message.contains(secret), "{e}");
+        kms.disable_secret(secret).unwrap();
+        kms.delete_secret(secret, 0).unwrap();
+        kms.schedule_key_deletion(key, 7).unwrap();
+    }
+    // A pending-delete secret's refusal says so (not "disable it first").
+    create(&kms, "third");
+    kms.create_secret(CreateSecret {
+        key: Some("third".into()),
+        ..new_secret("kept", text("three"))
+    })
+    .unwrap();
+    kms.disable_secret("kept").unwrap();
+    kms.delete_secret("kept", 7).unwrap();
+    let e = kms.delete_secret("kept", 7).unwrap_err();
+    assert!(e.message.contains("already scheduled for deletion"), "{e}");
 }

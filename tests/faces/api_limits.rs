@@ -75,6 +75,70 @@ fn idle_connections_are_closed_and_capped() {
     }
 }
 
+/// A client that sends requests and never reads the answers: once the answers fill the sockets,
+/// the server's write waits `write_timeout` and the server closes the connection (before, it
+/// held it, and its place among the connections, for as long as the client kept it open).
+#[test]
+fn a_client_that_never_reads_its_answers_is_dropped_at_the_write_timeout() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let config = ServerConfig {
+        header_timeout: Duration::from_secs(60),
+        write_timeout: Duration::from_millis(500),
+        ..ServerConfig::loopback("127.0.0.1:0".parse().unwrap())
+    };
+    let (_ks, _kms, _credentials, server) = start(config);
+    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+    let small: libc::c_int = 4096;
+    // SAFETY: a socket we own, an int option of its size.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&small as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    // Pipelined requests (each answered with an error: they are not signed), until the server
+    // stops taking them because its answers are not read.
+    let request = b"GET /?never=read HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut sent = 0usize;
+    while stream.write_all(request).is_ok() {
+        sent += 1;
+        assert!(sent < 5_000_000, "the server never stopped taking requests");
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    // The server has given up on the connection: what it had sent drains, then the end.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut answers = 0usize;
+    let reading = std::time::Instant::now();
+    loop {
+        assert!(
+            reading.elapsed() < Duration::from_secs(20),
+            "still answering after 20 s ({answers} of {sent}): the connection was kept"
+        );
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                answers += buffer[..n]
+                    .windows(12)
+                    .filter(|w| w == b"HTTP/1.1 200")
+                    .count()
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the connection stayed open after {answers} answers: {e}"),
+        }
+    }
+    assert!(answers < sent, "{answers} answers to {sent} requests");
+}
+
 #[test]
 fn reads_are_answered_while_a_change_waits_for_the_keystore_lock() {
     let (ks, kms, credentials, server) =

@@ -228,7 +228,8 @@ mod v1 {
             TestClock::new(timestamp + 60),
         )
         .unwrap();
-        kms.install_api_credentials(&secret_id, &secret_key).unwrap();
+        kms.install_api_credentials(&secret_id, &secret_key)
+            .unwrap();
         create(&kms, "db-password");
         (dir, kms, requests)
     }

@@ -153,6 +153,50 @@ fn the_local_ca_is_made_once_its_key_sealed_in_the_keystore() {
     assert_eq!(bad.code.as_str(), "InvalidParameterValue");
 }
 
+/// The local CA vouches for private names only, and says so in its certificate: OpenSSL reads
+/// the name constraints, accepts a server certificate for a private name and would refuse one
+/// for a public name, which the CA does not issue at all.
+#[test]
+fn the_local_ca_is_constrained_to_private_names() {
+    let (keystore, kms) = TestKeystore::new();
+    let ca = kms.local_ca().unwrap();
+    let dir = keystore.dir.path();
+    let openssl = |args: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let ca_file = ca.path.to_str().unwrap();
+    let (ok, text) = openssl(&["x509", "-noout", "-ext", "nameConstraints", "-in", ca_file]);
+    assert!(ok, "{text}");
+    for permitted in [
+        "critical",
+        "Permitted",
+        "DNS:lan",
+        "DNS:localhost",
+        "IP:10.0.0.0/255.0.0.0",
+    ] {
+        assert!(text.contains(permitted), "{permitted} in {text}");
+    }
+    let names = ["kms.lan".to_owned(), "192.168.7.7".to_owned()];
+    let identity = kms.issue_server_identity(&names).unwrap();
+    let server = dir.join("server.pem");
+    std::fs::write(&server, pem("CERTIFICATE", &identity.chain_der[0])).unwrap();
+    let (ok, text) = openssl(&["verify", "-CAfile", ca_file, server.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let e = kms
+        .issue_server_identity(&["kms.example.com".to_owned()])
+        .err()
+        .unwrap();
+    assert!(e.message.contains("not a private name"), "{}", e.message);
+}
+
 #[test]
 fn beyond_loopback_only_over_tls_unless_plain_http_is_asked_for() {
     let (_keystore, kms) = TestKeystore::new();
@@ -237,4 +281,16 @@ fn your_own_certificate_files_serve_and_bad_ones_are_named() {
     std::fs::write(&key_file, pem("PRIVATE KEY", &other.key_der)).unwrap();
     let mismatched = tls::from_pem_files(&cert_file, &key_file).unwrap_err();
     assert_eq!(mismatched.code.as_str(), "InvalidParameterValue");
+    // An encrypted PKCS#8 key is named as such, not as "no private key".
+    let encrypted = dir.join("encrypted.key");
+    std::fs::write(&encrypted, pem("ENCRYPTED PRIVATE KEY", &other.key_der)).unwrap();
+    let e = tls::from_pem_files(&cert_file, &encrypted).unwrap_err();
+    assert!(e.message.contains("encrypted private key"), "{}", e.message);
+    // A FIFO (or any file that is not a regular one) is refused at once instead of waited on.
+    let fifo = dir.join("fifo.key");
+    let fifo_c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a path we own, as a C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0);
+    let e = tls::from_pem_files(&cert_file, &fifo).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{}", e.message);
 }

@@ -315,10 +315,9 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
         ));
     }
     if request.is_v1() {
-        let params: Vec<(String, String)> =
-            form_urlencoded::parse(request.v1_carrier().as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
+        let params: Vec<(String, String)> = form_urlencoded::parse(request.v1_carrier().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let secret_id = params
             .iter()
             .find(|(k, _)| k == "SecretId")

@@ -253,7 +253,7 @@ pub fn verify(
     authorization: &Authorization,
     now: i64,
 ) -> Result<()> {
-    if (now - parts.timestamp).abs() > MAX_CLOCK_SKEW_SECONDS {
+    if !within_skew(now, parts.timestamp) {
         return Err(KmsError::new(
             ErrorCode::SignatureExpire,
             crate::text!(
@@ -293,6 +293,12 @@ pub fn verify(
             None => parts.host.to_string(),
         }
     )))
+}
+
+/// Whether a request's timestamp is within `MAX_CLOCK_SKEW_SECONDS` of our clock. Computed without
+/// overflow: a timestamp near either end of i64 is far off, never wrapped into range.
+fn within_skew(now: i64, timestamp: i64) -> bool {
+    now.abs_diff(timestamp) <= MAX_CLOCK_SKEW_SECONDS.unsigned_abs()
 }
 
 /// `127.0.0.1:19267` → `127.0.0.1`, `[::1]:19267` → `[::1]`; None when there is no port.
@@ -339,7 +345,7 @@ pub fn verify_v1(
             crate::text!("errors.the_nonce_parameter_is_missing"),
         ));
     }
-    if (now - timestamp).abs() > MAX_CLOCK_SKEW_SECONDS {
+    if !within_skew(now, timestamp) {
         return Err(KmsError::new(
             ErrorCode::SignatureExpire,
             crate::text!(
@@ -390,7 +396,28 @@ pub fn verify_v1(
 
 #[cfg(test)]
 mod tests {
-    use super::{SignedParts, sign, signing_key};
+    use super::{SignedParts, sign, signing_key, within_skew};
+
+    /// The skew check holds at the ends of i64, where `now - timestamp` would overflow (and wrap
+    /// into range in a release build).
+    #[test]
+    fn the_clock_skew_check_never_overflows() {
+        let now = 1_800_000_000;
+        for far in [
+            i64::MIN,
+            i64::MIN + 1,
+            now - (1 << 62) - (1 << 62),
+            i64::MAX,
+            -1,
+        ] {
+            assert!(!within_skew(now, far), "{far}");
+        }
+        for near in [now, now - 300, now + 300] {
+            assert!(within_skew(now, near));
+        }
+        assert!(!within_skew(now, now + 301));
+        assert!(!within_skew(i64::MAX, i64::MIN));
+    }
 
     /// The per-thread kSigning gives the same signatures as deriving it every time, and a
     /// SecretKey, day or service that changes is never served a stale one.

@@ -159,6 +159,8 @@ fn DisableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
 fn DeleteSecret(kms: &Kms, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let days = params.u64("RecoveryWindowInDays")?.unwrap_or(0);
+    // Checked at its full width, so 2^32 is refused as 2^32 (not as the u32 it would clip to).
+    crate::kms::secrets::rules::validate_recovery_days(days)?;
     let days = u32::try_from(days).unwrap_or(u32::MAX);
     let delete_time = kms.delete_secret(name, days)?;
     reply(json!({"SecretName": name, "DeleteTime": delete_time}))

@@ -17,10 +17,9 @@ use super::error::{ErrorCode, KmsError, Result, err};
 use crate::crypto;
 use query::resolve_in;
 use rules::{
-    KEYS_MAX,
-    BATCH_MAX_KEYS, PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS, ROTATE_DAYS_DEFAULT,
-    SECONDS_PER_DAY, check_key_count, state_error, validate_alias, validate_description,
-    validate_rotate_days,
+    BATCH_MAX_KEYS, KEYS_MAX, PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS,
+    ROTATE_DAYS_DEFAULT, SECONDS_PER_DAY, check_key_count, state_error, validate_alias,
+    validate_description, validate_rotate_days,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -238,26 +237,61 @@ impl Kms {
                 ),
             );
         }
-        self.change_key(key, |record, now| match record.state {
-            KeyState::Disabled => {
-                record.state = KeyState::PendingDelete;
-                record.deletion_date = now + i64::from(pending_window_days) * SECONDS_PER_DAY;
-                Ok(record.deletion_date)
+        self.transact(|ring, now| {
+            let index = resolve_in(ring, key)?;
+            // A key that seals secrets' values (the secrets manager's default key included)
+            // would take them with it: refused, naming them, as the cloud refuses a key in use
+            // by one of its products. Deleting (or emptying) those secrets comes first.
+            let protected: Vec<&str> = ring
+                .secrets
+                .iter()
+                .filter(|s| s.key_id == ring.keys[index].key_id)
+                .map(|s| s.name.as_str())
+                .collect();
+            if !protected.is_empty() {
+                let shown = protected
+                    .iter()
+                    .take(5)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let more = protected.len().saturating_sub(5);
+                return err(
+                    ErrorCode::CmkUsedByCloudProduct,
+                    crate::text!(
+                        "errors.key_alias_protects_secrets_and_cannot_be_deleted",
+                        alias = ring.keys[index].alias,
+                        count = protected.len(),
+                        secrets = if more > 0 {
+                            format!("{shown} (+{more})")
+                        } else {
+                            shown
+                        }
+                    ),
+                );
             }
-            KeyState::PendingDelete => Err(KmsError::new(
-                ErrorCode::CmkStateNotSupport,
-                crate::text!(
-                    "errors.key_alias_is_already_pending_deletion",
-                    alias = record.alias
-                ),
-            )),
-            _ => Err(KmsError::new(
-                ErrorCode::CmkShouldBeDisabled,
-                crate::text!(
-                    "errors.key_alias_must_be_disabled_before",
-                    alias = record.alias
-                ),
-            )),
+            let record = &mut ring.keys[index];
+            match record.state {
+                KeyState::Disabled => {
+                    record.state = KeyState::PendingDelete;
+                    record.deletion_date = now + i64::from(pending_window_days) * SECONDS_PER_DAY;
+                    Ok(record.deletion_date)
+                }
+                KeyState::PendingDelete => Err(KmsError::new(
+                    ErrorCode::CmkStateNotSupport,
+                    crate::text!(
+                        "errors.key_alias_is_already_pending_deletion",
+                        alias = record.alias
+                    ),
+                )),
+                _ => Err(KmsError::new(
+                    ErrorCode::CmkShouldBeDisabled,
+                    crate::text!(
+                        "errors.key_alias_must_be_disabled_before",
+                        alias = record.alias
+                    ),
+                )),
+            }
         })
     }
 

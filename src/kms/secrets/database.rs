@@ -43,8 +43,8 @@ use super::{CreateSecret, SecretValue, find, key_index, open_version, seal_value
 use crate::crypto;
 use crate::kms::Kms;
 use crate::kms::error::{ErrorCode, KmsError, Result, err};
-use crate::kms::keys::rules::SECONDS_PER_DAY;
 use crate::kms::keyring::Keyring;
+use crate::kms::keys::rules::SECONDS_PER_DAY;
 use crate::util::database::{DbEndpoint, DbError};
 use crate::util::i18n::Text;
 
@@ -780,7 +780,11 @@ struct RotationFailure {
 impl RotationFailure {
     fn from_error(e: &KmsError) -> Self {
         Self {
-            text: crate::text!("errors.code_message", code = e.code, message = e.text.clone()),
+            text: crate::text!(
+                "errors.code_message",
+                code = e.code,
+                message = e.text.clone()
+            ),
             uncertain: false,
         }
     }

@@ -492,10 +492,20 @@ impl Kms {
     /// DeleteSecret: a disabled secret is deleted at once (`recovery_days` 0) or after 1–30 days
     /// (PendingDelete until then). Returns the DeleteTime (now, for at once).
     pub fn delete_secret(&self, name: &str, recovery_days: u32) -> Result<i64> {
-        validate_recovery_days(recovery_days)?;
+        validate_recovery_days(u64::from(recovery_days))?;
         self.transact(|ring, now| {
             let index = find(ring, name)?;
             let secret = &mut ring.secrets[index];
+            if secret.state == SecretState::PendingDelete {
+                return Err(KmsError::new(
+                    ErrorCode::OperationDenied,
+                    crate::text!(
+                        "errors.secret_name_is_already_scheduled_for_deletion",
+                        name = name,
+                        date = crate::util::format_time(secret.delete_time)
+                    ),
+                ));
+            }
             if !secret.state.may_delete() {
                 return Err(KmsError::new(
                     ErrorCode::OperationDenied,

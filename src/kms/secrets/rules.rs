@@ -97,8 +97,8 @@ pub fn validate_description(description: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn validate_recovery_days(days: u32) -> Result<()> {
-    if days > RECOVERY_DAYS_MAX {
+pub fn validate_recovery_days(days: u64) -> Result<()> {
+    if days > u64::from(RECOVERY_DAYS_MAX) {
         return err(
             ErrorCode::InvalidParameterValue,
             crate::text!(
