@@ -440,3 +440,62 @@ fn a_keystore_opened_through_a_link_is_saved_where_it_lives() {
     let e = Kms::open(&dangling, PASSWORD).unwrap_err();
     assert!(e.message.contains("leads nowhere"), "{e}");
 }
+
+/// `passwd --rekey`: a new master key seals everything anew and the backups (which the old
+/// password opened) are gone, so nothing on disk opens with the old password; ciphertexts still
+/// decrypt; an engine that was open elsewhere is told to unlock again instead of "damaged".
+/// Plain `passwd` keeps the master key: its backups still open with the old password.
+#[test]
+fn rekeying_leaves_nothing_the_old_password_opens() {
+    let (ks, kms) = TestKeystore::new();
+    create(&kms, "k");
+    let blob = kms
+        .encrypt("k", b"kept across the rekey", &CanonicalContext::none())
+        .unwrap()
+        .ciphertext_blob;
+    create(&kms, "second");
+    let elsewhere = ks.reopen();
+    // Plain passwd: the backups are the old files, sealed under the same master key.
+    kms.change_password(PASSWORD, b"interim password", None)
+        .unwrap();
+    assert!(
+        keyconsole::store::Store::open(&save::backup_path(&ks.path, 1), PASSWORD).is_ok(),
+        "after plain passwd the newest backup still opens with the old password"
+    );
+    kms.rekey(b"interim password", b"brand new password", None)
+        .unwrap();
+    for generation in 1..=3 {
+        assert!(!save::backup_path(&ks.path, generation).exists());
+    }
+    for (path, _) in all_files(ks.dir.path()) {
+        for old in [PASSWORD, b"interim password".as_slice()] {
+            assert!(
+                keyconsole::store::Store::open(&path, old).is_err(),
+                "{} opens with an old password",
+                path.display()
+            );
+        }
+    }
+    let reopened = Kms::open(&ks.path, b"brand new password").unwrap();
+    assert_eq!(
+        reopened
+            .decrypt(&blob, &CanonicalContext::none())
+            .unwrap()
+            .plaintext
+            .as_slice(),
+        b"kept across the rekey"
+    );
+    // The engine in this process keeps working on the new key.
+    create(&kms, "after");
+    assert_eq!(
+        Kms::open(&ks.path, b"brand new password")
+            .unwrap()
+            .keys()
+            .len(),
+        3
+    );
+    // The one opened before is told what happened.
+    let e = elsewhere.refresh().unwrap_err();
+    assert_eq!(e.code, ErrorCode::WrongPassword, "{e}");
+    assert!(e.message.contains("new master key"), "{e}");
+}

@@ -24,6 +24,11 @@ pub struct PasswdArgs {
     /// Read the new password from the first line of FILE (else KEYCONSOLE_NEW_PASSWORD, else a prompt)
     #[arg(long, value_name = "FILE")]
     pub new_password_file: Option<PathBuf>,
+    /// Also make a new master key: every record is sealed anew and the backups (which the old
+    /// password still opens) are deleted, so a leaked old password or copy opens nothing new.
+    /// Other running keyconsole processes must be unlocked again.
+    #[arg(long)]
+    pub rekey: bool,
 }
 
 fn kdf_params(memory_mib: u32, iterations: u32) -> Result<KdfParams> {
@@ -71,7 +76,18 @@ pub fn passwd(context: &Context, args: PasswdArgs) -> Result<()> {
         args.new_password_file.as_deref(),
         "New keystore password",
     )?;
-    kms.change_password(current.as_bytes(), new.as_bytes(), None)?;
-    eprintln!("Changed the password of {}", context.keystore().display());
+    if args.rekey {
+        kms.rekey(current.as_bytes(), new.as_bytes(), None)?;
+        eprintln!(
+            "Changed the password and the master key of {}; its backups were deleted.",
+            context.keystore().display()
+        );
+    } else {
+        kms.change_password(current.as_bytes(), new.as_bytes(), None)?;
+        eprintln!(
+            "Changed the password of {} (its backups still open with the old password; `passwd --rekey` replaces the master key and deletes them).",
+            context.keystore().display()
+        );
+    }
     Ok(())
 }

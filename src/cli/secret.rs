@@ -440,14 +440,25 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
             search,
             json,
         } => {
-            let page = kms.list_secrets(&SecretQuery {
+            // Every secret, a page (the listing's largest) at a time: a keystore may hold more
+            // than one page, and a list that stopped at a page would hide the rest silently.
+            let mut query = SecretQuery {
                 state: state.map_or(SecretStateFilter::All, |s| {
                     SecretStateFilter::Only(s.into())
                 }),
                 search,
                 limit: Some(crate::kms::secrets::rules::LIST_LIMIT_MAX),
                 ..SecretQuery::default()
-            })?;
+            };
+            let mut page = kms.list_secrets(&query)?;
+            while page.secrets.len() < page.total {
+                query.offset = page.secrets.len();
+                let next = kms.list_secrets(&query)?;
+                if next.secrets.is_empty() {
+                    break;
+                }
+                page.secrets.extend(next.secrets);
+            }
             if json {
                 let list: Vec<Value> = page
                     .secrets

@@ -200,6 +200,7 @@ impl From<crate::store::StoreError> for KmsError {
             Kind::Io => ErrorCode::KeystoreIo,
             Kind::InvalidSettings => ErrorCode::InvalidParameterValue,
             Kind::TooLarge => ErrorCode::LimitExceeded,
+            Kind::Rekeyed => ErrorCode::WrongPassword,
             Kind::Internal => ErrorCode::InternalError,
         };
         KmsError::new(code, e.text)

@@ -139,9 +139,9 @@ pub struct Kms {
     /// A save of this process is under way (it holds the keystore's lock, so the file changes
     /// only by it, and it publishes what it wrote when done).
     saving: std::sync::atomic::AtomicBool,
-    /// Reads the file without the writer's turn (`refresh_for_reader`), one reader at a time.
-    file_reader: crate::store::FileReader,
-    reader_turn: Mutex<()>,
+    /// Reads the file without the writer's turn (`refresh_for_reader`), one reader at a time
+    /// (replaced when this process gives the keystore a new master key).
+    file_reader: Mutex<crate::store::FileReader>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -216,8 +216,7 @@ impl Kms {
             folder_watch: std::sync::OnceLock::new(),
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),
             saving: std::sync::atomic::AtomicBool::new(false),
-            file_reader,
-            reader_turn: Mutex::new(()),
+            file_reader: Mutex::new(file_reader),
         }
     }
 
@@ -323,14 +322,14 @@ impl Kms {
             Err(TryLockError::WouldBlock) => {}
         }
         // One reader reads for all of them; the others find it current when it is done.
-        let _turn = self
-            .reader_turn
+        let reader = self
+            .file_reader
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if self.is_current() {
             return Ok(false);
         }
-        let (stamp, generation, body) = self.file_reader.read()?;
+        let (stamp, generation, body) = reader.read()?;
         let mut ring = Keyring::decode(&body, &self.path)?;
         drop(body);
         ring.adopt_reservations(&self.ring());
@@ -472,6 +471,27 @@ impl Kms {
         self.save_and_publish(&mut store, next, |store, body| {
             store.change_password(&guard, new, kdf, body)
         })
+    }
+
+    /// Changes the keystore password and gives it a new master key (`passwd --rekey`): every
+    /// record is sealed anew, and the backups, which the old password still opened, are deleted.
+    /// Other processes that have the keystore open must be unlocked again.
+    pub fn rekey(&self, current: &[u8], new: &[u8], kdf: Option<KdfParams>) -> Result<()> {
+        check_password(new)?;
+        let mut store = self.writer();
+        store.verify_password(current)?;
+        let guard = store.lock()?;
+        self.refresh_locked(&mut store)?;
+        let next = Keyring::clone(&self.ring());
+        let kdf = kdf.unwrap_or(store.kdf_params());
+        self.save_and_publish(&mut store, next, |store, body| {
+            store.rekey(&guard, new, kdf, body)
+        })?;
+        *self
+            .file_reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = store.file_reader();
+        Ok(())
     }
 
     /// Refuses an output path that names this keystore or one of its own files.

@@ -22,6 +22,8 @@ pub enum StoreErrorKind {
     InvalidSettings,
     /// A save would make the file larger than the store opens (or grow a nearly full one).
     TooLarge,
+    /// Another process gave the keystore a new master key; unlock it again.
+    Rekeyed,
     Internal,
 }
 

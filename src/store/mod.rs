@@ -133,6 +133,9 @@ impl FileStamp {
 pub struct FileReader {
     path: PathBuf,
     master_key: Zeroizing<[u8; KEY_LEN]>,
+    /// The salt of the header the master key came with (a new salt and a body the key does not
+    /// open: the keystore was re-keyed).
+    salt: [u8; 16],
     size_limit: u64,
 }
 
@@ -161,10 +164,14 @@ impl FileReader {
             &mut body,
         )
         .map_err(|_| {
-            damaged(
-                &self.path,
-                crate::text!("errors.its_contents_are_damaged_or_were"),
-            )
+            if header.salt != self.salt {
+                rekeyed(&self.path)
+            } else {
+                damaged(
+                    &self.path,
+                    crate::text!("errors.its_contents_are_damaged_or_were"),
+                )
+            }
         })?;
         Ok((stamp, header.generation, body))
     }
@@ -233,6 +240,15 @@ fn damaged(path: &Path, why: impl Into<Text>) -> StoreError {
             why = why,
             backups = backups
         ),
+    )
+}
+
+/// Another process gave the keystore a new master key (`passwd --rekey`): the key this process
+/// holds opens nothing new, so it must be unlocked again with the new password.
+fn rekeyed(path: &Path) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Rekeyed,
+        crate::text!("errors.path_was_re_keyed_elsewhere", path = path.display()),
     )
 }
 
@@ -421,6 +437,7 @@ impl Store {
         FileReader {
             path: self.path.clone(),
             master_key: self.master_key.clone(),
+            salt: self.header.salt,
             size_limit: self.size_limit,
         }
     }
@@ -451,8 +468,10 @@ impl Store {
             self.stamp = Some(stamp);
             return Ok(None);
         }
-        // The master key never changes, even when another process changed the password, so the
-        // body opens with the key we hold; we adopt the file's header (salt, wrapped key) as it is.
+        // The master key stays the same when another process changes the password, so the body
+        // opens with the key we hold; we adopt the file's header (salt, wrapped key) as it is.
+        // Only `passwd --rekey` changes it: then this process must be unlocked again.
+        let salt_changed = header.salt != self.header.salt;
         let previous = std::mem::replace(&mut self.header, header);
         match self.open_body(bytes) {
             Ok(body) => {
@@ -461,7 +480,7 @@ impl Store {
             }
             Err(e) => {
                 self.header = previous;
-                Err(e)
+                Err(if salt_changed { rekeyed(&self.path) } else { e })
             }
         }
     }
@@ -506,8 +525,19 @@ impl Store {
         Ok(())
     }
 
-    /// Seals `body` (wiping the plaintext as it goes) and atomically replaces the file.
-    pub fn save(&mut self, _guard: &LockGuard, mut body: Zeroizing<Vec<u8>>) -> Result<()> {
+    /// Seals `body` (wiping the plaintext as it goes) and atomically replaces the file, keeping
+    /// the file it replaces as the newest backup.
+    pub fn save(&mut self, guard: &LockGuard, body: Zeroizing<Vec<u8>>) -> Result<()> {
+        let keep_backups = self.header.generation > 0;
+        self.save_with(guard, body, keep_backups)
+    }
+
+    fn save_with(
+        &mut self,
+        _guard: &LockGuard,
+        mut body: Zeroizing<Vec<u8>>,
+        keep_backups: bool,
+    ) -> Result<()> {
         #[cfg(feature = "testing")]
         if self.failing_saves > 0 {
             self.failing_saves -= 1;
@@ -538,7 +568,6 @@ impl Store {
         let mut file = Vec::with_capacity(format::HEADER_LEN + body.len());
         file.extend_from_slice(&encoded);
         file.extend_from_slice(&body);
-        let keep_backups = header.generation > 1;
         save::replace_file(&self.path, &file, keep_backups)
             .map_err(|e| io_error(&self.path, crate::text!("errors.write"), e))?;
         self.header = header;
@@ -584,6 +613,54 @@ impl Store {
             self.header = previous;
         }
         result
+    }
+}
+
+impl Store {
+    /// `change_password` with a new master key as well: the body is sealed under the new key, and
+    /// the backups, which the old password and key still open, are deleted once the new file is
+    /// in place (this save keeps none of the old file). Afterwards nothing on disk opens with the
+    /// old password, and a master key copied while the old password was known opens nothing new.
+    pub fn rekey(
+        &mut self,
+        guard: &LockGuard,
+        new_password: &[u8],
+        kdf: KdfParams,
+        body: Zeroizing<Vec<u8>>,
+    ) -> Result<()> {
+        if let Err(why) = kdf::check_params(&kdf) {
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidSettings,
+                crate::text!("errors.the_password_cannot_be_changed_why", why = why),
+            ));
+        }
+        let previous = (self.header.clone(), self.master_key.clone());
+        self.header.kdf = kdf;
+        self.header.salt = crypto::random_bytes();
+        let kek = kdf::derive_kek(new_password, &self.header.salt, &kdf)
+            .map_err(|why| StoreError::new(StoreErrorKind::InvalidSettings, why))?;
+        let master_key = crypto::random_key();
+        let result = wrap_master_key(&kek, &mut self.header, &master_key).and_then(|()| {
+            self.master_key = master_key;
+            self.save_with(guard, body, false)
+        });
+        if let Err(e) = result {
+            (self.header, self.master_key) = previous;
+            return Err(e);
+        }
+        for generation in 1..=save::BACKUP_GENERATIONS {
+            let backup = save::backup_path(&self.path, generation);
+            match fs::remove_file(&backup) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(io_error(&backup, crate::text!("errors.delete"), e));
+                }
+            }
+        }
+        crate::util::atomic_file::sync_folder(crate::util::atomic_file::folder_of(&self.path))
+            .map_err(|e| io_error(&self.path, crate::text!("errors.write"), e))?;
+        Ok(())
     }
 }
 

@@ -175,6 +175,38 @@ pub fn signed_request(
     request
 }
 
+/// A POST of `body` exactly as given (escaped as another SDK escapes it), signed.
+pub fn signed_raw_request(
+    addr: SocketAddr,
+    action: &str,
+    version: &str,
+    body: &[u8],
+    signer: Signer<'_>,
+) -> Vec<u8> {
+    let host = addr.to_string();
+    let timestamp = signer.timestamp;
+    let date = scope_date(timestamp).unwrap();
+    let parts = SignedParts {
+        method: "POST",
+        query: "",
+        content_type: "application/json",
+        host: &host,
+        payload: body,
+        unsigned_payload: false,
+        timestamp,
+    };
+    let service = crate::api::tencent::service_of(version).map_or("kms", |s| s.name);
+    let signature = sign(signer.secret_key, service, &parts, &date);
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: {action}\r\nX-TC-Version: {version}\r\nX-TC-Timestamp: {timestamp}\r\nAuthorization: TC3-HMAC-SHA256 Credential={}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signer.secret_id,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
 /// POSTs `action` with `params`, signed.
 pub fn call(addr: SocketAddr, action: &str, params: Value, signer: Signer<'_>) -> Reply {
     let request = signed_request(addr, "POST", action, "2019-01-18", &params, signer);

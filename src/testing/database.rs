@@ -338,8 +338,10 @@ impl Drop for PrivateDatabase {
 
 /// A loopback relay in front of a database that holds back the first client packet holding
 /// `needle` (a password-changing statement stuck in the network) for `delay`, then forwards it.
-/// Everything else passes at once. Stops accepting when dropped; its connections end with their
-/// peers.
+/// Everything else passes at once. With `cut_client`, the client's connection is closed the
+/// moment that packet arrives (the client never learns whether it was applied), while the packet
+/// still reaches the server after the delay. Stops accepting when dropped; its connections end
+/// with their peers.
 pub struct DelayingProxy {
     pub port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -348,6 +350,15 @@ pub struct DelayingProxy {
 
 impl DelayingProxy {
     pub fn start(target_port: u16, needle: &'static [u8], delay: Duration) -> DelayingProxy {
+        Self::start_with(target_port, needle, delay, false)
+    }
+
+    pub fn start_with(
+        target_port: u16,
+        needle: &'static [u8],
+        delay: Duration,
+        cut_client: bool,
+    ) -> DelayingProxy {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicBool, Ordering};
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
@@ -372,9 +383,15 @@ impl DelayingProxy {
                     continue;
                 };
                 let delayed_once = delayed_once.clone();
+                let Ok(client_to_cut) = client.try_clone() else {
+                    continue;
+                };
                 std::thread::spawn(move || {
                     relay(client_reader, server_writer, |chunk| {
                         if contains(chunk, needle) && !delayed_once.swap(true, Ordering::AcqRel) {
+                            if cut_client {
+                                let _ = client_to_cut.shutdown(std::net::Shutdown::Both);
+                            }
                             std::thread::sleep(delay);
                         }
                     })

@@ -588,6 +588,82 @@ fn postgres_error(e: tokio_postgres::Error) -> DbError {
 mod tests {
     use super::*;
 
+    /// A loopback server that takes connections and then says nothing (`dribble` empty), or
+    /// sends `dribble`'s first chunk and then one byte every two seconds: what a stopped or
+    /// throttled database looks like from the client.
+    fn fake_server(dribble: &'static [u8]) -> u16 {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    if dribble.is_empty() {
+                        std::thread::sleep(Duration::from_secs(60));
+                        return;
+                    }
+                    let _ = stream.write_all(dribble);
+                    for _ in 0..30 {
+                        std::thread::sleep(Duration::from_secs(2));
+                        if stream.write_all(b"\x0a").is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    /// Every call ends by its deadline, whatever the server does (before, a silent PostgreSQL
+    /// held a call for ever and a MySQL server sending a byte every few seconds for minutes),
+    /// and calls past `MAX_CALLS_IN_FLIGHT` are refused at once instead of piling up.
+    #[test]
+    fn silent_and_dribbling_servers_are_given_up_and_calls_are_bounded() {
+        let endpoint = |engine, port| DbEndpoint {
+            engine,
+            host: "127.0.0.1".to_owned(),
+            port,
+            user: "app".to_owned(),
+        };
+        let servers = [
+            endpoint(DbEngine::MySql, fake_server(b"")),
+            endpoint(DbEngine::PostgreSql, fake_server(b"")),
+            // A MySQL greeting that announces a long packet, then trickles it.
+            endpoint(DbEngine::MySql, fake_server(b"\xff\xff\x00\x00\x0a")),
+            // A PostgreSQL authentication request that announces a long message, likewise.
+            endpoint(DbEngine::PostgreSql, fake_server(b"R\x00\x00\xff\xff")),
+        ];
+        assert_eq!(servers.len(), MAX_CALLS_IN_FLIGHT);
+        let calls: Vec<_> = servers
+            .iter()
+            .cloned()
+            .map(|server| std::thread::spawn(move || server.check_login("password")))
+            .collect();
+        let waiting = std::time::Instant::now();
+        while CALLS_IN_FLIGHT.load(Ordering::Acquire) < MAX_CALLS_IN_FLIGHT {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(10),
+                "the calls never started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            servers[0].change_own_password("password", "new password"),
+            Err(DbError::Busy)
+        );
+        for (call, server) in calls.into_iter().zip(&servers) {
+            let result = call.join().unwrap();
+            let e = result.expect_err("nothing logs in");
+            assert!(
+                matches!(e, DbError::TimedOut | DbError::Unreachable(_)),
+                "{server}: {e:?}"
+            );
+            assert!(!e.to_string().contains("Error"), "{e}");
+        }
+        assert_eq!(CALLS_IN_FLIGHT.load(Ordering::Acquire), 0);
+    }
+
     /// The hash the server's own `PASSWORD('password')` gives (a widely published value).
     #[test]
     fn the_native_hash_is_the_servers() {

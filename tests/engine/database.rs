@@ -453,3 +453,103 @@ fn mariadb_logs_hold_no_password() {
 fn postgresql_logs_hold_no_password() {
     no_password_reaches_the_server_log(DbEngine::PostgreSql);
 }
+
+/// Rotations against a database that is not there: each fails with what happened in plain words
+/// in either language (not the driver's debugging text), is kept in the history (the last 50),
+/// and the attempt count (the API's FlowID) keeps counting past 50.
+#[test]
+fn failed_rotations_keep_counting_and_say_what_happened() {
+    use keyconsole::util::database::DbEndpoint;
+    use keyconsole::util::i18n::Language;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_ks, kms) = TestKeystore::new();
+    kms.create_database_secret_unchecked(
+        CreateDatabaseSecret {
+            name: "gone-db".to_owned(),
+            description: String::new(),
+            key: None,
+            endpoint: DbEndpoint {
+                engine: DbEngine::MySql,
+                host: "127.0.0.1".to_owned(),
+                port: closed,
+                user: USER.to_owned(),
+            },
+            password: Zeroizing::new(FIRST_PASSWORD.to_owned()),
+            rotate_days: None,
+        },
+        Vec::new(),
+    )
+    .unwrap();
+    let mut last = None;
+    for _ in 0..55 {
+        let e = kms.rotate_secret("gone-db", &mut no_probe).unwrap_err();
+        assert_eq!(e.code, ErrorCode::FailedOperation, "{e}");
+        last = Some(e);
+    }
+    let e = last.unwrap();
+    assert!(e.message.contains("refused the connection"), "{e}");
+    for debug_text in ["Io(", "Error {", "CodecError", "kind:"] {
+        assert!(!e.message.contains(debug_text), "{e}");
+    }
+    assert!(
+        e.localized(Language::SimplifiedChinese)
+            .contains("服务器拒绝了连接"),
+        "{}",
+        e.localized(Language::SimplifiedChinese)
+    );
+    let detail = kms.rotation_detail("gone-db").unwrap();
+    assert_eq!(detail.history.len(), 50);
+    assert_eq!(detail.attempts, 55);
+    let record = detail.history.last().unwrap();
+    assert!(!record.succeeded() && record.uncertain, "{record:?}");
+    // The secret keeps its password, and no claim is left behind.
+    assert_eq!(password(&kms, "gone-db", "SSM_Current"), FIRST_PASSWORD);
+}
+
+/// The connection breaks right after the new password was sent, and the statement reaches the
+/// server two seconds later: the rotation cannot know whether it was applied. It is recorded as
+/// uncertain and tried again within a minute (not an hour), and that attempt finds the database
+/// holding the new password and finishes.
+fn an_uncertain_outcome_is_resolved_within_a_minute(engine: DbEngine) {
+    use keyconsole::testing::database::DelayingProxy;
+    let database = start(engine);
+    let proxy = DelayingProxy::start_with(
+        database.port,
+        b"PASSWORD",
+        std::time::Duration::from_secs(2),
+        true,
+    );
+    let (ks, kms) = TestKeystore::new();
+    let mut req = request(&database, "orders-db", FIRST_PASSWORD);
+    req.endpoint.port = proxy.port;
+    kms.create_database_secret(req).unwrap();
+    let e = kms.rotate_secret("orders-db", &mut no_probe).unwrap_err();
+    assert_eq!(e.code, ErrorCode::FailedOperation, "{e}");
+    let detail = kms.rotation_detail("orders-db").unwrap();
+    assert!(detail.history.last().unwrap().uncertain, "{detail:?}");
+    let pending = detail.pending_version.expect("still pending");
+    // The held-back statement lands: the database now holds the pending password.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(logs_in(&database, &password(&kms, "orders-db", &pending)));
+    assert!(!logs_in(&database, FIRST_PASSWORD));
+    assert!(kms.due_secret_rotations().is_empty(), "just tried");
+    ks.clock.advance(61);
+    assert_eq!(kms.due_secret_rotations(), ["orders-db"]);
+    let record = kms.rotate_due("orders-db").unwrap();
+    assert_eq!(record.version_id, pending);
+    assert_database_follows(&kms, &database, "orders-db");
+}
+
+#[test]
+fn mariadb_uncertain_outcomes_are_resolved_within_a_minute() {
+    an_uncertain_outcome_is_resolved_within_a_minute(DbEngine::MySql);
+}
+
+#[test]
+fn postgresql_uncertain_outcomes_are_resolved_within_a_minute() {
+    an_uncertain_outcome_is_resolved_within_a_minute(DbEngine::PostgreSql);
+}

@@ -384,8 +384,8 @@ fn bad_input_gets_clean_errors_and_never_stops_the_server() {
         "InvalidParameter"
     );
 
-    // Over 64 KiB: refused before anything else reads it.
-    let big = vec![b'a'; 64 * 1024 + 1];
+    // Over 256 KiB: refused before anything else reads it.
+    let big = vec![b'a'; 256 * 1024 + 1];
     let mut request = format!(
         "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: Encrypt\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         big.len()
@@ -569,6 +569,47 @@ fn secrets_manager_on_the_same_listener_logs_names_never_values() {
         "{text}"
     );
     assert!(!text.contains("the-db-password-9"), "{text}");
+
+    // The largest legal values, JSON-escaped as the SDKs send them: 32,768 newlines (64 KiB
+    // escaped) and 8,000 emoji as Python's json.dumps writes them (`\ud83d\ude00`, 96 KB).
+    let newlines = ssm(
+        "CreateSecret",
+        json!({"SecretName": "newlines", "SecretString": "\n".repeat(32 * 1024)}),
+    );
+    assert_eq!(newlines.code(), "Success", "{}", newlines.json);
+    let addr = h.server.local_addr();
+    let escaped_emoji = "\\ud83d\\ude00".repeat(8000);
+    let body = format!(r#"{{"SecretName": "emoji", "SecretString": "{escaped_emoji}"}}"#);
+    let request = keyconsole::testing::api_client::signed_raw_request(
+        addr,
+        "CreateSecret",
+        "2019-09-23",
+        body.as_bytes(),
+        Signer {
+            secret_id: &h.secret_id,
+            secret_key: &h.secret_key,
+            timestamp: h.now(),
+        },
+    );
+    let reply = exchange(addr, &request).unwrap();
+    assert_eq!(reply.code(), "Success", "{}", reply.json);
+    let got = ssm(
+        "GetSecretValue",
+        json!({"SecretName": "emoji", "VersionId": "SSM_v1"}),
+    );
+    assert_eq!(got.field("SecretString"), &"\u{1f600}".repeat(8000));
+    // Negative deletion windows and 2^32 are refused as what they are.
+    let far = ssm(
+        "DeleteSecret",
+        json!({"SecretName": "emoji", "RecoveryWindowInDays": 4_294_967_296u64}),
+    );
+    assert!(
+        far.field("Error")["Message"]
+            .as_str()
+            .is_some_and(|m| m.contains("4294967296")),
+        "{}",
+        far.json
+    );
 }
 
 /// As the Node.js and Go SDKs sign: the Host without its port (while sending it with the port),

@@ -1244,3 +1244,21 @@ fn sdk_rotates_database_passwords() {
     );
     println!("{}", report.trim());
 }
+
+/// `secret list` shows every secret, however many pages the listing takes (before, it stopped
+/// at the first 1,000 without a word).
+#[test]
+fn secret_list_shows_more_than_a_page() {
+    let cli = Cli::new();
+    let kms = keyconsole::kms::Kms::open(&cli.keystore, PASSWORD.as_bytes()).unwrap();
+    let names: Vec<String> = (0..1005).map(|i| format!("app-{i:04}")).collect();
+    let value = keyconsole::kms::SecretValue::Text(zeroize::Zeroizing::new("v".to_owned()));
+    kms.create_secrets_at_once(&names, &value).unwrap();
+    drop(kms);
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["secret", "list", "--json"], b"")).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1005);
+    assert!(listed.iter().any(|s| s["SecretName"] == "app-0000"));
+    assert!(listed.iter().any(|s| s["SecretName"] == "app-1004"));
+}

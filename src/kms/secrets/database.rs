@@ -277,14 +277,14 @@ fn random_password() -> Zeroizing<String> {
     password
 }
 
-/// Whether maintenance should rotate (or finish rotating) `secret` now: its schedule is due, or
-/// a rotation was cut off (a pending version older than five minutes) and was not tried within
-/// the retry interval.
+/// Whether maintenance should rotate (or finish rotating) `secret` now: its schedule is due, or a
+/// rotation was cut off (a pending version that no live claim of another process covers) and was
+/// not tried within its retry interval. Never while another process's rotation holds the claim.
 pub(crate) fn rotation_due(secret: &SecretRecord, now: i64) -> bool {
     let Some(database) = &secret.database else {
         return false;
     };
-    if !secret.state.may_read() {
+    if !secret.state.may_read() || claim_blocks(database.rotation_claim.as_ref(), now).is_some() {
         return false;
     }
     if database.rotation_enabled && database.next_rotation_time <= now {
@@ -301,7 +301,7 @@ pub(crate) fn rotation_due(secret: &SecretRecord, now: i64) -> bool {
         .history
         .last()
         .is_some_and(|r| r.time >= pending.create_time && r.time + r.retry_after() > now);
-    pending.create_time + 300 <= now && !tried_lately
+    !tried_lately
 }
 
 impl Kms {
