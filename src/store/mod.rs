@@ -110,7 +110,7 @@ pub struct FileStamp {
 
 impl FileStamp {
     /// The file's size in bytes.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.len
     }
 
@@ -509,7 +509,7 @@ impl Store {
     /// Refuses a file of `file_len` bytes that could not be opened again (over the size limit),
     /// or that grows a file already past the growth limit; before anything is written.
     fn check_size(&self, file_len: u64) -> Result<()> {
-        let current = self.stamp.map_or(0, |s| s.len());
+        let current = self.stamp.map_or(0, |s| s.size());
         let refused = file_len > self.size_limit
             || (file_len > growth_limit(self.size_limit) && file_len > current);
         if refused {

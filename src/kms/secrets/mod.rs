@@ -659,6 +659,35 @@ pub(crate) fn deletion_due(secret: &SecretRecord, now: i64) -> bool {
     secret.state == SecretState::PendingDelete && secret.delete_time <= now
 }
 
+#[cfg(any(test, feature = "testing"))]
+impl Kms {
+    /// For tests of long listings: `names` as secrets of the default key holding `value`, made
+    /// in one save instead of one save each.
+    pub fn create_secrets_at_once(&self, names: &[String], value: &SecretValue) -> Result<()> {
+        self.transact(|ring, now| {
+            let key_index = default_key(ring, now)?;
+            for name in names {
+                validate_name(name)?;
+                let key = &mut ring.keys[key_index];
+                let version = seal_value(key, name, FIRST_VERSION_ID, value, now)?;
+                let key_id = key.key_id;
+                ring.secrets.push(SecretRecord {
+                    name: name.clone(),
+                    description: String::new(),
+                    state: SecretState::Enabled,
+                    key_id,
+                    default_key: true,
+                    create_time: now,
+                    delete_time: 0,
+                    versions: vec![version],
+                    database: None,
+                });
+            }
+            Ok(())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,34 +751,5 @@ mod tests {
             kms.get_secret_value("a", "v2").unwrap(),
             text("second of a")
         );
-    }
-}
-
-#[cfg(any(test, feature = "testing"))]
-impl Kms {
-    /// For tests of long listings: `names` as secrets of the default key holding `value`, made
-    /// in one save instead of one save each.
-    pub fn create_secrets_at_once(&self, names: &[String], value: &SecretValue) -> Result<()> {
-        self.transact(|ring, now| {
-            let key_index = default_key(ring, now)?;
-            for name in names {
-                validate_name(name)?;
-                let key = &mut ring.keys[key_index];
-                let version = seal_value(key, name, FIRST_VERSION_ID, value, now)?;
-                let key_id = key.key_id;
-                ring.secrets.push(SecretRecord {
-                    name: name.clone(),
-                    description: String::new(),
-                    state: SecretState::Enabled,
-                    key_id,
-                    default_key: true,
-                    create_time: now,
-                    delete_time: 0,
-                    versions: vec![version],
-                    database: None,
-                });
-            }
-            Ok(())
-        })
     }
 }
