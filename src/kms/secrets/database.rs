@@ -221,11 +221,39 @@ impl RotationsInProgress {
     }
 }
 
-/// The claim that stops a rotation of this process now: another process's, not run out. A claim
-/// of this process is left over from a rotation that stopped (this process holds the secret's
-/// turn), so it never stops one.
+/// This machine's boot id (Linux), empty where there is none: claims name it beside their
+/// process id, so a process that is gone is recognised only on the machine it ran on.
+fn this_boot() -> &'static str {
+    static BOOT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BOOT.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .map(|id| id.trim().to_owned())
+            .unwrap_or_default()
+    })
+}
+
+/// A claim for this process, held for `ROTATION_CLAIM_SECONDS` from `now`.
+fn new_claim(now: i64) -> RotationClaim {
+    RotationClaim {
+        owner: this_process().to_owned(),
+        until: now + ROTATION_CLAIM_SECONDS,
+        pid: std::process::id(),
+        boot: this_boot().to_owned(),
+    }
+}
+
+/// The claim that stops a rotation of this process now: another process's, not run out, and not
+/// of a process that is gone from this machine (killed mid-rotation). A claim of this process is
+/// left over from a rotation that stopped (this process holds the secret's turn), so it never
+/// stops one.
 fn claim_blocks(claim: Option<&RotationClaim>, now: i64) -> Option<&RotationClaim> {
-    claim.filter(|c| c.owner != this_process() && c.until > now)
+    let owner_gone = |c: &RotationClaim| {
+        !c.boot.is_empty()
+            && c.boot == this_boot()
+            && c.pid != 0
+            && crate::util::atomic_file::process_is_gone(Some(c.pid))
+    };
+    claim.filter(|c| c.owner != this_process() && c.until > now && !owner_gone(c))
 }
 
 /// Logs in to check a connection, as *Test connection* and creating a database secret do.
@@ -596,10 +624,7 @@ impl Kms {
                 None => add_pending_version(ring, index, name, now)?,
             };
             if let Some(database) = &mut ring.secrets[index].database {
-                database.rotation_claim = Some(RotationClaim {
-                    owner: this_process().to_owned(),
-                    until: now + ROTATION_CLAIM_SECONDS,
-                });
+                database.rotation_claim = Some(new_claim(now));
             }
             Ok(pending)
         })
@@ -611,10 +636,7 @@ impl Kms {
         self.change_secret(name, |secret, now| {
             let database = database_of_mut(secret)?;
             check_claimed(database, name, pending_id, now)?;
-            database.rotation_claim = Some(RotationClaim {
-                owner: this_process().to_owned(),
-                until: now + ROTATION_CLAIM_SECONDS,
-            });
+            database.rotation_claim = Some(new_claim(now));
             Ok(())
         })
     }

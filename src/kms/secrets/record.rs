@@ -119,9 +119,15 @@ pub struct DatabaseSecret {
 /// it gives the claim back or `until` passes (a crashed or hung owner).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotationClaim {
-    /// The process (its id and a random tag) and engine that holds it.
+    /// The process that holds it: its id and a random tag (ids are reused; tags are not).
     pub owner: String,
     pub until: i64,
+    /// Its process id and the machine's boot id, so that a claim of a process that is gone
+    /// from this very machine (killed mid-rotation) is not waited out.
+    #[serde(default)]
+    pub pid: u32,
+    #[serde(default)]
+    pub boot: String,
 }
 
 /// One rotation attempt.
