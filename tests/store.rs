@@ -499,3 +499,32 @@ fn rekeying_leaves_nothing_the_old_password_opens() {
     assert_eq!(e.code, ErrorCode::WrongPassword, "{e}");
     assert!(e.message.contains("new master key"), "{e}");
 }
+
+/// A damaged keystore's message names the backups that exist, and only those.
+#[test]
+fn a_damaged_keystore_names_only_the_backups_it_has() {
+    let (ks, kms) = TestKeystore::new();
+    let damage = |path: &Path| {
+        let mut bytes = std::fs::read(path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(path, bytes).unwrap();
+    };
+    let fresh = ks.dir.path().join("fresh.kcks");
+    std::fs::copy(&ks.path, &fresh).unwrap();
+    damage(&fresh);
+    let e = Kms::open(&fresh, PASSWORD).unwrap_err();
+    assert_eq!(e.code, ErrorCode::KeystoreDamaged);
+    assert!(e.message.contains("It has no backups."), "{e}");
+    create(&kms, "one");
+    create(&kms, "two");
+    drop(kms);
+    damage(&ks.path);
+    let e = Kms::open(&ks.path, PASSWORD).unwrap_err();
+    let backup = |n| save::backup_path(&ks.path, n).display().to_string();
+    assert!(
+        e.message.contains(&backup(1)) && e.message.contains(&backup(2)),
+        "{e}"
+    );
+    assert!(!e.message.contains(&backup(3)), "{e}");
+}

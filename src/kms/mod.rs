@@ -461,22 +461,23 @@ impl Kms {
         new: &[u8],
         kdf: Option<KdfParams>,
     ) -> Result<()> {
-        check_password(new)?;
-        let mut store = self.writer();
-        store.verify_password(current)?;
-        let guard = store.lock()?;
-        self.refresh_locked(&mut store)?;
-        let next = Keyring::clone(&self.ring());
-        let kdf = kdf.unwrap_or(store.kdf_params());
-        self.save_and_publish(&mut store, next, |store, body| {
-            store.change_password(&guard, new, kdf, body)
-        })
+        self.replace_password(current, new, kdf, false)
     }
 
     /// Changes the keystore password and gives it a new master key (`passwd --rekey`): every
     /// record is sealed anew, and the backups, which the old password still opened, are deleted.
     /// Other processes that have the keystore open must be unlocked again.
     pub fn rekey(&self, current: &[u8], new: &[u8], kdf: Option<KdfParams>) -> Result<()> {
+        self.replace_password(current, new, kdf, true)
+    }
+
+    fn replace_password(
+        &self,
+        current: &[u8],
+        new: &[u8],
+        kdf: Option<KdfParams>,
+        new_master_key: bool,
+    ) -> Result<()> {
         check_password(new)?;
         let mut store = self.writer();
         store.verify_password(current)?;
@@ -485,12 +486,18 @@ impl Kms {
         let next = Keyring::clone(&self.ring());
         let kdf = kdf.unwrap_or(store.kdf_params());
         self.save_and_publish(&mut store, next, |store, body| {
-            store.rekey(&guard, new, kdf, body)
+            if new_master_key {
+                store.rekey(&guard, new, kdf, body)
+            } else {
+                store.change_password(&guard, new, kdf, body)
+            }
         })?;
-        *self
-            .file_reader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = store.file_reader();
+        if new_master_key {
+            *self
+                .file_reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = store.file_reader();
+        }
         Ok(())
     }
 

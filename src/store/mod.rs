@@ -595,28 +595,9 @@ impl Store {
         kdf: KdfParams,
         body: Zeroizing<Vec<u8>>,
     ) -> Result<()> {
-        if let Err(why) = kdf::check_params(&kdf) {
-            return Err(StoreError::new(
-                StoreErrorKind::InvalidSettings,
-                crate::text!("errors.the_password_cannot_be_changed_why", why = why),
-            ));
-        }
-        let previous = self.header.clone();
-        self.header.kdf = kdf;
-        self.header.salt = crypto::random_bytes();
-        let kek = kdf::derive_kek(new_password, &self.header.salt, &kdf)
-            .map_err(|why| StoreError::new(StoreErrorKind::InvalidSettings, why))?;
-        let master_key = self.master_key.clone();
-        let result = wrap_master_key(&kek, &mut self.header, &master_key)
-            .and_then(|()| self.save(guard, body));
-        if result.is_err() {
-            self.header = previous;
-        }
-        result
+        self.replace_password(guard, new_password, kdf, body, false)
     }
-}
 
-impl Store {
     /// `change_password` with a new master key as well: the body is sealed under the new key, and
     /// the backups, which the old password and key still open, are deleted once the new file is
     /// in place (this save keeps none of the old file). Afterwards nothing on disk opens with the
@@ -627,6 +608,31 @@ impl Store {
         new_password: &[u8],
         kdf: KdfParams,
         body: Zeroizing<Vec<u8>>,
+    ) -> Result<()> {
+        self.replace_password(guard, new_password, kdf, body, true)?;
+        for generation in 1..=save::BACKUP_GENERATIONS {
+            let backup = save::backup_path(&self.path, generation);
+            match fs::remove_file(&backup) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(io_error(&backup, crate::text!("errors.delete"), e));
+                }
+            }
+        }
+        crate::util::atomic_file::sync_folder(crate::util::atomic_file::folder_of(&self.path))
+            .map_err(|e| io_error(&self.path, crate::text!("errors.write"), e))
+    }
+
+    /// A new salt and password (and, with `new_master_key`, a new master key, saved without
+    /// keeping the old file as a backup); the header and key go back as they were if it fails.
+    fn replace_password(
+        &mut self,
+        guard: &LockGuard,
+        new_password: &[u8],
+        kdf: KdfParams,
+        body: Zeroizing<Vec<u8>>,
+        new_master_key: bool,
     ) -> Result<()> {
         if let Err(why) = kdf::check_params(&kdf) {
             return Err(StoreError::new(
@@ -639,28 +645,20 @@ impl Store {
         self.header.salt = crypto::random_bytes();
         let kek = kdf::derive_kek(new_password, &self.header.salt, &kdf)
             .map_err(|why| StoreError::new(StoreErrorKind::InvalidSettings, why))?;
-        let master_key = crypto::random_key();
+        let master_key = if new_master_key {
+            crypto::random_key()
+        } else {
+            self.master_key.clone()
+        };
         let result = wrap_master_key(&kek, &mut self.header, &master_key).and_then(|()| {
             self.master_key = master_key;
-            self.save_with(guard, body, false)
+            let keep_backups = !new_master_key && self.header.generation > 0;
+            self.save_with(guard, body, keep_backups)
         });
-        if let Err(e) = result {
+        if result.is_err() {
             (self.header, self.master_key) = previous;
-            return Err(e);
         }
-        for generation in 1..=save::BACKUP_GENERATIONS {
-            let backup = save::backup_path(&self.path, generation);
-            match fs::remove_file(&backup) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(io_error(&backup, crate::text!("errors.delete"), e));
-                }
-            }
-        }
-        crate::util::atomic_file::sync_folder(crate::util::atomic_file::folder_of(&self.path))
-            .map_err(|e| io_error(&self.path, crate::text!("errors.write"), e))?;
-        Ok(())
+        result
     }
 }
 
