@@ -49,6 +49,8 @@ pub enum ErrorCode {
     ResourceDisabled,
     ResourcePendingDeleted,
     LimitExceeded,
+    /// CreateKey past the keystore's key quota.
+    CmkLimitExceeded,
     OperationDenied,
     /// The CMK protecting a secret cannot decrypt it (disabled, archived, pending deletion, gone).
     AccessKmsError,
@@ -118,6 +120,7 @@ impl ErrorCode {
             ResourceDisabled => "ResourceUnavailable.ResourceDisabled",
             ResourcePendingDeleted => "ResourceUnavailable.ResourcePendingDeleted",
             LimitExceeded => "LimitExceeded",
+            CmkLimitExceeded => "LimitExceeded.CmkLimitExceeded",
             OperationDenied => "OperationDenied",
             AccessKmsError => "FailedOperation.AccessKmsError",
             UnsupportedOperation => "UnsupportedOperation",

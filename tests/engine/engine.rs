@@ -821,3 +821,46 @@ proptest! {
         })?;
     }
 }
+
+/// The quotas: the 100,001st key is refused with the cloud's `LimitExceeded.CmkLimitExceeded`,
+/// the 10,001st secret with `LimitExceeded`; nothing is saved by either.
+#[test]
+fn the_key_and_secret_quotas_hold() {
+    use keyconsole::kms::{CreateKey, CreateSecret, ErrorCode, Kms, SecretValue};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("full.kcks");
+    keyconsole::testing::keystore_with_keys(
+        &path,
+        keyconsole::testing::PASSWORD,
+        keyconsole::testing::FAST_KDF,
+        100_000,
+    );
+    let kms = Kms::open(&path, keyconsole::testing::PASSWORD).unwrap();
+    let e = kms
+        .create_key(CreateKey {
+            alias: "one-too-many".to_owned(),
+            ..CreateKey::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.code.as_str(), "LimitExceeded.CmkLimitExceeded", "{e}");
+    let value = SecretValue::Text(zeroize::Zeroizing::new("v".to_owned()));
+    let names: Vec<String> = (0..10_000).map(|i| format!("s-{i:05}")).collect();
+    kms.create_secrets_at_once(&names, &value).unwrap();
+    let e = kms
+        .create_secret(CreateSecret {
+            name: "one-more".to_owned(),
+            version_id: None,
+            description: String::new(),
+            key: None,
+            value,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::LimitExceeded, "{e}");
+    let reopened = Kms::open(&path, keyconsole::testing::PASSWORD).unwrap();
+    assert_eq!(
+        reopened.keys().len(),
+        100_001,
+        "the keys and the service's default key"
+    );
+    assert!(reopened.describe_secret("one-more").is_err());
+}

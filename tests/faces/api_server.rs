@@ -360,29 +360,18 @@ fn bad_input_gets_clean_errors_and_never_stops_the_server() {
     let addr = h.server.local_addr();
     // A body that is not JSON, signed correctly, is refused after authentication.
     let host = addr.to_string();
-    let body = b"{\"KeyId\": ";
-    let timestamp = h.now();
-    let date = scope_date(timestamp).unwrap();
-    let parts = SignedParts {
-        method: "POST",
-        query: "",
-        content_type: "application/json",
-        host: &host,
-        payload: body,
-        unsigned_payload: false,
-        timestamp,
-    };
-    let signature = sign(&h.secret_key, "kms", &parts, &date);
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: Encrypt\r\nX-TC-Version: 2019-01-18\r\nX-TC-Timestamp: {timestamp}\r\nAuthorization: TC3-HMAC-SHA256 Credential={}/{date}/kms/tc3_request, SignedHeaders=content-type;host, Signature={signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        h.secret_id,
-        body.len(),
-        String::from_utf8_lossy(body)
+    let request = keyconsole::testing::api_client::signed_raw_request(
+        addr,
+        "Encrypt",
+        "2019-01-18",
+        b"{\"KeyId\": ",
+        Signer {
+            secret_id: &h.secret_id,
+            secret_key: &h.secret_key,
+            timestamp: h.now(),
+        },
     );
-    assert_eq!(
-        exchange(addr, request.as_bytes()).unwrap().code(),
-        "InvalidParameter"
-    );
+    assert_eq!(exchange(addr, &request).unwrap().code(), "InvalidParameter");
 
     // Over 256 KiB: refused before anything else reads it.
     let big = vec![b'a'; 256 * 1024 + 1];

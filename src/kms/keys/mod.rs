@@ -62,7 +62,7 @@ impl Kms {
         self.transact(|ring, now| {
             if ring.keys.len() >= KEYS_MAX {
                 return err(
-                    ErrorCode::LimitExceeded,
+                    ErrorCode::CmkLimitExceeded,
                     crate::text!("errors.this_keystore_holds_max_keys", max = KEYS_MAX),
                 );
             }
