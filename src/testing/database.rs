@@ -388,7 +388,9 @@ impl DelayingProxy {
                 };
                 std::thread::spawn(move || {
                     relay(client_reader, server_writer, |chunk| {
-                        if contains(chunk, needle) && !delayed_once.swap(true, Ordering::AcqRel) {
+                        if super::contains(chunk, needle)
+                            && !delayed_once.swap(true, Ordering::AcqRel)
+                        {
                             if cut_client {
                                 let _ = client_to_cut.shutdown(std::net::Shutdown::Both);
                             }
@@ -414,10 +416,6 @@ impl Drop for DelayingProxy {
             let _ = accepting.join();
         }
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Copies `from` to `to` until either closes, showing each chunk to `inspect` before sending it.
