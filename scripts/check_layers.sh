@@ -3,8 +3,9 @@
 #   0 crypto, util   1 store   2 kms   3 api, cli, ui (the faces)   4 testing
 # A face may use the layers below it; of the other faces, only the API server (started by the
 # console and by `keyconsole serve`) may be used. `testing` is compiled only for tests and benches.
+# Usage: scripts/check_layers.sh [ROOT]   (ROOT holds src/; the repository by default)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${1:-$(dirname "$0")/..}"
 
 rank() {
   case "$1" in
@@ -29,15 +30,25 @@ for file in $(find src -name '*.rs' | sort); do
     failures=$((failures + 1))
     continue
   fi
-  # Every `crate::NAME` a file names: in `use` lines, paths in code, and `use crate::{a, b}` groups.
-  used=$(grep -oE 'crate::[a-z_]+|crate::\{[a-z_, ]+' "$file" | sed -E 's/crate::\{?//; s/[{ ]//g' | tr ',' '\n' | sort -u || true)
+  # Every `crate::NAME` a file names: in `use` lines, paths in code, and `use crate::{a, b::{c}}`
+  # groups over any number of lines (perl balances the braces; nested groups are dropped, so
+  # what is left is the group's top-level names).
+  used=$(perl -0777 -ne '
+    while (/crate::([a-z_]+)/g) { print "$1\n" }
+    while (/crate::(\{((?:[^{}]++|(?1))*)\})/g) {
+      my $group = $2;
+      1 while $group =~ s/\{[^{}]*\}//g;
+      for my $item (split /,/, $group) {
+        print "$1\n" if $item =~ /^\s*([a-z_]+)/;
+      }
+    }' "$file" | sort -u || true)
   for target in $used; do
     # `testing` exists only under cfg(test) or the `testing` feature: unit tests may use it.
     [[ -z $target || $target == "$module" || $target == testing ]] && continue
     theirs=$(rank "$target")
     [[ $theirs -lt 0 ]] && continue
     if [[ $theirs -gt $own ]] || { [[ $theirs -eq 3 && $own -eq 3 ]] && [[ $target != api ]]; }; then
-      line=$(grep -nE "crate::(\{[^}]*)?$target" "$file" | head -1 | cut -d: -f1)
+      line=$(grep -nE "crate::(\{[^}]*)?$target\b|^\s*$target(::|,|\s*$)" "$file" | head -1 | cut -d: -f1 || true)
       echo "check_layers: $file:$line: $module uses $target, which is not below it" >&2
       failures=$((failures + 1))
     fi

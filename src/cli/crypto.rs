@@ -1,6 +1,6 @@
 //! `encrypt`, `decrypt`, `reencrypt`, `datakey`, `random`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -81,16 +81,25 @@ pub fn encrypt(context: &Context, args: EncryptArgs) -> Result<()> {
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
     // One byte over the limit is enough for the engine to refuse it with its code.
     let plaintext = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
-    let kms = context.open()?;
-    args.out.check(&kms)?;
-    let encrypted = kms.encrypt(&args.key, &plaintext, &encryption_context)?;
-    write_blob(&kms, &args.out, &encrypted.ciphertext_blob)
+    let service = context.service()?;
+    args.out.check(service.keystore_path())?;
+    let encrypted = service.encrypt(
+        &context.caller(),
+        &args.key,
+        &plaintext,
+        &encryption_context,
+    )?;
+    write_blob(
+        service.keystore_path(),
+        &args.out,
+        &encrypted.ciphertext_blob,
+    )
 }
 
 /// A blob goes to a file as it is, and to a terminal or pipe with a newline after it.
-fn write_blob(kms: &crate::kms::Kms, out: &OutputFile, blob: &str) -> Result<()> {
+fn write_blob(keystore: Option<&Path>, out: &OutputFile, blob: &str) -> Result<()> {
     if out.path.is_some() {
-        out.write(kms, blob.as_bytes())
+        out.write(keystore, blob.as_bytes())
     } else {
         write_stdout(format!("{blob}\n").as_bytes())
     }
@@ -99,9 +108,10 @@ fn write_blob(kms: &crate::kms::Kms, out: &OutputFile, blob: &str) -> Result<()>
 pub fn decrypt(context: &Context, args: DecryptArgs) -> Result<()> {
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
     let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
-    let kms = context.open()?;
-    let decrypted = kms.decrypt(&blob, &encryption_context)?;
-    args.out.write(&kms, &decrypted.plaintext)
+    let service = context.service()?;
+    let decrypted = service.decrypt(&context.caller(), &blob, &encryption_context)?;
+    args.out
+        .write(service.keystore_path(), &decrypted.plaintext)
 }
 
 pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
@@ -111,9 +121,10 @@ pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
         None => source_context.clone(),
     };
     let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
-    let kms = context.open()?;
-    args.out.check(&kms)?;
-    let result = kms.re_encrypt(
+    let service = context.service()?;
+    args.out.check(service.keystore_path())?;
+    let result = service.re_encrypt(
+        &context.caller(),
         &blob,
         args.key.as_deref(),
         &source_context,
@@ -124,7 +135,7 @@ pub fn reencrypt(context: &Context, args: ReencryptArgs) -> Result<()> {
             "note: the ciphertext was already under the newest version of its key; it was re-encrypted with a fresh nonce"
         );
     }
-    write_blob(&kms, &args.out, &result.ciphertext_blob)
+    write_blob(service.keystore_path(), &args.out, &result.ciphertext_blob)
 }
 
 pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
@@ -134,8 +145,9 @@ pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
         (None, Some(name)) => DataKeySpec::from_name(name)?,
         (None, None) => DataKeySpec::Aes256,
     };
-    let kms = context.open()?;
-    let data_key = kms.generate_data_key(&args.key, spec, &encryption_context)?;
+    let service = context.service()?;
+    let data_key =
+        service.generate_data_key(&context.caller(), &args.key, spec, &encryption_context)?;
     let plaintext = Zeroizing::new(STANDARD.encode(&data_key.plaintext));
     let text = if args.json {
         Zeroizing::new(format!(
@@ -152,9 +164,10 @@ pub fn datakey(context: &Context, args: DatakeyArgs) -> Result<()> {
 }
 
 pub fn random(context: &Context, args: RandomArgs) -> Result<()> {
-    // GenerateRandom needs no key, but it is an engine call like any other, so the keystore is opened.
-    let kms = context.open()?;
-    let bytes = kms.generate_random(args.bytes)?;
+    // GenerateRandom needs no key, but it is a service call like any other, so the keystore is
+    // opened (or the server asked).
+    let service = context.service()?;
+    let bytes = service.generate_random(&context.caller(), args.bytes)?;
     let text = Zeroizing::new(format!("{}\n", STANDARD.encode(&bytes)));
     write_stdout(text.as_bytes())
 }

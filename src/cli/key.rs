@@ -4,7 +4,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 
 use super::Context;
 use super::output::{format_time, print_table, rotation_summary, terminal_safe};
-use crate::kms::{CreateKey, KeyMetadata, KeyQuery, KeyState, Result};
+use crate::kms::{CreateKey, KeyChange, KeyChanged, KeyMetadata, KeyQuery, KeyState, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -122,7 +122,14 @@ fn print_details(key: &KeyMetadata) {
         ("RotateDays", key.rotate_days.to_string()),
         ("LastRotateTime", format_time(key.last_rotate_time)),
         ("NextRotateTime", format_time(key.next_rotate_time)),
-        ("KeyVersions", key.version_count.to_string()),
+        // A server's KeyMetadata does not tell (0).
+        (
+            "KeyVersions",
+            match key.version_count {
+                0 => "-".to_owned(),
+                n => n.to_string(),
+            },
+        ),
         ("DeletionDate", format_time(key.deletion_date)),
     ];
     for (label, value) in rows {
@@ -131,19 +138,24 @@ fn print_details(key: &KeyMetadata) {
 }
 
 pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
-    let kms = context.open()?;
+    let service = context.service()?;
+    let caller = context.caller();
+    let change = |key: String, change: KeyChange| service.change_keys(&caller, &[key], change);
     match command {
         KeyCommand::Create {
             alias,
             description,
             rotate_days,
         } => {
-            let key = kms.create_key(CreateKey {
-                alias,
-                description,
-                key_usage: None,
-                rotate_days,
-            })?;
+            let key = service.create_key(
+                &caller,
+                CreateKey {
+                    alias,
+                    description,
+                    key_usage: None,
+                    rotate_days,
+                },
+            )?;
             println!("{}", key.key_id);
         }
         KeyCommand::List {
@@ -151,11 +163,14 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             search,
             json,
         } => {
-            let page = kms.list_keys(&KeyQuery {
-                state: state.map(KeyState::from).into(),
-                search,
-                ..KeyQuery::default()
-            })?;
+            let page = service.list_keys(
+                &caller,
+                &KeyQuery {
+                    state: state.map(KeyState::from).into(),
+                    search,
+                    ..KeyQuery::default()
+                },
+            )?;
             if json {
                 let keys: Vec<_> = page.keys.iter().map(KeyMetadata::to_json).collect();
                 print_json(&serde_json::json!({
@@ -189,7 +204,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             }
         }
         KeyCommand::Describe { key, json } => {
-            let key = kms.describe_key(&key)?;
+            let key = service.describe_key(&caller, &key)?;
             if json {
                 print_json(&key.to_json());
             } else {
@@ -201,27 +216,42 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             alias,
             description,
         } => {
-            kms.update_key(&key, alias.as_deref(), description.as_deref())?;
+            change(key, KeyChange::Update { alias, description })?;
         }
-        KeyCommand::Enable { keys } => kms.enable_keys(&keys)?,
-        KeyCommand::Disable { keys } => kms.disable_keys(&keys)?,
+        KeyCommand::Enable { keys } => {
+            service.change_keys(&caller, &keys, KeyChange::Enable)?;
+        }
+        KeyCommand::Disable { keys } => {
+            service.change_keys(&caller, &keys, KeyChange::Disable)?;
+        }
         KeyCommand::ScheduleDeletion { key, days } => {
-            let date = kms.schedule_key_deletion(&key, days)?;
-            println!("{}", format_time(date));
+            if let KeyChanged::DeletionDate(date) =
+                change(key, KeyChange::ScheduleDeletion { days })?
+            {
+                println!("{}", format_time(date));
+            }
         }
-        KeyCommand::CancelDeletion { key } => kms.cancel_key_deletion(&key)?,
-        KeyCommand::Archive { key } => kms.archive_key(&key)?,
-        KeyCommand::Unarchive { key } => kms.cancel_key_archive(&key)?,
+        KeyCommand::CancelDeletion { key } => {
+            change(key, KeyChange::CancelDeletion)?;
+        }
+        KeyCommand::Archive { key } => {
+            change(key, KeyChange::Archive)?;
+        }
+        KeyCommand::Unarchive { key } => {
+            change(key, KeyChange::Unarchive)?;
+        }
         KeyCommand::Rotate { key } => {
-            let version = kms.rotate_key(&key)?;
-            eprintln!("Key version {version} is now used for encryption.");
+            if let KeyChanged::Version(version) = change(key, KeyChange::Rotate)? {
+                eprintln!("Key version {version} is now used for encryption.");
+            }
         }
         KeyCommand::Rotation(args) => {
-            if args.enable {
-                kms.enable_key_rotation(&args.key, args.days)?;
+            let switch = if args.enable {
+                KeyChange::EnableRotation { days: args.days }
             } else {
-                kms.disable_key_rotation(&args.key)?;
-            }
+                KeyChange::DisableRotation
+            };
+            change(args.key, switch)?;
         }
     }
     Ok(())

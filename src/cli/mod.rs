@@ -17,7 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::kms::{Kms, KmsError};
+use crate::api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
+use crate::kms::{Caller, Face, Kms, KmsError, KmsService};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,6 +36,27 @@ pub struct Cli {
     /// Read the keystore password from the first line of FILE
     #[arg(long, global = true, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+
+    /// Manage the keys and secrets of a server (a team's `keyconsole serve --tls`, or a Tencent
+    /// Cloud KMS endpoint) instead of a local keystore: https://HOST:PORT. The credential comes from
+    /// KEYCONSOLE_SECRET_ID and KEYCONSOLE_SECRET_KEY
+    #[arg(long, global = true, env = "KEYCONSOLE_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// With --endpoint: trust the CA certificate in FILE (`keyconsole api ca` on the server prints
+    /// it) [default: the system's trusted CAs]
+    #[arg(long, global = true, env = "KEYCONSOLE_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// With --endpoint: the X-TC-Region the cloud needs (a keyconsole server ignores it)
+    #[arg(
+        long,
+        global = true,
+        env = "KEYCONSOLE_REGION",
+        value_name = "REGION",
+        default_value = "ap-guangzhou"
+    )]
+    pub region: String,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -72,13 +94,53 @@ pub enum Command {
     Api(api::ApiCommand),
 }
 
-/// What a command needs from the outside: where the keystore is and how to get its password.
+/// What a command needs from the outside: where the keystore is and how to get its password, or
+/// which server to ask instead.
 pub struct Context {
     pub keystore: PathBuf,
     pub password_file: Option<PathBuf>,
+    pub endpoint: Option<String>,
+    pub ca: Option<PathBuf>,
+    pub region: String,
 }
 
 impl Context {
+    /// The service the key, crypto and secret commands ask: the local keystore, or the server
+    /// `--endpoint` names.
+    fn service(&self) -> Result<Box<dyn KmsService>, KmsError> {
+        let Some(endpoint) = &self.endpoint else {
+            return Ok(Box::new(self.open()?));
+        };
+        let variable = |name: &str| std::env::var(name).unwrap_or_default();
+        Ok(Box::new(RemoteService::new(RemoteSettings {
+            endpoint: Endpoint::parse(endpoint)?,
+            secret_id: variable("KEYCONSOLE_SECRET_ID"),
+            secret_key: variable("KEYCONSOLE_SECRET_KEY").into(),
+            ca_file: self.ca.clone(),
+            region: self.region.clone(),
+        })?))
+    }
+
+    /// Who asks: the person at this machine, or the credential a server knows.
+    fn caller(&self) -> Caller {
+        let mut caller = Caller::local(Face::Cli, crate::util::i18n::current());
+        if self.endpoint.is_some() {
+            caller.principal = std::env::var("KEYCONSOLE_SECRET_ID").unwrap_or_default();
+        }
+        caller
+    }
+
+    /// Refuses `--endpoint` for a command that works on a local keystore only.
+    fn local_only(&self, what: &str) -> Result<(), KmsError> {
+        if self.endpoint.is_some() {
+            return Err(KmsError::new(
+                crate::kms::ErrorCode::UnsupportedOperation,
+                crate::text!("errors.not_over_endpoint", what = what),
+            ));
+        }
+        Ok(())
+    }
+
     fn open(&self) -> Result<Kms, KmsError> {
         let password = password::current(self.password_file.as_deref())?;
         let kms = Kms::open(&self.keystore, password.as_bytes())?;
@@ -104,20 +166,33 @@ pub fn run(cli: Cli) -> ExitCode {
     let context = Context {
         keystore: cli.keystore.unwrap_or_else(crate::store::default_path),
         password_file: cli.password_file,
+        endpoint: cli.endpoint.filter(|e| !e.trim().is_empty()),
+        ca: cli.ca,
+        region: cli.region,
     };
     let result = match command {
-        Command::Init(args) => keystore::init(&context, args),
+        Command::Init(args) => context
+            .local_only("init")
+            .and_then(|()| keystore::init(&context, args)),
         Command::Key(command) => key::run(&context, command),
         Command::Encrypt(args) => crypto::encrypt(&context, args),
         Command::Decrypt(args) => crypto::decrypt(&context, args),
         Command::Reencrypt(args) => crypto::reencrypt(&context, args),
         Command::Datakey(args) => crypto::datakey(&context, args),
         Command::Random(args) => crypto::random(&context, args),
-        Command::Passwd(args) => keystore::passwd(&context, args),
-        Command::File(command) => file::run(&context, command),
+        Command::Passwd(args) => context
+            .local_only("passwd")
+            .and_then(|()| keystore::passwd(&context, args)),
+        Command::File(command) => context
+            .local_only("file")
+            .and_then(|()| file::run(&context, command)),
         Command::Secret(command) => secret::run(&context, command),
-        Command::Serve(args) => api::serve(&context, args),
-        Command::Api(command) => api::run(&context, command),
+        Command::Serve(args) => context
+            .local_only("serve")
+            .and_then(|()| api::serve(&context, args)),
+        Command::Api(command) => context
+            .local_only("api")
+            .and_then(|()| api::run(&context, command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

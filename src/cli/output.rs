@@ -7,7 +7,8 @@ use clap::Args;
 
 use zeroize::Zeroizing;
 
-use crate::kms::{ErrorCode, KeyMetadata, Kms, KmsError, Result};
+use crate::kms::outputs::check_output_path;
+use crate::kms::{ErrorCode, KeyMetadata, KmsError, Result};
 use crate::util::ZeroizingWriter;
 pub use crate::util::format_time;
 
@@ -140,11 +141,13 @@ pub struct OutputFile {
 impl OutputFile {
     /// Refuses FILE before any work is done: the keystore's own files always, an existing file
     /// without `--force` (the write checks again; this spares an encryption that goes nowhere).
-    pub fn check(&self, kms: &Kms) -> Result<()> {
+    pub fn check(&self, keystore: Option<&Path>) -> Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        kms.check_output_path(path)?;
+        if let Some(keystore) = keystore {
+            check_output_path(keystore, path)?;
+        }
         if !self.force && path.exists() {
             return Err(KmsError::new(
                 ErrorCode::FileExists,
@@ -160,11 +163,13 @@ impl OutputFile {
     /// Writes to FILE atomically (temp file, fsync, rename; readable by the user only), or to
     /// standard output. An existing FILE is kept unless `--force`; the keystore and its own files
     /// are refused always.
-    pub fn write(&self, kms: &Kms, bytes: &[u8]) -> Result<()> {
+    pub fn write(&self, keystore: Option<&Path>, bytes: &[u8]) -> Result<()> {
         let Some(path) = &self.path else {
             return write_stdout(bytes);
         };
-        kms.check_output_path(path)?;
+        if let Some(keystore) = keystore {
+            check_output_path(keystore, path)?;
+        }
         let written = if self.force {
             crate::util::atomic_file::replace_file(path, bytes)
         } else {

@@ -13,8 +13,8 @@ use crate::kms::secrets::database::PASSWORD_MAX_BYTES;
 use crate::kms::secrets::rules::{CURRENT_VERSION_ID, VALUE_MAX_BYTES};
 use crate::kms::secrets::{CreateDatabaseSecret, RotationDetail, RotationStep};
 use crate::kms::{
-    CreateSecret, ErrorCode, KmsError, Result, SecretMetadata, SecretQuery, SecretState,
-    SecretStateFilter, SecretValue,
+    CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretMetadata,
+    SecretQuery, SecretState, SecretStateFilter, SecretValue,
 };
 use crate::util::database::DbEndpoint;
 
@@ -378,57 +378,121 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
         }
         _ => None,
     };
-    let kms = context.open()?;
+    // Database secrets log in to the database from this machine: local keystores only.
+    match command {
+        SecretCommand::Create {
+            name,
+            description,
+            key,
+            value:
+                CreateValueArgs {
+                    database: Some(url),
+                    rotate_days,
+                    ..
+                },
+            ..
+        } => {
+            context.local_only("secret create --database")?;
+            let kms = context.open()?;
+            let Some(SecretValue::Text(password)) = value else {
+                return Err(KmsError::new(
+                    ErrorCode::InternalError,
+                    "The password was read as binary.",
+                ));
+            };
+            let endpoint = DbEndpoint::parse(&url)
+                .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+            let (_, version_id) = kms.create_database_secret(CreateDatabaseSecret {
+                name,
+                description,
+                key,
+                endpoint,
+                password,
+                rotate_days,
+            })?;
+            eprintln!("Created version {version_id}.");
+            Ok(())
+        }
+        SecretCommand::Rotate { name } => {
+            context.local_only("secret rotate")?;
+            let kms = context.open()?;
+            let record = kms.rotate_secret(&name, &mut rotation_probe())?;
+            println!("{}", record.version_id);
+            Ok(())
+        }
+        SecretCommand::Rotation {
+            name,
+            enable,
+            disable,
+            days,
+            json,
+        } => {
+            context.local_only("secret rotation")?;
+            let kms = context.open()?;
+            if enable || disable {
+                kms.set_secret_rotation(&name, enable, days, None)?;
+            } else if days.is_some() {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidParameter,
+                    "--days goes with --enable.",
+                ));
+            }
+            print_rotation(&name, &kms.rotation_detail(&name)?, json);
+            Ok(())
+        }
+        command => run_on_service(context, command, value),
+    }
+}
+
+/// Every other command, on the local keystore or the server `--endpoint` names.
+fn run_on_service(
+    context: &Context,
+    command: SecretCommand,
+    value: Option<SecretValue>,
+) -> Result<()> {
+    let service = context.service()?;
+    let caller = context.caller();
+    let change = |name: &str, change: SecretChange| service.change_secret(&caller, name, change);
+    let value =
+        || value.ok_or_else(|| KmsError::new(ErrorCode::InternalError, "The value was not read."));
     match command {
         SecretCommand::Create {
             name,
             version_id,
             description,
             key,
-            value: source,
+            ..
         } => {
-            let value = value.expect("read above");
-            let (_, version_id) = match source.database.as_deref() {
-                Some(url) => {
-                    let SecretValue::Text(password) = value else {
-                        return Err(KmsError::new(
-                            ErrorCode::InternalError,
-                            "The password was read as binary.",
-                        ));
-                    };
-                    let endpoint = DbEndpoint::parse(url)
-                        .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
-                    kms.create_database_secret(CreateDatabaseSecret {
-                        name,
-                        description,
-                        key,
-                        endpoint,
-                        password,
-                        rotate_days: source.rotate_days,
-                    })?
-                }
-                None => kms.create_secret(CreateSecret {
+            let (_, version_id) = service.create_secret(
+                &caller,
+                CreateSecret {
                     name,
                     version_id,
                     description,
                     key,
-                    value,
-                })?,
-            };
+                    value: value()?,
+                },
+            )?;
             eprintln!("Created version {version_id}.");
         }
         SecretCommand::Get { name, version_id } => {
-            let value = kms.get_secret_value(&name, &version_id)?;
+            let value = service.get_secret_value(&caller, &name, &version_id)?;
             write_stdout(value.bytes())?;
         }
         SecretCommand::Put {
             name, version_id, ..
-        } => kms.put_secret_value(&name, &version_id, value.expect("read above"))?,
+        } => {
+            let value = value()?;
+            change(&name, SecretChange::PutValue { version_id, value })?;
+        }
         SecretCommand::Update {
             name, version_id, ..
-        } => kms.update_secret_value(&name, &version_id, value.expect("read above"))?,
+        } => {
+            let value = value()?;
+            change(&name, SecretChange::UpdateValue { version_id, value })?;
+        }
         SecretCommand::Describe { name, json } => {
-            let secret = kms.describe_secret(&name)?;
+            let secret = service.describe_secret(&caller, &name)?;
             if json {
                 print_json(&secret.to_cloud_json());
             } else {
@@ -450,10 +514,10 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
                 limit: Some(crate::kms::secrets::rules::LIST_LIMIT_MAX),
                 ..SecretQuery::default()
             };
-            let mut page = kms.list_secrets(&query)?;
+            let mut page = service.list_secrets(&caller, &query)?;
             while page.secrets.len() < page.total {
                 query.offset = page.secrets.len();
-                let next = kms.list_secrets(&query)?;
+                let next = service.list_secrets(&caller, &query)?;
                 if next.secrets.is_empty() {
                     break;
                 }
@@ -508,7 +572,7 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
             }
         }
         SecretCommand::Versions { name, json } => {
-            let versions = kms.secret_versions(&name)?;
+            let versions = service.secret_versions(&caller, &name)?;
             if json {
                 let list: Vec<Value> = versions
                     .iter()
@@ -523,44 +587,35 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
                 print_table(&["VersionId", "Created"], &rows);
             }
         }
-        SecretCommand::Enable { name } => kms.enable_secret(&name)?,
-        SecretCommand::Disable { name } => kms.disable_secret(&name)?,
-        SecretCommand::Restore { name } => kms.restore_secret(&name)?,
+        SecretCommand::Enable { name } => {
+            change(&name, SecretChange::Enable)?;
+        }
+        SecretCommand::Disable { name } => {
+            change(&name, SecretChange::Disable)?;
+        }
+        SecretCommand::Restore { name } => {
+            change(&name, SecretChange::Restore)?;
+        }
         SecretCommand::DeleteVersion { name, version_id } => {
-            kms.delete_secret_version(&name, &version_id)?;
+            change(&name, SecretChange::DeleteVersion { version_id })?;
         }
         SecretCommand::Delete {
             name,
             recovery_days,
         } => {
-            let when = kms.delete_secret(&name, recovery_days)?;
-            if recovery_days > 0 {
+            let changed = change(&name, SecretChange::Delete { recovery_days })?;
+            if let (SecretChanged::DeleteTime(when), 1..) = (changed, recovery_days) {
                 println!("{}", format_time(when));
             }
         }
         SecretCommand::SetDescription { name, description } => {
-            kms.update_secret_description(&name, &description)?;
+            change(&name, SecretChange::SetDescription(description))?;
         }
-        SecretCommand::Rotate { name } => {
-            let record = kms.rotate_secret(&name, &mut rotation_probe())?;
-            println!("{}", record.version_id);
-        }
-        SecretCommand::Rotation {
-            name,
-            enable,
-            disable,
-            days,
-            json,
-        } => {
-            if enable || disable {
-                kms.set_secret_rotation(&name, enable, days, None)?;
-            } else if days.is_some() {
-                return Err(KmsError::new(
-                    ErrorCode::InvalidParameter,
-                    "--days goes with --enable.",
-                ));
-            }
-            print_rotation(&name, &kms.rotation_detail(&name)?, json);
+        SecretCommand::Rotate { .. } | SecretCommand::Rotation { .. } => {
+            return Err(KmsError::new(
+                ErrorCode::InternalError,
+                "Rotation is handled before.",
+            ));
         }
     }
     Ok(())

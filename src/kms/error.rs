@@ -77,6 +77,9 @@ pub enum ErrorCode {
     FileIo,
     /// The user cancelled a long operation.
     Cancelled,
+    /// A remote server (`--endpoint`, the console's connection) could not be reached, refused
+    /// the TLS connection, did not answer in time, or answered with something other than the API.
+    ServerUnreachable,
     /// Inside the engine only: an encryption found nothing reserved for its key and may not wait
     /// for a save here (an async worker); the message is the KeyId. The API runs the request
     /// again on a blocking thread; a client never sees it.
@@ -134,8 +137,36 @@ impl ErrorCode {
             FileExists => "FailedOperation.FileExists",
             FileIo => "FailedOperation.FileIo",
             Cancelled => "FailedOperation.Cancelled",
+            ServerUnreachable => "FailedOperation.ServerUnreachable",
             ReservationNeeded => "InternalError",
         }
+    }
+}
+
+impl ErrorCode {
+    /// Every code a client can see (not `ReservationNeeded`, which never leaves the engine).
+    #[rustfmt::skip]
+    pub const ALL: &[ErrorCode] = {
+        use ErrorCode::*;
+        &[
+            InvalidParameter, InvalidParameterValue, InvalidKeyId, InvalidAlias,
+            AliasAlreadyExists, InvalidCiphertext, InvalidPlaintext, InvalidEncryptionContext,
+            InvalidPendingWindowInDays, CmkNotFound, CmkDisabled, CmkArchived,
+            CmkShouldBeDisabled, CmkNotPendingDelete, CmkStateNotSupport, CmkUsedByCloudProduct,
+            DecryptError, MissingParameter, InternalError, SignatureFailure, SignatureExpire,
+            SecretIdNotFound, InvalidAuthorization, InvalidAction, NoSuchVersion,
+            RequestSizeLimitExceeded, UnsupportedRequestMethod, SecretExists, VersionIdExists,
+            SecretNotExist, ResourceDisabled, ResourcePendingDeleted, LimitExceeded,
+            CmkLimitExceeded, OperationDenied, AccessKmsError, UnsupportedOperation,
+            FailedOperation, WrongPassword, KeystoreDamaged, KeystoreNotFound, KeystoreExists,
+            KeystoreBusy, KeystoreIo, FileExists, FileIo, Cancelled, ServerUnreachable,
+        ]
+    };
+
+    /// The code a server answered with (`as_str`'s inverse); `None` for a code keyconsole
+    /// does not have.
+    pub fn from_code_str(code: &str) -> Option<ErrorCode> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 }
 
@@ -207,5 +238,26 @@ impl From<crate::store::StoreError> for KmsError {
             Kind::Internal => ErrorCode::InternalError,
         };
         KmsError::new(code, e.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client reads back every code a server can answer with (the remote service depends on
+    /// it), and no two codes a client sees share a string.
+    #[test]
+    fn every_code_reads_back_from_its_string() {
+        for &code in ErrorCode::ALL {
+            assert_eq!(
+                ErrorCode::from_code_str(code.as_str()),
+                Some(code),
+                "{code}"
+            );
+        }
+        // The one code left out never leaves the engine and shares InternalError's string.
+        assert_eq!(ErrorCode::ReservationNeeded.as_str(), "InternalError");
+        assert_eq!(ErrorCode::from_code_str("NoSuchCode"), None);
     }
 }

@@ -18,6 +18,7 @@ pub mod local_ca;
 pub mod maintenance;
 pub mod outputs;
 pub mod secrets;
+pub mod service;
 pub mod shared;
 pub mod usage;
 
@@ -43,6 +44,9 @@ pub use maintenance::Maintenance;
 pub use secrets::{
     CreateSecret, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
     SecretValue,
+};
+pub use service::{
+    Caller, Face, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged, ServiceEvent,
 };
 pub use shared::SharedKms;
 
@@ -129,6 +133,8 @@ pub struct Kms {
     rotations: secrets::database::RotationsInProgress,
     /// Wakes a long-running face's maintenance when a reservation of encryptions runs low.
     top_up_waker: arc_swap::ArcSwapOption<usage::TopUpWaker>,
+    /// Hears every operation through the service boundary (`service::KmsService`).
+    event_hook: arc_swap::ArcSwapOption<Arc<service::EventHook>>,
     /// The smallest first block of encryptions a version reserves in this process.
     first_block: std::sync::atomic::AtomicU64,
     /// Changes in the keystore's folder, started by the first `is_current` (`None` inside: the
@@ -212,6 +218,7 @@ impl Kms {
             warnings: Mutex::new(Vec::new()),
             rotations,
             top_up_waker: arc_swap::ArcSwapOption::empty(),
+            event_hook: arc_swap::ArcSwapOption::empty(),
             first_block: std::sync::atomic::AtomicU64::new(0),
             folder_watch: std::sync::OnceLock::new(),
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),

@@ -864,3 +864,106 @@ fn the_key_and_secret_quotas_hold() {
     );
     assert!(reopened.describe_secret("one-more").is_err());
 }
+
+/// Through the service boundary: every call, whatever its outcome, is one event naming the
+/// caller, the operation and its target, and never a plaintext or a secret's value.
+#[test]
+fn the_service_boundary_tells_one_event_per_operation() {
+    use keyconsole::kms::{
+        Caller, CreateSecret, Face, KeyChange, KeyChanged, KmsService, SecretChange, SecretValue,
+        ServiceEvent,
+    };
+    use keyconsole::util::i18n::Language;
+    use std::sync::{Arc, Mutex};
+
+    let (_ks, kms) = TestKeystore::new();
+    let events: Arc<Mutex<Vec<ServiceEvent>>> = Arc::default();
+    let heard = events.clone();
+    kms.set_event_hook(Some(Arc::new(move |event: &ServiceEvent| {
+        heard.lock().unwrap().push(event.clone());
+    })));
+    let service: &dyn KmsService = &kms;
+    let caller = Caller::local(Face::Console, Language::SimplifiedChinese);
+    let key = service
+        .create_key(
+            &caller,
+            CreateKey {
+                alias: "orders".into(),
+                description: String::new(),
+                key_usage: None,
+                rotate_days: None,
+            },
+        )
+        .unwrap();
+    let sealed = service
+        .encrypt(&caller, "orders", b"plaintext 42", &no_context())
+        .unwrap();
+    let opened = service
+        .decrypt(&caller, &sealed.ciphertext_blob, &no_context())
+        .unwrap();
+    assert_eq!(&opened.plaintext[..], b"plaintext 42");
+    assert_eq!(
+        service
+            .change_keys(&caller, &[key.key_id.clone()], KeyChange::Rotate)
+            .unwrap(),
+        KeyChanged::Version(2)
+    );
+    // More than one key only where the change takes many.
+    let two = vec![key.key_id.clone(), "orders".to_owned()];
+    assert_eq!(
+        code(service.change_keys(&caller, &two, KeyChange::Archive)),
+        ErrorCode::InvalidParameter
+    );
+    service
+        .change_keys(&caller, &two[..1], KeyChange::Disable)
+        .unwrap();
+    assert_eq!(
+        code(service.encrypt(&caller, "orders", b"x", &no_context())),
+        ErrorCode::CmkDisabled
+    );
+    service
+        .create_secret(
+            &caller,
+            CreateSecret {
+                name: "db".into(),
+                version_id: None,
+                description: String::new(),
+                key: None,
+                value: SecretValue::Text(zeroize::Zeroizing::new("secret value 42".into())),
+            },
+        )
+        .unwrap();
+    service
+        .change_secret(&caller, "db", SecretChange::Disable)
+        .unwrap();
+    assert!(service.keystore_path().is_some());
+
+    let events = events.lock().unwrap();
+    let seen: Vec<(&str, &str, Result<(), ErrorCode>)> = events
+        .iter()
+        .map(|e| (e.operation, e.target.as_str(), e.outcome))
+        .collect();
+    let id = key.key_id.as_str();
+    let both = format!("{id},orders");
+    assert_eq!(
+        seen,
+        vec![
+            ("CreateKey", "orders", Ok(())),
+            ("Encrypt", "orders", Ok(())),
+            ("Decrypt", id, Ok(())),
+            ("RotateKey", id, Ok(())),
+            (
+                "ArchiveKey",
+                both.as_str(),
+                Err(ErrorCode::InvalidParameter)
+            ),
+            ("DisableKey", id, Ok(())),
+            ("Encrypt", "orders", Err(ErrorCode::CmkDisabled)),
+            ("CreateSecret", "db", Ok(())),
+            ("DisableSecret", "db", Ok(())),
+        ]
+    );
+    assert!(events.iter().all(|e| e.caller == caller));
+    let printed = format!("{events:?}");
+    assert!(!printed.contains("plaintext 42") && !printed.contains("secret value 42"));
+}

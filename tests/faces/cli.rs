@@ -42,7 +42,10 @@ impl Cli {
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
             .env("KEYCONSOLE_KEYSTORE", &self.keystore)
-            .env("KEYCONSOLE_PASSWORD", PASSWORD);
+            .env("KEYCONSOLE_PASSWORD", PASSWORD)
+            // This machine's keystore, never a server a developer's shell names.
+            .env_remove("KEYCONSOLE_ENDPOINT")
+            .env_remove("KEYCONSOLE_CA");
         command
     }
 
@@ -1261,4 +1264,306 @@ fn secret_list_shows_more_than_a_page() {
     assert_eq!(listed.len(), 1005);
     assert!(listed.iter().any(|s| s["SecretName"] == "app-0000"));
     assert!(listed.iter().any(|s| s["SecretName"] == "app-1004"));
+}
+
+/// Kills the server it holds however the test ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The CLI of a teammate's machine manages a team's `keyconsole serve --tls` with `--endpoint`:
+/// keys, encryption and secrets land in the server's keystore (this machine has none), the
+/// server's codes come back as the CLI's, and what cannot work remotely says so.
+#[test]
+fn the_cli_manages_a_team_server_over_https() {
+    let team = Cli::new();
+    let credentials = team.ok(&["api", "credentials"], b"");
+    let field = |name: &str| {
+        credentials
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let (secret_id, secret_key) = (field("SecretId:"), field("SecretKey:"));
+    let ca = PathBuf::from(team.ok(&["api", "ca", "--path"], b"").trim_end());
+    let mut child = team
+        .command(&["serve", "--listen", "127.0.0.1:0", "--tls", "--quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut banner = String::new();
+    use std::io::BufRead as _;
+    std::io::BufReader::new(stdout)
+        .read_line(&mut banner)
+        .unwrap();
+    let endpoint = format!(
+        "https://{}",
+        banner
+            .split("https://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the banner names the address")
+    );
+
+    // The teammate's machine: no keystore, no password; the credential in the environment.
+    let mate = tempfile::tempdir().unwrap();
+    let remote = |args: &[&str], key: &str, stdin: &[u8]| {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--endpoint")
+            .arg(&endpoint)
+            .arg("--ca")
+            .arg(&ca)
+            .args(args)
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LANGUAGE")
+            .env_remove("KEYCONSOLE_PASSWORD")
+            .env("KEYCONSOLE_KEYSTORE", mate.path().join("none.kcks"))
+            .env("KEYCONSOLE_SECRET_ID", &secret_id)
+            .env("KEYCONSOLE_SECRET_KEY", key);
+        Cli::run_command(command, stdin)
+    };
+    let ok = |args: &[&str], stdin: &[u8]| {
+        let out = remote(args, &secret_key, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fails = |args: &[&str], stdin: &[u8], code: &str| {
+        expect_error(remote(args, &secret_key, stdin), code, args);
+    };
+
+    // Keys.
+    let key_id = ok(
+        &[
+            "key",
+            "create",
+            "--alias",
+            "team-app",
+            "--rotate-days",
+            "30",
+        ],
+        b"",
+    );
+    let key_id = key_id.trim();
+    let listed = ok(&["key", "list"], b"");
+    assert!(
+        listed.contains(key_id) && listed.contains("team-app"),
+        "{listed}"
+    );
+    let described: serde_json::Value =
+        serde_json::from_str(&ok(&["key", "describe", "team-app", "--json"], b"")).unwrap();
+    assert_eq!(described["KeyId"], key_id);
+    assert_eq!(described["RotateDays"], 30);
+    assert_eq!(described["KeyRotationEnabled"], true);
+    fails(
+        &["key", "create", "--alias", "team-app"],
+        b"",
+        "InvalidParameterValue.AliasAlreadyExists",
+    );
+    ok(
+        &["key", "update", key_id, "--description", "orders service"],
+        b"",
+    );
+
+    // Encryption round trip, and a ciphertext the server's own CLI decrypts.
+    let blob = ok(
+        &[
+            "encrypt",
+            "--key",
+            "team-app",
+            "--context",
+            r#"{"app":"orders"}"#,
+        ],
+        b"db password 1",
+    );
+    let blob = blob.trim();
+    assert_eq!(
+        ok(
+            &["decrypt", "--context", r#"{"app":"orders"}"#],
+            blob.as_bytes()
+        ),
+        "db password 1"
+    );
+    fails(
+        &["decrypt"],
+        blob.as_bytes(),
+        "FailedOperation.DecryptError",
+    );
+    assert_eq!(
+        team.ok(
+            &["decrypt", "--context", r#"{"app":"orders"}"#],
+            blob.as_bytes()
+        ),
+        "db password 1"
+    );
+    let out_file = mate.path().join("blob.txt");
+    ok(
+        &["encrypt", "--key", key_id, "--out", p(&out_file)],
+        b"to a file",
+    );
+    let from_file = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(ok(&["decrypt"], from_file.as_bytes()), "to a file");
+    let again = ok(
+        &["reencrypt", "--context", r#"{"app":"orders"}"#],
+        blob.as_bytes(),
+    );
+    assert_eq!(
+        ok(
+            &["decrypt", "--context", r#"{"app":"orders"}"#],
+            again.trim().as_bytes()
+        ),
+        "db password 1"
+    );
+    let data_key: serde_json::Value =
+        serde_json::from_str(&ok(&["datakey", "--key", "team-app", "--json"], b"")).unwrap();
+    let plaintext = STANDARD
+        .decode(data_key["Plaintext"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(plaintext.len(), 32);
+    let decrypted = remote(
+        &["decrypt"],
+        &secret_key,
+        data_key["CiphertextBlob"].as_str().unwrap().as_bytes(),
+    );
+    assert!(decrypted.status.success());
+    assert_eq!(decrypted.stdout, plaintext);
+    let random = ok(&["random", "--bytes", "24"], b"");
+    assert_eq!(STANDARD.decode(random.trim()).unwrap().len(), 24);
+
+    // State rules answer with the server's codes.
+    fails(
+        &["key", "schedule-deletion", key_id, "--days", "7"],
+        b"",
+        "ResourceUnavailable.CmkShouldBeDisabled",
+    );
+    ok(&["key", "disable", key_id], b"");
+    fails(
+        &["encrypt", "--key", key_id],
+        b"x",
+        "ResourceUnavailable.CmkDisabled",
+    );
+    let date = ok(&["key", "schedule-deletion", key_id, "--days", "7"], b"");
+    assert!(date.trim().len() >= 10, "{date}");
+    ok(&["key", "cancel-deletion", key_id], b"");
+    ok(&["key", "enable", key_id], b"");
+    fails(&["key", "rotate", key_id], b"", "UnsupportedOperation");
+
+    // Secrets.
+    ok(
+        &[
+            "secret",
+            "create",
+            "orders-db",
+            "--value-stdin",
+            "--key",
+            "team-app",
+        ],
+        b"first value",
+    );
+    assert_eq!(ok(&["secret", "get", "orders-db"], b""), "first value");
+    ok(
+        &[
+            "secret",
+            "put",
+            "orders-db",
+            "--version-id",
+            "v2",
+            "--value-stdin",
+        ],
+        b"second value",
+    );
+    assert_eq!(
+        ok(&["secret", "get", "orders-db", "--version-id", "v2"], b""),
+        "second value"
+    );
+    let versions = ok(&["secret", "versions", "orders-db"], b"");
+    assert!(
+        versions.contains("SSM_v1") && versions.contains("v2"),
+        "{versions}"
+    );
+    let described = ok(&["secret", "describe", "orders-db"], b"");
+    assert!(described.contains("orders-db"), "{described}");
+    assert!(ok(&["secret", "list"], b"").contains("orders-db"));
+    fails(&["secret", "delete", "orders-db"], b"", "OperationDenied");
+    ok(&["secret", "disable", "orders-db"], b"");
+    fails(
+        &["secret", "get", "orders-db"],
+        b"",
+        "ResourceUnavailable.ResourceDisabled",
+    );
+
+    // All of it is in the team's keystore.
+    assert!(
+        team.ok(&["key", "describe", "team-app"], b"")
+            .contains("orders service")
+    );
+    assert!(team.ok(&["secret", "list"], b"").contains("orders-db"));
+    assert!(
+        !mate.path().join("none.kcks").exists(),
+        "no local keystore was made"
+    );
+
+    // What fails says why, with a code.
+    expect_error(
+        remote(&["key", "list"], "wrong secret key", b""),
+        "AuthFailure.SignatureFailure",
+        &["wrong key"],
+    );
+    let mut no_ca = Command::new(BIN);
+    no_ca
+        .args(["--endpoint", &endpoint, "key", "list"])
+        .env_remove("KEYCONSOLE_CA")
+        .env("KEYCONSOLE_SECRET_ID", &secret_id)
+        .env("KEYCONSOLE_SECRET_KEY", &secret_key);
+    let out = Cli::run_command(no_ca, b"");
+    expect_error(
+        out,
+        "FailedOperation.ServerUnreachable",
+        &["without the CA"],
+    );
+    let mut no_credentials = Command::new(BIN);
+    no_credentials
+        .args(["--endpoint", &endpoint, "--ca", p(&ca), "key", "list"])
+        .env_remove("KEYCONSOLE_SECRET_ID")
+        .env_remove("KEYCONSOLE_SECRET_KEY");
+    expect_error(
+        Cli::run_command(no_credentials, b""),
+        "MissingParameter",
+        &["no credentials"],
+    );
+    for bad in ["http://192.0.2.1:8080", "ftp://host", "https://"] {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--endpoint", bad, "key", "list"])
+            .env("KEYCONSOLE_SECRET_ID", &secret_id)
+            .env("KEYCONSOLE_SECRET_KEY", &secret_key);
+        expect_error(
+            Cli::run_command(command, b""),
+            "InvalidParameterValue",
+            &[bad],
+        );
+    }
+    let sealed = mate.path().join("blob.kce");
+    fails(
+        &["file", "encrypt", "--key", key_id, p(&out_file), p(&sealed)],
+        b"",
+        "UnsupportedOperation",
+    );
+    fails(&["passwd"], b"", "UnsupportedOperation");
 }

@@ -6,4 +6,5 @@ mod api_server;
 mod api_signature;
 mod api_tls;
 mod cli;
+mod layers;
 mod smoke;

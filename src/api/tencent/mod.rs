@@ -16,6 +16,7 @@ macro_rules! actions {
 }
 pub(crate) use actions;
 
+pub mod client;
 pub mod kms;
 pub mod params;
 pub mod signature;
