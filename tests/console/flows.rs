@@ -680,3 +680,39 @@ fn the_key_list_has_operations_in_every_row() {
     console.click("Cancel deletion old");
     assert_eq!(state_of(&console, "old"), KeyState::Disabled);
 }
+
+/// A change waits for the keystore's lock on the console's worker, never in the window: while
+/// another process holds the lock the console keeps drawing and taking input and says it is
+/// working; the change lands once the lock is free.
+#[test]
+fn a_change_waits_for_the_keystore_lock_off_the_ui_thread() {
+    let mut console = Console::unlocked(&["a", "b"]);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(keyconsole::store::lock::lock_path(&console.path))
+        .unwrap();
+    lock.lock().unwrap();
+    console.click("Select a");
+    console.harness.get_by_label("Disable selected").click();
+    for _ in 0..3 {
+        console.harness.step();
+    }
+    assert!(console.app().is_busy(), "the change waits on the worker");
+    assert!(console.shows("Working…"));
+    assert_eq!(state_of(&console, "a"), KeyState::Enabled);
+    // The window still answers: typing goes into the search field while the change waits.
+    console.field("Search").focus();
+    console.harness.step();
+    console.field("Search").type_text("b");
+    console.harness.step();
+    assert!(console.field_holds("b"));
+    assert!(console.app().is_busy());
+    drop(lock);
+    console.settle();
+    assert!(!console.app().is_busy());
+    assert!(!console.shows("Working…"));
+    assert_eq!(state_of(&console, "a"), KeyState::Disabled);
+    assert!(console.shows("Disabled 1 key(s)."));
+}

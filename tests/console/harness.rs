@@ -137,8 +137,19 @@ impl Console {
         self.settle();
     }
 
-    /// Runs frames until the UI is still (ignoring the console's timed repaints).
+    /// Runs frames until the console's worker has answered every call and the UI is still
+    /// (ignoring the console's timed repaints); fails after 20 s.
     pub fn settle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        self.harness.step();
+        while self.app().is_busy() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for the console's worker"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+            self.harness.step();
+        }
         for _ in 0..4 {
             self.harness.step();
         }

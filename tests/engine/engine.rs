@@ -904,7 +904,11 @@ fn the_service_boundary_tells_one_event_per_operation() {
     assert_eq!(&opened.plaintext[..], b"plaintext 42");
     assert_eq!(
         service
-            .change_keys(&caller, &[key.key_id.clone()], KeyChange::Rotate)
+            .change_keys(
+                &caller,
+                std::slice::from_ref(&key.key_id),
+                KeyChange::Rotate
+            )
             .unwrap(),
         KeyChanged::Version(2)
     );

@@ -11,14 +11,17 @@ use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, S
 use crate::api::{ApiServer, ServerConfig, tls};
 use crate::kms::local_ca::server_names;
 use crate::kms::secrets::test_login;
-use crate::kms::{CanonicalContext, ErrorCode, Kms, KmsError, SecretValue};
+use crate::kms::{
+    Caller, CanonicalContext, ErrorCode, Face, KeyChange, KeyChanged, Kms, KmsError, KmsService,
+    SecretChange, SecretChanged, SecretValue,
+};
 use crate::store::kdf;
 use crate::ui::command::Command;
 use crate::ui::file_dialog::{DialogPreference, InAppDialog, remember_place};
 use crate::ui::pages::create_key::CreateKeyDialog;
 use crate::ui::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
 use crate::ui::pages::key_detail::KeyDetailState;
-use crate::ui::pages::online_tools::{GeneratedDataKey, Revealed};
+use crate::ui::pages::online_tools::{GeneratedDataKey, OnlineTools, Revealed};
 use crate::ui::pages::secrets::{RevealedValue, SecretKind, SecretTask, SecretTaskKind};
 use crate::ui::pages::unlock::UnlockScreen;
 use crate::ui::platform::{DialogAnswer, DialogPurpose, DialogRequest};
@@ -139,28 +142,33 @@ impl KeyconsoleApp {
                 console.create_key = Some(CreateKeyDialog::default());
                 Ok(None)
             }
-            Command::CreateKey(request) => match kms.create_key(request) {
-                Ok(key) => {
-                    console.create_key = None;
-                    Ok(Some(tr!(
-                        "ui.commands.created_key_alias_key_id",
-                        alias = key.alias,
-                        key_id = key.key_id
-                    )))
-                }
-                Err(e) => {
-                    if let Some(dialog) = &mut console.create_key {
-                        dialog.error = Some(e.clone());
+            Command::CreateKey(request) => console.backend.call(
+                move |kms| service(kms).create_key(&caller(), request),
+                |console, _, created| match created {
+                    Ok(key) => {
+                        console.create_key = None;
+                        Ok(Some(tr!(
+                            "ui.commands.created_key_alias_key_id",
+                            alias = key.alias,
+                            key_id = key.key_id
+                        )))
                     }
-                    Err(e)
-                }
-            },
+                    Err(e) => {
+                        if let Some(dialog) = &mut console.create_key {
+                            dialog.error = Some(e.clone());
+                        }
+                        Err(e)
+                    }
+                },
+            ),
             Command::ShowSecrets => {
                 console.page = Page::Secrets;
                 Ok(None)
             }
-            Command::CreateSecret(request) => match kms.create_secret(request) {
-                Ok((name, version_id)) => {
+            Command::CreateSecret(request) => console.backend.call(
+                move |kms| service(kms).create_secret(&caller(), request),
+                |console, _, created| {
+                    let (name, version_id) = created?;
                     console.secrets.create = None;
                     console.secrets.select(Some(name.clone()));
                     Ok(Some(tr!(
@@ -168,73 +176,109 @@ impl KeyconsoleApp {
                         name = name,
                         version_id = version_id
                     )))
-                }
-                Err(e) => Err(e),
-            },
+                },
+            ),
             Command::RevealSecret { name, version_id } => {
-                kms.get_secret_value(&name, &version_id).map(|value| {
-                    let binary = value.is_binary();
-                    let text = match &value {
-                        SecretValue::Text(text) => text.clone(),
-                        SecretValue::Binary(bytes) => Zeroizing::new(STANDARD.encode(bytes)),
-                    };
-                    console.secrets.revealed = Some(RevealedValue {
-                        name,
-                        version_id,
-                        text,
-                        binary,
-                    });
-                    None
-                })
+                let (asked, asked_version) = (name.clone(), version_id.clone());
+                console.backend.call(
+                    move |kms| service(kms).get_secret_value(&caller(), &asked, &asked_version),
+                    move |console, _, value| {
+                        let value = value?;
+                        let binary = value.is_binary();
+                        let text = match &value {
+                            SecretValue::Text(text) => text.clone(),
+                            SecretValue::Binary(bytes) => Zeroizing::new(STANDARD.encode(bytes)),
+                        };
+                        console.secrets.revealed = Some(RevealedValue {
+                            name,
+                            version_id,
+                            text,
+                            binary,
+                        });
+                        Ok(None)
+                    },
+                )
             }
             Command::PutSecretValue {
                 name,
                 version_id,
                 value,
-            } => kms.put_secret_value(&name, &version_id, value).map(|()| {
-                console.secrets.new_version_id.clear();
-                console.secrets.new_value = Zeroizing::default();
-                Some(tr!(
-                    "ui.commands.added_version_version_id_to_name",
-                    version_id = version_id,
-                    name = name
-                ))
-            }),
-            Command::SetSecretEnabled { name, enable } => {
-                let done = if enable {
-                    kms.enable_secret(&name)
-                } else {
-                    kms.disable_secret(&name)
+            } => {
+                let change = SecretChange::PutValue {
+                    version_id: version_id.clone(),
+                    value,
                 };
-                done.map(|()| {
-                    console.secrets.revealed = None;
-                    let state = if enable {
-                        tr!("ui.commands.state_enabled")
-                    } else {
-                        tr!("ui.commands.state_disabled")
-                    };
-                    Some(tr!(
-                        "ui.commands.secret_name_state",
-                        name = name,
-                        state = state
-                    ))
-                })
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| service(kms).change_secret(&caller(), &asked, change),
+                    move |console, _, changed| {
+                        changed?;
+                        console.secrets.new_version_id.clear();
+                        console.secrets.new_value = Zeroizing::default();
+                        Ok(Some(tr!(
+                            "ui.commands.added_version_version_id_to_name",
+                            version_id = version_id,
+                            name = name
+                        )))
+                    },
+                )
+            }
+            Command::SetSecretEnabled { name, enable } => {
+                let change = if enable {
+                    SecretChange::Enable
+                } else {
+                    SecretChange::Disable
+                };
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| service(kms).change_secret(&caller(), &asked, change),
+                    move |console, _, changed| {
+                        changed?;
+                        console.secrets.revealed = None;
+                        let state = if enable {
+                            tr!("ui.commands.state_enabled")
+                        } else {
+                            tr!("ui.commands.state_disabled")
+                        };
+                        Ok(Some(tr!(
+                            "ui.commands.secret_name_state",
+                            name = name,
+                            state = state
+                        )))
+                    },
+                )
             }
             Command::DeleteSecret {
                 name,
                 recovery_days,
-            } => kms.delete_secret(&name, recovery_days).map(|when| {
-                console.secrets.confirm_name.clear();
-                Some(if recovery_days == 0 {
-                    tr!("ui.commands.deleted_secret_name", name = name)
-                } else {
-                    tr!(
-                        "ui.commands.secret_name_will_be_deleted_on",
-                        name = name,
-                        date = crate::util::format_time(when)
-                    )
-                })
-            }),
+            } => {
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| {
+                        service(kms).change_secret(
+                            &caller(),
+                            &asked,
+                            SecretChange::Delete { recovery_days },
+                        )
+                    },
+                    move |console, _, changed| {
+                        let when = match changed? {
+                            SecretChanged::DeleteTime(when) => when,
+                            SecretChanged::Done => 0,
+                        };
+                        console.secrets.confirm_name.clear();
+                        Ok(Some(if recovery_days == 0 {
+                            tr!("ui.commands.deleted_secret_name", name = name)
+                        } else {
+                            tr!(
+                                "ui.commands.secret_name_will_be_deleted_on",
+                                name = name,
+                                date = crate::util::format_time(when)
+                            )
+                        }))
+                    },
+                )
+            }
             Command::TestDatabaseConnection { endpoint, password } => {
                 console.secrets.tasks.push(SecretTask::start(
                     SecretTaskKind::TestConnection,
@@ -277,119 +321,182 @@ impl KeyconsoleApp {
                 name,
                 enabled,
                 days,
-            } => kms
-                .set_secret_rotation(&name, enabled, enabled.then_some(days), None)
-                .map(|()| {
-                    console.secrets.rotation_edit = None;
-                    Some(if enabled {
-                        tr!(
-                            "ui.commands.secret_name_rotates_every_days_days",
-                            name = name,
-                            days = days
-                        )
-                    } else {
-                        tr!("ui.commands.automatic_rotation_of_name_is_off", name = name)
-                    })
-                }),
-            Command::Report(e) => Err(e),
-            Command::UpdateSecretDescription { name, description } => kms
-                .update_secret_description(&name, &description)
-                .map(|()| {
-                    console.secrets.editing_description = None;
-                    Some(tr!(
-                        "ui.commands.saved_the_description_of_name",
-                        name = name
-                    ))
-                }),
-            Command::DeleteSecretVersion { name, version_id } => {
-                kms.delete_secret_version(&name, &version_id).map(|()| {
-                    if console
-                        .secrets
-                        .revealed
-                        .as_ref()
-                        .is_some_and(|r| r.version_id == version_id)
-                    {
-                        console.secrets.revealed = None;
-                    }
-                    Some(tr!(
-                        "ui.commands.deleted_version_version_id_of_name",
-                        version_id = version_id,
-                        name = name
-                    ))
-                })
+            } => {
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| {
+                        kms.set_secret_rotation(&asked, enabled, enabled.then_some(days), None)
+                    },
+                    move |console, _, changed| {
+                        changed?;
+                        console.secrets.rotation_edit = None;
+                        Ok(Some(if enabled {
+                            tr!(
+                                "ui.commands.secret_name_rotates_every_days_days",
+                                name = name,
+                                days = days
+                            )
+                        } else {
+                            tr!("ui.commands.automatic_rotation_of_name_is_off", name = name)
+                        }))
+                    },
+                )
             }
-            Command::RestoreSecret(name) => kms.restore_secret(&name).map(|()| {
-                Some(tr!(
-                    "ui.commands.restored_secret_name_it_is_disabled",
-                    name = name
-                ))
-            }),
-            Command::SetEnabled { keys, enable } => kms.set_keys_enabled(&keys, enable).map(|()| {
-                if keys.len() > 1 {
-                    console.key_list.selected.clear();
-                }
-                let verb = if enable {
-                    tr!("ui.commands.enabled")
-                } else {
-                    tr!("ui.commands.disabled")
+            Command::Report(e) => Err(e),
+            Command::UpdateSecretDescription { name, description } => {
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| {
+                        service(kms).change_secret(
+                            &caller(),
+                            &asked,
+                            SecretChange::SetDescription(description),
+                        )
+                    },
+                    move |console, _, changed| {
+                        changed?;
+                        console.secrets.editing_description = None;
+                        Ok(Some(tr!(
+                            "ui.commands.saved_the_description_of_name",
+                            name = name
+                        )))
+                    },
+                )
+            }
+            Command::DeleteSecretVersion { name, version_id } => {
+                let change = SecretChange::DeleteVersion {
+                    version_id: version_id.clone(),
                 };
-                Some(tr!(
-                    "ui.commands.verb_keys_key_s",
-                    verb = verb,
-                    keys = keys.len()
-                ))
-            }),
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| service(kms).change_secret(&caller(), &asked, change),
+                    move |console, _, changed| {
+                        changed?;
+                        if console
+                            .secrets
+                            .revealed
+                            .as_ref()
+                            .is_some_and(|r| r.version_id == version_id)
+                        {
+                            console.secrets.revealed = None;
+                        }
+                        Ok(Some(tr!(
+                            "ui.commands.deleted_version_version_id_of_name",
+                            version_id = version_id,
+                            name = name
+                        )))
+                    },
+                )
+            }
+            Command::RestoreSecret(name) => {
+                let asked = name.clone();
+                console.backend.call(
+                    move |kms| service(kms).change_secret(&caller(), &asked, SecretChange::Restore),
+                    move |_, _, changed| {
+                        changed?;
+                        Ok(Some(tr!(
+                            "ui.commands.restored_secret_name_it_is_disabled",
+                            name = name
+                        )))
+                    },
+                )
+            }
+            Command::SetEnabled { keys, enable } => {
+                let count = keys.len();
+                let change = if enable {
+                    KeyChange::Enable
+                } else {
+                    KeyChange::Disable
+                };
+                console.backend.call(
+                    move |kms| service(kms).change_keys(&caller(), &keys, change),
+                    move |console, _, changed| {
+                        changed?;
+                        if count > 1 {
+                            console.key_list.selected.clear();
+                        }
+                        let verb = if enable {
+                            tr!("ui.commands.enabled")
+                        } else {
+                            tr!("ui.commands.disabled")
+                        };
+                        Ok(Some(tr!(
+                            "ui.commands.verb_keys_key_s",
+                            verb = verb,
+                            keys = count
+                        )))
+                    },
+                )
+            }
             Command::UpdateKey {
                 key,
                 alias,
                 description,
-            } => kms
-                .update_key(&key, alias.as_deref(), description.as_deref())
-                .map(|()| {
-                    if let Page::Key(detail) = &mut console.page {
-                        if alias.is_some() {
-                            detail.editing_alias = None;
+            } => {
+                let (new_alias, new_description) = (alias.is_some(), description.is_some());
+                let change = KeyChange::Update { alias, description };
+                console.backend.call(
+                    move |kms| service(kms).change_keys(&caller(), &[key], change),
+                    move |console, _, changed| {
+                        changed?;
+                        if let Page::Key(detail) = &mut console.page {
+                            if new_alias {
+                                detail.editing_alias = None;
+                            }
+                            if new_description {
+                                detail.editing_description = None;
+                            }
                         }
-                        if description.is_some() {
-                            detail.editing_description = None;
-                        }
-                    }
-                    Some(tr!("ui.commands.saved"))
-                }),
-            Command::Archive(key) => kms
-                .archive_key(&key)
-                .map(|()| Some(tr!("ui.commands.archived_the_key_decrypts_but_no").to_owned())),
-            Command::Unarchive(key) => kms
-                .cancel_key_archive(&key)
-                .map(|()| Some(tr!("ui.commands.unarchived"))),
-            Command::Rotate(key) => kms
-                .rotate_key(&key)
-                .map(|v| Some(tr!("ui.commands.rotated_key_version_v_now_encrypts", v = v))),
-            Command::SetRotation { key, enabled, days } => if enabled {
-                kms.enable_key_rotation(&key, Some(days))
-            } else {
-                kms.disable_key_rotation(&key)
+                        Ok(Some(tr!("ui.commands.saved")))
+                    },
+                )
             }
-            .map(|()| Some(tr!("ui.commands.rotation_settings_saved").to_owned())),
-            Command::ScheduleDeletion { key, days } => {
-                kms.schedule_key_deletion(&key, days).map(|date| {
-                    Some(tr!(
-                        "ui.commands.deletion_scheduled_for_date",
-                        date = crate::util::format_time(date)
-                    ))
+            Command::Archive(key) => change_key(console, key, KeyChange::Archive, |_| {
+                tr!("ui.commands.archived_the_key_decrypts_but_no").to_owned()
+            }),
+            Command::Unarchive(key) => change_key(console, key, KeyChange::Unarchive, |_| {
+                tr!("ui.commands.unarchived")
+            }),
+            Command::Rotate(key) => change_key(console, key, KeyChange::Rotate, |changed| {
+                let v = match changed {
+                    KeyChanged::Version(v) => v,
+                    _ => 0,
+                };
+                tr!("ui.commands.rotated_key_version_v_now_encrypts", v = v)
+            }),
+            Command::SetRotation { key, enabled, days } => {
+                let change = if enabled {
+                    KeyChange::EnableRotation { days: Some(days) }
+                } else {
+                    KeyChange::DisableRotation
+                };
+                change_key(console, key, change, |_| {
+                    tr!("ui.commands.rotation_settings_saved").to_owned()
                 })
             }
-            Command::CancelDeletion(key) => kms.cancel_key_deletion(&key).map(|()| {
-                Some(tr!("ui.commands.deletion_cancelled_the_key_is_disabled").to_owned())
-            }),
+            Command::ScheduleDeletion { key, days } => change_key(
+                console,
+                key,
+                KeyChange::ScheduleDeletion { days },
+                |changed| {
+                    let date = match changed {
+                        KeyChanged::DeletionDate(date) => date,
+                        _ => 0,
+                    };
+                    tr!(
+                        "ui.commands.deletion_scheduled_for_date",
+                        date = crate::util::format_time(date)
+                    )
+                },
+            ),
+            Command::CancelDeletion(key) => {
+                change_key(console, key, KeyChange::CancelDeletion, |_| {
+                    tr!("ui.commands.deletion_cancelled_the_key_is_disabled").to_owned()
+                })
+            }
             tool @ (Command::Encrypt { .. }
             | Command::Decrypt { .. }
-            | Command::GenerateDataKey { .. }) => {
-                let Page::Key(detail) = &mut console.page else {
-                    return;
-                };
-                run_tool(kms, detail, tool)
-            }
+            | Command::GenerateDataKey { .. }) => run_tool(console, tool),
             Command::Unlock
             | Command::CreateKeystore
             | Command::SetKeystorePath(_)
@@ -785,84 +892,143 @@ fn start_file_job(
     }
 }
 
-/// Runs one of the online tools against the engine and puts the result (or the error) in the
-/// open key's panel.
-fn run_tool(
-    kms: &Kms,
-    detail: &mut KeyDetailState,
-    command: Command,
-) -> Result<Option<String>, KmsError> {
-    let tools = &mut detail.tools;
+/// The open key's panel, if the page that asked is still open on that key.
+fn tools_of<'a>(console: &'a mut Console, key_id: &str) -> Option<&'a mut OnlineTools> {
+    match &mut console.page {
+        Page::Key(detail) if detail.key_id == key_id => Some(&mut detail.tools),
+        _ => None,
+    }
+}
+
+/// Runs one of the online tools on the worker and puts the result (or the error) in the open
+/// key's panel, if it is still open.
+fn run_tool(console: &mut Console, command: Command) -> Result<Option<String>, KmsError> {
+    let Page::Key(detail) = &console.page else {
+        return Ok(None);
+    };
+    let page_key = detail.key_id.clone();
     match command {
         Command::Encrypt {
             key,
             plaintext,
             context,
-        } => {
-            let result = plaintext.and_then(|bytes| {
+        } => console.backend.call(
+            move |kms| {
+                let bytes = plaintext?;
                 let context = CanonicalContext::parse(Some(&context))?;
-                kms.encrypt(&key, &bytes, &context)
+                service(kms)
+                    .encrypt(&caller(), &key, &bytes, &context)
                     .map(|e| (e, bytes.len()))
-            });
-            match result {
-                Ok((encrypted, n)) => {
-                    tools.ciphertext = encrypted.ciphertext_blob;
-                    tools.encrypt_error = None;
-                    Ok(Some(tr!("ui.commands.encrypted_n_bytes", n = n)))
+            },
+            move |console, _, result| {
+                let tools = tools_of(console, &page_key);
+                match result {
+                    Ok((encrypted, n)) => {
+                        if let Some(tools) = tools {
+                            tools.ciphertext = encrypted.ciphertext_blob;
+                            tools.encrypt_error = None;
+                        }
+                        Ok(Some(tr!("ui.commands.encrypted_n_bytes", n = n)))
+                    }
+                    Err(e) => {
+                        if let Some(tools) = tools {
+                            tools.ciphertext.clear();
+                            tools.encrypt_error = Some(e.clone());
+                        }
+                        Err(e)
+                    }
                 }
-                Err(e) => {
-                    tools.ciphertext.clear();
-                    tools.encrypt_error = Some(e.clone());
-                    Err(e)
-                }
-            }
-        }
+            },
+        ),
         Command::Decrypt {
             ciphertext,
             context,
-        } => {
-            let result = CanonicalContext::parse(Some(&context))
-                .and_then(|context| kms.decrypt(&ciphertext, &context));
-            match result {
-                Ok(decrypted) => {
-                    tools.decrypted = Some(Revealed::new(&decrypted.plaintext));
-                    tools.decrypt_error = None;
-                    Ok(Some(tr!(
-                        "ui.commands.decrypted_plaintext_bytes",
-                        plaintext = decrypted.plaintext.len()
-                    )))
+        } => console.backend.call(
+            move |kms| {
+                let context = CanonicalContext::parse(Some(&context))?;
+                service(kms).decrypt(&caller(), &ciphertext, &context)
+            },
+            move |console, _, result| {
+                let tools = tools_of(console, &page_key);
+                match result {
+                    Ok(decrypted) => {
+                        if let Some(tools) = tools {
+                            tools.decrypted = Some(Revealed::new(&decrypted.plaintext));
+                            tools.decrypt_error = None;
+                        }
+                        Ok(Some(tr!(
+                            "ui.commands.decrypted_plaintext_bytes",
+                            plaintext = decrypted.plaintext.len()
+                        )))
+                    }
+                    Err(e) => {
+                        if let Some(tools) = tools {
+                            tools.decrypted = None;
+                            tools.decrypt_error = Some(e.clone());
+                        }
+                        Err(e)
+                    }
                 }
-                Err(e) => {
-                    tools.decrypted = None;
-                    tools.decrypt_error = Some(e.clone());
-                    Err(e)
+            },
+        ),
+        Command::GenerateDataKey { key, spec, context } => console.backend.call(
+            move |kms| {
+                let context = CanonicalContext::parse(Some(&context))?;
+                service(kms).generate_data_key(&caller(), &key, spec, &context)
+            },
+            move |console, _, result| {
+                let tools = tools_of(console, &page_key);
+                match result {
+                    Ok(data_key) => {
+                        if let Some(tools) = tools {
+                            tools.data_key = Some(GeneratedDataKey {
+                                plaintext_base64: Zeroizing::new(
+                                    STANDARD.encode(&data_key.plaintext),
+                                ),
+                                ciphertext_blob: data_key.ciphertext_blob,
+                            });
+                            tools.data_key_error = None;
+                        }
+                        Ok(Some(tr!(
+                            "ui.commands.generated_a_plaintext_byte_data_key",
+                            plaintext = data_key.plaintext.len()
+                        )))
+                    }
+                    Err(e) => {
+                        if let Some(tools) = tools {
+                            tools.data_key = None;
+                            tools.data_key_error = Some(e.clone());
+                        }
+                        Err(e)
+                    }
                 }
-            }
-        }
-        Command::GenerateDataKey { key, spec, context } => {
-            let result = CanonicalContext::parse(Some(&context))
-                .and_then(|context| kms.generate_data_key(&key, spec, &context));
-            match result {
-                Ok(data_key) => {
-                    tools.data_key = Some(GeneratedDataKey {
-                        plaintext_base64: Zeroizing::new(STANDARD.encode(&data_key.plaintext)),
-                        ciphertext_blob: data_key.ciphertext_blob,
-                    });
-                    tools.data_key_error = None;
-                    Ok(Some(tr!(
-                        "ui.commands.generated_a_plaintext_byte_data_key",
-                        plaintext = data_key.plaintext.len()
-                    )))
-                }
-                Err(e) => {
-                    tools.data_key = None;
-                    tools.data_key_error = Some(e.clone());
-                    Err(e)
-                }
-            }
-        }
+            },
+        ),
         _ => Ok(None),
     }
+}
+
+/// The engine as the service boundary sees it.
+fn service(kms: &Kms) -> &dyn KmsService {
+    kms
+}
+
+/// The person at the console, in the language the console speaks now.
+fn caller() -> Caller {
+    Caller::local(Face::Console, crate::util::i18n::current())
+}
+
+/// One change to one key on the worker; `said` words the success.
+fn change_key(
+    console: &mut Console,
+    key: String,
+    change: KeyChange,
+    said: impl FnOnce(KeyChanged) -> String + Send + 'static,
+) -> Result<Option<String>, KmsError> {
+    console.backend.call(
+        move |kms| service(kms).change_keys(&caller(), &[key], change),
+        move |_, _, changed| Ok(Some(said(changed?))),
+    )
 }
 
 /// A rotation of `name` on a worker thread (*Rotate now*, or due by schedule).

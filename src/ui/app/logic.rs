@@ -34,8 +34,11 @@ impl KeyconsoleApp {
                     for warning in kms.take_warnings() {
                         self.notifications.warning(now, warning);
                     }
+                    let kms = SharedKms::new(kms);
                     self.screen = Screen::Unlocked(Box::new(Console {
-                        kms: SharedKms::new(kms),
+                        backend: super::backend::Backend::start(kms.clone(), ctx),
+                        tick_pending: false,
+                        kms,
                         path: path.clone(),
                         page: Page::Keys,
                         key_list,
@@ -164,38 +167,30 @@ impl KeyconsoleApp {
                     Err(e) => self.notifications.error(now, &e),
                 }
             }
-            // The engine's one maintenance tick, as `serve` runs it: changes made by other processes
-            // (the CLI, another console) show within two seconds, and due rotations and deletions happen.
-            if now - console.last_tick >= TICK_SECONDS as i64 {
+            // What the worker answered, applied to the pages that asked.
+            while let Some(apply) = console.backend.answer() {
+                match apply(console, ctx) {
+                    Ok(Some(message)) => self.notifications.success(now, message),
+                    Ok(None) => {}
+                    Err(e) => self.notifications.error(now, &e),
+                }
+            }
+            // The engine's one maintenance tick, as `serve` runs it, on the worker: changes made by
+            // other processes (the CLI, another console) show within two seconds, and due
+            // rotations and deletions happen.
+            if now - console.last_tick >= TICK_SECONDS as i64 && !console.tick_pending {
                 console.last_tick = now;
-                match console.kms.tick() {
-                    Ok(done) => {
-                        console.last_tick_error = None;
-                        // Database secrets due for rotation rotate on worker threads.
-                        for name in console.kms.due_secret_rotations() {
-                            let kind = SecretTaskKind::Rotate(name.clone());
-                            if !console.secrets.busy(&kind) {
-                                let task = super::commands::rotation_task(&console.kms, name, ctx);
-                                console.secrets.tasks.push(task);
-                            }
-                        }
-                        if !done.is_empty() {
-                            self.notifications.success(
-                                now,
-                                tr!(
-                                    "ui.logic.maintenance_done",
-                                    rotated = done.rotated.len(),
-                                    destroyed = done.destroyed.len()
-                                ),
-                            );
-                        }
-                    }
-                    Err(e) => {
-                        if console.last_tick_error.as_deref() != Some(e.message_here().as_str()) {
-                            console.last_tick_error = Some(e.message_here());
-                            self.notifications.error(now, &e);
-                        }
-                    }
+                console.tick_pending = true;
+                let asked = console.backend.call(
+                    |kms| kms.tick().map(|done| (done, kms.due_secret_rotations())),
+                    |console, ctx, ticked| {
+                        console.tick_pending = false;
+                        tick_done(console, ctx, ticked)
+                    },
+                );
+                if let Err(e) = asked {
+                    console.tick_pending = false;
+                    self.notifications.error(now, &e);
                 }
             }
             // Waiting for a file job is not idleness: auto-lock comes after it ends (Lock still cancels it).
@@ -241,6 +236,43 @@ impl KeyconsoleApp {
                 console.page = Page::Keys;
                 console.key_list.focus_search = true;
             }
+        }
+    }
+}
+
+/// What a maintenance tick did: due database rotations start on their workers; an error is told
+/// once until it changes.
+fn tick_done(
+    console: &mut Console,
+    ctx: &egui::Context,
+    ticked: Result<(crate::kms::Maintenance, Vec<String>), KmsError>,
+) -> Result<Option<String>, KmsError> {
+    match ticked {
+        Ok((done, due)) => {
+            console.last_tick_error = None;
+            for name in due {
+                let kind = SecretTaskKind::Rotate(name.clone());
+                if !console.secrets.busy(&kind) {
+                    let task = super::commands::rotation_task(&console.kms, name, ctx);
+                    console.secrets.tasks.push(task);
+                }
+            }
+            if done.is_empty() {
+                Ok(None)
+            } else {
+                Ok(Some(tr!(
+                    "ui.logic.maintenance_done",
+                    rotated = done.rotated.len(),
+                    destroyed = done.destroyed.len()
+                )))
+            }
+        }
+        Err(e) => {
+            if console.last_tick_error.as_deref() == Some(e.message_here().as_str()) {
+                return Ok(None);
+            }
+            console.last_tick_error = Some(e.message_here());
+            Err(e)
         }
     }
 }

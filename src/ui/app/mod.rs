@@ -3,6 +3,7 @@
 //! frames (workers, dialogs, the engine's tick, auto-lock, clipboard clearing); `commands` carries
 //! out the commands the pages pushed while drawing.
 
+mod backend;
 mod commands;
 mod logic;
 
@@ -120,6 +121,10 @@ struct Console {
     /// Kept across pages, so the server goes on while the user looks at keys.
     api: ApiAccessState,
     secrets: SecretsState,
+    /// Runs changes, the online tools and the tick off the UI thread.
+    backend: backend::Backend,
+    /// A maintenance tick is on the worker.
+    tick_pending: bool,
     /// When the engine's maintenance tick last ran, and the last error it reported (shown once).
     last_tick: i64,
     last_tick_error: Option<String>,
@@ -194,6 +199,11 @@ impl KeyconsoleApp {
 
     pub fn preferences(&self) -> &Preferences {
         &self.prefs
+    }
+
+    /// Whether the console's worker has calls under way (a change waiting for the keystore).
+    pub fn is_busy(&self) -> bool {
+        matches!(&self.screen, Screen::Unlocked(console) if console.backend.busy())
     }
 
     pub fn is_locked(&self) -> bool {
@@ -338,6 +348,10 @@ impl KeyconsoleApp {
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if self.is_busy() {
+                        ui.spinner();
+                        ui.label(tr!("ui.app.working"));
+                    }
                     if !self.is_locked()
                         && ui
                             .button(tr!("ui.app.lock"))
