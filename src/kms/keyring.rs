@@ -196,6 +196,15 @@ impl Keys {
     pub fn is_same(&self, other: &Keys) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// A handle that tells this keyring again without keeping it (and its key material) alive.
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Keyring> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub(crate) fn is(&self, weak: &std::sync::Weak<Keyring>) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.0), weak.as_ptr())
+    }
 }
 
 impl std::fmt::Debug for Keys {

@@ -37,8 +37,8 @@ pub use keys::rules::{
     BATCH_MAX_KEYS, DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES,
 };
 pub use keys::{
-    CreateKey, DataKeySpec, KeyMetadata, KeyOrigin, KeyPage, KeyQuery, KeyRecord, KeyState,
-    KeyUsage, KeyVersion, Order, StateFilter,
+    CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyOrigin, KeyPage, KeyQuery, KeyRecord,
+    KeyState, KeyUsage, KeyVersion, Order, StateFilter,
 };
 pub use maintenance::Maintenance;
 pub use secrets::{
@@ -135,6 +135,8 @@ pub struct Kms {
     top_up_waker: arc_swap::ArcSwapOption<usage::TopUpWaker>,
     /// Hears every operation through the service boundary (`service::KmsService`).
     event_hook: arc_swap::ArcSwapOption<Arc<service::EventHook>>,
+    /// The key index of the last keyring one was asked of (`KmsService::key_index`).
+    key_index: Mutex<Option<(std::sync::Weak<Keyring>, Arc<keys::KeyIndex>)>>,
     /// The smallest first block of encryptions a version reserves in this process.
     first_block: std::sync::atomic::AtomicU64,
     /// Changes in the keystore's folder, started by the first `is_current` (`None` inside: the
@@ -219,6 +221,7 @@ impl Kms {
             rotations,
             top_up_waker: arc_swap::ArcSwapOption::empty(),
             event_hook: arc_swap::ArcSwapOption::empty(),
+            key_index: Mutex::new(None),
             first_block: std::sync::atomic::AtomicU64::new(0),
             folder_watch: std::sync::OnceLock::new(),
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),

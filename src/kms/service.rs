@@ -15,7 +15,7 @@ use super::Kms;
 use super::blob::CanonicalContext;
 use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
-use super::keys::{CreateKey, DataKeySpec, KeyMetadata, KeyPage, KeyQuery};
+use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
 use super::secrets::{CreateSecret, SecretMetadata, SecretPage, SecretQuery, SecretValue};
 use crate::util::SecretBytes;
 use crate::util::i18n::Language;
@@ -191,6 +191,15 @@ pub trait KmsService: Send + Sync {
     fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<KeyMetadata>;
     fn describe_key(&self, caller: &Caller, key: &str) -> Result<KeyMetadata>;
     fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage>;
+    /// Every key's metadata in one snapshot (a key list draws from it).
+    fn key_index(&self, caller: &Caller) -> Result<Arc<KeyIndex>> {
+        let query = KeyQuery {
+            order: super::keys::Order::OldestFirst,
+            ..KeyQuery::default()
+        };
+        let page = self.list_keys(caller, &query)?;
+        Ok(Arc::new(KeyIndex::new(page.keys)))
+    }
     /// Applies `change` to `keys` (more than one only for Enable and Disable), all or none.
     fn change_keys(
         &self,
@@ -296,6 +305,25 @@ impl KmsService for Kms {
 
     fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage> {
         self.observed(caller, "ListKeys", "", || Kms::list_keys(self, query))
+    }
+
+    /// Built once per keyring: a list that redraws at 100,000 keys copies nothing until a change.
+    fn key_index(&self, caller: &Caller) -> Result<Arc<KeyIndex>> {
+        self.observed(caller, "ListKeys", "", || {
+            let keys = self.keys();
+            let mut cached = self
+                .key_index
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((built_on, index)) = cached.as_ref()
+                && keys.is(built_on)
+            {
+                return Ok(index.clone());
+            }
+            let index = Arc::new(KeyIndex::new(keys.iter().map(|k| k.metadata()).collect()));
+            *cached = Some((keys.downgrade(), index.clone()));
+            Ok(index)
+        })
     }
 
     fn change_keys(

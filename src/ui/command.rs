@@ -18,6 +18,8 @@ pub enum Command {
     // The unlock screen.
     Unlock,
     CreateKeystore,
+    /// Connect to the server the unlock screen's form names.
+    Connect,
     SetKeystorePath(PathBuf),
 
     // Everywhere.

@@ -7,6 +7,7 @@ pub mod app;
 pub mod command;
 pub mod file_dialog;
 pub mod fonts;
+pub mod model;
 pub mod notifications;
 pub mod pages;
 pub mod platform;

@@ -67,3 +67,12 @@ pub fn state_filter_ui<S: Copy + PartialEq>(
         .response
         .labelled_by(label);
 }
+
+/// A count a server may not tell (its metadata has no version count): 0 shows as "-", since
+/// every key and secret has at least one version.
+pub fn count_text(count: usize) -> String {
+    match count {
+        0 => "-".to_owned(),
+        n => n.to_string(),
+    }
+}

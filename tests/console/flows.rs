@@ -77,70 +77,72 @@ fn a_damaged_keystore_says_so() {
     assert!(!console.shows("Wrong password"));
 }
 
-#[test]
-fn create_a_key_with_an_invalid_then_a_valid_alias() {
-    let mut console = Console::unlocked(&["existing"]);
-    console.click("➕ Create key");
-    assert!(console.shows("A symmetric customer master key"));
-    console.type_into("Alias", "kms-reserved");
-    assert!(
-        console.shows("reserved prefix"),
-        "live validation explains the rule"
-    );
-    console.replace_in("Alias", "EXISTING");
-    assert!(console.shows("already used"));
-    console.click("Create");
-    assert!(
-        console.shows("InvalidParameterValue.AliasAlreadyExists"),
-        "the engine's refusal is shown with its code"
-    );
-    assert_eq!(console.kms().keys().len(), 1);
+twice! {
+    fn create_a_key_with_an_invalid_then_a_valid_alias(start) {
+        let mut console = start(&["existing"]);
+        console.click("➕ Create key");
+        assert!(console.shows("A symmetric customer master key"));
+        console.type_into("Alias", "kms-reserved");
+        assert!(
+            console.shows("reserved prefix"),
+            "live validation explains the rule"
+        );
+        console.replace_in("Alias", "EXISTING");
+        assert!(console.shows("already used"));
+        console.click("Create");
+        assert!(
+            console.shows("InvalidParameterValue.AliasAlreadyExists"),
+            "the engine's refusal is shown with its code"
+        );
+        assert_eq!(console.kms().keys().len(), 1);
 
-    console.replace_in("Alias", "db-password");
-    assert!(console.shows("This alias is free."));
-    console.type_into("Description (optional)", "MySQL production");
-    assert!(console.shows("16/1024 bytes"));
-    console.click("Create");
-    let key = console.kms().describe_key("db-password").unwrap();
-    assert_eq!(key.description, "MySQL production");
-    assert!(console.shows("2 of 2 keys"));
-    assert!(
-        !console.shows("A symmetric customer master key"),
-        "the dialog closed"
-    );
+        console.replace_in("Alias", "db-password");
+        assert!(console.shows("This alias is free."));
+        console.type_into("Description (optional)", "MySQL production");
+        assert!(console.shows("16/1024 bytes"));
+        console.click("Create");
+        let key = console.kms().describe_key("db-password").unwrap();
+        assert_eq!(key.description, "MySQL production");
+        assert!(console.shows("2 of 2 keys"));
+        assert!(
+            !console.shows("A symmetric customer master key"),
+            "the dialog closed"
+        );
+    }
 }
 
-#[test]
-fn search_and_filter() {
-    let mut console = Console::unlocked(&["web-frontend", "web-backend", "db-main"]);
-    assert!(console.shows("3 of 3 keys"));
-    console.type_into("Search", "WEB");
-    assert!(console.shows("2 of 3 keys"));
-    assert!(!console.shows("db-main"));
-    let id = console.kms().describe_key("db-main").unwrap().key_id;
-    console.replace_in("Search", &id[..13]);
-    assert!(console.shows("1 of 3 keys"), "search by KeyId");
-    assert!(console.shows("db-main"));
+twice! {
+    fn search_and_filter(start) {
+        let mut console = start(&["web-frontend", "web-backend", "db-main"]);
+        assert!(console.shows("3 of 3 keys"));
+        console.type_into("Search", "WEB");
+        assert!(console.shows("2 of 3 keys"));
+        assert!(!console.shows("db-main"));
+        let id = console.kms().describe_key("db-main").unwrap().key_id;
+        console.replace_in("Search", &id[..13]);
+        assert!(console.shows("1 of 3 keys"), "search by KeyId");
+        assert!(console.shows("db-main"));
 
-    console.replace_in("Search", "");
-    let kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
-    kms.disable_key("web-backend").unwrap();
-    drop(kms);
-    // The console picks up the CLI's (another process's) change within its refresh period.
-    console.clock.advance(2);
-    console.settle();
-    console
-        .harness
-        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "State")
-        .click();
-    console.settle();
-    console
-        .harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Disabled")
-        .click();
-    console.settle();
-    assert!(console.shows("1 of 3 keys"));
-    assert!(console.shows("web-backend"));
+        console.replace_in("Search", "");
+        let kms = Kms::open(console.managed_keystore(), PASSWORD.as_bytes()).unwrap();
+        kms.disable_key("web-backend").unwrap();
+        drop(kms);
+        // The console picks up the CLI's (another process's) change within its refresh period.
+        console.clock.advance(2);
+        console.settle();
+        console
+            .harness
+            .get_by_role_and_label(egui::accesskit::Role::ComboBox, "State")
+            .click();
+        console.settle();
+        console
+            .harness
+            .get_by_role_and_label(egui::accesskit::Role::Button, "Disabled")
+            .click();
+        console.settle();
+        assert!(console.shows("1 of 3 keys"));
+        assert!(console.shows("web-backend"));
+    }
 }
 
 #[test]
@@ -159,127 +161,132 @@ fn changes_from_another_process_appear() {
     assert!(console.shows("from-the-cli"));
 }
 
-#[test]
-fn batch_disable_and_enable() {
-    let mut console = Console::unlocked(&["a", "b", "c"]);
-    console.click("Select a");
-    console.click("Select c");
-    assert!(console.shows("2 selected"));
-    console.click("Disable selected");
-    assert_eq!(state_of(&console, "a"), KeyState::Disabled);
-    assert_eq!(state_of(&console, "b"), KeyState::Enabled);
-    assert_eq!(state_of(&console, "c"), KeyState::Disabled);
-    assert!(console.shows("Disabled 2 key(s)."));
-    console.click("Select a");
-    console.click("Enable selected");
-    assert_eq!(state_of(&console, "a"), KeyState::Enabled);
+twice! {
+    fn batch_disable_and_enable(start) {
+        let mut console = start(&["a", "b", "c"]);
+        console.click("Select a");
+        console.click("Select c");
+        assert!(console.shows("2 selected"));
+        console.click("Disable selected");
+        assert_eq!(state_of(&console, "a"), KeyState::Disabled);
+        assert_eq!(state_of(&console, "b"), KeyState::Enabled);
+        assert_eq!(state_of(&console, "c"), KeyState::Disabled);
+        assert!(console.shows("Disabled 2 key(s)."));
+        console.click("Select a");
+        console.click("Enable selected");
+        assert_eq!(state_of(&console, "a"), KeyState::Enabled);
+    }
 }
 
-#[test]
-fn encrypt_copy_and_download() {
-    let mut console = Console::unlocked(&["db-password"]);
-    open_key(&mut console, "db-password");
-    console.type_into("Plaintext", "S3cr3t!pass");
-    assert!(console.shows("11/4096 bytes"));
-    console.click("Execute");
-    let blob = console.value_of("Ciphertext");
-    assert!(blob.starts_with("S0MB"), "a CiphertextBlob: {blob}");
-    assert_eq!(console.plaintext_of(&blob), b"S3cr3t!pass");
+twice! {
+    fn encrypt_copy_and_download(start) {
+        let mut console = start(&["db-password"]);
+        open_key(&mut console, "db-password");
+        console.type_into("Plaintext", "S3cr3t!pass");
+        assert!(console.shows("11/4096 bytes"));
+        console.click("Execute");
+        let blob = console.value_of("Ciphertext");
+        assert!(blob.starts_with("S0MB"), "a CiphertextBlob: {blob}");
+        assert_eq!(console.plaintext_of(&blob), b"S3cr3t!pass");
 
-    console.click("📋 Copy");
-    assert_eq!(console.clipboard.contents().as_deref(), Some(blob.as_str()));
+        console.click("📋 Copy");
+        assert_eq!(console.clipboard.contents().as_deref(), Some(blob.as_str()));
 
-    let target = console.dir.path().join("db-password.kc");
-    console.dialogs.answer_next(Some(target.clone()));
-    console.click("💾 Download…");
-    let request = console.dialogs.requests().pop().unwrap();
-    assert_eq!(
-        request.default_name.as_deref(),
-        Some("db-password.kc"),
-        "named after the alias"
-    );
-    let saved = std::fs::read_to_string(&target).unwrap();
-    assert_eq!(saved, blob);
-    let kms = console.kms();
-    assert_eq!(
-        *kms.decrypt(&saved, &CanonicalContext::none())
-            .unwrap()
-            .plaintext,
-        b"S3cr3t!pass"
-    );
+        let target = console.dir.path().join("db-password.kc");
+        console.dialogs.answer_next(Some(target.clone()));
+        console.click("💾 Download…");
+        let request = console.dialogs.requests().pop().unwrap();
+        assert_eq!(
+            request.default_name.as_deref(),
+            Some("db-password.kc"),
+            "named after the alias"
+        );
+        let saved = std::fs::read_to_string(&target).unwrap();
+        assert_eq!(saved, blob);
+        let kms = console.kms();
+        assert_eq!(
+            *kms.decrypt(&saved, &CanonicalContext::none())
+                .unwrap()
+                .plaintext,
+            b"S3cr3t!pass"
+        );
 
-    console.click("Clear");
-    assert_eq!(console.value_of("Plaintext"), "");
-    assert_eq!(console.value_of("Ciphertext"), "");
+        console.click("Clear");
+        assert_eq!(console.value_of("Plaintext"), "");
+        assert_eq!(console.value_of("Ciphertext"), "");
+    }
 }
 
-#[test]
-fn ctrl_enter_executes_and_context_is_bound() {
-    let mut console = Console::unlocked(&["k"]);
-    open_key(&mut console, "k");
-    console.type_into("Plaintext", "with context");
-    console.type_into("Encryption context", r#"{"app":"billing"}"#);
-    console.shortcut(egui::Key::Enter);
-    let blob = console.value_of("Ciphertext");
-    let context = CanonicalContext::parse(Some(r#"{"app":"billing"}"#)).unwrap();
-    assert_eq!(
-        *console.kms().decrypt(&blob, &context).unwrap().plaintext,
-        b"with context"
-    );
-    assert!(
-        console
+twice! {
+    fn ctrl_enter_executes_and_context_is_bound(start) {
+        let mut console = start(&["k"]);
+        open_key(&mut console, "k");
+        console.type_into("Plaintext", "with context");
+        console.type_into("Encryption context", r#"{"app":"billing"}"#);
+        console.shortcut(egui::Key::Enter);
+        let blob = console.value_of("Ciphertext");
+        let context = CanonicalContext::parse(Some(r#"{"app":"billing"}"#)).unwrap();
+        assert_eq!(
+            *console.kms().decrypt(&blob, &context).unwrap().plaintext,
+            b"with context"
+        );
+        assert!(
+            console
+                .kms()
+                .decrypt(&blob, &CanonicalContext::none())
+                .is_err()
+        );
+    }
+}
+
+twice! {
+    fn a_disabled_key_refuses_to_encrypt_with_its_code_visible(start) {
+        let mut console = start(&["db-password"]);
+        open_key(&mut console, "db-password");
+        console.click("Disable");
+        assert_eq!(state_of(&console, "db-password"), KeyState::Disabled);
+        console.type_into("Plaintext", "secret");
+        console.click("Execute");
+        assert!(console.shows("ResourceUnavailable.CmkDisabled"));
+        assert_eq!(console.value_of("Ciphertext"), "");
+    }
+}
+
+twice! {
+    fn decrypt_a_pasted_blob_and_a_file(start) {
+        let mut console = start(&["k"]);
+        let blob = console
             .kms()
-            .decrypt(&blob, &CanonicalContext::none())
-            .is_err()
-    );
-}
+            .encrypt("k", "pâssword é".as_bytes(), &CanonicalContext::none())
+            .unwrap()
+            .ciphertext_blob;
+        let binary = console
+            .kms()
+            .encrypt("k", &[0xff, 0x00, 0x80], &CanonicalContext::none())
+            .unwrap()
+            .ciphertext_blob;
+        open_key(&mut console, "k");
+        console.click("Decrypt");
+        console.type_into("Ciphertext to decrypt", &blob);
+        console.click("Execute");
+        assert_eq!(console.value_of("Plaintext"), "pâssword é");
+        console.click("📋 Copy plaintext");
+        assert_eq!(console.clipboard.contents().as_deref(), Some("pâssword é"));
 
-#[test]
-fn a_disabled_key_refuses_to_encrypt_with_its_code_visible() {
-    let mut console = Console::unlocked(&["db-password"]);
-    open_key(&mut console, "db-password");
-    console.click("Disable");
-    assert_eq!(state_of(&console, "db-password"), KeyState::Disabled);
-    console.type_into("Plaintext", "secret");
-    console.click("Execute");
-    assert!(console.shows("ResourceUnavailable.CmkDisabled"));
-    assert_eq!(console.value_of("Ciphertext"), "");
-}
+        let file = console.dir.path().join("binary.kc");
+        std::fs::write(&file, format!("{binary}\n")).unwrap();
+        console.dialogs.answer_next(Some(file));
+        console.click("📂 Open file…");
+        console.click("Execute");
+        assert_eq!(
+            console.value_of("Plaintext (not UTF-8; shown as base64)"),
+            "/wCA"
+        );
 
-#[test]
-fn decrypt_a_pasted_blob_and_a_file() {
-    let mut console = Console::unlocked(&["k"]);
-    let blob = console
-        .kms()
-        .encrypt("k", "pâssword é".as_bytes(), &CanonicalContext::none())
-        .unwrap()
-        .ciphertext_blob;
-    let binary = console
-        .kms()
-        .encrypt("k", &[0xff, 0x00, 0x80], &CanonicalContext::none())
-        .unwrap()
-        .ciphertext_blob;
-    open_key(&mut console, "k");
-    console.click("Decrypt");
-    console.type_into("Ciphertext to decrypt", &blob);
-    console.click("Execute");
-    assert_eq!(console.value_of("Plaintext"), "pâssword é");
-    console.click("📋 Copy plaintext");
-    assert_eq!(console.clipboard.contents().as_deref(), Some("pâssword é"));
-
-    let file = console.dir.path().join("binary.kc");
-    std::fs::write(&file, format!("{binary}\n")).unwrap();
-    console.dialogs.answer_next(Some(file));
-    console.click("📂 Open file…");
-    console.click("Execute");
-    assert_eq!(
-        console.value_of("Plaintext (not UTF-8; shown as base64)"),
-        "/wCA"
-    );
-
-    console.replace_in("Ciphertext to decrypt", "not a ciphertext");
-    console.click("Execute");
-    assert!(console.shows("InvalidParameterValue.InvalidCiphertext"));
+        console.replace_in("Ciphertext to decrypt", "not a ciphertext");
+        console.click("Execute");
+        assert!(console.shows("InvalidParameterValue.InvalidCiphertext"));
+    }
 }
 
 #[test]
@@ -306,27 +313,28 @@ fn saving_plaintext_asks_first() {
     assert_eq!(std::fs::read(&target).unwrap(), b"to disk");
 }
 
-#[test]
-fn data_keys() {
-    let mut console = Console::unlocked(&["k"]);
-    open_key(&mut console, "k");
-    console.click("Data key");
-    console.click("Generate");
-    let plaintext = console.value_of("Plaintext data key (base64)");
-    let blob = console.value_of("Encrypted data key (CiphertextBlob)");
-    use base64::Engine;
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(&plaintext)
-        .unwrap();
-    assert_eq!(key.len(), 32);
-    assert_eq!(
-        *console
-            .kms()
-            .decrypt(&blob, &CanonicalContext::none())
-            .unwrap()
-            .plaintext,
-        key
-    );
+twice! {
+    fn data_keys(start) {
+        let mut console = start(&["k"]);
+        open_key(&mut console, "k");
+        console.click("Data key");
+        console.click("Generate");
+        let plaintext = console.value_of("Plaintext data key (base64)");
+        let blob = console.value_of("Encrypted data key (CiphertextBlob)");
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(&plaintext)
+            .unwrap();
+        assert_eq!(key.len(), 32);
+        assert_eq!(
+            *console
+                .kms()
+                .decrypt(&blob, &CanonicalContext::none())
+                .unwrap()
+                .plaintext,
+            key
+        );
+    }
 }
 
 /// Types the alias into the open deletion dialog and presses the dialog's Schedule deletion.
@@ -341,52 +349,54 @@ fn confirm_deletion(console: &mut Console, alias: &str) {
     console.settle();
 }
 
-#[test]
-fn schedule_and_cancel_deletion() {
-    let mut console = Console::unlocked(&["doomed"]);
-    open_key(&mut console, "doomed");
-    console.click("Schedule deletion…");
-    assert!(console.shows("The key must be disabled first."));
-    console.click("Cancel");
-    console.click("Disable");
-    console.click("Schedule deletion…");
-    let schedule = console
-        .harness
-        .get_all_by_label("Schedule deletion")
-        .last()
-        .unwrap()
-        .accesskit_node()
-        .is_disabled();
-    assert!(schedule, "disabled until the alias is typed");
-    confirm_deletion(&mut console, "doomed");
-    let key = console.kms().describe_key("doomed").unwrap();
-    assert_eq!(key.key_state, KeyState::PendingDelete);
-    assert_eq!(
-        key.deletion_date,
-        console.kms().now() + 30 * 86_400,
-        "30 days by default"
-    );
-    assert!(console.shows("Deletion date"));
-    console.click("Cancel deletion");
-    assert_eq!(state_of(&console, "doomed"), KeyState::Disabled);
+twice! {
+    fn schedule_and_cancel_deletion(start) {
+        let mut console = start(&["doomed"]);
+        open_key(&mut console, "doomed");
+        console.click("Schedule deletion…");
+        assert!(console.shows("The key must be disabled first."));
+        console.click("Cancel");
+        console.click("Disable");
+        console.click("Schedule deletion…");
+        let schedule = console
+            .harness
+            .get_all_by_label("Schedule deletion")
+            .last()
+            .unwrap()
+            .accesskit_node()
+            .is_disabled();
+        assert!(schedule, "disabled until the alias is typed");
+        confirm_deletion(&mut console, "doomed");
+        let key = console.kms().describe_key("doomed").unwrap();
+        assert_eq!(key.key_state, KeyState::PendingDelete);
+        assert_eq!(
+            key.deletion_date,
+            console.kms().now() + 30 * 86_400,
+            "30 days by default"
+        );
+        assert!(console.shows("Deletion date"));
+        console.click("Cancel deletion");
+        assert_eq!(state_of(&console, "doomed"), KeyState::Disabled);
+    }
 }
 
-#[test]
-fn edit_alias_and_description_in_place() {
-    let mut console = Console::unlocked(&["old-name", "taken"]);
-    open_key(&mut console, "old-name");
-    console
-        .harness
-        .get_all_by_label("✏")
-        .next()
-        .unwrap()
-        .click(); // the alias's pencil
-    console.settle();
-    console.replace_in("Alias", "taken");
-    assert!(console.shows("already used"));
-    console.replace_in("Alias", "new-name");
-    console.click("Save");
-    assert!(console.kms().describe_key("new-name").is_ok());
+twice! {
+    fn edit_alias_and_description_in_place(start) {
+        let mut console = start(&["old-name", "taken"]);
+        open_key(&mut console, "old-name");
+        console
+            .harness
+            .get_all_by_label("✏")
+            .next()
+            .unwrap()
+            .click(); // the alias's pencil
+        console.settle();
+        console.replace_in("Alias", "taken");
+        assert!(console.shows("already used"));
+        console.replace_in("Alias", "new-name");
+        console.click("Save");
+        assert!(console.kms().describe_key("new-name").is_ok());
+    }
 }
 
 #[test]
@@ -656,29 +666,30 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
     assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
 }
 
-/// The key list's row operations, as the cloud consoles have them: disable and enable a row,
-/// *Delete…* opens the key's page with the deletion dialog, and a key pending deletion gets
-/// *Cancel deletion* in its row. Each button is named after its key.
-#[test]
-fn the_key_list_has_operations_in_every_row() {
-    let mut console = Console::unlocked(&["app", "old"]);
-    console.click("Disable old");
-    assert_eq!(state_of(&console, "old"), KeyState::Disabled);
-    assert_eq!(
-        state_of(&console, "app"),
-        KeyState::Enabled,
-        "only that row"
-    );
-    console.click("Enable old");
-    assert_eq!(state_of(&console, "old"), KeyState::Enabled);
-    console.click("Disable old");
-    console.click("Delete… old");
-    assert!(console.shows("Schedule key deletion"));
-    confirm_deletion(&mut console, "old");
-    assert_eq!(state_of(&console, "old"), KeyState::PendingDelete);
-    console.click("Keys");
-    console.click("Cancel deletion old");
-    assert_eq!(state_of(&console, "old"), KeyState::Disabled);
+twice! {
+    /// The key list's row operations, as the cloud consoles have them: disable and enable a row,
+    /// *Delete…* opens the key's page with the deletion dialog, and a key pending deletion gets
+    /// *Cancel deletion* in its row. Each button is named after its key.
+    fn the_key_list_has_operations_in_every_row(start) {
+        let mut console = start(&["app", "old"]);
+        console.click("Disable old");
+        assert_eq!(state_of(&console, "old"), KeyState::Disabled);
+        assert_eq!(
+            state_of(&console, "app"),
+            KeyState::Enabled,
+            "only that row"
+        );
+        console.click("Enable old");
+        assert_eq!(state_of(&console, "old"), KeyState::Enabled);
+        console.click("Disable old");
+        console.click("Delete… old");
+        assert!(console.shows("Schedule key deletion"));
+        confirm_deletion(&mut console, "old");
+        assert_eq!(state_of(&console, "old"), KeyState::PendingDelete);
+        console.click("Keys");
+        console.click("Cancel deletion old");
+        assert_eq!(state_of(&console, "old"), KeyState::Disabled);
+    }
 }
 
 /// A change waits for the keystore's lock on the console's worker, never in the window: while

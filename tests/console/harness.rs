@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use keyconsole::kms::{CreateKey, Kms};
+use keyconsole::api::{AccessLog, ApiServer, ServerConfig, tls};
+use keyconsole::kms::local_ca::local_ca_path;
+use keyconsole::kms::{CreateKey, Kms, SharedKms, SystemClock};
 use keyconsole::testing::{FAST_KDF, FakeClipboard, FakeDialogs, START, TestClock};
 use keyconsole::ui::{AppEnvironment, KeyconsoleApp};
 use keyconsole::util::i18n::Language;
@@ -22,6 +24,61 @@ pub struct Console {
     pub clock: Arc<TestClock>,
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
+    /// The team's server the console is connected to (`Console::connected`).
+    pub server: Option<TeamServer>,
+}
+
+/// A team's `keyconsole serve --tls`, in this process: its own keystore, the local CA's HTTPS and
+/// its API credential. The console reaches it only over HTTPS, as it would another machine.
+pub struct TeamServer {
+    pub kms: SharedKms,
+    pub api: Option<ApiServer>,
+    pub ca_file: PathBuf,
+    /// The server's keystore file.
+    pub path: PathBuf,
+    pub secret_id: String,
+    pub secret_key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TeamServer {
+    /// A server on a keystore holding `aliases`. Its engine keeps real time: clients sign with it.
+    pub fn start(aliases: &[&str]) -> TeamServer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = keystore_with(dir.path(), TestClock::new(START), aliases);
+        let kms = Kms::open_with_clock(&path, PASSWORD.as_bytes(), Arc::new(SystemClock)).unwrap();
+        let kms = SharedKms::new(kms);
+        let credentials = kms.api_credentials().unwrap();
+        let identity = kms
+            .issue_server_identity(&["127.0.0.1".to_owned()])
+            .unwrap();
+        let config = ServerConfig {
+            tls: Some(tls::from_identity(&identity).unwrap()),
+            ..ServerConfig::loopback("127.0.0.1:0".parse().unwrap())
+        };
+        let api = ApiServer::start(kms.clone(), &config, Arc::new(AccessLog::new(100))).unwrap();
+        TeamServer {
+            ca_file: local_ca_path(&path),
+            path: path.clone(),
+            secret_id: credentials.secret_id.clone(),
+            secret_key: credentials.secret_key.to_string(),
+            kms,
+            api: Some(api),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.api.as_ref().map(ApiServer::url).unwrap_or_default()
+    }
+}
+
+impl Drop for TeamServer {
+    fn drop(&mut self) {
+        if let Some(api) = self.api.take() {
+            api.stop();
+        }
+    }
 }
 
 /// A keystore with the given aliases (cheap KDF), made through the engine before the app starts.
@@ -105,7 +162,24 @@ impl Console {
             clock,
             dir,
             path,
+            server: None,
         }
+    }
+
+    /// A console connected to a team's server holding `aliases`, through the unlock screen's
+    /// *Connect to a server* form; this machine has no keystore.
+    pub fn connected(aliases: &[&str]) -> Console {
+        let server = TeamServer::start(aliases);
+        let mut console = Self::start(None);
+        console.click("Connect to a server");
+        console.type_into("Endpoint", &server.url());
+        console.type_into("SecretId", &server.secret_id);
+        console.type_into("SecretKey", &server.secret_key);
+        console.type_into("CA certificate", server.ca_file.to_str().unwrap());
+        console.click("Connect");
+        console.wait_until("the console to connect", |c| !c.app().is_locked());
+        console.server = Some(server);
+        console
     }
 
     /// An unlocked console on a keystore holding `aliases`.
@@ -121,9 +195,20 @@ impl Console {
         self.harness.state()
     }
 
-    /// A read guard on the console's engine: drop it before the next step (a step may write).
+    /// The keystore the console manages: its own, or the team server's.
+    pub fn managed_keystore(&self) -> &Path {
+        match &self.server {
+            Some(server) => &server.path,
+            None => &self.path,
+        }
+    }
+
+    /// The engine the console manages: its own keystore's, or the team server's.
     pub fn kms(&self) -> &Kms {
-        self.app().kms().expect("the console is unlocked")
+        match &self.server {
+            Some(server) => &server.kms,
+            None => self.app().kms().expect("the console is unlocked"),
+        }
     }
 
     /// Steps until `done` holds (the KDF runs on a worker thread); fails after 20 s.
@@ -141,14 +226,20 @@ impl Console {
     /// (ignoring the console's timed repaints); fails after 20 s.
     pub fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        self.harness.step();
-        while self.app().is_busy() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for the console's worker"
-            );
-            std::thread::sleep(Duration::from_millis(2));
+        // An answer may ask for more (a new selection's details): idle for a few frames in a row.
+        let mut idle_frames = 0;
+        while idle_frames < 3 {
             self.harness.step();
+            if self.app().is_busy() {
+                idle_frames = 0;
+                assert!(
+                    Instant::now() < deadline,
+                    "timed out waiting for the console's worker"
+                );
+                std::thread::sleep(Duration::from_millis(2));
+            } else {
+                idle_frames += 1;
+            }
         }
         for _ in 0..4 {
             self.harness.step();

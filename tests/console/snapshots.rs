@@ -178,6 +178,20 @@ fn unlock_screen() {
     snapshot(&mut console, "unlock_zh");
 }
 
+/// The unlock screen's *Connect to a server* form, filled in as a teammate would.
+#[test]
+fn connect_to_a_server() {
+    let mut console = console("connect");
+    console.settle();
+    console.click("Connect to a server");
+    console.type_into("Endpoint", "https://kms.team.lan:8443");
+    console.type_into("SecretId", "AKIDkeyconsoleSnapshotId000000000");
+    console.type_into("CA certificate", "team-ca.pem");
+    snapshot(&mut console, "connect");
+    in_chinese(&mut console);
+    snapshot(&mut console, "connect_zh");
+}
+
 #[test]
 fn key_list() {
     let mut console = console("key_list");

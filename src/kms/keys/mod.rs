@@ -1,6 +1,7 @@
 //! Customer master keys: the record and its metadata, the rules, typed specs, queries, and every
 //! change to a key (create, update, enable/disable, deletion, archive, rotation).
 
+pub mod index;
 pub mod query;
 pub mod record;
 pub mod rules;
@@ -8,6 +9,7 @@ pub mod spec;
 
 use uuid::Uuid;
 
+pub use index::KeyIndex;
 pub use query::{KeyPage, KeyQuery, Order};
 pub use record::{KeyMetadata, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
 pub use spec::{DataKeySpec, StateFilter};

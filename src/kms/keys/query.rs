@@ -54,7 +54,7 @@ pub struct KeyPage {
 }
 
 /// Case-insensitive (ASCII) substring test without allocating; keys ids and aliases are ASCII.
-fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
+pub(crate) fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
     n.is_empty()
         || h.windows(n.len())

@@ -85,6 +85,21 @@ pub struct SecretQuery {
     pub database: Option<bool>,
 }
 
+impl SecretQuery {
+    /// ListSecrets' filter: state, kind, and a fragment of the name (`needle`, lowercased).
+    fn admits(&self, needle: &str, state: SecretState, database: bool, name: &str) -> bool {
+        self.state.matches(state)
+            && self.database.is_none_or(|db| db == database)
+            && (needle.is_empty() || name.to_ascii_lowercase().contains(needle))
+    }
+
+    /// The same filter over listed secrets (a face's snapshot).
+    pub fn matcher(&self) -> impl Fn(&SecretMetadata) -> bool + '_ {
+        let needle = search_needle(self.search.as_deref());
+        move |s| self.admits(&needle, s.state, s.database.is_some(), &s.name)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SecretPage {
     pub total: usize,
@@ -609,9 +624,7 @@ impl Kms {
         let mut matches: Vec<&SecretRecord> = ring
             .secrets
             .iter()
-            .filter(|s| query.state.matches(s.state))
-            .filter(|s| query.database.is_none_or(|db| db == s.database.is_some()))
-            .filter(|s| needle.is_empty() || s.name.to_ascii_lowercase().contains(&needle))
+            .filter(|s| query.admits(&needle, s.state, s.database.is_some(), &s.name))
             .collect();
         if query.oldest_first {
             matches.sort_by_key(|s| s.create_time);

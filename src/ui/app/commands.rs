@@ -7,7 +7,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use super::{CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, Screen, digest};
+use super::backend::Session;
+use super::{
+    CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, SavedServer, Screen, digest,
+};
+use crate::api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
 use crate::api::{ApiServer, ServerConfig, tls};
 use crate::kms::local_ca::server_names;
 use crate::kms::secrets::test_login;
@@ -23,8 +27,9 @@ use crate::ui::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState}
 use crate::ui::pages::key_detail::KeyDetailState;
 use crate::ui::pages::online_tools::{GeneratedDataKey, OnlineTools, Revealed};
 use crate::ui::pages::secrets::{RevealedValue, SecretKind, SecretTask, SecretTaskKind};
-use crate::ui::pages::unlock::UnlockScreen;
+use crate::ui::pages::unlock::{Opened, UnlockScreen};
 use crate::ui::platform::{DialogAnswer, DialogPurpose, DialogRequest};
+use std::path::PathBuf;
 
 /// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
 const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
@@ -35,6 +40,7 @@ impl KeyconsoleApp {
             Command::Unlock | Command::CreateKeystore => {
                 self.start_unlock(matches!(command, Command::CreateKeystore))
             }
+            Command::Connect => self.start_connect(),
             Command::SetKeystorePath(path) => {
                 if let Screen::Locked(unlock) = &mut self.screen
                     && !unlock.busy()
@@ -85,13 +91,46 @@ impl KeyconsoleApp {
             }
             unlock.start(&self.ctx, move || {
                 Kms::create(&path, &password, kdf::DEFAULT_PARAMS)
+                    .map(|kms| Opened::Local(Box::new(kms)))
             });
         } else {
             let clock = self.env.clock.clone();
             unlock.start(&self.ctx, move || {
                 Kms::open_with_clock(&path, &password, clock)
+                    .map(|kms| Opened::Local(Box::new(kms)))
             });
         }
+    }
+
+    /// Connects to the server the form names, on the unlock worker: the first call (the key list)
+    /// proves the endpoint, the CA and the credential before the console opens on it.
+    fn start_connect(&mut self) {
+        let language = self.language();
+        let Screen::Locked(unlock) = &mut self.screen else {
+            return;
+        };
+        if unlock.busy() {
+            return;
+        }
+        let form = &unlock.connect;
+        let ca_file = form.ca_file.trim();
+        self.prefs.server = Some(SavedServer {
+            endpoint: form.endpoint.trim().to_owned(),
+            secret_id: form.secret_id.trim().to_owned(),
+            ca_file: ca_file.to_owned(),
+        });
+        let settings = Endpoint::parse(&form.endpoint).map(|endpoint| RemoteSettings {
+            endpoint,
+            secret_id: form.secret_id.trim().to_owned(),
+            secret_key: form.secret_key.as_str().to_owned().into(),
+            ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+            region: "ap-guangzhou".to_owned(),
+        });
+        unlock.start(&self.ctx, move || {
+            let remote = RemoteService::new(settings?)?;
+            remote.key_index(&Caller::local(Face::Console, language))?;
+            Ok(Opened::Remote(Box::new(remote)))
+        });
     }
 
     fn handle_console(&mut self, command: Command) {
@@ -109,19 +148,17 @@ impl KeyconsoleApp {
             }
             return;
         }
-        let shared = console.kms.clone();
-        let kms: &Kms = &shared;
         // Each arm returns the success message, or the engine's error.
         let outcome: Result<Option<String>, KmsError> = match command {
             Command::ShowKeys => {
                 console.page = Page::Keys;
                 Ok(None)
             }
-            Command::ShowKey(id) => kms.describe_key(&id).map(|key| {
+            Command::ShowKey(id) => known_key(console, &id).map(|key| {
                 console.page = Page::Key(Box::new(KeyDetailState::new(&key)));
                 None
             }),
-            Command::ShowKeyDeletion(id) => kms.describe_key(&id).map(|key| {
+            Command::ShowKeyDeletion(id) => known_key(console, &id).map(|key| {
                 let mut detail = KeyDetailState::new(&key);
                 detail.open_deletion();
                 console.page = Page::Key(Box::new(detail));
@@ -135,14 +172,15 @@ impl KeyconsoleApp {
                 console.page = Page::Files;
                 Ok(None)
             }
-            Command::StartFileJob(request) => {
-                start_file_job(kms, &mut console.files, &ctx, request)
-            }
+            Command::StartFileJob(request) => match console.session.local() {
+                Ok(kms) => start_file_job(kms, &mut console.files, &ctx, request),
+                Err(e) => Err(e),
+            },
             Command::OpenCreateKey => {
                 console.create_key = Some(CreateKeyDialog::default());
                 Ok(None)
             }
-            Command::CreateKey(request) => console.backend.call(
+            Command::CreateKey(request) => console.backend.change(
                 move |kms| service(kms).create_key(&caller(), request),
                 |console, _, created| match created {
                     Ok(key) => {
@@ -165,7 +203,7 @@ impl KeyconsoleApp {
                 console.page = Page::Secrets;
                 Ok(None)
             }
-            Command::CreateSecret(request) => console.backend.call(
+            Command::CreateSecret(request) => console.backend.change(
                 move |kms| service(kms).create_secret(&caller(), request),
                 |console, _, created| {
                     let (name, version_id) = created?;
@@ -209,7 +247,7 @@ impl KeyconsoleApp {
                     value,
                 };
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| service(kms).change_secret(&caller(), &asked, change),
                     move |console, _, changed| {
                         changed?;
@@ -230,7 +268,7 @@ impl KeyconsoleApp {
                     SecretChange::Disable
                 };
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| service(kms).change_secret(&caller(), &asked, change),
                     move |console, _, changed| {
                         changed?;
@@ -253,7 +291,7 @@ impl KeyconsoleApp {
                 recovery_days,
             } => {
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| {
                         service(kms).change_secret(
                             &caller(),
@@ -291,7 +329,10 @@ impl KeyconsoleApp {
                 Ok(None)
             }
             Command::CreateDatabaseSecret(request) => {
-                let shared = console.kms.clone();
+                let shared = match console.session.local() {
+                    Ok(kms) => kms.clone(),
+                    Err(e) => return self.notifications.error(now, &e),
+                };
                 let name = request.name.clone();
                 console.secrets.tasks.push(SecretTask::start(
                     SecretTaskKind::Create(name),
@@ -310,22 +351,25 @@ impl KeyconsoleApp {
                 ));
                 Ok(None)
             }
-            Command::RotateSecret(name) => {
-                console
-                    .secrets
-                    .tasks
-                    .push(rotation_task(&console.kms, name, &ctx));
-                Ok(None)
-            }
+            Command::RotateSecret(name) => console.session.local().map(|kms| {
+                let task = rotation_task(kms, name, &ctx);
+                console.secrets.tasks.push(task);
+                None
+            }),
             Command::SetSecretRotation {
                 name,
                 enabled,
                 days,
             } => {
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| {
-                        kms.set_secret_rotation(&asked, enabled, enabled.then_some(days), None)
+                        kms.local()?.set_secret_rotation(
+                            &asked,
+                            enabled,
+                            enabled.then_some(days),
+                            None,
+                        )
                     },
                     move |console, _, changed| {
                         changed?;
@@ -345,7 +389,7 @@ impl KeyconsoleApp {
             Command::Report(e) => Err(e),
             Command::UpdateSecretDescription { name, description } => {
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| {
                         service(kms).change_secret(
                             &caller(),
@@ -368,7 +412,7 @@ impl KeyconsoleApp {
                     version_id: version_id.clone(),
                 };
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| service(kms).change_secret(&caller(), &asked, change),
                     move |console, _, changed| {
                         changed?;
@@ -390,7 +434,7 @@ impl KeyconsoleApp {
             }
             Command::RestoreSecret(name) => {
                 let asked = name.clone();
-                console.backend.call(
+                console.backend.change(
                     move |kms| service(kms).change_secret(&caller(), &asked, SecretChange::Restore),
                     move |_, _, changed| {
                         changed?;
@@ -408,7 +452,7 @@ impl KeyconsoleApp {
                 } else {
                     KeyChange::Disable
                 };
-                console.backend.call(
+                console.backend.change(
                     move |kms| service(kms).change_keys(&caller(), &keys, change),
                     move |console, _, changed| {
                         changed?;
@@ -435,7 +479,7 @@ impl KeyconsoleApp {
             } => {
                 let (new_alias, new_description) = (alias.is_some(), description.is_some());
                 let change = KeyChange::Update { alias, description };
-                console.backend.call(
+                console.backend.change(
                     move |kms| service(kms).change_keys(&caller(), &[key], change),
                     move |console, _, changed| {
                         changed?;
@@ -499,6 +543,7 @@ impl KeyconsoleApp {
             | Command::GenerateDataKey { .. }) => run_tool(console, tool),
             Command::Unlock
             | Command::CreateKeystore
+            | Command::Connect
             | Command::SetKeystorePath(_)
             | Command::Lock
             | Command::Dialog(_)
@@ -521,9 +566,10 @@ impl KeyconsoleApp {
         let alias = match &self.screen {
             Screen::Unlocked(console) => match &console.page {
                 Page::Key(detail) => console
-                    .kms
-                    .describe_key(&detail.key_id)
-                    .map(|k| k.alias)
+                    .model
+                    .keys
+                    .find(&detail.key_id)
+                    .map(|k| k.alias.clone())
                     .unwrap_or_default(),
                 Page::Keys | Page::Files | Page::Api | Page::Secrets => String::new(),
             },
@@ -641,7 +687,9 @@ impl KeyconsoleApp {
         };
         // The save dialog already asked before replacing a file; the keystore is refused always.
         let write = |bytes: &[u8]| {
-            console.kms.check_output_path(path)?;
+            if let Ok(kms) = console.session.local() {
+                kms.check_output_path(path)?;
+            }
             crate::util::atomic_file::replace_file(path, bytes).map_err(io_error)
         };
         match purpose {
@@ -765,8 +813,8 @@ fn read_secret_file(
     )))
 }
 
-/// The API access page's commands. They run before the engine is locked for writing, since
-/// stopping the server waits for its requests, which may be waiting for the engine.
+/// The API access page's commands, on the worker: making credentials and a certificate saves the
+/// keystore, and stopping the server waits for its requests.
 fn api_command(
     console: &mut Console,
     command: &Command,
@@ -778,26 +826,27 @@ fn api_command(
             Ok(None)
         }
         Command::StartApi if api.server.is_none() => {
-            let started = api
-                .listen
-                .trim()
-                .parse::<std::net::SocketAddr>()
-                .map_err(|_| {
-                    KmsError::new(
-                        ErrorCode::InvalidParameterValue,
-                        tr!(
-                            "ui.commands.api_is_not_an_address_and",
-                            api = api.listen.trim(),
-                            example = crate::api::DEFAULT_LISTEN
-                        ),
-                    )
-                })
-                // The credentials are made on first use, so a new keystore serves at once.
-                .and_then(|addr| console.kms.api_credentials().map(|_| addr))
-                .and_then(|addr| {
-                    let tls = if api.https {
+            let listen = api.listen.trim().to_owned();
+            let https = api.https;
+            let log = api.log.clone();
+            console.backend.change(
+                move |session| {
+                    let kms = session.local()?;
+                    let addr = listen.parse::<std::net::SocketAddr>().map_err(|_| {
+                        KmsError::new(
+                            ErrorCode::InvalidParameterValue,
+                            crate::text!(
+                                "ui.commands.api_is_not_an_address_and",
+                                api = listen.as_str(),
+                                example = crate::api::DEFAULT_LISTEN
+                            ),
+                        )
+                    })?;
+                    // The credentials are made on first use, so a new keystore serves at once.
+                    kms.api_credentials()?;
+                    let tls = if https {
                         let names = server_names(addr.ip(), &[]);
-                        let identity = console.kms.issue_server_identity(&names)?;
+                        let identity = kms.issue_server_identity(&names)?;
                         Some(tls::from_identity(&identity)?)
                     } else {
                         None
@@ -806,40 +855,59 @@ fn api_command(
                         tls,
                         ..ServerConfig::loopback(addr)
                     };
-                    ApiServer::start(console.kms.clone(), &config, api.log.clone())
-                });
-            match started {
-                Ok(server) => {
-                    let message = tr!(
-                        "ui.commands.the_api_listens_on_server",
-                        server = server.url()
-                    );
-                    api.server = Some(server);
-                    api.error = None;
-                    Ok(Some(message))
-                }
-                Err(e) => {
-                    api.error = Some(e.clone());
-                    Err(e)
-                }
-            }
+                    ApiServer::start(kms.clone(), &config, log)
+                },
+                |console, _, started| {
+                    let api = &mut console.api;
+                    match started {
+                        Ok(server) => {
+                            let message = tr!(
+                                "ui.commands.the_api_listens_on_server",
+                                server = server.url()
+                            );
+                            api.server = Some(server);
+                            api.error = None;
+                            Ok(Some(message))
+                        }
+                        Err(e) => {
+                            api.error = Some(e.clone());
+                            Err(e)
+                        }
+                    }
+                },
+            )
         }
-        Command::StopApi => {
-            if let Some(server) = api.server.take() {
-                server.stop();
-            }
-            Ok(Some(tr!("ui.commands.the_api_server_stopped").to_owned()))
-        }
-        Command::CreateApiCredentials => console
-            .kms
-            .api_credentials()
-            .map(|_| Some(tr!("ui.commands.api_credentials_created").to_owned())),
+        Command::StopApi => match api.server.take() {
+            Some(server) => console.backend.call(
+                move |_| {
+                    server.stop();
+                    Ok(())
+                },
+                |_, _, stopped| {
+                    stopped?;
+                    Ok(Some(tr!("ui.commands.the_api_server_stopped").to_owned()))
+                },
+            ),
+            None => Ok(None),
+        },
+        Command::CreateApiCredentials => console.backend.change(
+            |session| session.local()?.api_credentials(),
+            |_, _, made| {
+                made?;
+                Ok(Some(tr!("ui.commands.api_credentials_created").to_owned()))
+            },
+        ),
         Command::RotateApiCredentials => {
             api.confirm_rotation = false;
-            console
-                .kms
-                .rotate_api_credentials()
-                .map(|_| Some(tr!("ui.commands.new_api_credentials_the_old_secretkey").to_owned()))
+            console.backend.change(
+                |session| session.local()?.rotate_api_credentials(),
+                |_, _, made| {
+                    made?;
+                    Ok(Some(
+                        tr!("ui.commands.new_api_credentials_the_old_secretkey").to_owned(),
+                    ))
+                },
+            )
         }
         _ => return None,
     };
@@ -1008,9 +1076,19 @@ fn run_tool(console: &mut Console, command: Command) -> Result<Option<String>, K
     }
 }
 
-/// The engine as the service boundary sees it.
-fn service(kms: &Kms) -> &dyn KmsService {
-    kms
+/// What the session's service is, local or remote.
+fn service(session: &Session) -> &dyn KmsService {
+    session.service()
+}
+
+/// A key of the snapshot, by KeyId or alias.
+fn known_key(console: &Console, key: &str) -> Result<crate::kms::KeyMetadata, KmsError> {
+    console.model.keys.find(key).cloned().ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::CmkNotFound,
+            crate::text!("errors.no_key_has_the_keyid_key", key = key),
+        )
+    })
 }
 
 /// The person at the console, in the language the console speaks now.
@@ -1025,7 +1103,7 @@ fn change_key(
     change: KeyChange,
     said: impl FnOnce(KeyChanged) -> String + Send + 'static,
 ) -> Result<Option<String>, KmsError> {
-    console.backend.call(
+    console.backend.change(
         move |kms| service(kms).change_keys(&caller(), &[key], change),
         move |_, _, changed| Ok(Some(said(changed?))),
     )

@@ -4,16 +4,21 @@
 use crate::tr;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
+use std::sync::Arc;
+
+use super::backend::{Backend, Session};
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
 use crate::kms::SharedKms;
 use crate::kms::local_ca::local_ca_path;
 use crate::kms::shared::TICK_SECONDS;
 use crate::kms::{ErrorCode, KmsError};
 use crate::ui::command::Command;
+use crate::ui::model::Model;
 use crate::ui::pages::api_access::ApiAccessState;
 use crate::ui::pages::files::{FileMode, FileToolsState};
 use crate::ui::pages::keys::KeyListState;
 use crate::ui::pages::secrets::{SecretTaskKind, SecretsState};
+use crate::ui::pages::unlock::Opened;
 
 impl KeyconsoleApp {
     /// Everything that is not drawing: worker results, dialog answers, refresh, timers.
@@ -25,20 +30,35 @@ impl KeyconsoleApp {
         if let Screen::Locked(unlock) = &mut self.screen
             && let Some(result) = unlock.poll()
         {
-            match result {
-                Ok(kms) => {
+            let opened = match result {
+                Ok(Opened::Local(kms)) => {
                     let path = kms.path().to_path_buf();
                     self.prefs.keystore = Some(path.clone());
-                    let mut key_list = KeyListState::default();
-                    key_list.oldest_first = self.prefs.oldest_first;
                     for warning in kms.take_warnings() {
                         self.notifications.warning(now, warning);
                     }
-                    let kms = SharedKms::new(kms);
+                    let message = tr!("ui.logic.unlocked_path", path = path.display());
+                    Ok((Session::Local(SharedKms::new(*kms)), path, message))
+                }
+                Ok(Opened::Remote(remote)) => {
+                    let message = tr!(
+                        "ui.logic.connected_to_endpoint",
+                        endpoint = remote.endpoint().to_string()
+                    );
+                    Ok((Session::Remote(*remote), unlock.path.clone(), message))
+                }
+                Err(error) => Err(error),
+            };
+            match opened {
+                Ok((session, path, message)) => {
+                    let mut key_list = KeyListState::default();
+                    key_list.oldest_first = self.prefs.oldest_first;
+                    let session = Arc::new(session);
                     self.screen = Screen::Unlocked(Box::new(Console {
-                        backend: super::backend::Backend::start(kms.clone(), ctx),
+                        backend: Backend::start(session.clone(), ctx),
                         tick_pending: false,
-                        kms,
+                        session,
+                        model: Model::default(),
                         path: path.clone(),
                         page: Page::Keys,
                         key_list,
@@ -54,7 +74,7 @@ impl KeyconsoleApp {
                         last_tick_error: None,
                     }));
                     self.last_activity = now;
-                    self.succeed(tr!("ui.logic.unlocked_path", path = path.display()));
+                    self.succeed(message);
                 }
                 Err(error) => {
                     unlock.keystore_exists = unlock.path.exists();
@@ -175,14 +195,25 @@ impl KeyconsoleApp {
                     Err(e) => self.notifications.error(now, &e),
                 }
             }
+            // The chosen secret's details come with the next snapshot.
+            let selected = console.secrets.selected.clone();
+            console.backend.select_secret(selected.as_deref());
+            console
+                .backend
+                .refresh_if_stale(&console.session, &console.model);
             // The engine's one maintenance tick, as `serve` runs it, on the worker: changes made by
             // other processes (the CLI, another console) show within two seconds, and due
             // rotations and deletions happen.
             if now - console.last_tick >= TICK_SECONDS as i64 && !console.tick_pending {
                 console.last_tick = now;
                 console.tick_pending = true;
-                let asked = console.backend.call(
-                    |kms| kms.tick().map(|done| (done, kms.due_secret_rotations())),
+                let asked = console.backend.change(
+                    |session| match session {
+                        Session::Local(kms) => kms
+                            .tick()
+                            .map(|done| (Some(done), kms.due_secret_rotations())),
+                        Session::Remote(_) => Ok((None, Vec::new())),
+                    },
                     |console, ctx, ticked| {
                         console.tick_pending = false;
                         tick_done(console, ctx, ticked)
@@ -245,18 +276,23 @@ impl KeyconsoleApp {
 fn tick_done(
     console: &mut Console,
     ctx: &egui::Context,
-    ticked: Result<(crate::kms::Maintenance, Vec<String>), KmsError>,
+    ticked: Result<(Option<crate::kms::Maintenance>, Vec<String>), KmsError>,
 ) -> Result<Option<String>, KmsError> {
     match ticked {
         Ok((done, due)) => {
             console.last_tick_error = None;
-            for name in due {
-                let kind = SecretTaskKind::Rotate(name.clone());
-                if !console.secrets.busy(&kind) {
-                    let task = super::commands::rotation_task(&console.kms, name, ctx);
-                    console.secrets.tasks.push(task);
+            if let Ok(kms) = console.session.local() {
+                for name in due {
+                    let kind = SecretTaskKind::Rotate(name.clone());
+                    if !console.secrets.busy(&kind) {
+                        let task = super::commands::rotation_task(kms, name, ctx);
+                        console.secrets.tasks.push(task);
+                    }
                 }
             }
+            let Some(done) = done.filter(|d| !d.is_empty()) else {
+                return Ok(None);
+            };
             if done.is_empty() {
                 Ok(None)
             } else {

@@ -3,7 +3,7 @@
 //! frames (workers, dialogs, the engine's tick, auto-lock, clipboard clearing); `commands` carries
 //! out the commands the pages pushed while drawing.
 
-mod backend;
+pub(crate) mod backend;
 mod commands;
 mod logic;
 
@@ -27,9 +27,11 @@ use super::pages::keys::KeyListState;
 use super::pages::secrets::SecretsState;
 use super::pages::unlock::UnlockScreen;
 use super::platform::{Clipboard, FileDialogs};
-use crate::kms::{Clock, Kms, KmsError, SharedKms, SystemClock};
+use crate::kms::{Clock, Kms, KmsError, SystemClock};
 use crate::store;
 use crate::ui::file_dialog::{DialogPreference, InAppDialog};
+use crate::ui::model::Model;
+use backend::Session;
 
 /// The key under which preferences are stored in eframe's persistence file.
 pub const PREFERENCES_KEY: &str = "keyconsole.preferences";
@@ -82,6 +84,28 @@ pub struct Preferences {
     pub recent_places: Vec<PathBuf>,
     /// The language chosen in Settings; `None` follows the system's locale.
     pub language: Option<Language>,
+    /// The server connected to last (never its SecretKey).
+    pub server: Option<SavedServer>,
+}
+
+impl Preferences {
+    /// The connect form as it was last used (the SecretKey is asked again).
+    fn fill_connect_form(&self, unlock: &mut UnlockScreen) {
+        if let Some(server) = &self.server {
+            unlock.connect.endpoint.clone_from(&server.endpoint);
+            unlock.connect.secret_id.clone_from(&server.secret_id);
+            unlock.connect.ca_file.clone_from(&server.ca_file);
+        }
+    }
+}
+
+/// A server the console connected to: what the connect form fills in next time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SavedServer {
+    pub endpoint: String,
+    pub secret_id: String,
+    pub ca_file: String,
 }
 
 impl Default for Preferences {
@@ -96,6 +120,7 @@ impl Default for Preferences {
             file_dialog: DialogPreference::Desktop,
             recent_places: Vec::new(),
             language: None,
+            server: None,
         }
     }
 }
@@ -110,8 +135,10 @@ enum Page {
 
 /// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
 struct Console {
-    /// Shared with the API server when it runs.
-    kms: SharedKms,
+    /// The keystore (shared with the API server when it runs) or the server it manages.
+    session: Arc<Session>,
+    /// What the pages draw, as the worker last saw it.
+    model: Model,
     path: PathBuf,
     page: Page,
     key_list: KeyListState,
@@ -175,8 +202,10 @@ impl KeyconsoleApp {
             .or_else(|| prefs.keystore.clone())
             .unwrap_or_else(store::default_path);
         let now = env.clock.now();
+        let mut unlock = UnlockScreen::new(path);
+        prefs.fill_connect_form(&mut unlock);
         let app = Self {
-            screen: Screen::Locked(Box::new(UnlockScreen::new(path))),
+            screen: Screen::Locked(Box::new(unlock)),
             prefs,
             env,
             notifications: Notifications::default(),
@@ -213,7 +242,7 @@ impl KeyconsoleApp {
     /// The engine, while unlocked (tests check its state through this).
     pub fn kms(&self) -> Option<&Kms> {
         match &self.screen {
-            Screen::Unlocked(console) => Some(&console.kms),
+            Screen::Unlocked(console) => console.session.local().ok().map(|kms| &**kms),
             Screen::Locked(_) => None,
         }
     }
@@ -234,6 +263,17 @@ impl KeyconsoleApp {
         match &self.screen {
             Screen::Locked(unlock) => unlock.path.clone(),
             Screen::Unlocked(console) => console.path.clone(),
+        }
+    }
+
+    /// The server the console manages, if it manages one.
+    pub fn server_endpoint(&self) -> Option<String> {
+        match &self.screen {
+            Screen::Unlocked(console) => match &*console.session {
+                Session::Remote(remote) => Some(remote.endpoint().to_string()),
+                Session::Local(_) => None,
+            },
+            Screen::Locked(_) => None,
         }
     }
 
@@ -271,8 +311,12 @@ impl KeyconsoleApp {
                 // The worker stops at its next batch and removes its temp file.
                 job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            let path = console.path.clone();
-            self.screen = Screen::Locked(Box::new(UnlockScreen::new(path)));
+            let mut unlock = UnlockScreen::new(console.path.clone());
+            self.prefs.fill_connect_form(&mut unlock);
+            if console.session.is_remote() {
+                unlock.mode = crate::ui::pages::unlock::UnlockMode::Remote;
+            }
+            self.screen = Screen::Locked(Box::new(unlock));
             self.ctx.data_mut(|data| data.clear());
             self.clear_our_clipboard();
         }
@@ -293,10 +337,12 @@ impl KeyconsoleApp {
 
     fn update_title(&mut self, ctx: &egui::Context) {
         let path = self.keystore_path();
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = self.server_endpoint().unwrap_or_else(|| {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        });
         let state = if self.is_locked() {
             tr!("ui.app.locked")
         } else {
@@ -328,23 +374,26 @@ impl KeyconsoleApp {
                     {
                         commands.push(Command::ShowSecrets);
                     }
-                    let on_files = matches!(console.page, Page::Files);
-                    let files = if console.files.job.is_some() {
-                        tr!("ui.app.file_tools")
-                    } else {
-                        tr!("ui.app.file_tools_2")
-                    };
-                    if ui.selectable_label(on_files, files).clicked() {
-                        commands.push(Command::ShowFiles(None));
-                    }
-                    let on_api = matches!(console.page, Page::Api);
-                    let api = if console.api.is_running() {
-                        tr!("ui.app.api_access_running")
-                    } else {
-                        tr!("ui.app.api_access")
-                    };
-                    if ui.selectable_label(on_api, api).clicked() {
-                        commands.push(Command::ShowApi);
+                    // Files and the API server are this machine's: a server's console has neither.
+                    if !console.session.is_remote() {
+                        let on_files = matches!(console.page, Page::Files);
+                        let files = if console.files.job.is_some() {
+                            tr!("ui.app.file_tools")
+                        } else {
+                            tr!("ui.app.file_tools_2")
+                        };
+                        if ui.selectable_label(on_files, files).clicked() {
+                            commands.push(Command::ShowFiles(None));
+                        }
+                        let on_api = matches!(console.page, Page::Api);
+                        let api = if console.api.is_running() {
+                            tr!("ui.app.api_access_running")
+                        } else {
+                            tr!("ui.app.api_access")
+                        };
+                        if ui.selectable_label(on_api, api).clicked() {
+                            commands.push(Command::ShowApi);
+                        }
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -408,9 +457,17 @@ impl KeyconsoleApp {
                             ui.label(tr!("ui.app.minutes_idle"));
                         });
                     });
-                    let path = self.keystore_path();
-                    ui.label(RichText::new(path.display().to_string()).small().weak())
-                        .on_hover_text(tr!("ui.app.the_keystore_file"));
+                    match self.server_endpoint() {
+                        Some(endpoint) => {
+                            ui.label(RichText::new(endpoint).small().weak())
+                                .on_hover_text(tr!("ui.app.the_server"));
+                        }
+                        None => {
+                            let path = self.keystore_path();
+                            ui.label(RichText::new(path.display().to_string()).small().weak())
+                                .on_hover_text(tr!("ui.app.the_keystore_file"));
+                        }
+                    }
                 });
             });
         });
@@ -434,20 +491,23 @@ impl eframe::App for KeyconsoleApp {
             Screen::Locked(unlock) => unlock.ui(ui, &mut commands),
             Screen::Unlocked(console) => {
                 let console = &mut **console;
-                // Reads never wait: the API server's changes publish a new keyring beside this frame.
-                let kms = console.kms.clone();
+                // Pages draw the worker's last snapshot: a frame never waits for the engine.
+                let model = &console.model;
                 egui::CentralPanel::default().show(ui, |ui| match &mut console.page {
-                    Page::Keys => console.key_list.ui(ui, &kms, &mut commands),
-                    Page::Key(detail) => detail.ui(ui, &kms, &mut commands),
-                    Page::Files => console.files.ui(ui, &kms, &mut commands),
-                    Page::Secrets => console.secrets.ui(ui, &kms, &mut commands),
-                    Page::Api => {
-                        let credentials = kms.existing_api_credentials();
-                        console.api.ui(ui, credentials.as_ref(), &mut commands);
+                    _ if !model.loaded => {
+                        ui.add_space(40.0);
+                        ui.vertical_centered(|ui| ui.spinner());
                     }
+                    Page::Keys => console.key_list.ui(ui, model, &mut commands),
+                    Page::Key(detail) => detail.ui(ui, model, &mut commands),
+                    Page::Files => console.files.ui(ui, model, &mut commands),
+                    Page::Secrets => console.secrets.ui(ui, model, &mut commands),
+                    Page::Api => console
+                        .api
+                        .ui(ui, model.credentials.as_ref(), &mut commands),
                 });
                 if let Some(dialog) = &mut console.create_key
-                    && !dialog.ui(&ctx, &kms, &mut commands)
+                    && !dialog.ui(&ctx, model, &mut commands)
                 {
                     console.create_key = None;
                 }

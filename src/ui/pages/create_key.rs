@@ -5,8 +5,9 @@ use crate::tr;
 use egui::{Color32, Key, RichText};
 
 use crate::kms::keys::rules::{DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT};
-use crate::kms::{CreateKey, Kms, KmsError};
+use crate::kms::{CreateKey, KmsError};
 use crate::ui::command::Command;
+use crate::ui::model::Model;
 use crate::ui::widgets::rotation_period_ui;
 
 #[derive(Debug)]
@@ -35,7 +36,7 @@ impl Default for CreateKeyDialog {
 
 impl CreateKeyDialog {
     /// Draws the dialog; returns false when the user closed it.
-    pub fn ui(&mut self, ctx: &egui::Context, kms: &Kms, commands: &mut Vec<Command>) -> bool {
+    pub fn ui(&mut self, ctx: &egui::Context, model: &Model, commands: &mut Vec<Command>) -> bool {
         let mut open = true;
         let modal = egui::Modal::new(egui::Id::unique("create key dialog")).show(ctx, |ui| {
             ui.set_width(440.0);
@@ -60,7 +61,7 @@ impl CreateKeyDialog {
             let check = if self.alias.is_empty() {
                 None
             } else {
-                Some(kms.check_alias(&self.alias, None))
+                Some(model.keys.check_alias(&self.alias, None))
             };
             match &check {
                 None => {

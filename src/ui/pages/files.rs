@@ -11,9 +11,10 @@ use std::time::Instant;
 
 use egui::RichText;
 
+use crate::kms::KmsError;
 use crate::kms::envelope::FileReport;
-use crate::kms::{Kms, KmsError};
 use crate::ui::command::Command;
+use crate::ui::model::Model;
 use crate::ui::platform::DialogPurpose;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,7 +133,7 @@ impl FileToolsState {
         self.output = Some(path);
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         ui.heading(tr!("ui.files.file_tools"));
         ui.label(tr!("ui.files.envelope_encryption_for_files_of_any"));
         ui.add_space(8.0);
@@ -163,14 +164,19 @@ impl FileToolsState {
                 .show(ui, |ui| {
                     if self.mode == FileMode::Encrypt {
                         let label = ui.label(tr!("ui.files.key"));
-                        let keys = kms.keys();
-                        let enabled: Vec<_> =
-                            keys.iter().filter(|k| k.state.may_encrypt()).collect();
+                        let enabled: Vec<_> = model
+                            .keys
+                            .iter()
+                            .filter(|k| k.key_state.may_encrypt())
+                            .collect();
                         let selected = self
                             .key
                             .as_deref()
-                            .and_then(|id| kms.describe_key(id).ok())
-                            .map_or_else(|| tr!("ui.files.choose_a_key").to_owned(), |k| k.alias);
+                            .and_then(|id| model.keys.find(id))
+                            .map_or_else(
+                                || tr!("ui.files.choose_a_key").to_owned(),
+                                |k| k.alias.clone(),
+                            );
                         egui::ComboBox::from_id_salt("file key")
                             .selected_text(selected)
                             .width(260.0)
@@ -178,7 +184,7 @@ impl FileToolsState {
                                 for key in enabled.iter().take(500) {
                                     ui.selectable_value(
                                         &mut self.key,
-                                        Some(key.key_id.to_string()),
+                                        Some(key.key_id.clone()),
                                         &key.alias,
                                     );
                                 }

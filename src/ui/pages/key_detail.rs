@@ -7,8 +7,9 @@ use zeroize::Zeroizing;
 
 use super::online_tools::OnlineTools;
 use crate::kms::keys::rules::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
-use crate::kms::{KeyMetadata, KeyState, Kms};
+use crate::kms::{KeyIndex, KeyMetadata, KeyState};
 use crate::ui::command::Command;
+use crate::ui::model::Model;
 use crate::ui::widgets::{rotation_period_ui, state_color, state_label};
 use crate::util::format_time;
 
@@ -48,11 +49,11 @@ impl KeyDetailState {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         if ui.link(tr!("ui.key_detail.all_keys")).clicked() {
             commands.push(Command::ShowKeys);
         }
-        let Ok(key) = kms.describe_key(&self.key_id) else {
+        let Some(key) = model.keys.find(&self.key_id) else {
             ui.add_space(20.0);
             ui.label(RichText::new(tr!("ui.key_detail.this_key_no_longer_exists")).size(18.0));
             ui.label(tr!("ui.key_detail.its_deletion_date_passed_or_it"));
@@ -72,12 +73,12 @@ impl KeyDetailState {
             .show(ui, |ui| {
                 ui.columns(2, |columns| {
                     columns[0].strong(tr!("ui.key_detail.key_information"));
-                    self.metadata_ui(&mut columns[0], kms, &key, commands);
+                    self.metadata_ui(&mut columns[0], &model.keys, key, commands);
                     columns[1].strong(tr!("ui.key_detail.actions"));
-                    self.actions_ui(&mut columns[1], &key, commands);
+                    self.actions_ui(&mut columns[1], key, model.remote, commands);
                     columns[1].add_space(12.0);
                     columns[1].strong(tr!("ui.key_detail.rotation"));
-                    self.rotation_ui(&mut columns[1], &key, commands);
+                    self.rotation_ui(&mut columns[1], key, commands);
                 });
                 ui.add_space(12.0);
                 ui.separator();
@@ -85,14 +86,14 @@ impl KeyDetailState {
                 self.tools.ui(ui, &key.key_id, &key.alias, commands);
             });
         if self.deletion.is_some() {
-            self.deletion_ui(ui.ctx(), &key, commands);
+            self.deletion_ui(ui.ctx(), key, commands);
         }
     }
 
     fn metadata_ui(
         &mut self,
         ui: &mut egui::Ui,
-        kms: &Kms,
+        keys: &KeyIndex,
         key: &KeyMetadata,
         commands: &mut Vec<Command>,
     ) {
@@ -133,7 +134,7 @@ impl KeyDetailState {
                             }
                             stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
                         });
-                        if let Err(e) = kms.check_alias(alias, Some(&key.key_id)) {
+                        if let Err(e) = keys.check_alias(alias, Some(&key.key_id)) {
                             ui.colored_label(ui.visuals().error_fg_color, e.message_here());
                         }
                     }
@@ -213,7 +214,7 @@ impl KeyDetailState {
                     (tr!("ui.key_detail.created"), format_time(key.create_time)),
                     (
                         tr!("ui.key_detail.key_versions"),
-                        key.version_count.to_string(),
+                        crate::ui::widgets::count_text(key.version_count as usize),
                     ),
                     (
                         tr!("ui.key_detail.automatic_rotation"),
@@ -251,7 +252,13 @@ impl KeyDetailState {
             });
     }
 
-    fn actions_ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
+    fn actions_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key: &KeyMetadata,
+        remote: bool,
+        commands: &mut Vec<Command>,
+    ) {
         let id = key.key_id.clone();
         // Which actions a state allows is the engine's rule; the buttons follow it.
         let state = key.key_state;
@@ -281,7 +288,9 @@ impl KeyDetailState {
             {
                 commands.push(Command::Archive(id.clone()));
             }
+            // A server is not asked to rotate now: the cloud's API has no such action.
             if state.may_rotate()
+                && !remote
                 && ui
                     .button(tr!("ui.key_detail.rotate_now"))
                     .on_hover_text(tr!("ui.key_detail.add_a_new_key_version_old"))

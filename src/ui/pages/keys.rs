@@ -7,8 +7,11 @@ use std::collections::BTreeSet;
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::kms::{KeyQuery, KeyRecord, KeyState, Keys, Kms, Order};
+use std::sync::Arc;
+
+use crate::kms::{KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
 use crate::ui::command::Command;
+use crate::ui::model::Model;
 use crate::ui::widgets::{state_color, state_filter_ui, state_label};
 use crate::util::format_time;
 
@@ -24,8 +27,8 @@ pub struct KeyListState {
     pub focus_search: bool,
     rows: Vec<usize>,
     rows_for: Option<ViewInputs>,
-    /// The published keys the rows point into.
-    rows_in: Option<Keys>,
+    /// The snapshot the rows point into.
+    rows_in: Option<Arc<KeyIndex>>,
 }
 
 /// What the visible rows depend on; when any of it changes the rows are computed again.
@@ -39,14 +42,13 @@ struct ViewInputs {
 impl KeyListState {
     /// Positions (in `self.rows_in`, the keys they were computed on) of the rows to show,
     /// recomputed only when something changed.
-    pub fn rows(&mut self, kms: &Kms) -> &[usize] {
-        let keys = kms.keys();
+    pub fn rows(&mut self, keys: &Arc<KeyIndex>) -> &[usize] {
         let inputs = ViewInputs {
             search: self.search.clone(),
             state: self.state_filter,
             oldest_first: self.oldest_first,
         };
-        let same_keys = self.rows_in.as_ref().is_some_and(|k| k.is_same(&keys));
+        let same_keys = self.rows_in.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys));
         if !same_keys || self.rows_for.as_ref() != Some(&inputs) {
             let query = KeyQuery {
                 state: self.state_filter.into(),
@@ -58,20 +60,20 @@ impl KeyListState {
                 },
                 ..KeyQuery::default()
             };
-            self.rows = keys.matching(&query).unwrap_or_default();
+            self.rows = keys.matching(&query);
             // Keys deleted elsewhere leave the selection too.
-            self.selected.retain(|id| kms.describe_key(id).is_ok());
+            self.selected.retain(|id| keys.find(id).is_some());
             self.rows_for = Some(inputs);
-            self.rows_in = Some(keys);
+            self.rows_in = Some(keys.clone());
         }
         &self.rows
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         self.toolbar_ui(ui, commands);
         ui.add_space(6.0);
-        let total = kms.keys().len();
-        let shown = self.rows(kms).len();
+        let total = model.keys.len();
+        let shown = self.rows(&model.keys).len();
         ui.horizontal(|ui| {
             ui.label(tr!(
                 "ui.keys.shown_of_total_keys",
@@ -98,7 +100,7 @@ impl KeyListState {
             });
             return;
         }
-        self.table_ui(ui, kms, commands);
+        self.table_ui(ui, &model.keys, commands);
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -160,8 +162,8 @@ impl KeyListState {
         });
     }
 
-    fn table_ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
-        self.rows(kms);
+    fn table_ui(&mut self, ui: &mut egui::Ui, keys: &Arc<KeyIndex>, commands: &mut Vec<Command>) {
+        self.rows(keys);
         // Borrow the rows out for the frame instead of copying 100,000 positions.
         let rows = std::mem::take(&mut self.rows);
         let Some(keys) = self.rows_in.clone() else {
@@ -233,10 +235,10 @@ impl KeyListState {
     fn row_ui(
         &mut self,
         row: &mut egui_extras::TableRow<'_, '_>,
-        key: &KeyRecord,
+        key: &KeyMetadata,
         commands: &mut Vec<Command>,
     ) {
-        let id = key.key_id.to_string();
+        let id = key.key_id.clone();
         let mut ticked = self.selected.contains(&id);
         row.set_selected(ticked);
         row.col(|ui| {
@@ -279,25 +281,26 @@ impl KeyListState {
         });
         row.col(|ui| {
             ui.label(
-                RichText::new(state_label(key.state)).color(state_color(key.state, ui.visuals())),
+                RichText::new(state_label(key.key_state))
+                    .color(state_color(key.key_state, ui.visuals())),
             );
         });
         row.col(|ui| {
-            ui.label(key.usage.as_str());
+            ui.label(&key.key_usage);
         });
         row.col(|ui| {
-            ui.label(key.origin.as_str());
+            ui.label(&key.origin);
         });
         row.col(|ui| {
             ui.label(format_time(key.create_time));
         });
         row.col(|ui| {
-            let text = if key.rotation_enabled {
+            let text = if key.key_rotation_enabled {
                 tr!("ui.keys.every_rotate_days_d", rotate_days = key.rotate_days)
             } else {
                 tr!("ui.common.off")
             };
-            ui.label(RichText::new(text).color(if key.rotation_enabled {
+            ui.label(RichText::new(text).color(if key.key_rotation_enabled {
                 ui.visuals().text_color()
             } else {
                 Color32::GRAY
@@ -310,14 +313,14 @@ impl KeyListState {
 /// A row's operations, as the cloud consoles put them at the end of each row: enable or disable,
 /// schedule deletion (the key's page with its dialog), cancel deletion, unarchive. Each button's accessible
 /// name says which key it acts on.
-fn operations_ui(ui: &mut egui::Ui, key: &KeyRecord, id: &str, commands: &mut Vec<Command>) {
+fn operations_ui(ui: &mut egui::Ui, key: &KeyMetadata, id: &str, commands: &mut Vec<Command>) {
     let button = |ui: &mut egui::Ui, text: &str| {
         let response = ui.small_button(text);
         let name = format!("{text} {}", key.alias);
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
         response.clicked()
     };
-    match key.state {
+    match key.key_state {
         KeyState::Enabled if button(ui, &tr!("ui.keys.disable")) => {
             commands.push(Command::SetEnabled {
                 keys: vec![id.to_owned()],
@@ -338,7 +341,7 @@ fn operations_ui(ui: &mut egui::Ui, key: &KeyRecord, id: &str, commands: &mut Ve
         }
         _ => {}
     }
-    if key.state.may_enable_or_disable() && button(ui, &tr!("ui.keys.delete")) {
+    if key.key_state.may_enable_or_disable() && button(ui, &tr!("ui.keys.delete")) {
         commands.push(Command::ShowKeyDeletion(id.to_owned()));
     }
 }

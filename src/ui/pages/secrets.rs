@@ -18,10 +18,11 @@ use zeroize::Zeroizing;
 use crate::kms::secrets::rules::{ROTATION_DAYS_DEFAULT, ROTATION_DAYS_MAX, ROTATION_DAYS_MIN};
 use crate::kms::secrets::{CreateDatabaseSecret, DatabaseMetadata};
 use crate::kms::{
-    CreateSecret, ErrorCode, Kms, KmsError, SecretMetadata, SecretQuery, SecretState,
-    SecretStateFilter, SecretValue,
+    CreateSecret, ErrorCode, KmsError, SecretMetadata, SecretQuery, SecretState, SecretStateFilter,
+    SecretValue,
 };
 use crate::ui::command::Command;
+use crate::ui::model::Model;
 use crate::ui::widgets::state_filter_ui;
 use crate::util::database::{DbEndpoint, DbEngine};
 use crate::util::format_time;
@@ -231,7 +232,7 @@ impl SecretsState {
         self.editing_description = None;
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
             ui.heading(tr!("ui.secrets.secrets"));
             ui.label(
@@ -273,35 +274,37 @@ impl SecretsState {
         });
         if self.create.is_some() {
             ui.add_space(6.0);
-            self.create_ui(ui, kms, commands);
+            self.create_ui(ui, model, commands);
         }
         ui.add_space(6.0);
-        let page = kms
-            .list_secrets(&SecretQuery {
-                state: self
-                    .state_filter
-                    .map_or(SecretStateFilter::All, SecretStateFilter::Only),
-                search: Some(self.search.clone()),
-                limit: Some(crate::kms::secrets::rules::LIST_LIMIT_MAX),
-                ..SecretQuery::default()
-            })
-            .map(|p| p.secrets)
-            .unwrap_or_default();
+        let query = SecretQuery {
+            state: self
+                .state_filter
+                .map_or(SecretStateFilter::All, SecretStateFilter::Only),
+            search: Some(self.search.clone()),
+            ..SecretQuery::default()
+        };
+        let page: Vec<&SecretMetadata> = model
+            .matching_secrets(&query)
+            .take(crate::kms::secrets::rules::LIST_LIMIT_MAX)
+            .collect();
         ui.label(tr!("ui.secrets.page_secrets", page = page.len()));
-        self.table_ui(ui, kms, &page);
+        self.table_ui(ui, model, &page);
         ui.add_space(8.0);
         if let Some(name) = self.selected.clone() {
-            match kms.describe_secret(&name) {
-                Ok(secret) => {
+            match model.describe_secret(&name) {
+                Some(secret) => {
                     ui.separator();
-                    self.detail_ui(ui, kms, &secret, commands);
+                    self.detail_ui(ui, model, secret, commands);
                 }
-                Err(_) => self.select(None),
+                // Gone, or not in this snapshot yet (made on a worker a moment ago): the choice
+                // stays for the next one, a shown value does not.
+                None => self.revealed = None,
             }
         }
     }
 
-    fn create_ui(&mut self, ui: &mut egui::Ui, kms: &Kms, commands: &mut Vec<Command>) {
+    fn create_ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         let busy_creating = self
             .tasks
             .iter()
@@ -311,7 +314,7 @@ impl SecretsState {
             return;
         };
         let mut close = false;
-        let problem = kms.check_secret_name(&form.name).err();
+        let problem = model.check_secret_name(&form.name).err();
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.strong(tr!("ui.secrets.new_secret"));
             egui::Grid::new("create secret")
@@ -340,6 +343,10 @@ impl SecretsState {
                             (SecretKind::Base64, tr!("ui.secrets.binary_base64")),
                             (SecretKind::Database, tr!("ui.secrets.database_credentials")),
                         ] {
+                            // A database secret logs in from this machine: local keystores only.
+                            if kind == SecretKind::Database && model.remote {
+                                continue;
+                            }
                             ui.radio_value(&mut form.kind, kind, text);
                         }
                     })
@@ -384,14 +391,13 @@ impl SecretsState {
                         .labelled_by(label.id);
                     ui.end_row();
                     let key_label = ui.label(tr!("ui.secrets.key"));
-                    let keys = kms.keys();
                     let chosen = form
                         .key
                         .as_deref()
-                        .and_then(|id| kms.describe_key(id).ok())
+                        .and_then(|id| model.keys.find(id))
                         .map_or_else(
                             || tr!("ui.secrets.the_secrets_manager_s_default_key").to_owned(),
-                            |k| k.alias,
+                            |k| k.alias.clone(),
                         );
                     egui::ComboBox::from_id_salt("secret key")
                         .selected_text(chosen)
@@ -402,10 +408,15 @@ impl SecretsState {
                                 None,
                                 tr!("ui.secrets.the_secrets_manager_s_default_key"),
                             );
-                            for key in keys.iter().filter(|k| k.state.may_encrypt()).take(500) {
+                            for key in model
+                                .keys
+                                .iter()
+                                .filter(|k| k.key_state.may_encrypt())
+                                .take(500)
+                            {
                                 ui.selectable_value(
                                     &mut form.key,
-                                    Some(key.key_id.to_string()),
+                                    Some(key.key_id.clone()),
                                     key.alias.as_str(),
                                 );
                             }
@@ -468,7 +479,7 @@ impl SecretsState {
         }
     }
 
-    fn table_ui(&mut self, ui: &mut egui::Ui, kms: &Kms, secrets: &[SecretMetadata]) {
+    fn table_ui(&mut self, ui: &mut egui::Ui, model: &Model, secrets: &[&SecretMetadata]) {
         let mut chosen = None;
         // A narrow window scrolls the table sideways rather than cutting its last columns off.
         egui::ScrollArea::horizontal()
@@ -525,12 +536,13 @@ impl SecretsState {
                                 ui.label(state_label(secret.state));
                             });
                             row.col(|ui| {
-                                ui.label(secret.version_count.to_string());
+                                ui.label(crate::ui::widgets::count_text(secret.version_count));
                             });
                             row.col(|ui| {
-                                let alias = kms
-                                    .describe_key(&secret.key_id)
-                                    .map_or_else(|_| secret.key_id.clone(), |k| k.alias);
+                                let alias = model
+                                    .keys
+                                    .find(&secret.key_id)
+                                    .map_or_else(|| secret.key_id.clone(), |k| k.alias.clone());
                                 ui.label(alias).on_hover_text(&secret.key_id);
                             });
                             row.col(|ui| {
@@ -562,7 +574,7 @@ impl SecretsState {
     fn detail_ui(
         &mut self,
         ui: &mut egui::Ui,
-        kms: &Kms,
+        model: &Model,
         secret: &SecretMetadata,
         commands: &mut Vec<Command>,
     ) {
@@ -607,9 +619,10 @@ impl SecretsState {
                 });
                 ui.end_row();
                 ui.label(tr!("ui.secrets.key"));
-                let alias = kms
-                    .describe_key(&secret.key_id)
-                    .map_or_else(|_| tr!("ui.secrets.deleted_key"), |k| k.alias);
+                let alias = model
+                    .keys
+                    .find(&secret.key_id)
+                    .map_or_else(|| tr!("ui.secrets.deleted_key"), |k| k.alias.clone());
                 let kind = if secret.default_key {
                     tr!("ui.secrets.the_secrets_manager_s_default_key_2")
                 } else {
@@ -628,7 +641,7 @@ impl SecretsState {
             });
         ui.add_space(6.0);
         ui.strong(tr!("ui.secrets.versions"));
-        let versions = kms.secret_versions(&secret.name).unwrap_or_default();
+        let versions = model.secret_versions(&secret.name);
         let newest = versions.last().map(|(id, _)| id.clone());
         let role = |version_id: &String| match &secret.database {
             Some(db) if &db.current_version == version_id => tr!("ui.secrets.current"),
@@ -647,7 +660,7 @@ impl SecretsState {
             .num_columns(3)
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
-                for (version_id, created) in &versions {
+                for (version_id, created) in versions {
                     ui.monospace(format!("{version_id}{}", role(version_id)));
                     ui.label(RichText::new(format_time(*created)).weak());
                     ui.horizontal(|ui| {
@@ -724,7 +737,7 @@ impl SecretsState {
         }
         if let Some(database) = &secret.database {
             let rotating = self.busy(&SecretTaskKind::Rotate(secret.name.clone()))
-                || kms.is_rotating(&secret.name);
+                || model.is_rotating(&secret.name);
             if self
                 .rotation_edit
                 .as_ref()
@@ -736,7 +749,7 @@ impl SecretsState {
                 ui,
                 secret,
                 database,
-                kms,
+                model,
                 &mut self.rotation_edit,
                 rotating,
                 commands,
@@ -930,7 +943,7 @@ fn database_detail_ui(
     ui: &mut egui::Ui,
     secret: &SecretMetadata,
     database: &DatabaseMetadata,
-    kms: &Kms,
+    model: &Model,
     edit: &mut Option<(String, bool, u32)>,
     rotating: bool,
     commands: &mut Vec<Command>,
@@ -1007,9 +1020,9 @@ fn database_detail_ui(
             });
         }
     });
-    let history = kms
-        .rotation_detail(&secret.name)
-        .map(|d| d.history)
+    let history = model
+        .rotation(&secret.name)
+        .map(|d| d.history.as_slice())
         .unwrap_or_default();
     if history.is_empty() {
         return;

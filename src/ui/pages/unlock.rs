@@ -1,5 +1,6 @@
-//! The first screen: unlock the keystore, or create one on first run. The KDF runs on a worker
-//! thread, so the window keeps drawing (a spinner) while Argon2id works.
+//! The first screen: unlock the keystore, create one on first run, or connect to a team's server.
+//! The KDF (and the first call to a server) runs on a worker thread, so the window keeps drawing
+//! (a spinner) while Argon2id works.
 
 use crate::tr;
 use std::path::PathBuf;
@@ -8,11 +9,38 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use egui::{Color32, Key, RichText};
 use zeroize::Zeroizing;
 
+use crate::api::tencent::client::RemoteService;
 use crate::kms::{ErrorCode, Kms, KmsError};
 use crate::ui::command::Command;
 use crate::ui::platform::DialogPurpose;
 
+/// What the first screen opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockMode {
+    Local,
+    Remote,
+}
+
+/// What unlocking or connecting gave.
+pub enum Opened {
+    Local(Box<Kms>),
+    Remote(Box<RemoteService>),
+}
+
+/// A server to connect to: where, the API credential, and the CA to trust. Only the SecretKey is
+/// never remembered (it is asked each time).
+#[derive(Default)]
+pub struct ConnectForm {
+    pub endpoint: String,
+    pub secret_id: String,
+    pub secret_key: Zeroizing<String>,
+    /// A CA certificate file (PEM); empty trusts the system's CAs.
+    pub ca_file: String,
+}
+
 pub struct UnlockScreen {
+    pub mode: UnlockMode,
+    pub connect: ConnectForm,
     pub path: PathBuf,
     path_text: String,
     /// Whether a file is at `path`; checked when the path is set, never while drawing.
@@ -20,7 +48,7 @@ pub struct UnlockScreen {
     pub password: Zeroizing<String>,
     pub confirm: Zeroizing<String>,
     pub error: Option<KmsError>,
-    job: Option<Receiver<Result<Kms, KmsError>>>,
+    job: Option<Receiver<Result<Opened, KmsError>>>,
 }
 
 impl UnlockScreen {
@@ -29,6 +57,8 @@ impl UnlockScreen {
             keystore_exists: path.exists(),
             path_text: path.display().to_string(),
             path,
+            mode: UnlockMode::Local,
+            connect: ConnectForm::default(),
             password: Zeroizing::default(),
             confirm: Zeroizing::default(),
             error: None,
@@ -44,7 +74,7 @@ impl UnlockScreen {
     pub fn start(
         &mut self,
         ctx: &egui::Context,
-        work: impl FnOnce() -> Result<Kms, KmsError> + Send + 'static,
+        work: impl FnOnce() -> Result<Opened, KmsError> + Send + 'static,
     ) {
         let (sender, receiver) = std::sync::mpsc::channel();
         let ctx = ctx.clone();
@@ -56,10 +86,11 @@ impl UnlockScreen {
         self.error = None;
         self.password = Zeroizing::default();
         self.confirm = Zeroizing::default();
+        self.connect.secret_key = Zeroizing::default();
     }
 
     /// The worker's result, once it is there.
-    pub fn poll(&mut self) -> Option<Result<Kms, KmsError>> {
+    pub fn poll(&mut self) -> Option<Result<Opened, KmsError>> {
         let receiver = self.job.as_ref()?;
         match receiver.try_recv() {
             Ok(result) => {
@@ -90,7 +121,26 @@ impl UnlockScreen {
                     .show(ui, |ui| {
                         ui.set_width(420.0);
                         ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
-                            self.form_ui(ui, commands);
+                            ui.horizontal(|ui| {
+                                let busy = self.busy();
+                                ui.add_enabled_ui(!busy, |ui| {
+                                    ui.selectable_value(
+                                        &mut self.mode,
+                                        UnlockMode::Local,
+                                        tr!("ui.unlock.open_a_local_keystore"),
+                                    );
+                                    ui.selectable_value(
+                                        &mut self.mode,
+                                        UnlockMode::Remote,
+                                        tr!("ui.unlock.connect_to_a_server"),
+                                    );
+                                });
+                            });
+                            ui.separator();
+                            match self.mode {
+                                UnlockMode::Local => self.form_ui(ui, commands),
+                                UnlockMode::Remote => self.connect_ui(ui, commands),
+                            }
                         });
                     });
             });
@@ -211,6 +261,89 @@ impl UnlockScreen {
                 _ => tr!("ui.unlock.that_did_not_work").to_owned(),
             };
             ui.colored_label(ui.visuals().error_fg_color, RichText::new(text).strong());
+            ui.add(egui::Label::new(
+                RichText::new(format!("{}: {}", error.code, error.message_here()))
+                    .color(ui.visuals().error_fg_color),
+            ));
+        }
+    }
+}
+
+impl UnlockScreen {
+    /// The form for a team's `keyconsole serve --tls` (or any Tencent Cloud KMS endpoint).
+    fn connect_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        ui.heading(tr!("ui.unlock.connect_to_a_server"));
+        ui.label(tr!("ui.unlock.connect_explained"));
+        ui.add_space(8.0);
+        let enabled = !self.busy();
+        let form = &mut self.connect;
+        let mut submit = false;
+        egui::Grid::new("connect form")
+            .num_columns(2)
+            .spacing([10.0, 6.0])
+            .show(ui, |ui| {
+                let label = ui.label(tr!("ui.unlock.endpoint"));
+                ui.add_enabled(
+                    enabled,
+                    egui::TextEdit::singleline(&mut form.endpoint)
+                        .hint_text("https://kms.example.lan:8443")
+                        .desired_width(260.0),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("SecretId");
+                ui.add_enabled(
+                    enabled,
+                    egui::TextEdit::singleline(&mut form.secret_id).desired_width(260.0),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("SecretKey");
+                let key = ui
+                    .add_enabled(
+                        enabled,
+                        egui::TextEdit::singleline(&mut *form.secret_key)
+                            .password(true)
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(label.id);
+                submit = key.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                ui.end_row();
+                let label = ui.label(tr!("ui.unlock.ca_certificate"));
+                ui.add_enabled(
+                    enabled,
+                    egui::TextEdit::singleline(&mut form.ca_file)
+                        .hint_text(tr!("ui.unlock.ca_hint"))
+                        .desired_width(260.0),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+            });
+        ui.label(
+            RichText::new(tr!("ui.unlock.secret_key_not_kept"))
+                .small()
+                .weak(),
+        );
+        ui.add_space(10.0);
+        ui.horizontal(|ui| {
+            let ready = enabled
+                && !form.endpoint.trim().is_empty()
+                && !form.secret_id.trim().is_empty()
+                && !form.secret_key.is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new(tr!("ui.unlock.connect")))
+                .clicked()
+                || (submit && ready)
+            {
+                commands.push(Command::Connect);
+            }
+            if self.job.is_some() {
+                ui.spinner();
+                ui.label(tr!("ui.unlock.connecting"));
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.add_space(8.0);
             ui.add(egui::Label::new(
                 RichText::new(format!("{}: {}", error.code, error.message_here()))
                     .color(ui.visuals().error_fg_color),
