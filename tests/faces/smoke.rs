@@ -390,3 +390,107 @@ fn a_ciphertext_is_downloaded_and_opened_again_without_a_desktop_portal() {
         ));
     }
 }
+
+/// The real console on a machine without a keystore connects to a real `keyconsole serve --tls`
+/// through *Connect to a server*, trusting the server's CA file, and shows the server's keys.
+#[test]
+fn the_real_console_connects_to_a_team_server() {
+    let (_xvfb, display) = start_xvfb();
+    let team = tempfile::tempdir().unwrap();
+    let keystore = team.path().join("team.kcks");
+    cli(team.path(), &keystore, &["init"]);
+    cli(
+        team.path(),
+        &keystore,
+        &["key", "create", "--alias", "team-key"],
+    );
+    let credentials =
+        String::from_utf8(cli(team.path(), &keystore, &["api", "credentials"]).stdout).unwrap();
+    let field = |name: &str| {
+        credentials
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let ca = String::from_utf8(cli(team.path(), &keystore, &["api", "ca", "--path"]).stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut server = Killed(
+        Command::new(bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--tls"])
+            .env("KEYCONSOLE_KEYSTORE", &keystore)
+            .env("KEYCONSOLE_PASSWORD", SMOKE_PASSWORD)
+            .env("HOME", team.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The banner, then the access log: a line a request.
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(server.0.stdout.take().unwrap()));
+    let banner = lines.next().unwrap().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let heard = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            heard.lock().unwrap().push(line);
+        }
+    });
+    let endpoint = format!(
+        "https://{}",
+        banner
+            .split("https://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the banner names the address")
+    );
+
+    let mate = tempfile::tempdir().unwrap();
+    let none = mate.path().join("none.kcks");
+    let mut app = start_console(&display, mate.path(), &none);
+    let window = window_of(&mut app, &display);
+    let mut screen = Screen {
+        display: &display,
+        window,
+        dir: mate.path(),
+        step: 0,
+    };
+    screen.wait_for("the locked console", |s| s.title().contains("(locked)"));
+    let window = screen.window.clone();
+    screen.xdotool(&["windowfocus", "--sync", &window]);
+    screen.click(600, 222); // the Connect to a server tab
+    screen.shot();
+    for (y, text) in [
+        (318, endpoint.as_str()),
+        (344, &field("SecretId:")),
+        (370, &field("SecretKey:")),
+        (396, ca.as_str()),
+    ] {
+        screen.click(647, y);
+        screen.type_text(text);
+    }
+    screen.shot();
+    screen.click(462, 453); // Connect
+    screen.wait_for("the connection", |s| {
+        let title = s.title();
+        title.contains("(unlocked)") && title.contains(&endpoint)
+    });
+    // The key list's first row: the server's key, its alias drawn.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while screen.colors_in(300, 120, 150, 22) <= 8 {
+        if Instant::now() > deadline {
+            screen.fail("the server's key never showed");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!none.exists(), "the teammate's machine keeps no keystore");
+    // The server answered the console's signed requests (its key list among them).
+    let log = log.lock().unwrap().join("\n");
+    assert!(log.contains("ListKeyDetail key=- Success"), "{log}");
+    assert!(!log.contains("AuthFailure"), "{log}");
+}

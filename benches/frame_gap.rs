@@ -1,0 +1,253 @@
+//! The longest gap between two frames of the console while work that waits goes on: (a) another
+//! process holds the keystore's lock for 5 s while the console disables a key; (b) the console
+//! disables a key in a 50,000-key keystore (the save writes every key); (c) a database rotation runs
+//! against a server that holds its `SET PASSWORD` for 4 s (needs MariaDB: scripts/test.sh installs
+//! it; skipped without). Goal: no gap over 50 ms. Run: `cargo bench --bench frame_gap`.
+//!
+//! Frames are stepped through egui_kittest back to back (layout, tessellation, AccessKit; no GPU),
+//! so a gap is the time one frame took: a frame that waits for the lock shows as a gap of seconds.
+//! Only the console's public face is used (labels, the engine's state), so the same file measures
+//! an older build for a before/after.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use keyconsole::crypto::random_key;
+use keyconsole::kms::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion, Kms, SystemClock};
+use keyconsole::store::{KdfParams, Store};
+use keyconsole::testing::{FakeClipboard, FakeDialogs};
+use keyconsole::ui::{AppEnvironment, KeyconsoleApp};
+use keyconsole::util::ZeroizingWriter;
+
+const PASSWORD: &str = "benchmark password";
+const KDF: KdfParams = KdfParams {
+    memory_kib: 256,
+    iterations: 1,
+    parallelism: 1,
+};
+
+fn keystore(path: &Path, n: usize) {
+    let now = 1_800_000_000;
+    let keys: Vec<KeyRecord> = (0..n)
+        .map(|i| KeyRecord {
+            key_id: uuid::Uuid::new_v4(),
+            alias: format!("app-{i:06}"),
+            description: String::new(),
+            state: KeyState::Enabled,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: KeyOrigin::Generated,
+            create_time: now + i as i64,
+            rotation_enabled: false,
+            rotate_days: 365,
+            last_rotate_time: 0,
+            next_rotate_time: 0,
+            deletion_date: 0,
+            versions: vec![KeyVersion::new(random_key(), now)],
+        })
+        .collect();
+    let mut body = ZeroizingWriter::with_capacity(n * 400);
+    serde_json::to_writer(&mut body, &serde_json::json!({ "keys": keys })).unwrap();
+    Store::create(path, PASSWORD.as_bytes(), KDF, body.into_inner().into()).unwrap();
+}
+
+/// Frames stepped back to back, and the longest one.
+struct Frames {
+    harness: Harness<'static, KeyconsoleApp>,
+    longest: Duration,
+    count: usize,
+}
+
+impl Frames {
+    fn step(&mut self) {
+        let started = Instant::now();
+        self.harness.step();
+        self.longest = self.longest.max(started.elapsed());
+        self.count += 1;
+    }
+
+    /// Steps until `done` holds (or `limit` passed).
+    fn until(&mut self, limit: Duration, done: impl Fn(&KeyconsoleApp) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            self.step();
+            if done(self.harness.state()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.step();
+    }
+}
+
+/// The console unlocked on `path`, with the key list drawn; the gaps count from here.
+fn unlocked(path: PathBuf) -> Frames {
+    let env = AppEnvironment {
+        clipboard: Box::new(FakeClipboard::default()),
+        dialogs: Box::new(FakeDialogs::default()),
+        clock: Arc::new(SystemClock),
+        system_language: keyconsole::util::i18n::Language::English,
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| KeyconsoleApp::new(cc, env, Some(path)));
+    harness.step();
+    harness.get_by_label("Password").focus();
+    harness.step();
+    harness.get_by_label("Password").type_text(PASSWORD);
+    harness.step();
+    harness.get_by_label("Unlock").click();
+    let mut frames = Frames {
+        harness,
+        longest: Duration::ZERO,
+        count: 0,
+    };
+    assert!(
+        frames.until(Duration::from_secs(60), |app| !app.is_locked()),
+        "unlock"
+    );
+    let shown = |frames: &Frames| {
+        frames
+            .harness
+            .query_by_label_contains("Select app-000001")
+            .is_some()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !shown(&frames) {
+        assert!(Instant::now() < deadline, "the key list never showed");
+        frames.step();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    frames.longest = Duration::ZERO;
+    frames.count = 0;
+    frames
+}
+
+fn state(app: &KeyconsoleApp, alias: &str) -> Option<KeyState> {
+    app.kms()?.describe_key(alias).ok().map(|k| k.key_state)
+}
+
+fn report(name: &str, frames: &Frames, done: bool) {
+    println!(
+        "{name}: longest gap {:.1} ms over {} frames{}",
+        frames.longest.as_secs_f64() * 1e3,
+        frames.count,
+        if done {
+            ""
+        } else {
+            " (the change did not finish)"
+        }
+    );
+}
+
+/// (a) Another process holds the lock for 5 s while the console disables a key.
+fn lock_held_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.kcks");
+    keystore(&path, 100);
+    let mut frames = unlocked(path.clone());
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(keyconsole::store::lock::lock_path(&path))
+        .unwrap();
+    lock.lock().unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(5));
+        drop(lock);
+    });
+    frames.click("Disable app-000001");
+    let done = frames.until(Duration::from_secs(20), |app| {
+        state(app, "app-000001") == Some(KeyState::Disabled)
+    });
+    holder.join().unwrap();
+    report("(a) lock held by another process for 5 s", &frames, done);
+}
+
+/// (b) A change saves a 50,000-key keystore.
+fn big_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("50k.kcks");
+    keystore(&path, 50_000);
+    let mut frames = unlocked(path);
+    frames.click("Disable app-000001");
+    let done = frames.until(Duration::from_secs(60), |app| {
+        state(app, "app-000001") == Some(KeyState::Disabled)
+    });
+    // And the list shows it (the new snapshot reached the page).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while frames
+        .harness
+        .query_by_label_contains("Enable app-000001")
+        .is_none()
+        && Instant::now() < deadline
+    {
+        frames.step();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    report("(b) a change saving 50,000 keys", &frames, done);
+}
+
+/// (c) A database rotation against a server that holds `SET PASSWORD` for 4 s.
+fn slow_rotation() {
+    use keyconsole::kms::secrets::CreateDatabaseSecret;
+    use keyconsole::testing::database::{DelayingProxy, PrivateDatabase};
+    use keyconsole::util::database::DbEngine;
+    let database = match PrivateDatabase::start(DbEngine::MySql) {
+        Ok(database) => database,
+        Err(why) => {
+            println!("(c) skipped: no MariaDB here ({why})");
+            return;
+        }
+    };
+    database.create_user("orders", "first password 1").unwrap();
+    let proxy = DelayingProxy::start(database.port, b"SET PASSWORD", Duration::from_secs(4));
+    let mut endpoint = database.endpoint("orders");
+    endpoint.port = proxy.port;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.kcks");
+    keystore(&path, 10);
+    {
+        let kms = Kms::open_with_clock(&path, PASSWORD.as_bytes(), Arc::new(SystemClock)).unwrap();
+        kms.create_database_secret(CreateDatabaseSecret {
+            name: "orders-db".into(),
+            description: String::new(),
+            key: None,
+            endpoint,
+            password: "first password 1".to_owned().into(),
+            rotate_days: None,
+        })
+        .unwrap();
+    }
+    let mut frames = unlocked(path);
+    frames.click("Secrets");
+    frames.until(Duration::from_secs(1), |_| false);
+    frames.click("orders-db");
+    frames.until(Duration::from_secs(1), |_| false);
+    frames.click("🔄 Rotate now");
+    let done = frames.until(Duration::from_secs(30), |app| {
+        app.notifications()
+            .items()
+            .iter()
+            .any(|n| n.text.contains("Rotated secret orders-db"))
+    });
+    report("(c) a rotation whose SET PASSWORD waits 4 s", &frames, done);
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` runs this once too (quick to skip).
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    lock_held_elsewhere();
+    big_save();
+    slow_rotation();
+}
