@@ -1,5 +1,6 @@
 //! Tells cheaply whether anything in a folder changed: a counter that a thread blocked on the
-//! kernel's change notifications (inotify) moves on every change. The API server asks on every
+//! kernel's change notifications (inotify) moves on every change, and a look at the events the
+//! kernel queued that the thread has not read yet. The API server asks on every
 //! request whether another process saved the keystore; with this, asking is an atomic load, and a
 //! `stat` is only made after something in the keystore's folder changed.
 
@@ -81,12 +82,44 @@ impl FolderWatch {
 
     /// A number that differs from any earlier answer once something in the folder changed;
     /// `None` if the watch ended, so the caller must look for itself.
+    ///
+    /// A change that happened before the call is never missed, although a thread counts them:
+    /// the count is odd while that thread reads events, and events the kernel queued that it
+    /// has not read yet are looked for here (`FIONREAD`); either way the answer is `None`.
     pub fn changes(&self) -> Option<u64> {
-        let changes = self.shared.changes.load(Ordering::Acquire);
-        self.shared
-            .working
-            .load(Ordering::Acquire)
-            .then_some(changes)
+        let before = self.shared.changes.load(Ordering::Acquire);
+        if before % 2 == 1 || !self.shared.working.load(Ordering::Acquire) {
+            return None;
+        }
+        if self.events_waiting() {
+            return None;
+        }
+        // Moved meanwhile: the reader took events the look above may have missed.
+        let after = self.shared.changes.load(Ordering::Acquire);
+        (after == before).then_some(before)
+    }
+
+    /// Whether the kernel holds events the reader has not read.
+    #[cfg(target_os = "linux")]
+    fn events_waiting(&self) -> bool {
+        let closed = self
+            .shared
+            .closed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *closed {
+            return true;
+        }
+        let mut waiting: libc::c_int = 0;
+        // SAFETY: the descriptor is open (checked under the lock the reader closes it in); the
+        // kernel writes one c_int.
+        let asked = unsafe { libc::ioctl(self.inotify, libc::FIONREAD, &mut waiting) };
+        asked != 0 || waiting > 0
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn events_waiting(&self) -> bool {
+        true
     }
 }
 
@@ -96,13 +129,29 @@ fn read_events(inotify: std::os::fd::RawFd, shared: &Shared) {
     // Room for many events at once; their content does not matter, only that they came.
     let mut events = [0u8; 4096];
     loop {
+        // Wait for events without taking them, so they stay visible to `changes` (FIONREAD)
+        // until the count says they are being read.
+        let mut ready = libc::pollfd {
+            fd: inotify,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd of a descriptor this thread closes only after its last use.
+        // (Another failure goes on to the read, which fails too and ends the watch.)
+        if unsafe { libc::poll(&mut ready, 1, -1) } < 0
+            && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+        {
+            continue;
+        }
+        // Odd while reading: `changes` answers None until the count is even again.
+        shared.changes.fetch_add(1, Ordering::AcqRel);
         // SAFETY: reads into a buffer of the length given, from a descriptor this thread closes
         // only after its last read.
         let read = unsafe { libc::read(inotify, events.as_mut_ptr().cast(), events.len()) };
+        shared.changes.fetch_add(1, Ordering::AcqRel);
         if read < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
             continue;
         }
-        shared.changes.fetch_add(1, Ordering::AcqRel);
         let ended = read <= 0 || {
             // The event header's mask is its second field (after the 4-byte watch descriptor);
             // IN_IGNORED comes once the watch is gone, whatever removed it.
@@ -193,5 +242,24 @@ mod tests {
             wait_until(|| watch.changes().is_none()),
             "a removed folder ends the watch"
         );
+    }
+
+    /// A change that returned is seen by the very next look, before the watch's thread has woken
+    /// (it was not: a reader could be told nothing changed for a moment after a rename).
+    #[test]
+    fn a_change_is_seen_the_moment_it_returned() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let watch = FolderWatch::start(folder.path()).expect("inotify works here");
+        let file = folder.path().join("keystore");
+        for round in 0..300 {
+            let before = loop {
+                if let Some(count) = watch.changes() {
+                    break count;
+                }
+                std::thread::yield_now();
+            };
+            std::fs::write(&file, [round as u8]).expect("write");
+            assert_ne!(watch.changes(), Some(before), "round {round}");
+        }
     }
 }

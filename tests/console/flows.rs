@@ -140,7 +140,12 @@ twice! {
             .get_by_role_and_label(egui::accesskit::Role::Button, "Disabled")
             .click();
         console.settle();
-        assert!(console.shows("1 of 3 keys"));
+        assert!(
+            console.shows("1 of 3 keys"),
+            "{:?} server: {:?}",
+            console.texts(),
+            console.kms().describe_key("web-backend").map(|k| k.key_state)
+        );
         assert!(console.shows("web-backend"));
     }
 }
