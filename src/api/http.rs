@@ -283,8 +283,7 @@ impl ApiServer {
         if let Err(e) = self.kms.release_reservations() {
             eprintln!(
                 "keyconsole: warning: the unused reserved encryptions were not given back ({}: {})",
-                e.code.as_str(),
-                e.message
+                e.code, e.message
             );
         }
     }
@@ -884,7 +883,7 @@ async fn answer(
         key_id: outcome.key_id,
         code: match &outcome.result {
             Ok(_) => SUCCESS,
-            Err(e) => e.code.as_str(),
+            Err(e) => tencent::codes::code(e.code),
         },
         duration: started.elapsed(),
     });

@@ -197,9 +197,10 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // The cloud's code, as its SDKs report it: scripts match on it, local or remote.
             eprintln!(
                 "error: {}: {}",
-                e.code,
+                crate::api::tencent::codes::code(e.code),
                 output::terminal_safe(&e.message_here())
             );
             ExitCode::from(1)

@@ -1,12 +1,14 @@
-//! Errors of the engine. One code set serves the GUI, the CLI and the API, so a user sees the same
-//! `ResourceUnavailable.CmkDisabled` wherever they are. Messages never carry key material or plaintext.
+//! Errors of the engine: a domain kind (what went wrong, in the engine's words) and a message in
+//! either language. The kinds follow what the cloud KMS consoles distinguish, so each dialect can
+//! name every one with its cloud's code (`api::tencent::codes`). Messages never carry key material
+//! or plaintext.
 
 use std::fmt;
 
 use crate::util::i18n::{Language, Text};
 
-/// The error codes of the Tencent Cloud KMS API that keyconsole copies, plus a few of its own
-/// for the keystore file (which a cloud KMS does not have).
+/// What went wrong: the distinctions the cloud KMS APIs make, plus a few of keyconsole's own for
+/// the keystore file (which a cloud KMS does not have).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     InvalidParameter,
@@ -86,93 +88,11 @@ pub enum ErrorCode {
     ReservationNeeded,
 }
 
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            InvalidParameter => "InvalidParameter",
-            InvalidParameterValue => "InvalidParameterValue",
-            InvalidKeyId => "InvalidParameterValue.InvalidKeyId",
-            InvalidAlias => "InvalidParameterValue.InvalidAlias",
-            AliasAlreadyExists => "InvalidParameterValue.AliasAlreadyExists",
-            InvalidCiphertext => "InvalidParameterValue.InvalidCiphertext",
-            InvalidPlaintext => "InvalidParameterValue.InvalidPlaintext",
-            InvalidEncryptionContext => "InvalidParameterValue.InvalidEncryptionContext",
-            InvalidPendingWindowInDays => "InvalidParameter.InvalidPendingWindowInDays",
-            CmkNotFound => "ResourceUnavailable.CmkNotFound",
-            CmkDisabled => "ResourceUnavailable.CmkDisabled",
-            CmkArchived => "ResourceUnavailable.CmkArchived",
-            CmkShouldBeDisabled => "ResourceUnavailable.CmkShouldBeDisabled",
-            CmkNotPendingDelete => "ResourceUnavailable.CmkNotPendingDelete",
-            CmkStateNotSupport => "ResourceUnavailable.CmkStateNotSupport",
-            CmkUsedByCloudProduct => "FailedOperation.CmkUsedByCloudProduct",
-            DecryptError => "FailedOperation.DecryptError",
-            MissingParameter => "MissingParameter",
-            InternalError => "InternalError",
-            SignatureFailure => "AuthFailure.SignatureFailure",
-            SignatureExpire => "AuthFailure.SignatureExpire",
-            SecretIdNotFound => "AuthFailure.SecretIdNotFound",
-            InvalidAuthorization => "AuthFailure.InvalidAuthorization",
-            InvalidAction => "InvalidAction",
-            NoSuchVersion => "NoSuchVersion",
-            RequestSizeLimitExceeded => "RequestSizeLimitExceeded",
-            UnsupportedRequestMethod => "UnsupportedRequestMethod",
-            SecretExists => "ResourceInUse.SecretExists",
-            VersionIdExists => "ResourceInUse.VersionIdExists",
-            SecretNotExist => "ResourceNotFound.SecretNotExist",
-            ResourceDisabled => "ResourceUnavailable.ResourceDisabled",
-            ResourcePendingDeleted => "ResourceUnavailable.ResourcePendingDeleted",
-            LimitExceeded => "LimitExceeded",
-            CmkLimitExceeded => "LimitExceeded.CmkLimitExceeded",
-            OperationDenied => "OperationDenied",
-            AccessKmsError => "FailedOperation.AccessKmsError",
-            UnsupportedOperation => "UnsupportedOperation",
-            FailedOperation => "FailedOperation",
-            WrongPassword => "FailedOperation.WrongPassword",
-            KeystoreDamaged => "FailedOperation.KeystoreDamaged",
-            KeystoreNotFound => "FailedOperation.KeystoreNotFound",
-            KeystoreExists => "FailedOperation.KeystoreExists",
-            KeystoreBusy => "FailedOperation.KeystoreBusy",
-            KeystoreIo => "FailedOperation.KeystoreIo",
-            FileExists => "FailedOperation.FileExists",
-            FileIo => "FailedOperation.FileIo",
-            Cancelled => "FailedOperation.Cancelled",
-            ServerUnreachable => "FailedOperation.ServerUnreachable",
-            ReservationNeeded => "InternalError",
-        }
-    }
-}
-
-impl ErrorCode {
-    /// Every code a client can see (not `ReservationNeeded`, which never leaves the engine).
-    #[rustfmt::skip]
-    pub const ALL: &[ErrorCode] = {
-        use ErrorCode::*;
-        &[
-            InvalidParameter, InvalidParameterValue, InvalidKeyId, InvalidAlias,
-            AliasAlreadyExists, InvalidCiphertext, InvalidPlaintext, InvalidEncryptionContext,
-            InvalidPendingWindowInDays, CmkNotFound, CmkDisabled, CmkArchived,
-            CmkShouldBeDisabled, CmkNotPendingDelete, CmkStateNotSupport, CmkUsedByCloudProduct,
-            DecryptError, MissingParameter, InternalError, SignatureFailure, SignatureExpire,
-            SecretIdNotFound, InvalidAuthorization, InvalidAction, NoSuchVersion,
-            RequestSizeLimitExceeded, UnsupportedRequestMethod, SecretExists, VersionIdExists,
-            SecretNotExist, ResourceDisabled, ResourcePendingDeleted, LimitExceeded,
-            CmkLimitExceeded, OperationDenied, AccessKmsError, UnsupportedOperation,
-            FailedOperation, WrongPassword, KeystoreDamaged, KeystoreNotFound, KeystoreExists,
-            KeystoreBusy, KeystoreIo, FileExists, FileIo, Cancelled, ServerUnreachable,
-        ]
-    };
-
-    /// The code a server answered with (`as_str`'s inverse); `None` for a code keyconsole
-    /// does not have.
-    pub fn from_code_str(code: &str) -> Option<ErrorCode> {
-        Self::ALL.iter().copied().find(|c| c.as_str() == code)
-    }
-}
-
+/// The kind's own name (`CmkDisabled`). What a cloud calls it is each dialect's business
+/// (`api::tencent::codes`: `ResourceUnavailable.CmkDisabled`).
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        fmt::Debug::fmt(self, f)
     }
 }
 
@@ -238,26 +158,5 @@ impl From<crate::store::StoreError> for KmsError {
             Kind::Internal => ErrorCode::InternalError,
         };
         KmsError::new(code, e.text)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A client reads back every code a server can answer with (the remote service depends on
-    /// it), and no two codes a client sees share a string.
-    #[test]
-    fn every_code_reads_back_from_its_string() {
-        for &code in ErrorCode::ALL {
-            assert_eq!(
-                ErrorCode::from_code_str(code.as_str()),
-                Some(code),
-                "{code}"
-            );
-        }
-        // The one code left out never leaves the engine and shares InternalError's string.
-        assert_eq!(ErrorCode::ReservationNeeded.as_str(), "InternalError");
-        assert_eq!(ErrorCode::from_code_str("NoSuchCode"), None);
     }
 }

@@ -197,8 +197,7 @@ impl Kms {
             kms.forget_due_deletions_in_memory();
             kms.warn(format!(
                 "Maintenance that fell due was not saved ({}: {}); keys past their deletion date are treated as deleted, and rotation waits until the keystore can be written.",
-                e.code.as_str(),
-                e.message
+                e.code, e.message
             ));
         }
         Ok(kms)

@@ -33,11 +33,7 @@ impl Notifications {
     }
 
     pub fn error(&mut self, now: i64, error: &KmsError) {
-        self.push(
-            Level::Error,
-            now,
-            format!("{}: {}", error.code, error.message_here()),
-        );
+        self.push(Level::Error, now, crate::ui::widgets::error_text(error));
     }
 
     /// Something that went wrong without failing what was asked (it stays as long as an error).

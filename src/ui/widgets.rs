@@ -76,3 +76,14 @@ pub fn count_text(count: usize) -> String {
         n => n.to_string(),
     }
 }
+
+/// An error as the console shows it: the cloud's code (Tencent's, as the SDKs and the cloud's own
+/// console show it, whether the keystore is local or a server's), then the message in the
+/// console's language.
+pub fn error_text(error: &crate::kms::KmsError) -> String {
+    format!(
+        "{}: {}",
+        crate::api::tencent::codes::code(error.code),
+        error.message_here()
+    )
+}

@@ -842,7 +842,11 @@ fn the_key_and_secret_quotas_hold() {
             ..CreateKey::default()
         })
         .unwrap_err();
-    assert_eq!(e.code.as_str(), "LimitExceeded.CmkLimitExceeded", "{e}");
+    assert_eq!(
+        keyconsole::api::tencent::codes::code(e.code),
+        "LimitExceeded.CmkLimitExceeded",
+        "{e}"
+    );
     let value = SecretValue::Text(zeroize::Zeroizing::new("v".to_owned()));
     let names: Vec<String> = (0..10_000).map(|i| format!("s-{i:05}")).collect();
     kms.create_secrets_at_once(&names, &value).unwrap();

@@ -516,7 +516,10 @@ fn credentials_are_made_once_kept_in_the_keystore_and_refused_beyond_loopback() 
         Arc::new(AccessLog::new(10)),
     )
     .unwrap_err();
-    assert_eq!(refused.code.as_str(), "InvalidParameterValue");
+    assert_eq!(
+        keyconsole::api::tencent::codes::code(refused.code),
+        "InvalidParameterValue"
+    );
     assert!(refused.message.contains("--allow-remote"));
 }
 

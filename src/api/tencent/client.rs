@@ -284,7 +284,7 @@ impl RemoteService {
         if let Some(error) = response.remove("Error") {
             let code_text = error["Code"].as_str().unwrap_or("InternalError");
             let message = error["Message"].as_str().unwrap_or_default();
-            return Err(match ErrorCode::from_code_str(code_text) {
+            return Err(match super::codes::kind_of(code_text) {
                 Some(code) => KmsError::new(code, message),
                 // A code keyconsole does not know (the cloud has many): kept in the message.
                 None => KmsError::new(

@@ -17,6 +17,7 @@ macro_rules! actions {
 pub(crate) use actions;
 
 pub mod client;
+pub mod codes;
 pub mod kms;
 pub mod params;
 pub mod signature;
@@ -487,7 +488,7 @@ pub fn response_body(
             response.insert(
                 "Response".to_owned(),
                 json!({
-                    "Error": {"Code": e.code.as_str(), "Message": e.localized(language)},
+                    "Error": {"Code": codes::code(e.code), "Message": e.localized(language)},
                     "RequestId": request_id,
                 }),
             );

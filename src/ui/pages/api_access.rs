@@ -166,7 +166,7 @@ impl ApiAccessState {
         if let Some(error) = &self.error {
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                format!("{}: {}", error.code, error.message_here()),
+                crate::ui::widgets::error_text(error),
             );
         }
     }

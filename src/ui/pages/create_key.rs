@@ -105,7 +105,7 @@ impl CreateKeyDialog {
                 ui.add_space(6.0);
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("{}: {}", error.code, error.message_here()),
+                    crate::ui::widgets::error_text(error),
                 );
             }
             ui.add_space(10.0);

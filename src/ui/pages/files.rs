@@ -311,7 +311,7 @@ impl FileToolsState {
                 ui.add_space(8.0);
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("{}: {}", error.code, error.message_here()),
+                    crate::ui::widgets::error_text(error),
                 );
             }
             None => {}

@@ -532,7 +532,7 @@ fn error_ui(ui: &mut egui::Ui, error: Option<&KmsError>) {
     if let Some(error) = error {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{}: {}", error.code, error.message_here()),
+            crate::ui::widgets::error_text(error),
         );
     }
 }

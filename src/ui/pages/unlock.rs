@@ -262,7 +262,7 @@ impl UnlockScreen {
             };
             ui.colored_label(ui.visuals().error_fg_color, RichText::new(text).strong());
             ui.add(egui::Label::new(
-                RichText::new(format!("{}: {}", error.code, error.message_here()))
+                RichText::new(crate::ui::widgets::error_text(error))
                     .color(ui.visuals().error_fg_color),
             ));
         }
@@ -345,7 +345,7 @@ impl UnlockScreen {
         if let Some(error) = &self.error {
             ui.add_space(8.0);
             ui.add(egui::Label::new(
-                RichText::new(format!("{}: {}", error.code, error.message_here()))
+                RichText::new(crate::ui::widgets::error_text(error))
                     .color(ui.visuals().error_fg_color),
             ));
         }
