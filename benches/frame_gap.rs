@@ -147,8 +147,15 @@ fn report(name: &str, frames: &Frames, done: bool) {
     );
 }
 
+/// The measured run (`cargo bench`), or a quick one that only shows it works (`cargo test`).
+struct Sizes {
+    lock_held: Duration,
+    big_keystore: usize,
+    database_hold: Duration,
+}
+
 /// (a) Another process holds the lock for 5 s while the console disables a key.
-fn lock_held_elsewhere() {
+fn lock_held_elsewhere(sizes: &Sizes) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.kcks");
     keystore(&path, 100);
@@ -160,8 +167,9 @@ fn lock_held_elsewhere() {
         .open(keyconsole::store::lock::lock_path(&path))
         .unwrap();
     lock.lock().unwrap();
+    let held = sizes.lock_held;
     let holder = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(5));
+        std::thread::sleep(held);
         drop(lock);
     });
     frames.click("Disable app-000001");
@@ -169,14 +177,21 @@ fn lock_held_elsewhere() {
         state(app, "app-000001") == Some(KeyState::Disabled)
     });
     holder.join().unwrap();
-    report("(a) lock held by another process for 5 s", &frames, done);
+    report(
+        &format!(
+            "(a) lock held by another process for {} s",
+            sizes.lock_held.as_secs_f64()
+        ),
+        &frames,
+        done,
+    );
 }
 
 /// (b) A change saves a 50,000-key keystore.
-fn big_save() {
+fn big_save(sizes: &Sizes) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("50k.kcks");
-    keystore(&path, 50_000);
+    let path = dir.path().join("big.kcks");
+    keystore(&path, sizes.big_keystore);
     let mut frames = unlocked(path);
     frames.click("Disable app-000001");
     let done = frames.until(Duration::from_secs(60), |app| {
@@ -193,11 +208,15 @@ fn big_save() {
         frames.step();
         std::thread::sleep(Duration::from_millis(1));
     }
-    report("(b) a change saving 50,000 keys", &frames, done);
+    report(
+        &format!("(b) a change saving {} keys", sizes.big_keystore),
+        &frames,
+        done,
+    );
 }
 
 /// (c) A database rotation against a server that holds `SET PASSWORD` for 4 s.
-fn slow_rotation() {
+fn slow_rotation(sizes: &Sizes) {
     use keyconsole::kms::secrets::CreateDatabaseSecret;
     use keyconsole::testing::database::{DelayingProxy, PrivateDatabase};
     use keyconsole::util::database::DbEngine;
@@ -209,7 +228,7 @@ fn slow_rotation() {
         }
     };
     database.create_user("orders", "first password 1").unwrap();
-    let proxy = DelayingProxy::start(database.port, b"SET PASSWORD", Duration::from_secs(4));
+    let proxy = DelayingProxy::start(database.port, b"SET PASSWORD", sizes.database_hold);
     let mut endpoint = database.endpoint("orders");
     endpoint.port = proxy.port;
     let dir = tempfile::tempdir().unwrap();
@@ -239,15 +258,32 @@ fn slow_rotation() {
             .iter()
             .any(|n| n.text.contains("Rotated secret orders-db"))
     });
-    report("(c) a rotation whose SET PASSWORD waits 4 s", &frames, done);
+    report(
+        &format!(
+            "(c) a rotation whose SET PASSWORD waits {} s",
+            sizes.database_hold.as_secs_f64()
+        ),
+        &frames,
+        done,
+    );
 }
 
 fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` runs this once too (quick to skip).
-    if std::env::args().any(|a| a == "--test" || a == "--list") {
-        return;
-    }
-    lock_held_elsewhere();
-    big_save();
-    slow_rotation();
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs a small version once.
+    let sizes = if std::env::args().any(|a| a == "--bench") {
+        Sizes {
+            lock_held: Duration::from_secs(5),
+            big_keystore: 50_000,
+            database_hold: Duration::from_secs(4),
+        }
+    } else {
+        Sizes {
+            lock_held: Duration::from_millis(300),
+            big_keystore: 200,
+            database_hold: Duration::from_millis(300),
+        }
+    };
+    lock_held_elsewhere(&sizes);
+    big_save(&sizes);
+    slow_rotation(&sizes);
 }

@@ -4,6 +4,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 
 use super::Context;
 use super::output::{format_time, print_table, rotation_summary, terminal_safe};
+use crate::api::tencent::shapes::key_metadata_with_versions;
 use crate::kms::{CreateKey, KeyChange, KeyChanged, KeyMetadata, KeyQuery, KeyState, Result};
 
 #[derive(Debug, Subcommand)]
@@ -172,7 +173,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
                 },
             )?;
             if json {
-                let keys: Vec<_> = page.keys.iter().map(KeyMetadata::to_json).collect();
+                let keys: Vec<_> = page.keys.iter().map(key_metadata_with_versions).collect();
                 print_json(&serde_json::json!({
                     "TotalCount": page.total,
                     "KeyMetadatas": keys,
@@ -206,7 +207,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
         KeyCommand::Describe { key, json } => {
             let key = service.describe_key(&caller, &key)?;
             if json {
-                print_json(&key.to_json());
+                print_json(&key_metadata_with_versions(&key));
             } else {
                 print_details(&key);
             }

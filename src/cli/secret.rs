@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use super::Context;
 use super::output::{format_time, print_table, read_input, terminal_safe, write_stdout};
+use crate::api::tencent::shapes::secret_metadata;
 use crate::kms::secrets::database::PASSWORD_MAX_BYTES;
 use crate::kms::secrets::rules::{CURRENT_VERSION_ID, VALUE_MAX_BYTES};
 use crate::kms::secrets::{CreateDatabaseSecret, RotationDetail, RotationStep};
@@ -494,7 +495,7 @@ fn run_on_service(
         SecretCommand::Describe { name, json } => {
             let secret = service.describe_secret(&caller, &name)?;
             if json {
-                print_json(&secret.to_cloud_json());
+                print_json(&secret_metadata(&secret));
             } else {
                 print_details(&secret);
             }
@@ -524,11 +525,7 @@ fn run_on_service(
                 page.secrets.extend(next.secrets);
             }
             if json {
-                let list: Vec<Value> = page
-                    .secrets
-                    .iter()
-                    .map(SecretMetadata::to_cloud_json)
-                    .collect();
+                let list: Vec<Value> = page.secrets.iter().map(secret_metadata).collect();
                 print_json(&Value::Array(list));
             } else if page.secrets.is_empty() {
                 eprintln!("No secrets.");

@@ -21,9 +21,8 @@ use super::signature::{SignedParts, scope_date, sign};
 use crate::kms::service::{Caller, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged};
 use crate::kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
-    ErrorCode, KeyMetadata, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, Order,
-    ReEncrypted, Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
-    SecretValue, StateFilter,
+    ErrorCode, KeyMetadata, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, ReEncrypted,
+    Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter, SecretValue,
 };
 use crate::util::i18n::Language;
 use crate::util::{SecretBytes, SecretString};
@@ -547,15 +546,8 @@ impl KmsService for RemoteService {
     }
 
     fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage> {
-        let state = match query.state {
-            StateFilter::Any => 0,
-            StateFilter::PendingImport => 4,
-            StateFilter::Only(state) => state.api_filter_number(),
-        };
-        let order = match query.order {
-            Order::NewestFirst => 0,
-            Order::OldestFirst => 1,
-        };
+        let state = super::shapes::state_filter_number(query.state);
+        let order = super::shapes::order_number(query.order);
         // Every match when no limit is given: page through at the API's largest page.
         let wanted = query.limit.unwrap_or(usize::MAX);
         let mut page = KeyPage::default();

@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use super::params::Params;
 use super::{Reply, Service};
 use crate::kms::{
-    CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyQuery, Kms, KmsError, Order, Result,
-    StateFilter,
+    CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyQuery, Kms, KmsError, Result,
 };
 
 /// Tencent Cloud KMS, API version 2019-01-18.
@@ -58,7 +57,7 @@ fn context(params: &Params, name: &str) -> Result<CanonicalContext> {
 }
 
 fn key_metadata(key: &crate::kms::KeyMetadata) -> Value {
-    Value::Object(key.to_cloud_json())
+    Value::Object(super::shapes::key_metadata(key))
 }
 
 fn decode_plaintext(text: &str) -> Result<SecretBytes> {
@@ -178,8 +177,8 @@ fn ListKeys(kms: &Kms, params: &Params) -> Result<Reply> {
 fn ListKeyDetail(kms: &Kms, params: &Params) -> Result<Reply> {
     let mut query = KeyQuery::default();
     paging(params, &mut query)?;
-    query.order = Order::from_api_number(params.u64("OrderType")?.unwrap_or(0))?;
-    query.state = StateFilter::from_api_number(params.u64("KeyState")?.unwrap_or(0))?;
+    query.order = super::shapes::order(params.u64("OrderType")?.unwrap_or(0))?;
+    query.state = super::shapes::state_filter(params.u64("KeyState")?.unwrap_or(0))?;
     query.search = params.str("SearchKeyAlias")?.map(str::to_owned);
     let page = kms.list_keys(&query)?;
     let keys: Vec<Value> = page.keys.iter().map(key_metadata).collect();

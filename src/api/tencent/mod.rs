@@ -20,6 +20,7 @@ pub mod client;
 pub mod codes;
 pub mod kms;
 pub mod params;
+pub mod shapes;
 pub mod signature;
 pub mod ssm;
 

@@ -81,7 +81,7 @@ fn value(params: &Params) -> Result<SecretValue> {
 }
 
 fn metadata(secret: &SecretMetadata) -> Value {
-    secret.to_cloud_json()
+    super::shapes::secret_metadata(secret)
 }
 
 #[allow(non_snake_case)]

@@ -20,20 +20,6 @@ pub enum Order {
     OldestFirst,
 }
 
-impl Order {
-    /// ListKeyDetail's OrderType: 0 newest first, 1 oldest first.
-    pub fn from_api_number(number: u64) -> Result<Self> {
-        match number {
-            0 => Ok(Order::NewestFirst),
-            1 => Ok(Order::OldestFirst),
-            other => err(
-                ErrorCode::InvalidParameterValue,
-                crate::text!("errors.ordertype_is_other_use_0_newest", other = other),
-            ),
-        }
-    }
-}
-
 /// A filtered, sorted, paged listing (ListKeys / ListKeyDetail).
 #[derive(Debug, Clone, Default)]
 pub struct KeyQuery {

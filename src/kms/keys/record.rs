@@ -1,13 +1,11 @@
 //! Customer master keys: their records as stored and their metadata as shown (and serialized: the
-//! API's KeyMetadata and `key list --json` come from `KeyMetadata::to_json`).
+//! API's KeyMetadata and `key list --json` come from `api::tencent::shapes`).
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 use zeroize::Zeroizing;
-
-use serde_json::{Map, Value, json};
 
 use crate::crypto::KEY_LEN;
 use crate::kms::usage::Reservation;
@@ -37,16 +35,6 @@ impl KeyState {
             KeyState::Archived => "Archived",
         }
     }
-
-    /// The number ListKeyDetail's `KeyState` filter uses (0 means all states).
-    pub fn api_filter_number(self) -> u32 {
-        match self {
-            KeyState::Enabled => 1,
-            KeyState::Disabled => 2,
-            KeyState::PendingDelete => 3,
-            KeyState::Archived => 5,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,11 +59,6 @@ pub enum KeyOrigin {
 impl KeyOrigin {
     pub fn as_str(self) -> &'static str {
         "KEYCONSOLE"
-    }
-
-    /// What the cloud API calls it: key material the KMS generated itself is `TENCENT_KMS`.
-    pub fn cloud_name(self) -> &'static str {
-        "TENCENT_KMS"
     }
 }
 
@@ -209,44 +192,6 @@ pub struct KeyMetadata {
     pub next_rotate_time: i64,
     pub deletion_date: i64,
     pub version_count: u32,
-}
-
-impl KeyMetadata {
-    /// The cloud's KeyMetadata: every field its SDKs read, and nothing else (they warn on unknown
-    /// fields). The API answers with it.
-    pub fn to_cloud_json(&self) -> Map<String, Value> {
-        let value = json!({
-            "KeyId": self.key_id,
-            "Alias": self.alias,
-            "CreateTime": self.create_time,
-            "Description": self.description,
-            "KeyState": self.key_state.as_str(),
-            "KeyUsage": self.key_usage,
-            "Type": 1,
-            "CreatorUin": 0,
-            "KeyRotationEnabled": self.key_rotation_enabled,
-            "Owner": "user",
-            "NextRotateTime": self.next_rotate_time,
-            "DeletionDate": self.deletion_date,
-            "Origin": KeyOrigin::Generated.cloud_name(),
-            "ValidTo": 0,
-            "ResourceId": format!("qcs::kms:local:uin/0:key/{}", self.key_id),
-            "RotateDays": self.rotate_days,
-            "LastRotateTime": self.last_rotate_time,
-        });
-        match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        }
-    }
-
-    /// The cloud's KeyMetadata plus keyconsole's one extension, `VersionCount` (`key list --json`,
-    /// `key describe --json`).
-    pub fn to_json(&self) -> Map<String, Value> {
-        let mut map = self.to_cloud_json();
-        map.insert("VersionCount".to_owned(), json!(self.version_count));
-        map
-    }
 }
 
 /// Key material in the (encrypted) keystore body: base64, decoded straight into wiped memory.

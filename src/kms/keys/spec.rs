@@ -2,7 +2,7 @@
 
 use super::record::KeyState;
 use super::rules::check_random_len;
-use crate::kms::error::{ErrorCode, KmsError, Result, err};
+use crate::kms::error::{ErrorCode, Result, err};
 
 /// What GenerateDataKey makes: the cloud's KeySpec (AES_256, AES_128) or NumberOfBytes (1–1024).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,26 +68,6 @@ impl From<Option<KeyState>> for StateFilter {
 }
 
 impl StateFilter {
-    /// 0 all, 1 Enabled, 2 Disabled, 3 PendingDelete, 4 PendingImport, 5 Archived.
-    pub fn from_api_number(number: u64) -> Result<Self> {
-        if number == 0 {
-            return Ok(Self::Any);
-        }
-        if number == 4 {
-            return Ok(Self::PendingImport);
-        }
-        KeyState::ALL
-            .into_iter()
-            .find(|s| u64::from(s.api_filter_number()) == number)
-            .map(Self::Only)
-            .ok_or_else(|| {
-                KmsError::new(
-                    ErrorCode::InvalidParameterValue,
-                    crate::text!("errors.keystate_is_number_use_0_all", number = number),
-                )
-            })
-    }
-
     pub fn matches(self, state: KeyState) -> bool {
         match self {
             Self::Any => true,

@@ -2,7 +2,7 @@
 //! data key of its own that the secret's CMK wraps. No value is ever held unsealed in the keyring.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+
 use uuid::Uuid;
 
 use crate::crypto::NONCE_LEN;
@@ -224,27 +224,6 @@ impl SecretRecord {
 
     pub fn version(&self, version_id: &str) -> Option<&SecretVersion> {
         self.versions.iter().find(|v| v.version_id == version_id)
-    }
-}
-
-impl SecretMetadata {
-    /// SecretMetadata as the cloud's DescribeSecret and ListSecrets answer it.
-    pub fn to_cloud_json(&self) -> Value {
-        json!({
-            "SecretName": self.name,
-            "Description": self.description,
-            "KmsKeyId": self.key_id,
-            "CreateUin": 0,
-            "Status": self.state.as_str(),
-            "DeleteTime": self.delete_time,
-            "CreateTime": self.create_time,
-            "KmsKeyType": if self.default_key { "DEFAULT" } else { "CUSTOMER" },
-            "RotationStatus": i32::from(self.database.as_ref().is_some_and(|d| d.rotation_enabled)),
-            "NextRotationTime": self.database.as_ref().filter(|d| d.rotation_enabled).map_or(0, |d| d.next_rotation_time),
-            "SecretType": i32::from(self.database.is_some()),
-            "ProductName": self.database.as_ref().map_or("", DatabaseMetadata::product_name),
-            "RotationFrequency": self.database.as_ref().map_or(0, |d| d.rotate_days),
-        })
     }
 }
 
