@@ -87,8 +87,14 @@ impl Frames {
     }
 }
 
-/// The console unlocked on `path`, with the key list drawn; the gaps count from here.
-fn unlocked(path: PathBuf) -> Frames {
+/// The newest of `n` keys made by `keystore`: the key list's first row.
+fn newest(n: usize) -> String {
+    format!("app-{:06}", n - 1)
+}
+
+/// The console unlocked on `path` (whose keys `keystore` made, `n` of them), with the key list
+/// drawn; the gaps count from here.
+fn unlocked(path: PathBuf, n: usize) -> Frames {
     let env = AppEnvironment {
         clipboard: Box::new(FakeClipboard::default()),
         dialogs: Box::new(FakeDialogs::default()),
@@ -113,12 +119,8 @@ fn unlocked(path: PathBuf) -> Frames {
         frames.until(Duration::from_secs(60), |app| !app.is_locked()),
         "unlock"
     );
-    let shown = |frames: &Frames| {
-        frames
-            .harness
-            .query_by_label_contains("Select app-000001")
-            .is_some()
-    };
+    let first_row = format!("Select {}", newest(n));
+    let shown = |frames: &Frames| frames.harness.query_by_label_contains(&first_row).is_some();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !shown(&frames) {
         assert!(Instant::now() < deadline, "the key list never showed");
@@ -159,7 +161,8 @@ fn lock_held_elsewhere(sizes: &Sizes) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.kcks");
     keystore(&path, 100);
-    let mut frames = unlocked(path.clone());
+    let mut frames = unlocked(path.clone(), 100);
+    let key = newest(100);
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -172,9 +175,9 @@ fn lock_held_elsewhere(sizes: &Sizes) {
         std::thread::sleep(held);
         drop(lock);
     });
-    frames.click("Disable app-000001");
+    frames.click(&format!("Disable {key}"));
     let done = frames.until(Duration::from_secs(20), |app| {
-        state(app, "app-000001") == Some(KeyState::Disabled)
+        state(app, &key) == Some(KeyState::Disabled)
     });
     holder.join().unwrap();
     report(
@@ -192,16 +195,17 @@ fn big_save(sizes: &Sizes) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.kcks");
     keystore(&path, sizes.big_keystore);
-    let mut frames = unlocked(path);
-    frames.click("Disable app-000001");
+    let mut frames = unlocked(path, sizes.big_keystore);
+    let key = newest(sizes.big_keystore);
+    frames.click(&format!("Disable {key}"));
     let done = frames.until(Duration::from_secs(60), |app| {
-        state(app, "app-000001") == Some(KeyState::Disabled)
+        state(app, &key) == Some(KeyState::Disabled)
     });
     // And the list shows it (the new snapshot reached the page).
     let deadline = Instant::now() + Duration::from_secs(30);
     while frames
         .harness
-        .query_by_label_contains("Enable app-000001")
+        .query_by_label_contains(&format!("Enable {key}"))
         .is_none()
         && Instant::now() < deadline
     {
@@ -246,7 +250,7 @@ fn slow_rotation(sizes: &Sizes) {
         })
         .unwrap();
     }
-    let mut frames = unlocked(path);
+    let mut frames = unlocked(path, 10);
     frames.click("Secrets");
     frames.until(Duration::from_secs(1), |_| false);
     frames.click("orders-db");
