@@ -1,5 +1,6 @@
 //! The transport: the loopback HTTP(S) server (listening, TLS, body limits, the access log,
-//! shutdown, the maintenance tick). It moves bytes; the dialect (`tencent`) is the whole protocol. Cryptographic
+//! shutdown, the maintenance tick). It moves bytes; a dialect (`dialect::DIALECTS`: Tencent's
+//! today) is the whole protocol, and the transport reads none of its headers. Cryptographic
 //! actions run on the async workers (microseconds each); changes, which save the keystore with
 //! fsync, run on blocking threads so they never stall the other requests.
 
@@ -23,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, watch};
 
 use super::access_log::{AccessLog, AccessLogEntry, SUCCESS};
-use super::tencent::{self, ApiRequest, JSON_CONTENT_TYPE, Outcome};
+use super::dialect::{self, Call, Outcome};
 use super::tls::TlsConfig;
 use crate::kms::shared::TICK_SECONDS;
 use crate::kms::usage::without_waiting;
@@ -724,9 +725,9 @@ async fn catch_up(kms: &SharedKms) -> Result<()> {
 
 /// Reads run here, on the async worker: they never wait. Changes wait for the keystore's lock and
 /// save with fsync, so they run on a blocking thread.
-async fn run(kms: &SharedKms, request: ApiRequest) -> Outcome {
-    if !tencent::is_change(&request) {
-        let outcome = without_waiting(|| tencent::process(kms, &request));
+async fn run(kms: &SharedKms, call: Box<dyn Call>) -> Outcome {
+    if !call.is_change() {
+        let outcome = without_waiting(|| call.run(kms));
         let needs_reservation = matches!(&outcome.result,
             Err(e) if e.code == ErrorCode::ReservationNeeded);
         if !needs_reservation {
@@ -736,7 +737,7 @@ async fn run(kms: &SharedKms, request: ApiRequest) -> Outcome {
         // saves the keystore, so this request goes on on a blocking thread (rare: once a block).
     }
     let kms = kms.clone();
-    tokio::task::spawn_blocking(move || tencent::process(&kms, &request))
+    tokio::task::spawn_blocking(move || call.run(&kms))
         .await
         .unwrap_or_else(|_| Outcome {
             action: "(failed)",
@@ -750,14 +751,6 @@ fn failed_inside() -> KmsError {
         ErrorCode::InternalError,
         crate::text!("errors.the_request_failed_inside_the_server"),
     )
-}
-
-fn header(parts: &hyper::http::request::Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// The body, up to `MAX_BODY_BYTES`, in memory that is wiped when the request is done.
@@ -827,9 +820,9 @@ async fn answer(
 ) -> std::result::Result<Response<Full<SecretBuf>>, Infallible> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let action = header(&parts, "x-tc-action");
+    let dialect = dialect::of(&parts);
     // Error messages in the language the request asks for, as the cloud answers.
-    let mut language = header(&parts, "x-tc-language");
+    let mut language = dialect.language(&parts);
     let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body)).await {
         Ok(read) => read,
         Err(_) => Err(KmsError::new(
@@ -842,32 +835,17 @@ async fn answer(
     };
     let outcome = match body {
         Err(e) => Outcome {
-            action: tencent::loggable_action(action.as_deref()),
+            action: dialect.loggable_action(&parts),
             key_id: None,
             result: Err(e),
         },
         Ok(body) => {
-            let request = ApiRequest {
-                method: parts.method.as_str().to_owned(),
-                query: parts.uri.query().unwrap_or_default().to_owned(),
-                content_type: header(&parts, "content-type").unwrap_or_default(),
-                host: header(&parts, "host").unwrap_or_default(),
-                action,
-                version: header(&parts, "x-tc-version"),
-                timestamp: header(&parts, "x-tc-timestamp"),
-                authorization: header(&parts, "authorization"),
-                content_sha256: header(&parts, "x-tc-content-sha256"),
-                language: language.clone(),
-                body,
-            };
-            // A v1 request's language is the one it signed.
-            if let Some(signed) = request.v1_language() {
-                language = Some(signed);
-            }
+            let call = dialect.read(&parts, body);
+            language = call.language();
             match catch_up(&state.kms).await {
-                Ok(()) => run(&state.kms, request).await,
+                Ok(()) => run(&state.kms, call).await,
                 Err(e) => Outcome {
-                    action: tencent::loggable_action(request.action.as_deref()),
+                    action: dialect.loggable_action(&parts),
                     key_id: None,
                     result: Err(e),
                 },
@@ -883,15 +861,14 @@ async fn answer(
         key_id: outcome.key_id,
         code: match &outcome.result {
             Ok(_) => SUCCESS,
-            Err(e) => tencent::codes::code(e.code),
+            Err(e) => dialect.code(e.code),
         },
         duration: started.elapsed(),
     });
-    let language = tencent::response_language(language.as_deref());
-    let bytes = tencent::response_body(outcome.result, &request_id, language);
+    let (content_type, bytes) = dialect.answer(outcome.result, &request_id, language);
     let mut response = Response::new(Full::new(SecretBuf::new(bytes)));
     response
         .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
 }

@@ -1,9 +1,11 @@
-//! The loopback API: the transport (`http`: server, limits, access log) apart from the dialect
-//! (`tencent`: signatures, parameters, codes, one action table per service and version). Today it
-//! serves Tencent Cloud KMS 2019-01-18, so applications written against the cloud SDKs run
-//! unchanged with only the endpoint changed.
+//! The loopback API: the transport (`http`: server, limits, access log) apart from the dialects,
+//! its plug-ins (`dialect`: the trait and the list). `tencent/` is the whole of Tencent Cloud's
+//! API (signatures, parameters, codes, shapes, one action table per service and version, and the
+//! client the console and the CLI use with a server), so applications written against the cloud
+//! SDKs run unchanged with only the endpoint changed.
 
 pub mod access_log;
+pub mod dialect;
 pub mod http;
 pub mod tencent;
 pub mod tls;

@@ -29,7 +29,9 @@ use std::borrow::Cow;
 use crate::util::i18n::{Language, Text};
 use serde_json::{Map, Value, json};
 
+use crate::api::dialect::{Call, Dialect};
 use crate::kms::{ErrorCode, Kms, KmsError, Result};
+use hyper::http::request::Parts;
 use params::Params;
 use signature::{Authorization, SignedParts};
 
@@ -249,11 +251,83 @@ enum Authorized {
 }
 
 /// What `process` did: the answer's fields or the error, and what the access log records.
-#[derive(Debug)]
-pub struct Outcome {
-    pub action: &'static str,
-    pub key_id: Option<String>,
-    pub result: Result<Reply>,
+pub use crate::api::dialect::Outcome;
+
+/// Tencent Cloud's API v3 as a dialect of the transport: its requests carry `X-TC-Action` (or
+/// sign it as a v1 parameter); it is also the dialect of requests no other recognizes.
+pub struct TencentDialect;
+
+fn header(head: &Parts, name: &str) -> Option<String> {
+    head.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+impl Dialect for TencentDialect {
+    fn recognizes(&self, head: &Parts) -> bool {
+        head.headers.contains_key("x-tc-action")
+            || header(head, "authorization").is_some_and(|a| a.starts_with("TC3-HMAC-SHA256"))
+    }
+
+    fn read(&self, head: &Parts, body: crate::util::SecretBytes) -> Box<dyn Call> {
+        Box::new(ApiRequest {
+            method: head.method.as_str().to_owned(),
+            query: head.uri.query().unwrap_or_default().to_owned(),
+            content_type: header(head, "content-type").unwrap_or_default(),
+            host: header(head, "host").unwrap_or_default(),
+            action: header(head, "x-tc-action"),
+            version: header(head, "x-tc-version"),
+            timestamp: header(head, "x-tc-timestamp"),
+            authorization: header(head, "authorization"),
+            content_sha256: header(head, "x-tc-content-sha256"),
+            language: header(head, "x-tc-language"),
+            body,
+        })
+    }
+
+    fn loggable_action(&self, head: &Parts) -> &'static str {
+        loggable_action(header(head, "x-tc-action").as_deref())
+    }
+
+    fn language(&self, head: &Parts) -> Language {
+        response_language(header(head, "x-tc-language").as_deref())
+    }
+
+    fn code(&self, kind: ErrorCode) -> &'static str {
+        codes::code(kind)
+    }
+
+    fn answer(
+        &self,
+        result: Result<Reply>,
+        request_id: &str,
+        language: Language,
+    ) -> (&'static str, crate::util::SecretBytes) {
+        (
+            JSON_CONTENT_TYPE,
+            response_body(result, request_id, language),
+        )
+    }
+}
+
+impl Call for ApiRequest {
+    fn is_change(&self) -> bool {
+        is_change(self)
+    }
+
+    fn run(&self, kms: &Kms) -> Outcome {
+        process(kms, self)
+    }
+
+    /// A v1 request's language is the one it signed.
+    fn language(&self) -> Language {
+        response_language(
+            self.v1_language()
+                .or_else(|| self.language.clone())
+                .as_deref(),
+        )
+    }
 }
 
 /// The KeyId to log for what a caller put in KeyId: only when it names a key this keystore holds,
