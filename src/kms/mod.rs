@@ -135,6 +135,8 @@ pub struct Kms {
     top_up_waker: arc_swap::ArcSwapOption<usage::TopUpWaker>,
     /// Hears every operation through the service boundary (`service::KmsService`).
     event_hook: arc_swap::ArcSwapOption<Arc<service::EventHook>>,
+    /// How database secrets reach their databases (the real servers; a fake in tests).
+    database_driver: Mutex<Arc<dyn secrets::driver::DatabaseDriver>>,
     /// The key index of the last keyring one was asked of (`KmsService::key_index`).
     key_index: Mutex<Option<(std::sync::Weak<Keyring>, Arc<keys::KeyIndex>)>>,
     /// The smallest first block of encryptions a version reserves in this process.
@@ -221,6 +223,7 @@ impl Kms {
             top_up_waker: arc_swap::ArcSwapOption::empty(),
             event_hook: arc_swap::ArcSwapOption::empty(),
             key_index: Mutex::new(None),
+            database_driver: Mutex::new(Arc::new(secrets::driver::RealDatabases)),
             first_block: std::sync::atomic::AtomicU64::new(0),
             folder_watch: std::sync::OnceLock::new(),
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),

@@ -438,3 +438,112 @@ fn relay(
     let _ = to.shutdown(std::net::Shutdown::Both);
     let _ = from.shutdown(std::net::Shutdown::Both);
 }
+
+/// Databases that live in memory, for the rotation's rules: users and their passwords, and what
+/// the next password change does (`fail_next_change`). Reached through the engine's
+/// `DatabaseDriver`, as the real servers are.
+#[derive(Clone, Default)]
+pub struct FakeDatabases(std::sync::Arc<std::sync::Mutex<FakeState>>);
+
+#[derive(Default)]
+struct FakeState {
+    passwords: std::collections::HashMap<String, String>,
+    faults: std::collections::VecDeque<ChangeFault>,
+    changes: usize,
+}
+
+/// How a password change goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeFault {
+    /// The server says no; nothing changes.
+    Refuse,
+    /// The change is applied, and then the connection breaks before its answer.
+    AppliedAnswerLost,
+    /// The connection breaks after the statement was sent, before the server applied it.
+    LostBeforeApplied,
+}
+
+impl FakeDatabases {
+    fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
+        f(&mut self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    pub fn create_user(&self, endpoint: &DbEndpoint, password: &str) {
+        self.with(|s| {
+            s.passwords
+                .insert(endpoint.to_string(), password.to_owned())
+        });
+    }
+
+    pub fn password_of(&self, endpoint: &DbEndpoint) -> Option<String> {
+        self.with(|s| s.passwords.get(&endpoint.to_string()).cloned())
+    }
+
+    pub fn fail_next_change(&self, fault: ChangeFault) {
+        self.with(|s| s.faults.push_back(fault));
+    }
+
+    /// Password changes asked for, however they went.
+    pub fn changes(&self) -> usize {
+        self.with(|s| s.changes)
+    }
+}
+
+fn refused() -> crate::util::database::DbError {
+    crate::util::database::DbError::Refused {
+        message: "Access denied".to_owned(),
+        code: "1045".to_owned(),
+    }
+}
+
+impl crate::kms::secrets::driver::DatabaseDriver for FakeDatabases {
+    fn check_login(
+        &self,
+        endpoint: &DbEndpoint,
+        password: &str,
+    ) -> Result<(), crate::util::database::DbError> {
+        match self.password_of(endpoint) {
+            Some(stored) if stored == password => Ok(()),
+            _ => Err(refused()),
+        }
+    }
+
+    fn which_logs_in(
+        &self,
+        endpoint: &DbEndpoint,
+        passwords: &[&str],
+    ) -> Result<Option<usize>, crate::util::database::DbError> {
+        let stored = self.password_of(endpoint);
+        Ok(passwords.iter().position(|p| stored.as_deref() == Some(*p)))
+    }
+
+    fn change_own_password(
+        &self,
+        endpoint: &DbEndpoint,
+        current: &str,
+        new: &str,
+    ) -> Result<(), crate::util::database::DbError> {
+        use crate::util::database::{DbError, UnreachableWhy};
+        self.check_login(endpoint, current)?;
+        self.with(|s| {
+            s.changes += 1;
+            let lost =
+                || DbError::Uncertain(Box::new(DbError::Unreachable(UnreachableWhy::Closed)));
+            match s.faults.pop_front() {
+                Some(ChangeFault::Refuse) => Err(refused()),
+                Some(ChangeFault::LostBeforeApplied) => Err(lost()),
+                Some(ChangeFault::AppliedAnswerLost) => {
+                    s.passwords.insert(endpoint.to_string(), new.to_owned());
+                    Err(lost())
+                }
+                None => {
+                    s.passwords.insert(endpoint.to_string(), new.to_owned());
+                    Ok(())
+                }
+            }
+        })
+    }
+}

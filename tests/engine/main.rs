@@ -7,5 +7,6 @@ mod database;
 mod engine;
 mod failed_saves;
 mod files;
+mod rotation_rules;
 mod secrets;
 mod wycheproof;

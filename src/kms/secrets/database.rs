@@ -37,6 +37,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::driver::{DatabaseDriver, RealDatabases};
 use super::record::{DatabaseSecret, RotationClaim, RotationRecord, SecretRecord};
 use super::rules::*;
 use super::{CreateSecret, SecretValue, find, key_index, open_version, seal_value};
@@ -256,10 +257,14 @@ fn claim_blocks(claim: Option<&RotationClaim>, now: i64) -> Option<&RotationClai
     claim.filter(|c| c.owner != this_process() && c.until > now && !owner_gone(c))
 }
 
-/// Logs in to check a connection, as *Test connection* and creating a database secret do.
+/// Logs in to check a connection, as *Test connection* does (the real server).
 pub fn test_login(endpoint: &DbEndpoint, password: &str) -> Result<()> {
+    login_with(&RealDatabases, endpoint, password)
+}
+
+fn login_with(driver: &dyn DatabaseDriver, endpoint: &DbEndpoint, password: &str) -> Result<()> {
     endpoint.validate().map_err(invalid)?;
-    endpoint.check_login(password).map_err(|why| {
+    driver.check_login(endpoint, password).map_err(|why| {
         failed(crate::text!(
             "errors.cannot_log_in_to_endpoint_why",
             endpoint = endpoint,
@@ -353,7 +358,11 @@ impl Kms {
         if let Some(days) = request.rotate_days {
             validate_rotation_days(days)?;
         }
-        test_login(&request.endpoint, &request.password)?;
+        login_with(
+            &*self.database_driver(),
+            &request.endpoint,
+            &request.password,
+        )?;
         self.insert_database_secret(request, Vec::new())
     }
 
@@ -438,6 +447,23 @@ impl Kms {
         })
     }
 
+    /// How this engine reaches databases.
+    pub(crate) fn database_driver(&self) -> std::sync::Arc<dyn DatabaseDriver> {
+        self.database_driver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Tests: reach databases through `driver` (a fake) instead of the network.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn set_database_driver(&self, driver: std::sync::Arc<dyn DatabaseDriver>) {
+        *self
+            .database_driver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = driver;
+    }
+
     /// DescribeRotationDetail and DescribeRotationHistory.
     pub fn rotation_detail(&self, name: &str) -> Result<RotationDetail> {
         let ring = self.ring();
@@ -518,7 +544,8 @@ impl Kms {
         // before, the claim is renewed (and found still ours, the pending version unchanged).
         self.renew_claim(name, &pending_id)
             .map_err(|e| self.give_up(name, &pending_id, started, e))?;
-        let set = credentials.set_pending();
+        let driver = self.database_driver();
+        let set = credentials.set_pending(&*driver);
         // Right after: if the claim was lost meanwhile (this process hung past its lease), this
         // rotation may have set its password over a newer one; it puts the current one back.
         if let Err(e) = self.still_claimed(name, &pending_id) {
@@ -533,10 +560,7 @@ impl Kms {
         }
 
         // Step 3: the new password logs in.
-        if let Err(why) = credentials
-            .endpoint
-            .check_login(&credentials.pending.password)
-        {
+        if let Err(why) = driver.check_login(&credentials.endpoint, &credentials.pending.password) {
             let failure = RotationFailure {
                 text: crate::text!(
                     "errors.rotation_new_password_does_not_log_in",
@@ -669,9 +693,11 @@ impl Kms {
         if let Some(current) = current
             && current.password != stale.pending.password
         {
-            let _ = stale
-                .endpoint
-                .change_own_password(&stale.pending.password, &current.password);
+            let _ = self.database_driver().change_own_password(
+                &stale.endpoint,
+                &stale.pending.password,
+                &current.password,
+            );
         }
     }
 
@@ -827,9 +853,10 @@ impl RotationCredentials {
     /// one the keystore has, at once): the pending one means done, the current one means not done
     /// (retried soon when the answer was uncertain), an older one (a stale rotation's) sets the
     /// pending password with it.
-    fn set_pending(&self) -> std::result::Result<(), RotationFailure> {
+    fn set_pending(&self, driver: &dyn DatabaseDriver) -> std::result::Result<(), RotationFailure> {
         let endpoint = &self.endpoint;
-        let Err(why) = endpoint.change_own_password(&self.current.password, &self.pending.password)
+        let Err(why) =
+            driver.change_own_password(endpoint, &self.current.password, &self.pending.password)
         else {
             return Ok(());
         };
@@ -843,11 +870,11 @@ impl RotationCredentials {
             ),
             uncertain,
         };
-        match endpoint.which_logs_in(&candidates) {
+        match driver.which_logs_in(endpoint, &candidates) {
             Ok(Some(0)) => Ok(()),
             Ok(Some(1)) => Err(set_failed(&why, !why.is_refusal())),
-            Ok(Some(stale)) => endpoint
-                .change_own_password(candidates[stale], &self.pending.password)
+            Ok(Some(stale)) => driver
+                .change_own_password(endpoint, candidates[stale], &self.pending.password)
                 .map_err(|again| set_failed(&again, !again.is_refusal())),
             Ok(None) => Err(RotationFailure {
                 text: crate::text!(

@@ -4,6 +4,7 @@
 //! the value unreadable with the KMS reason, as in the cloud.
 
 pub mod database;
+pub mod driver;
 pub mod record;
 pub mod rules;
 
