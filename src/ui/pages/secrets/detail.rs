@@ -1,0 +1,410 @@
+//! The chosen secret: its metadata and description, its versions and a value shown only on
+//! request, a new version, enable/disable, deletion and restore, and a database secret's
+//! connection, schedule and rotation history.
+
+use super::*;
+
+impl SecretsState {
+    pub(super) fn detail_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: &Model,
+        secret: &SecretMetadata,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.heading(&secret.name);
+        egui::Grid::new("secret detail")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                ui.label(tr!("ui.secrets.state"));
+                ui.label(state_label(secret.state));
+                ui.end_row();
+                let label = ui.label(tr!("ui.secrets.description"));
+                ui.horizontal(|ui| match &mut self.editing_description {
+                    Some(text) => {
+                        ui.add(egui::TextEdit::singleline(text).desired_width(320.0))
+                            .labelled_by(label.id);
+                        if ui.button(tr!("ui.secrets.save")).clicked() {
+                            commands.push(Command::UpdateSecretDescription {
+                                name: secret.name.clone(),
+                                description: text.clone(),
+                            });
+                        }
+                        if ui.button(tr!("ui.secrets.cancel")).clicked() {
+                            self.editing_description = None;
+                        }
+                    }
+                    None => {
+                        ui.label(&secret.description);
+                        if ui
+                            .add_enabled(
+                                secret.state != SecretState::PendingDelete,
+                                egui::Button::new(tr!("ui.secrets.edit_description")).small(),
+                            )
+                            .on_disabled_hover_text(tr!(
+                                "ui.secrets.a_secret_pending_deletion_cannot_change"
+                            ))
+                            .clicked()
+                        {
+                            self.editing_description = Some(secret.description.clone());
+                        }
+                    }
+                });
+                ui.end_row();
+                ui.label(tr!("ui.secrets.key"));
+                let alias = model
+                    .keys
+                    .find(&secret.key_id)
+                    .map_or_else(|| tr!("ui.secrets.deleted_key"), |k| k.alias.clone());
+                let kind = if secret.default_key {
+                    tr!("ui.secrets.the_secrets_manager_s_default_key_2")
+                } else {
+                    String::new()
+                };
+                ui.label(format!("{alias} ({}{kind})", secret.key_id));
+                ui.end_row();
+                ui.label(tr!("ui.secrets.created"));
+                ui.label(format_time(secret.create_time));
+                ui.end_row();
+                if secret.state == SecretState::PendingDelete {
+                    ui.label(tr!("ui.secrets.deleted_on"));
+                    ui.label(format_time(secret.delete_time));
+                    ui.end_row();
+                }
+            });
+        ui.add_space(6.0);
+        ui.strong(tr!("ui.secrets.versions"));
+        let versions = model.secret_versions(&secret.name);
+        let newest = versions.last().map(|(id, _)| id.clone());
+        let role = |version_id: &String| match &secret.database {
+            Some(db) if &db.current_version == version_id => tr!("ui.secrets.current"),
+            Some(db) if db.previous_version.as_ref() == Some(version_id) => {
+                tr!("ui.secrets.previous")
+            }
+            Some(db) if db.pending_version.as_ref() == Some(version_id) => {
+                tr!("ui.secrets.pending")
+            }
+            Some(_) => String::new(),
+            None if Some(version_id) == newest.as_ref() => tr!("ui.secrets.current"),
+            None => String::new(),
+        };
+        // A grid, so the buttons line up whatever the version ids' lengths.
+        egui::Grid::new("secret versions")
+            .num_columns(3)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                for (version_id, created) in versions {
+                    ui.monospace(format!("{version_id}{}", role(version_id)));
+                    ui.label(RichText::new(format_time(*created)).weak());
+                    ui.horizontal(|ui| {
+                        let shown = self
+                            .revealed
+                            .as_ref()
+                            .is_some_and(|r| r.name == secret.name && &r.version_id == version_id);
+                        if shown {
+                            if ui.button(tr!("ui.secrets.hide")).clicked() {
+                                self.revealed = None;
+                            }
+                        } else if ui
+                            .add_enabled(
+                                secret.state == SecretState::Enabled,
+                                egui::Button::new(tr!("ui.secrets.show")),
+                            )
+                            .on_disabled_hover_text(tr!(
+                                "ui.secrets.only_an_enabled_secret_s_values"
+                            ))
+                            .clicked()
+                        {
+                            commands.push(Command::RevealSecret {
+                                name: secret.name.clone(),
+                                version_id: version_id.clone(),
+                            });
+                        }
+                        // The database's current and pending passwords stay; a secret keeps one version.
+                        let in_use = secret.database.as_ref().is_some_and(|db| {
+                            &db.current_version == version_id
+                                || db.pending_version.as_ref() == Some(version_id)
+                        });
+                        if versions.len() > 1
+                            && !in_use
+                            && secret.state != SecretState::PendingDelete
+                            && ui
+                                .small_button(tr!("ui.secrets.delete"))
+                                .on_hover_text(tr!(
+                                    "ui.secrets.delete_version_version_id_now",
+                                    version_id = version_id
+                                ))
+                                .clicked()
+                        {
+                            commands.push(Command::DeleteSecretVersion {
+                                name: secret.name.clone(),
+                                version_id: version_id.clone(),
+                            });
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+        if let Some(revealed) = self.revealed.as_ref().filter(|r| r.name == secret.name) {
+            ui.horizontal(|ui| {
+                let what = if revealed.binary {
+                    tr!("ui.secrets.value_base64")
+                } else {
+                    tr!("ui.secrets.value")
+                };
+                let label = ui.label(what);
+                let mut shown = revealed.text.as_str();
+                ui.add(
+                    egui::TextEdit::multiline(&mut shown)
+                        .desired_rows(2)
+                        .desired_width(360.0),
+                )
+                .labelled_by(label.id);
+                if ui.button(tr!("ui.secrets.copy_value")).clicked() {
+                    commands.push(Command::Copy {
+                        text: revealed.text.clone(),
+                        what: tr!("ui.secrets.the_secret_value"),
+                    });
+                }
+            });
+        }
+        if let Some(database) = &secret.database {
+            let rotating = self.busy(&SecretTaskKind::Rotate(secret.name.clone()))
+                || model.is_rotating(&secret.name);
+            if self
+                .rotation_edit
+                .as_ref()
+                .is_some_and(|(name, _, _)| name != &secret.name)
+            {
+                self.rotation_edit = None;
+            }
+            database_detail_ui(
+                ui,
+                secret,
+                database,
+                model,
+                &mut self.rotation_edit,
+                rotating,
+                commands,
+            );
+        } else {
+            self.new_version_ui(ui, secret, commands);
+        }
+        ui.add_space(6.0);
+        self.state_actions_ui(ui, secret, commands);
+    }
+
+    fn new_version_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        secret: &SecretMetadata,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let label = ui.label(tr!("ui.secrets.new_version"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.new_version_id)
+                    .hint_text("VersionId")
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id);
+            let label = ui.label(tr!("ui.secrets.new_value"));
+            ui.add(egui::TextEdit::singleline(&mut *self.new_value).desired_width(220.0))
+                .labelled_by(label.id);
+            let ready = !self.new_version_id.trim().is_empty() && !self.new_value.is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new(tr!("ui.secrets.add_version")))
+                .clicked()
+            {
+                commands.push(Command::PutSecretValue {
+                    name: secret.name.clone(),
+                    version_id: self.new_version_id.trim().to_owned(),
+                    value: SecretValue::Text(self.new_value.clone()),
+                });
+            }
+        });
+    }
+
+    fn state_actions_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        secret: &SecretMetadata,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.horizontal(|ui| match secret.state {
+            SecretState::Enabled => {
+                if ui.button(tr!("ui.secrets.disable")).clicked() {
+                    commands.push(Command::SetSecretEnabled {
+                        name: secret.name.clone(),
+                        enable: false,
+                    });
+                }
+            }
+            SecretState::Disabled => {
+                if ui.button(tr!("ui.secrets.enable")).clicked() {
+                    commands.push(Command::SetSecretEnabled {
+                        name: secret.name.clone(),
+                        enable: true,
+                    });
+                }
+                ui.separator();
+                ui.label(tr!("ui.secrets.delete_after"));
+                ui.add(
+                    egui::DragValue::new(&mut self.recovery_days)
+                        .range(0..=30)
+                        .suffix(tr!("ui.secrets.days")),
+                );
+                let label = ui.label(tr!("ui.secrets.type_the_name_to_confirm"));
+                ui.add(egui::TextEdit::singleline(&mut self.confirm_name).desired_width(140.0))
+                    .labelled_by(label.id);
+                let confirmed = self.confirm_name == secret.name;
+                if ui
+                    .add_enabled(
+                        confirmed,
+                        egui::Button::new(tr!("ui.secrets.delete_secret")),
+                    )
+                    .clicked()
+                {
+                    commands.push(Command::DeleteSecret {
+                        name: secret.name.clone(),
+                        recovery_days: self.recovery_days,
+                    });
+                }
+            }
+            SecretState::PendingDelete => {
+                if ui.button(tr!("ui.secrets.restore")).clicked() {
+                    commands.push(Command::RestoreSecret(secret.name.clone()));
+                }
+            }
+        });
+    }
+}
+
+/// The connection and rotation of a database secret on its detail page.
+fn database_detail_ui(
+    ui: &mut egui::Ui,
+    secret: &SecretMetadata,
+    database: &DatabaseMetadata,
+    model: &Model,
+    edit: &mut Option<(String, bool, u32)>,
+    rotating: bool,
+    commands: &mut Vec<Command>,
+) {
+    ui.add_space(6.0);
+    ui.strong(tr!("ui.secrets.database_credentials"));
+    egui::Grid::new("secret database")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            ui.label(tr!("ui.secrets.connection"));
+            ui.monospace(database.endpoint.to_string());
+            ui.end_row();
+            ui.label(tr!("ui.secrets.last_rotation"));
+            ui.label(format_time(database.last_rotation_time));
+            ui.end_row();
+            ui.label(tr!("ui.secrets.next_rotation"));
+            ui.label(if database.rotation_enabled {
+                format_time(database.next_rotation_time)
+            } else {
+                tr!("ui.common.off")
+            });
+            ui.end_row();
+            if let Some(pending) = &database.pending_version {
+                ui.label(tr!("ui.secrets.pending_2"));
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    tr!(
+                        "ui.secrets.pending_a_rotation_was_cut_off",
+                        pending = pending
+                    ),
+                );
+                ui.end_row();
+            }
+        });
+    ui.horizontal(|ui| {
+        let enabled = secret.state == SecretState::Enabled && !rotating;
+        if ui
+            .add_enabled(enabled, egui::Button::new(tr!("ui.secrets.rotate_now")))
+            .on_hover_text(tr!("ui.secrets.a_new_random_password_set_in"))
+            .on_disabled_hover_text(tr!("ui.secrets.only_an_enabled_secret_rotates_one"))
+            .clicked()
+        {
+            commands.push(Command::RotateSecret(secret.name.clone()));
+        }
+        if rotating {
+            ui.spinner();
+            ui.label(tr!("ui.secrets.rotating"));
+        }
+        ui.separator();
+        let (_, on, days) = edit.get_or_insert_with(|| {
+            (
+                secret.name.clone(),
+                database.rotation_enabled,
+                database.rotate_days,
+            )
+        });
+        ui.checkbox(on, tr!("ui.secrets.rotate_automatically_every"));
+        ui.add_enabled(
+            *on,
+            egui::DragValue::new(days)
+                .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
+                .suffix(tr!("ui.secrets.days")),
+        );
+        let changed = *on != database.rotation_enabled || (*on && *days != database.rotate_days);
+        if ui
+            .add_enabled(changed, egui::Button::new(tr!("ui.secrets.save_schedule")))
+            .clicked()
+        {
+            commands.push(Command::SetSecretRotation {
+                name: secret.name.clone(),
+                enabled: *on,
+                days: *days,
+            });
+        }
+    });
+    let history = model
+        .rotation(&secret.name)
+        .map(|d| d.history.as_slice())
+        .unwrap_or_default();
+    if history.is_empty() {
+        return;
+    }
+    ui.add_space(4.0);
+    egui::CollapsingHeader::new(tr!(
+        "ui.secrets.rotation_history_history",
+        history = history.len()
+    ))
+    .id_salt("rotation history")
+    .id_salt("rotation history")
+    .default_open(true)
+    .show(ui, |ui| {
+        egui::Grid::new("rotation history grid")
+            .num_columns(4)
+            .striped(true)
+            .spacing([12.0, 2.0])
+            .show(ui, |ui| {
+                for title in [
+                    tr!("ui.secrets.time"),
+                    tr!("ui.secrets.version"),
+                    tr!("ui.secrets.result"),
+                    tr!("ui.secrets.took"),
+                ] {
+                    ui.strong(title);
+                }
+                ui.end_row();
+                for record in history.iter().rev().take(20) {
+                    ui.label(format_time(record.time));
+                    ui.monospace(&record.version_id);
+                    if record.succeeded() {
+                        ui.label(tr!("ui.secrets.rotated"));
+                    } else {
+                        ui.colored_label(ui.visuals().error_fg_color, &record.error);
+                    }
+                    ui.label(tr!("ui.secrets.millis_ms", millis = record.millis));
+                    ui.end_row();
+                }
+            });
+    });
+}
