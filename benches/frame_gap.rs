@@ -15,12 +15,10 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use keyconsole::crypto::random_key;
-use keyconsole::kms::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion, Kms, SystemClock};
-use keyconsole::store::{KdfParams, Store};
-use keyconsole::testing::{FakeClipboard, FakeDialogs};
+use keyconsole::kms::{KeyState, Kms, SystemClock};
+use keyconsole::store::KdfParams;
+use keyconsole::testing::{FakeClipboard, FakeDialogs, keystore_with_keys};
 use keyconsole::ui::{AppEnvironment, KeyconsoleApp};
-use keyconsole::util::ZeroizingWriter;
 
 const PASSWORD: &str = "benchmark password";
 const KDF: KdfParams = KdfParams {
@@ -29,28 +27,9 @@ const KDF: KdfParams = KdfParams {
     parallelism: 1,
 };
 
+/// `n` enabled keys, `app-00000` oldest, written in one save (cheap KDF).
 fn keystore(path: &Path, n: usize) {
-    let now = 1_800_000_000;
-    let keys: Vec<KeyRecord> = (0..n)
-        .map(|i| KeyRecord {
-            key_id: uuid::Uuid::new_v4(),
-            alias: format!("app-{i:06}"),
-            description: String::new(),
-            state: KeyState::Enabled,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: KeyOrigin::Generated,
-            create_time: now + i as i64,
-            rotation_enabled: false,
-            rotate_days: 365,
-            last_rotate_time: 0,
-            next_rotate_time: 0,
-            deletion_date: 0,
-            versions: vec![KeyVersion::new(random_key(), now)],
-        })
-        .collect();
-    let mut body = ZeroizingWriter::with_capacity(n * 400);
-    serde_json::to_writer(&mut body, &serde_json::json!({ "keys": keys })).unwrap();
-    Store::create(path, PASSWORD.as_bytes(), KDF, body.into_inner().into()).unwrap();
+    keystore_with_keys(path, PASSWORD.as_bytes(), KDF, n);
 }
 
 /// Frames stepped back to back, and the longest one.
@@ -89,7 +68,7 @@ impl Frames {
 
 /// The newest of `n` keys made by `keystore`: the key list's first row.
 fn newest(n: usize) -> String {
-    format!("app-{:06}", n - 1)
+    format!("app-{:05}", n - 1)
 }
 
 /// The console unlocked on `path` (whose keys `keystore` made, `n` of them), with the key list

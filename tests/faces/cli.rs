@@ -1197,14 +1197,7 @@ fn sdk_rotates_database_passwords() {
         b"",
     );
     let credentials = cli.ok(&["api", "credentials"], b"");
-    let field = |name: &str| {
-        credentials
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let field = |name: &str| crate::printed_field(&credentials, name);
     let (secret_id, secret_key) = (field("SecretId:"), field("SecretKey:"));
     let mut server = cli
         .command(&["serve", "--listen", "127.0.0.1:0"])
@@ -1283,14 +1276,7 @@ impl Drop for Server {
 fn the_cli_manages_a_team_server_over_https() {
     let team = Cli::new();
     let credentials = team.ok(&["api", "credentials"], b"");
-    let field = |name: &str| {
-        credentials
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let field = |name: &str| crate::printed_field(&credentials, name);
     let (secret_id, secret_key) = (field("SecretId:"), field("SecretKey:"));
     let ca = PathBuf::from(team.ok(&["api", "ca", "--path"], b"").trim_end());
     let mut child = team

@@ -406,14 +406,7 @@ fn the_real_console_connects_to_a_team_server() {
     );
     let credentials =
         String::from_utf8(cli(team.path(), &keystore, &["api", "credentials"]).stdout).unwrap();
-    let field = |name: &str| {
-        credentials
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let field = |name: &str| crate::printed_field(&credentials, name);
     let ca = String::from_utf8(cli(team.path(), &keystore, &["api", "ca", "--path"]).stdout)
         .unwrap()
         .trim()

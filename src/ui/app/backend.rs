@@ -182,10 +182,7 @@ impl Backend {
         + Send
         + 'static,
     ) -> Result<Option<String>, KmsError> {
-        self.submit(Box::new(move |session| {
-            let answer = work(session);
-            Box::new(move |console, ctx| apply(console, ctx, answer))
-        }))
+        self.run(work, apply, false)
     }
 
     /// `call` for a change: the pages get a new snapshot with its answer.
@@ -200,11 +197,30 @@ impl Backend {
         + Send
         + 'static,
     ) -> Result<Option<String>, KmsError> {
+        self.run(work, apply, true)
+    }
+
+    fn run<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
+        apply: impl FnOnce(
+            &mut Console,
+            &egui::Context,
+            Result<T, KmsError>,
+        ) -> Result<Option<String>, KmsError>
+        + Send
+        + 'static,
+        refresh: bool,
+    ) -> Result<Option<String>, KmsError> {
         let selected = self.selected.clone();
         let language = crate::util::i18n::current();
         self.submit(Box::new(move |session| {
             let answer = work(session);
-            let model = snapshot(session, &selected, language).ok();
+            let model = if refresh {
+                snapshot(session, &selected, language).ok()
+            } else {
+                None
+            };
             Box::new(move |console, ctx| {
                 if let Some(model) = model {
                     console.model = model;
