@@ -127,8 +127,9 @@ twice! {
         let kms = Kms::open(console.managed_keystore(), PASSWORD.as_bytes()).unwrap();
         kms.disable_key("web-backend").unwrap();
         drop(kms);
-        // The console picks up the CLI's (another process's) change within its refresh period.
-        console.clock.advance(2);
+        // The console picks up the CLI's (another process's) change within its refresh period
+        // (a second locally, five seconds from a server).
+        console.clock.advance(5);
         console.settle();
         console
             .harness

@@ -106,8 +106,8 @@ twice! {
                 value: SecretValue::Text("x".to_owned().into()),
             })
             .unwrap();
-        // Seen at the next refresh (a server's console asks every tick).
-        console.clock.advance(2);
+        // Seen at the next refresh (a server's console asks every five seconds).
+        console.clock.advance(5);
         console.settle();
         assert!(console.shows("A secret named taken already exists."));
     }

@@ -11,6 +11,9 @@ use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
 use crate::kms::SharedKms;
 use crate::kms::local_ca::local_ca_path;
 use crate::kms::shared::TICK_SECONDS;
+
+/// How often a console connected to a server asks for its keys and secrets again.
+pub const REMOTE_REFRESH_SECONDS: i64 = 5;
 use crate::kms::{ErrorCode, KmsError};
 use crate::ui::command::Command;
 use crate::ui::model::Model;
@@ -201,24 +204,34 @@ impl KeyconsoleApp {
             console
                 .backend
                 .refresh_if_stale(&console.session, &console.model);
-            // The engine's one maintenance tick, as `serve` runs it, on the worker: changes made by
-            // other processes (the CLI, another console) show within two seconds, and due
-            // rotations and deletions happen.
-            if now - console.last_tick >= TICK_SECONDS as i64 && !console.tick_pending {
+            // A local keystore: the engine's one maintenance tick, as `serve` runs it, on the
+            // worker; changes made by other processes (the CLI, another console) show within two
+            // seconds (a new snapshot follows a new generation, above), and due rotations and
+            // deletions happen. A server: its keys and secrets asked for again, less often (a
+            // listing of a large server is many calls).
+            let remote = console.session.is_remote();
+            let period = if remote {
+                REMOTE_REFRESH_SECONDS
+            } else {
+                TICK_SECONDS as i64
+            };
+            if now - console.last_tick >= period && !console.tick_pending {
                 console.last_tick = now;
-                console.tick_pending = true;
-                let asked = console.backend.change(
-                    |session| match session {
-                        Session::Local(kms) => kms
-                            .tick()
-                            .map(|done| (Some(done), kms.due_secret_rotations())),
-                        Session::Remote(_) => Ok((None, Vec::new())),
-                    },
-                    |console, ctx, ticked| {
-                        console.tick_pending = false;
-                        tick_done(console, ctx, ticked)
-                    },
-                );
+                let asked = if remote {
+                    console.backend.refresh()
+                } else {
+                    console.tick_pending = true;
+                    console.backend.call(
+                        |session| {
+                            let kms = session.local()?;
+                            kms.tick().map(|done| (done, kms.due_secret_rotations()))
+                        },
+                        |console, ctx, ticked| {
+                            console.tick_pending = false;
+                            tick_done(console, ctx, ticked)
+                        },
+                    )
+                };
                 if let Err(e) = asked {
                     console.tick_pending = false;
                     self.notifications.error(now, &e);
@@ -276,7 +289,7 @@ impl KeyconsoleApp {
 fn tick_done(
     console: &mut Console,
     ctx: &egui::Context,
-    ticked: Result<(Option<crate::kms::Maintenance>, Vec<String>), KmsError>,
+    ticked: Result<(crate::kms::Maintenance, Vec<String>), KmsError>,
 ) -> Result<Option<String>, KmsError> {
     match ticked {
         Ok((done, due)) => {
@@ -290,9 +303,6 @@ fn tick_done(
                     }
                 }
             }
-            let Some(done) = done.filter(|d| !d.is_empty()) else {
-                return Ok(None);
-            };
             if done.is_empty() {
                 Ok(None)
             } else {
