@@ -795,7 +795,7 @@ pub struct SecretBuf {
 }
 
 impl SecretBuf {
-    fn new(bytes: SecretBytes) -> Self {
+    pub(crate) fn new(bytes: SecretBytes) -> Self {
         Self { bytes, sent: 0 }
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use crate::api::http::SecretBuf;
 use http_body_util::{BodyExt, Full, Limited};
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
@@ -213,7 +214,7 @@ impl RemoteService {
         action: &str,
         params: &Value,
     ) -> Result<Map<String, Value>> {
-        let body = Zeroizing::new(serde_json::to_vec(params).unwrap_or_default());
+        let body = crate::util::SecretBytes::from(serde_json::to_vec(params).unwrap_or_default());
         let service = if version == SSM_VERSION { "ssm" } else { "kms" };
         // The cloud serves SSM on its own host (ssm.tencentcloudapi.com beside kms.…); a
         // keyconsole server serves both on one.
@@ -254,7 +255,7 @@ impl RemoteService {
             .header("x-tc-language", language)
             .header("x-tc-requestclient", "keyconsole")
             .header("authorization", authorization)
-            .body(Full::new(bytes::Bytes::copy_from_slice(&body)))
+            .body(Full::new(SecretBuf::new(body)))
             .map_err(|e| unreachable(&self.endpoint, e))?;
         let dial_host = host.clone();
         let answer = self.runtime.block_on(async {
@@ -298,8 +299,8 @@ impl RemoteService {
     async fn exchange(
         &self,
         host: &str,
-        request: hyper::Request<Full<bytes::Bytes>>,
-    ) -> Result<Zeroizing<Vec<u8>>> {
+        request: hyper::Request<Full<SecretBuf>>,
+    ) -> Result<crate::util::SecretBytes> {
         let endpoint = &self.endpoint;
         let socket = tokio::time::timeout(
             CONNECT_DEADLINE,
@@ -340,8 +341,8 @@ impl RemoteService {
 async fn send<S>(
     endpoint: &Endpoint,
     stream: S,
-    request: hyper::Request<Full<bytes::Bytes>>,
-) -> Result<Zeroizing<Vec<u8>>>
+    request: hyper::Request<Full<SecretBuf>>,
+) -> Result<crate::util::SecretBytes>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -354,13 +355,21 @@ where
         .send_request(request)
         .await
         .map_err(|e| unreachable(endpoint, e))?;
-    let body = Limited::new(response.into_body(), ANSWER_MAX_BYTES)
-        .collect()
-        .await
-        .map_err(|e| unreachable(endpoint, e))?
-        .to_bytes();
+    // Answers carry plaintexts: each piece is copied into wiped memory and wiped where it came.
+    let mut body = Limited::new(response.into_body(), ANSWER_MAX_BYTES);
+    // Growing it wipes the buffer it leaves.
+    let mut answer = crate::util::ZeroizingWriter::with_capacity(4096);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| unreachable(endpoint, e))?;
+        if let Ok(data) = frame.into_data() {
+            let _ = std::io::Write::write_all(&mut answer, &data);
+            if let Ok(mut only) = data.try_into_mut() {
+                zeroize::Zeroize::zeroize(only.as_mut());
+            }
+        }
+    }
     driver.abort();
-    Ok(Zeroizing::new(body.to_vec()))
+    Ok(answer.into_inner())
 }
 
 /// Trusts the CA in `ca_file`, or the system's trusted CAs.
