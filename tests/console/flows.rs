@@ -733,3 +733,33 @@ fn a_change_waits_for_the_keystore_lock_off_the_ui_thread() {
     assert_eq!(state_of(&console, "a"), KeyState::Disabled);
     assert!(console.shows("Disabled 1 key(s)."));
 }
+
+/// A connection is remembered for next time without its SecretKey: the preferences hold the
+/// endpoint, the SecretId and the CA file, and the form after *Lock* asks for the key again.
+#[test]
+fn a_server_connection_is_remembered_without_its_secret_key() {
+    use eframe::App as _;
+    let mut console = Console::connected(&["k"]);
+    let server = console.server.as_ref().unwrap();
+    let (url, secret_id, secret_key) = (
+        server.url(),
+        server.secret_id.clone(),
+        server.secret_key.clone(),
+    );
+    let mut storage = MemoryStorage::default();
+    console.harness.state_mut().save(&mut storage);
+    let everything: String = storage.0.values().cloned().collect();
+    assert!(
+        everything.contains(&url) && everything.contains(&secret_id),
+        "{everything}"
+    );
+    assert!(
+        !everything.contains(&secret_key),
+        "the SecretKey is never written down"
+    );
+    console.click("🔒 Lock");
+    assert!(console.app().is_locked());
+    assert_eq!(console.value_of("Endpoint"), url);
+    assert_eq!(console.value_of("SecretId"), secret_id);
+    assert_eq!(console.value_of("SecretKey"), "", "asked again");
+}

@@ -11,9 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::http::SecretBuf;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crate::api::http::SecretBuf;
 use http_body_util::{BodyExt, Full, Limited};
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
