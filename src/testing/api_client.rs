@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::api::tencent::signature::{SignedParts, scope_date, sign};
+use crate::api::tencent::signature::{SignedParts, authorization, scope_date};
 use serde_json::Value;
 
 #[derive(Debug)]
@@ -153,11 +153,7 @@ pub fn signed_request(
     };
     // The service of the version asked for, as the SDKs sign it (`kms`, `ssm`).
     let service = crate::api::tencent::service_of(version).map_or("kms", |s| s.name);
-    let signature = sign(signer.secret_key, service, &parts, &date);
-    let authorization = format!(
-        "TC3-HMAC-SHA256 Credential={}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
-        signer.secret_id
-    );
+    let authorization = authorization(signer.secret_id, signer.secret_key, service, &parts, &date);
     let target = if query.is_empty() {
         "/".to_owned()
     } else {
@@ -196,10 +192,9 @@ pub fn signed_raw_request(
         timestamp,
     };
     let service = crate::api::tencent::service_of(version).map_or("kms", |s| s.name);
-    let signature = sign(signer.secret_key, service, &parts, &date);
+    let authorization = authorization(signer.secret_id, signer.secret_key, service, &parts, &date);
     let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: {action}\r\nX-TC-Version: {version}\r\nX-TC-Timestamp: {timestamp}\r\nAuthorization: TC3-HMAC-SHA256 Credential={}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        signer.secret_id,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: {action}\r\nX-TC-Version: {version}\r\nX-TC-Timestamp: {timestamp}\r\nAuthorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .into_bytes();

@@ -18,7 +18,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
-use super::signature::{SignedParts, scope_date, sign};
+use super::signature::{SignedParts, authorization, scope_date};
 use crate::kms::service::{Caller, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged};
 use crate::kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
@@ -236,11 +236,8 @@ impl RemoteService {
             unsigned_payload: false,
             timestamp,
         };
-        let signature = sign(&self.secret_key, service, &parts, &date);
-        let authorization = format!(
-            "TC3-HMAC-SHA256 Credential={}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
-            self.secret_id
-        );
+        let authorization =
+            authorization(&self.secret_id, &self.secret_key, service, &parts, &date);
         let language = match caller.language {
             Language::SimplifiedChinese => "zh-CN",
             _ => "en-US",

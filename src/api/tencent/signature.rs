@@ -122,6 +122,21 @@ impl Authorization {
     }
 }
 
+/// The `Authorization` header a client sends for `parts` (content-type and host signed), as the
+/// SDKs write it.
+pub fn authorization(
+    secret_id: &str,
+    secret_key: &str,
+    service: &str,
+    parts: &SignedParts<'_>,
+    date: &str,
+) -> String {
+    let signature = sign(secret_key, service, parts, date);
+    format!(
+        "TC3-HMAC-SHA256 Credential={secret_id}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={signature}"
+    )
+}
+
 /// The signature (lowercase hex) of `parts` under `secret_key` for the scope day `date`.
 pub fn sign(secret_key: &str, service: &str, parts: &SignedParts<'_>, date: &str) -> String {
     String::from_utf8_lossy(&signature_hex(secret_key, service, parts, date)).into_owned()
