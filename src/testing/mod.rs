@@ -8,82 +8,13 @@ pub mod fuzz;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::kms::{Clock, CreateKey, KeyMetadata, Kms};
 use crate::store::KdfParams;
 use crate::ui::platform::{Clipboard, DialogAnswer, DialogPurpose, DialogRequest, FileDialogs};
 
-/// A cheap KDF so tests spend their time on what they test. The default KDF is covered by the
-/// benchmarks and by the tests that use it on purpose.
-pub const FAST_KDF: KdfParams = KdfParams {
-    memory_kib: 256,
-    iterations: 1,
-    parallelism: 1,
-};
-
-/// The password of the keystores made here.
-pub const PASSWORD: &[u8] = b"correct horse battery staple";
-
-/// Where test clocks start: 2027-01-15.
-pub const START: i64 = 1_800_000_000;
-
-/// A clock the test moves by hand.
-#[derive(Debug)]
-pub struct TestClock(AtomicI64);
-
-impl TestClock {
-    pub fn new(now: i64) -> Arc<Self> {
-        Arc::new(Self(AtomicI64::new(now)))
-    }
-
-    pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
-
-    pub fn advance_days(&self, days: i64) {
-        self.advance(days * 86_400);
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// A keystore in a temporary folder (removed when dropped), with a test clock and the fast KDF.
-pub struct TestKeystore {
-    pub dir: tempfile::TempDir,
-    pub path: PathBuf,
-    pub clock: Arc<TestClock>,
-}
-
-impl TestKeystore {
-    /// A new, empty keystore and its engine.
-    pub fn new() -> (Self, Kms) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("keystore.kcks");
-        let clock = TestClock::new(START);
-        let kms = Kms::create_with_clock(&path, PASSWORD, FAST_KDF, clock.clone())
-            .expect("create keystore");
-        (Self { dir, path, clock }, kms)
-    }
-
-    pub fn reopen(&self) -> Kms {
-        Kms::open_with_clock(&self.path, PASSWORD, self.clock.clone()).expect("reopen keystore")
-    }
-}
-
-/// Creates a key with `alias` and the defaults.
-pub fn create(kms: &Kms, alias: &str) -> KeyMetadata {
-    kms.create_key(CreateKey {
-        alias: alias.to_owned(),
-        ..CreateKey::default()
-    })
-    .expect("create key")
-}
+// The engine's own helpers live in the engine crate (its unit tests use them too).
+pub use crate::kms::testing::{FAST_KDF, PASSWORD, START, TestClock, TestKeystore, create};
 
 /// Every file under `dir`, with its bytes.
 pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {

@@ -1,0 +1,66 @@
+//! A cloud's wire protocol as a plug-in of the HTTP transport. The transport (`http`) knows HTTP,
+//! limits, deadlines and the access log; a dialect knows everything of its cloud: which requests
+//! are its own, their signatures and parameters, the engine calls they make, and the shape and
+//! codes of the answers. Adding a cloud is one folder beside `tencent/` and one line in `DIALECTS`.
+
+use hyper::http::request::Parts;
+
+use keyconsole_base::util::SecretBytes;
+use keyconsole_base::util::i18n::Language;
+use keyconsole_kms::{ErrorCode, Kms, KmsError};
+
+/// One request a dialect read, ready to run.
+pub trait Call: Send + 'static {
+    /// A change saves with fsync and waits for the keystore's lock: the transport runs it on a
+    /// blocking thread. Reads run on the async workers and never wait.
+    fn is_change(&self) -> bool;
+    /// Verifies, parses and carries out the request.
+    fn run(&self, kms: &Kms) -> Outcome;
+    /// The language of the answer's messages.
+    fn language(&self) -> Language;
+}
+
+/// What a call did: the answer or the error, and what the access log records.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The action, as the dialect names it (a name it knows, never the request's raw text).
+    pub action: &'static str,
+    pub key_id: Option<String>,
+    pub result: Result<Answer, KmsError>,
+}
+
+/// A successful answer's fields, in the dialect's own shape.
+pub type Answer = serde_json::Map<String, serde_json::Value>;
+
+pub trait Dialect: Send + Sync + 'static {
+    /// Whether the request is this dialect's (its headers, its `Authorization` scheme).
+    fn recognizes(&self, head: &Parts) -> bool;
+    /// Reads a request (no engine call, no I/O).
+    fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call>;
+    /// The action a request names, for the log when its body could not be read.
+    fn loggable_action(&self, head: &Parts) -> &'static str;
+    /// The language a request asks its errors in, before it is read.
+    fn language(&self, head: &Parts) -> Language;
+    /// The cloud's code for an error kind (the access log shows it).
+    fn code(&self, kind: ErrorCode) -> &'static str;
+    /// The answer's content type and bytes (wiped once sent: answers carry plaintexts).
+    fn answer(
+        &self,
+        result: Result<Answer, KmsError>,
+        request_id: &str,
+        language: Language,
+    ) -> (&'static str, SecretBytes);
+}
+
+/// Every dialect served, asked in order; a request none recognizes goes to the first, which
+/// answers it with its own refusal (a missing signature, say).
+pub static DIALECTS: &[&dyn Dialect] = &[&super::tencent::TencentDialect];
+
+/// The dialect of a request.
+pub fn of(head: &Parts) -> &'static dyn Dialect {
+    DIALECTS
+        .iter()
+        .copied()
+        .find(|d| d.recognizes(head))
+        .unwrap_or(DIALECTS[0])
+}

@@ -1,0 +1,1007 @@
+//! The service boundary over the wire: a [`KmsService`] that asks a `keyconsole serve` (or any
+//! endpoint of the Tencent Cloud KMS and SSM APIs) instead of a local keystore. It signs every
+//! request with TC3-HMAC-SHA256, as the official SDKs do, and reads the cloud's answers back into
+//! the engine's plain data and codes.
+//!
+//! Each call opens one connection (TLS for `https://`), with a deadline on connecting (10 s) and on
+//! the whole exchange (30 s); answers over 1 MiB are refused. `http://` is for loopback only: a
+//! plaintext or a secret's value must not cross a network unencrypted.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::http::SecretBuf;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http_body_util::{BodyExt, Full, Limited};
+use serde_json::{Map, Value, json};
+use zeroize::Zeroizing;
+
+use super::signature::{SignedParts, authorization, scope_date};
+use keyconsole_base::util::i18n::Language;
+use keyconsole_base::util::{SecretBytes, SecretString};
+use keyconsole_kms::service::{
+    Caller, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged,
+};
+use keyconsole_kms::{
+    CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
+    ErrorCode, KeyMetadata, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, ReEncrypted,
+    Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter, SecretValue,
+};
+
+const KMS_VERSION: &str = "2019-01-18";
+const SSM_VERSION: &str = "2019-09-23";
+const CONNECT_DEADLINE: Duration = Duration::from_secs(10);
+const CALL_DEADLINE: Duration = Duration::from_secs(30);
+const ANSWER_MAX_BYTES: usize = 1 << 20;
+
+/// Where a server is: `https://HOST[:PORT]` (443 by default) or, on loopback only,
+/// `http://HOST[:PORT]` (80).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn parse(text: &str) -> Result<Endpoint> {
+        let bad = || {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!("errors.endpoint_is_text_write_it_as", text = text),
+            )
+        };
+        let trimmed = text.trim();
+        let (tls, rest) = if let Some(rest) = strip_prefix_ignore_case(trimmed, "https://") {
+            (true, rest)
+        } else if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
+            (false, rest)
+        } else {
+            return Err(bad());
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+            return Err(bad());
+        }
+        let default_port = if tls { 443 } else { 80 };
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            // An IPv6 address: [::1]:8443
+            let (host, after) = bracketed.split_once(']').ok_or_else(bad)?;
+            let port = match after.strip_prefix(':') {
+                Some(port) => port.parse().map_err(|_| bad())?,
+                None if after.is_empty() => default_port,
+                None => return Err(bad()),
+            };
+            (host.to_owned(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((host, port)) => (host.to_owned(), port.parse().map_err(|_| bad())?),
+                None => (authority.to_owned(), default_port),
+            }
+        };
+        if host.is_empty() || port == 0 {
+            return Err(bad());
+        }
+        let endpoint = Endpoint { tls, host, port };
+        if !tls && !endpoint.is_loopback() {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!("errors.http_only_on_loopback", text = text),
+            ));
+        }
+        Ok(endpoint)
+    }
+
+    fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The Host header (and the signed `host`): the port only when it is not the scheme's own.
+    fn host_header(&self, host: &str) -> String {
+        let default_port = if self.tls { 443 } else { 80 };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        if self.port == default_port {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}", self.host_header(&self.host))
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// What a connection needs: where, who (the API credential) and whom to trust.
+pub struct RemoteSettings {
+    pub endpoint: Endpoint,
+    pub secret_id: String,
+    pub secret_key: SecretString,
+    /// A PEM file of the CA that signed the server's certificate (`keyconsole api ca` prints
+    /// keyconsole's own); the system's trusted CAs when not given.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// The X-TC-Region header the cloud needs (a `keyconsole serve` ignores it).
+    pub region: String,
+}
+
+/// A [`KmsService`] on a remote server, over the Tencent Cloud API.
+pub struct RemoteService {
+    endpoint: Endpoint,
+    tls: Option<tokio_rustls::TlsConnector>,
+    secret_id: String,
+    secret_key: SecretString,
+    region: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for RemoteService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteService")
+            .field("endpoint", &self.endpoint.to_string())
+            .field("secret_id", &self.secret_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unreachable(endpoint: &Endpoint, why: impl std::fmt::Display) -> KmsError {
+    KmsError::new(
+        ErrorCode::ServerUnreachable,
+        keyconsole_base::text!(
+            "errors.server_unreachable",
+            endpoint = endpoint.to_string(),
+            why = why.to_string()
+        ),
+    )
+}
+
+impl RemoteService {
+    /// Prepares the connection (reads the CA file); the server is first asked by the first call.
+    pub fn new(settings: RemoteSettings) -> Result<RemoteService> {
+        let endpoint = settings.endpoint;
+        if settings.secret_id.trim().is_empty() || settings.secret_key.is_empty() {
+            return Err(KmsError::new(
+                ErrorCode::MissingParameter,
+                keyconsole_base::text!("errors.remote_needs_credentials"),
+            ));
+        }
+        let tls = if endpoint.tls {
+            Some(tls_connector(settings.ca_file.as_deref())?)
+        } else {
+            None
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| unreachable(&endpoint, e))?;
+        Ok(RemoteService {
+            endpoint,
+            tls,
+            secret_id: settings.secret_id,
+            secret_key: settings.secret_key,
+            region: settings.region,
+            runtime,
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// One action: signs it, sends it, and answers the `Response` object (an error answer
+    /// becomes the engine's code with the server's message).
+    fn call(
+        &self,
+        caller: &Caller,
+        version: &str,
+        action: &str,
+        params: &Value,
+    ) -> Result<Map<String, Value>> {
+        let body = keyconsole_base::util::SecretBytes::from(
+            serde_json::to_vec(params).unwrap_or_default(),
+        );
+        let service = if version == SSM_VERSION { "ssm" } else { "kms" };
+        // The cloud serves SSM on its own host (ssm.tencentcloudapi.com beside kms.…); a
+        // keyconsole server serves both on one.
+        let host = match self.endpoint.host.strip_prefix("kms.") {
+            Some(rest) if service == "ssm" => format!("ssm.{rest}"),
+            _ => self.endpoint.host.clone(),
+        };
+        let host_header = self.endpoint.host_header(&host);
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let date = scope_date(timestamp).unwrap_or_default();
+        let parts = SignedParts {
+            method: "POST",
+            query: "",
+            content_type: "application/json",
+            host: &host_header,
+            payload: &body,
+            unsigned_payload: false,
+            timestamp,
+        };
+        let authorization =
+            authorization(&self.secret_id, &self.secret_key, service, &parts, &date);
+        let language = match caller.language {
+            Language::SimplifiedChinese => "zh-CN",
+            _ => "en-US",
+        };
+        let request = hyper::Request::post("/")
+            .header("host", &host_header)
+            .header("content-type", "application/json")
+            .header("x-tc-action", action)
+            .header("x-tc-version", version)
+            .header("x-tc-timestamp", timestamp.to_string())
+            .header("x-tc-region", &self.region)
+            .header("x-tc-language", language)
+            .header("x-tc-requestclient", "keyconsole")
+            .header("authorization", authorization)
+            .body(Full::new(SecretBuf::new(body)))
+            .map_err(|e| unreachable(&self.endpoint, e))?;
+        let dial_host = host.clone();
+        let answer = self.runtime.block_on(async {
+            tokio::time::timeout(CALL_DEADLINE, self.exchange(&dial_host, request))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(unreachable(
+                        &self.endpoint,
+                        format!("no answer within {} s", CALL_DEADLINE.as_secs()),
+                    ))
+                })
+        })?;
+        let mut document: Value = serde_json::from_slice(&answer).map_err(|_| {
+            unreachable(
+                &self.endpoint,
+                "the answer is not the Tencent Cloud API's JSON",
+            )
+        })?;
+        let Some(Value::Object(mut response)) = document.get_mut("Response").map(Value::take)
+        else {
+            return Err(unreachable(
+                &self.endpoint,
+                "the answer has no Response object",
+            ));
+        };
+        if let Some(error) = response.remove("Error") {
+            let code_text = error["Code"].as_str().unwrap_or("InternalError");
+            let message = error["Message"].as_str().unwrap_or_default();
+            return Err(match super::codes::kind_of(code_text) {
+                Some(code) => KmsError::new(code, message),
+                // A code keyconsole does not know (the cloud has many): kept in the message.
+                None => KmsError::new(
+                    ErrorCode::FailedOperation,
+                    format!("{code_text}: {message}"),
+                ),
+            });
+        }
+        Ok(response)
+    }
+
+    async fn exchange(
+        &self,
+        host: &str,
+        request: hyper::Request<Full<SecretBuf>>,
+    ) -> Result<keyconsole_base::util::SecretBytes> {
+        let endpoint = &self.endpoint;
+        let socket = tokio::time::timeout(
+            CONNECT_DEADLINE,
+            tokio::net::TcpStream::connect((host, endpoint.port)),
+        )
+        .await
+        .map_err(|_| {
+            unreachable(
+                endpoint,
+                format!("no connection within {} s", CONNECT_DEADLINE.as_secs()),
+            )
+        })?
+        .map_err(|e| unreachable(endpoint, e))?;
+        let _ = socket.set_nodelay(true);
+        match &self.tls {
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                    .map_err(|e| unreachable(endpoint, e))?;
+                let stream = connector
+                    .connect(name, socket)
+                    .await
+                    .map_err(|e| unreachable(endpoint, e))?;
+                send(endpoint, stream, request).await
+            }
+            None => send(endpoint, socket, request).await,
+        }
+    }
+
+    fn kms(&self, caller: &Caller, action: &str, params: &Value) -> Result<Map<String, Value>> {
+        self.call(caller, KMS_VERSION, action, params)
+    }
+
+    fn ssm(&self, caller: &Caller, action: &str, params: &Value) -> Result<Map<String, Value>> {
+        self.call(caller, SSM_VERSION, action, params)
+    }
+}
+
+async fn send<S>(
+    endpoint: &Endpoint,
+    stream: S,
+    request: hyper::Request<Full<SecretBuf>>,
+) -> Result<keyconsole_base::util::SecretBytes>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| unreachable(endpoint, e))?;
+    let driver = tokio::spawn(connection);
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| unreachable(endpoint, e))?;
+    // Answers carry plaintexts: each piece is copied into wiped memory and wiped where it came.
+    let mut body = Limited::new(response.into_body(), ANSWER_MAX_BYTES);
+    // Growing it wipes the buffer it leaves.
+    let mut answer = keyconsole_base::util::ZeroizingWriter::with_capacity(4096);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| unreachable(endpoint, e))?;
+        if let Ok(data) = frame.into_data() {
+            let _ = std::io::Write::write_all(&mut answer, &data);
+            if let Ok(mut only) = data.try_into_mut() {
+                zeroize::Zeroize::zeroize(only.as_mut());
+            }
+        }
+    }
+    driver.abort();
+    Ok(answer.into_inner())
+}
+
+/// Trusts the CA in `ca_file`, or the system's trusted CAs.
+fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    let bad_ca = |why: String| {
+        KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            keyconsole_base::text!("errors.ca_file_unusable", why = why),
+        )
+    };
+    match ca_file {
+        Some(path) => {
+            let pem =
+                std::fs::read(path).map_err(|e| bad_ca(format!("{}: {e}", path.display())))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| bad_ca(format!("{}: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| bad_ca(format!("{}: {e}", path.display())))?;
+            }
+            if roots.is_empty() {
+                return Err(bad_ca(format!("{}: no certificate in it", path.display())));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            for cert in found.certs {
+                let _ = roots.add(cert);
+            }
+            if roots.is_empty() {
+                return Err(bad_ca(
+                    "the system has no trusted CAs; give --ca".to_owned(),
+                ));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad_ca(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+// ---- reading the cloud's shapes ----
+
+fn answer_error(field: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::ServerUnreachable,
+        keyconsole_base::text!("errors.server_answer_lacks_field", field = field),
+    )
+}
+
+fn text_field(map: &Map<String, Value>, field: &str) -> Result<String> {
+    map.get(field)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| answer_error(field))
+}
+
+fn number_field(map: &Map<String, Value>, field: &str) -> i64 {
+    map.get(field).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn key_metadata(value: &Value) -> Result<KeyMetadata> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| answer_error("KeyMetadata"))?;
+    let key_state: KeyState = map
+        .get("KeyState")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| answer_error("KeyState"))?;
+    Ok(KeyMetadata {
+        key_id: text_field(map, "KeyId")?,
+        alias: text_field(map, "Alias").unwrap_or_default(),
+        create_time: number_field(map, "CreateTime"),
+        description: text_field(map, "Description").unwrap_or_default(),
+        key_state,
+        key_usage: text_field(map, "KeyUsage").unwrap_or_default(),
+        origin: text_field(map, "Origin").unwrap_or_default(),
+        key_rotation_enabled: map
+            .get("KeyRotationEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        rotate_days: u32::try_from(number_field(map, "RotateDays")).unwrap_or(0),
+        last_rotate_time: number_field(map, "LastRotateTime"),
+        next_rotate_time: number_field(map, "NextRotateTime"),
+        deletion_date: number_field(map, "DeletionDate"),
+        // The cloud's KeyMetadata does not say; 0 reads as "not told".
+        version_count: u32::try_from(number_field(map, "VersionCount")).unwrap_or(0),
+    })
+}
+
+fn secret_metadata(value: &Value) -> Result<SecretMetadata> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| answer_error("SecretMetadata"))?;
+    let state = match map.get("Status").and_then(Value::as_str) {
+        Some("Enabled") => SecretState::Enabled,
+        Some("Disabled") => SecretState::Disabled,
+        Some("PendingDelete") => SecretState::PendingDelete,
+        _ => return Err(answer_error("Status")),
+    };
+    Ok(SecretMetadata {
+        name: text_field(map, "SecretName")?,
+        description: text_field(map, "Description").unwrap_or_default(),
+        key_id: text_field(map, "KmsKeyId").unwrap_or_default(),
+        default_key: map.get("KmsKeyType").and_then(Value::as_str) == Some("DEFAULT"),
+        state,
+        create_time: number_field(map, "CreateTime"),
+        delete_time: number_field(map, "DeleteTime"),
+        version_count: 0,
+        // A database secret's endpoint and users are not in the cloud's metadata.
+        database: None,
+    })
+}
+
+/// Adds an encryption context under `field` when there is one (none is sent as no parameter).
+fn add_context(params: &mut Value, field: &str, context: &CanonicalContext) {
+    if !context.as_str().is_empty() {
+        params[field] = json!(context.as_str());
+    }
+}
+
+fn decode(text: &str, field: &str) -> Result<SecretBytes> {
+    base64_simd::STANDARD
+        .decode_to_vec(text.as_bytes())
+        .map(SecretBytes::from)
+        .map_err(|_| answer_error(field))
+}
+
+fn value_params(params: &mut Map<String, Value>, value: &SecretValue) {
+    match value {
+        SecretValue::Text(text) => {
+            params.insert("SecretString".to_owned(), Value::String(text.to_string()));
+        }
+        SecretValue::Binary(bytes) => {
+            params.insert(
+                "SecretBinary".to_owned(),
+                Value::String(STANDARD.encode(bytes)),
+            );
+        }
+    }
+}
+
+/// Wipes the strings of a request's parameters once it is sent (a plaintext, a secret's value).
+fn wipe(mut value: Value) {
+    if let Value::Object(map) = &mut value {
+        super::params::wipe_map(map);
+    }
+}
+
+impl KmsService for RemoteService {
+    fn keystore_path(&self) -> Option<&Path> {
+        None
+    }
+
+    fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<KeyMetadata> {
+        let mut params = json!({"Alias": request.alias, "Description": request.description});
+        if let Some(usage) = &request.key_usage {
+            params["KeyUsage"] = json!(usage);
+        }
+        let answer = self.kms(caller, "CreateKey", &params)?;
+        let key_id = text_field(&answer, "KeyId")?;
+        // The cloud's CreateKey has no rotation: turned on after, as the console does.
+        if let Some(days) = request.rotate_days {
+            self.change_keys(
+                caller,
+                std::slice::from_ref(&key_id),
+                KeyChange::EnableRotation { days: Some(days) },
+            )?;
+        }
+        self.describe_key(caller, &key_id)
+    }
+
+    fn describe_key(&self, caller: &Caller, key: &str) -> Result<KeyMetadata> {
+        let answer = self.kms(caller, "DescribeKey", &json!({"KeyId": key}))?;
+        key_metadata(answer.get("KeyMetadata").unwrap_or(&Value::Null))
+    }
+
+    fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage> {
+        let state = super::shapes::state_filter_number(query.state);
+        let order = super::shapes::order_number(query.order);
+        // Every match when no limit is given: page through at the API's largest page.
+        let wanted = query.limit.unwrap_or(usize::MAX);
+        let mut page = KeyPage::default();
+        let mut offset = query.offset;
+        loop {
+            let limit = (wanted - page.keys.len()).min(LIST_LIMIT_MAX);
+            let mut params = json!({
+                "Offset": offset, "Limit": limit, "KeyState": state, "OrderType": order,
+            });
+            if let Some(search) = &query.search {
+                params["SearchKeyAlias"] = json!(search);
+            }
+            let answer = self.kms(caller, "ListKeyDetail", &params)?;
+            page.total = usize::try_from(number_field(&answer, "TotalCount")).unwrap_or(0);
+            let keys = answer
+                .get("KeyMetadatas")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for key in keys {
+                page.keys.push(key_metadata(key)?);
+            }
+            offset += keys.len();
+            if keys.is_empty() || page.keys.len() >= wanted || offset >= page.total {
+                return Ok(page);
+            }
+        }
+    }
+
+    fn change_keys(
+        &self,
+        caller: &Caller,
+        keys: &[String],
+        change: KeyChange,
+    ) -> Result<KeyChanged> {
+        let one = || match keys {
+            [key] => Ok(key.as_str()),
+            _ => Err(KmsError::new(
+                ErrorCode::InvalidParameter,
+                keyconsole_base::text!("errors.one_key_at_a_time"),
+            )),
+        };
+        let simple = |action: &str| -> Result<KeyChanged> {
+            self.kms(caller, action, &json!({"KeyId": one()?}))?;
+            Ok(KeyChanged::Done)
+        };
+        match change {
+            KeyChange::Enable => {
+                self.kms(caller, "EnableKeys", &json!({"KeyIds": keys}))?;
+                Ok(KeyChanged::Done)
+            }
+            KeyChange::Disable => {
+                self.kms(caller, "DisableKeys", &json!({"KeyIds": keys}))?;
+                Ok(KeyChanged::Done)
+            }
+            KeyChange::Update { alias, description } => {
+                let key = one()?;
+                if alias.is_none() && description.is_none() {
+                    return Err(KmsError::new(
+                        ErrorCode::MissingParameter,
+                        keyconsole_base::text!("errors.nothing_to_change_give_a_new"),
+                    ));
+                }
+                // Two actions on the wire (the cloud has no one action for both).
+                if let Some(alias) = alias {
+                    self.kms(
+                        caller,
+                        "UpdateAlias",
+                        &json!({"KeyId": key, "Alias": alias}),
+                    )?;
+                }
+                if let Some(description) = description {
+                    self.kms(
+                        caller,
+                        "UpdateKeyDescription",
+                        &json!({"KeyId": key, "Description": description}),
+                    )?;
+                }
+                Ok(KeyChanged::Done)
+            }
+            KeyChange::ScheduleDeletion { days } => {
+                let answer = self.kms(
+                    caller,
+                    "ScheduleKeyDeletion",
+                    &json!({"KeyId": one()?, "PendingWindowInDays": days}),
+                )?;
+                Ok(KeyChanged::DeletionDate(number_field(
+                    &answer,
+                    "DeletionDate",
+                )))
+            }
+            KeyChange::CancelDeletion => simple("CancelKeyDeletion"),
+            KeyChange::Archive => simple("ArchiveKey"),
+            KeyChange::Unarchive => simple("CancelKeyArchive"),
+            KeyChange::Rotate => Err(KmsError::new(
+                ErrorCode::UnsupportedOperation,
+                keyconsole_base::text!("errors.remote_cannot_rotate_now"),
+            )),
+            KeyChange::EnableRotation { days } => {
+                let mut params = json!({"KeyId": one()?});
+                if let Some(days) = days {
+                    params["RotateDays"] = json!(days);
+                }
+                self.kms(caller, "EnableKeyRotation", &params)?;
+                Ok(KeyChanged::Done)
+            }
+            KeyChange::DisableRotation => simple("DisableKeyRotation"),
+        }
+    }
+
+    fn encrypt(
+        &self,
+        caller: &Caller,
+        key: &str,
+        plaintext: &[u8],
+        context: &CanonicalContext,
+    ) -> Result<Encrypted> {
+        let mut params = json!({
+            "KeyId": key,
+            "Plaintext": base64_simd::STANDARD.encode_to_string(plaintext),
+        });
+        add_context(&mut params, "EncryptionContext", context);
+        let answer = self.kms(caller, "Encrypt", &params);
+        wipe(params);
+        let answer = answer?;
+        Ok(Encrypted {
+            key_id: text_field(&answer, "KeyId")?,
+            ciphertext_blob: text_field(&answer, "CiphertextBlob")?,
+        })
+    }
+
+    fn decrypt(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        context: &CanonicalContext,
+    ) -> Result<Decrypted> {
+        let mut params = json!({"CiphertextBlob": ciphertext_blob});
+        add_context(&mut params, "EncryptionContext", context);
+        let mut answer = self.kms(caller, "Decrypt", &params)?;
+        let plaintext = decode(
+            answer
+                .get("Plaintext")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            "Plaintext",
+        );
+        let key_id = text_field(&answer, "KeyId");
+        super::params::wipe_map(&mut answer);
+        Ok(Decrypted {
+            key_id: key_id?,
+            plaintext: plaintext?,
+        })
+    }
+
+    fn re_encrypt(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        destination_key: Option<&str>,
+        source_context: &CanonicalContext,
+        destination_context: &CanonicalContext,
+    ) -> Result<ReEncrypted> {
+        let mut params = json!({"CiphertextBlob": ciphertext_blob});
+        if let Some(key) = destination_key {
+            params["DestinationKeyId"] = json!(key);
+        }
+        add_context(&mut params, "SourceEncryptionContext", source_context);
+        add_context(
+            &mut params,
+            "DestinationEncryptionContext",
+            destination_context,
+        );
+        let answer = self.kms(caller, "ReEncrypt", &params)?;
+        Ok(ReEncrypted {
+            ciphertext_blob: text_field(&answer, "CiphertextBlob")?,
+            key_id: text_field(&answer, "KeyId")?,
+            source_key_id: text_field(&answer, "SourceKeyId")?,
+            re_encrypted: answer
+                .get("ReEncrypted")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+        })
+    }
+
+    fn generate_data_key(
+        &self,
+        caller: &Caller,
+        key: &str,
+        spec: DataKeySpec,
+        context: &CanonicalContext,
+    ) -> Result<DataKey> {
+        let mut params = json!({"KeyId": key});
+        add_context(&mut params, "EncryptionContext", context);
+        match spec {
+            DataKeySpec::Bytes(n) => params["NumberOfBytes"] = json!(n),
+            DataKeySpec::Aes256 => params["KeySpec"] = json!("AES_256"),
+            DataKeySpec::Aes128 => params["KeySpec"] = json!("AES_128"),
+        }
+        let mut answer = self.kms(caller, "GenerateDataKey", &params)?;
+        let plaintext = decode(
+            answer
+                .get("Plaintext")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            "Plaintext",
+        );
+        let key_id = text_field(&answer, "KeyId");
+        let blob = text_field(&answer, "CiphertextBlob");
+        super::params::wipe_map(&mut answer);
+        Ok(DataKey {
+            key_id: key_id?,
+            plaintext: plaintext?,
+            ciphertext_blob: blob?,
+        })
+    }
+
+    fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes> {
+        let mut answer = self.kms(
+            caller,
+            "GenerateRandom",
+            &json!({"NumberOfBytes": number_of_bytes}),
+        )?;
+        let bytes = decode(
+            answer
+                .get("Plaintext")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            "Plaintext",
+        );
+        super::params::wipe_map(&mut answer);
+        bytes
+    }
+
+    fn create_secret(&self, caller: &Caller, request: CreateSecret) -> Result<(String, String)> {
+        let mut params = Map::new();
+        params.insert("SecretName".to_owned(), json!(request.name));
+        params.insert("Description".to_owned(), json!(request.description));
+        if let Some(version_id) = &request.version_id {
+            params.insert("VersionId".to_owned(), json!(version_id));
+        }
+        if let Some(key) = &request.key {
+            params.insert("KmsKeyId".to_owned(), json!(key));
+        }
+        value_params(&mut params, &request.value);
+        let params = Value::Object(params);
+        let answer = self.ssm(caller, "CreateSecret", &params);
+        wipe(params);
+        let answer = answer?;
+        Ok((
+            text_field(&answer, "SecretName")?,
+            text_field(&answer, "VersionId")?,
+        ))
+    }
+
+    fn get_secret_value(
+        &self,
+        caller: &Caller,
+        name: &str,
+        version_id: &str,
+    ) -> Result<SecretValue> {
+        let mut answer = self.ssm(
+            caller,
+            "GetSecretValue",
+            &json!({"SecretName": name, "VersionId": version_id}),
+        )?;
+        let text = answer
+            .get("SecretString")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let binary = answer
+            .get("SecretBinary")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let value = if binary.is_empty() {
+            Ok(SecretValue::Text(Zeroizing::new(text.to_owned())))
+        } else {
+            STANDARD
+                .decode(binary)
+                .map(|bytes| SecretValue::Binary(Zeroizing::new(bytes)))
+                .map_err(|_| answer_error("SecretBinary"))
+        };
+        super::params::wipe_map(&mut answer);
+        value
+    }
+
+    fn describe_secret(&self, caller: &Caller, name: &str) -> Result<SecretMetadata> {
+        let answer = self.ssm(caller, "DescribeSecret", &json!({"SecretName": name}))?;
+        let mut secret = secret_metadata(&Value::Object(answer))?;
+        secret.version_count = self.secret_versions(caller, name)?.len();
+        Ok(secret)
+    }
+
+    fn list_secrets(&self, caller: &Caller, query: &SecretQuery) -> Result<SecretPage> {
+        let state = match query.state {
+            SecretStateFilter::All => 0,
+            SecretStateFilter::Only(SecretState::Enabled) => 1,
+            SecretStateFilter::Only(SecretState::Disabled) => 2,
+            SecretStateFilter::Only(SecretState::PendingDelete) => 3,
+        };
+        let mut params = json!({
+            "Offset": query.offset,
+            "Limit": query.limit.unwrap_or(keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT),
+            "State": state,
+            "OrderType": u8::from(query.oldest_first),
+        });
+        if let Some(search) = &query.search {
+            params["SearchSecretName"] = json!(search);
+        }
+        if let Some(database) = query.database {
+            params["SecretType"] = json!(u8::from(database));
+        }
+        let answer = self.ssm(caller, "ListSecrets", &params)?;
+        let secrets = answer
+            .get("SecretMetadatas")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(secret_metadata)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SecretPage {
+            total: usize::try_from(number_field(&answer, "TotalCount")).unwrap_or(0),
+            secrets,
+        })
+    }
+
+    fn secret_versions(&self, caller: &Caller, name: &str) -> Result<Vec<(String, i64)>> {
+        let answer = self.ssm(caller, "ListSecretVersionIds", &json!({"SecretName": name}))?;
+        answer
+            .get("Versions")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|v| {
+                let map = v.as_object().ok_or_else(|| answer_error("Versions"))?;
+                Ok((
+                    text_field(map, "VersionId")?,
+                    number_field(map, "CreateTime"),
+                ))
+            })
+            .collect()
+    }
+
+    fn change_secret(
+        &self,
+        caller: &Caller,
+        name: &str,
+        change: SecretChange,
+    ) -> Result<SecretChanged> {
+        let simple = |action: &str, mut params: Value| -> Result<SecretChanged> {
+            params["SecretName"] = json!(name);
+            self.ssm(caller, action, &params)?;
+            Ok(SecretChanged::Done)
+        };
+        match change {
+            SecretChange::Enable => simple("EnableSecret", json!({})),
+            SecretChange::Disable => simple("DisableSecret", json!({})),
+            SecretChange::Restore => simple("RestoreSecret", json!({})),
+            SecretChange::Delete { recovery_days } => {
+                let answer = self.ssm(
+                    caller,
+                    "DeleteSecret",
+                    &json!({"SecretName": name, "RecoveryWindowInDays": recovery_days}),
+                )?;
+                Ok(SecretChanged::DeleteTime(number_field(
+                    &answer,
+                    "DeleteTime",
+                )))
+            }
+            SecretChange::DeleteVersion { version_id } => {
+                simple("DeleteSecretVersion", json!({"VersionId": version_id}))
+            }
+            SecretChange::SetDescription(description) => {
+                simple("UpdateDescription", json!({"Description": description}))
+            }
+            SecretChange::PutValue { version_id, value } => {
+                self.send_value(caller, "PutSecretValue", name, &version_id, &value)
+            }
+            SecretChange::UpdateValue { version_id, value } => {
+                self.send_value(caller, "UpdateSecret", name, &version_id, &value)
+            }
+        }
+    }
+}
+
+impl RemoteService {
+    /// PutSecretValue or UpdateSecret: the value's strings are wiped once sent.
+    fn send_value(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        version_id: &str,
+        value: &SecretValue,
+    ) -> Result<SecretChanged> {
+        let mut params = Map::new();
+        params.insert("SecretName".to_owned(), json!(name));
+        params.insert("VersionId".to_owned(), json!(version_id));
+        value_params(&mut params, value);
+        let params = Value::Object(params);
+        let answer = self.ssm(caller, action, &params);
+        wipe(params);
+        answer.map(|_| SecretChanged::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Option<(bool, String, u16)> {
+        Endpoint::parse(text).ok().map(|e| (e.tls, e.host, e.port))
+    }
+
+    #[test]
+    fn endpoints_are_https_or_loopback_http() {
+        let some = |tls, host: &str, port| Some((tls, host.to_owned(), port));
+        assert_eq!(parsed("https://kms.lan:8443"), some(true, "kms.lan", 8443));
+        assert_eq!(parsed(" HTTPS://kms.lan/ "), some(true, "kms.lan", 443));
+        assert_eq!(parsed("https://[fd00::1]:9"), some(true, "fd00::1", 9));
+        assert_eq!(
+            parsed("http://127.0.0.1:8080"),
+            some(false, "127.0.0.1", 8080)
+        );
+        assert_eq!(parsed("http://[::1]"), some(false, "::1", 80));
+        assert_eq!(parsed("http://localhost:1"), some(false, "localhost", 1));
+        for bad in [
+            "kms.lan:8443",
+            "https://",
+            "https://:8443",
+            "https://kms.lan:0",
+            "https://kms.lan:99999",
+            "https://kms.lan/path",
+            "https://user@kms.lan",
+            "https://[::1",
+            "http://10.0.0.5:8080",
+            "http://kms.lan",
+        ] {
+            assert_eq!(parsed(bad), None, "{bad}");
+        }
+        let endpoint = Endpoint::parse("https://[fd00::1]:443").unwrap();
+        assert_eq!(endpoint.to_string(), "https://[fd00::1]");
+        assert_eq!(endpoint.host_header("fd00::1"), "[fd00::1]");
+    }
+}

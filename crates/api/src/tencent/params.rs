@@ -1,0 +1,256 @@
+//! An action's parameters, from a JSON body (POST) or a query string (GET), read by name and type.
+//!
+//! The SDKs flatten lists for GET as `KeyIds.0=a&KeyIds.1=b`; those are gathered back into a list,
+//! so every action reads its parameters the same way whichever method carried them.
+
+use serde_json::{Map, Value};
+
+use keyconsole_base::util::i18n::Text;
+use keyconsole_kms::{ErrorCode, KmsError, Result};
+
+/// Parameters carry plaintexts (base64) and data keys: their strings are wiped when dropped.
+#[derive(Debug, Default)]
+pub struct Params(Map<String, Value>);
+
+impl Drop for Params {
+    fn drop(&mut self) {
+        wipe_map(&mut self.0);
+    }
+}
+
+/// Overwrites every string in `map` (keys and values) with zeros, in place.
+pub fn wipe_map(map: &mut Map<String, Value>) {
+    for (_, value) in std::mem::take(map) {
+        let mut value = value;
+        wipe_value(&mut value);
+    }
+}
+
+fn wipe_value(value: &mut Value) {
+    match value {
+        Value::String(text) => keyconsole_base::util::secret::wipe_string(text),
+        Value::Array(items) => items.iter_mut().for_each(wipe_value),
+        Value::Object(map) => wipe_map(map),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+fn invalid(name: &str, what: impl Into<Text>) -> KmsError {
+    let what: Text = what.into();
+    KmsError::new(
+        ErrorCode::InvalidParameter,
+        keyconsole_base::text!(
+            "errors.the_parameter_name_must_be_what",
+            name = name,
+            what = what
+        ),
+    )
+}
+
+fn missing(name: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::MissingParameter,
+        keyconsole_base::text!("errors.the_parameter_name_is_missing", name = name),
+    )
+}
+
+impl Params {
+    /// A POST body: a JSON object (an empty body is no parameters).
+    pub fn from_json(body: &[u8]) -> Result<Params> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Params::default());
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(Params(map)),
+            _ => Err(KmsError::new(
+                ErrorCode::InvalidParameter,
+                keyconsole_base::text!("errors.the_request_body_is_not_a"),
+            )),
+        }
+    }
+
+    /// A query string (or form body): every value is a string; `Name.N` entries become a list.
+    pub fn from_form(query: &str) -> Params {
+        let mut map = Map::new();
+        let mut lists: Vec<(String, usize, String)> = Vec::new();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match name.rsplit_once('.') {
+                Some((list, index)) if index.bytes().all(|b| b.is_ascii_digit()) => {
+                    if let Ok(index) = index.parse() {
+                        lists.push((list.to_owned(), index, value.into_owned()));
+                    }
+                }
+                _ => {
+                    map.insert(name.into_owned(), Value::String(value.into_owned()));
+                }
+            }
+        }
+        lists.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for (list, _, value) in lists {
+            let entry = map.entry(list).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = entry {
+                items.push(Value::String(value));
+            }
+        }
+        Params(map)
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn str(&self, name: &str) -> Result<Option<&str>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(invalid(name, keyconsole_base::text!("errors.a_string"))),
+        }
+    }
+
+    /// A string that must be present and not empty.
+    pub fn required_str(&self, name: &str) -> Result<&str> {
+        match self.str(name)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(missing(name)),
+        }
+    }
+
+    /// A whole number, as a JSON number or (GET) a string of digits.
+    pub fn u64(&self, name: &str) -> Result<Option<u64>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
+                invalid(
+                    name,
+                    keyconsole_base::text!("errors.a_whole_number_of_0_or"),
+                )
+            }),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
+                invalid(
+                    name,
+                    keyconsole_base::text!("errors.a_whole_number_of_0_or"),
+                )
+            }),
+            Some(_) => Err(invalid(
+                name,
+                keyconsole_base::text!("errors.a_whole_number_of_0_or"),
+            )),
+        }
+    }
+
+    /// true or false, as JSON or (GET) as text.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(invalid(
+                    name,
+                    keyconsole_base::text!("errors.true_or_false"),
+                )),
+            },
+            Some(_) => Err(invalid(
+                name,
+                keyconsole_base::text!("errors.true_or_false"),
+            )),
+        }
+    }
+
+    /// A number that fits in u32 (day counts, byte counts).
+    pub fn u32(&self, name: &str) -> Result<Option<u32>> {
+        self.u64(name)?
+            .map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| invalid(name, keyconsole_base::text!("errors.at_most_4294967295")))
+            })
+            .transpose()
+    }
+
+    pub fn required_u32(&self, name: &str) -> Result<u32> {
+        self.u32(name)?.ok_or_else(|| missing(name))
+    }
+
+    /// A list of strings (`["a","b"]`, or `Name.0=a&Name.1=b` in a query).
+    pub fn required_str_list(&self, name: &str) -> Result<Vec<String>> {
+        match self.get(name) {
+            None => Err(missing(name)),
+            Some(Value::Array(items)) if items.is_empty() => Err(missing(name)),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(invalid(
+                        name,
+                        keyconsole_base::text!("errors.a_list_of_strings"),
+                    )),
+                })
+                .collect(),
+            Some(_) => Err(invalid(
+                name,
+                keyconsole_base::text!("errors.a_list_of_strings"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_reads_like_a_json_body() {
+        let form =
+            Params::from_form("KeyIds.1=b&KeyIds.0=a&Limit=20&Context=%7B%22a%22%3A+%22b%22%7D");
+        let json =
+            Params::from_json(br#"{"KeyIds":["a","b"],"Limit":20,"Context":"{\"a\": \"b\"}"}"#)
+                .unwrap();
+        for params in [form, json] {
+            assert_eq!(params.required_str_list("KeyIds").unwrap(), ["a", "b"]);
+            assert_eq!(params.u64("Limit").unwrap(), Some(20));
+            assert_eq!(params.str("Context").unwrap(), Some(r#"{"a": "b"}"#));
+            assert_eq!(
+                params.required_str("KeyId").unwrap_err().code,
+                ErrorCode::MissingParameter
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_types_and_bodies_are_refused_with_codes() {
+        for body in [&b"[1,2]"[..], b"{", b"\"x\"", b"{\"a\":1}}"] {
+            assert_eq!(
+                Params::from_json(body).unwrap_err().code,
+                ErrorCode::InvalidParameter
+            );
+        }
+        let params =
+            Params::from_json(br#"{"KeyId":7,"Limit":-1,"Days":"x","KeyIds":"a"}"#).unwrap();
+        assert_eq!(
+            params.str("KeyId").unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            params.u64("Limit").unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            params.u32("Days").unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            params.required_str_list("KeyIds").unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+        assert!(
+            Params::from_json(b"")
+                .unwrap()
+                .str("KeyId")
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! The Secrets Manager actions of the Tencent Cloud API (SSM 2019-09-23), served on the same
+//! listener as KMS and told apart by version (and the `ssm` credential scope). Each reads its
+//! parameters, calls the engine, and shapes the answer as the cloud does; no rule lives here.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::params::Params;
+use super::{Reply, Service};
+use keyconsole_base::util::time::{format_api_time, parse_api_time};
+use keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT;
+use keyconsole_kms::{
+    CreateSecret, ErrorCode, Kms, KmsError, Result, SecretMetadata, SecretQuery, SecretState,
+    SecretStateFilter, SecretValue,
+};
+
+/// Tencent Cloud Secrets Manager, API version 2019-09-23.
+pub const SERVICE: Service = Service {
+    title: "Secrets Manager",
+    name: "ssm",
+    version: "2019-09-23",
+    actions: ACTIONS,
+};
+
+super::actions! {
+    GetSecretValue: Read,
+    ListSecrets: Read,
+    ListSecretVersionIds: Read,
+    DescribeSecret: Read,
+    GetServiceStatus: Read,
+    CreateSecret: Change,
+    PutSecretValue: Change,
+    UpdateSecret: Change,
+    UpdateDescription: Change,
+    EnableSecret: Change,
+    DisableSecret: Change,
+    DeleteSecret: Change,
+    RestoreSecret: Change,
+    DeleteSecretVersion: Change,
+    DescribeRotationDetail: Read,
+    DescribeRotationHistory: Read,
+    UpdateRotationStatus: Change,
+    RotateProductSecret: Change,
+}
+
+fn reply(value: Value) -> Result<Reply> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Reply::new()),
+    }
+}
+
+fn name(params: &Params) -> Result<&str> {
+    params.required_str("SecretName")
+}
+
+/// Exactly one of SecretString (text) and SecretBinary (base64).
+fn value(params: &Params) -> Result<SecretValue> {
+    match (params.str("SecretString")?, params.str("SecretBinary")?) {
+        (Some(text), None) => Ok(SecretValue::Text(Zeroizing::new(text.to_owned()))),
+        (None, Some(binary)) => STANDARD
+            .decode(binary.trim())
+            .map(|bytes| SecretValue::Binary(Zeroizing::new(bytes)))
+            .map_err(|_| {
+                KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    keyconsole_base::text!("errors.secretbinary_must_be_base64"),
+                )
+            }),
+        (Some(_), Some(_)) => Err(KmsError::new(
+            ErrorCode::InvalidParameter,
+            keyconsole_base::text!("errors.give_secretstring_or_secretbinary_not_both"),
+        )),
+        (None, None) => Err(KmsError::new(
+            ErrorCode::MissingParameter,
+            keyconsole_base::text!("errors.the_parameter_secretstring_or_secretbinary_is"),
+        )),
+    }
+}
+
+fn metadata(secret: &SecretMetadata) -> Value {
+    super::shapes::secret_metadata(secret)
+}
+
+#[allow(non_snake_case)]
+fn GetServiceStatus(_kms: &Kms, _params: &Params) -> Result<Reply> {
+    reply(json!({"ServiceEnabled": true, "InvalidType": 0}))
+}
+
+#[allow(non_snake_case)]
+fn CreateSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let (name, version_id) = kms.create_secret(CreateSecret {
+        name: name(params)?.to_owned(),
+        version_id: params.str("VersionId")?.map(str::to_owned),
+        description: params.str("Description")?.unwrap_or_default().to_owned(),
+        key: params.str("KmsKeyId")?.map(str::to_owned),
+        value: value(params)?,
+    })?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn GetSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    let value = kms.get_secret_value(name, version_id)?;
+    let (text, binary) = match &value {
+        SecretValue::Text(text) => (Zeroizing::new(text.to_string()), Zeroizing::default()),
+        SecretValue::Binary(bytes) => {
+            (Zeroizing::default(), Zeroizing::new(STANDARD.encode(bytes)))
+        }
+    };
+    reply(json!({
+        "SecretName": name,
+        "VersionId": version_id,
+        "SecretString": text.as_str(),
+        "SecretBinary": binary.as_str(),
+    }))
+}
+
+#[allow(non_snake_case)]
+fn PutSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    kms.put_secret_value(name, version_id, value(params)?)?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn UpdateSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    kms.update_secret_value(name, version_id, value(params)?)?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn UpdateDescription(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    kms.update_secret_description(name, params.required_str("Description")?)?;
+    reply(json!({"SecretName": name}))
+}
+
+#[allow(non_snake_case)]
+fn EnableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    kms.enable_secret(name(params)?)?;
+    reply(json!({}))
+}
+
+#[allow(non_snake_case)]
+fn DisableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    kms.disable_secret(name(params)?)?;
+    reply(json!({}))
+}
+
+#[allow(non_snake_case)]
+fn DeleteSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let days = params.u64("RecoveryWindowInDays")?.unwrap_or(0);
+    // Checked at its full width, so 2^32 is refused as 2^32 (not as the u32 it would clip to).
+    keyconsole_kms::secrets::rules::validate_recovery_days(days)?;
+    let days = u32::try_from(days).unwrap_or(u32::MAX);
+    let delete_time = kms.delete_secret(name, days)?;
+    reply(json!({"SecretName": name, "DeleteTime": delete_time}))
+}
+
+#[allow(non_snake_case)]
+fn RestoreSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    kms.restore_secret(name)?;
+    reply(json!({"SecretName": name}))
+}
+
+#[allow(non_snake_case)]
+fn DeleteSecretVersion(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let version_id = params.required_str("VersionId")?;
+    kms.delete_secret_version(name, version_id)?;
+    reply(json!({"SecretName": name, "VersionId": version_id}))
+}
+
+#[allow(non_snake_case)]
+fn DescribeSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let secret = kms.describe_secret(name(params)?)?;
+    reply(metadata(&secret))
+}
+
+#[allow(non_snake_case)]
+fn ListSecretVersionIds(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let versions: Vec<Value> = kms
+        .secret_versions(name)?
+        .into_iter()
+        .map(|(id, time)| json!({"VersionId": id, "CreateTime": time}))
+        .collect();
+    reply(json!({"SecretName": name, "Versions": versions}))
+}
+
+#[allow(non_snake_case)]
+fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
+    let state = match params.u64("State")?.unwrap_or(0) {
+        0 => SecretStateFilter::All,
+        1 => SecretStateFilter::Only(SecretState::Enabled),
+        2 => SecretStateFilter::Only(SecretState::Disabled),
+        3 => SecretStateFilter::Only(SecretState::PendingDelete),
+        other => {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!("errors.state_is_other_use_0_all", other = other),
+            ));
+        }
+    };
+    let oldest_first = match params.u64("OrderType")?.unwrap_or(0) {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!("errors.ordertype_is_other_use_0_newest", other = other),
+            ));
+        }
+    };
+    let limit = params.u64("Limit")?.unwrap_or(LIST_LIMIT_DEFAULT as u64);
+    let page = kms.list_secrets(&SecretQuery {
+        state,
+        search: params.str("SearchSecretName")?.map(str::to_owned),
+        offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
+        limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
+        oldest_first,
+        database: match params.u64("SecretType")? {
+            None => None,
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            Some(other) => {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    keyconsole_base::text!("errors.secrettype_is_other_use_0_your", other = other),
+                ));
+            }
+        },
+    })?;
+    let secrets: Vec<Value> = page.secrets.iter().map(metadata).collect();
+    reply(json!({"TotalCount": page.total, "SecretMetadatas": secrets}))
+}
+
+#[allow(non_snake_case)]
+fn DescribeRotationDetail(kms: &Kms, params: &Params) -> Result<Reply> {
+    let detail = kms.rotation_detail(name(params)?)?;
+    reply(json!({
+        "EnableRotation": detail.enabled,
+        "Frequency": detail.rotate_days,
+        "LatestRotateTime": format_api_time(detail.last_rotation_time),
+        "NextRotateBeginTime": format_api_time(detail.next_rotation_time),
+    }))
+}
+
+#[allow(non_snake_case)]
+fn DescribeRotationHistory(kms: &Kms, params: &Params) -> Result<Reply> {
+    let detail = kms.rotation_detail(name(params)?)?;
+    let versions: Vec<&str> = detail
+        .history
+        .iter()
+        .filter(|r| r.succeeded())
+        .map(|r| r.version_id.as_str())
+        .collect();
+    reply(json!({
+        "VersionIDs": versions,
+        "TotalCount": versions.len(),
+        "AccountInfoList": [],
+    }))
+}
+
+#[allow(non_snake_case)]
+fn UpdateRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    let enable = params.bool("EnableRotation")?.ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::MissingParameter,
+            keyconsole_base::text!("errors.the_parameter_enablerotation_is_missing"),
+        )
+    })?;
+    let begin = match params.str("RotationBeginTime")? {
+        Some(text) if !text.trim().is_empty() => Some(parse_api_time(text).ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!(
+                    "errors.rotationbegintime_is_text_write_it_as",
+                    text = format!("{:?}", text)
+                ),
+            )
+        })?),
+        _ => None,
+    };
+    kms.set_secret_rotation(name, enable, params.u32("Frequency")?, begin)?;
+    reply(json!({}))
+}
+
+/// Rotates now and answers when the rotation has finished (or failed, with the database's
+/// words); FlowID numbers the secret's rotation attempts.
+#[allow(non_snake_case)]
+fn RotateProductSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+    let name = name(params)?;
+    kms.rotate_secret(name, &mut |_| std::ops::ControlFlow::Continue(()))?;
+    let attempts = kms.rotation_detail(name)?.attempts;
+    reply(json!({"FlowID": attempts}))
+}

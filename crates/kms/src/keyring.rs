@@ -1,0 +1,224 @@
+//! The keyring: the keystore body in memory (keys with their indexes, the API credentials), its
+//! serialization with a schema version, and the encryption counts not saved yet.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::credentials::ApiCredentials;
+use super::error::{ErrorCode, KmsError, Result, err};
+use super::keys::KeyRecord;
+use super::local_ca::LocalCaRecord;
+use super::secrets::SecretRecord;
+use keyconsole_base::util::ZeroizingWriter;
+
+/// The body's schema: 1 is the body as first written (keys, then API credentials, both optional);
+/// 2 adds the secrets manager's secrets and its default key (a schema-1 body reads as no secrets);
+/// 3 adds the local CA of `serve --tls` (older bodies have none until first use);
+/// 4 adds database secrets (a secret's connection, rotation and history; older secrets have none);
+/// 5 adds a database secret's rotation claim and attempt count (older secrets have neither).
+/// A body without the field is schema 1; one with a newer schema is refused rather than misread,
+/// so an older keyconsole never drops secrets it does not know.
+pub const SCHEMA_VERSION: u32 = 5;
+
+fn schema_one() -> u32 {
+    1
+}
+
+/// The keystore body as serialized (inside the encryption).
+#[derive(Default, Serialize, Deserialize)]
+struct Body {
+    #[serde(default = "schema_one")]
+    schema: u32,
+    #[serde(default)]
+    keys: Vec<KeyRecord>,
+    /// Added with the loopback API; older keystores have none until first use.
+    #[serde(default)]
+    api_credentials: Option<ApiCredentials>,
+    /// Schema 2.
+    #[serde(default)]
+    secrets: Vec<SecretRecord>,
+    #[serde(default)]
+    ssm_default_key: Option<Uuid>,
+    /// Schema 3.
+    #[serde(default)]
+    local_ca: Option<LocalCaRecord>,
+}
+
+/// The keys in memory, with indexes by id and by (case-folded) alias.
+#[derive(Default, Clone)]
+pub(crate) struct Keyring {
+    pub(crate) keys: Vec<KeyRecord>,
+    pub(crate) by_id: HashMap<Uuid, usize>,
+    pub(crate) by_alias: HashMap<String, usize>,
+    pub(crate) api_credentials: Option<ApiCredentials>,
+    pub(crate) secrets: Vec<SecretRecord>,
+    /// The CMK the secrets manager made for itself (KmsKeyType DEFAULT).
+    pub(crate) ssm_default_key: Option<Uuid>,
+    /// The CA that signs the API's HTTPS certificates.
+    pub(crate) local_ca: Option<LocalCaRecord>,
+    /// Reservations of encryptions this keyring raised; usable once it is saved.
+    pub(crate) credits: super::usage::Credits,
+}
+
+impl Keyring {
+    fn from_body(body: Body) -> Self {
+        let mut ring = Keyring {
+            keys: body.keys,
+            api_credentials: body.api_credentials,
+            secrets: body.secrets,
+            ssm_default_key: body.ssm_default_key,
+            local_ca: body.local_ca,
+            ..Keyring::default()
+        };
+        ring.reindex();
+        ring
+    }
+
+    pub(crate) fn reindex(&mut self) {
+        self.by_id = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.key_id, i))
+            .collect();
+        self.by_alias = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.alias.to_ascii_lowercase(), i))
+            .collect();
+    }
+
+    pub(crate) fn alias_taken(&self, alias: &str, except: Option<usize>) -> bool {
+        self.by_alias
+            .get(&alias.to_ascii_lowercase())
+            .is_some_and(|&i| Some(i) != except)
+    }
+
+    pub(crate) fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let mut writer = ZeroizingWriter::with_capacity(256 + self.keys.len() * 512);
+        #[derive(Serialize)]
+        struct BodyRef<'a> {
+            schema: u32,
+            keys: &'a [KeyRecord],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            api_credentials: Option<&'a ApiCredentials>,
+            secrets: &'a [SecretRecord],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ssm_default_key: Option<Uuid>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            local_ca: Option<&'a LocalCaRecord>,
+        }
+        let body = BodyRef {
+            schema: SCHEMA_VERSION,
+            keys: &self.keys,
+            api_credentials: self.api_credentials.as_ref(),
+            secrets: &self.secrets,
+            ssm_default_key: self.ssm_default_key,
+            local_ca: self.local_ca.as_ref(),
+        };
+        serde_json::to_writer(&mut writer, &body).map_err(|e| {
+            KmsError::new(
+                ErrorCode::InternalError,
+                keyconsole_base::text!("errors.serializing_the_keystore_failed_e", e = e),
+            )
+        })?;
+        Ok(writer.into_inner().into())
+    }
+
+    pub(crate) fn decode(bytes: &[u8], path: &Path) -> Result<Keyring> {
+        let body: Body = serde_json::from_slice(bytes).map_err(|_| {
+            KmsError::new(
+                ErrorCode::KeystoreDamaged,
+                keyconsole_base::text!(
+                    "errors.path_decrypts_but_its_contents_cannot",
+                    path = path.display()
+                ),
+            )
+        })?;
+        if body.schema > SCHEMA_VERSION {
+            return err(
+                ErrorCode::KeystoreDamaged,
+                keyconsole_base::text!(
+                    "errors.path_was_written_by_a_newer",
+                    path = path.display(),
+                    schema = body.schema,
+                    schema_version = SCHEMA_VERSION
+                ),
+            );
+        }
+        if body.keys.iter().any(|k| k.versions.is_empty()) {
+            return err(
+                ErrorCode::KeystoreDamaged,
+                keyconsole_base::text!(
+                    "errors.path_holds_a_key_without_key",
+                    path = path.display()
+                ),
+            );
+        }
+        Ok(Keyring::from_body(body))
+    }
+}
+
+/// One key of a published keyring, holding that keyring so the record stays valid however many
+/// changes are published meanwhile.
+#[derive(Clone)]
+pub(crate) struct KeyRef {
+    ring: Arc<Keyring>,
+    index: usize,
+}
+
+impl KeyRef {
+    pub(crate) fn new(ring: Arc<Keyring>, index: usize) -> Self {
+        Self { ring, index }
+    }
+}
+
+impl std::ops::Deref for KeyRef {
+    type Target = KeyRecord;
+    fn deref(&self) -> &KeyRecord {
+        &self.ring.keys[self.index]
+    }
+}
+
+/// The keys of one published keyring, in keystore order; positions stay valid for this value.
+#[derive(Clone)]
+pub struct Keys(Arc<Keyring>);
+
+impl Keys {
+    pub(crate) fn new(ring: Arc<Keyring>) -> Self {
+        Self(ring)
+    }
+
+    /// Whether both are the same published keyring (nothing was published in between).
+    pub fn is_same(&self, other: &Keys) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// A handle that tells this keyring again without keeping it (and its key material) alive.
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Keyring> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub(crate) fn is(&self, weak: &std::sync::Weak<Keyring>) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.0), weak.as_ptr())
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({})", self.0.keys.len())
+    }
+}
+
+impl std::ops::Deref for Keys {
+    type Target = [KeyRecord];
+    fn deref(&self) -> &[KeyRecord] {
+        &self.0.keys
+    }
+}

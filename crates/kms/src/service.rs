@@ -1,0 +1,524 @@
+//! The service boundary: what a face (the CLI today; the console and the API dialects next) asks of
+//! keyconsole, as plain data, with who asks on every call. Two implementations: the engine over a
+//! local keystore ([`Kms`]) and a client of a team's `keyconsole serve` (`api::remote`), so a face
+//! written against [`KmsService`] works on either.
+//!
+//! No key material and no engine record crosses it: keys are [`KeyMetadata`], secrets
+//! [`SecretMetadata`]; the only secrets that cross are the ones asked for (a plaintext, a data key,
+//! a secret's value), in wiped memory. Every call on the local engine emits one [`ServiceEvent`]
+//! with its outcome through [`Kms::set_event_hook`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::Kms;
+use super::blob::CanonicalContext;
+use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
+use super::error::{ErrorCode, Result};
+use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
+use super::secrets::{CreateSecret, SecretMetadata, SecretPage, SecretQuery, SecretValue};
+use keyconsole_base::util::SecretBytes;
+use keyconsole_base::util::i18n::Language;
+
+/// Which face a call comes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    Console,
+    Cli,
+    Api,
+    /// Maintenance this process does of its own accord (due rotations, deletions).
+    Engine,
+}
+
+impl Face {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Face::Console => "console",
+            Face::Cli => "cli",
+            Face::Api => "api",
+            Face::Engine => "engine",
+        }
+    }
+}
+
+/// Who asks: the face, the credential or user (`local` for the keystore's own password), the
+/// language of the answer's messages, and an id to find the call again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub face: Face,
+    pub principal: String,
+    pub language: Language,
+    pub request_id: String,
+}
+
+impl Caller {
+    /// Someone at this machine who unlocked the keystore with its password.
+    pub fn local(face: Face, language: Language) -> Self {
+        Caller {
+            face,
+            principal: "local".to_owned(),
+            language,
+            request_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+/// A change to one key (enable and disable take up to 100 keys, all or none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    Enable,
+    Disable,
+    /// A new alias, a new description, or both (checked before either is applied).
+    Update {
+        alias: Option<String>,
+        description: Option<String>,
+    },
+    /// Deletion after 7-30 days; the key must be disabled.
+    ScheduleDeletion {
+        days: u32,
+    },
+    CancelDeletion,
+    Archive,
+    Unarchive,
+    /// A new key version now.
+    Rotate,
+    /// Automatic rotation every `days` (365 when not given).
+    EnableRotation {
+        days: Option<u32>,
+    },
+    DisableRotation,
+}
+
+impl KeyChange {
+    /// The operation's name in events.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            KeyChange::Enable => "EnableKey",
+            KeyChange::Disable => "DisableKey",
+            KeyChange::Update { .. } => "UpdateKey",
+            KeyChange::ScheduleDeletion { .. } => "ScheduleKeyDeletion",
+            KeyChange::CancelDeletion => "CancelKeyDeletion",
+            KeyChange::Archive => "ArchiveKey",
+            KeyChange::Unarchive => "CancelKeyArchive",
+            KeyChange::Rotate => "RotateKey",
+            KeyChange::EnableRotation { .. } => "EnableKeyRotation",
+            KeyChange::DisableRotation => "DisableKeyRotation",
+        }
+    }
+}
+
+/// What a key change tells beyond success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChanged {
+    Done,
+    /// ScheduleDeletion: when the key will be deleted (Unix seconds).
+    DeletionDate(i64),
+    /// Rotate: the new version's number (0 when the server does not say).
+    Version(u32),
+}
+
+/// A change to one secret.
+#[derive(Debug)]
+pub enum SecretChange {
+    Enable,
+    Disable,
+    /// Back from pending deletion (as Disabled).
+    Restore,
+    /// At once (0) or after 1-30 days; the secret must be disabled.
+    Delete {
+        recovery_days: u32,
+    },
+    DeleteVersion {
+        version_id: String,
+    },
+    SetDescription(String),
+    /// A new version.
+    PutValue {
+        version_id: String,
+        value: SecretValue,
+    },
+    /// A new value for an existing version.
+    UpdateValue {
+        version_id: String,
+        value: SecretValue,
+    },
+}
+
+impl SecretChange {
+    pub fn operation(&self) -> &'static str {
+        match self {
+            SecretChange::Enable => "EnableSecret",
+            SecretChange::Disable => "DisableSecret",
+            SecretChange::Restore => "RestoreSecret",
+            SecretChange::Delete { .. } => "DeleteSecret",
+            SecretChange::DeleteVersion { .. } => "DeleteSecretVersion",
+            SecretChange::SetDescription(_) => "UpdateDescription",
+            SecretChange::PutValue { .. } => "PutSecretValue",
+            SecretChange::UpdateValue { .. } => "UpdateSecret",
+        }
+    }
+}
+
+/// What a secret change tells beyond success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretChanged {
+    Done,
+    /// Delete: when the secret goes for good (Unix seconds; now for an immediate deletion).
+    DeleteTime(i64),
+}
+
+/// One operation and how it ended, for the audit trail and tests. Never carries a plaintext, a
+/// key or a secret's value: the target is a KeyId, an alias or a secret's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    pub caller: Caller,
+    pub operation: &'static str,
+    pub target: String,
+    pub outcome: std::result::Result<(), ErrorCode>,
+}
+
+/// Hears every operation's event (set with [`Kms::set_event_hook`]); it runs on the caller's
+/// thread, so it must be quick.
+pub type EventHook = dyn Fn(&ServiceEvent) + Send + Sync;
+
+/// What a face asks of keyconsole; the local engine and a remote server answer alike.
+pub trait KmsService: Send + Sync {
+    /// The keystore file when the service is local (an output must not overwrite it); `None`
+    /// for a remote server.
+    fn keystore_path(&self) -> Option<&Path>;
+
+    // ---- keys ----
+    fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<KeyMetadata>;
+    fn describe_key(&self, caller: &Caller, key: &str) -> Result<KeyMetadata>;
+    fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage>;
+    /// Every key's metadata in one snapshot (a key list draws from it).
+    fn key_index(&self, caller: &Caller) -> Result<Arc<KeyIndex>> {
+        let query = KeyQuery {
+            order: super::keys::Order::OldestFirst,
+            ..KeyQuery::default()
+        };
+        let page = self.list_keys(caller, &query)?;
+        Ok(Arc::new(KeyIndex::new(page.keys)))
+    }
+    /// Applies `change` to `keys` (more than one only for Enable and Disable), all or none.
+    fn change_keys(
+        &self,
+        caller: &Caller,
+        keys: &[String],
+        change: KeyChange,
+    ) -> Result<KeyChanged>;
+
+    // ---- cryptography ----
+    fn encrypt(
+        &self,
+        caller: &Caller,
+        key: &str,
+        plaintext: &[u8],
+        context: &CanonicalContext,
+    ) -> Result<Encrypted>;
+    fn decrypt(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        context: &CanonicalContext,
+    ) -> Result<Decrypted>;
+    fn re_encrypt(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        destination_key: Option<&str>,
+        source_context: &CanonicalContext,
+        destination_context: &CanonicalContext,
+    ) -> Result<ReEncrypted>;
+    fn generate_data_key(
+        &self,
+        caller: &Caller,
+        key: &str,
+        spec: DataKeySpec,
+        context: &CanonicalContext,
+    ) -> Result<DataKey>;
+    fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes>;
+
+    // ---- secrets ----
+    /// Creates a secret with its first version; answers its name and that version's id.
+    fn create_secret(&self, caller: &Caller, request: CreateSecret) -> Result<(String, String)>;
+    fn get_secret_value(
+        &self,
+        caller: &Caller,
+        name: &str,
+        version_id: &str,
+    ) -> Result<SecretValue>;
+    fn describe_secret(&self, caller: &Caller, name: &str) -> Result<SecretMetadata>;
+    fn list_secrets(&self, caller: &Caller, query: &SecretQuery) -> Result<SecretPage>;
+    /// A secret's versions, oldest first, with their creation times.
+    fn secret_versions(&self, caller: &Caller, name: &str) -> Result<Vec<(String, i64)>>;
+    fn change_secret(
+        &self,
+        caller: &Caller,
+        name: &str,
+        change: SecretChange,
+    ) -> Result<SecretChanged>;
+}
+
+impl Kms {
+    /// Sets the one hook that hears every operation's event (replacing the one before).
+    pub fn set_event_hook(&self, hook: Option<Arc<EventHook>>) {
+        self.event_hook.store(hook.map(Arc::new));
+    }
+
+    /// Runs `operation` and tells the hook how it ended.
+    fn observed<T>(
+        &self,
+        caller: &Caller,
+        operation: &'static str,
+        target: &str,
+        run: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let result = run();
+        if let Some(hook) = self.event_hook.load().as_ref() {
+            hook(&ServiceEvent {
+                caller: caller.clone(),
+                operation,
+                target: target.to_owned(),
+                outcome: result.as_ref().map(|_| ()).map_err(|e| e.code),
+            });
+        }
+        result
+    }
+}
+
+impl KmsService for Kms {
+    fn keystore_path(&self) -> Option<&Path> {
+        Some(self.path())
+    }
+
+    fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<KeyMetadata> {
+        let alias = request.alias.clone();
+        self.observed(caller, "CreateKey", &alias, || {
+            Kms::create_key(self, request)
+        })
+    }
+
+    fn describe_key(&self, caller: &Caller, key: &str) -> Result<KeyMetadata> {
+        self.observed(caller, "DescribeKey", key, || Kms::describe_key(self, key))
+    }
+
+    fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage> {
+        self.observed(caller, "ListKeys", "", || Kms::list_keys(self, query))
+    }
+
+    /// Built once per keyring: a list that redraws at 100,000 keys copies nothing until a change.
+    fn key_index(&self, caller: &Caller) -> Result<Arc<KeyIndex>> {
+        self.observed(caller, "ListKeys", "", || {
+            let keys = self.keys();
+            let mut cached = self
+                .key_index
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((built_on, index)) = cached.as_ref()
+                && keys.is(built_on)
+            {
+                return Ok(index.clone());
+            }
+            let index = Arc::new(KeyIndex::new(keys.iter().map(|k| k.metadata()).collect()));
+            *cached = Some((keys.downgrade(), index.clone()));
+            Ok(index)
+        })
+    }
+
+    fn change_keys(
+        &self,
+        caller: &Caller,
+        keys: &[String],
+        change: KeyChange,
+    ) -> Result<KeyChanged> {
+        let target = keys.join(",");
+        self.observed(caller, change.operation(), &target, || {
+            let one = || match keys {
+                [key] => Ok(key.as_str()),
+                _ => super::error::err(
+                    ErrorCode::InvalidParameter,
+                    keyconsole_base::text!("errors.one_key_at_a_time"),
+                ),
+            };
+            Ok(match change {
+                KeyChange::Enable => {
+                    self.enable_keys(keys)?;
+                    KeyChanged::Done
+                }
+                KeyChange::Disable => {
+                    self.disable_keys(keys)?;
+                    KeyChanged::Done
+                }
+                KeyChange::Update { alias, description } => {
+                    self.update_key(one()?, alias.as_deref(), description.as_deref())?;
+                    KeyChanged::Done
+                }
+                KeyChange::ScheduleDeletion { days } => {
+                    KeyChanged::DeletionDate(self.schedule_key_deletion(one()?, days)?)
+                }
+                KeyChange::CancelDeletion => {
+                    self.cancel_key_deletion(one()?)?;
+                    KeyChanged::Done
+                }
+                KeyChange::Archive => {
+                    self.archive_key(one()?)?;
+                    KeyChanged::Done
+                }
+                KeyChange::Unarchive => {
+                    self.cancel_key_archive(one()?)?;
+                    KeyChanged::Done
+                }
+                KeyChange::Rotate => KeyChanged::Version(self.rotate_key(one()?)?),
+                KeyChange::EnableRotation { days } => {
+                    self.enable_key_rotation(one()?, days)?;
+                    KeyChanged::Done
+                }
+                KeyChange::DisableRotation => {
+                    self.disable_key_rotation(one()?)?;
+                    KeyChanged::Done
+                }
+            })
+        })
+    }
+
+    fn encrypt(
+        &self,
+        caller: &Caller,
+        key: &str,
+        plaintext: &[u8],
+        context: &CanonicalContext,
+    ) -> Result<Encrypted> {
+        self.observed(caller, "Encrypt", key, || {
+            Kms::encrypt(self, key, plaintext, context)
+        })
+    }
+
+    fn decrypt(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        context: &CanonicalContext,
+    ) -> Result<Decrypted> {
+        let mut key_id = String::new();
+        let result = Kms::decrypt(self, ciphertext_blob, context);
+        if let Ok(decrypted) = &result {
+            key_id.clone_from(&decrypted.key_id);
+        }
+        self.observed(caller, "Decrypt", &key_id, || result)
+    }
+
+    fn re_encrypt(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        destination_key: Option<&str>,
+        source_context: &CanonicalContext,
+        destination_context: &CanonicalContext,
+    ) -> Result<ReEncrypted> {
+        self.observed(caller, "ReEncrypt", destination_key.unwrap_or(""), || {
+            Kms::re_encrypt(
+                self,
+                ciphertext_blob,
+                destination_key,
+                source_context,
+                destination_context,
+            )
+        })
+    }
+
+    fn generate_data_key(
+        &self,
+        caller: &Caller,
+        key: &str,
+        spec: DataKeySpec,
+        context: &CanonicalContext,
+    ) -> Result<DataKey> {
+        self.observed(caller, "GenerateDataKey", key, || {
+            Kms::generate_data_key(self, key, spec, context)
+        })
+    }
+
+    fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes> {
+        self.observed(caller, "GenerateRandom", "", || {
+            Kms::generate_random(self, number_of_bytes)
+        })
+    }
+
+    fn create_secret(&self, caller: &Caller, request: CreateSecret) -> Result<(String, String)> {
+        let name = request.name.clone();
+        self.observed(caller, "CreateSecret", &name, || {
+            Kms::create_secret(self, request)
+        })
+    }
+
+    fn get_secret_value(
+        &self,
+        caller: &Caller,
+        name: &str,
+        version_id: &str,
+    ) -> Result<SecretValue> {
+        self.observed(caller, "GetSecretValue", name, || {
+            Kms::get_secret_value(self, name, version_id)
+        })
+    }
+
+    fn describe_secret(&self, caller: &Caller, name: &str) -> Result<SecretMetadata> {
+        self.observed(caller, "DescribeSecret", name, || {
+            Kms::describe_secret(self, name)
+        })
+    }
+
+    fn list_secrets(&self, caller: &Caller, query: &SecretQuery) -> Result<SecretPage> {
+        self.observed(caller, "ListSecrets", "", || Kms::list_secrets(self, query))
+    }
+
+    fn secret_versions(&self, caller: &Caller, name: &str) -> Result<Vec<(String, i64)>> {
+        self.observed(caller, "ListSecretVersionIds", name, || {
+            Kms::secret_versions(self, name)
+        })
+    }
+
+    fn change_secret(
+        &self,
+        caller: &Caller,
+        name: &str,
+        change: SecretChange,
+    ) -> Result<SecretChanged> {
+        self.observed(caller, change.operation(), name, || {
+            Ok(match change {
+                SecretChange::Enable => {
+                    self.enable_secret(name)?;
+                    SecretChanged::Done
+                }
+                SecretChange::Disable => {
+                    self.disable_secret(name)?;
+                    SecretChanged::Done
+                }
+                SecretChange::Restore => {
+                    self.restore_secret(name)?;
+                    SecretChanged::Done
+                }
+                SecretChange::Delete { recovery_days } => {
+                    SecretChanged::DeleteTime(self.delete_secret(name, recovery_days)?)
+                }
+                SecretChange::DeleteVersion { version_id } => {
+                    self.delete_secret_version(name, &version_id)?;
+                    SecretChanged::Done
+                }
+                SecretChange::SetDescription(description) => {
+                    self.update_secret_description(name, &description)?;
+                    SecretChanged::Done
+                }
+                SecretChange::PutValue { version_id, value } => {
+                    self.put_secret_value(name, &version_id, value)?;
+                    SecretChanged::Done
+                }
+                SecretChange::UpdateValue { version_id, value } => {
+                    self.update_secret_value(name, &version_id, value)?;
+                    SecretChanged::Done
+                }
+            })
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! What the console's pages draw: snapshots the backend worker made of the keys and secrets (no key
+//! material, no engine record), replaced whole when something changed. Pages read only this while
+//! drawing, so a frame never waits for the engine, its lock or a server.
+
+use std::sync::Arc;
+
+use keyconsole_kms::secrets::RotationDetail;
+use keyconsole_kms::secrets::rules::validate_name;
+use keyconsole_kms::{
+    ApiCredentials, ErrorCode, KeyIndex, KmsError, Result, SecretMetadata, SecretQuery,
+};
+
+/// A secret's versions and rotation, fetched for the chosen secret only.
+#[derive(Debug, Clone, Default)]
+pub struct SecretDetail {
+    pub name: String,
+    /// Oldest first, with their creation times.
+    pub versions: Vec<(String, i64)>,
+    /// A database secret's schedule and history.
+    pub rotation: Option<RotationDetail>,
+    /// A rotation of it is under way in this process.
+    pub rotating: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Model {
+    /// Every key, in creation order.
+    pub keys: Arc<KeyIndex>,
+    /// Every secret, newest first.
+    pub secrets: Arc<Vec<SecretMetadata>>,
+    /// The chosen secret's details.
+    pub secret: Option<Arc<SecretDetail>>,
+    /// The loopback API's credentials, once made (a local keystore only).
+    pub credentials: Option<ApiCredentials>,
+    /// The first snapshot has arrived.
+    pub loaded: bool,
+    /// The keystore generation it shows (a local keystore; a server's is not known).
+    pub generation: Option<u64>,
+    /// The console manages a server: what only a local keystore has is not offered.
+    pub remote: bool,
+}
+
+impl Model {
+    pub fn describe_secret(&self, name: &str) -> Option<&SecretMetadata> {
+        self.secrets.iter().find(|s| s.name == name)
+    }
+
+    /// The secrets `query` matches, in the snapshot's order (newest first); no paging.
+    pub fn matching_secrets<'a>(
+        &'a self,
+        query: &'a SecretQuery,
+    ) -> impl Iterator<Item = &'a SecretMetadata> + 'a {
+        let admits = query.matcher();
+        self.secrets.iter().filter(move |s| admits(s))
+    }
+
+    fn detail_of(&self, name: &str) -> Option<&SecretDetail> {
+        self.secret.as_deref().filter(|d| d.name == name)
+    }
+
+    /// The versions of `name`, if they were fetched.
+    pub fn secret_versions(&self, name: &str) -> &[(String, i64)] {
+        self.detail_of(name).map_or(&[], |d| d.versions.as_slice())
+    }
+
+    pub fn rotation(&self, name: &str) -> Option<&RotationDetail> {
+        self.detail_of(name).and_then(|d| d.rotation.as_ref())
+    }
+
+    pub fn is_rotating(&self, name: &str) -> bool {
+        self.detail_of(name).is_some_and(|d| d.rotating)
+    }
+
+    /// Would `name` be accepted for a new secret? The engine's rule and words, against this
+    /// snapshot; creating checks again.
+    pub fn check_secret_name(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        if self.describe_secret(name).is_some() {
+            return Err(KmsError::new(
+                ErrorCode::SecretExists,
+                keyconsole_base::text!("errors.a_secret_named_name_already_exists", name = name),
+            ));
+        }
+        Ok(())
+    }
+}

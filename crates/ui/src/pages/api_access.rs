@@ -1,0 +1,440 @@
+//! The API access page: start and stop the loopback API (HTTP, or HTTPS with the local CA) over
+//! this console's engine, the credentials applications sign with, ready-to-run snippets for the
+//! Python and Node.js SDKs and tccli, and the live access log.
+
+use keyconsole_base::tr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+use zeroize::Zeroizing;
+
+use crate::command::Command;
+use keyconsole_api::{AccessLog, AccessLogEntry, ApiServer, DEFAULT_LISTEN};
+use keyconsole_base::util::format_time;
+use keyconsole_kms::{ApiCredentials, KmsError};
+
+/// How many requests the page keeps for its log.
+const LOG_ENTRIES: usize = 1000;
+
+/// The official clients the page has a ready-to-run snippet for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client {
+    Python,
+    Node,
+    Tccli,
+}
+
+pub struct ApiAccessState {
+    pub listen: String,
+    /// Serve HTTPS with a certificate from the keystore's local CA.
+    pub https: bool,
+    /// Where the local CA's certificate is (or will be, once HTTPS first starts).
+    pub ca_path: PathBuf,
+    /// Whose snippet the page shows.
+    client: Client,
+    pub server: Option<ApiServer>,
+    pub log: Arc<AccessLog>,
+    pub show_secret_key: bool,
+    pub confirm_rotation: bool,
+    pub error: Option<KmsError>,
+    /// The log as last copied out, and the request count it was copied at (no copy per frame).
+    entries: Vec<AccessLogEntry>,
+    entries_at: Option<u64>,
+}
+
+impl Default for ApiAccessState {
+    fn default() -> Self {
+        Self::new(DEFAULT_LISTEN.to_owned(), false, PathBuf::new())
+    }
+}
+
+impl ApiAccessState {
+    pub fn new(listen: String, https: bool, ca_path: PathBuf) -> Self {
+        Self {
+            listen,
+            https,
+            ca_path,
+            client: Client::Python,
+            server: None,
+            log: Arc::new(AccessLog::new(LOG_ENTRIES)),
+            show_secret_key: false,
+            confirm_rotation: false,
+            error: None,
+            entries: Vec::new(),
+            entries_at: None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.server.is_some()
+    }
+
+    /// Whether clients are to use HTTPS: what the server runs with, else what it would start with.
+    fn uses_https(&self) -> bool {
+        self.server.as_ref().map_or(self.https, ApiServer::is_https)
+    }
+
+    /// The address applications use: what the server is bound to, else what it would bind to.
+    fn endpoint(&self) -> String {
+        self.server.as_ref().map_or_else(
+            || self.listen.trim().to_owned(),
+            |s| s.local_addr().to_string(),
+        )
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        credentials: Option<&ApiCredentials>,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.heading(tr!("ui.api_access.api_access"));
+        ui.label(tr!(
+            "ui.api_access.applications_written_for_the_tencent_cloud"
+        ));
+        ui.add_space(8.0);
+        self.server_ui(ui, commands);
+        ui.add_space(8.0);
+        ui.separator();
+        credentials_ui(self, ui, credentials, commands);
+        ui.add_space(8.0);
+        ui.separator();
+        self.log_ui(ui);
+    }
+
+    fn server_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            let label = ui.label(tr!("ui.api_access.listen_address"));
+            ui.add_enabled(
+                !self.is_running(),
+                egui::TextEdit::singleline(&mut self.listen)
+                    .desired_width(180.0)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id);
+            ui.add_enabled(
+                !self.is_running(),
+                egui::Checkbox::new(&mut self.https, tr!("ui.api_access.https_local_ca")),
+            )
+            .on_hover_text(tr!("ui.api_access.serve_https_with_a_certificate_for"));
+            if self.is_running() {
+                if ui.button(tr!("ui.api_access.stop_server")).clicked() {
+                    commands.push(Command::StopApi);
+                }
+            } else if ui.button(tr!("ui.api_access.start_server")).clicked() {
+                commands.push(Command::StartApi);
+            }
+        });
+        match &self.server {
+            Some(server) => {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(tr!("ui.api_access.running"))
+                            .strong()
+                            .color(Color32::from_rgb(80, 180, 90)),
+                    );
+                    ui.label(tr!(
+                        "ui.api_access.listening_on_server",
+                        server = server.url()
+                    ));
+                    ui.separator();
+                    ui.label(tr!(
+                        "ui.api_access.requests_refused",
+                        requests = self.log.total(),
+                        refused = self.log.errors()
+                    ));
+                });
+            }
+            None => {
+                ui.label(RichText::new(tr!("ui.api_access.stopped")).weak());
+            }
+        }
+        if self.uses_https() {
+            ui.horizontal(|ui| {
+                ui.label(tr!("ui.api_access.clients_trust_the_local_ca"));
+                ui.monospace(self.ca_path.display().to_string());
+                if ui.button(tr!("ui.api_access.copy_path")).clicked() {
+                    commands.push(Command::Copy {
+                        text: Zeroizing::new(self.ca_path.display().to_string()),
+                        what: tr!("ui.api_access.the_ca_certificate_s_path"),
+                    });
+                }
+            });
+        }
+        if let Some(error) = &self.error {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                crate::widgets::error_text(error),
+            );
+        }
+    }
+
+    fn log_ui(&mut self, ui: &mut egui::Ui) {
+        ui.strong(tr!("ui.api_access.access_log"));
+        let total = self.log.total();
+        if self.entries_at != Some(total) {
+            self.entries = self.log.recent();
+            self.entries.reverse(); // newest first
+            self.entries_at = Some(total);
+        }
+        if self.entries.is_empty() {
+            ui.label(RichText::new(tr!("ui.api_access.no_requests_yet")).weak());
+            return;
+        }
+        TableBuilder::new(ui)
+            .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(180.0))
+            .column(Column::initial(170.0))
+            .column(Column::initial(290.0).clip(true))
+            .column(Column::initial(300.0).clip(true))
+            .column(Column::remainder().at_least(70.0))
+            .header(22.0, |mut header| {
+                for title in [
+                    tr!("ui.api_access.time"),
+                    tr!("ui.api_access.action"),
+                    tr!("ui.common.key_id"),
+                    tr!("ui.api_access.result"),
+                    tr!("ui.api_access.duration"),
+                ] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, self.entries.len(), |mut row| {
+                    let entry = &self.entries[row.index()];
+                    row.col(|ui| {
+                        ui.label(format_time(entry.time));
+                    });
+                    row.col(|ui| {
+                        ui.label(entry.action);
+                    });
+                    row.col(|ui| {
+                        ui.monospace(entry.key_id.as_deref().unwrap_or("-"));
+                    });
+                    row.col(|ui| {
+                        if entry.is_success() {
+                            ui.label(entry.code);
+                        } else {
+                            ui.colored_label(ui.visuals().error_fg_color, entry.code);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(tr!(
+                            "ui.api_access.entry_ms",
+                            entry = format!("{:.2}", entry.duration.as_secs_f64() * 1e3)
+                        ));
+                    });
+                });
+            });
+    }
+}
+
+fn credentials_ui(
+    state: &mut ApiAccessState,
+    ui: &mut egui::Ui,
+    credentials: Option<&ApiCredentials>,
+    commands: &mut Vec<Command>,
+) {
+    ui.strong(tr!("ui.api_access.credentials"));
+    let Some(credentials) = credentials else {
+        ui.horizontal(|ui| {
+            ui.label(tr!("ui.api_access.no_credentials_yet"));
+            if ui.button(tr!("ui.api_access.create_credentials")).clicked() {
+                commands.push(Command::CreateApiCredentials);
+            }
+        });
+        return;
+    };
+    egui::Grid::new("api credentials")
+        .num_columns(3)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            ui.label("SecretId");
+            ui.monospace(&credentials.secret_id);
+            if ui.button(tr!("ui.api_access.copy_secretid")).clicked() {
+                commands.push(Command::Copy {
+                    text: Zeroizing::new(credentials.secret_id.clone()),
+                    what: tr!("ui.api_access.the_secretid"),
+                });
+            }
+            ui.end_row();
+            ui.label("SecretKey");
+            if state.show_secret_key {
+                ui.monospace(credentials.secret_key.as_str());
+            } else {
+                ui.monospace("•".repeat(32));
+            }
+            ui.horizontal(|ui| {
+                if ui.button(tr!("ui.api_access.copy_secretkey")).clicked() {
+                    commands.push(Command::Copy {
+                        text: credentials.secret_key.clone(),
+                        what: tr!("ui.api_access.the_secretkey"),
+                    });
+                }
+                let toggle = if state.show_secret_key {
+                    tr!("ui.api_access.hide")
+                } else {
+                    tr!("ui.api_access.show")
+                };
+                if ui.button(toggle).clicked() {
+                    state.show_secret_key = !state.show_secret_key;
+                }
+            });
+            ui.end_row();
+            ui.label(tr!("ui.api_access.created"));
+            ui.label(format_time(credentials.created));
+            ui.end_row();
+        });
+    ui.add_space(4.0);
+    if state.confirm_rotation {
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                tr!("ui.api_access.applications_using_the_current_secretkey_will"),
+            );
+            if ui.button(tr!("ui.api_access.rotate_now")).clicked() {
+                commands.push(Command::RotateApiCredentials);
+            }
+            if ui.button(tr!("ui.api_access.cancel")).clicked() {
+                state.confirm_rotation = false;
+            }
+        });
+    } else if ui
+        .button(tr!("ui.api_access.rotate_credentials"))
+        .on_hover_text(tr!("ui.api_access.replace_the_secretid_and_secretkey_with"))
+        .clicked()
+    {
+        state.confirm_rotation = true;
+    }
+    ui.add_space(6.0);
+    let endpoint = state.endpoint();
+    let ca = state.uses_https().then_some(state.ca_path.as_path());
+    let (hint, snippet) = match state.client {
+        Client::Python => (
+            tr!("ui.api_access.pip_install_tencentcloud_sdk_python_kms"),
+            python_snippet(&endpoint, &credentials.secret_id, ca),
+        ),
+        Client::Node => (
+            tr!("ui.api_access.npm_install_tencentcloud_sdk_nodejs_the"),
+            node_snippet(&endpoint, &credentials.secret_id, ca),
+        ),
+        Client::Tccli => (
+            tr!("ui.api_access.pip_install_tccli_the_credentials_come"),
+            tccli_snippet(&endpoint, &credentials.secret_id, ca),
+        ),
+    };
+    egui::CollapsingHeader::new(tr!("ui.api_access.client_snippets"))
+        .id_salt("client snippets")
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(
+                    &mut state.client,
+                    Client::Python,
+                    tr!("ui.api_access.python_sdk"),
+                );
+                ui.selectable_value(
+                    &mut state.client,
+                    Client::Node,
+                    tr!("ui.api_access.node_js_sdk"),
+                );
+                ui.selectable_value(&mut state.client, Client::Tccli, "tccli");
+            });
+            ui.label(hint);
+            let mut text = snippet.as_str();
+            ui.add(
+                egui::TextEdit::multiline(&mut text)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_width(f32::INFINITY),
+            );
+            if ui.button(tr!("ui.api_access.copy_snippet")).clicked() {
+                commands.push(Command::Copy {
+                    text: Zeroizing::new(snippet.clone()),
+                    what: tr!("ui.api_access.the_snippet"),
+                });
+            }
+        });
+}
+
+/// The seed document's client setup with this console as the endpoint; over HTTPS the SDK is
+/// given the CA's certificate (`certification`), as it otherwise trusts only public CAs.
+pub fn python_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
+    let http = match ca {
+        Some(ca) => format!(
+            "HttpProfile(protocol=\"https\", endpoint=\"{endpoint}\",\n                   certification=\"{}\")",
+            ca.display()
+        ),
+        None => format!("HttpProfile(protocol=\"http\", endpoint=\"{endpoint}\")"),
+    };
+    format!(
+        r#"import base64, os
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.kms.v20190118 import kms_client, models
+
+cred = credential.Credential("{secret_id}", os.environ["KEYCONSOLE_SECRET_KEY"])
+http = {http}
+client = kms_client.KmsClient(cred, "ap-guangzhou", ClientProfile(httpProfile=http))
+
+req = models.EncryptRequest()
+req.KeyId = "your-key-alias"
+req.Plaintext = base64.b64encode(b"db password").decode()
+blob = client.Encrypt(req).CiphertextBlob
+
+req = models.DecryptRequest()
+req.CiphertextBlob = blob
+print(base64.b64decode(client.Decrypt(req).Plaintext))
+"#
+    )
+}
+
+/// The Node.js SDK; over HTTPS Node trusts the CA through NODE_EXTRA_CA_CERTS, read at start.
+pub fn node_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
+    let (run, protocol) = match ca {
+        Some(ca) => (
+            format!("NODE_EXTRA_CA_CERTS={} node app.js", ca.display()),
+            "https://",
+        ),
+        None => ("node app.js".to_owned(), "http://"),
+    };
+    format!(
+        r#"// Run: KEYCONSOLE_SECRET_KEY=... {run}
+const tencentcloud = require("tencentcloud-sdk-nodejs");
+const kms = new tencentcloud.kms.v20190118.Client({{
+  credential: {{ secretId: "{secret_id}", secretKey: process.env.KEYCONSOLE_SECRET_KEY }},
+  region: "ap-guangzhou",
+  profile: {{ httpProfile: {{ endpoint: "{endpoint}", protocol: "{protocol}" }} }},
+}});
+kms.Encrypt({{ KeyId: "your-key-alias", Plaintext: Buffer.from("db password").toString("base64") }})
+  .then((r) => kms.Decrypt({{ CiphertextBlob: r.CiphertextBlob }}))
+  .then((r) => console.log(Buffer.from(r.Plaintext, "base64").toString()));
+"#
+    )
+}
+
+/// tccli; over HTTPS it trusts only its Python's certifi bundle, so the CA is added to that.
+pub fn tccli_snippet(endpoint: &str, secret_id: &str, ca: Option<&Path>) -> String {
+    let (setup, endpoint) = match ca {
+        Some(ca) => (
+            tr!(
+                "ui.api_access.once_tccli_trusts_only_its_own",
+                ca = ca.display()
+            ),
+            endpoint.to_owned(),
+        ),
+        None => (String::new(), format!("http://{endpoint}")),
+    };
+    format!(
+        r#"{setup}export TENCENTCLOUD_SECRET_ID={secret_id}
+export TENCENTCLOUD_SECRET_KEY=...   # the SecretKey above
+tccli kms Encrypt --region ap-guangzhou --endpoint {endpoint} \
+  --KeyId your-key-alias --Plaintext "$(printf 'db password' | base64)"
+"#
+    )
+}

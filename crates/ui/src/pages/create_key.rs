@@ -1,0 +1,136 @@
+//! The "Create key" dialog: alias with live validation (the engine's rules, the reason under the
+//! field), description with a byte counter, automatic rotation.
+
+use egui::{Color32, Key, RichText};
+use keyconsole_base::tr;
+
+use crate::command::Command;
+use crate::model::Model;
+use crate::widgets::rotation_period_ui;
+use keyconsole_kms::keys::rules::{DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT};
+use keyconsole_kms::{CreateKey, KmsError};
+
+#[derive(Debug)]
+pub struct CreateKeyDialog {
+    pub alias: String,
+    pub description: String,
+    pub rotation: bool,
+    pub rotate_days: u32,
+    /// The engine's answer to the last attempt, if it refused.
+    pub error: Option<KmsError>,
+    focus_alias: bool,
+}
+
+impl Default for CreateKeyDialog {
+    fn default() -> Self {
+        Self {
+            alias: String::new(),
+            description: String::new(),
+            rotation: false,
+            rotate_days: ROTATE_DAYS_DEFAULT,
+            error: None,
+            focus_alias: true,
+        }
+    }
+}
+
+impl CreateKeyDialog {
+    /// Draws the dialog; returns false when the user closed it.
+    pub fn ui(&mut self, ctx: &egui::Context, model: &Model, commands: &mut Vec<Command>) -> bool {
+        let mut open = true;
+        let modal = egui::Modal::new(egui::Id::unique("create key dialog")).show(ctx, |ui| {
+            ui.set_width(440.0);
+            ui.heading(tr!("ui.create_key.create_key"));
+            ui.label(tr!("ui.create_key.a_symmetric_customer_master_key_aes"));
+            ui.add_space(8.0);
+
+            let label = ui.label(tr!("ui.create_key.alias"));
+            let alias = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.alias)
+                        .hint_text(tr!("ui.create_key.e_g_db_password"))
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            if std::mem::take(&mut self.focus_alias) {
+                alias.request_focus();
+            }
+            if alias.changed() {
+                self.error = None;
+            }
+            let check = if self.alias.is_empty() {
+                None
+            } else {
+                Some(model.keys.check_alias(&self.alias, None))
+            };
+            match &check {
+                None => {
+                    ui.label(RichText::new(tr!("ui.create_key.1_to_60_letters_digits_or")).small());
+                }
+                Some(Ok(())) => {
+                    ui.colored_label(
+                        Color32::from_rgb(60, 160, 90),
+                        tr!("ui.create_key.this_alias_is_free"),
+                    );
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e.message_here());
+                }
+            }
+            ui.add_space(6.0);
+
+            let label = ui.label(tr!("ui.create_key.description_optional"));
+            ui.add(
+                egui::TextEdit::multiline(&mut self.description)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            let bytes = self.description.len();
+            let counter = tr!(
+                "ui.create_key.bytes_description_max_bytes_bytes",
+                bytes = bytes,
+                description_max_bytes = DESCRIPTION_MAX_BYTES
+            );
+            if bytes > DESCRIPTION_MAX_BYTES {
+                ui.colored_label(ui.visuals().error_fg_color, counter);
+            } else {
+                ui.label(RichText::new(counter).small());
+            }
+            ui.add_space(6.0);
+
+            rotation_period_ui(ui, &mut self.rotation, &mut self.rotate_days);
+
+            if let Some(error) = &self.error {
+                ui.add_space(6.0);
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    crate::widgets::error_text(error),
+                );
+            }
+            ui.add_space(10.0);
+            ui.horizontal(|ui| {
+                let submit = ui.input(|i| i.key_pressed(Key::Enter)) && alias.lost_focus();
+                if ui
+                    .button(RichText::new(tr!("ui.create_key.create")).strong())
+                    .clicked()
+                    || submit
+                {
+                    commands.push(Command::CreateKey(CreateKey {
+                        alias: self.alias.clone(),
+                        description: self.description.clone(),
+                        key_usage: None,
+                        rotate_days: self.rotation.then_some(self.rotate_days),
+                    }));
+                }
+                if ui.button(tr!("ui.create_key.cancel")).clicked() {
+                    open = false;
+                }
+            });
+        });
+        if modal.should_close() {
+            open = false;
+        }
+        open
+    }
+}

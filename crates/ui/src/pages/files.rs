@@ -1,0 +1,320 @@
+//! The "File tools" page: envelope-encrypt or decrypt a file of any size. The engine unwraps or
+//! makes the data key on the UI thread (fast, in memory); the streaming runs on a worker thread
+//! that reports progress through atomics, and can be cancelled.
+
+use keyconsole_base::tr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use egui::RichText;
+
+use crate::command::Command;
+use crate::model::Model;
+use crate::platform::DialogPurpose;
+use keyconsole_kms::KmsError;
+use keyconsole_kms::envelope::FileReport;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileMode {
+    #[default]
+    Encrypt,
+    Decrypt,
+}
+
+/// What the File tools page asks to run: the inputs of one file job.
+#[derive(Debug, Clone)]
+pub struct FileJobRequest {
+    pub mode: FileMode,
+    /// The CMK, to encrypt; decryption finds it from the file.
+    pub key: Option<String>,
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub overwrite: bool,
+}
+
+/// A file operation running on a worker thread.
+pub struct FileJob {
+    pub mode: FileMode,
+    pub done: Arc<AtomicU64>,
+    pub total: Arc<AtomicU64>,
+    pub cancel: Arc<AtomicBool>,
+    pub started: Instant,
+    pub result: Receiver<Result<FileReport, KmsError>>,
+}
+
+impl FileJob {
+    /// Starts `work` on a worker thread; it gets a progress callback that updates this job.
+    pub fn start(
+        mode: FileMode,
+        ctx: &egui::Context,
+        work: impl FnOnce(&mut dyn FnMut(u64, u64) -> bool) -> Result<FileReport, KmsError>
+        + Send
+        + 'static,
+    ) -> Self {
+        let (done, total, cancel) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (sender, result) = std::sync::mpsc::channel();
+        let (d, t, c, ctx) = (done.clone(), total.clone(), cancel.clone(), ctx.clone());
+        std::thread::spawn(move || {
+            let mut progress = |now: u64, all: u64| {
+                d.store(now, Ordering::Relaxed);
+                t.store(all, Ordering::Relaxed);
+                ctx.request_repaint();
+                !c.load(Ordering::Relaxed)
+            };
+            let _ = sender.send(work(&mut progress));
+            ctx.request_repaint();
+        });
+        Self {
+            mode,
+            done,
+            total,
+            cancel,
+            started: Instant::now(),
+            result,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct FileToolsState {
+    pub mode: FileMode,
+    /// The CMK to encrypt under (KeyId).
+    pub key: Option<String>,
+    pub input: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    /// The paths as typed (so they work without a file dialog, e.g. with no desktop portal).
+    input_text: String,
+    output_text: String,
+    pub overwrite: bool,
+    pub job: Option<FileJob>,
+    pub last_result: Option<Result<String, KmsError>>,
+}
+
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The output a user most likely wants: `x` → `x.kc` when encrypting, `x.kc` → `x` when decrypting.
+pub fn suggested_output(mode: FileMode, input: &Path) -> PathBuf {
+    match mode {
+        FileMode::Encrypt => {
+            let mut name = input.file_name().unwrap_or_default().to_os_string();
+            name.push(".kc");
+            input.with_file_name(name)
+        }
+        FileMode::Decrypt if input.extension().is_some_and(|e| e == "kc") => {
+            input.with_extension("")
+        }
+        FileMode::Decrypt => {
+            let mut name = input.file_name().unwrap_or_default().to_os_string();
+            name.push(".decrypted");
+            input.with_file_name(name)
+        }
+    }
+}
+
+impl FileToolsState {
+    pub fn set_input(&mut self, path: PathBuf) {
+        self.set_output(suggested_output(self.mode, &path));
+        self.input_text = path.display().to_string();
+        self.input = Some(path);
+        self.last_result = None;
+    }
+
+    pub fn set_output(&mut self, path: PathBuf) {
+        self.output_text = path.display().to_string();
+        self.output = Some(path);
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
+        ui.heading(tr!("ui.files.file_tools"));
+        ui.label(tr!("ui.files.envelope_encryption_for_files_of_any"));
+        ui.add_space(8.0);
+        let busy = self.job.is_some();
+        ui.add_enabled_ui(!busy, |ui| {
+            ui.horizontal(|ui| {
+                let before = self.mode;
+                ui.selectable_value(
+                    &mut self.mode,
+                    FileMode::Encrypt,
+                    tr!("ui.files.encrypt_a_file"),
+                );
+                ui.selectable_value(
+                    &mut self.mode,
+                    FileMode::Decrypt,
+                    tr!("ui.files.decrypt_a_file"),
+                );
+                if self.mode != before
+                    && let Some(input) = self.input.clone()
+                {
+                    self.set_output(suggested_output(self.mode, &input));
+                }
+            });
+            ui.add_space(6.0);
+            egui::Grid::new("file tools")
+                .num_columns(2)
+                .spacing([12.0, 8.0])
+                .show(ui, |ui| {
+                    if self.mode == FileMode::Encrypt {
+                        let label = ui.label(tr!("ui.files.key"));
+                        let enabled: Vec<_> = model
+                            .keys
+                            .iter()
+                            .filter(|k| k.key_state.may_encrypt())
+                            .collect();
+                        let selected = self
+                            .key
+                            .as_deref()
+                            .and_then(|id| model.keys.find(id))
+                            .map_or_else(
+                                || tr!("ui.files.choose_a_key").to_owned(),
+                                |k| k.alias.clone(),
+                            );
+                        egui::ComboBox::from_id_salt("file key")
+                            .selected_text(selected)
+                            .width(260.0)
+                            .show_ui(ui, |ui| {
+                                for key in enabled.iter().take(500) {
+                                    ui.selectable_value(
+                                        &mut self.key,
+                                        Some(key.key_id.clone()),
+                                        &key.alias,
+                                    );
+                                }
+                            })
+                            .response
+                            .labelled_by(label.id);
+                        ui.end_row();
+                    }
+                    let label = ui.label(tr!("ui.files.file"));
+                    ui.horizontal(|ui| {
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.input_text)
+                                    .hint_text(tr!("ui.files.choose_a_file_drop_one_on"))
+                                    .desired_width(420.0)
+                                    .font(egui::TextStyle::Monospace),
+                            )
+                            .labelled_by(label.id);
+                        if field.lost_focus() && !self.input_text.trim().is_empty() {
+                            self.set_input(PathBuf::from(self.input_text.trim()));
+                        }
+                        if ui.button(tr!("ui.files.choose")).clicked() {
+                            commands.push(Command::Dialog(DialogPurpose::FileInput));
+                        }
+                    });
+                    ui.end_row();
+                    let label = ui.label(tr!("ui.files.save_to"));
+                    ui.horizontal(|ui| {
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.output_text)
+                                    .desired_width(420.0)
+                                    .font(egui::TextStyle::Monospace),
+                            )
+                            .labelled_by(label.id);
+                        if field.lost_focus() && !self.output_text.trim().is_empty() {
+                            self.set_output(PathBuf::from(self.output_text.trim()));
+                        }
+                        if ui
+                            .add_enabled(
+                                self.input.is_some(),
+                                egui::Button::new(tr!("ui.files.change")),
+                            )
+                            .clicked()
+                        {
+                            commands.push(Command::Dialog(DialogPurpose::FileOutput));
+                        }
+                    });
+                    ui.end_row();
+                });
+            ui.checkbox(
+                &mut self.overwrite,
+                tr!("ui.files.replace_the_output_file_if_it"),
+            );
+            ui.add_space(6.0);
+            let ready = self.input.is_some()
+                && self.output.is_some()
+                && (self.mode == FileMode::Decrypt || self.key.is_some());
+            let action = match self.mode {
+                FileMode::Encrypt => tr!("ui.files.encrypt_file"),
+                FileMode::Decrypt => tr!("ui.files.decrypt_file"),
+            };
+            if ui
+                .add_enabled(ready, egui::Button::new(RichText::new(action).strong()))
+                .clicked()
+                && let (Some(input), Some(output)) = (self.input.clone(), self.output.clone())
+            {
+                commands.push(Command::StartFileJob(FileJobRequest {
+                    mode: self.mode,
+                    key: self.key.clone(),
+                    input,
+                    output,
+                    overwrite: self.overwrite,
+                }));
+            }
+        });
+        if let Some(job) = &self.job {
+            ui.add_space(10.0);
+            let (done, total) = (
+                job.done.load(Ordering::Relaxed),
+                job.total.load(Ordering::Relaxed),
+            );
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            let seconds = job.started.elapsed().as_secs_f64().max(1e-3);
+            let speed = megabytes(done) / seconds;
+            let left = if done == 0 {
+                f64::NAN
+            } else {
+                seconds * (total.saturating_sub(done)) as f64 / done as f64
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .show_percentage()
+                    .desired_width(480.0),
+            );
+            ui.horizontal(|ui| {
+                let left = if left.is_finite() {
+                    tr!("ui.files.seconds_left", seconds = format!("{left:.0}"))
+                } else {
+                    tr!("ui.files.starting")
+                };
+                ui.label(tr!(
+                    "ui.files.progress",
+                    done = format!("{:.1}", megabytes(done)),
+                    total = format!("{:.1}", megabytes(total)),
+                    speed = format!("{:.0}", speed),
+                    left = left
+                ));
+                if ui.button(tr!("ui.files.cancel")).clicked() {
+                    job.cancel.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+        match &self.last_result {
+            Some(Ok(message)) => {
+                ui.add_space(8.0);
+                ui.colored_label(egui::Color32::from_rgb(60, 160, 90), message);
+            }
+            Some(Err(error)) => {
+                ui.add_space(8.0);
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    crate::widgets::error_text(error),
+                );
+            }
+            None => {}
+        }
+    }
+}

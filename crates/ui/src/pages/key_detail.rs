@@ -1,0 +1,408 @@
+//! A key's detail page: every metadata field, in-place edits, state actions, rotation settings,
+//! scheduling deletion, and the online tools.
+
+use egui::{Color32, RichText};
+use keyconsole_base::tr;
+use zeroize::Zeroizing;
+
+use super::online_tools::OnlineTools;
+use crate::command::Command;
+use crate::model::Model;
+use crate::widgets::{rotation_period_ui, state_color, state_label};
+use keyconsole_base::util::format_time;
+use keyconsole_kms::keys::rules::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
+use keyconsole_kms::{KeyIndex, KeyMetadata, KeyState};
+
+pub struct DeletionDialog {
+    pub days: u32,
+    pub confirm_alias: String,
+}
+
+pub struct KeyDetailState {
+    pub key_id: String,
+    pub editing_alias: Option<String>,
+    pub editing_description: Option<String>,
+    pub rotation_enabled: bool,
+    pub rotation_days: u32,
+    pub deletion: Option<DeletionDialog>,
+    pub tools: OnlineTools,
+}
+
+impl KeyDetailState {
+    /// Opens the *Schedule deletion* dialog.
+    pub fn open_deletion(&mut self) {
+        self.deletion = Some(DeletionDialog {
+            days: PENDING_WINDOW_MAX_DAYS,
+            confirm_alias: String::new(),
+        });
+    }
+
+    pub fn new(key: &KeyMetadata) -> Self {
+        Self {
+            key_id: key.key_id.clone(),
+            editing_alias: None,
+            editing_description: None,
+            rotation_enabled: key.key_rotation_enabled,
+            rotation_days: key.rotate_days,
+            deletion: None,
+            tools: OnlineTools::default(),
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
+        if ui.link(tr!("ui.key_detail.all_keys")).clicked() {
+            commands.push(Command::ShowKeys);
+        }
+        let Some(key) = model.keys.find(&self.key_id) else {
+            ui.add_space(20.0);
+            ui.label(RichText::new(tr!("ui.key_detail.this_key_no_longer_exists")).size(18.0));
+            ui.label(tr!("ui.key_detail.its_deletion_date_passed_or_it"));
+            return;
+        };
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new(&key.alias).size(22.0));
+            ui.label(
+                RichText::new(state_label(key.key_state))
+                    .color(state_color(key.key_state, ui.visuals()))
+                    .strong(),
+            );
+        });
+        ui.add_space(6.0);
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                ui.columns(2, |columns| {
+                    columns[0].strong(tr!("ui.key_detail.key_information"));
+                    self.metadata_ui(&mut columns[0], &model.keys, key, commands);
+                    columns[1].strong(tr!("ui.key_detail.actions"));
+                    self.actions_ui(&mut columns[1], key, model.remote, commands);
+                    columns[1].add_space(12.0);
+                    columns[1].strong(tr!("ui.key_detail.rotation"));
+                    self.rotation_ui(&mut columns[1], key, commands);
+                });
+                ui.add_space(12.0);
+                ui.separator();
+                ui.strong(tr!("ui.key_detail.online_tools"));
+                self.tools.ui(ui, &key.key_id, &key.alias, commands);
+            });
+        if self.deletion.is_some() {
+            self.deletion_ui(ui.ctx(), key, commands);
+        }
+    }
+
+    fn metadata_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        keys: &KeyIndex,
+        key: &KeyMetadata,
+        commands: &mut Vec<Command>,
+    ) {
+        egui::Grid::new("key metadata")
+            .num_columns(2)
+            .spacing([14.0, 6.0])
+            .striped(true)
+            .show(ui, |ui| {
+                ui.label(tr!("ui.common.key_id"));
+                ui.horizontal(|ui| {
+                    ui.monospace(&key.key_id);
+                    if ui
+                        .small_button("📋")
+                        .on_hover_text(tr!("ui.key_detail.copy_the_keyid"))
+                        .clicked()
+                    {
+                        commands.push(Command::Copy {
+                            text: Zeroizing::new(key.key_id.clone()),
+                            what: tr!("ui.key_detail.the_keyid"),
+                        });
+                    }
+                });
+                ui.end_row();
+
+                let label = ui.label(tr!("ui.key_detail.alias"));
+                let mut stop_editing = false;
+                ui.vertical(|ui| match &mut self.editing_alias {
+                    Some(alias) => {
+                        ui.horizontal(|ui| {
+                            ui.add(egui::TextEdit::singleline(alias).desired_width(180.0))
+                                .labelled_by(label.id);
+                            if ui.button(tr!("ui.key_detail.save")).clicked() {
+                                commands.push(Command::UpdateKey {
+                                    key: key.key_id.clone(),
+                                    alias: Some(alias.clone()),
+                                    description: None,
+                                });
+                            }
+                            stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
+                        });
+                        if let Err(e) = keys.check_alias(alias, Some(&key.key_id)) {
+                            ui.colored_label(ui.visuals().error_fg_color, e.message_here());
+                        }
+                    }
+                    None => {
+                        ui.horizontal(|ui| {
+                            ui.label(&key.alias);
+                            if ui
+                                .small_button("✏")
+                                .on_hover_text(tr!("ui.key_detail.edit_the_alias"))
+                                .clicked()
+                            {
+                                self.editing_alias = Some(key.alias.clone());
+                            }
+                        });
+                    }
+                });
+                if stop_editing {
+                    self.editing_alias = None;
+                }
+                ui.end_row();
+
+                let label = ui.label(tr!("ui.key_detail.description"));
+                let mut stop_editing = false;
+                ui.vertical(|ui| match &mut self.editing_description {
+                    Some(description) => {
+                        ui.add(
+                            egui::TextEdit::multiline(description)
+                                .desired_rows(2)
+                                .desired_width(260.0),
+                        )
+                        .labelled_by(label.id);
+                        ui.horizontal(|ui| {
+                            ui.label(
+                                RichText::new(tr!(
+                                    "ui.key_detail.description_1024_bytes",
+                                    description = description.len()
+                                ))
+                                .small(),
+                            );
+                            if ui.button(tr!("ui.key_detail.save")).clicked() {
+                                commands.push(Command::UpdateKey {
+                                    key: key.key_id.clone(),
+                                    alias: None,
+                                    description: Some(description.clone()),
+                                });
+                            }
+                            stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
+                        });
+                    }
+                    None => {
+                        ui.horizontal(|ui| {
+                            let shown = if key.description.is_empty() {
+                                "—"
+                            } else {
+                                key.description.as_str()
+                            };
+                            ui.add(egui::Label::new(shown).wrap());
+                            if ui
+                                .small_button("✏")
+                                .on_hover_text(tr!("ui.key_detail.edit_the_description"))
+                                .clicked()
+                            {
+                                self.editing_description = Some(key.description.clone());
+                            }
+                        });
+                    }
+                });
+                if stop_editing {
+                    self.editing_description = None;
+                }
+                ui.end_row();
+
+                let rows = [
+                    (tr!("ui.key_detail.key_state"), state_label(key.key_state)),
+                    (tr!("ui.key_detail.key_usage"), key.key_usage.clone()),
+                    (tr!("ui.key_detail.origin"), key.origin.clone()),
+                    (tr!("ui.key_detail.created"), format_time(key.create_time)),
+                    (
+                        tr!("ui.key_detail.key_versions"),
+                        crate::widgets::count_text(key.version_count as usize),
+                    ),
+                    (
+                        tr!("ui.key_detail.automatic_rotation"),
+                        if key.key_rotation_enabled {
+                            tr!(
+                                "ui.key_detail.on_every_rotate_days_days",
+                                rotate_days = key.rotate_days
+                            )
+                        } else {
+                            tr!("ui.common.off")
+                        },
+                    ),
+                    (
+                        tr!("ui.key_detail.last_rotation"),
+                        format_time(key.last_rotate_time),
+                    ),
+                    (
+                        tr!("ui.key_detail.next_rotation"),
+                        format_time(key.next_rotate_time),
+                    ),
+                ];
+                for (name, value) in rows {
+                    ui.label(name);
+                    ui.label(value);
+                    ui.end_row();
+                }
+                if key.key_state == KeyState::PendingDelete {
+                    ui.label(tr!("ui.key_detail.deletion_date"));
+                    ui.colored_label(
+                        state_color(KeyState::PendingDelete, ui.visuals()),
+                        format_time(key.deletion_date),
+                    );
+                    ui.end_row();
+                }
+            });
+    }
+
+    fn actions_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key: &KeyMetadata,
+        remote: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        let id = key.key_id.clone();
+        // Which actions a state allows is the engine's rule; the buttons follow it.
+        let state = key.key_state;
+        ui.horizontal_wrapped(|ui| {
+            if state.may_enable_or_disable() {
+                let enable = !state.may_encrypt();
+                if ui
+                    .button(if enable {
+                        tr!("ui.key_detail.enable")
+                    } else {
+                        tr!("ui.key_detail.disable")
+                    })
+                    .clicked()
+                {
+                    commands.push(Command::SetEnabled {
+                        keys: vec![id.clone()],
+                        enable,
+                    });
+                }
+            }
+            if state.may_archive()
+                && !state.may_unarchive()
+                && ui
+                    .button(tr!("ui.key_detail.archive"))
+                    .on_hover_text(tr!("ui.key_detail.decrypt_only_no_new_encryptions"))
+                    .clicked()
+            {
+                commands.push(Command::Archive(id.clone()));
+            }
+            // A server is not asked to rotate now: the cloud's API has no such action.
+            if state.may_rotate()
+                && !remote
+                && ui
+                    .button(tr!("ui.key_detail.rotate_now"))
+                    .on_hover_text(tr!("ui.key_detail.add_a_new_key_version_old"))
+                    .clicked()
+            {
+                commands.push(Command::Rotate(id.clone()));
+            }
+            // Offered to enabled keys too: the dialog says to disable first, as the cloud's does.
+            if state.may_enable_or_disable()
+                && ui.button(tr!("ui.key_detail.schedule_deletion")).clicked()
+            {
+                self.open_deletion();
+            }
+            if state.may_encrypt()
+                && ui
+                    .button(tr!("ui.key_detail.encrypt_a_file"))
+                    .on_hover_text(tr!("ui.key_detail.envelope_encrypt_a_file_of_any"))
+                    .clicked()
+            {
+                commands.push(Command::ShowFiles(Some(id.clone())));
+            }
+            if state.may_cancel_deletion()
+                && ui.button(tr!("ui.key_detail.cancel_deletion")).clicked()
+            {
+                commands.push(Command::CancelDeletion(id.clone()));
+            }
+            if state.may_unarchive() && ui.button(tr!("ui.key_detail.unarchive")).clicked() {
+                commands.push(Command::Unarchive(id.clone()));
+            }
+        });
+    }
+
+    fn rotation_ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
+        rotation_period_ui(ui, &mut self.rotation_enabled, &mut self.rotation_days);
+        let changed = self.rotation_enabled != key.key_rotation_enabled
+            || (self.rotation_enabled && self.rotation_days != key.rotate_days);
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    changed,
+                    egui::Button::new(tr!("ui.key_detail.apply_rotation_settings")),
+                )
+                .clicked()
+            {
+                commands.push(Command::SetRotation {
+                    key: key.key_id.clone(),
+                    enabled: self.rotation_enabled,
+                    days: self.rotation_days,
+                });
+            }
+        });
+    }
+
+    fn deletion_ui(&mut self, ctx: &egui::Context, key: &KeyMetadata, commands: &mut Vec<Command>) {
+        let Some(dialog) = &mut self.deletion else {
+            return;
+        };
+        let mut close = false;
+        let modal = egui::Modal::new(egui::Id::unique("schedule deletion")).show(ctx, |ui| {
+            ui.set_width(440.0);
+            ui.heading(tr!("ui.key_detail.schedule_key_deletion"));
+            ui.label(tr!("ui.key_detail.when_the_waiting_period_ends_the"));
+            ui.add_space(6.0);
+            let disabled = key.key_state.may_schedule_deletion();
+            if !disabled {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    tr!("ui.key_detail.the_key_must_be_disabled_first"),
+                );
+            }
+            ui.horizontal(|ui| {
+                let label = ui.label(tr!("ui.key_detail.waiting_period"));
+                ui.add(
+                    egui::DragValue::new(&mut dialog.days)
+                        .range(PENDING_WINDOW_MIN_DAYS..=PENDING_WINDOW_MAX_DAYS),
+                )
+                .labelled_by(label.id);
+                ui.label(tr!(
+                    "ui.key_detail.days_pending_window_min_days_pending",
+                    pending_window_min_days = PENDING_WINDOW_MIN_DAYS,
+                    pending_window_max_days = PENDING_WINDOW_MAX_DAYS
+                ));
+            });
+            let label = ui.label(tr!(
+                "ui.key_detail.type_the_alias_alias_to_confirm",
+                alias = key.alias
+            ));
+            ui.add(
+                egui::TextEdit::singleline(&mut dialog.confirm_alias).desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                let confirmed = dialog.confirm_alias == key.alias;
+                let button = egui::Button::new(
+                    RichText::new(tr!("ui.key_detail.schedule_deletion_3")).color(Color32::WHITE),
+                )
+                .fill(Color32::from_rgb(170, 50, 40));
+                if ui.add_enabled(disabled && confirmed, button).clicked() {
+                    commands.push(Command::ScheduleDeletion {
+                        key: key.key_id.clone(),
+                        days: dialog.days,
+                    });
+                    close = true;
+                }
+                if ui.button(tr!("ui.key_detail.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close || modal.should_close() {
+            self.deletion = None;
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The key list: a virtualized table of every key, searchable by KeyId or alias, filtered by state,
+//! sorted by creation time, with multi-select for batch enable/disable.
+
+use keyconsole_base::tr;
+use std::collections::BTreeSet;
+
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use std::sync::Arc;
+
+use crate::command::Command;
+use crate::model::Model;
+use crate::widgets::{state_color, state_filter_ui, state_label};
+use keyconsole_base::util::format_time;
+use keyconsole_kms::{KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
+
+pub const ROW_HEIGHT: f32 = 26.0;
+
+#[derive(Debug, Default)]
+pub struct KeyListState {
+    pub search: String,
+    pub state_filter: Option<KeyState>,
+    pub oldest_first: bool,
+    /// KeyIds of the ticked rows.
+    pub selected: BTreeSet<String>,
+    pub focus_search: bool,
+    rows: Vec<usize>,
+    rows_for: Option<ViewInputs>,
+    /// The snapshot the rows point into.
+    rows_in: Option<Arc<KeyIndex>>,
+}
+
+/// What the visible rows depend on; when any of it changes the rows are computed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ViewInputs {
+    search: String,
+    state: Option<KeyState>,
+    oldest_first: bool,
+}
+
+impl KeyListState {
+    /// Positions (in `self.rows_in`, the keys they were computed on) of the rows to show,
+    /// recomputed only when something changed.
+    pub fn rows(&mut self, keys: &Arc<KeyIndex>) -> &[usize] {
+        let inputs = ViewInputs {
+            search: self.search.clone(),
+            state: self.state_filter,
+            oldest_first: self.oldest_first,
+        };
+        let same_keys = self.rows_in.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys));
+        if !same_keys || self.rows_for.as_ref() != Some(&inputs) {
+            let query = KeyQuery {
+                state: self.state_filter.into(),
+                search: Some(self.search.clone()),
+                order: if self.oldest_first {
+                    Order::OldestFirst
+                } else {
+                    Order::NewestFirst
+                },
+                ..KeyQuery::default()
+            };
+            self.rows = keys.matching(&query);
+            // Keys deleted elsewhere leave the selection too.
+            self.selected.retain(|id| keys.find(id).is_some());
+            self.rows_for = Some(inputs);
+            self.rows_in = Some(keys.clone());
+        }
+        &self.rows
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
+        self.toolbar_ui(ui, commands);
+        ui.add_space(6.0);
+        let total = model.keys.len();
+        let shown = self.rows(&model.keys).len();
+        ui.horizontal(|ui| {
+            ui.label(tr!(
+                "ui.keys.shown_of_total_keys",
+                shown = shown,
+                total = total
+            ));
+            if !self.selected.is_empty() {
+                ui.separator();
+                ui.label(tr!(
+                    "ui.keys.selected_selected",
+                    selected = self.selected.len()
+                ));
+            }
+        });
+        ui.add_space(4.0);
+        if total == 0 {
+            ui.add_space(30.0);
+            ui.vertical_centered(|ui| {
+                ui.label(RichText::new(tr!("ui.keys.no_keys_yet")).size(18.0));
+                ui.label(tr!("ui.keys.create_a_customer_master_key_to"));
+                if ui.button(tr!("ui.keys.create_key")).clicked() {
+                    commands.push(Command::OpenCreateKey);
+                }
+            });
+            return;
+        }
+        self.table_ui(ui, &model.keys, commands);
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            if ui
+                .button(RichText::new(tr!("ui.keys.create_key")).strong())
+                .on_hover_text(tr!("ui.keys.ctrl_n"))
+                .clicked()
+            {
+                commands.push(Command::OpenCreateKey);
+            }
+            ui.separator();
+            let search = ui.add(
+                egui::TextEdit::singleline(&mut self.search)
+                    .hint_text(tr!("ui.keys.search_keyid_or_alias_ctrl_f"))
+                    .desired_width(280.0),
+            );
+            search.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, tr!("ui.keys.search"))
+            });
+            if std::mem::take(&mut self.focus_search) {
+                search.request_focus();
+            }
+            let label = ui.label(tr!("ui.keys.state"));
+            state_filter_ui(
+                ui,
+                "Key state filter",
+                label.id,
+                (tr!("ui.keys.all"), &KeyState::ALL),
+                state_label,
+                &mut self.state_filter,
+            );
+
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let any = !self.selected.is_empty();
+                if ui
+                    .add_enabled(any, egui::Button::new(tr!("ui.keys.clear_selection")))
+                    .clicked()
+                {
+                    self.selected.clear();
+                }
+                let keys: Vec<String> = self.selected.iter().cloned().collect();
+                if ui
+                    .add_enabled(any, egui::Button::new(tr!("ui.keys.disable_selected")))
+                    .clicked()
+                {
+                    commands.push(Command::SetEnabled {
+                        keys: keys.clone(),
+                        enable: false,
+                    });
+                }
+                if ui
+                    .add_enabled(any, egui::Button::new(tr!("ui.keys.enable_selected")))
+                    .clicked()
+                {
+                    commands.push(Command::SetEnabled { keys, enable: true });
+                }
+            });
+        });
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui, keys: &Arc<KeyIndex>, commands: &mut Vec<Command>) {
+        self.rows(keys);
+        // Borrow the rows out for the frame instead of copying 100,000 positions.
+        let rows = std::mem::take(&mut self.rows);
+        let Some(keys) = self.rows_in.clone() else {
+            return;
+        };
+        let text_height = ROW_HEIGHT;
+        // A narrow window scrolls the table sideways rather than cutting its last columns off.
+        egui::ScrollArea::horizontal()
+            .id_salt("key table sideways")
+            .show(ui, |ui| {
+                TableBuilder::new(ui)
+                    .striped(true)
+                    .resizable(true)
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                    .column(Column::exact(28.0))
+                    .column(Column::initial(290.0).at_least(120.0).clip(true))
+                    .column(Column::initial(140.0).at_least(80.0).clip(true))
+                    .column(Column::initial(100.0))
+                    .column(Column::initial(125.0))
+                    .column(Column::initial(95.0))
+                    .column(Column::initial(190.0))
+                    .column(Column::initial(80.0))
+                    .column(Column::remainder().at_least(130.0))
+                    .header(text_height, |mut header| {
+                        header.col(|ui| {
+                            ui.label("");
+                        });
+                        for title in [
+                            tr!("ui.common.key_id"),
+                            tr!("ui.keys.alias"),
+                            tr!("ui.keys.state"),
+                            tr!("ui.keys.usage"),
+                            tr!("ui.keys.origin"),
+                        ] {
+                            header.col(|ui| {
+                                ui.strong(title);
+                            });
+                        }
+                        header.col(|ui| {
+                            let arrow = if self.oldest_first { "⬆" } else { "⬇" };
+                            if ui
+                                .button(
+                                    RichText::new(tr!("ui.keys.created_arrow", arrow = arrow))
+                                        .strong(),
+                                )
+                                .on_hover_text(tr!("ui.keys.sort_by_creation_time"))
+                                .clicked()
+                            {
+                                self.oldest_first = !self.oldest_first;
+                            }
+                        });
+                        header.col(|ui| {
+                            ui.strong(tr!("ui.keys.rotation"));
+                        });
+                        header.col(|ui| {
+                            ui.strong(tr!("ui.keys.operations"));
+                        });
+                    })
+                    .body(|body| {
+                        body.rows(text_height, rows.len(), |mut row| {
+                            let key = &keys[rows[row.index()]];
+                            self.row_ui(&mut row, key, commands);
+                        });
+                    });
+            });
+        self.rows = rows;
+    }
+
+    fn row_ui(
+        &mut self,
+        row: &mut egui_extras::TableRow<'_, '_>,
+        key: &KeyMetadata,
+        commands: &mut Vec<Command>,
+    ) {
+        let id = key.key_id.clone();
+        let mut ticked = self.selected.contains(&id);
+        row.set_selected(ticked);
+        row.col(|ui| {
+            let response = ui.checkbox(&mut ticked, "");
+            response.widget_info(|| {
+                egui::WidgetInfo::selected(
+                    egui::Role::CheckBox,
+                    true,
+                    ticked,
+                    tr!("ui.keys.select_alias", alias = key.alias),
+                )
+            });
+            if response.changed() {
+                if ticked {
+                    self.selected.insert(id.clone());
+                } else {
+                    self.selected.remove(&id);
+                }
+            }
+        });
+        row.col(|ui| {
+            if ui
+                .link(RichText::new(&id).monospace())
+                .on_hover_text(tr!("ui.keys.open_the_key"))
+                .clicked()
+            {
+                commands.push(Command::ShowKey(id.clone()));
+            }
+        });
+        row.col(|ui| {
+            let link = ui.link(&key.alias);
+            let link = if key.description.is_empty() {
+                link
+            } else {
+                link.on_hover_text(&key.description)
+            };
+            if link.clicked() {
+                commands.push(Command::ShowKey(id.clone()));
+            }
+        });
+        row.col(|ui| {
+            ui.label(
+                RichText::new(state_label(key.key_state))
+                    .color(state_color(key.key_state, ui.visuals())),
+            );
+        });
+        row.col(|ui| {
+            ui.label(&key.key_usage);
+        });
+        row.col(|ui| {
+            ui.label(&key.origin);
+        });
+        row.col(|ui| {
+            ui.label(format_time(key.create_time));
+        });
+        row.col(|ui| {
+            let text = if key.key_rotation_enabled {
+                tr!("ui.keys.every_rotate_days_d", rotate_days = key.rotate_days)
+            } else {
+                tr!("ui.common.off")
+            };
+            ui.label(RichText::new(text).color(if key.key_rotation_enabled {
+                ui.visuals().text_color()
+            } else {
+                Color32::GRAY
+            }));
+        });
+        row.col(|ui| operations_ui(ui, key, &id, commands));
+    }
+}
+
+/// A row's operations, as the cloud consoles put them at the end of each row: enable or disable,
+/// schedule deletion (the key's page with its dialog), cancel deletion, unarchive. Each button's accessible
+/// name says which key it acts on.
+fn operations_ui(ui: &mut egui::Ui, key: &KeyMetadata, id: &str, commands: &mut Vec<Command>) {
+    let button = |ui: &mut egui::Ui, text: &str| {
+        let response = ui.small_button(text);
+        let name = format!("{text} {}", key.alias);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+        response.clicked()
+    };
+    match key.key_state {
+        KeyState::Enabled if button(ui, &tr!("ui.keys.disable")) => {
+            commands.push(Command::SetEnabled {
+                keys: vec![id.to_owned()],
+                enable: false,
+            })
+        }
+        KeyState::Disabled if button(ui, &tr!("ui.keys.enable")) => {
+            commands.push(Command::SetEnabled {
+                keys: vec![id.to_owned()],
+                enable: true,
+            })
+        }
+        KeyState::PendingDelete if button(ui, &tr!("ui.keys.cancel_deletion")) => {
+            commands.push(Command::CancelDeletion(id.to_owned()));
+        }
+        KeyState::Archived if button(ui, &tr!("ui.keys.unarchive")) => {
+            commands.push(Command::Unarchive(id.to_owned()));
+        }
+        _ => {}
+    }
+    if key.key_state.may_enable_or_disable() && button(ui, &tr!("ui.keys.delete")) {
+        commands.push(Command::ShowKeyDeletion(id.to_owned()));
+    }
+}

@@ -1,0 +1,89 @@
+//! How the console shows states.
+
+use egui::Color32;
+use keyconsole_base::tr;
+
+use keyconsole_kms::KeyState;
+
+pub fn state_label(state: KeyState) -> String {
+    match state {
+        KeyState::Enabled => tr!("ui.widgets.enabled"),
+        KeyState::Disabled => tr!("ui.widgets.disabled"),
+        KeyState::PendingDelete => tr!("ui.widgets.pending_deletion"),
+        KeyState::Archived => tr!("ui.widgets.archived"),
+    }
+}
+
+pub fn state_color(state: KeyState, visuals: &egui::Visuals) -> Color32 {
+    let dark = visuals.dark_mode;
+    match state {
+        KeyState::Enabled if dark => Color32::from_rgb(90, 200, 120),
+        KeyState::Enabled => Color32::from_rgb(20, 130, 60),
+        KeyState::Disabled => Color32::GRAY,
+        KeyState::PendingDelete if dark => Color32::from_rgb(240, 130, 90),
+        KeyState::PendingDelete => Color32::from_rgb(190, 60, 30),
+        KeyState::Archived if dark => Color32::from_rgb(120, 170, 240),
+        KeyState::Archived => Color32::from_rgb(40, 90, 180),
+    }
+}
+
+/// "☐ Rotate automatically every [N] days", as the create dialog and the detail page show it.
+pub fn rotation_period_ui(ui: &mut egui::Ui, enabled: &mut bool, days: &mut u32) {
+    use keyconsole_kms::keys::rules::{ROTATE_DAYS_MAX, ROTATE_DAYS_MIN};
+    ui.horizontal(|ui| {
+        ui.checkbox(enabled, tr!("ui.widgets.rotate_automatically_every"));
+        ui.add_enabled(
+            *enabled,
+            egui::DragValue::new(days).range(ROTATE_DAYS_MIN..=ROTATE_DAYS_MAX),
+        )
+        .widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::Role::SpinButton,
+                *enabled,
+                tr!("ui.widgets.rotation_period_in_days"),
+            )
+        });
+        ui.label(tr!("ui.widgets.days"));
+    });
+}
+
+/// A "State" filter: a combo box of `states` plus `all` (no filter), labelled by the label `label`.
+pub fn state_filter_ui<S: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: egui::Id,
+    (all, states): (String, &[S]),
+    state_label: impl Fn(S) -> String,
+    filter: &mut Option<S>,
+) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(filter.map_or_else(|| all.clone(), &state_label))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(filter, None, all);
+            for &state in states {
+                ui.selectable_value(filter, Some(state), state_label(state));
+            }
+        })
+        .response
+        .labelled_by(label);
+}
+
+/// A count a server may not tell (its metadata has no version count): 0 shows as "-", since
+/// every key and secret has at least one version.
+pub fn count_text(count: usize) -> String {
+    match count {
+        0 => "-".to_owned(),
+        n => n.to_string(),
+    }
+}
+
+/// An error as the console shows it: the cloud's code (Tencent's, as the SDKs and the cloud's own
+/// console show it, whether the keystore is local or a server's), then the message in the
+/// console's language.
+pub fn error_text(error: &keyconsole_kms::KmsError) -> String {
+    format!(
+        "{}: {}",
+        keyconsole_api::tencent::codes::code(error.code),
+        error.message_here()
+    )
+}
