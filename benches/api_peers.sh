@@ -7,6 +7,8 @@
 # against) encrypting 1 KB under one key. Every round runs every server once at each connection
 # count, in turn. Prints requests/s and p99 per run, then medians and keyconsole as a share of nginx.
 # Usage: benches/api_peers.sh [SECONDS] [ROUNDS] [CONNECTIONS...]   (defaults 10, 3, "8 32").
+# KC_BEFORE_BIN=PATH also runs that keyconsole binary (an earlier build) in every round, right after
+# this one at each keystore size, so a change is measured against what it replaces in one run.
 # Installs wrk and nginx with apt-get when missing (as root) and moto into target/moto-venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -117,6 +119,10 @@ for ((round = 1; round <= rounds; round++)); do
     for keys in 1 10000 50000; do
       line=$(KC_KEYS=$keys benches/api.sh "$seconds" "$connections" | summarize)
       echo "keyconsole, $keys key(s)|$connections|$line" | tee -a "$work/results"
+      if [[ -n ${KC_BEFORE_BIN:-} ]]; then
+        line=$(KC_BIN=$KC_BEFORE_BIN KC_KEYS=$keys benches/api.sh "$seconds" "$connections" | summarize)
+        echo "keyconsole before, $keys key(s)|$connections|$line" | tee -a "$work/results"
+      fi
     done
     line=$(wrk_with_steal -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/moto.lua" "http://127.0.0.1:$moto_port/" | summarize)
     echo "moto KMS|$connections|$line" | tee -a "$work/results"

@@ -731,3 +731,168 @@ fn a_clean_stop_gives_back_the_unused_reservations() {
     h.server.stop();
     assert_eq!(saved(&h.keystore.reopen()), 5);
 }
+
+/// The API reaches the engine through the service: each request is one event naming the SecretId
+/// that signed it, the request's language, and the RequestId its answer carries; a request whose
+/// signature fails reaches no operation at all.
+#[test]
+fn api_requests_reach_the_service_as_the_credential_that_signed_them() {
+    use keyconsole::kms::{Face, ServiceEvent};
+    use keyconsole::util::i18n::Language;
+    use std::sync::Mutex;
+
+    let h = start();
+    h.create_key("events");
+    let events: Arc<Mutex<Vec<ServiceEvent>>> = Arc::default();
+    let heard = events.clone();
+    h.kms
+        .set_event_hook(Some(Arc::new(move |event: &ServiceEvent| {
+            heard.lock().unwrap().push(event.clone());
+        })));
+    let sealed = h.call(
+        "Encrypt",
+        json!({"KeyId": "events", "Plaintext": STANDARD.encode(b"plaintext 42")}),
+    );
+    assert_eq!(sealed.code(), "Success");
+    let disabled = h.call("DisableKey", json!({"KeyId": "events"}));
+    assert_eq!(disabled.code(), "Success");
+    let refused = h.call("EnableKeys", json!({"KeyIds": ["no-such-key"]}));
+    assert_eq!(refused.code(), "ResourceUnavailable.CmkNotFound");
+    let forged = h.send(Call {
+        secret_key: Some("not the key"),
+        ..Call::new("POST", "DisableKey", json!({"KeyId": "events"}))
+    });
+    assert_eq!(forged.code(), "AuthFailure.SignatureFailure");
+    h.kms.set_event_hook(None);
+
+    let events = events.lock().unwrap();
+    let seen: Vec<(&str, &str, bool)> = events
+        .iter()
+        .map(|e| (e.operation, e.target.as_str(), e.outcome.is_ok()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("Encrypt", "events", true),
+            ("DisableKey", "events", true),
+            ("EnableKey", "no-such-key", false),
+        ]
+    );
+    for (event, answer) in events.iter().zip([&sealed, &disabled, &refused]) {
+        assert_eq!(event.caller.face, Face::Api);
+        assert_eq!(event.caller.principal, h.secret_id);
+        assert_eq!(event.caller.language, Language::English);
+        assert_eq!(
+            event.caller.request_id,
+            answer.field("RequestId").as_str().unwrap()
+        );
+    }
+}
+
+/// Counts the connections a client opens to the server and passes their bytes through; `cut`
+/// closes the open ones, as a server does with an idle connection.
+struct CountingProxy {
+    addr: std::net::SocketAddr,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+}
+
+impl CountingProxy {
+    fn start(server: std::net::SocketAddr) -> CountingProxy {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open: Arc<std::sync::Mutex<Vec<TcpStream>>> = Arc::default();
+        let (count, streams) = (accepted.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                count.fetch_add(1, Ordering::SeqCst);
+                let upstream = TcpStream::connect(server).unwrap();
+                streams.lock().unwrap().push(client.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                    (upstream, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        CountingProxy {
+            addr,
+            accepted,
+            open,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn cut(&self) {
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// The console's and the CLI's client keeps its connection for the next read, and when the
+/// server has closed it meanwhile, the read goes out again on a new one. A change always goes
+/// out on a new connection (were a kept one to fail, nobody could tell whether it was done).
+#[test]
+fn the_remote_client_reuses_its_connection_and_reconnects_once_it_is_closed() {
+    use keyconsole::api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
+    use keyconsole::kms::{Caller, Face, KmsService};
+    use keyconsole::util::i18n::Language;
+
+    let h = start();
+    // The client signs with this machine's clock: the server's test clock is set to it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    h.keystore.clock.advance(now - h.now());
+    h.create_key("pooled");
+    let proxy = CountingProxy::start(h.server.local_addr());
+    let remote = RemoteService::new(RemoteSettings {
+        endpoint: Endpoint::parse(&format!("http://{}", proxy.addr)).unwrap(),
+        secret_id: h.secret_id.clone(),
+        secret_key: h.secret_key.clone().into(),
+        ca_file: None,
+        region: "ap-guangzhou".to_owned(),
+    })
+    .unwrap();
+    let caller = Caller::local(Face::Cli, Language::English);
+    for _ in 0..5 {
+        assert_eq!(
+            remote.describe_key(&caller, "pooled").unwrap().alias,
+            "pooled"
+        );
+    }
+    assert_eq!(proxy.accepted(), 1, "five calls over one connection");
+    proxy.cut();
+    let sealed = remote
+        .encrypt(&caller, "pooled", b"plaintext", &Default::default())
+        .unwrap();
+    assert!(!sealed.ciphertext_blob.is_empty());
+    assert_eq!(proxy.accepted(), 2, "one new connection after the cut");
+    let change = keyconsole::kms::KeyChange::Update {
+        alias: None,
+        description: Some("pooled key".to_owned()),
+    };
+    remote
+        .change_keys(&caller, &["pooled".to_owned()], change)
+        .unwrap();
+    assert_eq!(proxy.accepted(), 3, "a change on a connection of its own");
+    let described = remote.describe_key(&caller, "pooled").unwrap();
+    assert_eq!(described.description, "pooled key");
+    assert_eq!(
+        proxy.accepted(),
+        3,
+        "the change's connection kept for reads"
+    );
+}

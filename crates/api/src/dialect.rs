@@ -7,15 +7,16 @@ use hyper::http::request::Parts;
 
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
-use keyconsole_kms::{ErrorCode, Kms, KmsError};
+use keyconsole_kms::{ErrorCode, KmsError, ServedKms};
 
 /// One request a dialect read, ready to run.
 pub trait Call: Send + 'static {
     /// A change saves with fsync and waits for the keystore's lock: the transport runs it on a
     /// blocking thread. Reads run on the async workers and never wait.
     fn is_change(&self) -> bool;
-    /// Verifies, parses and carries out the request.
-    fn run(&self, kms: &Kms) -> Outcome;
+    /// Verifies, parses and carries out the request through the service, under `request_id`
+    /// (the answer's). `may_wait` is false on the async workers, which must not block.
+    fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome;
     /// The language of the answer's messages.
     fn language(&self) -> Language;
 }

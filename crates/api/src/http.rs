@@ -28,7 +28,6 @@ use super::dialect::{self, Call, Outcome};
 use super::tls::TlsConfig;
 use keyconsole_base::util::{SecretBytes, ZeroizingWriter};
 use keyconsole_kms::shared::TICK_SECONDS;
-use keyconsole_kms::usage::without_waiting;
 use keyconsole_kms::{Clock, ErrorCode, KmsError, Result, SharedKms};
 
 /// Where `keyconsole serve` and the console listen unless told otherwise.
@@ -725,9 +724,9 @@ async fn catch_up(kms: &SharedKms) -> Result<()> {
 
 /// Reads run here, on the async worker: they never wait. Changes wait for the keystore's lock and
 /// save with fsync, so they run on a blocking thread.
-async fn run(kms: &SharedKms, call: Box<dyn Call>) -> Outcome {
+async fn run(kms: &SharedKms, call: Box<dyn Call>, request_id: &str) -> Outcome {
     if !call.is_change() {
-        let outcome = without_waiting(|| call.run(kms));
+        let outcome = call.run(&**kms, request_id, false);
         let needs_reservation = matches!(&outcome.result,
             Err(e) if e.code == ErrorCode::ReservationNeeded);
         if !needs_reservation {
@@ -737,7 +736,8 @@ async fn run(kms: &SharedKms, call: Box<dyn Call>) -> Outcome {
         // saves the keystore, so this request goes on on a blocking thread (rare: once a block).
     }
     let kms = kms.clone();
-    tokio::task::spawn_blocking(move || call.run(&kms))
+    let request_id = request_id.to_owned();
+    tokio::task::spawn_blocking(move || call.run(&*kms, &request_id, true))
         .await
         .unwrap_or_else(|_| Outcome {
             action: "(failed)",
@@ -833,6 +833,10 @@ async fn answer(
             ),
         )),
     };
+    // Made before the call, so the service's events and the answer name the same request.
+    let request_id = uuid::Builder::from_random_bytes(keyconsole_base::crypto::nonce_bytes())
+        .into_uuid()
+        .to_string();
     let outcome = match body {
         Err(e) => Outcome {
             action: dialect.loggable_action(&parts),
@@ -843,7 +847,7 @@ async fn answer(
             let call = dialect.read(&parts, body);
             language = call.language();
             match catch_up(&state.kms).await {
-                Ok(()) => run(&state.kms, call).await,
+                Ok(()) => run(&state.kms, call, &request_id).await,
                 Err(e) => Outcome {
                     action: dialect.loggable_action(&parts),
                     key_id: None,
@@ -852,9 +856,6 @@ async fn answer(
             }
         }
     };
-    let request_id = uuid::Builder::from_random_bytes(keyconsole_base::crypto::nonce_bytes())
-        .into_uuid()
-        .to_string();
     state.log.record(AccessLogEntry {
         time: state.clock.now(),
         action: outcome.action,

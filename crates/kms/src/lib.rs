@@ -49,7 +49,8 @@ pub use secrets::{
     SecretValue,
 };
 pub use service::{
-    Caller, Face, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged, ServiceEvent,
+    Caller, Face, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged, ServedKms,
+    ServerSupport, ServiceEvent,
 };
 pub use shared::SharedKms;
 

@@ -16,9 +16,12 @@ use super::blob::CanonicalContext;
 use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
 use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
-use super::secrets::{CreateSecret, SecretMetadata, SecretPage, SecretQuery, SecretValue};
+use super::secrets::{
+    CreateSecret, RotationDetail, SecretMetadata, SecretPage, SecretQuery, SecretValue,
+};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
+use zeroize::Zeroizing;
 
 /// Which face a call comes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +45,18 @@ impl Face {
 }
 
 /// Who asks: the face, the credential or user (`local` for the keystore's own password), the
-/// language of the answer's messages, and an id to find the call again.
+/// language of the answer's messages, an id to find the call again, and whether the call may wait
+/// for the keystore's lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub face: Face,
     pub principal: String,
     pub language: Language,
     pub request_id: String,
+    /// False on a server's async workers, which must never block: an encryption whose reserved
+    /// count ran out then fails with `ReservationNeeded` instead of saving, and the server runs
+    /// it again where waiting is allowed.
+    pub may_wait: bool,
 }
 
 impl Caller {
@@ -59,6 +67,18 @@ impl Caller {
             principal: "local".to_owned(),
             language,
             request_id: uuid::Uuid::new_v4().to_string(),
+            may_wait: true,
+        }
+    }
+
+    /// A request to a server, signed with the credential `principal` (a SecretId).
+    pub fn api(principal: &str, language: Language, request_id: &str, may_wait: bool) -> Self {
+        Caller {
+            face: Face::Api,
+            principal: principal.to_owned(),
+            language,
+            request_id: request_id.to_owned(),
+            may_wait,
         }
     }
 }
@@ -142,6 +162,15 @@ pub enum SecretChange {
         version_id: String,
         value: SecretValue,
     },
+    /// A database secret's automatic rotation: on or off, every `days` (kept when `None`),
+    /// starting at `begin` (Unix seconds; now when `None`).
+    SetRotation {
+        enabled: bool,
+        days: Option<u32>,
+        begin: Option<i64>,
+    },
+    /// A database secret's password, rotated now (in the database, then in the secret).
+    Rotate,
 }
 
 impl SecretChange {
@@ -155,16 +184,24 @@ impl SecretChange {
             SecretChange::SetDescription(_) => "UpdateDescription",
             SecretChange::PutValue { .. } => "PutSecretValue",
             SecretChange::UpdateValue { .. } => "UpdateSecret",
+            SecretChange::SetRotation { .. } => "UpdateRotationStatus",
+            SecretChange::Rotate => "RotateProductSecret",
         }
     }
 }
 
 /// What a secret change tells beyond success.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretChanged {
     Done,
     /// Delete: when the secret goes for good (Unix seconds; now for an immediate deletion).
     DeleteTime(i64),
+    /// Rotate: the version the rotation made current, and how many rotations were ever tried
+    /// (the cloud's FlowID).
+    Rotated {
+        version_id: String,
+        attempts: u64,
+    },
 }
 
 /// One operation and how it ended, for the audit trail and tests. Never carries a plaintext, a
@@ -190,6 +227,12 @@ pub trait KmsService: Send + Sync {
     // ---- keys ----
     fn create_key(&self, caller: &Caller, request: CreateKey) -> Result<KeyMetadata>;
     fn describe_key(&self, caller: &Caller, key: &str) -> Result<KeyMetadata>;
+    /// Up to 100 keys at once, all found or an error.
+    fn describe_keys(&self, caller: &Caller, keys: &[String]) -> Result<Vec<KeyMetadata>> {
+        keys.iter()
+            .map(|key| self.describe_key(caller, key))
+            .collect()
+    }
     fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage>;
     /// Every key's metadata in one snapshot (a key list draws from it).
     fn key_index(&self, caller: &Caller) -> Result<Arc<KeyIndex>> {
@@ -258,6 +301,45 @@ pub trait KmsService: Send + Sync {
         name: &str,
         change: SecretChange,
     ) -> Result<SecretChanged>;
+    /// A database secret's rotation settings and its recent rotations.
+    fn rotation_detail(&self, caller: &Caller, name: &str) -> Result<RotationDetail>;
+}
+
+/// What a server's dialects need of the local engine besides the service's calls, none of which
+/// is an operation of its own (no event): the SecretKey a SecretId signs with, the time
+/// signatures are checked against, and the names the access log may show.
+pub trait ServerSupport: Send + Sync {
+    fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>>;
+    fn now(&self) -> i64;
+    /// The KeyId that a KeyId or alias names here, if any.
+    fn key_id_of(&self, key: &str) -> Option<String>;
+    /// The secret's name when a secret of that name exists.
+    fn secret_named(&self, name: &str) -> Option<String>;
+}
+
+/// The local engine as a server's dialects see it: the service and the server's support.
+pub trait ServedKms: KmsService + ServerSupport {}
+
+impl<T: KmsService + ServerSupport> ServedKms for T {}
+
+impl ServerSupport for Kms {
+    fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>> {
+        Kms::api_secret_key(self, secret_id)
+    }
+
+    fn now(&self) -> i64 {
+        Kms::now(self)
+    }
+
+    fn key_id_of(&self, key: &str) -> Option<String> {
+        Kms::key_id_of(self, key)
+    }
+
+    fn secret_named(&self, name: &str) -> Option<String> {
+        Kms::describe_secret(self, name)
+            .ok()
+            .map(|secret| secret.name)
+    }
 }
 
 impl Kms {
@@ -274,7 +356,17 @@ impl Kms {
         target: &str,
         run: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        let result = run();
+        let result = waiting_as(caller, run);
+        self.emit(caller, operation, target, &result);
+        result
+    }
+
+    fn emit<T>(&self, caller: &Caller, operation: &'static str, target: &str, result: &Result<T>) {
+        // A caller that may not wait gets this when the call needs a save first; it runs the call
+        // again where it may wait, and that run is the operation's one event.
+        if !caller.may_wait && matches!(result, Err(e) if e.code == ErrorCode::ReservationNeeded) {
+            return;
+        }
         if let Some(hook) = self.event_hook.load().as_ref() {
             hook(&ServiceEvent {
                 caller: caller.clone(),
@@ -283,7 +375,15 @@ impl Kms {
                 outcome: result.as_ref().map(|_| ()).map_err(|e| e.code),
             });
         }
-        result
+    }
+}
+
+/// Runs `run` as `caller` may: without waiting for a save when it must not block.
+fn waiting_as<T>(caller: &Caller, run: impl FnOnce() -> T) -> T {
+    if caller.may_wait {
+        run()
+    } else {
+        super::usage::without_waiting(run)
     }
 }
 
@@ -301,6 +401,12 @@ impl KmsService for Kms {
 
     fn describe_key(&self, caller: &Caller, key: &str) -> Result<KeyMetadata> {
         self.observed(caller, "DescribeKey", key, || Kms::describe_key(self, key))
+    }
+
+    fn describe_keys(&self, caller: &Caller, keys: &[String]) -> Result<Vec<KeyMetadata>> {
+        self.observed(caller, "DescribeKeys", &keys.join(","), || {
+            Kms::describe_keys(self, keys)
+        })
     }
 
     fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage> {
@@ -400,12 +506,11 @@ impl KmsService for Kms {
         ciphertext_blob: &str,
         context: &CanonicalContext,
     ) -> Result<Decrypted> {
-        let mut key_id = String::new();
-        let result = Kms::decrypt(self, ciphertext_blob, context);
-        if let Ok(decrypted) = &result {
-            key_id.clone_from(&decrypted.key_id);
-        }
-        self.observed(caller, "Decrypt", &key_id, || result)
+        // The key is known only once the blob is read: the event names it after the call.
+        let result = waiting_as(caller, || Kms::decrypt(self, ciphertext_blob, context));
+        let key_id = result.as_ref().map(|d| d.key_id.as_str()).unwrap_or("");
+        self.emit(caller, "Decrypt", key_id, &result);
+        result
     }
 
     fn re_encrypt(
@@ -518,7 +623,29 @@ impl KmsService for Kms {
                     self.update_secret_value(name, &version_id, value)?;
                     SecretChanged::Done
                 }
+                SecretChange::SetRotation {
+                    enabled,
+                    days,
+                    begin,
+                } => {
+                    self.set_secret_rotation(name, enabled, days, begin)?;
+                    SecretChanged::Done
+                }
+                SecretChange::Rotate => {
+                    let record =
+                        self.rotate_secret(name, &mut |_| std::ops::ControlFlow::Continue(()))?;
+                    SecretChanged::Rotated {
+                        version_id: record.version_id,
+                        attempts: Kms::rotation_detail(self, name)?.attempts,
+                    }
+                }
             })
+        })
+    }
+
+    fn rotation_detail(&self, caller: &Caller, name: &str) -> Result<RotationDetail> {
+        self.observed(caller, "DescribeRotationDetail", name, || {
+            Kms::rotation_detail(self, name)
         })
     }
 }

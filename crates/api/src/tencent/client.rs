@@ -28,6 +28,7 @@ use keyconsole_kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
     ErrorCode, KeyMetadata, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, ReEncrypted,
     Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter, SecretValue,
+    secrets::RotationDetail,
 };
 
 const KMS_VERSION: &str = "2019-01-18";
@@ -151,6 +152,22 @@ pub struct RemoteService {
     secret_key: SecretString,
     region: String,
     runtime: tokio::runtime::Runtime,
+    /// The connection of the last call, kept open for the next (a key list of 100,000 keys is
+    /// 500 calls; each new TLS connection costs a handshake).
+    idle: std::sync::Mutex<Option<Connection>>,
+}
+
+/// An open HTTP/1.1 connection to the server: its request half and the task that drives it.
+struct Connection {
+    host: String,
+    sender: hyper::client::conn::http1::SendRequest<Full<SecretBuf>>,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
 }
 
 impl std::fmt::Debug for RemoteService {
@@ -200,6 +217,7 @@ impl RemoteService {
             secret_key: settings.secret_key,
             region: settings.region,
             runtime,
+            idle: std::sync::Mutex::new(None),
         })
     }
 
@@ -256,18 +274,25 @@ impl RemoteService {
             .header("x-tc-language", language)
             .header("x-tc-requestclient", "keyconsole")
             .header("authorization", authorization)
-            .body(Full::new(SecretBuf::new(body)))
+            .body(())
             .map_err(|e| unreachable(&self.endpoint, e))?;
+        let (head, ()) = request.into_parts();
         let dial_host = host.clone();
+        let is_change = super::service_of(version)
+            .and_then(|service| service.find(action))
+            .is_none_or(super::Action::is_change);
         let answer = self.runtime.block_on(async {
-            tokio::time::timeout(CALL_DEADLINE, self.exchange(&dial_host, request))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(unreachable(
-                        &self.endpoint,
-                        format!("no answer within {} s", CALL_DEADLINE.as_secs()),
-                    ))
-                })
+            tokio::time::timeout(
+                CALL_DEADLINE,
+                self.exchange(&dial_host, &head, &body, is_change),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(unreachable(
+                    &self.endpoint,
+                    format!("no answer within {} s", CALL_DEADLINE.as_secs()),
+                ))
+            })
         })?;
         let mut document: Value = serde_json::from_slice(&answer).map_err(|_| {
             unreachable(
@@ -297,11 +322,42 @@ impl RemoteService {
         Ok(response)
     }
 
+    /// Sends `request` and reads the answer. A read goes out on the connection kept from the
+    /// last call, and again on a new one if that fails before an answer (the server may have
+    /// closed it as idle just then). A change always goes out on a new connection, once: when a
+    /// kept connection fails, nobody can tell whether the server carried the change out.
     async fn exchange(
         &self,
         host: &str,
-        request: hyper::Request<Full<SecretBuf>>,
+        head: &hyper::http::request::Parts,
+        body: &keyconsole_base::util::SecretBytes,
+        is_change: bool,
     ) -> Result<keyconsole_base::util::SecretBytes> {
+        let endpoint = &self.endpoint;
+        // Each attempt sends its own copy of the body, wiped once sent.
+        let request =
+            || hyper::Request::from_parts(head.clone(), Full::new(SecretBuf::new(body.clone())));
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(mut connection) = idle.filter(|c| c.host == host && !is_change)
+            && connection.sender.ready().await.is_ok()
+            && let Ok(response) = connection.sender.send_request(request()).await
+        {
+            return self.answer(connection, response).await;
+        }
+        let mut connection = self.connect(host).await?;
+        let response = connection
+            .sender
+            .send_request(request())
+            .await
+            .map_err(|e| unreachable(endpoint, e))?;
+        self.answer(connection, response).await
+    }
+
+    async fn connect(&self, host: &str) -> Result<Connection> {
         let endpoint = &self.endpoint;
         let socket = tokio::time::timeout(
             CONNECT_DEADLINE,
@@ -316,7 +372,7 @@ impl RemoteService {
         })?
         .map_err(|e| unreachable(endpoint, e))?;
         let _ = socket.set_nodelay(true);
-        match &self.tls {
+        let (sender, driver) = match &self.tls {
             Some(connector) => {
                 let name = rustls::pki_types::ServerName::try_from(host.to_owned())
                     .map_err(|e| unreachable(endpoint, e))?;
@@ -324,10 +380,31 @@ impl RemoteService {
                     .connect(name, socket)
                     .await
                     .map_err(|e| unreachable(endpoint, e))?;
-                send(endpoint, stream, request).await
+                handshake(endpoint, stream).await?
             }
-            None => send(endpoint, socket, request).await,
+            None => handshake(endpoint, socket).await?,
+        };
+        Ok(Connection {
+            host: host.to_owned(),
+            sender,
+            driver,
+        })
+    }
+
+    /// Reads the answer, then keeps the connection for the next call.
+    async fn answer(
+        &self,
+        connection: Connection,
+        response: hyper::Response<hyper::body::Incoming>,
+    ) -> Result<keyconsole_base::util::SecretBytes> {
+        let answer = read_answer(&self.endpoint, response).await?;
+        if !connection.sender.is_closed() {
+            *self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(connection);
         }
+        Ok(answer)
     }
 
     fn kms(&self, caller: &Caller, action: &str, params: &Value) -> Result<Map<String, Value>> {
@@ -339,23 +416,30 @@ impl RemoteService {
     }
 }
 
-async fn send<S>(
+async fn handshake<S>(
     endpoint: &Endpoint,
     stream: S,
-    request: hyper::Request<Full<SecretBuf>>,
-) -> Result<keyconsole_base::util::SecretBytes>
+) -> Result<(
+    hyper::client::conn::http1::SendRequest<Full<SecretBuf>>,
+    tokio::task::JoinHandle<()>,
+)>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, connection) =
+    let (sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
             .map_err(|e| unreachable(endpoint, e))?;
-    let driver = tokio::spawn(connection);
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| unreachable(endpoint, e))?;
+    let driver = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok((sender, driver))
+}
+
+async fn read_answer(
+    endpoint: &Endpoint,
+    response: hyper::Response<hyper::body::Incoming>,
+) -> Result<keyconsole_base::util::SecretBytes> {
     // Answers carry plaintexts: each piece is copied into wiped memory and wiped where it came.
     let mut body = Limited::new(response.into_body(), ANSWER_MAX_BYTES);
     // Growing it wipes the buffer it leaves.
@@ -369,7 +453,6 @@ where
             }
         }
     }
-    driver.abort();
     Ok(answer.into_inner())
 }
 
@@ -941,7 +1024,40 @@ impl KmsService for RemoteService {
             SecretChange::UpdateValue { version_id, value } => {
                 self.send_value(caller, "UpdateSecret", name, &version_id, &value)
             }
+            SecretChange::SetRotation {
+                enabled,
+                days,
+                begin,
+            } => {
+                let mut params = json!({"EnableRotation": enabled});
+                if let Some(days) = days {
+                    params["Frequency"] = json!(days);
+                }
+                if let Some(begin) = begin {
+                    params["RotationBeginTime"] =
+                        json!(keyconsole_base::util::time::format_api_time(begin));
+                }
+                simple("UpdateRotationStatus", params)
+            }
+            SecretChange::Rotate => {
+                let answer =
+                    self.ssm(caller, "RotateProductSecret", &json!({"SecretName": name}))?;
+                // The cloud's answer names no version; the flow's number is the attempts' count.
+                Ok(SecretChanged::Rotated {
+                    version_id: String::new(),
+                    attempts: u64::try_from(number_field(&answer, "FlowID")).unwrap_or(0),
+                })
+            }
         }
+    }
+
+    /// The cloud's DescribeRotationDetail carries the settings but not the history of attempts
+    /// this engine keeps, so a server's detail is not offered rather than shown half empty.
+    fn rotation_detail(&self, _caller: &Caller, _name: &str) -> Result<RotationDetail> {
+        Err(KmsError::new(
+            ErrorCode::UnsupportedOperation,
+            keyconsole_base::text!("errors.remote_rotation_detail"),
+        ))
     }
 }
 

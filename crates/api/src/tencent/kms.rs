@@ -5,9 +5,10 @@ use keyconsole_base::util::{SecretBytes, SecretString};
 use serde_json::{Value, json};
 
 use super::params::Params;
-use super::{Reply, Service};
+use super::{Reply, Served, Service};
 use keyconsole_kms::{
-    CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyQuery, Kms, KmsError, Result,
+    CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyChanged, KeyQuery, KmsError,
+    Result,
 };
 
 /// Tencent Cloud KMS, API version 2019-01-18.
@@ -83,24 +84,33 @@ fn key_param(params: &Params) -> Result<&str> {
 // ---- cryptography ----
 
 #[allow(non_snake_case)]
-fn Encrypt(kms: &Kms, params: &Params) -> Result<Reply> {
+fn Encrypt(served: &Served, params: &Params) -> Result<Reply> {
     let key = key_param(params)?;
     let plaintext = decode_plaintext(params.required_str("Plaintext")?)?;
-    let encrypted = kms.encrypt(key, &plaintext, &context(params, "EncryptionContext")?)?;
+    let encrypted = served.kms.encrypt(
+        &served.caller,
+        key,
+        &plaintext,
+        &context(params, "EncryptionContext")?,
+    )?;
     reply(json!({"CiphertextBlob": encrypted.ciphertext_blob, "KeyId": encrypted.key_id}))
 }
 
 #[allow(non_snake_case)]
-fn Decrypt(kms: &Kms, params: &Params) -> Result<Reply> {
+fn Decrypt(served: &Served, params: &Params) -> Result<Reply> {
     let blob = params.required_str("CiphertextBlob")?;
-    let decrypted = kms.decrypt(blob, &context(params, "EncryptionContext")?)?;
+    let decrypted =
+        served
+            .kms
+            .decrypt(&served.caller, blob, &context(params, "EncryptionContext")?)?;
     let plaintext = encode(&decrypted.plaintext);
     reply(json!({"KeyId": decrypted.key_id, "Plaintext": plaintext.as_str()}))
 }
 
 #[allow(non_snake_case)]
-fn ReEncrypt(kms: &Kms, params: &Params) -> Result<Reply> {
-    let done = kms.re_encrypt(
+fn ReEncrypt(served: &Served, params: &Params) -> Result<Reply> {
+    let done = served.kms.re_encrypt(
+        &served.caller,
         params.required_str("CiphertextBlob")?,
         params.str("DestinationKeyId")?,
         &context(params, "SourceEncryptionContext")?,
@@ -115,10 +125,15 @@ fn ReEncrypt(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn GenerateDataKey(kms: &Kms, params: &Params) -> Result<Reply> {
+fn GenerateDataKey(served: &Served, params: &Params) -> Result<Reply> {
     let key = key_param(params)?;
     let spec = DataKeySpec::from_api(params.str("KeySpec")?, params.u32("NumberOfBytes")?)?;
-    let data_key = kms.generate_data_key(key, spec, &context(params, "EncryptionContext")?)?;
+    let data_key = served.kms.generate_data_key(
+        &served.caller,
+        key,
+        spec,
+        &context(params, "EncryptionContext")?,
+    )?;
     let plaintext = encode(&data_key.plaintext);
     reply(json!({
         "KeyId": data_key.key_id,
@@ -128,8 +143,10 @@ fn GenerateDataKey(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn GenerateRandom(kms: &Kms, params: &Params) -> Result<Reply> {
-    let random = kms.generate_random(params.required_u32("NumberOfBytes")?)?;
+fn GenerateRandom(served: &Served, params: &Params) -> Result<Reply> {
+    let random = served
+        .kms
+        .generate_random(&served.caller, params.required_u32("NumberOfBytes")?)?;
     let plaintext = encode(&random);
     reply(json!({"Plaintext": plaintext.as_str()}))
 }
@@ -137,15 +154,18 @@ fn GenerateRandom(kms: &Kms, params: &Params) -> Result<Reply> {
 // ---- reading keys ----
 
 #[allow(non_snake_case)]
-fn DescribeKey(kms: &Kms, params: &Params) -> Result<Reply> {
-    let key = kms.describe_key(key_param(params)?)?;
+fn DescribeKey(served: &Served, params: &Params) -> Result<Reply> {
+    let key = served
+        .kms
+        .describe_key(&served.caller, key_param(params)?)?;
     reply(json!({"KeyMetadata": key_metadata(&key)}))
 }
 
 #[allow(non_snake_case)]
-fn DescribeKeys(kms: &Kms, params: &Params) -> Result<Reply> {
-    let keys: Vec<Value> = kms
-        .describe_keys(&params.required_str_list("KeyIds")?)?
+fn DescribeKeys(served: &Served, params: &Params) -> Result<Reply> {
+    let keys: Vec<Value> = served
+        .kms
+        .describe_keys(&served.caller, &params.required_str_list("KeyIds")?)?
         .iter()
         .map(key_metadata)
         .collect();
@@ -161,10 +181,10 @@ fn paging(params: &Params, query: &mut KeyQuery) -> Result<()> {
 }
 
 #[allow(non_snake_case)]
-fn ListKeys(kms: &Kms, params: &Params) -> Result<Reply> {
+fn ListKeys(served: &Served, params: &Params) -> Result<Reply> {
     let mut query = KeyQuery::default();
     paging(params, &mut query)?;
-    let page = kms.list_keys(&query)?;
+    let page = served.kms.list_keys(&served.caller, &query)?;
     let keys: Vec<Value> = page
         .keys
         .iter()
@@ -174,32 +194,35 @@ fn ListKeys(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn ListKeyDetail(kms: &Kms, params: &Params) -> Result<Reply> {
+fn ListKeyDetail(served: &Served, params: &Params) -> Result<Reply> {
     let mut query = KeyQuery::default();
     paging(params, &mut query)?;
     query.order = super::shapes::order(params.u64("OrderType")?.unwrap_or(0))?;
     query.state = super::shapes::state_filter(params.u64("KeyState")?.unwrap_or(0))?;
     query.search = params.str("SearchKeyAlias")?.map(str::to_owned);
-    let page = kms.list_keys(&query)?;
+    let page = served.kms.list_keys(&served.caller, &query)?;
     let keys: Vec<Value> = page.keys.iter().map(key_metadata).collect();
     reply(json!({"TotalCount": page.total, "KeyMetadatas": keys}))
 }
 
 #[allow(non_snake_case)]
-fn GetKeyRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
-    let enabled = kms.get_key_rotation_status(key_param(params)?)?;
+fn GetKeyRotationStatus(served: &Served, params: &Params) -> Result<Reply> {
+    let enabled = served
+        .kms
+        .describe_key(&served.caller, key_param(params)?)?
+        .key_rotation_enabled;
     reply(json!({"KeyRotationEnabled": enabled}))
 }
 
 #[allow(non_snake_case)]
-fn GetServiceStatus(_kms: &Kms, _params: &Params) -> Result<Reply> {
+fn GetServiceStatus(_served: &Served, _params: &Params) -> Result<Reply> {
     reply(json!({"ServiceEnabled": true}))
 }
 
 // ---- changing keys ----
 
 #[allow(non_snake_case)]
-fn CreateKey(kms: &Kms, params: &Params) -> Result<Reply> {
+fn CreateKey(served: &Served, params: &Params) -> Result<Reply> {
     if let Some(kind) = params.u64("Type")?
         && kind != 1
         && kind != 2
@@ -209,12 +232,15 @@ fn CreateKey(kms: &Kms, params: &Params) -> Result<Reply> {
             keyconsole_base::text!("errors.type_is_kind_use_1_default", kind = kind),
         ));
     }
-    let key = kms.create_key(CreateKey {
-        alias: params.required_str("Alias")?.to_owned(),
-        description: params.str("Description")?.unwrap_or_default().to_owned(),
-        key_usage: params.str("KeyUsage")?.map(str::to_owned),
-        rotate_days: None,
-    })?;
+    let key = served.kms.create_key(
+        &served.caller,
+        CreateKey {
+            alias: params.required_str("Alias")?.to_owned(),
+            description: params.str("Description")?.unwrap_or_default().to_owned(),
+            key_usage: params.str("KeyUsage")?.map(str::to_owned),
+            rotate_days: None,
+        },
+    )?;
     reply(json!({
         "KeyId": key.key_id,
         "Alias": key.alias,
@@ -225,66 +251,98 @@ fn CreateKey(kms: &Kms, params: &Params) -> Result<Reply> {
     }))
 }
 
+/// The KeyId the request's KeyId or alias names (the answer gives the KeyId, not the alias).
+fn key_id(served: &Served, params: &Params) -> Result<String> {
+    let key = key_param(params)?;
+    Ok(served.kms.key_id_of(key).unwrap_or_else(|| key.to_owned()))
+}
+
 fn done() -> Result<Reply> {
     Ok(Reply::new())
 }
 
+/// Applies `change` to the keys named, answering with nothing but the RequestId.
+fn change(served: &Served, keys: Vec<String>, change: KeyChange) -> Result<Reply> {
+    served.kms.change_keys(&served.caller, &keys, change)?;
+    done()
+}
+
+fn one_key(params: &Params) -> Result<Vec<String>> {
+    Ok(vec![key_param(params)?.to_owned()])
+}
+
 /// Actions that change one key and answer with nothing but the RequestId.
 macro_rules! key_changes {
-    ($($name:ident => $method:ident,)*) => {$(
+    ($($name:ident => $change:expr,)*) => {$(
         #[allow(non_snake_case)]
-        fn $name(kms: &Kms, params: &Params) -> Result<Reply> {
-            kms.$method(key_param(params)?)?;
-            done()
+        fn $name(served: &Served, params: &Params) -> Result<Reply> {
+            change(served, one_key(params)?, $change)
         }
     )*};
 }
 
 key_changes! {
-    EnableKey => enable_key,
-    DisableKey => disable_key,
-    DisableKeyRotation => disable_key_rotation,
-    ArchiveKey => archive_key,
-    CancelKeyArchive => cancel_key_archive,
+    EnableKey => KeyChange::Enable,
+    DisableKey => KeyChange::Disable,
+    DisableKeyRotation => KeyChange::DisableRotation,
+    ArchiveKey => KeyChange::Archive,
+    CancelKeyArchive => KeyChange::Unarchive,
 }
 
 #[allow(non_snake_case)]
-fn EnableKeys(kms: &Kms, params: &Params) -> Result<Reply> {
-    kms.enable_keys(&params.required_str_list("KeyIds")?)?;
-    done()
+fn EnableKeys(served: &Served, params: &Params) -> Result<Reply> {
+    change(
+        served,
+        params.required_str_list("KeyIds")?,
+        KeyChange::Enable,
+    )
 }
 
 #[allow(non_snake_case)]
-fn DisableKeys(kms: &Kms, params: &Params) -> Result<Reply> {
-    kms.disable_keys(&params.required_str_list("KeyIds")?)?;
-    done()
+fn DisableKeys(served: &Served, params: &Params) -> Result<Reply> {
+    change(
+        served,
+        params.required_str_list("KeyIds")?,
+        KeyChange::Disable,
+    )
 }
 
 #[allow(non_snake_case)]
-fn ScheduleKeyDeletion(kms: &Kms, params: &Params) -> Result<Reply> {
-    let key = key_param(params)?;
+fn ScheduleKeyDeletion(served: &Served, params: &Params) -> Result<Reply> {
     let days = params.required_u32("PendingWindowInDays")?;
-    let date = kms.schedule_key_deletion(key, days)?;
-    let key_id = kms.describe_key(key)?.key_id;
-    reply(json!({"DeletionDate": date, "KeyId": key_id}))
+    let changed = served.kms.change_keys(
+        &served.caller,
+        &one_key(params)?,
+        KeyChange::ScheduleDeletion { days },
+    )?;
+    let date = match changed {
+        KeyChanged::DeletionDate(date) => date,
+        KeyChanged::Done | KeyChanged::Version(_) => 0,
+    };
+    reply(json!({"DeletionDate": date, "KeyId": key_id(served, params)?}))
 }
 
 #[allow(non_snake_case)]
-fn CancelKeyDeletion(kms: &Kms, params: &Params) -> Result<Reply> {
-    let key = key_param(params)?;
-    kms.cancel_key_deletion(key)?;
-    let key_id = kms.describe_key(key)?.key_id;
-    reply(json!({"KeyId": key_id}))
+fn CancelKeyDeletion(served: &Served, params: &Params) -> Result<Reply> {
+    change(served, one_key(params)?, KeyChange::CancelDeletion)?;
+    reply(json!({"KeyId": key_id(served, params)?}))
 }
 
 #[allow(non_snake_case)]
-fn UpdateAlias(kms: &Kms, params: &Params) -> Result<Reply> {
-    kms.update_alias(key_param(params)?, params.required_str("Alias")?)?;
-    done()
+fn UpdateAlias(served: &Served, params: &Params) -> Result<Reply> {
+    let alias = params.required_str("Alias")?.to_owned();
+    change(
+        served,
+        one_key(params)?,
+        KeyChange::Update {
+            alias: Some(alias),
+            description: None,
+        },
+    )
 }
 
 #[allow(non_snake_case)]
-fn UpdateKeyDescription(kms: &Kms, params: &Params) -> Result<Reply> {
+fn UpdateKeyDescription(served: &Served, params: &Params) -> Result<Reply> {
     // An empty description is allowed: it clears the old one.
     let description = params.str("Description")?.ok_or_else(|| {
         KmsError::new(
@@ -292,12 +350,18 @@ fn UpdateKeyDescription(kms: &Kms, params: &Params) -> Result<Reply> {
             keyconsole_base::text!("errors.the_parameter_description_is_missing"),
         )
     })?;
-    kms.update_description(key_param(params)?, description)?;
-    done()
+    change(
+        served,
+        one_key(params)?,
+        KeyChange::Update {
+            alias: None,
+            description: Some(description.to_owned()),
+        },
+    )
 }
 
 #[allow(non_snake_case)]
-fn EnableKeyRotation(kms: &Kms, params: &Params) -> Result<Reply> {
-    kms.enable_key_rotation(key_param(params)?, params.u32("RotateDays")?)?;
-    done()
+fn EnableKeyRotation(served: &Served, params: &Params) -> Result<Reply> {
+    let days = params.u32("RotateDays")?;
+    change(served, one_key(params)?, KeyChange::EnableRotation { days })
 }

@@ -31,7 +31,7 @@ use serde_json::{Map, Value, json};
 
 use crate::dialect::{Call, Dialect};
 use hyper::http::request::Parts;
-use keyconsole_kms::{ErrorCode, Kms, KmsError, Result};
+use keyconsole_kms::{Caller, ErrorCode, KmsError, Result, ServedKms};
 use params::Params;
 use signature::{Authorization, SignedParts};
 
@@ -41,8 +41,15 @@ pub const JSON_CONTENT_TYPE: &str = "application/json";
 /// The fields of a successful answer (the server adds `RequestId`).
 pub type Reply = Map<String, Value>;
 
-type ReadFn = fn(&Kms, &Params) -> Result<Reply>;
-type ChangeFn = fn(&Kms, &Params) -> Result<Reply>;
+/// What an action runs with: the service (the local engine, which the server is) and the caller
+/// the request was signed by. Actions reach the engine only through the service's calls.
+pub struct Served<'a> {
+    pub kms: &'a dyn ServedKms,
+    pub caller: Caller,
+}
+
+type ReadFn = fn(&Served, &Params) -> Result<Reply>;
+type ChangeFn = fn(&Served, &Params) -> Result<Reply>;
 
 /// Reads run on the async workers (they never wait); changes save with fsync and wait for the
 /// keystore's lock, so the transport runs them on blocking threads.
@@ -62,10 +69,10 @@ impl Action {
         matches!(self.handler, Handler::Change(_))
     }
 
-    pub fn run(&self, kms: &Kms, params: &Params) -> Result<Reply> {
+    pub fn run(&self, served: &Served, params: &Params) -> Result<Reply> {
         match self.handler {
-            Handler::Read(read) => read(kms, params),
-            Handler::Change(change) => change(kms, params),
+            Handler::Read(read) => read(served, params),
+            Handler::Change(change) => change(served, params),
         }
     }
 }
@@ -249,7 +256,17 @@ enum Authorized {
     /// TC3-HMAC-SHA256, scoped to a service.
     Tc3(Authorization),
     /// HmacSHA1/HmacSHA256 (v1): no service scope.
-    V1,
+    V1 { secret_id: String },
+}
+
+impl Authorized {
+    /// The SecretId the request was signed with: who the service is told asks.
+    fn secret_id(&self) -> &str {
+        match self {
+            Authorized::Tc3(authorization) => &authorization.secret_id,
+            Authorized::V1 { secret_id } => secret_id,
+        }
+    }
 }
 
 /// What `process` did: the answer's fields or the error, and what the access log records.
@@ -318,8 +335,8 @@ impl Call for ApiRequest {
         is_change(self)
     }
 
-    fn run(&self, kms: &Kms) -> Outcome {
-        process(kms, self)
+    fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
+        serve(kms, self, request_id, may_wait)
     }
 
     /// A v1 request's language is the one it signed.
@@ -335,18 +352,34 @@ impl Call for ApiRequest {
 /// The KeyId to log for what a caller put in KeyId: only when it names a key this keystore holds,
 /// so a secret pasted into the field by mistake never reaches the log. (A SecretName is logged
 /// the same way, as `secret:NAME`, only when the secret exists.)
-fn loggable_key(kms: &Kms, key: &str) -> Option<String> {
+fn loggable_key(kms: &dyn ServedKms, key: &str) -> Option<String> {
     kms.key_id_of(key)
 }
 
-/// Authenticates, then runs the action. Never panics on input.
+/// Authenticates, then runs the action, as a request that may wait for the keystore's lock.
+/// Never panics on input. (Tests drive the protocol through this, without sockets.)
+pub fn process(kms: &dyn ServedKms, request: &ApiRequest) -> Outcome {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    serve(kms, request, &request_id, true)
+}
+
+/// Authenticates, then runs the action through the service as the SecretId that signed it.
 /// Reads the published keyring as it is: the transport catches up with other processes' saves
 /// (`Kms::is_current`) before it calls this.
-pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
+fn serve(kms: &dyn ServedKms, request: &ApiRequest, request_id: &str, may_wait: bool) -> Outcome {
     let action = loggable_action(request.action_name().as_deref());
     let mut key_id = None;
     let result = authenticate(kms, request).and_then(|authorized| {
         let (action, params) = parse(request, &authorized)?;
+        let served = Served {
+            kms,
+            caller: Caller::api(
+                authorized.secret_id(),
+                request.language(),
+                request_id,
+                may_wait,
+            ),
+        };
         let key = params.str("KeyId").ok().flatten();
         // A secret is named before the action runs (deleting it would leave nothing to look up).
         let secret = match key {
@@ -354,11 +387,11 @@ pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
                 .str("SecretName")
                 .ok()
                 .flatten()
-                .and_then(|name| kms.describe_secret(name).ok())
-                .map(|s| format!("secret:{}", s.name)),
+                .and_then(|name| kms.secret_named(name))
+                .map(|name| format!("secret:{name}")),
             Some(_) => None,
         };
-        let result = action.run(kms, &params);
+        let result = action.run(&served, &params);
         // An answer names its key itself; a refusal is logged under the key it was asked about,
         // looked up only then, so a successful request does not pay for a second lookup (keys
         // are never removed at once, so the lookup after the action still finds it).
@@ -383,7 +416,7 @@ pub fn process(kms: &Kms, request: &ApiRequest) -> Outcome {
 
 /// Checks the signature with the SecretKey of the published keyring: TC3-HMAC-SHA256 from the
 /// Authorization header, or the v1 signature from the parameters.
-fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
+fn authenticate(kms: &dyn ServedKms, request: &ApiRequest) -> Result<Authorized> {
     if request.method != "GET" && request.method != "POST" {
         return Err(error(
             ErrorCode::UnsupportedRequestMethod,
@@ -415,8 +448,9 @@ fn authenticate(kms: &Kms, request: &ApiRequest) -> Result<Authorized> {
             &params,
             kms.now(),
         )?;
+        let secret_id = secret_id.to_owned();
         request.check_v1_binding(&params)?;
-        return Ok(Authorized::V1);
+        return Ok(Authorized::V1 { secret_id });
     }
     let header = request.authorization.as_deref().ok_or_else(|| {
         error(
@@ -513,7 +547,9 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
         )
     })?;
     let params = match (request.method.as_str(), request.is_form()) {
-        _ if matches!(authorized, Authorized::V1) => Params::from_form(&request.v1_carrier()),
+        _ if matches!(authorized, Authorized::V1 { .. }) => {
+            Params::from_form(&request.v1_carrier())
+        }
         ("POST", false) => Params::from_json(&request.body)?,
         ("POST", true) => Params::from_form(&String::from_utf8_lossy(&request.body)),
         _ => Params::from_form(&request.query),

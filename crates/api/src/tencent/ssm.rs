@@ -8,12 +8,12 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::params::Params;
-use super::{Reply, Service};
+use super::{Reply, Served, Service};
 use keyconsole_base::util::time::{format_api_time, parse_api_time};
 use keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT;
 use keyconsole_kms::{
-    CreateSecret, ErrorCode, Kms, KmsError, Result, SecretMetadata, SecretQuery, SecretState,
-    SecretStateFilter, SecretValue,
+    CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretMetadata,
+    SecretQuery, SecretState, SecretStateFilter, SecretValue,
 };
 
 /// Tencent Cloud Secrets Manager, API version 2019-09-23.
@@ -80,32 +80,41 @@ fn value(params: &Params) -> Result<SecretValue> {
     }
 }
 
+fn change(served: &Served, name: &str, change: SecretChange) -> Result<SecretChanged> {
+    served.kms.change_secret(&served.caller, name, change)
+}
+
 fn metadata(secret: &SecretMetadata) -> Value {
     super::shapes::secret_metadata(secret)
 }
 
 #[allow(non_snake_case)]
-fn GetServiceStatus(_kms: &Kms, _params: &Params) -> Result<Reply> {
+fn GetServiceStatus(_served: &Served, _params: &Params) -> Result<Reply> {
     reply(json!({"ServiceEnabled": true, "InvalidType": 0}))
 }
 
 #[allow(non_snake_case)]
-fn CreateSecret(kms: &Kms, params: &Params) -> Result<Reply> {
-    let (name, version_id) = kms.create_secret(CreateSecret {
-        name: name(params)?.to_owned(),
-        version_id: params.str("VersionId")?.map(str::to_owned),
-        description: params.str("Description")?.unwrap_or_default().to_owned(),
-        key: params.str("KmsKeyId")?.map(str::to_owned),
-        value: value(params)?,
-    })?;
+fn CreateSecret(served: &Served, params: &Params) -> Result<Reply> {
+    let (name, version_id) = served.kms.create_secret(
+        &served.caller,
+        CreateSecret {
+            name: name(params)?.to_owned(),
+            version_id: params.str("VersionId")?.map(str::to_owned),
+            description: params.str("Description")?.unwrap_or_default().to_owned(),
+            key: params.str("KmsKeyId")?.map(str::to_owned),
+            value: value(params)?,
+        },
+    )?;
     reply(json!({"SecretName": name, "VersionId": version_id}))
 }
 
 #[allow(non_snake_case)]
-fn GetSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
+fn GetSecretValue(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let version_id = params.required_str("VersionId")?;
-    let value = kms.get_secret_value(name, version_id)?;
+    let value = served
+        .kms
+        .get_secret_value(&served.caller, name, version_id)?;
     let (text, binary) = match &value {
         SecretValue::Text(text) => (Zeroizing::new(text.to_string()), Zeroizing::default()),
         SecretValue::Binary(bytes) => {
@@ -121,77 +130,113 @@ fn GetSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn PutSecretValue(kms: &Kms, params: &Params) -> Result<Reply> {
+fn PutSecretValue(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let version_id = params.required_str("VersionId")?;
-    kms.put_secret_value(name, version_id, value(params)?)?;
+    let value = value(params)?;
+    let version = version_id.to_owned();
+    change(
+        served,
+        name,
+        SecretChange::PutValue {
+            version_id: version,
+            value,
+        },
+    )?;
     reply(json!({"SecretName": name, "VersionId": version_id}))
 }
 
 #[allow(non_snake_case)]
-fn UpdateSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+fn UpdateSecret(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let version_id = params.required_str("VersionId")?;
-    kms.update_secret_value(name, version_id, value(params)?)?;
+    let value = value(params)?;
+    let version = version_id.to_owned();
+    change(
+        served,
+        name,
+        SecretChange::UpdateValue {
+            version_id: version,
+            value,
+        },
+    )?;
     reply(json!({"SecretName": name, "VersionId": version_id}))
 }
 
 #[allow(non_snake_case)]
-fn UpdateDescription(kms: &Kms, params: &Params) -> Result<Reply> {
+fn UpdateDescription(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
-    kms.update_secret_description(name, params.required_str("Description")?)?;
+    let description = params.required_str("Description")?.to_owned();
+    change(served, name, SecretChange::SetDescription(description))?;
     reply(json!({"SecretName": name}))
 }
 
 #[allow(non_snake_case)]
-fn EnableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
-    kms.enable_secret(name(params)?)?;
+fn EnableSecret(served: &Served, params: &Params) -> Result<Reply> {
+    change(served, name(params)?, SecretChange::Enable)?;
     reply(json!({}))
 }
 
 #[allow(non_snake_case)]
-fn DisableSecret(kms: &Kms, params: &Params) -> Result<Reply> {
-    kms.disable_secret(name(params)?)?;
+fn DisableSecret(served: &Served, params: &Params) -> Result<Reply> {
+    change(served, name(params)?, SecretChange::Disable)?;
     reply(json!({}))
 }
 
 #[allow(non_snake_case)]
-fn DeleteSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+fn DeleteSecret(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let days = params.u64("RecoveryWindowInDays")?.unwrap_or(0);
     // Checked at its full width, so 2^32 is refused as 2^32 (not as the u32 it would clip to).
     keyconsole_kms::secrets::rules::validate_recovery_days(days)?;
     let days = u32::try_from(days).unwrap_or(u32::MAX);
-    let delete_time = kms.delete_secret(name, days)?;
+    let delete_time = match change(
+        served,
+        name,
+        SecretChange::Delete {
+            recovery_days: days,
+        },
+    )? {
+        SecretChanged::DeleteTime(time) => time,
+        SecretChanged::Done | SecretChanged::Rotated { .. } => 0,
+    };
     reply(json!({"SecretName": name, "DeleteTime": delete_time}))
 }
 
 #[allow(non_snake_case)]
-fn RestoreSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+fn RestoreSecret(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
-    kms.restore_secret(name)?;
+    change(served, name, SecretChange::Restore)?;
     reply(json!({"SecretName": name}))
 }
 
 #[allow(non_snake_case)]
-fn DeleteSecretVersion(kms: &Kms, params: &Params) -> Result<Reply> {
+fn DeleteSecretVersion(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let version_id = params.required_str("VersionId")?;
-    kms.delete_secret_version(name, version_id)?;
+    let version = version_id.to_owned();
+    change(
+        served,
+        name,
+        SecretChange::DeleteVersion {
+            version_id: version,
+        },
+    )?;
     reply(json!({"SecretName": name, "VersionId": version_id}))
 }
 
 #[allow(non_snake_case)]
-fn DescribeSecret(kms: &Kms, params: &Params) -> Result<Reply> {
-    let secret = kms.describe_secret(name(params)?)?;
+fn DescribeSecret(served: &Served, params: &Params) -> Result<Reply> {
+    let secret = served.kms.describe_secret(&served.caller, name(params)?)?;
     reply(metadata(&secret))
 }
 
 #[allow(non_snake_case)]
-fn ListSecretVersionIds(kms: &Kms, params: &Params) -> Result<Reply> {
+fn ListSecretVersionIds(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
-    let versions: Vec<Value> = kms
-        .secret_versions(name)?
+    let versions: Vec<Value> = served
+        .kms
+        .secret_versions(&served.caller, name)?
         .into_iter()
         .map(|(id, time)| json!({"VersionId": id, "CreateTime": time}))
         .collect();
@@ -199,7 +244,7 @@ fn ListSecretVersionIds(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
+fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
     let state = match params.u64("State")?.unwrap_or(0) {
         0 => SecretStateFilter::All,
         1 => SecretStateFilter::Only(SecretState::Enabled),
@@ -223,31 +268,37 @@ fn ListSecrets(kms: &Kms, params: &Params) -> Result<Reply> {
         }
     };
     let limit = params.u64("Limit")?.unwrap_or(LIST_LIMIT_DEFAULT as u64);
-    let page = kms.list_secrets(&SecretQuery {
-        state,
-        search: params.str("SearchSecretName")?.map(str::to_owned),
-        offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
-        limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
-        oldest_first,
-        database: match params.u64("SecretType")? {
-            None => None,
-            Some(0) => Some(false),
-            Some(1) => Some(true),
-            Some(other) => {
-                return Err(KmsError::new(
-                    ErrorCode::InvalidParameterValue,
-                    keyconsole_base::text!("errors.secrettype_is_other_use_0_your", other = other),
-                ));
-            }
+    let page = served.kms.list_secrets(
+        &served.caller,
+        &SecretQuery {
+            state,
+            search: params.str("SearchSecretName")?.map(str::to_owned),
+            offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
+            limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
+            oldest_first,
+            database: match params.u64("SecretType")? {
+                None => None,
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                Some(other) => {
+                    return Err(KmsError::new(
+                        ErrorCode::InvalidParameterValue,
+                        keyconsole_base::text!(
+                            "errors.secrettype_is_other_use_0_your",
+                            other = other
+                        ),
+                    ));
+                }
+            },
         },
-    })?;
+    )?;
     let secrets: Vec<Value> = page.secrets.iter().map(metadata).collect();
     reply(json!({"TotalCount": page.total, "SecretMetadatas": secrets}))
 }
 
 #[allow(non_snake_case)]
-fn DescribeRotationDetail(kms: &Kms, params: &Params) -> Result<Reply> {
-    let detail = kms.rotation_detail(name(params)?)?;
+fn DescribeRotationDetail(served: &Served, params: &Params) -> Result<Reply> {
+    let detail = served.kms.rotation_detail(&served.caller, name(params)?)?;
     reply(json!({
         "EnableRotation": detail.enabled,
         "Frequency": detail.rotate_days,
@@ -257,8 +308,8 @@ fn DescribeRotationDetail(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn DescribeRotationHistory(kms: &Kms, params: &Params) -> Result<Reply> {
-    let detail = kms.rotation_detail(name(params)?)?;
+fn DescribeRotationHistory(served: &Served, params: &Params) -> Result<Reply> {
+    let detail = served.kms.rotation_detail(&served.caller, name(params)?)?;
     let versions: Vec<&str> = detail
         .history
         .iter()
@@ -273,7 +324,7 @@ fn DescribeRotationHistory(kms: &Kms, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn UpdateRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
+fn UpdateRotationStatus(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
     let enable = params.bool("EnableRotation")?.ok_or_else(|| {
         KmsError::new(
@@ -293,16 +344,24 @@ fn UpdateRotationStatus(kms: &Kms, params: &Params) -> Result<Reply> {
         })?),
         _ => None,
     };
-    kms.set_secret_rotation(name, enable, params.u32("Frequency")?, begin)?;
+    let days = params.u32("Frequency")?;
+    let rotation = SecretChange::SetRotation {
+        enabled: enable,
+        days,
+        begin,
+    };
+    change(served, name, rotation)?;
     reply(json!({}))
 }
 
 /// Rotates now and answers when the rotation has finished (or failed, with the database's
 /// words); FlowID numbers the secret's rotation attempts.
 #[allow(non_snake_case)]
-fn RotateProductSecret(kms: &Kms, params: &Params) -> Result<Reply> {
+fn RotateProductSecret(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
-    kms.rotate_secret(name, &mut |_| std::ops::ControlFlow::Continue(()))?;
-    let attempts = kms.rotation_detail(name)?.attempts;
+    let attempts = match change(served, name, SecretChange::Rotate)? {
+        SecretChanged::Rotated { attempts, .. } => attempts,
+        SecretChanged::Done | SecretChanged::DeleteTime(_) => 0,
+    };
     reply(json!({"FlowID": attempts}))
 }

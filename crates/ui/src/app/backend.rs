@@ -19,14 +19,14 @@ use keyconsole_kms::{Caller, ErrorCode, Face, KmsError, KmsService, SecretQuery,
 /// What the console manages: a keystore on this machine, or a server over its API.
 pub enum Session {
     Local(SharedKms),
-    Remote(RemoteService),
+    Remote(Box<RemoteService>),
 }
 
 impl Session {
     pub fn service(&self) -> &dyn KmsService {
         match self {
             Session::Local(kms) => &**kms,
-            Session::Remote(remote) => remote,
+            Session::Remote(remote) => &**remote,
         }
     }
 

@@ -26,7 +26,7 @@ use keyconsole_kms::local_ca::server_names;
 use keyconsole_kms::secrets::test_login;
 use keyconsole_kms::{
     Caller, CanonicalContext, ErrorCode, Face, KeyChange, KeyChanged, Kms, KmsError, KmsService,
-    SecretChange, SecretChanged, SecretValue,
+    SecretChange, SecretChanged, SecretValue, SharedKms,
 };
 use keyconsole_store::kdf;
 use std::path::PathBuf;
@@ -302,7 +302,7 @@ impl KeyconsoleApp {
                     move |console, _, changed| {
                         let when = match changed? {
                             SecretChanged::DeleteTime(when) => when,
-                            SecretChanged::Done => 0,
+                            SecretChanged::Done | SecretChanged::Rotated { .. } => 0,
                         };
                         console.secrets.confirm_name.clear();
                         Ok(Some(if recovery_days == 0 {
@@ -650,7 +650,8 @@ impl KeyconsoleApp {
             .map(|n| n.to_string_lossy().into_owned())
     }
 
-    /// Reads or writes the file a dialog chose, for the open key's online tools.
+    /// Reads or writes the file a dialog chose, for the open key's online tools or the secret
+    /// form, on the worker (a write ends with fsync; a read may meet a slow disk).
     fn file_io(
         &mut self,
         purpose: DialogPurpose,
@@ -659,158 +660,189 @@ impl KeyconsoleApp {
         let Screen::Unlocked(console) = &mut self.screen else {
             return Ok(None);
         };
+        let path = path.to_path_buf();
         match purpose {
             DialogPurpose::FileInput => {
-                console.files.set_input(path.to_path_buf());
+                console.files.set_input(path);
                 return Ok(None);
             }
             DialogPurpose::FileOutput => {
-                console.files.set_output(path.to_path_buf());
+                console.files.set_output(path);
                 return Ok(None);
             }
             DialogPurpose::SecretValueFile => return read_secret_file(console, path),
             _ => {}
         }
-        let Page::Key(detail) = &mut console.page else {
+        let Page::Key(detail) = &console.page else {
             return Ok(None);
         };
-        let tools = &mut detail.tools;
-        let io_error = |e: std::io::Error| {
-            KmsError::new(
-                ErrorCode::FileIo,
-                tr!(
-                    "ui.commands.cannot_write_path_e",
-                    path = path.display(),
-                    e = e
-                ),
-            )
-        };
-        // The save dialog already asked before replacing a file; the keystore is refused always.
-        let write = |bytes: &[u8]| {
-            if let Ok(kms) = console.session.local() {
-                kms.check_output_path(path)?;
-            }
-            keyconsole_base::util::atomic_file::replace_file(path, bytes).map_err(io_error)
-        };
-        match purpose {
-            DialogPurpose::SaveCiphertext => {
-                write(tools.ciphertext.as_bytes())?;
-                Ok(Some(tr!(
-                    "ui.commands.saved_the_ciphertext_to_path",
-                    path = path.display()
-                )))
-            }
-            DialogPurpose::SaveDataKeyCiphertext => {
-                let blob = tools
+        let page_key = detail.key_id.clone();
+        let tools = &detail.tools;
+        let bytes: Zeroizing<Vec<u8>> = match purpose {
+            DialogPurpose::SaveCiphertext => Zeroizing::new(tools.ciphertext.as_bytes().to_vec()),
+            DialogPurpose::SaveDataKeyCiphertext => Zeroizing::new(
+                tools
                     .data_key
                     .as_ref()
-                    .map(|d| d.ciphertext_blob.clone())
-                    .unwrap_or_default();
-                write(blob.as_bytes())?;
-                Ok(Some(tr!(
-                    "ui.commands.saved_the_encrypted_data_key_to",
-                    path = path.display()
-                )))
-            }
+                    .map(|d| d.ciphertext_blob.as_bytes().to_vec())
+                    .unwrap_or_default(),
+            ),
             DialogPurpose::SavePlaintext => {
                 let Some(revealed) = &tools.decrypted else {
                     return Ok(None);
                 };
-                let bytes = if revealed.is_base64 {
+                if revealed.is_base64 {
                     Zeroizing::new(STANDARD.decode(revealed.text.as_str()).unwrap_or_default())
                 } else {
                     Zeroizing::new(revealed.text.as_bytes().to_vec())
-                };
-                write(&bytes)?;
-                Ok(Some(tr!(
-                    "ui.commands.saved_the_plaintext_to_path_readable",
-                    path = path.display()
-                )))
-            }
-            DialogPurpose::OpenCiphertext => {
-                let size = std::fs::metadata(path).map_err(io_error)?.len();
-                if size > MAX_CIPHERTEXT_FILE_BYTES {
-                    return Err(KmsError::new(
-                        ErrorCode::InvalidCiphertext,
-                        tr!(
-                            "ui.commands.path_is_size_bytes_too_large",
-                            path = path.display(),
-                            size = size
-                        ),
-                    ));
                 }
-                let text = std::fs::read_to_string(path).map_err(|_| {
-                    KmsError::new(
-                        ErrorCode::InvalidCiphertext,
-                        tr!("ui.commands.path_is_not_a_text_file", path = path.display()),
-                    )
-                })?;
-                tools.decrypt_input = text.trim().to_owned();
-                tools.decrypted = None;
-                tools.decrypt_error = None;
-                Ok(None)
             }
+            DialogPurpose::OpenCiphertext => return open_ciphertext(console, page_key, path),
             DialogPurpose::OpenKeystore
             | DialogPurpose::NewKeystore
             | DialogPurpose::FileInput
             | DialogPurpose::FileOutput
-            | DialogPurpose::SecretValueFile => Ok(None),
-        }
+            | DialogPurpose::SecretValueFile => return Ok(None),
+        };
+        console.backend.call(
+            move |session| {
+                // The save dialog already asked before replacing a file; the keystore is refused
+                // always.
+                if let Ok(kms) = session.local() {
+                    kms.check_output_path(&path)?;
+                }
+                keyconsole_base::util::atomic_file::replace_file(&path, &bytes)
+                    .map_err(|e| file_error(&path, &e, true))?;
+                Ok(path)
+            },
+            move |_, _, written| {
+                let path = written?;
+                let path = path.display();
+                Ok(Some(match purpose {
+                    DialogPurpose::SaveCiphertext => {
+                        tr!("ui.commands.saved_the_ciphertext_to_path", path = path)
+                    }
+                    DialogPurpose::SaveDataKeyCiphertext => {
+                        tr!("ui.commands.saved_the_encrypted_data_key_to", path = path)
+                    }
+                    _ => tr!(
+                        "ui.commands.saved_the_plaintext_to_path_readable",
+                        path = path
+                    ),
+                }))
+            },
+        )
     }
 }
 
-/// A file chosen as a new secret's value: text stays text, anything else becomes base64 of its
-/// bytes (SecretBinary). At most the secrets' 32 KiB.
-fn read_secret_file(
-    console: &mut Console,
-    path: &std::path::Path,
-) -> Result<Option<String>, KmsError> {
-    use std::io::Read;
-    let Some(form) = &mut console.secrets.create else {
-        return Ok(None);
-    };
-    let limit = keyconsole_kms::secrets::rules::VALUE_MAX_BYTES;
-    let io_error = |e: std::io::Error| {
-        KmsError::new(
-            ErrorCode::FileIo,
-            tr!(
-                "ui.commands.cannot_read_path_e",
-                path = path.display(),
-                e = e
-            ),
+/// What a failed read or write of `path` says.
+fn file_error(path: &std::path::Path, e: &std::io::Error, writing: bool) -> KmsError {
+    let message = if writing {
+        tr!(
+            "ui.commands.cannot_write_path_e",
+            path = path.display(),
+            e = e
+        )
+    } else {
+        tr!(
+            "ui.commands.cannot_read_path_e",
+            path = path.display(),
+            e = e
         )
     };
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .map_err(io_error)?
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error)?;
-    if bytes.len() > limit {
-        return Err(KmsError::new(
-            ErrorCode::InvalidParameterValue,
-            tr!(
-                "ui.commands.path_is_larger_than_limit_bytes",
-                path = path.display(),
-                limit = limit
-            ),
-        ));
+    KmsError::new(ErrorCode::FileIo, message)
+}
+
+/// A ciphertext file chosen for the online tools' decrypt box: read on the worker, put in the
+/// box of the key page that asked, if it is still open.
+fn open_ciphertext(
+    console: &mut Console,
+    page_key: String,
+    path: PathBuf,
+) -> Result<Option<String>, KmsError> {
+    console.backend.call(
+        move |_| {
+            let size = std::fs::metadata(&path)
+                .map_err(|e| file_error(&path, &e, false))?
+                .len();
+            if size > MAX_CIPHERTEXT_FILE_BYTES {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidCiphertext,
+                    tr!(
+                        "ui.commands.path_is_size_bytes_too_large",
+                        path = path.display(),
+                        size = size
+                    ),
+                ));
+            }
+            std::fs::read_to_string(&path).map_err(|_| {
+                KmsError::new(
+                    ErrorCode::InvalidCiphertext,
+                    tr!("ui.commands.path_is_not_a_text_file", path = path.display()),
+                )
+            })
+        },
+        move |console, _, text| {
+            let text = text?;
+            if let Some(tools) = tools_of(console, &page_key) {
+                tools.decrypt_input = text.trim().to_owned();
+                tools.decrypted = None;
+                tools.decrypt_error = None;
+            }
+            Ok(None)
+        },
+    )
+}
+
+/// A file chosen as a new secret's value: text stays text, anything else becomes base64 of its
+/// bytes (SecretBinary). At most the secrets' 32 KiB. Read on the worker; the form, if still
+/// open, gets the value.
+fn read_secret_file(console: &mut Console, path: PathBuf) -> Result<Option<String>, KmsError> {
+    use std::io::Read;
+    if console.secrets.create.is_none() {
+        return Ok(None);
     }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => {
-            form.kind = SecretKind::Text;
-            form.value = Zeroizing::new(text.to_owned());
-        }
-        Err(_) => {
-            form.kind = SecretKind::Base64;
-            form.value = Zeroizing::new(STANDARD.encode(&bytes));
-        }
-    }
-    Ok(Some(tr!(
-        "ui.commands.read_bytes_bytes_from_path",
-        bytes = bytes.len(),
-        path = path.display()
-    )))
+    let limit = keyconsole_kms::secrets::rules::VALUE_MAX_BYTES;
+    console.backend.call(
+        move |_| {
+            let mut bytes = Zeroizing::new(Vec::new());
+            std::fs::File::open(&path)
+                .and_then(|file| file.take(limit as u64 + 1).read_to_end(&mut bytes))
+                .map_err(|e| file_error(&path, &e, false))?;
+            if bytes.len() > limit {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    tr!(
+                        "ui.commands.path_is_larger_than_limit_bytes",
+                        path = path.display(),
+                        limit = limit
+                    ),
+                ));
+            }
+            Ok((path, bytes))
+        },
+        move |console, _, read| {
+            let (path, bytes) = read?;
+            let Some(form) = &mut console.secrets.create else {
+                return Ok(None);
+            };
+            match std::str::from_utf8(&bytes) {
+                Ok(text) => {
+                    form.kind = SecretKind::Text;
+                    form.value = Zeroizing::new(text.to_owned());
+                }
+                Err(_) => {
+                    form.kind = SecretKind::Base64;
+                    form.value = Zeroizing::new(STANDARD.encode(&bytes));
+                }
+            }
+            Ok(Some(tr!(
+                "ui.commands.read_bytes_bytes_from_path",
+                bytes = bytes.len(),
+                path = path.display()
+            )))
+        },
+    )
 }
 
 /// The API access page's commands, on the worker: making credentials and a certificate saves the
@@ -914,10 +946,11 @@ fn api_command(
     Some(outcome)
 }
 
-/// Prepares the engine's side on this thread (the data key, made or unwrapped in memory; the key's
-/// state is checked here, before any output exists) and streams the file on a worker thread.
+/// Prepares the engine's side (the data key, made or unwrapped in memory; the key's state is
+/// checked before any output exists) and streams the file, both on the job's own thread: making a
+/// data key may wait for the keystore's lock, and opening an encrypted file reads its header.
 fn start_file_job(
-    kms: &Kms,
+    kms: &SharedKms,
     files: &mut FileToolsState,
     ctx: &egui::Context,
     request: FileJobRequest,
@@ -932,32 +965,23 @@ fn start_file_job(
         output,
         overwrite,
     } = request;
-    let prepared = match mode {
+    let kms = kms.clone();
+    let job = match mode {
         FileMode::Encrypt => {
             let key = key.unwrap_or_default();
-            kms.file_encryptor(&key).map(|encryptor| {
-                FileJob::start(FileMode::Encrypt, ctx, move |progress| {
-                    encryptor.encrypt(&input, &output, overwrite, progress)
-                })
+            FileJob::start(FileMode::Encrypt, ctx, move |progress| {
+                kms.file_encryptor(&key)?
+                    .encrypt(&input, &output, overwrite, progress)
             })
         }
-        FileMode::Decrypt => kms.file_decryptor(&input).map(|decryptor| {
-            FileJob::start(FileMode::Decrypt, ctx, move |progress| {
-                decryptor.decrypt(&output, overwrite, progress)
-            })
+        FileMode::Decrypt => FileJob::start(FileMode::Decrypt, ctx, move |progress| {
+            kms.file_decryptor(&input)?
+                .decrypt(&output, overwrite, progress)
         }),
     };
-    match prepared {
-        Ok(job) => {
-            files.job = Some(job);
-            files.last_result = None;
-            Ok(None)
-        }
-        Err(e) => {
-            files.last_result = Some(Err(e.clone()));
-            Err(e)
-        }
-    }
+    files.job = Some(job);
+    files.last_result = None;
+    Ok(None)
 }
 
 /// The open key's panel, if the page that asked is still open on that key.

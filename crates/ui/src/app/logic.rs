@@ -48,7 +48,7 @@ impl KeyconsoleApp {
                         "ui.logic.connected_to_endpoint",
                         endpoint = remote.endpoint().to_string()
                     );
-                    Ok((Session::Remote(*remote), unlock.path.clone(), message))
+                    Ok((Session::Remote(remote), unlock.path.clone(), message))
                 }
                 Err(error) => Err(error),
             };
