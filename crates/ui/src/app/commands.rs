@@ -16,7 +16,7 @@ use crate::file_dialog::{DialogPreference, InAppDialog, remember_place};
 use crate::pages::create_key::CreateKeyDialog;
 use crate::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
 use crate::pages::key_detail::KeyDetailState;
-use crate::pages::online_tools::{GeneratedDataKey, OnlineTools, Revealed};
+use crate::pages::online_tools::{OnlineTools, ToolAnswer, ToolTab};
 use crate::pages::secrets::{RevealedValue, SecretKind, SecretTask, SecretTaskKind};
 use crate::pages::unlock::{Opened, UnlockScreen};
 use crate::platform::{DialogAnswer, DialogPurpose, DialogRequest};
@@ -999,105 +999,54 @@ fn run_tool(console: &mut Console, command: Command) -> Result<Option<String>, K
         return Ok(None);
     };
     let page_key = detail.key_id.clone();
-    match command {
+    type Work = Box<dyn FnOnce(&dyn KmsService) -> Result<ToolAnswer, KmsError> + Send>;
+    let (tab, work): (ToolTab, Work) = match command {
         Command::Encrypt {
             key,
             plaintext,
             context,
-        } => console.backend.call(
-            move |kms| {
+        } => (
+            ToolTab::Encrypt,
+            Box::new(move |service| {
                 let bytes = plaintext?;
                 let context = CanonicalContext::parse(Some(&context))?;
-                service(kms)
-                    .encrypt(&caller(), &key, &bytes, &context)
-                    .map(|e| (e, bytes.len()))
-            },
-            move |console, _, result| {
-                let tools = tools_of(console, &page_key);
-                match result {
-                    Ok((encrypted, n)) => {
-                        if let Some(tools) = tools {
-                            tools.ciphertext = encrypted.ciphertext_blob;
-                            tools.encrypt_error = None;
-                        }
-                        Ok(Some(tr!("ui.commands.encrypted_n_bytes", n = n)))
-                    }
-                    Err(e) => {
-                        if let Some(tools) = tools {
-                            tools.ciphertext.clear();
-                            tools.encrypt_error = Some(e.clone());
-                        }
-                        Err(e)
-                    }
-                }
-            },
+                let encrypted = service.encrypt(&caller(), &key, &bytes, &context)?;
+                Ok(ToolAnswer::Encrypted(encrypted, bytes.len()))
+            }),
         ),
         Command::Decrypt {
             ciphertext,
             context,
-        } => console.backend.call(
-            move |kms| {
+        } => (
+            ToolTab::Decrypt,
+            Box::new(move |service| {
                 let context = CanonicalContext::parse(Some(&context))?;
-                service(kms).decrypt(&caller(), &ciphertext, &context)
-            },
-            move |console, _, result| {
-                let tools = tools_of(console, &page_key);
-                match result {
-                    Ok(decrypted) => {
-                        if let Some(tools) = tools {
-                            tools.decrypted = Some(Revealed::new(&decrypted.plaintext));
-                            tools.decrypt_error = None;
-                        }
-                        Ok(Some(tr!(
-                            "ui.commands.decrypted_plaintext_bytes",
-                            plaintext = decrypted.plaintext.len()
-                        )))
-                    }
-                    Err(e) => {
-                        if let Some(tools) = tools {
-                            tools.decrypted = None;
-                            tools.decrypt_error = Some(e.clone());
-                        }
-                        Err(e)
-                    }
-                }
-            },
+                service
+                    .decrypt(&caller(), &ciphertext, &context)
+                    .map(ToolAnswer::Decrypted)
+            }),
         ),
-        Command::GenerateDataKey { key, spec, context } => console.backend.call(
-            move |kms| {
+        Command::GenerateDataKey { key, spec, context } => (
+            ToolTab::DataKey,
+            Box::new(move |service| {
                 let context = CanonicalContext::parse(Some(&context))?;
-                service(kms).generate_data_key(&caller(), &key, spec, &context)
-            },
-            move |console, _, result| {
-                let tools = tools_of(console, &page_key);
-                match result {
-                    Ok(data_key) => {
-                        if let Some(tools) = tools {
-                            tools.data_key = Some(GeneratedDataKey {
-                                plaintext_base64: Zeroizing::new(
-                                    STANDARD.encode(&data_key.plaintext),
-                                ),
-                                ciphertext_blob: data_key.ciphertext_blob,
-                            });
-                            tools.data_key_error = None;
-                        }
-                        Ok(Some(tr!(
-                            "ui.commands.generated_a_plaintext_byte_data_key",
-                            plaintext = data_key.plaintext.len()
-                        )))
-                    }
-                    Err(e) => {
-                        if let Some(tools) = tools {
-                            tools.data_key = None;
-                            tools.data_key_error = Some(e.clone());
-                        }
-                        Err(e)
-                    }
-                }
-            },
+                service
+                    .generate_data_key(&caller(), &key, spec, &context)
+                    .map(ToolAnswer::DataKey)
+            }),
         ),
-        _ => Ok(None),
-    }
+        _ => return Ok(None),
+    };
+    // The key page that asked puts the answer in its panel, if it is still open.
+    console.backend.call(
+        move |session| work(service(session)),
+        move |console, _, answer| {
+            if let Some(tools) = tools_of(console, &page_key) {
+                tools.apply(tab, &answer);
+            }
+            answer.map(|answer| Some(answer.said()))
+        },
+    )
 }
 
 /// What the session's service is, local or remote.

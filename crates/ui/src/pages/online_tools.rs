@@ -9,7 +9,35 @@ use zeroize::Zeroizing;
 
 use crate::command::Command;
 use crate::platform::DialogPurpose;
-use keyconsole_kms::{DataKeySpec, ErrorCode, KmsError, PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES};
+use keyconsole_kms::{
+    DataKey, DataKeySpec, Decrypted, Encrypted, ErrorCode, KmsError, PLAINTEXT_MAX_BYTES,
+    RANDOM_MAX_BYTES,
+};
+
+/// What one of the tools answered (run on the console's worker).
+pub enum ToolAnswer {
+    /// The ciphertext and how many bytes went in.
+    Encrypted(Encrypted, usize),
+    Decrypted(Decrypted),
+    DataKey(DataKey),
+}
+
+impl ToolAnswer {
+    /// The notification for it.
+    pub fn said(&self) -> String {
+        match self {
+            ToolAnswer::Encrypted(_, n) => tr!("ui.commands.encrypted_n_bytes", n = n),
+            ToolAnswer::Decrypted(decrypted) => tr!(
+                "ui.commands.decrypted_plaintext_bytes",
+                plaintext = decrypted.plaintext.len()
+            ),
+            ToolAnswer::DataKey(data_key) => tr!(
+                "ui.commands.generated_a_plaintext_byte_data_key",
+                plaintext = data_key.plaintext.len()
+            ),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ToolTab {
@@ -83,6 +111,41 @@ impl OnlineTools {
                 })
         } else {
             Ok(Zeroizing::new(self.plaintext.as_bytes().to_vec()))
+        }
+    }
+
+    /// Puts the answer to what `tab` asked (or its error) in that tab, and says how it went.
+    pub fn apply(&mut self, tab: ToolTab, answer: &Result<ToolAnswer, KmsError>) {
+        match (tab, answer) {
+            (ToolTab::Encrypt, Ok(ToolAnswer::Encrypted(encrypted, _))) => {
+                self.ciphertext.clone_from(&encrypted.ciphertext_blob);
+                self.encrypt_error = None;
+            }
+            (ToolTab::Decrypt, Ok(ToolAnswer::Decrypted(decrypted))) => {
+                self.decrypted = Some(Revealed::new(&decrypted.plaintext));
+                self.decrypt_error = None;
+            }
+            (ToolTab::DataKey, Ok(ToolAnswer::DataKey(data_key))) => {
+                self.data_key = Some(GeneratedDataKey {
+                    plaintext_base64: Zeroizing::new(STANDARD.encode(&data_key.plaintext)),
+                    ciphertext_blob: data_key.ciphertext_blob.clone(),
+                });
+                self.data_key_error = None;
+            }
+            (ToolTab::Encrypt, Err(e)) => {
+                self.ciphertext.clear();
+                self.encrypt_error = Some(e.clone());
+            }
+            (ToolTab::Decrypt, Err(e)) => {
+                self.decrypted = None;
+                self.decrypt_error = Some(e.clone());
+            }
+            (ToolTab::DataKey, Err(e)) => {
+                self.data_key = None;
+                self.data_key_error = Some(e.clone());
+            }
+            // An answer always matches the tab that asked (see `ToolAnswer::tab`).
+            (_, Ok(_)) => {}
         }
     }
 
