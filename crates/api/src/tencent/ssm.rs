@@ -129,38 +129,36 @@ fn GetSecretValue(served: &Served, params: &Params) -> Result<Reply> {
     }))
 }
 
-#[allow(non_snake_case)]
-fn PutSecretValue(served: &Served, params: &Params) -> Result<Reply> {
+/// PutSecretValue (a new version) and UpdateSecret (a new value for a version): the same
+/// parameters and answer, one change or the other.
+fn send_value(
+    served: &Served,
+    params: &Params,
+    to_change: fn(String, SecretValue) -> SecretChange,
+) -> Result<Reply> {
     let name = name(params)?;
     let version_id = params.required_str("VersionId")?;
-    let value = value(params)?;
-    let version = version_id.to_owned();
     change(
         served,
         name,
-        SecretChange::PutValue {
-            version_id: version,
-            value,
-        },
+        to_change(version_id.to_owned(), value(params)?),
     )?;
     reply(json!({"SecretName": name, "VersionId": version_id}))
 }
 
 #[allow(non_snake_case)]
+fn PutSecretValue(served: &Served, params: &Params) -> Result<Reply> {
+    send_value(served, params, |version_id, value| SecretChange::PutValue {
+        version_id,
+        value,
+    })
+}
+
+#[allow(non_snake_case)]
 fn UpdateSecret(served: &Served, params: &Params) -> Result<Reply> {
-    let name = name(params)?;
-    let version_id = params.required_str("VersionId")?;
-    let value = value(params)?;
-    let version = version_id.to_owned();
-    change(
-        served,
-        name,
-        SecretChange::UpdateValue {
-            version_id: version,
-            value,
-        },
-    )?;
-    reply(json!({"SecretName": name, "VersionId": version_id}))
+    send_value(served, params, |version_id, value| {
+        SecretChange::UpdateValue { version_id, value }
+    })
 }
 
 #[allow(non_snake_case)]
