@@ -167,10 +167,10 @@ thread_local! {
 /// than at the next tick (the API server's housekeeping).
 pub type TopUpWaker = Box<dyn Fn() + Send + Sync>;
 
-/// Runs `f` on a thread that must not wait (an async worker): an encryption that finds its
-/// reservation used up fails with `ReservationNeeded` instead of saving one; the caller runs it
-/// again where waiting is allowed.
-pub fn without_waiting<T>(f: impl FnOnce() -> T) -> T {
+/// Runs `f` as a caller that must not wait (`Caller::may_wait` false: a server's async worker): an
+/// encryption that finds its reservation used up fails with `ReservationNeeded` instead of saving
+/// one; the caller runs it again where waiting is allowed.
+pub(crate) fn without_waiting<T>(f: impl FnOnce() -> T) -> T {
     let before = NO_WAITING.with(|w| w.replace(true));
     let out = f();
     NO_WAITING.with(|w| w.set(before));
