@@ -582,11 +582,17 @@ fn add_context(params: &mut Value, field: &str, context: &CanonicalContext) {
     }
 }
 
-fn decode(text: &str, field: &str) -> Result<SecretBytes> {
+/// The base64 `Plaintext` of an answer (Decrypt, GenerateDataKey, GenerateRandom), decoded into
+/// wiped memory.
+fn plaintext_field(answer: &Map<String, Value>) -> Result<SecretBytes> {
+    let text = answer
+        .get("Plaintext")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     base64_simd::STANDARD
         .decode_to_vec(text.as_bytes())
         .map(SecretBytes::from)
-        .map_err(|_| answer_error(field))
+        .map_err(|_| answer_error("Plaintext"))
 }
 
 fn value_params(params: &mut Map<String, Value>, value: &SecretValue) {
@@ -781,13 +787,7 @@ impl KmsService for RemoteService {
         let mut params = json!({"CiphertextBlob": ciphertext_blob});
         add_context(&mut params, "EncryptionContext", context);
         let mut answer = self.kms(caller, "Decrypt", &params)?;
-        let plaintext = decode(
-            answer
-                .get("Plaintext")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-            "Plaintext",
-        );
+        let plaintext = plaintext_field(&answer);
         let key_id = text_field(&answer, "KeyId");
         super::params::wipe_map(&mut answer);
         Ok(Decrypted {
@@ -841,13 +841,7 @@ impl KmsService for RemoteService {
             DataKeySpec::Aes128 => params["KeySpec"] = json!("AES_128"),
         }
         let mut answer = self.kms(caller, "GenerateDataKey", &params)?;
-        let plaintext = decode(
-            answer
-                .get("Plaintext")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-            "Plaintext",
-        );
+        let plaintext = plaintext_field(&answer);
         let key_id = text_field(&answer, "KeyId");
         let blob = text_field(&answer, "CiphertextBlob");
         super::params::wipe_map(&mut answer);
@@ -864,13 +858,7 @@ impl KmsService for RemoteService {
             "GenerateRandom",
             &json!({"NumberOfBytes": number_of_bytes}),
         )?;
-        let bytes = decode(
-            answer
-                .get("Plaintext")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-            "Plaintext",
-        );
+        let bytes = plaintext_field(&answer);
         super::params::wipe_map(&mut answer);
         bytes
     }
