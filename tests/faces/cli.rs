@@ -1545,11 +1545,34 @@ fn the_cli_manages_a_team_server_over_https() {
             &[bad],
         );
     }
-    let sealed = mate.path().join("blob.kce");
-    fails(
-        &["file", "encrypt", "--key", key_id, p(&out_file), p(&sealed)],
+    // Files stay on the teammate's machine; the server makes and opens their data keys, so a
+    // file sealed remotely opens with the team's keystore, and one the team sealed opens remotely.
+    let original: Vec<u8> = (0..100_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let plain = mate.path().join("report.bin");
+    std::fs::write(&plain, &original).unwrap();
+    let sealed = mate.path().join("report.bin.kc");
+    ok(
+        &["file", "encrypt", "--key", "team-app", p(&plain), p(&sealed)],
         b"",
-        "UnsupportedOperation",
     );
+    let opened_by_team = mate.path().join("opened-by-team.bin");
+    team.ok(&["file", "decrypt", p(&sealed), p(&opened_by_team)], b"");
+    assert_eq!(std::fs::read(&opened_by_team).unwrap(), original);
+    let sealed_by_team = mate.path().join("team.kc");
+    team.ok(
+        &["file", "encrypt", "--key", key_id, p(&plain), p(&sealed_by_team)],
+        b"",
+    );
+    let opened_remotely = mate.path().join("opened-remotely.bin");
+    ok(&["file", "decrypt", p(&sealed_by_team), p(&opened_remotely)], b"");
+    assert_eq!(std::fs::read(&opened_remotely).unwrap(), original);
+    // The server's rules hold for files too: a disabled key makes no data key.
+    ok(&["key", "disable", key_id], b"");
+    fails(
+        &["file", "encrypt", "--key", key_id, p(&plain), p(&mate.path().join("no.kc"))],
+        b"",
+        "ResourceUnavailable.CmkDisabled",
+    );
+    assert!(!mate.path().join("no.kc").exists());
     fails(&["passwd"], b"", "UnsupportedOperation");
 }

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Context;
 use keyconsole_kms::Result;
+use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor};
 
 #[derive(Debug, Subcommand)]
 pub enum FileCommand {
@@ -47,7 +48,10 @@ fn progress_bar() -> Option<ProgressBar> {
 }
 
 pub fn run(context: &Context, command: FileCommand) -> Result<()> {
-    let kms = context.open()?;
+    // The data key comes from the service (a local keystore or a server); the file never leaves
+    // this machine.
+    let service = context.service()?;
+    let caller = context.caller();
     let bar = progress_bar();
     let mut progress = |done: u64, total: u64| {
         if let Some(bar) = &bar {
@@ -62,16 +66,12 @@ pub fn run(context: &Context, command: FileCommand) -> Result<()> {
             input,
             output,
             force,
-        } => kms
-            .file_encryptor(&key)?
-            .encrypt(&input, &output, force, &mut progress),
+        } => FileEncryptor::prepare(&*service, &caller, &key)?.encrypt(&input, &output, force, &mut progress),
         FileCommand::Decrypt {
             input,
             output,
             force,
-        } => kms
-            .file_decryptor(&input)?
-            .decrypt(&output, force, &mut progress),
+        } => FileDecryptor::prepare(&*service, &caller, &input)?.decrypt(&output, force, &mut progress),
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -183,9 +183,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Passwd(args) => context
             .local_only("passwd")
             .and_then(|()| keystore::passwd(&context, args)),
-        Command::File(command) => context
-            .local_only("file")
-            .and_then(|()| file::run(&context, command)),
+        Command::File(command) => file::run(&context, command),
         Command::Secret(command) => secret::run(&context, command),
         Command::Serve(args) => context
             .local_only("serve")

@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 
 use super::Kms;
 use super::blob::{Blob, CanonicalContext};
+use super::service::{Caller, Face, KmsService};
 use super::error::{ErrorCode, KmsError, Result};
 use super::keys::DataKeySpec;
 use super::outputs::check_output_path;
@@ -186,8 +187,8 @@ fn open_input(input: &Path) -> Result<(File, u64)> {
 /// Ready to encrypt files under one CMK: a fresh data key and the header that carries it wrapped.
 pub struct FileEncryptor {
     key_id: String,
-    /// The keystore's path: outputs may never name it or its own files.
-    keystore: PathBuf,
+    /// A local keystore's path: outputs may never name it or its own files.
+    keystore: Option<PathBuf>,
     data_key: Zeroizing<Vec<u8>>,
     header: Vec<u8>,
 }
@@ -211,7 +212,9 @@ impl FileEncryptor {
                 keyconsole_base::text!("errors.the_output_must_be_another_file"),
             ));
         }
-        check_output_path(&self.keystore, output)?;
+        if let Some(keystore) = &self.keystore {
+            check_output_path(keystore, output)?;
+        }
         let (mut reader, total) = open_input(input)?;
         let mut out = TempOutput::create(output, overwrite)?;
         let salt: [u8; SALT_LEN] = crypto::random_bytes();
@@ -239,7 +242,7 @@ impl FileEncryptor {
 pub struct FileDecryptor {
     input: PathBuf,
     key_id: String,
-    keystore: PathBuf,
+    keystore: Option<PathBuf>,
     data_key: Zeroizing<Vec<u8>>,
     header: Vec<u8>,
 }
@@ -262,7 +265,9 @@ impl FileDecryptor {
                 keyconsole_base::text!("errors.the_output_must_be_another_file"),
             ));
         }
-        check_output_path(&self.keystore, output)?;
+        if let Some(keystore) = &self.keystore {
+            check_output_path(keystore, output)?;
+        }
         let (file, total) = open_input(&self.input)?;
         let mut reader = io::BufReader::with_capacity(1 << 20, file);
         let (header, _) = read_header(&mut reader)?;
@@ -285,39 +290,57 @@ impl FileDecryptor {
     }
 }
 
-impl Kms {
-    /// Prepares envelope encryption under `key`: it must be Enabled (checked now, before any
-    /// output exists). The data key is generated here and sealed under the key's newest version.
-    pub fn file_encryptor(&self, key: &str) -> Result<FileEncryptor> {
+impl FileEncryptor {
+    /// Prepares envelope encryption under `key` through `service` (a local keystore or a server):
+    /// the key must be Enabled, checked now, before any output exists. The data key is generated
+    /// there and comes back sealed under the key's newest version, and in memory here.
+    pub fn prepare(service: &dyn KmsService, caller: &Caller, key: &str) -> Result<Self> {
         let data_key =
-            self.generate_data_key(key, DataKeySpec::Aes256, &CanonicalContext::none())?;
+            service.generate_data_key(caller, key, DataKeySpec::Aes256, &CanonicalContext::none())?;
         let wrapped = Blob::decode(&data_key.ciphertext_blob)?.to_bytes();
-        let header = build_header(&wrapped);
         Ok(FileEncryptor {
             key_id: data_key.key_id,
-            keystore: self.path().to_path_buf(),
+            keystore: service.keystore_path().map(Path::to_path_buf),
             data_key: data_key.plaintext.into(),
-            header,
+            header: build_header(&wrapped),
         })
     }
+}
 
-    /// Reads an encrypted file's header and unwraps its data key with the CMK it names (which must
-    /// be Enabled or Archived). Nothing is written yet.
-    pub fn file_decryptor(&self, input: &Path) -> Result<FileDecryptor> {
+impl FileDecryptor {
+    /// Reads an encrypted file's header and has `service` unwrap its data key with the CMK it
+    /// names (which must be Enabled or Archived). Nothing is written yet.
+    pub fn prepare(service: &dyn KmsService, caller: &Caller, input: &Path) -> Result<Self> {
         let (file, _) = open_input(input)?;
         let (header, blob) = read_header(&mut io::BufReader::new(file))?;
-        let (key, data_key) = self.open_blob(&blob, &CanonicalContext::none())?;
-        if data_key.len() != KEY_LEN {
+        let decrypted = service.decrypt(caller, &blob.encode(), &CanonicalContext::none())?;
+        if decrypted.plaintext.len() != KEY_LEN {
             return Err(decrypt_error(keyconsole_base::text!(
                 "errors.its_data_key_has_the_wrong"
             )));
         }
         Ok(FileDecryptor {
-            keystore: self.path().to_path_buf(),
+            keystore: service.keystore_path().map(Path::to_path_buf),
             input: input.to_path_buf(),
-            key_id: key.key_id.to_string(),
-            data_key: data_key.into(),
+            key_id: decrypted.key_id,
+            data_key: decrypted.plaintext.into(),
             header,
         })
     }
+}
+
+impl Kms {
+    /// `FileEncryptor::prepare` on this keystore, as its owner (tests and benchmarks).
+    pub fn file_encryptor(&self, key: &str) -> Result<FileEncryptor> {
+        FileEncryptor::prepare(self, &owner(), key)
+    }
+
+    /// `FileDecryptor::prepare` on this keystore, as its owner (tests and benchmarks).
+    pub fn file_decryptor(&self, input: &Path) -> Result<FileDecryptor> {
+        FileDecryptor::prepare(self, &owner(), input)
+    }
+}
+
+fn owner() -> Caller {
+    Caller::local(Face::Engine, keyconsole_base::util::i18n::current())
 }

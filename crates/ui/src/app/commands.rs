@@ -22,14 +22,16 @@ use crate::pages::unlock::{Opened, UnlockScreen};
 use crate::platform::{DialogAnswer, DialogPurpose, DialogRequest};
 use keyconsole_api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
 use keyconsole_api::{ApiServer, ServerConfig, tls};
+use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor};
 use keyconsole_kms::local_ca::server_names;
 use keyconsole_kms::secrets::test_login;
 use keyconsole_kms::{
     Caller, CanonicalContext, ErrorCode, Face, KeyChange, KeyChanged, Kms, KmsError, KmsService,
-    SecretChange, SecretChanged, SecretValue, SharedKms,
+    SecretChange, SecretChanged, SecretValue,
 };
 use keyconsole_store::kdf;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
 const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
@@ -172,10 +174,9 @@ impl KeyconsoleApp {
                 console.page = Page::Files;
                 Ok(None)
             }
-            Command::StartFileJob(request) => match console.session.local() {
-                Ok(kms) => start_file_job(kms, &mut console.files, &ctx, request),
-                Err(e) => Err(e),
-            },
+            Command::StartFileJob(request) => {
+                start_file_job(&console.session, &mut console.files, &ctx, request)
+            }
             Command::OpenCreateKey => {
                 console.create_key = Some(CreateKeyDialog::default());
                 Ok(None)
@@ -946,11 +947,12 @@ fn api_command(
     Some(outcome)
 }
 
-/// Prepares the engine's side (the data key, made or unwrapped in memory; the key's state is
+/// Prepares the service's side (the data key, made or unwrapped in memory; the key's state is
 /// checked before any output exists) and streams the file, both on the job's own thread: making a
-/// data key may wait for the keystore's lock, and opening an encrypted file reads its header.
+/// data key may wait for the keystore's lock or a server, and opening an encrypted file reads its
+/// header. The file itself never leaves this machine, local session or remote.
 fn start_file_job(
-    kms: &SharedKms,
+    session: &Arc<Session>,
     files: &mut FileToolsState,
     ctx: &egui::Context,
     request: FileJobRequest,
@@ -965,17 +967,17 @@ fn start_file_job(
         output,
         overwrite,
     } = request;
-    let kms = kms.clone();
+    let session = session.clone();
     let job = match mode {
         FileMode::Encrypt => {
             let key = key.unwrap_or_default();
             FileJob::start(FileMode::Encrypt, ctx, move |progress| {
-                kms.file_encryptor(&key)?
+                FileEncryptor::prepare(session.service(), &caller(), &key)?
                     .encrypt(&input, &output, overwrite, progress)
             })
         }
         FileMode::Decrypt => FileJob::start(FileMode::Decrypt, ctx, move |progress| {
-            kms.file_decryptor(&input)?
+            FileDecryptor::prepare(session.service(), &caller(), &input)?
                 .decrypt(&output, overwrite, progress)
         }),
     };

@@ -374,17 +374,19 @@ impl KeyconsoleApp {
                     {
                         commands.push(Command::ShowSecrets);
                     }
-                    // Files and the API server are this machine's: a server's console has neither.
+                    // Files stay on this machine either way: a server only makes and opens
+                    // their data keys.
+                    let on_files = matches!(console.page, Page::Files);
+                    let files = if console.files.job.is_some() {
+                        tr!("ui.app.file_tools")
+                    } else {
+                        tr!("ui.app.file_tools_2")
+                    };
+                    if ui.selectable_label(on_files, files).clicked() {
+                        commands.push(Command::ShowFiles(None));
+                    }
+                    // The API server is this machine's: a server's console does not offer it.
                     if !console.session.is_remote() {
-                        let on_files = matches!(console.page, Page::Files);
-                        let files = if console.files.job.is_some() {
-                            tr!("ui.app.file_tools")
-                        } else {
-                            tr!("ui.app.file_tools_2")
-                        };
-                        if ui.selectable_label(on_files, files).clicked() {
-                            commands.push(Command::ShowFiles(None));
-                        }
                         let on_api = matches!(console.page, Page::Api);
                         let api = if console.api.is_running() {
                             tr!("ui.app.api_access_running")
