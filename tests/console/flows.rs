@@ -574,9 +574,10 @@ fn preferences_persist_and_no_secret_does() {
     }
 }
 
-#[test]
-fn encrypt_and_decrypt_a_file_in_the_file_tools() {
-    let mut console = Console::unlocked(&["backups"]);
+twice! {
+    /// The file stays on this machine either way; a server makes and opens its data key.
+    fn encrypt_and_decrypt_a_file_in_the_file_tools(start) {
+    let mut console = start(&["backups"]);
     let input = console.dir.path().join("dump.sql");
     let data: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&input, &data).unwrap();
@@ -611,15 +612,14 @@ fn encrypt_and_decrypt_a_file_in_the_file_tools() {
     console.wait_until("the refusal", |c| c.shows("FailedOperation.FileExists"));
 
     // A disabled key refuses before anything is written.
-    let kms = Kms::open(&console.path, PASSWORD.as_bytes()).unwrap();
-    kms.disable_key("backups").unwrap();
-    drop(kms);
+    console.kms().disable_key("backups").unwrap();
     console.clock.advance(2);
     console.settle();
     console.click("Decrypt file");
     console.wait_until("the refusal", |c| {
         c.shows("ResourceUnavailable.CmkDisabled")
     });
+}
 }
 
 /// A desktop without a file dialog (no portal, no zenity): the console says so once and opens its

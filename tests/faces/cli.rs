@@ -1552,7 +1552,14 @@ fn the_cli_manages_a_team_server_over_https() {
     std::fs::write(&plain, &original).unwrap();
     let sealed = mate.path().join("report.bin.kc");
     ok(
-        &["file", "encrypt", "--key", "team-app", p(&plain), p(&sealed)],
+        &[
+            "file",
+            "encrypt",
+            "--key",
+            "team-app",
+            p(&plain),
+            p(&sealed),
+        ],
         b"",
     );
     let opened_by_team = mate.path().join("opened-by-team.bin");
@@ -1560,16 +1567,33 @@ fn the_cli_manages_a_team_server_over_https() {
     assert_eq!(std::fs::read(&opened_by_team).unwrap(), original);
     let sealed_by_team = mate.path().join("team.kc");
     team.ok(
-        &["file", "encrypt", "--key", key_id, p(&plain), p(&sealed_by_team)],
+        &[
+            "file",
+            "encrypt",
+            "--key",
+            key_id,
+            p(&plain),
+            p(&sealed_by_team),
+        ],
         b"",
     );
     let opened_remotely = mate.path().join("opened-remotely.bin");
-    ok(&["file", "decrypt", p(&sealed_by_team), p(&opened_remotely)], b"");
+    ok(
+        &["file", "decrypt", p(&sealed_by_team), p(&opened_remotely)],
+        b"",
+    );
     assert_eq!(std::fs::read(&opened_remotely).unwrap(), original);
     // The server's rules hold for files too: a disabled key makes no data key.
     ok(&["key", "disable", key_id], b"");
     fails(
-        &["file", "encrypt", "--key", key_id, p(&plain), p(&mate.path().join("no.kc"))],
+        &[
+            "file",
+            "encrypt",
+            "--key",
+            key_id,
+            p(&plain),
+            p(&mate.path().join("no.kc")),
+        ],
         b"",
         "ResourceUnavailable.CmkDisabled",
     );

@@ -66,12 +66,21 @@ pub fn run(context: &Context, command: FileCommand) -> Result<()> {
             input,
             output,
             force,
-        } => FileEncryptor::prepare(&*service, &caller, &key)?.encrypt(&input, &output, force, &mut progress),
+        } => FileEncryptor::prepare(&*service, &caller, &key)?.encrypt(
+            &input,
+            &output,
+            force,
+            &mut progress,
+        ),
         FileCommand::Decrypt {
             input,
             output,
             force,
-        } => FileDecryptor::prepare(&*service, &caller, &input)?.decrypt(&output, force, &mut progress),
+        } => FileDecryptor::prepare(&*service, &caller, &input)?.decrypt(
+            &output,
+            force,
+            &mut progress,
+        ),
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -26,10 +26,10 @@ use zeroize::Zeroizing;
 
 use super::Kms;
 use super::blob::{Blob, CanonicalContext};
-use super::service::{Caller, Face, KmsService};
 use super::error::{ErrorCode, KmsError, Result};
 use super::keys::DataKeySpec;
 use super::outputs::check_output_path;
+use super::service::{Caller, Face, KmsService};
 use chunked::{ChunkedError, SALT_LEN, SEALED_CHUNK_LEN};
 pub use format::{FORMAT, MAGIC};
 use format::{build_header, read_header};
@@ -295,8 +295,12 @@ impl FileEncryptor {
     /// the key must be Enabled, checked now, before any output exists. The data key is generated
     /// there and comes back sealed under the key's newest version, and in memory here.
     pub fn prepare(service: &dyn KmsService, caller: &Caller, key: &str) -> Result<Self> {
-        let data_key =
-            service.generate_data_key(caller, key, DataKeySpec::Aes256, &CanonicalContext::none())?;
+        let data_key = service.generate_data_key(
+            caller,
+            key,
+            DataKeySpec::Aes256,
+            &CanonicalContext::none(),
+        )?;
         let wrapped = Blob::decode(&data_key.ciphertext_blob)?.to_bytes();
         Ok(FileEncryptor {
             key_id: data_key.key_id,
