@@ -1487,6 +1487,40 @@ fn the_cli_manages_a_team_server_over_https() {
     assert!(described.contains("orders-db"), "{described}");
     assert!(ok(&["secret", "list"], b"").contains("orders-db"));
     fails(&["secret", "delete", "orders-db"], b"", "OperationDenied");
+    // Rotation goes to the server, which answers for its own secrets; a database secret is made
+    // on the server's machine, which logs in to the database.
+    fails(
+        &["secret", "rotate", "orders-db"],
+        b"",
+        "UnsupportedOperation",
+    );
+    fails(
+        &[
+            "secret",
+            "rotation",
+            "orders-db",
+            "--enable",
+            "--days",
+            "30",
+        ],
+        b"",
+        "UnsupportedOperation",
+    );
+    let db_password = mate.path().join("db-password.txt");
+    std::fs::write(&db_password, "pw\n").unwrap();
+    fails(
+        &[
+            "secret",
+            "create",
+            "orders-pg",
+            "--database",
+            "mysql://orders@127.0.0.1:1/",
+            "--password-file",
+            p(&db_password),
+        ],
+        b"",
+        "UnsupportedOperation",
+    );
     ok(&["secret", "disable", "orders-db"], b"");
     fails(
         &["secret", "get", "orders-db"],

@@ -379,7 +379,7 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
         }
         _ => None,
     };
-    // Database secrets log in to the database from this machine: local keystores only.
+    // Database secrets: made where the service runs (it logs in from there), rotated there.
     match command {
         SecretCommand::Create {
             name,
@@ -393,8 +393,7 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
                 },
             ..
         } => {
-            context.local_only("secret create --database")?;
-            let kms = context.open()?;
+            let service = context.service()?;
             let Some(SecretValue::Text(password)) = value else {
                 return Err(KmsError::new(
                     ErrorCode::InternalError,
@@ -403,22 +402,38 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
             };
             let endpoint = DbEndpoint::parse(&url)
                 .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
-            let (_, version_id) = kms.create_database_secret(CreateDatabaseSecret {
-                name,
-                description,
-                key,
-                endpoint,
-                password,
-                rotate_days,
-            })?;
+            let (_, version_id) = service.create_database_secret(
+                &context.caller(),
+                CreateDatabaseSecret {
+                    name,
+                    description,
+                    key,
+                    endpoint,
+                    password,
+                    rotate_days,
+                },
+            )?;
             eprintln!("Created version {version_id}.");
             Ok(())
         }
         SecretCommand::Rotate { name } => {
-            context.local_only("secret rotate")?;
-            let kms = context.open()?;
-            let record = kms.rotate_secret(&name, &mut rotation_probe())?;
-            println!("{}", record.version_id);
+            let version_id = if context.endpoint.is_some() {
+                match context.service()?.change_secret(
+                    &context.caller(),
+                    &name,
+                    SecretChange::Rotate,
+                )? {
+                    SecretChanged::Rotated { version_id, .. } => version_id,
+                    SecretChanged::Done | SecretChanged::DeleteTime(_) => String::new(),
+                }
+            } else {
+                // Locally each step is told as it completes (and a test may stop it there).
+                context
+                    .open()?
+                    .rotate_secret(&name, &mut rotation_probe())?
+                    .version_id
+            };
+            println!("{version_id}");
             Ok(())
         }
         SecretCommand::Rotation {
@@ -428,17 +443,30 @@ pub fn run(context: &Context, command: SecretCommand) -> Result<()> {
             days,
             json,
         } => {
-            context.local_only("secret rotation")?;
-            let kms = context.open()?;
-            if enable || disable {
-                kms.set_secret_rotation(&name, enable, days, None)?;
+            let service = context.service()?;
+            let caller = context.caller();
+            let changed = enable || disable;
+            if changed {
+                let change = SecretChange::SetRotation {
+                    enabled: enable,
+                    days,
+                    begin: None,
+                };
+                service.change_secret(&caller, &name, change)?;
             } else if days.is_some() {
                 return Err(KmsError::new(
                     ErrorCode::InvalidParameter,
                     "--days goes with --enable.",
                 ));
             }
-            print_rotation(&name, &kms.rotation_detail(&name)?, json);
+            match service.rotation_detail(&caller, &name) {
+                Ok(detail) => print_rotation(&name, &detail, json),
+                // A server saves the setting but does not tell its history: the change stands.
+                Err(e) if changed && e.code == ErrorCode::UnsupportedOperation => {
+                    eprintln!("Saved. {}", terminal_safe(&e.message_here()));
+                }
+                Err(e) => return Err(e),
+            }
             Ok(())
         }
         command => run_on_service(context, command, value),

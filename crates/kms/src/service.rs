@@ -17,9 +17,11 @@ use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
 use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
 use super::secrets::{
-    CreateSecret, RotationDetail, SecretMetadata, SecretPage, SecretQuery, SecretValue,
+    CreateDatabaseSecret, CreateSecret, RotationDetail, SecretMetadata, SecretPage, SecretQuery,
+    SecretValue,
 };
 use keyconsole_base::util::SecretBytes;
+use keyconsole_base::util::database::DbEndpoint;
 use keyconsole_base::util::i18n::Language;
 use zeroize::Zeroizing;
 
@@ -303,6 +305,20 @@ pub trait KmsService: Send + Sync {
     ) -> Result<SecretChanged>;
     /// A database secret's rotation settings and its recent rotations.
     fn rotation_detail(&self, caller: &Caller, name: &str) -> Result<RotationDetail>;
+    /// A secret holding a database user's credentials, made after logging in with them from
+    /// where the service runs (which is where it will rotate them).
+    fn create_database_secret(
+        &self,
+        caller: &Caller,
+        request: CreateDatabaseSecret,
+    ) -> Result<(String, String)>;
+    /// Logs in to a database as *Test connection* does, from where the service runs.
+    fn test_database_login(
+        &self,
+        caller: &Caller,
+        endpoint: &DbEndpoint,
+        password: &str,
+    ) -> Result<()>;
 }
 
 /// What a server's dialects need of the local engine besides the service's calls, none of which
@@ -646,6 +662,28 @@ impl KmsService for Kms {
     fn rotation_detail(&self, caller: &Caller, name: &str) -> Result<RotationDetail> {
         self.observed(caller, "DescribeRotationDetail", name, || {
             Kms::rotation_detail(self, name)
+        })
+    }
+
+    fn create_database_secret(
+        &self,
+        caller: &Caller,
+        request: CreateDatabaseSecret,
+    ) -> Result<(String, String)> {
+        let name = request.name.clone();
+        self.observed(caller, "CreateProductSecret", &name, || {
+            Kms::create_database_secret(self, request)
+        })
+    }
+
+    fn test_database_login(
+        &self,
+        caller: &Caller,
+        endpoint: &DbEndpoint,
+        password: &str,
+    ) -> Result<()> {
+        self.observed(caller, "TestDatabaseLogin", &endpoint.to_string(), || {
+            self.check_database_login(endpoint, password)
         })
     }
 }

@@ -16,10 +16,8 @@ pub struct SecretDetail {
     pub name: String,
     /// Oldest first, with their creation times.
     pub versions: Vec<(String, i64)>,
-    /// A database secret's schedule and history.
+    /// A database secret's schedule, history, and whether a rotation is under way.
     pub rotation: Option<RotationDetail>,
-    /// A rotation of it is under way in this process.
-    pub rotating: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -68,7 +66,7 @@ impl Model {
     }
 
     pub fn is_rotating(&self, name: &str) -> bool {
-        self.detail_of(name).is_some_and(|d| d.rotating)
+        self.rotation(name).is_some_and(|r| r.rotating)
     }
 
     /// Would `name` be accepted for a new secret? The engine's rule and words, against this

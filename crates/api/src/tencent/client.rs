@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use super::signature::{SignedParts, authorization, scope_date};
+use keyconsole_base::util::database::DbEndpoint;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_base::util::{SecretBytes, SecretString};
 use keyconsole_kms::service::{
@@ -28,7 +29,7 @@ use keyconsole_kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
     ErrorCode, KeyMetadata, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, ReEncrypted,
     Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter, SecretValue,
-    secrets::RotationDetail,
+    secrets::{CreateDatabaseSecret, RotationDetail},
 };
 
 const KMS_VERSION: &str = "2019-01-18";
@@ -1045,6 +1046,31 @@ impl KmsService for RemoteService {
         Err(KmsError::new(
             ErrorCode::UnsupportedOperation,
             keyconsole_base::text!("errors.remote_rotation_detail"),
+        ))
+    }
+
+    /// The cloud makes a database user of its own (CreateProductSecret takes an instance, not a
+    /// login), so a secret for an existing login is made on the server's own machine.
+    fn create_database_secret(
+        &self,
+        _caller: &Caller,
+        _request: CreateDatabaseSecret,
+    ) -> Result<(String, String)> {
+        Err(KmsError::new(
+            ErrorCode::UnsupportedOperation,
+            keyconsole_base::text!("errors.remote_database_secret"),
+        ))
+    }
+
+    fn test_database_login(
+        &self,
+        _caller: &Caller,
+        _endpoint: &DbEndpoint,
+        _password: &str,
+    ) -> Result<()> {
+        Err(KmsError::new(
+            ErrorCode::UnsupportedOperation,
+            keyconsole_base::text!("errors.remote_database_secret"),
         ))
     }
 }

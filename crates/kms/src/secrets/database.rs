@@ -123,6 +123,8 @@ pub struct RotationDetail {
     pub history: Vec<RotationRecord>,
     /// Every attempt ever recorded (the API's FlowID), however many the history kept.
     pub attempts: u64,
+    /// This process is rotating it right now.
+    pub rotating: bool,
 }
 
 /// The value of a database secret, as the cloud's product secrets hold it.
@@ -373,6 +375,11 @@ impl Kms {
         self.insert_database_secret(request, Vec::new())
     }
 
+    /// Logs in as *Test connection* does, through this engine's driver.
+    pub fn check_database_login(&self, endpoint: &DbEndpoint, password: &str) -> Result<()> {
+        login_with(&*self.database_driver(), endpoint, password)
+    }
+
     /// Stores the credentials of `request` as a new secret with `history` as its rotations.
     fn insert_database_secret(
         &self,
@@ -491,6 +498,7 @@ impl Kms {
             pending_version: database.pending_version.clone(),
             history: database.history.clone(),
             attempts: database.attempts.max(database.history.len() as u64),
+            rotating: self.rotations.contains(name),
         })
     }
 

@@ -72,15 +72,12 @@ impl Session {
         let secret = match selected {
             Some(name) if secrets.iter().any(|s| s.name == name) => {
                 let versions = service.secret_versions(caller, name).unwrap_or_default();
-                let (rotation, rotating) = match self {
-                    Session::Local(kms) => (kms.rotation_detail(name).ok(), kms.is_rotating(name)),
-                    Session::Remote(_) => (None, false),
-                };
+                // Only database secrets have one; a server does not tell it (yet).
+                let rotation = service.rotation_detail(caller, name).ok();
                 Some(Arc::new(SecretDetail {
                     name: name.to_owned(),
                     versions,
                     rotation,
-                    rotating,
                 }))
             }
             _ => None,

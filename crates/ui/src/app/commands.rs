@@ -24,7 +24,6 @@ use keyconsole_api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
 use keyconsole_api::{ApiServer, ServerConfig, tls};
 use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor};
 use keyconsole_kms::local_ca::server_names;
-use keyconsole_kms::secrets::test_login;
 use keyconsole_kms::{
     Caller, CanonicalContext, ErrorCode, Face, KeyChange, KeyChanged, Kms, KmsError, KmsService,
     SecretChange, SecretChanged, SecretValue,
@@ -319,28 +318,27 @@ impl KeyconsoleApp {
                 )
             }
             Command::TestDatabaseConnection { endpoint, password } => {
+                let session = console.session.clone();
                 console.secrets.tasks.push(SecretTask::start(
                     SecretTaskKind::TestConnection,
                     &ctx,
                     move || {
-                        test_login(&endpoint, &password)
+                        service(&session)
+                            .test_database_login(&caller(), &endpoint, &password)
                             .map(|()| tr!("ui.commands.logged_in_to_endpoint", endpoint = endpoint))
                     },
                 ));
                 Ok(None)
             }
             Command::CreateDatabaseSecret(request) => {
-                let shared = match console.session.local() {
-                    Ok(kms) => kms.clone(),
-                    Err(e) => return self.notifications.error(now, &e),
-                };
+                let session = console.session.clone();
                 let name = request.name.clone();
                 console.secrets.tasks.push(SecretTask::start(
                     SecretTaskKind::Create(name),
                     &ctx,
                     move || {
-                        shared
-                            .create_database_secret(request)
+                        service(&session)
+                            .create_database_secret(&caller(), request)
                             .map(|(name, version)| {
                                 tr!(
                                     "ui.commands.created_database_secret_name_version_version",
@@ -352,26 +350,24 @@ impl KeyconsoleApp {
                 ));
                 Ok(None)
             }
-            Command::RotateSecret(name) => console.session.local().map(|kms| {
-                let task = rotation_task(kms, name, &ctx);
+            Command::RotateSecret(name) => {
+                let task = rotation_task(&console.session, name, &ctx);
                 console.secrets.tasks.push(task);
-                None
-            }),
+                Ok(None)
+            }
             Command::SetSecretRotation {
                 name,
                 enabled,
                 days,
             } => {
                 let asked = name.clone();
+                let change = SecretChange::SetRotation {
+                    enabled,
+                    days: enabled.then_some(days),
+                    begin: None,
+                };
                 console.backend.change(
-                    move |kms| {
-                        kms.local()?.set_secret_rotation(
-                            &asked,
-                            enabled,
-                            enabled.then_some(days),
-                            None,
-                        )
-                    },
+                    move |kms| service(kms).change_secret(&caller(), &asked, change),
                     move |console, _, changed| {
                         changed?;
                         console.secrets.rotation_edit = None;
@@ -1084,21 +1080,29 @@ fn change_key(
     )
 }
 
-/// A rotation of `name` on a worker thread (*Rotate now*, or due by schedule).
+/// A rotation of `name` on a worker thread (*Rotate now*, or due by schedule), through the service:
+/// the password changes in the database first, then in the secret.
 pub(super) fn rotation_task(
-    kms: &keyconsole_kms::SharedKms,
+    session: &Arc<Session>,
     name: String,
     ctx: &egui::Context,
 ) -> SecretTask {
-    let shared = kms.clone();
+    let session = session.clone();
     SecretTask::start(SecretTaskKind::Rotate(name.clone()), ctx, move || {
-        shared.rotate_due(&name).map(|record| {
-            tr!(
+        let started = std::time::Instant::now();
+        match service(&session).change_secret(&caller(), &name, SecretChange::Rotate)? {
+            SecretChanged::Rotated { version_id, .. } => Ok(tr!(
                 "ui.commands.rotated_secret_name_version_id_is",
                 name = name,
-                version_id = record.version_id,
-                millis = record.millis
-            )
-        })
+                version_id = version_id,
+                millis = started.elapsed().as_millis()
+            )),
+            SecretChanged::Done | SecretChanged::DeleteTime(_) => Ok(tr!(
+                "ui.commands.rotated_secret_name_version_id_is",
+                name = name,
+                version_id = "",
+                millis = started.elapsed().as_millis()
+            )),
+        }
     })
 }

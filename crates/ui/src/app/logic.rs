@@ -294,13 +294,11 @@ fn tick_done(
     match ticked {
         Ok((done, due)) => {
             console.last_tick_error = None;
-            if let Ok(kms) = console.session.local() {
-                for name in due {
-                    let kind = SecretTaskKind::Rotate(name.clone());
-                    if !console.secrets.busy(&kind) {
-                        let task = super::commands::rotation_task(kms, name, ctx);
-                        console.secrets.tasks.push(task);
-                    }
+            for name in due {
+                let kind = SecretTaskKind::Rotate(name.clone());
+                if !console.secrets.busy(&kind) {
+                    let task = super::commands::rotation_task(&console.session, name, ctx);
+                    console.secrets.tasks.push(task);
                 }
             }
             if done.is_empty() {
