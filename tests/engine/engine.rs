@@ -975,3 +975,89 @@ fn the_service_boundary_tells_one_event_per_operation() {
     let printed = format!("{events:?}");
     assert!(!printed.contains("plaintext 42") && !printed.contains("secret value 42"));
 }
+
+/// The owner's own operations (a new password, the API's credentials and certificates, upkeep that
+/// did something) go through the same hook with their caller, so an audit trail records them as
+/// it records a key's deletion; never with a password or a SecretKey.
+#[test]
+fn the_keystore_owners_operations_are_events_too() {
+    use keyconsole::kms::{Caller, Face, KeystoreAdmin, ServiceEvent};
+    use keyconsole::util::i18n::Language;
+    use std::sync::{Arc, Mutex};
+
+    let (_ks, kms) = TestKeystore::new();
+    let events: Arc<Mutex<Vec<ServiceEvent>>> = Arc::default();
+    let heard = events.clone();
+    kms.set_event_hook(Some(Arc::new(move |event: &ServiceEvent| {
+        heard.lock().unwrap().push(event.clone());
+    })));
+    let admin: &dyn KeystoreAdmin = &kms;
+    let caller = Caller::local(Face::Cli, Language::English);
+    let first = admin.api_credential(&caller, false).unwrap();
+    let second = admin.api_credential(&caller, true).unwrap();
+    assert_ne!(first.secret_id, second.secret_id);
+    assert_eq!(
+        admin.existing_api_credential().map(|c| c.secret_id),
+        Some(second.secret_id.clone())
+    );
+    assert_eq!(
+        code(admin.set_keystore_password(
+            &caller,
+            b"wrong password",
+            b"new password 42!",
+            None,
+            false
+        )),
+        ErrorCode::WrongPassword
+    );
+    admin
+        .set_keystore_password(
+            &caller,
+            keyconsole::testing::PASSWORD,
+            b"new password 42!",
+            None,
+            false,
+        )
+        .unwrap();
+    admin.local_ca_cert(&caller, false).unwrap();
+    admin
+        .server_identity(&caller, &["127.0.0.1".to_owned()])
+        .unwrap();
+    assert_eq!(
+        code(admin.server_identity(&caller, &["not a host!".to_owned()])),
+        ErrorCode::InvalidParameterValue
+    );
+    // Upkeep with nothing to do is not an event (it runs every second).
+    let generation = admin.keystore_generation();
+    assert!(admin.upkeep(&caller).unwrap().done.is_empty());
+
+    let events = events.lock().unwrap();
+    let seen: Vec<(&str, Result<(), ErrorCode>)> =
+        events.iter().map(|e| (e.operation, e.outcome)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("GetApiCredentials", Ok(())),
+            ("RotateApiCredentials", Ok(())),
+            ("ChangeKeystorePassword", Err(ErrorCode::WrongPassword)),
+            ("ChangeKeystorePassword", Ok(())),
+            ("GetLocalCa", Ok(())),
+            ("IssueServerCertificate", Ok(())),
+            (
+                "IssueServerCertificate",
+                Err(ErrorCode::InvalidParameterValue)
+            ),
+        ]
+    );
+    assert_eq!(
+        events[1].target, second.secret_id,
+        "the credential by its SecretId"
+    );
+    assert!(events.iter().all(|e| e.caller == caller));
+    let printed = format!("{events:?}");
+    assert!(
+        !printed.contains(second.secret_key.as_str()) && !printed.contains("new password 42!"),
+        "no SecretKey or password in an event"
+    );
+    assert!(admin.keystore_generation() >= generation);
+}

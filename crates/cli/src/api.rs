@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use super::Context;
 use keyconsole_api::{AccessLog, ApiServer, DEFAULT_LISTEN, ServerConfig, tls};
 use keyconsole_kms::local_ca::{local_ca_path, server_names};
-use keyconsole_kms::{ApiCredentials, ErrorCode, Kms, KmsError, Result, SharedKms};
+use keyconsole_kms::{
+    ApiCredentials, Caller, ErrorCode, KeystoreAdmin, KmsError, Result, SharedKms,
+};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -71,13 +73,13 @@ pub struct CredentialsArgs {
 
 pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
     let kms = context.open()?;
-    let credentials = kms.api_credentials()?;
+    let credentials = kms.api_credential(&context.caller(), false)?;
     let kms = SharedKms::new(kms);
     let mut log = AccessLog::new(1000);
     if !args.quiet {
         log = log.with_echo(std::io::stdout());
     }
-    let tls = tls_config(&kms, &args)?;
+    let tls = tls_config(&*kms, &context.caller(), &args)?;
     if args.allow_remote && !args.listen.ip().is_loopback() {
         if tls.is_none() && args.insecure_http {
             eprintln!(
@@ -136,20 +138,12 @@ pub fn run(context: &Context, command: ApiCommand) -> Result<()> {
     match command {
         ApiCommand::Credentials(args) => {
             let kms = context.open()?;
-            let credentials = if args.rotate {
-                kms.rotate_api_credentials()?
-            } else {
-                kms.api_credentials()?
-            };
+            let credentials = kms.api_credential(&context.caller(), args.rotate)?;
             print_credentials(&credentials)
         }
         ApiCommand::Ca(args) => {
             let kms = context.open()?;
-            let ca = if args.renew {
-                kms.renew_local_ca()?
-            } else {
-                kms.local_ca()?
-            };
+            let ca = kms.local_ca_cert(&context.caller(), args.renew)?;
             let mut out = std::io::stdout().lock();
             let written = if args.path {
                 writeln!(out, "{}", ca.path.display())
@@ -163,7 +157,11 @@ pub fn run(context: &Context, command: ApiCommand) -> Result<()> {
 
 /// The HTTPS configuration `serve` asked for: the user's files, or a certificate from the local CA
 /// for the loopback names, the listen address and any --tls-name.
-fn tls_config(kms: &Kms, args: &ServeArgs) -> Result<Option<tls::TlsConfig>> {
+fn tls_config(
+    kms: &dyn KeystoreAdmin,
+    caller: &Caller,
+    args: &ServeArgs,
+) -> Result<Option<tls::TlsConfig>> {
     if !args.tls {
         if args.tls_cert.is_some() || !args.tls_name.is_empty() {
             return Err(KmsError::new(
@@ -177,7 +175,7 @@ fn tls_config(kms: &Kms, args: &ServeArgs) -> Result<Option<tls::TlsConfig>> {
         return tls::from_pem_files(cert, key).map(Some);
     }
     let names = server_names(args.listen.ip(), &args.tls_name);
-    let identity = kms.issue_server_identity(&names)?;
+    let identity = kms.server_identity(caller, &names)?;
     tls::from_identity(&identity).map(Some)
 }
 

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::Context;
 use super::password::{self, NEW_PASSWORD_ENV};
-use keyconsole_kms::{ErrorCode, Kms, KmsError, Result};
+use keyconsole_kms::{ErrorCode, KeystoreAdmin, Kms, KmsError, Result};
 use keyconsole_store::{KdfParams, kdf};
 
 #[derive(Debug, Args)]
@@ -76,14 +76,19 @@ pub fn passwd(context: &Context, args: PasswdArgs) -> Result<()> {
         args.new_password_file.as_deref(),
         "New keystore password",
     )?;
+    kms.set_keystore_password(
+        &context.caller(),
+        current.as_bytes(),
+        new.as_bytes(),
+        None,
+        args.rekey,
+    )?;
     if args.rekey {
-        kms.rekey(current.as_bytes(), new.as_bytes(), None)?;
         eprintln!(
             "Changed the password and the master key of {}; its backups were deleted.",
             context.keystore().display()
         );
     } else {
-        kms.change_password(current.as_bytes(), new.as_bytes(), None)?;
         eprintln!(
             "Changed the password of {} (its backups still open with the old password; `passwd --rekey` replaces the master key and deletes them).",
             context.keystore().display()

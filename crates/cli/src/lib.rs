@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use keyconsole_api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
-use keyconsole_kms::{Caller, Face, Kms, KmsError, KmsService};
+use keyconsole_kms::{Caller, Face, KeystoreAdmin, Kms, KmsError, KmsService};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -144,7 +144,7 @@ impl Context {
     fn open(&self) -> Result<Kms, KmsError> {
         let password = password::current(self.password_file.as_deref())?;
         let kms = Kms::open(&self.keystore, password.as_bytes())?;
-        for warning in kms.take_warnings() {
+        for warning in kms.keystore_warnings() {
             eprintln!("keyconsole: warning: {warning}");
         }
         Ok(kms)

@@ -6,6 +6,7 @@
 //! `maintenance`, `credentials`, `envelope/` (files), and `shared` (one engine for several faces
 //! in a process, with the one maintenance tick).
 
+pub mod admin;
 pub mod blob;
 pub mod context;
 pub mod credentials;
@@ -31,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use arc_swap::ArcSwap;
 use zeroize::Zeroizing;
 
+pub use admin::{KeystoreAdmin, Upkeep};
 pub use blob::{Blob, CanonicalContext};
 pub use credentials::ApiCredentials;
 pub use crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};

@@ -35,6 +35,17 @@ impl Kms {
             })
     }
 
+    /// The one maintenance tick: catch up with changes other processes saved, then carry out the
+    /// rotations and deletions that fell due (and save piled-up encryption counts). Blocks while
+    /// another change of this process saves, so run it off the request path.
+    pub fn tick(&self) -> Result<Maintenance> {
+        if self.is_current() && !self.maintenance_due(self.now()) {
+            return Ok(Maintenance::default());
+        }
+        self.refresh()?;
+        self.maintain()
+    }
+
     /// Destroys keys whose deletion date has passed and rotates keys that are due. Runs at unlock;
     /// long-running faces call it now and then (it is a no-op when nothing is due).
     pub fn maintain(&self) -> Result<Maintenance> {

@@ -377,7 +377,13 @@ impl Kms {
         result
     }
 
-    fn emit<T>(&self, caller: &Caller, operation: &'static str, target: &str, result: &Result<T>) {
+    pub(crate) fn emit<T>(
+        &self,
+        caller: &Caller,
+        operation: &'static str,
+        target: &str,
+        result: &Result<T>,
+    ) {
         // A caller that may not wait gets this when the call needs a save first; it runs the call
         // again where it may wait, and that run is the operation's one event.
         if !caller.may_wait && matches!(result, Err(e) if e.code == ErrorCode::ReservationNeeded) {

@@ -14,7 +14,9 @@ use keyconsole_api::tencent::client::RemoteService;
 use keyconsole_base::tr;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::secrets::rules::LIST_LIMIT_MAX;
-use keyconsole_kms::{Caller, ErrorCode, Face, KmsError, KmsService, SecretQuery, SharedKms};
+use keyconsole_kms::{
+    Caller, ErrorCode, Face, KeystoreAdmin, KmsError, KmsService, SecretQuery, SharedKms,
+};
 
 /// What the console manages: a keystore on this machine, or a server over its API.
 pub enum Session {
@@ -30,8 +32,13 @@ impl Session {
         }
     }
 
-    /// The local engine, for what only a keystore on this machine has (files, the API server,
-    /// database secrets, the password); a remote session answers that it cannot.
+    /// What only the owner of a keystore on this machine does (upkeep, the API's credentials and
+    /// certificate); a remote session answers that it cannot.
+    pub fn admin(&self) -> Result<&dyn KeystoreAdmin, KmsError> {
+        self.local().map(|kms| &**kms as &dyn KeystoreAdmin)
+    }
+
+    /// The local engine itself, to serve it over the API; a remote session answers that it cannot.
     pub fn local(&self) -> Result<&SharedKms, KmsError> {
         match self {
             Session::Local(kms) => Ok(kms),
@@ -49,10 +56,7 @@ impl Session {
     /// A new snapshot of what the pages draw, with the details of `selected` (a secret's name).
     fn snapshot(&self, caller: &Caller, selected: Option<&str>) -> Result<Model, KmsError> {
         // Read first: a change published while this is built makes the next check ask again.
-        let generation = match self {
-            Session::Local(kms) => Some(kms.generation()),
-            Session::Remote(_) => None,
-        };
+        let generation = self.admin().ok().map(|admin| admin.keystore_generation());
         let service = self.service();
         let keys = service.key_index(caller)?;
         let mut query = SecretQuery {
@@ -82,10 +86,10 @@ impl Session {
             }
             _ => None,
         };
-        let credentials = match self {
-            Session::Local(kms) => kms.existing_api_credentials(),
-            Session::Remote(_) => None,
-        };
+        let credentials = self
+            .admin()
+            .ok()
+            .and_then(|admin| admin.existing_api_credential());
         Ok(Model {
             keys,
             secrets: Arc::new(secrets),
@@ -154,9 +158,9 @@ impl Backend {
     /// Asks for a new snapshot when the keystore moved on since `model` (a change by the API
     /// server in this process, or by anyone the last tick read from disk). One atomic read.
     pub fn refresh_if_stale(&mut self, session: &Session, model: &Model) {
-        if let Session::Local(kms) = session
+        if let Ok(admin) = session.admin()
             && model.loaded
-            && model.generation != Some(kms.generation())
+            && model.generation != Some(admin.keystore_generation())
         {
             let _ = self.refresh();
         }

@@ -24,6 +24,7 @@ use keyconsole_api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
 use keyconsole_api::{ApiServer, ServerConfig, tls};
 use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor};
 use keyconsole_kms::local_ca::server_names;
+use keyconsole_kms::outputs::check_output_path;
 use keyconsole_kms::{
     Caller, CanonicalContext, ErrorCode, Face, KeyChange, KeyChanged, Kms, KmsError, KmsService,
     SecretChange, SecretChanged, SecretValue,
@@ -705,8 +706,8 @@ impl KeyconsoleApp {
             move |session| {
                 // The save dialog already asked before replacing a file; the keystore is refused
                 // always.
-                if let Ok(kms) = session.local() {
-                    kms.check_output_path(&path)?;
+                if let Some(keystore) = session.service().keystore_path() {
+                    check_output_path(keystore, &path)?;
                 }
                 keyconsole_base::util::atomic_file::replace_file(&path, &bytes)
                     .map_err(|e| file_error(&path, &e, true))?;
@@ -861,6 +862,7 @@ fn api_command(
             console.backend.change(
                 move |session| {
                     let kms = session.local()?;
+                    let admin = session.admin()?;
                     let addr = listen.parse::<std::net::SocketAddr>().map_err(|_| {
                         KmsError::new(
                             ErrorCode::InvalidParameterValue,
@@ -872,10 +874,10 @@ fn api_command(
                         )
                     })?;
                     // The credentials are made on first use, so a new keystore serves at once.
-                    kms.api_credentials()?;
+                    admin.api_credential(&caller(), false)?;
                     let tls = if https {
                         let names = server_names(addr.ip(), &[]);
-                        let identity = kms.issue_server_identity(&names)?;
+                        let identity = admin.server_identity(&caller(), &names)?;
                         Some(tls::from_identity(&identity)?)
                     } else {
                         None
@@ -920,7 +922,7 @@ fn api_command(
             None => Ok(None),
         },
         Command::CreateApiCredentials => console.backend.change(
-            |session| session.local()?.api_credentials(),
+            |session| session.admin()?.api_credential(&caller(), false),
             |_, _, made| {
                 made?;
                 Ok(Some(tr!("ui.commands.api_credentials_created").to_owned()))
@@ -929,7 +931,7 @@ fn api_command(
         Command::RotateApiCredentials => {
             api.confirm_rotation = false;
             console.backend.change(
-                |session| session.local()?.rotate_api_credentials(),
+                |session| session.admin()?.api_credential(&caller(), true),
                 |_, _, made| {
                     made?;
                     Ok(Some(

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use super::backend::{Backend, Session};
 use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
-use keyconsole_kms::SharedKms;
+use keyconsole_base::util::i18n::current;
 use keyconsole_kms::local_ca::local_ca_path;
 use keyconsole_kms::shared::TICK_SECONDS;
+use keyconsole_kms::{Caller, Face, SharedKms, Upkeep};
 
 /// How often a console connected to a server asks for its keys and secrets again.
 pub const REMOTE_REFRESH_SECONDS: i64 = 5;
@@ -223,8 +224,9 @@ impl KeyconsoleApp {
                     console.tick_pending = true;
                     console.backend.call(
                         |session| {
-                            let kms = session.local()?;
-                            kms.tick().map(|done| (done, kms.due_secret_rotations()))
+                            session
+                                .admin()?
+                                .upkeep(&Caller::local(Face::Engine, current()))
                         },
                         |console, ctx, ticked| {
                             console.tick_pending = false;
@@ -289,10 +291,13 @@ impl KeyconsoleApp {
 fn tick_done(
     console: &mut Console,
     ctx: &egui::Context,
-    ticked: Result<(keyconsole_kms::Maintenance, Vec<String>), KmsError>,
+    ticked: Result<Upkeep, KmsError>,
 ) -> Result<Option<String>, KmsError> {
     match ticked {
-        Ok((done, due)) => {
+        Ok(Upkeep {
+            done,
+            due_rotations: due,
+        }) => {
             console.last_tick_error = None;
             for name in due {
                 let kind = SecretTaskKind::Rotate(name.clone());

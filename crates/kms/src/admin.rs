@@ -1,0 +1,132 @@
+//! The other half of the service boundary: what only the owner of a keystore on this machine does
+//! (its password, its upkeep, the loopback API's credentials and the local CA). Faces reach it
+//! through [`KeystoreAdmin`] with a caller, and each change emits an event as the service's calls
+//! do, so an audit trail records a new password or API key as it records a key's deletion. A
+//! remote session has none of it: a server's owner does these on that machine.
+
+use keyconsole_base::crypto::certs::ServerIdentity;
+use keyconsole_store::KdfParams;
+
+use super::Kms;
+use super::credentials::ApiCredentials;
+use super::error::Result;
+use super::local_ca::LocalCa;
+use super::maintenance::Maintenance;
+use super::service::{Caller, KmsService};
+
+/// What one round of upkeep did, and what it left to the face.
+#[derive(Debug, Default)]
+pub struct Upkeep {
+    pub done: Maintenance,
+    /// Database secrets whose rotation fell due: the face rotates them on a worker of its own (a
+    /// rotation waits for a database), through `SecretChange::Rotate`.
+    pub due_rotations: Vec<String>,
+}
+
+pub trait KeystoreAdmin: KmsService {
+    /// Catches up with what other processes saved and carries out the key rotations and
+    /// deletions that fell due. Blocks while another change of this process saves: run it off
+    /// drawing and request threads.
+    fn upkeep(&self, caller: &Caller) -> Result<Upkeep>;
+    /// Moves on with every change saved or read from disk; one atomic read, so a face can ask
+    /// every frame whether its snapshot is stale.
+    fn keystore_generation(&self) -> u64;
+    /// What went wrong without failing (upkeep that could not be saved), oldest first; taken by
+    /// the face that shows them.
+    fn keystore_warnings(&self) -> Vec<String>;
+    /// A new keystore password (the current one proven again); `new_master_key` also seals every
+    /// record anew and deletes the backups the old password opened.
+    fn set_keystore_password(
+        &self,
+        caller: &Caller,
+        current: &[u8],
+        new: &[u8],
+        kdf: Option<KdfParams>,
+        new_master_key: bool,
+    ) -> Result<()>;
+    /// The loopback API's credentials, made on first use; `rotate` replaces both halves and the
+    /// old SecretKey is refused at once.
+    fn api_credential(&self, caller: &Caller, rotate: bool) -> Result<ApiCredentials>;
+    /// The credentials if they were ever made (shown, never created; no event).
+    fn existing_api_credential(&self) -> Option<ApiCredentials>;
+    /// The local CA, made on first use; `renew` replaces it (clients must trust the new one).
+    fn local_ca_cert(&self, caller: &Caller, renew: bool) -> Result<LocalCa>;
+    /// A server certificate for `names` from the local CA, its key only in the returned value.
+    fn server_identity(&self, caller: &Caller, names: &[String]) -> Result<ServerIdentity>;
+}
+
+impl KeystoreAdmin for Kms {
+    fn upkeep(&self, caller: &Caller) -> Result<Upkeep> {
+        let result = self.tick().map(|done| Upkeep {
+            done,
+            due_rotations: self.due_secret_rotations(),
+        });
+        // Only rounds that did something are events: upkeep runs every second.
+        if result.as_ref().map_or(true, |u| !u.done.is_empty()) {
+            self.emit(caller, "Maintenance", "", &result);
+        }
+        result
+    }
+
+    fn keystore_generation(&self) -> u64 {
+        self.generation()
+    }
+
+    fn keystore_warnings(&self) -> Vec<String> {
+        self.take_warnings()
+    }
+
+    fn set_keystore_password(
+        &self,
+        caller: &Caller,
+        current: &[u8],
+        new: &[u8],
+        kdf: Option<KdfParams>,
+        new_master_key: bool,
+    ) -> Result<()> {
+        let (operation, result) = if new_master_key {
+            ("RekeyKeystore", self.rekey(current, new, kdf))
+        } else {
+            (
+                "ChangeKeystorePassword",
+                self.change_password(current, new, kdf),
+            )
+        };
+        self.emit(caller, operation, "", &result);
+        result
+    }
+
+    fn api_credential(&self, caller: &Caller, rotate: bool) -> Result<ApiCredentials> {
+        let (operation, result) = if rotate {
+            ("RotateApiCredentials", self.rotate_api_credentials())
+        } else {
+            ("GetApiCredentials", self.api_credentials())
+        };
+        let target = result
+            .as_ref()
+            .map_or("", |c| c.secret_id.as_str())
+            .to_owned();
+        self.emit(caller, operation, &target, &result);
+        result
+    }
+
+    fn existing_api_credential(&self) -> Option<ApiCredentials> {
+        self.existing_api_credentials()
+    }
+
+    fn local_ca_cert(&self, caller: &Caller, renew: bool) -> Result<LocalCa> {
+        let (operation, result) = if renew {
+            ("RenewLocalCa", self.renew_local_ca())
+        } else {
+            ("GetLocalCa", self.local_ca())
+        };
+        self.emit(caller, operation, "", &result);
+        result
+    }
+
+    fn server_identity(&self, caller: &Caller, names: &[String]) -> Result<ServerIdentity> {
+        let result = self.issue_server_identity(names);
+        self.emit(caller, "IssueServerCertificate", &names.join(","), &result);
+        result
+    }
+}
