@@ -2,6 +2,7 @@
 //! traits, so tests drive every flow with fakes and the real ones stay out of the drawing code.
 
 use keyconsole_base::tr;
+use keyconsole_kms::{ErrorCode, KmsError};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
@@ -196,4 +197,22 @@ impl Clipboard for SystemClipboard {
             let _ = clipboard.clear();
         }
     }
+}
+
+/// What a failed read or write of `path` says.
+pub fn file_error(path: &std::path::Path, e: &std::io::Error, writing: bool) -> KmsError {
+    let message = if writing {
+        tr!(
+            "ui.commands.cannot_write_path_e",
+            path = path.display(),
+            e = e
+        )
+    } else {
+        tr!(
+            "ui.commands.cannot_read_path_e",
+            path = path.display(),
+            e = e
+        )
+    };
+    KmsError::new(ErrorCode::FileIo, message)
 }

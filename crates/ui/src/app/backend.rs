@@ -319,3 +319,68 @@ fn snapshot(
         .clone();
     session.snapshot(&Caller::local(Face::Console, language), selected.as_deref())
 }
+
+/// How a page's call ends: the notification's text, or the error to show.
+pub(crate) type Outcome = Result<Option<String>, KmsError>;
+
+/// A page's way to the worker. The page words its own requests and applies its own answers: each
+/// answer comes back to that page's state, or to `None` when the console no longer shows it (the
+/// page then only words the notification).
+pub(crate) struct PageCalls<'a, P> {
+    backend: &'a mut Backend,
+    session: &'a Arc<Session>,
+    ctx: &'a egui::Context,
+    page: fn(&mut Console) -> Option<&mut P>,
+}
+
+impl<'a, P: 'static> PageCalls<'a, P> {
+    pub(super) fn new(
+        backend: &'a mut Backend,
+        session: &'a Arc<Session>,
+        ctx: &'a egui::Context,
+        page: fn(&mut Console) -> Option<&mut P>,
+    ) -> Self {
+        PageCalls {
+            backend,
+            session,
+            ctx,
+            page,
+        }
+    }
+
+    /// Runs `work` on the worker; `apply` gets the page and the answer on the UI thread.
+    pub fn call<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
+        apply: impl FnOnce(Option<&mut P>, Result<T, KmsError>) -> Outcome + Send + 'static,
+    ) -> Outcome {
+        let page = self.page;
+        self.backend
+            .call(work, move |console, _, answer| apply(page(console), answer))
+    }
+
+    /// `call` for a change: the pages get a new snapshot with its answer.
+    pub fn change<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
+        apply: impl FnOnce(Option<&mut P>, Result<T, KmsError>) -> Outcome + Send + 'static,
+    ) -> Outcome {
+        let page = self.page;
+        self.backend
+            .change(work, move |console, _, answer| apply(page(console), answer))
+    }
+
+    /// The session, for work on a thread of the page's own (a file job, a database rotation).
+    pub fn session(&self) -> &Arc<Session> {
+        self.session
+    }
+
+    pub fn ctx(&self) -> &egui::Context {
+        self.ctx
+    }
+}
+
+/// The person at the console, in the language the console speaks now.
+pub(crate) fn console_caller() -> Caller {
+    Caller::local(Face::Console, keyconsole_base::util::i18n::current())
+}

@@ -1,40 +1,32 @@
-//! Carrying out the commands the pages pushed while drawing: engine calls, dialogs, the
-//! clipboard, the API server and file jobs. Each command carries its inputs; results go back to
-//! the page that asked (if it is still open) and to a notification.
+//! Carrying out the commands the pages pushed while drawing: the app's own (unlocking, connecting,
+//! navigation, dialogs and the files they chose, the clipboard), and routing what a page asks of
+//! the service to that page's request type, which runs it and applies the answer to the page
+//! (if it is still open) and to a notification.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keyconsole_base::tr;
 use zeroize::Zeroizing;
 
-use super::backend::Session;
+use super::backend::{Outcome, PageCalls};
 use super::{
     CLIPBOARD_CLEAR_SECONDS, Console, CopiedText, KeyconsoleApp, Page, SavedServer, Screen, digest,
 };
 use crate::command::Command;
 use crate::file_dialog::{DialogPreference, InAppDialog, remember_place};
+use crate::model::Model;
 use crate::pages::create_key::CreateKeyDialog;
-use crate::pages::files::{FileJob, FileJobRequest, FileMode, FileToolsState};
+use crate::pages::files::FileMode;
 use crate::pages::key_detail::KeyDetailState;
-use crate::pages::online_tools::{OnlineTools, ToolAnswer, ToolTab};
-use crate::pages::secrets::{RevealedValue, SecretKind, SecretTask, SecretTaskKind};
+use crate::pages::online_tools::ToolRequest;
+use crate::pages::secrets::SecretRequest;
 use crate::pages::unlock::{Opened, UnlockScreen};
-use crate::platform::{DialogAnswer, DialogPurpose, DialogRequest};
+use crate::platform::{DialogAnswer, DialogPurpose, DialogRequest, file_error};
 use keyconsole_api::tencent::client::{Endpoint, RemoteService, RemoteSettings};
-use keyconsole_api::{ApiServer, ServerConfig, tls};
-use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor};
-use keyconsole_kms::local_ca::server_names;
 use keyconsole_kms::outputs::check_output_path;
-use keyconsole_kms::{
-    Caller, CanonicalContext, ErrorCode, Face, KeyChange, KeyChanged, Kms, KmsError, KmsService,
-    SecretChange, SecretChanged, SecretValue,
-};
+use keyconsole_kms::{Caller, ErrorCode, Face, Kms, KmsError, KmsService};
 use keyconsole_store::kdf;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-/// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
-const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
 
 impl KeyconsoleApp {
     pub(super) fn handle(&mut self, command: Command) {
@@ -141,404 +133,80 @@ impl KeyconsoleApp {
         let Screen::Unlocked(console) = &mut self.screen else {
             return;
         };
-        let console = &mut **console;
-        if let Some(outcome) = api_command(console, &command) {
-            match outcome {
-                Ok(Some(message)) => self.notifications.success(now, message),
-                Ok(None) => {}
-                Err(e) => self.notifications.error(now, &e),
-            }
-            return;
-        }
-        // Each arm returns the success message, or the engine's error.
-        let outcome: Result<Option<String>, KmsError> = match command {
+        let Console {
+            session,
+            backend,
+            page,
+            files,
+            create_key,
+            api,
+            secrets,
+            model,
+            ..
+        } = &mut **console;
+        // Navigation is the app's; what a page asks of the service, that page carries out and
+        // answers to itself. Each arm returns the success message, or the error.
+        let outcome: Outcome = match command {
             Command::ShowKeys => {
-                console.page = Page::Keys;
+                *page = Page::Keys;
                 Ok(None)
             }
-            Command::ShowKey(id) => known_key(console, &id).map(|key| {
-                console.page = Page::Key(Box::new(KeyDetailState::new(&key)));
+            Command::ShowKey(id) => known_key(model, &id).map(|key| {
+                *page = Page::Key(Box::new(KeyDetailState::new(&key)));
                 None
             }),
-            Command::ShowKeyDeletion(id) => known_key(console, &id).map(|key| {
+            Command::ShowKeyDeletion(id) => known_key(model, &id).map(|key| {
                 let mut detail = KeyDetailState::new(&key);
                 detail.open_deletion();
-                console.page = Page::Key(Box::new(detail));
+                *page = Page::Key(Box::new(detail));
                 None
             }),
             Command::ShowFiles(key) => {
-                if key.is_some() && console.files.job.is_none() {
-                    console.files.mode = FileMode::Encrypt;
-                    console.files.key = key;
+                if key.is_some() && files.job.is_none() {
+                    files.mode = FileMode::Encrypt;
+                    files.key = key;
                 }
-                console.page = Page::Files;
+                *page = Page::Files;
                 Ok(None)
-            }
-            Command::StartFileJob(request) => {
-                start_file_job(&console.session, &mut console.files, &ctx, request)
             }
             Command::OpenCreateKey => {
-                console.create_key = Some(CreateKeyDialog::default());
+                *create_key = Some(CreateKeyDialog::default());
                 Ok(None)
             }
-            Command::CreateKey(request) => console.backend.change(
-                move |kms| service(kms).create_key(&caller(), request),
-                |console, _, created| match created {
-                    Ok(key) => {
-                        console.create_key = None;
-                        Ok(Some(tr!(
-                            "ui.commands.created_key_alias_key_id",
-                            alias = key.alias,
-                            key_id = key.key_id
-                        )))
-                    }
-                    Err(e) => {
-                        if let Some(dialog) = &mut console.create_key {
-                            dialog.error = Some(e.clone());
-                        }
-                        Err(e)
-                    }
-                },
-            ),
             Command::ShowSecrets => {
-                console.page = Page::Secrets;
+                *page = Page::Secrets;
                 Ok(None)
             }
-            Command::CreateSecret(request) => console.backend.change(
-                move |kms| service(kms).create_secret(&caller(), request),
-                |console, _, created| {
-                    let (name, version_id) = created?;
-                    console.secrets.create = None;
-                    console.secrets.select(Some(name.clone()));
-                    Ok(Some(tr!(
-                        "ui.commands.created_secret_name_version_version_id",
-                        name = name,
-                        version_id = version_id
-                    )))
-                },
-            ),
-            Command::RevealSecret { name, version_id } => {
-                let (asked, asked_version) = (name.clone(), version_id.clone());
-                console.backend.call(
-                    move |kms| service(kms).get_secret_value(&caller(), &asked, &asked_version),
-                    move |console, _, value| {
-                        let value = value?;
-                        let binary = value.is_binary();
-                        let text = match &value {
-                            SecretValue::Text(text) => text.clone(),
-                            SecretValue::Binary(bytes) => Zeroizing::new(STANDARD.encode(bytes)),
-                        };
-                        console.secrets.revealed = Some(RevealedValue {
-                            name,
-                            version_id,
-                            text,
-                            binary,
-                        });
-                        Ok(None)
-                    },
-                )
-            }
-            Command::PutSecretValue {
-                name,
-                version_id,
-                value,
-            } => {
-                let change = SecretChange::PutValue {
-                    version_id: version_id.clone(),
-                    value,
-                };
-                let asked = name.clone();
-                console.backend.change(
-                    move |kms| service(kms).change_secret(&caller(), &asked, change),
-                    move |console, _, changed| {
-                        changed?;
-                        console.secrets.new_version_id.clear();
-                        console.secrets.new_value = Zeroizing::default();
-                        Ok(Some(tr!(
-                            "ui.commands.added_version_version_id_to_name",
-                            version_id = version_id,
-                            name = name
-                        )))
-                    },
-                )
-            }
-            Command::SetSecretEnabled { name, enable } => {
-                let change = if enable {
-                    SecretChange::Enable
-                } else {
-                    SecretChange::Disable
-                };
-                let asked = name.clone();
-                console.backend.change(
-                    move |kms| service(kms).change_secret(&caller(), &asked, change),
-                    move |console, _, changed| {
-                        changed?;
-                        console.secrets.revealed = None;
-                        let state = if enable {
-                            tr!("ui.commands.state_enabled")
-                        } else {
-                            tr!("ui.commands.state_disabled")
-                        };
-                        Ok(Some(tr!(
-                            "ui.commands.secret_name_state",
-                            name = name,
-                            state = state
-                        )))
-                    },
-                )
-            }
-            Command::DeleteSecret {
-                name,
-                recovery_days,
-            } => {
-                let asked = name.clone();
-                console.backend.change(
-                    move |kms| {
-                        service(kms).change_secret(
-                            &caller(),
-                            &asked,
-                            SecretChange::Delete { recovery_days },
-                        )
-                    },
-                    move |console, _, changed| {
-                        let when = match changed? {
-                            SecretChanged::DeleteTime(when) => when,
-                            SecretChanged::Done | SecretChanged::Rotated { .. } => 0,
-                        };
-                        console.secrets.confirm_name.clear();
-                        Ok(Some(if recovery_days == 0 {
-                            tr!("ui.commands.deleted_secret_name", name = name)
-                        } else {
-                            tr!(
-                                "ui.commands.secret_name_will_be_deleted_on",
-                                name = name,
-                                date = keyconsole_base::util::format_time(when)
-                            )
-                        }))
-                    },
-                )
-            }
-            Command::TestDatabaseConnection { endpoint, password } => {
-                let session = console.session.clone();
-                console.secrets.tasks.push(SecretTask::start(
-                    SecretTaskKind::TestConnection,
-                    &ctx,
-                    move || {
-                        service(&session)
-                            .test_database_login(&caller(), &endpoint, &password)
-                            .map(|()| tr!("ui.commands.logged_in_to_endpoint", endpoint = endpoint))
-                    },
-                ));
+            Command::ShowApi => {
+                *page = Page::Api;
                 Ok(None)
-            }
-            Command::CreateDatabaseSecret(request) => {
-                let session = console.session.clone();
-                let name = request.name.clone();
-                console.secrets.tasks.push(SecretTask::start(
-                    SecretTaskKind::Create(name),
-                    &ctx,
-                    move || {
-                        service(&session)
-                            .create_database_secret(&caller(), request)
-                            .map(|(name, version)| {
-                                tr!(
-                                    "ui.commands.created_database_secret_name_version_version",
-                                    name = name,
-                                    version = version
-                                )
-                            })
-                    },
-                ));
-                Ok(None)
-            }
-            Command::RotateSecret(name) => {
-                let task = rotation_task(&console.session, name, &ctx);
-                console.secrets.tasks.push(task);
-                Ok(None)
-            }
-            Command::SetSecretRotation {
-                name,
-                enabled,
-                days,
-            } => {
-                let asked = name.clone();
-                let change = SecretChange::SetRotation {
-                    enabled,
-                    days: enabled.then_some(days),
-                    begin: None,
-                };
-                console.backend.change(
-                    move |kms| service(kms).change_secret(&caller(), &asked, change),
-                    move |console, _, changed| {
-                        changed?;
-                        console.secrets.rotation_edit = None;
-                        Ok(Some(if enabled {
-                            tr!(
-                                "ui.commands.secret_name_rotates_every_days_days",
-                                name = name,
-                                days = days
-                            )
-                        } else {
-                            tr!("ui.commands.automatic_rotation_of_name_is_off", name = name)
-                        }))
-                    },
-                )
             }
             Command::Report(e) => Err(e),
-            Command::UpdateSecretDescription { name, description } => {
-                let asked = name.clone();
-                console.backend.change(
-                    move |kms| {
-                        service(kms).change_secret(
-                            &caller(),
-                            &asked,
-                            SecretChange::SetDescription(description),
-                        )
-                    },
-                    move |console, _, changed| {
-                        changed?;
-                        console.secrets.editing_description = None;
-                        Ok(Some(tr!(
-                            "ui.commands.saved_the_description_of_name",
-                            name = name
-                        )))
-                    },
-                )
+            Command::StartFileJob(request) => {
+                files.start_job(session, &ctx, request);
+                Ok(None)
             }
-            Command::DeleteSecretVersion { name, version_id } => {
-                let change = SecretChange::DeleteVersion {
-                    version_id: version_id.clone(),
-                };
-                let asked = name.clone();
-                console.backend.change(
-                    move |kms| service(kms).change_secret(&caller(), &asked, change),
-                    move |console, _, changed| {
-                        changed?;
-                        if console
-                            .secrets
-                            .revealed
-                            .as_ref()
-                            .is_some_and(|r| r.version_id == version_id)
-                        {
-                            console.secrets.revealed = None;
-                        }
-                        Ok(Some(tr!(
-                            "ui.commands.deleted_version_version_id_of_name",
-                            version_id = version_id,
-                            name = name
-                        )))
-                    },
-                )
-            }
-            Command::RestoreSecret(name) => {
-                let asked = name.clone();
-                console.backend.change(
-                    move |kms| service(kms).change_secret(&caller(), &asked, SecretChange::Restore),
-                    move |_, _, changed| {
-                        changed?;
-                        Ok(Some(tr!(
-                            "ui.commands.restored_secret_name_it_is_disabled",
-                            name = name
-                        )))
-                    },
-                )
-            }
-            Command::SetEnabled { keys, enable } => {
-                let count = keys.len();
-                let change = if enable {
-                    KeyChange::Enable
-                } else {
-                    KeyChange::Disable
-                };
-                console.backend.change(
-                    move |kms| service(kms).change_keys(&caller(), &keys, change),
-                    move |console, _, changed| {
-                        changed?;
-                        if count > 1 {
-                            console.key_list.selected.clear();
-                        }
-                        let verb = if enable {
-                            tr!("ui.commands.enabled")
-                        } else {
-                            tr!("ui.commands.disabled")
-                        };
-                        Ok(Some(tr!(
-                            "ui.commands.verb_keys_key_s",
-                            verb = verb,
-                            keys = count
-                        )))
-                    },
-                )
-            }
-            Command::UpdateKey {
-                key,
-                alias,
-                description,
-            } => {
-                let (new_alias, new_description) = (alias.is_some(), description.is_some());
-                let change = KeyChange::Update { alias, description };
-                console.backend.change(
-                    move |kms| service(kms).change_keys(&caller(), &[key], change),
-                    move |console, _, changed| {
-                        changed?;
-                        if let Page::Key(detail) = &mut console.page {
-                            if new_alias {
-                                detail.editing_alias = None;
-                            }
-                            if new_description {
-                                detail.editing_description = None;
-                            }
-                        }
-                        Ok(Some(tr!("ui.commands.saved")))
-                    },
-                )
-            }
-            Command::Archive(key) => change_key(console, key, KeyChange::Archive, |_| {
-                tr!("ui.commands.archived_the_key_decrypts_but_no").to_owned()
-            }),
-            Command::Unarchive(key) => change_key(console, key, KeyChange::Unarchive, |_| {
-                tr!("ui.commands.unarchived")
-            }),
-            Command::Rotate(key) => change_key(console, key, KeyChange::Rotate, |changed| {
-                let v = match changed {
-                    KeyChanged::Version(v) => v,
-                    _ => 0,
-                };
-                tr!("ui.commands.rotated_key_version_v_now_encrypts", v = v)
-            }),
-            Command::SetRotation { key, enabled, days } => {
-                let change = if enabled {
-                    KeyChange::EnableRotation { days: Some(days) }
-                } else {
-                    KeyChange::DisableRotation
-                };
-                change_key(console, key, change, |_| {
-                    tr!("ui.commands.rotation_settings_saved").to_owned()
-                })
-            }
-            Command::ScheduleDeletion { key, days } => change_key(
-                console,
-                key,
-                KeyChange::ScheduleDeletion { days },
-                |changed| {
-                    let date = match changed {
-                        KeyChanged::DeletionDate(date) => date,
-                        _ => 0,
-                    };
-                    tr!(
-                        "ui.commands.deletion_scheduled_for_date",
-                        date = keyconsole_base::util::format_time(date)
-                    )
-                },
+            Command::CreateKey(request) => crate::pages::create_key::create(
+                request,
+                PageCalls::new(backend, session, &ctx, |c| Some(&mut c.create_key)),
             ),
-            Command::CancelDeletion(key) => {
-                change_key(console, key, KeyChange::CancelDeletion, |_| {
-                    tr!("ui.commands.deletion_cancelled_the_key_is_disabled").to_owned()
-                })
+            Command::KeyListChange(request) => {
+                request.run(PageCalls::new(backend, session, &ctx, |c| {
+                    Some(&mut c.key_list)
+                }))
             }
-            tool @ (Command::Encrypt { .. }
-            | Command::Decrypt { .. }
-            | Command::GenerateDataKey { .. }) => run_tool(console, tool),
+            Command::KeyPageChange(request) => {
+                request.run(PageCalls::new(backend, session, &ctx, key_page))
+            }
+            Command::Tool(request) => request.run(PageCalls::new(backend, session, &ctx, key_page)),
+            Command::Secret(request) => request.run(
+                secrets,
+                PageCalls::new(backend, session, &ctx, |c| Some(&mut c.secrets)),
+            ),
+            Command::Api(request) => request.run(
+                api,
+                PageCalls::new(backend, session, &ctx, |c| Some(&mut c.api)),
+            ),
             Command::Unlock
             | Command::CreateKeystore
             | Command::Connect
@@ -546,12 +214,7 @@ impl KeyconsoleApp {
             | Command::Lock
             | Command::Dialog(_)
             | Command::DialogAnswered(_)
-            | Command::Copy { .. }
-            | Command::ShowApi
-            | Command::StartApi
-            | Command::StopApi
-            | Command::CreateApiCredentials
-            | Command::RotateApiCredentials => Ok(None),
+            | Command::Copy { .. } => Ok(None),
         };
         match outcome {
             Ok(Some(message)) => self.notifications.success(now, message),
@@ -668,7 +331,10 @@ impl KeyconsoleApp {
                 console.files.set_output(path);
                 return Ok(None);
             }
-            DialogPurpose::SecretValueFile => return read_secret_file(console, path),
+            DialogPurpose::SecretValueFile => {
+                self.handle_console(Command::Secret(SecretRequest::ReadValueFile(path)));
+                return Ok(None);
+            }
             _ => {}
         }
         let Page::Key(detail) = &console.page else {
@@ -695,7 +361,13 @@ impl KeyconsoleApp {
                     Zeroizing::new(revealed.text.as_bytes().to_vec())
                 }
             }
-            DialogPurpose::OpenCiphertext => return open_ciphertext(console, page_key, path),
+            DialogPurpose::OpenCiphertext => {
+                self.handle_console(Command::Tool(ToolRequest::OpenCiphertext {
+                    key: page_key,
+                    path,
+                }));
+                return Ok(None);
+            }
             DialogPurpose::OpenKeystore
             | DialogPurpose::NewKeystore
             | DialogPurpose::FileInput
@@ -733,378 +405,20 @@ impl KeyconsoleApp {
     }
 }
 
-/// What a failed read or write of `path` says.
-fn file_error(path: &std::path::Path, e: &std::io::Error, writing: bool) -> KmsError {
-    let message = if writing {
-        tr!(
-            "ui.commands.cannot_write_path_e",
-            path = path.display(),
-            e = e
-        )
-    } else {
-        tr!(
-            "ui.commands.cannot_read_path_e",
-            path = path.display(),
-            e = e
-        )
-    };
-    KmsError::new(ErrorCode::FileIo, message)
-}
-
-/// A ciphertext file chosen for the online tools' decrypt box: read on the worker, put in the
-/// box of the key page that asked, if it is still open.
-fn open_ciphertext(
-    console: &mut Console,
-    page_key: String,
-    path: PathBuf,
-) -> Result<Option<String>, KmsError> {
-    console.backend.call(
-        move |_| {
-            let size = std::fs::metadata(&path)
-                .map_err(|e| file_error(&path, &e, false))?
-                .len();
-            if size > MAX_CIPHERTEXT_FILE_BYTES {
-                return Err(KmsError::new(
-                    ErrorCode::InvalidCiphertext,
-                    tr!(
-                        "ui.commands.path_is_size_bytes_too_large",
-                        path = path.display(),
-                        size = size
-                    ),
-                ));
-            }
-            std::fs::read_to_string(&path).map_err(|_| {
-                KmsError::new(
-                    ErrorCode::InvalidCiphertext,
-                    tr!("ui.commands.path_is_not_a_text_file", path = path.display()),
-                )
-            })
-        },
-        move |console, _, text| {
-            let text = text?;
-            if let Some(tools) = tools_of(console, &page_key) {
-                tools.decrypt_input = text.trim().to_owned();
-                tools.decrypted = None;
-                tools.decrypt_error = None;
-            }
-            Ok(None)
-        },
-    )
-}
-
-/// A file chosen as a new secret's value: text stays text, anything else becomes base64 of its
-/// bytes (SecretBinary). At most the secrets' 32 KiB. Read on the worker; the form, if still
-/// open, gets the value.
-fn read_secret_file(console: &mut Console, path: PathBuf) -> Result<Option<String>, KmsError> {
-    use std::io::Read;
-    if console.secrets.create.is_none() {
-        return Ok(None);
-    }
-    let limit = keyconsole_kms::secrets::rules::VALUE_MAX_BYTES;
-    console.backend.call(
-        move |_| {
-            let mut bytes = Zeroizing::new(Vec::new());
-            std::fs::File::open(&path)
-                .and_then(|file| file.take(limit as u64 + 1).read_to_end(&mut bytes))
-                .map_err(|e| file_error(&path, &e, false))?;
-            if bytes.len() > limit {
-                return Err(KmsError::new(
-                    ErrorCode::InvalidParameterValue,
-                    tr!(
-                        "ui.commands.path_is_larger_than_limit_bytes",
-                        path = path.display(),
-                        limit = limit
-                    ),
-                ));
-            }
-            Ok((path, bytes))
-        },
-        move |console, _, read| {
-            let (path, bytes) = read?;
-            let Some(form) = &mut console.secrets.create else {
-                return Ok(None);
-            };
-            match std::str::from_utf8(&bytes) {
-                Ok(text) => {
-                    form.kind = SecretKind::Text;
-                    form.value = Zeroizing::new(text.to_owned());
-                }
-                Err(_) => {
-                    form.kind = SecretKind::Base64;
-                    form.value = Zeroizing::new(STANDARD.encode(&bytes));
-                }
-            }
-            Ok(Some(tr!(
-                "ui.commands.read_bytes_bytes_from_path",
-                bytes = bytes.len(),
-                path = path.display()
-            )))
-        },
-    )
-}
-
-/// The API access page's commands, on the worker: making credentials and a certificate saves the
-/// keystore, and stopping the server waits for its requests.
-fn api_command(
-    console: &mut Console,
-    command: &Command,
-) -> Option<Result<Option<String>, KmsError>> {
-    let api = &mut console.api;
-    let outcome = match command {
-        Command::ShowApi => {
-            console.page = Page::Api;
-            Ok(None)
-        }
-        Command::StartApi if api.server.is_none() => {
-            let listen = api.listen.trim().to_owned();
-            let https = api.https;
-            let log = api.log.clone();
-            console.backend.change(
-                move |session| {
-                    let kms = session.local()?;
-                    let admin = session.admin()?;
-                    let addr = listen.parse::<std::net::SocketAddr>().map_err(|_| {
-                        KmsError::new(
-                            ErrorCode::InvalidParameterValue,
-                            keyconsole_base::text!(
-                                "ui.commands.api_is_not_an_address_and",
-                                api = listen.as_str(),
-                                example = keyconsole_api::DEFAULT_LISTEN
-                            ),
-                        )
-                    })?;
-                    // The credentials are made on first use, so a new keystore serves at once.
-                    admin.api_credential(&caller(), false)?;
-                    let tls = if https {
-                        let names = server_names(addr.ip(), &[]);
-                        let identity = admin.server_identity(&caller(), &names)?;
-                        Some(tls::from_identity(&identity)?)
-                    } else {
-                        None
-                    };
-                    let config = ServerConfig {
-                        tls,
-                        ..ServerConfig::loopback(addr)
-                    };
-                    ApiServer::start(kms.clone(), &config, log)
-                },
-                |console, _, started| {
-                    let api = &mut console.api;
-                    match started {
-                        Ok(server) => {
-                            let message = tr!(
-                                "ui.commands.the_api_listens_on_server",
-                                server = server.url()
-                            );
-                            api.server = Some(server);
-                            api.error = None;
-                            Ok(Some(message))
-                        }
-                        Err(e) => {
-                            api.error = Some(e.clone());
-                            Err(e)
-                        }
-                    }
-                },
-            )
-        }
-        Command::StopApi => match api.server.take() {
-            Some(server) => console.backend.call(
-                move |_| {
-                    server.stop();
-                    Ok(())
-                },
-                |_, _, stopped| {
-                    stopped?;
-                    Ok(Some(tr!("ui.commands.the_api_server_stopped").to_owned()))
-                },
-            ),
-            None => Ok(None),
-        },
-        Command::CreateApiCredentials => console.backend.change(
-            |session| session.admin()?.api_credential(&caller(), false),
-            |_, _, made| {
-                made?;
-                Ok(Some(tr!("ui.commands.api_credentials_created").to_owned()))
-            },
-        ),
-        Command::RotateApiCredentials => {
-            api.confirm_rotation = false;
-            console.backend.change(
-                |session| session.admin()?.api_credential(&caller(), true),
-                |_, _, made| {
-                    made?;
-                    Ok(Some(
-                        tr!("ui.commands.new_api_credentials_the_old_secretkey").to_owned(),
-                    ))
-                },
-            )
-        }
-        _ => return None,
-    };
-    Some(outcome)
-}
-
-/// Prepares the service's side (the data key, made or unwrapped in memory; the key's state is
-/// checked before any output exists) and streams the file, both on the job's own thread: making a
-/// data key may wait for the keystore's lock or a server, and opening an encrypted file reads its
-/// header. The file itself never leaves this machine, local session or remote.
-fn start_file_job(
-    session: &Arc<Session>,
-    files: &mut FileToolsState,
-    ctx: &egui::Context,
-    request: FileJobRequest,
-) -> Result<Option<String>, KmsError> {
-    if files.job.is_some() {
-        return Ok(None);
-    }
-    let FileJobRequest {
-        mode,
-        key,
-        input,
-        output,
-        overwrite,
-    } = request;
-    let session = session.clone();
-    let job = match mode {
-        FileMode::Encrypt => {
-            let key = key.unwrap_or_default();
-            FileJob::start(FileMode::Encrypt, ctx, move |progress| {
-                FileEncryptor::prepare(session.service(), &caller(), &key)?
-                    .encrypt(&input, &output, overwrite, progress)
-            })
-        }
-        FileMode::Decrypt => FileJob::start(FileMode::Decrypt, ctx, move |progress| {
-            FileDecryptor::prepare(session.service(), &caller(), &input)?
-                .decrypt(&output, overwrite, progress)
-        }),
-    };
-    files.job = Some(job);
-    files.last_result = None;
-    Ok(None)
-}
-
-/// The open key's panel, if the page that asked is still open on that key.
-fn tools_of<'a>(console: &'a mut Console, key_id: &str) -> Option<&'a mut OnlineTools> {
+/// The open key's page, for the answers of what it asked.
+fn key_page(console: &mut Console) -> Option<&mut KeyDetailState> {
     match &mut console.page {
-        Page::Key(detail) if detail.key_id == key_id => Some(&mut detail.tools),
-        _ => None,
+        Page::Key(detail) => Some(&mut **detail),
+        Page::Keys | Page::Files | Page::Api | Page::Secrets => None,
     }
-}
-
-/// Runs one of the online tools on the worker and puts the result (or the error) in the open
-/// key's panel, if it is still open.
-fn run_tool(console: &mut Console, command: Command) -> Result<Option<String>, KmsError> {
-    let Page::Key(detail) = &console.page else {
-        return Ok(None);
-    };
-    let page_key = detail.key_id.clone();
-    type Work = Box<dyn FnOnce(&dyn KmsService) -> Result<ToolAnswer, KmsError> + Send>;
-    let (tab, work): (ToolTab, Work) = match command {
-        Command::Encrypt {
-            key,
-            plaintext,
-            context,
-        } => (
-            ToolTab::Encrypt,
-            Box::new(move |service| {
-                let bytes = plaintext?;
-                let context = CanonicalContext::parse(Some(&context))?;
-                let encrypted = service.encrypt(&caller(), &key, &bytes, &context)?;
-                Ok(ToolAnswer::Encrypted(encrypted, bytes.len()))
-            }),
-        ),
-        Command::Decrypt {
-            ciphertext,
-            context,
-        } => (
-            ToolTab::Decrypt,
-            Box::new(move |service| {
-                let context = CanonicalContext::parse(Some(&context))?;
-                service
-                    .decrypt(&caller(), &ciphertext, &context)
-                    .map(ToolAnswer::Decrypted)
-            }),
-        ),
-        Command::GenerateDataKey { key, spec, context } => (
-            ToolTab::DataKey,
-            Box::new(move |service| {
-                let context = CanonicalContext::parse(Some(&context))?;
-                service
-                    .generate_data_key(&caller(), &key, spec, &context)
-                    .map(ToolAnswer::DataKey)
-            }),
-        ),
-        _ => return Ok(None),
-    };
-    // The key page that asked puts the answer in its panel, if it is still open.
-    console.backend.call(
-        move |session| work(service(session)),
-        move |console, _, answer| {
-            if let Some(tools) = tools_of(console, &page_key) {
-                tools.apply(tab, &answer);
-            }
-            answer.map(|answer| Some(answer.said()))
-        },
-    )
-}
-
-/// What the session's service is, local or remote.
-fn service(session: &Session) -> &dyn KmsService {
-    session.service()
 }
 
 /// A key of the snapshot, by KeyId or alias.
-fn known_key(console: &Console, key: &str) -> Result<keyconsole_kms::KeyMetadata, KmsError> {
-    console.model.keys.find(key).cloned().ok_or_else(|| {
+fn known_key(model: &Model, key: &str) -> Result<keyconsole_kms::KeyMetadata, KmsError> {
+    model.keys.find(key).cloned().ok_or_else(|| {
         KmsError::new(
             ErrorCode::CmkNotFound,
             keyconsole_base::text!("errors.no_key_has_the_keyid_key", key = key),
         )
-    })
-}
-
-/// The person at the console, in the language the console speaks now.
-fn caller() -> Caller {
-    Caller::local(Face::Console, keyconsole_base::util::i18n::current())
-}
-
-/// One change to one key on the worker; `said` words the success.
-fn change_key(
-    console: &mut Console,
-    key: String,
-    change: KeyChange,
-    said: impl FnOnce(KeyChanged) -> String + Send + 'static,
-) -> Result<Option<String>, KmsError> {
-    console.backend.change(
-        move |kms| service(kms).change_keys(&caller(), &[key], change),
-        move |_, _, changed| Ok(Some(said(changed?))),
-    )
-}
-
-/// A rotation of `name` on a worker thread (*Rotate now*, or due by schedule), through the service:
-/// the password changes in the database first, then in the secret.
-pub(super) fn rotation_task(
-    session: &Arc<Session>,
-    name: String,
-    ctx: &egui::Context,
-) -> SecretTask {
-    let session = session.clone();
-    SecretTask::start(SecretTaskKind::Rotate(name.clone()), ctx, move || {
-        let started = std::time::Instant::now();
-        match service(&session).change_secret(&caller(), &name, SecretChange::Rotate)? {
-            SecretChanged::Rotated { version_id, .. } => Ok(tr!(
-                "ui.commands.rotated_secret_name_version_id_is",
-                name = name,
-                version_id = version_id,
-                millis = started.elapsed().as_millis()
-            )),
-            SecretChanged::Done | SecretChanged::DeleteTime(_) => Ok(tr!(
-                "ui.commands.rotated_secret_name_version_id_is",
-                name = name,
-                version_id = "",
-                millis = started.elapsed().as_millis()
-            )),
-        }
     })
 }

@@ -20,7 +20,7 @@ use crate::model::Model;
 use crate::pages::api_access::ApiAccessState;
 use crate::pages::files::{FileMode, FileToolsState};
 use crate::pages::keys::KeyListState;
-use crate::pages::secrets::{SecretTaskKind, SecretsState};
+use crate::pages::secrets::{SecretTask, SecretTaskKind, SecretsState};
 use crate::pages::unlock::Opened;
 use keyconsole_kms::{ErrorCode, KmsError};
 
@@ -302,7 +302,7 @@ fn tick_done(
             for name in due {
                 let kind = SecretTaskKind::Rotate(name.clone());
                 if !console.secrets.busy(&kind) {
-                    let task = super::commands::rotation_task(&console.session, name, ctx);
+                    let task = SecretTask::rotation(&console.session, name, ctx);
                     console.secrets.tasks.push(task);
                 }
             }

@@ -3,7 +3,7 @@
 //! frames (workers, dialogs, the engine's tick, auto-lock, clipboard clearing); `commands` carries
 //! out the commands the pages pushed while drawing.
 
-pub(crate) mod backend;
+pub mod backend;
 mod commands;
 mod logic;
 

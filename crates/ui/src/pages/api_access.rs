@@ -10,10 +10,12 @@ use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 use zeroize::Zeroizing;
 
+use crate::app::backend::{Outcome, PageCalls, Session, console_caller};
 use crate::command::Command;
-use keyconsole_api::{AccessLog, AccessLogEntry, ApiServer, DEFAULT_LISTEN};
+use keyconsole_api::{AccessLog, AccessLogEntry, ApiServer, DEFAULT_LISTEN, ServerConfig, tls};
 use keyconsole_base::util::format_time;
-use keyconsole_kms::{ApiCredentials, KmsError};
+use keyconsole_kms::local_ca::server_names;
+use keyconsole_kms::{ApiCredentials, ErrorCode, KmsError};
 
 /// How many requests the page keeps for its log.
 const LOG_ENTRIES: usize = 1000;
@@ -121,10 +123,10 @@ impl ApiAccessState {
             .on_hover_text(tr!("ui.api_access.serve_https_with_a_certificate_for"));
             if self.is_running() {
                 if ui.button(tr!("ui.api_access.stop_server")).clicked() {
-                    commands.push(Command::StopApi);
+                    commands.push(Command::Api(ApiRequest::Stop));
                 }
             } else if ui.button(tr!("ui.api_access.start_server")).clicked() {
-                commands.push(Command::StartApi);
+                commands.push(Command::Api(ApiRequest::Start));
             }
         });
         match &self.server {
@@ -245,7 +247,7 @@ fn credentials_ui(
         ui.horizontal(|ui| {
             ui.label(tr!("ui.api_access.no_credentials_yet"));
             if ui.button(tr!("ui.api_access.create_credentials")).clicked() {
-                commands.push(Command::CreateApiCredentials);
+                commands.push(Command::Api(ApiRequest::CreateCredentials));
             }
         });
         return;
@@ -298,7 +300,7 @@ fn credentials_ui(
                 tr!("ui.api_access.applications_using_the_current_secretkey_will"),
             );
             if ui.button(tr!("ui.api_access.rotate_now")).clicked() {
-                commands.push(Command::RotateApiCredentials);
+                commands.push(Command::Api(ApiRequest::RotateCredentials));
             }
             if ui.button(tr!("ui.api_access.cancel")).clicked() {
                 state.confirm_rotation = false;
@@ -437,4 +439,122 @@ tccli kms Encrypt --region ap-guangzhou --endpoint {endpoint} \
   --KeyId your-key-alias --Plaintext "$(printf 'db password' | base64)"
 "#
     )
+}
+
+/// What the API access page asks for, on the worker: making credentials and a certificate saves
+/// the keystore, and stopping the server waits for its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiRequest {
+    Start,
+    Stop,
+    CreateCredentials,
+    RotateCredentials,
+}
+
+impl ApiRequest {
+    pub(crate) fn run(
+        self,
+        page: &mut ApiAccessState,
+        mut calls: PageCalls<'_, ApiAccessState>,
+    ) -> Outcome {
+        match self {
+            ApiRequest::Start if page.server.is_none() => {
+                let listen = page.listen.trim().to_owned();
+                let https = page.https;
+                let log = page.log.clone();
+                calls.change(
+                    move |session| start_server(session, &listen, https, log),
+                    |page, started| match started {
+                        Ok(server) => {
+                            let message = tr!(
+                                "ui.commands.the_api_listens_on_server",
+                                server = server.url()
+                            );
+                            if let Some(page) = page {
+                                page.server = Some(server);
+                                page.error = None;
+                            } else {
+                                server.stop();
+                            }
+                            Ok(Some(message))
+                        }
+                        Err(e) => {
+                            if let Some(page) = page {
+                                page.error = Some(e.clone());
+                            }
+                            Err(e)
+                        }
+                    },
+                )
+            }
+            ApiRequest::Start => Ok(None),
+            ApiRequest::Stop => match page.server.take() {
+                Some(server) => calls.call(
+                    move |_| {
+                        server.stop();
+                        Ok(())
+                    },
+                    |_, stopped| {
+                        stopped?;
+                        Ok(Some(tr!("ui.commands.the_api_server_stopped")))
+                    },
+                ),
+                None => Ok(None),
+            },
+            ApiRequest::CreateCredentials => calls.change(
+                |session| session.admin()?.api_credential(&console_caller(), false),
+                |_, made| {
+                    made?;
+                    Ok(Some(tr!("ui.commands.api_credentials_created")))
+                },
+            ),
+            ApiRequest::RotateCredentials => {
+                page.confirm_rotation = false;
+                calls.change(
+                    |session| session.admin()?.api_credential(&console_caller(), true),
+                    |_, made| {
+                        made?;
+                        Ok(Some(tr!(
+                            "ui.commands.new_api_credentials_the_old_secretkey"
+                        )))
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// Starts the loopback server on the local keystore; the credentials are made on first use, so a
+/// new keystore serves at once.
+fn start_server(
+    session: &Session,
+    listen: &str,
+    https: bool,
+    log: Arc<AccessLog>,
+) -> Result<ApiServer, KmsError> {
+    let kms = session.local()?;
+    let admin = session.admin()?;
+    let addr = listen.parse::<std::net::SocketAddr>().map_err(|_| {
+        KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            keyconsole_base::text!(
+                "ui.commands.api_is_not_an_address_and",
+                api = listen,
+                example = keyconsole_api::DEFAULT_LISTEN
+            ),
+        )
+    })?;
+    admin.api_credential(&console_caller(), false)?;
+    let tls = if https {
+        let names = server_names(addr.ip(), &[]);
+        let identity = admin.server_identity(&console_caller(), &names)?;
+        Some(tls::from_identity(&identity)?)
+    } else {
+        None
+    };
+    let config = ServerConfig {
+        tls,
+        ..ServerConfig::loopback(addr)
+    };
+    ApiServer::start(kms.clone(), &config, log)
 }

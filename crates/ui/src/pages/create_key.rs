@@ -4,6 +4,7 @@
 use egui::{Color32, Key, RichText};
 use keyconsole_base::tr;
 
+use crate::app::backend::{Outcome, PageCalls, console_caller};
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::rotation_period_ui;
@@ -133,4 +134,32 @@ impl CreateKeyDialog {
         }
         open
     }
+}
+
+/// The dialog's *Create*: the dialog closes when the key is made, and shows the error otherwise.
+pub(crate) fn create(
+    request: CreateKey,
+    mut calls: PageCalls<'_, Option<CreateKeyDialog>>,
+) -> Outcome {
+    calls.change(
+        move |session| session.service().create_key(&console_caller(), request),
+        |dialog, created| match created {
+            Ok(key) => {
+                if let Some(dialog) = dialog {
+                    *dialog = None;
+                }
+                Ok(Some(tr!(
+                    "ui.commands.created_key_alias_key_id",
+                    alias = key.alias,
+                    key_id = key.key_id
+                )))
+            }
+            Err(e) => {
+                if let Some(Some(dialog)) = dialog {
+                    dialog.error = Some(e.clone());
+                }
+                Err(e)
+            }
+        },
+    )
 }

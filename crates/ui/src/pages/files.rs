@@ -11,11 +11,12 @@ use std::time::Instant;
 
 use egui::RichText;
 
+use crate::app::backend::{Session, console_caller};
 use crate::command::Command;
 use crate::model::Model;
 use crate::platform::DialogPurpose;
 use keyconsole_kms::KmsError;
-use keyconsole_kms::envelope::FileReport;
+use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor, FileReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FileMode {
@@ -95,6 +96,46 @@ pub struct FileToolsState {
     pub overwrite: bool,
     pub job: Option<FileJob>,
     pub last_result: Option<Result<String, KmsError>>,
+}
+
+impl FileToolsState {
+    /// Prepares the service's side (the data key, made or unwrapped in memory; the key's state is
+    /// checked before any output exists) and streams the file, both on the job's own thread:
+    /// making a data key may wait for the keystore's lock or a server, and opening an encrypted
+    /// file reads its header. The file itself never leaves this machine, local session or remote.
+    pub(crate) fn start_job(
+        &mut self,
+        session: &Arc<Session>,
+        ctx: &egui::Context,
+        request: FileJobRequest,
+    ) {
+        if self.job.is_some() {
+            return;
+        }
+        let FileJobRequest {
+            mode,
+            key,
+            input,
+            output,
+            overwrite,
+        } = request;
+        let session = session.clone();
+        let job = match mode {
+            FileMode::Encrypt => {
+                let key = key.unwrap_or_default();
+                FileJob::start(FileMode::Encrypt, ctx, move |progress| {
+                    FileEncryptor::prepare(session.service(), &console_caller(), &key)?
+                        .encrypt(&input, &output, overwrite, progress)
+                })
+            }
+            FileMode::Decrypt => FileJob::start(FileMode::Decrypt, ctx, move |progress| {
+                FileDecryptor::prepare(session.service(), &console_caller(), &input)?
+                    .decrypt(&output, overwrite, progress)
+            }),
+        };
+        self.job = Some(job);
+        self.last_result = None;
+    }
 }
 
 fn megabytes(bytes: u64) -> f64 {

@@ -5,13 +5,14 @@ use egui::{Color32, RichText};
 use keyconsole_base::tr;
 use zeroize::Zeroizing;
 
+use super::key_changes::{KeyRequest, SettlesKeyChanges};
 use super::online_tools::OnlineTools;
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{rotation_period_ui, state_color, state_label};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::keys::rules::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
-use keyconsole_kms::{KeyIndex, KeyMetadata, KeyState};
+use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyState};
 
 pub struct DeletionDialog {
     pub days: u32,
@@ -126,11 +127,13 @@ impl KeyDetailState {
                             ui.add(egui::TextEdit::singleline(alias).desired_width(180.0))
                                 .labelled_by(label.id);
                             if ui.button(tr!("ui.key_detail.save")).clicked() {
-                                commands.push(Command::UpdateKey {
-                                    key: key.key_id.clone(),
-                                    alias: Some(alias.clone()),
-                                    description: None,
-                                });
+                                commands.push(change(
+                                    &key.key_id,
+                                    KeyChange::Update {
+                                        alias: Some(alias.clone()),
+                                        description: None,
+                                    },
+                                ));
                             }
                             stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
                         });
@@ -175,11 +178,13 @@ impl KeyDetailState {
                                 .small(),
                             );
                             if ui.button(tr!("ui.key_detail.save")).clicked() {
-                                commands.push(Command::UpdateKey {
-                                    key: key.key_id.clone(),
-                                    alias: None,
-                                    description: Some(description.clone()),
-                                });
+                                commands.push(change(
+                                    &key.key_id,
+                                    KeyChange::Update {
+                                        alias: None,
+                                        description: Some(description.clone()),
+                                    },
+                                ));
                             }
                             stop_editing = ui.button(tr!("ui.key_detail.cancel")).clicked();
                         });
@@ -273,10 +278,10 @@ impl KeyDetailState {
                     })
                     .clicked()
                 {
-                    commands.push(Command::SetEnabled {
+                    commands.push(Command::KeyPageChange(KeyRequest::SetEnabled {
                         keys: vec![id.clone()],
                         enable,
-                    });
+                    }));
                 }
             }
             if state.may_archive()
@@ -286,7 +291,7 @@ impl KeyDetailState {
                     .on_hover_text(tr!("ui.key_detail.decrypt_only_no_new_encryptions"))
                     .clicked()
             {
-                commands.push(Command::Archive(id.clone()));
+                commands.push(change(&id, KeyChange::Archive));
             }
             // A server is not asked to rotate now: the cloud's API has no such action.
             if state.may_rotate()
@@ -296,7 +301,7 @@ impl KeyDetailState {
                     .on_hover_text(tr!("ui.key_detail.add_a_new_key_version_old"))
                     .clicked()
             {
-                commands.push(Command::Rotate(id.clone()));
+                commands.push(change(&id, KeyChange::Rotate));
             }
             // Offered to enabled keys too: the dialog says to disable first, as the cloud's does.
             if state.may_enable_or_disable()
@@ -315,10 +320,10 @@ impl KeyDetailState {
             if state.may_cancel_deletion()
                 && ui.button(tr!("ui.key_detail.cancel_deletion")).clicked()
             {
-                commands.push(Command::CancelDeletion(id.clone()));
+                commands.push(change(&id, KeyChange::CancelDeletion));
             }
             if state.may_unarchive() && ui.button(tr!("ui.key_detail.unarchive")).clicked() {
-                commands.push(Command::Unarchive(id.clone()));
+                commands.push(change(&id, KeyChange::Unarchive));
             }
         });
     }
@@ -335,11 +340,14 @@ impl KeyDetailState {
                 )
                 .clicked()
             {
-                commands.push(Command::SetRotation {
-                    key: key.key_id.clone(),
-                    enabled: self.rotation_enabled,
-                    days: self.rotation_days,
-                });
+                let rotation = if self.rotation_enabled {
+                    KeyChange::EnableRotation {
+                        days: Some(self.rotation_days),
+                    }
+                } else {
+                    KeyChange::DisableRotation
+                };
+                commands.push(change(&key.key_id, rotation));
             }
         });
     }
@@ -390,10 +398,10 @@ impl KeyDetailState {
                 )
                 .fill(Color32::from_rgb(170, 50, 40));
                 if ui.add_enabled(disabled && confirmed, button).clicked() {
-                    commands.push(Command::ScheduleDeletion {
-                        key: key.key_id.clone(),
-                        days: dialog.days,
-                    });
+                    commands.push(change(
+                        &key.key_id,
+                        KeyChange::ScheduleDeletion { days: dialog.days },
+                    ));
                     close = true;
                 }
                 if ui.button(tr!("ui.key_detail.cancel")).clicked() {
@@ -403,6 +411,30 @@ impl KeyDetailState {
         });
         if close || modal.should_close() {
             self.deletion = None;
+        }
+    }
+}
+
+/// A change to this page's key.
+fn change(key: &str, change: KeyChange) -> Command {
+    Command::KeyPageChange(KeyRequest::Change {
+        key: key.to_owned(),
+        change,
+    })
+}
+
+impl SettlesKeyChanges for KeyDetailState {
+    /// A saved alias or description closes its edit (if the page still shows that key).
+    fn settled(&mut self, keys: &[String], change: &KeyChange) {
+        if let KeyChange::Update { alias, description } = change
+            && keys.contains(&self.key_id)
+        {
+            if alias.is_some() {
+                self.editing_alias = None;
+            }
+            if description.is_some() {
+                self.editing_description = None;
+            }
         }
     }
 }

@@ -9,11 +9,12 @@ use egui_extras::{Column, TableBuilder};
 
 use std::sync::Arc;
 
+use super::key_changes::{KeyRequest, SettlesKeyChanges};
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{state_color, state_filter_ui, state_label};
 use keyconsole_base::util::format_time;
-use keyconsole_kms::{KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
+use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
 
 pub const ROW_HEIGHT: f32 = 26.0;
 
@@ -147,16 +148,19 @@ impl KeyListState {
                     .add_enabled(any, egui::Button::new(tr!("ui.keys.disable_selected")))
                     .clicked()
                 {
-                    commands.push(Command::SetEnabled {
+                    commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
                         keys: keys.clone(),
                         enable: false,
-                    });
+                    }));
                 }
                 if ui
                     .add_enabled(any, egui::Button::new(tr!("ui.keys.enable_selected")))
                     .clicked()
                 {
-                    commands.push(Command::SetEnabled { keys, enable: true });
+                    commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
+                        keys,
+                        enable: true,
+                    }));
                 }
             });
         });
@@ -322,26 +326,41 @@ fn operations_ui(ui: &mut egui::Ui, key: &KeyMetadata, id: &str, commands: &mut 
     };
     match key.key_state {
         KeyState::Enabled if button(ui, &tr!("ui.keys.disable")) => {
-            commands.push(Command::SetEnabled {
+            commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
                 keys: vec![id.to_owned()],
                 enable: false,
-            })
+            }))
         }
         KeyState::Disabled if button(ui, &tr!("ui.keys.enable")) => {
-            commands.push(Command::SetEnabled {
+            commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
                 keys: vec![id.to_owned()],
                 enable: true,
-            })
+            }))
         }
         KeyState::PendingDelete if button(ui, &tr!("ui.keys.cancel_deletion")) => {
-            commands.push(Command::CancelDeletion(id.to_owned()));
+            commands.push(Command::KeyListChange(KeyRequest::Change {
+                key: id.to_owned(),
+                change: KeyChange::CancelDeletion,
+            }));
         }
         KeyState::Archived if button(ui, &tr!("ui.keys.unarchive")) => {
-            commands.push(Command::Unarchive(id.to_owned()));
+            commands.push(Command::KeyListChange(KeyRequest::Change {
+                key: id.to_owned(),
+                change: KeyChange::Unarchive,
+            }));
         }
         _ => {}
     }
     if key.key_state.may_enable_or_disable() && button(ui, &tr!("ui.keys.delete")) {
         commands.push(Command::ShowKeyDeletion(id.to_owned()));
+    }
+}
+
+impl SettlesKeyChanges for KeyListState {
+    /// A batch that went through leaves the selection.
+    fn settled(&mut self, keys: &[String], change: &KeyChange) {
+        if keys.len() > 1 && matches!(change, KeyChange::Enable | KeyChange::Disable) {
+            self.selected.clear();
+        }
     }
 }

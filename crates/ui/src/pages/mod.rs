@@ -7,6 +7,7 @@
 pub mod api_access;
 pub mod create_key;
 pub mod files;
+pub mod key_changes;
 pub mod key_detail;
 pub mod keys;
 pub mod online_tools;

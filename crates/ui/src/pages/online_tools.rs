@@ -7,12 +7,143 @@ use egui::{Key, Modifiers, RichText};
 use keyconsole_base::tr;
 use zeroize::Zeroizing;
 
+use std::path::{Path, PathBuf};
+
+use super::key_detail::KeyDetailState;
+use crate::app::backend::{Outcome, PageCalls, console_caller};
 use crate::command::Command;
-use crate::platform::DialogPurpose;
+use crate::platform::{DialogPurpose, file_error};
 use keyconsole_kms::{
-    DataKey, DataKeySpec, Decrypted, Encrypted, ErrorCode, KmsError, PLAINTEXT_MAX_BYTES,
-    RANDOM_MAX_BYTES,
+    CanonicalContext, DataKey, DataKeySpec, Decrypted, Encrypted, ErrorCode, KmsError, KmsService,
+    PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES,
 };
+
+/// What the tools of the key page `key` ask for; the answer goes to that page's panel.
+#[derive(Debug)]
+pub enum ToolRequest {
+    Encrypt {
+        key: String,
+        /// The bytes to encrypt, or why the input could not be read (base64 that is not).
+        plaintext: Result<Zeroizing<Vec<u8>>, KmsError>,
+        context: String,
+    },
+    Decrypt {
+        /// The page that asked (the ciphertext names its own key).
+        key: String,
+        ciphertext: String,
+        context: String,
+    },
+    GenerateDataKey {
+        key: String,
+        spec: DataKeySpec,
+        context: String,
+    },
+    /// Put a ciphertext file's text in the Decrypt box (read on the worker).
+    OpenCiphertext { key: String, path: PathBuf },
+}
+
+/// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
+const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
+
+impl ToolRequest {
+    /// Runs on the worker and puts the result (or the error) in the panel of the key page that
+    /// asked, if it is still open on that key.
+    pub(crate) fn run(self, mut calls: PageCalls<'_, KeyDetailState>) -> Outcome {
+        type Work = Box<dyn FnOnce(&dyn KmsService) -> Result<ToolAnswer, KmsError> + Send>;
+        let (page_key, tab, work): (String, ToolTab, Work) = match self {
+            ToolRequest::Encrypt {
+                key,
+                plaintext,
+                context,
+            } => (
+                key.clone(),
+                ToolTab::Encrypt,
+                Box::new(move |service| {
+                    let bytes = plaintext?;
+                    let context = CanonicalContext::parse(Some(&context))?;
+                    let encrypted = service.encrypt(&console_caller(), &key, &bytes, &context)?;
+                    Ok(ToolAnswer::Encrypted(encrypted, bytes.len()))
+                }),
+            ),
+            ToolRequest::Decrypt {
+                key,
+                ciphertext,
+                context,
+            } => (
+                key,
+                ToolTab::Decrypt,
+                Box::new(move |service| {
+                    let context = CanonicalContext::parse(Some(&context))?;
+                    service
+                        .decrypt(&console_caller(), &ciphertext, &context)
+                        .map(ToolAnswer::Decrypted)
+                }),
+            ),
+            ToolRequest::GenerateDataKey { key, spec, context } => (
+                key.clone(),
+                ToolTab::DataKey,
+                Box::new(move |service| {
+                    let context = CanonicalContext::parse(Some(&context))?;
+                    service
+                        .generate_data_key(&console_caller(), &key, spec, &context)
+                        .map(ToolAnswer::DataKey)
+                }),
+            ),
+            ToolRequest::OpenCiphertext { key, path } => {
+                return calls.call(
+                    move |_| read_ciphertext_file(&path),
+                    move |page, text| {
+                        let text = text?;
+                        if let Some(tools) = tools_of(page, &key) {
+                            tools.decrypt_input = text.trim().to_owned();
+                            tools.decrypted = None;
+                            tools.decrypt_error = None;
+                        }
+                        Ok(None)
+                    },
+                );
+            }
+        };
+        calls.call(
+            move |session| work(session.service()),
+            move |page, answer| {
+                if let Some(tools) = tools_of(page, &page_key) {
+                    tools.apply(tab, &answer);
+                }
+                answer.map(|answer| Some(answer.said()))
+            },
+        )
+    }
+}
+
+/// The panel of the key page, if it still shows `key`.
+fn tools_of<'a>(page: Option<&'a mut KeyDetailState>, key: &str) -> Option<&'a mut OnlineTools> {
+    page.filter(|detail| detail.key_id == key)
+        .map(|detail| &mut detail.tools)
+}
+
+/// A ciphertext file's text, refused when it is huge or not text.
+fn read_ciphertext_file(path: &Path) -> Result<String, KmsError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| file_error(path, &e, false))?
+        .len();
+    if size > MAX_CIPHERTEXT_FILE_BYTES {
+        return Err(KmsError::new(
+            ErrorCode::InvalidCiphertext,
+            tr!(
+                "ui.commands.path_is_size_bytes_too_large",
+                path = path.display(),
+                size = size
+            ),
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|_| {
+        KmsError::new(
+            ErrorCode::InvalidCiphertext,
+            tr!("ui.commands.path_is_not_a_text_file", path = path.display()),
+        )
+    })
+}
 
 /// What one of the tools answered (run on the console's worker).
 pub enum ToolAnswer {
@@ -184,7 +315,7 @@ impl OnlineTools {
         let execute = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
         match self.tab {
             ToolTab::Encrypt => self.encrypt_ui(ui, key_id, alias, execute, commands),
-            ToolTab::Decrypt => self.decrypt_ui(ui, execute, commands),
+            ToolTab::Decrypt => self.decrypt_ui(ui, key_id, execute, commands),
             ToolTab::DataKey => self.data_key_ui(ui, key_id, execute, commands),
         }
         if self.confirm_save_plaintext {
@@ -245,11 +376,11 @@ impl OnlineTools {
             }
             Pane::Actions => {
                 if execute_button(ui, &tr!("ui.online_tools.execute")) || execute {
-                    commands.push(Command::Encrypt {
+                    commands.push(Command::Tool(ToolRequest::Encrypt {
                         key: key_id.to_owned(),
                         plaintext: self.plaintext_bytes(),
                         context: self.encrypt_context.clone(),
-                    });
+                    }));
                 }
                 if ui.button(tr!("ui.online_tools.clear")).clicked() {
                     self.clear_encrypt();
@@ -281,7 +412,13 @@ impl OnlineTools {
         error_ui(ui, self.encrypt_error.as_ref());
     }
 
-    fn decrypt_ui(&mut self, ui: &mut egui::Ui, execute: bool, commands: &mut Vec<Command>) {
+    fn decrypt_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key_id: &str,
+        execute: bool,
+        commands: &mut Vec<Command>,
+    ) {
         ui.label(tr!("ui.online_tools.decrypt_a_ciphertextblob_made_by_this"));
         side_by_side_ui(ui, |ui, pane| match pane {
             Pane::Input => {
@@ -298,10 +435,11 @@ impl OnlineTools {
             }
             Pane::Actions => {
                 if execute_button(ui, &tr!("ui.online_tools.execute")) || execute {
-                    commands.push(Command::Decrypt {
+                    commands.push(Command::Tool(ToolRequest::Decrypt {
+                        key: key_id.to_owned(),
                         ciphertext: self.decrypt_input.clone(),
                         context: self.decrypt_context.clone(),
-                    });
+                    }));
                 }
                 if ui.button(tr!("ui.online_tools.open_file")).clicked() {
                     commands.push(Command::Dialog(DialogPurpose::OpenCiphertext));
@@ -438,11 +576,11 @@ impl OnlineTools {
                         DataKeySpec::Bytes(_) => DataKeySpec::Bytes(self.data_key_bytes),
                         other => other,
                     };
-                    commands.push(Command::GenerateDataKey {
+                    commands.push(Command::Tool(ToolRequest::GenerateDataKey {
                         key: key_id.to_owned(),
                         spec,
                         context: self.data_key_context.clone(),
-                    });
+                    }));
                 }
             }
             Pane::Output => {

@@ -211,14 +211,16 @@ impl SecretsState {
                         .on_hover_text(tr!("ui.secrets.logs_in_with_the_password_first"))
                         .clicked()
                     {
-                        commands.push(Command::CreateDatabaseSecret(CreateDatabaseSecret {
-                            name: form.name.clone(),
-                            description: form.description.clone(),
-                            key: form.key.clone(),
-                            endpoint: form.endpoint(),
-                            password: form.password.clone(),
-                            rotate_days: form.rotate.then_some(form.rotate_days),
-                        }));
+                        commands.push(Command::Secret(SecretRequest::CreateDatabase(
+                            CreateDatabaseSecret {
+                                name: form.name.clone(),
+                                description: form.description.clone(),
+                                key: form.key.clone(),
+                                endpoint: form.endpoint(),
+                                password: form.password.clone(),
+                                rotate_days: form.rotate.then_some(form.rotate_days),
+                            },
+                        )));
                     }
                     if creating {
                         ui.spinner();
@@ -231,13 +233,15 @@ impl SecretsState {
                         .clicked()
                     {
                         match form.value() {
-                            Ok(value) => commands.push(Command::CreateSecret(CreateSecret {
-                                name: form.name.clone(),
-                                version_id: None,
-                                description: form.description.clone(),
-                                key: form.key.clone(),
-                                value,
-                            })),
+                            Ok(value) => commands.push(Command::Secret(SecretRequest::Create(
+                                CreateSecret {
+                                    name: form.name.clone(),
+                                    version_id: None,
+                                    description: form.description.clone(),
+                                    key: form.key.clone(),
+                                    value,
+                                },
+                            ))),
                             Err(e) => commands.push(Command::Report(e)),
                         }
                     }
@@ -319,10 +323,10 @@ fn database_form_ui(
             .clicked()
         {
             form.connection = None;
-            commands.push(Command::TestDatabaseConnection {
+            commands.push(Command::Secret(SecretRequest::TestConnection {
                 endpoint: form.endpoint(),
                 password: form.password.clone(),
-            });
+            }));
         }
         if testing {
             ui.spinner();

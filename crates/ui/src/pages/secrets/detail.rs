@@ -26,10 +26,10 @@ impl SecretsState {
                         ui.add(egui::TextEdit::singleline(text).desired_width(320.0))
                             .labelled_by(label.id);
                         if ui.button(tr!("ui.secrets.save")).clicked() {
-                            commands.push(Command::UpdateSecretDescription {
+                            commands.push(Command::Secret(SecretRequest::UpdateDescription {
                                 name: secret.name.clone(),
                                 description: text.clone(),
-                            });
+                            }));
                         }
                         if ui.button(tr!("ui.secrets.cancel")).clicked() {
                             self.editing_description = None;
@@ -116,10 +116,10 @@ impl SecretsState {
                             ))
                             .clicked()
                         {
-                            commands.push(Command::RevealSecret {
+                            commands.push(Command::Secret(SecretRequest::Reveal {
                                 name: secret.name.clone(),
                                 version_id: version_id.clone(),
-                            });
+                            }));
                         }
                         // The database's current and pending passwords stay; a secret keeps one version.
                         let in_use = secret.database.as_ref().is_some_and(|db| {
@@ -137,10 +137,10 @@ impl SecretsState {
                                 ))
                                 .clicked()
                         {
-                            commands.push(Command::DeleteSecretVersion {
+                            commands.push(Command::Secret(SecretRequest::DeleteVersion {
                                 name: secret.name.clone(),
                                 version_id: version_id.clone(),
-                            });
+                            }));
                         }
                     });
                     ui.end_row();
@@ -218,11 +218,11 @@ impl SecretsState {
                 .add_enabled(ready, egui::Button::new(tr!("ui.secrets.add_version")))
                 .clicked()
             {
-                commands.push(Command::PutSecretValue {
+                commands.push(Command::Secret(SecretRequest::PutValue {
                     name: secret.name.clone(),
                     version_id: self.new_version_id.trim().to_owned(),
                     value: SecretValue::Text(self.new_value.clone()),
-                });
+                }));
             }
         });
     }
@@ -236,18 +236,18 @@ impl SecretsState {
         ui.horizontal(|ui| match secret.state {
             SecretState::Enabled => {
                 if ui.button(tr!("ui.secrets.disable")).clicked() {
-                    commands.push(Command::SetSecretEnabled {
+                    commands.push(Command::Secret(SecretRequest::SetEnabled {
                         name: secret.name.clone(),
                         enable: false,
-                    });
+                    }));
                 }
             }
             SecretState::Disabled => {
                 if ui.button(tr!("ui.secrets.enable")).clicked() {
-                    commands.push(Command::SetSecretEnabled {
+                    commands.push(Command::Secret(SecretRequest::SetEnabled {
                         name: secret.name.clone(),
                         enable: true,
-                    });
+                    }));
                 }
                 ui.separator();
                 ui.label(tr!("ui.secrets.delete_after"));
@@ -267,15 +267,15 @@ impl SecretsState {
                     )
                     .clicked()
                 {
-                    commands.push(Command::DeleteSecret {
+                    commands.push(Command::Secret(SecretRequest::Delete {
                         name: secret.name.clone(),
                         recovery_days: self.recovery_days,
-                    });
+                    }));
                 }
             }
             SecretState::PendingDelete => {
                 if ui.button(tr!("ui.secrets.restore")).clicked() {
-                    commands.push(Command::RestoreSecret(secret.name.clone()));
+                    commands.push(Command::Secret(SecretRequest::Restore(secret.name.clone())));
                 }
             }
         });
@@ -331,7 +331,7 @@ fn database_detail_ui(
             .on_disabled_hover_text(tr!("ui.secrets.only_an_enabled_secret_rotates_one"))
             .clicked()
         {
-            commands.push(Command::RotateSecret(secret.name.clone()));
+            commands.push(Command::Secret(SecretRequest::Rotate(secret.name.clone())));
         }
         if rotating {
             ui.spinner();
@@ -357,11 +357,11 @@ fn database_detail_ui(
             .add_enabled(changed, egui::Button::new(tr!("ui.secrets.save_schedule")))
             .clicked()
         {
-            commands.push(Command::SetSecretRotation {
+            commands.push(Command::Secret(SecretRequest::SetRotation {
                 name: secret.name.clone(),
                 enabled: *on,
                 days: *days,
-            });
+            }));
         }
     });
     let history = model

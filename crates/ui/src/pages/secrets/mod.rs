@@ -10,8 +10,10 @@
 
 mod create;
 mod detail;
+mod requests;
 
 pub use create::CreateSecretForm;
+pub use requests::SecretRequest;
 
 use keyconsole_base::tr;
 use std::sync::mpsc::Receiver;
