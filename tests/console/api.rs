@@ -65,6 +65,7 @@ fn start_the_server_serve_a_request_and_see_it_in_the_log() {
     console.click("Keys");
     console.click("app-config");
     console.click("Disable");
+    console.click("Disable key");
     let reply = call(
         addr,
         "Encrypt",

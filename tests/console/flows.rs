@@ -173,7 +173,13 @@ twice! {
         console.click("Select a");
         console.click("Select c");
         assert!(console.shows("2 selected"));
+        // A batch disable asks first; cancelling changes nothing.
         console.click("Disable selected");
+        assert!(console.shows("Disable 2 keys?"));
+        console.click("Cancel");
+        assert_eq!(state_of(&console, "a"), KeyState::Enabled);
+        console.click("Disable selected");
+        console.click("Disable keys");
         assert_eq!(state_of(&console, "a"), KeyState::Disabled);
         assert_eq!(state_of(&console, "b"), KeyState::Enabled);
         assert_eq!(state_of(&console, "c"), KeyState::Disabled);
@@ -250,6 +256,8 @@ twice! {
         let mut console = start(&["db-password"]);
         open_key(&mut console, "db-password");
         console.click("Disable");
+        assert!(console.shows("Disable db-password?"));
+        console.click("Disable key");
         assert_eq!(state_of(&console, "db-password"), KeyState::Disabled);
         console.type_into("Plaintext", "secret");
         console.click("Execute");
@@ -363,6 +371,7 @@ twice! {
         assert!(console.shows("The key must be disabled first."));
         console.click("Cancel");
         console.click("Disable");
+        console.click("Disable key");
         console.click("Schedule deletion…");
         let schedule = console
             .harness
@@ -417,6 +426,8 @@ fn archive_rotate_and_rotation_settings() {
     assert!(key.key_rotation_enabled);
     assert_eq!(key.rotate_days, 365);
     console.click("Archive");
+    assert!(console.shows("Archive k?"));
+    console.click("Archive key");
     assert_eq!(state_of(&console, "k"), KeyState::Archived);
     console.click("Unarchive");
     assert_eq!(state_of(&console, "k"), KeyState::Enabled);
@@ -466,11 +477,19 @@ fn auto_lock_after_idle_and_lock_button() {
     assert!(console.app().is_locked(), "locked after 5 idle minutes");
     assert!(console.shows("Unlock your keystore"));
     assert!(!console.shows("typed secret"));
+    // It says why, and what the user goes on typing does not land in the password field.
+    assert!(console.shows("Locked after 5 minutes without use."));
+    assert!(!console.field("Password").is_focused());
+    // (Had "ab" landed in the field, the password below would be wrong and the unlock fail.)
+    console.harness.event(egui::Event::Text("ab".to_owned()));
+    console.settle();
 
     console.type_into("Password", PASSWORD);
     console.click("Unlock");
     console.wait_until("the unlock", |c| !c.app().is_locked());
-    open_key(&mut console, "k");
+    // Back on the page it locked on: the key's page, its online tools emptied.
+    console.wait_until("the key's page again", |c| c.shows("Online tools"));
+    assert!(!console.shows("typed secret"));
     console.type_into("Plaintext", "x");
     console.click("Execute");
     console.click("📋 Copy");
@@ -597,9 +616,25 @@ twice! {
     console.wait_until("the encryption", |c| c.shows("Encrypted 5.0 MiB"));
     assert!(sealed.exists());
 
+    // Decrypt has its own choices: nothing chosen for Encrypt carries over.
     console.click("Decrypt a file");
+    assert_eq!(console.value_of("File"), "");
     console.dialogs.answer_next(Some(sealed.clone()));
     console.click("Choose…");
+    assert_eq!(
+        console.value_of("Save to"),
+        input.display().to_string(),
+        "dump.sql.kc decrypts to dump.sql by default"
+    );
+    // That file exists (the original): decrypting asks first, naming it, and Cancel keeps it.
+    std::fs::write(&input, b"the original, edited since").unwrap();
+    console.click("Decrypt file");
+    console.wait_until("the question", |c| c.shows("Replace “dump.sql”?"));
+    assert!(console.shows("A file named “dump.sql” already exists"));
+    console.click("Cancel");
+    assert_eq!(std::fs::read(&input).unwrap(), b"the original, edited since");
+    assert!(!console.shows("Replace “dump.sql”?"));
+
     let back = console.dir.path().join("dump.back.sql");
     console.dialogs.answer_next(Some(back.clone()));
     console.click("Change…");
@@ -607,18 +642,31 @@ twice! {
     console.wait_until("the decryption", |c| c.shows("Decrypted 5.0 MiB"));
     assert!(std::fs::read(&back).unwrap() == data, "byte-identical");
 
-    // Decrypting again onto the same output is refused unless replacing is ticked.
+    // Decrypting again onto that output asks again; Replace replaces it.
+    std::fs::write(&back, b"stale").unwrap();
     console.click("Decrypt file");
-    console.wait_until("the refusal", |c| c.shows("FailedOperation.FileExists"));
+    console.wait_until("the question", |c| c.shows("Replace “dump.back.sql”?"));
+    console.click("Replace");
+    console.wait_until("the file replaced once asked", |_| {
+        std::fs::read(&back).is_ok_and(|b| b == data)
+    });
 
-    // A disabled key refuses before anything is written.
+    // The Encrypt tab kept its own choices.
+    console.click("Encrypt a file");
+    assert_eq!(console.value_of("File"), input.display().to_string());
+    console.click("Decrypt a file");
+
+    // A disabled key refuses before anything is written, even when replacing was agreed.
     console.kms().disable_key("backups").unwrap();
     console.clock.advance(2);
     console.settle();
     console.click("Decrypt file");
+    console.wait_until("the question", |c| c.shows("Replace “dump.back.sql”?"));
+    console.click("Replace");
     console.wait_until("the refusal", |c| {
         c.shows("ResourceUnavailable.CmkDisabled")
     });
+    assert!(std::fs::read(&back).unwrap() == data, "untouched by the refusal");
 }
 }
 
@@ -679,6 +727,7 @@ twice! {
     fn the_key_list_has_operations_in_every_row(start) {
         let mut console = start(&["app", "old"]);
         console.click("Disable old");
+        console.click("Disable key");
         assert_eq!(state_of(&console, "old"), KeyState::Disabled);
         assert_eq!(
             state_of(&console, "app"),
@@ -688,6 +737,7 @@ twice! {
         console.click("Enable old");
         assert_eq!(state_of(&console, "old"), KeyState::Enabled);
         console.click("Disable old");
+        console.click("Disable key");
         console.click("Delete… old");
         assert!(console.shows("Schedule key deletion"));
         confirm_deletion(&mut console, "old");
@@ -712,7 +762,8 @@ fn a_change_waits_for_the_keystore_lock_off_the_ui_thread() {
         .unwrap();
     lock.lock().unwrap();
     console.click("Select a");
-    console.harness.get_by_label("Disable selected").click();
+    console.click("Disable selected");
+    console.harness.get_by_label("Disable key").click();
     for _ in 0..3 {
         console.harness.step();
     }

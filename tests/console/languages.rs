@@ -101,6 +101,9 @@ fn no_english_is_left_on_the_screens_of_a_chinese_console() {
     assert_all_chinese(&console, "a decrypt error");
 
     console.click("禁用");
+    assert!(console.shows("使用它加密或解密的应用将收到"));
+    assert_all_chinese(&console, "the question before disabling a key");
+    console.click("禁用密钥");
     console.click("加密");
     console.replace_in("明文", "x");
     console.click("执行");

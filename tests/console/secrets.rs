@@ -26,7 +26,7 @@ twice! {
         // The new secret is chosen; its value stays hidden until asked for.
         assert!(!console.shows("S3cr3t!pass"));
         console.click("Show");
-        assert_eq!(console.value_of("Value"), "S3cr3t!pass");
+        assert_eq!(console.value_of("Value of SSM_v1"), "S3cr3t!pass");
         console.click("📋 Copy value");
         assert_eq!(console.clipboard.contents().as_deref(), Some("S3cr3t!pass"));
         console.click("Hide");
@@ -50,14 +50,22 @@ twice! {
                 .description,
             "MySQL orders, app user"
         );
-        // Two versions, two Delete buttons: the first deletes SSM_v1.
-        console
-            .harness
-            .get_all_by_label("Delete")
-            .next()
-            .expect("a Delete button")
-            .click();
-        console.settle();
+        // Two versions, two Delete buttons: the first deletes SSM_v1, once confirmed.
+        let delete_first = |console: &mut Console| {
+            console
+                .harness
+                .get_all_by_label("Delete")
+                .next()
+                .expect("a Delete button")
+                .click();
+            console.settle();
+        };
+        delete_first(&mut console);
+        assert!(console.shows("Delete version SSM_v1 of orders-db?"));
+        console.click("Cancel");
+        assert_eq!(console.kms().secret_versions("orders-db").unwrap().len(), 2);
+        delete_first(&mut console);
+        console.click("Delete version");
         assert!(console.shows("Deleted version SSM_v1 of orders-db."));
         let versions = console.kms().secret_versions("orders-db").unwrap();
         assert_eq!(versions.len(), 1);
@@ -192,8 +200,24 @@ fn a_database_secret_is_tested_created_rotated_and_scheduled() {
     };
     assert_eq!(password(&console), "first password 1");
 
+    // The current password, shown before the rotation, goes when the rotation makes another
+    // version current: it is never shown under a version it does not belong to.
+    console.click("Show");
+    assert!(
+        console
+            .value_of("Value of SSM_v1")
+            .contains("first password 1")
+    );
     console.click("🔄 Rotate now");
+    assert!(console.shows("Rotate the password of orders-db now?"));
+    assert!(console.shows("Applications using this password must fetch it again"));
+    console.click("Rotate now");
     console.wait_until("the rotation", |c| c.shows("Rotated secret orders-db"));
+    assert!(
+        console.harness.query_by_label("Value of SSM_v1").is_none(),
+        "the old password is hidden once SSM_v2 is current"
+    );
+    assert!(!console.field_holds("first password 1"));
     let new = password(&console);
     assert!(endpoint.check_login(&new).is_ok());
     assert!(endpoint.check_login("first password 1").is_err());
@@ -205,4 +229,52 @@ fn a_database_secret_is_tested_created_rotated_and_scheduled() {
     assert!(console.shows("rotates every 30 days"));
     let meta = console.kms().describe_secret("orders-db").unwrap();
     assert!(meta.database.unwrap().rotation_enabled);
+}
+
+twice! {
+    /// The secrets manager's default key is listed apart, as the cloud consoles list their
+    /// services' keys, and disabling, archiving or deleting any key that protects secrets first
+    /// says which secrets stop working.
+    fn keys_that_protect_secrets_are_shown_apart_and_warn_before_a_change(start) {
+        let mut console = start(&["app"]);
+        console.click("Secrets");
+        console.click("➕ Create secret");
+        console.type_into("Name", "orders-db");
+        console.type_into("Value", "S3cr3t!pass");
+        console.click("Create");
+        assert!(console.shows("Created secret orders-db"));
+
+        console.click("Keys");
+        assert!(console.shows("Customer keys (1)") && console.shows("Service keys (1)"));
+        assert!(
+            console.harness.query_by_label("ssm-default").is_none(),
+            "the customer keys do not list it"
+        );
+        console.click("Service keys (1)");
+        assert!(console.harness.query_by_label("app").is_none());
+        console.click("ssm-default");
+        assert!(console.shows("Default key of the secrets manager: it protects 1 secret(s)."));
+
+        console.click("Disable");
+        assert!(console.shows("Disable ssm-default?"));
+        assert!(console.shows("It protects 1 secret(s), which cannot be read or changed meanwhile: orders-db"));
+        assert!(console.shows("This is the secrets manager's default key"));
+        console.click("Cancel");
+        assert_eq!(
+            console.kms().describe_key("ssm-default").unwrap().key_state,
+            keyconsole::kms::KeyState::Enabled,
+            "nothing happens without a yes"
+        );
+        console.click("Archive");
+        assert!(console.shows("Archive ssm-default?"));
+        assert!(console.shows("orders-db"));
+        console.click("Cancel");
+        console.click("Schedule deletion…");
+        assert!(console.shows("It protects 1 secret(s)"));
+        console.click("Cancel");
+        assert_eq!(
+            console.kms().describe_key("ssm-default").unwrap().key_state,
+            keyconsole::kms::KeyState::Enabled
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! material, no engine record), replaced whole when something changed. Pages read only this while
 //! drawing, so a frame never waits for the engine, its lock or a server.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use keyconsole_kms::secrets::RotationDetail;
@@ -36,9 +37,34 @@ pub struct Model {
     pub generation: Option<u64>,
     /// The console manages a server: what only a local keystore has is not offered.
     pub remote: bool,
+    /// KeyIds of the keys the secrets manager made for itself (its default key), which the key
+    /// list shows apart, as the cloud consoles list their services' default keys.
+    pub service_keys: Arc<HashSet<String>>,
 }
 
 impl Model {
+    /// The KeyIds of the secrets manager's default keys among `secrets`.
+    pub fn service_keys_of(secrets: &[SecretMetadata]) -> HashSet<String> {
+        secrets
+            .iter()
+            .filter(|s| s.default_key)
+            .map(|s| s.key_id.clone())
+            .collect()
+    }
+
+    pub fn is_service_key(&self, key_id: &str) -> bool {
+        self.service_keys.contains(key_id)
+    }
+
+    /// The names of the secrets `key_id` protects, in the snapshot's order.
+    pub fn secrets_protected_by(&self, key_id: &str) -> Vec<&str> {
+        self.secrets
+            .iter()
+            .filter(|s| s.key_id == key_id)
+            .map(|s| s.name.as_str())
+            .collect()
+    }
+
     pub fn describe_secret(&self, name: &str) -> Option<&SecretMetadata> {
         self.secrets.iter().find(|s| s.name == name)
     }

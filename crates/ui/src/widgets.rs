@@ -87,3 +87,56 @@ pub fn error_text(error: &keyconsole_kms::KmsError) -> String {
         error.message_here()
     )
 }
+
+/// A question before something that cannot be undone or that others feel (a replaced file, a
+/// deleted version, a disabled key): what will happen, said plainly, and two buttons. Escape, a
+/// click beside it or *Cancel* answer no; nothing happens until the confirming button is clicked.
+pub struct Confirmation {
+    pub title: String,
+    /// What will happen, one line each (a key's secrets are listed by name).
+    pub lines: Vec<String>,
+    pub confirm: String,
+    /// The confirming button in the danger colour (data is lost or access stops).
+    pub danger: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Open,
+    Confirmed,
+    Cancelled,
+}
+
+impl Confirmation {
+    pub fn ui(&self, ctx: &egui::Context, id: &str) -> Answer {
+        let mut answer = Answer::Open;
+        let modal = egui::Modal::new(egui::Id::unique(("confirmation", id))).show(ctx, |ui| {
+            ui.set_width(460.0);
+            ui.heading(&self.title);
+            ui.add_space(4.0);
+            for line in &self.lines {
+                ui.label(line);
+            }
+            ui.add_space(10.0);
+            ui.horizontal(|ui| {
+                let text = egui::RichText::new(&self.confirm);
+                let button = if self.danger {
+                    egui::Button::new(text.color(Color32::WHITE))
+                        .fill(Color32::from_rgb(190, 50, 40))
+                } else {
+                    egui::Button::new(text)
+                };
+                if ui.add(button).clicked() {
+                    answer = Answer::Confirmed;
+                }
+                if ui.button(tr!("ui.widgets.cancel")).clicked() {
+                    answer = Answer::Cancelled;
+                }
+            });
+        });
+        if answer == Answer::Open && modal.should_close() {
+            answer = Answer::Cancelled;
+        }
+        answer
+    }
+}

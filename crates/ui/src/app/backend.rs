@@ -92,6 +92,7 @@ impl Session {
             .and_then(|admin| admin.existing_api_credential());
         Ok(Model {
             keys,
+            service_keys: Arc::new(Model::service_keys_of(&secrets)),
             secrets: Arc::new(secrets),
             secret,
             credentials,

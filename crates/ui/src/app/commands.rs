@@ -305,8 +305,7 @@ impl KeyconsoleApp {
         };
         console
             .files
-            .output
-            .as_ref()
+            .output()
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().into_owned())
     }

@@ -4,10 +4,12 @@
 use egui::{Key, KeyboardShortcut, Modifiers};
 use keyconsole_base::tr;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::backend::{Backend, Session};
-use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Screen};
+use super::{CLIPBOARD_CLEAR_SECONDS, Console, KeyconsoleApp, Page, Resume, Screen};
+use crate::pages::key_detail::KeyDetailState;
 use keyconsole_base::util::i18n::current;
 use keyconsole_kms::local_ca::local_ca_path;
 use keyconsole_kms::shared::TICK_SECONDS;
@@ -74,6 +76,7 @@ impl KeyconsoleApp {
                             local_ca_path(&path),
                         ),
                         secrets: SecretsState::default(),
+                        resume: self.resume.take(),
                         last_tick: now,
                         last_tick_error: None,
                     }));
@@ -129,27 +132,27 @@ impl KeyconsoleApp {
                     FileMode::Encrypt => tr!("ui.logic.encrypted"),
                     FileMode::Decrypt => tr!("ui.logic.decrypted"),
                 };
-                let output = console.files.output.clone().unwrap_or_default();
-                match result {
-                    Ok(report) => {
-                        let mib = report.bytes as f64 / (1024.0 * 1024.0);
-                        let message = tr!(
-                            "ui.logic.file_done",
-                            verb = verb,
-                            mib = format!("{:.1}", mib),
-                            output = output.display(),
-                            seconds = format!("{:.1}", seconds),
-                            speed = format!("{:.0}", mib / seconds)
-                        );
-                        console.files.last_result = Some(Ok(message.clone()));
-                        self.notifications.success(now, message);
-                    }
-                    Err(e) => {
-                        self.notifications.error(now, &e);
-                        console.files.last_result = Some(Err(e));
-                    }
+                let output = console
+                    .files
+                    .output()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                let said = console.files.finished(result, |report| {
+                    let mib = report.bytes as f64 / (1024.0 * 1024.0);
+                    tr!(
+                        "ui.logic.file_done",
+                        verb = verb,
+                        mib = format!("{:.1}", mib),
+                        output = output.display(),
+                        seconds = format!("{:.1}", seconds),
+                        speed = format!("{:.0}", mib / seconds)
+                    )
+                });
+                match said {
+                    Some(Ok(message)) => self.notifications.success(now, message),
+                    Some(Err(e)) => self.notifications.error(now, &e),
+                    None => {}
                 }
-                console.files.job = None;
             }
             // Database work that finished on its worker thread.
             let mut finished = Vec::new();
@@ -200,6 +203,26 @@ impl KeyconsoleApp {
                 }
             }
             // The chosen secret's details come with the next snapshot.
+            // Back to where the console was when it locked, once the keys and secrets are known.
+            if console.model.loaded
+                && let Some(resume) = console.resume.take()
+            {
+                match resume {
+                    Resume::Keys => {}
+                    Resume::Key(id) => {
+                        if let Some(key) = console.model.keys.find(&id) {
+                            console.page = Page::Key(Box::new(KeyDetailState::new(key)));
+                        }
+                    }
+                    Resume::Files => console.page = Page::Files,
+                    Resume::Api if !console.session.is_remote() => console.page = Page::Api,
+                    Resume::Api => {}
+                    Resume::Secrets(selected) => {
+                        console.page = Page::Secrets;
+                        console.secrets.select(selected);
+                    }
+                }
+            }
             let selected = console.secrets.selected.clone();
             console.backend.select_secret(selected.as_deref());
             console
@@ -245,14 +268,11 @@ impl KeyconsoleApp {
             }
             let idle_limit = i64::from(self.prefs.auto_lock_minutes.max(1)) * 60;
             if now - self.last_activity >= idle_limit {
-                self.lock();
-                self.notifications.success(
-                    now,
-                    tr!(
-                        "ui.logic.locked_after_auto_lock_minutes_minutes",
-                        auto_lock_minutes = self.prefs.auto_lock_minutes
-                    ),
+                let reason = tr!(
+                    "ui.logic.locked_after_auto_lock_minutes_minutes",
+                    auto_lock_minutes = self.prefs.auto_lock_minutes
                 );
+                self.lock_because(Some(reason));
             }
         }
         // Only clear what we put there: the user may have copied something else since.

@@ -125,6 +125,17 @@ impl Default for Preferences {
     }
 }
 
+/// The page to go back to after unlocking again (a key by KeyId, a secret by name: neither is a
+/// secret; nothing typed is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resume {
+    Keys,
+    Key(String),
+    Files,
+    Api,
+    Secrets(Option<String>),
+}
+
 enum Page {
     Keys,
     Key(Box<KeyDetailState>),
@@ -152,6 +163,8 @@ struct Console {
     backend: backend::Backend,
     /// A maintenance tick is on the worker.
     tick_pending: bool,
+    /// The page to open once the first snapshot arrives (after locking, the page it was on).
+    resume: Option<Resume>,
     /// When the engine's maintenance tick last ran, and the last error it reported (shown once).
     last_tick: i64,
     last_tick_error: Option<String>,
@@ -185,6 +198,8 @@ pub struct KeyconsoleApp {
     in_app_dialog: Option<InAppDialog>,
     /// Why the desktop's file dialog cannot open here, once found out (then ours opens at once).
     desktop_dialog_unavailable: Option<String>,
+    /// Where the console was when it locked, to go back there once unlocked.
+    resume: Option<Resume>,
 }
 
 impl KeyconsoleApp {
@@ -215,6 +230,7 @@ impl KeyconsoleApp {
             ctx: cc.egui_ctx.clone(),
             in_app_dialog: None,
             desktop_dialog_unavailable: None,
+            resume: None,
         };
         app.apply_theme();
         crate::fonts::install_cjk_fallback(&cc.egui_ctx);
@@ -302,7 +318,20 @@ impl KeyconsoleApp {
     /// egui's per-widget memory (text-edit undo history can hold typed plaintext) is cleared, and
     /// anything we copied leaves the clipboard now rather than in 30 s.
     pub fn lock(&mut self) {
+        self.lock_because(None);
+    }
+
+    /// `lock`, saying why on the unlock screen (auto-lock); the page is remembered so unlocking
+    /// goes back to it.
+    fn lock_because(&mut self, reason: Option<String>) {
         if let Screen::Unlocked(console) = &mut self.screen {
+            self.resume = Some(match &console.page {
+                Page::Keys => Resume::Keys,
+                Page::Key(detail) => Resume::Key(detail.key_id.clone()),
+                Page::Files => Resume::Files,
+                Page::Api => Resume::Api,
+                Page::Secrets => Resume::Secrets(console.secrets.selected.clone()),
+            });
             // The server goes first: it holds the engine too, and its requests must end before the keys go.
             if let Some(server) = console.api.server.take() {
                 server.stop();
@@ -316,6 +345,7 @@ impl KeyconsoleApp {
             if console.session.is_remote() {
                 unlock.mode = crate::pages::unlock::UnlockMode::Remote;
             }
+            unlock.locked_because = reason;
             self.screen = Screen::Locked(Box::new(unlock));
             self.ctx.data_mut(|data| data.clear());
             self.clear_our_clipboard();

@@ -15,8 +15,9 @@ use crate::app::backend::{Session, console_caller};
 use crate::command::Command;
 use crate::model::Model;
 use crate::platform::DialogPurpose;
-use keyconsole_kms::KmsError;
+use crate::widgets::{Answer, Confirmation};
 use keyconsole_kms::envelope::{FileDecryptor, FileEncryptor, FileReport};
+use keyconsole_kms::{ErrorCode, KmsError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FileMode {
@@ -44,6 +45,8 @@ pub struct FileJob {
     pub cancel: Arc<AtomicBool>,
     pub started: Instant,
     pub result: Receiver<Result<FileReport, KmsError>>,
+    /// The output existed and replacing it was not asked for: nothing was done.
+    pub output_exists: Arc<AtomicBool>,
 }
 
 impl FileJob {
@@ -79,8 +82,20 @@ impl FileJob {
             cancel,
             started: Instant::now(),
             result,
+            output_exists: Arc::default(),
         }
     }
+}
+
+/// What one tab chose: Encrypt and Decrypt each keep their own, so nothing chosen for one (a
+/// file, an output name) carries into the other.
+#[derive(Default)]
+struct FileChoice {
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+    /// The paths as typed (so they work without a file dialog, e.g. with no desktop portal).
+    input_text: String,
+    output_text: String,
 }
 
 #[derive(Default)]
@@ -88,13 +103,14 @@ pub struct FileToolsState {
     pub mode: FileMode,
     /// The CMK to encrypt under (KeyId).
     pub key: Option<String>,
-    pub input: Option<PathBuf>,
-    pub output: Option<PathBuf>,
-    /// The paths as typed (so they work without a file dialog, e.g. with no desktop portal).
-    input_text: String,
-    output_text: String,
-    pub overwrite: bool,
+    encrypt: FileChoice,
+    decrypt: FileChoice,
     pub job: Option<FileJob>,
+    /// The job running, so that an output found to exist can be asked about and run again.
+    running: Option<FileJobRequest>,
+    /// An existing output the user is asked whether to replace (the request runs again with
+    /// `overwrite` if they say yes).
+    pub confirm_replace: Option<FileJobRequest>,
     pub last_result: Option<Result<String, KmsError>>,
 }
 
@@ -103,6 +119,8 @@ impl FileToolsState {
     /// checked before any output exists) and streams the file, both on the job's own thread:
     /// making a data key may wait for the keystore's lock or a server, and opening an encrypted
     /// file reads its header. The file itself never leaves this machine, local session or remote.
+    /// An output that exists is never replaced unasked: the job stops before anything is done,
+    /// and the page asks (naming the file).
     pub(crate) fn start_job(
         &mut self,
         session: &Arc<Session>,
@@ -112,29 +130,99 @@ impl FileToolsState {
         if self.job.is_some() {
             return;
         }
+        self.confirm_replace = None;
         let FileJobRequest {
             mode,
             key,
             input,
             output,
             overwrite,
-        } = request;
+        } = request.clone();
         let session = session.clone();
-        let job = match mode {
+        let exists = Arc::new(AtomicBool::new(false));
+        let found = exists.clone();
+        // Checked on the job's thread (a stat may meet a slow disk); the engine refuses again at
+        // the rename if the file appears meanwhile.
+        let refuse_existing = move |output: &Path| -> Result<(), KmsError> {
+            if !overwrite && output.try_exists().unwrap_or(false) {
+                found.store(true, Ordering::Relaxed);
+                return Err(KmsError::new(
+                    ErrorCode::FileExists,
+                    tr!("ui.files.output_exists", path = output.display()),
+                ));
+            }
+            Ok(())
+        };
+        let mut job = match mode {
             FileMode::Encrypt => {
                 let key = key.unwrap_or_default();
                 FileJob::start(FileMode::Encrypt, ctx, move |progress| {
+                    refuse_existing(&output)?;
                     FileEncryptor::prepare(session.service(), &console_caller(), &key)?
                         .encrypt(&input, &output, overwrite, progress)
                 })
             }
             FileMode::Decrypt => FileJob::start(FileMode::Decrypt, ctx, move |progress| {
+                refuse_existing(&output)?;
                 FileDecryptor::prepare(session.service(), &console_caller(), &input)?
                     .decrypt(&output, overwrite, progress)
             }),
         };
+        job.output_exists = exists;
         self.job = Some(job);
+        self.running = Some(request);
         self.last_result = None;
+    }
+
+    /// The job ended: its message, or the question whether to replace an existing output.
+    /// Returns what to notify (nothing while the question is open).
+    pub(crate) fn finished(
+        &mut self,
+        result: Result<FileReport, KmsError>,
+        done: impl FnOnce(&FileReport) -> String,
+    ) -> Option<Result<String, KmsError>> {
+        let asked = self.running.take();
+        let exists = self
+            .job
+            .take()
+            .is_some_and(|job| job.output_exists.load(Ordering::Relaxed));
+        let outcome = match result {
+            Ok(report) => Ok(done(&report)),
+            Err(_) if exists && asked.is_some() => {
+                self.confirm_replace = asked.map(|request| FileJobRequest {
+                    overwrite: true,
+                    ..request
+                });
+                return None;
+            }
+            Err(e) => Err(e),
+        };
+        self.last_result = Some(outcome.clone());
+        Some(outcome)
+    }
+
+    fn choice(&self) -> &FileChoice {
+        match self.mode {
+            FileMode::Encrypt => &self.encrypt,
+            FileMode::Decrypt => &self.decrypt,
+        }
+    }
+
+    fn choice_mut(&mut self) -> &mut FileChoice {
+        match self.mode {
+            FileMode::Encrypt => &mut self.encrypt,
+            FileMode::Decrypt => &mut self.decrypt,
+        }
+    }
+
+    /// The open tab's file.
+    pub fn input(&self) -> Option<&Path> {
+        self.choice().input.as_deref()
+    }
+
+    /// Where the open tab writes.
+    pub fn output(&self) -> Option<&Path> {
+        self.choice().output.as_deref()
     }
 }
 
@@ -164,14 +252,16 @@ pub fn suggested_output(mode: FileMode, input: &Path) -> PathBuf {
 impl FileToolsState {
     pub fn set_input(&mut self, path: PathBuf) {
         self.set_output(suggested_output(self.mode, &path));
-        self.input_text = path.display().to_string();
-        self.input = Some(path);
+        let choice = self.choice_mut();
+        choice.input_text = path.display().to_string();
+        choice.input = Some(path);
         self.last_result = None;
     }
 
     pub fn set_output(&mut self, path: PathBuf) {
-        self.output_text = path.display().to_string();
-        self.output = Some(path);
+        let choice = self.choice_mut();
+        choice.output_text = path.display().to_string();
+        choice.output = Some(path);
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
@@ -181,7 +271,6 @@ impl FileToolsState {
         let busy = self.job.is_some();
         ui.add_enabled_ui(!busy, |ui| {
             ui.horizontal(|ui| {
-                let before = self.mode;
                 ui.selectable_value(
                     &mut self.mode,
                     FileMode::Encrypt,
@@ -192,11 +281,6 @@ impl FileToolsState {
                     FileMode::Decrypt,
                     tr!("ui.files.decrypt_a_file"),
                 );
-                if self.mode != before
-                    && let Some(input) = self.input.clone()
-                {
-                    self.set_output(suggested_output(self.mode, &input));
-                }
             });
             ui.add_space(6.0);
             egui::Grid::new("file tools")
@@ -238,14 +322,15 @@ impl FileToolsState {
                     ui.horizontal(|ui| {
                         let field = ui
                             .add(
-                                egui::TextEdit::singleline(&mut self.input_text)
+                                egui::TextEdit::singleline(&mut self.choice_mut().input_text)
                                     .hint_text(tr!("ui.files.choose_a_file_drop_one_on"))
                                     .desired_width(420.0)
                                     .font(egui::TextStyle::Monospace),
                             )
                             .labelled_by(label.id);
-                        if field.lost_focus() && !self.input_text.trim().is_empty() {
-                            self.set_input(PathBuf::from(self.input_text.trim()));
+                        let typed = self.choice().input_text.trim().to_owned();
+                        if field.lost_focus() && !typed.is_empty() {
+                            self.set_input(PathBuf::from(typed));
                         }
                         if ui.button(tr!("ui.files.choose")).clicked() {
                             commands.push(Command::Dialog(DialogPurpose::FileInput));
@@ -256,17 +341,18 @@ impl FileToolsState {
                     ui.horizontal(|ui| {
                         let field = ui
                             .add(
-                                egui::TextEdit::singleline(&mut self.output_text)
+                                egui::TextEdit::singleline(&mut self.choice_mut().output_text)
                                     .desired_width(420.0)
                                     .font(egui::TextStyle::Monospace),
                             )
                             .labelled_by(label.id);
-                        if field.lost_focus() && !self.output_text.trim().is_empty() {
-                            self.set_output(PathBuf::from(self.output_text.trim()));
+                        let typed = self.choice().output_text.trim().to_owned();
+                        if field.lost_focus() && !typed.is_empty() {
+                            self.set_output(PathBuf::from(typed));
                         }
                         if ui
                             .add_enabled(
-                                self.input.is_some(),
+                                self.input().is_some(),
                                 egui::Button::new(tr!("ui.files.change")),
                             )
                             .clicked()
@@ -276,13 +362,9 @@ impl FileToolsState {
                     });
                     ui.end_row();
                 });
-            ui.checkbox(
-                &mut self.overwrite,
-                tr!("ui.files.replace_the_output_file_if_it"),
-            );
             ui.add_space(6.0);
-            let ready = self.input.is_some()
-                && self.output.is_some()
+            let ready = self.input().is_some()
+                && self.output().is_some()
                 && (self.mode == FileMode::Decrypt || self.key.is_some());
             let action = match self.mode {
                 FileMode::Encrypt => tr!("ui.files.encrypt_file"),
@@ -291,14 +373,17 @@ impl FileToolsState {
             if ui
                 .add_enabled(ready, egui::Button::new(RichText::new(action).strong()))
                 .clicked()
-                && let (Some(input), Some(output)) = (self.input.clone(), self.output.clone())
+                && let (Some(input), Some(output)) = (
+                    self.input().map(Path::to_path_buf),
+                    self.output().map(Path::to_path_buf),
+                )
             {
                 commands.push(Command::StartFileJob(FileJobRequest {
                     mode: self.mode,
                     key: self.key.clone(),
                     input,
                     output,
-                    overwrite: self.overwrite,
+                    overwrite: false,
                 }));
             }
         });
@@ -356,6 +441,45 @@ impl FileToolsState {
                 );
             }
             None => {}
+        }
+        self.confirm_replace_ui(ui.ctx(), commands);
+    }
+
+    /// Asks before an existing output is replaced, naming it.
+    fn confirm_replace_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let Some(request) = &self.confirm_replace else {
+            return;
+        };
+        let name = request.output.file_name().map_or_else(
+            || request.output.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let folder = request
+            .output
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let question = Confirmation {
+            title: tr!("ui.files.replace_name", name = name),
+            lines: vec![
+                tr!(
+                    "ui.files.name_exists_in_folder",
+                    name = name,
+                    folder = folder
+                ),
+                tr!("ui.files.replacing_it_loses_what_it_holds"),
+            ],
+            confirm: tr!("ui.files.replace"),
+            danger: true,
+        };
+        match question.ui(ctx, "replace file output") {
+            Answer::Open => {}
+            Answer::Confirmed => {
+                if let Some(request) = self.confirm_replace.take() {
+                    commands.push(Command::StartFileJob(request));
+                }
+            }
+            Answer::Cancelled => self.confirm_replace = None,
         }
     }
 }

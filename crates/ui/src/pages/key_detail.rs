@@ -6,10 +6,11 @@ use keyconsole_base::tr;
 use zeroize::Zeroizing;
 
 use super::key_changes::{KeyRequest, SettlesKeyChanges};
+use super::keys::{disable_question, protected_secrets_lines};
 use super::online_tools::OnlineTools;
 use crate::command::Command;
 use crate::model::Model;
-use crate::widgets::{rotation_period_ui, state_color, state_label};
+use crate::widgets::{Answer, Confirmation, rotation_period_ui, state_color, state_label};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::keys::rules::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
 use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyState};
@@ -27,6 +28,8 @@ pub struct KeyDetailState {
     pub rotation_days: u32,
     pub deletion: Option<DeletionDialog>,
     pub tools: OnlineTools,
+    /// A change asked about first (disable, archive).
+    pub question: Option<KeyChange>,
 }
 
 impl KeyDetailState {
@@ -47,6 +50,7 @@ impl KeyDetailState {
             rotation_days: key.rotate_days,
             deletion: None,
             tools: OnlineTools::default(),
+            question: None,
         }
     }
 
@@ -68,6 +72,15 @@ impl KeyDetailState {
                     .strong(),
             );
         });
+        let protected = model.secrets_protected_by(&key.key_id).len();
+        if model.is_service_key(&key.key_id) {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                tr!("ui.key_detail.service_key_note", count = protected),
+            );
+        } else if protected > 0 {
+            ui.label(tr!("ui.key_detail.protects_secrets", count = protected));
+        }
         ui.add_space(6.0);
         egui::ScrollArea::vertical()
             .auto_shrink(false)
@@ -87,7 +100,49 @@ impl KeyDetailState {
                 self.tools.ui(ui, &key.key_id, &key.alias, commands);
             });
         if self.deletion.is_some() {
-            self.deletion_ui(ui.ctx(), key, commands);
+            self.deletion_ui(ui.ctx(), model, key, commands);
+        }
+        self.question_ui(ui.ctx(), model, key, commands);
+    }
+
+    /// Asks before the key is disabled or archived, naming the secrets it protects.
+    fn question_ui(
+        &mut self,
+        ctx: &egui::Context,
+        model: &Model,
+        key: &KeyMetadata,
+        commands: &mut Vec<Command>,
+    ) {
+        let Some(asked) = &self.question else {
+            return;
+        };
+        let keys = [key.key_id.clone()];
+        let question = match asked {
+            KeyChange::Archive => {
+                let mut lines = vec![tr!("ui.key_detail.archived_keys_decrypt_only")];
+                lines.extend(protected_secrets_lines(model, &keys));
+                Confirmation {
+                    title: tr!("ui.key_detail.archive_alias", alias = key.alias),
+                    lines,
+                    confirm: tr!("ui.key_detail.archive_confirm"),
+                    danger: false,
+                }
+            }
+            _ => disable_question(model, &keys),
+        };
+        match question.ui(ctx, "key question") {
+            Answer::Open => {}
+            Answer::Cancelled => self.question = None,
+            Answer::Confirmed => match self.question.take() {
+                Some(KeyChange::Archive) => {
+                    commands.push(change(&key.key_id, KeyChange::Archive));
+                }
+                Some(_) => commands.push(Command::KeyPageChange(KeyRequest::SetEnabled {
+                    keys: keys.to_vec(),
+                    enable: false,
+                })),
+                None => {}
+            },
         }
     }
 
@@ -278,10 +333,14 @@ impl KeyDetailState {
                     })
                     .clicked()
                 {
-                    commands.push(Command::KeyPageChange(KeyRequest::SetEnabled {
-                        keys: vec![id.clone()],
-                        enable,
-                    }));
+                    if enable {
+                        commands.push(Command::KeyPageChange(KeyRequest::SetEnabled {
+                            keys: vec![id.clone()],
+                            enable,
+                        }));
+                    } else {
+                        self.question = Some(KeyChange::Disable);
+                    }
                 }
             }
             if state.may_archive()
@@ -291,7 +350,7 @@ impl KeyDetailState {
                     .on_hover_text(tr!("ui.key_detail.decrypt_only_no_new_encryptions"))
                     .clicked()
             {
-                commands.push(change(&id, KeyChange::Archive));
+                self.question = Some(KeyChange::Archive);
             }
             // A server is not asked to rotate now: the cloud's API has no such action.
             if state.may_rotate()
@@ -352,7 +411,13 @@ impl KeyDetailState {
         });
     }
 
-    fn deletion_ui(&mut self, ctx: &egui::Context, key: &KeyMetadata, commands: &mut Vec<Command>) {
+    fn deletion_ui(
+        &mut self,
+        ctx: &egui::Context,
+        model: &Model,
+        key: &KeyMetadata,
+        commands: &mut Vec<Command>,
+    ) {
         let Some(dialog) = &mut self.deletion else {
             return;
         };
@@ -361,6 +426,9 @@ impl KeyDetailState {
             ui.set_width(440.0);
             ui.heading(tr!("ui.key_detail.schedule_key_deletion"));
             ui.label(tr!("ui.key_detail.when_the_waiting_period_ends_the"));
+            for line in protected_secrets_lines(model, std::slice::from_ref(&key.key_id)) {
+                ui.colored_label(ui.visuals().warn_fg_color, line);
+            }
             ui.add_space(6.0);
             let disabled = key.key_state.may_schedule_deletion();
             if !disabled {

@@ -2,7 +2,7 @@
 //! sorted by creation time, with multi-select for batch enable/disable.
 
 use keyconsole_base::tr;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::key_changes::{KeyRequest, SettlesKeyChanges};
 use crate::command::Command;
 use crate::model::Model;
-use crate::widgets::{state_color, state_filter_ui, state_label};
+use crate::widgets::{Answer, Confirmation, state_color, state_filter_ui, state_label};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
 
@@ -26,6 +26,10 @@ pub struct KeyListState {
     /// KeyIds of the ticked rows.
     pub selected: BTreeSet<String>,
     pub focus_search: bool,
+    /// The *Service keys* tab (the secrets manager's default keys) rather than the customer keys.
+    pub service_tab: bool,
+    /// Keys to disable, asked about first (applications using them stop working).
+    pub confirm_disable: Option<Vec<String>>,
     rows: Vec<usize>,
     rows_for: Option<ViewInputs>,
     /// The snapshot the rows point into.
@@ -38,16 +42,18 @@ struct ViewInputs {
     search: String,
     state: Option<KeyState>,
     oldest_first: bool,
+    service_tab: bool,
 }
 
 impl KeyListState {
     /// Positions (in `self.rows_in`, the keys they were computed on) of the rows to show,
     /// recomputed only when something changed.
-    pub fn rows(&mut self, keys: &Arc<KeyIndex>) -> &[usize] {
+    pub fn rows(&mut self, keys: &Arc<KeyIndex>, service_keys: &HashSet<String>) -> &[usize] {
         let inputs = ViewInputs {
             search: self.search.clone(),
             state: self.state_filter,
             oldest_first: self.oldest_first,
+            service_tab: self.service_tab,
         };
         let same_keys = self.rows_in.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys));
         if !same_keys || self.rows_for.as_ref() != Some(&inputs) {
@@ -62,6 +68,11 @@ impl KeyListState {
                 ..KeyQuery::default()
             };
             self.rows = keys.matching(&query);
+            if !service_keys.is_empty() || self.service_tab {
+                let service_tab = self.service_tab;
+                self.rows
+                    .retain(|&i| service_keys.contains(&keys[i].key_id) == service_tab);
+            }
             // Keys deleted elsewhere leave the selection too.
             self.selected.retain(|id| keys.find(id).is_some());
             self.rows_for = Some(inputs);
@@ -71,10 +82,11 @@ impl KeyListState {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
+        self.tabs_ui(ui, model);
         self.toolbar_ui(ui, commands);
         ui.add_space(6.0);
         let total = model.keys.len();
-        let shown = self.rows(&model.keys).len();
+        let shown = self.rows(&model.keys, &model.service_keys).len();
         ui.horizontal(|ui| {
             ui.label(tr!(
                 "ui.keys.shown_of_total_keys",
@@ -101,7 +113,65 @@ impl KeyListState {
             });
             return;
         }
-        self.table_ui(ui, &model.keys, commands);
+        self.table_ui(ui, model, commands);
+        self.confirm_disable_ui(ui.ctx(), model, commands);
+    }
+
+    /// Customer keys and service keys apart, as the cloud consoles list their services' default
+    /// keys apart from the keys people make.
+    fn tabs_ui(&mut self, ui: &mut egui::Ui, model: &Model) {
+        let service = model.service_keys.len();
+        if service == 0 && !self.service_tab {
+            return;
+        }
+        ui.horizontal(|ui| {
+            let customer = model.keys.len().saturating_sub(service);
+            if ui
+                .selectable_label(
+                    !self.service_tab,
+                    tr!("ui.keys.customer_keys", count = customer),
+                )
+                .clicked()
+            {
+                self.service_tab = false;
+            }
+            if ui
+                .selectable_label(
+                    self.service_tab,
+                    tr!("ui.keys.service_keys", count = service),
+                )
+                .on_hover_text(tr!("ui.keys.service_keys_hint"))
+                .clicked()
+            {
+                self.service_tab = true;
+            }
+        });
+        ui.add_space(4.0);
+    }
+
+    /// Asks before keys are disabled, naming the secrets they protect.
+    fn confirm_disable_ui(
+        &mut self,
+        ctx: &egui::Context,
+        model: &Model,
+        commands: &mut Vec<Command>,
+    ) {
+        let Some(keys) = &self.confirm_disable else {
+            return;
+        };
+        let question = disable_question(model, keys);
+        match question.ui(ctx, "disable keys") {
+            Answer::Open => {}
+            Answer::Cancelled => self.confirm_disable = None,
+            Answer::Confirmed => {
+                if let Some(keys) = self.confirm_disable.take() {
+                    commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
+                        keys,
+                        enable: false,
+                    }));
+                }
+            }
+        }
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -148,10 +218,7 @@ impl KeyListState {
                     .add_enabled(any, egui::Button::new(tr!("ui.keys.disable_selected")))
                     .clicked()
                 {
-                    commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
-                        keys: keys.clone(),
-                        enable: false,
-                    }));
+                    self.confirm_disable = Some(keys.clone());
                 }
                 if ui
                     .add_enabled(any, egui::Button::new(tr!("ui.keys.enable_selected")))
@@ -166,8 +233,8 @@ impl KeyListState {
         });
     }
 
-    fn table_ui(&mut self, ui: &mut egui::Ui, keys: &Arc<KeyIndex>, commands: &mut Vec<Command>) {
-        self.rows(keys);
+    fn table_ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
+        self.rows(&model.keys, &model.service_keys);
         // Borrow the rows out for the frame instead of copying 100,000 positions.
         let rows = std::mem::take(&mut self.rows);
         let Some(keys) = self.rows_in.clone() else {
@@ -310,14 +377,20 @@ impl KeyListState {
                 Color32::GRAY
             }));
         });
-        row.col(|ui| operations_ui(ui, key, &id, commands));
+        row.col(|ui| operations_ui(ui, key, &id, &mut self.confirm_disable, commands));
     }
 }
 
 /// A row's operations, as the cloud consoles put them at the end of each row: enable or disable,
 /// schedule deletion (the key's page with its dialog), cancel deletion, unarchive. Each button's accessible
 /// name says which key it acts on.
-fn operations_ui(ui: &mut egui::Ui, key: &KeyMetadata, id: &str, commands: &mut Vec<Command>) {
+fn operations_ui(
+    ui: &mut egui::Ui,
+    key: &KeyMetadata,
+    id: &str,
+    confirm_disable: &mut Option<Vec<String>>,
+    commands: &mut Vec<Command>,
+) {
     let button = |ui: &mut egui::Ui, text: &str| {
         let response = ui.small_button(text);
         let name = format!("{text} {}", key.alias);
@@ -326,10 +399,7 @@ fn operations_ui(ui: &mut egui::Ui, key: &KeyMetadata, id: &str, commands: &mut 
     };
     match key.key_state {
         KeyState::Enabled if button(ui, &tr!("ui.keys.disable")) => {
-            commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
-                keys: vec![id.to_owned()],
-                enable: false,
-            }))
+            *confirm_disable = Some(vec![id.to_owned()]);
         }
         KeyState::Disabled if button(ui, &tr!("ui.keys.enable")) => {
             commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
@@ -363,4 +433,60 @@ impl SettlesKeyChanges for KeyListState {
             self.selected.clear();
         }
     }
+}
+
+/// The question before `keys` are disabled: what stops working, and the secrets they protect by
+/// name (at most ten, then how many more), since a disabled key's secrets cannot be read.
+pub fn disable_question(model: &Model, keys: &[String]) -> Confirmation {
+    let title = match keys {
+        [one] => {
+            let alias = model
+                .keys
+                .find(one)
+                .map_or(one.as_str(), |k| k.alias.as_str());
+            tr!("ui.keys.disable_alias", alias = alias)
+        }
+        _ => tr!("ui.keys.disable_n_keys", count = keys.len()),
+    };
+    let mut lines = vec![tr!("ui.keys.disabled_keys_refuse")];
+    lines.extend(protected_secrets_lines(model, keys));
+    Confirmation {
+        title,
+        lines,
+        confirm: if keys.len() == 1 {
+            tr!("ui.keys.disable_confirm")
+        } else {
+            tr!("ui.keys.disable_confirm_many")
+        },
+        danger: true,
+    }
+}
+
+/// What a change to `keys` does to the secrets they protect, named (empty when none).
+pub fn protected_secrets_lines(model: &Model, keys: &[String]) -> Vec<String> {
+    let names: Vec<&str> = keys
+        .iter()
+        .flat_map(|k| model.secrets_protected_by(k))
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let shown = names
+        .iter()
+        .take(10)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut lines = vec![tr!(
+        "ui.keys.it_protects_secrets",
+        count = names.len(),
+        names = shown
+    )];
+    if names.len() > 10 {
+        lines.push(tr!("ui.keys.and_more", count = names.len() - 10));
+    }
+    if keys.iter().any(|k| model.is_service_key(k)) {
+        lines.push(tr!("ui.keys.service_key_warning"));
+    }
+    lines
 }

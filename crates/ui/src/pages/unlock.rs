@@ -48,6 +48,9 @@ pub struct UnlockScreen {
     pub password: Zeroizing<String>,
     pub confirm: Zeroizing<String>,
     pub error: Option<KmsError>,
+    /// Why the console locked by itself (shown above the form). While it is set the password
+    /// field waits for a click: what the user was typing when it locked must not land in it.
+    pub locked_because: Option<String>,
     job: Option<Receiver<Result<Opened, KmsError>>>,
 }
 
@@ -62,6 +65,7 @@ impl UnlockScreen {
             password: Zeroizing::default(),
             confirm: Zeroizing::default(),
             error: None,
+            locked_because: None,
             job: None,
         }
     }
@@ -116,6 +120,15 @@ impl UnlockScreen {
                 ui.heading(RichText::new(tr!("ui.unlock.keyconsole")).size(28.0));
                 ui.label(tr!("ui.unlock.a_key_management_console_on_your"));
                 ui.add_space(16.0);
+                if let Some(reason) = &self.locked_because {
+                    ui.label(
+                        RichText::new(format!("🔒 {reason}"))
+                            .color(ui.visuals().warn_fg_color)
+                            .strong(),
+                    );
+                    ui.label(tr!("ui.unlock.unlock_to_go_back"));
+                    ui.add_space(8.0);
+                }
                 egui::Frame::group(ui.style())
                     .inner_margin(18.0)
                     .show(ui, |ui| {
@@ -197,6 +210,7 @@ impl UnlockScreen {
             )
             .labelled_by(label.id);
         if self.error.is_none()
+            && self.locked_because.is_none()
             && !self.busy()
             && self.password.is_empty()
             && !ui.memory(|m| m.has_focus(password.id))

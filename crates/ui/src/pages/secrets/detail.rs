@@ -5,6 +5,51 @@
 use super::*;
 
 impl SecretsState {
+    /// The question asked before a version is deleted or a password rotated.
+    fn question_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let Some(question) = &self.question else {
+            return;
+        };
+        let confirmation = match question {
+            SecretQuestion::DeleteVersion { name, version_id } => Confirmation {
+                title: tr!(
+                    "ui.secrets.delete_version_of_name",
+                    version_id = version_id,
+                    name = name
+                ),
+                lines: vec![tr!(
+                    "ui.secrets.the_version_is_deleted_for_good",
+                    version_id = version_id
+                )],
+                confirm: tr!("ui.secrets.delete_version"),
+                danger: true,
+            },
+            SecretQuestion::Rotate { name } => Confirmation {
+                title: tr!("ui.secrets.rotate_the_password_of_name", name = name),
+                lines: vec![
+                    tr!("ui.secrets.a_new_password_is_set_in_the_database"),
+                    tr!("ui.secrets.applications_must_fetch_it_again"),
+                ],
+                confirm: tr!("ui.secrets.rotate_now_confirm"),
+                danger: false,
+            },
+        };
+        match confirmation.ui(ctx, "secret question") {
+            Answer::Open => {}
+            Answer::Cancelled => self.question = None,
+            Answer::Confirmed => {
+                let request = match self.question.take() {
+                    Some(SecretQuestion::DeleteVersion { name, version_id }) => {
+                        SecretRequest::DeleteVersion { name, version_id }
+                    }
+                    Some(SecretQuestion::Rotate { name }) => SecretRequest::Rotate(name),
+                    None => return,
+                };
+                commands.push(Command::Secret(request));
+            }
+        }
+    }
+
     pub(super) fn detail_ui(
         &mut self,
         ui: &mut egui::Ui,
@@ -137,21 +182,42 @@ impl SecretsState {
                                 ))
                                 .clicked()
                         {
-                            commands.push(Command::Secret(SecretRequest::DeleteVersion {
+                            self.question = Some(SecretQuestion::DeleteVersion {
                                 name: secret.name.clone(),
                                 version_id: version_id.clone(),
-                            }));
+                            });
                         }
                     });
                     ui.end_row();
                 }
             });
+        // A shown value belongs to the versions it was shown with; when they change it goes.
+        let shown_with = format!(
+            "{versions:?} {:?}",
+            secret
+                .database
+                .as_ref()
+                .map(|db| (&db.current_version, &db.pending_version))
+        );
+        if let Some(revealed) = self.revealed.as_mut().filter(|r| r.name == secret.name) {
+            match &revealed.shown_with {
+                None => revealed.shown_with = Some(shown_with),
+                Some(seen) if *seen != shown_with => self.revealed = None,
+                Some(_) => {}
+            }
+        }
         if let Some(revealed) = self.revealed.as_ref().filter(|r| r.name == secret.name) {
             ui.horizontal(|ui| {
                 let what = if revealed.binary {
-                    tr!("ui.secrets.value_base64")
+                    tr!(
+                        "ui.secrets.value_of_version_base64",
+                        version_id = revealed.version_id
+                    )
                 } else {
-                    tr!("ui.secrets.value")
+                    tr!(
+                        "ui.secrets.value_of_version",
+                        version_id = revealed.version_id
+                    )
                 };
                 let label = ui.label(what);
                 let mut shown = revealed.text.as_str();
@@ -184,7 +250,7 @@ impl SecretsState {
                 secret,
                 database,
                 model,
-                &mut self.rotation_edit,
+                (&mut self.rotation_edit, &mut self.question),
                 rotating,
                 commands,
             );
@@ -193,6 +259,7 @@ impl SecretsState {
         }
         ui.add_space(6.0);
         self.state_actions_ui(ui, secret, commands);
+        self.question_ui(ui.ctx(), commands);
     }
 
     fn new_version_ui(
@@ -288,7 +355,10 @@ fn database_detail_ui(
     secret: &SecretMetadata,
     database: &DatabaseMetadata,
     model: &Model,
-    edit: &mut Option<(String, bool, u32)>,
+    (edit, question): (
+        &mut Option<(String, bool, u32)>,
+        &mut Option<SecretQuestion>,
+    ),
     rotating: bool,
     commands: &mut Vec<Command>,
 ) {
@@ -311,7 +381,26 @@ fn database_detail_ui(
                 tr!("ui.common.off")
             });
             ui.end_row();
-            if let Some(pending) = &database.pending_version {
+            let last_failure = model
+                .rotation(&secret.name)
+                .and_then(|d| d.history.last())
+                .filter(|r| !r.succeeded());
+            if let Some(failed) = last_failure {
+                // What failed and what to do: clicking Rotate now only helps once that is fixed.
+                ui.label(tr!("ui.secrets.last_rotation_failed"));
+                ui.vertical(|ui| {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        tr!(
+                            "ui.secrets.rotation_failed_at",
+                            time = format_time(failed.time),
+                            error = failed.error
+                        ),
+                    );
+                    ui.label(tr!("ui.secrets.rotation_failed_what_to_do"));
+                });
+                ui.end_row();
+            } else if let Some(pending) = &database.pending_version {
                 ui.label(tr!("ui.secrets.pending_2"));
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
@@ -331,7 +420,9 @@ fn database_detail_ui(
             .on_disabled_hover_text(tr!("ui.secrets.only_an_enabled_secret_rotates_one"))
             .clicked()
         {
-            commands.push(Command::Secret(SecretRequest::Rotate(secret.name.clone())));
+            *question = Some(SecretQuestion::Rotate {
+                name: secret.name.clone(),
+            });
         }
         if rotating {
             ui.spinner();

@@ -27,7 +27,7 @@ use zeroize::Zeroizing;
 
 use crate::command::Command;
 use crate::model::Model;
-use crate::widgets::state_filter_ui;
+use crate::widgets::{Answer, Confirmation, state_filter_ui};
 use keyconsole_base::util::database::{DbEndpoint, DbEngine};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::secrets::rules::{ROTATION_DAYS_DEFAULT, ROTATION_DAYS_MAX, ROTATION_DAYS_MIN};
@@ -99,6 +99,18 @@ pub struct RevealedValue {
     /// The text, or base64 of a binary value.
     pub text: Zeroizing<String>,
     pub binary: bool,
+    /// The secret's versions and their roles when the value was first shown: when they change (a
+    /// rotation made another version current, a version was deleted) the value is hidden, so it
+    /// never stands under a version it does not belong to.
+    pub shown_with: Option<String>,
+}
+
+/// A question the Secrets page asks before a change that cannot be undone or that applications
+/// feel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretQuestion {
+    DeleteVersion { name: String, version_id: String },
+    Rotate { name: String },
 }
 
 impl std::fmt::Debug for RevealedValue {
@@ -127,6 +139,8 @@ pub struct SecretsState {
     pub rotation_edit: Option<(String, bool, u32)>,
     /// Database work in progress.
     pub tasks: Vec<SecretTask>,
+    /// Asked before it is done.
+    pub question: Option<SecretQuestion>,
 }
 
 impl SecretsState {
@@ -150,6 +164,7 @@ impl Default for SecretsState {
             rotation_edit: None,
             editing_description: None,
             tasks: Vec::new(),
+            question: None,
         }
     }
 }

@@ -147,6 +147,7 @@ impl SecretRequest {
                                 version_id,
                                 text,
                                 binary,
+                                shown_with: None,
                             });
                         }
                         Ok(None)
