@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the .deb (cargo-deb: the release binary, stripped, its desktop entry and icon), checks
+# Builds the .deb (cargo-deb: the `dist` build, stripped, its desktop entry and icon), checks
 # the desktop entry, installs the package, runs the installed `keyconsole --version` and the smoke
 # test of the real window against the binary the desktop entry starts, then removes the package
 # again if it was not installed before. scripts/test.sh runs it when it runs as root.
@@ -24,10 +24,14 @@ if [[ $(cargo deb --version 2>/dev/null || true) != *"$CARGO_DEB_VERSION"* ]]; t
 fi
 
 desktop-file-validate assets/keyconsole.desktop
-# --strip: the release profile keeps line tables for backtraces; the package leaves them out.
-deb=$(cargo deb --strip | tail -1)
+# Exactly the README's command: Cargo.toml has cargo-deb build the stripped `dist` profile.
+deb=$(cargo deb | tail -1)
 [[ -f $deb ]] || { echo "scripts/package.sh: cargo deb made no package" >&2; exit 1; }
-unstripped=$(stat -c %s target/release/keyconsole)
+built=target/dist/keyconsole
+if readelf -S "$built" | grep -q '\.debug_\|\.symtab'; then
+  echo "scripts/package.sh: $built still has debug sections or a symbol table" >&2
+  exit 1
+fi
 dpkg-deb --info "$deb" | sed -n 's/^ *\(Package\|Version\|Depends\|Installed-Size\):/  &/p'
 
 was_installed=$(dpkg-query -W -f='${Status}' keyconsole 2>/dev/null | grep -c "install ok installed" || true)
@@ -37,7 +41,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$(realpath "$deb")" >/dev
 
 installed=$(command -v keyconsole)
 echo "package: $deb ($(stat -c %s "$deb") bytes); $installed $(stat -c %s "$installed") bytes" \
-  "installed, stripped (target/release/keyconsole before stripping: $unstripped bytes)"
+  "installed, stripped (no debug sections, no symbol table)"
 keyconsole --version
 desktop-file-validate /usr/share/applications/keyconsole.desktop
 test -f /usr/share/icons/hicolor/128x128/apps/keyconsole.png

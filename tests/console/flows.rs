@@ -201,12 +201,12 @@ twice! {
         assert!(blob.starts_with("S0MB"), "a CiphertextBlob: {blob}");
         assert_eq!(console.plaintext_of(&blob), b"S3cr3t!pass");
 
-        console.click("📋 Copy");
+        console.click("🗐 Copy");
         assert_eq!(console.clipboard.contents().as_deref(), Some(blob.as_str()));
 
         let target = console.dir.path().join("db-password.kc");
         console.dialogs.answer_next(Some(target.clone()));
-        console.click("💾 Download…");
+        console.click("⬇ Download…");
         let request = console.dialogs.requests().pop().unwrap();
         assert_eq!(
             request.default_name.as_deref(),
@@ -284,13 +284,13 @@ twice! {
         console.type_into("Ciphertext to decrypt", &blob);
         console.click("Execute");
         assert_eq!(console.value_of("Plaintext"), "pâssword é");
-        console.click("📋 Copy plaintext");
+        console.click("🗐 Copy plaintext");
         assert_eq!(console.clipboard.contents().as_deref(), Some("pâssword é"));
 
         let file = console.dir.path().join("binary.kc");
         std::fs::write(&file, format!("{binary}\n")).unwrap();
         console.dialogs.answer_next(Some(file));
-        console.click("📂 Open file…");
+        console.click("🗁 Open file…");
         console.click("Execute");
         assert_eq!(
             console.value_of("Plaintext (not UTF-8; shown as base64)"),
@@ -315,7 +315,7 @@ fn saving_plaintext_asks_first() {
     console.click("Decrypt");
     console.type_into("Ciphertext to decrypt", &blob);
     console.click("Execute");
-    console.click("💾 Save plaintext to file…");
+    console.click("⬇ Save plaintext to file…");
     assert!(console.shows("Save the plaintext to disk?"));
     assert!(
         console.dialogs.requests().is_empty(),
@@ -439,7 +439,7 @@ fn copying_clears_the_clipboard_after_30_seconds() {
     open_key(&mut console, "k");
     console.type_into("Plaintext", "x");
     console.click("Execute");
-    console.click("📋 Copy");
+    console.click("🗐 Copy");
     assert!(console.clipboard.contents().is_some());
     console.clock.advance(CLIPBOARD_CLEAR_SECONDS - 1);
     console.settle();
@@ -449,7 +449,7 @@ fn copying_clears_the_clipboard_after_30_seconds() {
     assert_eq!(console.clipboard.contents(), None);
 
     // Something else copied in between is left alone.
-    console.click("📋 Copy");
+    console.click("🗐 Copy");
     console.clipboard.replace("the user's own text");
     console.clock.advance(CLIPBOARD_CLEAR_SECONDS);
     console.settle();
@@ -492,7 +492,7 @@ fn auto_lock_after_idle_and_lock_button() {
     assert!(!console.shows("typed secret"));
     console.type_into("Plaintext", "x");
     console.click("Execute");
-    console.click("📋 Copy");
+    console.click("🗐 Copy");
     assert!(console.clipboard.contents().is_some());
     console.click("🔒 Lock");
     assert!(console.app().is_locked());
@@ -684,12 +684,12 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
     // A first download through the desktop's dialog makes its folder a recent place.
     let first = console.dir.path().join("first.kc");
     console.dialogs.answer_next(Some(first));
-    console.click("💾 Download…");
+    console.click("⬇ Download…");
 
     console
         .dialogs
         .unavailable_next("no desktop portal with a file chooser (test) and no zenity");
-    console.click("💾 Download…");
+    console.click("⬇ Download…");
     assert!(console.shows("keyconsole's own opens instead"));
     assert!(
         console.field_holds("db-password.kc"),
@@ -701,7 +701,7 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
 
     // From now on the console's own opens at once; replacing a file is asked first.
     std::fs::write(&target, "older").unwrap();
-    console.click("💾 Download…");
+    console.click("⬇ Download…");
     console.click(&keyconsole::ui::file_dialog::save_button());
     assert!(console.shows("Replace the file?"));
     console.click("Replace");
@@ -713,7 +713,7 @@ fn without_a_desktop_dialog_keyconsoles_own_downloads_and_opens() {
     );
 
     console.click("Decrypt");
-    console.click("📂 Open file…");
+    console.click("🗁 Open file…");
     console.click("🗋 db-password.kc");
     console.click(&keyconsole::ui::file_dialog::open_button());
     console.click("Execute");

@@ -16,7 +16,9 @@ use keyconsole::kms::{
 };
 use keyconsole::store::Store;
 use keyconsole::testing::{FAST_KDF, START, TestClock};
+use keyconsole::ui::Theme;
 use keyconsole::util::ZeroizingWriter;
+use keyconsole::util::i18n::Language;
 use zeroize::Zeroizing;
 
 const DAY: i64 = 86_400;
@@ -161,12 +163,33 @@ fn in_chinese(console: &mut Console) {
     console.settle();
 }
 
-/// Lets toasts expire, moves the pointer away, and takes the picture.
-fn snapshot(console: &mut Console, name: &str) {
+/// Lets toasts expire, moves the pointer away, and takes the picture as the console is now.
+fn snapshot_one(console: &mut Console, name: &str) {
     console.clock.advance(16);
     console.harness.remove_cursor();
     console.settle();
     console.harness.snapshot(name);
+}
+
+/// The page in both languages and both themes: `name` (English, dark), `name_light`, `name_zh`
+/// and `name_zh_light`.
+fn snapshot(console: &mut Console, name: &str) {
+    for (language, in_language) in [
+        (Language::English, String::new()),
+        (Language::SimplifiedChinese, "_zh".to_owned()),
+    ] {
+        console.harness.state_mut().set_language(Some(language));
+        for (theme, in_theme) in [(Theme::Dark, ""), (Theme::Light, "_light")] {
+            console.harness.state_mut().set_theme(theme);
+            snapshot_one(console, &format!("{name}{in_language}{in_theme}"));
+        }
+    }
+    console
+        .harness
+        .state_mut()
+        .set_language(Some(Language::English));
+    console.harness.state_mut().set_theme(Theme::Dark);
+    console.settle();
 }
 
 #[test]
@@ -174,8 +197,6 @@ fn unlock_screen() {
     let mut console = console("unlock");
     console.settle();
     snapshot(&mut console, "unlock");
-    in_chinese(&mut console);
-    snapshot(&mut console, "unlock_zh");
 }
 
 /// The unlock screen's *Connect to a server* form, filled in as a teammate would.
@@ -188,8 +209,6 @@ fn connect_to_a_server() {
     console.type_into("SecretId", "AKIDkeyconsoleSnapshotId000000000");
     console.type_into("CA certificate", "team-ca.pem");
     snapshot(&mut console, "connect");
-    in_chinese(&mut console);
-    snapshot(&mut console, "connect_zh");
 }
 
 #[test]
@@ -197,8 +216,6 @@ fn key_list() {
     let mut console = console("key_list");
     unlock(&mut console);
     snapshot(&mut console, "key_list");
-    in_chinese(&mut console);
-    snapshot(&mut console, "key_list_zh");
 }
 
 #[test]
@@ -210,7 +227,7 @@ fn key_list_light_theme_with_a_selection() {
     console.harness.key_press(egui::Key::Escape);
     console.click("Select db-password");
     console.click("Select payment-api");
-    snapshot(&mut console, "key_list_light");
+    snapshot_one(&mut console, "key_list_selection_light");
 }
 
 #[test]
@@ -224,8 +241,6 @@ fn key_detail_with_ciphertext() {
     assert_eq!(console.value_of("Plaintext"), "S3cr3t!pass");
     console.harness.get_by_label("Online tools").click(); // away from the text field: no cursor
     snapshot(&mut console, "key_detail");
-    in_chinese(&mut console);
-    snapshot(&mut console, "key_detail_zh");
 }
 
 #[test]
@@ -248,7 +263,7 @@ fn create_dialog_in_chinese() {
     console.type_into("别名", "kms-orders");
     console.type_into("描述（可选）", "订单服务的密钥");
     console.click("自动轮换周期");
-    snapshot(&mut console, "create_dialog_zh");
+    snapshot_one(&mut console, "create_dialog_typed_in_chinese");
 }
 
 #[test]
@@ -331,8 +346,6 @@ fn secrets_with_one_chosen() {
     console.click("Secrets");
     console.click("orders-db");
     snapshot(&mut console, "secrets");
-    in_chinese(&mut console);
-    snapshot(&mut console, "secrets_zh");
 }
 
 /// A database secret's page: its connection and rotation schedule. Made without a database, so
@@ -401,11 +414,30 @@ fn the_in_app_file_dialog() {
     console.click("Decrypt");
     // The desktop's dialog once (its folder becomes a recent place), then none.
     console.dialogs.answer_next(Some(file));
-    console.click("📂 Open file…");
+    console.click("🗁 Open file…");
     console
         .dialogs
         .unavailable_next("no desktop portal with a file chooser and no zenity");
-    console.click("📂 Open file…");
+    console.click("🗁 Open file…");
     console.click("🗋 orders.kc");
-    snapshot(&mut console, "in_app_dialog");
+    // Its words are set when it opens: each language's pictures open it in that language.
+    for theme in [Theme::Dark, Theme::Light] {
+        console.harness.state_mut().set_theme(theme);
+        let suffix = if theme == Theme::Light { "_light" } else { "" };
+        snapshot_one(&mut console, &format!("in_app_dialog{suffix}"));
+    }
+    console.harness.key_press(egui::Key::Escape);
+    console.settle();
+    console
+        .harness
+        .state_mut()
+        .set_language(Some(Language::SimplifiedChinese));
+    console.settle();
+    console.click("🗁 打开文件…");
+    console.click("🗋 orders.kc");
+    for theme in [Theme::Dark, Theme::Light] {
+        console.harness.state_mut().set_theme(theme);
+        let suffix = if theme == Theme::Light { "_light" } else { "" };
+        snapshot_one(&mut console, &format!("in_app_dialog_zh{suffix}"));
+    }
 }

@@ -178,8 +178,8 @@ fn rotation_round_trip(engine: DbEngine) {
     let e = kms.rotate_secret("orders-db", &mut no_probe).unwrap_err();
     assert_eq!(e.code, ErrorCode::FailedOperation, "{e}");
     let words = match engine {
-        DbEngine::MySql => "Access denied",
-        DbEngine::PostgreSql => "password authentication failed",
+        DbEngine::MySql => "wrong user name or password (MySQL 1045)",
+        DbEngine::PostgreSql => "wrong user name or password (PostgreSQL 28P01)",
     };
     assert!(e.message.contains(words), "{e}");
     assert_eq!(password(&kms, "orders-db", "SSM_Current"), current);

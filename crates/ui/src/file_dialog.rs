@@ -76,8 +76,17 @@ impl InAppDialog {
                 .initial_path(start)
                 .open_button_text(open_button().into())
         };
+        // Every word of egui_file's dialog in the console's language.
         let mut dialog = dialog
             .title(&request.title)
+            .cancel_button_text(tr!("ui.file_dialog.cancel").into())
+            .new_folder_button_text(tr!("ui.file_dialog.new_folder").into())
+            .new_folder_name_text(tr!("ui.file_dialog.new_folder_name").into())
+            .rename_button_text(tr!("ui.file_dialog.rename").into())
+            .refresh_button_hover_text(tr!("ui.file_dialog.refresh").into())
+            .parent_folder_button_hover_text(tr!("ui.file_dialog.parent_folder").into())
+            .file_label_text(tr!("ui.file_dialog.file_label").into())
+            .show_hidden_checkbox_text(tr!("ui.file_dialog.show_hidden").into())
             .show_new_folder(true)
             .show_rename(false)
             .default_size([640.0, 420.0])

@@ -15,7 +15,7 @@ pub mod widgets;
 
 use std::path::PathBuf;
 
-pub use app::{AppEnvironment, KeyconsoleApp, Preferences};
+pub use app::{AppEnvironment, KeyconsoleApp, Preferences, Theme};
 
 const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
 

@@ -1,13 +1,16 @@
-//! Toasts in the bottom-right corner: one for every success and every failure. Errors carry their
-//! code and stay longer; either can be dismissed.
+//! Notifications in a strip along the bottom of the window, above nothing: one for every success
+//! and every failure, newest last. They take their own room (the page above gets shorter), so they
+//! never cover an output or a button. Successes go after 5 s; errors and warnings carry their code
+//! and stay until dismissed.
 
-use egui::{Align2, Color32, RichText};
+use egui::{Color32, RichText};
 use keyconsole_base::tr;
 
 use keyconsole_kms::KmsError;
 
 const SUCCESS_SECONDS: i64 = 5;
-const ERROR_SECONDS: i64 = 15;
+/// At most this many at once: a burst of failures must not push the page off the window.
+const SHOWN_MAX: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -47,8 +50,7 @@ impl Notifications {
             text,
             shown_at: now,
         });
-        // A burst of failures should not bury the screen.
-        if self.items.len() > 5 {
+        if self.items.len() > SHOWN_MAX {
             self.items.remove(0);
         }
     }
@@ -57,26 +59,22 @@ impl Notifications {
         &self.items
     }
 
+    /// Successes go after a few seconds; errors stay until dismissed.
     pub fn expire(&mut self, now: i64) {
-        self.items.retain(|n| {
-            let lifetime = match n.level {
-                Level::Success => SUCCESS_SECONDS,
-                Level::Error => ERROR_SECONDS,
-            };
-            now - n.shown_at < lifetime
-        });
+        self.items
+            .retain(|n| n.level == Level::Error || now - n.shown_at < SUCCESS_SECONDS);
     }
 
-    pub fn ui(&mut self, ctx: &egui::Context) {
+    /// The strip along the bottom; drawn before the page, so the page gets the room above it.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.items.is_empty() {
             return;
         }
         let mut dismissed = None;
-        egui::Area::new(egui::Id::unique("notifications"))
-            .anchor(Align2::RIGHT_BOTTOM, [-12.0, -12.0])
-            .order(egui::Order::Foreground)
-            .show(ctx, |ui| {
-                ui.set_max_width(420.0);
+        egui::Panel::bottom("notifications")
+            .resizable(false)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
                 for (i, item) in self.items.iter().enumerate() {
                     let (fill, icon) = match item.level {
                         Level::Success => (Color32::from_rgb(30, 110, 60), "✔"),
@@ -107,7 +105,7 @@ impl Notifications {
                                 }
                             });
                         });
-                    ui.add_space(6.0);
+                    ui.add_space(4.0);
                 }
             });
         if let Some(i) = dismissed {

@@ -140,3 +140,52 @@ impl Confirmation {
         answer
     }
 }
+
+/// A key's usage as a person reads it (the API's `KeyUsage` value otherwise).
+pub fn usage_label(usage: &str) -> String {
+    match usage {
+        "ENCRYPT_DECRYPT" => tr!("ui.widgets.usage_encrypt_decrypt"),
+        other => other.to_owned(),
+    }
+}
+
+/// Where a key's material came from, as a person reads it (the API's `Origin` value otherwise).
+pub fn origin_label(origin: &str) -> String {
+    match origin {
+        "KEYCONSOLE" | "TENCENT_KMS" => tr!("ui.widgets.origin_generated"),
+        "EXTERNAL" => tr!("ui.widgets.origin_imported"),
+        other => other.to_owned(),
+    }
+}
+
+/// The blue of the cloud consoles' primary buttons.
+pub const PRIMARY: Color32 = Color32::from_rgb(0x00, 0x6e, 0xff);
+
+/// A page's main action, as the cloud consoles draw it: filled blue, white text. One per page or
+/// dialog; everything else is an ordinary button.
+pub fn primary_button(text: impl Into<String>) -> egui::Button<'static> {
+    egui::Button::new(
+        egui::RichText::new(text.into())
+            .color(Color32::WHITE)
+            .strong(),
+    )
+    .fill(PRIMARY)
+}
+
+/// A section's title on a page: larger and in the text colour, so the page reads in parts.
+pub fn section_title(ui: &mut egui::Ui, text: impl Into<String>) {
+    ui.add_space(4.0);
+    ui.label(
+        egui::RichText::new(text.into())
+            .size(16.0)
+            .strong()
+            .color(ui.visuals().strong_text_color()),
+    );
+    ui.add_space(2.0);
+}
+
+/// Whether a dialog with typed input closes: Escape or its own Cancel, never a click beside it
+/// (that would throw away what was typed).
+pub fn closes_keeping_input<T>(modal: &egui::ModalResponse<T>) -> bool {
+    !modal.backdrop_response.clicked() && modal.should_close()
+}

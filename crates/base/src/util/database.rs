@@ -62,6 +62,22 @@ pub enum UnreachableWhy {
     Network,
 }
 
+/// What a server's refusal code means, for the codes a password rotation meets.
+fn known_refusal(code: &str) -> Option<Text> {
+    Some(match code {
+        "MySQL 1045" | "PostgreSQL 28P01" | "PostgreSQL 28000" => {
+            crate::text!("errors.db_wrong_user_or_password")
+        }
+        "MySQL 1044" | "MySQL 1142" | "MySQL 1227" | "PostgreSQL 42501" => {
+            crate::text!("errors.db_not_allowed")
+        }
+        "MySQL 1049" | "PostgreSQL 3D000" => crate::text!("errors.db_no_such_database"),
+        "MySQL 1819" => crate::text!("errors.db_password_policy"),
+        "MySQL 1040" | "PostgreSQL 53300" => crate::text!("errors.db_too_many_connections"),
+        _ => return None,
+    })
+}
+
 impl DbError {
     /// Whether the password change this error ended may have been applied all the same.
     pub fn may_have_applied(&self) -> bool {
@@ -75,11 +91,20 @@ impl DbError {
 
     pub fn text(&self) -> Text {
         match self {
-            DbError::Refused { message, code } => crate::text!(
-                "errors.the_database_said_message_code",
-                message = message,
-                code = code
-            ),
+            // The refusals people meet every day in the console's own words (the server's are
+            // English whatever the console speaks); any other with the server's words.
+            DbError::Refused { message, code } => match known_refusal(code) {
+                Some(reason) => crate::text!(
+                    "errors.db_refused_reason_code",
+                    reason = reason,
+                    code = code
+                ),
+                None => crate::text!(
+                    "errors.the_database_said_message_code",
+                    message = message,
+                    code = code
+                ),
+            },
             DbError::Unreachable(why) => match why {
                 UnreachableWhy::Refused => {
                     crate::text!("errors.db_the_server_refused_the_connection")

@@ -88,7 +88,11 @@ impl KeyState {
 
 /// Why `key`'s state refuses `action` (e.g. "encrypt"), with the cloud's code.
 pub fn state_error(key: &KeyRecord, action: Text) -> KmsError {
-    let name = format!("Key {} ({})", key.alias, key.key_id);
+    let name = keyconsole_base::text!(
+        "errors.key_alias_and_id",
+        alias = key.alias,
+        key_id = key.key_id
+    );
     match key.state {
         KeyState::Disabled => KmsError::new(
             ErrorCode::CmkDisabled,

@@ -605,6 +605,7 @@ impl Kms {
                 time: now,
                 version_id: pending_id.clone(),
                 error: String::new(),
+                error_zh: String::new(),
                 millis: millis_since(started),
                 uncertain: false,
             };
@@ -821,6 +822,9 @@ impl Kms {
                     error: failure
                         .text
                         .render(keyconsole_base::util::i18n::Language::English),
+                    error_zh: failure
+                        .text
+                        .render(keyconsole_base::util::i18n::Language::SimplifiedChinese),
                     millis: millis_since(started),
                     uncertain: failure.uncertain,
                 };

@@ -136,8 +136,13 @@ pub struct RotationRecord {
     pub time: i64,
     /// The version the rotation made (or tried to make) current.
     pub version_id: String,
-    /// Empty when it succeeded; otherwise why not, in the database's own words.
+    /// Empty when it succeeded; otherwise why not (in English; a database's own words as it
+    /// said them).
     pub error: String,
+    /// The same in Simplified Chinese, for a console that speaks it (empty in records made
+    /// before it was kept).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error_zh: String,
     /// How long the attempt took.
     pub millis: u64,
     /// A failure after which the database may hold the new password all the same (it did not
@@ -147,6 +152,18 @@ pub struct RotationRecord {
 }
 
 impl RotationRecord {
+    /// Why it failed, in `language` where the record has it.
+    pub fn error_in(&self, language: keyconsole_base::util::i18n::Language) -> &str {
+        match language {
+            keyconsole_base::util::i18n::Language::SimplifiedChinese
+                if !self.error_zh.is_empty() =>
+            {
+                &self.error_zh
+            }
+            _ => &self.error,
+        }
+    }
+
     pub fn succeeded(&self) -> bool {
         self.error.is_empty()
     }

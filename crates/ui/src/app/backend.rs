@@ -217,6 +217,8 @@ impl Backend {
         let selected = self.selected.clone();
         let language = keyconsole_base::util::i18n::current();
         self.submit(Box::new(move |session| {
+            // What the call words on the worker is in the console's language of the moment.
+            keyconsole_base::util::i18n::set_current(language);
             let answer = work(session);
             let model = if refresh {
                 snapshot(session, &selected, language).ok()

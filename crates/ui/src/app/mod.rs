@@ -60,7 +60,9 @@ impl AppEnvironment {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Theme {
+    /// As the desktop says; light when it says nothing.
     #[default]
+    System,
     Dark,
     Light,
 }
@@ -111,7 +113,7 @@ pub struct SavedServer {
 impl Default for Preferences {
     fn default() -> Self {
         Self {
-            theme: Theme::Dark,
+            theme: Theme::System,
             auto_lock_minutes: 5,
             keystore: None,
             oldest_first: false,
@@ -237,6 +239,17 @@ impl KeyconsoleApp {
         app
     }
 
+    /// Settings → Theme, as if chosen there (tests take pictures in each).
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.prefs.theme = theme;
+        self.apply_theme();
+    }
+
+    /// Settings → Language, as if chosen there; `None` follows the system's locale.
+    pub fn set_language(&mut self, language: Option<Language>) {
+        self.prefs.language = language;
+    }
+
     /// The language the console speaks now.
     pub fn language(&self) -> Language {
         self.prefs.language.unwrap_or(self.env.system_language)
@@ -298,9 +311,13 @@ impl KeyconsoleApp {
     }
 
     fn apply_theme(&self) {
+        // The cloud consoles are light; so is ours where the desktop does not say.
+        self.ctx
+            .options_mut(|options| options.fallback_theme = egui::Theme::Light);
         self.ctx.set_theme(match self.prefs.theme {
-            Theme::Dark => egui::Theme::Dark,
-            Theme::Light => egui::Theme::Light,
+            Theme::System => egui::ThemePreference::System,
+            Theme::Dark => egui::ThemePreference::Dark,
+            Theme::Light => egui::ThemePreference::Light,
         });
     }
 
@@ -460,6 +477,7 @@ impl KeyconsoleApp {
                         ui.separator();
                         ui.label(tr!("ui.app.theme"));
                         let mut theme = self.prefs.theme;
+                        ui.radio_value(&mut theme, Theme::System, tr!("ui.app.as_the_desktop"));
                         ui.radio_value(&mut theme, Theme::Dark, tr!("ui.app.dark"));
                         ui.radio_value(&mut theme, Theme::Light, tr!("ui.app.light"));
                         if theme != self.prefs.theme {
@@ -519,6 +537,7 @@ impl eframe::App for KeyconsoleApp {
         let mut commands = Vec::new();
         self.shortcuts(&ctx, &mut commands);
         self.top_bar_ui(ui, &mut commands);
+        self.notifications.ui(ui);
         match &mut self.screen {
             Screen::Locked(unlock) => unlock.ui(ui, &mut commands),
             Screen::Unlocked(console) => {
@@ -552,7 +571,6 @@ impl eframe::App for KeyconsoleApp {
             // Carried out with the other commands, after the frame: it may write a file.
             commands.push(Command::DialogAnswered(answer));
         }
-        self.notifications.ui(&ctx);
         for command in commands {
             self.handle(command);
         }

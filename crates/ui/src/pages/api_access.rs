@@ -125,7 +125,12 @@ impl ApiAccessState {
                 if ui.button(tr!("ui.api_access.stop_server")).clicked() {
                     commands.push(Command::Api(ApiRequest::Stop));
                 }
-            } else if ui.button(tr!("ui.api_access.start_server")).clicked() {
+            } else if ui
+                .add(crate::widgets::primary_button(tr!(
+                    "ui.api_access.start_server"
+                )))
+                .clicked()
+            {
                 commands.push(Command::Api(ApiRequest::Start));
             }
         });
@@ -174,7 +179,7 @@ impl ApiAccessState {
     }
 
     fn log_ui(&mut self, ui: &mut egui::Ui) {
-        ui.strong(tr!("ui.api_access.access_log"));
+        crate::widgets::section_title(ui, tr!("ui.api_access.access_log"));
         let total = self.log.total();
         if self.entries_at != Some(total) {
             self.entries = self.log.recent();
@@ -242,7 +247,7 @@ fn credentials_ui(
     credentials: Option<&ApiCredentials>,
     commands: &mut Vec<Command>,
 ) {
-    ui.strong(tr!("ui.api_access.credentials"));
+    crate::widgets::section_title(ui, tr!("ui.api_access.credentials"));
     let Some(credentials) = credentials else {
         ui.horizontal(|ui| {
             ui.label(tr!("ui.api_access.no_credentials_yet"));

@@ -113,7 +113,7 @@ impl CreateKeyDialog {
             ui.horizontal(|ui| {
                 let submit = ui.input(|i| i.key_pressed(Key::Enter)) && alias.lost_focus();
                 if ui
-                    .button(RichText::new(tr!("ui.create_key.create")).strong())
+                    .add(crate::widgets::primary_button(tr!("ui.create_key.create")))
                     .clicked()
                     || submit
                 {
@@ -129,7 +129,7 @@ impl CreateKeyDialog {
                 }
             });
         });
-        if modal.should_close() {
+        if crate::widgets::closes_keeping_input(&modal) {
             open = false;
         }
         open
@@ -157,6 +157,8 @@ pub(crate) fn create(
             Err(e) => {
                 if let Some(Some(dialog)) = dialog {
                     dialog.error = Some(e.clone());
+                    // Back in the alias field, to correct it.
+                    dialog.focus_alias = true;
                 }
                 Err(e)
             }

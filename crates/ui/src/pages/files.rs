@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
-use egui::RichText;
-
 use crate::app::backend::{Session, console_caller};
 use crate::command::Command;
 use crate::model::Model;
@@ -65,7 +63,9 @@ impl FileJob {
         );
         let (sender, result) = std::sync::mpsc::channel();
         let (d, t, c, ctx) = (done.clone(), total.clone(), cancel.clone(), ctx.clone());
+        let language = keyconsole_base::util::i18n::current();
         std::thread::spawn(move || {
+            keyconsole_base::util::i18n::set_current(language);
             let mut progress = |now: u64, all: u64| {
                 d.store(now, Ordering::Relaxed);
                 t.store(all, Ordering::Relaxed);
@@ -371,7 +371,7 @@ impl FileToolsState {
                 FileMode::Decrypt => tr!("ui.files.decrypt_file"),
             };
             if ui
-                .add_enabled(ready, egui::Button::new(RichText::new(action).strong()))
+                .add_enabled(ready, crate::widgets::primary_button(action))
                 .clicked()
                 && let (Some(input), Some(output)) = (
                     self.input().map(Path::to_path_buf),

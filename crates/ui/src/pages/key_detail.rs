@@ -10,7 +10,10 @@ use super::keys::{disable_question, protected_secrets_lines};
 use super::online_tools::OnlineTools;
 use crate::command::Command;
 use crate::model::Model;
-use crate::widgets::{Answer, Confirmation, rotation_period_ui, state_color, state_label};
+use crate::widgets::{
+    Answer, Confirmation, origin_label, rotation_period_ui, section_title, state_color,
+    state_label, usage_label,
+};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::keys::rules::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
 use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyState};
@@ -86,17 +89,17 @@ impl KeyDetailState {
             .auto_shrink(false)
             .show(ui, |ui| {
                 ui.columns(2, |columns| {
-                    columns[0].strong(tr!("ui.key_detail.key_information"));
+                    section_title(&mut columns[0], tr!("ui.key_detail.key_information"));
                     self.metadata_ui(&mut columns[0], &model.keys, key, commands);
-                    columns[1].strong(tr!("ui.key_detail.actions"));
+                    section_title(&mut columns[1], tr!("ui.key_detail.actions"));
                     self.actions_ui(&mut columns[1], key, model.remote, commands);
                     columns[1].add_space(12.0);
-                    columns[1].strong(tr!("ui.key_detail.rotation"));
+                    section_title(&mut columns[1], tr!("ui.key_detail.rotation"));
                     self.rotation_ui(&mut columns[1], key, commands);
                 });
                 ui.add_space(12.0);
                 ui.separator();
-                ui.strong(tr!("ui.key_detail.online_tools"));
+                section_title(ui, tr!("ui.key_detail.online_tools"));
                 self.tools.ui(ui, &key.key_id, &key.alias, commands);
             });
         if self.deletion.is_some() {
@@ -162,7 +165,7 @@ impl KeyDetailState {
                 ui.horizontal(|ui| {
                     ui.monospace(&key.key_id);
                     if ui
-                        .small_button("📋")
+                        .small_button("🗐")
                         .on_hover_text(tr!("ui.key_detail.copy_the_keyid"))
                         .clicked()
                     {
@@ -269,8 +272,8 @@ impl KeyDetailState {
 
                 let rows = [
                     (tr!("ui.key_detail.key_state"), state_label(key.key_state)),
-                    (tr!("ui.key_detail.key_usage"), key.key_usage.clone()),
-                    (tr!("ui.key_detail.origin"), key.origin.clone()),
+                    (tr!("ui.key_detail.key_usage"), usage_label(&key.key_usage)),
+                    (tr!("ui.key_detail.origin"), origin_label(&key.origin)),
                     (tr!("ui.key_detail.created"), format_time(key.create_time)),
                     (
                         tr!("ui.key_detail.key_versions"),
@@ -477,7 +480,7 @@ impl KeyDetailState {
                 }
             });
         });
-        if close || modal.should_close() {
+        if close || crate::widgets::closes_keeping_input(&modal) {
             self.deletion = None;
         }
     }

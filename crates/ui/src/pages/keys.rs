@@ -12,7 +12,9 @@ use std::sync::Arc;
 use super::key_changes::{KeyRequest, SettlesKeyChanges};
 use crate::command::Command;
 use crate::model::Model;
-use crate::widgets::{Answer, Confirmation, state_color, state_filter_ui, state_label};
+use crate::widgets::{
+    Answer, Confirmation, origin_label, state_color, state_filter_ui, state_label, usage_label,
+};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
 
@@ -107,7 +109,10 @@ impl KeyListState {
             ui.vertical_centered(|ui| {
                 ui.label(RichText::new(tr!("ui.keys.no_keys_yet")).size(18.0));
                 ui.label(tr!("ui.keys.create_a_customer_master_key_to"));
-                if ui.button(tr!("ui.keys.create_key")).clicked() {
+                if ui
+                    .add(crate::widgets::primary_button(tr!("ui.keys.create_key")))
+                    .clicked()
+                {
                     commands.push(Command::OpenCreateKey);
                 }
             });
@@ -177,7 +182,7 @@ impl KeyListState {
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
             if ui
-                .button(RichText::new(tr!("ui.keys.create_key")).strong())
+                .add(crate::widgets::primary_button(tr!("ui.keys.create_key")))
                 .on_hover_text(tr!("ui.keys.ctrl_n"))
                 .clicked()
             {
@@ -357,10 +362,10 @@ impl KeyListState {
             );
         });
         row.col(|ui| {
-            ui.label(&key.key_usage);
+            ui.label(usage_label(&key.key_usage));
         });
         row.col(|ui| {
-            ui.label(&key.origin);
+            ui.label(origin_label(&key.origin));
         });
         row.col(|ui| {
             ui.label(format_time(key.create_time));

@@ -724,7 +724,7 @@ fn output_ui(ui: &mut egui::Ui, label: &str, text: &str, rows: usize) {
 
 /// The tool's main button; Ctrl+Enter does the same.
 fn execute_button(ui: &mut egui::Ui, name: &str) -> bool {
-    ui.button(RichText::new(name).strong())
+    ui.add(crate::widgets::primary_button(name))
         .on_hover_text(tr!("ui.online_tools.ctrl_enter"))
         .clicked()
 }

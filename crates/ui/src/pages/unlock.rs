@@ -249,7 +249,11 @@ impl UnlockScreen {
             let ready = enabled
                 && !self.password.is_empty()
                 && (!creating || *self.confirm == *self.password);
-            if ui.add_enabled(ready, egui::Button::new(action)).clicked() || (submit && ready) {
+            if ui
+                .add_enabled(ready, crate::widgets::primary_button(action))
+                .clicked()
+                || (submit && ready)
+            {
                 commands.push(if creating {
                     Command::CreateKeystore
                 } else {
@@ -344,7 +348,10 @@ impl UnlockScreen {
                 && !form.secret_id.trim().is_empty()
                 && !form.secret_key.is_empty();
             if ui
-                .add_enabled(ready, egui::Button::new(tr!("ui.unlock.connect")))
+                .add_enabled(
+                    ready,
+                    crate::widgets::primary_button(tr!("ui.unlock.connect")),
+                )
                 .clicked()
                 || (submit && ready)
             {

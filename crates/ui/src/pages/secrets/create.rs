@@ -89,7 +89,7 @@ impl SecretsState {
         let mut close = false;
         let problem = model.check_secret_name(&form.name).err();
         egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.strong(tr!("ui.secrets.new_secret"));
+            crate::widgets::section_title(ui, tr!("ui.secrets.new_secret"));
             egui::Grid::new("create secret")
                 .num_columns(2)
                 .spacing([12.0, 6.0])
@@ -207,7 +207,10 @@ impl SecretsState {
                         && !form.password.is_empty()
                         && !creating;
                     if ui
-                        .add_enabled(ready, egui::Button::new(tr!("ui.secrets.create")))
+                        .add_enabled(
+                            ready,
+                            crate::widgets::primary_button(tr!("ui.secrets.create")),
+                        )
                         .on_hover_text(tr!("ui.secrets.logs_in_with_the_password_first"))
                         .clicked()
                     {
@@ -229,7 +232,10 @@ impl SecretsState {
                 } else {
                     let ready = problem.is_none() && !form.value.is_empty();
                     if ui
-                        .add_enabled(ready, egui::Button::new(tr!("ui.secrets.create")))
+                        .add_enabled(
+                            ready,
+                            crate::widgets::primary_button(tr!("ui.secrets.create")),
+                        )
                         .clicked()
                     {
                         match form.value() {
@@ -251,6 +257,13 @@ impl SecretsState {
                 }
             });
         });
+        // Escape cancels the form, as it does every dialog (no popup is open to take it first).
+        if !busy_creating
+            && !ui.ctx().any_popup_open()
+            && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+        {
+            close = true;
+        }
         if close {
             self.create = None;
         }

@@ -119,7 +119,7 @@ impl SecretsState {
                 }
             });
         ui.add_space(6.0);
-        ui.strong(tr!("ui.secrets.versions"));
+        crate::widgets::section_title(ui, tr!("ui.secrets.versions"));
         let versions = model.secret_versions(&secret.name);
         let newest = versions.last().map(|(id, _)| id.clone());
         let role = |version_id: &String| match &secret.database {
@@ -363,7 +363,7 @@ fn database_detail_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.add_space(6.0);
-    ui.strong(tr!("ui.secrets.database_credentials"));
+    crate::widgets::section_title(ui, tr!("ui.secrets.database_credentials"));
     egui::Grid::new("secret database")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -394,7 +394,7 @@ fn database_detail_ui(
                         tr!(
                             "ui.secrets.rotation_failed_at",
                             time = format_time(failed.time),
-                            error = failed.error
+                            error = failed.error_in(current())
                         ),
                     );
                     ui.label(tr!("ui.secrets.rotation_failed_what_to_do"));
@@ -491,7 +491,7 @@ fn database_detail_ui(
                     if record.succeeded() {
                         ui.label(tr!("ui.secrets.rotated"));
                     } else {
-                        ui.colored_label(ui.visuals().error_fg_color, &record.error);
+                        ui.colored_label(ui.visuals().error_fg_color, record.error_in(current()));
                     }
                     ui.label(tr!("ui.secrets.millis_ms", millis = record.millis));
                     ui.end_row();

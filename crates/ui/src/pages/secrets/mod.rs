@@ -30,6 +30,7 @@ use crate::model::Model;
 use crate::widgets::{Answer, Confirmation, state_filter_ui};
 use keyconsole_base::util::database::{DbEndpoint, DbEngine};
 use keyconsole_base::util::format_time;
+use keyconsole_base::util::i18n::current;
 use keyconsole_kms::secrets::rules::{ROTATION_DAYS_DEFAULT, ROTATION_DAYS_MAX, ROTATION_DAYS_MIN};
 use keyconsole_kms::secrets::{CreateDatabaseSecret, DatabaseMetadata};
 use keyconsole_kms::{
@@ -80,7 +81,10 @@ impl SecretTask {
     ) -> Self {
         let (sender, result) = std::sync::mpsc::channel();
         let ctx = ctx.clone();
+        // The message is worded on this thread: in the language the console speaks now.
+        let language = keyconsole_base::util::i18n::current();
         std::thread::spawn(move || {
+            keyconsole_base::util::i18n::set_current(language);
             let _ = sender.send(work());
             ctx.request_repaint();
         });
@@ -201,7 +205,12 @@ impl SecretsState {
         });
         ui.add_space(4.0);
         ui.horizontal(|ui| {
-            if ui.button(tr!("ui.secrets.create_secret")).clicked() {
+            if ui
+                .add(crate::widgets::primary_button(tr!(
+                    "ui.secrets.create_secret"
+                )))
+                .clicked()
+            {
                 self.create = Some(CreateSecretForm::default());
             }
             ui.separator();
