@@ -92,18 +92,24 @@ impl ApiAccessState {
         credentials: Option<&ApiCredentials>,
         commands: &mut Vec<Command>,
     ) {
-        ui.heading(tr!("ui.api_access.api_access"));
-        ui.label(tr!(
-            "ui.api_access.applications_written_for_the_tencent_cloud"
-        ));
-        ui.add_space(8.0);
-        self.server_ui(ui, commands);
-        ui.add_space(8.0);
-        ui.separator();
-        credentials_ui(self, ui, credentials, commands);
-        ui.add_space(8.0);
-        ui.separator();
-        self.log_ui(ui);
+        // The whole page scrolls, so the access log stays reachable with the snippets open.
+        egui::ScrollArea::vertical()
+            .id_salt("api page")
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                ui.heading(tr!("ui.api_access.api_access"));
+                ui.label(tr!(
+                    "ui.api_access.applications_written_for_the_tencent_cloud"
+                ));
+                ui.add_space(8.0);
+                self.server_ui(ui, commands);
+                ui.add_space(8.0);
+                ui.separator();
+                credentials_ui(self, ui, credentials, commands);
+                ui.add_space(8.0);
+                ui.separator();
+                self.log_ui(ui);
+            });
     }
 
     fn server_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -192,6 +198,9 @@ impl ApiAccessState {
         }
         TableBuilder::new(ui)
             .striped(true)
+            // Its own scrolling, at least 200 px tall inside the page's.
+            .min_scrolled_height(200.0)
+            .max_scroll_height(360.0)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(180.0))
             .column(Column::initial(170.0))

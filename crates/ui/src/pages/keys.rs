@@ -19,6 +19,8 @@ use keyconsole_base::util::format_time;
 use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
 
 pub const ROW_HEIGHT: f32 = 26.0;
+/// Below this width the key table leaves out its usage and origin columns.
+const COMPACT_BELOW: f32 = 1150.0;
 
 #[derive(Debug, Default)]
 pub struct KeyListState {
@@ -246,34 +248,47 @@ impl KeyListState {
             return;
         };
         let text_height = ROW_HEIGHT;
-        // A narrow window scrolls the table sideways rather than cutting its last columns off.
+        // A narrow window leaves out usage and origin (the key's page has them) so that every
+        // row's operations stay in sight; narrower still, the table scrolls sideways.
+        let compact = ui.available_width() < COMPACT_BELOW;
         egui::ScrollArea::horizontal()
             .id_salt("key table sideways")
             .show(ui, |ui| {
-                TableBuilder::new(ui)
+                let mut table = TableBuilder::new(ui)
                     .striped(true)
                     .resizable(true)
                     .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                     .column(Column::exact(28.0))
-                    .column(Column::initial(290.0).at_least(120.0).clip(true))
+                    .column(
+                        Column::initial(if compact { 215.0 } else { 290.0 })
+                            .at_least(120.0)
+                            .clip(true),
+                    )
                     .column(Column::initial(140.0).at_least(80.0).clip(true))
-                    .column(Column::initial(100.0))
-                    .column(Column::initial(125.0))
-                    .column(Column::initial(95.0))
-                    .column(Column::initial(190.0))
+                    .column(Column::initial(100.0));
+                if !compact {
+                    table = table
+                        .column(Column::initial(125.0))
+                        .column(Column::initial(95.0));
+                }
+                table
+                    .column(Column::initial(if compact { 170.0 } else { 190.0 }))
                     .column(Column::initial(80.0))
                     .column(Column::remainder().at_least(130.0))
                     .header(text_height, |mut header| {
                         header.col(|ui| {
                             ui.label("");
                         });
-                        for title in [
+                        let mut titles = vec![
                             tr!("ui.common.key_id"),
                             tr!("ui.keys.alias"),
                             tr!("ui.keys.state"),
-                            tr!("ui.keys.usage"),
-                            tr!("ui.keys.origin"),
-                        ] {
+                        ];
+                        if !compact {
+                            titles.push(tr!("ui.keys.usage"));
+                            titles.push(tr!("ui.keys.origin"));
+                        }
+                        for title in titles {
                             header.col(|ui| {
                                 ui.strong(title);
                             });
@@ -301,7 +316,7 @@ impl KeyListState {
                     .body(|body| {
                         body.rows(text_height, rows.len(), |mut row| {
                             let key = &keys[rows[row.index()]];
-                            self.row_ui(&mut row, key, commands);
+                            self.row_ui(&mut row, key, compact, commands);
                         });
                     });
             });
@@ -312,6 +327,7 @@ impl KeyListState {
         &mut self,
         row: &mut egui_extras::TableRow<'_, '_>,
         key: &KeyMetadata,
+        compact: bool,
         commands: &mut Vec<Command>,
     ) {
         let id = key.key_id.clone();
@@ -361,12 +377,14 @@ impl KeyListState {
                     .color(state_color(key.key_state, ui.visuals())),
             );
         });
-        row.col(|ui| {
-            ui.label(usage_label(&key.key_usage));
-        });
-        row.col(|ui| {
-            ui.label(origin_label(&key.origin));
-        });
+        if !compact {
+            row.col(|ui| {
+                ui.label(usage_label(&key.key_usage));
+            });
+            row.col(|ui| {
+                ui.label(origin_label(&key.origin));
+            });
+        }
         row.col(|ui| {
             ui.label(format_time(key.create_time));
         });
