@@ -268,8 +268,8 @@ impl KeyListState {
                     .column(Column::initial(100.0));
                 if !compact {
                     table = table
-                        .column(Column::initial(125.0))
-                        .column(Column::initial(95.0));
+                        .column(Column::initial(125.0).clip(true))
+                        .column(Column::initial(95.0).clip(true));
                 }
                 table
                     .column(Column::initial(if compact { 170.0 } else { 190.0 }))
