@@ -194,6 +194,7 @@ impl ApiAccessState {
         }
         if self.entries.is_empty() {
             ui.label(RichText::new(tr!("ui.api_access.no_requests_yet")).weak());
+            ui.label(RichText::new(tr!("ui.api_access.no_requests_yet_hint")).weak());
             return;
         }
         TableBuilder::new(ui)

@@ -254,6 +254,15 @@ impl SecretsState {
             .matching_secrets(&query)
             .take(keyconsole_kms::secrets::rules::LIST_LIMIT_MAX)
             .collect();
+        if model.secrets.is_empty() && self.create.is_none() {
+            // The first visit: what a secret is for, and the one thing to do.
+            ui.add_space(30.0);
+            ui.vertical_centered(|ui| {
+                ui.label(RichText::new(tr!("ui.secrets.no_secrets_yet")).size(18.0));
+                ui.label(tr!("ui.secrets.no_secrets_yet_hint"));
+            });
+            return;
+        }
         ui.label(tr!("ui.secrets.page_secrets", page = page.len()));
         self.table_ui(ui, model, &page);
         ui.add_space(8.0);
