@@ -280,3 +280,23 @@ twice! {
         );
     }
 }
+
+/// The create form by keyboard: Enter in the name submits it, Escape closes it.
+#[test]
+fn the_create_form_submits_on_enter_and_closes_on_escape() {
+    let mut console = Console::unlocked(&["app"]);
+    console.click("Secrets");
+    console.click("➕ Create secret");
+    console.harness.key_press(egui::Key::Escape);
+    console.settle();
+    assert!(
+        console.harness.query_by_label("Name").is_none(),
+        "Escape closed it"
+    );
+    console.click("➕ Create secret");
+    console.type_into("Value", "token 42");
+    console.type_into("Name", "api-token");
+    console.harness.key_press(egui::Key::Enter);
+    console.settle();
+    assert!(console.shows("Created secret api-token"));
+}

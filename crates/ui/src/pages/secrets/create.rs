@@ -87,6 +87,7 @@ impl SecretsState {
             return;
         };
         let mut close = false;
+        let mut enter = false;
         let problem = model.check_secret_name(&form.name).err();
         egui::Frame::group(ui.style()).show(ui, |ui| {
             crate::widgets::section_title(ui, tr!("ui.secrets.new_secret"));
@@ -95,8 +96,11 @@ impl SecretsState {
                 .spacing([12.0, 6.0])
                 .show(ui, |ui| {
                     let label = ui.label(tr!("ui.secrets.name"));
-                    ui.add(egui::TextEdit::singleline(&mut form.name).desired_width(260.0))
+                    let name = ui
+                        .add(egui::TextEdit::singleline(&mut form.name).desired_width(260.0))
                         .labelled_by(label.id);
+                    // Enter in the name submits the form, as it does in every dialog.
+                    enter = name.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.end_row();
                     ui.label("");
                     match &problem {
@@ -213,6 +217,7 @@ impl SecretsState {
                         )
                         .on_hover_text(tr!("ui.secrets.logs_in_with_the_password_first"))
                         .clicked()
+                        || (ready && enter)
                     {
                         commands.push(Command::Secret(SecretRequest::CreateDatabase(
                             CreateDatabaseSecret {
@@ -237,6 +242,7 @@ impl SecretsState {
                             crate::widgets::primary_button(tr!("ui.secrets.create")),
                         )
                         .clicked()
+                        || (ready && enter)
                     {
                         match form.value() {
                             Ok(value) => commands.push(Command::Secret(SecretRequest::Create(
