@@ -263,6 +263,18 @@ twice! {
         console.click("Execute");
         assert!(console.shows("ResourceUnavailable.CmkDisabled"));
         assert_eq!(console.value_of("Ciphertext"), "");
+        // Enabled again, the panel no longer says it is disabled (the notification stays until
+        // dismissed).
+        let told = |console: &Console| {
+            console
+                .harness
+                .query_all_by_label_contains("ResourceUnavailable.CmkDisabled")
+                .count()
+        };
+        let before = told(&console);
+        console.click("Enable");
+        assert_eq!(state_of(&console, "db-password"), KeyState::Enabled);
+        assert_eq!(told(&console), before - 1, "the panel's message went");
     }
 }
 

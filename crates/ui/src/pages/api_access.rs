@@ -235,7 +235,7 @@ impl ApiAccessState {
                     });
                     row.col(|ui| {
                         if entry.is_success() {
-                            ui.label(entry.code);
+                            ui.label(tr!("ui.api_access.success"));
                         } else {
                             ui.colored_label(ui.visuals().error_fg_color, entry.code);
                         }

@@ -271,6 +271,7 @@ impl FileToolsState {
         let busy = self.job.is_some();
         ui.add_enabled_ui(!busy, |ui| {
             ui.horizontal(|ui| {
+                let before = self.mode;
                 ui.selectable_value(
                     &mut self.mode,
                     FileMode::Encrypt,
@@ -281,6 +282,10 @@ impl FileToolsState {
                     FileMode::Decrypt,
                     tr!("ui.files.decrypt_a_file"),
                 );
+                // The other tab's result is not about this one.
+                if self.mode != before {
+                    self.last_result = None;
+                }
             });
             ui.add_space(6.0);
             egui::Grid::new("file tools")

@@ -33,6 +33,8 @@ pub struct KeyDetailState {
     pub tools: OnlineTools,
     /// A change asked about first (disable, archive).
     pub question: Option<KeyChange>,
+    /// The key's state when last drawn: a change clears messages about the old one.
+    seen_state: Option<KeyState>,
 }
 
 impl KeyDetailState {
@@ -54,6 +56,7 @@ impl KeyDetailState {
             deletion: None,
             tools: OnlineTools::default(),
             question: None,
+            seen_state: Some(key.key_state),
         }
     }
 
@@ -75,6 +78,11 @@ impl KeyDetailState {
                     .strong(),
             );
         });
+        // "The key is disabled" under Execute goes once the key is enabled again.
+        if self.seen_state != Some(key.key_state) {
+            self.seen_state = Some(key.key_state);
+            self.tools.clear_errors();
+        }
         let protected = model.secrets_protected_by(&key.key_id).len();
         if model.is_service_key(&key.key_id) {
             ui.colored_label(

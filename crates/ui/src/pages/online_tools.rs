@@ -45,6 +45,15 @@ pub enum ToolRequest {
 /// Ciphertext files opened in the decrypt tool are blobs of a few KB; refuse anything huge.
 const MAX_CIPHERTEXT_FILE_BYTES: u64 = 64 * 1024;
 
+impl OnlineTools {
+    /// Forgets the errors shown: they were about a state the key is no longer in.
+    pub fn clear_errors(&mut self) {
+        self.encrypt_error = None;
+        self.decrypt_error = None;
+        self.data_key_error = None;
+    }
+}
+
 impl ToolRequest {
     /// Runs on the worker and puts the result (or the error) in the panel of the key page that
     /// asked, if it is still open on that key.
