@@ -441,3 +441,15 @@ fn the_in_app_file_dialog() {
         snapshot_one(&mut console, &format!("in_app_dialog_zh{suffix}"));
     }
 }
+
+/// The smallest window the console is made for, 900×700: the key list keeps every row's
+/// operations in sight, and the key's page stacks its online tools.
+#[test]
+fn the_key_list_and_a_key_at_900_by_700() {
+    let mut console = console("narrow");
+    console.harness.set_size(egui::vec2(900.0, 700.0));
+    unlock(&mut console);
+    snapshot(&mut console, "narrow_key_list");
+    console.click("db-password");
+    snapshot(&mut console, "narrow_key_detail");
+}
