@@ -187,21 +187,6 @@ impl Backend {
         self.run(work, apply, false)
     }
 
-    /// `call` for a change: the pages get a new snapshot with its answer.
-    pub fn change<T: Send + 'static>(
-        &mut self,
-        work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
-        apply: impl FnOnce(
-            &mut Console,
-            &egui::Context,
-            Result<T, KmsError>,
-        ) -> Result<Option<String>, KmsError>
-        + Send
-        + 'static,
-    ) -> Result<Option<String>, KmsError> {
-        self.run(work, apply, true)
-    }
-
     fn run<T: Send + 'static>(
         &mut self,
         work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
@@ -357,9 +342,7 @@ impl<'a, P: 'static> PageCalls<'a, P> {
         work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
         apply: impl FnOnce(Option<&mut P>, Result<T, KmsError>) -> Outcome + Send + 'static,
     ) -> Outcome {
-        let page = self.page;
-        self.backend
-            .call(work, move |console, _, answer| apply(page(console), answer))
+        self.run(work, apply, false)
     }
 
     /// `call` for a change: the pages get a new snapshot with its answer.
@@ -368,9 +351,21 @@ impl<'a, P: 'static> PageCalls<'a, P> {
         work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
         apply: impl FnOnce(Option<&mut P>, Result<T, KmsError>) -> Outcome + Send + 'static,
     ) -> Outcome {
+        self.run(work, apply, true)
+    }
+
+    fn run<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&Session) -> Result<T, KmsError> + Send + 'static,
+        apply: impl FnOnce(Option<&mut P>, Result<T, KmsError>) -> Outcome + Send + 'static,
+        refresh: bool,
+    ) -> Outcome {
         let page = self.page;
-        self.backend
-            .change(work, move |console, _, answer| apply(page(console), answer))
+        self.backend.run(
+            work,
+            move |console, _, answer| apply(page(console), answer),
+            refresh,
+        )
     }
 
     /// The session, for work on a thread of the page's own (a file job, a database rotation).
