@@ -281,12 +281,17 @@ twice! {
     }
 }
 
-/// The create form by keyboard: Enter in the name submits it, Escape closes it.
+/// The create form by keyboard: it opens with the focus in the name, Enter there submits it,
+/// Escape closes it.
 #[test]
 fn the_create_form_submits_on_enter_and_closes_on_escape() {
     let mut console = Console::unlocked(&["app"]);
     console.click("Secrets");
     console.click("➕ Create secret");
+    assert!(
+        console.field("Name").is_focused(),
+        "the first field has the focus"
+    );
     console.harness.key_press(egui::Key::Escape);
     console.settle();
     assert!(

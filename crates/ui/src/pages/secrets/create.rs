@@ -22,6 +22,8 @@ pub struct CreateSecretForm {
     pub rotate_days: u32,
     /// The last *Test connection*: Ok (what was reached) or why not.
     pub connection: Option<Result<String, String>>,
+    /// The name field takes the focus when the form opens.
+    focus_name: bool,
 }
 
 impl Default for CreateSecretForm {
@@ -40,6 +42,7 @@ impl Default for CreateSecretForm {
             rotate: false,
             rotate_days: ROTATION_DAYS_DEFAULT,
             connection: None,
+            focus_name: true,
         }
     }
 }
@@ -99,6 +102,9 @@ impl SecretsState {
                     let name = ui
                         .add(egui::TextEdit::singleline(&mut form.name).desired_width(260.0))
                         .labelled_by(label.id);
+                    if std::mem::take(&mut form.focus_name) {
+                        name.request_focus();
+                    }
                     // Enter in the name submits the form, as it does in every dialog.
                     enter = name.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.end_row();
