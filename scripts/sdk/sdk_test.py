@@ -48,6 +48,9 @@ def b64(data):
 
 def run(method):
     kms = client(method)
+    status = kms.GetServiceStatus(request(models.GetServiceStatusRequest))
+    check(status.ServiceEnabled is True and status.InvalidType == 1 and status.UserLevel == 0,
+          "GetServiceStatus: enabled, InvalidType 1 (normal), UserLevel 0")
     alias = f"sdk-{method.lower()}-{uuid.uuid4().hex[:8]}"
     created = kms.CreateKey(request(models.CreateKeyRequest, Alias=alias, Description=f"made over {method}"))
     key = created.KeyId

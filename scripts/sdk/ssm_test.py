@@ -68,10 +68,21 @@ def run(method):
     described = ssm.DescribeSecret(request(models.DescribeSecretRequest, SecretName=name))
     check(described.Description == "orders, prod" and described.Status == "Enabled"
           and listed.SecretMetadatas[0].KmsKeyType == "DEFAULT" and described.KmsKeyId, "DescribeSecret")
+    # The model's types: RotationStatus a bool, NextRotationTime a string.
+    check(described.RotationStatus is False and described.NextRotationTime == ""
+          and isinstance(described.SecretType, int), "DescribeSecret's fields have the model's types")
+    check(ssm.ListSecrets(request(models.ListSecretsRequest, SearchSecretName=name, Limit=0)).TotalCount == 1,
+          "ListSecrets with Limit=0 is the default page")
+    for state in (4, 5):
+        none = ssm.ListSecrets(request(models.ListSecretsRequest, State=state))
+        check(none.TotalCount == 0 and none.SecretMetadatas == [], f"ListSecrets State={state} (no such secrets here)")
+    status = ssm.GetServiceStatus(request(models.GetServiceStatusRequest))
+    check(status.ServiceEnabled is True and status.InvalidType == 1, "GetServiceStatus: enabled, InvalidType 1 (normal)")
 
     refused("OperationDenied", lambda: ssm.DeleteSecret(request(models.DeleteSecretRequest, SecretName=name)),
             "DeleteSecret of an enabled secret")
-    ssm.DisableSecret(request(models.DisableSecretRequest, SecretName=name))
+    disabled = ssm.DisableSecret(request(models.DisableSecretRequest, SecretName=name))
+    check(disabled.SecretName == name, "DisableSecret answers the SecretName")
     refused("ResourceUnavailable.ResourceDisabled",
             lambda: ssm.GetSecretValue(request(models.GetSecretValueRequest, SecretName=name, VersionId="SSM_v1")),
             "GetSecretValue of a disabled secret")
@@ -83,7 +94,8 @@ def run(method):
     ssm.RestoreSecret(request(models.RestoreSecretRequest, SecretName=name))
     described = ssm.DescribeSecret(request(models.DescribeSecretRequest, SecretName=name))
     check(described.Status == "Disabled", "RestoreSecret leaves it Disabled")
-    ssm.EnableSecret(request(models.EnableSecretRequest, SecretName=name))
+    enabled = ssm.EnableSecret(request(models.EnableSecretRequest, SecretName=name))
+    check(enabled.SecretName == name, "EnableSecret answers the SecretName")
     ssm.DeleteSecretVersion(request(models.DeleteSecretVersionRequest, SecretName=name, VersionId="v2"))
     refused("ResourceNotFound.SecretNotExist",
             lambda: ssm.GetSecretValue(request(models.GetSecretValueRequest, SecretName=name, VersionId="v2")),

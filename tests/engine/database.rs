@@ -237,10 +237,10 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
     );
     assert_eq!(
         (
-            json["RotationStatus"].as_i64(),
+            json["RotationStatus"].as_bool(),
             json["RotationFrequency"].as_i64()
         ),
-        (Some(1), Some(7))
+        (Some(true), Some(7))
     );
     assert!(kms.due_secret_rotations().is_empty());
     ks.clock.advance_days(7);

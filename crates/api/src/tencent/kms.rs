@@ -216,7 +216,16 @@ fn GetKeyRotationStatus(served: &Served, params: &Params) -> Result<Reply> {
 
 #[allow(non_snake_case)]
 fn GetServiceStatus(_served: &Served, _params: &Params) -> Result<Reply> {
-    reply(json!({"ServiceEnabled": true}))
+    // InvalidType 1: normal (0 would be "not purchased"); UserLevel 0: the standard edition (no
+    // HSM clusters, no hosted data keys).
+    reply(json!({
+        "ServiceEnabled": true,
+        "InvalidType": 1,
+        "UserLevel": 0,
+        "ExclusiveVSMEnabled": false,
+        "ExclusiveHSMEnabled": false,
+        "IsAllowedDataKeyHosted": false,
+    }))
 }
 
 // ---- changing keys ----

@@ -61,8 +61,11 @@ pub fn secret_metadata(secret: &SecretMetadata) -> Value {
         "DeleteTime": secret.delete_time,
         "CreateTime": secret.create_time,
         "KmsKeyType": if secret.default_key { "DEFAULT" } else { "CUSTOMER" },
-        "RotationStatus": i32::from(database.is_some_and(|d| d.rotation_enabled)),
-        "NextRotationTime": database.filter(|d| d.rotation_enabled).map_or(0, |d| d.next_rotation_time),
+        // The SDK's model: a bool, and a string (Unix seconds; empty when not rotating).
+        "RotationStatus": database.is_some_and(|d| d.rotation_enabled),
+        "NextRotationTime": database
+            .filter(|d| d.rotation_enabled)
+            .map_or_else(String::new, |d| d.next_rotation_time.to_string()),
         "SecretType": i32::from(database.is_some()),
         "ProductName": database.map_or("", DatabaseMetadata::product_name),
         "RotationFrequency": database.map_or(0, |d| d.rotate_days),

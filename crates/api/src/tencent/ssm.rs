@@ -90,7 +90,8 @@ fn metadata(secret: &SecretMetadata) -> Value {
 
 #[allow(non_snake_case)]
 fn GetServiceStatus(_served: &Served, _params: &Params) -> Result<Reply> {
-    reply(json!({"ServiceEnabled": true, "InvalidType": 0}))
+    // InvalidType: 0 not purchased, 1 normal, 2 stopped for arrears, 3 released.
+    reply(json!({"ServiceEnabled": true, "InvalidType": 1}))
 }
 
 #[allow(non_snake_case)]
@@ -171,14 +172,16 @@ fn UpdateDescription(served: &Served, params: &Params) -> Result<Reply> {
 
 #[allow(non_snake_case)]
 fn EnableSecret(served: &Served, params: &Params) -> Result<Reply> {
-    change(served, name(params)?, SecretChange::Enable)?;
-    reply(json!({}))
+    let name = name(params)?;
+    change(served, name, SecretChange::Enable)?;
+    reply(json!({"SecretName": name}))
 }
 
 #[allow(non_snake_case)]
 fn DisableSecret(served: &Served, params: &Params) -> Result<Reply> {
-    change(served, name(params)?, SecretChange::Disable)?;
-    reply(json!({}))
+    let name = name(params)?;
+    change(served, name, SecretChange::Disable)?;
+    reply(json!({"SecretName": name}))
 }
 
 #[allow(non_snake_case)]
@@ -248,6 +251,9 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
         1 => SecretStateFilter::Only(SecretState::Enabled),
         2 => SecretStateFilter::Only(SecretState::Disabled),
         3 => SecretStateFilter::Only(SecretState::PendingDelete),
+        // PendingCreate and CreateFailed: product secrets being made by the cloud. keyconsole
+        // makes a secret at once or not at all, so none is ever in either state.
+        4 | 5 => return reply(json!({"TotalCount": 0, "SecretMetadatas": []})),
         other => {
             return Err(KmsError::new(
                 ErrorCode::InvalidParameterValue,
@@ -265,7 +271,11 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
             ));
         }
     };
-    let limit = params.u64("Limit")?.unwrap_or(LIST_LIMIT_DEFAULT as u64);
+    // 0, like no Limit at all, is the default page of 20 (the SDK's model says so).
+    let limit = match params.u64("Limit")? {
+        None | Some(0) => LIST_LIMIT_DEFAULT as u64,
+        Some(limit) => limit,
+    };
     let page = served.kms.list_secrets(
         &served.caller,
         &SecretQuery {
