@@ -69,7 +69,7 @@ def run(method):
     dec_ctx = kms.Decrypt(request(models.DecryptRequest, CiphertextBlob=enc_ctx.CiphertextBlob,
                                   EncryptionContext=json.dumps({"env": "prod", "app": "billing"})))
     check(base64.b64decode(dec_ctx.Plaintext) == b"x", "the context is canonical (key order does not matter)")
-    refused("FailedOperation.DecryptError",
+    refused("InvalidParameterValue.InvalidCiphertext",
             lambda: kms.Decrypt(request(models.DecryptRequest, CiphertextBlob=enc_ctx.CiphertextBlob)),
             "Decrypt without the context")
 

@@ -131,8 +131,9 @@ fn encrypts_and_decrypts_over_post_and_get_with_the_cloud_shapes() {
             json!({"CiphertextBlob": blob, "EncryptionContext": "{\"app\":\"billing\"}"}),
         );
         assert_eq!(dec.field("Plaintext"), &json!(STANDARD.encode(b"s3cret")));
+        // Decrypt documents InvalidParameterValue.InvalidCiphertext for a blob that does not open.
         let wrong = send(&h, "Decrypt", json!({"CiphertextBlob": blob}));
-        assert_eq!(wrong.code(), "FailedOperation.DecryptError");
+        assert_eq!(wrong.code(), "InvalidParameterValue.InvalidCiphertext");
         assert_eq!(wrong.status, 200);
         assert_eq!(wrong.content_type, "application/json");
         assert!(wrong.field("Error")["Message"].as_str().unwrap().len() > 10);

@@ -1386,10 +1386,11 @@ fn the_cli_manages_a_team_server_over_https() {
         ),
         "db password 1"
     );
+    // The server's code for Decrypt (its documented one), passed on as it is.
     fails(
         &["decrypt"],
         blob.as_bytes(),
-        "FailedOperation.DecryptError",
+        "InvalidParameterValue.InvalidCiphertext",
     );
     assert_eq!(
         team.ok(

@@ -99,23 +99,40 @@ fn Encrypt(served: &Served, params: &Params) -> Result<Reply> {
 #[allow(non_snake_case)]
 fn Decrypt(served: &Served, params: &Params) -> Result<Reply> {
     let blob = params.required_str("CiphertextBlob")?;
-    let decrypted =
-        served
-            .kms
-            .decrypt(&served.caller, blob, &context(params, "EncryptionContext")?)?;
+    let decrypted = served
+        .kms
+        .decrypt(&served.caller, blob, &context(params, "EncryptionContext")?)
+        .map_err(as_invalid_ciphertext)?;
     let plaintext = encode(&decrypted.plaintext);
     reply(json!({"KeyId": decrypted.key_id, "Plaintext": plaintext.as_str()}))
 }
 
+/// A ciphertext that does not open (tampered, another keystore's, the wrong encryption context)
+/// is what Decrypt and ReEncrypt document as `InvalidParameterValue.InvalidCiphertext`; the
+/// engine's own kind (`DecryptError`, which the CLI's file commands keep) is not among their codes.
+fn as_invalid_ciphertext(e: KmsError) -> KmsError {
+    if e.code == ErrorCode::DecryptError {
+        KmsError {
+            code: ErrorCode::InvalidCiphertext,
+            ..e
+        }
+    } else {
+        e
+    }
+}
+
 #[allow(non_snake_case)]
 fn ReEncrypt(served: &Served, params: &Params) -> Result<Reply> {
-    let done = served.kms.re_encrypt(
-        &served.caller,
-        params.required_str("CiphertextBlob")?,
-        params.str("DestinationKeyId")?,
-        &context(params, "SourceEncryptionContext")?,
-        &context(params, "DestinationEncryptionContext")?,
-    )?;
+    let done = served
+        .kms
+        .re_encrypt(
+            &served.caller,
+            params.required_str("CiphertextBlob")?,
+            params.str("DestinationKeyId")?,
+            &context(params, "SourceEncryptionContext")?,
+            &context(params, "DestinationEncryptionContext")?,
+        )
+        .map_err(as_invalid_ciphertext)?;
     reply(json!({
         "CiphertextBlob": done.ciphertext_blob,
         "KeyId": done.key_id,
