@@ -85,10 +85,14 @@ def run(method):
     check(NAME in [s.SecretName for s in listed.SecretMetadatas], "ListSecrets SecretType=1 lists it")
     listed = ssm.ListSecrets(request(models.ListSecretsRequest, SecretType=0))
     check(NAME not in [s.SecretName for s in listed.SecretMetadatas], "ListSecrets SecretType=0 leaves it out")
-    refused("UnsupportedOperation",
+    refused("OperationDenied.AutoRotatedResource",
             lambda: ssm.PutSecretValue(request(models.PutSecretValueRequest, SecretName=NAME, VersionId="by-hand",
                                                SecretString="{}")),
-            "PutSecretValue on database credentials")
+            "PutSecretValue on database credentials (the code the cloud documents)")
+    refused("OperationDenied.AutoRotatedResource",
+            lambda: ssm.UpdateSecret(request(models.UpdateSecretRequest, SecretName=NAME, VersionId="SSM_Current",
+                                             SecretString="{}")),
+            "UpdateSecret on database credentials")
     refused("ResourceNotFound.SecretNotExist",
             lambda: ssm.RotateProductSecret(request(models.RotateProductSecretRequest, SecretName="no-such-secret")),
             "RotateProductSecret of a missing secret")

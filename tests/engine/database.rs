@@ -195,11 +195,11 @@ fn rotation_round_trip(engine: DbEngine) {
     let e = kms
         .put_secret_value("orders-db", "by-hand", text.clone())
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::UnsupportedOperation, "{e}");
+    assert_eq!(e.code, ErrorCode::AutoRotatedResource, "{e}");
     let e = kms
         .update_secret_value("orders-db", "SSM_v1", text)
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::UnsupportedOperation, "{e}");
+    assert_eq!(e.code, ErrorCode::AutoRotatedResource, "{e}");
     let current_id = kms
         .describe_secret("orders-db")
         .unwrap()

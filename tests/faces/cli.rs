@@ -1158,7 +1158,7 @@ fn database_secrets_rotate_through_the_cli_and_survive_a_kill_after_every_step()
             "--value-stdin",
         ],
         b"x",
-        "UnsupportedOperation",
+        "OperationDenied.AutoRotatedResource",
     );
     // No password in any file beside the keystore.
     for (path, bytes) in all_files(cli.dir.path()) {

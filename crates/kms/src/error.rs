@@ -56,8 +56,10 @@ pub enum ErrorCode {
     OperationDenied,
     /// The CMK protecting a secret cannot decrypt it (disabled, archived, pending deletion, gone).
     AccessKmsError,
-    /// The action does not apply to this kind of secret (a value put into a database secret).
+    /// The action does not apply here (rotation of a secret that holds no database credentials).
     UnsupportedOperation,
+    /// A value that rotation owns (a database secret's password) cannot be set by hand.
+    AutoRotatedResource,
     /// Something outside the keystore refused (a database during rotation); the message says what.
     FailedOperation,
     /// The keystore password is wrong (the header is intact, the master key does not unwrap).

@@ -45,6 +45,7 @@ pub fn code(kind: ErrorCode) -> &'static str {
         OperationDenied => "OperationDenied",
         AccessKmsError => "FailedOperation.AccessKmsError",
         UnsupportedOperation => "UnsupportedOperation",
+        AutoRotatedResource => "OperationDenied.AutoRotatedResource",
         FailedOperation => "FailedOperation",
         WrongPassword => "FailedOperation.WrongPassword",
         KeystoreDamaged => "FailedOperation.KeystoreDamaged",
@@ -73,7 +74,7 @@ const ALL: &[ErrorCode] = {
         SecretIdNotFound, InvalidAuthorization, InvalidAction, NoSuchVersion,
         RequestSizeLimitExceeded, UnsupportedRequestMethod, SecretExists, VersionIdExists,
         SecretNotExist, ResourceDisabled, ResourcePendingDeleted, LimitExceeded,
-        CmkLimitExceeded, OperationDenied, AccessKmsError, UnsupportedOperation,
+        CmkLimitExceeded, OperationDenied, AccessKmsError, UnsupportedOperation, AutoRotatedResource,
         FailedOperation, WrongPassword, KeystoreDamaged, KeystoreNotFound, KeystoreExists,
         KeystoreBusy, KeystoreIo, FileExists, FileIo, Cancelled, ServerUnreachable,
     ]

@@ -402,7 +402,7 @@ impl Kms {
 fn refuse_database_value(secret: &SecretRecord) -> Result<()> {
     if secret.database.is_some() {
         return err(
-            ErrorCode::UnsupportedOperation,
+            ErrorCode::AutoRotatedResource,
             keyconsole_base::text!(
                 "errors.secret_name_holds_database_credentials_its",
                 name = secret.name
