@@ -507,7 +507,7 @@ fn parse(request: &ApiRequest, authorized: &Authorized) -> Result<(&'static Acti
             keyconsole_base::text!(
                 "errors.api_version_version_is_not_served",
                 version = version,
-                served = served.join(" or ")
+                served = served.join(" / ")
             ),
         )
     })?;
