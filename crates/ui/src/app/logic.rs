@@ -4,7 +4,6 @@
 use egui::{Key, KeyboardShortcut, Modifiers};
 use keyconsole_base::tr;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use super::backend::{Backend, Session};
@@ -128,15 +127,12 @@ impl KeyconsoleApp {
                 && let Ok(result) = job.result.try_recv()
             {
                 let seconds = job.started.elapsed().as_secs_f64().max(1e-3);
-                let verb = match job.mode {
+                let verb = match job.request.mode {
                     FileMode::Encrypt => tr!("ui.logic.encrypted"),
                     FileMode::Decrypt => tr!("ui.logic.decrypted"),
                 };
-                let output = console
-                    .files
-                    .output()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
+                // The job's own output, whatever the tab shows now.
+                let output = job.request.output.clone();
                 let said = console.files.finished(result, |report| {
                     let mib = report.bytes as f64 / (1024.0 * 1024.0);
                     tr!(

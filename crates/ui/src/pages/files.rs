@@ -37,7 +37,8 @@ pub struct FileJobRequest {
 
 /// A file operation running on a worker thread.
 pub struct FileJob {
-    pub mode: FileMode,
+    /// What it was asked to do (to ask again with `overwrite` if its output exists).
+    pub request: FileJobRequest,
     pub done: Arc<AtomicU64>,
     pub total: Arc<AtomicU64>,
     pub cancel: Arc<AtomicBool>,
@@ -50,7 +51,7 @@ pub struct FileJob {
 impl FileJob {
     /// Starts `work` on a worker thread; it gets a progress callback that updates this job.
     pub fn start(
-        mode: FileMode,
+        request: FileJobRequest,
         ctx: &egui::Context,
         work: impl FnOnce(&mut dyn FnMut(u64, u64) -> bool) -> Result<FileReport, KmsError>
         + Send
@@ -76,7 +77,7 @@ impl FileJob {
             ctx.request_repaint();
         });
         Self {
-            mode,
+            request,
             done,
             total,
             cancel,
@@ -106,8 +107,6 @@ pub struct FileToolsState {
     encrypt: FileChoice,
     decrypt: FileChoice,
     pub job: Option<FileJob>,
-    /// The job running, so that an output found to exist can be asked about and run again.
-    running: Option<FileJobRequest>,
     /// An existing output the user is asked whether to replace (the request runs again with
     /// `overwrite` if they say yes).
     pub confirm_replace: Option<FileJobRequest>,
@@ -156,13 +155,13 @@ impl FileToolsState {
         let mut job = match mode {
             FileMode::Encrypt => {
                 let key = key.unwrap_or_default();
-                FileJob::start(FileMode::Encrypt, ctx, move |progress| {
+                FileJob::start(request, ctx, move |progress| {
                     refuse_existing(&output)?;
                     FileEncryptor::prepare(session.service(), &console_caller(), &key)?
                         .encrypt(&input, &output, overwrite, progress)
                 })
             }
-            FileMode::Decrypt => FileJob::start(FileMode::Decrypt, ctx, move |progress| {
+            FileMode::Decrypt => FileJob::start(request, ctx, move |progress| {
                 refuse_existing(&output)?;
                 FileDecryptor::prepare(session.service(), &console_caller(), &input)?
                     .decrypt(&output, overwrite, progress)
@@ -170,7 +169,6 @@ impl FileToolsState {
         };
         job.output_exists = exists;
         self.job = Some(job);
-        self.running = Some(request);
         self.last_result = None;
     }
 
@@ -181,17 +179,13 @@ impl FileToolsState {
         result: Result<FileReport, KmsError>,
         done: impl FnOnce(&FileReport) -> String,
     ) -> Option<Result<String, KmsError>> {
-        let asked = self.running.take();
-        let exists = self
-            .job
-            .take()
-            .is_some_and(|job| job.output_exists.load(Ordering::Relaxed));
+        let job = self.job.take()?;
         let outcome = match result {
             Ok(report) => Ok(done(&report)),
-            Err(_) if exists && asked.is_some() => {
-                self.confirm_replace = asked.map(|request| FileJobRequest {
+            Err(_) if job.output_exists.load(Ordering::Relaxed) => {
+                self.confirm_replace = Some(FileJobRequest {
                     overwrite: true,
-                    ..request
+                    ..job.request
                 });
                 return None;
             }
