@@ -48,6 +48,8 @@ fn keystore(path: &Path, n: usize) {
             next_rotate_time: 0,
             deletion_date: 0,
             versions: vec![KeyVersion::new(random_key(), now)],
+            tags: Vec::new(),
+            owner: Default::default(),
         })
         .collect();
     let mut body = ZeroizingWriter::with_capacity(n * 400);

@@ -153,6 +153,7 @@ fn api_request() {
     fuzz::run("api_request", &corpus, |input| {
         let outcome = tencent::process(&kms, &request_from_bytes(input));
         let body = tencent::response_body(
+            outcome.action,
             outcome.result,
             "fuzz",
             keyconsole::util::i18n::Language::English,
@@ -259,6 +260,7 @@ fn make_corpus() {
         description: String::new(),
         key: Some("compat-key".into()),
         value: keyconsole::kms::SecretValue::Text(Zeroizing::new("seed value".into())),
+        tags: Vec::new(),
     })
     .unwrap();
     let requests = [

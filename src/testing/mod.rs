@@ -129,7 +129,7 @@ impl FileDialogs for FakeDialogs {
 /// Writes a keystore of `n` enabled keys (aliases `app-00000`…) in one save, for benchmarks of
 /// large keystores; half of them rotate yearly.
 pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize) {
-    use crate::kms::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
+    use crate::kms::{KeyOrigin, KeyOwner, KeyRecord, KeyState, KeyUsage, KeyVersion};
     let now = START;
     let keys: Vec<KeyRecord> = (0..n)
         .map(|i| KeyRecord {
@@ -146,6 +146,8 @@ pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize
             next_rotate_time: if i % 2 == 0 { now + 365 * 86_400 } else { 0 },
             deletion_date: 0,
             versions: vec![KeyVersion::new(crate::crypto::random_key(), now)],
+            tags: Vec::new(),
+            owner: KeyOwner::User,
         })
         .collect();
     let mut body = crate::util::ZeroizingWriter::with_capacity(n * 512);

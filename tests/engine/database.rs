@@ -87,7 +87,7 @@ fn rotation_round_trip(engine: DbEngine) {
         .unwrap();
     assert_eq!(first, "SSM_v1");
     assert_eq!(password(&kms, "orders-db", "SSM_Current"), FIRST_PASSWORD);
-    let json = keyconsole::api::tencent::shapes::secret_metadata(
+    let json = keyconsole::api::tencent::shapes::describe_secret(
         &kms.describe_secret("orders-db").unwrap(),
     );
     assert_eq!(json["SecretType"], 1);
@@ -232,7 +232,7 @@ fn automatic_rotation_the_version_limit_and_the_cmk() {
     req.key = Some("orders-key".to_owned());
     req.rotate_days = Some(7);
     kms.create_database_secret(req).unwrap();
-    let json = keyconsole::api::tencent::shapes::secret_metadata(
+    let json = keyconsole::api::tencent::shapes::describe_secret(
         &kms.describe_secret("orders-db").unwrap(),
     );
     assert_eq!(

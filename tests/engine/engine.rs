@@ -56,6 +56,7 @@ fn create_describe_and_find_by_id_or_alias() {
             description: "MySQL production".into(),
             key_usage: Some("ENCRYPT_DECRYPT".into()),
             rotate_days: Some(90),
+            tags: Vec::new(),
         })
         .unwrap();
     assert_eq!(key.key_state, KeyState::Enabled);
@@ -857,6 +858,7 @@ fn the_key_and_secret_quotas_hold() {
             description: String::new(),
             key: None,
             value,
+            tags: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::LimitExceeded, "{e}");
@@ -896,6 +898,7 @@ fn the_service_boundary_tells_one_event_per_operation() {
                 description: String::new(),
                 key_usage: None,
                 rotate_days: None,
+                tags: Vec::new(),
             },
         )
         .unwrap();
@@ -938,6 +941,7 @@ fn the_service_boundary_tells_one_event_per_operation() {
                 description: String::new(),
                 key: None,
                 value: SecretValue::Text(zeroize::Zeroizing::new("secret value 42".into())),
+                tags: Vec::new(),
             },
         )
         .unwrap();

@@ -207,6 +207,7 @@ fn a_secret_change_that_failed_to_save_is_not_kept() {
         description: String::new(),
         key: None,
         value: value("first"),
+        tags: Vec::new(),
     })
     .unwrap();
     kms.fail_next_saves(1);
@@ -249,6 +250,7 @@ fn the_keystore_never_grows_past_what_opens_again() {
                 description: String::new(),
                 key: None,
                 value: value(made),
+                tags: Vec::new(),
             })
             .map(drop)
         } else {

@@ -9,4 +9,5 @@ mod failed_saves;
 mod files;
 mod rotation_rules;
 mod secrets;
+mod tags;
 mod wycheproof;

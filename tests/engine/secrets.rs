@@ -19,6 +19,7 @@ fn new_secret(name: &str, value: SecretValue) -> CreateSecret {
         description: String::new(),
         key: None,
         value,
+        tags: Vec::new(),
     }
 }
 

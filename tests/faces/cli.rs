@@ -205,6 +205,98 @@ fn walkthrough_of_the_seed_scenario() {
     );
 }
 
+/// Tags from the command line: given at creation, filtering listings, edited in one step, and
+/// refused by the cloud's rules with its codes.
+#[test]
+fn tags_on_keys_and_secrets() {
+    let cli = Cli::new();
+    cli.ok(
+        &[
+            "key", "create", "--alias", "pay", "--tag", "env=prod", "--tag", "team=pay",
+        ],
+        b"",
+    );
+    cli.ok(
+        &["key", "create", "--alias", "ops", "--tag", "env=test"],
+        b"",
+    );
+    cli.ok(&["key", "create", "--alias", "bare"], b"");
+    let listed = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["key", "list", "--json"];
+        all.extend_from_slice(args);
+        let page: serde_json::Value = serde_json::from_str(&cli.ok(&all, b"")).unwrap();
+        let mut aliases: Vec<String> = page["KeyMetadatas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["Alias"].as_str().unwrap().to_owned())
+            .collect();
+        aliases.sort();
+        aliases
+    };
+    assert_eq!(listed(&["--tag", "env=prod"]), ["pay"]);
+    assert_eq!(
+        listed(&["--tag", "env=prod", "--tag", "env=test"]),
+        ["ops", "pay"]
+    );
+    assert_eq!(listed(&["--tag", "env"]), ["ops", "pay"]);
+    assert_eq!(listed(&["--tag", "env", "--tag", "team"]), ["pay"]);
+    assert_eq!(
+        cli.ok(
+            &["key", "tag", "pay", "--set", "owner=li", "--remove", "team"],
+            b""
+        ),
+        "env=prod\nowner=li\n"
+    );
+    assert_eq!(cli.ok(&["key", "tag", "pay"], b""), "env=prod\nowner=li\n");
+    let described: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "describe", "pay", "--json"], b"")).unwrap();
+    assert_eq!(
+        described["Tags"],
+        serde_json::json!([{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "owner", "TagValue": "li"}])
+    );
+    cli.fails(
+        &["key", "tag", "pay", "--set", "qcloud:x=1"],
+        b"",
+        "InvalidParameterValue",
+    );
+    cli.fails(
+        &[
+            "key", "create", "--alias", "twice", "--tag", "a=1", "--tag", "a=2",
+        ],
+        b"",
+        "InvalidParameterValue.TagKeysDuplicated",
+    );
+    // Nothing was made.
+    cli.fails(
+        &["key", "describe", "twice"],
+        b"",
+        "ResourceUnavailable.CmkNotFound",
+    );
+
+    cli.ok(
+        &[
+            "secret",
+            "create",
+            "orders-db",
+            "--value-stdin",
+            "--tag",
+            "env=prod",
+        ],
+        b"S3cr3t",
+    );
+    cli.ok(&["secret", "create", "other", "--value-stdin"], b"x");
+    let secrets: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["secret", "list", "--json", "--tag", "env=prod"], b""))
+            .unwrap();
+    assert_eq!(secrets.as_array().unwrap().len(), 1);
+    assert_eq!(secrets[0]["SecretName"], "orders-db");
+    assert_eq!(
+        cli.ok(&["secret", "tag", "orders-db", "--set", "env=test"], b""),
+        "env=test\n"
+    );
+}
+
 #[test]
 fn json_output_uses_the_api_field_names() {
     let cli = Cli::new();
@@ -1449,7 +1541,20 @@ fn the_cli_manages_a_team_server_over_https() {
     assert!(date.trim().len() >= 10, "{date}");
     ok(&["key", "cancel-deletion", key_id], b"");
     ok(&["key", "enable", key_id], b"");
-    fails(&["key", "rotate", key_id], b"", "UnsupportedOperation");
+    // Tags are edited where the server runs: the cloud's API has no action for it here.
+    fails(
+        &["key", "tag", key_id, "--set", "env=prod"],
+        b"",
+        "UnsupportedOperation",
+    );
+    // RotateKey on the server: a new version at once.
+    ok(&["key", "rotate", key_id], b"");
+    let described: serde_json::Value =
+        serde_json::from_str(&ok(&["key", "describe", key_id, "--json"], b"")).unwrap();
+    assert!(
+        described["LastRotateTime"].as_i64().unwrap() > 0,
+        "{described}"
+    );
 
     // Secrets.
     ok(

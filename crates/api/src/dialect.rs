@@ -42,11 +42,12 @@ pub trait Dialect: Send + Sync + 'static {
     fn loggable_action(&self, head: &Parts) -> &'static str;
     /// The language a request asks its errors in, before it is read.
     fn language(&self, head: &Parts) -> Language;
-    /// The cloud's code for an error kind (the access log shows it).
-    fn code(&self, kind: ErrorCode) -> &'static str;
+    /// The cloud's code for an error kind in an answer to `action` (the access log shows it).
+    fn code(&self, action: &str, kind: ErrorCode) -> &'static str;
     /// The answer's content type and bytes (wiped once sent: answers carry plaintexts).
     fn answer(
         &self,
+        action: &str,
         result: Result<Answer, KmsError>,
         request_id: &str,
         language: Language,

@@ -862,11 +862,12 @@ async fn answer(
         key_id: outcome.key_id,
         code: match &outcome.result {
             Ok(_) => SUCCESS,
-            Err(e) => dialect.code(e.code),
+            Err(e) => dialect.code(outcome.action, e.code),
         },
         duration: started.elapsed(),
     });
-    let (content_type, bytes) = dialect.answer(outcome.result, &request_id, language);
+    let (content_type, bytes) =
+        dialect.answer(outcome.action, outcome.result, &request_id, language);
     let mut response = Response::new(Full::new(SecretBuf::new(bytes)));
     response
         .headers_mut()

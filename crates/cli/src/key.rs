@@ -4,6 +4,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 
 use super::Context;
 use super::output::{format_time, print_table, rotation_summary, terminal_safe};
+use super::tags::{self, TagEdit};
 use keyconsole_api::tencent::shapes::key_metadata_with_versions;
 use keyconsole_kms::{CreateKey, KeyChange, KeyChanged, KeyMetadata, KeyQuery, KeyState, Result};
 
@@ -18,6 +19,9 @@ pub enum KeyCommand {
         /// Turn on automatic rotation every N days (7-365)
         #[arg(long, value_name = "N")]
         rotate_days: Option<u32>,
+        /// A tag (repeatable)
+        #[arg(long, value_name = "KEY=VALUE")]
+        tag: Vec<String>,
     },
     /// List keys, newest first
     List {
@@ -26,6 +30,9 @@ pub enum KeyCommand {
         /// Only keys whose KeyId or alias contains TEXT
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
+        /// Only keys with this tag (any value, or VALUE); repeat to ask for several
+        #[arg(long, value_name = "KEY[=VALUE]")]
+        tag: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -69,6 +76,12 @@ pub enum KeyCommand {
     Rotate { key: String },
     /// Turn automatic rotation on or off
     Rotation(RotationArgs),
+    /// Show a key's tags, or change them
+    Tag {
+        key: String,
+        #[command(flatten)]
+        edit: TagEdit,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +145,8 @@ fn print_details(key: &KeyMetadata) {
             },
         ),
         ("DeletionDate", format_time(key.deletion_date)),
+        ("Owner", key.owner.as_str().to_owned()),
+        ("Tags", tags::summary(&key.tags)),
     ];
     for (label, value) in rows {
         println!("{label:<20}{}", terminal_safe(&value));
@@ -147,6 +162,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             alias,
             description,
             rotate_days,
+            tag,
         } => {
             let key = service.create_key(
                 &caller,
@@ -155,6 +171,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
                     description,
                     key_usage: None,
                     rotate_days,
+                    tags: tags::parse(&tag),
                 },
             )?;
             println!("{}", key.key_id);
@@ -162,6 +179,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
         KeyCommand::List {
             state,
             search,
+            tag,
             json,
         } => {
             let page = service.list_keys(
@@ -169,6 +187,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
                 &KeyQuery {
                     state: state.map(KeyState::from).into(),
                     search,
+                    tags: tags::filters(&tag),
                     ..KeyQuery::default()
                 },
             )?;
@@ -242,8 +261,15 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             change(key, KeyChange::Unarchive)?;
         }
         KeyCommand::Rotate { key } => {
-            if let KeyChanged::Version(version) = change(key, KeyChange::Rotate)? {
-                eprintln!("Key version {version} is now used for encryption.");
+            match change(key, KeyChange::Rotate)? {
+                // A server's RotateKey does not say which version it made.
+                KeyChanged::Version(0) => {
+                    eprintln!("A new key version is now used for encryption.")
+                }
+                KeyChanged::Version(version) => {
+                    eprintln!("Key version {version} is now used for encryption.");
+                }
+                KeyChanged::Done | KeyChanged::DeletionDate(_) => {}
             }
         }
         KeyCommand::Rotation(args) => {
@@ -253,6 +279,18 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
                 KeyChange::DisableRotation
             };
             change(args.key, switch)?;
+        }
+        KeyCommand::Tag { key, edit } => {
+            if !edit.is_empty() {
+                change(
+                    key.clone(),
+                    KeyChange::Tag {
+                        set: tags::parse(&edit.set),
+                        remove: edit.remove,
+                    },
+                )?;
+            }
+            tags::print(&service.describe_key(&caller, &key)?.tags);
         }
     }
     Ok(())

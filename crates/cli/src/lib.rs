@@ -11,6 +11,7 @@ mod keystore;
 mod output;
 mod password;
 mod secret;
+mod tags;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

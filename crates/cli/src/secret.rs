@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use super::Context;
 use super::output::{format_time, print_table, read_input, terminal_safe, write_stdout};
-use keyconsole_api::tencent::shapes::secret_metadata;
+use super::tags::{self, TagEdit};
+use keyconsole_api::tencent::shapes::{describe_secret, secret_metadata, tags_json};
 use keyconsole_base::util::database::DbEndpoint;
 use keyconsole_kms::secrets::database::PASSWORD_MAX_BYTES;
 use keyconsole_kms::secrets::rules::{CURRENT_VERSION_ID, VALUE_MAX_BYTES};
@@ -34,6 +35,9 @@ pub enum SecretCommand {
         /// The CMK that protects the values [default: the secrets manager's own key]
         #[arg(long, value_name = "KEY")]
         key: Option<String>,
+        /// A tag (repeatable)
+        #[arg(long, value_name = "KEY=VALUE", conflicts_with = "database")]
+        tag: Vec<String>,
     },
     /// Print a version's value to standard output, exactly [default: SSM_Current, the version in use]
     Get {
@@ -70,6 +74,9 @@ pub enum SecretCommand {
         /// Only secrets whose name contains TEXT
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
+        /// Only secrets with this tag (any value, or VALUE); repeat to ask for several
+        #[arg(long, value_name = "KEY[=VALUE]")]
+        tag: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -78,6 +85,12 @@ pub enum SecretCommand {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Show a secret's tags, or change them
+    Tag {
+        name: String,
+        #[command(flatten)]
+        edit: TagEdit,
     },
     /// Enable a disabled secret
     Enable { name: String },
@@ -245,6 +258,7 @@ fn print_details(secret: &SecretMetadata) {
         ("CreateTime", format_time(secret.create_time)),
         ("DeleteTime", format_time(secret.delete_time)),
         ("Versions", secret.version_count.to_string()),
+        ("Tags", tags::summary(&secret.tags)),
     ];
     let mut rows = rows.to_vec();
     if let Some(database) = &secret.database {
@@ -490,6 +504,7 @@ fn run_on_service(
             version_id,
             description,
             key,
+            tag,
             ..
         } => {
             let (_, version_id) = service.create_secret(
@@ -500,6 +515,7 @@ fn run_on_service(
                     description,
                     key,
                     value: value()?,
+                    tags: tags::parse(&tag),
                 },
             )?;
             eprintln!("Created version {version_id}.");
@@ -523,7 +539,17 @@ fn run_on_service(
         SecretCommand::Describe { name, json } => {
             let secret = service.describe_secret(&caller, &name)?;
             if json {
-                print_json(&secret_metadata(&secret));
+                // DescribeSecret's fields, and two of keyconsole's: whose key protects it, and
+                // its tags.
+                let mut answer = describe_secret(&secret);
+                let key_type = if secret.default_key {
+                    "DEFAULT"
+                } else {
+                    "CUSTOMER"
+                };
+                answer.insert("KmsKeyType".to_owned(), json!(key_type));
+                answer.insert("Tags".to_owned(), tags_json(&secret.tags));
+                print_json(&Value::Object(answer));
             } else {
                 print_details(&secret);
             }
@@ -531,6 +557,7 @@ fn run_on_service(
         SecretCommand::List {
             state,
             search,
+            tag,
             json,
         } => {
             // Every secret, a page (the listing's largest) at a time: a keystore may hold more
@@ -541,6 +568,7 @@ fn run_on_service(
                 }),
                 search,
                 limit: Some(keyconsole_kms::secrets::rules::LIST_LIMIT_MAX),
+                tags: tags::filters(&tag),
                 ..SecretQuery::default()
             };
             let mut page = service.list_secrets(&caller, &query)?;
@@ -611,6 +639,18 @@ fn run_on_service(
                     .collect();
                 print_table(&["VersionId", "Created"], &rows);
             }
+        }
+        SecretCommand::Tag { name, edit } => {
+            if !edit.is_empty() {
+                change(
+                    &name,
+                    SecretChange::Tag {
+                        set: tags::parse(&edit.set),
+                        remove: edit.remove,
+                    },
+                )?;
+            }
+            tags::print(&service.describe_secret(&caller, &name)?.tags);
         }
         SecretCommand::Enable { name } => {
             change(&name, SecretChange::Enable)?;

@@ -20,6 +20,12 @@ pub enum ErrorCode {
     InvalidPlaintext,
     InvalidEncryptionContext,
     InvalidPendingWindowInDays,
+    /// A resource's tags name one key twice.
+    TagKeysDuplicated,
+    /// A request names a parameter its action does not have (API only).
+    UnknownParameter,
+    /// A request names an HSM cluster: keyconsole has none.
+    InvalidHsmClusterId,
     CmkNotFound,
     CmkDisabled,
     CmkArchived,

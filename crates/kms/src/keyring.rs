@@ -75,6 +75,12 @@ impl Keyring {
             local_ca: body.local_ca,
             ..Keyring::default()
         };
+        // Keystores from before keys knew their owner.
+        if let Some(id) = ring.ssm_default_key
+            && let Some(key) = ring.keys.iter_mut().find(|k| k.key_id == id)
+        {
+            key.owner = crate::keys::KeyOwner::SecretsManager;
+        }
         ring.reindex();
         ring
     }

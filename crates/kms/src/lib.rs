@@ -21,6 +21,7 @@ pub mod outputs;
 pub mod secrets;
 pub mod service;
 pub mod shared;
+pub mod tags;
 pub mod usage;
 
 #[cfg(any(test, feature = "testing"))]
@@ -42,8 +43,8 @@ pub use keys::rules::{
     BATCH_MAX_KEYS, DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES,
 };
 pub use keys::{
-    CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyOrigin, KeyPage, KeyQuery, KeyRecord,
-    KeyState, KeyUsage, KeyVersion, Order, StateFilter,
+    CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyOrigin, KeyOwner, KeyPage, KeyQuery,
+    KeyRecord, KeyState, KeyUsage, KeyVersion, Order, OriginFilter, StateFilter,
 };
 pub use maintenance::Maintenance;
 pub use secrets::{
@@ -55,6 +56,7 @@ pub use service::{
     ServerSupport, ServiceEvent,
 };
 pub use shared::SharedKms;
+pub use tags::{Tag, TagFilter};
 
 use keyconsole_store::{FileStamp, KdfParams, Store};
 use keyring::Keyring;

@@ -20,6 +20,7 @@ use super::secrets::{
     CreateDatabaseSecret, CreateSecret, RotationDetail, SecretMetadata, SecretPage, SecretQuery,
     SecretValue,
 };
+use super::tags::Tag;
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::database::DbEndpoint;
 use keyconsole_base::util::i18n::Language;
@@ -109,6 +110,12 @@ pub enum KeyChange {
         days: Option<u32>,
     },
     DisableRotation,
+    /// Tags added or given a new value (`set`) and taken away (`remove`, by tag key), applied to
+    /// the key's tags as they are when the change runs, so two editors do not undo each other.
+    Tag {
+        set: Vec<Tag>,
+        remove: Vec<String>,
+    },
 }
 
 impl KeyChange {
@@ -125,6 +132,7 @@ impl KeyChange {
             KeyChange::Rotate => "RotateKey",
             KeyChange::EnableRotation { .. } => "EnableKeyRotation",
             KeyChange::DisableRotation => "DisableKeyRotation",
+            KeyChange::Tag { .. } => "TagKey",
         }
     }
 }
@@ -173,6 +181,11 @@ pub enum SecretChange {
     },
     /// A database secret's password, rotated now (in the database, then in the secret).
     Rotate,
+    /// Tags added or given a new value, and taken away by tag key (see `KeyChange::Tag`).
+    Tag {
+        set: Vec<Tag>,
+        remove: Vec<String>,
+    },
 }
 
 impl SecretChange {
@@ -188,6 +201,7 @@ impl SecretChange {
             SecretChange::UpdateValue { .. } => "UpdateSecret",
             SecretChange::SetRotation { .. } => "UpdateRotationStatus",
             SecretChange::Rotate => "RotateProductSecret",
+            SecretChange::Tag { .. } => "TagSecret",
         }
     }
 }
@@ -506,6 +520,10 @@ impl KmsService for Kms {
                     self.disable_key_rotation(one()?)?;
                     KeyChanged::Done
                 }
+                KeyChange::Tag { set, remove } => {
+                    self.tag_key(one()?, &set, &remove)?;
+                    KeyChanged::Done
+                }
             })
         })
     }
@@ -651,6 +669,10 @@ impl KmsService for Kms {
                     begin,
                 } => {
                     self.set_secret_rotation(name, enabled, days, begin)?;
+                    SecretChanged::Done
+                }
+                SecretChange::Tag { set, remove } => {
+                    self.tag_secret(name, &set, &remove)?;
                     SecretChanged::Done
                 }
                 SecretChange::Rotate => {

@@ -27,8 +27,9 @@ use keyconsole_kms::service::{
 };
 use keyconsole_kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
-    ErrorCode, KeyMetadata, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, ReEncrypted,
-    Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter, SecretValue,
+    ErrorCode, KeyMetadata, KeyOwner, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, Order,
+    ReEncrypted, Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
+    SecretValue, TagFilter,
     secrets::{CreateDatabaseSecret, RotationDetail},
 };
 
@@ -311,7 +312,7 @@ impl RemoteService {
         if let Some(error) = response.remove("Error") {
             let code_text = error["Code"].as_str().unwrap_or("InternalError");
             let message = error["Message"].as_str().unwrap_or_default();
-            return Err(match super::codes::kind_of(code_text) {
+            return Err(match super::codes::kind_in(action, code_text) {
                 Some(code) => KmsError::new(code, message),
                 // A code keyconsole does not know (the cloud has many): kept in the message.
                 None => KmsError::new(
@@ -522,6 +523,15 @@ fn number_field(map: &Map<String, Value>, field: &str) -> i64 {
     map.get(field).and_then(Value::as_i64).unwrap_or(0)
 }
 
+/// The cloud edits tags through its tag service (its own API), which keyconsole does not serve:
+/// a server's tags are edited where it runs.
+fn remote_tags_unsupported() -> KmsError {
+    KmsError::new(
+        ErrorCode::UnsupportedOperation,
+        keyconsole_base::text!("errors.remote_tags_unsupported"),
+    )
+}
+
 fn key_metadata(value: &Value) -> Result<KeyMetadata> {
     let map = value
         .as_object()
@@ -549,6 +559,12 @@ fn key_metadata(value: &Value) -> Result<KeyMetadata> {
         deletion_date: number_field(map, "DeletionDate"),
         // The cloud's KeyMetadata does not say; 0 reads as "not told".
         version_count: u32::try_from(number_field(map, "VersionCount")).unwrap_or(0),
+        // Tags are the cloud's tag service's business, not KeyMetadata's.
+        tags: Vec::new(),
+        owner: match map.get("Owner").and_then(Value::as_str) {
+            Some("user") | None => KeyOwner::User,
+            Some(_) => KeyOwner::SecretsManager,
+        },
     })
 }
 
@@ -573,7 +589,15 @@ fn secret_metadata(value: &Value) -> Result<SecretMetadata> {
         version_count: 0,
         // A database secret's endpoint and users are not in the cloud's metadata.
         database: None,
+        tags: Vec::new(),
     })
+}
+
+fn tag_filters_param(filters: &[TagFilter]) -> Value {
+    filters
+        .iter()
+        .map(|f| json!({"TagKey": f.key, "TagValue": f.values}))
+        .collect()
 }
 
 /// Adds an encryption context under `field` when there is one (none is sent as no parameter).
@@ -627,6 +651,9 @@ impl KmsService for RemoteService {
         if let Some(usage) = &request.key_usage {
             params["KeyUsage"] = json!(usage);
         }
+        if !request.tags.is_empty() {
+            params["Tags"] = super::shapes::tags_json(&request.tags);
+        }
         let answer = self.kms(caller, "CreateKey", &params)?;
         let key_id = text_field(&answer, "KeyId")?;
         // The cloud's CreateKey has no rotation: turned on after, as the console does.
@@ -646,33 +673,28 @@ impl KmsService for RemoteService {
     }
 
     fn list_keys(&self, caller: &Caller, query: &KeyQuery) -> Result<KeyPage> {
-        let state = super::shapes::state_filter_number(query.state);
-        let order = super::shapes::order_number(query.order);
-        // Every match when no limit is given: page through at the API's largest page.
-        let wanted = query.limit.unwrap_or(usize::MAX);
-        let mut page = KeyPage::default();
-        let mut offset = query.offset;
-        loop {
-            let limit = (wanted - page.keys.len()).min(LIST_LIMIT_MAX);
-            let mut params = json!({
-                "Offset": offset, "Limit": limit, "KeyState": state, "OrderType": order,
-            });
-            if let Some(search) = &query.search {
-                params["SearchKeyAlias"] = json!(search);
-            }
-            let answer = self.kms(caller, "ListKeyDetail", &params)?;
-            page.total = usize::try_from(number_field(&answer, "TotalCount")).unwrap_or(0);
-            let keys = answer
-                .get("KeyMetadatas")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for key in keys {
-                page.keys.push(key_metadata(key)?);
-            }
-            offset += keys.len();
-            if keys.is_empty() || page.keys.len() >= wanted || offset >= page.total {
-                return Ok(page);
+        match query.owner {
+            Some(owner) => self.list_keys_of(caller, query, owner),
+            // The cloud lists one owner at a time (Role 0 the user's keys, 1 those services made
+            // for themselves): both, merged into one listing and paged here.
+            None => {
+                let every = KeyQuery {
+                    offset: 0,
+                    limit: None,
+                    ..query.clone()
+                };
+                let mut keys = self.list_keys_of(caller, &every, KeyOwner::User)?.keys;
+                keys.extend(
+                    self.list_keys_of(caller, &every, KeyOwner::SecretsManager)?
+                        .keys,
+                );
+                match query.order {
+                    Order::NewestFirst => keys.sort_by_key(|k| std::cmp::Reverse(k.create_time)),
+                    Order::OldestFirst => keys.sort_by_key(|k| k.create_time),
+                }
+                Ok(paged(keys, query.offset, query.limit, |keys, total| {
+                    KeyPage { total, keys }
+                }))
             }
         }
     }
@@ -742,10 +764,12 @@ impl KmsService for RemoteService {
             KeyChange::CancelDeletion => simple("CancelKeyDeletion"),
             KeyChange::Archive => simple("ArchiveKey"),
             KeyChange::Unarchive => simple("CancelKeyArchive"),
-            KeyChange::Rotate => Err(KmsError::new(
-                ErrorCode::UnsupportedOperation,
-                keyconsole_base::text!("errors.remote_cannot_rotate_now"),
-            )),
+            KeyChange::Rotate => {
+                simple("RotateKey")?;
+                // RotateKey answers a task, not the version: 0 is "not told".
+                Ok(KeyChanged::Version(0))
+            }
+            KeyChange::Tag { .. } => Err(remote_tags_unsupported()),
             KeyChange::EnableRotation { days } => {
                 let mut params = json!({"KeyId": one()?});
                 if let Some(days) = days {
@@ -874,6 +898,9 @@ impl KmsService for RemoteService {
         if let Some(key) = &request.key {
             params.insert("KmsKeyId".to_owned(), json!(key));
         }
+        if !request.tags.is_empty() {
+            params.insert("Tags".to_owned(), super::shapes::tags_json(&request.tags));
+        }
         value_params(&mut params, &request.value);
         let params = Value::Object(params);
         let answer = self.ssm(caller, "CreateSecret", &params);
@@ -920,41 +947,39 @@ impl KmsService for RemoteService {
         let answer = self.ssm(caller, "DescribeSecret", &json!({"SecretName": name}))?;
         let mut secret = secret_metadata(&Value::Object(answer))?;
         secret.version_count = self.secret_versions(caller, name)?.len();
+        // DescribeSecret does not say whose key it is; the key's Owner does.
+        secret.default_key = self
+            .describe_key(caller, &secret.key_id)
+            .is_ok_and(|key| key.owner == KeyOwner::SecretsManager);
         Ok(secret)
     }
 
     fn list_secrets(&self, caller: &Caller, query: &SecretQuery) -> Result<SecretPage> {
-        let state = match query.state {
-            SecretStateFilter::All => 0,
-            SecretStateFilter::Only(SecretState::Enabled) => 1,
-            SecretStateFilter::Only(SecretState::Disabled) => 2,
-            SecretStateFilter::Only(SecretState::PendingDelete) => 3,
-        };
-        let mut params = json!({
-            "Offset": query.offset,
-            "Limit": query.limit.unwrap_or(keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT),
-            "State": state,
-            "OrderType": u8::from(query.oldest_first),
-        });
-        if let Some(search) = &query.search {
-            params["SearchSecretName"] = json!(search);
+        match query.database {
+            Some(database) => self.list_secrets_of(caller, query, database),
+            // The cloud lists one type at a time (SecretType 0, the default, the user's own; 1
+            // database secrets): both, merged into one listing and paged here.
+            None => {
+                let every = SecretQuery {
+                    offset: 0,
+                    limit: Some(keyconsole_kms::secrets::rules::LIST_LIMIT_MAX),
+                    ..query.clone()
+                };
+                let mut secrets = self.list_secrets_of(caller, &every, false)?.secrets;
+                secrets.extend(self.list_secrets_of(caller, &every, true)?.secrets);
+                if query.oldest_first {
+                    secrets.sort_by_key(|s| s.create_time);
+                } else {
+                    secrets.sort_by_key(|s| std::cmp::Reverse(s.create_time));
+                }
+                let limit = query
+                    .limit
+                    .or(Some(keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT));
+                Ok(paged(secrets, query.offset, limit, |secrets, total| {
+                    SecretPage { total, secrets }
+                }))
+            }
         }
-        if let Some(database) = query.database {
-            params["SecretType"] = json!(u8::from(database));
-        }
-        let answer = self.ssm(caller, "ListSecrets", &params)?;
-        let secrets = answer
-            .get("SecretMetadatas")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .map(secret_metadata)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(SecretPage {
-            total: usize::try_from(number_field(&answer, "TotalCount")).unwrap_or(0),
-            secrets,
-        })
     }
 
     fn secret_versions(&self, caller: &Caller, name: &str) -> Result<Vec<(String, i64)>> {
@@ -1028,6 +1053,7 @@ impl KmsService for RemoteService {
                 }
                 simple("UpdateRotationStatus", params)
             }
+            SecretChange::Tag { .. } => Err(remote_tags_unsupported()),
             SecretChange::Rotate => {
                 let answer =
                     self.ssm(caller, "RotateProductSecret", &json!({"SecretName": name}))?;
@@ -1075,7 +1101,106 @@ impl KmsService for RemoteService {
     }
 }
 
+/// One page of `items` (all of them, sorted), and how many there were.
+fn paged<T, P>(
+    items: Vec<T>,
+    offset: usize,
+    limit: Option<usize>,
+    page: impl FnOnce(Vec<T>, usize) -> P,
+) -> P {
+    let total = items.len();
+    let items = items
+        .into_iter()
+        .skip(offset)
+        .take(limit.unwrap_or(usize::MAX))
+        .collect();
+    page(items, total)
+}
+
 impl RemoteService {
+    /// ListKeyDetail for the keys of one owner (Role), every page the query asks for.
+    fn list_keys_of(&self, caller: &Caller, query: &KeyQuery, owner: KeyOwner) -> Result<KeyPage> {
+        let state = super::shapes::state_filter_number(query.state);
+        let order = super::shapes::order_number(query.order);
+        // Every match when no limit is given: page through at the API's largest page.
+        let wanted = query.limit.unwrap_or(usize::MAX);
+        let mut page = KeyPage::default();
+        let mut offset = query.offset;
+        loop {
+            let limit = (wanted - page.keys.len()).min(LIST_LIMIT_MAX);
+            let mut params = json!({
+                "Offset": offset, "Limit": limit, "KeyState": state, "OrderType": order,
+                "Role": u8::from(owner != KeyOwner::User),
+                "Origin": super::shapes::origin_name(query.origin),
+                "KeyUsage": query.usage.as_deref().unwrap_or("ALL"),
+            });
+            if let Some(search) = &query.search {
+                params["SearchKeyAlias"] = json!(search);
+            }
+            if !query.tags.is_empty() {
+                params["TagFilters"] = tag_filters_param(&query.tags);
+            }
+            let answer = self.kms(caller, "ListKeyDetail", &params)?;
+            page.total = usize::try_from(number_field(&answer, "TotalCount")).unwrap_or(0);
+            let keys = answer
+                .get("KeyMetadatas")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for key in keys {
+                page.keys.push(key_metadata(key)?);
+            }
+            offset += keys.len();
+            if keys.is_empty() || page.keys.len() >= wanted || offset >= page.total {
+                return Ok(page);
+            }
+        }
+    }
+
+    /// ListSecrets for one type: the user's own secrets (SecretType 0) or database ones (1).
+    fn list_secrets_of(
+        &self,
+        caller: &Caller,
+        query: &SecretQuery,
+        database: bool,
+    ) -> Result<SecretPage> {
+        let state = match query.state {
+            SecretStateFilter::All => 0,
+            SecretStateFilter::Only(SecretState::Enabled) => 1,
+            SecretStateFilter::Only(SecretState::Disabled) => 2,
+            SecretStateFilter::Only(SecretState::PendingDelete) => 3,
+        };
+        let mut params = json!({
+            "Offset": query.offset,
+            "Limit": query.limit.unwrap_or(keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT),
+            "State": state,
+            "OrderType": u8::from(query.oldest_first),
+            "SecretType": u8::from(database),
+        });
+        if let Some(search) = &query.search {
+            params["SearchSecretName"] = json!(search);
+        }
+        if database && !query.products.is_empty() {
+            params["ProductName"] = json!(query.products.join(","));
+        }
+        if !query.tags.is_empty() {
+            params["TagFilters"] = tag_filters_param(&query.tags);
+        }
+        let answer = self.ssm(caller, "ListSecrets", &params)?;
+        let secrets = answer
+            .get("SecretMetadatas")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(secret_metadata)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SecretPage {
+            total: usize::try_from(number_field(&answer, "TotalCount")).unwrap_or(0),
+            secrets,
+        })
+    }
+
     /// PutSecretValue or UpdateSecret: the value's strings are wiped once sent.
     fn send_value(
         &self,

@@ -2,6 +2,9 @@
 //! the remote client reads back, and what the CLI and the console show beside a message (one code
 //! set wherever a user is, as the cloud's console and SDKs show it).
 
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
 use keyconsole_kms::ErrorCode;
 
 /// The cloud's code for `kind`.
@@ -17,6 +20,9 @@ pub fn code(kind: ErrorCode) -> &'static str {
         InvalidPlaintext => "InvalidParameterValue.InvalidPlaintext",
         InvalidEncryptionContext => "InvalidParameterValue.InvalidEncryptionContext",
         InvalidPendingWindowInDays => "InvalidParameter.InvalidPendingWindowInDays",
+        TagKeysDuplicated => "InvalidParameterValue.TagKeysDuplicated",
+        UnknownParameter => "UnknownParameter",
+        InvalidHsmClusterId => "InvalidParameterValue.InvalidHsmClusterId",
         CmkNotFound => "ResourceUnavailable.CmkNotFound",
         CmkDisabled => "ResourceUnavailable.CmkDisabled",
         CmkArchived => "ResourceUnavailable.CmkArchived",
@@ -34,7 +40,8 @@ pub fn code(kind: ErrorCode) -> &'static str {
         InvalidAction => "InvalidAction",
         NoSuchVersion => "NoSuchVersion",
         RequestSizeLimitExceeded => "RequestSizeLimitExceeded",
-        UnsupportedRequestMethod => "UnsupportedRequestMethod",
+        // The cloud's common code for a method other than GET and POST.
+        UnsupportedRequestMethod => "UnsupportedProtocol",
         SecretExists => "ResourceInUse.SecretExists",
         VersionIdExists => "ResourceInUse.VersionIdExists",
         SecretNotExist => "ResourceNotFound.SecretNotExist",
@@ -68,7 +75,8 @@ const ALL: &[ErrorCode] = {
     &[
         InvalidParameter, InvalidParameterValue, InvalidKeyId, InvalidAlias,
         AliasAlreadyExists, InvalidCiphertext, InvalidPlaintext, InvalidEncryptionContext,
-        InvalidPendingWindowInDays, CmkNotFound, CmkDisabled, CmkArchived,
+        InvalidPendingWindowInDays, TagKeysDuplicated, UnknownParameter, InvalidHsmClusterId,
+        CmkNotFound, CmkDisabled, CmkArchived,
         CmkShouldBeDisabled, CmkNotPendingDelete, CmkStateNotSupport, CmkUsedByCloudProduct,
         DecryptError, MissingParameter, InternalError, SignatureFailure, SignatureExpire,
         SecretIdNotFound, InvalidAuthorization, InvalidAction, NoSuchVersion,
@@ -86,6 +94,110 @@ pub fn kind_of(code_text: &str) -> Option<ErrorCode> {
     ALL.iter().copied().find(|&kind| code(kind) == code_text)
 }
 
+/// The codes the cloud documents for each action (KMS and Secrets Manager), as its API reference
+/// lists them; `scripts/sdk/conformance.py` checks answers against the same file.
+static DOCUMENTED: LazyLock<HashMap<String, HashSet<String>>> = LazyLock::new(|| {
+    let services: HashMap<String, HashMap<String, Vec<String>>> =
+        serde_json::from_str(include_str!("error-codes.json")).unwrap_or_default();
+    let mut actions: HashMap<String, HashSet<String>> = HashMap::new();
+    for (action, codes) in services.into_values().flatten() {
+        actions.entry(action).or_default().extend(codes);
+    }
+    actions
+});
+
+/// The codes every action of the cloud's API may answer (its common error codes).
+pub const COMMON: &[&str] = &[
+    "AuthFailure.InvalidAuthorization",
+    "AuthFailure.InvalidSecretId",
+    "AuthFailure.MFAFailure",
+    "AuthFailure.SecretIdNotFound",
+    "AuthFailure.SignatureExpire",
+    "AuthFailure.SignatureFailure",
+    "AuthFailure.TokenFailure",
+    "AuthFailure.UnauthorizedOperation",
+    "DryRunOperation",
+    "FailedOperation",
+    "InternalError",
+    "InvalidAction",
+    "InvalidParameter",
+    "InvalidParameterValue",
+    "InvalidRequest",
+    "IpInBlacklist",
+    "IpNotInWhitelist",
+    "LimitExceeded",
+    "MissingParameter",
+    "NoSuchProduct",
+    "NoSuchVersion",
+    "RequestLimitExceeded",
+    "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+    "RequestLimitExceeded.IPLimitExceeded",
+    "RequestLimitExceeded.UinLimitExceeded",
+    "RequestSizeLimitExceeded",
+    "ResourceInUse",
+    "ResourceInsufficient",
+    "ResourceNotFound",
+    "ResourceUnavailable",
+    "ResponseSizeLimitExceeded",
+    "ServiceUnavailable",
+    "UnauthorizedOperation",
+    "UnknownParameter",
+    "UnsupportedOperation",
+    "UnsupportedProtocol",
+    "UnsupportedRegion",
+];
+
+fn answerable(action: &str, code_text: &str) -> bool {
+    COMMON.contains(&code_text)
+        || DOCUMENTED
+            .get(action)
+            .is_some_and(|codes| codes.contains(code_text))
+}
+
+/// What `action` answers for `kind`: the kind's code when the cloud documents it for that action
+/// (or for every action), else its category (`ResourceNotFound.SecretNotExist` is
+/// `ResourceNotFound` where only that is documented), so a client's handling written from the
+/// action's documentation sees a code it knows.
+pub fn code_for(action: &str, kind: ErrorCode) -> &'static str {
+    let full = code(kind);
+    if answerable(action, full) {
+        return full;
+    }
+    // A key in a state the action does not work in, where the action names only the general case.
+    let state = matches!(
+        kind,
+        ErrorCode::CmkDisabled
+            | ErrorCode::CmkArchived
+            | ErrorCode::CmkShouldBeDisabled
+            | ErrorCode::CmkNotPendingDelete
+    );
+    let not_supported = code(ErrorCode::CmkStateNotSupport);
+    if state && answerable(action, not_supported) {
+        return not_supported;
+    }
+    match full.split_once('.') {
+        Some((category, _)) if answerable(action, category) => category,
+        _ => full,
+    }
+}
+
+/// The kind an answer to `action` names (`code_for`'s inverse): a category code reads as the
+/// one kind `code_for` would have answered it for, if there is exactly one.
+pub fn kind_in(action: &str, code_text: &str) -> Option<ErrorCode> {
+    kind_of(code_text)
+        .filter(|&kind| code_for(action, kind) == code_text)
+        .or_else(|| {
+            let mut kinds = ALL
+                .iter()
+                .copied()
+                .filter(|&kind| code_for(action, kind) == code_text);
+            match (kinds.next(), kinds.next()) {
+                (Some(kind), None) => Some(kind),
+                _ => kind_of(code_text),
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +212,31 @@ mod tests {
         // The one kind left out never leaves the engine and shares InternalError's code.
         assert_eq!(code(ErrorCode::ReservationNeeded), "InternalError");
         assert_eq!(kind_of("NoSuchCode"), None);
+    }
+
+    /// A code the action does not document answers as its category, and reads back as its kind.
+    #[test]
+    fn codes_follow_each_action_s_documentation() {
+        assert!(DOCUMENTED.len() > 80, "the documented codes are read");
+        assert_eq!(
+            code_for("GetSecretValue", ErrorCode::SecretNotExist),
+            "ResourceNotFound.SecretNotExist"
+        );
+        assert_eq!(
+            code_for("DescribeSecret", ErrorCode::SecretNotExist),
+            "ResourceNotFound"
+        );
+        assert_eq!(
+            kind_in("DescribeSecret", "ResourceNotFound"),
+            Some(ErrorCode::SecretNotExist)
+        );
+        assert_eq!(
+            code_for("Encrypt", ErrorCode::KeystoreBusy),
+            "FailedOperation"
+        );
+        assert_eq!(
+            code_for("Decrypt", ErrorCode::InvalidCiphertext),
+            "InvalidParameterValue.InvalidCiphertext"
+        );
     }
 }

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::params::Params;
 use super::{Reply, Served, Service};
 use keyconsole_kms::{
-    CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyChanged, KeyQuery, KmsError,
-    Result,
+    CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyChanged, KeyOwner, KeyQuery,
+    KmsError, Result,
 };
 
 /// Tencent Cloud KMS, API version 2019-01-18.
@@ -20,30 +20,36 @@ pub const SERVICE: Service = Service {
 };
 
 super::actions! {
-    Encrypt: Read,
-    Decrypt: Read,
-    ReEncrypt: Read,
-    GenerateDataKey: Read,
-    GenerateRandom: Read,
-    DescribeKey: Read,
-    DescribeKeys: Read,
-    ListKeys: Read,
-    ListKeyDetail: Read,
-    GetKeyRotationStatus: Read,
-    GetServiceStatus: Read,
-    CreateKey: Change,
-    EnableKey: Change,
-    DisableKey: Change,
-    EnableKeys: Change,
-    DisableKeys: Change,
-    ScheduleKeyDeletion: Change,
-    CancelKeyDeletion: Change,
-    UpdateAlias: Change,
-    UpdateKeyDescription: Change,
-    EnableKeyRotation: Change,
-    DisableKeyRotation: Change,
-    ArchiveKey: Change,
-    CancelKeyArchive: Change,
+    Encrypt: Read [KeyId, Plaintext, EncryptionContext],
+    Decrypt: Read [CiphertextBlob, EncryptionContext]
+        refuses [EncryptionPublicKey, EncryptionAlgorithm],
+    ReEncrypt: Read [CiphertextBlob, DestinationKeyId, SourceEncryptionContext,
+        DestinationEncryptionContext],
+    GenerateDataKey: Read [KeyId, KeySpec, NumberOfBytes, EncryptionContext, HsmClusterId]
+        refuses [EncryptionPublicKey, EncryptionAlgorithm, IsHostedByKms, DataKeyName, Description,
+            Tags],
+    GenerateRandom: Read [NumberOfBytes],
+    DescribeKey: Read [KeyId] refuses [MemberAccount],
+    DescribeKeys: Read [KeyIds] refuses [MemberAccount],
+    ListKeys: Read [Offset, Limit, Role, HsmClusterId],
+    ListKeyDetail: Read [Offset, Limit, Role, OrderType, KeyState, SearchKeyAlias, Origin,
+        KeyUsage, TagFilters, HsmClusterId] refuses [MemberAccounts],
+    GetKeyRotationStatus: Read [KeyId] refuses [MemberAccount],
+    GetServiceStatus: Read [],
+    CreateKey: Change [Alias, Description, KeyUsage, Type, Tags, HsmClusterId],
+    EnableKey: Change [KeyId] refuses [MemberAccount],
+    DisableKey: Change [KeyId] refuses [MemberAccount],
+    EnableKeys: Change [KeyIds] refuses [MemberAccount],
+    DisableKeys: Change [KeyIds] refuses [MemberAccount],
+    ScheduleKeyDeletion: Change [KeyId, PendingWindowInDays] refuses [MemberAccount],
+    CancelKeyDeletion: Change [KeyId] refuses [MemberAccount],
+    UpdateAlias: Change [KeyId, Alias] refuses [MemberAccount],
+    UpdateKeyDescription: Change [KeyId, Description] refuses [MemberAccount],
+    EnableKeyRotation: Change [KeyId, RotateDays] refuses [MemberAccount],
+    DisableKeyRotation: Change [KeyId] refuses [MemberAccount],
+    RotateKey: Change [KeyId] refuses [MemberAccount],
+    ArchiveKey: Change [KeyId] refuses [MemberAccount],
+    CancelKeyArchive: Change [KeyId] refuses [MemberAccount],
 }
 
 fn reply(value: Value) -> Result<Reply> {
@@ -144,6 +150,7 @@ fn ReEncrypt(served: &Served, params: &Params) -> Result<Reply> {
 #[allow(non_snake_case)]
 fn GenerateDataKey(served: &Served, params: &Params) -> Result<Reply> {
     let key = key_param(params)?;
+    params.no_hsm_cluster("HsmClusterId", ErrorCode::InvalidHsmClusterId)?;
     let spec = DataKeySpec::from_api(params.str("KeySpec")?, params.u32("NumberOfBytes")?)?;
     let data_key = served.kms.generate_data_key(
         &served.caller,
@@ -156,6 +163,10 @@ fn GenerateDataKey(served: &Served, params: &Params) -> Result<Reply> {
         "KeyId": data_key.key_id,
         "Plaintext": plaintext.as_str(),
         "CiphertextBlob": data_key.ciphertext_blob,
+        // Not hosted by the service (IsHostedByKms 0): no id, no tags.
+        "DataKeyId": "",
+        "TagCode": 0,
+        "TagMsg": "",
     }))
 }
 
@@ -197,9 +208,25 @@ fn paging(params: &Params, query: &mut KeyQuery) -> Result<()> {
     Ok(())
 }
 
+/// Role 0 (the default): keys the user made; 1: keys services made for themselves.
+fn owner(params: &Params) -> Result<Option<KeyOwner>> {
+    match params.u64("Role")?.unwrap_or(0) {
+        0 => Ok(Some(KeyOwner::User)),
+        1 => Ok(Some(KeyOwner::SecretsManager)),
+        other => Err(KmsError::new(
+            ErrorCode::InvalidParameter,
+            keyconsole_base::text!("errors.role_is_other_use_0_or_1", other = other),
+        )),
+    }
+}
+
 #[allow(non_snake_case)]
 fn ListKeys(served: &Served, params: &Params) -> Result<Reply> {
-    let mut query = KeyQuery::default();
+    params.no_hsm_cluster("HsmClusterId", ErrorCode::InvalidHsmClusterId)?;
+    let mut query = KeyQuery {
+        owner: owner(params)?,
+        ..KeyQuery::default()
+    };
     paging(params, &mut query)?;
     let page = served.kms.list_keys(&served.caller, &query)?;
     let keys: Vec<Value> = page
@@ -212,7 +239,14 @@ fn ListKeys(served: &Served, params: &Params) -> Result<Reply> {
 
 #[allow(non_snake_case)]
 fn ListKeyDetail(served: &Served, params: &Params) -> Result<Reply> {
-    let mut query = KeyQuery::default();
+    params.no_hsm_cluster("HsmClusterId", ErrorCode::InvalidHsmClusterId)?;
+    let mut query = KeyQuery {
+        owner: owner(params)?,
+        origin: super::shapes::origin_filter(params.str("Origin")?)?,
+        usage: super::shapes::usage_filter(params.str("KeyUsage")?)?,
+        tags: params.tag_filters("TagFilters")?,
+        ..KeyQuery::default()
+    };
     paging(params, &mut query)?;
     query.order = super::shapes::order(params.u64("OrderType")?.unwrap_or(0))?;
     query.state = super::shapes::state_filter(params.u64("KeyState")?.unwrap_or(0))?;
@@ -232,16 +266,47 @@ fn GetKeyRotationStatus(served: &Served, params: &Params) -> Result<Reply> {
 }
 
 #[allow(non_snake_case)]
-fn GetServiceStatus(_served: &Served, _params: &Params) -> Result<Reply> {
+fn GetServiceStatus(served: &Served, _params: &Params) -> Result<Reply> {
+    let user_keys = served
+        .kms
+        .list_keys(
+            &served.caller,
+            &KeyQuery {
+                owner: Some(KeyOwner::User),
+                limit: Some(1),
+                ..KeyQuery::default()
+            },
+        )?
+        .total;
     // InvalidType 1: normal (0 would be "not purchased"); UserLevel 0: the standard edition (no
-    // HSM clusters, no hosted data keys).
+    // HSM clusters, no hosted data keys, no replication, no member accounts, no paid plan).
     reply(json!({
         "ServiceEnabled": true,
         "InvalidType": 1,
         "UserLevel": 0,
+        "ProExpireTime": 0,
+        "ProRenewFlag": 0,
+        "ProResourceId": "",
         "ExclusiveVSMEnabled": false,
         "ExclusiveHSMEnabled": false,
+        "SubscriptionInfo": "",
+        "CmkUserCount": user_keys,
+        "CmkLimit": keyconsole_kms::keys::rules::KEYS_MAX,
+        "ExclusiveHSMList": [],
         "IsAllowedDataKeyHosted": false,
+        "DataKeyLimit": 0,
+        "FreeDataKeyLimit": 0,
+        "DataKeyUsedCount": 0,
+        "SyncTaskList": [],
+        "IsAllowedSync": false,
+        // No request quota: 0 is "not limited" here.
+        "QpsLimit": 0,
+        "QpsTotalLimit": 0,
+        "RegionsQps": [],
+        "ResourceZone": 0,
+        "ResourceRegion": 0,
+        "MultiAccountLimit": 0,
+        "MultiAccountUsedCount": 0,
     }))
 }
 
@@ -258,6 +323,7 @@ fn CreateKey(served: &Served, params: &Params) -> Result<Reply> {
             keyconsole_base::text!("errors.type_is_kind_use_1_default", kind = kind),
         ));
     }
+    params.no_hsm_cluster("HsmClusterId", ErrorCode::InvalidHsmClusterId)?;
     let key = served.kms.create_key(
         &served.caller,
         CreateKey {
@@ -265,6 +331,7 @@ fn CreateKey(served: &Served, params: &Params) -> Result<Reply> {
             description: params.str("Description")?.unwrap_or_default().to_owned(),
             key_usage: params.str("KeyUsage")?.map(str::to_owned),
             rotate_days: None,
+            tags: params.tags("Tags")?,
         },
     )?;
     reply(json!({
@@ -274,6 +341,10 @@ fn CreateKey(served: &Served, params: &Params) -> Result<Reply> {
         "Description": key.description,
         "KeyState": key.key_state.as_str(),
         "KeyUsage": key.key_usage,
+        // TagCode 0: the tags were bound (with the key, in the same change).
+        "TagCode": 0,
+        "TagMsg": "",
+        "HsmClusterId": "",
     }))
 }
 
@@ -305,6 +376,20 @@ macro_rules! key_changes {
             change(served, one_key(params)?, $change)
         }
     )*};
+}
+
+/// Rotates now; the answer's TaskId names the rotation (the key and its new version), which is
+/// done when the answer comes: DescribeKey shows the new LastRotateTime.
+#[allow(non_snake_case)]
+fn RotateKey(served: &Served, params: &Params) -> Result<Reply> {
+    let changed = served
+        .kms
+        .change_keys(&served.caller, &one_key(params)?, KeyChange::Rotate)?;
+    let version = match changed {
+        KeyChanged::Version(version) => version,
+        KeyChanged::Done | KeyChanged::DeletionDate(_) => 0,
+    };
+    reply(json!({"TaskId": format!("{}-v{version}", key_id(served, params)?)}))
 }
 
 key_changes! {

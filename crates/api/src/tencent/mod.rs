@@ -6,11 +6,18 @@
 //! without sockets. A new service (Secrets Manager) is one more table in `SERVICES`.
 
 /// An action table: every action of a service with its handler, Read or Change.
+/// Each action names the parameters it reads and, after `refuses`, those the cloud documents that
+/// keyconsole does not do (refused unless given their default); anything else is unknown.
 macro_rules! actions {
-    ($($name:ident: $kind:ident,)*) => {
+    ($($name:ident: $kind:ident [$($param:ident),* $(,)?] $(refuses [$($refused:ident),* $(,)?])?,)*) => {
         /// Every action the loopback API serves for this service.
         pub const ACTIONS: &[super::Action] = &[
-            $(super::Action { name: stringify!($name), handler: super::Handler::$kind($name) },)*
+            $(super::Action {
+                name: stringify!($name),
+                handler: super::Handler::$kind($name),
+                params: &[$(stringify!($param)),*],
+                refused: &[$($(stringify!($refused)),*)?],
+            },)*
         ];
     };
 }
@@ -62,14 +69,63 @@ pub enum Handler {
 pub struct Action {
     pub name: &'static str,
     pub handler: Handler,
+    /// The parameters the action reads.
+    pub params: &'static [&'static str],
+    /// Parameters the cloud documents for it that keyconsole does not do.
+    pub refused: &'static [&'static str],
 }
+
+/// What a GET query or a v1 form carries beside the action's own parameters.
+const COMMON_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "Region",
+    "Timestamp",
+    "Nonce",
+    "SecretId",
+    "Signature",
+    "SignatureMethod",
+    "Token",
+    "Language",
+    "RequestClient",
+];
 
 impl Action {
     pub fn is_change(&self) -> bool {
         matches!(self.handler, Handler::Change(_))
     }
 
+    /// No parameter is dropped unread: one the action does not have is `UnknownParameter`, and
+    /// one it documents but keyconsole does not do is refused unless it asks for the default.
+    /// Checked before the action runs, so nothing is half done.
+    pub fn check_params(&self, params: &Params) -> Result<()> {
+        for (name, value) in params.entries() {
+            if self.params.contains(&name) || COMMON_PARAMS.contains(&name) {
+                continue;
+            }
+            if self.refused.contains(&name) {
+                if params::is_default(value) {
+                    continue;
+                }
+                return Err(error(
+                    ErrorCode::UnsupportedOperation,
+                    keyconsole_base::text!(
+                        "errors.parameter_not_supported",
+                        name = name,
+                        action = self.name
+                    ),
+                ));
+            }
+            return Err(error(
+                ErrorCode::UnknownParameter,
+                keyconsole_base::text!("errors.unknown_parameter", name = name, action = self.name),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn run(&self, served: &Served, params: &Params) -> Result<Reply> {
+        self.check_params(params)?;
         match self.handler {
             Handler::Read(read) => read(served, params),
             Handler::Change(change) => change(served, params),
@@ -313,19 +369,20 @@ impl Dialect for TencentDialect {
         response_language(header(head, "x-tc-language").as_deref())
     }
 
-    fn code(&self, kind: ErrorCode) -> &'static str {
-        codes::code(kind)
+    fn code(&self, action: &str, kind: ErrorCode) -> &'static str {
+        codes::code_for(action, kind)
     }
 
     fn answer(
         &self,
+        action: &str,
         result: Result<Reply>,
         request_id: &str,
         language: Language,
     ) -> (&'static str, keyconsole_base::util::SecretBytes) {
         (
             JSON_CONTENT_TYPE,
-            response_body(result, request_id, language),
+            response_body(action, result, request_id, language),
         )
     }
 }
@@ -587,6 +644,7 @@ pub fn response_language(requested: Option<&str>) -> Language {
 /// The answer's bytes, serialized without leaving copies behind (the reply's strings and every
 /// buffer on the way are wiped).
 pub fn response_body(
+    action: &str,
     result: Result<Reply>,
     request_id: &str,
     language: Language,
@@ -601,7 +659,7 @@ pub fn response_body(
             response.insert(
                 "Response".to_owned(),
                 json!({
-                    "Error": {"Code": codes::code(e.code), "Message": e.localized(language)},
+                    "Error": {"Code": codes::code_for(action, e.code), "Message": e.localized(language)},
                     "RequestId": request_id,
                 }),
             );

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use keyconsole_base::util::i18n::Text;
-use keyconsole_kms::{ErrorCode, KmsError, Result};
+use keyconsole_kms::{ErrorCode, KmsError, Result, Tag, TagFilter};
 
 /// Parameters carry plaintexts (base64) and data keys: their strings are wiped when dropped.
 #[derive(Debug, Default)]
@@ -32,6 +32,88 @@ fn wipe_value(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(wipe_value),
         Value::Object(map) => wipe_map(map),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Whether a parameter asks for its default (what leaving it out means): null, "", 0, false, an
+/// empty list or object, or their text forms in a query.
+pub fn is_default(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => matches!(s.trim(), "" | "0" | "false"),
+        Value::Array(items) => items.iter().all(is_default),
+        Value::Object(map) => map.values().all(is_default),
+    }
+}
+
+/// A flattened form name's tree, before it becomes JSON: a branch whose segments are all numbers
+/// is a list (in number order, gaps closed), any other an object.
+enum FormNode {
+    Leaf(String),
+    Branch(std::collections::BTreeMap<Segment, FormNode>),
+}
+
+/// A name segment; numbers sort by value (`2` before `10`).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Segment {
+    Index(u64),
+    Name(String),
+}
+
+impl Segment {
+    fn of(text: &str) -> Segment {
+        match text.parse::<u64>() {
+            Ok(n) if text.bytes().all(|b| b.is_ascii_digit()) => Segment::Index(n),
+            _ => Segment::Name(text.to_owned()),
+        }
+    }
+}
+
+impl FormNode {
+    /// Puts `value` at `path`; a path that clashes with a value already there is dropped.
+    fn insert(&mut self, path: &[&str], value: String) {
+        let FormNode::Branch(children) = self else {
+            return;
+        };
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        let child = children
+            .entry(Segment::of(first))
+            .or_insert_with(|| FormNode::Branch(Default::default()));
+        if rest.is_empty() {
+            if matches!(child, FormNode::Branch(c) if c.is_empty()) {
+                *child = FormNode::Leaf(value);
+            }
+        } else {
+            child.insert(rest, value);
+        }
+    }
+
+    fn into_json(self) -> Value {
+        match self {
+            FormNode::Leaf(text) => Value::String(text),
+            FormNode::Branch(children) => {
+                if !children.is_empty() && children.keys().all(|k| matches!(k, Segment::Index(_))) {
+                    Value::Array(children.into_values().map(FormNode::into_json).collect())
+                } else {
+                    Value::Object(
+                        children
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let name = match k {
+                                    Segment::Index(n) => n.to_string(),
+                                    Segment::Name(name) => name,
+                                };
+                                (name, v.into_json())
+                            })
+                            .collect(),
+                    )
+                }
+            }
+        }
     }
 }
 
@@ -69,30 +151,47 @@ impl Params {
         }
     }
 
-    /// A query string (or form body): every value is a string; `Name.N` entries become a list.
+    /// A query string (or form body): every value is a string; the SDKs' flattened names are
+    /// gathered back (`KeyIds.0=a` into a list, `Tags.0.TagKey=k` into a list of objects).
     pub fn from_form(query: &str) -> Params {
-        let mut map = Map::new();
-        let mut lists: Vec<(String, usize, String)> = Vec::new();
+        let mut root = FormNode::Branch(Default::default());
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            match name.rsplit_once('.') {
-                Some((list, index)) if index.bytes().all(|b| b.is_ascii_digit()) => {
-                    if let Ok(index) = index.parse() {
-                        lists.push((list.to_owned(), index, value.into_owned()));
-                    }
-                }
-                _ => {
-                    map.insert(name.into_owned(), Value::String(value.into_owned()));
-                }
-            }
+            let path: Vec<&str> = name.split('.').collect();
+            root.insert(&path, value.into_owned());
         }
-        lists.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-        for (list, _, value) in lists {
-            let entry = map.entry(list).or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(items) = entry {
-                items.push(Value::String(value));
-            }
+        match root.into_json() {
+            Value::Object(map) => Params(map),
+            _ => Params::default(),
         }
-        Params(map)
+    }
+
+    /// Every parameter given (not null), by name.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// A list of objects (`Tags`, `TagFilters`), each read by `item`.
+    pub fn objects<T>(
+        &self,
+        name: &str,
+        item: impl Fn(&Map<String, Value>) -> Option<T>,
+        what: impl Fn() -> Text,
+    ) -> Result<Vec<T>> {
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_object()
+                        .and_then(&item)
+                        .ok_or_else(|| invalid(name, what()))
+                })
+                .collect(),
+            Some(_) => Err(invalid(name, what())),
+        }
     }
 
     fn get(&self, name: &str) -> Option<&Value> {
@@ -172,6 +271,55 @@ impl Params {
 
     pub fn required_u32(&self, name: &str) -> Result<u32> {
         self.u32(name)?.ok_or_else(|| missing(name))
+    }
+
+    /// `Tags`: `[{"TagKey": k, "TagValue": v}]` (a missing value is empty).
+    pub fn tags(&self, name: &str) -> Result<Vec<Tag>> {
+        self.objects(
+            name,
+            |item| {
+                let key = item.get("TagKey")?.as_str()?;
+                let value = match item.get("TagValue") {
+                    None | Some(Value::Null) => "",
+                    Some(value) => value.as_str()?,
+                };
+                Some(Tag::new(key, value))
+            },
+            || keyconsole_base::text!("errors.a_list_of_tagkey_tagvalue"),
+        )
+    }
+
+    /// `TagFilters`: `[{"TagKey": k, "TagValue": [v, ...]}]` (no values: any value).
+    pub fn tag_filters(&self, name: &str) -> Result<Vec<TagFilter>> {
+        self.objects(
+            name,
+            |item| {
+                let key = item.get("TagKey")?.as_str()?.to_owned();
+                let values = match item.get("TagValue") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Array(values)) => values
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()?,
+                    Some(Value::String(value)) => vec![value.clone()],
+                    Some(_) => return None,
+                };
+                Some(TagFilter { key, values })
+            },
+            || keyconsole_base::text!("errors.a_list_of_tagkey_tagvalue_lists"),
+        )
+    }
+
+    /// An HSM cluster id (`HsmClusterId`, `KmsHsmClusterId`): keyconsole has no HSM clusters, so
+    /// any but the empty one is refused with `code`.
+    pub fn no_hsm_cluster(&self, name: &str, code: ErrorCode) -> Result<()> {
+        match self.str(name)? {
+            Some(id) if !id.trim().is_empty() => Err(KmsError::new(
+                code,
+                keyconsole_base::text!("errors.no_hsm_cluster", name = name, id = id),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// A list of strings (`["a","b"]`, or `Name.0=a&Name.1=b` in a query).

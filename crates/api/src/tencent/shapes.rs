@@ -5,9 +5,12 @@
 
 use serde_json::{Map, Value, json};
 
+use super::Reply;
+
 use keyconsole_kms::secrets::DatabaseMetadata;
 use keyconsole_kms::{
-    ErrorCode, KeyMetadata, KeyState, KmsError, Order, Result, SecretMetadata, StateFilter,
+    ErrorCode, KeyMetadata, KeyState, KmsError, Order, OriginFilter, Result, SecretMetadata,
+    StateFilter,
 };
 
 /// What the cloud calls key material its KMS generated itself.
@@ -23,17 +26,32 @@ pub fn key_metadata(key: &KeyMetadata) -> Map<String, Value> {
         "Description": key.description,
         "KeyState": key.key_state.as_str(),
         "KeyUsage": key.key_usage,
-        "Type": 1,
+        // 2: FIPS-approved algorithms (AES-256); 4 would be the Chinese SM ones.
+        "Type": 2,
         "CreatorUin": 0,
+        "CreatorUinString": "0",
         "KeyRotationEnabled": key.key_rotation_enabled,
-        "Owner": "user",
+        "Owner": key.owner.as_str(),
         "NextRotateTime": key.next_rotate_time,
         "DeletionDate": key.deletion_date,
         "Origin": GENERATED_ORIGIN,
         "ValidTo": 0,
-        "ResourceId": format!("qcs::kms:local:uin/0:key/{}", key.key_id),
+        // As the cloud documents it: creatorUin/$creatorUin/$keyId (the local uin is 0).
+        "ResourceId": format!("creatorUin/0/{}", key.key_id),
+        "HsmClusterId": "",
         "RotateDays": key.rotate_days,
         "LastRotateTime": key.last_rotate_time,
+        // Cross-region replicas and member accounts: none here.
+        "IsSyncReplica": 0,
+        "SourceRegion": "",
+        "SyncStatus": 0,
+        "SyncMessages": "",
+        "SyncStartTime": 0,
+        "SyncEndTime": 0,
+        "SourceHsmClusterId": "",
+        "AccountAppId": 0,
+        "AccountUin": 0,
+        "AccountName": "",
     });
     match value {
         Value::Object(map) => map,
@@ -41,35 +59,104 @@ pub fn key_metadata(key: &KeyMetadata) -> Map<String, Value> {
     }
 }
 
-/// The cloud's KeyMetadata plus keyconsole's one extension, `VersionCount` (`key list --json`,
+/// Tags as the cloud writes them: `[{"TagKey", "TagValue"}]`.
+pub fn tags_json(tags: &[keyconsole_kms::Tag]) -> Value {
+    tags.iter()
+        .map(|t| json!({"TagKey": t.key, "TagValue": t.value}))
+        .collect()
+}
+
+/// The cloud's KeyMetadata plus keyconsole's extensions, `VersionCount` and `Tags` (`key list --json`,
 /// `key describe --json`).
 pub fn key_metadata_with_versions(key: &KeyMetadata) -> Map<String, Value> {
     let mut map = key_metadata(key);
     map.insert("VersionCount".to_owned(), json!(key.version_count));
+    map.insert("Tags".to_owned(), tags_json(&key.tags));
     map
 }
 
-/// The cloud's SecretMetadata (DescribeSecret's fields, ListSecrets' entries).
-pub fn secret_metadata(secret: &SecretMetadata) -> Value {
+/// The fields ListSecrets' SecretMetadata and DescribeSecret share.
+fn secret_fields(secret: &SecretMetadata) -> Map<String, Value> {
     let database = secret.database.as_ref();
-    json!({
+    let value = json!({
         "SecretName": secret.name,
         "Description": secret.description,
         "KmsKeyId": secret.key_id,
         "CreateUin": 0,
+        "CreateUinString": "0",
         "Status": secret.state.as_str(),
         "DeleteTime": secret.delete_time,
         "CreateTime": secret.create_time,
-        "KmsKeyType": if secret.default_key { "DEFAULT" } else { "CUSTOMER" },
-        // The SDK's model: a bool, and a string (Unix seconds; empty when not rotating).
-        "RotationStatus": database.is_some_and(|d| d.rotation_enabled),
-        "NextRotationTime": database
-            .filter(|d| d.rotation_enabled)
-            .map_or_else(String::new, |d| d.next_rotation_time.to_string()),
         "SecretType": i32::from(database.is_some()),
         "ProductName": database.map_or("", DatabaseMetadata::product_name),
+        "ResourceID": "",
         "RotationFrequency": database.map_or(0, |d| d.rotate_days),
-    })
+        "ResourceName": "",
+        "ProjectID": 0,
+        "AssociatedInstanceIDs": [],
+        "TargetUin": 0,
+        "TargetUinString": "",
+        "EncryptType": 0,
+        "EncryptSwitching": false,
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn rotating(secret: &SecretMetadata) -> Option<&DatabaseMetadata> {
+    secret.database.as_ref().filter(|d| d.rotation_enabled)
+}
+
+/// ListSecrets' SecretMetadata: RotationStatus is a number there (1 on, 0 off) and
+/// NextRotationTime a Unix time (0 when not rotating), as its model says.
+pub fn secret_metadata(secret: &SecretMetadata) -> Value {
+    let mut map = secret_fields(secret);
+    map.insert("KmsKeyType".to_owned(), json!(kms_key_type(secret)));
+    map.insert(
+        "RotationStatus".to_owned(),
+        json!(i32::from(rotating(secret).is_some())),
+    );
+    map.insert(
+        "NextRotationTime".to_owned(),
+        json!(rotating(secret).map_or(0, |d| d.next_rotation_time)),
+    );
+    map.insert(
+        "RotationBeginTime".to_owned(),
+        json!(rotating(secret).map_or_else(String::new, |d| api_time(d.next_rotation_time))),
+    );
+    Value::Object(map)
+}
+
+/// DescribeSecret's answer: RotationStatus a bool and NextRotationTime a string there (Unix
+/// seconds; empty when not rotating), as its model says.
+pub fn describe_secret(secret: &SecretMetadata) -> Reply {
+    let mut map = secret_fields(secret);
+    map.insert(
+        "RotationStatus".to_owned(),
+        json!(rotating(secret).is_some()),
+    );
+    map.insert(
+        "NextRotationTime".to_owned(),
+        json!(rotating(secret).map_or_else(String::new, |d| d.next_rotation_time.to_string())),
+    );
+    map.insert("AdditionalConfig".to_owned(), json!(""));
+    map.insert("AccountInfoList".to_owned(), json!([]));
+    map
+}
+
+fn kms_key_type(secret: &SecretMetadata) -> &'static str {
+    if secret.default_key {
+        "DEFAULT"
+    } else {
+        "CUSTOMER"
+    }
+}
+
+/// The cloud's `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time.
+fn api_time(time: i64) -> String {
+    keyconsole_base::util::time::format_api_time(time)
 }
 
 /// The number ListKeyDetail's `KeyState` filter uses for a state (0 means all states).
@@ -129,5 +216,53 @@ pub fn order_number(order: Order) -> u32 {
     match order {
         Order::NewestFirst => 0,
         Order::OldestFirst => 1,
+    }
+}
+
+/// ListKeyDetail's `Origin`: `TENCENT_KMS` (made by the service), `EXTERNAL` (imported), `ALL`
+/// or nothing for both.
+pub fn origin_filter(name: Option<&str>) -> Result<OriginFilter> {
+    match name.map(str::trim).unwrap_or("") {
+        "" | "ALL" => Ok(OriginFilter::Any),
+        GENERATED_ORIGIN => Ok(OriginFilter::Generated),
+        "EXTERNAL" => Ok(OriginFilter::Imported),
+        other => Err(KmsError::new(
+            ErrorCode::InvalidParameter,
+            keyconsole_base::text!("errors.origin_is_other", other = other),
+        )),
+    }
+}
+
+/// The `Origin` to ask a server for.
+pub fn origin_name(filter: OriginFilter) -> &'static str {
+    match filter {
+        OriginFilter::Any => "ALL",
+        OriginFilter::Generated => GENERATED_ORIGIN,
+        OriginFilter::Imported => "EXTERNAL",
+    }
+}
+
+/// The key usages the cloud names (symmetric, then asymmetric).
+pub const KEY_USAGES: [&str; 7] = [
+    "ENCRYPT_DECRYPT",
+    "ASYMMETRIC_DECRYPT_RSA_2048",
+    "ASYMMETRIC_DECRYPT_SM2",
+    "ASYMMETRIC_SIGN_VERIFY_SM2",
+    "ASYMMETRIC_SIGN_VERIFY_ECC",
+    "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
+    "ASYMMETRIC_SIGN_VERIFY_ECDSA384",
+];
+
+/// ListKeyDetail's `KeyUsage`: nothing means `ENCRYPT_DECRYPT` only (the cloud's default), `ALL`
+/// every usage, a usage name that one.
+pub fn usage_filter(name: Option<&str>) -> Result<Option<String>> {
+    match name.map(str::trim).unwrap_or("") {
+        "" => Ok(Some(KEY_USAGES[0].to_owned())),
+        "ALL" => Ok(None),
+        usage if KEY_USAGES.contains(&usage) => Ok(Some(usage.to_owned())),
+        other => Err(KmsError::new(
+            ErrorCode::InvalidParameter,
+            keyconsole_base::text!("errors.keyusage_filter_is_other", other = other),
+        )),
     }
 }

@@ -12,8 +12,8 @@ use super::{Reply, Served, Service};
 use keyconsole_base::util::time::{format_api_time, parse_api_time};
 use keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT;
 use keyconsole_kms::{
-    CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretMetadata,
-    SecretQuery, SecretState, SecretStateFilter, SecretValue,
+    CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretQuery,
+    SecretState, SecretStateFilter, SecretValue,
 };
 
 /// Tencent Cloud Secrets Manager, API version 2019-09-23.
@@ -25,24 +25,26 @@ pub const SERVICE: Service = Service {
 };
 
 super::actions! {
-    GetSecretValue: Read,
-    ListSecrets: Read,
-    ListSecretVersionIds: Read,
-    DescribeSecret: Read,
-    GetServiceStatus: Read,
-    CreateSecret: Change,
-    PutSecretValue: Change,
-    UpdateSecret: Change,
-    UpdateDescription: Change,
-    EnableSecret: Change,
-    DisableSecret: Change,
-    DeleteSecret: Change,
-    RestoreSecret: Change,
-    DeleteSecretVersion: Change,
-    DescribeRotationDetail: Read,
-    DescribeRotationHistory: Read,
-    UpdateRotationStatus: Change,
-    RotateProductSecret: Change,
+    GetSecretValue: Read [SecretName, VersionId] refuses [EncryptionPublicKey, EncryptionAlgorithm],
+    ListSecrets: Read [Offset, Limit, OrderType, State, SearchSecretName, TagFilters, SecretType,
+        ProductName, EncryptType, InstanceID],
+    ListSecretVersionIds: Read [SecretName],
+    DescribeSecret: Read [SecretName],
+    GetServiceStatus: Read [],
+    CreateSecret: Change [SecretName, VersionId, Description, KmsKeyId, SecretType, SecretBinary,
+        SecretString, Tags, KmsHsmClusterId, EncryptType] refuses [AdditionalConfig],
+    PutSecretValue: Change [SecretName, VersionId, SecretBinary, SecretString],
+    UpdateSecret: Change [SecretName, VersionId, SecretBinary, SecretString],
+    UpdateDescription: Change [SecretName, Description],
+    EnableSecret: Change [SecretName],
+    DisableSecret: Change [SecretName],
+    DeleteSecret: Change [SecretName, RecoveryWindowInDays] refuses [CleanSSHKey, DeleteMode],
+    RestoreSecret: Change [SecretName],
+    DeleteSecretVersion: Change [SecretName, VersionId],
+    DescribeRotationDetail: Read [SecretName],
+    DescribeRotationHistory: Read [SecretName],
+    UpdateRotationStatus: Change [SecretName, EnableRotation, Frequency, RotationBeginTime],
+    RotateProductSecret: Change [SecretName],
 }
 
 fn reply(value: Value) -> Result<Reply> {
@@ -84,18 +86,60 @@ fn change(served: &Served, name: &str, change: SecretChange) -> Result<SecretCha
     served.kms.change_secret(&served.caller, name, change)
 }
 
-fn metadata(secret: &SecretMetadata) -> Value {
-    super::shapes::secret_metadata(secret)
+/// EncryptType 0 (under a KMS key) is what every secret here is; 1 (a software key) is not done.
+fn only_kms_encryption(params: &Params) -> Result<()> {
+    match params.u64("EncryptType")? {
+        None | Some(0) => Ok(()),
+        Some(other) => Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            keyconsole_base::text!("errors.encrypttype_only_kms", kind = other),
+        )),
+    }
 }
 
 #[allow(non_snake_case)]
-fn GetServiceStatus(_served: &Served, _params: &Params) -> Result<Reply> {
-    // InvalidType: 0 not purchased, 1 normal, 2 stopped for arrears, 3 released.
-    reply(json!({"ServiceEnabled": true, "InvalidType": 1}))
+fn GetServiceStatus(served: &Served, _params: &Params) -> Result<Reply> {
+    let secrets = served
+        .kms
+        .list_secrets(
+            &served.caller,
+            &SecretQuery {
+                limit: Some(1),
+                ..SecretQuery::default()
+            },
+        )?
+        .total;
+    // InvalidType: 0 not purchased, 1 normal, 2 stopped for arrears, 3 released. Nothing is
+    // bought here: no plan, no expiry, no request quota (0), no API key escrow.
+    reply(json!({
+        "ServiceEnabled": true,
+        "InvalidType": 1,
+        "AccessKeyEscrowEnabled": false,
+        "ExpireTime": "",
+        "QPSLimit": 0,
+        "SecretLimit": keyconsole_kms::secrets::rules::SECRETS_MAX,
+        "PayModel": "",
+        "RenewFlag": 0,
+        "ResourceId": "",
+        "TotalCount": secrets,
+        "ResourceRegion": 0,
+    }))
 }
 
 #[allow(non_snake_case)]
 fn CreateSecret(served: &Served, params: &Params) -> Result<Reply> {
+    // SecretType 0 is the user's own secret, what CreateSecret makes here; EncryptType 0 is
+    // encryption under a KMS key, the only kind there is.
+    if let Some(kind) = params.u64("SecretType")?
+        && kind != 0
+    {
+        return Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            keyconsole_base::text!("errors.createsecret_makes_secret_type_0", kind = kind),
+        ));
+    }
+    only_kms_encryption(params)?;
+    params.no_hsm_cluster("KmsHsmClusterId", ErrorCode::InvalidParameterValue)?;
     let (name, version_id) = served.kms.create_secret(
         &served.caller,
         CreateSecret {
@@ -104,9 +148,11 @@ fn CreateSecret(served: &Served, params: &Params) -> Result<Reply> {
             description: params.str("Description")?.unwrap_or_default().to_owned(),
             key: params.str("KmsKeyId")?.map(str::to_owned),
             value: value(params)?,
+            tags: params.tags("Tags")?,
         },
     )?;
-    reply(json!({"SecretName": name, "VersionId": version_id}))
+    // TagCode 0: the tags were bound (with the secret, in the same change).
+    reply(json!({"SecretName": name, "VersionId": version_id, "TagCode": 0, "TagMsg": ""}))
 }
 
 #[allow(non_snake_case)]
@@ -201,7 +247,8 @@ fn DeleteSecret(served: &Served, params: &Params) -> Result<Reply> {
         SecretChanged::DeleteTime(time) => time,
         SecretChanged::Done | SecretChanged::Rotated { .. } => 0,
     };
-    reply(json!({"SecretName": name, "DeleteTime": delete_time}))
+    // FlowID: the task deleting a product secret's database account; none here.
+    reply(json!({"SecretName": name, "DeleteTime": delete_time, "FlowID": 0}))
 }
 
 #[allow(non_snake_case)]
@@ -229,7 +276,7 @@ fn DeleteSecretVersion(served: &Served, params: &Params) -> Result<Reply> {
 #[allow(non_snake_case)]
 fn DescribeSecret(served: &Served, params: &Params) -> Result<Reply> {
     let secret = served.kms.describe_secret(&served.caller, name(params)?)?;
-    reply(metadata(&secret))
+    Ok(super::shapes::describe_secret(&secret))
 }
 
 #[allow(non_snake_case)]
@@ -276,6 +323,34 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
         None | Some(0) => LIST_LIMIT_DEFAULT as u64,
         Some(limit) => limit,
     };
+    // SecretType 0 (the default) lists the user's own secrets, 1 database (product) secrets;
+    // 2 SSH key pairs, 3 API key pairs and 4 Redis secrets are none here. ProductName (a
+    // comma-separated list) narrows type 1 only.
+    let secret_type = params.u64("SecretType")?.unwrap_or(0);
+    let products: Vec<String> = match (secret_type, params.str("ProductName")?) {
+        (1, Some(names)) => names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let none_here = matches!(secret_type, 2..=4)
+        // EncryptType 1 is a software key: no secret here is encrypted so.
+        || params.u64("EncryptType")?.unwrap_or(0) == 1
+        // No secret belongs to a cloud product instance yet.
+        || params.str("InstanceID")?.is_some_and(|id| !id.trim().is_empty());
+    if secret_type > 4 {
+        return Err(KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            keyconsole_base::text!("errors.secrettype_is_other_use_0_your", other = secret_type),
+        ));
+    }
+    let tags = params.tag_filters("TagFilters")?;
+    if none_here {
+        return reply(json!({"TotalCount": 0, "SecretMetadatas": []}));
+    }
     let page = served.kms.list_secrets(
         &served.caller,
         &SecretQuery {
@@ -284,23 +359,16 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
             offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
             limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
             oldest_first,
-            database: match params.u64("SecretType")? {
-                None => None,
-                Some(0) => Some(false),
-                Some(1) => Some(true),
-                Some(other) => {
-                    return Err(KmsError::new(
-                        ErrorCode::InvalidParameterValue,
-                        keyconsole_base::text!(
-                            "errors.secrettype_is_other_use_0_your",
-                            other = other
-                        ),
-                    ));
-                }
-            },
+            database: Some(secret_type == 1),
+            products,
+            tags,
         },
     )?;
-    let secrets: Vec<Value> = page.secrets.iter().map(metadata).collect();
+    let secrets: Vec<Value> = page
+        .secrets
+        .iter()
+        .map(super::shapes::secret_metadata)
+        .collect();
     reply(json!({"TotalCount": page.total, "SecretMetadatas": secrets}))
 }
 

@@ -10,12 +10,13 @@ pub mod spec;
 use uuid::Uuid;
 
 pub use index::KeyIndex;
-pub use query::{KeyPage, KeyQuery, Order};
-pub use record::{KeyMetadata, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
+pub use query::{KeyPage, KeyQuery, Order, OriginFilter};
+pub use record::{KeyMetadata, KeyOrigin, KeyOwner, KeyRecord, KeyState, KeyUsage, KeyVersion};
 pub use spec::{DataKeySpec, StateFilter};
 
 use super::Kms;
 use super::error::{ErrorCode, KmsError, Result, err};
+use crate::tags::Tag;
 use keyconsole_base::crypto;
 use query::resolve_in;
 use rules::{
@@ -32,6 +33,7 @@ pub struct CreateKey {
     pub key_usage: Option<String>,
     /// Some(days) turns automatic rotation on.
     pub rotate_days: Option<u32>,
+    pub tags: Vec<Tag>,
 }
 
 impl Kms {
@@ -61,6 +63,7 @@ impl Kms {
         if let Some(days) = request.rotate_days {
             validate_rotate_days(days)?;
         }
+        crate::tags::validate_tags(&request.tags)?;
         self.transact(|ring, now| {
             if ring.keys.len() >= KEYS_MAX {
                 return err(
@@ -93,6 +96,8 @@ impl Kms {
                     .map_or(0, |d| now + i64::from(d) * SECONDS_PER_DAY),
                 deletion_date: 0,
                 versions: vec![KeyVersion::new(crypto::random_key(), now)],
+                tags: request.tags,
+                owner: KeyOwner::User,
             };
             let metadata = record.metadata();
             ring.by_id.insert(record.key_id, ring.keys.len());
@@ -362,6 +367,15 @@ impl Kms {
                 ));
             }
             Ok(rotate(record, now))
+        })
+    }
+
+    /// Adds or changes the tags in `set` and removes those keyed in `remove`, in one step.
+    pub fn tag_key(&self, key: &str, set: &[Tag], remove: &[String]) -> Result<()> {
+        crate::tags::validate_tags(set)?;
+        self.change_key(key, |record, _| {
+            record.tags = crate::tags::edited(&record.tags, set, remove)?;
+            Ok(())
         })
     }
 

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::record::KeyMetadata;
+use super::record::{KeyMetadata, KeyOrigin, KeyOwner};
 use super::rules::{
     DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, check_key_count, check_list_limit, search_needle,
     validate_alias,
@@ -11,6 +11,7 @@ use super::spec::StateFilter;
 use crate::Kms;
 use crate::error::{ErrorCode, KmsError, Result, err};
 use crate::keyring::{KeyRef, Keyring, Keys};
+use crate::tags::TagFilter;
 
 /// Sort order of key lists, by creation time (ListKeyDetail's OrderType 0 and 1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,6 +31,33 @@ pub struct KeyQuery {
     pub offset: usize,
     /// At most `LIST_LIMIT_MAX` when given; `None` lists every match.
     pub limit: Option<usize>,
+    /// Only keys made by the user, or only those a service made for itself; every key when `None`.
+    pub owner: Option<KeyOwner>,
+    pub origin: OriginFilter,
+    /// Only keys of this usage (the cloud's name, `ENCRYPT_DECRYPT`); every usage when `None`.
+    pub usage: Option<String>,
+    /// Every filter must match (see `TagFilter`).
+    pub tags: Vec<TagFilter>,
+}
+
+/// ListKeyDetail's `Origin`: keys whose material keyconsole made, or imported material.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OriginFilter {
+    #[default]
+    Any,
+    Generated,
+    /// Keys with imported material: none yet (key material is never imported here).
+    Imported,
+}
+
+impl OriginFilter {
+    fn matches(self, origin: KeyOrigin) -> bool {
+        match self {
+            OriginFilter::Any => true,
+            OriginFilter::Generated => origin == KeyOrigin::Generated,
+            OriginFilter::Imported => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -139,6 +167,10 @@ impl Keys {
             .iter()
             .enumerate()
             .filter(|(_, k)| query.state.matches(k.state))
+            .filter(|(_, k)| query.owner.is_none_or(|o| o == k.owner))
+            .filter(|(_, k)| query.origin.matches(k.origin))
+            .filter(|(_, k)| query.usage.as_deref().is_none_or(|u| u == k.usage.as_str()))
+            .filter(|(_, k)| crate::tags::all_match(&query.tags, &k.tags))
             .filter(|(_, k)| {
                 needle.is_empty()
                     || contains_ignore_case(&k.alias, &needle)

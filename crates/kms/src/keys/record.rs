@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::tags::Tag;
 use crate::usage::Reservation;
 use keyconsole_base::crypto::KEY_LEN;
 
@@ -142,6 +143,11 @@ pub struct KeyRecord {
     /// When the key material is destroyed; 0 unless PendingDelete.
     pub deletion_date: i64,
     pub versions: Vec<KeyVersion>,
+    /// Keystores written before tags were kept have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "KeyOwner::is_user")]
+    pub owner: KeyOwner,
 }
 
 impl KeyRecord {
@@ -171,6 +177,8 @@ impl KeyRecord {
             next_rotate_time: self.next_rotate_time,
             deletion_date: self.deletion_date,
             version_count: self.versions.len() as u32,
+            tags: self.tags.clone(),
+            owner: self.owner,
         }
     }
 }
@@ -192,6 +200,32 @@ pub struct KeyMetadata {
     pub next_rotate_time: i64,
     pub deletion_date: i64,
     pub version_count: u32,
+    pub tags: Vec<Tag>,
+    /// Who made the key: the user, or a service for itself (the secrets manager's default key).
+    pub owner: KeyOwner,
+}
+
+/// Who a key belongs to (the cloud's `Owner`: `user`, or the product that made it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyOwner {
+    #[default]
+    User,
+    /// The secrets manager made it to protect secrets that name no key of their own.
+    SecretsManager,
+}
+
+impl KeyOwner {
+    pub fn is_user(&self) -> bool {
+        *self == KeyOwner::User
+    }
+
+    /// The cloud's `Owner` field (ListKeyDetail's `Role` 0 and 1 tell them apart).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyOwner::User => "user",
+            KeyOwner::SecretsManager => "ssm",
+        }
+    }
 }
 
 /// Key material in the (encrypted) keystore body: base64, decoded straight into wiped memory.

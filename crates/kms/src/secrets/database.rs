@@ -416,6 +416,7 @@ impl Kms {
                 description: request.description,
                 key: request.key,
                 value,
+                tags: Vec::new(),
             },
             Some(database),
         )

@@ -23,6 +23,7 @@ use super::keys::rules::{
     SECONDS_PER_DAY, check_list_limit, search_needle, state_error as key_state_error,
 };
 use super::keys::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
+use super::tags::{Tag, TagFilter};
 pub use database::{CreateDatabaseSecret, RotationDetail, RotationStep, test_login};
 use keyconsole_base::crypto;
 use record::binding;
@@ -71,6 +72,7 @@ pub struct CreateSecret {
     /// A KeyId or alias; the service's default key (made on first use) when not given.
     pub key: Option<String>,
     pub value: SecretValue,
+    pub tags: Vec<Tag>,
 }
 
 /// ListSecrets' inputs.
@@ -84,20 +86,51 @@ pub struct SecretQuery {
     pub oldest_first: bool,
     /// Only database secrets (true) or only the others (false); all when not set.
     pub database: Option<bool>,
+    /// Only database secrets of these products (`Mysql`, `PostgreSQL`: the cloud's
+    /// ProductName); any when empty.
+    pub products: Vec<String>,
+    /// Every filter must match (see `TagFilter`).
+    pub tags: Vec<TagFilter>,
+}
+
+/// What ListSecrets' filter looks at of one secret.
+struct Listed<'a> {
+    name: &'a str,
+    state: SecretState,
+    product: Option<&'static str>,
+    tags: &'a [Tag],
 }
 
 impl SecretQuery {
-    /// ListSecrets' filter: state, kind, and a fragment of the name (`needle`, lowercased).
-    fn admits(&self, needle: &str, state: SecretState, database: bool, name: &str) -> bool {
-        self.state.matches(state)
-            && self.database.is_none_or(|db| db == database)
-            && (needle.is_empty() || name.to_ascii_lowercase().contains(needle))
+    /// ListSecrets' filter: state, kind, product, tags and a fragment of the name (`needle`,
+    /// lowercased).
+    fn admits(&self, needle: &str, secret: Listed) -> bool {
+        self.state.matches(secret.state)
+            && self
+                .database
+                .is_none_or(|db| db == secret.product.is_some())
+            && (self.products.is_empty()
+                || secret
+                    .product
+                    .is_some_and(|p| self.products.iter().any(|q| q == p)))
+            && crate::tags::all_match(&self.tags, secret.tags)
+            && (needle.is_empty() || secret.name.to_ascii_lowercase().contains(needle))
     }
 
     /// The same filter over listed secrets (a face's snapshot).
     pub fn matcher(&self) -> impl Fn(&SecretMetadata) -> bool + '_ {
         let needle = search_needle(self.search.as_deref());
-        move |s| self.admits(&needle, s.state, s.database.is_some(), &s.name)
+        move |s| {
+            self.admits(
+                &needle,
+                Listed {
+                    name: &s.name,
+                    state: s.state,
+                    product: s.database.as_ref().map(DatabaseMetadata::product_name),
+                    tags: &s.tags,
+                },
+            )
+        }
     }
 }
 
@@ -240,6 +273,8 @@ fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
         next_rotate_time: 0,
         deletion_date: 0,
         versions: vec![KeyVersion::new(crypto::random_key(), now)],
+        tags: Vec::new(),
+        owner: super::keys::KeyOwner::SecretsManager,
     };
     ring.ssm_default_key = Some(record.key_id);
     ring.keys.push(record);
@@ -282,6 +317,7 @@ impl Kms {
         validate_version_id(&version_id)?;
         validate_description(&request.description)?;
         validate_value(request.value.bytes().len())?;
+        crate::tags::validate_tags(&request.tags)?;
         self.transact(|ring, now| {
             if ring.secrets.len() >= SECRETS_MAX {
                 return err(
@@ -325,6 +361,7 @@ impl Kms {
                 delete_time: 0,
                 versions: vec![version],
                 database,
+                tags: request.tags.clone(),
             });
             Ok((request.name.clone(), version_id.clone()))
         })
@@ -497,6 +534,16 @@ impl Kms {
         })
     }
 
+    /// Adds or changes the tags in `set` and removes those keyed in `remove`, in one step (in any
+    /// state: tags say what a secret is for, not what it holds).
+    pub fn tag_secret(&self, name: &str, set: &[Tag], remove: &[String]) -> Result<()> {
+        crate::tags::validate_tags(set)?;
+        self.change_secret(name, |secret, _| {
+            secret.tags = crate::tags::edited(&secret.tags, set, remove)?;
+            Ok(())
+        })
+    }
+
     pub fn enable_secret(&self, name: &str) -> Result<()> {
         self.change_secret(name, |secret, _| {
             if !secret.state.may_enable() {
@@ -643,7 +690,17 @@ impl Kms {
         let mut matches: Vec<&SecretRecord> = ring
             .secrets
             .iter()
-            .filter(|s| query.admits(&needle, s.state, s.database.is_some(), &s.name))
+            .filter(|s| {
+                query.admits(
+                    &needle,
+                    Listed {
+                        name: &s.name,
+                        state: s.state,
+                        product: s.database.as_ref().map(DatabaseSecret::product_name),
+                        tags: &s.tags,
+                    },
+                )
+            })
             .collect();
         if query.oldest_first {
             matches.sort_by_key(|s| s.create_time);
@@ -713,6 +770,7 @@ impl Kms {
                     delete_time: 0,
                     versions: vec![version],
                     database: None,
+                    tags: Vec::new(),
                 });
             }
             Ok(())
@@ -736,6 +794,7 @@ mod tests {
             description: String::new(),
             key: None,
             value: text(value),
+            tags: Vec::new(),
         })
         .unwrap();
     }

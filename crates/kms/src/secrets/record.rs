@@ -1,6 +1,7 @@
 //! A secret as the keystore holds it: its metadata and its versions, each value sealed under a
 //! data key of its own that the secret's CMK wraps. No value is ever held unsealed in the keyring.
 
+use crate::tags::Tag;
 use serde::{Deserialize, Serialize};
 
 use uuid::Uuid;
@@ -86,6 +87,9 @@ pub struct SecretRecord {
     /// rotate. Schema 4; older secrets have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseSecret>,
+    /// Keystores written before tags were kept have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 /// A database secret's connection, its versions' roles and its rotation.
@@ -191,13 +195,23 @@ pub struct DatabaseMetadata {
     pub last_rotation_time: i64,
 }
 
+/// ProductName as the cloud spells it for its database product secrets.
+pub fn product_name(engine: DbEngine) -> &'static str {
+    match engine {
+        DbEngine::MySql => "Mysql",
+        DbEngine::PostgreSql => "PostgreSQL",
+    }
+}
+
 impl DatabaseMetadata {
-    /// ProductName as the cloud spells it for its MySQL product secrets.
     pub fn product_name(&self) -> &'static str {
-        match self.endpoint.engine {
-            DbEngine::MySql => "Mysql",
-            DbEngine::PostgreSql => "PostgreSQL",
-        }
+        product_name(self.endpoint.engine)
+    }
+}
+
+impl DatabaseSecret {
+    pub fn product_name(&self) -> &'static str {
+        product_name(self.endpoint.engine)
     }
 }
 
@@ -213,6 +227,7 @@ pub struct SecretMetadata {
     pub delete_time: i64,
     pub version_count: usize,
     pub database: Option<DatabaseMetadata>,
+    pub tags: Vec<Tag>,
 }
 
 impl SecretRecord {
@@ -236,6 +251,7 @@ impl SecretRecord {
                 next_rotation_time: d.next_rotation_time,
                 last_rotation_time: d.last_rotation_time,
             }),
+            tags: self.tags.clone(),
         }
     }
 
