@@ -29,3 +29,4 @@ mod languages;
 mod pages;
 mod secrets;
 mod snapshots;
+mod tags;

@@ -112,6 +112,7 @@ twice! {
                 description: String::new(),
                 key: None,
                 value: SecretValue::Text("x".to_owned().into()),
+                tags: Vec::new(),
             })
             .unwrap();
         // Seen at the next refresh (a server's console asks every five seconds).

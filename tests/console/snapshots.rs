@@ -45,6 +45,8 @@ fn record(
         next_rotate_time: 0,
         deletion_date: 0,
         versions: vec![KeyVersion::new(Zeroizing::new([material; 32]), created)],
+        tags: Vec::new(),
+        owner: Default::default(),
     }
 }
 
@@ -69,15 +71,20 @@ fn fixture_keys() -> Vec<KeyRecord> {
         5,
     );
     retired.deletion_date = START + 5 * DAY;
+    let mut db_password = record(
+        "3b5e8c9a-4f1d-4c2e-9a7b-1d2e3f4a5b6c",
+        "db-password",
+        "MySQL production password",
+        KeyState::Enabled,
+        START - 30 * DAY,
+        1,
+    );
+    db_password.tags = vec![
+        keyconsole::kms::Tag::new("env", "prod"),
+        keyconsole::kms::Tag::new("项目", "支付"),
+    ];
     vec![
-        record(
-            "3b5e8c9a-4f1d-4c2e-9a7b-1d2e3f4a5b6c",
-            "db-password",
-            "MySQL production password",
-            KeyState::Enabled,
-            START - 30 * DAY,
-            1,
-        ),
+        db_password,
         payment,
         record(
             "a1b2c3d4-e5f6-4789-8abc-def012345678",
@@ -328,6 +335,7 @@ fn secrets_with_one_chosen() {
                 description: description.to_owned(),
                 key: Some("db-password".to_owned()),
                 value: keyconsole::kms::SecretValue::Text(Zeroizing::new("not shown".to_owned())),
+                tags: vec![keyconsole::kms::Tag::new("team", "orders")],
             })
             .unwrap();
             clock.advance(-days * DAY);

@@ -7,6 +7,7 @@ use keyconsole_base::tr;
 use crate::app::backend::{Outcome, PageCalls, console_caller};
 use crate::command::Command;
 use crate::model::Model;
+use crate::pages::tags::TagRows;
 use crate::widgets::rotation_period_ui;
 use keyconsole_kms::keys::rules::{DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT};
 use keyconsole_kms::{CreateKey, KmsError};
@@ -20,6 +21,7 @@ pub struct CreateKeyDialog {
     /// The engine's answer to the last attempt, if it refused.
     pub error: Option<KmsError>,
     focus_alias: bool,
+    pub tags: TagRows,
 }
 
 impl Default for CreateKeyDialog {
@@ -31,6 +33,7 @@ impl Default for CreateKeyDialog {
             rotate_days: ROTATE_DAYS_DEFAULT,
             error: None,
             focus_alias: true,
+            tags: TagRows::default(),
         }
     }
 }
@@ -101,6 +104,9 @@ impl CreateKeyDialog {
             ui.add_space(6.0);
 
             rotation_period_ui(ui, &mut self.rotation, &mut self.rotate_days);
+            ui.add_space(6.0);
+            ui.label(tr!("ui.tags.tags_optional"));
+            self.tags.ui(ui, "new key tags");
 
             if let Some(error) = &self.error {
                 ui.add_space(6.0);
@@ -122,6 +128,7 @@ impl CreateKeyDialog {
                         description: self.description.clone(),
                         key_usage: None,
                         rotate_days: self.rotation.then_some(self.rotate_days),
+                        tags: self.tags.tags(),
                     }));
                 }
                 if ui.button(tr!("ui.create_key.cancel")).clicked() {

@@ -72,8 +72,14 @@ fn said(change: &KeyChange, changed: KeyChanged, count: usize) -> String {
                 KeyChanged::Version(v) => v,
                 KeyChanged::Done | KeyChanged::DeletionDate(_) => 0,
             };
-            tr!("ui.commands.rotated_key_version_v_now_encrypts", v = v)
+            // A server's RotateKey does not say which version it made.
+            if v == 0 {
+                tr!("ui.commands.rotated_a_new_version_now_encrypts")
+            } else {
+                tr!("ui.commands.rotated_key_version_v_now_encrypts", v = v)
+            }
         }
+        KeyChange::Tag { .. } => tr!("ui.commands.tags_saved"),
         KeyChange::EnableRotation { .. } | KeyChange::DisableRotation => {
             tr!("ui.commands.rotation_settings_saved")
         }

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use super::key_changes::{KeyRequest, SettlesKeyChanges};
 use super::keys::{disable_question, protected_secrets_lines};
 use super::online_tools::OnlineTools;
+use super::tags::TagsSection;
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{
@@ -33,6 +34,7 @@ pub struct KeyDetailState {
     pub tools: OnlineTools,
     /// A change asked about first (disable, archive).
     pub question: Option<KeyChange>,
+    pub tags: TagsSection,
     /// The key's state when last drawn: a change clears messages about the old one.
     seen_state: Option<KeyState>,
 }
@@ -56,6 +58,7 @@ impl KeyDetailState {
             deletion: None,
             tools: OnlineTools::default(),
             question: None,
+            tags: TagsSection::default(),
             seen_state: Some(key.key_state),
         }
     }
@@ -104,6 +107,14 @@ impl KeyDetailState {
                     columns[1].add_space(12.0);
                     section_title(&mut columns[1], tr!("ui.key_detail.rotation"));
                     self.rotation_ui(&mut columns[1], key, commands);
+                    columns[1].add_space(12.0);
+                    section_title(&mut columns[1], tr!("ui.tags.tags"));
+                    if let Some((set, remove)) =
+                        self.tags
+                            .ui(&mut columns[1], "key tags", &key.tags, !model.remote)
+                    {
+                        commands.push(change(&key.key_id, KeyChange::Tag { set, remove }));
+                    }
                 });
                 ui.add_space(12.0);
                 ui.separator();
@@ -505,6 +516,9 @@ fn change(key: &str, change: KeyChange) -> Command {
 impl SettlesKeyChanges for KeyDetailState {
     /// A saved alias or description closes its edit (if the page still shows that key).
     fn settled(&mut self, keys: &[String], change: &KeyChange) {
+        if matches!(change, KeyChange::Tag { .. }) && keys.contains(&self.key_id) {
+            self.tags.editing = None;
+        }
         if let KeyChange::Update { alias, description } = change
             && keys.contains(&self.key_id)
         {

@@ -12,6 +12,7 @@ pub mod key_detail;
 pub mod keys;
 pub mod online_tools;
 pub mod secrets;
+pub mod tags;
 pub mod unlock;
 
 /// Every screen of the console.

@@ -24,6 +24,7 @@ pub struct CreateSecretForm {
     pub connection: Option<Result<String, String>>,
     /// The name field takes the focus when the form opens.
     focus_name: bool,
+    pub tags: crate::pages::tags::TagRows,
 }
 
 impl Default for CreateSecretForm {
@@ -33,6 +34,7 @@ impl Default for CreateSecretForm {
             kind: SecretKind::Text,
             value: Zeroizing::default(),
             description: String::new(),
+            tags: Default::default(),
             key: None,
             engine: DbEngine::MySql,
             host: "127.0.0.1".to_owned(),
@@ -208,6 +210,10 @@ impl SecretsState {
                         .labelled_by(key_label.id);
                     ui.end_row();
                 });
+            if form.kind != SecretKind::Database {
+                ui.label(tr!("ui.tags.tags_optional"));
+                form.tags.ui(ui, "new secret tags");
+            }
             ui.horizontal(|ui| {
                 let creating = busy_creating;
                 if form.kind == SecretKind::Database {
@@ -241,7 +247,9 @@ impl SecretsState {
                         ui.label(tr!("ui.secrets.logging_in"));
                     }
                 } else {
-                    let ready = problem.is_none() && !form.value.is_empty();
+                    let ready = problem.is_none()
+                        && !form.value.is_empty()
+                        && form.tags.problem().is_none();
                     if ui
                         .add_enabled(
                             ready,
@@ -258,6 +266,7 @@ impl SecretsState {
                                     description: form.description.clone(),
                                     key: form.key.clone(),
                                     value,
+                                    tags: form.tags.tags(),
                                 },
                             ))),
                             Err(e) => commands.push(Command::Report(e)),

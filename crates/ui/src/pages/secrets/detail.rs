@@ -119,6 +119,15 @@ impl SecretsState {
                 }
             });
         ui.add_space(6.0);
+        crate::widgets::section_title(ui, tr!("ui.tags.tags"));
+        if let Some((set, remove)) = self.tags.ui(ui, "secret tags", &secret.tags, !model.remote) {
+            commands.push(Command::Secret(SecretRequest::Tag {
+                name: secret.name.clone(),
+                set,
+                remove,
+            }));
+        }
+        ui.add_space(6.0);
         crate::widgets::section_title(ui, tr!("ui.secrets.versions"));
         let versions = model.secret_versions(&secret.name);
         let newest = versions.last().map(|(id, _)| id.clone());

@@ -139,6 +139,8 @@ pub struct SecretsState {
     pub confirm_name: String,
     /// The description being edited on the detail page.
     pub editing_description: Option<String>,
+    /// The chosen secret's tags, shown and edited on the detail page.
+    pub tags: super::tags::TagsSection,
     /// The rotation schedule as edited on the detail page of a database secret.
     pub rotation_edit: Option<(String, bool, u32)>,
     /// Database work in progress.
@@ -167,6 +169,7 @@ impl Default for SecretsState {
             confirm_name: String::new(),
             rotation_edit: None,
             editing_description: None,
+            tags: super::tags::TagsSection::default(),
             tasks: Vec::new(),
             question: None,
         }
@@ -191,6 +194,7 @@ impl SecretsState {
         self.confirm_name.clear();
         self.rotation_edit = None;
         self.editing_description = None;
+        self.tags.editing = None;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {

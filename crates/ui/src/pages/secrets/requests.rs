@@ -56,6 +56,12 @@ pub enum SecretRequest {
         name: String,
         version_id: String,
     },
+    /// Tags added or changed, and tag keys removed.
+    Tag {
+        name: String,
+        set: Vec<keyconsole_kms::Tag>,
+        remove: Vec<String>,
+    },
     /// A database secret's *Rotate now*.
     Rotate(String),
     SetRotation {
@@ -236,6 +242,17 @@ impl SecretRequest {
                         page.editing_description = None;
                     }
                     tr!("ui.commands.saved_the_description_of_name", name = name)
+                },
+            ),
+            SecretRequest::Tag { name, set, remove } => change_secret(
+                &mut calls,
+                name,
+                SecretChange::Tag { set, remove },
+                |page, name, _| {
+                    if let Some(page) = page {
+                        page.tags.editing = None;
+                    }
+                    tr!("ui.commands.saved_the_tags_of_name", name = name)
                 },
             ),
             SecretRequest::DeleteVersion { name, version_id } => {
