@@ -5,7 +5,9 @@
 # local CA, and runs scripts/sdk/ against both: sdk_test.py (every KMS action over POST and GET),
 # ssm_test.py (the Secrets Manager lifecycle), signatures_test.py (v1 signatures, unsigned
 # payload), node_test.js (the Node.js SDK, KMS and SSM), tccli_test.py (the command-line client),
-# and the seed document's sample (seed_sample.py) over HTTP. Each prints "N passed, 0 failed".
+# conformance.py (every served action and parameter against the SDK's models and the codes the
+# cloud documents; the README's coverage table must be what it finds), and the seed document's
+# sample (seed_sample.py) over HTTP. Each prints "N passed, 0 failed".
 # scripts/test.sh runs it after the Rust tests.
 # Usage: scripts/sdk_test.sh [path/to/keyconsole]   (default: target/debug/keyconsole, built if missing)
 set -euo pipefail
@@ -123,6 +125,8 @@ for scheme in http https; do
   node scripts/sdk/node_test.js "$at" "$scheme"
   HOME=$work TENCENTCLOUD_SECRET_ID=$KEYCONSOLE_SECRET_ID TENCENTCLOUD_SECRET_KEY=$KEYCONSOLE_SECRET_KEY \
     "$tccli_venv/bin/python" scripts/sdk/tccli_test.py "$tccli_venv/bin/tccli" "$at" "$scheme"
+  # Every served action against the SDK's models; the README's coverage table must be its output.
+  "$venv/bin/python" scripts/sdk/conformance.py "$at" --readme README.md
 done
 unset KEYCONSOLE_CA NODE_EXTRA_CA_CERTS
 cp "$tccli_venv/certifi-original.pem" "$tccli_bundle"

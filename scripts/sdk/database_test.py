@@ -15,7 +15,9 @@ import sys
 import pymysql
 
 import checks
+import conformance
 from checks import check, refused, request
+from tencentcloud.common.common_client import CommonClient
 from tencentcloud.common import credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.ssm.v20190923 import models, ssm_client
@@ -93,12 +95,36 @@ def run(method):
             lambda: ssm.UpdateSecret(request(models.UpdateSecretRequest, SecretName=NAME, VersionId="SSM_Current",
                                              SecretString="{}")),
             "UpdateSecret on database credentials")
-    refused("ResourceNotFound.SecretNotExist",
+    # RotateProductSecret documents only the category for a missing secret.
+    refused("ResourceNotFound",
             lambda: ssm.RotateProductSecret(request(models.RotateProductSecretRequest, SecretName="no-such-secret")),
             "RotateProductSecret of a missing secret")
     ssm.UpdateRotationStatus(request(models.UpdateRotationStatusRequest, SecretName=NAME, EnableRotation=False))
     detail = ssm.DescribeRotationDetail(request(models.DescribeRotationDetailRequest, SecretName=NAME))
     check(detail.EnableRotation is False, "rotation turned off")
+    conforms(method)
+
+
+def conforms(method):
+    """The answers only a database secret gets, against the SDK's models (conformance.py checks
+    every other action's)."""
+    http = checks.http_profile(ENDPOINT, method)
+    cred = credential.Credential(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KEYCONSOLE_SECRET_KEY"])
+    common = CommonClient("ssm", "2019-09-23", cred, "ap-guangzhou", profile=ClientProfile(httpProfile=http))
+    calls = [
+        ("UpdateRotationStatus", {"SecretName": NAME, "EnableRotation": True, "Frequency": 30,
+                                  "RotationBeginTime": "2099-01-02 03:04:05"}),
+        ("DescribeRotationDetail", {"SecretName": NAME}),
+        ("RotateProductSecret", {"SecretName": NAME}),
+        ("DescribeRotationHistory", {"SecretName": NAME}),
+        ("DescribeSecret", {"SecretName": NAME}),
+        ("ListSecrets", {"SecretType": 1, "ProductName": "Mysql"}),
+        ("UpdateRotationStatus", {"SecretName": NAME, "EnableRotation": False}),
+    ]
+    for action, params in calls:
+        answer = common.call_json(action, params)["Response"]
+        problems = conformance.check_answer("ssm", action, answer)
+        check(not problems, f"{action} answers as the SDK's model says: {problems}")
 
 
 for method in ("POST", "GET"):

@@ -88,7 +88,7 @@ async function ssmFlow(method) {
     () => ssm.GetSecretValue({ SecretName: name, VersionId: "SSM_v1" }), `${method} GetSecretValue when disabled`);
   const deleted = await ssm.DeleteSecret({ SecretName: name, RecoveryWindowInDays: 0 });
   check(deleted.SecretName === name, `${method} DeleteSecret`);
-  await refused("ResourceNotFound.SecretNotExist", () => ssm.DescribeSecret({ SecretName: name }),
+  await refused("ResourceNotFound", () => ssm.DescribeSecret({ SecretName: name }),
     `${method} DescribeSecret after deletion`);
 }
 
