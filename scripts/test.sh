@@ -10,6 +10,7 @@ packages=(
   xvfb xdotool imagemagick                      # the smoke test of the real window
   libgl1-mesa-dri libegl1 libxkbcommon-x11-0    # software OpenGL and X11 keyboard for that window
   mariadb-server postgresql                     # private database servers for the rotation tests
+  openssh-client                                # ssh-keygen: the outside check of SSH key pairs
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -423,6 +423,37 @@ def ssm_cases(run):
          expect="ResourceUnavailable.ResourceDisabled")
     call("EnableSecret", {"SecretName": name}, base=lambda: {"SecretName": name})
 
+    # SSH key pairs: made here, read back as the cloud sends them (base64 of the OpenSSH texts).
+    ssh_name = fresh("conf-ssh")
+    made = call("CreateSSHKeyPairSecret", {"SecretName": ssh_name, "ProjectId": 3, "Description": "deploy key",
+                                           "KmsKeyId": kms_key, "Tags": tags, "SSHKeyName": "deploy_key",
+                                           "KmsHsmClusterId": "", "EncryptType": 0},
+                base=lambda: {"SecretName": fresh("conf-ssh")})
+    run.check("ssm", made["SSHKeyName"] == "deploy_key" and made["SSHKeyID"].startswith("skey-"),
+              "CreateSSHKeyPairSecret answers the pair's id and name")
+    by_name = call("GetSSHKeyPairValue", {"SecretName": ssh_name},
+                   base=lambda: {"SecretName": ssh_name})
+    by_id = call("GetSSHKeyPairValue", {"SSHKeyId": made["SSHKeyID"]})
+    public = base64.b64decode(by_name["PublicKey"]).decode()
+    private = base64.b64decode(by_name["PrivateKey"]).decode()
+    run.check("ssm", public.startswith("ssh-ed25519 AAAA") and "BEGIN OPENSSH PRIVATE KEY" in private
+              and by_id["PrivateKey"] == by_name["PrivateKey"] and by_name["ProjectID"] == 3
+              and by_name["SSHKeyDescription"] == "deploy key", "GetSSHKeyPairValue gives the pair")
+    described = call("DescribeSecret", {"SecretName": ssh_name})
+    run.check("ssm", described["SecretType"] == 2 and described["ResourceID"] == made["SSHKeyID"]
+              and described["ResourceName"] == "deploy_key", "DescribeSecret: an SSH key pair")
+    run.check("ssm", ssh_name in listing(SecretType=2) and ssh_name not in listing(),
+              "ListSecrets SecretType=2 lists SSH key pairs (and only then)")
+    call("GetSSHKeyPairValue", {"SecretName": name}, expect="UnsupportedOperation")
+    call("PutSecretValue", {"SecretName": ssh_name, "VersionId": "v2", "SecretString": "x"},
+         expect="UnsupportedOperation")
+    call("CreateSSHKeyPairSecret", {"SecretName": fresh("conf-ssh"), "SSHKeyName": "has-dash"},
+         expect="InvalidParameterValue")
+    call("DeleteSecret", {"SecretName": ssh_name}, expect="FailedOperation")  # enabled: disable it first
+    call("DisableSecret", {"SecretName": ssh_name})
+    call("DeleteSecret", {"SecretName": ssh_name, "RecoveryWindowInDays": 7}, expect="InvalidParameterValue")
+    call("DeleteSecret", {"SecretName": ssh_name, "RecoveryWindowInDays": 0})
+
     def disabled_secret():
         other = fresh("conf-secret")
         call("CreateSecret", {"SecretName": other, "SecretString": "x"})

@@ -306,3 +306,45 @@ fn the_create_form_submits_on_enter_and_closes_on_escape() {
     console.settle();
     assert!(console.shows("Created secret api-token"));
 }
+
+twice! {
+    /// An SSH key pair made from the form: its public key copied, its private key downloaded only
+    /// after the warning (and then the very key the public half belongs to), no new version offered.
+    fn an_ssh_key_pair_is_made_its_public_key_copied_and_private_key_downloaded(start) {
+        let mut console = start(&["app"]);
+        console.click("Secrets");
+        console.click("➕ Create secret");
+        console.type_into("Name", "deploy");
+        console.click("SSH key pair");
+        console.type_into("Key pair name", "deploy_1");
+        console.click("Create");
+        assert!(console.shows("with the SSH key pair skey-"));
+        assert!(console.shows("deploy_1"));
+        assert!(!console.shows("Add version"), "a key pair's private key is not replaced");
+        if console.harness.query_by_label("Show public key").is_some() {
+            // On a server the public key is fetched when asked for.
+            console.click("Show public key");
+        }
+        console.click("🗐 Copy public key");
+        let public = console.clipboard.contents().unwrap();
+        assert!(public.starts_with("ssh-ed25519 AAAA"), "{public}");
+
+        console.click("⬇ Download private key…");
+        assert!(console.shows("Download the private key of deploy?"));
+        assert!(console.dialogs.requests().is_empty(), "no dialog before the warning");
+        let target = console.dir.path().join("id_deploy_1");
+        console.dialogs.answer_next(Some(target.clone()));
+        console.click("Choose where to save…");
+        console.wait_until("the private key to be written", |_| target.exists());
+        let private = std::fs::read_to_string(&target).unwrap();
+        assert!(private.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+        let parsed = ssh_key::PrivateKey::from_openssh(&private).unwrap();
+        assert_eq!(parsed.public_key().to_openssh().unwrap(), public);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

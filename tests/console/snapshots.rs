@@ -356,6 +356,34 @@ fn secrets_with_one_chosen() {
     snapshot(&mut console, "secrets");
 }
 
+/// An SSH key-pair secret's page: its pair's id, name and public key (a fixed seed, so the
+/// picture is the same every run).
+#[test]
+fn an_ssh_key_pair_secret() {
+    let (path, clock) = fixture("secret_ssh");
+    {
+        let kms = keyconsole::kms::Kms::open_with_clock(&path, PASSWORD.as_bytes(), clock.clone())
+            .unwrap();
+        kms.create_ssh_key_pair_secret_seeded(
+            keyconsole::kms::CreateSshKeyPairSecret {
+                name: "deploy-key".to_owned(),
+                description: "Deploys the orders service".to_owned(),
+                key: Some("db-password".to_owned()),
+                key_name: Some("deploy_orders".to_owned()),
+                project_id: 0,
+                tags: vec![keyconsole::kms::Tag::new("env", "prod")],
+            },
+            [42; 32],
+        )
+        .unwrap();
+    }
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("Secrets");
+    console.click("deploy-key");
+    snapshot(&mut console, "secret_ssh");
+}
+
 /// A database secret's page: its connection and rotation schedule. Made without a database, so
 /// the picture never changes with a test server's port.
 #[test]

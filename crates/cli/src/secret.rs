@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::Context;
-use super::output::{format_time, print_table, read_input, terminal_safe, write_stdout};
+use super::output::{
+    OutputFile, format_time, print_table, read_input, terminal_safe, write_stdout,
+};
 use super::tags::{self, TagEdit};
 use keyconsole_api::tencent::shapes::{describe_secret, secret_metadata, tags_json};
 use keyconsole_base::util::database::DbEndpoint;
@@ -17,7 +19,8 @@ use keyconsole_kms::secrets::rules::{CURRENT_VERSION_ID, VALUE_MAX_BYTES};
 use keyconsole_kms::secrets::{CreateDatabaseSecret, RotationDetail, RotationStep};
 use keyconsole_kms::{
     CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretMetadata,
-    SecretQuery, SecretState, SecretStateFilter, SecretValue,
+    SecretQuery, SecretState, SecretStateFilter, SecretType, SecretValue,
+    secrets::CreateSshKeyPairSecret,
 };
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +88,32 @@ pub enum SecretCommand {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Make an SSH key pair (Ed25519) kept as a secret; prints its public key (OpenSSH)
+    CreateSshKey {
+        name: String,
+        /// The key pair's name (letters, digits, _; at most 25) [default: the secret's name]
+        #[arg(long, value_name = "NAME")]
+        ssh_key_name: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The CMK that protects the private key [default: the secrets manager's own key]
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        project_id: u64,
+        /// A tag (repeatable)
+        #[arg(long, value_name = "KEY=VALUE")]
+        tag: Vec<String>,
+    },
+    /// Print an SSH key-pair secret's public key, or with --private-key its private key
+    SshKey {
+        name: String,
+        /// The private key (OpenSSH format) instead, e.g. to --out ~/.ssh/id_deploy
+        #[arg(long)]
+        private_key: bool,
+        #[command(flatten)]
+        out: OutputFile,
     },
     /// Show a secret's tags, or change them
     Tag {
@@ -261,6 +290,17 @@ fn print_details(secret: &SecretMetadata) {
         ("Tags", tags::summary(&secret.tags)),
     ];
     let mut rows = rows.to_vec();
+    if let Some(pair) = &secret.ssh {
+        rows.extend([
+            ("SecretType", "SSH key pair".to_owned()),
+            ("SSHKeyID", pair.key_id.clone()),
+            ("SSHKeyName", pair.key_name.clone()),
+            ("ProjectID", pair.project_id.to_string()),
+        ]);
+        if !pair.public_key.is_empty() {
+            rows.push(("PublicKey", pair.public_key.clone()));
+        }
+    }
     if let Some(database) = &secret.database {
         rows.extend([
             ("SecretType", "database credentials".to_owned()),
@@ -592,10 +632,10 @@ fn run_on_service(
                     .map(|s| {
                         vec![
                             s.name.clone(),
-                            if s.database.is_some() {
-                                "database"
-                            } else {
-                                "custom"
+                            match s.secret_type() {
+                                SecretType::Database => "database",
+                                SecretType::SshKeyPair => "ssh key pair",
+                                SecretType::Custom => "custom",
                             }
                             .to_owned(),
                             s.state.as_str().to_owned(),
@@ -638,6 +678,44 @@ fn run_on_service(
                     .map(|(id, time)| vec![id.clone(), format_time(*time)])
                     .collect();
                 print_table(&["VersionId", "Created"], &rows);
+            }
+        }
+        SecretCommand::CreateSshKey {
+            name,
+            ssh_key_name,
+            description,
+            key,
+            project_id,
+            tag,
+        } => {
+            let (_, pair) = service.create_ssh_key_pair_secret(
+                &caller,
+                CreateSshKeyPairSecret {
+                    name,
+                    description,
+                    key,
+                    key_name: ssh_key_name,
+                    project_id,
+                    tags: tags::parse(&tag),
+                },
+            )?;
+            println!("{}", pair.public_key);
+            eprintln!("Created SSH key pair {} ({}).", pair.key_id, pair.key_name);
+        }
+        SecretCommand::SshKey {
+            name,
+            private_key,
+            out,
+        } => {
+            out.check(service.keystore_path())?;
+            let (pair, _, private) = service.ssh_key_pair_value(&caller, Some(&name), None)?;
+            if private_key {
+                out.write(service.keystore_path(), private.as_bytes())?;
+            } else {
+                out.write(
+                    service.keystore_path(),
+                    format!("{}\n", pair.public_key).as_bytes(),
+                )?;
             }
         }
         SecretCommand::Tag { name, edit } => {

@@ -48,8 +48,8 @@ pub use keys::{
 };
 pub use maintenance::Maintenance;
 pub use secrets::{
-    CreateSecret, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
-    SecretValue,
+    CreateSecret, CreateSshKeyPairSecret, SecretMetadata, SecretPage, SecretQuery, SecretState,
+    SecretStateFilter, SecretType, SecretValue, SshKeyPair,
 };
 pub use service::{
     Caller, Face, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged, ServedKms,

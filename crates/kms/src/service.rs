@@ -17,8 +17,8 @@ use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
 use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
 use super::secrets::{
-    CreateDatabaseSecret, CreateSecret, RotationDetail, SecretMetadata, SecretPage, SecretQuery,
-    SecretValue,
+    CreateDatabaseSecret, CreateSecret, CreateSshKeyPairSecret, RotationDetail, SecretMetadata,
+    SecretPage, SecretQuery, SecretValue, SshKeyPair,
 };
 use super::tags::Tag;
 use keyconsole_base::util::SecretBytes;
@@ -333,6 +333,20 @@ pub trait KmsService: Send + Sync {
         endpoint: &DbEndpoint,
         password: &str,
     ) -> Result<()>;
+    /// A secret holding a new SSH key pair: answers its name and the pair's public part.
+    fn create_ssh_key_pair_secret(
+        &self,
+        caller: &Caller,
+        request: CreateSshKeyPairSecret,
+    ) -> Result<(String, SshKeyPair)>;
+    /// An SSH key-pair secret's pair (by the secret's name or the pair's id), its description and
+    /// the private key (OpenSSH format).
+    fn ssh_key_pair_value(
+        &self,
+        caller: &Caller,
+        name: Option<&str>,
+        key_id: Option<&str>,
+    ) -> Result<(SshKeyPair, String, Zeroizing<String>)>;
 }
 
 /// What a server's dialects need of the local engine besides the service's calls, none of which
@@ -701,6 +715,29 @@ impl KmsService for Kms {
         let name = request.name.clone();
         self.observed(caller, "CreateProductSecret", &name, || {
             Kms::create_database_secret(self, request)
+        })
+    }
+
+    fn create_ssh_key_pair_secret(
+        &self,
+        caller: &Caller,
+        request: CreateSshKeyPairSecret,
+    ) -> Result<(String, SshKeyPair)> {
+        let name = request.name.clone();
+        self.observed(caller, "CreateSSHKeyPairSecret", &name, || {
+            Kms::create_ssh_key_pair_secret(self, request)
+        })
+    }
+
+    fn ssh_key_pair_value(
+        &self,
+        caller: &Caller,
+        name: Option<&str>,
+        key_id: Option<&str>,
+    ) -> Result<(SshKeyPair, String, Zeroizing<String>)> {
+        let target = name.or(key_id).unwrap_or_default();
+        self.observed(caller, "GetSSHKeyPairValue", target, || {
+            Kms::ssh_key_pair_value(self, name, key_id)
         })
     }
 

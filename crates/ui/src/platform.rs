@@ -21,6 +21,8 @@ pub enum DialogPurpose {
     FileOutput,
     /// A file whose content becomes a new secret's value.
     SecretValueFile,
+    /// Where an SSH key pair's private key is written.
+    SshPrivateKey,
 }
 
 impl DialogPurpose {
@@ -32,6 +34,7 @@ impl DialogPurpose {
                 | Self::SaveDataKeyCiphertext
                 | Self::SavePlaintext
                 | Self::FileOutput
+                | Self::SshPrivateKey
         )
     }
 }

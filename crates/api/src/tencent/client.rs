@@ -29,8 +29,8 @@ use keyconsole_kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
     ErrorCode, KeyMetadata, KeyOwner, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, Order,
     ReEncrypted, Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
-    SecretValue, TagFilter,
-    secrets::{CreateDatabaseSecret, RotationDetail},
+    SecretType, SecretValue, SshKeyPair, TagFilter,
+    secrets::{CreateDatabaseSecret, CreateSshKeyPairSecret, RotationDetail},
 };
 
 const KMS_VERSION: &str = "2019-01-18";
@@ -590,6 +590,14 @@ fn secret_metadata(value: &Value) -> Result<SecretMetadata> {
         // A database secret's endpoint and users are not in the cloud's metadata.
         database: None,
         tags: Vec::new(),
+        // An SSH key pair's id, name and project are; its public key comes with
+        // GetSSHKeyPairValue only.
+        ssh: (number_field(map, "SecretType") == 2).then(|| SshKeyPair {
+            key_id: text_field(map, "ResourceID").unwrap_or_default(),
+            key_name: text_field(map, "ResourceName").unwrap_or_default(),
+            public_key: String::new(),
+            project_id: u64::try_from(number_field(map, "ProjectID")).unwrap_or(0),
+        }),
     })
 }
 
@@ -955,18 +963,24 @@ impl KmsService for RemoteService {
     }
 
     fn list_secrets(&self, caller: &Caller, query: &SecretQuery) -> Result<SecretPage> {
-        match query.database {
-            Some(database) => self.list_secrets_of(caller, query, database),
+        match query.kind {
+            Some(kind) => self.list_secrets_of(caller, query, kind),
             // The cloud lists one type at a time (SecretType 0, the default, the user's own; 1
-            // database secrets): both, merged into one listing and paged here.
+            // database secrets; 2 SSH key pairs): all, merged into one listing and paged here.
             None => {
                 let every = SecretQuery {
                     offset: 0,
                     limit: Some(keyconsole_kms::secrets::rules::LIST_LIMIT_MAX),
                     ..query.clone()
                 };
-                let mut secrets = self.list_secrets_of(caller, &every, false)?.secrets;
-                secrets.extend(self.list_secrets_of(caller, &every, true)?.secrets);
+                let mut secrets = Vec::new();
+                for kind in [
+                    SecretType::Custom,
+                    SecretType::Database,
+                    SecretType::SshKeyPair,
+                ] {
+                    secrets.extend(self.list_secrets_of(caller, &every, kind)?.secrets);
+                }
                 if query.oldest_first {
                     secrets.sort_by_key(|s| s.create_time);
                 } else {
@@ -1099,6 +1113,68 @@ impl KmsService for RemoteService {
             keyconsole_base::text!("errors.remote_database_secret"),
         ))
     }
+
+    fn create_ssh_key_pair_secret(
+        &self,
+        caller: &Caller,
+        request: CreateSshKeyPairSecret,
+    ) -> Result<(String, SshKeyPair)> {
+        let mut params = json!({
+            "SecretName": request.name,
+            "Description": request.description,
+            "ProjectId": request.project_id,
+        });
+        if let Some(key) = &request.key {
+            params["KmsKeyId"] = json!(key);
+        }
+        if let Some(key_name) = &request.key_name {
+            params["SSHKeyName"] = json!(key_name);
+        }
+        if !request.tags.is_empty() {
+            params["Tags"] = super::shapes::tags_json(&request.tags);
+        }
+        let answer = self.ssm(caller, "CreateSSHKeyPairSecret", &params)?;
+        let name = text_field(&answer, "SecretName")?;
+        let (pair, _, _) = self.ssh_key_pair_value(caller, Some(&name), None)?;
+        Ok((name, pair))
+    }
+
+    fn ssh_key_pair_value(
+        &self,
+        caller: &Caller,
+        name: Option<&str>,
+        key_id: Option<&str>,
+    ) -> Result<(SshKeyPair, String, Zeroizing<String>)> {
+        let mut params = json!({});
+        if let Some(name) = name {
+            params["SecretName"] = json!(name);
+        }
+        if let Some(key_id) = key_id {
+            params["SSHKeyId"] = json!(key_id);
+        }
+        let mut answer = self.ssm(caller, "GetSSHKeyPairValue", &params)?;
+        let decoded = |field: &str| -> Result<Zeroizing<String>> {
+            let text = answer
+                .get(field)
+                .and_then(Value::as_str)
+                .ok_or_else(|| answer_error(field))?;
+            let bytes = Zeroizing::new(STANDARD.decode(text).map_err(|_| answer_error(field))?);
+            String::from_utf8(bytes.to_vec())
+                .map(Zeroizing::new)
+                .map_err(|_| answer_error(field))
+        };
+        let private = decoded("PrivateKey");
+        let public = decoded("PublicKey");
+        let pair = SshKeyPair {
+            key_id: text_field(&answer, "SSHKeyID")?,
+            key_name: text_field(&answer, "SSHKeyName").unwrap_or_default(),
+            public_key: public?.to_string(),
+            project_id: u64::try_from(number_field(&answer, "ProjectID")).unwrap_or(0),
+        };
+        let description = text_field(&answer, "SSHKeyDescription").unwrap_or_default();
+        super::params::wipe_map(&mut answer);
+        Ok((pair, description, private?))
+    }
 }
 
 /// One page of `items` (all of them, sorted), and how many there were.
@@ -1162,7 +1238,7 @@ impl RemoteService {
         &self,
         caller: &Caller,
         query: &SecretQuery,
-        database: bool,
+        kind: SecretType,
     ) -> Result<SecretPage> {
         let state = match query.state {
             SecretStateFilter::All => 0,
@@ -1175,12 +1251,12 @@ impl RemoteService {
             "Limit": query.limit.unwrap_or(keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT),
             "State": state,
             "OrderType": u8::from(query.oldest_first),
-            "SecretType": u8::from(database),
+            "SecretType": kind.number(),
         });
         if let Some(search) = &query.search {
             params["SearchSecretName"] = json!(search);
         }
-        if database && !query.products.is_empty() {
+        if kind == SecretType::Database && !query.products.is_empty() {
             params["ProductName"] = json!(query.products.join(","));
         }
         if !query.tags.is_empty() {

@@ -177,8 +177,17 @@ pub fn code_for(action: &str, kind: ErrorCode) -> &'static str {
     }
     match full.split_once('.') {
         Some((category, _)) if answerable(action, category) => category,
+        // Neither the code nor its category is the action's (OperationDenied on DeleteSecret):
+        // the common "the operation failed"; the message says why.
+        _ if !action.is_empty() && service_action(action) => "FailedOperation",
         _ => full,
     }
+}
+
+/// Whether `action` is one the cloud documents codes for (the protocol's own refusals, before an
+/// action is known, keep their codes).
+fn service_action(action: &str) -> bool {
+    DOCUMENTED.contains_key(action)
 }
 
 /// The kind an answer to `action` names (`code_for`'s inverse): a category code reads as the
@@ -237,6 +246,14 @@ mod tests {
         assert_eq!(
             code_for("Decrypt", ErrorCode::InvalidCiphertext),
             "InvalidParameterValue.InvalidCiphertext"
+        );
+        assert_eq!(
+            code_for("DeleteSecret", ErrorCode::OperationDenied),
+            "FailedOperation"
+        );
+        assert_eq!(
+            code_for("CreateSSHKeyPairSecret", ErrorCode::OperationDenied),
+            "OperationDenied"
         );
     }
 }

@@ -78,6 +78,7 @@ pub fn key_metadata_with_versions(key: &KeyMetadata) -> Map<String, Value> {
 /// The fields ListSecrets' SecretMetadata and DescribeSecret share.
 fn secret_fields(secret: &SecretMetadata) -> Map<String, Value> {
     let database = secret.database.as_ref();
+    let ssh = secret.ssh.as_ref();
     let value = json!({
         "SecretName": secret.name,
         "Description": secret.description,
@@ -87,12 +88,13 @@ fn secret_fields(secret: &SecretMetadata) -> Map<String, Value> {
         "Status": secret.state.as_str(),
         "DeleteTime": secret.delete_time,
         "CreateTime": secret.create_time,
-        "SecretType": i32::from(database.is_some()),
+        "SecretType": secret.secret_type().number(),
         "ProductName": database.map_or("", DatabaseMetadata::product_name),
-        "ResourceID": "",
+        // An SSH key pair's id, name and project.
+        "ResourceID": ssh.map_or("", |p| p.key_id.as_str()),
         "RotationFrequency": database.map_or(0, |d| d.rotate_days),
-        "ResourceName": "",
-        "ProjectID": 0,
+        "ResourceName": ssh.map_or("", |p| p.key_name.as_str()),
+        "ProjectID": ssh.map_or(0, |p| p.project_id),
         "AssociatedInstanceIDs": [],
         "TargetUin": 0,
         "TargetUinString": "",

@@ -12,8 +12,8 @@ use super::{Reply, Served, Service};
 use keyconsole_base::util::time::{format_api_time, parse_api_time};
 use keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT;
 use keyconsole_kms::{
-    CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretQuery,
-    SecretState, SecretStateFilter, SecretValue,
+    CreateSecret, CreateSshKeyPairSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged,
+    SecretQuery, SecretState, SecretStateFilter, SecretType, SecretValue,
 };
 
 /// Tencent Cloud Secrets Manager, API version 2019-09-23.
@@ -45,6 +45,9 @@ super::actions! {
     DescribeRotationHistory: Read [SecretName],
     UpdateRotationStatus: Change [SecretName, EnableRotation, Frequency, RotationBeginTime],
     RotateProductSecret: Change [SecretName],
+    CreateSSHKeyPairSecret: Change [SecretName, ProjectId, Description, KmsKeyId, Tags, SSHKeyName,
+        KmsHsmClusterId, EncryptType],
+    GetSSHKeyPairValue: Read [SecretName, SSHKeyId],
 }
 
 fn reply(value: Value) -> Result<Reply> {
@@ -327,6 +330,7 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
     // 2 SSH key pairs, 3 API key pairs and 4 Redis secrets are none here. ProductName (a
     // comma-separated list) narrows type 1 only.
     let secret_type = params.u64("SecretType")?.unwrap_or(0);
+    let kind = SecretType::from_number(secret_type);
     let products: Vec<String> = match (secret_type, params.str("ProductName")?) {
         (1, Some(names)) => names
             .split(',')
@@ -336,7 +340,8 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
             .collect(),
         _ => Vec::new(),
     };
-    let none_here = matches!(secret_type, 2..=4)
+    // 3 (API key pairs) and 4 (Redis) are kinds keyconsole does not hold.
+    let none_here = matches!(secret_type, 3 | 4)
         // EncryptType 1 is a software key: no secret here is encrypted so.
         || params.u64("EncryptType")?.unwrap_or(0) == 1
         // No secret belongs to a cloud product instance yet.
@@ -359,7 +364,7 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
             offset: usize::try_from(params.u64("Offset")?.unwrap_or(0)).unwrap_or(usize::MAX),
             limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
             oldest_first,
-            database: Some(secret_type == 1),
+            kind,
             products,
             tags,
         },
@@ -440,4 +445,54 @@ fn RotateProductSecret(served: &Served, params: &Params) -> Result<Reply> {
         SecretChanged::Done | SecretChanged::DeleteTime(_) => 0,
     };
     reply(json!({"FlowID": attempts}))
+}
+
+#[allow(non_snake_case)]
+fn CreateSSHKeyPairSecret(served: &Served, params: &Params) -> Result<Reply> {
+    only_kms_encryption(params)?;
+    params.no_hsm_cluster("KmsHsmClusterId", ErrorCode::InvalidParameterValue)?;
+    let (name, pair) = served.kms.create_ssh_key_pair_secret(
+        &served.caller,
+        CreateSshKeyPairSecret {
+            name: name(params)?.to_owned(),
+            description: params.str("Description")?.unwrap_or_default().to_owned(),
+            key: params.str("KmsKeyId")?.map(str::to_owned),
+            key_name: params.str("SSHKeyName")?.map(str::to_owned),
+            project_id: params.u64("ProjectId")?.unwrap_or(0),
+            tags: params.tags("Tags")?,
+        },
+    )?;
+    reply(json!({
+        "SecretName": name,
+        "SSHKeyID": pair.key_id,
+        "SSHKeyName": pair.key_name,
+        "TagCode": 0,
+        "TagMsg": "",
+    }))
+}
+
+/// The pair with both keys as the cloud sends them: the OpenSSH texts, base64-encoded.
+#[allow(non_snake_case)]
+fn GetSSHKeyPairValue(served: &Served, params: &Params) -> Result<Reply> {
+    let name = params.str("SecretName")?.filter(|n| !n.is_empty());
+    let key_id = params.str("SSHKeyId")?.filter(|n| !n.is_empty());
+    if name.is_none() && key_id.is_none() {
+        return Err(KmsError::new(
+            ErrorCode::MissingParameter,
+            keyconsole_base::text!("errors.give_secretname_or_sshkeyid"),
+        ));
+    }
+    let (pair, description, private) =
+        served
+            .kms
+            .ssh_key_pair_value(&served.caller, name, key_id)?;
+    let private = Zeroizing::new(STANDARD.encode(private.as_bytes()));
+    reply(json!({
+        "SSHKeyID": pair.key_id,
+        "PublicKey": STANDARD.encode(pair.public_key.as_bytes()),
+        "PrivateKey": private.as_str(),
+        "ProjectID": pair.project_id,
+        "SSHKeyDescription": description,
+        "SSHKeyName": pair.key_name,
+    }))
 }

@@ -419,6 +419,7 @@ impl Kms {
                 tags: Vec::new(),
             },
             Some(database),
+            None,
         )
     }
 

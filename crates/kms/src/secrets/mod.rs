@@ -7,6 +7,7 @@ pub mod database;
 pub mod driver;
 pub mod record;
 pub mod rules;
+pub mod ssh;
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,7 @@ pub use record::{
     SecretStateFilter, SecretVersion,
 };
 use rules::*;
+pub use ssh::{CreateSshKeyPairSecret, SshKeyPair};
 
 /// A secret's value: SecretString or SecretBinary. Wiped when dropped.
 #[derive(Clone, PartialEq, Eq)]
@@ -84,8 +86,8 @@ pub struct SecretQuery {
     pub limit: Option<usize>,
     /// Newest first unless set.
     pub oldest_first: bool,
-    /// Only database secrets (true) or only the others (false); all when not set.
-    pub database: Option<bool>,
+    /// Only secrets of this type; all when not set.
+    pub kind: Option<SecretType>,
     /// Only database secrets of these products (`Mysql`, `PostgreSQL`: the cloud's
     /// ProductName); any when empty.
     pub products: Vec<String>,
@@ -93,10 +95,62 @@ pub struct SecretQuery {
     pub tags: Vec<TagFilter>,
 }
 
+/// What a secret holds, as the cloud's SecretType numbers it (0, 1, 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretType {
+    /// The user's own value.
+    Custom,
+    /// Database credentials that rotate.
+    Database,
+    /// An SSH key pair made here.
+    SshKeyPair,
+}
+
+impl SecretType {
+    pub fn number(self) -> u8 {
+        match self {
+            SecretType::Custom => 0,
+            SecretType::Database => 1,
+            SecretType::SshKeyPair => 2,
+        }
+    }
+
+    pub fn from_number(number: u64) -> Option<SecretType> {
+        [
+            SecretType::Custom,
+            SecretType::Database,
+            SecretType::SshKeyPair,
+        ]
+        .into_iter()
+        .find(|t| u64::from(t.number()) == number)
+    }
+}
+
+impl SecretRecord {
+    pub fn secret_type(&self) -> SecretType {
+        match (&self.database, &self.ssh) {
+            (Some(_), _) => SecretType::Database,
+            (None, Some(_)) => SecretType::SshKeyPair,
+            (None, None) => SecretType::Custom,
+        }
+    }
+}
+
+impl SecretMetadata {
+    pub fn secret_type(&self) -> SecretType {
+        match (&self.database, &self.ssh) {
+            (Some(_), _) => SecretType::Database,
+            (None, Some(_)) => SecretType::SshKeyPair,
+            (None, None) => SecretType::Custom,
+        }
+    }
+}
+
 /// What ListSecrets' filter looks at of one secret.
 struct Listed<'a> {
     name: &'a str,
     state: SecretState,
+    kind: SecretType,
     product: Option<&'static str>,
     tags: &'a [Tag],
 }
@@ -106,9 +160,7 @@ impl SecretQuery {
     /// lowercased).
     fn admits(&self, needle: &str, secret: Listed) -> bool {
         self.state.matches(secret.state)
-            && self
-                .database
-                .is_none_or(|db| db == secret.product.is_some())
+            && self.kind.is_none_or(|kind| kind == secret.kind)
             && (self.products.is_empty()
                 || secret
                     .product
@@ -126,6 +178,7 @@ impl SecretQuery {
                 Listed {
                     name: &s.name,
                     state: s.state,
+                    kind: s.secret_type(),
                     product: s.database.as_ref().map(DatabaseMetadata::product_name),
                     tags: &s.tags,
                 },
@@ -143,7 +196,7 @@ pub struct SecretPage {
 /// The alias the service's own default key gets (with a number after it if a user took it).
 const DEFAULT_KEY_ALIAS: &str = "ssm-default";
 
-fn not_found(name: &str) -> KmsError {
+pub(crate) fn not_found(name: &str) -> KmsError {
     KmsError::new(
         ErrorCode::SecretNotExist,
         keyconsole_base::text!("errors.there_is_no_secret_named_name", name = name),
@@ -298,15 +351,16 @@ impl Kms {
 
     /// CreateSecret: a new secret with its first version.
     pub fn create_secret(&self, request: CreateSecret) -> Result<(String, String)> {
-        self.insert_secret(request, None)
+        self.insert_secret(request, None, None)
     }
 
     /// A new secret with its first version, and for database credentials their connection and
     /// rotation (whose first due time counts from now).
-    fn insert_secret(
+    pub(crate) fn insert_secret(
         &self,
         request: CreateSecret,
         mut database: Option<DatabaseSecret>,
+        ssh: Option<SshKeyPair>,
     ) -> Result<(String, String)> {
         validate_name(&request.name)?;
         let version_id = request
@@ -362,6 +416,7 @@ impl Kms {
                 versions: vec![version],
                 database,
                 tags: request.tags.clone(),
+                ssh,
             });
             Ok((request.name.clone(), version_id.clone()))
         })
@@ -436,6 +491,8 @@ impl Kms {
 
 /// Database secrets get their values from rotation only: a value put by hand would be a
 /// password the database does not know.
+/// A value the service owns is not set by hand: a database secret's password (rotation sets
+/// it) or an SSH key pair's private key (its public half is recorded beside it).
 fn refuse_database_value(secret: &SecretRecord) -> Result<()> {
     if secret.database.is_some() {
         return err(
@@ -444,6 +501,12 @@ fn refuse_database_value(secret: &SecretRecord) -> Result<()> {
                 "errors.secret_name_holds_database_credentials_its",
                 name = secret.name
             ),
+        );
+    }
+    if secret.ssh.is_some() {
+        return err(
+            ErrorCode::UnsupportedOperation,
+            keyconsole_base::text!("errors.secret_holds_an_ssh_key_pair", name = secret.name),
         );
     }
     Ok(())
@@ -591,6 +654,12 @@ impl Kms {
                     ),
                 ));
             }
+            if secret.ssh.is_some() && recovery_days != 0 {
+                return err(
+                    ErrorCode::InvalidParameterValue,
+                    keyconsole_base::text!("errors.ssh_key_pair_deleted_at_once", name = name),
+                );
+            }
             if recovery_days == 0 {
                 // Dropping the record drops its sealed values; their data keys die with it.
                 ring.secrets.remove(index);
@@ -696,6 +765,7 @@ impl Kms {
                     Listed {
                         name: &s.name,
                         state: s.state,
+                        kind: s.secret_type(),
                         product: s.database.as_ref().map(DatabaseSecret::product_name),
                         tags: &s.tags,
                     },
@@ -771,6 +841,7 @@ impl Kms {
                     versions: vec![version],
                     database: None,
                     tags: Vec::new(),
+                    ssh: None,
                 });
             }
             Ok(())

@@ -90,6 +90,10 @@ pub struct SecretRecord {
     /// Keystores written before tags were kept have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// For an SSH key-pair secret: the pair's id, name and public key (the private key is the
+    /// sealed value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<super::ssh::SshKeyPair>,
 }
 
 /// A database secret's connection, its versions' roles and its rotation.
@@ -228,6 +232,7 @@ pub struct SecretMetadata {
     pub version_count: usize,
     pub database: Option<DatabaseMetadata>,
     pub tags: Vec<Tag>,
+    pub ssh: Option<super::ssh::SshKeyPair>,
 }
 
 impl SecretRecord {
@@ -252,6 +257,7 @@ impl SecretRecord {
                 last_rotation_time: d.last_rotation_time,
             }),
             tags: self.tags.clone(),
+            ssh: self.ssh.clone(),
         }
     }
 

@@ -261,6 +261,10 @@ impl KeyconsoleApp {
                 self.files_output_name(),
             ),
             DialogPurpose::SecretValueFile => (tr!("ui.commands.choose_the_secret_s_file"), None),
+            DialogPurpose::SshPrivateKey => (
+                tr!("ui.commands.save_the_ssh_private_key"),
+                Some(self.ssh_private_key_name()),
+            ),
         };
         let request = DialogRequest {
             purpose,
@@ -299,6 +303,20 @@ impl KeyconsoleApp {
         }
     }
 
+    /// `id_NAME` for the chosen secret's key pair, as ssh-keygen names its files.
+    fn ssh_private_key_name(&self) -> String {
+        let Screen::Unlocked(console) = &self.screen else {
+            return "id_ed25519".to_owned();
+        };
+        console
+            .secrets
+            .selected
+            .as_deref()
+            .and_then(|name| console.model.secrets.iter().find(|s| s.name == name))
+            .and_then(|s| s.ssh.as_ref())
+            .map_or_else(|| "id_ed25519".to_owned(), |p| format!("id_{}", p.key_name))
+    }
+
     fn files_output_name(&self) -> Option<String> {
         let Screen::Unlocked(console) = &self.screen else {
             return None;
@@ -332,6 +350,15 @@ impl KeyconsoleApp {
             }
             DialogPurpose::SecretValueFile => {
                 self.handle_console(Command::Secret(SecretRequest::ReadValueFile(path)));
+                return Ok(None);
+            }
+            DialogPurpose::SshPrivateKey => {
+                if let Some(name) = console.secrets.selected.clone() {
+                    self.handle_console(Command::Secret(SecretRequest::SaveSshPrivateKey {
+                        name,
+                        path,
+                    }));
+                }
                 return Ok(None);
             }
             _ => {}
@@ -371,7 +398,8 @@ impl KeyconsoleApp {
             | DialogPurpose::NewKeystore
             | DialogPurpose::FileInput
             | DialogPurpose::FileOutput
-            | DialogPurpose::SecretValueFile => return Ok(None),
+            | DialogPurpose::SecretValueFile
+            | DialogPurpose::SshPrivateKey => return Ok(None),
         };
         console.backend.call(
             move |session| {

@@ -25,6 +25,8 @@ pub struct CreateSecretForm {
     /// The name field takes the focus when the form opens.
     focus_name: bool,
     pub tags: crate::pages::tags::TagRows,
+    /// An SSH key pair's name (optional: the secret's name when it fits).
+    pub ssh_key_name: String,
 }
 
 impl Default for CreateSecretForm {
@@ -35,6 +37,7 @@ impl Default for CreateSecretForm {
             value: Zeroizing::default(),
             description: String::new(),
             tags: Default::default(),
+            ssh_key_name: String::new(),
             key: None,
             engine: DbEngine::MySql,
             host: "127.0.0.1".to_owned(),
@@ -127,6 +130,7 @@ impl SecretsState {
                             (SecretKind::Text, tr!("ui.secrets.text")),
                             (SecretKind::Base64, tr!("ui.secrets.binary_base64")),
                             (SecretKind::Database, tr!("ui.secrets.database_credentials")),
+                            (SecretKind::SshKeyPair, tr!("ui.secrets.ssh_key_pair")),
                         ] {
                             // A database secret logs in from this machine: local keystores only.
                             if kind == SecretKind::Database && model.remote {
@@ -140,6 +144,20 @@ impl SecretsState {
                     ui.end_row();
                     if form.kind == SecretKind::Database {
                         database_form_ui(ui, form, testing, commands);
+                    } else if form.kind == SecretKind::SshKeyPair {
+                        let label = ui.label(tr!("ui.secrets.ssh_key_name"));
+                        ui.vertical(|ui| {
+                            ui.add(
+                                egui::TextEdit::singleline(&mut form.ssh_key_name)
+                                    .desired_width(260.0)
+                                    .hint_text(tr!("ui.secrets.ssh_key_name_hint")),
+                            )
+                            .labelled_by(label.id);
+                            ui.label(
+                                RichText::new(tr!("ui.secrets.ssh_key_pair_made_here")).weak(),
+                            );
+                        });
+                        ui.end_row();
                     } else {
                         let label = ui.label(tr!("ui.secrets.value"));
                         ui.vertical(|ui| {
@@ -246,18 +264,26 @@ impl SecretsState {
                         ui.spinner();
                         ui.label(tr!("ui.secrets.logging_in"));
                     }
+                } else if form.kind == SecretKind::SshKeyPair {
+                    let ready = problem.is_none() && form.tags.problem().is_none();
+                    if create_pressed(ui, ready, enter) {
+                        let key_name = form.ssh_key_name.trim();
+                        commands.push(Command::Secret(SecretRequest::CreateSshKeyPair(
+                            CreateSshKeyPairSecret {
+                                name: form.name.clone(),
+                                description: form.description.clone(),
+                                key: form.key.clone(),
+                                key_name: (!key_name.is_empty()).then(|| key_name.to_owned()),
+                                project_id: 0,
+                                tags: form.tags.tags(),
+                            },
+                        )));
+                    }
                 } else {
                     let ready = problem.is_none()
                         && !form.value.is_empty()
                         && form.tags.problem().is_none();
-                    if ui
-                        .add_enabled(
-                            ready,
-                            crate::widgets::primary_button(tr!("ui.secrets.create")),
-                        )
-                        .clicked()
-                        || (ready && enter)
-                    {
+                    if create_pressed(ui, ready, enter) {
                         match form.value() {
                             Ok(value) => commands.push(Command::Secret(SecretRequest::Create(
                                 CreateSecret {
@@ -289,6 +315,17 @@ impl SecretsState {
             self.create = None;
         }
     }
+}
+
+/// *Create*, enabled when the form is `ready`; pressed, or Enter in the name field.
+fn create_pressed(ui: &mut egui::Ui, ready: bool, enter: bool) -> bool {
+    let clicked = ui
+        .add_enabled(
+            ready,
+            crate::widgets::primary_button(tr!("ui.secrets.create")),
+        )
+        .clicked();
+    clicked || (ready && enter)
 }
 
 /// The connection rows of the create form (inside its grid): engine, host, port, user, password,

@@ -33,6 +33,15 @@ impl SecretsState {
                 confirm: tr!("ui.secrets.rotate_now_confirm"),
                 danger: false,
             },
+            SecretQuestion::SaveSshPrivateKey { name } => Confirmation {
+                title: tr!("ui.secrets.download_the_private_key_of_name", name = name),
+                lines: vec![
+                    tr!("ui.secrets.the_private_key_is_written_unencrypted"),
+                    tr!("ui.secrets.anyone_who_reads_it_logs_in"),
+                ],
+                confirm: tr!("ui.secrets.choose_where_to_save"),
+                danger: false,
+            },
         };
         match confirmation.ui(ctx, "secret question") {
             Answer::Open => {}
@@ -43,11 +52,80 @@ impl SecretsState {
                         SecretRequest::DeleteVersion { name, version_id }
                     }
                     Some(SecretQuestion::Rotate { name }) => SecretRequest::Rotate(name),
+                    // Where to write it is asked next; the request follows the dialog's answer.
+                    Some(SecretQuestion::SaveSshPrivateKey { .. }) => {
+                        commands.push(Command::Dialog(
+                            crate::platform::DialogPurpose::SshPrivateKey,
+                        ));
+                        return;
+                    }
                     None => return,
                 };
                 commands.push(Command::Secret(request));
             }
         }
+    }
+
+    /// An SSH key pair's id, name, public key (copy) and private key (download, asked first).
+    fn ssh_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        name: &str,
+        pair: &keyconsole_kms::SshKeyPair,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.add_space(6.0);
+        crate::widgets::section_title(ui, tr!("ui.secrets.ssh_key_pair"));
+        // A server's metadata does not carry the public key: fetched when asked for.
+        let fetched = self
+            .ssh_public_key
+            .as_ref()
+            .filter(|(of, _)| of == name)
+            .map(|(_, key)| key.as_str());
+        let public_key = Some(pair.public_key.as_str())
+            .filter(|k| !k.is_empty())
+            .or(fetched);
+        egui::Grid::new("ssh key pair")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                ui.label(tr!("ui.secrets.ssh_key_id"));
+                ui.monospace(&pair.key_id);
+                ui.end_row();
+                ui.label(tr!("ui.secrets.ssh_key_name"));
+                ui.label(&pair.key_name);
+                ui.end_row();
+                let label = ui.label(tr!("ui.secrets.public_key"));
+                match public_key {
+                    Some(key) => {
+                        ui.add(egui::Label::new(RichText::new(key).monospace()).wrap())
+                            .labelled_by(label.id);
+                    }
+                    None => {
+                        if ui.button(tr!("ui.secrets.show_public_key")).clicked() {
+                            commands.push(Command::Secret(SecretRequest::FetchSshPublicKey(
+                                name.to_owned(),
+                            )));
+                        }
+                    }
+                }
+                ui.end_row();
+            });
+        ui.horizontal(|ui| {
+            if let Some(key) = public_key
+                && ui.button(tr!("ui.secrets.copy_public_key")).clicked()
+            {
+                commands.push(Command::Copy {
+                    text: Zeroizing::new(key.to_owned()),
+                    what: tr!("ui.secrets.the_public_key"),
+                });
+            }
+            if ui.button(tr!("ui.secrets.download_private_key")).clicked() {
+                self.question = Some(SecretQuestion::SaveSshPrivateKey {
+                    name: name.to_owned(),
+                });
+            }
+        });
     }
 
     pub(super) fn detail_ui(
@@ -118,6 +196,9 @@ impl SecretsState {
                     ui.end_row();
                 }
             });
+        if let Some(pair) = &secret.ssh {
+            self.ssh_ui(ui, &secret.name, pair, commands);
+        }
         ui.add_space(6.0);
         crate::widgets::section_title(ui, tr!("ui.tags.tags"));
         if let Some((set, remove)) = self.tags.ui(ui, "secret tags", &secret.tags, !model.remote) {
@@ -263,7 +344,8 @@ impl SecretsState {
                 rotating,
                 commands,
             );
-        } else {
+        } else if secret.ssh.is_none() {
+            // An SSH key pair's private key is not replaced by hand.
             self.new_version_ui(ui, secret, commands);
         }
         ui.add_space(6.0);

@@ -32,7 +32,7 @@ use keyconsole_base::util::database::{DbEndpoint, DbEngine};
 use keyconsole_base::util::format_time;
 use keyconsole_base::util::i18n::current;
 use keyconsole_kms::secrets::rules::{ROTATION_DAYS_DEFAULT, ROTATION_DAYS_MAX, ROTATION_DAYS_MIN};
-use keyconsole_kms::secrets::{CreateDatabaseSecret, DatabaseMetadata};
+use keyconsole_kms::secrets::{CreateDatabaseSecret, CreateSshKeyPairSecret, DatabaseMetadata};
 use keyconsole_kms::{
     CreateSecret, ErrorCode, KmsError, SecretMetadata, SecretQuery, SecretState, SecretStateFilter,
     SecretValue,
@@ -47,6 +47,8 @@ pub enum SecretKind {
     Base64,
     /// A database user's credentials, rotated in the database.
     Database,
+    /// An SSH key pair made here; its private key is the value.
+    SshKeyPair,
 }
 
 /// Work on a database that runs off the UI thread: a connection test, creating a database
@@ -113,8 +115,17 @@ pub struct RevealedValue {
 /// feel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretQuestion {
-    DeleteVersion { name: String, version_id: String },
-    Rotate { name: String },
+    DeleteVersion {
+        name: String,
+        version_id: String,
+    },
+    Rotate {
+        name: String,
+    },
+    /// Writing an SSH key pair's private key to a file, unencrypted.
+    SaveSshPrivateKey {
+        name: String,
+    },
 }
 
 impl std::fmt::Debug for RevealedValue {
@@ -141,6 +152,9 @@ pub struct SecretsState {
     pub editing_description: Option<String>,
     /// The chosen secret's tags, shown and edited on the detail page.
     pub tags: super::tags::TagsSection,
+    /// An SSH key pair's public key fetched from a server (its metadata does not carry it):
+    /// the secret's name and the key.
+    pub ssh_public_key: Option<(String, String)>,
     /// The rotation schedule as edited on the detail page of a database secret.
     pub rotation_edit: Option<(String, bool, u32)>,
     /// Database work in progress.
@@ -170,6 +184,7 @@ impl Default for SecretsState {
             rotation_edit: None,
             editing_description: None,
             tags: super::tags::TagsSection::default(),
+            ssh_public_key: None,
             tasks: Vec::new(),
             question: None,
         }
@@ -195,6 +210,7 @@ impl SecretsState {
         self.rotation_edit = None;
         self.editing_description = None;
         self.tags.editing = None;
+        self.ssh_public_key = None;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
@@ -329,11 +345,12 @@ impl SecretsState {
                                 }
                             });
                             row.col(|ui| {
-                                match &secret.database {
-                                    Some(db) => ui
+                                match (&secret.database, &secret.ssh) {
+                                    (Some(db), _) => ui
                                         .label(db.endpoint.engine.label())
                                         .on_hover_text(db.endpoint.to_string()),
-                                    None => ui.label(tr!("ui.secrets.custom")),
+                                    (None, Some(_)) => ui.label(tr!("ui.secrets.ssh_key_pair")),
+                                    (None, None) => ui.label(tr!("ui.secrets.custom")),
                                 };
                             });
                             row.col(|ui| {

@@ -56,6 +56,16 @@ pub enum SecretRequest {
         name: String,
         version_id: String,
     },
+    /// A new SSH key pair kept as a secret.
+    CreateSshKeyPair(keyconsole_kms::CreateSshKeyPairSecret),
+    /// An SSH key pair's public key, fetched (a server's metadata does not carry it).
+    FetchSshPublicKey(String),
+    /// An SSH key pair's private key, written (unencrypted, readable by the user only) to a file
+    /// the save dialog chose.
+    SaveSshPrivateKey {
+        name: String,
+        path: PathBuf,
+    },
     /// Tags added or changed, and tag keys removed.
     Tag {
         name: String,
@@ -92,6 +102,63 @@ impl SecretRequest {
                         "ui.commands.created_secret_name_version_version_id",
                         name = name,
                         version_id = version_id
+                    )))
+                },
+            ),
+            SecretRequest::CreateSshKeyPair(request) => calls.change(
+                move |session| {
+                    session
+                        .service()
+                        .create_ssh_key_pair_secret(&console_caller(), request)
+                },
+                |page, created| {
+                    let (name, pair) = created?;
+                    if let Some(page) = page {
+                        page.create = None;
+                        page.select(Some(name.clone()));
+                    }
+                    Ok(Some(tr!(
+                        "ui.commands.created_ssh_key_pair",
+                        name = name,
+                        key_id = pair.key_id
+                    )))
+                },
+            ),
+            SecretRequest::FetchSshPublicKey(name) => calls.call(
+                move |session| {
+                    session
+                        .service()
+                        .ssh_key_pair_value(&console_caller(), Some(&name), None)
+                        .map(|(pair, _, _private)| (name, pair.public_key))
+                },
+                |page, fetched| {
+                    let fetched = fetched?;
+                    if let Some(page) = page {
+                        page.ssh_public_key = Some(fetched);
+                    }
+                    Ok(None)
+                },
+            ),
+            SecretRequest::SaveSshPrivateKey { name, path } => calls.call(
+                move |session| {
+                    let service = session.service();
+                    // The save dialog already asked before replacing a file; the keystore and its
+                    // own files are refused always.
+                    if let Some(keystore) = service.keystore_path() {
+                        keyconsole_kms::outputs::check_output_path(keystore, &path)?;
+                    }
+                    let (_, _, private) =
+                        service.ssh_key_pair_value(&console_caller(), Some(&name), None)?;
+                    keyconsole_base::util::atomic_file::replace_file(&path, private.as_bytes())
+                        .map_err(|e| crate::platform::file_error(&path, &e, true))?;
+                    Ok((name, path))
+                },
+                |_, saved| {
+                    let (name, path) = saved?;
+                    Ok(Some(tr!(
+                        "ui.commands.saved_the_private_key",
+                        name = name,
+                        path = path.display()
                     )))
                 },
             ),
