@@ -66,8 +66,9 @@ work=$(mktemp -d)
 server=
 tls_server=
 cleanup() {
-  [[ -n $server ]] && kill "$server" 2>/dev/null || true
-  [[ -n $tls_server ]] && kill "$tls_server" 2>/dev/null || true
+  # Stopped and waited for before their folder goes (a stopping server still writes its keystore).
+  [[ -n $server ]] && { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; } || true
+  [[ -n $tls_server ]] && { kill "$tls_server" 2>/dev/null; wait "$tls_server" 2>/dev/null; } || true
   cp "$tccli_venv/certifi-original.pem" "$tccli_bundle" 2>/dev/null || true
   rm -rf "$work"
 }

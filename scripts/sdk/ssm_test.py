@@ -79,7 +79,8 @@ def run(method):
     status = ssm.GetServiceStatus(request(models.GetServiceStatusRequest))
     check(status.ServiceEnabled is True and status.InvalidType == 1, "GetServiceStatus: enabled, InvalidType 1 (normal)")
 
-    refused("OperationDenied", lambda: ssm.DeleteSecret(request(models.DeleteSecretRequest, SecretName=name)),
+    # DeleteSecret documents no OperationDenied: the common FailedOperation, the message says why.
+    refused("FailedOperation", lambda: ssm.DeleteSecret(request(models.DeleteSecretRequest, SecretName=name)),
             "DeleteSecret of an enabled secret")
     disabled = ssm.DisableSecret(request(models.DisableSecretRequest, SecretName=name))
     check(disabled.SecretName == name, "DisableSecret answers the SecretName")
