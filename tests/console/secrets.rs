@@ -348,3 +348,30 @@ twice! {
         }
     }
 }
+
+twice! {
+    /// The secrets manager's own key stays apart after its last secret is gone: the key says who
+    /// made it (the cloud's `Owner`), not only the secrets that use it.
+    fn the_service_key_stays_apart_once_its_secrets_are_gone(start) {
+        let mut console = start(&["app"]);
+        console.click("Secrets");
+        console.click("➕ Create secret");
+        console.type_into("Name", "short-lived");
+        console.type_into("Value", "x");
+        console.click("Create");
+        assert!(console.shows("Created secret short-lived"));
+        console.kms().disable_secret("short-lived").unwrap();
+        console.kms().delete_secret("short-lived", 0).unwrap();
+        // A server's console looks again every few seconds.
+        for _ in 0..20 {
+            if console.shows("No secrets yet.") {
+                break;
+            }
+            console.clock.advance(1);
+            console.settle();
+        }
+        assert!(console.shows("No secrets yet."), "the console saw the secret go");
+        console.click("Keys");
+        assert!(console.shows("Customer keys (1)") && console.shows("Service keys (1)"));
+    }
+}

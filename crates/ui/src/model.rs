@@ -43,12 +43,18 @@ pub struct Model {
 }
 
 impl Model {
-    /// The KeyIds of the secrets manager's default keys among `secrets`.
-    pub fn service_keys_of(secrets: &[SecretMetadata]) -> HashSet<String> {
-        secrets
-            .iter()
-            .filter(|s| s.default_key)
-            .map(|s| s.key_id.clone())
+    /// The KeyIds of the keys a service made for itself: those the keys' owner names, and the
+    /// secrets manager's default key as its secrets name it.
+    pub fn service_keys_of(keys: &KeyIndex, secrets: &[SecretMetadata]) -> HashSet<String> {
+        keys.iter()
+            .filter(|k| k.owner != keyconsole_kms::KeyOwner::User)
+            .map(|k| k.key_id.clone())
+            .chain(
+                secrets
+                    .iter()
+                    .filter(|s| s.default_key)
+                    .map(|s| s.key_id.clone()),
+            )
             .collect()
     }
 

@@ -90,9 +90,10 @@ impl Session {
             .admin()
             .ok()
             .and_then(|admin| admin.existing_api_credential());
+        let service_keys = Arc::new(Model::service_keys_of(&keys, &secrets));
         Ok(Model {
             keys,
-            service_keys: Arc::new(Model::service_keys_of(&secrets)),
+            service_keys,
             secrets: Arc::new(secrets),
             secret,
             credentials,
