@@ -126,23 +126,26 @@ impl SecretType {
     }
 }
 
+impl SecretType {
+    /// The type of a secret with (or without) a database connection and an SSH key pair.
+    fn of(database: bool, ssh: bool) -> SecretType {
+        match (database, ssh) {
+            (true, _) => SecretType::Database,
+            (false, true) => SecretType::SshKeyPair,
+            (false, false) => SecretType::Custom,
+        }
+    }
+}
+
 impl SecretRecord {
     pub fn secret_type(&self) -> SecretType {
-        match (&self.database, &self.ssh) {
-            (Some(_), _) => SecretType::Database,
-            (None, Some(_)) => SecretType::SshKeyPair,
-            (None, None) => SecretType::Custom,
-        }
+        SecretType::of(self.database.is_some(), self.ssh.is_some())
     }
 }
 
 impl SecretMetadata {
     pub fn secret_type(&self) -> SecretType {
-        match (&self.database, &self.ssh) {
-            (Some(_), _) => SecretType::Database,
-            (None, Some(_)) => SecretType::SshKeyPair,
-            (None, None) => SecretType::Custom,
-        }
+        SecretType::of(self.database.is_some(), self.ssh.is_some())
     }
 }
 
