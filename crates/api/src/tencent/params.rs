@@ -367,6 +367,44 @@ mod tests {
         }
     }
 
+    /// The SDKs flatten lists of objects for GET (`Tags.0.TagKey`, `TagFilters.0.TagValue.1`):
+    /// they read back as the JSON body would carry them, lists in index order (10 after 2).
+    #[test]
+    fn nested_lists_in_a_query_read_like_json() {
+        let form = Params::from_form(
+            "Tags.1.TagKey=team&Tags.0.TagKey=env&Tags.0.TagValue=prod&Tags.1.TagValue=pay\
+             &TagFilters.0.TagKey=env&TagFilters.0.TagValue.1=test&TagFilters.0.TagValue.0=prod\
+             &KeyIds.10=k&KeyIds.2=j&Tags.0=clash",
+        );
+        let json = Params::from_json(
+            br#"{"Tags":[{"TagKey":"env","TagValue":"prod"},{"TagKey":"team","TagValue":"pay"}],
+                 "TagFilters":[{"TagKey":"env","TagValue":["prod","test"]}],"KeyIds":["j","k"]}"#,
+        )
+        .unwrap();
+        for params in [form, json] {
+            assert_eq!(
+                params.tags("Tags").unwrap(),
+                [Tag::new("env", "prod"), Tag::new("team", "pay")]
+            );
+            assert_eq!(
+                params.tag_filters("TagFilters").unwrap(),
+                [TagFilter {
+                    key: "env".into(),
+                    values: vec!["prod".into(), "test".into()]
+                }]
+            );
+            assert_eq!(params.required_str_list("KeyIds").unwrap(), ["j", "k"]);
+        }
+        assert_eq!(
+            Params::from_json(br#"{"Tags":[{"TagValue":"x"}]}"#)
+                .unwrap()
+                .tags("Tags")
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+    }
+
     #[test]
     fn wrong_types_and_bodies_are_refused_with_codes() {
         for body in [&b"[1,2]"[..], b"{", b"\"x\"", b"{\"a\":1}}"] {
