@@ -20,10 +20,12 @@ use keyconsole_base::util::ZeroizingWriter;
 /// 2 adds the secrets manager's secrets and its default key (a schema-1 body reads as no secrets);
 /// 3 adds the local CA of `serve --tls` (older bodies have none until first use);
 /// 4 adds database secrets (a secret's connection, rotation and history; older secrets have none);
-/// 5 adds a database secret's rotation claim and attempt count (older secrets have neither).
+/// 5 adds a database secret's rotation claim and attempt count (older secrets have neither);
+/// 6 adds tags on keys and secrets, a key's owner, and SSH key-pair secrets (older records have
+/// none: no tags, the user's, no key pair).
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 fn schema_one() -> u32 {
     1
