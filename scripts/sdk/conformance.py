@@ -58,7 +58,7 @@ SERVICES = {
 # Served actions whose successful answers need a database (they rotate its password): their
 # shapes are checked by database_test.py, against a private MariaDB, with check_answer below.
 CHECKED_WITH_A_DATABASE = {"DescribeRotationDetail", "DescribeRotationHistory", "UpdateRotationStatus",
-                           "RotateProductSecret"}
+                           "RotateProductSecret", "CreateProductSecret", "DescribeAsyncRequestInfo"}
 # What a documented parameter keyconsole does not do is refused with.
 REFUSALS = {"UnsupportedOperation", "InvalidParameterValue.InvalidHsmClusterId"}
 TABLE_BEGIN = "<!-- conformance table: scripts/sdk/conformance.py writes it -->"
@@ -453,6 +453,23 @@ def ssm_cases(run):
     call("DisableSecret", {"SecretName": ssh_name})
     call("DeleteSecret", {"SecretName": ssh_name, "RecoveryWindowInDays": 7}, expect="InvalidParameterValue")
     call("DeleteSecret", {"SecretName": ssh_name, "RecoveryWindowInDays": 0})
+
+    # Product secrets need a database administrator (database_test.py makes one); here the
+    # answers that need none.
+    products = call("DescribeSupportedProducts", {})
+    run.check("ssm", products["Products"] == ["Mysql", "PostgreSQL"] and products["TotalCount"] == 2,
+              "DescribeSupportedProducts names the products")
+    call("CreateProductSecret", {"SecretName": fresh("conf-product"), "UserNamePrefix": "app",
+                                 "ProductName": "Mysql", "InstanceID": "no-such-instance",
+                                 "PrivilegesList": [{"PrivilegeName": "DatabasePrivileges",
+                                                     "Privileges": ["SELECT"], "Database": "shop"}]},
+         expect="ResourceNotFound")
+    call("CreateProductSecret", {"SecretName": fresh("conf-product"), "UserNamePrefix": "app",
+                                 "ProductName": "Redis", "InstanceID": "x",
+                                 "PrivilegesList": [{"PrivilegeName": "DatabasePrivileges",
+                                                     "Privileges": ["SELECT"], "Database": "shop"}]},
+         expect="InvalidParameterValue")
+    call("DescribeAsyncRequestInfo", {"FlowID": 987654}, expect="InvalidParameterValue")
 
     def disabled_secret():
         other = fresh("conf-secret")

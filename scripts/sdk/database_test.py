@@ -125,6 +125,35 @@ def conforms(method):
         answer = common.call_json(action, params)["Response"]
         problems = conformance.check_answer("ssm", action, answer)
         check(not problems, f"{action} answers as the SDK's model says: {problems}")
+    # A product secret: keyconsole makes the account through the instance the test registered
+    # (main-db, an administrator of this MariaDB), with the privileges asked for.
+    name = f"app-{method.lower()}"
+    made = common.call_json("CreateProductSecret", {
+        "SecretName": name, "UserNamePrefix": "app", "ProductName": "Mysql", "InstanceID": "main-db",
+        "Domains": ["%"], "Description": "made through the SDK",
+        "PrivilegesList": [{"PrivilegeName": "TablePrivileges", "Privileges": ["SELECT", "INSERT"],
+                            "Database": "shop", "TableName": "orders"}],
+        "EnableRotation": True, "RotationFrequency": 7, "RotationBeginTime": "2099-01-02 03:04:05",
+        "Tags": [{"TagKey": "env", "TagValue": "prod"}]})["Response"]
+    check(not conformance.check_answer("ssm", "CreateProductSecret", made), "CreateProductSecret's answer")
+    task = common.call_json("DescribeAsyncRequestInfo", {"FlowID": made["FlowID"]})["Response"]
+    check(not conformance.check_answer("ssm", "DescribeAsyncRequestInfo", task), "DescribeAsyncRequestInfo's answer")
+    check(task["TaskStatus"] == 1, f"the account was made: {task}")
+    value = common.call_json("GetSecretValue", {"SecretName": name, "VersionId": "SSM_Current"})["Response"]
+    account = json.loads(value["SecretString"])
+    host, port = os.environ["KEYCONSOLE_DB_HOST"], int(os.environ["KEYCONSOLE_DB_PORT"])
+    check(account["UserName"].startswith("app_") and logs_in(host, port, account["UserName"], account["Password"]),
+          "the product secret's account logs in")
+    detail = common.call_json("DescribeRotationDetail", {"SecretName": name})["Response"]
+    check(detail["EnableRotation"] is True and detail["NextRotateBeginTime"] == "2099-01-02 03:04:05",
+          "its rotation starts when asked")
+    products = common.call_json("DescribeSupportedProducts", {})["Response"]
+    check("Mysql" in products["Products"], "DescribeSupportedProducts names Mysql")
+    refused("ResourceNotFound", lambda: common.call_json("CreateProductSecret", {
+        "SecretName": f"none-{method.lower()}", "UserNamePrefix": "x", "ProductName": "Mysql",
+        "InstanceID": "no-such-instance",
+        "PrivilegesList": [{"PrivilegeName": "DatabasePrivileges", "Privileges": ["SELECT"], "Database": "shop"}]}),
+            "CreateProductSecret through an instance that is not registered")
 
 
 for method in ("POST", "GET"):

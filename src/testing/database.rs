@@ -546,4 +546,34 @@ impl crate::kms::secrets::driver::DatabaseDriver for FakeDatabases {
             }
         })
     }
+
+    /// The new account logs in at the admin's server with its password.
+    fn create_account(
+        &self,
+        admin: &DbEndpoint,
+        admin_password: &str,
+        account: &crate::util::db_accounts::NewAccount,
+    ) -> Result<(), crate::util::database::DbError> {
+        self.check_login(admin, admin_password)?;
+        let user = DbEndpoint {
+            user: account.user.clone(),
+            ..admin.clone()
+        };
+        self.create_user(&user, &account.password);
+        Ok(())
+    }
+
+    fn drop_account(
+        &self,
+        admin: &DbEndpoint,
+        _admin_password: &str,
+        account: &crate::util::db_accounts::NewAccount,
+    ) -> Result<(), crate::util::database::DbError> {
+        let user = DbEndpoint {
+            user: account.user.clone(),
+            ..admin.clone()
+        };
+        self.with(|s| s.passwords.remove(&user.to_string()));
+        Ok(())
+    }
 }

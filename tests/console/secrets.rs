@@ -375,3 +375,57 @@ twice! {
         assert!(console.shows("Customer keys (1)") && console.shows("Service keys (1)"));
     }
 }
+
+/// A product account against a private MariaDB: an administrator registered from the form, an
+/// account made with one table's SELECT, its privileges on the secret's page.
+#[test]
+fn a_database_account_is_made_through_a_registered_instance() {
+    use keyconsole::testing::database::PrivateDatabase;
+    use keyconsole::util::database::DbEngine;
+
+    let database = PrivateDatabase::start(DbEngine::MySql).expect("a private MariaDB");
+    for sql in [
+        "CREATE USER 'dba'@'%' IDENTIFIED BY 'dba password 1'",
+        "GRANT ALL ON *.* TO 'dba'@'%' WITH GRANT OPTION",
+        "CREATE DATABASE shop",
+        "CREATE TABLE shop.orders (id INT)",
+    ] {
+        database.admin_execute(sql).unwrap();
+    }
+    let mut console = Console::unlocked(&["app"]);
+    console.click("Secrets");
+    console.click("➕ Create secret");
+    console.type_into("Name", "reports-db");
+    console.click("Database account made here");
+    console.click("Register an instance…");
+    console.type_into("Instance ID", "main-db");
+    console.type_into("Administrator", &database.endpoint("dba").to_string());
+    console.type_into("Administrator password", "dba password 1");
+    console.click("Register");
+    console.wait_until("the instance", |c| c.shows("Registered instance main-db"));
+    console.type_into("Account name prefix", "reports");
+    console
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Applies to")
+        .click();
+    console.settle();
+    console
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "A table")
+        .click();
+    console.settle();
+    console.type_into("Database name", "shop");
+    console.type_into("Table name", "orders");
+    console.replace_in("Privilege names", "select");
+    console.click("Create");
+    console.wait_until("the account", |c| c.shows("Created secret reports-db"));
+    let secret = console.kms().describe_secret("reports-db").unwrap();
+    let product = secret.database.unwrap().product.unwrap();
+    assert_eq!(product.instance_id, "main-db");
+    assert_eq!(product.grants[0].to_string(), "SELECT ON shop.orders");
+    assert!(
+        console.shows("SELECT ON shop.orders"),
+        "the page shows the privileges"
+    );
+    assert!(console.shows("instance main-db, logs in from %"));
+}

@@ -435,6 +435,45 @@ fn the_create_form_for_database_credentials() {
     snapshot(&mut console, "secret_create_database");
 }
 
+/// The form for an account keyconsole makes through a registered instance (registered here
+/// through the in-memory databases: the form itself talks to no database).
+#[test]
+fn the_create_form_for_a_database_account() {
+    use keyconsole::util::database::{DbEndpoint, DbEngine};
+    let (path, clock) = fixture("secret_create_product");
+    {
+        let kms = keyconsole::kms::Kms::open_with_clock(&path, PASSWORD.as_bytes(), clock.clone())
+            .unwrap();
+        let databases = keyconsole::testing::database::FakeDatabases::default();
+        let admin = DbEndpoint {
+            engine: DbEngine::MySql,
+            host: "db.internal".to_owned(),
+            port: 3306,
+            user: "dba".to_owned(),
+        };
+        databases.create_user(&admin, "admin password");
+        kms.set_database_driver(std::sync::Arc::new(databases));
+        kms.add_db_instance("orders-mysql", admin, "admin password")
+            .unwrap();
+    }
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("Secrets");
+    console.click("➕ Create secret");
+    console.type_into("Name", "reports-db");
+    console.click("Database account made here");
+    console
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Instance")
+        .click();
+    console.settle();
+    console.click("orders-mysql (mysql://dba@db.internal:3306)");
+    console.type_into("Account name prefix", "reports");
+    console.type_into("Database name", "shop");
+    console.replace_in("Privilege names", "SELECT, INSERT");
+    snapshot(&mut console, "secret_create_product");
+}
+
 /// keyconsole's own file dialog (a desktop without a portal or zenity), opening a ciphertext file
 /// for Decrypt, with the fixture's folder as the recent place.
 #[test]

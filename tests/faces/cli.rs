@@ -1386,6 +1386,65 @@ fn sdk_rotates_database_passwords() {
         ],
         b"",
     );
+    // An administrator registered as instance main-db, for CreateProductSecret (and the CLI's
+    // own db-instance and secret create-product, checked here too).
+    for sql in [
+        "CREATE USER 'dba'@'%' IDENTIFIED BY 'dba password 1'",
+        "GRANT ALL ON *.* TO 'dba'@'%' WITH GRANT OPTION",
+        "CREATE DATABASE shop",
+        "CREATE TABLE shop.orders (id INT)",
+    ] {
+        database.admin_execute(sql).unwrap();
+    }
+    let admin_file = cli.file("admin.txt");
+    std::fs::write(&admin_file, "dba password 1\n").unwrap();
+    let admin_url = database.endpoint("dba").to_string();
+    cli.ok(
+        &[
+            "db-instance",
+            "add",
+            "main-db",
+            &admin_url,
+            "--password-file",
+            p(&admin_file),
+        ],
+        b"",
+    );
+    assert!(cli.ok(&["db-instance", "list"], b"").contains("main-db"));
+    let flow = cli.ok(
+        &[
+            "secret",
+            "create-product",
+            "reports-db",
+            "--instance",
+            "main-db",
+            "--user-prefix",
+            "reports",
+            "--grant",
+            "SELECT ON shop.orders",
+        ],
+        b"",
+    );
+    assert!(flow.trim().parse::<u64>().is_ok(), "{flow}");
+    assert!(
+        cli.ok(&["secret", "describe", "reports-db"], b"")
+            .contains("reports_")
+    );
+    cli.fails(
+        &[
+            "secret",
+            "create-product",
+            "bad-db",
+            "--instance",
+            "main-db",
+            "--user-prefix",
+            "bad",
+            "--grant",
+            "SELECT ON nowhere.t",
+        ],
+        b"",
+        "FailedOperation",
+    );
     let credentials = cli.ok(&["api", "credentials"], b"");
     let field = |name: &str| crate::printed_field(&credentials, name);
     let (secret_id, secret_key) = (field("SecretId:"), field("SecretKey:"));

@@ -6,6 +6,7 @@
 mod api;
 mod crypto;
 mod file;
+mod instance;
 mod key;
 mod keystore;
 mod output;
@@ -88,6 +89,9 @@ pub enum Command {
     /// Manage secrets: named, versioned values kept sealed in the keystore
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Database administrator connections that product secrets make accounts through
+    #[command(subcommand)]
+    DbInstance(instance::InstanceCommand),
     /// Serve the Tencent Cloud KMS API (2019-01-18) on loopback, for applications using the cloud SDKs
     Serve(api::ServeArgs),
     /// The loopback API's credentials
@@ -142,7 +146,7 @@ impl Context {
         Ok(())
     }
 
-    fn open(&self) -> Result<Kms, KmsError> {
+    pub(crate) fn open(&self) -> Result<Kms, KmsError> {
         let password = password::current(self.password_file.as_deref())?;
         let kms = Kms::open(&self.keystore, password.as_bytes())?;
         for warning in kms.keystore_warnings() {
@@ -186,6 +190,9 @@ pub fn run(cli: Cli) -> ExitCode {
             .and_then(|()| keystore::passwd(&context, args)),
         Command::File(command) => file::run(&context, command),
         Command::Secret(command) => secret::run(&context, command),
+        Command::DbInstance(command) => context
+            .local_only("db-instance")
+            .and_then(|()| instance::run(&context, command)),
         Command::Serve(args) => context
             .local_only("serve")
             .and_then(|()| api::serve(&context, args)),

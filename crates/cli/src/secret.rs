@@ -14,13 +14,14 @@ use super::output::{
 use super::tags::{self, TagEdit};
 use keyconsole_api::tencent::shapes::{describe_secret, secret_metadata, tags_json};
 use keyconsole_base::util::database::DbEndpoint;
+use keyconsole_base::util::db_accounts::{Grant, GrantLevel};
 use keyconsole_kms::secrets::database::PASSWORD_MAX_BYTES;
 use keyconsole_kms::secrets::rules::{CURRENT_VERSION_ID, VALUE_MAX_BYTES};
 use keyconsole_kms::secrets::{CreateDatabaseSecret, RotationDetail, RotationStep};
 use keyconsole_kms::{
-    CreateSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged, SecretMetadata,
-    SecretQuery, SecretState, SecretStateFilter, SecretType, SecretValue,
-    secrets::CreateSshKeyPairSecret,
+    CreateSecret, ErrorCode, KeystoreAdmin, KmsError, Result, SecretChange, SecretChanged,
+    SecretMetadata, SecretQuery, SecretState, SecretStateFilter, SecretType, SecretValue,
+    secrets::{CreateProductSecret, CreateSshKeyPairSecret, TaskStatus},
 };
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +107,38 @@ pub enum SecretCommand {
         #[arg(long, value_name = "KEY=VALUE")]
         tag: Vec<String>,
     },
+    /// Make a database account through a registered instance (db-instance add) and keep it as a
+    /// database secret that rotates; prints the FlowID once the account is made
+    CreateProduct {
+        name: String,
+        /// The instance (db-instance add) whose administrator makes the account
+        #[arg(long, value_name = "ID")]
+        instance: String,
+        /// The account's name: PREFIX_ and six letters or digits (PREFIX: 1-8 letters, digits, _)
+        #[arg(long, value_name = "PREFIX")]
+        user_prefix: String,
+        /// Where the account may log in from (MySQL/MariaDB host pattern) [default: %]
+        #[arg(long, value_name = "HOST")]
+        domain: Option<String>,
+        /// Privileges, e.g. 'SELECT,INSERT ON shop.*', 'SELECT ON shop.orders',
+        /// 'PROCESS ON *.*', 'CONNECT ON shop' (PostgreSQL database); repeatable
+        #[arg(long, value_name = "PRIVS ON WHAT", required = true)]
+        grant: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The CMK that protects the password [default: the secrets manager's own key]
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        /// Rotate the password automatically every N days (1-365)
+        #[arg(long, value_name = "N")]
+        rotate_days: Option<u32>,
+        /// `Mysql` or `PostgreSQL` [default: the instance's]
+        #[arg(long, value_name = "PRODUCT")]
+        product: Option<String>,
+        /// A tag (repeatable)
+        #[arg(long, value_name = "KEY=VALUE")]
+        tag: Vec<String>,
+    },
     /// Print an SSH key-pair secret's public key, or with --private-key its private key
     SshKey {
         name: String,
@@ -183,6 +216,56 @@ pub struct CreateValueArgs {
     /// Rotate the password automatically every N days (1-365)
     #[arg(long, value_name = "N", requires = "database")]
     rotate_days: Option<u32>,
+}
+
+/// `PRIVS ON WHAT`: `*.*` every database, `db.*` (or a bare `db`) a database, `db.table` or
+/// `db.schema.table` a table.
+fn parse_grant(text: &str) -> Result<Grant> {
+    let bad = || {
+        KmsError::new(
+            ErrorCode::InvalidParameterValue,
+            format!("{text:?} is not PRIVILEGES ON WHAT (e.g. 'SELECT,INSERT ON shop.*')."),
+        )
+    };
+    let upper = text.to_ascii_uppercase();
+    let at = upper.find(" ON ").ok_or_else(bad)?;
+    let privileges: Vec<String> = text[..at]
+        .split(',')
+        .map(|p| p.trim().to_ascii_uppercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let what: Vec<&str> = text[at + 4..].trim().split('.').collect();
+    let level = match what.as_slice() {
+        ["*", "*"] => GrantLevel::Global,
+        [database, "*"] | [database] => GrantLevel::Database((*database).to_owned()),
+        [database, table] => GrantLevel::Table {
+            database: (*database).to_owned(),
+            schema: String::new(),
+            table: (*table).to_owned(),
+        },
+        [database, schema, table] => GrantLevel::Table {
+            database: (*database).to_owned(),
+            schema: (*schema).to_owned(),
+            table: (*table).to_owned(),
+        },
+        _ => return Err(bad()),
+    };
+    Ok(Grant { level, privileges })
+}
+
+/// The product (`Mysql`, `PostgreSQL`) of a registered instance of the local keystore.
+fn product_of_instance(context: &Context, instance: &str) -> Result<String> {
+    let kms = context.open()?;
+    KeystoreAdmin::db_instances(&kms)
+        .into_iter()
+        .find(|i| i.instance_id == instance)
+        .map(|i| keyconsole_kms::secrets::record::product_name(i.endpoint.engine).to_owned())
+        .ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("No instance {instance} is registered here; give --product."),
+            )
+        })
 }
 
 /// Set to a step number (1-3) by the tests: the process kills itself (SIGKILL) right after that
@@ -678,6 +761,61 @@ fn run_on_service(
                     .map(|(id, time)| vec![id.clone(), format_time(*time)])
                     .collect();
                 print_table(&["VersionId", "Created"], &rows);
+            }
+        }
+        SecretCommand::CreateProduct {
+            name,
+            instance,
+            user_prefix,
+            domain,
+            grant,
+            description,
+            key,
+            rotate_days,
+            product,
+            tag,
+        } => {
+            let product = match product {
+                Some(product) => product,
+                None => product_of_instance(context, &instance)?,
+            };
+            let grants = grant
+                .iter()
+                .map(|g| parse_grant(g))
+                .collect::<Result<Vec<_>>>()?;
+            let (name, flow_id) = service.create_product_secret(
+                &caller,
+                CreateProductSecret {
+                    name,
+                    description,
+                    key,
+                    instance_id: instance,
+                    product,
+                    user_name_prefix: user_prefix,
+                    domains: domain.into_iter().collect(),
+                    grants,
+                    rotate_days,
+                    rotation_begin: None,
+                    tags: tags::parse(&tag),
+                },
+            )?;
+            let task = service.product_task(&caller, flow_id)?;
+            match task.status {
+                TaskStatus::Succeeded => {
+                    println!("{flow_id}");
+                    eprintln!("Created secret {name}: {}", task.description);
+                }
+                TaskStatus::Running => {
+                    println!("{flow_id}");
+                    eprintln!("Secret {name} is being made (FlowID {flow_id}).");
+                }
+                TaskStatus::Failed => {
+                    let description = task.description_in(keyconsole_base::util::i18n::current());
+                    return Err(KmsError::new(
+                        ErrorCode::FailedOperation,
+                        description.to_owned(),
+                    ));
+                }
             }
         }
         SecretCommand::CreateSshKey {

@@ -12,7 +12,9 @@ use super::credentials::ApiCredentials;
 use super::error::Result;
 use super::local_ca::LocalCa;
 use super::maintenance::Maintenance;
+use super::secrets::product::DbInstance;
 use super::service::{Caller, KmsService};
+use keyconsole_base::util::database::DbEndpoint;
 
 /// What one round of upkeep did, and what it left to the face.
 #[derive(Debug, Default)]
@@ -53,6 +55,18 @@ pub trait KeystoreAdmin: KmsService {
     fn local_ca_cert(&self, caller: &Caller, renew: bool) -> Result<LocalCa>;
     /// A server certificate for `names` from the local CA, its key only in the returned value.
     fn server_identity(&self, caller: &Caller, names: &[String]) -> Result<ServerIdentity>;
+    /// Registers a database administrator's connection as an instance product secrets make
+    /// accounts through (after logging in with it from here).
+    fn add_db_instance(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        endpoint: DbEndpoint,
+        password: &str,
+    ) -> Result<DbInstance>;
+    fn remove_db_instance(&self, caller: &Caller, instance_id: &str) -> Result<()>;
+    /// The registered instances (never their passwords; no event).
+    fn db_instances(&self) -> Vec<DbInstance>;
 }
 
 impl KeystoreAdmin for Kms {
@@ -128,5 +142,27 @@ impl KeystoreAdmin for Kms {
         let result = self.issue_server_identity(names);
         self.emit(caller, "IssueServerCertificate", &names.join(","), &result);
         result
+    }
+
+    fn add_db_instance(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        endpoint: DbEndpoint,
+        password: &str,
+    ) -> Result<DbInstance> {
+        let result = Kms::add_db_instance(self, instance_id, endpoint, password);
+        self.emit(caller, "AddDatabaseInstance", instance_id, &result);
+        result
+    }
+
+    fn remove_db_instance(&self, caller: &Caller, instance_id: &str) -> Result<()> {
+        let result = Kms::remove_db_instance(self, instance_id);
+        self.emit(caller, "RemoveDatabaseInstance", instance_id, &result);
+        result
+    }
+
+    fn db_instances(&self) -> Vec<DbInstance> {
+        Kms::db_instances(self)
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::secrets::product::{DbInstanceRecord, ProductTask};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -21,14 +22,18 @@ use keyconsole_base::util::ZeroizingWriter;
 /// 3 adds the local CA of `serve --tls` (older bodies have none until first use);
 /// 4 adds database secrets (a secret's connection, rotation and history; older secrets have none);
 /// 5 adds a database secret's rotation claim and attempt count (older secrets have neither);
-/// 6 adds tags on keys and secrets, a key's owner, and SSH key-pair secrets (older records have
-/// none: no tags, the user's, no key pair).
+/// 6 adds tags on keys and secrets, a key's owner, SSH key-pair secrets, and product secrets'
+/// instances and tasks (older records have none: no tags, the user's, no key pair, none).
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
 pub const SCHEMA_VERSION: u32 = 6;
 
 fn schema_one() -> u32 {
     1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The keystore body as serialized (inside the encryption).
@@ -49,6 +54,13 @@ struct Body {
     /// Schema 3.
     #[serde(default)]
     local_ca: Option<LocalCaRecord>,
+    /// Product secrets' administrator connections and tasks; older keystores have none.
+    #[serde(default)]
+    db_instances: Vec<DbInstanceRecord>,
+    #[serde(default)]
+    product_tasks: Vec<ProductTask>,
+    #[serde(default)]
+    next_flow_id: u64,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -63,6 +75,9 @@ pub(crate) struct Keyring {
     pub(crate) ssm_default_key: Option<Uuid>,
     /// The CA that signs the API's HTTPS certificates.
     pub(crate) local_ca: Option<LocalCaRecord>,
+    pub(crate) db_instances: Vec<DbInstanceRecord>,
+    pub(crate) product_tasks: Vec<ProductTask>,
+    pub(crate) next_flow_id: u64,
     /// Reservations of encryptions this keyring raised; usable once it is saved.
     pub(crate) credits: super::usage::Credits,
 }
@@ -75,6 +90,9 @@ impl Keyring {
             secrets: body.secrets,
             ssm_default_key: body.ssm_default_key,
             local_ca: body.local_ca,
+            db_instances: body.db_instances,
+            product_tasks: body.product_tasks,
+            next_flow_id: body.next_flow_id,
             ..Keyring::default()
         };
         // Keystores from before keys knew their owner.
@@ -121,6 +139,12 @@ impl Keyring {
             ssm_default_key: Option<Uuid>,
             #[serde(skip_serializing_if = "Option::is_none")]
             local_ca: Option<&'a LocalCaRecord>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            db_instances: &'a [DbInstanceRecord],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            product_tasks: &'a [ProductTask],
+            #[serde(skip_serializing_if = "is_zero")]
+            next_flow_id: u64,
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
@@ -129,6 +153,9 @@ impl Keyring {
             secrets: &self.secrets,
             ssm_default_key: self.ssm_default_key,
             local_ca: self.local_ca.as_ref(),
+            db_instances: &self.db_instances,
+            product_tasks: &self.product_tasks,
+            next_flow_id: self.next_flow_id,
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

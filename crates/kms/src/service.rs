@@ -16,6 +16,7 @@ use super::blob::CanonicalContext;
 use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
 use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
+use super::secrets::product::{CreateProductSecret, ProductTask};
 use super::secrets::{
     CreateDatabaseSecret, CreateSecret, CreateSshKeyPairSecret, RotationDetail, SecretMetadata,
     SecretPage, SecretQuery, SecretValue, SshKeyPair,
@@ -333,6 +334,15 @@ pub trait KmsService: Send + Sync {
         endpoint: &DbEndpoint,
         password: &str,
     ) -> Result<()>;
+    /// A database account made through a registered instance and kept as a database secret:
+    /// answers the secret's name and the task's FlowID (the task says how it ended).
+    fn create_product_secret(
+        &self,
+        caller: &Caller,
+        request: CreateProductSecret,
+    ) -> Result<(String, u64)>;
+    /// A product secret's task by its FlowID.
+    fn product_task(&self, caller: &Caller, flow_id: u64) -> Result<ProductTask>;
     /// A secret holding a new SSH key pair: answers its name and the pair's public part.
     fn create_ssh_key_pair_secret(
         &self,
@@ -716,6 +726,26 @@ impl KmsService for Kms {
         self.observed(caller, "CreateProductSecret", &name, || {
             Kms::create_database_secret(self, request)
         })
+    }
+
+    fn create_product_secret(
+        &self,
+        caller: &Caller,
+        request: CreateProductSecret,
+    ) -> Result<(String, u64)> {
+        let name = request.name.clone();
+        self.observed(caller, "CreateProductSecret", &name, || {
+            Kms::create_product_secret(self, request)
+        })
+    }
+
+    fn product_task(&self, caller: &Caller, flow_id: u64) -> Result<ProductTask> {
+        self.observed(
+            caller,
+            "DescribeAsyncRequestInfo",
+            &flow_id.to_string(),
+            || Kms::product_task(self, flow_id),
+        )
     }
 
     fn create_ssh_key_pair_secret(

@@ -40,6 +40,9 @@ pub struct Model {
     /// KeyIds of the keys the secrets manager made for itself (its default key), which the key
     /// list shows apart, as the cloud consoles list their services' default keys.
     pub service_keys: Arc<HashSet<String>>,
+    /// The database administrator connections registered for product secrets (a local
+    /// keystore only).
+    pub db_instances: Arc<Vec<keyconsole_kms::secrets::DbInstance>>,
 }
 
 impl Model {

@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 
 use super::signature::{SignedParts, authorization, scope_date};
 use keyconsole_base::util::database::DbEndpoint;
+use keyconsole_base::util::db_accounts::GrantLevel;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_base::util::{SecretBytes, SecretString};
 use keyconsole_kms::service::{
@@ -30,7 +31,10 @@ use keyconsole_kms::{
     ErrorCode, KeyMetadata, KeyOwner, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, Order,
     ReEncrypted, Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
     SecretType, SecretValue, SshKeyPair, TagFilter,
-    secrets::{CreateDatabaseSecret, CreateSshKeyPairSecret, RotationDetail},
+    secrets::{
+        CreateDatabaseSecret, CreateProductSecret, CreateSshKeyPairSecret, ProductTask,
+        RotationDetail, TaskStatus,
+    },
 };
 
 const KMS_VERSION: &str = "2019-01-18";
@@ -1114,6 +1118,87 @@ impl KmsService for RemoteService {
         ))
     }
 
+    fn create_product_secret(
+        &self,
+        caller: &Caller,
+        request: CreateProductSecret,
+    ) -> Result<(String, u64)> {
+        let privileges: Vec<Value> = request
+            .grants
+            .iter()
+            .map(|grant| match &grant.level {
+                GrantLevel::Global => {
+                    json!({"PrivilegeName": "GlobalPrivileges", "Privileges": grant.privileges})
+                }
+                GrantLevel::Database(database) => json!({
+                    "PrivilegeName": "DatabasePrivileges", "Privileges": grant.privileges,
+                    "Database": database,
+                }),
+                GrantLevel::Table {
+                    database,
+                    schema,
+                    table,
+                } => json!({
+                    "PrivilegeName": "TablePrivileges", "Privileges": grant.privileges,
+                    "Database": database, "SchemaName": schema, "TableName": table,
+                }),
+            })
+            .collect();
+        let mut params = json!({
+            "SecretName": request.name,
+            "Description": request.description,
+            "InstanceID": request.instance_id,
+            "ProductName": request.product,
+            "UserNamePrefix": request.user_name_prefix,
+            "Domains": request.domains,
+            "PrivilegesList": privileges,
+        });
+        if let Some(key) = &request.key {
+            params["KmsKeyId"] = json!(key);
+        }
+        if let Some(days) = request.rotate_days {
+            params["EnableRotation"] = json!(true);
+            params["RotationFrequency"] = json!(days);
+            let begin = request.rotation_begin.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64)
+            });
+            params["RotationBeginTime"] =
+                json!(keyconsole_base::util::time::format_api_time(begin));
+        }
+        if !request.tags.is_empty() {
+            params["Tags"] = super::shapes::tags_json(&request.tags);
+        }
+        let answer = self.ssm(caller, "CreateProductSecret", &params)?;
+        Ok((
+            text_field(&answer, "SecretName")?,
+            u64::try_from(number_field(&answer, "FlowID")).unwrap_or(0),
+        ))
+    }
+
+    fn product_task(&self, caller: &Caller, flow_id: u64) -> Result<ProductTask> {
+        let answer = self.ssm(
+            caller,
+            "DescribeAsyncRequestInfo",
+            &json!({"FlowID": flow_id}),
+        )?;
+        let status = match number_field(&answer, "TaskStatus") {
+            0 => TaskStatus::Running,
+            1 => TaskStatus::Succeeded,
+            _ => TaskStatus::Failed,
+        };
+        let description = text_field(&answer, "Description").unwrap_or_default();
+        Ok(ProductTask {
+            flow_id,
+            secret_name: String::new(),
+            status,
+            description: description.clone(),
+            description_zh: description,
+            time: 0,
+        })
+    }
+
     fn create_ssh_key_pair_secret(
         &self,
         caller: &Caller,
@@ -1255,6 +1340,9 @@ impl RemoteService {
         });
         if let Some(search) = &query.search {
             params["SearchSecretName"] = json!(search);
+        }
+        if let Some(instance) = &query.instance {
+            params["InstanceID"] = json!(instance);
         }
         if kind == SecretType::Database && !query.products.is_empty() {
             params["ProductName"] = json!(query.products.join(","));

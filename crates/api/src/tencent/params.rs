@@ -322,6 +322,20 @@ impl Params {
         }
     }
 
+    /// A list of strings if given (`["a","b"]`, or `Name.0=a` in a query).
+    pub fn get_list(&self, name: &str) -> Result<Option<Vec<String>>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.required_str_list(name).map(Some).or_else(|e| {
+                if e.code == ErrorCode::MissingParameter {
+                    Ok(Some(Vec::new()))
+                } else {
+                    Err(e)
+                }
+            }),
+        }
+    }
+
     /// A list of strings (`["a","b"]`, or `Name.0=a&Name.1=b` in a query).
     pub fn required_str_list(&self, name: &str) -> Result<Vec<String>> {
         match self.get(name) {

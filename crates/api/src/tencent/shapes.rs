@@ -90,8 +90,12 @@ fn secret_fields(secret: &SecretMetadata) -> Map<String, Value> {
         "CreateTime": secret.create_time,
         "SecretType": secret.secret_type().number(),
         "ProductName": database.map_or("", DatabaseMetadata::product_name),
-        // An SSH key pair's id, name and project.
-        "ResourceID": ssh.map_or("", |p| p.key_id.as_str()),
+        // A product secret's instance; an SSH key pair's id (and below its name and project).
+        "ResourceID": database
+            .and_then(|d| d.product.as_ref())
+            .map(|p| p.instance_id.as_str())
+            .or(ssh.map(|p| p.key_id.as_str()))
+            .unwrap_or_default(),
         "RotationFrequency": database.map_or(0, |d| d.rotate_days),
         "ResourceName": ssh.map_or("", |p| p.key_name.as_str()),
         "ProjectID": ssh.map_or(0, |p| p.project_id),

@@ -9,7 +9,9 @@ use zeroize::Zeroizing;
 
 use super::params::Params;
 use super::{Reply, Served, Service};
+use keyconsole_base::util::db_accounts::{Grant, GrantLevel};
 use keyconsole_base::util::time::{format_api_time, parse_api_time};
+use keyconsole_kms::secrets::TaskStatus;
 use keyconsole_kms::secrets::rules::LIST_LIMIT_DEFAULT;
 use keyconsole_kms::{
     CreateSecret, CreateSshKeyPairSecret, ErrorCode, KmsError, Result, SecretChange, SecretChanged,
@@ -48,6 +50,11 @@ super::actions! {
     CreateSSHKeyPairSecret: Change [SecretName, ProjectId, Description, KmsKeyId, Tags, SSHKeyName,
         KmsHsmClusterId, EncryptType],
     GetSSHKeyPairValue: Read [SecretName, SSHKeyId],
+    DescribeSupportedProducts: Read [],
+    CreateProductSecret: Change [SecretName, UserNamePrefix, ProductName, InstanceID, Domains,
+        PrivilegesList, Description, KmsKeyId, Tags, RotationBeginTime, EnableRotation,
+        RotationFrequency, KmsHsmClusterId, EncryptType] refuses [AccountRemark, AccountType],
+    DescribeAsyncRequestInfo: Read [FlowID],
 }
 
 fn reply(value: Value) -> Result<Reply> {
@@ -87,6 +94,22 @@ fn value(params: &Params) -> Result<SecretValue> {
 
 fn change(served: &Served, name: &str, change: SecretChange) -> Result<SecretChanged> {
     served.kms.change_secret(&served.caller, name, change)
+}
+
+/// `RotationBeginTime` (`2006-01-02 15:04:05`, UTC) as Unix seconds, if given.
+fn rotation_begin(params: &Params) -> Result<Option<i64>> {
+    match params.str("RotationBeginTime")? {
+        Some(text) if !text.trim().is_empty() => parse_api_time(text).map(Some).ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!(
+                    "errors.rotationbegintime_is_text_write_it_as",
+                    text = format!("{text:?}")
+                ),
+            )
+        }),
+        _ => Ok(None),
+    }
 }
 
 /// EncryptType 0 (under a KMS key) is what every secret here is; 1 (a software key) is not done.
@@ -343,9 +366,12 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
     // 3 (API key pairs) and 4 (Redis) are kinds keyconsole does not hold.
     let none_here = matches!(secret_type, 3 | 4)
         // EncryptType 1 is a software key: no secret here is encrypted so.
-        || params.u64("EncryptType")?.unwrap_or(0) == 1
-        // No secret belongs to a cloud product instance yet.
-        || params.str("InstanceID")?.is_some_and(|id| !id.trim().is_empty());
+        || params.u64("EncryptType")?.unwrap_or(0) == 1;
+    let instance = params
+        .str("InstanceID")?
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
     if secret_type > 4 {
         return Err(KmsError::new(
             ErrorCode::InvalidParameterValue,
@@ -367,6 +393,7 @@ fn ListSecrets(served: &Served, params: &Params) -> Result<Reply> {
             kind,
             products,
             tags,
+            instance,
         },
     )?;
     let secrets: Vec<Value> = page
@@ -413,18 +440,7 @@ fn UpdateRotationStatus(served: &Served, params: &Params) -> Result<Reply> {
             keyconsole_base::text!("errors.the_parameter_enablerotation_is_missing"),
         )
     })?;
-    let begin = match params.str("RotationBeginTime")? {
-        Some(text) if !text.trim().is_empty() => Some(parse_api_time(text).ok_or_else(|| {
-            KmsError::new(
-                ErrorCode::InvalidParameterValue,
-                keyconsole_base::text!(
-                    "errors.rotationbegintime_is_text_write_it_as",
-                    text = format!("{:?}", text)
-                ),
-            )
-        })?),
-        _ => None,
-    };
+    let begin = rotation_begin(params)?;
     let days = params.u32("Frequency")?;
     let rotation = SecretChange::SetRotation {
         enabled: enable,
@@ -494,5 +510,109 @@ fn GetSSHKeyPairValue(served: &Served, params: &Params) -> Result<Reply> {
         "ProjectID": pair.project_id,
         "SSHKeyDescription": description,
         "SSHKeyName": pair.key_name,
+    }))
+}
+
+#[allow(non_snake_case)]
+fn DescribeSupportedProducts(_served: &Served, _params: &Params) -> Result<Reply> {
+    let products = keyconsole_kms::secrets::product::SUPPORTED_PRODUCTS;
+    reply(json!({"Products": products, "TotalCount": products.len()}))
+}
+
+/// `PrivilegesList`: `[{PrivilegeName, Privileges, Database, TableName, SchemaName}]`.
+fn grants(params: &Params) -> Result<Vec<Grant>> {
+    let what = || keyconsole_base::text!("errors.a_list_of_privilege_units");
+    let units = params.objects("PrivilegesList", |unit| Some(unit.clone()), what)?;
+    units
+        .iter()
+        .map(|unit| {
+            let text = |name: &str| {
+                unit.get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let privileges = unit
+                .get("Privileges")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(Value::as_str)
+                        .map(|p| p.trim().to_ascii_uppercase())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let level = match text("PrivilegeName").as_str() {
+                "GlobalPrivileges" => GrantLevel::Global,
+                "DatabasePrivileges" => GrantLevel::Database(text("Database")),
+                "TablePrivileges" => GrantLevel::Table {
+                    database: text("Database"),
+                    schema: text("SchemaName"),
+                    table: text("TableName"),
+                },
+                other => {
+                    return Err(KmsError::new(
+                        ErrorCode::InvalidParameterValue,
+                        keyconsole_base::text!("errors.privilege_name_not_here", name = other),
+                    ));
+                }
+            };
+            Ok(Grant { level, privileges })
+        })
+        .collect()
+}
+
+#[allow(non_snake_case)]
+fn CreateProductSecret(served: &Served, params: &Params) -> Result<Reply> {
+    only_kms_encryption(params)?;
+    params.no_hsm_cluster("KmsHsmClusterId", ErrorCode::InvalidParameterValue)?;
+    let enable = params.bool("EnableRotation")?.unwrap_or(false);
+    // The cloud's default frequency is one day; the begin time is required with rotation on.
+    let days = params.u32("RotationFrequency")?.unwrap_or(1);
+    let begin = rotation_begin(params)?;
+    if enable && begin.is_none() {
+        return Err(KmsError::new(
+            ErrorCode::MissingParameter,
+            keyconsole_base::text!("errors.rotationbegintime_needed"),
+        ));
+    }
+    let domains: Vec<String> = params.get_list("Domains")?.unwrap_or_default();
+    let (name, flow_id) = served.kms.create_product_secret(
+        &served.caller,
+        keyconsole_kms::secrets::CreateProductSecret {
+            name: name(params)?.to_owned(),
+            description: params.str("Description")?.unwrap_or_default().to_owned(),
+            key: params.str("KmsKeyId")?.map(str::to_owned),
+            instance_id: params.required_str("InstanceID")?.to_owned(),
+            product: params.required_str("ProductName")?.to_owned(),
+            user_name_prefix: params.required_str("UserNamePrefix")?.to_owned(),
+            domains,
+            grants: grants(params)?,
+            rotate_days: enable.then_some(days),
+            rotation_begin: begin.filter(|_| enable),
+            tags: params.tags("Tags")?,
+        },
+    )?;
+    reply(json!({"SecretName": name, "TagCode": 0, "TagMsg": "", "FlowID": flow_id}))
+}
+
+/// TaskStatus 0 running, 1 succeeded, 2 failed; the description in the request's language.
+#[allow(non_snake_case)]
+fn DescribeAsyncRequestInfo(served: &Served, params: &Params) -> Result<Reply> {
+    let flow_id = params.u64("FlowID")?.ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::MissingParameter,
+            keyconsole_base::text!("errors.the_parameter_name_is_missing", name = "FlowID"),
+        )
+    })?;
+    let task = served.kms.product_task(&served.caller, flow_id)?;
+    let status = match task.status {
+        TaskStatus::Running => 0,
+        TaskStatus::Succeeded => 1,
+        TaskStatus::Failed => 2,
+    };
+    reply(json!({
+        "TaskStatus": status,
+        "Description": task.description_in(served.caller.language),
     }))
 }

@@ -469,6 +469,10 @@ impl DbEndpoint {
         }
     }
 
+    pub(crate) async fn mysql_conn(&self, password: &str) -> Result<mysql_async::Conn, DbError> {
+        self.mysql(password).await
+    }
+
     async fn mysql(&self, password: &str) -> Result<mysql_async::Conn, DbError> {
         let options = mysql_async::OptsBuilder::default()
             .ip_or_hostname(self.host.as_str())
@@ -497,13 +501,22 @@ impl DbEndpoint {
 
     /// A client whose connection runs beside it on the database runtime, and ends with it.
     async fn postgres(&self, password: &str) -> Result<PostgresClient, DbError> {
+        self.postgres_conn(password, "postgres").await
+    }
+
+    /// The same, connected to `database`.
+    pub(crate) async fn postgres_conn(
+        &self,
+        password: &str,
+        database: &str,
+    ) -> Result<PostgresClient, DbError> {
         let mut config = tokio_postgres::Config::new();
         config
             .host(&self.host)
             .port(self.port)
             .user(&self.user)
             .password(password)
-            .dbname("postgres")
+            .dbname(database)
             .connect_timeout(DEADLINE)
             .options(format!("-c statement_timeout={}", DEADLINE.as_millis()));
         let (client, connection) = config
@@ -519,7 +532,7 @@ impl DbEndpoint {
 
 /// A PostgreSQL client and the task that carries its connection: dropping it (at the end of a
 /// call, or when the deadline passes) ends both and closes the socket.
-struct PostgresClient {
+pub(crate) struct PostgresClient {
     client: tokio_postgres::Client,
     connection: tokio::task::JoinHandle<()>,
 }
@@ -528,6 +541,13 @@ impl std::ops::Deref for PostgresClient {
     type Target = tokio_postgres::Client;
     fn deref(&self) -> &tokio_postgres::Client {
         &self.client
+    }
+}
+
+impl PostgresClient {
+    /// Runs `sql` (one or more statements), the server's refusal as a `DbError`.
+    pub(crate) async fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).await.map_err(postgres_error)
     }
 }
 
@@ -592,7 +612,7 @@ pub fn mysql_error(e: mysql_async::Error) -> DbError {
     }
 }
 
-fn postgres_error(e: tokio_postgres::Error) -> DbError {
+pub(crate) fn postgres_error(e: tokio_postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error() {
         return DbError::Refused {
             message: db.message().to_owned(),

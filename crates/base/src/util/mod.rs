@@ -3,6 +3,7 @@
 
 pub mod atomic_file;
 pub mod database;
+pub mod db_accounts;
 pub mod folder_watch;
 pub mod i18n;
 pub mod process;

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::driver::{DatabaseDriver, RealDatabases};
-use super::record::{DatabaseSecret, RotationClaim, RotationRecord, SecretRecord};
+use super::record::{DatabaseSecret, ProductAccount, RotationClaim, RotationRecord, SecretRecord};
 use super::rules::*;
 use super::{CreateSecret, SecretValue, find, key_index, open_version, seal_value};
 use crate::Kms;
@@ -271,7 +271,11 @@ pub fn test_login(endpoint: &DbEndpoint, password: &str) -> Result<()> {
     login_with(&RealDatabases, endpoint, password)
 }
 
-fn login_with(driver: &dyn DatabaseDriver, endpoint: &DbEndpoint, password: &str) -> Result<()> {
+pub(crate) fn login_with(
+    driver: &dyn DatabaseDriver,
+    endpoint: &DbEndpoint,
+    password: &str,
+) -> Result<()> {
     endpoint.validate().map_err(invalid)?;
     driver.check_login(endpoint, password).map_err(|why| {
         failed(keyconsole_base::text!(
@@ -305,7 +309,7 @@ fn database_of(secret: &SecretRecord) -> Result<&DatabaseSecret> {
 }
 
 /// A password of letters and digits, each drawn uniformly (bytes ≥ 248 are redrawn).
-fn random_password() -> Zeroizing<String> {
+pub(crate) fn random_password() -> Zeroizing<String> {
     const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut password = Zeroizing::new(String::with_capacity(ROTATION_PASSWORD_LEN));
     while password.len() < ROTATION_PASSWORD_LEN {
@@ -372,7 +376,7 @@ impl Kms {
             &request.endpoint,
             &request.password,
         )?;
-        self.insert_database_secret(request, Vec::new())
+        self.insert_database_secret(request, Vec::new(), None)
     }
 
     /// Logs in as *Test connection* does, through this engine's driver.
@@ -381,10 +385,11 @@ impl Kms {
     }
 
     /// Stores the credentials of `request` as a new secret with `history` as its rotations.
-    fn insert_database_secret(
+    pub(crate) fn insert_database_secret(
         &self,
         request: CreateDatabaseSecret,
         history: Vec<RotationRecord>,
+        product: Option<ProductAccount>,
     ) -> Result<(String, String)> {
         let value = Credentials {
             user: request.endpoint.user.clone(),
@@ -408,6 +413,7 @@ impl Kms {
             history,
             rotation_claim: None,
             attempts: 0,
+            product,
         };
         self.insert_secret(
             CreateSecret {
@@ -712,7 +718,7 @@ impl Kms {
         };
         let current = secret
             .version(&database.current_version)
-            .and_then(|v| open_version(self, secret, v).ok())
+            .and_then(|v| open_version(self, &secret.name, v).ok())
             .and_then(|v| Credentials::from_value(name, &database.current_version, &v).ok());
         if let Some(current) = current
             && current.password != stale.pending.password
@@ -748,7 +754,7 @@ impl Kms {
                     version_id = version_id
                 ))
             })?;
-            let value = open_version(self, secret, version)?;
+            let value = open_version(self, &secret.name, version)?;
             Credentials::from_value(name, version_id, &value)
         };
         let older = secret
@@ -1028,6 +1034,6 @@ impl Kms {
         request: CreateDatabaseSecret,
         history: Vec<RotationRecord>,
     ) -> Result<(String, String)> {
-        self.insert_database_secret(request, history)
+        self.insert_database_secret(request, history, None)
     }
 }

@@ -3,6 +3,7 @@
 //! tested in milliseconds beside the tests against real servers.
 
 use keyconsole_base::util::database::{DbEndpoint, DbError};
+use keyconsole_base::util::db_accounts::NewAccount;
 
 pub trait DatabaseDriver: Send + Sync {
     /// Logs in with `password`.
@@ -21,6 +22,21 @@ pub trait DatabaseDriver: Send + Sync {
         endpoint: &DbEndpoint,
         current: &str,
         new: &str,
+    ) -> Result<(), DbError>;
+    /// Logged in as `admin` (an administrator) with `admin_password`, makes `account` with its
+    /// grants, all or nothing.
+    fn create_account(
+        &self,
+        admin: &DbEndpoint,
+        admin_password: &str,
+        account: &NewAccount,
+    ) -> Result<(), DbError>;
+    /// Takes back an account `create_account` made (when its secret could not be kept).
+    fn drop_account(
+        &self,
+        admin: &DbEndpoint,
+        admin_password: &str,
+        account: &NewAccount,
     ) -> Result<(), DbError>;
 }
 
@@ -47,5 +63,23 @@ impl DatabaseDriver for RealDatabases {
         new: &str,
     ) -> Result<(), DbError> {
         endpoint.change_own_password(current, new)
+    }
+
+    fn create_account(
+        &self,
+        admin: &DbEndpoint,
+        admin_password: &str,
+        account: &NewAccount,
+    ) -> Result<(), DbError> {
+        admin.create_account(admin_password, account)
+    }
+
+    fn drop_account(
+        &self,
+        admin: &DbEndpoint,
+        admin_password: &str,
+        account: &NewAccount,
+    ) -> Result<(), DbError> {
+        admin.drop_account(admin_password, &account.user, &account.host)
     }
 }

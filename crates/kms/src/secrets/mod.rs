@@ -5,6 +5,7 @@
 
 pub mod database;
 pub mod driver;
+pub mod product;
 pub mod record;
 pub mod rules;
 pub mod ssh;
@@ -27,10 +28,11 @@ use super::keys::{KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersion};
 use super::tags::{Tag, TagFilter};
 pub use database::{CreateDatabaseSecret, RotationDetail, RotationStep, test_login};
 use keyconsole_base::crypto;
+pub use product::{CreateProductSecret, DbInstance, ProductTask, TaskStatus};
 use record::binding;
 pub use record::{
-    DatabaseMetadata, DatabaseSecret, RotationRecord, SecretMetadata, SecretRecord, SecretState,
-    SecretStateFilter, SecretVersion,
+    DatabaseMetadata, DatabaseSecret, ProductAccount, RotationRecord, SecretMetadata, SecretRecord,
+    SecretState, SecretStateFilter, SecretVersion,
 };
 use rules::*;
 pub use ssh::{CreateSshKeyPairSecret, SshKeyPair};
@@ -93,6 +95,8 @@ pub struct SecretQuery {
     pub products: Vec<String>,
     /// Every filter must match (see `TagFilter`).
     pub tags: Vec<TagFilter>,
+    /// Only product secrets made through this instance.
+    pub instance: Option<String>,
 }
 
 /// What a secret holds, as the cloud's SecretType numbers it (0, 1, 2).
@@ -155,6 +159,7 @@ struct Listed<'a> {
     state: SecretState,
     kind: SecretType,
     product: Option<&'static str>,
+    instance: Option<&'a str>,
     tags: &'a [Tag],
 }
 
@@ -169,6 +174,10 @@ impl SecretQuery {
                     .product
                     .is_some_and(|p| self.products.iter().any(|q| q == p)))
             && crate::tags::all_match(&self.tags, secret.tags)
+            && self
+                .instance
+                .as_deref()
+                .is_none_or(|id| secret.instance == Some(id))
             && (needle.is_empty() || secret.name.to_ascii_lowercase().contains(needle))
     }
 
@@ -183,6 +192,11 @@ impl SecretQuery {
                     state: s.state,
                     kind: s.secret_type(),
                     product: s.database.as_ref().map(DatabaseMetadata::product_name),
+                    instance: s
+                        .database
+                        .as_ref()
+                        .and_then(|d| d.product.as_ref())
+                        .map(|p| p.instance_id.as_str()),
                     tags: &s.tags,
                 },
             )
@@ -266,7 +280,7 @@ fn access_kms_error(e: KmsError) -> KmsError {
 
 /// Seals `value` as version `version_id` of secret `name` under the CMK at `key` in `ring`.
 /// Seals inside a change, counting the encryption in the keyring the change saves.
-fn seal_value(
+pub(crate) fn seal_value(
     key: &mut KeyRecord,
     name: &str,
     version_id: &str,
@@ -302,7 +316,7 @@ fn seal_value(
 }
 
 /// The service's default CMK in `ring`, made (and marked as such) on first use.
-fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
+pub(crate) fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
     if let Some(index) = ring
         .ssm_default_key
         .and_then(|id| ring.by_id.get(&id).copied())
@@ -447,7 +461,7 @@ impl Kms {
                     .flatten()
             })
             .ok_or_else(|| version_not_found(name, version_id))?;
-        open_version(self, secret, version)
+        open_version(self, &secret.name, version)
     }
 
     /// PutSecretValue: a new version (at most 10 a secret).
@@ -516,8 +530,7 @@ fn refuse_database_value(secret: &SecretRecord) -> Result<()> {
 }
 
 /// The value of `version` of `secret`, opened with its data key.
-fn open_version(kms: &Kms, secret: &SecretRecord, version: &SecretVersion) -> Result<SecretValue> {
-    let name = secret.name.as_str();
+pub(crate) fn open_version(kms: &Kms, name: &str, version: &SecretVersion) -> Result<SecretValue> {
     {
         let version_id = version.version_id.as_str();
         let blob = Blob::decode(&version.wrapped_key)?;
@@ -770,6 +783,11 @@ impl Kms {
                         state: s.state,
                         kind: s.secret_type(),
                         product: s.database.as_ref().map(DatabaseSecret::product_name),
+                        instance: s
+                            .database
+                            .as_ref()
+                            .and_then(|d| d.product.as_ref())
+                            .map(|p| p.instance_id.as_str()),
                         tags: &s.tags,
                     },
                 )

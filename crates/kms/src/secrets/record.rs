@@ -121,6 +121,19 @@ pub struct DatabaseSecret {
     /// Rotation attempts ever recorded (the API's FlowID); the history keeps the last 50 only.
     #[serde(default)]
     pub attempts: u64,
+    /// For an account keyconsole made (a product secret): through which instance, and what it
+    /// was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductAccount>,
+}
+
+/// How a product secret's account was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductAccount {
+    pub instance_id: String,
+    /// MySQL/MariaDB's host part (`%`); empty for PostgreSQL.
+    pub host: String,
+    pub grants: Vec<keyconsole_base::util::db_accounts::Grant>,
 }
 
 /// A rotation's hold on a database secret: only its owner changes the database's password until
@@ -197,6 +210,7 @@ pub struct DatabaseMetadata {
     pub rotate_days: u32,
     pub next_rotation_time: i64,
     pub last_rotation_time: i64,
+    pub product: Option<ProductAccount>,
 }
 
 /// ProductName as the cloud spells it for its database product secrets.
@@ -255,6 +269,7 @@ impl SecretRecord {
                 rotate_days: d.rotate_days,
                 next_rotation_time: d.next_rotation_time,
                 last_rotation_time: d.last_rotation_time,
+                product: d.product.clone(),
             }),
             tags: self.tags.clone(),
             ssh: self.ssh.clone(),

@@ -91,9 +91,15 @@ impl Session {
             .ok()
             .and_then(|admin| admin.existing_api_credential());
         let service_keys = Arc::new(Model::service_keys_of(&keys, &secrets));
+        let db_instances = Arc::new(
+            self.admin()
+                .map(|admin| admin.db_instances())
+                .unwrap_or_default(),
+        );
         Ok(Model {
             keys,
             service_keys,
+            db_instances,
             secrets: Arc::new(secrets),
             secret,
             credentials,

@@ -27,6 +27,57 @@ pub struct CreateSecretForm {
     pub tags: crate::pages::tags::TagRows,
     /// An SSH key pair's name (optional: the secret's name when it fits).
     pub ssh_key_name: String,
+    /// A product account: the instance it is made through, its name's prefix, where it logs in
+    /// from (MySQL/MariaDB), and what it is given.
+    pub instance: Option<String>,
+    pub user_prefix: String,
+    pub account_host: String,
+    pub privileges: Vec<PrivilegeRow>,
+    /// An instance being registered from the form.
+    pub register: Option<InstanceForm>,
+}
+
+/// One privilege row of the product form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrivilegeRow {
+    /// 0 every database, 1 a database, 2 a table.
+    pub level: u8,
+    pub database: String,
+    pub table: String,
+    /// `SELECT, INSERT`.
+    pub privileges: String,
+}
+
+impl PrivilegeRow {
+    fn grant(&self) -> Grant {
+        let level = match self.level {
+            0 => GrantLevel::Global,
+            1 => GrantLevel::Database(self.database.trim().to_owned()),
+            _ => GrantLevel::Table {
+                database: self.database.trim().to_owned(),
+                schema: String::new(),
+                table: self.table.trim().to_owned(),
+            },
+        };
+        Grant {
+            level,
+            privileges: self
+                .privileges
+                .split(',')
+                .map(|p| p.trim().to_ascii_uppercase())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        }
+    }
+}
+
+/// Registering an administrator's connection as an instance.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceForm {
+    pub id: String,
+    /// `mysql://ADMIN@HOST:PORT` or `postgres://…`.
+    pub url: String,
+    pub password: Zeroizing<String>,
 }
 
 impl Default for CreateSecretForm {
@@ -38,6 +89,15 @@ impl Default for CreateSecretForm {
             description: String::new(),
             tags: Default::default(),
             ssh_key_name: String::new(),
+            instance: None,
+            user_prefix: String::new(),
+            account_host: "%".to_owned(),
+            privileges: vec![PrivilegeRow {
+                level: 1,
+                privileges: "SELECT".to_owned(),
+                ..PrivilegeRow::default()
+            }],
+            register: None,
             key: None,
             engine: DbEngine::MySql,
             host: "127.0.0.1".to_owned(),
@@ -131,9 +191,16 @@ impl SecretsState {
                             (SecretKind::Base64, tr!("ui.secrets.binary_base64")),
                             (SecretKind::Database, tr!("ui.secrets.database_credentials")),
                             (SecretKind::SshKeyPair, tr!("ui.secrets.ssh_key_pair")),
+                            (
+                                SecretKind::ProductAccount,
+                                tr!("ui.secrets.product_account"),
+                            ),
                         ] {
-                            // A database secret logs in from this machine: local keystores only.
-                            if kind == SecretKind::Database && model.remote {
+                            // A database secret logs in from this machine, and instances are
+                            // registered here: local keystores only.
+                            if matches!(kind, SecretKind::Database | SecretKind::ProductAccount)
+                                && model.remote
+                            {
                                 continue;
                             }
                             ui.radio_value(&mut form.kind, kind, text);
@@ -144,6 +211,8 @@ impl SecretsState {
                     ui.end_row();
                     if form.kind == SecretKind::Database {
                         database_form_ui(ui, form, testing, commands);
+                    } else if form.kind == SecretKind::ProductAccount {
+                        product_form_ui(ui, form, model, commands);
                     } else if form.kind == SecretKind::SshKeyPair {
                         let label = ui.label(tr!("ui.secrets.ssh_key_name"));
                         ui.vertical(|ui| {
@@ -264,6 +333,45 @@ impl SecretsState {
                         ui.spinner();
                         ui.label(tr!("ui.secrets.logging_in"));
                     }
+                } else if form.kind == SecretKind::ProductAccount {
+                    let ready = problem.is_none()
+                        && form.instance.is_some()
+                        && !form.user_prefix.trim().is_empty()
+                        && form.tags.problem().is_none()
+                        && !creating;
+                    if create_pressed(ui, ready, enter)
+                        && let Some(instance) = &form.instance
+                    {
+                        let product = model
+                            .db_instances
+                            .iter()
+                            .find(|i| &i.instance_id == instance)
+                            .map_or("", |i| {
+                                keyconsole_kms::secrets::record::product_name(i.endpoint.engine)
+                            });
+                        commands.push(Command::Secret(SecretRequest::CreateProduct(
+                            CreateProductSecret {
+                                name: form.name.clone(),
+                                description: form.description.clone(),
+                                key: form.key.clone(),
+                                instance_id: instance.clone(),
+                                product: product.to_owned(),
+                                user_name_prefix: form.user_prefix.trim().to_owned(),
+                                domains: vec![form.account_host.trim().to_owned()]
+                                    .into_iter()
+                                    .filter(|h| !h.is_empty() && product == "Mysql")
+                                    .collect(),
+                                grants: form.privileges.iter().map(PrivilegeRow::grant).collect(),
+                                rotate_days: form.rotate.then_some(form.rotate_days),
+                                rotation_begin: None,
+                                tags: form.tags.tags(),
+                            },
+                        )));
+                    }
+                    if creating {
+                        ui.spinner();
+                        ui.label(tr!("ui.secrets.making_the_account"));
+                    }
                 } else if form.kind == SecretKind::SshKeyPair {
                     let ready = problem.is_none() && form.tags.problem().is_none();
                     if create_pressed(ui, ready, enter) {
@@ -315,6 +423,200 @@ impl SecretsState {
             self.create = None;
         }
     }
+}
+
+/// The product account's rows of the create form: the instance (and registering one), the
+/// account's name prefix and host, its privileges, and rotation.
+fn product_form_ui(
+    ui: &mut egui::Ui,
+    form: &mut CreateSecretForm,
+    model: &Model,
+    commands: &mut Vec<Command>,
+) {
+    let label = ui.label(tr!("ui.secrets.instance"));
+    ui.horizontal(|ui| {
+        let chosen = form
+            .instance
+            .clone()
+            .unwrap_or_else(|| tr!("ui.secrets.choose_an_instance"));
+        egui::ComboBox::from_id_salt("product instance")
+            .selected_text(chosen)
+            .width(220.0)
+            .show_ui(ui, |ui| {
+                for instance in model.db_instances.iter() {
+                    ui.selectable_value(
+                        &mut form.instance,
+                        Some(instance.instance_id.clone()),
+                        format!("{} ({})", instance.instance_id, instance.endpoint),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if ui.button(tr!("ui.secrets.register_an_instance")).clicked() {
+            form.register = Some(InstanceForm::default());
+        }
+    });
+    ui.end_row();
+    let mut close_register = false;
+    if let Some(register) = &mut form.register {
+        let label = ui.label(tr!("ui.secrets.instance_id"));
+        ui.add(egui::TextEdit::singleline(&mut register.id).desired_width(200.0))
+            .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label(tr!("ui.secrets.administrator"));
+        ui.add(
+            egui::TextEdit::singleline(&mut register.url)
+                .desired_width(300.0)
+                .hint_text("mysql://admin@127.0.0.1:3306"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label(tr!("ui.secrets.administrator_password"));
+        ui.add(
+            egui::TextEdit::singleline(&mut *register.password)
+                .password(true)
+                .desired_width(200.0),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+        ui.label("");
+        ui.horizontal(|ui| {
+            let ready = !register.id.trim().is_empty()
+                && !register.url.trim().is_empty()
+                && !register.password.is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new(tr!("ui.secrets.register")))
+                .on_hover_text(tr!("ui.secrets.logs_in_as_the_administrator_first"))
+                .clicked()
+            {
+                commands.push(Command::Secret(SecretRequest::RegisterInstance {
+                    id: register.id.trim().to_owned(),
+                    url: register.url.trim().to_owned(),
+                    password: register.password.clone(),
+                }));
+            }
+            if ui.button(tr!("ui.secrets.cancel_registration")).clicked() {
+                close_register = true;
+            }
+        });
+        ui.end_row();
+    }
+    if close_register {
+        form.register = None;
+    }
+    let engine = form.instance.as_ref().and_then(|id| {
+        model
+            .db_instances
+            .iter()
+            .find(|i| &i.instance_id == id)
+            .map(|i| i.endpoint.engine)
+    });
+    let label = ui.label(tr!("ui.secrets.user_name_prefix"));
+    ui.add(
+        egui::TextEdit::singleline(&mut form.user_prefix)
+            .desired_width(120.0)
+            .hint_text(tr!("ui.secrets.user_name_prefix_hint")),
+    )
+    .labelled_by(label.id);
+    ui.end_row();
+    if engine == Some(DbEngine::MySql) {
+        let label = ui.label(tr!("ui.secrets.logs_in_from"));
+        ui.add(egui::TextEdit::singleline(&mut form.account_host).desired_width(160.0))
+            .labelled_by(label.id);
+        ui.end_row();
+    }
+    ui.label(tr!("ui.secrets.privileges"));
+    ui.vertical(|ui| {
+        let mut remove = None;
+        let levels = [
+            tr!("ui.secrets.every_database"),
+            tr!("ui.secrets.a_database"),
+            tr!("ui.secrets.a_table"),
+        ];
+        for (i, row) in form.privileges.iter_mut().enumerate() {
+            ui.horizontal(|ui| {
+                let on = ui.label(tr!("ui.secrets.applies_to"));
+                egui::ComboBox::from_id_salt(("privilege level", i))
+                    .selected_text(levels[usize::from(row.level.min(2))].clone())
+                    .width(110.0)
+                    .show_ui(ui, |ui| {
+                        for (value, text) in levels.iter().enumerate() {
+                            ui.selectable_value(&mut row.level, value as u8, text.clone());
+                        }
+                    })
+                    .response
+                    .labelled_by(on.id);
+                if row.level >= 1 {
+                    let label = ui.label(tr!("ui.secrets.database_name"));
+                    ui.add(egui::TextEdit::singleline(&mut row.database).desired_width(90.0))
+                        .labelled_by(label.id);
+                }
+                if row.level == 2 {
+                    let label = ui.label(tr!("ui.secrets.table_name"));
+                    ui.add(egui::TextEdit::singleline(&mut row.table).desired_width(90.0))
+                        .labelled_by(label.id);
+                }
+                let label = ui.label(tr!("ui.secrets.privilege_names"));
+                ui.add(
+                    egui::TextEdit::singleline(&mut row.privileges)
+                        .desired_width(150.0)
+                        .hint_text("SELECT, INSERT"),
+                )
+                .labelled_by(label.id);
+                if ui
+                    .small_button("✖")
+                    .on_hover_text(tr!("ui.secrets.remove_privilege"))
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = remove {
+            form.privileges.remove(i);
+        }
+        if ui.button(tr!("ui.secrets.add_privilege")).clicked() {
+            form.privileges.push(PrivilegeRow {
+                level: 1,
+                ..PrivilegeRow::default()
+            });
+        }
+        if let Some(engine) = engine {
+            let names = keyconsole_base::util::db_accounts::allowed_privileges(
+                engine,
+                &GrantLevel::Database(String::new()),
+            );
+            ui.label(
+                RichText::new(tr!(
+                    "ui.secrets.privileges_of_a_database",
+                    names = names.join(", ")
+                ))
+                .weak()
+                .small(),
+            );
+        }
+    });
+    ui.end_row();
+    rotation_row_ui(ui, form);
+    // The caller ends this last row, as it does the value's.
+}
+
+/// The form's *Rotation* row (inside its grid; the caller ends it).
+fn rotation_row_ui(ui: &mut egui::Ui, form: &mut CreateSecretForm) {
+    ui.label(tr!("ui.secrets.rotation"));
+    ui.horizontal(|ui| {
+        ui.checkbox(
+            &mut form.rotate,
+            tr!("ui.secrets.rotate_automatically_every"),
+        );
+        ui.add_enabled(
+            form.rotate,
+            egui::DragValue::new(&mut form.rotate_days)
+                .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
+                .suffix(tr!("ui.secrets.days")),
+        );
+    });
 }
 
 /// *Create*, enabled when the form is `ready`; pressed, or Enter in the name field.
@@ -372,19 +674,7 @@ fn database_form_ui(
     )
     .labelled_by(label.id);
     ui.end_row();
-    ui.label(tr!("ui.secrets.rotation"));
-    ui.horizontal(|ui| {
-        ui.checkbox(
-            &mut form.rotate,
-            tr!("ui.secrets.rotate_automatically_every"),
-        );
-        ui.add_enabled(
-            form.rotate,
-            egui::DragValue::new(&mut form.rotate_days)
-                .range(ROTATION_DAYS_MIN..=ROTATION_DAYS_MAX)
-                .suffix(tr!("ui.secrets.days")),
-        );
-    });
+    rotation_row_ui(ui, form);
     ui.end_row();
     ui.label("");
     ui.horizontal(|ui| {

@@ -462,6 +462,26 @@ fn database_detail_ui(
             ui.label(tr!("ui.secrets.connection"));
             ui.monospace(database.endpoint.to_string());
             ui.end_row();
+            if let Some(product) = &database.product {
+                ui.label(tr!("ui.secrets.made_through"));
+                ui.label(tr!(
+                    "ui.secrets.instance_and_host",
+                    instance = product.instance_id,
+                    host = if product.host.is_empty() {
+                        "-"
+                    } else {
+                        product.host.as_str()
+                    }
+                ));
+                ui.end_row();
+                ui.label(tr!("ui.secrets.privileges"));
+                ui.vertical(|ui| {
+                    for grant in &product.grants {
+                        ui.monospace(grant.to_string());
+                    }
+                });
+                ui.end_row();
+            }
             ui.label(tr!("ui.secrets.last_rotation"));
             ui.label(format_time(database.last_rotation_time));
             ui.end_row();

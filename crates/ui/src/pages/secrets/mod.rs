@@ -29,10 +29,13 @@ use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{Answer, Confirmation, state_filter_ui};
 use keyconsole_base::util::database::{DbEndpoint, DbEngine};
+use keyconsole_base::util::db_accounts::{Grant, GrantLevel};
 use keyconsole_base::util::format_time;
 use keyconsole_base::util::i18n::current;
 use keyconsole_kms::secrets::rules::{ROTATION_DAYS_DEFAULT, ROTATION_DAYS_MAX, ROTATION_DAYS_MIN};
-use keyconsole_kms::secrets::{CreateDatabaseSecret, CreateSshKeyPairSecret, DatabaseMetadata};
+use keyconsole_kms::secrets::{
+    CreateDatabaseSecret, CreateProductSecret, CreateSshKeyPairSecret, DatabaseMetadata,
+};
 use keyconsole_kms::{
     CreateSecret, ErrorCode, KmsError, SecretMetadata, SecretQuery, SecretState, SecretStateFilter,
     SecretValue,
@@ -49,6 +52,8 @@ pub enum SecretKind {
     Database,
     /// An SSH key pair made here; its private key is the value.
     SshKeyPair,
+    /// A database account keyconsole makes through a registered instance (a product secret).
+    ProductAccount,
 }
 
 /// Work on a database that runs off the UI thread: a connection test, creating a database

@@ -56,6 +56,14 @@ pub enum SecretRequest {
         name: String,
         version_id: String,
     },
+    /// A database account made through an instance and kept as a database secret.
+    CreateProduct(keyconsole_kms::secrets::CreateProductSecret),
+    /// An administrator's connection registered as an instance (after logging in with it).
+    RegisterInstance {
+        id: String,
+        url: String,
+        password: Zeroizing<String>,
+    },
     /// A new SSH key pair kept as a secret.
     CreateSshKeyPair(keyconsole_kms::CreateSshKeyPairSecret),
     /// An SSH key pair's public key, fetched (a server's metadata does not carry it).
@@ -159,6 +167,55 @@ impl SecretRequest {
                         "ui.commands.saved_the_private_key",
                         name = name,
                         path = path.display()
+                    )))
+                },
+            ),
+            SecretRequest::CreateProduct(request) => {
+                let session = calls.session().clone();
+                let name = request.name.clone();
+                page.tasks.push(SecretTask::start(
+                    SecretTaskKind::Create(name),
+                    calls.ctx(),
+                    move || {
+                        let service = session.service();
+                        let (name, flow_id) =
+                            service.create_product_secret(&console_caller(), request)?;
+                        let task = service.product_task(&console_caller(), flow_id)?;
+                        let description = task
+                            .description_in(keyconsole_base::util::i18n::current())
+                            .to_owned();
+                        match task.status {
+                            keyconsole_kms::secrets::TaskStatus::Failed => {
+                                Err(KmsError::new(ErrorCode::FailedOperation, description))
+                            }
+                            _ => Ok(tr!(
+                                "ui.commands.created_product_secret",
+                                name = name,
+                                what = description
+                            )),
+                        }
+                    },
+                ));
+                Ok(None)
+            }
+            SecretRequest::RegisterInstance { id, url, password } => calls.change(
+                move |session| {
+                    let endpoint = DbEndpoint::parse(&url)
+                        .map_err(|why| KmsError::new(ErrorCode::InvalidParameterValue, why))?;
+                    session
+                        .admin()?
+                        .add_db_instance(&console_caller(), &id, endpoint, &password)
+                },
+                |page, added| {
+                    let instance = added?;
+                    if let Some(form) = page.and_then(|p| p.create.as_mut()) {
+                        form.register = None;
+                        form.instance = Some(instance.instance_id.clone());
+                    }
+                    Ok(Some(tr!(
+                        "ui.commands.registered_instance",
+                        id = instance.instance_id,
+                        endpoint = instance.endpoint
                     )))
                 },
             ),
