@@ -399,6 +399,18 @@ fn bad_input_gets_clean_errors_and_never_stops_the_server() {
     assert_eq!(reply.code(), "RequestSizeLimitExceeded");
     assert_eq!(reply.status, 200);
 
+    // A GET whose request line passes 64 KiB (a large value the SDK put in the query): the
+    // cloud's JSON refusal too, not the bare 414 the HTTP library would answer with.
+    let request = format!(
+        "GET /?Action=Encrypt&Plaintext={} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let reply = exchange(addr, request.as_bytes()).unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type, "application/json");
+    assert_eq!(reply.code(), "RequestSizeLimitExceeded");
+    assert!(reply.field("RequestId").as_str().unwrap().len() == 36);
+
     // Garbage, half requests and hang-ups: the server answers the next request regardless.
     for junk in [
         &b"\x00\x01\x02 garbage\r\n\r\n"[..],

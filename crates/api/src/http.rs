@@ -562,6 +562,144 @@ impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<
     }
 }
 
+/// hyper answers a request line longer than its limit (65,534 bytes) itself, with a bare
+/// `414 URI Too Long`, before any dialect sees the request. This wrapper puts the cloud's answer
+/// in its place: HTTP 200 with `RequestSizeLimitExceeded` in the first dialect's JSON, as every
+/// other refusal is answered. hyper closes the connection after such an error, so whatever it
+/// writes after the 414 is dropped.
+struct UriTooLongAsJson<IO> {
+    io: IO,
+    /// The answer still to be written in place of hyper's 414, once it has begun.
+    replacement: Option<(keyconsole_base::util::SecretBytes, usize)>,
+}
+
+impl<IO> UriTooLongAsJson<IO> {
+    fn new(io: IO) -> Self {
+        Self {
+            io,
+            replacement: None,
+        }
+    }
+
+    /// The cloud's answer to a request line that is too long, as a whole HTTP response.
+    fn answer() -> keyconsole_base::util::SecretBytes {
+        let dialect = dialect::DIALECTS[0];
+        let refusal = KmsError::new(
+            ErrorCode::RequestSizeLimitExceeded,
+            keyconsole_base::text!("errors.request_line_too_long"),
+        );
+        let request_id = uuid::Builder::from_random_bytes(keyconsole_base::crypto::nonce_bytes())
+            .into_uuid()
+            .to_string();
+        let (content_type, body) = dialect.answer(
+            "",
+            Err(refusal),
+            &request_id,
+            keyconsole_base::util::i18n::Language::English,
+        );
+        let mut response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        response.extend_from_slice(&body);
+        keyconsole_base::util::SecretBytes::from(response)
+    }
+
+    /// Writes what is left of the replacement; Ready once it is all out.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>>
+    where
+        IO: tokio::io::AsyncWrite + Unpin,
+    {
+        while let Some((bytes, sent)) = &mut self.replacement {
+            if *sent >= bytes.len() {
+                return Poll::Ready(Ok(()));
+            }
+            match Pin::new(&mut self.io).poll_write(cx, &bytes[*sent..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => *sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Whether hyper is beginning its automatic 414.
+    fn is_uri_too_long(first: &[u8]) -> bool {
+        first.starts_with(b"HTTP/1.1 414 ")
+    }
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for UriTooLongAsJson<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for UriTooLongAsJson<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if this.replacement.is_none() && Self::is_uri_too_long(buf) {
+            this.replacement = Some((Self::answer(), 0));
+        }
+        if this.replacement.is_some() {
+            return this.drain(cx).map_ok(|()| buf.len());
+        }
+        Pin::new(&mut this.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        if this.replacement.is_none() && Self::is_uri_too_long(first) {
+            this.replacement = Some((Self::answer(), 0));
+        }
+        if this.replacement.is_some() {
+            let total = bufs.iter().map(|b| b.len()).sum();
+            return this.drain(cx).map_ok(|()| total);
+        }
+        Pin::new(&mut this.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match this.drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.io).poll_flush(cx),
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match this.drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.io).poll_shutdown(cx),
+            other => other,
+        }
+    }
+}
+
 /// Serves one connection, plain or TLS, until it closes or the server stops.
 async fn connection<IO>(
     io: IO,
@@ -575,7 +713,7 @@ async fn connection<IO>(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(io), service);
+        .serve_connection(TokioIo::new(UriTooLongAsJson::new(io)), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
