@@ -71,6 +71,8 @@ def run(method):
 
     rotated = ssm.RotateProductSecret(request(models.RotateProductSecretRequest, SecretName=NAME))
     check(isinstance(rotated.FlowID, int) and rotated.FlowID > 0, "RotateProductSecret answers a FlowID")
+    flow = ssm.DescribeAsyncRequestInfo(request(models.DescribeAsyncRequestInfoRequest, FlowID=rotated.FlowID))
+    check(flow.TaskStatus == 1, f"DescribeAsyncRequestInfo says the rotation's task succeeded: {flow.Description}")
     after = ssm.GetSecretValue(request(models.GetSecretValueRequest, SecretName=NAME, VersionId="SSM_Current"))
     new = json.loads(after.SecretString)
     check(after.VersionId == "SSM_Current" and new["Password"] != creds["Password"], "SSM_Current is the new password")

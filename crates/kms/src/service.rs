@@ -213,11 +213,11 @@ pub enum SecretChanged {
     Done,
     /// Delete: when the secret goes for good (Unix seconds; now for an immediate deletion).
     DeleteTime(i64),
-    /// Rotate: the version the rotation made current, and how many rotations were ever tried
-    /// (the cloud's FlowID).
+    /// Rotate: the version the rotation made current, and the task that records it (the
+    /// cloud's FlowID, which DescribeAsyncRequestInfo answers for; 0 when not told).
     Rotated {
         version_id: String,
-        attempts: u64,
+        flow_id: u64,
     },
 }
 
@@ -702,9 +702,17 @@ impl KmsService for Kms {
                 SecretChange::Rotate => {
                     let record =
                         self.rotate_secret(name, &mut |_| std::ops::ControlFlow::Continue(()))?;
+                    let flow_id = self.record_task(
+                        name,
+                        crate::secrets::TaskStatus::Succeeded,
+                        &keyconsole_base::text!(
+                            "errors.rotated_to_version",
+                            version = record.version_id.as_str()
+                        ),
+                    )?;
                     SecretChanged::Rotated {
                         version_id: record.version_id,
-                        attempts: Kms::rotation_detail(self, name)?.attempts,
+                        flow_id,
                     }
                 }
             })

@@ -1075,10 +1075,10 @@ impl KmsService for RemoteService {
             SecretChange::Rotate => {
                 let answer =
                     self.ssm(caller, "RotateProductSecret", &json!({"SecretName": name}))?;
-                // The cloud's answer names no version; the flow's number is the attempts' count.
+                // The cloud's answer names no version, only the task.
                 Ok(SecretChanged::Rotated {
                     version_id: String::new(),
-                    attempts: u64::try_from(number_field(&answer, "FlowID")).unwrap_or(0),
+                    flow_id: u64::try_from(number_field(&answer, "FlowID")).unwrap_or(0),
                 })
             }
         }

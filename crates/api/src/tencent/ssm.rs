@@ -452,15 +452,15 @@ fn UpdateRotationStatus(served: &Served, params: &Params) -> Result<Reply> {
 }
 
 /// Rotates now and answers when the rotation has finished (or failed, with the database's
-/// words); FlowID numbers the secret's rotation attempts.
+/// words); FlowID names the finished rotation's task, which DescribeAsyncRequestInfo answers for.
 #[allow(non_snake_case)]
 fn RotateProductSecret(served: &Served, params: &Params) -> Result<Reply> {
     let name = name(params)?;
-    let attempts = match change(served, name, SecretChange::Rotate)? {
-        SecretChanged::Rotated { attempts, .. } => attempts,
+    let flow_id = match change(served, name, SecretChange::Rotate)? {
+        SecretChanged::Rotated { flow_id, .. } => flow_id,
         SecretChanged::Done | SecretChanged::DeleteTime(_) => 0,
     };
-    reply(json!({"FlowID": attempts}))
+    reply(json!({"FlowID": flow_id}))
 }
 
 #[allow(non_snake_case)]

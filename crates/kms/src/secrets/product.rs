@@ -244,21 +244,11 @@ impl Kms {
                 product = request.product
             )));
         }
-        let flow_id = self.transact(|ring, now| {
-            ring.next_flow_id += 1;
-            let flow_id = ring.next_flow_id;
-            ring.product_tasks.push(ProductTask {
-                flow_id,
-                secret_name: request.name.clone(),
-                status: TaskStatus::Running,
-                description: String::new(),
-                description_zh: String::new(),
-                time: now,
-            });
-            let excess = ring.product_tasks.len().saturating_sub(TASKS_KEPT);
-            ring.product_tasks.drain(..excess);
-            Ok(flow_id)
-        })?;
+        let flow_id = self.record_task(
+            &request.name,
+            TaskStatus::Running,
+            &keyconsole_base::text!("errors.making_the_account"),
+        )?;
         let outcome = self.make_product_account(&request, &admin, &admin_password);
         let (status, text) = match &outcome {
             Ok(user) => (
@@ -279,7 +269,33 @@ impl Kms {
         Ok((request.name, flow_id))
     }
 
-    /// DescribeAsyncRequestInfo: a product task by its FlowID.
+    /// A new task for `secret_name` (a product secret's creation, a rotation), kept with the
+    /// last `TASKS_KEPT`; answers its FlowID.
+    pub(crate) fn record_task(
+        &self,
+        secret_name: &str,
+        status: TaskStatus,
+        text: &keyconsole_base::util::i18n::Text,
+    ) -> Result<u64> {
+        self.transact(|ring, now| {
+            ring.next_flow_id += 1;
+            let flow_id = ring.next_flow_id;
+            ring.product_tasks.push(ProductTask {
+                flow_id,
+                secret_name: secret_name.to_owned(),
+                status,
+                description: text.render(keyconsole_base::util::i18n::Language::English),
+                description_zh: text
+                    .render(keyconsole_base::util::i18n::Language::SimplifiedChinese),
+                time: now,
+            });
+            let excess = ring.product_tasks.len().saturating_sub(TASKS_KEPT);
+            ring.product_tasks.drain(..excess);
+            Ok(flow_id)
+        })
+    }
+
+    /// DescribeAsyncRequestInfo: a task by its FlowID.
     pub fn product_task(&self, flow_id: u64) -> Result<ProductTask> {
         self.refresh()?;
         self.ring()
