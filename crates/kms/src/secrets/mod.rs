@@ -163,6 +163,38 @@ struct Listed<'a> {
     tags: &'a [Tag],
 }
 
+impl<'a> Listed<'a> {
+    /// What the filter looks at of a secret as the keystore holds it (the engine's listing)...
+    fn of_record(secret: &'a SecretRecord) -> Self {
+        let database = secret.database.as_ref();
+        Listed {
+            name: &secret.name,
+            state: secret.state,
+            kind: secret.secret_type(),
+            product: database.map(DatabaseSecret::product_name),
+            instance: database
+                .and_then(|d| d.product.as_ref())
+                .map(|p| p.instance_id.as_str()),
+            tags: &secret.tags,
+        }
+    }
+
+    /// ...and of a listed secret (a face's snapshot): the same filter either way.
+    fn of_metadata(secret: &'a SecretMetadata) -> Self {
+        let database = secret.database.as_ref();
+        Listed {
+            name: &secret.name,
+            state: secret.state,
+            kind: secret.secret_type(),
+            product: database.map(DatabaseMetadata::product_name),
+            instance: database
+                .and_then(|d| d.product.as_ref())
+                .map(|p| p.instance_id.as_str()),
+            tags: &secret.tags,
+        }
+    }
+}
+
 impl SecretQuery {
     /// ListSecrets' filter: state, kind, product, tags and a fragment of the name (`needle`,
     /// lowercased).
@@ -184,23 +216,7 @@ impl SecretQuery {
     /// The same filter over listed secrets (a face's snapshot).
     pub fn matcher(&self) -> impl Fn(&SecretMetadata) -> bool + '_ {
         let needle = search_needle(self.search.as_deref());
-        move |s| {
-            self.admits(
-                &needle,
-                Listed {
-                    name: &s.name,
-                    state: s.state,
-                    kind: s.secret_type(),
-                    product: s.database.as_ref().map(DatabaseMetadata::product_name),
-                    instance: s
-                        .database
-                        .as_ref()
-                        .and_then(|d| d.product.as_ref())
-                        .map(|p| p.instance_id.as_str()),
-                    tags: &s.tags,
-                },
-            )
-        }
+        move |s| self.admits(&needle, Listed::of_metadata(s))
     }
 }
 
@@ -775,23 +791,7 @@ impl Kms {
         let mut matches: Vec<&SecretRecord> = ring
             .secrets
             .iter()
-            .filter(|s| {
-                query.admits(
-                    &needle,
-                    Listed {
-                        name: &s.name,
-                        state: s.state,
-                        kind: s.secret_type(),
-                        product: s.database.as_ref().map(DatabaseSecret::product_name),
-                        instance: s
-                            .database
-                            .as_ref()
-                            .and_then(|d| d.product.as_ref())
-                            .map(|p| p.instance_id.as_str()),
-                        tags: &s.tags,
-                    },
-                )
-            })
+            .filter(|s| query.admits(&needle, Listed::of_record(s)))
             .collect();
         if query.oldest_first {
             matches.sort_by_key(|s| s.create_time);

@@ -179,10 +179,7 @@ impl KeyconsoleApp {
                             form.connection = Some(result.clone().map_err(|e| e.message_here()));
                         }
                     }
-                    (SecretTaskKind::Create(name), Ok(_)) => {
-                        console.secrets.create = None;
-                        console.secrets.select(Some(name.clone()));
-                    }
+                    (SecretTaskKind::Create(name), Ok(_)) => console.secrets.created(name),
                     _ => {}
                 }
                 match result {

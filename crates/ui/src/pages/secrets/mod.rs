@@ -205,6 +205,12 @@ fn state_label(state: SecretState) -> String {
 }
 
 impl SecretsState {
+    /// A secret was made from the form: the form closes and the new secret is chosen.
+    pub fn created(&mut self, name: &str) {
+        self.create = None;
+        self.select(Some(name.to_owned()));
+    }
+
     /// A secret was chosen (or none): forget what belonged to the previous one.
     pub fn select(&mut self, name: Option<String>) {
         self.selected = name;

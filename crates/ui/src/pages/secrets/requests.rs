@@ -103,8 +103,7 @@ impl SecretRequest {
                 |page, created| {
                     let (name, version_id) = created?;
                     if let Some(page) = page {
-                        page.create = None;
-                        page.select(Some(name.clone()));
+                        page.created(&name);
                     }
                     Ok(Some(tr!(
                         "ui.commands.created_secret_name_version_version_id",
@@ -122,8 +121,7 @@ impl SecretRequest {
                 |page, created| {
                     let (name, pair) = created?;
                     if let Some(page) = page {
-                        page.create = None;
-                        page.select(Some(name.clone()));
+                        page.created(&name);
                     }
                     Ok(Some(tr!(
                         "ui.commands.created_ssh_key_pair",
