@@ -40,6 +40,7 @@ fn keystore(path: &Path, n: usize) {
             description: String::new(),
             state: states[i % states.len()],
             usage: KeyUsage::EncryptDecrypt,
+            spec: Default::default(),
             origin: KeyOrigin::Generated,
             create_time: now + i as i64,
             rotation_enabled: false,
@@ -47,7 +48,7 @@ fn keystore(path: &Path, n: usize) {
             last_rotate_time: 0,
             next_rotate_time: 0,
             deletion_date: 0,
-            versions: vec![KeyVersion::new(random_key(), now)],
+            versions: vec![KeyVersion::new(&*random_key(), now)],
             tags: Vec::new(),
             owner: Default::default(),
         })

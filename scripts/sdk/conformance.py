@@ -288,7 +288,12 @@ def kms_cases(run):
               "ListKeyDetail finds the key by alias")
     run.check("kms", ids(detail(Origin="EXTERNAL")) == set(), "Origin=EXTERNAL lists no key (none is imported)")
     run.check("kms", key in ids(detail(Origin="TENCENT_KMS", KeyUsage="ALL")), "Origin=TENCENT_KMS lists the key")
-    run.check("kms", ids(detail(KeyUsage="ASYMMETRIC_SIGN_VERIFY_SM2")) == set(), "a usage no key has lists none")
+    by_usage = detail(KeyUsage="ASYMMETRIC_SIGN_VERIFY_SM2")["KeyMetadatas"]
+    run.check("kms", key not in {k["KeyId"] for k in by_usage}
+              and all(k["KeyUsage"] == "ASYMMETRIC_SIGN_VERIFY_SM2" for k in by_usage),
+              "KeyUsage lists keys of that usage only")
+    run.check("kms", all(k["KeyUsage"] == "ENCRYPT_DECRYPT" for k in detail()["KeyMetadatas"]),
+              "no KeyUsage lists ENCRYPT_DECRYPT keys only")
     tagged = ids(detail(TagFilters=[{"TagKey": "env", "TagValue": ["prod", "test"]}]))
     run.check("kms", key in tagged and other not in tagged, "TagFilters lists only the tagged key")
     run.check("kms", ids(detail(TagFilters=[{"TagKey": "env", "TagValue": ["dev"]}])) & {key} == set(),
@@ -354,6 +359,83 @@ def kms_cases(run):
     call("CancelKeyDeletion", {"KeyId": doomed}, base=lambda: {"KeyId": call(
         "ScheduleKeyDeletion", doomed_key())["KeyId"]})
 
+    key_pair_cases(run, call, key, blob, context)
+
+
+def key_pair_cases(run, call, key, blob, context):
+    """Key pairs: every usage, its public key, signatures both ways, decryption of what was
+    encrypted to a public key, and answers encrypted to the caller's public key."""
+    algorithms = call("ListAlgorithms", {})
+    signing = {(a["KeyUsage"], a["Algorithm"]) for a in algorithms["AsymmetricSignVerifyAlgorithms"]}
+    run.check("kms", ("ASYMMETRIC_SIGN_VERIFY_SM2", "SM2DSA") in signing
+              and ("ASYMMETRIC_SIGN_VERIFY_RSA_2048", "RSA_PSS_SHA_256") in signing,
+              "ListAlgorithms lists SM2DSA and RSA_PSS_SHA_256")
+    sm4 = call("CreateKey", {"Alias": fresh("conf-sm4"), "Type": 4})["KeyId"]
+    run.check("kms", call("DescribeKey", {"KeyId": sm4})["KeyMetadata"]["Type"] == 4, "an SM4 key is Type 4")
+    call("CreateKey", {"Alias": fresh("conf"), "Type": 2}, expect="UnsupportedOperation")
+    call("CreateKey", {"Alias": fresh("conf"), "KeyUsage": "SIGN"}, expect="InvalidParameterValue.InvalidKeyUsage")
+    message = b64("报表 2026, final".encode())
+    for usage, algorithm in sorted(signing):
+        pair = call("CreateKey", {"Alias": fresh("conf-sign"), "KeyUsage": usage})["KeyId"]
+        public = call("GetPublicKey", {"KeyId": pair}, base=lambda: {"KeyId": pair})
+        run.check("kms", public["PublicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----"), "GetPublicKey gives PEM")
+        signed = call("SignByAsymmetricKey", {"KeyId": pair, "Algorithm": algorithm, "Message": message,
+                                              "MessageType": "RAW"},
+                      base=lambda: {"KeyId": pair, "Algorithm": algorithm, "Message": message})
+        valid = call("VerifyByAsymmetricKey", {"KeyId": pair, "Algorithm": algorithm, "Message": message,
+                                               "SignatureValue": signed["Signature"], "MessageType": "RAW"},
+                     base=lambda: {"KeyId": pair, "Algorithm": algorithm, "Message": message,
+                                   "SignatureValue": signed["Signature"]})
+        run.check("kms", valid["SignatureValid"] is True, f"{algorithm}: the signature verifies")
+        other = call("VerifyByAsymmetricKey", {"KeyId": pair, "Algorithm": algorithm, "Message": b64(b"other"),
+                                               "SignatureValue": signed["Signature"]})
+        run.check("kms", other["SignatureValid"] is False, f"{algorithm}: not for another message")
+        digest = b64(bytes(48 if algorithm == "ECDSA384" else 32))
+        signed = call("SignByAsymmetricKey", {"KeyId": pair, "Algorithm": algorithm, "Message": digest,
+                                              "MessageType": "DIGEST"})
+        call("SignByAsymmetricKey", {"KeyId": pair, "Algorithm": algorithm, "Message": b64(b"short"),
+                                     "MessageType": "DIGEST"}, expect="InvalidParameterValue")
+        call("Encrypt", {"KeyId": pair, "Plaintext": message}, expect="InvalidParameterValue")
+        call("RotateKey", {"KeyId": pair}, expect="UnsupportedOperation.RotateNotSupported")
+    call("SignByAsymmetricKey", {"KeyId": key, "Algorithm": "SM2DSA", "Message": message}, expect="InvalidParameterValue")
+
+    secret = b64(b"answer me encrypted")
+    rsa = call("CreateKey", {"Alias": fresh("conf-rsa"), "KeyUsage": "ASYMMETRIC_DECRYPT_RSA_2048"})["KeyId"]
+    rsa_pem = call("GetPublicKey", {"KeyId": rsa})["PublicKeyPem"]
+    for algorithm in ["RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"]:
+        # Decrypt's answer encrypted to the RSA key's public key, then opened by that key.
+        sealed = call("Decrypt", {"CiphertextBlob": blob, "EncryptionContext": context,
+                                  "EncryptionPublicKey": rsa_pem, "EncryptionAlgorithm": algorithm})["Plaintext"]
+        opened = call("AsymmetricRsaDecrypt", {"KeyId": rsa, "Ciphertext": sealed, "Algorithm": algorithm},
+                      base=lambda: {"KeyId": rsa, "Ciphertext": sealed, "Algorithm": algorithm})
+        run.check("kms", base64.b64decode(opened["Plaintext"]) == "conformance plaintext 中文".encode(),
+                  f"Decrypt's answer under {algorithm} opens with AsymmetricRsaDecrypt")
+    data_key = call("GenerateDataKey", {"KeyId": key, "KeySpec": "AES_256", "EncryptionPublicKey": rsa_pem,
+                                        "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"})
+    opened = call("AsymmetricRsaDecrypt", {"KeyId": rsa, "Ciphertext": data_key["Plaintext"],
+                                           "Algorithm": "RSAES_OAEP_SHA_256"})
+    plain = call("Decrypt", {"CiphertextBlob": data_key["CiphertextBlob"]})["Plaintext"]
+    run.check("kms", opened["Plaintext"] == plain, "GenerateDataKey's plaintext came encrypted to the public key")
+    call("AsymmetricRsaDecrypt", {"KeyId": rsa, "Ciphertext": secret, "Algorithm": "RSAES_OAEP_SHA_256"},
+         expect="FailedOperation.DecryptError")
+    sm2 = call("CreateKey", {"Alias": fresh("conf-sm2"), "KeyUsage": "ASYMMETRIC_DECRYPT_SM2"})["KeyId"]
+    sm2_pem = call("GetPublicKey", {"KeyId": sm2})["PublicKeyPem"]
+    sealed = call("Decrypt", {"CiphertextBlob": blob, "EncryptionContext": context, "EncryptionPublicKey": sm2_pem,
+                              "EncryptionAlgorithm": "SM2_C1C3C2_ASN1"})["Plaintext"]
+    opened = call("AsymmetricSm2Decrypt", {"KeyId": sm2, "Ciphertext": sealed},
+                  base=lambda: {"KeyId": sm2, "Ciphertext": sealed})
+    run.check("kms", base64.b64decode(opened["Plaintext"]) == "conformance plaintext 中文".encode(),
+              "Decrypt's answer under SM2_C1C3C2_ASN1 opens with AsymmetricSm2Decrypt")
+    raw = call("Decrypt", {"CiphertextBlob": blob, "EncryptionContext": context, "EncryptionPublicKey": sm2_pem})
+    run.check("kms", len(base64.b64decode(raw["Plaintext"])) == 97 + len("conformance plaintext 中文".encode()),
+              "the default EncryptionAlgorithm is SM2 C1C3C2 (97 bytes more than the plaintext)")
+    call("AsymmetricSm2Decrypt", {"KeyId": rsa, "Ciphertext": sealed}, expect="InvalidParameterValue.InvalidKeyUsage")
+    call("Decrypt", {"CiphertextBlob": blob, "EncryptionContext": context, "EncryptionPublicKey": "junk"},
+         expect="InvalidParameterValue")
+    call("DisableKey", {"KeyId": sm2})
+    call("AsymmetricSm2Decrypt", {"KeyId": sm2, "Ciphertext": sealed}, expect="ResourceUnavailable.CmkStateNotSupport")
+    call("GetPublicKey", {"KeyId": sm2}, expect="ResourceUnavailable.CmkStateNotSupport")
+
 
 def ssm_cases(run):
     call = lambda action, params, **kw: run.call("ssm", action, params, **kw)
@@ -372,6 +454,14 @@ def ssm_cases(run):
          expect="InvalidParameterValue")
     call("GetSecretValue", {"SecretName": name, "VersionId": "v1"},
          base=lambda: {"SecretName": name, "VersionId": "v1"})
+    pair = run.call("kms", "CreateKey", {"Alias": fresh("conf-ssm-rsa"), "KeyUsage": "ASYMMETRIC_DECRYPT_RSA_2048"})
+    pem = run.call("kms", "GetPublicKey", {"KeyId": pair["KeyId"]})["PublicKeyPem"]
+    sealed = call("GetSecretValue", {"SecretName": name, "VersionId": "v1", "EncryptionPublicKey": pem,
+                                     "EncryptionAlgorithm": "RSAES_OAEP_SHA_1"})
+    opened = run.call("kms", "AsymmetricRsaDecrypt", {"KeyId": pair["KeyId"], "Ciphertext": sealed["SecretString"],
+                                                      "Algorithm": "RSAES_OAEP_SHA_1"})
+    run.check("ssm", base64.b64decode(opened["Plaintext"]) == b"pass-1",
+              "GetSecretValue with EncryptionPublicKey answers the value encrypted to it")
     call("DescribeSecret", {"SecretName": name}, base=lambda: {"SecretName": name})
     call("DescribeSecret", {"SecretName": fresh("absent")}, expect="ResourceNotFound")
     call("ListSecretVersionIds", {"SecretName": name}, base=lambda: {"SecretName": name})

@@ -138,6 +138,7 @@ pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize
             description: format!("key number {i} for the benchmark"),
             state: KeyState::Enabled,
             usage: KeyUsage::EncryptDecrypt,
+            spec: Default::default(),
             origin: KeyOrigin::Generated,
             create_time: now + i as i64,
             rotation_enabled: i % 2 == 0,
@@ -145,7 +146,7 @@ pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize
             last_rotate_time: 0,
             next_rotate_time: if i % 2 == 0 { now + 365 * 86_400 } else { 0 },
             deletion_date: 0,
-            versions: vec![KeyVersion::new(crate::crypto::random_key(), now)],
+            versions: vec![KeyVersion::new(&*crate::crypto::random_key(), now)],
             tags: Vec::new(),
             owner: KeyOwner::User,
         })

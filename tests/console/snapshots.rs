@@ -37,6 +37,7 @@ fn record(
         description: description.to_owned(),
         state,
         usage: KeyUsage::EncryptDecrypt,
+        spec: Default::default(),
         origin: KeyOrigin::Generated,
         create_time: created,
         rotation_enabled: false,
@@ -44,7 +45,7 @@ fn record(
         last_rotate_time: 0,
         next_rotate_time: 0,
         deletion_date: 0,
-        versions: vec![KeyVersion::new(Zeroizing::new([material; 32]), created)],
+        versions: vec![KeyVersion::new(&[material; 32], created)],
         tags: Vec::new(),
         owner: Default::default(),
     }

@@ -56,7 +56,7 @@ fn create_describe_and_find_by_id_or_alias() {
             description: "MySQL production".into(),
             key_usage: Some("ENCRYPT_DECRYPT".into()),
             rotate_days: Some(90),
-            tags: Vec::new(),
+            ..CreateKey::default()
         })
         .unwrap();
     assert_eq!(key.key_state, KeyState::Enabled);
@@ -122,7 +122,7 @@ fn alias_and_description_rules() {
             key_usage: Some("SIGN_VERIFY".into()),
             ..CreateKey::default()
         })),
-        ErrorCode::InvalidParameterValue
+        ErrorCode::InvalidKeyUsage
     );
     assert_eq!(
         code(kms.create_key(CreateKey {
@@ -896,9 +896,7 @@ fn the_service_boundary_tells_one_event_per_operation() {
             CreateKey {
                 alias: "orders".into(),
                 description: String::new(),
-                key_usage: None,
-                rotate_days: None,
-                tags: Vec::new(),
+                ..CreateKey::default()
             },
         )
         .unwrap();

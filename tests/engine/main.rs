@@ -7,6 +7,7 @@ mod database;
 mod engine;
 mod failed_saves;
 mod files;
+mod key_pairs;
 mod product;
 mod rotation_rules;
 mod secrets;

@@ -28,8 +28,15 @@ pub struct EncryptArgs {
 
 #[derive(Debug, Args)]
 pub struct DecryptArgs {
-    #[arg(long, value_name = "JSON")]
+    #[arg(long, value_name = "JSON", conflicts_with = "key")]
     context: Option<String>,
+    /// Decrypt what was encrypted to this key pair's public key (raw ciphertext bytes, as
+    /// `openssl pkeyutl -encrypt` writes them) instead of a CiphertextBlob
+    #[arg(long)]
+    key: Option<String>,
+    /// With --key and an RSA key: RSAES_OAEP_SHA_256 (default), RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5
+    #[arg(long, requires = "key")]
+    algorithm: Option<String>,
     /// Read the CiphertextBlob from FILE [default: standard input]
     #[arg(long = "in", value_name = "FILE")]
     input: Option<PathBuf>,
@@ -106,6 +113,15 @@ fn write_blob(keystore: Option<&Path>, out: &OutputFile, blob: &str) -> Result<(
 }
 
 pub fn decrypt(context: &Context, args: DecryptArgs) -> Result<()> {
+    if let Some(key) = &args.key {
+        return super::pair::decrypt(
+            context,
+            key,
+            args.algorithm.as_deref(),
+            args.input.as_deref(),
+            &args.out,
+        );
+    }
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
     let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
     let service = context.service()?;

@@ -22,7 +22,17 @@ pub enum KeyCommand {
         /// A tag (repeatable)
         #[arg(long, value_name = "KEY=VALUE")]
         tag: Vec<String>,
+        /// What the key does: ENCRYPT_DECRYPT (default), ASYMMETRIC_DECRYPT_RSA_2048,
+        /// ASYMMETRIC_DECRYPT_SM2, ASYMMETRIC_SIGN_VERIFY_SM2, ASYMMETRIC_SIGN_VERIFY_ECC,
+        /// ASYMMETRIC_SIGN_VERIFY_RSA_2048 or ASYMMETRIC_SIGN_VERIFY_ECDSA384
+        #[arg(long, value_name = "USAGE")]
+        usage: Option<String>,
+        /// An SM4 key (国密) instead of AES-256 (ENCRYPT_DECRYPT keys only)
+        #[arg(long)]
+        sm4: bool,
     },
+    /// Print a key pair's public key (base64 DER, or PEM with --pem)
+    PublicKey(super::pair::PublicKeyArgs),
     /// List keys, newest first
     List {
         #[arg(long, value_enum)]
@@ -130,6 +140,7 @@ fn print_details(key: &KeyMetadata) {
         ("Description", key.description.clone()),
         ("KeyState", key.key_state.as_str().to_owned()),
         ("KeyUsage", key.key_usage.clone()),
+        ("KeySpec", key.key_spec.clone()),
         ("Origin", key.origin.clone()),
         ("CreateTime", format_time(key.create_time)),
         ("KeyRotationEnabled", key.key_rotation_enabled.to_string()),
@@ -163,13 +174,16 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             description,
             rotate_days,
             tag,
+            usage,
+            sm4,
         } => {
             let key = service.create_key(
                 &caller,
                 CreateKey {
                     alias,
                     description,
-                    key_usage: None,
+                    key_usage: usage,
+                    spec: sm4.then_some(keyconsole_kms::KeySpec::Sm4),
                     rotate_days,
                     tags: tags::parse(&tag),
                 },
@@ -223,6 +237,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
                 );
             }
         }
+        KeyCommand::PublicKey(args) => return super::pair::public_key(context, args),
         KeyCommand::Describe { key, json } => {
             let key = service.describe_key(&caller, &key)?;
             if json {

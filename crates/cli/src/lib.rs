@@ -10,6 +10,7 @@ mod instance;
 mod key;
 mod keystore;
 mod output;
+mod pair;
 mod password;
 mod secret;
 mod tags;
@@ -73,8 +74,13 @@ pub enum Command {
     Key(key::KeyCommand),
     /// Encrypt up to 4096 bytes into a CiphertextBlob
     Encrypt(crypto::EncryptArgs),
-    /// Decrypt a CiphertextBlob back into the plaintext bytes
+    /// Decrypt a CiphertextBlob back into the plaintext bytes (or, with --key, what was
+    /// encrypted to a key pair's public key)
     Decrypt(crypto::DecryptArgs),
+    /// Sign a message (or its digest) with a key pair
+    Sign(pair::SignArgs),
+    /// Check a signature with a key pair; exits 1 when it is not valid
+    Verify(pair::VerifyArgs),
     /// Decrypt a CiphertextBlob and encrypt it again under the newest key version (or another key)
     Reencrypt(crypto::ReencryptArgs),
     /// Generate a data key: its plaintext and the same key encrypted under a CMK
@@ -182,6 +188,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Key(command) => key::run(&context, command),
         Command::Encrypt(args) => crypto::encrypt(&context, args),
         Command::Decrypt(args) => crypto::decrypt(&context, args),
+        Command::Sign(args) => pair::sign(&context, args),
+        Command::Verify(args) => match pair::verify(&context, args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Reencrypt(args) => crypto::reencrypt(&context, args),
         Command::Datakey(args) => crypto::datakey(&context, args),
         Command::Random(args) => crypto::random(&context, args),

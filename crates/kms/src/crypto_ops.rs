@@ -99,14 +99,17 @@ impl Kms {
                 keyconsole_base::text!("errors.the_ciphertext_names_a_key_version"),
             );
         };
+        let cipher = symmetric_cipher(&record)?;
         let aad = Blob::aad(&blob.key_id, blob.version, context);
         let mut buf = SecretBytes::from(blob.sealed.clone());
-        crypto::open_in_place(version.material(), &blob.nonce, &aad, &mut buf).map_err(|_| {
-            KmsError::new(
-                ErrorCode::DecryptError,
-                keyconsole_base::text!("errors.decryption_failed_the_ciphertext_was_changed"),
-            )
-        })?;
+        cipher
+            .open(version.material(), &blob.nonce, &aad, &mut buf)
+            .map_err(|_| {
+                KmsError::new(
+                    ErrorCode::DecryptError,
+                    keyconsole_base::text!("errors.decryption_failed_the_ciphertext_was_changed"),
+                )
+            })?;
         Ok((record, buf))
     }
 
@@ -195,17 +198,32 @@ impl Kms {
     }
 }
 
+/// The cipher of a symmetric key; a key pair is the wrong kind of key for blobs.
+pub(crate) fn symmetric_cipher(record: &KeyRecord) -> Result<crypto::Cipher> {
+    record.spec.cipher().ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::InvalidKeyUsage,
+            keyconsole_base::text!(
+                "errors.key_alias_is_usage_not_a",
+                alias = record.alias,
+                usage = record.usage.as_str()
+            ),
+        )
+    })
+}
+
 pub(crate) fn seal_blob(
     record: &KeyRecord,
     plaintext: &[u8],
     context: &CanonicalContext,
 ) -> Result<String> {
+    let cipher = symmetric_cipher(record)?;
     let (number, version) = record.newest_version();
     // The count was raised on disk before this encryption (see `kms::usage`).
     if !version.reservation.take_one() {
         return Err(reservation_needed(&record.key_id));
     }
-    seal_with(&record.key_id, number, version, plaintext, context)
+    seal_with(cipher, &record.key_id, number, version, plaintext, context)
 }
 
 /// Seals under the newest version of `record`, a key of a keyring that a change is about to
@@ -216,6 +234,7 @@ pub(crate) fn seal_blob_in_change(
     plaintext: &[u8],
     context: &CanonicalContext,
 ) -> Result<String> {
+    let cipher = symmetric_cipher(record)?;
     let alias = record.alias.clone();
     let key_id = record.key_id;
     let number = u32::try_from(record.versions.len()).unwrap_or(u32::MAX);
@@ -226,10 +245,11 @@ pub(crate) fn seal_blob_in_change(
         )
     })?;
     count_in_change(version, &alias)?;
-    seal_with(&key_id, number, version, plaintext, context)
+    seal_with(cipher, &key_id, number, version, plaintext, context)
 }
 
 fn seal_with(
+    cipher: crypto::Cipher,
     key_id: &uuid::Uuid,
     number: u32,
     version: &super::keys::KeyVersion,
@@ -239,12 +259,14 @@ fn seal_with(
     let nonce = crypto::nonce_bytes();
     let aad = Blob::aad(key_id, number, context);
     let mut sealed = SecretBytes::from(plaintext.to_vec());
-    crypto::seal_in_place(version.material(), &nonce, &aad, &mut sealed).map_err(|_| {
-        KmsError::new(
-            ErrorCode::InternalError,
-            keyconsole_base::text!("errors.encryption_failed"),
-        )
-    })?;
+    cipher
+        .seal(version.material(), &nonce, &aad, &mut sealed)
+        .map_err(|_| {
+            KmsError::new(
+                ErrorCode::InternalError,
+                keyconsole_base::text!("errors.encryption_failed"),
+            )
+        })?;
     Ok(Blob {
         key_id: *key_id,
         version: number,

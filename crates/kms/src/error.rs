@@ -32,6 +32,15 @@ pub enum ErrorCode {
     CmkShouldBeDisabled,
     CmkNotPendingDelete,
     CmkStateNotSupport,
+    /// A key of another usage than the operation needs (Encrypt with a signing key, say), or a
+    /// usage CreateKey does not know.
+    InvalidKeyUsage,
+    /// CreateKey's Type is none the cloud knows.
+    InvalidType,
+    /// The key cannot rotate (key pairs).
+    RotateNotSupported,
+    /// Encrypting an answer to the caller's public key failed (its EncryptionPublicKey).
+    EncryptionError,
     /// The CMK protects secrets (the cloud: used by a cloud product), so it cannot be deleted.
     CmkUsedByCloudProduct,
     DecryptError,

@@ -23,10 +23,12 @@ use keyconsole_base::util::ZeroizingWriter;
 /// 4 adds database secrets (a secret's connection, rotation and history; older secrets have none);
 /// 5 adds a database secret's rotation claim and attempt count (older secrets have neither);
 /// 6 adds tags on keys and secrets, a key's owner, SSH key-pair secrets, and product secrets'
-/// instances and tasks (older records have none: no tags, the user's, no key pair, none).
+/// instances and tasks (older records have none: no tags, the user's, no key pair, none);
+/// 7 adds key kinds: a key's usage beyond ENCRYPT_DECRYPT, its spec (SM4, RSA, ECC, SM2; older
+/// keys are AES-256) and material of other lengths than 32 bytes.
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 fn schema_one() -> u32 {
     1
@@ -187,7 +189,20 @@ impl Keyring {
                 ),
             );
         }
-        if body.keys.iter().any(|k| k.versions.is_empty()) {
+        // A symmetric key's material is exactly its cipher's key length (a key pair's is checked
+        // when it is parsed, on first use).
+        let wrong_length = |k: &KeyRecord| {
+            k.spec.cipher().is_some_and(|cipher| {
+                k.versions
+                    .iter()
+                    .any(|v| v.material().len() != cipher.key_len())
+            })
+        };
+        if body
+            .keys
+            .iter()
+            .any(|k| k.versions.is_empty() || wrong_length(k))
+        {
             return err(
                 ErrorCode::KeystoreDamaged,
                 keyconsole_base::text!(

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod local_ca;
 pub mod maintenance;
 pub mod outputs;
+pub mod pair_ops;
 pub mod secrets;
 pub mod service;
 pub mod shared;
@@ -38,15 +39,17 @@ pub use blob::{Blob, CanonicalContext};
 pub use credentials::ApiCredentials;
 pub use crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 pub use error::{ErrorCode, KmsError, Result};
+pub use keyconsole_base::crypto::asymmetric::MessageType;
 pub use keyring::Keys;
 pub use keys::rules::{
     BATCH_MAX_KEYS, DESCRIBE_MAX_KEYS, LIST_LIMIT_MAX, PLAINTEXT_MAX_BYTES, RANDOM_MAX_BYTES,
 };
 pub use keys::{
     CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyOrigin, KeyOwner, KeyPage, KeyQuery,
-    KeyRecord, KeyState, KeyUsage, KeyVersion, Order, OriginFilter, StateFilter,
+    KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersion, Order, OriginFilter, StateFilter,
 };
 pub use maintenance::Maintenance;
+pub use pair_ops::{PublicKey, encrypt_for_caller};
 pub use secrets::{
     CreateSecret, CreateSshKeyPairSecret, SecretMetadata, SecretPage, SecretQuery, SecretState,
     SecretStateFilter, SecretType, SecretValue, SshKeyPair,

@@ -68,7 +68,7 @@ impl Kms {
                 .filter(|k| k.state == KeyState::Enabled)
             {
                 if rotation_due(record, now) {
-                    rotate(record, now);
+                    rotate(record, now)?;
                     done.rotated.push(record.key_id.to_string());
                 } else if record.newest_version().1.reservation.runs_low() {
                     // Topped up before it runs out, so requests never wait for this save. A

@@ -16,12 +16,14 @@ use super::blob::CanonicalContext;
 use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
 use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
+use super::pair_ops::PublicKey;
 use super::secrets::product::{CreateProductSecret, ProductTask};
 use super::secrets::{
     CreateDatabaseSecret, CreateSecret, CreateSshKeyPairSecret, RotationDetail, SecretMetadata,
     SecretPage, SecretQuery, SecretValue, SshKeyPair,
 };
 use super::tags::Tag;
+use keyconsole_base::crypto::asymmetric::MessageType;
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::database::DbEndpoint;
 use keyconsole_base::util::i18n::Language;
@@ -298,6 +300,36 @@ pub trait KmsService: Send + Sync {
         context: &CanonicalContext,
     ) -> Result<DataKey>;
     fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes>;
+
+    /// A key pair's public key (GetPublicKey).
+    fn public_key(&self, caller: &Caller, key: &str) -> Result<PublicKey>;
+    /// SignByAsymmetricKey.
+    fn sign(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: &str,
+        message_type: MessageType,
+        message: &[u8],
+    ) -> Result<Vec<u8>>;
+    /// VerifyByAsymmetricKey.
+    fn verify(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: &str,
+        message_type: MessageType,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool>;
+    /// AsymmetricRsaDecrypt (an RSAES algorithm) or AsymmetricSm2Decrypt (`None`).
+    fn asymmetric_decrypt(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: Option<&str>,
+        ciphertext: &[u8],
+    ) -> Result<Decrypted>;
 
     // ---- secrets ----
     /// Creates a secret with its first version; answers its name and that version's id.
@@ -611,6 +643,54 @@ impl KmsService for Kms {
     fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes> {
         self.observed(caller, "GenerateRandom", "", || {
             Kms::generate_random(self, number_of_bytes)
+        })
+    }
+
+    fn public_key(&self, caller: &Caller, key: &str) -> Result<PublicKey> {
+        self.observed(caller, "GetPublicKey", key, || Kms::public_key(self, key))
+    }
+
+    fn sign(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: &str,
+        message_type: MessageType,
+        message: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.observed(caller, "SignByAsymmetricKey", key, || {
+            Kms::sign(self, key, algorithm, message_type, message)
+        })
+    }
+
+    fn verify(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: &str,
+        message_type: MessageType,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool> {
+        self.observed(caller, "VerifyByAsymmetricKey", key, || {
+            Kms::verify(self, key, algorithm, message_type, message, signature)
+        })
+    }
+
+    fn asymmetric_decrypt(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: Option<&str>,
+        ciphertext: &[u8],
+    ) -> Result<Decrypted> {
+        let operation = if algorithm.is_some() {
+            "AsymmetricRsaDecrypt"
+        } else {
+            "AsymmetricSm2Decrypt"
+        };
+        self.observed(caller, operation, key, || {
+            Kms::asymmetric_decrypt(self, key, algorithm, ciphertext)
         })
     }
 

@@ -28,9 +28,9 @@ use keyconsole_kms::service::{
 };
 use keyconsole_kms::{
     CanonicalContext, CreateKey, CreateSecret, DataKey, DataKeySpec, Decrypted, Encrypted,
-    ErrorCode, KeyMetadata, KeyOwner, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX, Order,
-    ReEncrypted, Result, SecretMetadata, SecretPage, SecretQuery, SecretState, SecretStateFilter,
-    SecretType, SecretValue, SshKeyPair, TagFilter,
+    ErrorCode, KeyMetadata, KeyOwner, KeyPage, KeyQuery, KeyState, KmsError, LIST_LIMIT_MAX,
+    MessageType, Order, PublicKey, ReEncrypted, Result, SecretMetadata, SecretPage, SecretQuery,
+    SecretState, SecretStateFilter, SecretType, SecretValue, SshKeyPair, TagFilter,
     secrets::{
         CreateDatabaseSecret, CreateProductSecret, CreateSshKeyPairSecret, ProductTask,
         RotationDetail, TaskStatus,
@@ -551,6 +551,13 @@ fn key_metadata(value: &Value) -> Result<KeyMetadata> {
         create_time: number_field(map, "CreateTime"),
         description: text_field(map, "Description").unwrap_or_default(),
         key_state,
+        key_spec: super::shapes::key_spec_of(
+            map.get("KeyUsage")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            number_field(map, "Type"),
+        )
+        .to_owned(),
         key_usage: text_field(map, "KeyUsage").unwrap_or_default(),
         origin: text_field(map, "Origin").unwrap_or_default(),
         key_rotation_enabled: map
@@ -632,6 +639,24 @@ fn plaintext_field(answer: &Map<String, Value>) -> Result<SecretBytes> {
         .map_err(|_| answer_error("Plaintext"))
 }
 
+/// A base64 field of an answer (a public key, a signature).
+fn base64_field(answer: &Map<String, Value>, field: &str) -> Result<Vec<u8>> {
+    let text = answer
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    base64_simd::STANDARD
+        .decode_to_vec(text.as_bytes())
+        .map_err(|_| answer_error(field))
+}
+
+fn message_type_name(message_type: MessageType) -> &'static str {
+    match message_type {
+        MessageType::Raw => "RAW",
+        MessageType::Digest => "DIGEST",
+    }
+}
+
 fn value_params(params: &mut Map<String, Value>, value: &SecretValue) {
     match value {
         SecretValue::Text(text) => {
@@ -662,6 +687,9 @@ impl KmsService for RemoteService {
         let mut params = json!({"Alias": request.alias, "Description": request.description});
         if let Some(usage) = &request.key_usage {
             params["KeyUsage"] = json!(usage);
+        }
+        if request.spec == Some(keyconsole_kms::KeySpec::Sm4) {
+            params["Type"] = json!(4);
         }
         if !request.tags.is_empty() {
             params["Tags"] = super::shapes::tags_json(&request.tags);
@@ -898,6 +926,86 @@ impl KmsService for RemoteService {
         let bytes = plaintext_field(&answer);
         super::params::wipe_map(&mut answer);
         bytes
+    }
+
+    fn public_key(&self, caller: &Caller, key: &str) -> Result<PublicKey> {
+        let answer = self.kms(caller, "GetPublicKey", &json!({"KeyId": key}))?;
+        Ok(PublicKey {
+            key_id: text_field(&answer, "KeyId")?,
+            der: base64_field(&answer, "PublicKey")?,
+            pem: text_field(&answer, "PublicKeyPem")?,
+        })
+    }
+
+    fn sign(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: &str,
+        message_type: MessageType,
+        message: &[u8],
+    ) -> Result<Vec<u8>> {
+        let params = json!({
+            "KeyId": key,
+            "Algorithm": algorithm,
+            "MessageType": message_type_name(message_type),
+            "Message": base64_simd::STANDARD.encode_to_string(message),
+        });
+        let answer = self.kms(caller, "SignByAsymmetricKey", &params);
+        wipe(params);
+        base64_field(&answer?, "Signature")
+    }
+
+    fn verify(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: &str,
+        message_type: MessageType,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool> {
+        let params = json!({
+            "KeyId": key,
+            "Algorithm": algorithm,
+            "MessageType": message_type_name(message_type),
+            "Message": base64_simd::STANDARD.encode_to_string(message),
+            "SignatureValue": base64_simd::STANDARD.encode_to_string(signature),
+        });
+        let answer = self.kms(caller, "VerifyByAsymmetricKey", &params);
+        wipe(params);
+        answer?
+            .get("SignatureValid")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| answer_error("SignatureValid"))
+    }
+
+    fn asymmetric_decrypt(
+        &self,
+        caller: &Caller,
+        key: &str,
+        algorithm: Option<&str>,
+        ciphertext: &[u8],
+    ) -> Result<Decrypted> {
+        let mut params = json!({
+            "KeyId": key,
+            "Ciphertext": base64_simd::STANDARD.encode_to_string(ciphertext),
+        });
+        let action = match algorithm {
+            Some(algorithm) => {
+                params["Algorithm"] = json!(algorithm);
+                "AsymmetricRsaDecrypt"
+            }
+            None => "AsymmetricSm2Decrypt",
+        };
+        let mut answer = self.kms(caller, action, &params)?;
+        let plaintext = plaintext_field(&answer);
+        let key_id = text_field(&answer, "KeyId");
+        super::params::wipe_map(&mut answer);
+        Ok(Decrypted {
+            key_id: key_id?,
+            plaintext: plaintext?,
+        })
     }
 
     fn create_secret(&self, caller: &Caller, request: CreateSecret) -> Result<(String, String)> {

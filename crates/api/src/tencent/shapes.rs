@@ -26,8 +26,8 @@ pub fn key_metadata(key: &KeyMetadata) -> Map<String, Value> {
         "Description": key.description,
         "KeyState": key.key_state.as_str(),
         "KeyUsage": key.key_usage,
-        // 2: FIPS-approved algorithms (AES-256); 4 would be the Chinese SM ones.
-        "Type": 2,
+        // 2: FIPS-approved algorithms (AES-256, RSA, ECC); 4: 国密 (SM4, SM2).
+        "Type": if keyconsole_kms::KeySpec::from_name(&key.key_spec).is_some_and(|s| s.is_guomi()) { 4 } else { 2 },
         "CreatorUin": 0,
         "CreatorUinString": "0",
         "KeyRotationEnabled": key.key_rotation_enabled,
@@ -258,6 +258,17 @@ pub const KEY_USAGES: [&str; 7] = [
     "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
     "ASYMMETRIC_SIGN_VERIFY_ECDSA384",
 ];
+
+/// A key's spec from what the cloud's KeyMetadata says: its usage, and for a symmetric key its
+/// Type (4: SM4).
+pub fn key_spec_of(usage: &str, kind: i64) -> &'static str {
+    use keyconsole_kms::{KeySpec, KeyUsage};
+    match KeyUsage::from_name(usage).and_then(KeyUsage::pair_spec) {
+        Some(spec) => spec.as_str(),
+        None if kind == 4 => KeySpec::Sm4.as_str(),
+        None => KeySpec::Aes256.as_str(),
+    }
+}
 
 /// ListKeyDetail's `KeyUsage`: nothing means `ENCRYPT_DECRYPT` only (the cloud's default), `ALL`
 /// every usage, a usage name that one.

@@ -27,7 +27,7 @@ pub const SERVICE: Service = Service {
 };
 
 super::actions! {
-    GetSecretValue: Read [SecretName, VersionId] refuses [EncryptionPublicKey, EncryptionAlgorithm],
+    GetSecretValue: Read [SecretName, VersionId, EncryptionPublicKey, EncryptionAlgorithm],
     ListSecrets: Read [Offset, Limit, OrderType, State, SearchSecretName, TagFilters, SecretType,
         ProductName, EncryptType, InstanceID],
     ListSecretVersionIds: Read [SecretName],
@@ -188,11 +188,24 @@ fn GetSecretValue(served: &Served, params: &Params) -> Result<Reply> {
     let value = served
         .kms
         .get_secret_value(&served.caller, name, version_id)?;
-    let (text, binary) = match &value {
-        SecretValue::Text(text) => (Zeroizing::new(text.to_string()), Zeroizing::default()),
-        SecretValue::Binary(bytes) => {
+    // With an EncryptionPublicKey, the value leaves only encrypted to it: base64 of the
+    // ciphertext, in the field the value would have been in.
+    let public_key = params
+        .str("EncryptionPublicKey")?
+        .filter(|k| !k.trim().is_empty());
+    let sealed = |bytes: &[u8]| -> Result<Zeroizing<String>> {
+        let pem = public_key.unwrap_or_default();
+        let ciphertext =
+            keyconsole_kms::encrypt_for_caller(pem, params.str("EncryptionAlgorithm")?, bytes)?;
+        Ok(Zeroizing::new(STANDARD.encode(ciphertext)))
+    };
+    let (text, binary) = match (&value, public_key) {
+        (SecretValue::Text(text), None) => (Zeroizing::new(text.to_string()), Zeroizing::default()),
+        (SecretValue::Binary(bytes), None) => {
             (Zeroizing::default(), Zeroizing::new(STANDARD.encode(bytes)))
         }
+        (SecretValue::Text(text), Some(_)) => (sealed(text.as_bytes())?, Zeroizing::default()),
+        (SecretValue::Binary(bytes), Some(_)) => (Zeroizing::default(), sealed(bytes)?),
     };
     reply(json!({
         "SecretName": name,

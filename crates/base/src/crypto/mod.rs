@@ -1,6 +1,8 @@
-//! The one AES-256-GCM code path of the engine. Blobs, the keystore body, the wrapped master key and
-//! the Wycheproof tests all go through these two functions, so the vectors test what users run.
+//! The engine's cryptography. One AEAD code path: blobs, the keystore body, the wrapped master key
+//! and the Wycheproof tests all go through `seal_aead`/`open_aead` (AES-256-GCM, or SM4-GCM for 国密
+//! keys), so the vectors test what users run. Key pairs are in `asymmetric`.
 
+pub mod asymmetric;
 pub mod certs;
 
 use aes_gcm::aead::inout::InOutBuf;
@@ -23,12 +25,7 @@ pub fn seal_in_place(
     aad: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<(), AeadError> {
-    let cipher = Aes256Gcm::new(key.into());
-    let tag = cipher
-        .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into())
-        .map_err(|_| AeadError)?;
-    buf.extend_from_slice(tag.as_slice());
-    Ok(())
+    seal_aead(&Aes256Gcm::new(key.into()), nonce, aad, buf)
 }
 
 /// Checks the tag at the end of `buf` and decrypts the rest in place, leaving the plaintext in `buf`.
@@ -39,13 +36,121 @@ pub fn open_in_place(
     aad: &[u8],
     buf: &mut Vec<u8>,
 ) -> Result<(), AeadError> {
+    open_aead(&Aes256Gcm::new(key.into()), nonce, aad, buf)
+}
+
+/// SM4 in GCM mode (the 国密 block cipher with the same construction and nonce/tag sizes).
+type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
+
+/// The symmetric cipher of a customer key: AES-256-GCM (the cloud's FIPS keys) or SM4-GCM (its
+/// 国密 keys). Both take 96-bit nonces and give 128-bit tags, so blobs look alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cipher {
+    Aes256Gcm,
+    Sm4Gcm,
+}
+
+impl Cipher {
+    pub fn key_len(self) -> usize {
+        match self {
+            Cipher::Aes256Gcm => KEY_LEN,
+            Cipher::Sm4Gcm => 16,
+        }
+    }
+
+    /// Fresh random key material for this cipher, wiped when dropped.
+    pub fn random_key(self) -> Zeroizing<Vec<u8>> {
+        let mut key = Zeroizing::new(vec![0u8; self.key_len()]);
+        fill_random(&mut key);
+        key
+    }
+
+    /// [`seal_in_place`] with this cipher; a key of the wrong length is an error, never a panic.
+    pub fn seal(
+        self,
+        key: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Result<(), AeadError> {
+        match self {
+            Cipher::Aes256Gcm => seal_aead(
+                &Aes256Gcm::new_from_slice(key).map_err(|_| AeadError)?,
+                nonce,
+                aad,
+                buf,
+            ),
+            Cipher::Sm4Gcm => seal_aead(
+                &Sm4Gcm::new_from_slice(key).map_err(|_| AeadError)?,
+                nonce,
+                aad,
+                buf,
+            ),
+        }
+    }
+
+    /// [`open_in_place`] with this cipher.
+    pub fn open(
+        self,
+        key: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Result<(), AeadError> {
+        let result = match self {
+            Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
+                .map_err(|_| AeadError)
+                .and_then(|c| open_aead(&c, nonce, aad, buf)),
+            Cipher::Sm4Gcm => Sm4Gcm::new_from_slice(key)
+                .map_err(|_| AeadError)
+                .and_then(|c| open_aead(&c, nonce, aad, buf)),
+        };
+        if result.is_err() {
+            buf.zeroize();
+        }
+        result
+    }
+}
+
+fn seal_aead<C>(
+    cipher: &C,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<(), AeadError>
+where
+    C: AeadInOut
+        + aes_gcm::aead::AeadCore<
+            NonceSize = aes_gcm::aead::consts::U12,
+            TagSize = aes_gcm::aead::consts::U16,
+        >,
+{
+    let tag = cipher
+        .encrypt_inout_detached(&(*nonce).into(), aad, buf.as_mut_slice().into())
+        .map_err(|_| AeadError)?;
+    buf.extend_from_slice(tag.as_slice());
+    Ok(())
+}
+
+fn open_aead<C>(
+    cipher: &C,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<(), AeadError>
+where
+    C: AeadInOut
+        + aes_gcm::aead::AeadCore<
+            NonceSize = aes_gcm::aead::consts::U12,
+            TagSize = aes_gcm::aead::consts::U16,
+        >,
+{
     let Some(body_len) = buf.len().checked_sub(TAG_LEN) else {
         return Err(AeadError);
     };
-    let tag = Tag::try_from(&buf[body_len..]).map_err(|_| AeadError)?;
-    let cipher = Aes256Gcm::new(key.into());
+    let tag = aes_gcm::aead::Tag::<C>::try_from(&buf[body_len..]).map_err(|_| AeadError)?;
     let (body, _) = buf.split_at_mut(body_len);
-    match cipher.decrypt_inout_detached(&Nonce::from(*nonce), aad, body.into(), &tag) {
+    match cipher.decrypt_inout_detached(&(*nonce).into(), aad, body.into(), &tag) {
         Ok(()) => {
             buf.truncate(body_len);
             Ok(())

@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 pub use index::KeyIndex;
 pub use query::{KeyPage, KeyQuery, Order, OriginFilter};
-pub use record::{KeyMetadata, KeyOrigin, KeyOwner, KeyRecord, KeyState, KeyUsage, KeyVersion};
+pub use record::{
+    KeyMetadata, KeyOrigin, KeyOwner, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersion,
+};
 pub use spec::{DataKeySpec, StateFilter};
 
 use super::Kms;
@@ -29,8 +31,11 @@ use rules::{
 pub struct CreateKey {
     pub alias: String,
     pub description: String,
-    /// Only `ENCRYPT_DECRYPT` (the default) is supported.
+    /// The cloud's KeyUsage name; `ENCRYPT_DECRYPT` when None or empty.
     pub key_usage: Option<String>,
+    /// For `ENCRYPT_DECRYPT`: AES-256 (the default) or SM4. An asymmetric usage names its own
+    /// material; a spec given with it must be that one.
+    pub spec: Option<KeySpec>,
     /// Some(days) turns automatic rotation on.
     pub rotate_days: Option<u32>,
     pub tags: Vec<Tag>,
@@ -52,18 +57,13 @@ impl Kms {
     pub fn create_key(&self, request: CreateKey) -> Result<KeyMetadata> {
         validate_alias(&request.alias)?;
         validate_description(&request.description)?;
-        if let Some(usage) = request.key_usage.as_deref().filter(|u| !u.is_empty())
-            && usage != KeyUsage::EncryptDecrypt.as_str()
-        {
-            return err(
-                ErrorCode::InvalidParameterValue,
-                keyconsole_base::text!("errors.keyusage_usage_is_not_supported_use", usage = usage),
-            );
-        }
+        let (usage, spec) = usage_and_spec(request.key_usage.as_deref(), request.spec)?;
         if let Some(days) = request.rotate_days {
             validate_rotate_days(days)?;
         }
         crate::tags::validate_tags(&request.tags)?;
+        // Made before the transaction: an RSA key takes ~100 ms, not to be spent holding the lock.
+        let material = new_material(usage, spec)?;
         self.transact(|ring, now| {
             if ring.keys.len() >= KEYS_MAX {
                 return err(
@@ -85,7 +85,8 @@ impl Kms {
                 alias: request.alias,
                 description: request.description,
                 state: KeyState::Enabled,
-                usage: KeyUsage::EncryptDecrypt,
+                usage,
+                spec,
                 origin: KeyOrigin::Generated,
                 create_time: now,
                 rotation_enabled: request.rotate_days.is_some(),
@@ -95,7 +96,7 @@ impl Kms {
                     .rotate_days
                     .map_or(0, |d| now + i64::from(d) * SECONDS_PER_DAY),
                 deletion_date: 0,
-                versions: vec![KeyVersion::new(crypto::random_key(), now)],
+                versions: vec![KeyVersion::new(&material, now)],
                 tags: request.tags,
                 owner: KeyOwner::User,
             };
@@ -360,13 +361,14 @@ impl Kms {
     /// Adds a new key version now; returns its number. Old ciphertexts still decrypt.
     pub fn rotate_key(&self, key: &str) -> Result<u32> {
         self.change_key(key, |record, now| {
+            check_rotatable(record)?;
             if !record.state.may_rotate() {
                 return Err(state_error(
                     record,
                     keyconsole_base::text!("errors.rotate_it"),
                 ));
             }
-            Ok(rotate(record, now))
+            rotate(record, now)
         })
     }
 
@@ -383,6 +385,7 @@ impl Kms {
         let days = rotate_days.unwrap_or(ROTATE_DAYS_DEFAULT);
         validate_rotate_days(days)?;
         self.change_key(key, |record, now| {
+            check_rotatable(record)?;
             if !record.state.may_change_rotation() {
                 return Err(state_error(
                     record,
@@ -415,14 +418,71 @@ impl Kms {
     }
 }
 
-/// Adds a new version to `record` now; returns its number.
-pub(crate) fn rotate(record: &mut KeyRecord, now: i64) -> u32 {
-    record
-        .versions
-        .push(KeyVersion::new(crypto::random_key(), now));
+/// Adds a new version to `record` now; returns its number. Only symmetric keys rotate.
+pub(crate) fn rotate(record: &mut KeyRecord, now: i64) -> Result<u32> {
+    let material = new_material(record.usage, record.spec)?;
+    record.versions.push(KeyVersion::new(&material, now));
     record.last_rotate_time = now;
     if record.rotation_enabled {
         record.next_rotate_time = now + i64::from(record.rotate_days) * SECONDS_PER_DAY;
     }
-    record.versions.len() as u32
+    Ok(record.versions.len() as u32)
+}
+
+/// Key pairs do not rotate (as in the cloud: a new key pair would be a new public key).
+fn check_rotatable(record: &KeyRecord) -> Result<()> {
+    if record.usage != KeyUsage::EncryptDecrypt {
+        return err(
+            ErrorCode::RotateNotSupported,
+            keyconsole_base::text!("errors.key_alias_is_a_key_pair_key", alias = record.alias),
+        );
+    }
+    Ok(())
+}
+
+/// The usage and material a CreateKey asks for, checked.
+pub fn usage_and_spec(usage: Option<&str>, spec: Option<KeySpec>) -> Result<(KeyUsage, KeySpec)> {
+    let usage = match usage.map(str::trim).filter(|u| !u.is_empty()) {
+        None => KeyUsage::EncryptDecrypt,
+        Some(name) => KeyUsage::from_name(name).ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::InvalidKeyUsage,
+                keyconsole_base::text!("errors.keyusage_usage_is_not_supported_use", usage = name),
+            )
+        })?,
+    };
+    let spec = match (usage.pair_spec(), spec) {
+        (None, None) => KeySpec::Aes256,
+        (None, Some(spec @ (KeySpec::Aes256 | KeySpec::Sm4))) => spec,
+        (Some(own), None) => own,
+        (Some(own), Some(given)) if own == given => own,
+        (_, Some(given)) => {
+            return err(
+                ErrorCode::InvalidKeyUsage,
+                keyconsole_base::text!(
+                    "errors.a_spec_key_cannot_be_usage",
+                    spec = given.as_str(),
+                    usage = usage.as_str()
+                ),
+            );
+        }
+    };
+    Ok((usage, spec))
+}
+
+/// Fresh material for a key (or a new version of it), wiped when dropped.
+pub(crate) fn new_material(usage: KeyUsage, spec: KeySpec) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    match (usage.pair_kind(), spec.cipher()) {
+        (None, Some(cipher)) => Ok(cipher.random_key()),
+        (Some(kind), _) => crypto::asymmetric::generate(kind).map_err(|_| {
+            KmsError::new(
+                ErrorCode::InternalError,
+                keyconsole_base::text!("errors.making_a_key_pair_failed"),
+            )
+        }),
+        (None, None) => err(
+            ErrorCode::InternalError,
+            keyconsole_base::text!("errors.making_a_key_pair_failed"),
+        ),
+    }
 }

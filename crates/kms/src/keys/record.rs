@@ -1,7 +1,7 @@
 //! Customer master keys: their records as stored and their metadata as shown (and serialized: the
 //! API's KeyMetadata and `key list --json` come from `api::tencent::shapes`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use crate::tags::Tag;
 use crate::usage::Reservation;
-use keyconsole_base::crypto::KEY_LEN;
+use keyconsole_base::crypto::Cipher;
+use keyconsole_base::crypto::asymmetric::{KeyPair, PairError, PairKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyState {
@@ -38,15 +39,143 @@ impl KeyState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a key does: the cloud's `KeyUsage`. One symmetric usage (AES-256 or SM4 by its
+/// [`KeySpec`]), six asymmetric ones, each a key pair that either decrypts or signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyUsage {
     #[serde(rename = "ENCRYPT_DECRYPT")]
     EncryptDecrypt,
+    #[serde(rename = "ASYMMETRIC_DECRYPT_RSA_2048")]
+    DecryptRsa2048,
+    #[serde(rename = "ASYMMETRIC_DECRYPT_SM2")]
+    DecryptSm2,
+    #[serde(rename = "ASYMMETRIC_SIGN_VERIFY_SM2")]
+    SignSm2,
+    #[serde(rename = "ASYMMETRIC_SIGN_VERIFY_ECC")]
+    SignEccP256,
+    #[serde(rename = "ASYMMETRIC_SIGN_VERIFY_RSA_2048")]
+    SignRsa2048,
+    #[serde(rename = "ASYMMETRIC_SIGN_VERIFY_ECDSA384")]
+    SignEcdsa384,
 }
 
 impl KeyUsage {
+    pub const ALL: [KeyUsage; 7] = [
+        KeyUsage::EncryptDecrypt,
+        KeyUsage::DecryptRsa2048,
+        KeyUsage::DecryptSm2,
+        KeyUsage::SignSm2,
+        KeyUsage::SignEccP256,
+        KeyUsage::SignRsa2048,
+        KeyUsage::SignEcdsa384,
+    ];
+
+    /// The name the API uses (`KeyUsage` field).
     pub fn as_str(self) -> &'static str {
-        "ENCRYPT_DECRYPT"
+        match self {
+            KeyUsage::EncryptDecrypt => "ENCRYPT_DECRYPT",
+            KeyUsage::DecryptRsa2048 => "ASYMMETRIC_DECRYPT_RSA_2048",
+            KeyUsage::DecryptSm2 => "ASYMMETRIC_DECRYPT_SM2",
+            KeyUsage::SignSm2 => "ASYMMETRIC_SIGN_VERIFY_SM2",
+            KeyUsage::SignEccP256 => "ASYMMETRIC_SIGN_VERIFY_ECC",
+            KeyUsage::SignRsa2048 => "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
+            KeyUsage::SignEcdsa384 => "ASYMMETRIC_SIGN_VERIFY_ECDSA384",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == name)
+    }
+
+    /// The key pair behind an asymmetric usage; None for the symmetric one.
+    pub fn pair_kind(self) -> Option<PairKind> {
+        match self {
+            KeyUsage::EncryptDecrypt => None,
+            KeyUsage::DecryptRsa2048 => Some(PairKind::RsaDecrypt),
+            KeyUsage::DecryptSm2 => Some(PairKind::Sm2Decrypt),
+            KeyUsage::SignSm2 => Some(PairKind::Sm2Sign),
+            KeyUsage::SignEccP256 => Some(PairKind::EcdsaP256),
+            KeyUsage::SignRsa2048 => Some(PairKind::RsaSign),
+            KeyUsage::SignEcdsa384 => Some(PairKind::EcdsaP384),
+        }
+    }
+
+    pub fn signs(self) -> bool {
+        self.pair_kind().is_some_and(PairKind::signs)
+    }
+
+    pub fn decrypts_asymmetric(self) -> bool {
+        self.pair_kind().is_some_and(PairKind::decrypts)
+    }
+
+    /// The material an asymmetric usage has (a symmetric key's is chosen: AES-256 or SM4).
+    pub fn pair_spec(self) -> Option<KeySpec> {
+        match self {
+            KeyUsage::EncryptDecrypt => None,
+            KeyUsage::DecryptRsa2048 | KeyUsage::SignRsa2048 => Some(KeySpec::Rsa2048),
+            KeyUsage::DecryptSm2 | KeyUsage::SignSm2 => Some(KeySpec::Sm2),
+            KeyUsage::SignEccP256 => Some(KeySpec::EccP256),
+            KeyUsage::SignEcdsa384 => Some(KeySpec::EccP384),
+        }
+    }
+}
+
+/// A key's material: the algorithm and size (Huawei's `key_spec`; Tencent's `Type` tells FIPS
+/// from 国密). Keystores from before key kinds hold AES-256 keys only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeySpec {
+    #[default]
+    #[serde(rename = "AES_256")]
+    Aes256,
+    #[serde(rename = "SM4")]
+    Sm4,
+    #[serde(rename = "RSA_2048")]
+    Rsa2048,
+    #[serde(rename = "EC_P256")]
+    EccP256,
+    #[serde(rename = "EC_P384")]
+    EccP384,
+    #[serde(rename = "SM2")]
+    Sm2,
+}
+
+impl KeySpec {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySpec::Aes256 => "AES_256",
+            KeySpec::Sm4 => "SM4",
+            KeySpec::Rsa2048 => "RSA_2048",
+            KeySpec::EccP256 => "EC_P256",
+            KeySpec::EccP384 => "EC_P384",
+            KeySpec::Sm2 => "SM2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            KeySpec::Aes256,
+            KeySpec::Sm4,
+            KeySpec::Rsa2048,
+            KeySpec::EccP256,
+            KeySpec::EccP384,
+            KeySpec::Sm2,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
+    /// 国密 (SM2, SM3, SM4): the cloud's KeyMetadata `Type` 4; the rest are FIPS algorithms, 2.
+    pub fn is_guomi(self) -> bool {
+        matches!(self, KeySpec::Sm4 | KeySpec::Sm2)
+    }
+
+    /// The symmetric cipher of a symmetric spec.
+    pub fn cipher(self) -> Option<Cipher> {
+        match self {
+            KeySpec::Aes256 => Some(Cipher::Aes256Gcm),
+            KeySpec::Sm4 => Some(Cipher::Sm4Gcm),
+            _ => None,
+        }
     }
 }
 
@@ -66,8 +195,9 @@ impl KeyOrigin {
 /// One generation of a key's material. Encrypt uses the newest; Decrypt the one a blob names.
 #[derive(Serialize, Deserialize)]
 pub struct KeyVersion {
+    /// Symmetric key bytes, or a key pair's private key (see `crypto::asymmetric`).
     #[serde(with = "material_base64")]
-    material: Zeroizing<[u8; KEY_LEN]>,
+    material: Zeroizing<Vec<u8>>,
     pub created: i64,
     /// Encryptions reserved on disk under this version: never fewer than were ever made with it
     /// (see `kms::usage`).
@@ -75,21 +205,40 @@ pub struct KeyVersion {
     /// What this process reserved and used of it.
     #[serde(skip)]
     pub(crate) reservation: Arc<Reservation>,
+    /// A key pair's private key, parsed once when first used (shared by the clones of this
+    /// version in later keyrings).
+    #[serde(skip)]
+    pair: Arc<OnceLock<Result<Arc<KeyPair>, PairError>>>,
 }
 
 impl KeyVersion {
-    pub fn new(material: Zeroizing<[u8; KEY_LEN]>, created: i64) -> Self {
+    /// A version holding a copy of `material` (the caller wipes its own).
+    pub fn new(material: &[u8], created: i64) -> Self {
         Self {
-            material,
+            material: Zeroizing::new(material.to_vec()),
             created,
             encryptions: 0,
             reservation: Arc::default(),
+            pair: Arc::default(),
         }
     }
 
     /// The raw key bytes. Only the engine's crypto uses them; no face ever shows or writes them.
-    pub fn material(&self) -> &[u8; KEY_LEN] {
+    pub fn material(&self) -> &[u8] {
         &self.material
+    }
+
+    /// This version's key pair, if it is `kind`'s.
+    pub fn key_pair(&self, kind: PairKind) -> Result<Arc<KeyPair>, PairError> {
+        let pair = self
+            .pair
+            .get_or_init(|| KeyPair::from_private(kind, &self.material).map(Arc::new))
+            .clone()?;
+        if pair.kind() == kind {
+            Ok(pair)
+        } else {
+            Err(PairError::Malformed)
+        }
     }
 
     /// Encryptions under this version so far, at most: what is reserved on disk.
@@ -110,6 +259,7 @@ impl Clone for KeyVersion {
             created: self.created,
             encryptions: self.encryptions,
             reservation: self.reservation.clone(),
+            pair: self.pair.clone(),
         }
     }
 }
@@ -132,6 +282,9 @@ pub struct KeyRecord {
     pub description: String,
     pub state: KeyState,
     pub usage: KeyUsage,
+    /// AES-256 for keys from before key kinds.
+    #[serde(default, skip_serializing_if = "is_aes256")]
+    pub spec: KeySpec,
     pub origin: KeyOrigin,
     pub create_time: i64,
     pub rotation_enabled: bool,
@@ -148,6 +301,10 @@ pub struct KeyRecord {
     pub tags: Vec<Tag>,
     #[serde(default, skip_serializing_if = "KeyOwner::is_user")]
     pub owner: KeyOwner,
+}
+
+fn is_aes256(spec: &KeySpec) -> bool {
+    *spec == KeySpec::Aes256
 }
 
 impl KeyRecord {
@@ -170,6 +327,7 @@ impl KeyRecord {
             description: self.description.clone(),
             key_state: self.state,
             key_usage: self.usage.as_str().to_owned(),
+            key_spec: self.spec.as_str().to_owned(),
             origin: self.origin.as_str().to_owned(),
             key_rotation_enabled: self.rotation_enabled,
             rotate_days: self.rotate_days,
@@ -193,6 +351,8 @@ pub struct KeyMetadata {
     pub description: String,
     pub key_state: KeyState,
     pub key_usage: String,
+    /// `AES_256`, `SM4`, `RSA_2048`, `EC_P256`, `EC_P384` or `SM2`.
+    pub key_spec: String,
     pub origin: String,
     pub key_rotation_enabled: bool,
     pub rotate_days: u32,
@@ -235,10 +395,10 @@ mod material_base64 {
     use base64::engine::general_purpose::STANDARD;
 
     pub fn serialize<S: Serializer>(
-        material: &Zeroizing<[u8; KEY_LEN]>,
+        material: &Zeroizing<Vec<u8>>,
         serializer: S,
     ) -> std::result::Result<S::Ok, S::Error> {
-        let mut encoded = Zeroizing::new([0u8; 44]);
+        let mut encoded = Zeroizing::new(vec![0u8; material.len().div_ceil(3) * 4]);
         let written = STANDARD
             .encode_slice(material.as_slice(), encoded.as_mut_slice())
             .map_err(serde::ser::Error::custom)?;
@@ -248,27 +408,28 @@ mod material_base64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> std::result::Result<Zeroizing<[u8; KEY_LEN]>, D::Error> {
+    ) -> std::result::Result<Zeroizing<Vec<u8>>, D::Error> {
         struct Visitor;
         impl serde::de::Visitor<'_> for Visitor {
-            type Value = Zeroizing<[u8; KEY_LEN]>;
+            type Value = Zeroizing<Vec<u8>>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("32 bytes of key material in base64")
+                f.write_str("key material in base64")
             }
             fn visit_str<E: serde::de::Error>(
                 self,
                 text: &str,
             ) -> std::result::Result<Self::Value, E> {
-                let mut decoded = Zeroizing::new([0u8; 33]);
+                // Room for what the text could decode to, so the vector never reallocates (and
+                // leaves an unwiped copy behind).
+                let mut decoded = Zeroizing::new(vec![0u8; text.len().div_ceil(4) * 3]);
                 let n = STANDARD
                     .decode_slice(text, decoded.as_mut_slice())
                     .map_err(E::custom)?;
-                if n != KEY_LEN {
-                    return Err(E::custom("key material is not 32 bytes"));
+                if n == 0 {
+                    return Err(E::custom("empty key material"));
                 }
-                let mut material = Zeroizing::new([0u8; KEY_LEN]);
-                material.copy_from_slice(&decoded[..KEY_LEN]);
-                Ok(material)
+                decoded.truncate(n);
+                Ok(decoded)
             }
         }
         deserializer.deserialize_str(Visitor)

@@ -351,6 +351,7 @@ pub(crate) fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
         description: "Made by the secrets manager to protect secrets that name no key.".to_owned(),
         state: KeyState::Enabled,
         usage: KeyUsage::EncryptDecrypt,
+        spec: Default::default(),
         origin: KeyOrigin::Generated,
         create_time: now,
         rotation_enabled: false,
@@ -358,7 +359,7 @@ pub(crate) fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
         last_rotate_time: 0,
         next_rotate_time: 0,
         deletion_date: 0,
-        versions: vec![KeyVersion::new(crypto::random_key(), now)],
+        versions: vec![KeyVersion::new(&*crypto::random_key(), now)],
         tags: Vec::new(),
         owner: super::keys::KeyOwner::SecretsManager,
     };

@@ -127,6 +127,7 @@ impl CreateKeyDialog {
                         alias: self.alias.clone(),
                         description: self.description.clone(),
                         key_usage: None,
+                        spec: None,
                         rotate_days: self.rotation.then_some(self.rotate_days),
                         tags: self.tags.tags(),
                     }));

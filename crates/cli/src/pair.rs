@@ -1,0 +1,191 @@
+//! Key pairs: `sign`, `verify`, `key public-key`, and `decrypt --key` (what was encrypted to a
+//! key's public key). Signatures and ciphertexts are raw bytes in files, as OpenSSL reads and
+//! writes them, and base64 on a terminal.
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use clap::Args;
+
+use super::Context;
+use super::output::{OutputFile, read_input, write_stdout};
+use keyconsole_kms::service::{Caller, KmsService};
+use keyconsole_kms::{ErrorCode, KeyUsage, KmsError, MessageType, PLAINTEXT_MAX_BYTES, Result};
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// KeyId or alias of a signing key pair
+    #[arg(long)]
+    key: String,
+    /// SM2DSA, ECC_P256_R1, ECDSA384, RSA_PSS_SHA_256 or RSA_PKCS1_SHA_256 [default: the key's first]
+    #[arg(long)]
+    algorithm: Option<String>,
+    /// The input is the message's digest (32 bytes; 48 for ECDSA384), not the message
+    #[arg(long)]
+    digest: bool,
+    /// Read the message from FILE (1-4096 bytes) [default: standard input]
+    #[arg(long = "in", value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Write the signature's bytes to FILE [default: base64 on standard output]
+    #[command(flatten)]
+    out: OutputFile,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[arg(long)]
+    key: String,
+    #[arg(long)]
+    algorithm: Option<String>,
+    #[arg(long)]
+    digest: bool,
+    /// Read the message from FILE [default: standard input]
+    #[arg(long = "in", value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// The signature's bytes (as `sign --out` and OpenSSL write them)
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "signature_base64"
+    )]
+    signature: Option<PathBuf>,
+    /// The signature in base64 (as `sign` prints it)
+    #[arg(long, value_name = "BASE64", conflicts_with = "signature")]
+    signature_base64: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublicKeyArgs {
+    key: String,
+    /// PEM (`-----BEGIN PUBLIC KEY-----`) instead of base64 DER
+    #[arg(long)]
+    pem: bool,
+    #[command(flatten)]
+    out: OutputFile,
+}
+
+/// A signature is at most this long (RSA-2048: 256 bytes; DER ECDSA P-384: ~104).
+const SIGNATURE_MAX_BYTES: usize = 1024;
+
+fn message_type(digest: bool) -> MessageType {
+    if digest {
+        MessageType::Digest
+    } else {
+        MessageType::Raw
+    }
+}
+
+/// The algorithm asked for, or the key's first (RSA keys: RSA_PSS_SHA_256).
+fn algorithm(
+    service: &dyn KmsService,
+    caller: &Caller,
+    key: &str,
+    given: Option<String>,
+) -> Result<String> {
+    if let Some(given) = given {
+        return Ok(given);
+    }
+    let usage = service.describe_key(caller, key)?.key_usage;
+    KeyUsage::from_name(&usage)
+        .and_then(KeyUsage::pair_kind)
+        .and_then(|kind| kind.sign_algorithms().first())
+        .map(|a| a.name().to_owned())
+        .ok_or_else(|| {
+            KmsError::new(
+                ErrorCode::InvalidKeyUsage,
+                keyconsole_base::text!("errors.key_alias_decrypts_it_does_not", alias = key),
+            )
+        })
+}
+
+pub fn sign(context: &Context, args: SignArgs) -> Result<()> {
+    let message = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
+    let service = context.service()?;
+    let caller = context.caller();
+    args.out.check(service.keystore_path())?;
+    let algorithm = algorithm(service.as_ref(), &caller, &args.key, args.algorithm)?;
+    let signature = service.sign(
+        &caller,
+        &args.key,
+        &algorithm,
+        message_type(args.digest),
+        &message,
+    )?;
+    if args.out.path.is_some() {
+        args.out.write(service.keystore_path(), &signature)
+    } else {
+        write_stdout(format!("{}\n", STANDARD.encode(&signature)).as_bytes())
+    }
+}
+
+/// Whether the signature is valid: true prints "Signature valid", false "Signature NOT valid"
+/// (the caller exits 1, as `openssl dgst -verify` does).
+pub fn verify(context: &Context, args: VerifyArgs) -> Result<bool> {
+    let signature = match (&args.signature, &args.signature_base64) {
+        (Some(path), _) => read_input(Some(path), SIGNATURE_MAX_BYTES)?.to_vec(),
+        (None, Some(text)) => STANDARD.decode(text.trim()).map_err(|_| {
+            KmsError::new(
+                ErrorCode::InvalidParameterValue,
+                keyconsole_base::text!("errors.name_must_be_base64", name = "--signature-base64"),
+            )
+        })?,
+        (None, None) => Vec::new(),
+    };
+    let message = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
+    let service = context.service()?;
+    let caller = context.caller();
+    let algorithm = algorithm(service.as_ref(), &caller, &args.key, args.algorithm)?;
+    let valid = service.verify(
+        &caller,
+        &args.key,
+        &algorithm,
+        message_type(args.digest),
+        &message,
+        &signature,
+    )?;
+    println!(
+        "{}",
+        if valid {
+            "Signature valid"
+        } else {
+            "Signature NOT valid"
+        }
+    );
+    Ok(valid)
+}
+
+pub fn public_key(context: &Context, args: PublicKeyArgs) -> Result<()> {
+    let service = context.service()?;
+    args.out.check(service.keystore_path())?;
+    let public = service.public_key(&context.caller(), &args.key)?;
+    let text = if args.pem {
+        public.pem
+    } else {
+        format!("{}\n", STANDARD.encode(&public.der))
+    };
+    args.out.write(service.keystore_path(), text.as_bytes())
+}
+
+/// `decrypt --key`: the raw ciphertext made with the key's public key.
+pub fn decrypt(
+    context: &Context,
+    key: &str,
+    algorithm: Option<&str>,
+    input: Option<&std::path::Path>,
+    out: &OutputFile,
+) -> Result<()> {
+    let ciphertext = read_input(input, SIGNATURE_MAX_BYTES)?;
+    let service = context.service()?;
+    let caller = context.caller();
+    out.check(service.keystore_path())?;
+    // SM2 keys need no algorithm; RSA keys default to OAEP with SHA-256.
+    let usage = service.describe_key(&caller, key)?.key_usage;
+    let algorithm = match (KeyUsage::from_name(&usage), algorithm) {
+        (Some(KeyUsage::DecryptSm2), None) => None,
+        (_, Some(given)) => Some(given),
+        (_, None) => Some("RSAES_OAEP_SHA_256"),
+    };
+    let decrypted = service.asymmetric_decrypt(&caller, key, algorithm, &ciphertext)?;
+    out.write(service.keystore_path(), &decrypted.plaintext)
+}
