@@ -51,6 +51,7 @@ fn keystore(path: &Path, n: usize) {
             versions: vec![KeyVersion::new(&*random_key(), now)],
             tags: Vec::new(),
             owner: Default::default(),
+            import: None,
         })
         .collect();
     let mut body = ZeroizingWriter::with_capacity(n * 400);

@@ -286,7 +286,8 @@ def kms_cases(run):
     ids = lambda answer: {k["KeyId"] for k in answer["KeyMetadatas"]}
     run.check("kms", key in ids(detail(Offset=0, OrderType=1, KeyState=1, SearchKeyAlias=created["Alias"][:12])),
               "ListKeyDetail finds the key by alias")
-    run.check("kms", ids(detail(Origin="EXTERNAL")) == set(), "Origin=EXTERNAL lists no key (none is imported)")
+    run.check("kms", all(k["Origin"] == "EXTERNAL" for k in detail(Origin="EXTERNAL")["KeyMetadatas"])
+              and key not in ids(detail(Origin="EXTERNAL")), "Origin=EXTERNAL lists EXTERNAL keys only")
     run.check("kms", key in ids(detail(Origin="TENCENT_KMS", KeyUsage="ALL")), "Origin=TENCENT_KMS lists the key")
     by_usage = detail(KeyUsage="ASYMMETRIC_SIGN_VERIFY_SM2")["KeyMetadatas"]
     run.check("kms", key not in {k["KeyId"] for k in by_usage}
@@ -372,7 +373,7 @@ def key_pair_cases(run, call, key, blob, context):
               "ListAlgorithms lists SM2DSA and RSA_PSS_SHA_256")
     sm4 = call("CreateKey", {"Alias": fresh("conf-sm4"), "Type": 4})["KeyId"]
     run.check("kms", call("DescribeKey", {"KeyId": sm4})["KeyMetadata"]["Type"] == 4, "an SM4 key is Type 4")
-    call("CreateKey", {"Alias": fresh("conf"), "Type": 2}, expect="UnsupportedOperation")
+    call("CreateKey", {"Alias": fresh("conf"), "Type": 3}, expect="InvalidParameterValue.InvalidType")
     call("CreateKey", {"Alias": fresh("conf"), "KeyUsage": "SIGN"}, expect="InvalidParameterValue.InvalidKeyUsage")
     message = b64("报表 2026, final".encode())
     for usage, algorithm in sorted(signing):
@@ -435,6 +436,57 @@ def key_pair_cases(run, call, key, blob, context):
     call("DisableKey", {"KeyId": sm2})
     call("AsymmetricSm2Decrypt", {"KeyId": sm2, "Ciphertext": sealed}, expect="ResourceUnavailable.CmkStateNotSupport")
     call("GetPublicKey", {"KeyId": sm2}, expect="ResourceUnavailable.CmkStateNotSupport")
+
+    # Imported material: wrapped here by the server's own Decrypt with EncryptionPublicKey (the
+    # material, encrypted under a helper key, answered encrypted to the wrapping key).
+    material = os.urandom(32)
+    helper = call("CreateKey", {"Alias": fresh("conf-wrap")})["KeyId"]
+    material_blob = call("Encrypt", {"KeyId": helper, "Plaintext": b64(material)})["CiphertextBlob"]
+    byok = call("CreateKey", {"Alias": fresh("conf-byok"), "Type": 2})["KeyId"]
+    meta = call("DescribeKey", {"KeyId": byok})["KeyMetadata"]
+    run.check("kms", meta["Origin"] == "EXTERNAL" and meta["KeyState"] == "PendingImport",
+              "CreateKey Type=2 makes an EXTERNAL key in PendingImport")
+    call("Encrypt", {"KeyId": byok, "Plaintext": message}, expect="ResourceUnavailable")
+    call("GetParametersForImport", {"KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+                                    "WrappingKeySpec": "RSA_2048"}, expect="UnsupportedOperation.NotExternalCmk")
+
+    def wrapped(algorithm):
+        params = call("GetParametersForImport", {"KeyId": byok, "WrappingAlgorithm": algorithm,
+                                                 "WrappingKeySpec": "RSA_2048"},
+                      base=lambda: {"KeyId": byok, "WrappingAlgorithm": algorithm})
+        body = "\n".join(params["PublicKey"][i:i + 64] for i in range(0, len(params["PublicKey"]), 64))
+        pem = f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
+        sealed = call("Decrypt", {"CiphertextBlob": material_blob, "EncryptionPublicKey": pem,
+                                  "EncryptionAlgorithm": algorithm})["Plaintext"]
+        return params, sealed
+
+    params, sealed = wrapped("RSAES_OAEP_SHA_1")
+    call("ImportKeyMaterial", {"KeyId": byok, "EncryptedKeyMaterial": sealed, "ImportToken": "other"},
+         expect="ResourceUnavailable.TokenExpired")
+    call("ImportKeyMaterial", {"KeyId": byok, "EncryptedKeyMaterial": secret, "ImportToken": params["ImportToken"]},
+         expect="InvalidParameter.DecryptMaterialError")
+    call("ImportKeyMaterial", {"KeyId": byok, "EncryptedKeyMaterial": sealed, "ImportToken": params["ImportToken"],
+                               "ValidTo": 0})
+    byok_blob = call("Encrypt", {"KeyId": byok, "Plaintext": message})["CiphertextBlob"]
+    call("RotateKey", {"KeyId": byok}, expect="UnsupportedOperation")
+    call("EnableKeyRotation", {"KeyId": byok}, expect="UnsupportedOperation.ExternalCmkCanNotRotate")
+    call("DeleteImportedKeyMaterial", {"KeyId": byok}, base=lambda: {"KeyId": byok})
+    call("Decrypt", {"CiphertextBlob": byok_blob}, expect="any")
+    params, sealed = wrapped("RSAES_PKCS1_V1_5")
+
+    def reimport():
+        p, s = wrapped("RSAES_PKCS1_V1_5")
+        return {"KeyId": byok, "EncryptedKeyMaterial": s, "ImportToken": p["ImportToken"]}
+    run.bases[("kms", "ImportKeyMaterial")] = reimport
+    import time
+    call("ImportKeyMaterial", {"KeyId": byok, "EncryptedKeyMaterial": sealed, "ImportToken": params["ImportToken"],
+                               "ValidTo": int(time.time()) + 86400})
+    after = call("DescribeKey", {"KeyId": byok})["KeyMetadata"]
+    run.check("kms", after["KeyState"] == "Enabled" and after["ValidTo"] > 0, "the same material again, with a ValidTo")
+    run.check("kms", base64.b64decode(call("Decrypt", {"CiphertextBlob": byok_blob})["Plaintext"])
+              == base64.b64decode(message), "a ciphertext from before the deletion opens again")
+    call("DeleteImportedKeyMaterial", {"KeyId": key}, expect="UnsupportedOperation.NotExternalCmk")
+    call("DeleteImportedKeyMaterial", {"KeyId": byok})
 
 
 def ssm_cases(run):

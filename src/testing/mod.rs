@@ -149,6 +149,7 @@ pub fn keystore_with_keys(path: &Path, password: &[u8], kdf: KdfParams, n: usize
             versions: vec![KeyVersion::new(&*crate::crypto::random_key(), now)],
             tags: Vec::new(),
             owner: KeyOwner::User,
+            import: None,
         })
         .collect();
     let mut body = crate::util::ZeroizingWriter::with_capacity(n * 512);

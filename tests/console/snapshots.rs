@@ -48,6 +48,7 @@ fn record(
         versions: vec![KeyVersion::new(&[material; 32], created)],
         tags: Vec::new(),
         owner: Default::default(),
+        import: None,
     }
 }
 

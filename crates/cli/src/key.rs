@@ -30,7 +30,16 @@ pub enum KeyCommand {
         /// An SM4 key (国密) instead of AES-256 (ENCRYPT_DECRYPT keys only)
         #[arg(long)]
         sm4: bool,
+        /// Import the key material yourself (an EXTERNAL key, PendingImport until `key import`)
+        #[arg(long, conflicts_with = "rotate_days")]
+        external: bool,
     },
+    /// Get a wrapping public key and an import token for an EXTERNAL key (valid 24 hours)
+    ImportParams(super::pair::ImportParamsArgs),
+    /// Import wrapped key material into an EXTERNAL key
+    Import(super::pair::ImportArgs),
+    /// Delete an EXTERNAL key's imported material (it waits for an import again)
+    DeleteMaterial { key: String },
     /// Print a key pair's public key (base64 DER, or PEM with --pem)
     PublicKey(super::pair::PublicKeyArgs),
     /// List keys, newest first
@@ -142,6 +151,14 @@ fn print_details(key: &KeyMetadata) {
         ("KeyUsage", key.key_usage.clone()),
         ("KeySpec", key.key_spec.clone()),
         ("Origin", key.origin.clone()),
+        (
+            "ValidTo",
+            if key.valid_to == 0 {
+                "-".to_owned()
+            } else {
+                format_time(key.valid_to)
+            },
+        ),
         ("CreateTime", format_time(key.create_time)),
         ("KeyRotationEnabled", key.key_rotation_enabled.to_string()),
         ("RotateDays", key.rotate_days.to_string()),
@@ -176,6 +193,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             tag,
             usage,
             sm4,
+            external,
         } => {
             let key = service.create_key(
                 &caller,
@@ -184,6 +202,7 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
                     description,
                     key_usage: usage,
                     spec: sm4.then_some(keyconsole_kms::KeySpec::Sm4),
+                    external,
                     rotate_days,
                     tags: tags::parse(&tag),
                 },
@@ -238,6 +257,12 @@ pub fn run(context: &Context, command: KeyCommand) -> Result<()> {
             }
         }
         KeyCommand::PublicKey(args) => return super::pair::public_key(context, args),
+        KeyCommand::ImportParams(args) => return super::pair::import_params(context, args),
+        KeyCommand::Import(args) => return super::pair::import(context, args),
+        KeyCommand::DeleteMaterial { key } => {
+            change(key, KeyChange::DeleteMaterial)?;
+            eprintln!("Key material deleted; the key is PendingImport.");
+        }
         KeyCommand::Describe { key, json } => {
             let key = service.describe_key(&caller, &key)?;
             if json {

@@ -167,6 +167,71 @@ pub fn public_key(context: &Context, args: PublicKeyArgs) -> Result<()> {
     args.out.write(service.keystore_path(), text.as_bytes())
 }
 
+#[derive(Debug, Args)]
+pub struct ImportParamsArgs {
+    key: String,
+    /// How the material will be wrapped: RSAES_OAEP_SHA_256 (default), RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5
+    #[arg(long, default_value = "RSAES_OAEP_SHA_256")]
+    algorithm: String,
+    /// Write the wrapping public key to FILE as PEM (for `openssl pkeyutl -encrypt -pubin -inkey FILE`)
+    #[command(flatten)]
+    out: OutputFile,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    key: String,
+    /// The token `key import-params` printed
+    #[arg(long)]
+    token: String,
+    /// The wrapped material's bytes (32 bytes of AES-256 or 16 of SM4 material, encrypted to the
+    /// wrapping public key)
+    #[arg(long, value_name = "FILE")]
+    material: PathBuf,
+    /// When the material expires (Unix seconds) [default: never]
+    #[arg(long, value_name = "UNIX_TIME", default_value_t = 0)]
+    valid_to: i64,
+}
+
+pub fn import_params(context: &Context, args: ImportParamsArgs) -> Result<()> {
+    let service = context.service()?;
+    args.out.check(service.keystore_path())?;
+    let params = service.get_parameters_for_import(
+        &context.caller(),
+        &args.key,
+        &args.algorithm,
+        Some("RSA_2048"),
+    )?;
+    let pem = keyconsole_base::crypto::asymmetric::public_key_pem(&params.public_key);
+    if args.out.path.is_some() {
+        args.out.write(service.keystore_path(), pem.as_bytes())?;
+    } else {
+        print!("{pem}");
+    }
+    println!("ImportToken        {}", params.token);
+    println!(
+        "ParametersValidTo  {}",
+        super::output::format_time(params.valid_to)
+    );
+    Ok(())
+}
+
+pub fn import(context: &Context, args: ImportArgs) -> Result<()> {
+    let material = read_input(Some(&args.material), SIGNATURE_MAX_BYTES)?;
+    let service = context.service()?;
+    service.change_keys(
+        &context.caller(),
+        std::slice::from_ref(&args.key),
+        keyconsole_kms::service::KeyChange::ImportMaterial {
+            encrypted_material: material.to_vec(),
+            token: args.token,
+            valid_to: args.valid_to,
+        },
+    )?;
+    eprintln!("Key material imported; the key is enabled.");
+    Ok(())
+}
+
 /// `decrypt --key`: the raw ciphertext made with the key's public key.
 pub fn decrypt(
     context: &Context,

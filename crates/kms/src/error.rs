@@ -35,6 +35,16 @@ pub enum ErrorCode {
     /// A key of another usage than the operation needs (Encrypt with a signing key, say), or a
     /// usage CreateKey does not know.
     InvalidKeyUsage,
+    /// Import operations on a key whose material keyconsole made.
+    NotExternalCmk,
+    /// The import token is not the one handed out, or is past its 24 hours.
+    TokenExpired,
+    /// The wrapped material does not unwrap with the import key, or is not the key's length.
+    DecryptMaterialError,
+    /// Material imported again is not the material first imported.
+    MaterialNotMatch,
+    /// Keys with imported material do not rotate.
+    ExternalCmkCanNotRotate,
     /// CreateKey's Type is none the cloud knows.
     InvalidType,
     /// The key cannot rotate (key pairs).

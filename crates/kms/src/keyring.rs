@@ -198,11 +198,10 @@ impl Keyring {
                     .any(|v| v.material().len() != cipher.key_len())
             })
         };
-        if body
-            .keys
-            .iter()
-            .any(|k| k.versions.is_empty() || wrong_length(k))
-        {
+        // Only an EXTERNAL key waiting for its material has no version.
+        let missing =
+            |k: &KeyRecord| k.versions.is_empty() && k.origin != crate::keys::KeyOrigin::External;
+        if body.keys.iter().any(|k| missing(k) || wrong_length(k)) {
             return err(
                 ErrorCode::KeystoreDamaged,
                 keyconsole_base::text!(

@@ -15,11 +15,16 @@ pub struct Maintenance {
     pub destroyed: Vec<String>,
     /// Secrets whose recovery window ended.
     pub destroyed_secrets: Vec<String>,
+    /// EXTERNAL keys whose imported material passed its ValidTo (now PendingImport).
+    pub material_expired: Vec<String>,
 }
 
 impl Maintenance {
     pub fn is_empty(&self) -> bool {
-        self.rotated.is_empty() && self.destroyed.is_empty() && self.destroyed_secrets.is_empty()
+        self.rotated.is_empty()
+            && self.destroyed.is_empty()
+            && self.destroyed_secrets.is_empty()
+            && self.material_expired.is_empty()
     }
 }
 
@@ -30,6 +35,7 @@ impl Kms {
         ring.secrets.iter().any(|s| secrets::deletion_due(s, now))
             || ring.keys.iter().any(|k| {
                 deletion_due(k, now)
+                    || crate::keys::import::material_expired(k, now)
                     || (k.state == KeyState::Enabled
                         && (rotation_due(k, now) || k.newest_version().1.reservation.runs_low()))
             })
@@ -61,6 +67,14 @@ impl Kms {
                 }
                 !expired // dropping the record wipes its key material
             });
+            for record in ring
+                .keys
+                .iter_mut()
+                .filter(|k| crate::keys::import::material_expired(k, now))
+            {
+                crate::keys::import::drop_material(record);
+                done.material_expired.push(record.key_id.to_string());
+            }
             let credits = &mut ring.credits;
             for record in ring
                 .keys
@@ -98,9 +112,13 @@ pub(crate) fn deletion_due(key: &KeyRecord, now: i64) -> bool {
     key.state == KeyState::PendingDelete && key.deletion_date <= now
 }
 
+/// Only keys whose material keyconsole makes rotate (imported material is the user's; a key pair
+/// has no nonces to run out of and a public key others hold).
 fn rotation_due(key: &KeyRecord, now: i64) -> bool {
-    (key.rotation_enabled && key.next_rotate_time <= now)
-        || key.newest_version().1.total_encryptions() >= ROTATE_AFTER_ENCRYPTIONS
+    key.origin == crate::keys::KeyOrigin::Generated
+        && key.usage == crate::keys::KeyUsage::EncryptDecrypt
+        && ((key.rotation_enabled && key.next_rotate_time <= now)
+            || key.newest_version().1.total_encryptions() >= ROTATE_AFTER_ENCRYPTIONS)
 }
 
 #[cfg(test)]

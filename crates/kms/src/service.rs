@@ -15,6 +15,7 @@ use super::Kms;
 use super::blob::CanonicalContext;
 use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
+use super::keys::import::ImportParametersOut;
 use super::keys::{CreateKey, DataKeySpec, KeyIndex, KeyMetadata, KeyPage, KeyQuery};
 use super::pair_ops::PublicKey;
 use super::secrets::product::{CreateProductSecret, ProductTask};
@@ -119,6 +120,15 @@ pub enum KeyChange {
         set: Vec<Tag>,
         remove: Vec<String>,
     },
+    /// An EXTERNAL key's material, wrapped with the key GetParametersForImport gave with `token`;
+    /// `valid_to` 0 never expires.
+    ImportMaterial {
+        encrypted_material: Vec<u8>,
+        token: String,
+        valid_to: i64,
+    },
+    /// An EXTERNAL key's material taken away (back to PendingImport).
+    DeleteMaterial,
 }
 
 impl KeyChange {
@@ -136,6 +146,8 @@ impl KeyChange {
             KeyChange::EnableRotation { .. } => "EnableKeyRotation",
             KeyChange::DisableRotation => "DisableKeyRotation",
             KeyChange::Tag { .. } => "TagKey",
+            KeyChange::ImportMaterial { .. } => "ImportKeyMaterial",
+            KeyChange::DeleteMaterial => "DeleteImportedKeyMaterial",
         }
     }
 }
@@ -300,6 +312,15 @@ pub trait KmsService: Send + Sync {
         context: &CanonicalContext,
     ) -> Result<DataKey>;
     fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes>;
+
+    /// GetParametersForImport: a wrapping public key and token for an EXTERNAL key.
+    fn get_parameters_for_import(
+        &self,
+        caller: &Caller,
+        key: &str,
+        wrapping_algorithm: &str,
+        wrapping_key_spec: Option<&str>,
+    ) -> Result<ImportParametersOut>;
 
     /// A key pair's public key (GetPublicKey).
     fn public_key(&self, caller: &Caller, key: &str) -> Result<PublicKey>;
@@ -580,6 +601,18 @@ impl KmsService for Kms {
                     self.tag_key(one()?, &set, &remove)?;
                     KeyChanged::Done
                 }
+                KeyChange::ImportMaterial {
+                    encrypted_material,
+                    token,
+                    valid_to,
+                } => {
+                    self.import_key_material(one()?, &encrypted_material, &token, valid_to)?;
+                    KeyChanged::Done
+                }
+                KeyChange::DeleteMaterial => {
+                    self.delete_imported_key_material(one()?)?;
+                    KeyChanged::Done
+                }
             })
         })
     }
@@ -643,6 +676,18 @@ impl KmsService for Kms {
     fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes> {
         self.observed(caller, "GenerateRandom", "", || {
             Kms::generate_random(self, number_of_bytes)
+        })
+    }
+
+    fn get_parameters_for_import(
+        &self,
+        caller: &Caller,
+        key: &str,
+        wrapping_algorithm: &str,
+        wrapping_key_spec: Option<&str>,
+    ) -> Result<ImportParametersOut> {
+        self.observed(caller, "GetParametersForImport", key, || {
+            Kms::get_parameters_for_import(self, key, wrapping_algorithm, wrapping_key_spec)
         })
     }
 

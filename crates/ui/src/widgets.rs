@@ -11,6 +11,7 @@ pub fn state_label(state: KeyState) -> String {
         KeyState::Disabled => tr!("ui.widgets.disabled"),
         KeyState::PendingDelete => tr!("ui.widgets.pending_deletion"),
         KeyState::Archived => tr!("ui.widgets.archived"),
+        KeyState::PendingImport => tr!("ui.widgets.pending_import"),
     }
 }
 
@@ -24,6 +25,8 @@ pub fn state_color(state: KeyState, visuals: &egui::Visuals) -> Color32 {
         KeyState::PendingDelete => Color32::from_rgb(190, 60, 30),
         KeyState::Archived if dark => Color32::from_rgb(120, 170, 240),
         KeyState::Archived => Color32::from_rgb(40, 90, 180),
+        KeyState::PendingImport if dark => Color32::from_rgb(230, 190, 90),
+        KeyState::PendingImport => Color32::from_rgb(160, 110, 0),
     }
 }
 

@@ -23,6 +23,7 @@ use keyconsole_base::util::database::DbEndpoint;
 use keyconsole_base::util::db_accounts::GrantLevel;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_base::util::{SecretBytes, SecretString};
+use keyconsole_kms::keys::import::ImportParametersOut;
 use keyconsole_kms::service::{
     Caller, KeyChange, KeyChanged, KmsService, SecretChange, SecretChanged,
 };
@@ -559,6 +560,7 @@ fn key_metadata(value: &Value) -> Result<KeyMetadata> {
         )
         .to_owned(),
         key_usage: text_field(map, "KeyUsage").unwrap_or_default(),
+        valid_to: number_field(map, "ValidTo"),
         origin: text_field(map, "Origin").unwrap_or_default(),
         key_rotation_enabled: map
             .get("KeyRotationEnabled")
@@ -691,6 +693,16 @@ impl KmsService for RemoteService {
         if request.spec == Some(keyconsole_kms::KeySpec::Sm4) {
             params["Type"] = json!(4);
         }
+        if request.external {
+            // The cloud's Type says EXTERNAL or SM4, not both.
+            if request.spec == Some(keyconsole_kms::KeySpec::Sm4) {
+                return Err(KmsError::new(
+                    ErrorCode::UnsupportedOperation,
+                    keyconsole_base::text!("errors.an_sm4_key_with_imported_material"),
+                ));
+            }
+            params["Type"] = json!(2);
+        }
         if !request.tags.is_empty() {
             params["Tags"] = super::shapes::tags_json(&request.tags);
         }
@@ -819,6 +831,24 @@ impl KmsService for RemoteService {
                 Ok(KeyChanged::Done)
             }
             KeyChange::DisableRotation => simple("DisableKeyRotation"),
+            KeyChange::ImportMaterial {
+                encrypted_material,
+                token,
+                valid_to,
+            } => {
+                self.kms(
+                    caller,
+                    "ImportKeyMaterial",
+                    &json!({
+                        "KeyId": one()?,
+                        "EncryptedKeyMaterial": base64_simd::STANDARD.encode_to_string(encrypted_material),
+                        "ImportToken": token,
+                        "ValidTo": valid_to,
+                    }),
+                )?;
+                Ok(KeyChanged::Done)
+            }
+            KeyChange::DeleteMaterial => simple("DeleteImportedKeyMaterial"),
         }
     }
 
@@ -926,6 +956,26 @@ impl KmsService for RemoteService {
         let bytes = plaintext_field(&answer);
         super::params::wipe_map(&mut answer);
         bytes
+    }
+
+    fn get_parameters_for_import(
+        &self,
+        caller: &Caller,
+        key: &str,
+        wrapping_algorithm: &str,
+        wrapping_key_spec: Option<&str>,
+    ) -> Result<ImportParametersOut> {
+        let mut params = json!({"KeyId": key, "WrappingAlgorithm": wrapping_algorithm});
+        if let Some(spec) = wrapping_key_spec {
+            params["WrappingKeySpec"] = json!(spec);
+        }
+        let answer = self.kms(caller, "GetParametersForImport", &params)?;
+        Ok(ImportParametersOut {
+            key_id: text_field(&answer, "KeyId")?,
+            token: text_field(&answer, "ImportToken")?,
+            public_key: base64_field(&answer, "PublicKey")?,
+            valid_to: number_field(&answer, "ParametersValidTo"),
+        })
     }
 
     fn public_key(&self, caller: &Caller, key: &str) -> Result<PublicKey> {

@@ -33,6 +33,9 @@ super::actions! {
     AsymmetricRsaDecrypt: Read [KeyId, Ciphertext, Algorithm],
     AsymmetricSm2Decrypt: Read [KeyId, Ciphertext],
     ListAlgorithms: Read [],
+    GetParametersForImport: Change [KeyId, WrappingAlgorithm, WrappingKeySpec],
+    ImportKeyMaterial: Change [EncryptedKeyMaterial, ImportToken, KeyId, ValidTo],
+    DeleteImportedKeyMaterial: Change [KeyId],
     GenerateRandom: Read [NumberOfBytes],
     DescribeKey: Read [KeyId] refuses [MemberAccount],
     DescribeKeys: Read [KeyIds] refuses [MemberAccount],
@@ -207,6 +210,39 @@ fn asymmetric_decrypt(served: &Served, params: &Params, algorithm: Option<&str>)
     )?;
     let plaintext = encode(&decrypted.plaintext);
     reply(json!({"KeyId": decrypted.key_id, "Plaintext": plaintext.as_str()}))
+}
+
+// ---- imported key material ----
+
+#[allow(non_snake_case)]
+fn GetParametersForImport(served: &Served, params: &Params) -> Result<Reply> {
+    let out = served.kms.get_parameters_for_import(
+        &served.caller,
+        key_param(params)?,
+        params.required_str("WrappingAlgorithm")?,
+        params.str("WrappingKeySpec")?,
+    )?;
+    reply(json!({
+        "KeyId": out.key_id,
+        "ImportToken": out.token,
+        "PublicKey": base64_simd::STANDARD.encode_to_string(&out.public_key),
+        "ParametersValidTo": out.valid_to,
+    }))
+}
+
+#[allow(non_snake_case)]
+fn ImportKeyMaterial(served: &Served, params: &Params) -> Result<Reply> {
+    let material = SecretBytes::from(base64_param(params, "EncryptedKeyMaterial")?);
+    let valid_to = params.u64("ValidTo")?.unwrap_or(0);
+    change(
+        served,
+        one_key(params)?,
+        KeyChange::ImportMaterial {
+            encrypted_material: material.to_vec(),
+            token: params.required_str("ImportToken")?.to_owned(),
+            valid_to: i64::try_from(valid_to).unwrap_or(i64::MAX),
+        },
+    )
 }
 
 /// Every usage with the algorithms keyconsole does for it, in the cloud's three groups.
@@ -438,18 +474,13 @@ fn GetServiceStatus(served: &Served, _params: &Params) -> Result<Reply> {
 
 #[allow(non_snake_case)]
 fn CreateKey(served: &Served, params: &Params) -> Result<Reply> {
-    // Type 1 (the default): material keyconsole makes; 2: EXTERNAL, material the user imports
-    // (not done yet, so refused rather than made as an ordinary key); 4, keyconsole's own: a 国密
-    // SM4 key (the cloud decides that by region; KeyMetadata's Type 4 says it).
-    let spec = match params.u64("Type")?.unwrap_or(1) {
-        1 => None,
-        4 => Some(keyconsole_kms::KeySpec::Sm4),
-        2 => {
-            return Err(KmsError::new(
-                ErrorCode::UnsupportedOperation,
-                keyconsole_base::text!("errors.importing_key_material_type_2_is"),
-            ));
-        }
+    // Type 1 (the default): material keyconsole makes; 2: EXTERNAL, material the user imports;
+    // 4, keyconsole's own: a 国密 SM4 key (the cloud decides that by region; KeyMetadata's Type 4
+    // says it).
+    let (spec, external) = match params.u64("Type")?.unwrap_or(1) {
+        1 => (None, false),
+        2 => (None, true),
+        4 => (Some(keyconsole_kms::KeySpec::Sm4), false),
         kind => {
             return Err(KmsError::new(
                 ErrorCode::InvalidType,
@@ -465,6 +496,7 @@ fn CreateKey(served: &Served, params: &Params) -> Result<Reply> {
             description: params.str("Description")?.unwrap_or_default().to_owned(),
             key_usage: params.str("KeyUsage")?.map(str::to_owned),
             spec,
+            external,
             rotate_days: None,
             tags: params.tags("Tags")?,
         },
@@ -528,6 +560,7 @@ fn RotateKey(served: &Served, params: &Params) -> Result<Reply> {
 }
 
 key_changes! {
+    DeleteImportedKeyMaterial => KeyChange::DeleteMaterial,
     EnableKey => KeyChange::Enable,
     DisableKey => KeyChange::Disable,
     DisableKeyRotation => KeyChange::DisableRotation,

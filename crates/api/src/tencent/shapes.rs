@@ -34,8 +34,8 @@ pub fn key_metadata(key: &KeyMetadata) -> Map<String, Value> {
         "Owner": key.owner.as_str(),
         "NextRotateTime": key.next_rotate_time,
         "DeletionDate": key.deletion_date,
-        "Origin": GENERATED_ORIGIN,
-        "ValidTo": 0,
+        "Origin": if key.origin == keyconsole_kms::KeyOrigin::External.as_str() { "EXTERNAL" } else { GENERATED_ORIGIN },
+        "ValidTo": key.valid_to,
         // As the cloud documents it: creatorUin/$creatorUin/$keyId (the local uin is 0).
         "ResourceId": format!("creatorUin/0/{}", key.key_id),
         "HsmClusterId": "",
@@ -171,6 +171,7 @@ pub fn state_number(state: KeyState) -> u32 {
         KeyState::Enabled => 1,
         KeyState::Disabled => 2,
         KeyState::PendingDelete => 3,
+        KeyState::PendingImport => 4,
         KeyState::Archived => 5,
     }
 }
@@ -180,9 +181,6 @@ pub fn state_number(state: KeyState) -> u32 {
 pub fn state_filter(number: u64) -> Result<StateFilter> {
     if number == 0 {
         return Ok(StateFilter::Any);
-    }
-    if number == 4 {
-        return Ok(StateFilter::PendingImport);
     }
     KeyState::ALL
         .into_iter()
@@ -200,7 +198,6 @@ pub fn state_filter(number: u64) -> Result<StateFilter> {
 pub fn state_filter_number(filter: StateFilter) -> u32 {
     match filter {
         StateFilter::Any => 0,
-        StateFilter::PendingImport => 4,
         StateFilter::Only(state) => state_number(state),
     }
 }

@@ -1,6 +1,7 @@
 //! Customer master keys: the record and its metadata, the rules, typed specs, queries, and every
 //! change to a key (create, update, enable/disable, deletion, archive, rotation).
 
+pub mod import;
 pub mod index;
 pub mod query;
 pub mod record;
@@ -12,7 +13,8 @@ use uuid::Uuid;
 pub use index::KeyIndex;
 pub use query::{KeyPage, KeyQuery, Order, OriginFilter};
 pub use record::{
-    KeyMetadata, KeyOrigin, KeyOwner, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersion,
+    ImportParameters, ImportRecord, KeyMetadata, KeyOrigin, KeyOwner, KeyRecord, KeySpec, KeyState,
+    KeyUsage, KeyVersion,
 };
 pub use spec::{DataKeySpec, StateFilter};
 
@@ -39,6 +41,9 @@ pub struct CreateKey {
     /// Some(days) turns automatic rotation on.
     pub rotate_days: Option<u32>,
     pub tags: Vec<Tag>,
+    /// An EXTERNAL key: its material is imported (ImportKeyMaterial) instead of made here; it
+    /// waits in PendingImport until then. Symmetric keys only, as in the cloud.
+    pub external: bool,
 }
 
 impl Kms {
@@ -58,12 +63,28 @@ impl Kms {
         validate_alias(&request.alias)?;
         validate_description(&request.description)?;
         let (usage, spec) = usage_and_spec(request.key_usage.as_deref(), request.spec)?;
+        if request.external && usage != KeyUsage::EncryptDecrypt {
+            return err(
+                ErrorCode::InvalidKeyUsage,
+                keyconsole_base::text!("errors.only_encrypt_decrypt_keys_take_imported"),
+            );
+        }
+        if request.external && request.rotate_days.is_some() {
+            return err(
+                ErrorCode::ExternalCmkCanNotRotate,
+                keyconsole_base::text!("errors.a_key_with_imported_material_does"),
+            );
+        }
         if let Some(days) = request.rotate_days {
             validate_rotate_days(days)?;
         }
         crate::tags::validate_tags(&request.tags)?;
         // Made before the transaction: an RSA key takes ~100 ms, not to be spent holding the lock.
-        let material = new_material(usage, spec)?;
+        let material = if request.external {
+            None
+        } else {
+            Some(new_material(usage, spec)?)
+        };
         self.transact(|ring, now| {
             if ring.keys.len() >= KEYS_MAX {
                 return err(
@@ -84,10 +105,18 @@ impl Kms {
                 key_id: Uuid::new_v4(),
                 alias: request.alias,
                 description: request.description,
-                state: KeyState::Enabled,
+                state: if material.is_some() {
+                    KeyState::Enabled
+                } else {
+                    KeyState::PendingImport
+                },
                 usage,
                 spec,
-                origin: KeyOrigin::Generated,
+                origin: if material.is_some() {
+                    KeyOrigin::Generated
+                } else {
+                    KeyOrigin::External
+                },
                 create_time: now,
                 rotation_enabled: request.rotate_days.is_some(),
                 rotate_days: request.rotate_days.unwrap_or(ROTATE_DAYS_DEFAULT),
@@ -96,9 +125,10 @@ impl Kms {
                     .rotate_days
                     .map_or(0, |d| now + i64::from(d) * SECONDS_PER_DAY),
                 deletion_date: 0,
-                versions: vec![KeyVersion::new(&material, now)],
+                versions: material.iter().map(|m| KeyVersion::new(m, now)).collect(),
                 tags: request.tags,
                 owner: KeyOwner::User,
+                import: material.is_none().then(ImportRecord::default),
             };
             let metadata = record.metadata();
             ring.by_id.insert(record.key_id, ring.keys.len());
@@ -287,7 +317,7 @@ impl Kms {
             }
             let record = &mut ring.keys[index];
             match record.state {
-                KeyState::Disabled => {
+                KeyState::Disabled | KeyState::PendingImport => {
                     record.state = KeyState::PendingDelete;
                     record.deletion_date = now + i64::from(pending_window_days) * SECONDS_PER_DAY;
                     Ok(record.deletion_date)
@@ -322,7 +352,12 @@ impl Kms {
                     ),
                 );
             }
-            record.state = KeyState::Disabled;
+            // An EXTERNAL key without material goes back to waiting for it.
+            record.state = if record.versions.is_empty() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
             record.deletion_date = 0;
             Ok(())
         })
@@ -429,8 +464,15 @@ pub(crate) fn rotate(record: &mut KeyRecord, now: i64) -> Result<u32> {
     Ok(record.versions.len() as u32)
 }
 
-/// Key pairs do not rotate (as in the cloud: a new key pair would be a new public key).
+/// Key pairs do not rotate (as in the cloud: a new key pair would be a new public key), nor do
+/// keys with imported material (their material is the user's).
 fn check_rotatable(record: &KeyRecord) -> Result<()> {
+    if record.origin == KeyOrigin::External {
+        return err(
+            ErrorCode::ExternalCmkCanNotRotate,
+            keyconsole_base::text!("errors.a_key_with_imported_material_does"),
+        );
+    }
     if record.usage != KeyUsage::EncryptDecrypt {
         return err(
             ErrorCode::RotateNotSupported,

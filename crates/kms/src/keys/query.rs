@@ -46,7 +46,7 @@ pub enum OriginFilter {
     #[default]
     Any,
     Generated,
-    /// Keys with imported material: none yet (key material is never imported here).
+    /// EXTERNAL keys: their material is imported.
     Imported,
 }
 
@@ -55,7 +55,7 @@ impl OriginFilter {
         match self {
             OriginFilter::Any => true,
             OriginFilter::Generated => origin == KeyOrigin::Generated,
-            OriginFilter::Imported => false,
+            OriginFilter::Imported => origin == KeyOrigin::External,
         }
     }
 }

@@ -59,8 +59,10 @@ impl KeyState {
     }
 
     /// Only a Disabled key can be scheduled for deletion.
+    /// A Disabled key, or an EXTERNAL key still waiting for its material, can be scheduled for
+    /// deletion.
     pub fn may_schedule_deletion(self) -> bool {
-        self == KeyState::Disabled
+        matches!(self, KeyState::Disabled | KeyState::PendingImport)
     }
 
     pub fn may_cancel_deletion(self) -> bool {
@@ -122,6 +124,14 @@ pub fn state_error(key: &KeyRecord, action: Text) -> KmsError {
             ErrorCode::CmkStateNotSupport,
             keyconsole_base::text!(
                 "errors.name_is_enabled_which_does_not",
+                name = name,
+                action = action
+            ),
+        ),
+        KeyState::PendingImport => KmsError::new(
+            ErrorCode::CmkStateNotSupport,
+            keyconsole_base::text!(
+                "errors.name_has_no_key_material_yet",
                 name = name,
                 action = action
             ),

@@ -57,8 +57,6 @@ pub enum StateFilter {
     #[default]
     Any,
     Only(KeyState),
-    /// State 4, PendingImport: keys are never imported here, so it matches no key.
-    PendingImport,
 }
 
 impl From<Option<KeyState>> for StateFilter {
@@ -72,7 +70,6 @@ impl StateFilter {
         match self {
             Self::Any => true,
             Self::Only(only) => only == state,
-            Self::PendingImport => false,
         }
     }
 }

@@ -362,6 +362,7 @@ pub(crate) fn default_key(ring: &mut Keyring, now: i64) -> Result<usize> {
         versions: vec![KeyVersion::new(&*crypto::random_key(), now)],
         tags: Vec::new(),
         owner: super::keys::KeyOwner::SecretsManager,
+        import: None,
     };
     ring.ssm_default_key = Some(record.key_id);
     ring.keys.push(record);

@@ -128,6 +128,7 @@ impl CreateKeyDialog {
                         description: self.description.clone(),
                         key_usage: None,
                         spec: None,
+                        external: false,
                         rotate_days: self.rotation.then_some(self.rotate_days),
                         tags: self.tags.tags(),
                     }));

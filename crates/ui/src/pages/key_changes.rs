@@ -94,5 +94,7 @@ fn said(change: &KeyChange, changed: KeyChanged, count: usize) -> String {
             )
         }
         KeyChange::CancelDeletion => tr!("ui.commands.deletion_cancelled_the_key_is_disabled"),
+        KeyChange::ImportMaterial { .. } => tr!("ui.commands.key_material_imported_the_key_is"),
+        KeyChange::DeleteMaterial => tr!("ui.commands.key_material_deleted_the_key_waits"),
     }
 }
