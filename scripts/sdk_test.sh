@@ -3,6 +3,7 @@
 # into target/sdk-venv, tccli into target/tccli-venv, Node.js into target/node-sdk), starts
 # `keyconsole serve` twice on free ports with a fresh keystore, over HTTP and over HTTPS with the
 # local CA, and runs scripts/sdk/ against both: sdk_test.py (every KMS action over POST and GET),
+# key_pairs_test.py (key pairs, SM4 and imported material, checked with `cryptography` and OpenSSL),
 # ssm_test.py (the Secrets Manager lifecycle), signatures_test.py (v1 signatures, unsigned
 # payload), node_test.js (the Node.js SDK, KMS and SSM), tccli_test.py (the command-line client),
 # conformance.py (every served action and parameter against the SDK's models and the codes the
@@ -17,11 +18,13 @@ SDK_VERSION=3.1.192
 # The SSM client's nearest release (it needs a common package at least this new).
 SSM_SDK_VERSION=3.1.194
 PYMYSQL_VERSION=1.1.1
+# Python's `cryptography`, the outside check of signatures and encryption (key_pairs_test.py).
+CRYPTOGRAPHY_VERSION=44.0.0
 binary=${1:-target/debug/keyconsole}
 [[ -x $binary ]] || cargo build --quiet
 venv=target/sdk-venv
 
-if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.kms, tencentcloud.ssm, pymysql" 2>/dev/null; then
+if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.kms, tencentcloud.ssm, pymysql, cryptography" 2>/dev/null; then
   rm -rf "$venv"
   if ! python3 -m venv "$venv" 2>/dev/null; then
     echo "scripts/sdk_test.sh: installing python3-venv" >&2
@@ -30,7 +33,8 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import tencentcloud.k
     /usr/bin/python3 -m venv "$venv"
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check "tencentcloud-sdk-python-kms==$SDK_VERSION" \
-    "tencentcloud-sdk-python-ssm==$SSM_SDK_VERSION" "PyMySQL==$PYMYSQL_VERSION"
+    "tencentcloud-sdk-python-ssm==$SSM_SDK_VERSION" "PyMySQL==$PYMYSQL_VERSION" \
+    "cryptography==$CRYPTOGRAPHY_VERSION"
 fi
 
 # The Node.js SDK (pinned), into target/node-sdk.
@@ -123,6 +127,7 @@ for scheme in http https; do
   "$venv/bin/python" scripts/sdk/sdk_test.py "$at"
   "$venv/bin/python" scripts/sdk/ssm_test.py "$at"
   "$venv/bin/python" scripts/sdk/signatures_test.py "$at"
+  "$venv/bin/python" scripts/sdk/key_pairs_test.py "$at"
   node scripts/sdk/node_test.js "$at" "$scheme"
   HOME=$work TENCENTCLOUD_SECRET_ID=$KEYCONSOLE_SECRET_ID TENCENTCLOUD_SECRET_KEY=$KEYCONSOLE_SECRET_KEY \
     "$tccli_venv/bin/python" scripts/sdk/tccli_test.py "$tccli_venv/bin/tccli" "$at" "$scheme"

@@ -1,7 +1,8 @@
 // The official Tencent Cloud SDK for Node.js against a running `keyconsole serve`, over POST and
 // GET: the KMS flow (CreateKey, Encrypt, Decrypt, Disable -> Encrypt refused, Enable,
-// GenerateDataKey, ListKeyDetail, ReEncrypt, ScheduleKeyDeletion/CancelKeyDeletion) and the
-// Secrets Manager flow. It signs the Host without its port and scopes the service from the
+// GenerateDataKey, ListKeyDetail, ReEncrypt, ScheduleKeyDeletion/CancelKeyDeletion), key pairs
+// (an ECC signature Node's crypto verifies, RSA-OAEP from Node decrypted) and the Secrets Manager
+// flow. It signs the Host without its port and scopes the service from the
 // endpoint's first label, as it does against any endpoint.
 // Usage: node node_test.js ENDPOINT [http|https]; KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY in
 // the environment. For https, Node trusts keyconsole's local CA through NODE_EXTRA_CA_CERTS (set
@@ -92,9 +93,40 @@ async function ssmFlow(method) {
     `${method} DescribeSecret after deletion`);
 }
 
+// Key pairs: an ECC key's signature checked by Node's own crypto, and an RSA key decrypting what
+// Node encrypted to its public key.
+async function keyPairFlow(method) {
+  const crypto = require("crypto");
+  const kms = client(tencentcloud.kms.v20190118.Client, method);
+  const signer = await kms.CreateKey({ Alias: `node-ecc-${method.toLowerCase()}-${Date.now()}`,
+    KeyUsage: "ASYMMETRIC_SIGN_VERIFY_ECC" });
+  const pub = await kms.GetPublicKey({ KeyId: signer.KeyId });
+  const message = Buffer.from(`node ${method} 签名`);
+  const signed = await kms.SignByAsymmetricKey({ KeyId: signer.KeyId, Algorithm: "ECC_P256_R1",
+    Message: message.toString("base64"), MessageType: "RAW" });
+  const signature = Buffer.from(signed.Signature, "base64");
+  check(crypto.verify("sha256", message, pub.PublicKeyPem, signature), `${method} Node verifies the ECC signature`);
+  const valid = await kms.VerifyByAsymmetricKey({ KeyId: signer.KeyId, Algorithm: "ECC_P256_R1",
+    Message: message.toString("base64"), SignatureValue: signed.Signature });
+  check(valid.SignatureValid === true, `${method} VerifyByAsymmetricKey`);
+  const decrypter = await kms.CreateKey({ Alias: `node-rsa-${method.toLowerCase()}-${Date.now()}`,
+    KeyUsage: "ASYMMETRIC_DECRYPT_RSA_2048" });
+  const rsaPub = await kms.GetPublicKey({ KeyId: decrypter.KeyId });
+  const ciphertext = crypto.publicEncrypt({ key: rsaPub.PublicKeyPem, oaepHash: "sha256",
+    padding: crypto.constants.RSA_PKCS1_OAEP_PADDING }, Buffer.from("node secret"));
+  const opened = await kms.AsymmetricRsaDecrypt({ KeyId: decrypter.KeyId,
+    Ciphertext: ciphertext.toString("base64"), Algorithm: "RSAES_OAEP_SHA_256" });
+  check(Buffer.from(opened.Plaintext, "base64").toString() === "node secret",
+    `${method} AsymmetricRsaDecrypt opens what Node encrypted`);
+  const algorithms = await kms.ListAlgorithms({});
+  check(algorithms.AsymmetricSignVerifyAlgorithms.some((a) => a.Algorithm === "SM2DSA"),
+    `${method} ListAlgorithms`);
+}
+
 (async () => {
   for (const method of ["POST", "GET"]) {
     await kmsFlow(method);
+    await keyPairFlow(method);
     await ssmFlow(method);
   }
   console.log(`the official Node.js SDK over ${scheme}: ${checks} passed, 0 failed`);
