@@ -25,6 +25,7 @@ macro_rules! twice {
 mod api;
 mod flows;
 mod harness;
+mod key_pairs;
 mod languages;
 mod pages;
 mod secrets;

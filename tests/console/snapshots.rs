@@ -110,6 +110,37 @@ fn fixture_keys() -> Vec<KeyRecord> {
 
 /// A keystore at a relative path (so the path on screen is the same everywhere) with the fixture keys.
 fn fixture(name: &str) -> (PathBuf, Arc<TestClock>) {
+    fixture_with(name, Vec::new())
+}
+
+/// An SM2 signing key with fixed material (its public key and signatures, deterministic in SM2's
+/// RFC 6979 signing, are the same every run) and an EXTERNAL key waiting for its material.
+fn key_kind_records() -> Vec<KeyRecord> {
+    let mut signer = record(
+        "5d2c1b0a-9e8f-4d7c-8b6a-5f4e3d2c1b0a",
+        "invoice-signer",
+        "Signs e-invoices (国密)",
+        KeyState::Enabled,
+        START - 3 * DAY,
+        3,
+    );
+    signer.usage = KeyUsage::SignSm2;
+    signer.spec = keyconsole::kms::KeySpec::Sm2;
+    let mut external = record(
+        "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+        "hsm-imported",
+        "Material from the bank's HSM",
+        KeyState::PendingImport,
+        START - DAY,
+        0,
+    );
+    external.origin = KeyOrigin::External;
+    external.versions.clear();
+    external.import = Some(Default::default());
+    vec![signer, external]
+}
+
+fn fixture_with(name: &str, extra: Vec<KeyRecord>) -> (PathBuf, Arc<TestClock>) {
     let dir = PathBuf::from("target/snapshot-fixtures").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -120,7 +151,9 @@ fn fixture(name: &str) -> (PathBuf, Arc<TestClock>) {
         "secret_key": "snapshotSecretKey000000000000000",
         "created": START - 3 * DAY,
     });
-    let body_json = serde_json::json!({ "keys": fixture_keys(), "api_credentials": credentials });
+    let mut keys = fixture_keys();
+    keys.extend(extra);
+    let body_json = serde_json::json!({ "keys": keys, "api_credentials": credentials });
     serde_json::to_writer(&mut body, &body_json).unwrap();
     Store::create(
         &path,
@@ -356,6 +389,33 @@ fn secrets_with_one_chosen() {
     console.click("Secrets");
     console.click("orders-db");
     snapshot(&mut console, "secrets");
+}
+
+/// A signing key pair's page, its Sign tab with a message signed.
+#[test]
+fn a_signing_key_pair() {
+    let (path, clock) = fixture_with("key_pair_sign", key_kind_records());
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("invoice-signer");
+    console.click("Sign");
+    console.type_into("Message", "e-invoice 2027-0001, ¥1,024.00");
+    console.click("Sign the message");
+    assert!(!console.value_of("Signature (base64)").is_empty());
+    console.harness.get_by_label("Online tools").click(); // away from the text field: no cursor
+    snapshot(&mut console, "key_pair_sign");
+}
+
+/// An EXTERNAL key's page during its import: the wrapping key and token handed out.
+#[test]
+fn an_external_key_during_its_import() {
+    let (path, clock) = fixture_with("key_import", key_kind_records());
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("hsm-imported");
+    console.click("Get wrapping key and token");
+    assert!(console.shows("Token valid until"));
+    snapshot(&mut console, "key_import");
 }
 
 /// An SSH key-pair secret's page: its pair's id, name and public key (a fixed seed, so the

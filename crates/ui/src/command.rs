@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use crate::pages::api_access::ApiRequest;
 use crate::pages::files::FileJobRequest;
 use crate::pages::key_changes::KeyRequest;
+use crate::pages::key_pair_tools::PairRequest;
 use crate::pages::online_tools::ToolRequest;
 use crate::pages::secrets::SecretRequest;
 use crate::platform::{DialogAnswer, DialogPurpose};
@@ -60,6 +61,8 @@ pub enum Command {
     KeyPageChange(KeyRequest),
     /// The open key's online tools.
     Tool(ToolRequest),
+    /// The open key pair's tools, or an EXTERNAL key's import.
+    Pair(PairRequest),
     Secret(SecretRequest),
     Api(ApiRequest),
     /// Encrypt or decrypt a file (the File tools page).

@@ -23,6 +23,14 @@ pub enum DialogPurpose {
     SecretValueFile,
     /// Where an SSH key pair's private key is written.
     SshPrivateKey,
+    /// Where a key pair's public key (PEM) is written.
+    SavePublicKey,
+    /// Where an import's wrapping public key (PEM) is written.
+    SaveWrappingKey,
+    /// The wrapped key material to import.
+    OpenWrappedMaterial,
+    /// A file to sign or verify.
+    OpenMessageFile,
 }
 
 impl DialogPurpose {
@@ -35,6 +43,8 @@ impl DialogPurpose {
                 | Self::SavePlaintext
                 | Self::FileOutput
                 | Self::SshPrivateKey
+                | Self::SavePublicKey
+                | Self::SaveWrappingKey
         )
     }
 }

@@ -148,6 +148,26 @@ impl Confirmation {
 pub fn usage_label(usage: &str) -> String {
     match usage {
         "ENCRYPT_DECRYPT" => tr!("ui.widgets.usage_encrypt_decrypt"),
+        "ASYMMETRIC_DECRYPT_RSA_2048" | "ASYMMETRIC_DECRYPT_SM2" => {
+            tr!("ui.widgets.usage_asymmetric_decrypt")
+        }
+        "ASYMMETRIC_SIGN_VERIFY_SM2"
+        | "ASYMMETRIC_SIGN_VERIFY_ECC"
+        | "ASYMMETRIC_SIGN_VERIFY_RSA_2048"
+        | "ASYMMETRIC_SIGN_VERIFY_ECDSA384" => tr!("ui.widgets.usage_sign_verify"),
+        other => other.to_owned(),
+    }
+}
+
+/// A key's algorithm as a person reads it (the API's key spec otherwise).
+pub fn spec_label(spec: &str) -> String {
+    match spec {
+        "AES_256" => "AES-256".to_owned(),
+        "SM4" => tr!("ui.widgets.spec_sm4"),
+        "RSA_2048" => "RSA-2048".to_owned(),
+        "EC_P256" => "ECC P-256".to_owned(),
+        "EC_P384" => "ECC P-384".to_owned(),
+        "SM2" => tr!("ui.widgets.spec_sm2"),
         other => other.to_owned(),
     }
 }

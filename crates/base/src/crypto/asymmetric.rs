@@ -515,6 +515,17 @@ fn imported_digest(algorithm: SignAlgorithm, message: &[u8]) -> Result<Digest, P
     Digest::import_less_safe(message, hash).map_err(|_| PairError::DigestLength)
 }
 
+/// The digest a DIGEST signature of `algorithm` is over (SHA-256; SHA-384 for ECDSA384). None for
+/// SM2DSA, whose digest covers the signer's Z value too (sign the message itself).
+pub fn message_digest(algorithm: SignAlgorithm, message: &[u8]) -> Option<Vec<u8>> {
+    let hash = match algorithm {
+        SignAlgorithm::Sm2Dsa => return None,
+        SignAlgorithm::Ecdsa384 => &digest::SHA384,
+        _ => &digest::SHA256,
+    };
+    Some(digest::digest(hash, message).as_ref().to_vec())
+}
+
 /// SubjectPublicKeyInfo DER as PEM.
 pub fn public_key_pem(der: &[u8]) -> String {
     pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, der).unwrap_or_default()

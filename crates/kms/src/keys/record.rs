@@ -418,6 +418,20 @@ pub struct KeyMetadata {
     pub valid_to: i64,
 }
 
+impl KeyMetadata {
+    /// Whether the key rotates: symmetric keys whose material keyconsole makes (a key pair keeps
+    /// its public key; imported material is the user's).
+    pub fn rotates(&self) -> bool {
+        self.key_usage == KeyUsage::EncryptDecrypt.as_str()
+            && self.origin != KeyOrigin::External.as_str()
+    }
+
+    /// Whether the key encrypts blobs, data keys and files (symmetric keys).
+    pub fn is_symmetric(&self) -> bool {
+        self.key_usage == KeyUsage::EncryptDecrypt.as_str()
+    }
+}
+
 /// Who a key belongs to (the cloud's `Owner`: `user`, or the product that made it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyOwner {

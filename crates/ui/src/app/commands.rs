@@ -199,6 +199,7 @@ impl KeyconsoleApp {
                 request.run(PageCalls::new(backend, session, &ctx, key_page))
             }
             Command::Tool(request) => request.run(PageCalls::new(backend, session, &ctx, key_page)),
+            Command::Pair(request) => request.run(PageCalls::new(backend, session, &ctx, key_page)),
             Command::Secret(request) => request.run(
                 secrets,
                 PageCalls::new(backend, session, &ctx, |c| Some(&mut c.secrets)),
@@ -265,6 +266,18 @@ impl KeyconsoleApp {
                 tr!("ui.commands.save_the_ssh_private_key"),
                 Some(self.ssh_private_key_name()),
             ),
+            DialogPurpose::SavePublicKey => (
+                tr!("ui.key_pairs.save_the_public_key"),
+                Some(format!("{alias}-public.pem")),
+            ),
+            DialogPurpose::SaveWrappingKey => (
+                tr!("ui.key_pairs.save_the_wrapping_key"),
+                Some(format!("{alias}-wrapping-key.pem")),
+            ),
+            DialogPurpose::OpenWrappedMaterial => {
+                (tr!("ui.key_pairs.choose_the_wrapped_material"), None)
+            }
+            DialogPurpose::OpenMessageFile => (tr!("ui.key_pairs.choose_the_file"), None),
         };
         let request = DialogRequest {
             purpose,
@@ -363,9 +376,20 @@ impl KeyconsoleApp {
             }
             _ => {}
         }
-        let Page::Key(detail) = &console.page else {
+        let Page::Key(detail) = &mut console.page else {
             return Ok(None);
         };
+        match purpose {
+            DialogPurpose::OpenWrappedMaterial => {
+                detail.import.material_file = Some(path);
+                return Ok(None);
+            }
+            DialogPurpose::OpenMessageFile => {
+                detail.pairs.source = crate::pages::key_pair_tools::MessageSource::File(path);
+                return Ok(None);
+            }
+            _ => {}
+        }
         let page_key = detail.key_id.clone();
         let tools = &detail.tools;
         let bytes: Zeroizing<Vec<u8>> = match purpose {
@@ -387,6 +411,25 @@ impl KeyconsoleApp {
                     Zeroizing::new(revealed.text.as_bytes().to_vec())
                 }
             }
+            DialogPurpose::SavePublicKey => Zeroizing::new(
+                detail
+                    .pairs
+                    .public_key
+                    .as_ref()
+                    .map(|p| p.pem.as_bytes().to_vec())
+                    .unwrap_or_default(),
+            ),
+            DialogPurpose::SaveWrappingKey => Zeroizing::new(
+                detail
+                    .import
+                    .parameters
+                    .as_ref()
+                    .map(|p| {
+                        keyconsole_base::crypto::asymmetric::public_key_pem(&p.public_key)
+                            .into_bytes()
+                    })
+                    .unwrap_or_default(),
+            ),
             DialogPurpose::OpenCiphertext => {
                 self.handle_console(Command::Tool(ToolRequest::OpenCiphertext {
                     key: page_key,
@@ -399,7 +442,9 @@ impl KeyconsoleApp {
             | DialogPurpose::FileInput
             | DialogPurpose::FileOutput
             | DialogPurpose::SecretValueFile
-            | DialogPurpose::SshPrivateKey => return Ok(None),
+            | DialogPurpose::SshPrivateKey
+            | DialogPurpose::OpenWrappedMaterial
+            | DialogPurpose::OpenMessageFile => return Ok(None),
         };
         console.backend.call(
             move |session| {
@@ -421,6 +466,9 @@ impl KeyconsoleApp {
                     }
                     DialogPurpose::SaveDataKeyCiphertext => {
                         tr!("ui.commands.saved_the_encrypted_data_key_to", path = path)
+                    }
+                    DialogPurpose::SavePublicKey | DialogPurpose::SaveWrappingKey => {
+                        tr!("ui.key_pairs.saved_the_public_key_to", path = path)
                     }
                     _ => tr!(
                         "ui.commands.saved_the_plaintext_to_path_readable",

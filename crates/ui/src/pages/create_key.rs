@@ -10,10 +10,71 @@ use crate::model::Model;
 use crate::pages::tags::TagRows;
 use crate::widgets::rotation_period_ui;
 use keyconsole_kms::keys::rules::{DESCRIPTION_MAX_BYTES, ROTATE_DAYS_DEFAULT};
-use keyconsole_kms::{CreateKey, KmsError};
+use keyconsole_kms::{CreateKey, KeySpec, KeyUsage, KmsError};
+
+/// The kinds of key the dialog offers: the cloud's usages, with AES-256 or SM4 for symmetric keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyKindChoice {
+    #[default]
+    Aes256,
+    Sm4,
+    RsaDecrypt,
+    Sm2Decrypt,
+    RsaSign,
+    EccP256Sign,
+    EccP384Sign,
+    Sm2Sign,
+}
+
+impl KeyKindChoice {
+    pub const ALL: [KeyKindChoice; 8] = [
+        KeyKindChoice::Aes256,
+        KeyKindChoice::Sm4,
+        KeyKindChoice::RsaDecrypt,
+        KeyKindChoice::Sm2Decrypt,
+        KeyKindChoice::RsaSign,
+        KeyKindChoice::EccP256Sign,
+        KeyKindChoice::EccP384Sign,
+        KeyKindChoice::Sm2Sign,
+    ];
+
+    /// The usage and spec CreateKey is asked for.
+    pub fn request(self) -> (KeyUsage, Option<KeySpec>) {
+        match self {
+            KeyKindChoice::Aes256 => (KeyUsage::EncryptDecrypt, None),
+            KeyKindChoice::Sm4 => (KeyUsage::EncryptDecrypt, Some(KeySpec::Sm4)),
+            KeyKindChoice::RsaDecrypt => (KeyUsage::DecryptRsa2048, None),
+            KeyKindChoice::Sm2Decrypt => (KeyUsage::DecryptSm2, None),
+            KeyKindChoice::RsaSign => (KeyUsage::SignRsa2048, None),
+            KeyKindChoice::EccP256Sign => (KeyUsage::SignEccP256, None),
+            KeyKindChoice::EccP384Sign => (KeyUsage::SignEcdsa384, None),
+            KeyKindChoice::Sm2Sign => (KeyUsage::SignSm2, None),
+        }
+    }
+
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, KeyKindChoice::Aes256 | KeyKindChoice::Sm4)
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            KeyKindChoice::Aes256 => tr!("ui.create_key.kind_aes256"),
+            KeyKindChoice::Sm4 => tr!("ui.create_key.kind_sm4"),
+            KeyKindChoice::RsaDecrypt => tr!("ui.create_key.kind_rsa_decrypt"),
+            KeyKindChoice::Sm2Decrypt => tr!("ui.create_key.kind_sm2_decrypt"),
+            KeyKindChoice::RsaSign => tr!("ui.create_key.kind_rsa_sign"),
+            KeyKindChoice::EccP256Sign => tr!("ui.create_key.kind_ecc_p256_sign"),
+            KeyKindChoice::EccP384Sign => tr!("ui.create_key.kind_ecc_p384_sign"),
+            KeyKindChoice::Sm2Sign => tr!("ui.create_key.kind_sm2_sign"),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct CreateKeyDialog {
+    pub kind: KeyKindChoice,
+    /// Import the material (an EXTERNAL key); symmetric keys only.
+    pub external: bool,
     pub alias: String,
     pub description: String,
     pub rotation: bool,
@@ -27,6 +88,8 @@ pub struct CreateKeyDialog {
 impl Default for CreateKeyDialog {
     fn default() -> Self {
         Self {
+            kind: KeyKindChoice::default(),
+            external: false,
             alias: String::new(),
             description: String::new(),
             rotation: false,
@@ -45,7 +108,34 @@ impl CreateKeyDialog {
         let modal = egui::Modal::new(egui::Id::unique("create key dialog")).show(ctx, |ui| {
             ui.set_width(440.0);
             ui.heading(tr!("ui.create_key.create_key"));
-            ui.label(tr!("ui.create_key.a_symmetric_customer_master_key_aes"));
+            ui.add_space(4.0);
+            let label = ui.label(tr!("ui.create_key.key_type"));
+            egui::ComboBox::from_id_salt("create key kind")
+                .selected_text(self.kind.label())
+                .width(ui.available_width())
+                .show_ui(ui, |ui| {
+                    for kind in KeyKindChoice::ALL {
+                        ui.selectable_value(&mut self.kind, kind, kind.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.label(
+                RichText::new(if self.kind.is_symmetric() {
+                    tr!("ui.create_key.a_symmetric_customer_master_key_aes")
+                } else {
+                    tr!("ui.create_key.a_key_pair_explained")
+                })
+                .small(),
+            );
+            if self.kind.is_symmetric() {
+                ui.checkbox(
+                    &mut self.external,
+                    tr!("ui.create_key.import_my_own_material"),
+                );
+            } else {
+                self.external = false;
+            }
             ui.add_space(8.0);
 
             let label = ui.label(tr!("ui.create_key.alias"));
@@ -103,8 +193,10 @@ impl CreateKeyDialog {
             }
             ui.add_space(6.0);
 
-            rotation_period_ui(ui, &mut self.rotation, &mut self.rotate_days);
-            ui.add_space(6.0);
+            if self.kind.is_symmetric() && !self.external {
+                rotation_period_ui(ui, &mut self.rotation, &mut self.rotate_days);
+                ui.add_space(6.0);
+            }
             ui.label(tr!("ui.tags.tags_optional"));
             self.tags.ui(ui, "new key tags");
 
@@ -123,13 +215,15 @@ impl CreateKeyDialog {
                     .clicked()
                     || submit
                 {
+                    let (usage, spec) = self.kind.request();
+                    let rotates = self.kind.is_symmetric() && !self.external && self.rotation;
                     commands.push(Command::CreateKey(CreateKey {
                         alias: self.alias.clone(),
                         description: self.description.clone(),
-                        key_usage: None,
-                        spec: None,
-                        external: false,
-                        rotate_days: self.rotation.then_some(self.rotate_days),
+                        key_usage: Some(usage.as_str().to_owned()),
+                        spec,
+                        external: self.external,
+                        rotate_days: rotates.then_some(self.rotate_days),
                         tags: self.tags.tags(),
                     }));
                 }

@@ -6,13 +6,14 @@ use keyconsole_base::tr;
 use zeroize::Zeroizing;
 
 use super::key_changes::{KeyRequest, SettlesKeyChanges};
+use super::key_pair_tools::{ImportPanel, KeyPairTools};
 use super::keys::{disable_question, protected_secrets_lines};
 use super::online_tools::OnlineTools;
 use super::tags::TagsSection;
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{
-    Answer, Confirmation, origin_label, rotation_period_ui, section_title, state_color,
+    Answer, Confirmation, origin_label, rotation_period_ui, section_title, spec_label, state_color,
     state_label, usage_label,
 };
 use keyconsole_base::util::format_time;
@@ -35,6 +36,10 @@ pub struct KeyDetailState {
     /// A change asked about first (disable, archive).
     pub question: Option<KeyChange>,
     pub tags: TagsSection,
+    /// A key pair's tools (public key, sign, verify, decrypt).
+    pub pairs: KeyPairTools,
+    /// An EXTERNAL key's import.
+    pub import: ImportPanel,
     /// The key's state when last drawn: a change clears messages about the old one.
     seen_state: Option<KeyState>,
 }
@@ -59,6 +64,8 @@ impl KeyDetailState {
             tools: OnlineTools::default(),
             question: None,
             tags: TagsSection::default(),
+            pairs: KeyPairTools::default(),
+            import: ImportPanel::default(),
             seen_state: Some(key.key_state),
         }
     }
@@ -116,10 +123,22 @@ impl KeyDetailState {
                         commands.push(change(&key.key_id, KeyChange::Tag { set, remove }));
                     }
                 });
+                if key.origin == keyconsole_kms::KeyOrigin::External.as_str() {
+                    ui.add_space(12.0);
+                    ui.separator();
+                    section_title(ui, tr!("ui.key_pairs.key_material"));
+                    self.import.ui(ui, key, commands);
+                }
                 ui.add_space(12.0);
                 ui.separator();
                 section_title(ui, tr!("ui.key_detail.online_tools"));
-                self.tools.ui(ui, &key.key_id, &key.alias, commands);
+                if key.key_state == KeyState::PendingImport {
+                    ui.label(tr!("ui.key_pairs.the_tools_work_once_the_material"));
+                } else if key.is_symmetric() {
+                    self.tools.ui(ui, &key.key_id, &key.alias, commands);
+                } else {
+                    self.pairs.ui(ui, key, commands);
+                }
             });
         if self.deletion.is_some() {
             self.deletion_ui(ui.ctx(), model, key, commands);
@@ -292,6 +311,7 @@ impl KeyDetailState {
                 let rows = [
                     (tr!("ui.key_detail.key_state"), state_label(key.key_state)),
                     (tr!("ui.key_detail.key_usage"), usage_label(&key.key_usage)),
+                    (tr!("ui.key_pairs.algorithm"), spec_label(&key.key_spec)),
                     (tr!("ui.key_detail.origin"), origin_label(&key.origin)),
                     (tr!("ui.key_detail.created"), format_time(key.create_time)),
                     (
@@ -376,6 +396,7 @@ impl KeyDetailState {
             }
             // A server is not asked to rotate now: the cloud's API has no such action.
             if state.may_rotate()
+                && key.rotates()
                 && !remote
                 && ui
                     .button(tr!("ui.key_detail.rotate_now"))
@@ -385,12 +406,13 @@ impl KeyDetailState {
                 commands.push(change(&id, KeyChange::Rotate));
             }
             // Offered to enabled keys too: the dialog says to disable first, as the cloud's does.
-            if state.may_enable_or_disable()
+            if (state.may_enable_or_disable() || state == KeyState::PendingImport)
                 && ui.button(tr!("ui.key_detail.schedule_deletion")).clicked()
             {
                 self.open_deletion();
             }
             if state.may_encrypt()
+                && key.is_symmetric()
                 && ui
                     .button(tr!("ui.key_detail.encrypt_a_file"))
                     .on_hover_text(tr!("ui.key_detail.envelope_encrypt_a_file_of_any"))
@@ -410,6 +432,14 @@ impl KeyDetailState {
     }
 
     fn rotation_ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
+        if !key.rotates() {
+            ui.label(if key.is_symmetric() {
+                tr!("ui.key_pairs.imported_material_does_not_rotate")
+            } else {
+                tr!("ui.key_pairs.key_pairs_do_not_rotate")
+            });
+            return;
+        }
         rotation_period_ui(ui, &mut self.rotation_enabled, &mut self.rotation_days);
         let changed = self.rotation_enabled != key.key_rotation_enabled
             || (self.rotation_enabled && self.rotation_days != key.rotate_days);

@@ -22,10 +22,47 @@ pub const ROW_HEIGHT: f32 = 26.0;
 /// Below this width the key table leaves out its usage and origin columns.
 const COMPACT_BELOW: f32 = 1150.0;
 
+/// What keys do, as the list filters them: encrypt and decrypt data (symmetric keys), decrypt
+/// what was encrypted to a public key, or sign and verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageGroup {
+    EncryptDecrypt,
+    AsymmetricDecrypt,
+    SignVerify,
+}
+
+impl UsageGroup {
+    pub const ALL: [UsageGroup; 3] = [
+        UsageGroup::EncryptDecrypt,
+        UsageGroup::AsymmetricDecrypt,
+        UsageGroup::SignVerify,
+    ];
+
+    fn of(usage: &str) -> Option<UsageGroup> {
+        let usage = keyconsole_kms::KeyUsage::from_name(usage)?;
+        Some(if usage.signs() {
+            UsageGroup::SignVerify
+        } else if usage.decrypts_asymmetric() {
+            UsageGroup::AsymmetricDecrypt
+        } else {
+            UsageGroup::EncryptDecrypt
+        })
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            UsageGroup::EncryptDecrypt => tr!("ui.widgets.usage_encrypt_decrypt"),
+            UsageGroup::AsymmetricDecrypt => tr!("ui.widgets.usage_asymmetric_decrypt"),
+            UsageGroup::SignVerify => tr!("ui.widgets.usage_sign_verify"),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct KeyListState {
     pub search: String,
     pub state_filter: Option<KeyState>,
+    pub usage_filter: Option<UsageGroup>,
     pub oldest_first: bool,
     /// KeyIds of the ticked rows.
     pub selected: BTreeSet<String>,
@@ -45,6 +82,7 @@ pub struct KeyListState {
 struct ViewInputs {
     search: String,
     state: Option<KeyState>,
+    usage: Option<UsageGroup>,
     oldest_first: bool,
     service_tab: bool,
 }
@@ -56,6 +94,7 @@ impl KeyListState {
         let inputs = ViewInputs {
             search: self.search.clone(),
             state: self.state_filter,
+            usage: self.usage_filter,
             oldest_first: self.oldest_first,
             service_tab: self.service_tab,
         };
@@ -72,6 +111,10 @@ impl KeyListState {
                 ..KeyQuery::default()
             };
             self.rows = keys.matching(&query);
+            if let Some(group) = self.usage_filter {
+                self.rows
+                    .retain(|&i| UsageGroup::of(&keys[i].key_usage) == Some(group));
+            }
             if !service_keys.is_empty() || self.service_tab {
                 let service_tab = self.service_tab;
                 self.rows
@@ -210,6 +253,15 @@ impl KeyListState {
                 (tr!("ui.keys.all"), &KeyState::ALL),
                 state_label,
                 &mut self.state_filter,
+            );
+            let label = ui.label(tr!("ui.keys.usage"));
+            state_filter_ui(
+                ui,
+                "Key usage filter",
+                label.id,
+                (tr!("ui.keys.all"), &UsageGroup::ALL),
+                UsageGroup::label,
+                &mut self.usage_filter,
             );
 
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -444,7 +496,9 @@ fn operations_ui(
         }
         _ => {}
     }
-    if key.key_state.may_enable_or_disable() && button(ui, &tr!("ui.keys.delete")) {
+    if (key.key_state.may_enable_or_disable() || key.key_state == KeyState::PendingImport)
+        && button(ui, &tr!("ui.keys.delete"))
+    {
         commands.push(Command::ShowKeyDeletion(id.to_owned()));
     }
 }

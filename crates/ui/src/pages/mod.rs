@@ -9,6 +9,7 @@ pub mod create_key;
 pub mod files;
 pub mod key_changes;
 pub mod key_detail;
+pub mod key_pair_tools;
 pub mod keys;
 pub mod online_tools;
 pub mod secrets;
