@@ -7,6 +7,8 @@
 # installs wrk if missing, as root). ACTION GetSecretValue reads a 1 KB secret over Secrets Manager
 # (SSM 2019-09-23) instead. SCHEME https runs `serve --tls` (the local CA's certificate) and wrk over
 # TLS with keep-alive: the handshake is paid once per connection, as by any pooling client.
+# ACTION SignByAsymmetricKey signs a 1 KB message with a key pair (KC_ALGORITHM: ECC_P256_R1 by
+# default, RSA_PSS_SHA_256, ECDSA384 or SM2DSA).
 # KC_KEYS=N serves a keystore of N keys (written in one save by examples/bench_keystore.rs) and
 # encrypts under one of them, to see what the keystore's size costs.
 set -euo pipefail
@@ -33,6 +35,14 @@ else
   $bin key create --alias bench >/dev/null
 fi
 head -c 768 /dev/urandom | base64 -w0 | $bin secret create bench-secret --value-stdin --key bench 2>/dev/null
+algorithm=${KC_ALGORITHM:-ECC_P256_R1}
+case $algorithm in
+  RSA_PSS_SHA_256 | RSA_PKCS1_SHA_256) usage=ASYMMETRIC_SIGN_VERIFY_RSA_2048 ;;
+  ECDSA384) usage=ASYMMETRIC_SIGN_VERIFY_ECDSA384 ;;
+  SM2DSA) usage=ASYMMETRIC_SIGN_VERIFY_SM2 ;;
+  *) usage=ASYMMETRIC_SIGN_VERIFY_ECC ;;
+esac
+[[ $action == SignByAsymmetricKey ]] && $bin key create --alias bench-sign --usage "$usage" >/dev/null
 $bin api credentials >"$work/credentials"
 
 # The access log goes where a service's stdout usually goes: a file.
@@ -44,13 +54,18 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-python3 - "$endpoint" "$work/credentials" "$action" >"$work/encrypt.lua" <<'PY'
+python3 - "$endpoint" "$work/credentials" "$action" "$algorithm" >"$work/encrypt.lua" <<'PY'
 import base64, hashlib, hmac, json, os, sys, time
 endpoint, credentials, action = sys.argv[1], dict(l.split(":", 1) for l in open(sys.argv[2])), sys.argv[3]
+algorithm = sys.argv[4]
 secret_id, secret_key = credentials["SecretId"].strip(), credentials["SecretKey"].strip()
 if action == "GetSecretValue":
     service, version, expect = "ssm", "2019-09-23", "SecretString"
     body = json.dumps({"SecretName": "bench-secret", "VersionId": "SSM_v1"})
+elif action == "SignByAsymmetricKey":
+    service, version, expect = "kms", "2019-01-18", "Signature"
+    body = json.dumps({"KeyId": "bench-sign", "Algorithm": algorithm,
+                       "Message": base64.b64encode(os.urandom(1024)).decode(), "MessageType": "RAW"})
 else:
     service, version, expect = "kms", "2019-01-18", "CiphertextBlob"
     body = json.dumps({"KeyId": "bench", "Plaintext": base64.b64encode(os.urandom(1024)).decode()})

@@ -44,6 +44,54 @@ fn encrypt_decrypt(c: &mut Criterion) {
     group.finish();
 }
 
+/// Sign and verify of a 1 KB message with each kind of signing key, in-process (the engine's path:
+/// find the key, check its state and the algorithm, hash, sign). Compare with `openssl speed`.
+fn key_pairs(c: &mut Criterion) {
+    use keyconsole::kms::MessageType;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pairs.kcks");
+    let kms = Kms::create(&path, PASSWORD, kdf::DEFAULT_PARAMS).unwrap();
+    let message = vec![0x5a; 1024];
+    let mut group = c.benchmark_group("key pairs, 1 KB message");
+    for (usage, algorithm) in [
+        ("ASYMMETRIC_SIGN_VERIFY_RSA_2048", "RSA_PSS_SHA_256"),
+        ("ASYMMETRIC_SIGN_VERIFY_ECC", "ECC_P256_R1"),
+        ("ASYMMETRIC_SIGN_VERIFY_ECDSA384", "ECDSA384"),
+        ("ASYMMETRIC_SIGN_VERIFY_SM2", "SM2DSA"),
+    ] {
+        kms.create_key(CreateKey {
+            alias: algorithm.into(),
+            key_usage: Some(usage.into()),
+            ..CreateKey::default()
+        })
+        .unwrap();
+        let signature = kms
+            .sign(algorithm, algorithm, MessageType::Raw, &message)
+            .unwrap();
+        group.bench_function(format!("sign {algorithm}"), |b| {
+            b.iter(|| {
+                kms.sign(black_box(algorithm), algorithm, MessageType::Raw, &message)
+                    .unwrap()
+            })
+        });
+        group.bench_function(format!("verify {algorithm}"), |b| {
+            b.iter(|| {
+                assert!(
+                    kms.verify(
+                        black_box(algorithm),
+                        algorithm,
+                        MessageType::Raw,
+                        &message,
+                        &signature
+                    )
+                    .unwrap()
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
 fn keystore_10k(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.kcks");
@@ -72,5 +120,5 @@ fn keystore_10k(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, encrypt_decrypt, keystore_10k);
+criterion_group!(benches, encrypt_decrypt, key_pairs, keystore_10k);
 criterion_main!(benches);

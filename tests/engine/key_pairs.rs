@@ -54,6 +54,24 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// OpenSSL's `pkeyutl` options for the cloud's RSA encryption algorithms.
+fn rsa_options(algorithm: &str) -> &'static [&'static str] {
+    match algorithm {
+        "RSAES_OAEP_SHA_256" => &[
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha256",
+        ],
+        "RSAES_OAEP_SHA_1" => &["-pkeyopt", "rsa_padding_mode:oaep"],
+        _ => &[],
+    }
+}
+
+const RSA_ALGORITHMS: [&str; 3] = ["RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"];
+
 #[test]
 fn every_usage_is_created_with_its_spec_and_type_and_only_does_its_own_thing() {
     let (_ks, kms) = TestKeystore::new();
@@ -365,24 +383,8 @@ fn what_openssl_encrypts_to_a_key_pair_decrypts_here() {
     write(d, "pt", secret);
     let rsa = create(&kms, "rsa", "ASYMMETRIC_DECRYPT_RSA_2048");
     write(d, "rsa.pem", kms.public_key(&rsa).unwrap().pem.as_bytes());
-    for (algorithm, options) in [
-        (
-            "RSAES_OAEP_SHA_256",
-            &[
-                "-pkeyopt",
-                "rsa_padding_mode:oaep",
-                "-pkeyopt",
-                "rsa_oaep_md:sha256",
-                "-pkeyopt",
-                "rsa_mgf1_md:sha256",
-            ][..],
-        ),
-        (
-            "RSAES_OAEP_SHA_1",
-            &["-pkeyopt", "rsa_padding_mode:oaep"][..],
-        ),
-        ("RSAES_PKCS1_V1_5", &[][..]),
-    ] {
+    for algorithm in RSA_ALGORITHMS {
+        let options = rsa_options(algorithm);
         let mut args = vec![
             "pkeyutl", "-encrypt", "-pubin", "-inkey", "rsa.pem", "-in", "pt", "-out", "ct",
         ];
@@ -450,24 +452,8 @@ fn answers_encrypted_to_the_caller_s_public_key_decrypt_with_openssl() {
     openssl(d, &["pkey", "-in", "sm2.key", "-pubout", "-out", "sm2.pub"]);
     let rsa_pub = std::fs::read_to_string(d.join("rsa.pub")).unwrap();
     let sm2_pub = std::fs::read_to_string(d.join("sm2.pub")).unwrap();
-    for (algorithm, options) in [
-        (
-            "RSAES_OAEP_SHA_256",
-            &[
-                "-pkeyopt",
-                "rsa_padding_mode:oaep",
-                "-pkeyopt",
-                "rsa_oaep_md:sha256",
-                "-pkeyopt",
-                "rsa_mgf1_md:sha256",
-            ][..],
-        ),
-        (
-            "RSAES_OAEP_SHA_1",
-            &["-pkeyopt", "rsa_padding_mode:oaep"][..],
-        ),
-        ("RSAES_PKCS1_V1_5", &[][..]),
-    ] {
+    for algorithm in RSA_ALGORITHMS {
+        let options = rsa_options(algorithm);
         let sealed = encrypt_for_caller(&rsa_pub, Some(algorithm), plaintext).unwrap();
         write(d, "ct", &sealed);
         let mut args = vec![
@@ -683,18 +669,7 @@ fn openssl_wrap(dir: &Path, material: &[u8], algorithm: &str) -> Vec<u8> {
     let mut args = vec![
         "pkeyutl", "-encrypt", "-pubin", "-inkey", "wrap.pem", "-in", "material", "-out", "wrapped",
     ];
-    match algorithm {
-        "RSAES_OAEP_SHA_256" => args.extend([
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-            "-pkeyopt",
-            "rsa_oaep_md:sha256",
-            "-pkeyopt",
-            "rsa_mgf1_md:sha256",
-        ]),
-        "RSAES_OAEP_SHA_1" => args.extend(["-pkeyopt", "rsa_padding_mode:oaep"]),
-        _ => {}
-    }
+    args.extend_from_slice(rsa_options(algorithm));
     openssl(dir, &args);
     std::fs::read(dir.join("wrapped")).unwrap()
 }

@@ -1898,3 +1898,215 @@ fn the_cli_manages_a_team_server_over_https() {
     assert!(!mate.path().join("no.kc").exists());
     fails(&["passwd"], b"", "UnsupportedOperation");
 }
+
+/// Key pairs and imported material through the real binary, checked with OpenSSL 3: sign and
+/// verify (exit 1 for a signature that is not valid), decrypt --key, and the import of
+/// OpenSSL-wrapped material.
+#[test]
+fn key_pairs_and_imported_material() {
+    let cli = Cli::new();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(cli.dir.path())
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    cli.ok(
+        &[
+            "key",
+            "create",
+            "--alias",
+            "signer",
+            "--usage",
+            "ASYMMETRIC_SIGN_VERIFY_ECC",
+        ],
+        b"",
+    );
+    let pem = cli.ok(&["key", "public-key", "signer", "--pem"], b"");
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+    std::fs::write(cli.file("signer.pem"), &pem).unwrap();
+    std::fs::write(cli.file("msg"), b"release 2.4.0").unwrap();
+    let sig = cli.file("msg.sig");
+    cli.ok(
+        &[
+            "sign",
+            "--key",
+            "signer",
+            "--in",
+            cli.file("msg").to_str().unwrap(),
+            "--out",
+            sig.to_str().unwrap(),
+        ],
+        b"",
+    );
+    openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        "signer.pem",
+        "-signature",
+        "msg.sig",
+        "msg",
+    ]);
+    let said = cli.ok(
+        &[
+            "verify",
+            "--key",
+            "signer",
+            "--signature",
+            sig.to_str().unwrap(),
+        ],
+        b"release 2.4.0",
+    );
+    assert_eq!(said.trim(), "Signature valid");
+    let out = cli.run(
+        &[
+            "verify",
+            "--key",
+            "signer",
+            "--signature",
+            sig.to_str().unwrap(),
+        ],
+        b"release 2.4.1",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Signature NOT valid"
+    );
+    let b64 = cli.ok(&["sign", "--key", "signer"], b"release 2.4.0");
+    cli.ok(
+        &[
+            "verify",
+            "--key",
+            "signer",
+            "--signature-base64",
+            b64.trim(),
+        ],
+        b"release 2.4.0",
+    );
+    cli.fails(
+        &["encrypt", "--key", "signer"],
+        b"x",
+        "InvalidParameterValue.InvalidKeyUsage",
+    );
+    cli.fails(
+        &["key", "rotate", "signer"],
+        b"",
+        "UnsupportedOperation.RotateNotSupported",
+    );
+
+    cli.ok(
+        &[
+            "key",
+            "create",
+            "--alias",
+            "inbox",
+            "--usage",
+            "ASYMMETRIC_DECRYPT_SM2",
+        ],
+        b"",
+    );
+    std::fs::write(
+        cli.file("inbox.pem"),
+        cli.ok(&["key", "public-key", "inbox", "--pem"], b""),
+    )
+    .unwrap();
+    std::fs::write(cli.file("secret"), b"s3cr3t").unwrap();
+    openssl(&[
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        "inbox.pem",
+        "-in",
+        "secret",
+        "-out",
+        "secret.enc",
+    ]);
+    let opened = cli.ok(
+        &[
+            "decrypt",
+            "--key",
+            "inbox",
+            "--in",
+            cli.file("secret.enc").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(opened, "s3cr3t");
+
+    cli.ok(
+        &["key", "create", "--alias", "byok", "--external", "--sm4"],
+        b"",
+    );
+    cli.fails(
+        &["encrypt", "--key", "byok"],
+        b"x",
+        "ResourceUnavailable.CmkStateNotSupport",
+    );
+    let wrapping = cli.file("wrapping.pem");
+    let printed = cli.ok(
+        &[
+            "key",
+            "import-params",
+            "byok",
+            "--algorithm",
+            "RSAES_OAEP_SHA_1",
+            "--out",
+            wrapping.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let token = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("ImportToken"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    std::fs::write(cli.file("material"), [9u8; 16]).unwrap();
+    openssl(&[
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        "wrapping.pem",
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-in",
+        "material",
+        "-out",
+        "material.wrapped",
+    ]);
+    cli.ok(
+        &[
+            "key",
+            "import",
+            "byok",
+            "--token",
+            &token,
+            "--material",
+            cli.file("material.wrapped").to_str().unwrap(),
+        ],
+        b"",
+    );
+    let blob = cli.ok(&["encrypt", "--key", "byok"], b"guomi");
+    assert_eq!(cli.ok(&["decrypt"], blob.as_bytes()), "guomi");
+    let described = cli.ok(&["key", "describe", "byok"], b"");
+    assert!(
+        described.contains("EXTERNAL") && described.contains("SM4"),
+        "{described}"
+    );
+    cli.ok(&["key", "delete-material", "byok"], b"");
+    cli.fails(
+        &["decrypt"],
+        blob.as_bytes(),
+        "ResourceUnavailable.CmkStateNotSupport",
+    );
+}

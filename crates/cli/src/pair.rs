@@ -13,8 +13,9 @@ use super::output::{OutputFile, read_input, write_stdout};
 use keyconsole_kms::service::{Caller, KmsService};
 use keyconsole_kms::{ErrorCode, KeyUsage, KmsError, MessageType, PLAINTEXT_MAX_BYTES, Result};
 
+/// What `sign` and `verify` both take: the key, the algorithm, and the message.
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub struct MessageArgs {
     /// KeyId or alias of a signing key pair
     #[arg(long)]
     key: String,
@@ -27,6 +28,12 @@ pub struct SignArgs {
     /// Read the message from FILE (1-4096 bytes) [default: standard input]
     #[arg(long = "in", value_name = "FILE")]
     input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    message: MessageArgs,
     /// Write the signature's bytes to FILE [default: base64 on standard output]
     #[command(flatten)]
     out: OutputFile,
@@ -34,15 +41,8 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    #[arg(long)]
-    key: String,
-    #[arg(long)]
-    algorithm: Option<String>,
-    #[arg(long)]
-    digest: bool,
-    /// Read the message from FILE [default: standard input]
-    #[arg(long = "in", value_name = "FILE")]
-    input: Option<PathBuf>,
+    #[command(flatten)]
+    message: MessageArgs,
     /// The signature's bytes (as `sign --out` and OpenSSL write them)
     #[arg(
         long,
@@ -100,16 +100,17 @@ fn algorithm(
 }
 
 pub fn sign(context: &Context, args: SignArgs) -> Result<()> {
-    let message = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
+    let message = read_input(args.message.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
     let service = context.service()?;
     let caller = context.caller();
     args.out.check(service.keystore_path())?;
-    let algorithm = algorithm(service.as_ref(), &caller, &args.key, args.algorithm)?;
+    let key = &args.message.key;
+    let algorithm = algorithm(service.as_ref(), &caller, key, args.message.algorithm)?;
     let signature = service.sign(
         &caller,
-        &args.key,
+        key,
         &algorithm,
-        message_type(args.digest),
+        message_type(args.message.digest),
         &message,
     )?;
     if args.out.path.is_some() {
@@ -132,15 +133,16 @@ pub fn verify(context: &Context, args: VerifyArgs) -> Result<bool> {
         })?,
         (None, None) => Vec::new(),
     };
-    let message = read_input(args.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
+    let message = read_input(args.message.input.as_deref(), PLAINTEXT_MAX_BYTES + 1)?;
     let service = context.service()?;
     let caller = context.caller();
-    let algorithm = algorithm(service.as_ref(), &caller, &args.key, args.algorithm)?;
+    let key = &args.message.key;
+    let algorithm = algorithm(service.as_ref(), &caller, key, args.message.algorithm)?;
     let valid = service.verify(
         &caller,
-        &args.key,
+        key,
         &algorithm,
-        message_type(args.digest),
+        message_type(args.message.digest),
         &message,
         &signature,
     )?;

@@ -558,16 +558,8 @@ impl KeyPairTools {
         self.message_choices_ui(ui, kind, commands);
         ui.columns(2, |columns| {
             self.message_field_ui(&mut columns[0]);
-            let ui = &mut columns[1];
-            let label = ui.label(tr!("ui.key_pairs.signature_base64"));
-            let mut shown = self.signature.as_str();
-            ui.add(
-                egui::TextEdit::multiline(&mut shown)
-                    .desired_rows(4)
-                    .desired_width(f32::INFINITY)
-                    .font(egui::TextStyle::Monospace),
-            )
-            .labelled_by(label.id);
+            // Shown, not edited: the signature is the engine's.
+            signature_box_ui(&mut columns[1], &mut self.signature.as_str());
         });
         ui.horizontal(|ui| {
             if ui
@@ -620,18 +612,7 @@ impl KeyPairTools {
         self.message_choices_ui(ui, kind, commands);
         ui.columns(2, |columns| {
             self.message_field_ui(&mut columns[0]);
-            let ui = &mut columns[1];
-            let label = ui.label(tr!("ui.key_pairs.signature_base64"));
-            if ui
-                .add(
-                    egui::TextEdit::multiline(&mut self.signature_to_check)
-                        .desired_rows(4)
-                        .desired_width(f32::INFINITY)
-                        .font(egui::TextStyle::Monospace),
-                )
-                .labelled_by(label.id)
-                .changed()
-            {
+            if signature_box_ui(&mut columns[1], &mut self.signature_to_check).changed() {
                 self.verified = None;
             }
         });
@@ -738,6 +719,18 @@ impl KeyPairTools {
             ui.colored_label(ui.visuals().error_fg_color, error_text(e));
         }
     }
+}
+
+/// "Signature (base64)" and its box.
+fn signature_box_ui(ui: &mut egui::Ui, text: &mut dyn egui::TextBuffer) -> egui::Response {
+    let label = ui.label(tr!("ui.key_pairs.signature_base64"));
+    ui.add(
+        egui::TextEdit::multiline(text)
+            .desired_rows(4)
+            .desired_width(f32::INFINITY)
+            .font(egui::TextStyle::Monospace),
+    )
+    .labelled_by(label.id)
 }
 
 impl ImportPanel {
