@@ -2041,6 +2041,43 @@ fn key_pairs_and_imported_material() {
         b"",
     );
     assert_eq!(opened, "s3cr3t");
+    // A plaintext given only encrypted to the caller's own key, which OpenSSL opens.
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        "mine.key",
+    ]);
+    openssl(&["pkey", "-in", "mine.key", "-pubout", "-out", "mine.pub"]);
+    cli.ok(&["key", "create", "--alias", "sym"], b"");
+    let blob = cli.ok(&["encrypt", "--key", "sym"], b"only for me");
+    let sealed = cli.ok(
+        &[
+            "decrypt",
+            "--encryption-public-key",
+            cli.file("mine.pub").to_str().unwrap(),
+            "--encryption-algorithm",
+            "RSAES_OAEP_SHA_1",
+        ],
+        blob.as_bytes(),
+    );
+    std::fs::write(cli.file("sealed"), STANDARD.decode(sealed.trim()).unwrap()).unwrap();
+    openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        "mine.key",
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-in",
+        "sealed",
+        "-out",
+        "opened",
+    ]);
+    assert_eq!(std::fs::read(cli.file("opened")).unwrap(), b"only for me");
 
     cli.ok(
         &["key", "create", "--alias", "byok", "--external", "--sm4"],

@@ -37,6 +37,14 @@ pub struct DecryptArgs {
     /// With --key and an RSA key: RSAES_OAEP_SHA_256 (default), RSAES_OAEP_SHA_1 or RSAES_PKCS1_V1_5
     #[arg(long, requires = "key")]
     algorithm: Option<String>,
+    /// Give the plaintext only encrypted to this PEM public key (RSA-2048 or SM2): base64 of the
+    /// ciphertext is written, never the plaintext
+    #[arg(long, value_name = "PEM_FILE", conflicts_with = "key")]
+    encryption_public_key: Option<PathBuf>,
+    /// With --encryption-public-key: SM2 (C1C3C2, the default), SM2_C1C3C2_ASN1,
+    /// RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256
+    #[arg(long, requires = "encryption_public_key")]
+    encryption_algorithm: Option<String>,
     /// Read the CiphertextBlob from FILE [default: standard input]
     #[arg(long = "in", value_name = "FILE")]
     input: Option<PathBuf>,
@@ -125,6 +133,20 @@ pub fn decrypt(context: &Context, args: DecryptArgs) -> Result<()> {
     let encryption_context = CanonicalContext::parse(args.context.as_deref())?;
     let blob = read_text(args.input.as_deref(), BLOB_INPUT_MAX_BYTES)?;
     let service = context.service()?;
+    if let Some(pem_file) = &args.encryption_public_key {
+        let pem = read_text(Some(pem_file), 16 * 1024)?;
+        let (_, sealed) = service.decrypt_to_public_key(
+            &context.caller(),
+            &blob,
+            &encryption_context,
+            &pem,
+            args.encryption_algorithm.as_deref(),
+        )?;
+        return args.out.write(
+            service.keystore_path(),
+            format!("{}\n", STANDARD.encode(sealed)).as_bytes(),
+        );
+    }
     let decrypted = service.decrypt(&context.caller(), &blob, &encryption_context)?;
     args.out
         .write(service.keystore_path(), &decrypted.plaintext)

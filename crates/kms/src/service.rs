@@ -343,6 +343,18 @@ pub trait KmsService: Send + Sync {
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool>;
+    /// Decrypt whose answer comes encrypted to the caller's public key (`EncryptionPublicKey`,
+    /// PEM; `EncryptionAlgorithm`, SM2 C1C3C2 by default): the plaintext never leaves the
+    /// service. Returns the KeyId and the encrypted plaintext.
+    fn decrypt_to_public_key(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        context: &CanonicalContext,
+        public_key_pem: &str,
+        algorithm: Option<&str>,
+    ) -> Result<(String, Vec<u8>)>;
+
     /// AsymmetricRsaDecrypt (an RSAES algorithm) or AsymmetricSm2Decrypt (`None`).
     fn asymmetric_decrypt(
         &self,
@@ -720,6 +732,28 @@ impl KmsService for Kms {
         self.observed(caller, "VerifyByAsymmetricKey", key, || {
             Kms::verify(self, key, algorithm, message_type, message, signature)
         })
+    }
+
+    fn decrypt_to_public_key(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        context: &CanonicalContext,
+        public_key_pem: &str,
+        algorithm: Option<&str>,
+    ) -> Result<(String, Vec<u8>)> {
+        let result = waiting_as(caller, || {
+            let decrypted = Kms::decrypt(self, ciphertext_blob, context)?;
+            let sealed = super::pair_ops::encrypt_for_caller(
+                public_key_pem,
+                algorithm,
+                &decrypted.plaintext,
+            )?;
+            Ok((decrypted.key_id, sealed))
+        });
+        let key_id = result.as_ref().map(|(k, _)| k.as_str()).unwrap_or("");
+        self.emit(caller, "Decrypt", key_id, &result);
+        result
     }
 
     fn asymmetric_decrypt(

@@ -1030,6 +1030,29 @@ impl KmsService for RemoteService {
             .ok_or_else(|| answer_error("SignatureValid"))
     }
 
+    fn decrypt_to_public_key(
+        &self,
+        caller: &Caller,
+        ciphertext_blob: &str,
+        context: &CanonicalContext,
+        public_key_pem: &str,
+        algorithm: Option<&str>,
+    ) -> Result<(String, Vec<u8>)> {
+        let mut params = json!({
+            "CiphertextBlob": ciphertext_blob,
+            "EncryptionPublicKey": public_key_pem,
+        });
+        if let Some(algorithm) = algorithm {
+            params["EncryptionAlgorithm"] = json!(algorithm);
+        }
+        add_context(&mut params, "EncryptionContext", context);
+        let answer = self.kms(caller, "Decrypt", &params)?;
+        Ok((
+            text_field(&answer, "KeyId")?,
+            base64_field(&answer, "Plaintext")?,
+        ))
+    }
+
     fn asymmetric_decrypt(
         &self,
         caller: &Caller,
