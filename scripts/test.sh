@@ -11,6 +11,7 @@ packages=(
   libgl1-mesa-dri libegl1 libxkbcommon-x11-0    # software OpenGL and X11 keyboard for that window
   mariadb-server postgresql                     # private database servers for the rotation tests
   openssh-client                                # ssh-keygen: the outside check of SSH key pairs
+  openssl                                       # OpenSSL 3: the outside check of signatures and ciphertexts
 )
 missing=()
 for package in "${packages[@]}"; do
