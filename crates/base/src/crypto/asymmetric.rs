@@ -232,7 +232,8 @@ pub fn generate(kind: PairKind) -> Result<Zeroizing<Vec<u8>>, PairError> {
         }
         PairKind::Sm2Decrypt | PairKind::Sm2Sign => {
             let secret = sm2::SecretKey::generate();
-            Ok(Zeroizing::new(secret.to_bytes().to_vec()))
+            let bytes = Zeroizing::new(secret.to_bytes());
+            Ok(Zeroizing::new(bytes.to_vec()))
         }
     }
 }
@@ -252,8 +253,41 @@ enum Private {
         pkcs1: Pkcs1PrivateDecryptingKey,
     },
     Ecdsa(EcdsaKeyPair),
-    Sm2Sign(Box<sm2::dsa::SigningKey>),
-    Sm2Decrypt(Box<sm2::pke::DecryptingKey>),
+    Sm2Sign(Sm2Signing),
+    Sm2Decrypt(Sm2Decrypting),
+}
+
+/// The scalar 1, big-endian: what an SM2 key's secret is overwritten with when it is dropped.
+const SM2_BLANK: [u8; 32] = {
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    one
+};
+
+/// An SM2 signing key, its secret overwritten when dropped: `sm2` 0.14's keys do not wipe
+/// themselves (AWS-LC's do), and their fields are private, so the whole key is replaced in place
+/// by one whose secret is 1, and the store kept from being optimised away.
+struct Sm2Signing(Box<sm2::dsa::SigningKey>);
+
+impl Drop for Sm2Signing {
+    fn drop(&mut self) {
+        if let Ok(blank) = sm2::dsa::SigningKey::from_slice(SM2_DEFAULT_ID, &SM2_BLANK) {
+            *self.0 = blank;
+            std::hint::black_box(&*self.0);
+        }
+    }
+}
+
+/// An SM2 decryption key, wiped the same way.
+struct Sm2Decrypting(Box<sm2::pke::DecryptingKey>);
+
+impl Drop for Sm2Decrypting {
+    fn drop(&mut self) {
+        if let Ok(blank) = sm2::pke::DecryptingKey::from_slice(&SM2_BLANK) {
+            *self.0 = blank;
+            std::hint::black_box(&*self.0);
+        }
+    }
 }
 
 /// A parsed key pair, ready to sign or decrypt. The libraries wipe their copies of the private
@@ -307,12 +341,14 @@ impl KeyPair {
                     .map_err(|_| PairError::Failed)?
                     .into_vec();
                 let private = if kind == PairKind::Sm2Sign {
-                    Private::Sm2Sign(Box::new(
+                    Private::Sm2Sign(Sm2Signing(Box::new(
                         sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret)
                             .map_err(|_| PairError::Malformed)?,
-                    ))
+                    )))
                 } else {
-                    Private::Sm2Decrypt(Box::new(sm2::pke::DecryptingKey::new(secret)))
+                    Private::Sm2Decrypt(Sm2Decrypting(Box::new(sm2::pke::DecryptingKey::new(
+                        secret,
+                    ))))
                 };
                 (private, public)
             }
@@ -379,7 +415,7 @@ impl KeyPair {
                 .map_err(|_| PairError::Failed)?;
                 Ok(signature.as_ref().to_vec())
             }
-            Private::Sm2Sign(key) => {
+            Private::Sm2Sign(Sm2Signing(key)) => {
                 use sm2::dsa::signature::Signer as _;
                 use sm2::dsa::signature::hazmat::PrehashSigner as _;
                 let signature: sm2::dsa::Signature = match message_type {
@@ -438,7 +474,7 @@ impl KeyPair {
                 out.truncate(len);
                 Ok(out)
             }
-            Private::Sm2Decrypt(key) => {
+            Private::Sm2Decrypt(Sm2Decrypting(key)) => {
                 if ciphertext.len() > SM2_CIPHERTEXT_MAX_BYTES {
                     return Err(PairError::DecryptFailed);
                 }
