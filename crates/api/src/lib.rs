@@ -7,6 +7,8 @@
 pub mod access_log;
 pub mod dialect;
 pub mod http;
+pub mod huawei;
+pub mod jd;
 pub mod tencent;
 pub mod tls;
 
