@@ -44,19 +44,32 @@ pub trait Dialect: Send + Sync + 'static {
     fn language(&self, head: &Parts) -> Language;
     /// The cloud's code for an error kind in an answer to `action` (the access log shows it).
     fn code(&self, action: &str, kind: ErrorCode) -> &'static str;
-    /// The answer's content type and bytes (wiped once sent: answers carry plaintexts).
+    /// The answer: its status, content type, headers and bytes (wiped once sent: answers carry
+    /// plaintexts).
     fn answer(
         &self,
         action: &str,
         result: Result<Answer, KmsError>,
         request_id: &str,
         language: Language,
-    ) -> (&'static str, SecretBytes);
+    ) -> Written;
+}
+
+/// An answer as the transport writes it.
+pub struct Written {
+    /// The HTTP status: Tencent answers errors with 200, Huawei and JD with 4xx/5xx.
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: SecretBytes,
 }
 
 /// Every dialect served, asked in order; a request none recognizes goes to the first, which
 /// answers it with its own refusal (a missing signature, say).
-pub static DIALECTS: &[&dyn Dialect] = &[&super::tencent::TencentDialect];
+pub static DIALECTS: &[&dyn Dialect] = &[
+    &super::tencent::TencentDialect,
+    &super::huawei::HuaweiDialect,
+];
 
 /// The dialect of a request.
 pub fn of(head: &Parts) -> &'static dyn Dialect {

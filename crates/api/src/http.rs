@@ -591,12 +591,13 @@ impl<IO> UriTooLongAsJson<IO> {
         let request_id = uuid::Builder::from_random_bytes(keyconsole_base::crypto::nonce_bytes())
             .into_uuid()
             .to_string();
-        let (content_type, body) = dialect.answer(
+        let written = dialect.answer(
             "",
             Err(refusal),
             &request_id,
             keyconsole_base::util::i18n::Language::English,
         );
+        let (content_type, body) = (written.content_type, written.body);
         let mut response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
             body.len()
@@ -1004,11 +1005,17 @@ async fn answer(
         },
         duration: started.elapsed(),
     });
-    let (content_type, bytes) =
-        dialect.answer(outcome.action, outcome.result, &request_id, language);
-    let mut response = Response::new(Full::new(SecretBuf::new(bytes)));
+    let written = dialect.answer(outcome.action, outcome.result, &request_id, language);
+    let mut response = Response::new(Full::new(SecretBuf::new(written.body)));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(written.status).unwrap_or(hyper::StatusCode::OK);
     response
         .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(written.content_type));
+    for (name, value) in written.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
     Ok(response)
 }

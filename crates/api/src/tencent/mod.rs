@@ -379,11 +379,13 @@ impl Dialect for TencentDialect {
         result: Result<Reply>,
         request_id: &str,
         language: Language,
-    ) -> (&'static str, keyconsole_base::util::SecretBytes) {
-        (
-            JSON_CONTENT_TYPE,
-            response_body(action, result, request_id, language),
-        )
+    ) -> crate::dialect::Written {
+        crate::dialect::Written {
+            status: 200,
+            content_type: JSON_CONTENT_TYPE,
+            headers: Vec::new(),
+            body: response_body(action, result, request_id, language),
+        }
     }
 }
 
