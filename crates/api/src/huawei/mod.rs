@@ -18,8 +18,8 @@ use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
-    CanonicalContext, Caller, CreateKey, DataKeySpec, ErrorCode, KeyChange,
-    KeyMetadata, KeyQuery, KeySpec, KeyState, KeyUsage, KmsError, Result, ServedKms, StateFilter,
+    Caller, CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata, KeyQuery,
+    KeySpec, KeyState, KeyUsage, KmsError, Result, ServedKms, StateFilter,
 };
 
 pub const ALGORITHM: &str = signature::ALGORITHM;
@@ -63,12 +63,19 @@ impl HuaweiRequest {
             return Some("projects");
         }
         let mut parts = self.path.trim_matches('/').split('/');
-        let (Some("v1.0"), Some(_project), Some("kms"), Some(op), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("v1.0"), Some(_project), Some("kms"), Some(op), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return None;
         };
-        OPERATIONS.iter().find(|(name, _)| *name == op).map(|(name, _)| *name)
+        OPERATIONS
+            .iter()
+            .find(|(name, _)| *name == op)
+            .map(|(name, _)| *name)
     }
 }
 
@@ -147,8 +154,12 @@ fn code(kind: ErrorCode) -> (u16, &'static str) {
         InvalidAction => (404, "APIGW.0101"),
         CmkNotFound => (404, "KMS.0207"),
         AliasAlreadyExists => (409, "KMS.0210"),
-        CmkDisabled | CmkArchived | CmkShouldBeDisabled | CmkNotPendingDelete
-        | CmkStateNotSupport | CmkUsedByCloudProduct => (400, "KMS.0209"),
+        CmkDisabled
+        | CmkArchived
+        | CmkShouldBeDisabled
+        | CmkNotPendingDelete
+        | CmkStateNotSupport
+        | CmkUsedByCloudProduct => (400, "KMS.0209"),
         InternalError | KeystoreIo | KeystoreBusy | KeystoreDamaged | FailedOperation => {
             (500, "KMS.0001")
         }
@@ -163,7 +174,9 @@ impl Call for HuaweiRequest {
         let Some(op) = self.operation() else {
             return false;
         };
-        OPERATIONS.iter().any(|(name, change)| *name == op && *change)
+        OPERATIONS
+            .iter()
+            .any(|(name, change)| *name == op && *change)
     }
 
     fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
@@ -216,7 +229,9 @@ impl HuaweiRequest {
                     signature::SignatureError::Expired => ErrorCode::SignatureExpire,
                     signature::SignatureError::UnknownAccessKey => ErrorCode::SecretIdNotFound,
                     signature::SignatureError::Malformed
-                    | signature::SignatureError::HeadersNotSigned => ErrorCode::InvalidAuthorization,
+                    | signature::SignatureError::HeadersNotSigned => {
+                        ErrorCode::InvalidAuthorization
+                    }
                     signature::SignatureError::Mismatch => ErrorCode::SignatureFailure,
                 };
                 KmsError::new(
@@ -315,7 +330,10 @@ fn state_number(state: KeyState) -> &'static str {
 /// The canonical context Huawei's `additional_authenticated_data` binds a ciphertext to: the
 /// same as Tencent's EncryptionContext `{"aad": "<the string>"}`, so ciphertexts cross dialects.
 fn aad_context(body: &Map<String, Value>) -> Result<CanonicalContext> {
-    match body.get("additional_authenticated_data").and_then(Value::as_str) {
+    match body
+        .get("additional_authenticated_data")
+        .and_then(Value::as_str)
+    {
         None | Some("") => Ok(CanonicalContext::none()),
         Some(aad) => CanonicalContext::parse(Some(&json!({ "aad": aad }).to_string())),
     }
@@ -332,7 +350,9 @@ impl Served<'_> {
     }
 
     fn required(&self, name: &str) -> Result<String> {
-        self.text(name).filter(|s| !s.is_empty()).ok_or_else(|| missing(name))
+        self.text(name)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing(name))
     }
 
     /// A number the model types as a string (`"512"`), given as either.
@@ -372,7 +392,9 @@ impl Served<'_> {
                         ..CreateKey::default()
                     },
                 )?;
-                reply(json!({"key_info": {"key_id": key.key_id, "domain_id": "0", "region_id": "local"}}))
+                reply(
+                    json!({"key_info": {"key_id": key.key_id, "domain_id": "0", "region_id": "local"}}),
+                )
             }
             "describe-key" => {
                 let key = kms.describe_key(caller, &self.key()?)?;
@@ -388,19 +410,31 @@ impl Served<'_> {
                 };
                 kms.change_keys(caller, std::slice::from_ref(&key), change)?;
                 let now = kms.describe_key(caller, &key)?;
-                reply(json!({"key_info": {"key_id": now.key_id, "key_state": state_number(now.key_state)}}))
+                reply(
+                    json!({"key_info": {"key_id": now.key_id, "key_state": state_number(now.key_state)}}),
+                )
             }
             "schedule-key-deletion" => {
                 let key = self.key()?;
-                let days = self.number("pending_days")?.ok_or_else(|| missing("pending_days"))?;
+                let days = self
+                    .number("pending_days")?
+                    .ok_or_else(|| missing("pending_days"))?;
                 let days = u32::try_from(days).map_err(|_| invalid("pending_days"))?;
-                kms.change_keys(caller, std::slice::from_ref(&key), KeyChange::ScheduleDeletion { days })?;
+                kms.change_keys(
+                    caller,
+                    std::slice::from_ref(&key),
+                    KeyChange::ScheduleDeletion { days },
+                )?;
                 let now = kms.describe_key(caller, &key)?;
                 reply(json!({"key_id": now.key_id, "key_state": state_number(now.key_state)}))
             }
             "cancel-key-deletion" => {
                 let key = self.key()?;
-                kms.change_keys(caller, std::slice::from_ref(&key), KeyChange::CancelDeletion)?;
+                kms.change_keys(
+                    caller,
+                    std::slice::from_ref(&key),
+                    KeyChange::CancelDeletion,
+                )?;
                 let now = kms.describe_key(caller, &key)?;
                 reply(json!({"key_id": now.key_id, "key_state": state_number(now.key_state)}))
             }
@@ -410,22 +444,32 @@ impl Served<'_> {
                 kms.change_keys(
                     caller,
                     std::slice::from_ref(&key),
-                    KeyChange::Update { alias: Some(alias.clone()), description: None },
+                    KeyChange::Update {
+                        alias: Some(alias.clone()),
+                        description: None,
+                    },
                 )?;
                 reply(json!({"key_info": {"key_id": key, "key_alias": alias}}))
             }
             "update-key-description" => {
                 let key = self.key()?;
-                let description = self.text("key_description").ok_or_else(|| missing("key_description"))?;
+                let description = self
+                    .text("key_description")
+                    .ok_or_else(|| missing("key_description"))?;
                 kms.change_keys(
                     caller,
                     std::slice::from_ref(&key),
-                    KeyChange::Update { alias: None, description: Some(description.clone()) },
+                    KeyChange::Update {
+                        alias: None,
+                        description: Some(description.clone()),
+                    },
                 )?;
                 reply(json!({"key_info": {"key_id": key, "key_description": description}}))
             }
             "gen-random" => {
-                let bits = self.number("random_data_length")?.ok_or_else(|| missing("random_data_length"))?;
+                let bits = self
+                    .number("random_data_length")?
+                    .ok_or_else(|| missing("random_data_length"))?;
                 if bits == 0 || bits % 8 != 0 || bits > 8192 {
                     return Err(invalid("random_data_length"));
                 }
@@ -448,7 +492,8 @@ impl Served<'_> {
                         _ => return Err(invalid("key_spec")),
                     },
                 };
-                let data_key = kms.generate_data_key(caller, &self.key()?, spec, &aad_context(&self.body)?)?;
+                let data_key =
+                    kms.generate_data_key(caller, &self.key()?, spec, &aad_context(&self.body)?)?;
                 let blob = keyconsole_kms::Blob::decode(&data_key.ciphertext_blob)?.to_bytes();
                 let mut answer = json!({"key_id": data_key.key_id, "cipher_text": hex(&blob)});
                 if operation == "create-datakey" {
@@ -457,8 +502,11 @@ impl Served<'_> {
                 reply(answer)
             }
             "encrypt-datakey" => {
-                let bytes = self.number("datakey_plain_length")?.ok_or_else(|| missing("datakey_plain_length"))?;
-                let given = zeroize::Zeroizing::new(unhex(&self.required("plain_text")?, "plain_text")?);
+                let bytes = self
+                    .number("datakey_plain_length")?
+                    .ok_or_else(|| missing("datakey_plain_length"))?;
+                let given =
+                    zeroize::Zeroizing::new(unhex(&self.required("plain_text")?, "plain_text")?);
                 let len = usize::try_from(bytes).map_err(|_| invalid("datakey_plain_length"))?;
                 if len == 0 || given.len() != len + 32 {
                     return Err(invalid("datakey_plain_length"));
@@ -469,7 +517,9 @@ impl Served<'_> {
                 }
                 let sealed = kms.encrypt(caller, &self.key()?, key, &aad_context(&self.body)?)?;
                 let blob = keyconsole_kms::Blob::decode(&sealed.ciphertext_blob)?.to_bytes();
-                reply(json!({"key_id": sealed.key_id, "cipher_text": hex(&blob), "datakey_length": len.to_string()}))
+                reply(
+                    json!({"key_id": sealed.key_id, "cipher_text": hex(&blob), "datakey_length": len.to_string()}),
+                )
             }
             "decrypt-datakey" => {
                 let blob = unhex(&self.required("cipher_text")?, "cipher_text")?;
@@ -492,11 +542,20 @@ impl Served<'_> {
                     Some(_) => return Err(invalid("encryption_algorithm")),
                 }
                 let text = zeroize::Zeroizing::new(self.required("plain_text")?);
-                let sealed = kms.encrypt(caller, &self.key()?, text.as_bytes(), &aad_context(&self.body)?)?;
+                let sealed = kms.encrypt(
+                    caller,
+                    &self.key()?,
+                    text.as_bytes(),
+                    &aad_context(&self.body)?,
+                )?;
                 reply(json!({"key_id": sealed.key_id, "cipher_text": sealed.ciphertext_blob}))
             }
             "decrypt-data" => {
-                let opened = kms.decrypt(caller, &self.required("cipher_text")?, &aad_context(&self.body)?)?;
+                let opened = kms.decrypt(
+                    caller,
+                    &self.required("cipher_text")?,
+                    &aad_context(&self.body)?,
+                )?;
                 let text = String::from_utf8_lossy(&opened.plaintext).into_owned();
                 reply(json!({
                     "key_id": opened.key_id,

@@ -50,7 +50,10 @@ impl<'a> Authorization<'a> {
             .ok_or(SignatureError::Malformed)?;
         let (mut access, mut signed, mut signature) = (None, None, None);
         for part in rest.split(',') {
-            let (name, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
+            let (name, value) = part
+                .trim()
+                .split_once('=')
+                .ok_or(SignatureError::Malformed)?;
             match name {
                 "Access" => access = Some(value),
                 "SignedHeaders" => signed = Some(value),
@@ -62,8 +65,12 @@ impl<'a> Authorization<'a> {
             .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or(SignatureError::Malformed)?;
         Ok(Authorization {
-            access_key: access.filter(|a| !a.is_empty()).ok_or(SignatureError::Malformed)?,
-            signed_headers: signed.filter(|s| !s.is_empty()).ok_or(SignatureError::Malformed)?,
+            access_key: access
+                .filter(|a| !a.is_empty())
+                .ok_or(SignatureError::Malformed)?,
+            signed_headers: signed
+                .filter(|s| !s.is_empty())
+                .ok_or(SignatureError::Malformed)?,
             signature,
         })
     }
@@ -79,8 +86,8 @@ pub struct Received<'a> {
     pub body: &'a [u8],
 }
 
-impl Received<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+impl<'a> Received<'a> {
+    fn header(&self, name: &str) -> Option<&'a str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -164,17 +171,28 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The canonical request of `request` under `signed_headers`.
-pub fn canonical_request(request: &Received<'_>, signed_headers: &str) -> Result<String, SignatureError> {
+pub fn canonical_request(
+    request: &Received<'_>,
+    signed_headers: &str,
+) -> Result<String, SignatureError> {
     let mut headers = String::new();
     for name in signed_headers.split(';') {
-        let value = request.header(name).ok_or(SignatureError::HeadersNotSigned)?;
+        let value = request
+            .header(name)
+            .ok_or(SignatureError::HeadersNotSigned)?;
         headers.push_str(&name.to_ascii_lowercase());
         headers.push(':');
         headers.push_str(value.trim());
         headers.push('\n');
     }
     let body_hash = match request.header("x-sdk-content-sha256") {
-        Some(given) if signed_headers.split(';').any(|h| h == "x-sdk-content-sha256") => given.to_owned(),
+        Some(given)
+            if signed_headers
+                .split(';')
+                .any(|h| h == "x-sdk-content-sha256") =>
+        {
+            given.to_owned()
+        }
         _ => hex(&Sha256::digest(request.body)),
     };
     Ok(format!(
@@ -227,15 +245,21 @@ pub fn verify<'a>(
     if !signed.contains(&"host") || !signed.contains(&"x-sdk-date") {
         return Err(SignatureError::HeadersNotSigned);
     }
-    let date = request.header("x-sdk-date").ok_or(SignatureError::HeadersNotSigned)?;
+    let date = request
+        .header("x-sdk-date")
+        .ok_or(SignatureError::HeadersNotSigned)?;
     let at = parse_sdk_date(date.trim()).ok_or(SignatureError::Expired)?;
     if (now - at).abs() > MAX_CLOCK_SKEW_SECONDS {
         return Err(SignatureError::Expired);
     }
-    let secret_key = secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
+    let secret_key =
+        secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
     let canonical = canonical_request(request, authorization.signed_headers)?;
     let expected = signature(&secret_key, &string_to_sign(&canonical, date.trim()));
-    if constant_time_eq(expected.as_bytes(), authorization.signature.to_ascii_lowercase().as_bytes()) {
+    if constant_time_eq(
+        expected.as_bytes(),
+        authorization.signature.to_ascii_lowercase().as_bytes(),
+    ) {
         Ok(authorization.access_key)
     } else {
         Err(SignatureError::Mismatch)
@@ -264,9 +288,17 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap().to_owned(),
+                    h[1].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let body = v["body"].as_str().unwrap().as_bytes().to_vec();
         let request = Received {
             method: v["method"].as_str().unwrap(),
@@ -284,9 +316,16 @@ mod tests {
             with_vector(name, |request, v| {
                 let auth = Authorization::parse(request.header("authorization").unwrap()).unwrap();
                 let canonical = canonical_request(request, auth.signed_headers).unwrap();
-                assert_eq!(canonical, v["canonical_request"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    canonical,
+                    v["canonical_request"].as_str().unwrap(),
+                    "{name}"
+                );
                 let date = request.header("x-sdk-date").unwrap();
-                assert_eq!(string_to_sign(&canonical, date), v["string_to_sign"].as_str().unwrap());
+                assert_eq!(
+                    string_to_sign(&canonical, date),
+                    v["string_to_sign"].as_str().unwrap()
+                );
                 let now = parse_sdk_date(date).unwrap() + 60;
                 let sk = v["secret_key"].as_str().unwrap().to_owned();
                 let ak = v["access_key"].as_str().unwrap();
@@ -294,20 +333,37 @@ mod tests {
                 assert_eq!(verify(request, now, lookup), Ok(ak));
                 // The wrong secret key, a time outside the window, a changed body.
                 assert_eq!(
-                    verify(request, now, |_| Some(zeroize::Zeroizing::new("other".into()))),
+                    verify(request, now, |_| Some(zeroize::Zeroizing::new(
+                        "other".into()
+                    ))),
                     Err(SignatureError::Mismatch)
                 );
                 assert_eq!(
                     verify(request, now + MAX_CLOCK_SKEW_SECONDS + 61, lookup),
                     Err(SignatureError::Expired)
                 );
-                assert_eq!(verify(request, now, |_| None), Err(SignatureError::UnknownAccessKey));
+                assert_eq!(
+                    verify(request, now, |_| None),
+                    Err(SignatureError::UnknownAccessKey)
+                );
                 let mut changed = request.body.to_vec();
                 changed.push(b' ');
-                let tampered = Received { body: &changed, ..*request };
-                assert_eq!(verify(&tampered, now, lookup), Err(SignatureError::Mismatch));
-                let other_path = Received { path: "/v1.0/x/kms/decrypt-data", ..*request };
-                assert_eq!(verify(&other_path, now, lookup), Err(SignatureError::Mismatch));
+                let tampered = Received {
+                    body: &changed,
+                    ..*request
+                };
+                assert_eq!(
+                    verify(&tampered, now, lookup),
+                    Err(SignatureError::Mismatch)
+                );
+                let other_path = Received {
+                    path: "/v1.0/x/kms/decrypt-data",
+                    ..*request
+                };
+                assert_eq!(
+                    verify(&other_path, now, lookup),
+                    Err(SignatureError::Mismatch)
+                );
             });
         }
     }
@@ -321,7 +377,11 @@ mod tests {
             "SDK-HMAC-SHA256 Access=a, SignedHeaders=host;x-sdk-date, Signature=zz",
             "TC3-HMAC-SHA256 Credential=a/b/c/tc3_request, SignedHeaders=x, Signature=00",
         ] {
-            assert_eq!(Authorization::parse(header), Err(SignatureError::Malformed), "{header}");
+            assert_eq!(
+                Authorization::parse(header),
+                Err(SignatureError::Malformed),
+                "{header}"
+            );
         }
     }
 }

@@ -79,7 +79,10 @@ impl<'a> Authorization<'a> {
             .ok_or(SignatureError::Malformed)?;
         let (mut credential, mut signed, mut signature) = (None, None, None);
         for part in rest.split(',') {
-            let (name, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
+            let (name, value) = part
+                .trim()
+                .split_once('=')
+                .ok_or(SignatureError::Malformed)?;
             match name {
                 "Credential" => credential = Some(value),
                 "SignedHeaders" => signed = Some(value),
@@ -87,7 +90,10 @@ impl<'a> Authorization<'a> {
                 _ => return Err(SignatureError::Malformed),
             }
         }
-        let scope: Vec<&str> = credential.ok_or(SignatureError::Malformed)?.split('/').collect();
+        let scope: Vec<&str> = credential
+            .ok_or(SignatureError::Malformed)?
+            .split('/')
+            .collect();
         let [access_key, day, region, service, term] = scope[..] else {
             return Err(SignatureError::Malformed);
         };
@@ -100,7 +106,9 @@ impl<'a> Authorization<'a> {
             day,
             region,
             service,
-            signed_headers: signed.filter(|s| !s.is_empty()).ok_or(SignatureError::Malformed)?,
+            signed_headers: signed
+                .filter(|s| !s.is_empty())
+                .ok_or(SignatureError::Malformed)?,
             signature: signature
                 .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
                 .ok_or(SignatureError::Malformed)?,
@@ -118,8 +126,8 @@ pub struct Received<'a> {
     pub body: &'a [u8],
 }
 
-impl Received<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+impl<'a> Received<'a> {
+    fn header(&self, name: &str) -> Option<&'a str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -129,7 +137,10 @@ impl Received<'_> {
 
 fn encode(bytes: &[u8], keep_slash: bool, out: &mut String) {
     for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -205,7 +216,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
 }
@@ -217,18 +229,30 @@ pub fn canonical_request(
 ) -> Result<String, SignatureError> {
     let mut headers = String::new();
     for name in authorization.signed_headers.split(';') {
-        let value = request.header(name).ok_or(SignatureError::HeadersNotSigned)?.trim();
+        let value = request
+            .header(name)
+            .ok_or(SignatureError::HeadersNotSigned)?
+            .trim();
         headers.push_str(&name.to_ascii_lowercase());
         headers.push(':');
         match authorization.version {
-            Version::Two => headers.push_str(&value.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")),
+            Version::Two => headers.push_str(
+                &value
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             Version::Three => headers.push_str(value),
         }
         headers.push('\n');
     }
     let (uri, query) = match authorization.version {
         Version::Two => (request.path.to_owned(), request.query.to_owned()),
-        Version::Three => (canonical_uri_v3(request.path), canonical_query_v3(request.query)),
+        Version::Three => (
+            canonical_uri_v3(request.path),
+            canonical_query_v3(request.query),
+        ),
     };
     Ok(format!(
         "{}\n{uri}\n{query}\n{headers}\n{}\n{}",
@@ -273,21 +297,33 @@ pub fn verify<'a>(
     now: i64,
     secret_key_of: impl FnOnce(&str) -> Option<zeroize::Zeroizing<String>>,
 ) -> Result<&'a str, SignatureError> {
-    let authorization =
-        Authorization::parse(request.header("authorization").ok_or(SignatureError::Malformed)?)?;
+    let authorization = Authorization::parse(
+        request
+            .header("authorization")
+            .ok_or(SignatureError::Malformed)?,
+    )?;
     if !authorization.signed_headers.split(';').any(|h| h == "host") {
         return Err(SignatureError::HeadersNotSigned);
     }
-    let date = request.header("x-jdcloud-date").ok_or(SignatureError::Expired)?.trim();
-    let at = super::super::huawei::signature::parse_sdk_date(date).ok_or(SignatureError::Expired)?;
+    let date = request
+        .header("x-jdcloud-date")
+        .ok_or(SignatureError::Expired)?
+        .trim();
+    let at =
+        super::super::huawei::signature::parse_sdk_date(date).ok_or(SignatureError::Expired)?;
     if !date.starts_with(authorization.day) || (now - at).abs() > MAX_CLOCK_SKEW_SECONDS {
         return Err(SignatureError::Expired);
     }
-    let secret_key = secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
+    let secret_key =
+        secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
     let expected = signature(request, &authorization, &secret_key, date)?;
     let given = authorization.signature.to_ascii_lowercase();
     if expected.len() == given.len()
-        && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     {
         Ok(authorization.access_key)
     } else {
@@ -316,9 +352,17 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
+                .map(|h| {
+                    (
+                        h[0].as_str().unwrap().to_owned(),
+                        h[1].as_str().unwrap().to_owned(),
+                    )
+                })
                 .collect();
-            let headers: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let headers: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
             let body = v["body"].as_str().unwrap().as_bytes().to_vec();
             let request = Received {
                 method: v["method"].as_str().unwrap(),
@@ -340,7 +384,9 @@ mod tests {
             let lookup = |id: &str| (id == ak).then(|| zeroize::Zeroizing::new(sk.clone()));
             assert_eq!(verify(&request, now, lookup), Ok(ak), "{name}");
             assert_eq!(
-                verify(&request, now, |_| Some(zeroize::Zeroizing::new("wrong".into()))),
+                verify(&request, now, |_| Some(zeroize::Zeroizing::new(
+                    "wrong".into()
+                ))),
                 Err(SignatureError::Mismatch)
             );
             assert_eq!(
@@ -350,7 +396,14 @@ mod tests {
             let mut changed = body.clone();
             changed.push(b'x');
             assert_eq!(
-                verify(&Received { body: &changed, ..request }, now, lookup),
+                verify(
+                    &Received {
+                        body: &changed,
+                        ..request
+                    },
+                    now,
+                    lookup
+                ),
                 Err(SignatureError::Mismatch),
                 "{name}: a changed body"
             );
