@@ -69,6 +69,7 @@ pub struct Written {
 pub static DIALECTS: &[&dyn Dialect] = &[
     &super::tencent::TencentDialect,
     &super::huawei::HuaweiDialect,
+    &super::jd::JdDialect,
 ];
 
 /// The dialect of a request.
