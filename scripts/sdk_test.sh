@@ -50,6 +50,31 @@ if [[ ! -f $node_sdk/node_modules/tencentcloud-sdk-nodejs/package.json ]] ||
   npm install --prefix "$node_sdk" --no-audit --no-fund --silent "tencentcloud-sdk-nodejs@$NODE_SDK_VERSION" >/dev/null 2>&1
 fi
 
+# Huawei Cloud's and JD Cloud's official SDKs (pinned), each in a venv of its own, and JD's Node.js
+# SDK into target/jd-node.
+HUAWEI_SDK_VERSION=3.1.219
+JD_SDK_VERSION=1.6.354
+JD_NODE_SDK_VERSION=1.2.202
+huawei_venv=target/huawei-venv
+jd_venv=target/jd-venv
+jd_node=target/jd-node
+if [[ ! -x $huawei_venv/bin/python ]] || ! "$huawei_venv/bin/python" -c "import huaweicloudsdkkms" 2>/dev/null; then
+  rm -rf "$huawei_venv"
+  python3 -m venv "$huawei_venv"
+  "$huawei_venv/bin/pip" install --quiet --disable-pip-version-check "huaweicloudsdkkms==$HUAWEI_SDK_VERSION" \
+    "huaweicloudsdkcsms==$HUAWEI_SDK_VERSION"
+fi
+if [[ ! -x $jd_venv/bin/python ]] || ! "$jd_venv/bin/python" -c "import jdcloud_sdk.services.kms" 2>/dev/null; then
+  rm -rf "$jd_venv"
+  python3 -m venv "$jd_venv"
+  "$jd_venv/bin/pip" install --quiet --disable-pip-version-check "jdcloud-sdk==$JD_SDK_VERSION"
+fi
+if [[ ! -f $jd_node/node_modules/jdcloud-sdk-js/package.json ]] ||
+   ! grep -q "\"version\": \"$JD_NODE_SDK_VERSION\"" "$jd_node/node_modules/jdcloud-sdk-js/package.json"; then
+  mkdir -p "$jd_node"
+  npm install --prefix "$jd_node" --no-audit --no-fund --silent "jdcloud-sdk-js@$JD_NODE_SDK_VERSION" >/dev/null 2>&1
+fi
+
 # tccli (pinned with the SDK it runs on), in its own venv: it brings the whole SDK, which would
 # clash with the per-service packages above.
 TCCLI_VERSION=3.1.189.1
@@ -131,6 +156,13 @@ for scheme in http https; do
   node scripts/sdk/node_test.js "$at" "$scheme"
   HOME=$work TENCENTCLOUD_SECRET_ID=$KEYCONSOLE_SECRET_ID TENCENTCLOUD_SECRET_KEY=$KEYCONSOLE_SECRET_KEY \
     "$tccli_venv/bin/python" scripts/sdk/tccli_test.py "$tccli_venv/bin/tccli" "$at" "$scheme"
+  # Huawei Cloud and JD Cloud applications, unchanged but for the endpoint and credentials.
+  "$huawei_venv/bin/python" scripts/sdk/huawei_test.py "$at"
+  "$jd_venv/bin/python" scripts/sdk/jd_test.py "$at"
+  # (JD's Node.js SDK prints its canonical request and string to sign; only the result is shown.)
+  jd_node_out=$(NODE_PATH=$jd_node/node_modules node scripts/sdk/jd_node_test.js "$at" "$scheme" 2>&1) ||
+    { echo "$jd_node_out" >&2; exit 1; }
+  grep "passed, 0 failed" <<<"$jd_node_out"
   # Every served action against the SDK's models; the README's coverage table must be its output.
   "$venv/bin/python" scripts/sdk/conformance.py "$at" --readme README.md
 done
