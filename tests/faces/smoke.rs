@@ -341,11 +341,11 @@ fn a_ciphertext_is_downloaded_and_opened_again_without_a_desktop_portal() {
     // The key list's only row: its alias opens the key's page, with Encrypt chosen.
     screen.click(375, 131);
     screen.shot();
-    screen.click(280, 530); // the plaintext box
+    screen.click(280, 556); // the plaintext box
     screen.type_text("smoke secret 42");
     screen.key("ctrl+Return");
     screen.shot();
-    screen.click(830, 618); // Download…, under the ciphertext
+    screen.click(830, 644); // Download…, under the ciphertext
     // The console first asks D-Bus for the portal, then opens its own dialog: wait until its
     // title ("Save the ciphertext", top centre, where the key page has nothing) is drawn. A fixed
     // second was not always enough on a busy machine.
@@ -369,9 +369,9 @@ fn a_ciphertext_is_downloaded_and_opened_again_without_a_desktop_portal() {
     assert_eq!(decrypted.stdout, b"smoke secret 42");
 
     // Decrypt, Open file…, the same dialog, the file's name, Enter; then Execute.
-    screen.click(108, 453);
-    let empty = screen.colors_in(716, 513, 115, 28);
-    screen.click(640, 566);
+    screen.click(108, 479);
+    let empty = screen.colors_in(716, 539, 115, 28);
+    screen.click(640, 592);
     std::thread::sleep(Duration::from_secs(1));
     screen.click(700, 423);
     screen.key("ctrl+a");
@@ -379,19 +379,19 @@ fn a_ciphertext_is_downloaded_and_opened_again_without_a_desktop_portal() {
     screen.key("Return");
     // The file is read on the console's worker: Execute once its text is in the box.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while screen.colors_in(20, 515, 300, 24) <= 8 && Instant::now() < deadline {
+    while screen.colors_in(20, 541, 300, 24) <= 8 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
     // Onto the button first, then the click: the window has just taken the pointer back from
     // the dialog.
-    screen.xdotool(&["mousemove", "--window", &screen.window, "640", "543"]);
+    screen.xdotool(&["mousemove", "--window", &screen.window, "640", "569"]);
     std::thread::sleep(Duration::from_millis(300));
-    screen.click(640, 543);
+    screen.click(640, 569);
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut shown = screen.colors_in(716, 513, 115, 28);
+    let mut shown = screen.colors_in(716, 539, 115, 28);
     while shown <= 8 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
-        shown = screen.colors_in(716, 513, 115, 28);
+        shown = screen.colors_in(716, 539, 115, 28);
     }
     if !(empty <= 4 && shown > 8) {
         screen.fail(&format!(
