@@ -1,10 +1,13 @@
-"""Huawei Cloud's official KMS SDK (huaweicloudsdkkms) against a running `keyconsole serve`, with
-only the endpoint, the credentials and a project id changed: create a key, encrypt/decrypt data,
-create and decrypt a data key, disable then refuse with the SDK's own exception, schedule and
-cancel deletion, and a ciphertext made here that Tencent's Decrypt opens (one keystore, two clouds).
+"""Huawei Cloud's official KMS and CSMS SDKs (huaweicloudsdkkms, huaweicloudsdkcsms) against a
+running `keyconsole serve`, with only the endpoint, the credentials and a project id changed: create
+a key, encrypt/decrypt data, create and decrypt a data key, disable then refuse with the SDK's own
+exception, schedule and cancel deletion, seed 004's envelope steps, a secret's whole life, and a
+ciphertext made here that Tencent's Decrypt opens (one keystore, two clouds).
 
 Usage: huawei_test.py ENDPOINT (host:port); KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY in the
-environment (the AK/SK for now); KEYCONSOLE_CA for HTTPS. Prints "N passed, 0 failed".
+environment (the keystore's Huawei AK/SK: `keyconsole api credentials --cloud huawei`);
+TENCENT_SECRET_ID / TENCENT_SECRET_KEY (Tencent's pair, which Huawei requests must not pass);
+KEYCONSOLE_CA for HTTPS. Prints "N passed, 0 failed".
 """
 import hashlib
 import os
@@ -14,6 +17,14 @@ import uuid
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkcsms.v1 import (
+    CreateSecretRequest, CreateSecretRequestBody, CreateSecretVersionRequest,
+    CreateSecretVersionRequestBody, CsmsClient, DeleteSecretForScheduleRequest,
+    DeleteSecretForScheduleRequestBody, DeleteSecretRequest, ListSecretVersionsRequest,
+    ListSecretsRequest, RestoreSecretRequest, ShowSecretRequest, ShowSecretStageRequest,
+    ShowSecretVersionRequest, UpdateSecretRequest, UpdateSecretRequestBody,
+    UpdateSecretStageRequest, UpdateSecretStageRequestBody,
+)
 from huaweicloudsdkkms.v2 import (
     CancelKeyDeletionRequest, CreateDatakeyRequest, CreateDatakeyRequestBody, CreateKeyRequest,
     CreateKeyRequestBody, CreateRandomRequest, DecryptDataRequest, DecryptDataRequestBody,
@@ -101,5 +112,88 @@ try:
 except ClientRequestException as e:
     check(e.status_code == 401 and e.error_code == "APIGW.0301", f"a wrong SK: 401 APIGW.0301 ({e.error_code})")
 
-print(encrypted.cipher_text, file=open(os.environ.get("HUAWEI_CIPHERTEXT_OUT", os.devnull), "w"))
-print(f"the official Huawei KMS SDK over {SCHEME}: {passed} passed, 0 failed")
+# Tencent's pair does not sign Huawei requests: each cloud has its own credentials.
+tencent = (KmsClient.new_builder().with_http_config(config)
+           .with_credentials(BasicCredentials(os.environ["TENCENT_SECRET_ID"], os.environ["TENCENT_SECRET_KEY"],
+                                              "0123456789abcdef0123456789abcdef"))
+           .with_endpoint(f"{SCHEME}://{ENDPOINT}").build())
+try:
+    tencent.create_random(CreateRandomRequest(body=GenRandomRequestBody(random_data_length="64")))
+    check(False, "Tencent's credentials must not sign Huawei requests")
+except ClientRequestException as e:
+    check(e.status_code == 401, f"Tencent's pair on the Huawei dialect: 401 ({e.error_code})")
+
+# Seed 004: create a CMK, create-datakey, encrypt a file locally with the plaintext DEK (AES-GCM
+# here, as the seed's Java sample), keep only the encrypted DEK, and decrypt-datakey to open it.
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+
+cmk = kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(key_alias=f"seed004-{uuid.uuid4().hex[:6]}"))).key_info.key_id
+dek = kms.create_datakey(CreateDatakeyRequest(body=CreateDatakeyRequestBody(key_id=cmk, datakey_length="256")))
+nonce = os.urandom(12)
+document = b"seed 004: a file encrypted locally under a data key " * 100
+sealed_file = AESGCM(bytes.fromhex(dek.plain_text)).encrypt(nonce, document, None)
+encrypted_dek = dek.cipher_text  # all the seed keeps beside the file
+reopened = kms.decrypt_datakey(DecryptDatakeyRequest(body=DecryptDatakeyRequestBody(
+    key_id=cmk, cipher_text=encrypted_dek, datakey_cipher_length="32")))
+check(AESGCM(bytes.fromhex(reopened.data_key)).decrypt(nonce, sealed_file, None) == document,
+      "seed 004: the file opens with the data key decrypt-datakey gives back")
+
+# CSMS: a secret's whole life.
+csms = (CsmsClient.new_builder().with_http_config(config).with_credentials(credentials)
+        .with_endpoint(f"{SCHEME}://{ENDPOINT}").build())
+name = f"hw-secret-{uuid.uuid4().hex[:8]}"
+made = csms.create_secret(CreateSecretRequest(body=CreateSecretRequestBody(
+    name=name, secret_string="password-one 密码", description="made by the CSMS SDK"))).secret
+check(made.name == name and made.state == "ENABLED" and made.kms_key_id and isinstance(made.create_time, int),
+      f"create-secret: ENABLED under a KMS key ({made.state})")
+shown = csms.show_secret(ShowSecretRequest(secret_name=name)).secret
+check(shown.description == "made by the CSMS SDK" and shown.secret_type == "COMMON", "show-secret")
+listed = csms.list_secrets(ListSecretsRequest(limit="200"))
+check(any(s.name == name for s in listed.secrets) and listed.page_info.current_count == len(listed.secrets),
+      "list-secrets lists it")
+second = csms.create_secret_version(CreateSecretVersionRequest(
+    secret_name=name, body=CreateSecretVersionRequestBody(secret_string="password-two"))).version_metadata
+check(second.id == "v2" and second.version_stages == ["SYSCURRENT"], f"create-secret-version: v2 is SYSCURRENT ({second})")
+latest = csms.show_secret_version(ShowSecretVersionRequest(secret_name=name, version_id="latest")).version
+check(latest.secret_string == "password-two" and latest.version_metadata.id == "v2", "versions/latest is the newest value")
+first = csms.show_secret_version(ShowSecretVersionRequest(secret_name=name, version_id="v1")).version
+check(first.secret_string == "password-one 密码" and first.version_metadata.version_stages == ["SYSPREVIOUS"],
+      "v1 keeps its value and is SYSPREVIOUS")
+versions = csms.list_secret_versions(ListSecretVersionsRequest(secret_name=name)).version_metadatas
+check([v.id for v in versions] == ["v2", "v1"], f"list-secret-versions, newest first ({[v.id for v in versions]})")
+stage = csms.show_secret_stage(ShowSecretStageRequest(secret_name=name, stage_name="SYSCURRENT")).stage
+check(stage.version_id == "v2" and stage.secret_name == name, "stages/SYSCURRENT names v2")
+updated = csms.update_secret(UpdateSecretRequest(secret_name=name, body=UpdateSecretRequestBody(description="changed"))).secret
+check(updated.description == "changed", "update-secret: the description")
+try:
+    csms.update_secret_stage(UpdateSecretStageRequest(secret_name=name, stage_name="SYSCURRENT",
+                                                      body=UpdateSecretStageRequestBody(version_id="v1")))
+    check(False, "moving a stage is refused: keyconsole does not keep stages")
+except ClientRequestException as e:
+    check(e.status_code == 400 and "stages" in e.error_msg, f"update-secret-stage refused, saying why ({e.error_msg})")
+binary = csms.create_secret(CreateSecretRequest(body=CreateSecretRequestBody(
+    name=name + "-bin", secret_binary="AAECAwQF/w=="))).secret
+check(csms.show_secret_version(ShowSecretVersionRequest(secret_name=binary.name, version_id="latest"))
+      .version.secret_binary == "AAECAwQF/w==", "a binary secret comes back as the same base64")
+pending = csms.delete_secret_for_schedule(DeleteSecretForScheduleRequest(
+    secret_name=name, body=DeleteSecretForScheduleRequestBody(recovery_window_in_days=7))).secret
+check(pending.state == "PENDING_DELETE" and pending.scheduled_delete_time > made.create_time,
+      "delete-secret-for-schedule: PENDING_DELETE with a time")
+try:
+    csms.show_secret_version(ShowSecretVersionRequest(secret_name=name, version_id="latest"))
+    check(False, "a secret pending deletion gives no value")
+except ClientRequestException as e:
+    check(e.status_code == 400 and e.error_code == "CSMS.0103", f"pending deletion: 400 CSMS.0103 ({e.error_code})")
+restored = csms.restore_secret(RestoreSecretRequest(secret_name=name)).secret
+check(restored.state == "ENABLED", "restore-secret: ENABLED again")
+csms.delete_secret(DeleteSecretRequest(secret_name=name))
+csms.delete_secret(DeleteSecretRequest(secret_name=binary.name))
+try:
+    csms.show_secret(ShowSecretRequest(secret_name=name))
+    check(False, "a deleted secret is gone")
+except ClientRequestException as e:
+    check(e.status_code == 404 and e.error_code == "CSMS.0005", f"deleted: 404 CSMS.0005 ({e.error_code})")
+
+with open(os.environ.get("HUAWEI_CIPHERTEXT_OUT", os.devnull), "w") as out:
+    out.write(encrypted.cipher_text)
+print(f"the official Huawei KMS and CSMS SDKs over {SCHEME}: {passed} passed, 0 failed")

@@ -1,7 +1,8 @@
 // JD Cloud's official Node.js SDK (jdcloud-sdk-js, signing JDCLOUD2 and sending `:` as `%3A`)
 // against a running `keyconsole serve`: CreateKey, Encrypt, Decrypt, GenerateDataKey, Disable →
 // Encrypt refused (the promise rejects with the error envelope), ScheduleKeyDeletion (a DELETE with
-// a query), CancelKeyDeletion.
+// a query), CancelKeyDeletion; a secret: createSecret, createSecretVersion, describeSecretVersionInfo,
+// disableSecret, deleteSecret.
 // Usage: node jd_node_test.js ENDPOINT [http|https]; KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY
 // in the environment; for https NODE_EXTRA_CA_CERTS names the local CA.
 // Prints "N passed, 0 failed" or exits 1 at the first mismatch.
@@ -50,6 +51,23 @@ function check(condition, what) {
   const described = await kms.describeKey({ keyId });
   check(described.result.keyInfo.keyStatus === 2, "scheduleKeyDeletion (DELETE with a query): keyStatus 2");
   await kms.cancelKeyDeletion({ keyId });
+
+  const secretName = `jd-node-secret-${Date.now()}`;
+  const made = await kms.createSecret({
+    secretCfg: { secretDescCfg: { secretName, secretDesc: "made by the JD Node SDK" }, secretData: "node 密码 one" },
+  });
+  const secretId = made.result.secretId;
+  await kms.createSecretVersion({ secretId, secretVersionCfg: { secretData: "node two" } });
+  const info = await kms.describeSecretVersionInfo({ secretId, version: "v2" });
+  check(info.result.secretData === "node two", "createSecretVersion / describeSecretVersionInfo: v2's value");
+  await kms.disableSecret({ secretId });
+  await kms.deleteSecret({ secretId });
+  try {
+    await kms.describeSecretVersionList({ secretId });
+    check(false, "a deleted secret must be gone");
+  } catch (e) {
+    check(e.error && e.error.code === 404, `a deleted secret: NOT_FOUND (${JSON.stringify(e.error || e.message)})`);
+  }
   console.log(`the official JD Cloud Node.js SDK over ${protocol}: ${checks} passed, 0 failed`);
 })().catch((e) => {
   console.error(`FAILED: ${JSON.stringify(e.error || e.message || e)}`);

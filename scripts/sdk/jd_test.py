@@ -4,8 +4,14 @@ Encrypt/Decrypt, GenerateDataKey, disable then refuse (the SDK's error object: i
 schedule and cancel deletion. Its default logger prints request bodies, plaintexts included: a
 quiet Logger(ERROR) is given, as the README says.
 
+Then seed 003's steps: small data through Encrypt/Decrypt, and a secret's whole life through the
+secrets interface (机密): create, versions, list, describe, disable, refuse, delete.
+
 Usage: jd_test.py ENDPOINT (host:port); KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY in the
-environment (the AK/SK for now); KEYCONSOLE_CA for HTTPS (given to requests as REQUESTS_CA_BUNDLE). Prints "N passed, 0 failed".
+environment (the keystore's JD pair: `keyconsole api credentials --cloud jd`); TENCENT_SECRET_ID /
+TENCENT_SECRET_KEY (which JD requests must not pass); KEYCONSOLE_CA for HTTPS (given to requests as
+REQUESTS_CA_BUNDLE); JD_CIPHERTEXT_OUT, a file for one ciphertext Tencent's Decrypt must open.
+Prints "N passed, 0 failed".
 """
 import base64
 import os
@@ -27,7 +33,22 @@ from jdcloud_sdk.services.kms.apis.EncryptRequest import EncryptParameters, Encr
 from jdcloud_sdk.services.kms.apis.GenerateDataKeyRequest import GenerateDataKeyParameters, GenerateDataKeyRequest
 from jdcloud_sdk.services.kms.apis.ScheduleKeyDeletionRequest import ScheduleKeyDeletionParameters, ScheduleKeyDeletionRequest
 from jdcloud_sdk.services.kms.client.KmsClient import KmsClient
+from jdcloud_sdk.services.kms.apis.CreateSecretRequest import CreateSecretParameters, CreateSecretRequest
+from jdcloud_sdk.services.kms.apis.CreateSecretVersionRequest import CreateSecretVersionParameters, CreateSecretVersionRequest
+from jdcloud_sdk.services.kms.apis.DeleteSecretRequest import DeleteSecretParameters, DeleteSecretRequest
+from jdcloud_sdk.services.kms.apis.DeleteSecretVersionRequest import DeleteSecretVersionParameters, DeleteSecretVersionRequest
+from jdcloud_sdk.services.kms.apis.DescribeSecretListRequest import DescribeSecretListParameters, DescribeSecretListRequest
+from jdcloud_sdk.services.kms.apis.DescribeSecretVersionInfoRequest import DescribeSecretVersionInfoParameters, DescribeSecretVersionInfoRequest
+from jdcloud_sdk.services.kms.apis.DescribeSecretVersionListRequest import DescribeSecretVersionListParameters, DescribeSecretVersionListRequest
+from jdcloud_sdk.services.kms.apis.DisableSecretRequest import DisableSecretParameters, DisableSecretRequest
+from jdcloud_sdk.services.kms.apis.DisableSecretVersionRequest import DisableSecretVersionParameters, DisableSecretVersionRequest
+from jdcloud_sdk.services.kms.apis.EnableSecretRequest import EnableSecretParameters, EnableSecretRequest
+from jdcloud_sdk.services.kms.apis.UpdateSecretRequest import UpdateSecretParameters, UpdateSecretRequest
 from jdcloud_sdk.services.kms.models.KeyCfg import KeyCfg
+from jdcloud_sdk.services.kms.models.SecretCfg import SecretCfg
+from jdcloud_sdk.services.kms.models.SecretDescCfg import SecretDescCfg
+from jdcloud_sdk.services.kms.models.SecretTimeCfg import SecretTimeCfg
+from jdcloud_sdk.services.kms.models.SecretVersionCfg import SecretVersionCfg
 from jdcloud_sdk.services.kms.models.KeyDescCfg import KeyDescCfg
 
 ENDPOINT = sys.argv[1]
@@ -99,4 +120,56 @@ wrong = KmsClient(Credential(os.environ["KEYCONSOLE_SECRET_ID"], "wrong"), Confi
                   Logger(ERROR))
 denied = wrong.send(DescribeKeyRequest(DescribeKeyParameters(key)))
 check(denied.error is not None, "a wrong secret key is refused")
+tencent = KmsClient(Credential(os.environ["TENCENT_SECRET_ID"], os.environ["TENCENT_SECRET_KEY"]),
+                    Config(ENDPOINT, scheme=SCHEME, timeout=10), Logger(ERROR))
+denied = tencent.send(DescribeKeyRequest(DescribeKeyParameters(key)))
+check(denied.error is not None and denied.error.code == 401, "Tencent's pair does not sign JD requests")
+
+# Seed 003's secrets (机密): a secret's whole life. JD's defaults for the validity window (start
+# now, never expire) are what keyconsole keeps; anything else is refused, not dropped.
+secret_name = f"jd-secret-{uuid.uuid4().hex[:8]}"
+made = ok(CreateSecretRequest(CreateSecretParameters(SecretCfg(
+    SecretDescCfg(secret_name, "made by the JD SDK"), SecretTimeCfg(None, None), "password-one 密码"))), "CreateSecret")
+secret_id = made["secretId"]
+ok(CreateSecretVersionRequest(CreateSecretVersionParameters(secret_id, SecretVersionCfg("password-two", None))),
+   "CreateSecretVersion")
+listing = DescribeSecretListParameters()
+listing.setPageSize(100)
+secrets = ok(DescribeSecretListRequest(listing), "DescribeSecretList")
+check(any(s["secretId"] == secret_id and s["secretStatus"] == 0 for s in secrets["secretList"]),
+      "DescribeSecretList lists it, enabled")
+detail = ok(DescribeSecretVersionListRequest(DescribeSecretVersionListParameters(secret_id)),
+            "DescribeSecretVersionList")["secretDetail"]
+check(detail["secretVersionCount"] == 2 and [v["secretData"] for v in detail["secretVersionList"]]
+      == ["password-one 密码", "password-two"], f"two versions with their values ({detail['secretVersionCount']})")
+info = ok(DescribeSecretVersionInfoRequest(DescribeSecretVersionInfoParameters(secret_id, "v2")),
+          "DescribeSecretVersionInfo")
+check(info["secretData"] == "password-two" and info["secretVersion"] == "v2" and info["expireTime"] == "",
+      "DescribeSecretVersionInfo: v2's value, no expiry")
+ok(UpdateSecretRequest(UpdateSecretParameters(secret_id, SecretDescCfg(secret_name, "changed"))), "UpdateSecret")
+far = CreateSecretVersionRequest(CreateSecretVersionParameters(
+    secret_id, SecretVersionCfg("later", SecretTimeCfg(None, "2099-01-01T00:00:00Z"))))
+refused_expiry = client.send(far)
+check(refused_expiry.error is not None and refused_expiry.error.code == 400,
+      "a version expiry is refused, not dropped")
+refused_version = client.send(DisableSecretVersionRequest(DisableSecretVersionParameters(secret_id, "v1")))
+check(refused_version.error is not None and refused_version.error.status == "FAILED_PRECONDITION",
+      "disabling one version is refused, saying why")
+ok(DeleteSecretVersionRequest(DeleteSecretVersionParameters(secret_id, "v1")), "DeleteSecretVersion")
+gone = client.send(DescribeSecretVersionInfoRequest(DescribeSecretVersionInfoParameters(secret_id, "v1")))
+check(gone.error is not None and gone.error.code == 404, "a deleted version is NOT_FOUND")
+ok(DisableSecretRequest(DisableSecretParameters(secret_id)), "DisableSecret")
+disabled = client.send(DescribeSecretVersionInfoRequest(DescribeSecretVersionInfoParameters(secret_id, "v2")))
+check(disabled.error is not None and disabled.error.code == 400, "a disabled secret gives no value")
+ok(EnableSecretRequest(EnableSecretParameters(secret_id)), "EnableSecret")
+enabled_delete = client.send(DeleteSecretRequest(DeleteSecretParameters(secret_id)))
+check(enabled_delete.error is not None and enabled_delete.error.status == "FAILED_PRECONDITION",
+      "an enabled secret is not deleted")
+ok(DisableSecretRequest(DisableSecretParameters(secret_id)), "DisableSecret")
+ok(DeleteSecretRequest(DeleteSecretParameters(secret_id)), "DeleteSecret")
+after = client.send(DescribeSecretVersionListRequest(DescribeSecretVersionListParameters(secret_id)))
+check(after.error is not None and after.error.code == 404, "a deleted secret is NOT_FOUND")
+
+with open(os.environ.get("JD_CIPHERTEXT_OUT", os.devnull), "w") as out:
+    out.write(blob)
 print(f"the official JD Cloud Python SDK over {SCHEME}: {passed} passed, 0 failed")

@@ -3,7 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keyconsole::kms::{
-    CanonicalContext, CreateKey, ErrorCode, KeyQuery, KeyState, Kms, Order, PLAINTEXT_MAX_BYTES,
+    CanonicalContext, Cloud, CreateKey, ErrorCode, KeyQuery, KeyState, Kms, Order,
+    PLAINTEXT_MAX_BYTES,
 };
 use keyconsole::testing::{TestKeystore, create};
 use proptest::prelude::*;
@@ -995,12 +996,38 @@ fn the_keystore_owners_operations_are_events_too() {
     })));
     let admin: &dyn KeystoreAdmin = &kms;
     let caller = Caller::local(Face::Cli, Language::English);
-    let first = admin.api_credential(&caller, false).unwrap();
-    let second = admin.api_credential(&caller, true).unwrap();
+    let first = admin
+        .api_credential(&caller, Cloud::Tencent, false)
+        .unwrap();
+    let second = admin.api_credential(&caller, Cloud::Tencent, true).unwrap();
     assert_ne!(first.secret_id, second.secret_id);
     assert_eq!(
-        admin.existing_api_credential().map(|c| c.secret_id),
+        admin
+            .existing_api_credential(Cloud::Tencent)
+            .map(|c| c.secret_id),
         Some(second.secret_id.clone())
+    );
+    // Each cloud has its own pair, which signs only its own dialect's requests.
+    assert!(admin.existing_api_credential(Cloud::Huawei).is_none());
+    let huawei = admin.api_credential(&caller, Cloud::Huawei, false).unwrap();
+    assert_eq!((huawei.cloud, huawei.secret_id.len()), (Cloud::Huawei, 20));
+    assert_eq!(
+        kms.api_secret_key_for(Cloud::Huawei, &huawei.secret_id)
+            .unwrap()
+            .as_str(),
+        huawei.secret_key.as_str()
+    );
+    assert!(
+        kms.api_secret_key_for(Cloud::Jd, &huawei.secret_id)
+            .is_err()
+    );
+    assert!(kms.api_secret_key(&huawei.secret_id).is_err());
+    assert_eq!(
+        admin
+            .existing_api_credential(Cloud::Tencent)
+            .map(|c| c.secret_id),
+        Some(second.secret_id.clone()),
+        "making Huawei's pair leaves Tencent's as it was"
     );
     assert_eq!(
         code(admin.set_keystore_password(

@@ -1,4 +1,5 @@
-//! What the API did, request by request: time, action, KeyId, result code, duration. Never a
+//! What the API did, request by request: time, dialect, action, KeyId (or secret), result code,
+//! duration. Never a
 //! parameter's value beyond a KeyId, so no plaintext, key or ciphertext ever reaches the log.
 
 use std::collections::VecDeque;
@@ -12,6 +13,8 @@ use std::time::Duration;
 pub struct AccessLogEntry {
     /// Unix seconds.
     pub time: i64,
+    /// The cloud whose wire the request spoke (`tencent`, `huawei`, `jd`).
+    pub dialect: &'static str,
     pub action: &'static str,
     pub key_id: Option<String>,
     /// `Success`, or the error code.
@@ -34,7 +37,8 @@ impl std::fmt::Display for Line<'_> {
         let Line(entry, time_text) = self;
         write!(
             f,
-            "{time_text} {} key={} {} {:.2} ms",
+            "{time_text} {} {} key={} {} {:.2} ms",
+            entry.dialect,
             entry.action,
             entry.key_id.as_deref().unwrap_or("-"),
             entry.code,
@@ -187,6 +191,7 @@ mod tests {
 
     fn entry(code: &'static str) -> AccessLogEntry {
         AccessLogEntry {
+            dialect: "tencent",
             time: 0,
             action: "Encrypt",
             key_id: None,

@@ -34,6 +34,8 @@ pub struct Outcome {
 pub type Answer = serde_json::Map<String, serde_json::Value>;
 
 pub trait Dialect: Send + Sync + 'static {
+    /// The cloud's name in the access log (`tencent`, `huawei`, `jd`).
+    fn name(&self) -> &'static str;
     /// Whether the request is this dialect's (its headers, its `Authorization` scheme).
     fn recognizes(&self, head: &Parts) -> bool;
     /// Reads a request (no engine call, no I/O).

@@ -997,6 +997,7 @@ async fn answer(
     };
     state.log.record(AccessLogEntry {
         time: state.clock.now(),
+        dialect: dialect.name(),
         action: outcome.action,
         key_id: outcome.key_id,
         code: match &outcome.result {

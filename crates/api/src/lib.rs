@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod http;
 pub mod huawei;
 pub mod jd;
+pub mod signed;
 pub mod tencent;
 pub mod tls;
 

@@ -11,7 +11,7 @@ use super::Context;
 use keyconsole_api::{AccessLog, ApiServer, DEFAULT_LISTEN, ServerConfig, tls};
 use keyconsole_kms::local_ca::{local_ca_path, server_names};
 use keyconsole_kms::{
-    ApiCredentials, Caller, ErrorCode, KeystoreAdmin, KmsError, Result, SharedKms,
+    ApiCredentials, Caller, Cloud, ErrorCode, KeystoreAdmin, KmsError, Result, SharedKms,
 };
 
 #[derive(Debug, Args)]
@@ -46,7 +46,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ApiCommand {
-    /// Print the API's SecretId and SecretKey (made on first use)
+    /// Print a cloud dialect's API credentials (made on first use): Tencent's SecretId and
+    /// SecretKey, Huawei's AK and SK, JD Cloud's AccessKey and SecretKey
     Credentials(CredentialsArgs),
     /// Print where the local CA certificate is (made on first use) and the certificate itself, for
     /// clients of `serve --tls` to trust
@@ -66,14 +67,18 @@ pub struct CaArgs {
 
 #[derive(Debug, Args)]
 pub struct CredentialsArgs {
-    /// Replace them with a new pair; applications using the old SecretKey are refused from now on
+    /// Replace them with a new pair; applications using the old secret key are refused from now
+    /// on
     #[arg(long)]
     pub rotate: bool,
+    /// Whose credentials: each cloud's SDKs sign with their own pair
+    #[arg(long, default_value = "tencent", value_parser = ["tencent", "huawei", "jd"])]
+    pub cloud: String,
 }
 
 pub fn serve(context: &Context, args: ServeArgs) -> Result<()> {
     let kms = context.open()?;
-    let credentials = kms.api_credential(&context.caller(), false)?;
+    let credentials = kms.api_credential(&context.caller(), Cloud::Tencent, false)?;
     let kms = SharedKms::new(kms);
     let mut log = AccessLog::new(1000);
     if !args.quiet {
@@ -138,7 +143,8 @@ pub fn run(context: &Context, command: ApiCommand) -> Result<()> {
     match command {
         ApiCommand::Credentials(args) => {
             let kms = context.open()?;
-            let credentials = kms.api_credential(&context.caller(), args.rotate)?;
+            let cloud = Cloud::from_name(&args.cloud).unwrap_or_default();
+            let credentials = kms.api_credential(&context.caller(), cloud, args.rotate)?;
             print_credentials(&credentials)
         }
         ApiCommand::Ca(args) => {
@@ -187,8 +193,17 @@ fn stdout_failed(e: std::io::Error) -> KmsError {
 }
 
 fn print_credentials(credentials: &ApiCredentials) -> Result<()> {
+    let (id, key) = credentials.cloud.labels();
+    let width = id.len().max(key.len()) + 1;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "SecretId:  {}", credentials.secret_id)
-        .and_then(|()| writeln!(out, "SecretKey: {}", credentials.secret_key.as_str()))
+    writeln!(out, "{:width$} {}", format!("{id}:"), credentials.secret_id)
+        .and_then(|()| {
+            writeln!(
+                out,
+                "{:width$} {}",
+                format!("{key}:"),
+                credentials.secret_key.as_str()
+            )
+        })
         .map_err(stdout_failed)
 }

@@ -8,7 +8,7 @@ use keyconsole_base::crypto::certs::ServerIdentity;
 use keyconsole_store::KdfParams;
 
 use super::Kms;
-use super::credentials::ApiCredentials;
+use super::credentials::{ApiCredentials, Cloud};
 use super::error::Result;
 use super::local_ca::LocalCa;
 use super::maintenance::Maintenance;
@@ -46,11 +46,12 @@ pub trait KeystoreAdmin: KmsService {
         kdf: Option<KdfParams>,
         new_master_key: bool,
     ) -> Result<()>;
-    /// The loopback API's credentials, made on first use; `rotate` replaces both halves and the
-    /// old SecretKey is refused at once.
-    fn api_credential(&self, caller: &Caller, rotate: bool) -> Result<ApiCredentials>;
-    /// The credentials if they were ever made (shown, never created; no event).
-    fn existing_api_credential(&self) -> Option<ApiCredentials>;
+    /// A cloud dialect's API credentials, made on first use; `rotate` replaces both halves and
+    /// the old secret key is refused at once.
+    fn api_credential(&self, caller: &Caller, cloud: Cloud, rotate: bool)
+    -> Result<ApiCredentials>;
+    /// A cloud's credentials if they were ever made (shown, never created; no event).
+    fn existing_api_credential(&self, cloud: Cloud) -> Option<ApiCredentials>;
     /// The local CA, made on first use; `renew` replaces it (clients must trust the new one).
     fn local_ca_cert(&self, caller: &Caller, renew: bool) -> Result<LocalCa>;
     /// A server certificate for `names` from the local CA, its key only in the returned value.
@@ -110,11 +111,19 @@ impl KeystoreAdmin for Kms {
         result
     }
 
-    fn api_credential(&self, caller: &Caller, rotate: bool) -> Result<ApiCredentials> {
+    fn api_credential(
+        &self,
+        caller: &Caller,
+        cloud: Cloud,
+        rotate: bool,
+    ) -> Result<ApiCredentials> {
         let (operation, result) = if rotate {
-            ("RotateApiCredentials", self.rotate_api_credentials())
+            (
+                "RotateApiCredentials",
+                self.rotate_api_credentials_for(cloud),
+            )
         } else {
-            ("GetApiCredentials", self.api_credentials())
+            ("GetApiCredentials", self.api_credentials_for(cloud))
         };
         let target = result
             .as_ref()
@@ -124,8 +133,8 @@ impl KeystoreAdmin for Kms {
         result
     }
 
-    fn existing_api_credential(&self) -> Option<ApiCredentials> {
-        self.existing_api_credentials()
+    fn existing_api_credential(&self, cloud: Cloud) -> Option<ApiCredentials> {
+        self.existing_api_credentials_for(cloud)
     }
 
     fn local_ca_cert(&self, caller: &Caller, renew: bool) -> Result<LocalCa> {

@@ -1,5 +1,7 @@
-//! The loopback API's credentials: one SecretId/SecretKey pair, made on first use and kept in the
-//! encrypted keystore body beside the keys, so only someone who can unlock the keystore can read it.
+//! The API's credentials: one access key pair per cloud dialect (Tencent's SecretId/SecretKey,
+//! Huawei's AK/SK, JD Cloud's AccessKey/SecretKey), each made on first use and kept in the
+//! encrypted keystore body beside the keys, so only someone who can unlock the keystore can read
+//! them. A pair signs only its own cloud's requests.
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -8,13 +10,52 @@ use super::Kms;
 use super::error::{ErrorCode, Result, err};
 use keyconsole_base::crypto;
 
-/// Both halves are 32 characters of `[A-Za-z0-9]`, the SecretId prefixed `AKID` as the cloud's are
-/// (so tools that recognise Tencent Cloud ids keep working). 32 such characters hold 190 bits.
-const SECRET_CHARS: usize = 32;
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const UPPER_HEX: &[u8] = b"0123456789ABCDEF";
+
+/// The cloud whose API dialect a pair of credentials signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Cloud {
+    #[default]
+    Tencent,
+    Huawei,
+    Jd,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 3] = [Cloud::Tencent, Cloud::Huawei, Cloud::Jd];
+
+    /// As the CLI's `--cloud` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Tencent => "tencent",
+            Cloud::Huawei => "huawei",
+            Cloud::Jd => "jd",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Cloud> {
+        Cloud::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// What the cloud calls the two halves.
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Cloud::Tencent => ("SecretId", "SecretKey"),
+            Cloud::Huawei => ("AK", "SK"),
+            Cloud::Jd => ("AccessKey", "SecretKey"),
+        }
+    }
+}
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct ApiCredentials {
+    /// Keystores from before there were other clouds hold Tencent's only.
+    #[serde(default)]
+    pub cloud: Cloud,
     pub secret_id: String,
     pub secret_key: Zeroizing<String>,
     /// When this pair was made (Unix seconds); rotation replaces both halves.
@@ -24,6 +65,7 @@ pub struct ApiCredentials {
 impl std::fmt::Debug for ApiCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiCredentials")
+            .field("cloud", &self.cloud)
             .field("secret_id", &self.secret_id)
             .field("secret_key", &"<redacted>")
             .field("created", &self.created)
@@ -32,70 +74,112 @@ impl std::fmt::Debug for ApiCredentials {
 }
 
 impl ApiCredentials {
-    pub fn generate(now: i64) -> Self {
+    /// A new pair in the cloud's own shape, so tools that recognise its keys keep working:
+    /// Tencent `AKID` + 32 and 32 characters of `[A-Za-z0-9]` (190 bits), Huawei 20 and 40 of
+    /// `[A-Z0-9]` / `[A-Za-z0-9]` (238 bits in the SK), JD 32 and 32 upper-case hex (128 bits).
+    pub fn generate(cloud: Cloud, now: i64) -> Self {
+        let (secret_id, secret_key) = match cloud {
+            Cloud::Tencent => (
+                format!("AKID{}", &*random_chars(ALPHABET, 32)),
+                random_chars(ALPHABET, 32),
+            ),
+            Cloud::Huawei => (
+                random_chars(UPPER_DIGITS, 20).to_string(),
+                random_chars(ALPHABET, 40),
+            ),
+            Cloud::Jd => (
+                random_chars(UPPER_HEX, 32).to_string(),
+                random_chars(UPPER_HEX, 32),
+            ),
+        };
         Self {
-            secret_id: format!("AKID{}", &*random_alphanumeric(SECRET_CHARS)),
-            secret_key: random_alphanumeric(SECRET_CHARS),
+            cloud,
+            secret_id,
+            secret_key,
             created: now,
         }
     }
 }
 
-/// Uniform characters from the OS CSPRNG: bytes at or above 248 (= 4 × 62) are dropped so that
-/// `byte % 62` has no bias.
-fn random_alphanumeric(len: usize) -> Zeroizing<String> {
+/// Uniform characters of `alphabet` from the OS CSPRNG: bytes at or above the largest multiple
+/// of the alphabet's length are dropped so that `byte % len` has no bias.
+fn random_chars(alphabet: &[u8], len: usize) -> Zeroizing<String> {
+    let size = alphabet.len();
+    let limit = 256 - 256 % size;
     let mut out = Zeroizing::new(String::with_capacity(len));
     let mut bytes = Zeroizing::new([0u8; 64]);
     while out.len() < len {
         crypto::fill_random(bytes.as_mut());
-        for &b in bytes.iter().filter(|&&b| b < 248) {
+        for &b in bytes.iter().filter(|&&b| usize::from(b) < limit) {
             if out.len() == len {
                 break;
             }
-            out.push(char::from(ALPHABET[usize::from(b % 62)]));
+            out.push(char::from(alphabet[usize::from(b) % size]));
         }
     }
     out
 }
 
 impl Kms {
-    /// The API credentials if they were ever made (the console shows them; nothing is created).
-    pub fn existing_api_credentials(&self) -> Option<ApiCredentials> {
-        self.ring().api_credentials.clone()
+    /// A cloud's API credentials if they were ever made (the console shows them; nothing is
+    /// created).
+    pub fn existing_api_credentials_for(&self, cloud: Cloud) -> Option<ApiCredentials> {
+        self.ring().credentials(cloud).cloned()
     }
 
-    /// The API credentials, made and saved on first use.
-    pub fn api_credentials(&self) -> Result<ApiCredentials> {
-        if let Some(existing) = &self.ring().api_credentials {
+    /// Tencent's API credentials if they were ever made.
+    pub fn existing_api_credentials(&self) -> Option<ApiCredentials> {
+        self.existing_api_credentials_for(Cloud::Tencent)
+    }
+
+    /// A cloud's API credentials, made and saved on first use.
+    pub fn api_credentials_for(&self, cloud: Cloud) -> Result<ApiCredentials> {
+        if let Some(existing) = self.ring().credentials(cloud) {
             return Ok(existing.clone());
         }
         self.transact(|ring, now| {
             // Another process may have made them since we last looked.
-            Ok(ring
-                .api_credentials
-                .get_or_insert_with(|| ApiCredentials::generate(now))
-                .clone())
-        })
-    }
-
-    /// Replaces the API credentials with a new pair; the old SecretKey stops working at once.
-    pub fn rotate_api_credentials(&self) -> Result<ApiCredentials> {
-        self.transact(|ring, now| {
-            let fresh = ApiCredentials::generate(now);
-            ring.api_credentials = Some(fresh.clone());
+            if let Some(existing) = ring.credentials(cloud) {
+                return Ok(existing.clone());
+            }
+            let fresh = ApiCredentials::generate(cloud, now);
+            ring.set_credentials(fresh.clone());
             Ok(fresh)
         })
     }
 
-    /// The SecretKey that signs requests made with `secret_id`.
-    pub fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>> {
-        match &self.ring().api_credentials {
+    /// Tencent's API credentials, made and saved on first use.
+    pub fn api_credentials(&self) -> Result<ApiCredentials> {
+        self.api_credentials_for(Cloud::Tencent)
+    }
+
+    /// Replaces a cloud's API credentials with a new pair; the old key stops working at once.
+    pub fn rotate_api_credentials_for(&self, cloud: Cloud) -> Result<ApiCredentials> {
+        self.transact(|ring, now| {
+            let fresh = ApiCredentials::generate(cloud, now);
+            ring.set_credentials(fresh.clone());
+            Ok(fresh)
+        })
+    }
+
+    pub fn rotate_api_credentials(&self) -> Result<ApiCredentials> {
+        self.rotate_api_credentials_for(Cloud::Tencent)
+    }
+
+    /// The secret half that signs `cloud`'s requests made with the access key `secret_id`.
+    pub fn api_secret_key_for(&self, cloud: Cloud, secret_id: &str) -> Result<Zeroizing<String>> {
+        match self.ring().credentials(cloud) {
             Some(c) if c.secret_id == secret_id => Ok(c.secret_key.clone()),
             _ => err(
                 ErrorCode::SecretIdNotFound,
                 keyconsole_base::text!("errors.no_such_secretid_use_the_one"),
             ),
         }
+    }
+
+    /// The SecretKey that signs Tencent requests made with `secret_id`.
+    pub fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>> {
+        self.api_secret_key_for(Cloud::Tencent, secret_id)
     }
 }
 
@@ -104,7 +188,8 @@ impl Kms {
     /// For tests replaying requests that the official SDKs signed with fixed, made-up credentials.
     pub fn install_api_credentials(&self, secret_id: &str, secret_key: &str) -> Result<()> {
         self.transact(|ring, now| {
-            ring.api_credentials = Some(ApiCredentials {
+            ring.set_credentials(ApiCredentials {
+                cloud: Cloud::Tencent,
                 secret_id: secret_id.to_owned(),
                 secret_key: Zeroizing::new(secret_key.to_owned()),
                 created: now,
@@ -120,8 +205,8 @@ mod tests {
 
     #[test]
     fn generated_pairs_have_the_cloud_shape_and_differ() {
-        let a = ApiCredentials::generate(1);
-        let b = ApiCredentials::generate(1);
+        let a = ApiCredentials::generate(Cloud::Tencent, 1);
+        let b = ApiCredentials::generate(Cloud::Tencent, 1);
         assert_eq!(a.secret_id.len(), 36);
         assert!(a.secret_id.starts_with("AKID"));
         assert_eq!(a.secret_key.len(), 32);
@@ -129,5 +214,19 @@ mod tests {
         assert_ne!(a.secret_id, b.secret_id);
         assert_ne!(*a.secret_key, *b.secret_key);
         assert!(!format!("{a:?}").contains(a.secret_key.as_str()));
+    }
+
+    #[test]
+    fn each_cloud_has_its_own_key_shape() {
+        let huawei = ApiCredentials::generate(Cloud::Huawei, 1);
+        assert_eq!(huawei.secret_id.len(), 20);
+        assert!(huawei.secret_id.bytes().all(|c| UPPER_DIGITS.contains(&c)));
+        assert_eq!(huawei.secret_key.len(), 40);
+        let jd = ApiCredentials::generate(Cloud::Jd, 1);
+        assert_eq!((jd.secret_id.len(), jd.secret_key.len()), (32, 32));
+        assert!(jd.secret_key.bytes().all(|c| UPPER_HEX.contains(&c)));
+        assert_ne!(jd.secret_id, *jd.secret_key);
+        assert_eq!(Cloud::from_name("JD"), Some(Cloud::Jd));
+        assert_eq!(Cloud::from_name("aws"), None);
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::credentials::ApiCredentials;
+use super::credentials::{ApiCredentials, Cloud};
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keys::KeyRecord;
 use super::local_ca::LocalCaRecord;
@@ -28,7 +28,7 @@ use keyconsole_base::util::ZeroizingWriter;
 /// keys are AES-256) and material of other lengths than 32 bytes.
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 fn schema_one() -> u32 {
     1
@@ -63,6 +63,9 @@ struct Body {
     product_tasks: Vec<ProductTask>,
     #[serde(default)]
     next_flow_id: u64,
+    /// Schema 8: the other clouds' API credentials (Tencent's stay in `api_credentials`).
+    #[serde(default)]
+    cloud_credentials: Vec<ApiCredentials>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -80,11 +83,31 @@ pub(crate) struct Keyring {
     pub(crate) db_instances: Vec<DbInstanceRecord>,
     pub(crate) product_tasks: Vec<ProductTask>,
     pub(crate) next_flow_id: u64,
+    pub(crate) cloud_credentials: Vec<ApiCredentials>,
     /// Reservations of encryptions this keyring raised; usable once it is saved.
     pub(crate) credits: super::usage::Credits,
 }
 
 impl Keyring {
+    /// A cloud's API credentials, if made.
+    pub(crate) fn credentials(&self, cloud: Cloud) -> Option<&ApiCredentials> {
+        match cloud {
+            Cloud::Tencent => self.api_credentials.as_ref(),
+            _ => self.cloud_credentials.iter().find(|c| c.cloud == cloud),
+        }
+    }
+
+    /// Sets (or replaces) the credentials of their cloud.
+    pub(crate) fn set_credentials(&mut self, credentials: ApiCredentials) {
+        match credentials.cloud {
+            Cloud::Tencent => self.api_credentials = Some(credentials),
+            cloud => {
+                self.cloud_credentials.retain(|c| c.cloud != cloud);
+                self.cloud_credentials.push(credentials);
+            }
+        }
+    }
+
     fn from_body(body: Body) -> Self {
         let mut ring = Keyring {
             keys: body.keys,
@@ -95,6 +118,7 @@ impl Keyring {
             db_instances: body.db_instances,
             product_tasks: body.product_tasks,
             next_flow_id: body.next_flow_id,
+            cloud_credentials: body.cloud_credentials,
             ..Keyring::default()
         };
         // Keystores from before keys knew their owner.
@@ -147,6 +171,8 @@ impl Keyring {
             product_tasks: &'a [ProductTask],
             #[serde(skip_serializing_if = "is_zero")]
             next_flow_id: u64,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            cloud_credentials: &'a [ApiCredentials],
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
@@ -158,6 +184,7 @@ impl Keyring {
             db_instances: &self.db_instances,
             product_tasks: &self.product_tasks,
             next_flow_id: self.next_flow_id,
+            cloud_credentials: &self.cloud_credentials,
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 
 pub use admin::{KeystoreAdmin, Upkeep};
 pub use blob::{Blob, CanonicalContext};
-pub use credentials::ApiCredentials;
+pub use credentials::{ApiCredentials, Cloud};
 pub use crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 pub use error::{ErrorCode, KmsError, Result};
 pub use keyconsole_base::crypto::asymmetric::MessageType;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::Kms;
 use super::blob::CanonicalContext;
+use super::credentials::Cloud;
 use super::crypto_ops::{DataKey, Decrypted, Encrypted, ReEncrypted};
 use super::error::{ErrorCode, Result};
 use super::keys::import::ImportParametersOut;
@@ -428,7 +429,8 @@ pub trait KmsService: Send + Sync {
 /// is an operation of its own (no event): the SecretKey a SecretId signs with, the time
 /// signatures are checked against, and the names the access log may show.
 pub trait ServerSupport: Send + Sync {
-    fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>>;
+    /// The secret half of `cloud`'s credentials whose access key is `secret_id`.
+    fn api_secret_key(&self, cloud: Cloud, secret_id: &str) -> Result<Zeroizing<String>>;
     fn now(&self) -> i64;
     /// The KeyId that a KeyId or alias names here, if any.
     fn key_id_of(&self, key: &str) -> Option<String>;
@@ -442,8 +444,8 @@ pub trait ServedKms: KmsService + ServerSupport {}
 impl<T: KmsService + ServerSupport> ServedKms for T {}
 
 impl ServerSupport for Kms {
-    fn api_secret_key(&self, secret_id: &str) -> Result<Zeroizing<String>> {
-        Kms::api_secret_key(self, secret_id)
+    fn api_secret_key(&self, cloud: Cloud, secret_id: &str) -> Result<Zeroizing<String>> {
+        Kms::api_secret_key_for(self, cloud, secret_id)
     }
 
     fn now(&self) -> i64 {

@@ -29,8 +29,8 @@ pub struct Model {
     pub secrets: Arc<Vec<SecretMetadata>>,
     /// The chosen secret's details.
     pub secret: Option<Arc<SecretDetail>>,
-    /// The loopback API's credentials, once made (a local keystore only).
-    pub credentials: Option<ApiCredentials>,
+    /// The API's credentials of each cloud made so far (a local keystore only).
+    pub credentials: Vec<ApiCredentials>,
     /// The first snapshot has arrived.
     pub loaded: bool,
     /// The keystore generation it shows (a local keystore; a server's is not known).

@@ -4,10 +4,10 @@
 //! status with `{"error":{"error_code","error_msg"}}` so the SDK raises its own exceptions.
 //! `GET /v3/projects` answers the IAM lookup the SDK makes when given a region but no project.
 //!
-//! Work in progress (issue 29): KMS key management and data operations; CSMS secrets, per-cloud
-//! credentials and the key pairs' sign/verify are not served yet. The Tencent credentials sign
-//! Huawei requests too (the SecretId as the AK, the SecretKey as the SK).
+//! CSMS secrets (`/v1/{project_id}/secrets…`) are in `csms`. Requests are signed with the
+//! keystore's Huawei AK/SK (`keyconsole api credentials --cloud huawei`).
 
+pub mod csms;
 pub mod signature;
 
 use hyper::http::request::Parts;
@@ -15,11 +15,12 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
+use crate::signed::RawRequest;
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
-    Caller, CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata, KeyQuery,
-    KeySpec, KeyState, KeyUsage, KmsError, Result, ServedKms, StateFilter,
+    Caller, CanonicalContext, Cloud, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata,
+    KeyQuery, KeySpec, KeyState, KeyUsage, KmsError, Result, ServedKms, StateFilter,
 };
 
 pub const ALGORITHM: &str = signature::ALGORITHM;
@@ -48,34 +49,46 @@ const OPERATIONS: &[(&str, bool)] = &[
 pub struct HuaweiDialect;
 
 /// A Huawei request as received.
-pub struct HuaweiRequest {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: SecretBytes,
+pub struct HuaweiRequest(RawRequest);
+
+/// What a request asks for: the operation (as the access log names it), whether it changes the
+/// keystore, and for CSMS the secret and the version or stage the path names.
+pub(crate) struct Route {
+    pub operation: &'static str,
+    pub change: bool,
+    pub secret: Option<String>,
+    pub item: Option<String>,
 }
 
 impl HuaweiRequest {
-    /// `kms/<op>` under `/v1.0/{project}/`, or `projects` for the IAM lookup.
-    fn operation(&self) -> Option<&'static str> {
-        if self.method == "GET" && self.path == "/v3/projects" {
-            return Some("projects");
+    /// `kms/<op>` under `/v1.0/{project}/`, CSMS paths under `/v1/{project}/`, or `projects` for
+    /// the IAM lookup.
+    fn route(&self) -> Option<Route> {
+        let request = &self.0;
+        if request.method == "GET" && request.path == "/v3/projects" {
+            return Some(Route::of("projects", false));
         }
-        let mut parts = self.path.trim_matches('/').split('/');
-        let (Some("v1.0"), Some(_project), Some("kms"), Some(op), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return None;
-        };
-        OPERATIONS
-            .iter()
-            .find(|(name, _)| *name == op)
-            .map(|(name, _)| *name)
+        let path = request.decoded_path();
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["v1.0", _project, "kms", op] => OPERATIONS
+                .iter()
+                .find(|(name, _)| name == op)
+                .map(|&(name, change)| Route::of(name, change)),
+            ["v1", _project, rest @ ..] => csms::route(&request.method, rest),
+            _ => None,
+        }
+    }
+}
+
+impl Route {
+    fn of(operation: &'static str, change: bool) -> Self {
+        Route {
+            operation,
+            change,
+            secret: None,
+            item: None,
+        }
     }
 }
 
@@ -87,22 +100,16 @@ fn header(head: &Parts, name: &str) -> Option<String> {
 }
 
 impl Dialect for HuaweiDialect {
+    fn name(&self) -> &'static str {
+        "huawei"
+    }
+
     fn recognizes(&self, head: &Parts) -> bool {
         header(head, "authorization").is_some_and(|a| a.starts_with(ALGORITHM))
     }
 
     fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call> {
-        Box::new(HuaweiRequest {
-            method: head.method.as_str().to_owned(),
-            path: head.uri.path().to_owned(),
-            query: head.uri.query().unwrap_or_default().to_owned(),
-            headers: head
-                .headers
-                .iter()
-                .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect(),
-            body,
-        })
+        Box::new(HuaweiRequest(RawRequest::read(head, body)))
     }
 
     fn loggable_action(&self, _head: &Parts) -> &'static str {
@@ -113,19 +120,31 @@ impl Dialect for HuaweiDialect {
         Language::English
     }
 
-    fn code(&self, _action: &str, kind: ErrorCode) -> &'static str {
-        code(kind).1
+    fn code(&self, action: &str, kind: ErrorCode) -> &'static str {
+        if csms::serves(action) {
+            csms::code(kind).1
+        } else {
+            code(kind).1
+        }
     }
 
     fn answer(
         &self,
-        _action: &str,
+        action: &str,
         result: std::result::Result<Answer, KmsError>,
         request_id: &str,
         language: Language,
     ) -> Written {
+        // KMS nests its errors in "error", CSMS does not (as the real services answer).
         let (status, value) = match result {
             Ok(answer) => (200, Value::Object(answer)),
+            Err(e) if csms::serves(action) => {
+                let (status, code) = csms::code(e.code);
+                (
+                    status,
+                    json!({"error_code": code, "error_msg": e.localized(language)}),
+                )
+            }
             Err(e) => {
                 let (status, code) = code(e.code);
                 let message = e.localized(language);
@@ -171,34 +190,34 @@ fn code(kind: ErrorCode) -> (u16, &'static str) {
 
 impl Call for HuaweiRequest {
     fn is_change(&self) -> bool {
-        let Some(op) = self.operation() else {
-            return false;
-        };
-        OPERATIONS
-            .iter()
-            .any(|(name, change)| *name == op && *change)
+        self.route().is_some_and(|r| r.change)
     }
 
     fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
-        let action = self.operation().unwrap_or("huawei");
+        let route = self.route();
+        let action = route.as_ref().map_or("huawei", |r| r.operation);
         let result = self.authenticate(kms).and_then(|access_key| {
-            let caller = Caller::api(&access_key, Language::English, request_id, may_wait);
-            let body: Map<String, Value> = if self.body.is_empty() {
-                Map::new()
-            } else {
-                serde_json::from_slice(&self.body).map_err(|_| {
-                    KmsError::new(
-                        ErrorCode::InvalidParameter,
-                        keyconsole_base::text!("errors.the_body_is_not_a_json_object"),
-                    )
-                })?
+            let Some(route) = &route else {
+                return Err(KmsError::new(
+                    ErrorCode::InvalidAction,
+                    keyconsole_base::text!("errors.no_such_operation"),
+                ));
             };
-            let served = Served { kms, caller, body };
-            served.run(action, &self.query)
+            let caller = Caller::api(&access_key, Language::English, request_id, may_wait);
+            let served = Served {
+                kms,
+                caller,
+                body: self.0.json_body()?,
+            };
+            if route.secret.is_some() || csms::serves(route.operation) {
+                csms::serve(&served, route, &self.0)
+            } else {
+                served.run(route.operation, &self.0.query)
+            }
         });
         Outcome {
             action,
-            key_id: None,
+            key_id: route.and_then(|r| r.secret),
             result,
         }
     }
@@ -210,60 +229,43 @@ impl Call for HuaweiRequest {
 
 impl HuaweiRequest {
     fn authenticate(&self, kms: &dyn ServedKms) -> Result<String> {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let received = signature::Received {
-            method: &self.method,
-            path: &self.path,
-            query: &self.query,
-            headers: &headers,
-            body: &self.body,
-        };
-        signature::verify(&received, kms.now(), |ak| kms.api_secret_key(ak).ok())
-            .map(str::to_owned)
+        self.0
+            .verified(|received| {
+                signature::verify(received, kms.now(), |ak| {
+                    kms.api_secret_key(Cloud::Huawei, ak).ok()
+                })
+                .map(str::to_owned)
+            })
             .map_err(|e| {
-                let code = match e {
-                    signature::SignatureError::Expired => ErrorCode::SignatureExpire,
-                    signature::SignatureError::UnknownAccessKey => ErrorCode::SecretIdNotFound,
-                    signature::SignatureError::Malformed
-                    | signature::SignatureError::HeadersNotSigned => {
-                        ErrorCode::InvalidAuthorization
-                    }
-                    signature::SignatureError::Mismatch => ErrorCode::SignatureFailure,
-                };
-                KmsError::new(
-                    code,
-                    keyconsole_base::text!("errors.incorrect_iam_authentication_information"),
-                )
+                e.refusal(keyconsole_base::text!(
+                    "errors.incorrect_iam_authentication_information"
+                ))
             })
     }
 }
 
 /// One request's service, caller and JSON body.
-struct Served<'a> {
+pub(crate) struct Served<'a> {
     kms: &'a dyn ServedKms,
     caller: Caller,
     body: Map<String, Value>,
 }
 
-fn reply(value: Value) -> Result<Answer> {
+pub(crate) fn reply(value: Value) -> Result<Answer> {
     match value {
         Value::Object(map) => Ok(map),
         _ => Ok(Answer::new()),
     }
 }
 
-fn missing(name: &str) -> KmsError {
+pub(crate) fn missing(name: &str) -> KmsError {
     KmsError::new(
         ErrorCode::MissingParameter,
         keyconsole_base::text!("errors.the_parameter_name_is_missing", name = name),
     )
 }
 
-fn invalid(name: &str) -> KmsError {
+pub(crate) fn invalid(name: &str) -> KmsError {
     KmsError::new(
         ErrorCode::InvalidParameterValue,
         keyconsole_base::text!("errors.the_parameter_name_is_not_valid", name = name),
@@ -340,7 +342,7 @@ fn aad_context(body: &Map<String, Value>) -> Result<CanonicalContext> {
 }
 
 impl Served<'_> {
-    fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
         match self.body.get(name)? {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -349,14 +351,14 @@ impl Served<'_> {
         }
     }
 
-    fn required(&self, name: &str) -> Result<String> {
+    pub(crate) fn required(&self, name: &str) -> Result<String> {
         self.text(name)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| missing(name))
     }
 
     /// A number the model types as a string (`"512"`), given as either.
-    fn number(&self, name: &str) -> Result<Option<u64>> {
+    pub(crate) fn number(&self, name: &str) -> Result<Option<u64>> {
         match self.text(name) {
             None => Ok(None),
             Some(text) => text.trim().parse().map(Some).map_err(|_| invalid(name)),

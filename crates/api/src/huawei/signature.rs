@@ -12,26 +12,13 @@
 //! SDK escapes non-ASCII as `\uXXXX`; re-serializing would break the signature).
 
 use hmac::{Hmac, KeyInit, Mac};
+
+pub use crate::signed::{Received, SignatureError};
 use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The real gateway allows 15 minutes between `X-Sdk-Date` and its clock.
 pub const MAX_CLOCK_SKEW_SECONDS: i64 = 15 * 60;
-
-/// Why a request's signature was refused. The dialect answers each with 401 `APIGW.0301`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureError {
-    /// No Authorization header of this scheme, or one that does not parse.
-    Malformed,
-    /// `host` or `x-sdk-date` is not among the signed headers, or a signed header is missing.
-    HeadersNotSigned,
-    /// `X-Sdk-Date` does not parse or is too far from now.
-    Expired,
-    /// No such access key.
-    UnknownAccessKey,
-    /// The signature does not match.
-    Mismatch,
-}
 
 /// The Authorization header, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,25 +60,6 @@ impl<'a> Authorization<'a> {
                 .ok_or(SignatureError::Malformed)?,
             signature,
         })
-    }
-}
-
-/// A request as received: the raw path and query, every header, the body bytes.
-#[derive(Debug, Clone, Copy)]
-pub struct Received<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub query: &'a str,
-    pub headers: &'a [(&'a str, &'a str)],
-    pub body: &'a [u8],
-}
-
-impl<'a> Received<'a> {
-    fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
     }
 }
 
@@ -274,41 +242,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn vector(name: &str) -> serde_json::Value {
-        let all: serde_json::Value =
-            serde_json::from_str(include_str!("../dialect-vectors.json")).unwrap();
-        all[name].clone()
-    }
-
-    fn with_vector(name: &str, check: impl FnOnce(&Received<'_>, &serde_json::Value)) {
-        let v = vector(name);
-        let target = v["target"].as_str().unwrap();
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let headers: Vec<(String, String)> = v["headers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                (
-                    h[0].as_str().unwrap().to_owned(),
-                    h[1].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let body = v["body"].as_str().unwrap().as_bytes().to_vec();
-        let request = Received {
-            method: v["method"].as_str().unwrap(),
-            path,
-            query,
-            headers: &headers,
-            body: &body,
-        };
-        check(&request, &v);
-    }
+    use crate::signed::vectors::with_vector;
 
     #[test]
     fn the_sdks_captured_requests_verify_and_changed_ones_do_not() {

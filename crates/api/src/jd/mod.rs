@@ -4,73 +4,62 @@
 //! camelCase JSON, answers in the envelope `{"requestId","result"}` and errors as
 //! `{"requestId","error":{"code":<HTTP status>,"status","message"}}` with that status.
 //!
-//! Work in progress (issue 29): keys, Encrypt, Decrypt, GenerateDataKey; the secrets interface and
-//! per-cloud credentials are not served yet. The Tencent credentials sign JD requests too.
+//! The secrets interface (`/v1/secret…`) is in `secrets`. Requests are signed with the keystore's
+//! JD AccessKey/SecretKey (`keyconsole api credentials --cloud jd`).
 
+pub mod secrets;
 pub mod signature;
 
 use hyper::http::request::Parts;
 use serde_json::{Map, Value, json};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
+use crate::signed::RawRequest;
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
-    Caller, CanonicalContext, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata, KeyQuery,
-    KeySpec, KeyState, KmsError, Result, ServedKms,
+    Caller, CanonicalContext, Cloud, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata,
+    KeyQuery, KeySpec, KeyState, KmsError, Result, ServedKms,
 };
 
 const JSON: &str = "application/json; charset=utf-8";
 
 pub struct JdDialect;
 
-pub struct JdRequest {
-    method: String,
-    /// Raw, as signed.
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: SecretBytes,
+pub struct JdRequest(RawRequest);
+
+/// What a request asks for: the operation, whether it changes the keystore, the key or secret the
+/// path names, and a secret's version.
+pub(crate) struct Route {
+    pub operation: &'static str,
+    pub change: bool,
+    pub target: Option<String>,
+    pub version: Option<String>,
 }
 
-/// What a request asks for: the operation, and the key it names (if any).
-struct Route {
-    operation: &'static str,
-    key: Option<String>,
-}
-
-fn percent_decoded(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(byte) = u8::from_str_radix(&path[i + 1..i + 3], 16)
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+/// The operations that change the keystore.
+const CHANGES: &[&str] = &[
+    "CreateKey",
+    "UpdateKeyDescription",
+    "EnableKey",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "KeyRotation",
+];
 
 impl JdRequest {
+    /// Routed on the decoded path (the Go and Node.js SDKs send `:` as `%3A`).
     fn route(&self) -> Option<Route> {
-        let path = percent_decoded(&self.path);
+        let path = self.0.decoded_path();
+        let method = self.0.method.as_str();
+        if let Some(rest) = path.strip_prefix("/v1/secret") {
+            return secrets::route(method, rest);
+        }
         let rest = path.strip_prefix("/v1/key")?;
-        let route = |operation, key: Option<&str>| {
-            Some(Route {
-                operation,
-                key: key.map(str::to_owned),
-            })
-        };
-        match (self.method.as_str(), rest) {
-            ("POST", ":create") => route("CreateKey", None),
-            ("GET", "") | ("GET", "/") => route("DescribeKeyList", None),
+        let (operation, key) = match (method, rest) {
+            ("POST", ":create") => ("CreateKey", None),
+            ("GET", "") | ("GET", "/") => ("DescribeKeyList", None),
             _ => {
                 let rest = rest.strip_prefix('/')?;
                 let (key, action) = match rest.split_once(':') {
@@ -80,7 +69,7 @@ impl JdRequest {
                 if key.is_empty() || key.contains('/') {
                     return None;
                 }
-                let operation = match (self.method.as_str(), action) {
+                let operation = match (method, action) {
                     ("GET", None) => "DescribeKey",
                     ("GET", Some("describeKeyDetail")) => "DescribeKeyDetail",
                     ("PATCH", None) => "UpdateKeyDescription",
@@ -94,17 +83,19 @@ impl JdRequest {
                     ("GET", Some("GenerateDataKey")) => "GenerateDataKey",
                     _ => return None,
                 };
-                route(operation, Some(key))
+                (operation, Some(key.to_owned()))
             }
-        }
+        };
+        Some(Route {
+            operation,
+            change: CHANGES.contains(&operation),
+            target: key,
+            version: None,
+        })
     }
 
     fn query_value(&self, name: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| percent_decoded(v))
+        self.0.query_value(name)
     }
 }
 
@@ -116,22 +107,16 @@ fn header(head: &Parts, name: &str) -> Option<String> {
 }
 
 impl Dialect for JdDialect {
+    fn name(&self) -> &'static str {
+        "jd"
+    }
+
     fn recognizes(&self, head: &Parts) -> bool {
         header(head, "authorization").is_some_and(|a| a.starts_with("JDCLOUD"))
     }
 
     fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call> {
-        Box::new(JdRequest {
-            method: head.method.as_str().to_owned(),
-            path: head.uri.path().to_owned(),
-            query: head.uri.query().unwrap_or_default().to_owned(),
-            headers: head
-                .headers
-                .iter()
-                .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect(),
-            body,
-        })
+        Box::new(JdRequest(RawRequest::read(head, body)))
     }
 
     fn loggable_action(&self, _head: &Parts) -> &'static str {
@@ -184,8 +169,14 @@ fn status(kind: ErrorCode) -> (u16, &'static str) {
         SignatureFailure | SignatureExpire | SecretIdNotFound | InvalidAuthorization => {
             (401, "UNAUTHENTICATED")
         }
-        InvalidAction | CmkNotFound | SecretNotExist => (404, "NOT_FOUND"),
-        AliasAlreadyExists | SecretExists => (409, "ALREADY_EXISTS"),
+        InvalidAction | CmkNotFound | SecretNotExist | NoSuchVersion => (404, "NOT_FOUND"),
+        AliasAlreadyExists | SecretExists | VersionIdExists => (409, "ALREADY_EXISTS"),
+        ResourceDisabled
+        | ResourcePendingDeleted
+        | UnsupportedOperation
+        | RotateNotSupported
+        | OperationDenied
+        | AutoRotatedResource => (400, "FAILED_PRECONDITION"),
         CmkDisabled
         | CmkArchived
         | CmkShouldBeDisabled
@@ -202,46 +193,30 @@ fn status(kind: ErrorCode) -> (u16, &'static str) {
 
 impl Call for JdRequest {
     fn is_change(&self) -> bool {
-        self.route().is_some_and(|r| {
-            matches!(
-                r.operation,
-                "CreateKey"
-                    | "UpdateKeyDescription"
-                    | "EnableKey"
-                    | "DisableKey"
-                    | "ScheduleKeyDeletion"
-                    | "CancelKeyDeletion"
-                    | "KeyRotation"
-            )
-        })
+        self.route().is_some_and(|r| r.change)
     }
 
     fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
         let route = self.route();
         let action = route.as_ref().map_or("jdcloud", |r| r.operation);
         let result = self.authenticate(kms).and_then(|access_key| {
-            let Some(route) = route else {
+            let Some(route) = &route else {
                 return Err(KmsError::new(
                     ErrorCode::InvalidAction,
                     keyconsole_base::text!("errors.no_such_operation"),
                 ));
             };
-            let body: Map<String, Value> = if self.body.is_empty() {
-                Map::new()
-            } else {
-                serde_json::from_slice(&self.body).map_err(|_| {
-                    KmsError::new(
-                        ErrorCode::InvalidParameter,
-                        keyconsole_base::text!("errors.the_body_is_not_a_json_object"),
-                    )
-                })?
-            };
+            let body = self.0.json_body()?;
             let caller = Caller::api(&access_key, Language::English, request_id, may_wait);
-            self.serve(kms, &caller, &route, &body)
+            if secrets::serves(route.operation) {
+                secrets::serve(kms, &caller, route, &body, &self.0)
+            } else {
+                self.serve(kms, &caller, route, &body)
+            }
         });
         Outcome {
             action,
-            key_id: None,
+            key_id: route.and_then(|r| r.target),
             result,
         }
     }
@@ -251,21 +226,21 @@ impl Call for JdRequest {
     }
 }
 
-fn reply(value: Value) -> Result<Answer> {
+pub(crate) fn reply(value: Value) -> Result<Answer> {
     match value {
         Value::Object(map) => Ok(map),
         _ => Ok(Answer::new()),
     }
 }
 
-fn invalid(name: &str) -> KmsError {
+pub(crate) fn invalid(name: &str) -> KmsError {
     KmsError::new(
         ErrorCode::InvalidParameterValue,
         keyconsole_base::text!("errors.the_parameter_name_is_not_valid", name = name),
     )
 }
 
-fn iso(time: i64) -> String {
+pub(crate) fn iso(time: i64) -> String {
     if time == 0 {
         return String::new();
     }
@@ -302,7 +277,7 @@ fn key_info(key: &KeyMetadata) -> Value {
     })
 }
 
-fn text<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     body.get(name).and_then(Value::as_str)
 }
 
@@ -312,35 +287,14 @@ fn base64(bytes: &[u8]) -> String {
 
 impl JdRequest {
     fn authenticate(&self, kms: &dyn ServedKms) -> Result<String> {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let received = signature::Received {
-            method: &self.method,
-            path: &self.path,
-            query: &self.query,
-            headers: &headers,
-            body: &self.body,
-        };
-        signature::verify(&received, kms.now(), |ak| kms.api_secret_key(ak).ok())
-            .map(str::to_owned)
-            .map_err(|e| {
-                let code = match e {
-                    signature::SignatureError::Expired => ErrorCode::SignatureExpire,
-                    signature::SignatureError::UnknownAccessKey => ErrorCode::SecretIdNotFound,
-                    signature::SignatureError::Malformed
-                    | signature::SignatureError::HeadersNotSigned => {
-                        ErrorCode::InvalidAuthorization
-                    }
-                    signature::SignatureError::Mismatch => ErrorCode::SignatureFailure,
-                };
-                KmsError::new(
-                    code,
-                    keyconsole_base::text!("errors.incorrect_jd_signature"),
-                )
+        self.0
+            .verified(|received| {
+                signature::verify(received, kms.now(), |ak| {
+                    kms.api_secret_key(Cloud::Jd, ak).ok()
+                })
+                .map(str::to_owned)
             })
+            .map_err(|e| e.refusal(keyconsole_base::text!("errors.incorrect_jd_signature")))
     }
 
     fn serve(
@@ -350,7 +304,7 @@ impl JdRequest {
         route: &Route,
         body: &Map<String, Value>,
     ) -> Result<Answer> {
-        let key = || route.key.clone().ok_or_else(|| invalid("keyId"));
+        let key = || route.target.clone().ok_or_else(|| invalid("keyId"));
         let change = |change: KeyChange| -> Result<Answer> {
             kms.change_keys(caller, &[key()?], change)?;
             Ok(Answer::new())

@@ -38,7 +38,7 @@ use serde_json::{Map, Value, json};
 
 use crate::dialect::{Call, Dialect};
 use hyper::http::request::Parts;
-use keyconsole_kms::{Caller, ErrorCode, KmsError, Result, ServedKms};
+use keyconsole_kms::{Caller, Cloud, ErrorCode, KmsError, Result, ServedKms};
 use params::Params;
 use signature::{Authorization, SignedParts};
 
@@ -340,6 +340,10 @@ fn header(head: &Parts, name: &str) -> Option<String> {
 }
 
 impl Dialect for TencentDialect {
+    fn name(&self) -> &'static str {
+        "tencent"
+    }
+
     fn recognizes(&self, head: &Parts) -> bool {
         head.headers.contains_key("x-tc-action")
             || header(head, "authorization").is_some_and(|a| a.starts_with("TC3-HMAC-SHA256"))
@@ -499,7 +503,7 @@ fn authenticate(kms: &dyn ServedKms, request: &ApiRequest) -> Result<Authorized>
                     keyconsole_base::text!("errors.the_secretid_parameter_is_missing"),
                 )
             })?;
-        let secret_key = kms.api_secret_key(secret_id)?;
+        let secret_key = kms.api_secret_key(Cloud::Tencent, secret_id)?;
         signature::verify_v1(
             &secret_key,
             &request.method,
@@ -544,7 +548,7 @@ fn authenticate(kms: &dyn ServedKms, request: &ApiRequest) -> Result<Authorized>
         unsigned_payload: request.content_sha256.as_deref() == Some("UNSIGNED-PAYLOAD"),
         timestamp,
     };
-    let secret_key = kms.api_secret_key(&authorization.secret_id)?;
+    let secret_key = kms.api_secret_key(Cloud::Tencent, &authorization.secret_id)?;
     signature::verify(&secret_key, &parts, &authorization, kms.now())?;
     Ok(Authorized::Tc3(authorization))
 }

@@ -86,10 +86,15 @@ impl Session {
             }
             _ => None,
         };
-        let credentials = self
-            .admin()
-            .ok()
-            .and_then(|admin| admin.existing_api_credential());
+        let credentials = self.admin().map_or_else(
+            |_| Vec::new(),
+            |admin| {
+                keyconsole_kms::Cloud::ALL
+                    .into_iter()
+                    .filter_map(|cloud| admin.existing_api_credential(cloud))
+                    .collect()
+            },
+        );
         let service_keys = Arc::new(Model::service_keys_of(&keys, &secrets));
         let db_instances = Arc::new(
             self.admin()

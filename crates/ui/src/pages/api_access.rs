@@ -1,6 +1,7 @@
 //! The API access page: start and stop the loopback API (HTTP, or HTTPS with the local CA) over
-//! this console's engine, the credentials applications sign with, ready-to-run snippets for the
-//! Python and Node.js SDKs and tccli, and the live access log.
+//! this console's engine, the credentials applications sign with (one pair per cloud: Tencent,
+//! Huawei, JD Cloud), ready-to-run snippets for each cloud's official clients, and the live
+//! access log.
 
 use keyconsole_base::tr;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use crate::command::Command;
 use keyconsole_api::{AccessLog, AccessLogEntry, ApiServer, DEFAULT_LISTEN, ServerConfig, tls};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::local_ca::server_names;
-use keyconsole_kms::{ApiCredentials, ErrorCode, KmsError};
+use keyconsole_kms::{ApiCredentials, Cloud, ErrorCode, KmsError};
 
 /// How many requests the page keeps for its log.
 const LOG_ENTRIES: usize = 1000;
@@ -28,12 +29,41 @@ enum Client {
     Tccli,
 }
 
+impl Client {
+    /// The clients of a cloud with a snippet here (Huawei publishes no Node.js KMS package).
+    fn of(cloud: Cloud) -> &'static [Client] {
+        match cloud {
+            Cloud::Tencent => &[Client::Python, Client::Node, Client::Tccli],
+            Cloud::Huawei => &[Client::Python],
+            Cloud::Jd => &[Client::Python, Client::Node],
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Client::Python => tr!("ui.api_access.python_sdk"),
+            Client::Node => tr!("ui.api_access.node_js_sdk"),
+            Client::Tccli => "tccli".to_owned(),
+        }
+    }
+}
+
+fn cloud_name(cloud: Cloud) -> String {
+    match cloud {
+        Cloud::Tencent => tr!("ui.api_access.tencent_cloud"),
+        Cloud::Huawei => tr!("ui.api_access.huawei_cloud"),
+        Cloud::Jd => tr!("ui.api_access.jd_cloud"),
+    }
+}
+
 pub struct ApiAccessState {
     pub listen: String,
     /// Serve HTTPS with a certificate from the keystore's local CA.
     pub https: bool,
     /// Where the local CA's certificate is (or will be, once HTTPS first starts).
     pub ca_path: PathBuf,
+    /// Whose credentials and snippets the page shows.
+    cloud: Cloud,
     /// Whose snippet the page shows.
     client: Client,
     pub server: Option<ApiServer>,
@@ -58,6 +88,7 @@ impl ApiAccessState {
             listen,
             https,
             ca_path,
+            cloud: Cloud::Tencent,
             client: Client::Python,
             server: None,
             log: Arc::new(AccessLog::new(LOG_ENTRIES)),
@@ -89,7 +120,7 @@ impl ApiAccessState {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        credentials: Option<&ApiCredentials>,
+        credentials: &[ApiCredentials],
         commands: &mut Vec<Command>,
     ) {
         // The whole page scrolls, so the access log stays reachable with the snippets open.
@@ -204,6 +235,7 @@ impl ApiAccessState {
             .max_scroll_height(360.0)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(180.0))
+            .column(Column::initial(80.0))
             .column(Column::initial(170.0))
             .column(Column::initial(290.0).clip(true))
             .column(Column::initial(300.0).clip(true))
@@ -211,6 +243,7 @@ impl ApiAccessState {
             .header(22.0, |mut header| {
                 for title in [
                     tr!("ui.api_access.time"),
+                    tr!("ui.api_access.cloud"),
                     tr!("ui.api_access.action"),
                     tr!("ui.common.key_id"),
                     tr!("ui.api_access.result"),
@@ -226,6 +259,9 @@ impl ApiAccessState {
                     let entry = &self.entries[row.index()];
                     row.col(|ui| {
                         ui.label(format_time(entry.time));
+                    });
+                    row.col(|ui| {
+                        ui.label(entry.dialect);
                     });
                     row.col(|ui| {
                         ui.label(entry.action);
@@ -254,15 +290,30 @@ impl ApiAccessState {
 fn credentials_ui(
     state: &mut ApiAccessState,
     ui: &mut egui::Ui,
-    credentials: Option<&ApiCredentials>,
+    credentials: &[ApiCredentials],
     commands: &mut Vec<Command>,
 ) {
     crate::widgets::section_title(ui, tr!("ui.api_access.credentials"));
-    let Some(credentials) = credentials else {
+    ui.horizontal(|ui| {
+        for cloud in Cloud::ALL {
+            if ui
+                .selectable_label(state.cloud == cloud, cloud_name(cloud))
+                .clicked()
+                && state.cloud != cloud
+            {
+                state.cloud = cloud;
+                state.show_secret_key = false;
+                state.confirm_rotation = false;
+            }
+        }
+    });
+    let cloud = state.cloud;
+    let (id_label, key_label) = cloud.labels();
+    let Some(credentials) = credentials.iter().find(|c| c.cloud == cloud) else {
         ui.horizontal(|ui| {
             ui.label(tr!("ui.api_access.no_credentials_yet"));
             if ui.button(tr!("ui.api_access.create_credentials")).clicked() {
-                commands.push(Command::Api(ApiRequest::CreateCredentials));
+                commands.push(Command::Api(ApiRequest::CreateCredentials(cloud)));
             }
         });
         return;
@@ -271,26 +322,32 @@ fn credentials_ui(
         .num_columns(3)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
-            ui.label("SecretId");
+            ui.label(id_label);
             ui.monospace(&credentials.secret_id);
-            if ui.button(tr!("ui.api_access.copy_secretid")).clicked() {
+            if ui
+                .button(tr!("ui.api_access.copy_id", id = id_label))
+                .clicked()
+            {
                 commands.push(Command::Copy {
                     text: Zeroizing::new(credentials.secret_id.clone()),
-                    what: tr!("ui.api_access.the_secretid"),
+                    what: id_label.to_owned(),
                 });
             }
             ui.end_row();
-            ui.label("SecretKey");
+            ui.label(key_label);
             if state.show_secret_key {
                 ui.monospace(credentials.secret_key.as_str());
             } else {
-                ui.monospace("•".repeat(32));
+                ui.monospace("•".repeat(credentials.secret_key.len()));
             }
             ui.horizontal(|ui| {
-                if ui.button(tr!("ui.api_access.copy_secretkey")).clicked() {
+                if ui
+                    .button(tr!("ui.api_access.copy_key", key = key_label))
+                    .clicked()
+                {
                     commands.push(Command::Copy {
                         text: credentials.secret_key.clone(),
-                        what: tr!("ui.api_access.the_secretkey"),
+                        what: key_label.to_owned(),
                     });
                 }
                 let toggle = if state.show_secret_key {
@@ -312,10 +369,13 @@ fn credentials_ui(
         ui.horizontal(|ui| {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                tr!("ui.api_access.applications_using_the_current_secretkey_will"),
+                tr!(
+                    "ui.api_access.applications_using_the_current_key_will",
+                    key = key_label
+                ),
             );
             if ui.button(tr!("ui.api_access.rotate_now")).clicked() {
-                commands.push(Command::Api(ApiRequest::RotateCredentials));
+                commands.push(Command::Api(ApiRequest::RotateCredentials(cloud)));
             }
             if ui.button(tr!("ui.api_access.cancel")).clicked() {
                 state.confirm_rotation = false;
@@ -323,26 +383,47 @@ fn credentials_ui(
         });
     } else if ui
         .button(tr!("ui.api_access.rotate_credentials"))
-        .on_hover_text(tr!("ui.api_access.replace_the_secretid_and_secretkey_with"))
+        .on_hover_text(tr!(
+            "ui.api_access.replace_the_id_and_key_with",
+            id = id_label,
+            key = key_label
+        ))
         .clicked()
     {
         state.confirm_rotation = true;
     }
     ui.add_space(6.0);
+    let clients = Client::of(cloud);
+    if !clients.contains(&state.client) {
+        state.client = clients[0];
+    }
     let endpoint = state.endpoint();
     let ca = state.uses_https().then_some(state.ca_path.as_path());
-    let (hint, snippet) = match state.client {
-        Client::Python => (
-            tr!("ui.api_access.pip_install_tencentcloud_sdk_python_kms"),
-            python_snippet(&endpoint, &credentials.secret_id, ca),
-        ),
-        Client::Node => (
+    let id = credentials.secret_id.as_str();
+    let (hint, snippet) = match (cloud, state.client) {
+        (Cloud::Tencent, Client::Node) => (
             tr!("ui.api_access.npm_install_tencentcloud_sdk_nodejs_the"),
-            node_snippet(&endpoint, &credentials.secret_id, ca),
+            node_snippet(&endpoint, id, ca),
         ),
-        Client::Tccli => (
+        (Cloud::Tencent, Client::Tccli) => (
             tr!("ui.api_access.pip_install_tccli_the_credentials_come"),
-            tccli_snippet(&endpoint, &credentials.secret_id, ca),
+            tccli_snippet(&endpoint, id, ca),
+        ),
+        (Cloud::Tencent, _) => (
+            tr!("ui.api_access.pip_install_tencentcloud_sdk_python_kms"),
+            python_snippet(&endpoint, id, ca),
+        ),
+        (Cloud::Huawei, _) => (
+            tr!("ui.api_access.pip_install_huawei"),
+            huawei_python_snippet(&endpoint, id, ca),
+        ),
+        (Cloud::Jd, Client::Node) => (
+            tr!("ui.api_access.npm_install_jd"),
+            jd_node_snippet(&endpoint, id, ca),
+        ),
+        (Cloud::Jd, _) => (
+            tr!("ui.api_access.pip_install_jd"),
+            jd_python_snippet(&endpoint, id, ca),
         ),
     };
     egui::CollapsingHeader::new(tr!("ui.api_access.client_snippets"))
@@ -350,17 +431,9 @@ fn credentials_ui(
         .default_open(false)
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(
-                    &mut state.client,
-                    Client::Python,
-                    tr!("ui.api_access.python_sdk"),
-                );
-                ui.selectable_value(
-                    &mut state.client,
-                    Client::Node,
-                    tr!("ui.api_access.node_js_sdk"),
-                );
-                ui.selectable_value(&mut state.client, Client::Tccli, "tccli");
+                for &client in clients {
+                    ui.selectable_value(&mut state.client, client, client.label());
+                }
             });
             ui.label(hint);
             let mut text = snippet.as_str();
@@ -456,14 +529,105 @@ tccli kms Encrypt --region ap-guangzhou --endpoint {endpoint} \
     )
 }
 
+/// Huawei Cloud's Python SDK: any project id does (the path carries it, keyconsole has none);
+/// the endpoint needs its scheme, or the SDK makes it https; the CA goes in `ssl_ca_cert`.
+pub fn huawei_python_snippet(endpoint: &str, ak: &str, ca: Option<&Path>) -> String {
+    let (scheme, tls) = match ca {
+        Some(ca) => (
+            "https",
+            format!("config.ssl_ca_cert = \"{}\"\n", ca.display()),
+        ),
+        None => ("http", String::new()),
+    };
+    format!(
+        r#"import os
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkkms.v2 import (KmsClient, EncryptDataRequest, EncryptDataRequestBody,
+                                  DecryptDataRequest, DecryptDataRequestBody)
+
+cred = BasicCredentials("{ak}", os.environ["KEYCONSOLE_SK"], "keyconsole")  # any project id
+config = HttpConfig.get_default_config()
+{tls}kms = (KmsClient.new_builder().with_http_config(config).with_credentials(cred)
+       .with_endpoint("{scheme}://{endpoint}").build())
+
+sealed = kms.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(
+    key_id="your-key-alias", plain_text="db password"))).cipher_text
+print(kms.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+    cipher_text=sealed))).plain_text)
+"#
+    )
+}
+
+/// JD Cloud's Python SDK: the endpoint is host:port with the scheme apart; it has no TLS option
+/// (requests reads REQUESTS_CA_BUNDLE); its default logger prints request bodies, plaintexts
+/// included, so it is given a quiet one.
+pub fn jd_python_snippet(endpoint: &str, access_key: &str, ca: Option<&Path>) -> String {
+    let (scheme, run) = match ca {
+        Some(ca) => (
+            "https",
+            format!("REQUESTS_CA_BUNDLE={} python3 app.py", ca.display()),
+        ),
+        None => ("http", "python3 app.py".to_owned()),
+    };
+    format!(
+        r#"# Run: KEYCONSOLE_SK=... {run}
+import base64, os
+from jdcloud_sdk.core.config import Config
+from jdcloud_sdk.core.credential import Credential
+from jdcloud_sdk.core.logger import ERROR, Logger
+from jdcloud_sdk.services.kms.client.KmsClient import KmsClient
+from jdcloud_sdk.services.kms.apis.EncryptRequest import EncryptParameters, EncryptRequest
+from jdcloud_sdk.services.kms.apis.DecryptRequest import DecryptParameters, DecryptRequest
+
+client = KmsClient(Credential("{access_key}", os.environ["KEYCONSOLE_SK"]),
+                   Config("{endpoint}", scheme="{scheme}"),
+                   Logger(ERROR))  # the default logger prints request bodies, plaintexts too
+
+params = EncryptParameters("your-key-alias")
+params.setPlaintext(base64.b64encode(b"db password").decode())
+blob = client.send(EncryptRequest(params)).result["ciphertextBlob"]
+params = DecryptParameters("your-key-alias")
+params.setCiphertextBlob(blob)
+print(base64.b64decode(client.send(DecryptRequest(params)).result["plaintext"]))
+"#
+    )
+}
+
+/// JD Cloud's Node.js SDK (`jdcloud-sdk-js`); over HTTPS Node trusts the CA through
+/// NODE_EXTRA_CA_CERTS.
+pub fn jd_node_snippet(endpoint: &str, access_key: &str, ca: Option<&Path>) -> String {
+    let (run, protocol) = match ca {
+        Some(ca) => (
+            format!("NODE_EXTRA_CA_CERTS={} node app.js", ca.display()),
+            "https",
+        ),
+        None => ("node app.js".to_owned(), "http"),
+    };
+    format!(
+        r#"// Run: KEYCONSOLE_SK=... {run}
+const KMS = require("jdcloud-sdk-js/src/services/kms");
+const kms = new KMS({{
+  credentials: {{ accessKeyId: "{access_key}", secretAccessKey: process.env.KEYCONSOLE_SK }},
+  endpoint: {{ host: "{endpoint}", protocol: "{protocol}" }},
+  regionId: "cn-north-1",
+}});
+const keyId = "your-key-alias";
+kms.encrypt({{ keyId, plaintext: Buffer.from("db password").toString("base64") }})
+  .then((r) => kms.decrypt({{ keyId, ciphertextBlob: r.result.ciphertextBlob }}))
+  .then((r) => console.log(Buffer.from(r.result.plaintext, "base64").toString()));
+"#
+    )
+}
+
 /// What the API access page asks for, on the worker: making credentials and a certificate saves
 /// the keystore, and stopping the server waits for its requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiRequest {
     Start,
     Stop,
-    CreateCredentials,
-    RotateCredentials,
+    CreateCredentials(Cloud),
+    RotateCredentials(Cloud),
 }
 
 impl ApiRequest {
@@ -516,17 +680,25 @@ impl ApiRequest {
                 ),
                 None => Ok(None),
             },
-            ApiRequest::CreateCredentials => calls.change(
-                |session| session.admin()?.api_credential(&console_caller(), false),
+            ApiRequest::CreateCredentials(cloud) => calls.change(
+                move |session| {
+                    session
+                        .admin()?
+                        .api_credential(&console_caller(), cloud, false)
+                },
                 |_, made| {
                     made?;
                     Ok(Some(tr!("ui.commands.api_credentials_created")))
                 },
             ),
-            ApiRequest::RotateCredentials => {
+            ApiRequest::RotateCredentials(cloud) => {
                 page.confirm_rotation = false;
                 calls.change(
-                    |session| session.admin()?.api_credential(&console_caller(), true),
+                    move |session| {
+                        session
+                            .admin()?
+                            .api_credential(&console_caller(), cloud, true)
+                    },
                     |_, made| {
                         made?;
                         Ok(Some(tr!(
@@ -559,7 +731,7 @@ fn start_server(
             ),
         )
     })?;
-    admin.api_credential(&console_caller(), false)?;
+    admin.api_credential(&console_caller(), Cloud::Tencent, false)?;
     let tls = if https {
         let names = server_names(addr.ip(), &[]);
         let identity = admin.server_identity(&console_caller(), &names)?;
