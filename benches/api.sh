@@ -8,7 +8,9 @@
 # (SSM 2019-09-23) instead. SCHEME https runs `serve --tls` (the local CA's certificate) and wrk over
 # TLS with keep-alive: the handshake is paid once per connection, as by any pooling client.
 # ACTION SignByAsymmetricKey signs a 1 KB message with a key pair (KC_ALGORITHM: ECC_P256_R1 by
-# default, RSA_PSS_SHA_256, ECDSA384 or SM2DSA).
+# default, RSA_PSS_SHA_256, ECDSA384 or SM2DSA). ACTION HuaweiEncryptData sends Huawei Cloud's
+# encrypt-data (SDK-HMAC-SHA256) of 1 KB of text, JdEncrypt JD Cloud's Encrypt (JDCLOUD2) of 1 KB,
+# each signed with that cloud's own credentials.
 # KC_KEYS=N serves a keystore of N keys (written in one save by examples/bench_keystore.rs) and
 # encrypts under one of them, to see what the keystore's size costs.
 set -euo pipefail
@@ -44,6 +46,10 @@ case $algorithm in
 esac
 [[ $action == SignByAsymmetricKey ]] && $bin key create --alias bench-sign --usage "$usage" >/dev/null
 $bin api credentials >"$work/credentials"
+case $action in
+  HuaweiEncryptData) $bin api credentials --cloud huawei >"$work/credentials" ;;
+  JdEncrypt) $bin api credentials --cloud jd >"$work/credentials" ;;
+esac
 
 # The access log goes where a service's stdout usually goes: a file.
 $bin serve --listen 127.0.0.1:0 "${tls_args[@]}" ${KC_SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
@@ -58,7 +64,8 @@ python3 - "$endpoint" "$work/credentials" "$action" "$algorithm" >"$work/encrypt
 import base64, hashlib, hmac, json, os, sys, time
 endpoint, credentials, action = sys.argv[1], dict(l.split(":", 1) for l in open(sys.argv[2])), sys.argv[3]
 algorithm = sys.argv[4]
-secret_id, secret_key = credentials["SecretId"].strip(), credentials["SecretKey"].strip()
+secret_id, secret_key = [v.strip() for v in credentials.values()][:2]
+path = "/"
 if action == "GetSecretValue":
     service, version, expect = "ssm", "2019-09-23", "SecretString"
     body = json.dumps({"SecretName": "bench-secret", "VersionId": "SSM_v1"})
@@ -69,18 +76,49 @@ elif action == "SignByAsymmetricKey":
 else:
     service, version, expect = "kms", "2019-01-18", "CiphertextBlob"
     body = json.dumps({"KeyId": "bench", "Plaintext": base64.b64encode(os.urandom(1024)).decode()})
+if action in ("HuaweiEncryptData", "JdEncrypt"):
+    service = version = None
 ts = int(time.time()); date = time.strftime("%Y-%m-%d", time.gmtime(ts))
 h = lambda b: hashlib.sha256(b.encode()).hexdigest()
-canonical = f"POST\n/\n\ncontent-type:application/json\nhost:{endpoint}\n\ncontent-type;host\n{h(body)}"
-to_sign = f"TC3-HMAC-SHA256\n{ts}\n{date}/{service}/tc3_request\n{h(canonical)}"
-key = ("TC3" + secret_key).encode()
-for part in (date, service, "tc3_request"):
-    key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-headers = {"Content-Type": "application/json", "X-TC-Action": action, "X-TC-Version": version,
-           "X-TC-Timestamp": str(ts), "Authorization": f"TC3-HMAC-SHA256 Credential={secret_id}/{date}/{service}/tc3_request, "
-           f"SignedHeaders=content-type;host, Signature={signature}"}
+mac = lambda key, text: hmac.new(key, text.encode(), hashlib.sha256)
+sdk_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
+if action == "HuaweiEncryptData":
+    # SDK-HMAC-SHA256: the canonical URI ends in "/", the secret key signs directly.
+    expect, path = "cipher_text", "/v1.0/0123456789abcdef/kms/encrypt-data"
+    body = json.dumps({"key_id": "bench", "plain_text": "x" * 1024})
+    canonical = (f"POST\n{path}/\n\ncontent-type:application/json;charset=utf-8\nhost:{endpoint}\n"
+                 f"x-sdk-date:{sdk_date}\n\ncontent-type;host;x-sdk-date\n{h(body)}")
+    signature = mac(secret_key.encode(), f"SDK-HMAC-SHA256\n{sdk_date}\n{h(canonical)}").hexdigest()
+    headers = {"Content-Type": "application/json;charset=utf-8", "X-Sdk-Date": sdk_date,
+               "Authorization": f"SDK-HMAC-SHA256 Access={secret_id}, SignedHeaders=content-type;host;x-sdk-date, "
+               f"Signature={signature}"}
+elif action == "JdEncrypt":
+    # JDCLOUD2-HMAC-SHA256 (the Go and Node.js SDKs' version), SigV4's key derivation.
+    expect, path = "ciphertextBlob", "/v1/key/bench:Encrypt"
+    body = json.dumps({"plaintext": base64.b64encode(os.urandom(1024)).decode()})
+    day, nonce = sdk_date[:8], "0d6d4a3c-6f7e-4c1f-9c62-8a3f2c1b5e7d"
+    canonical = (f"POST\n{path}\n\ncontent-type:application/json\nhost:{endpoint}\nx-jdcloud-date:{sdk_date}\n"
+                 f"x-jdcloud-nonce:{nonce}\n\ncontent-type;host;x-jdcloud-date;x-jdcloud-nonce\n{h(body)}")
+    scope = f"{day}/jdcloud-api/kms/jdcloud2_request"
+    key = ("JDCLOUD2" + secret_key).encode()
+    for part in (day, "jdcloud-api", "kms", "jdcloud2_request"):
+        key = mac(key, part).digest()
+    signature = mac(key, f"JDCLOUD2-HMAC-SHA256\n{sdk_date}\n{scope}\n{h(canonical)}").hexdigest()
+    headers = {"Content-Type": "application/json", "X-Jdcloud-Date": sdk_date, "X-Jdcloud-Nonce": nonce,
+               "Authorization": f"JDCLOUD2-HMAC-SHA256 Credential={secret_id}/{scope}, "
+               f"SignedHeaders=content-type;host;x-jdcloud-date;x-jdcloud-nonce, Signature={signature}"}
+else:
+    canonical = f"POST\n/\n\ncontent-type:application/json\nhost:{endpoint}\n\ncontent-type;host\n{h(body)}"
+    to_sign = f"TC3-HMAC-SHA256\n{ts}\n{date}/{service}/tc3_request\n{h(canonical)}"
+    key = ("TC3" + secret_key).encode()
+    for part in (date, service, "tc3_request"):
+        key = mac(key, part).digest()
+    signature = mac(key, to_sign).hexdigest()
+    headers = {"Content-Type": "application/json", "X-TC-Action": action, "X-TC-Version": version,
+               "X-TC-Timestamp": str(ts), "Authorization": f"TC3-HMAC-SHA256 Credential={secret_id}/{date}/{service}/tc3_request, "
+               f"SignedHeaders=content-type;host, Signature={signature}"}
 print('wrk.method = "POST"')
+print(f'wrk.path = "{path}"')
 print(f"wrk.body = {json.dumps(body)}")
 for name, value in headers.items():
     print(f'wrk.headers["{name}"] = "{value}"')

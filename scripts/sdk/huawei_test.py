@@ -31,7 +31,8 @@ from huaweicloudsdkkms.v2 import (
     DecryptDatakeyRequest, DecryptDatakeyRequestBody, DeleteKeyRequest, DisableKeyRequest,
     EnableKeyRequest, EncryptDataRequest, EncryptDataRequestBody, GenRandomRequestBody, KmsClient,
     ListKeyDetailRequest, ListKeysRequest, ListKeysRequestBody, OperateKeyRequestBody,
-    ScheduleKeyDeletionRequestBody,
+    ScheduleKeyDeletionRequestBody, ShowPublicKeyRequest, SignRequest, SignRequestBody,
+    ValidateSignatureRequest, VerifyRequestBody,
 )
 
 ENDPOINT = sys.argv[1]
@@ -122,6 +123,39 @@ try:
     check(False, "Tencent's credentials must not sign Huawei requests")
 except ClientRequestException as e:
     check(e.status_code == 401, f"Tencent's pair on the Huawei dialect: 401 ({e.error_code})")
+
+# Key pairs: get-publickey, sign (Huawei's default: a digest) checked by `cryptography`, verify;
+# RSA and SM2 encrypt-data/decrypt-data with the key pair.
+import base64  # noqa: E402
+
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, utils  # noqa: E402
+
+ecc = kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(
+    key_alias=f"hw-ecc-{uuid.uuid4().hex[:6]}", key_spec="EC_P256", key_usage="SIGN_VERIFY"))).key_info.key_id
+pem = kms.show_public_key(ShowPublicKeyRequest(body=OperateKeyRequestBody(key_id=ecc))).public_key
+public = serialization.load_pem_public_key(pem.encode())
+check(isinstance(public, ec.EllipticCurvePublicKey), "get-publickey: a PEM P-256 key")
+digest = hashlib.sha256(b"signed through Huawei's SDK").digest()
+signed = kms.sign(SignRequest(body=SignRequestBody(
+    key_id=ecc, message=base64.b64encode(digest).decode(), signing_algorithm="ECDSA_SHA_256")))
+public.verify(base64.b64decode(signed.signature), digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+check(signed.key_id == ecc, "sign: a DER ECDSA signature cryptography verifies")
+valid = kms.validate_signature(ValidateSignatureRequest(body=VerifyRequestBody(
+    key_id=ecc, message=base64.b64encode(digest).decode(), signature=signed.signature,
+    signing_algorithm="ECDSA_SHA_256")))
+forged = kms.validate_signature(ValidateSignatureRequest(body=VerifyRequestBody(
+    key_id=ecc, message=base64.b64encode(hashlib.sha256(b"other").digest()).decode(),
+    signature=signed.signature, signing_algorithm="ECDSA_SHA_256")))
+check(valid.signature_valid == "true" and forged.signature_valid == "false", "verify: \"true\" and \"false\"")
+for spec, algorithm in (("RSA_2048", "RSAES_OAEP_SHA_256"), ("SM2", "SM2_ENCRYPT")):
+    pair = kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(
+        key_alias=f"hw-{spec.lower()}-{uuid.uuid4().hex[:6]}", key_spec=spec, key_usage="ENCRYPT_DECRYPT"))).key_info.key_id
+    sealed = kms.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(
+        key_id=pair, plain_text="pair secret 密", encryption_algorithm=algorithm))).cipher_text
+    opened = kms.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        key_id=pair, cipher_text=sealed, encryption_algorithm=algorithm)))
+    check(opened.plain_text == "pair secret 密", f"{spec}: encrypt-data / decrypt-data with {algorithm}")
 
 # Seed 004: create a CMK, create-datakey, encrypt a file locally with the plaintext DEK (AES-GCM
 # here, as the seed's Java sample), keep only the encrypted DEK, and decrypt-datakey to open it.

@@ -207,3 +207,47 @@ pub fn call(addr: SocketAddr, action: &str, params: Value, signer: Signer<'_>) -
     let request = signed_request(addr, "POST", action, "2019-01-18", &params, signer);
     exchange(addr, &request).expect("an HTTP answer")
 }
+
+/// A Huawei Cloud KMS request (`POST /v1.0/{project}/kms/<operation>`) signed `SDK-HMAC-SHA256`
+/// as huaweicloudsdkcore signs it, with `signer`'s AK/SK at its time.
+pub fn huawei_request(
+    addr: SocketAddr,
+    operation: &str,
+    body: &Value,
+    signer: Signer<'_>,
+) -> Vec<u8> {
+    use crate::api::huawei::signature::{Received, canonical_request, signature, string_to_sign};
+    let host = addr.to_string();
+    let path = format!("/v1.0/0123456789abcdef/kms/{operation}");
+    let body = serde_json::to_vec(body).unwrap();
+    let date = time::OffsetDateTime::from_unix_timestamp(signer.timestamp)
+        .unwrap()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    let content_type = "application/json;charset=UTF-8";
+    let signed_headers = "content-type;host;x-sdk-date";
+    let headers = [
+        ("content-type", content_type),
+        ("host", host.as_str()),
+        ("x-sdk-date", date.as_str()),
+    ];
+    let received = Received {
+        method: "POST",
+        path: &path,
+        query: "",
+        headers: &headers,
+        body: &body,
+    };
+    let canonical = canonical_request(&received, signed_headers).unwrap();
+    let signature = signature(signer.secret_key, &string_to_sign(&canonical, &date));
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nX-Sdk-Date: {date}\r\nAuthorization: SDK-HMAC-SHA256 Access={}, SignedHeaders={signed_headers}, Signature={signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signer.secret_id,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    request
+}

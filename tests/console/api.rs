@@ -182,3 +182,99 @@ fn https_with_the_local_ca_and_snippets_that_trust_it() {
     console.click("⏹ Stop server");
     assert!(console.shows("Stopped"));
 }
+
+#[test]
+fn each_cloud_has_its_own_credentials_snippets_and_log_entries() {
+    use keyconsole::kms::Cloud;
+    let mut console = Console::unlocked(&["app-config"]);
+    console.click("API access");
+    console.replace_in("Listen address", "127.0.0.1:0");
+    console.click("Huawei Cloud");
+    assert!(console.shows("No credentials yet"));
+    console.click("Create credentials");
+    let huawei = console
+        .kms()
+        .existing_api_credentials_for(Cloud::Huawei)
+        .expect("Huawei's pair was made");
+    assert!(console.shows(&huawei.secret_id));
+    assert!(!console.shows(huawei.secret_key.as_str()));
+    console.click("Copy SK");
+    assert_eq!(
+        console.clipboard.contents().as_deref(),
+        Some(huawei.secret_key.as_str())
+    );
+    assert!(
+        console.kms().existing_api_credentials().is_none(),
+        "Tencent's pair is not made by making Huawei's"
+    );
+    console.click("▶ Start server");
+    let addr = console.app().api_address().expect("the server is running");
+    console.click("Client snippets");
+    assert!(console.field_holds(&format!("with_endpoint(\"http://{addr}\")")));
+    assert!(console.field_holds(&format!("BasicCredentials(\"{}\"", huawei.secret_id)));
+
+    // The Huawei SDK's request, signed with the pair the page shows, is answered; Tencent's pair
+    // does not sign Huawei requests.
+    let signer = Signer {
+        secret_id: &huawei.secret_id,
+        secret_key: &huawei.secret_key,
+        timestamp: console.kms().now(),
+    };
+    let request = keyconsole::testing::api_client::huawei_request(
+        addr,
+        "encrypt-data",
+        &json!({"key_id": "app-config", "plain_text": "db password"}),
+        signer,
+    );
+    let reply = keyconsole::testing::api_client::exchange(addr, &request).unwrap();
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert!(reply.json["cipher_text"].as_str().is_some());
+    let tencent = console.kms().api_credentials().unwrap();
+    let refused = keyconsole::testing::api_client::huawei_request(
+        addr,
+        "encrypt-data",
+        &json!({"key_id": "app-config", "plain_text": "db password"}),
+        Signer {
+            secret_id: &tencent.secret_id,
+            secret_key: &tencent.secret_key,
+            ..signer
+        },
+    );
+    let reply = keyconsole::testing::api_client::exchange(addr, &refused).unwrap();
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.json["error"]["error_code"], "APIGW.0301");
+    console.settle();
+    assert!(console.shows("huawei"), "the access log names the dialect");
+    assert!(console.shows("encrypt-data"));
+
+    // JD Cloud: its own pair, a Python snippet with a quiet logger and a Node.js one.
+    console.click("JD Cloud");
+    console.click("Create credentials");
+    let jd = console
+        .kms()
+        .existing_api_credentials_for(Cloud::Jd)
+        .expect("JD's pair was made");
+    assert!(console.shows(&jd.secret_id));
+    assert!(console.field_holds("Logger(ERROR)"));
+    assert!(console.field_holds(&format!("Config(\"{addr}\", scheme=\"http\")")));
+    console.click("Node.js SDK");
+    assert!(console.field_holds(&format!("accessKeyId: \"{}\"", jd.secret_id)));
+    console.click("Rotate credentials…");
+    assert!(console.shows("Applications using the current SecretKey will be refused"));
+    console.click("Rotate now");
+    let rotated = console
+        .kms()
+        .existing_api_credentials_for(Cloud::Jd)
+        .unwrap();
+    assert_ne!(rotated.secret_id, jd.secret_id);
+    assert_eq!(
+        console
+            .kms()
+            .existing_api_credentials_for(Cloud::Huawei)
+            .unwrap()
+            .secret_id,
+        huawei.secret_id,
+        "rotating JD's pair leaves Huawei's"
+    );
+    console.click("⏹ Stop server");
+}

@@ -1068,6 +1068,7 @@ fn the_keystore_owners_operations_are_events_too() {
         vec![
             ("GetApiCredentials", Ok(())),
             ("RotateApiCredentials", Ok(())),
+            ("GetApiCredentials", Ok(())),
             ("ChangeKeystorePassword", Err(ErrorCode::WrongPassword)),
             ("ChangeKeystorePassword", Ok(())),
             ("GetLocalCa", Ok(())),

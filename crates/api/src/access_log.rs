@@ -272,9 +272,9 @@ mod tests {
         log.record(at(1_700_000_000, "b", "ResourceUnavailable.CmkDisabled"));
         log.record(at(1_700_000_001, "c", SUCCESS));
         let expected = [
-            "2023-11-14 22:13:20 UTC Encrypt key=a Success 0.05 ms",
-            "2023-11-14 22:13:20 UTC Encrypt key=b ResourceUnavailable.CmkDisabled 0.05 ms",
-            "2023-11-14 22:13:21 UTC Encrypt key=c Success 0.05 ms",
+            "2023-11-14 22:13:20 UTC tencent Encrypt key=a Success 0.05 ms",
+            "2023-11-14 22:13:20 UTC tencent Encrypt key=b ResourceUnavailable.CmkDisabled 0.05 ms",
+            "2023-11-14 22:13:21 UTC tencent Encrypt key=c Success 0.05 ms",
         ]
         .map(|line| format!("{line}\n"))
         .concat();

@@ -183,8 +183,8 @@ pub struct ImportParamsArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     key: String,
-    /// The token `key import-params` printed
-    #[arg(long)]
+    /// The token `key import-params` printed (it may begin with `-`)
+    #[arg(long, allow_hyphen_values = true)]
     token: String,
     /// The wrapped material's bytes (32 bytes of AES-256 or 16 of SM4 material, encrypted to the
     /// wrapping public key)
@@ -255,4 +255,25 @@ pub fn decrypt(
     };
     let decrypted = service.asymmetric_decrypt(&caller, key, algorithm, &ciphertext)?;
     out.write(service.keystore_path(), &decrypted.plaintext)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    /// A token is random base64url: one in 64 begins with `-`, which must not read as an option.
+    #[test]
+    fn an_import_token_may_begin_with_a_hyphen() {
+        let cli = crate::Cli::try_parse_from([
+            "keyconsole",
+            "key",
+            "import",
+            "byok",
+            "--token",
+            "-Ez_QxOVfF34DgoMO_7vn1x_pT0vyx-0ibH-8WGpPyo",
+            "--material",
+            "m.bin",
+        ]);
+        assert!(cli.is_ok(), "{cli:?}");
+    }
 }

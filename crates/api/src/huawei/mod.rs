@@ -20,7 +20,7 @@ use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
     Caller, CanonicalContext, Cloud, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata,
-    KeyQuery, KeySpec, KeyState, KeyUsage, KmsError, Result, ServedKms, StateFilter,
+    KeyQuery, KeySpec, KeyState, KeyUsage, KmsError, MessageType, Result, ServedKms, StateFilter,
 };
 
 pub const ALGORITHM: &str = signature::ALGORITHM;
@@ -44,6 +44,9 @@ const OPERATIONS: &[(&str, bool)] = &[
     ("decrypt-data", false),
     ("update-key-alias", true),
     ("update-key-description", true),
+    ("get-publickey", false),
+    ("sign", false),
+    ("verify", false),
 ];
 
 pub struct HuaweiDialect;
@@ -270,6 +273,41 @@ pub(crate) fn invalid(name: &str) -> KmsError {
         ErrorCode::InvalidParameterValue,
         keyconsole_base::text!("errors.the_parameter_name_is_not_valid", name = name),
     )
+}
+
+fn base64(bytes: &[u8]) -> String {
+    base64_simd::STANDARD.encode_to_string(bytes)
+}
+
+fn unbase64(text: &str, name: &str) -> Result<Vec<u8>> {
+    base64_simd::STANDARD
+        .decode_to_vec(text.trim())
+        .map_err(|_| invalid(name))
+}
+
+/// Huawei's `encryption_algorithm` as the engine's public-key encryption, `None` for the
+/// symmetric default.
+fn public_encryption(name: Option<String>) -> Result<Option<&'static str>> {
+    match name.as_deref() {
+        None | Some("") | Some("SYMMETRIC_DEFAULT") => Ok(None),
+        Some("RSAES_OAEP_SHA_256") => Ok(Some("RSAES_OAEP_SHA_256")),
+        Some("RSAES_OAEP_SHA_1") => Ok(Some("RSAES_OAEP_SHA_1")),
+        Some("SM2_ENCRYPT") => Ok(Some("SM2_C1C3C2_ASN1")),
+        Some(_) => Err(invalid("encryption_algorithm")),
+    }
+}
+
+/// Huawei's signing algorithm as the engine's (Tencent's) name; the SHA-384/512 RSA variants and
+/// Ed25519 have no key kind here.
+fn sign_algorithm(name: &str) -> Result<&'static str> {
+    Ok(match name {
+        "RSASSA_PSS_SHA_256" => "RSA_PSS_SHA_256",
+        "RSASSA_PKCS1_V1_5_SHA_256" => "RSA_PKCS1_SHA_256",
+        "ECDSA_SHA_256" => "ECC_P256_R1",
+        "ECDSA_SHA_384" => "ECDSA384",
+        "SM2DSA_SM3" => "SM2DSA",
+        _ => return Err(invalid("signing_algorithm")),
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -539,31 +577,65 @@ impl Served<'_> {
                 }))
             }
             "encrypt-data" => {
-                match self.text("encryption_algorithm").as_deref() {
-                    None | Some("SYMMETRIC_DEFAULT") => {}
-                    Some(_) => return Err(invalid("encryption_algorithm")),
-                }
                 let text = zeroize::Zeroizing::new(self.required("plain_text")?);
-                let sealed = kms.encrypt(
-                    caller,
-                    &self.key()?,
-                    text.as_bytes(),
-                    &aad_context(&self.body)?,
-                )?;
+                let key = self.key()?;
+                if let Some(algorithm) = public_encryption(self.text("encryption_algorithm"))? {
+                    // A key pair's public half encrypts, as the cloud does it server-side.
+                    let public = kms.public_key(caller, &key)?;
+                    let sealed = keyconsole_kms::encrypt_for_caller(
+                        &public.pem,
+                        Some(algorithm),
+                        text.as_bytes(),
+                    )?;
+                    return reply(json!({"key_id": public.key_id, "cipher_text": base64(&sealed)}));
+                }
+                let sealed =
+                    kms.encrypt(caller, &key, text.as_bytes(), &aad_context(&self.body)?)?;
                 reply(json!({"key_id": sealed.key_id, "cipher_text": sealed.ciphertext_blob}))
             }
             "decrypt-data" => {
-                let opened = kms.decrypt(
-                    caller,
-                    &self.required("cipher_text")?,
-                    &aad_context(&self.body)?,
-                )?;
+                let cipher_text = self.required("cipher_text")?;
+                let opened = match public_encryption(self.text("encryption_algorithm"))? {
+                    Some(algorithm) => {
+                        let ciphertext = unbase64(&cipher_text, "cipher_text")?;
+                        // The engine names RSA paddings; SM2 is its default.
+                        let rsa = algorithm.starts_with("RSAES").then_some(algorithm);
+                        kms.asymmetric_decrypt(caller, &self.key()?, rsa, &ciphertext)?
+                    }
+                    None => kms.decrypt(caller, &cipher_text, &aad_context(&self.body)?)?,
+                };
                 let text = String::from_utf8_lossy(&opened.plaintext).into_owned();
                 reply(json!({
                     "key_id": opened.key_id,
                     "plain_text": text,
-                    "plain_text_base64": base64_simd::STANDARD.encode_to_string(&opened.plaintext),
+                    "plain_text_base64": base64(&opened.plaintext),
                 }))
+            }
+            "get-publickey" => {
+                let public = kms.public_key(caller, &self.key()?)?;
+                reply(json!({"key_id": public.key_id, "public_key": public.pem}))
+            }
+            "sign" | "verify" => {
+                let key = self.key()?;
+                let algorithm = sign_algorithm(&self.required("signing_algorithm")?)?;
+                // Huawei's default is a digest (Tencent's is the raw message).
+                let message_type = match self.text("message_type").as_deref() {
+                    None | Some("") | Some("DIGEST") => MessageType::Digest,
+                    Some("RAW") => MessageType::Raw,
+                    Some(_) => return Err(invalid("message_type")),
+                };
+                let message = unbase64(&self.required("message")?, "message")?;
+                let key_id = kms.key_id_of(&key).unwrap_or(key.clone());
+                if operation == "sign" {
+                    let signature = kms.sign(caller, &key, algorithm, message_type, &message)?;
+                    return reply(json!({"key_id": key_id, "signature": base64(&signature)}));
+                }
+                let signature = unbase64(&self.required("signature")?, "signature")?;
+                let valid =
+                    kms.verify(caller, &key, algorithm, message_type, &message, &signature)?;
+                reply(
+                    json!({"key_id": key_id, "signature_valid": if valid { "true" } else { "false" }}),
+                )
             }
             _ => Err(KmsError::new(
                 ErrorCode::InvalidAction,
