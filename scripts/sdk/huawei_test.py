@@ -10,10 +10,13 @@ TENCENT_SECRET_ID / TENCENT_SECRET_KEY (Tencent's pair, which Huawei requests mu
 KEYCONSOLE_CA for HTTPS. Prints "N passed, 0 failed".
 """
 import hashlib
+import importlib
+import json
 import os
 import sys
 import uuid
 
+import huaweicloudsdkcore.client as core_client
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
@@ -46,6 +49,60 @@ def check(condition, what):
     if not condition:
         raise SystemExit(f"FAILED: {what}")
     passed += 1
+
+
+# Conformance: every successful answer, raw, against the SDK's own response model: each field
+# the answer has is one the model declares (by its wire name), with the model's type (str, int,
+# bool, lists, nested models; a bool is not an int), nested models likewise. Fields the model
+# declares and the answer leaves out are counted, not failed (the SDK leaves them None).
+TYPES = {"str": str, "int": int, "bool": bool, "float": (int, float), "object": object}
+conformance = {"answers": 0, "fields": 0, "omitted": set()}
+
+
+def conforms(value, type_name, model_module, where):
+    if value is None:
+        return
+    if type_name.startswith("list["):
+        check(isinstance(value, list), f"{where}: a list")
+        for i, item in enumerate(value):
+            conforms(item, type_name[5:-1], model_module, f"{where}[{i}]")
+        return
+    if type_name.startswith("dict("):
+        check(isinstance(value, dict), f"{where}: an object")
+        return
+    if type_name in TYPES:
+        ok = isinstance(value, TYPES[type_name]) and not (type_name == "int" and isinstance(value, bool))
+        check(ok, f"{where}: {type_name} as the model says, not {type(value).__name__} ({value!r})")
+        return
+    conforms_model(value, getattr(model_module, type_name), model_module, where)
+
+
+def conforms_model(value, model, model_module, where):
+    check(isinstance(value, dict), f"{where}: an object ({model.__name__})")
+    wire = {model.attribute_map[name]: name for name in model.openapi_types}
+    for key, item in value.items():
+        check(key in wire, f"{where}.{key}: a field {model.__name__} declares")
+        conforms(item, model.openapi_types[wire[key]], model_module, f"{where}.{key}")
+        conformance["fields"] += 1
+    for key in wire:
+        if key not in value and not key.startswith("x_"):
+            conformance["omitted"].add(f"{model.__name__}.{key}")
+
+
+answered = core_client.Client.sync_response_handler
+
+
+def checked_answer(self, response, response_type, *rest):
+    result = answered(self, response, response_type, *rest)
+    if 200 <= response.status_code < 300 and response.content:
+        model = type(result)
+        module = importlib.import_module(model.__module__.rsplit(".", 1)[0])
+        conforms_model(json.loads(response.content), model, module, model.__name__)
+        conformance["answers"] += 1
+    return result
+
+
+core_client.Client.sync_response_handler = checked_answer
 
 
 config = HttpConfig.get_default_config()
@@ -230,4 +287,7 @@ except ClientRequestException as e:
 
 with open(os.environ.get("HUAWEI_CIPHERTEXT_OUT", os.devnull), "w") as out:
     out.write(encrypted.cipher_text)
+check(conformance["answers"] >= 30, "every answer above was checked against its model")
+print(f"Huawei answers against the SDK's models: {conformance['answers']} answers, {conformance['fields']} fields "
+      f"conform; declared but not sent: {', '.join(sorted(conformance['omitted'])) or 'none'}")
 print(f"the official Huawei KMS and CSMS SDKs over {SCHEME}: {passed} passed, 0 failed")

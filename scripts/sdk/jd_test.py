@@ -25,6 +25,7 @@ from jdcloud_sdk.core.logger import ERROR, Logger
 from jdcloud_sdk.services.kms.apis.CancelKeyDeletionRequest import CancelKeyDeletionParameters, CancelKeyDeletionRequest
 from jdcloud_sdk.services.kms.apis.CreateKeyRequest import CreateKeyParameters, CreateKeyRequest
 from jdcloud_sdk.services.kms.apis.DecryptRequest import DecryptParameters, DecryptRequest
+from jdcloud_sdk.services.kms.apis.DescribeKeyDetailRequest import DescribeKeyDetailParameters, DescribeKeyDetailRequest
 from jdcloud_sdk.services.kms.apis.DescribeKeyListRequest import DescribeKeyListParameters, DescribeKeyListRequest
 from jdcloud_sdk.services.kms.apis.DescribeKeyRequest import DescribeKeyParameters, DescribeKeyRequest
 from jdcloud_sdk.services.kms.apis.DisableKeyRequest import DisableKeyParameters, DisableKeyRequest
@@ -71,9 +72,57 @@ client = KmsClient(Credential(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KE
                    Config(ENDPOINT, scheme=SCHEME, timeout=10), Logger(ERROR))
 
 
+# Conformance: each result against JD's documented models (the types are the Go SDK's struct
+# fields, exact there: an int sent as a string would fail to unmarshal): exactly these fields,
+# of these types. (The Python SDK's models name the fields but carry no types.)
+KEY_INFO = {"keyId": str, "keyName": str, "keyStatus": int, "createTime": str, "keyDesc": str,
+            "rotationCycle": int, "deleteTime": str}
+SECRET_INFO = {"secretId": str, "secretName": str, "secretDesc": str, "secretStatus": int, "createTime": str}
+VERSION_ITEM = {"secretVersion": str, "secretStatus": int, "startTime": str, "expireTime": str, "secretData": str}
+RESULTS = {
+    "CreateKey": {"keyId": str},
+    "DescribeKeyList": {"keyList": [KEY_INFO], "totalCount": int},
+    "DescribeKey": {"keyInfo": KEY_INFO},
+    "DescribeKeyDetail": {"keyDetail": {"keyId": str, "keyName": str, "rotationCycle": int, "keyVersionCount": int,
+                                        "keyVersionList": [{"keyVersion": str, "createTime": str, "keyStatus": int,
+                                                            "deleteTime": str}]}},
+    "Encrypt": {"ciphertextBlob": str},
+    "Decrypt": {"plaintext": str},
+    "GenerateDataKey": {"plaintext": str, "ciphertextBlob": str},
+    "CreateSecret": {"secretId": str},
+    "DescribeSecretList": {"secretList": [SECRET_INFO], "totalCount": int},
+    "DescribeSecretVersionList": {"secretDetail": {"secretInfo": SECRET_INFO, "secretVersionCount": int,
+                                                   "secretVersionList": [VERSION_ITEM]}},
+    "DescribeSecretVersionInfo": VERSION_ITEM,
+}
+conformed = {"results": 0, "fields": 0}
+
+
+def conforms(value, shape, where):
+    if isinstance(shape, dict):
+        check(isinstance(value, dict) and set(value) == set(shape),
+              f"{where}: exactly the fields {sorted(shape)} ({sorted(value) if isinstance(value, dict) else value!r})")
+        for key, inner in shape.items():
+            conforms(value[key], inner, f"{where}.{key}")
+    elif isinstance(shape, list):
+        check(isinstance(value, list), f"{where}: a list")
+        for i, item in enumerate(value):
+            conforms(item, shape[0], f"{where}[{i}]")
+    else:
+        check(isinstance(value, shape) and not (shape is int and isinstance(value, bool)),
+              f"{where}: {shape.__name__}, not {type(value).__name__}")
+        conformed["fields"] += 1
+
+
 def ok(request, what):
     response = client.send(request)
     check(response.error is None, f"{what}: {response.error and (response.error.code, response.error.status, response.error.message)}")
+    action = type(request).__name__.removesuffix("Request")
+    if action in RESULTS:
+        conforms(response.result, RESULTS[action], action)
+        conformed["results"] += 1
+    elif response.result is not None:
+        check(False, f"{action} answers no result, as the model has none ({response.result})")
     return response.result
 
 
@@ -82,6 +131,9 @@ created = ok(CreateKeyRequest(CreateKeyParameters(KeyCfg(KeyDescCfg(name, "made 
 key = created["keyId"]
 check(str(uuid.UUID(key)) == key, "CreateKey answers a keyId")
 info = ok(DescribeKeyRequest(DescribeKeyParameters(key)), "DescribeKey")["keyInfo"]
+key_detail = ok(DescribeKeyDetailRequest(DescribeKeyDetailParameters(key)), "DescribeKeyDetail")["keyDetail"]
+check(key_detail["keyVersionCount"] == 1 and key_detail["keyVersionList"][0]["keyVersion"] == "1",
+      "DescribeKeyDetail: one version")
 check(info["keyName"] == name and info["keyStatus"] == 0, f"DescribeKey: name and status 0 ({info})")
 listing = DescribeKeyListParameters()
 listing.setPageSize(100)
@@ -170,6 +222,8 @@ ok(DeleteSecretRequest(DeleteSecretParameters(secret_id)), "DeleteSecret")
 after = client.send(DescribeSecretVersionListRequest(DescribeSecretVersionListParameters(secret_id)))
 check(after.error is not None and after.error.code == 404, "a deleted secret is NOT_FOUND")
 
+check(conformed["results"] >= 12, "the results above were checked against the models")
+print(f"JD results against the documented models: {conformed['results']} results, {conformed['fields']} fields conform")
 with open(os.environ.get("JD_CIPHERTEXT_OUT", os.devnull), "w") as out:
     out.write(blob)
 print(f"the official JD Cloud Python SDK over {SCHEME}: {passed} passed, 0 failed")
