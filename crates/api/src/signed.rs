@@ -29,6 +29,11 @@ impl<'a> Received<'a> {
     }
 }
 
+/// Whether two signatures are equal, in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Why a request's signature was refused (401 in either dialect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureError {

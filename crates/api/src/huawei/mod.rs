@@ -52,7 +52,8 @@ const OPERATIONS: &[(&str, bool)] = &[
 pub struct HuaweiDialect;
 
 /// A Huawei request as received.
-pub struct HuaweiRequest(RawRequest);
+/// The request and what it asks for (routed once, when read).
+pub struct HuaweiRequest(RawRequest, Option<Route>);
 
 /// What a request asks for: the operation (as the access log names it), whether it changes the
 /// keystore, and for CSMS the secret and the version or stage the path names.
@@ -63,24 +64,21 @@ pub(crate) struct Route {
     pub item: Option<String>,
 }
 
-impl HuaweiRequest {
-    /// `kms/<op>` under `/v1.0/{project}/`, CSMS paths under `/v1/{project}/`, or `projects` for
-    /// the IAM lookup.
-    fn route(&self) -> Option<Route> {
-        let request = &self.0;
-        if request.method == "GET" && request.path == "/v3/projects" {
-            return Some(Route::of("projects", false));
-        }
-        let path = request.decoded_path();
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        match parts.as_slice() {
-            ["v1.0", _project, "kms", op] => OPERATIONS
-                .iter()
-                .find(|(name, _)| name == op)
-                .map(|&(name, change)| Route::of(name, change)),
-            ["v1", _project, rest @ ..] => csms::route(&request.method, rest),
-            _ => None,
-        }
+/// `kms/<op>` under `/v1.0/{project}/`, CSMS paths under `/v1/{project}/`, or `projects` for
+/// the IAM lookup.
+fn route_of(request: &RawRequest) -> Option<Route> {
+    if request.method == "GET" && request.path == "/v3/projects" {
+        return Some(Route::of("projects", false));
+    }
+    let path = request.decoded_path();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["v1.0", _project, "kms", op] => OPERATIONS
+            .iter()
+            .find(|(name, _)| name == op)
+            .map(|&(name, change)| Route::of(name, change)),
+        ["v1", _project, rest @ ..] => csms::route(&request.method, rest),
+        _ => None,
     }
 }
 
@@ -112,7 +110,9 @@ impl Dialect for HuaweiDialect {
     }
 
     fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call> {
-        Box::new(HuaweiRequest(RawRequest::read(head, body)))
+        let request = RawRequest::read(head, body);
+        let route = route_of(&request);
+        Box::new(HuaweiRequest(request, route))
     }
 
     fn loggable_action(&self, _head: &Parts) -> &'static str {
@@ -193,14 +193,14 @@ fn code(kind: ErrorCode) -> (u16, &'static str) {
 
 impl Call for HuaweiRequest {
     fn is_change(&self) -> bool {
-        self.route().is_some_and(|r| r.change)
+        self.1.as_ref().is_some_and(|r| r.change)
     }
 
     fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
-        let route = self.route();
+        let route = self.1.as_ref();
         let action = route.as_ref().map_or("huawei", |r| r.operation);
         let result = self.authenticate(kms).and_then(|access_key| {
-            let Some(route) = &route else {
+            let Some(route) = route else {
                 return Err(KmsError::new(
                     ErrorCode::InvalidAction,
                     keyconsole_base::text!("errors.no_such_operation"),
@@ -220,7 +220,7 @@ impl Call for HuaweiRequest {
         });
         Outcome {
             action,
-            key_id: route.and_then(|r| r.secret),
+            key_id: route.and_then(|r| r.secret.clone()),
             result,
         }
     }
@@ -310,9 +310,7 @@ fn sign_algorithm(name: &str) -> Result<&'static str> {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use keyconsole_base::util::hex;
 
 fn unhex(text: &str, name: &str) -> Result<Vec<u8>> {
     let text = text.trim();

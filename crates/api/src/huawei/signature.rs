@@ -11,6 +11,7 @@
 //! trimmed) for every signed header, each followed by `\n`. The body is hashed as received (the
 //! SDK escapes non-ASCII as `\uXXXX`; re-serializing would break the signature).
 
+use crate::signed::constant_time_eq;
 use hmac::{Hmac, KeyInit, Mac};
 
 pub use crate::signed::{Received, SignatureError};
@@ -134,9 +135,7 @@ fn canonical_query(query: &str) -> String {
         .join("&")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use keyconsole_base::util::hex;
 
 /// The canonical request of `request` under `signed_headers`.
 pub fn canonical_request(
@@ -232,10 +231,6 @@ pub fn verify<'a>(
     } else {
         Err(SignatureError::Mismatch)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

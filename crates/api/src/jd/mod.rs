@@ -26,7 +26,8 @@ const JSON: &str = "application/json; charset=utf-8";
 
 pub struct JdDialect;
 
-pub struct JdRequest(RawRequest);
+/// The request and what it asks for (routed once, when read).
+pub struct JdRequest(RawRequest, Option<Route>);
 
 /// What a request asks for: the operation, whether it changes the keystore, the key or secret the
 /// path names, and a secret's version.
@@ -49,54 +50,54 @@ const CHANGES: &[&str] = &[
 ];
 
 impl JdRequest {
-    /// Routed on the decoded path (the Go and Node.js SDKs send `:` as `%3A`).
-    fn route(&self) -> Option<Route> {
-        let path = self.0.decoded_path();
-        let method = self.0.method.as_str();
-        if let Some(rest) = path.strip_prefix("/v1/secret") {
-            return secrets::route(method, rest);
-        }
-        let rest = path.strip_prefix("/v1/key")?;
-        let (operation, key) = match (method, rest) {
-            ("POST", ":create") => ("CreateKey", None),
-            ("GET", "") | ("GET", "/") => ("DescribeKeyList", None),
-            _ => {
-                let rest = rest.strip_prefix('/')?;
-                let (key, action) = match rest.split_once(':') {
-                    Some((key, action)) => (key, Some(action)),
-                    None => (rest, None),
-                };
-                if key.is_empty() || key.contains('/') {
-                    return None;
-                }
-                let operation = match (method, action) {
-                    ("GET", None) => "DescribeKey",
-                    ("GET", Some("describeKeyDetail")) => "DescribeKeyDetail",
-                    ("PATCH", None) => "UpdateKeyDescription",
-                    ("PATCH", Some("enable")) => "EnableKey",
-                    ("PATCH", Some("disable")) => "DisableKey",
-                    ("DELETE", Some("delete")) => "ScheduleKeyDeletion",
-                    ("PATCH", Some("cancelDelete")) => "CancelKeyDeletion",
-                    ("PATCH", Some("rotate")) => "KeyRotation",
-                    ("POST", Some("Encrypt")) => "Encrypt",
-                    ("POST", Some("Decrypt")) => "Decrypt",
-                    ("GET", Some("GenerateDataKey")) => "GenerateDataKey",
-                    _ => return None,
-                };
-                (operation, Some(key.to_owned()))
-            }
-        };
-        Some(Route {
-            operation,
-            change: CHANGES.contains(&operation),
-            target: key,
-            version: None,
-        })
-    }
-
     fn query_value(&self, name: &str) -> Option<String> {
         self.0.query_value(name)
     }
+}
+
+/// Routed on the decoded path (the Go and Node.js SDKs send `:` as `%3A`).
+fn route_of(request: &RawRequest) -> Option<Route> {
+    let path = request.decoded_path();
+    let method = request.method.as_str();
+    if let Some(rest) = path.strip_prefix("/v1/secret") {
+        return secrets::route(method, rest);
+    }
+    let rest = path.strip_prefix("/v1/key")?;
+    let (operation, key) = match (method, rest) {
+        ("POST", ":create") => ("CreateKey", None),
+        ("GET", "") | ("GET", "/") => ("DescribeKeyList", None),
+        _ => {
+            let rest = rest.strip_prefix('/')?;
+            let (key, action) = match rest.split_once(':') {
+                Some((key, action)) => (key, Some(action)),
+                None => (rest, None),
+            };
+            if key.is_empty() || key.contains('/') {
+                return None;
+            }
+            let operation = match (method, action) {
+                ("GET", None) => "DescribeKey",
+                ("GET", Some("describeKeyDetail")) => "DescribeKeyDetail",
+                ("PATCH", None) => "UpdateKeyDescription",
+                ("PATCH", Some("enable")) => "EnableKey",
+                ("PATCH", Some("disable")) => "DisableKey",
+                ("DELETE", Some("delete")) => "ScheduleKeyDeletion",
+                ("PATCH", Some("cancelDelete")) => "CancelKeyDeletion",
+                ("PATCH", Some("rotate")) => "KeyRotation",
+                ("POST", Some("Encrypt")) => "Encrypt",
+                ("POST", Some("Decrypt")) => "Decrypt",
+                ("GET", Some("GenerateDataKey")) => "GenerateDataKey",
+                _ => return None,
+            };
+            (operation, Some(key.to_owned()))
+        }
+    };
+    Some(Route {
+        operation,
+        change: CHANGES.contains(&operation),
+        target: key,
+        version: None,
+    })
 }
 
 fn header(head: &Parts, name: &str) -> Option<String> {
@@ -116,7 +117,9 @@ impl Dialect for JdDialect {
     }
 
     fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call> {
-        Box::new(JdRequest(RawRequest::read(head, body)))
+        let request = RawRequest::read(head, body);
+        let route = route_of(&request);
+        Box::new(JdRequest(request, route))
     }
 
     fn loggable_action(&self, _head: &Parts) -> &'static str {
@@ -193,14 +196,14 @@ fn status(kind: ErrorCode) -> (u16, &'static str) {
 
 impl Call for JdRequest {
     fn is_change(&self) -> bool {
-        self.route().is_some_and(|r| r.change)
+        self.1.as_ref().is_some_and(|r| r.change)
     }
 
     fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
-        let route = self.route();
+        let route = self.1.as_ref();
         let action = route.as_ref().map_or("jdcloud", |r| r.operation);
         let result = self.authenticate(kms).and_then(|access_key| {
-            let Some(route) = &route else {
+            let Some(route) = route else {
                 return Err(KmsError::new(
                     ErrorCode::InvalidAction,
                     keyconsole_base::text!("errors.no_such_operation"),
@@ -216,7 +219,7 @@ impl Call for JdRequest {
         });
         Outcome {
             action,
-            key_id: route.and_then(|r| r.target),
+            key_id: route.and_then(|r| r.target.clone()),
             result,
         }
     }

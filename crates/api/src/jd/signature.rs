@@ -14,8 +14,10 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 
+use crate::signed::constant_time_eq;
 pub use crate::signed::{Received, SignatureError};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// A request whose date is further than this from our clock is refused.
 pub const MAX_CLOCK_SKEW_SECONDS: i64 = 15 * 60;
@@ -184,9 +186,7 @@ fn canonical_query_v3(query: &str) -> String {
         .join("&")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use keyconsole_base::util::hex;
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac =
@@ -236,6 +236,64 @@ pub fn canonical_request(
 }
 
 /// The signature (hex) of `request` with `secret_key`, at `date` (`x-jdcloud-date`).
+/// kSigning, SigV4's chain of four HMACs from the secret key.
+fn signing_key(secret_key: &str, authorization: &Authorization<'_>) -> Zeroizing<Vec<u8>> {
+    let version = authorization.version;
+    let key = Zeroizing::new(format!("{}{secret_key}", version.key_prefix()));
+    let k_date = Zeroizing::new(hmac(key.as_bytes(), authorization.day.as_bytes()));
+    let k_region = Zeroizing::new(hmac(&k_date, authorization.region.as_bytes()));
+    let k_service = Zeroizing::new(hmac(&k_region, authorization.service.as_bytes()));
+    Zeroizing::new(hmac(&k_service, version.terminator().as_bytes()))
+}
+
+/// The last kSigning a thread derived and what it was derived from (the secret key, and the
+/// version, day, region and service of the scope), wiped when replaced or when the thread ends.
+struct CachedSigningKey {
+    secret_key: Zeroizing<String>,
+    scope: String,
+    key: Zeroizing<Vec<u8>>,
+}
+
+thread_local! {
+    static SIGNING_KEY: std::cell::RefCell<Option<CachedSigningKey>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with kSigning, derived once per thread for each secret key and scope: a day's
+/// requests from one client share it (as the Tencent dialect's cache does).
+fn with_signing_key<R>(
+    secret_key: &str,
+    authorization: &Authorization<'_>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let scope = format!(
+        "{}/{}/{}/{}",
+        authorization.version.key_prefix(),
+        authorization.day,
+        authorization.region,
+        authorization.service
+    );
+    SIGNING_KEY.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        let entry = match cached.take() {
+            Some(c)
+                if c.scope == scope
+                    && constant_time_eq(c.secret_key.as_bytes(), secret_key.as_bytes()) =>
+            {
+                c
+            }
+            _ => CachedSigningKey {
+                secret_key: Zeroizing::new(secret_key.to_owned()),
+                key: signing_key(secret_key, authorization),
+                scope,
+            },
+        };
+        let result = f(&entry.key);
+        *cached = Some(entry);
+        result
+    })
+}
+
 pub fn signature(
     request: &Received<'_>,
     authorization: &Authorization<'_>,
@@ -256,12 +314,10 @@ pub fn signature(
         version.algorithm(),
         hex(&Sha256::digest(canonical.as_bytes()))
     );
-    let key = zeroize::Zeroizing::new(format!("{}{secret_key}", version.key_prefix()));
-    let k_date = hmac(key.as_bytes(), authorization.day.as_bytes());
-    let k_region = hmac(&k_date, authorization.region.as_bytes());
-    let k_service = hmac(&k_region, authorization.service.as_bytes());
-    let k_signing = hmac(&k_service, version.terminator().as_bytes());
-    Ok(hex(&hmac(&k_signing, to_sign.as_bytes())))
+    let signature = with_signing_key(secret_key, authorization, |k_signing| {
+        hex(&hmac(k_signing, to_sign.as_bytes()))
+    });
+    Ok(signature)
 }
 
 /// Verifies `request`'s signature; returns its access key.
@@ -291,13 +347,7 @@ pub fn verify<'a>(
         secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
     let expected = signature(request, &authorization, &secret_key, date)?;
     let given = authorization.signature.to_ascii_lowercase();
-    if expected.len() == given.len()
-        && expected
-            .bytes()
-            .zip(given.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-    {
+    if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         Ok(authorization.access_key)
     } else {
         Err(SignatureError::Mismatch)

@@ -10,6 +10,7 @@
 //! the UTC day of the timestamp; `service` is the one the credential scope names (`kms`, …), which
 //! the dialect checks against the service the request's version belongs to.
 
+use crate::signed::constant_time_eq;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -326,10 +327,6 @@ fn host_without_port(host: &str) -> Option<&str> {
     let bracketed_or_plain = name.ends_with(']') || !name.contains(':');
     (bracketed_or_plain && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
         .then_some(name)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The v1 signature (`SignatureMethod` HmacSHA1 or HmacSHA256, all parameters in the query or a
