@@ -51,6 +51,12 @@ def check(condition, what):
     passed += 1
 
 
+def must(condition, what):
+    """A conformance condition: fails like a check, counted in the conformance line instead."""
+    if not condition:
+        raise SystemExit(f"FAILED: {what}")
+
+
 # Conformance: every successful answer, raw, against the SDK's own response model: each field
 # the answer has is one the model declares (by its wire name), with the model's type (str, int,
 # bool, lists, nested models; a bool is not an int), nested models likewise. Fields the model
@@ -63,25 +69,25 @@ def conforms(value, type_name, model_module, where):
     if value is None:
         return
     if type_name.startswith("list["):
-        check(isinstance(value, list), f"{where}: a list")
+        must(isinstance(value, list), f"{where}: a list")
         for i, item in enumerate(value):
             conforms(item, type_name[5:-1], model_module, f"{where}[{i}]")
         return
     if type_name.startswith("dict("):
-        check(isinstance(value, dict), f"{where}: an object")
+        must(isinstance(value, dict), f"{where}: an object")
         return
     if type_name in TYPES:
         ok = isinstance(value, TYPES[type_name]) and not (type_name == "int" and isinstance(value, bool))
-        check(ok, f"{where}: {type_name} as the model says, not {type(value).__name__} ({value!r})")
+        must(ok, f"{where}: {type_name} as the model says, not {type(value).__name__} ({value!r})")
         return
     conforms_model(value, getattr(model_module, type_name), model_module, where)
 
 
 def conforms_model(value, model, model_module, where):
-    check(isinstance(value, dict), f"{where}: an object ({model.__name__})")
+    must(isinstance(value, dict), f"{where}: an object ({model.__name__})")
     wire = {model.attribute_map[name]: name for name in model.openapi_types}
     for key, item in value.items():
-        check(key in wire, f"{where}.{key}: a field {model.__name__} declares")
+        must(key in wire, f"{where}.{key}: a field {model.__name__} declares")
         conforms(item, model.openapi_types[wire[key]], model_module, f"{where}.{key}")
         conformance["fields"] += 1
     for key in wire:

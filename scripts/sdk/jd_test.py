@@ -68,6 +68,12 @@ def check(condition, what):
     passed += 1
 
 
+def must(condition, what):
+    """A conformance condition: fails like a check, counted in the conformance line instead."""
+    if not condition:
+        raise SystemExit(f"FAILED: {what}")
+
+
 client = KmsClient(Credential(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KEYCONSOLE_SECRET_KEY"]),
                    Config(ENDPOINT, scheme=SCHEME, timeout=10), Logger(ERROR))
 
@@ -100,16 +106,16 @@ conformed = {"results": 0, "fields": 0}
 
 def conforms(value, shape, where):
     if isinstance(shape, dict):
-        check(isinstance(value, dict) and set(value) == set(shape),
+        must(isinstance(value, dict) and set(value) == set(shape),
               f"{where}: exactly the fields {sorted(shape)} ({sorted(value) if isinstance(value, dict) else value!r})")
         for key, inner in shape.items():
             conforms(value[key], inner, f"{where}.{key}")
     elif isinstance(shape, list):
-        check(isinstance(value, list), f"{where}: a list")
+        must(isinstance(value, list), f"{where}: a list")
         for i, item in enumerate(value):
             conforms(item, shape[0], f"{where}[{i}]")
     else:
-        check(isinstance(value, shape) and not (shape is int and isinstance(value, bool)),
+        must(isinstance(value, shape) and not (shape is int and isinstance(value, bool)),
               f"{where}: {shape.__name__}, not {type(value).__name__}")
         conformed["fields"] += 1
 

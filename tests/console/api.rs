@@ -229,6 +229,7 @@ fn each_cloud_has_its_own_credentials_snippets_and_log_entries() {
     let reply = keyconsole::testing::api_client::exchange(addr, &request).unwrap();
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     assert!(reply.json["cipher_text"].as_str().is_some());
+    let key_id = reply.json["key_id"].as_str().unwrap().to_owned();
     let tencent = console.kms().api_credentials().unwrap();
     let refused = keyconsole::testing::api_client::huawei_request(
         addr,
@@ -246,6 +247,10 @@ fn each_cloud_has_its_own_credentials_snippets_and_log_entries() {
     console.settle();
     assert!(console.shows("huawei"), "the access log names the dialect");
     assert!(console.shows("encrypt-data"));
+    assert!(
+        console.shows(&key_id),
+        "the log names the key by its KeyId, though the request gave its alias"
+    );
 
     // JD Cloud: its own pair, a Python snippet with a quiet logger and a Node.js one.
     console.click("JD Cloud");

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Text;
-use keyconsole_kms::{ErrorCode, KmsError, Result};
+use keyconsole_kms::{ErrorCode, KmsError, Result, ServedKms};
 
 /// A request as the signature covers it, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +135,21 @@ impl RawRequest {
     /// The path with its `%XX` escapes decoded (routing; the signature covers the raw one).
     pub fn decoded_path(&self) -> String {
         percent_decoded(&self.path)
+    }
+}
+
+/// What the access log may show of the key or secret a request names: a KeyId when it names a key
+/// the keystore holds, `secret:NAME` when a secret of that name exists, else nothing (so a value
+/// pasted into the field is never logged).
+pub fn loggable_target(
+    kms: &dyn ServedKms,
+    key: Option<&str>,
+    secret: Option<&str>,
+) -> Option<String> {
+    match (key, secret) {
+        (Some(key), _) => kms.key_id_of(key),
+        (None, Some(name)) => kms.secret_named(name).map(|name| format!("secret:{name}")),
+        (None, None) => None,
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
-use crate::signed::RawRequest;
+use crate::signed::{RawRequest, loggable_target};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
@@ -199,6 +199,13 @@ impl Call for HuaweiRequest {
     fn run(&self, kms: &dyn ServedKms, request_id: &str, may_wait: bool) -> Outcome {
         let route = self.1.as_ref();
         let action = route.as_ref().map_or("huawei", |r| r.operation);
+        let body = self.0.json_body();
+        let key = body
+            .as_ref()
+            .ok()
+            .and_then(|b| b.get("key_id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let result = self.authenticate(kms).and_then(|access_key| {
             let Some(route) = route else {
                 return Err(KmsError::new(
@@ -210,7 +217,7 @@ impl Call for HuaweiRequest {
             let served = Served {
                 kms,
                 caller,
-                body: self.0.json_body()?,
+                body: body?,
             };
             if route.secret.is_some() || csms::serves(route.operation) {
                 csms::serve(&served, route, &self.0)
@@ -220,7 +227,11 @@ impl Call for HuaweiRequest {
         });
         Outcome {
             action,
-            key_id: route.and_then(|r| r.secret.clone()),
+            key_id: loggable_target(
+                kms,
+                key.as_deref(),
+                route.and_then(|r| r.secret.as_deref()),
+            ),
             result,
         }
     }

@@ -14,7 +14,7 @@ use hyper::http::request::Parts;
 use serde_json::{Map, Value, json};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
-use crate::signed::RawRequest;
+use crate::signed::{RawRequest, loggable_target};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
@@ -219,7 +219,14 @@ impl Call for JdRequest {
         });
         Outcome {
             action,
-            key_id: route.and_then(|r| r.target.clone()),
+            key_id: route.and_then(|r| {
+                let target = r.target.as_deref();
+                if secrets::serves(r.operation) {
+                    loggable_target(kms, None, target)
+                } else {
+                    loggable_target(kms, target, None)
+                }
+            }),
             result,
         }
     }
