@@ -5,6 +5,7 @@
 
 use hyper::http::request::Parts;
 use serde_json::{Map, Value};
+use zeroize::Zeroizing;
 
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Text;
@@ -32,6 +33,49 @@ impl<'a> Received<'a> {
 /// Whether two signatures are equal, in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The last signing key a thread derived (SigV4-style: a chain of HMACs from the secret key over
+/// the parts of a scope) and what it was derived from; wiped when replaced or when the thread ends.
+struct CachedSigningKey {
+    secret_key: Zeroizing<String>,
+    scope: Vec<String>,
+    key: Zeroizing<Vec<u8>>,
+}
+
+thread_local! {
+    static SIGNING_KEY: std::cell::RefCell<Option<CachedSigningKey>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with the signing key of `secret_key` and `scope` (algorithm, day, region, service…),
+/// derived by `derive` once per thread for each of them: the API's workers check a day's requests
+/// from one client against the same key. A rotated secret key differs, so it is derived anew.
+pub fn with_signing_key<R>(
+    secret_key: &str,
+    scope: &[&str],
+    derive: impl FnOnce() -> Zeroizing<Vec<u8>>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    SIGNING_KEY.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        let entry = match cached.take() {
+            Some(c)
+                if c.scope.iter().map(String::as_str).eq(scope.iter().copied())
+                    && constant_time_eq(c.secret_key.as_bytes(), secret_key.as_bytes()) =>
+            {
+                c
+            }
+            _ => CachedSigningKey {
+                secret_key: Zeroizing::new(secret_key.to_owned()),
+                scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+                key: derive(),
+            },
+        };
+        let result = f(&entry.key);
+        *cached = Some(entry);
+        result
+    })
 }
 
 /// Why a request's signature was refused (401 in either dialect).

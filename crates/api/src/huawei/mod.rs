@@ -227,11 +227,7 @@ impl Call for HuaweiRequest {
         });
         Outcome {
             action,
-            key_id: loggable_target(
-                kms,
-                key.as_deref(),
-                route.and_then(|r| r.secret.as_deref()),
-            ),
+            key_id: loggable_target(kms, key.as_deref(), route.and_then(|r| r.secret.as_deref())),
             result,
         }
     }

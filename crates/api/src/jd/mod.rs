@@ -236,6 +236,21 @@ impl Call for JdRequest {
     }
 }
 
+/// Page number and size from the query (1 and 10 by default, 1–100 a page).
+pub(crate) fn page(request: &RawRequest) -> (usize, usize) {
+    let number = request
+        .query_value("pageNumber")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let size = request
+        .query_value("pageSize")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    (number, size)
+}
+
 pub(crate) fn reply(value: Value) -> Result<Answer> {
     match value {
         Value::Object(map) => Ok(map),
@@ -360,16 +375,7 @@ impl JdRequest {
                 reply(json!({"keyId": key.key_id}))
             }
             "DescribeKeyList" => {
-                let number = self
-                    .query_value("pageNumber")
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .unwrap_or(1)
-                    .max(1);
-                let size = self
-                    .query_value("pageSize")
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .unwrap_or(10)
-                    .clamp(1, 100);
+                let (number, size) = page(&self.0);
                 let page = kms.list_keys(
                     caller,
                     &KeyQuery {

@@ -11,7 +11,7 @@
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
-use super::{Route, invalid, iso, reply, text};
+use super::{Route, invalid, iso, page, reply, text};
 use crate::dialect::Answer;
 use crate::signed::{RawRequest, next_version_id};
 use keyconsole_kms::{
@@ -171,21 +171,6 @@ fn version_unsupported() -> KmsError {
         ErrorCode::UnsupportedOperation,
         keyconsole_base::text!("errors.jd_version_state_not_kept"),
     )
-}
-
-/// Page number and size from the query (1 and 10 by default, 10–100 a page as JD allows).
-fn page(request: &RawRequest) -> (usize, usize) {
-    let number = request
-        .query_value("pageNumber")
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let size = request
-        .query_value("pageSize")
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(10)
-        .clamp(1, 100);
-    (number, size)
 }
 
 pub(super) fn serve(

@@ -14,8 +14,8 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 
-use crate::signed::constant_time_eq;
 pub use crate::signed::{Received, SignatureError};
+use crate::signed::{constant_time_eq, with_signing_key};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -246,54 +246,6 @@ fn signing_key(secret_key: &str, authorization: &Authorization<'_>) -> Zeroizing
     Zeroizing::new(hmac(&k_service, version.terminator().as_bytes()))
 }
 
-/// The last kSigning a thread derived and what it was derived from (the secret key, and the
-/// version, day, region and service of the scope), wiped when replaced or when the thread ends.
-struct CachedSigningKey {
-    secret_key: Zeroizing<String>,
-    scope: String,
-    key: Zeroizing<Vec<u8>>,
-}
-
-thread_local! {
-    static SIGNING_KEY: std::cell::RefCell<Option<CachedSigningKey>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f` with kSigning, derived once per thread for each secret key and scope: a day's
-/// requests from one client share it (as the Tencent dialect's cache does).
-fn with_signing_key<R>(
-    secret_key: &str,
-    authorization: &Authorization<'_>,
-    f: impl FnOnce(&[u8]) -> R,
-) -> R {
-    let scope = format!(
-        "{}/{}/{}/{}",
-        authorization.version.key_prefix(),
-        authorization.day,
-        authorization.region,
-        authorization.service
-    );
-    SIGNING_KEY.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        let entry = match cached.take() {
-            Some(c)
-                if c.scope == scope
-                    && constant_time_eq(c.secret_key.as_bytes(), secret_key.as_bytes()) =>
-            {
-                c
-            }
-            _ => CachedSigningKey {
-                secret_key: Zeroizing::new(secret_key.to_owned()),
-                key: signing_key(secret_key, authorization),
-                scope,
-            },
-        };
-        let result = f(&entry.key);
-        *cached = Some(entry);
-        result
-    })
-}
-
 pub fn signature(
     request: &Received<'_>,
     authorization: &Authorization<'_>,
@@ -314,7 +266,14 @@ pub fn signature(
         version.algorithm(),
         hex(&Sha256::digest(canonical.as_bytes()))
     );
-    let signature = with_signing_key(secret_key, authorization, |k_signing| {
+    let scope = [
+        version.key_prefix(),
+        authorization.day,
+        authorization.region,
+        authorization.service,
+    ];
+    let derive = || signing_key(secret_key, authorization);
+    let signature = with_signing_key(secret_key, &scope, derive, |k_signing| {
         hex(&hmac(k_signing, to_sign.as_bytes()))
     });
     Ok(signature)

@@ -10,7 +10,7 @@
 //! the UTC day of the timestamp; `service` is the one the credential scope names (`kms`, …), which
 //! the dialect checks against the service the request's version belongs to.
 
-use crate::signed::constant_time_eq;
+use crate::signed::{constant_time_eq, with_signing_key};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -182,7 +182,8 @@ fn signature_hex(secret_key: &str, service: &str, parts: &SignedParts<'_>, date:
     let canonical_hash = hex_digest(&canonical.finalize());
     let mut timestamp = [0u8; 24];
     let timestamp = decimal(parts.timestamp, &mut timestamp);
-    with_signing_key(secret_key, date, service, |k_signing| {
+    let derive = || signing_key(secret_key, date, service);
+    with_signing_key(secret_key, &["TC3", date, service], derive, |k_signing| {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(k_signing)
             .expect("HMAC accepts any key length");
         for piece in [
@@ -218,52 +219,6 @@ fn signing_key(secret_key: &str, date: &str, service: &str) -> Zeroizing<Vec<u8>
     let k_date = Zeroizing::new(hmac(prefixed.as_bytes(), date.as_bytes()));
     let k_service = Zeroizing::new(hmac(&k_date, service.as_bytes()));
     Zeroizing::new(hmac(&k_service, b"tc3_request"))
-}
-
-/// The last kSigning a thread derived, with what it was derived from (wiped when replaced or
-/// when the thread ends).
-struct CachedSigningKey {
-    secret_key: Zeroizing<String>,
-    date: String,
-    service: String,
-    key: Zeroizing<Vec<u8>>,
-}
-
-thread_local! {
-    static SIGNING_KEY: std::cell::RefCell<Option<CachedSigningKey>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f` with kSigning, derived once per thread for each SecretKey, day and service: the API's
-/// workers check every request of a day against the same one. A rotated SecretKey differs, so it
-/// is derived anew.
-fn with_signing_key<R>(
-    secret_key: &str,
-    date: &str,
-    service: &str,
-    f: impl FnOnce(&[u8]) -> R,
-) -> R {
-    SIGNING_KEY.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        let entry = match cached.take() {
-            Some(c)
-                if c.date == date
-                    && c.service == service
-                    && constant_time_eq(c.secret_key.as_bytes(), secret_key.as_bytes()) =>
-            {
-                c
-            }
-            _ => CachedSigningKey {
-                secret_key: Zeroizing::new(secret_key.to_owned()),
-                date: date.to_owned(),
-                service: service.to_owned(),
-                key: signing_key(secret_key, date, service),
-            },
-        };
-        let result = f(&entry.key);
-        *cached = Some(entry);
-        result
-    })
 }
 
 /// Checks a request's signature, scope and freshness. `now` is our clock, Unix seconds.
