@@ -153,7 +153,18 @@ fn fixture_with(name: &str, extra: Vec<KeyRecord>) -> (PathBuf, Arc<TestClock>) 
     });
     let mut keys = fixture_keys();
     keys.extend(extra);
-    let body_json = serde_json::json!({ "keys": keys, "api_credentials": credentials });
+    // Huawei's and JD's pairs too, each in its cloud's shape.
+    let cloud_credentials = serde_json::json!([
+        {"cloud": "Huawei", "secret_id": "HWSNAPSHOT0000000000",
+         "secret_key": "snapshotHuaweiSecretKey00000000000000000", "created": START - 2 * DAY},
+        {"cloud": "Jd", "secret_id": "0A1B2C3D4E5F60718293A4B5C6D7E8F9",
+         "secret_key": "F9E8D7C6B5A4938271605F4E3D2C1B0A", "created": START - DAY},
+    ]);
+    let body_json = serde_json::json!({
+        "keys": keys,
+        "api_credentials": credentials,
+        "cloud_credentials": cloud_credentials,
+    });
     serde_json::to_writer(&mut body, &body_json).unwrap();
     Store::create(
         &path,
@@ -346,6 +357,18 @@ fn api_access() {
     console.harness.get_by_label("Client snippets").click();
     console.settle();
     snapshot(&mut console, "api_access");
+}
+
+/// The API access page on Huawei Cloud's tab: its AK/SK and the Python snippet.
+#[test]
+fn api_access_huawei() {
+    let mut console = console("api_access_huawei");
+    unlock(&mut console);
+    console.click("API access");
+    console.click("Huawei Cloud");
+    console.harness.get_by_label("Client snippets").click();
+    console.settle();
+    snapshot(&mut console, "api_access_huawei");
 }
 
 #[test]
