@@ -149,6 +149,11 @@ HUAWEI_SK=$(awk '/^SK:/ {print $2}' "$work/huawei-credentials")
 JD_AK=$(awk '/^AccessKey:/ {print $2}' "$work/jd-credentials")
 JD_SK=$(awk '/^SecretKey:/ {print $2}' "$work/jd-credentials")
 [[ ${#HUAWEI_AK} == 20 && ${#JD_AK} == 32 ]]
+# A team's read-only user, and its Huawei and JD pairs: each dialect refuses it in its own way.
+"$binary" user create sdk-reader --preset read-only >/dev/null
+READER_HUAWEI=$("$binary" user credentials sdk-reader --cloud huawei --json)
+READER_JD=$("$binary" user credentials sdk-reader --cloud jd --json)
+reader_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 export TENCENT_SECRET_ID=$KEYCONSOLE_SECRET_ID TENCENT_SECRET_KEY=$KEYCONSOLE_SECRET_KEY
 
 export NODE_PATH=$node_sdk/node_modules
@@ -170,9 +175,13 @@ for scheme in http https; do
     "$tccli_venv/bin/python" scripts/sdk/tccli_test.py "$tccli_venv/bin/tccli" "$at" "$scheme"
   # Huawei Cloud and JD Cloud applications, unchanged but for the endpoint and credentials.
   KEYCONSOLE_SECRET_ID=$HUAWEI_AK KEYCONSOLE_SECRET_KEY=$HUAWEI_SK HUAWEI_CIPHERTEXT_OUT=$work/huawei.ct \
+    READER_SECRET_ID=$(reader_field "$READER_HUAWEI" SecretId) READER_SECRET_KEY=$(reader_field "$READER_HUAWEI" SecretKey) \
     "$huawei_venv/bin/python" scripts/sdk/huawei_test.py "$at"
   KEYCONSOLE_SECRET_ID=$JD_AK KEYCONSOLE_SECRET_KEY=$JD_SK JD_CIPHERTEXT_OUT=$work/jd.ct \
+    READER_SECRET_ID=$(reader_field "$READER_JD" SecretId) READER_SECRET_KEY=$(reader_field "$READER_JD" SecretKey) \
     "$jd_venv/bin/python" scripts/sdk/jd_test.py "$at"
+  # A team's users with different policies, side by side (the Tencent SDK; the CLI manages them).
+  "$venv/bin/python" scripts/sdk/users_test.py "$at" "$binary"
   # (JD's Node.js SDK prints its canonical request and string to sign; only the result is shown.)
   jd_node_out=$(KEYCONSOLE_SECRET_ID=$JD_AK KEYCONSOLE_SECRET_KEY=$JD_SK NODE_PATH=$jd_node/node_modules \
     node scripts/sdk/jd_node_test.js "$at" "$scheme" 2>&1) || { echo "$jd_node_out" >&2; exit 1; }

@@ -143,6 +143,7 @@ fn request_from_bytes(input: &[u8]) -> ApiRequest {
         content_sha256: None,
         language: None,
         body: keyconsole::util::SecretBytes::from(parts.next().unwrap_or_default().to_vec()),
+        peer: None,
     }
 }
 
@@ -190,6 +191,7 @@ fn parse_raw(raw: &[u8]) -> ApiRequest {
         content_sha256: header("x-tc-content-sha256"),
         language: header("x-tc-language"),
         body: keyconsole::util::SecretBytes::from(body.as_bytes().to_vec()),
+        peer: None,
     }
 }
 

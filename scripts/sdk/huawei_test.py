@@ -220,6 +220,22 @@ for spec, algorithm in (("RSA_2048", "RSAES_OAEP_SHA_256"), ("SM2", "SM2_ENCRYPT
         key_id=pair, cipher_text=sealed, encryption_algorithm=algorithm)))
     check(opened.plain_text == "pair secret 密", f"{spec}: encrypt-data / decrypt-data with {algorithm}")
 
+# A team's read-only user (READER_SECRET_ID / READER_SECRET_KEY, its Huawei pair): it lists keys
+# and is refused encryption with 403, which the SDK raises as its own exception.
+if os.environ.get("READER_SECRET_ID"):
+    reader = (KmsClient.new_builder().with_http_config(config)
+              .with_credentials(BasicCredentials(os.environ["READER_SECRET_ID"], os.environ["READER_SECRET_KEY"],
+                                                 "0123456789abcdef0123456789abcdef"))
+              .with_endpoint(f"{SCHEME}://{ENDPOINT}").build())
+    check(key in reader.list_keys(ListKeysRequest(body=ListKeysRequestBody(limit="1000"))).keys,
+          "a read-only user lists keys")
+    try:
+        reader.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(key_id=key, plain_text="x")))
+        check(False, "a read-only user may not encrypt")
+    except ClientRequestException as e:
+        check(e.status_code == 403 and e.error_code == "KMS.0303" and "kms:Encrypt" in e.error_msg,
+              f"a read-only user's encrypt-data: 403 KMS.0303 naming the action ({e.status_code} {e.error_code})")
+
 # Seed 004: create a CMK, create-datakey, encrypt a file locally with the plaintext DEK (AES-GCM
 # here, as the seed's Java sample), keep only the encrypted DEK, and decrypt-datakey to open it.
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402

@@ -183,6 +183,18 @@ tencent = KmsClient(Credential(os.environ["TENCENT_SECRET_ID"], os.environ["TENC
 denied = tencent.send(DescribeKeyRequest(DescribeKeyParameters(key)))
 check(denied.error is not None and denied.error.code == 401, "Tencent's pair does not sign JD requests")
 
+# A team's read-only user (READER_SECRET_ID / READER_SECRET_KEY, its JD pair): it lists keys and is
+# refused encryption with 403 PERMISSION_DENIED in the error object.
+if os.environ.get("READER_SECRET_ID"):
+    reader = KmsClient(Credential(os.environ["READER_SECRET_ID"], os.environ["READER_SECRET_KEY"]),
+                       Config(ENDPOINT, scheme=SCHEME, timeout=10), Logger(ERROR))
+    check(reader.send(DescribeKeyListRequest(listing)).error is None, "a read-only user lists keys")
+    params = EncryptParameters(key)
+    params.setPlaintext(base64.b64encode(b"x").decode())
+    denied = reader.send(EncryptRequest(params))
+    check(denied.error is not None and denied.error.code == 403 and denied.error.status == "PERMISSION_DENIED",
+          f"a read-only user's Encrypt: 403 PERMISSION_DENIED ({denied.error and vars(denied.error)})")
+
 # Seed 003's secrets (机密): a secret's whole life. JD's defaults for the validity window (start
 # now, never expire) are what keyconsole keeps; anything else is refused, not dropped.
 secret_name = f"jd-secret-{uuid.uuid4().hex[:8]}"

@@ -12,4 +12,5 @@ mod product;
 mod rotation_rules;
 mod secrets;
 mod tags;
+mod users;
 mod wycheproof;

@@ -198,6 +198,7 @@ mod v1 {
                 content_sha256: self.header("x-tc-content-sha256"),
                 language: self.header("x-tc-language"),
                 body: keyconsole::util::SecretBytes::from(self.body.as_bytes().to_vec()),
+                peer: None,
             }
         }
 

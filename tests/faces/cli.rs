@@ -2147,3 +2147,99 @@ fn key_pairs_and_imported_material() {
         "ResourceUnavailable.CmkStateNotSupport",
     );
 }
+
+/// `keyconsole key describe k --json | head -1`: the reader goes away before the output is
+/// written; the command ends quietly, as `cat` does, never with a panic.
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "piped"], b"");
+    let mut child = cli
+        .command(&["key", "describe", "piped", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The read end is closed before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `keyconsole user …`: the contract scripts read, and the policy checked when it is set.
+#[test]
+fn users_are_created_listed_rotated_and_deleted() {
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "app"], b"");
+    let made: serde_json::Value = serde_json::from_str(&cli.ok(
+        &[
+            "user",
+            "create",
+            "alice",
+            "--preset",
+            "crypto-user",
+            "--on",
+            "app",
+            "--json",
+        ],
+        b"",
+    ))
+    .unwrap();
+    let secret_id = made["SecretId"].as_str().unwrap();
+    assert!(secret_id.starts_with("AKID") && made["SecretKey"].as_str().unwrap().len() == 32);
+    let plain = cli.ok(&["user", "create", "bob", "--preset", "read-only"], b"");
+    assert!(
+        plain.starts_with("SecretId: AKID") && plain.contains("\nSecretKey: "),
+        "{plain}"
+    );
+    let listed = cli.ok(&["user", "list"], b"");
+    assert!(
+        listed.contains("alice\tenabled") && listed.contains(secret_id),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("kms:Encrypt") && !listed.contains(made["SecretKey"].as_str().unwrap())
+    );
+    // A bad policy file is refused with the reason, and nothing changes.
+    let policy = cli.dir.path().join("policy.json");
+    std::fs::write(&policy, r#"{"version":"2.0","statement":[{"effect":"allow","action":"kms:Encrpyt","resource":"*"}]}"#).unwrap();
+    let refused = cli.run(
+        &[
+            "user",
+            "policy",
+            "alice",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("kms:Encrpyt"));
+    let rotated: serde_json::Value = serde_json::from_str(&cli.ok(
+        &[
+            "user",
+            "rotate-key",
+            "alice",
+            "--grace-hours",
+            "2",
+            "--json",
+        ],
+        b"",
+    ))
+    .unwrap();
+    assert_ne!(rotated["SecretId"], made["SecretId"]);
+    assert!(cli.ok(&["user", "list"], b"").contains("(until "));
+    cli.ok(&["user", "disable", "bob"], b"");
+    assert!(cli.ok(&["user", "list"], b"").contains("bob\tdisabled"));
+    let huawei = cli.ok(&["user", "credentials", "alice", "--cloud", "huawei"], b"");
+    assert!(
+        huawei.starts_with("AK: ") && huawei.contains("\nSK: "),
+        "{huawei}"
+    );
+    cli.ok(&["user", "delete", "bob"], b"");
+    assert!(!cli.ok(&["user", "list"], b"").contains("bob"));
+    let gone = cli.run(&["user", "delete", "bob"], b"");
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("ResourceNotFound.UserNotExist"));
+}

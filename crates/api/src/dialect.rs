@@ -57,6 +57,15 @@ pub trait Dialect: Send + Sync + 'static {
     ) -> Written;
 }
 
+/// The address a request came from, as the transport put it in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddress(pub std::net::IpAddr);
+
+/// The address `head` came from, if the transport said.
+pub fn peer(head: &Parts) -> Option<std::net::IpAddr> {
+    head.extensions.get::<PeerAddress>().map(|p| p.0)
+}
+
 /// An answer as the transport writes it.
 pub struct Written {
     /// The HTTP status: Tencent answers errors with 200, Huawei and JD with 4xx/5xx.

@@ -417,7 +417,7 @@ async fn accept(
             },
             _ = stopped.changed() => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(connection) => connection,
                 Err(_) => {
@@ -453,14 +453,14 @@ async fn accept(
             };
             let stream = WriteDeadline::new(stream, write_timeout);
             match tls {
-                None => connection(stream, state, header_timeout, stopped).await,
+                None => connection(stream, state, header_timeout, stopped, peer).await,
                 Some(acceptor) => {
                     // The handshake counts against the header timeout: a client that opens a
                     // connection and never says hello is dropped as one that never sends headers.
                     if let Ok(Ok(stream)) =
                         tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
                     {
-                        connection(stream, state, header_timeout, stopped).await;
+                        connection(stream, state, header_timeout, stopped, peer).await;
                     }
                 }
             }
@@ -707,10 +707,17 @@ async fn connection<IO>(
     state: Arc<State>,
     header_timeout: Duration,
     mut stopped: watch::Receiver<bool>,
+    peer: std::net::SocketAddr,
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |request| answer(state.clone(), request));
+    // Each request carries the address it came from (policies' source address conditions).
+    let service = service_fn(move |mut request: Request<Incoming>| {
+        request
+            .extensions_mut()
+            .insert(dialect::PeerAddress(peer.ip()));
+        answer(state.clone(), request)
+    });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)

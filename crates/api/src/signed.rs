@@ -116,11 +116,14 @@ pub struct RawRequest {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: SecretBytes,
+    /// Where it came from.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl RawRequest {
     pub fn read(head: &Parts, body: SecretBytes) -> Self {
         RawRequest {
+            peer: crate::dialect::peer(head),
             method: head.method.as_str().to_owned(),
             path: head.uri.path().to_owned(),
             query: head.uri.query().unwrap_or_default().to_owned(),

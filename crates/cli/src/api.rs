@@ -185,7 +185,7 @@ fn tls_config(
     tls::from_identity(&identity).map(Some)
 }
 
-fn stdout_failed(e: std::io::Error) -> KmsError {
+pub(crate) fn stdout_failed(e: std::io::Error) -> KmsError {
     KmsError::new(
         ErrorCode::InternalError,
         format!("Cannot write to standard output: {e}."),

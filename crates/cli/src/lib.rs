@@ -14,6 +14,7 @@ mod pair;
 mod password;
 mod secret;
 mod tags;
+mod user;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -103,6 +104,9 @@ pub enum Command {
     /// The loopback API's credentials
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// A team's users of this keystore: their policies and API keys
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// What a command needs from the outside: where the keystore is and how to get its password, or
@@ -171,6 +175,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let Some(command) = cli.command else {
         return ExitCode::from(2);
     };
+    if !matches!(command, Command::Serve(_)) {
+        keyconsole_base::util::process::quit_on_closed_pipe();
+    }
     // The engine's messages (errors above all) in the language the environment asks for, as the
     // console shows them; the codes stay the same for scripts.
     keyconsole_base::util::i18n::set_current(keyconsole_base::util::i18n::Language::from_env());
@@ -211,6 +218,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Api(command) => context
             .local_only("api")
             .and_then(|()| api::run(&context, command)),
+        Command::User(command) => context
+            .local_only("user")
+            .and_then(|()| user::run(&context, command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

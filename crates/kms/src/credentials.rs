@@ -170,6 +170,7 @@ impl Kms {
     pub fn api_secret_key_for(&self, cloud: Cloud, secret_id: &str) -> Result<Zeroizing<String>> {
         match self.ring().credentials(cloud) {
             Some(c) if c.secret_id == secret_id => Ok(c.secret_key.clone()),
+            _ if let Some(key) = self.user_secret_key(cloud, secret_id) => Ok(key),
             _ => err(
                 ErrorCode::SecretIdNotFound,
                 keyconsole_base::text!("errors.no_such_secretid_use_the_one"),

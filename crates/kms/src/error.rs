@@ -109,6 +109,12 @@ pub enum ErrorCode {
     /// A remote server (`--endpoint`, the console's connection) could not be reached, refused
     /// the TLS connection, did not answer in time, or answered with something other than the API.
     ServerUnreachable,
+    /// The caller's policy does not allow the action on the resource.
+    UnauthorizedOperation,
+    /// No user of that name.
+    UserNotFound,
+    /// A user of that name exists.
+    UserExists,
     /// Inside the engine only: an encryption found nothing reserved for its key and may not wait
     /// for a save here (an async worker); the message is the KeyId. The API runs the request
     /// again on a blocking thread; a client never sees it.

@@ -15,6 +15,7 @@ use super::error::{ErrorCode, KmsError, Result, err};
 use super::keys::KeyRecord;
 use super::local_ca::LocalCaRecord;
 use super::secrets::SecretRecord;
+use super::users::UserRecord;
 use keyconsole_base::util::ZeroizingWriter;
 
 /// The body's schema: 1 is the body as first written (keys, then API credentials, both optional);
@@ -28,7 +29,7 @@ use keyconsole_base::util::ZeroizingWriter;
 /// keys are AES-256) and material of other lengths than 32 bytes.
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 fn schema_one() -> u32 {
     1
@@ -66,6 +67,9 @@ struct Body {
     /// Schema 8: the other clouds' API credentials (Tencent's stay in `api_credentials`).
     #[serde(default)]
     cloud_credentials: Vec<ApiCredentials>,
+    /// Schema 9: a team's users and their policies.
+    #[serde(default)]
+    users: Vec<UserRecord>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -84,6 +88,7 @@ pub(crate) struct Keyring {
     pub(crate) product_tasks: Vec<ProductTask>,
     pub(crate) next_flow_id: u64,
     pub(crate) cloud_credentials: Vec<ApiCredentials>,
+    pub(crate) users: Vec<UserRecord>,
     /// Reservations of encryptions this keyring raised; usable once it is saved.
     pub(crate) credits: super::usage::Credits,
 }
@@ -119,6 +124,7 @@ impl Keyring {
             product_tasks: body.product_tasks,
             next_flow_id: body.next_flow_id,
             cloud_credentials: body.cloud_credentials,
+            users: body.users,
             ..Keyring::default()
         };
         // Keystores from before keys knew their owner.
@@ -173,6 +179,8 @@ impl Keyring {
             next_flow_id: u64,
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             cloud_credentials: &'a [ApiCredentials],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            users: &'a [UserRecord],
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
@@ -185,6 +193,7 @@ impl Keyring {
             product_tasks: &self.product_tasks,
             next_flow_id: self.next_flow_id,
             cloud_credentials: &self.cloud_credentials,
+            users: &self.users,
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

@@ -19,11 +19,13 @@ pub mod local_ca;
 pub mod maintenance;
 pub mod outputs;
 pub mod pair_ops;
+pub mod policy;
 pub mod secrets;
 pub mod service;
 pub mod shared;
 pub mod tags;
 pub mod usage;
+pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

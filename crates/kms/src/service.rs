@@ -8,6 +8,7 @@
 //! a secret's value), in wiped memory. Every call on the local engine emits one [`ServiceEvent`]
 //! with its outcome through [`Kms::set_event_hook`].
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,6 +66,8 @@ pub struct Caller {
     /// count ran out then fails with `ReservationNeeded` instead of saving, and the server runs
     /// it again where waiting is allowed.
     pub may_wait: bool,
+    /// Where a request to a server came from (policies' `qcs:ip` conditions).
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl Caller {
@@ -76,6 +79,7 @@ impl Caller {
             language,
             request_id: uuid::Uuid::new_v4().to_string(),
             may_wait: true,
+            source: None,
         }
     }
 
@@ -87,7 +91,14 @@ impl Caller {
             language,
             request_id: request_id.to_owned(),
             may_wait,
+            source: None,
         }
+    }
+
+    /// The same caller, from `source`.
+    pub fn from_address(mut self, source: Option<std::net::IpAddr>) -> Self {
+        self.source = source;
+        self
     }
 }
 
@@ -477,9 +488,76 @@ impl Kms {
         target: &str,
         run: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        let result = waiting_as(caller, run);
+        self.observed_as(caller, operation, operation, target, None, run)
+    }
+
+    /// `observed`, authorized as the CAM action `action` (which an operation's own name may not
+    /// be: UpdateKey is UpdateAlias or UpdateKeyDescription) with the call's encryption context.
+    fn observed_as<T>(
+        &self,
+        caller: &Caller,
+        operation: &'static str,
+        action: &str,
+        target: &str,
+        context: Option<&CanonicalContext>,
+        run: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let result = self
+            .permit(caller, action, target, context)
+            .and_then(|()| waiting_as(caller, run));
         self.emit(caller, operation, target, &result);
         result
+    }
+
+    /// Whether the caller's policy allows `action` on each key or secret `target` names (`a,b`
+    /// for several keys; none for actions on no one resource). The owner is never asked: only
+    /// a server's users have policies.
+    fn permit(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        context: Option<&CanonicalContext>,
+    ) -> Result<()> {
+        if caller.face != Face::Api || self.ring().users.is_empty() {
+            return Ok(());
+        }
+        let secrets = super::policy::SSM_ACTIONS.contains(&action) || action == "TestDatabaseLogin";
+        let (service, action) = match action {
+            "TestDatabaseLogin" => ("ssm", "CreateSecret"),
+            _ if secrets => ("ssm", action),
+            _ => ("kms", action),
+        };
+        let cam_action = format!("{service}:{action}");
+        let context: BTreeMap<String, String> = context
+            .and_then(|c| serde_json::from_str(c.as_str()).ok())
+            .unwrap_or_default();
+        let resources: Vec<String> = if target.is_empty() || action == "CreateKey" {
+            vec!["*".to_owned()]
+        } else if secrets {
+            vec![super::policy::secret_resource(target)]
+        } else {
+            target
+                .split(',')
+                .map(|key| {
+                    super::policy::key_resource(
+                        &self.key_id_of(key).unwrap_or_else(|| key.to_owned()),
+                    )
+                })
+                .collect()
+        };
+        for resource in &resources {
+            self.authorize(
+                caller,
+                &super::policy::Request {
+                    action: &cam_action,
+                    resource,
+                    source_ip: caller.source,
+                    context: context.clone(),
+                },
+            )?;
+        }
+        Ok(())
     }
 
     pub(crate) fn emit<T>(
@@ -566,7 +644,12 @@ impl KmsService for Kms {
         change: KeyChange,
     ) -> Result<KeyChanged> {
         let target = keys.join(",");
-        self.observed(caller, change.operation(), &target, || {
+        let action = match &change {
+            KeyChange::Update { alias: Some(_), .. } => "UpdateAlias",
+            KeyChange::Update { .. } => "UpdateKeyDescription",
+            other => other.operation(),
+        };
+        self.observed_as(caller, change.operation(), action, &target, None, || {
             let one = || match keys {
                 [key] => Ok(key.as_str()),
                 _ => super::error::err(
@@ -638,7 +721,7 @@ impl KmsService for Kms {
         plaintext: &[u8],
         context: &CanonicalContext,
     ) -> Result<Encrypted> {
-        self.observed(caller, "Encrypt", key, || {
+        self.observed_as(caller, "Encrypt", "Encrypt", key, Some(context), || {
             Kms::encrypt(self, key, plaintext, context)
         })
     }
@@ -649,8 +732,14 @@ impl KmsService for Kms {
         ciphertext_blob: &str,
         context: &CanonicalContext,
     ) -> Result<Decrypted> {
-        // The key is known only once the blob is read: the event names it after the call.
-        let result = waiting_as(caller, || Kms::decrypt(self, ciphertext_blob, context));
+        // The key is known only once the blob is read: the event names it after the call. The
+        // policy is asked about the key the blob names before anything is opened.
+        let named = super::blob::Blob::decode(ciphertext_blob)
+            .map(|b| b.key_id.to_string())
+            .unwrap_or_default();
+        let result = self
+            .permit(caller, "Decrypt", &named, Some(context))
+            .and_then(|()| waiting_as(caller, || Kms::decrypt(self, ciphertext_blob, context)));
         let key_id = result.as_ref().map(|d| d.key_id.as_str()).unwrap_or("");
         self.emit(caller, "Decrypt", key_id, &result);
         result
@@ -682,9 +771,14 @@ impl KmsService for Kms {
         spec: DataKeySpec,
         context: &CanonicalContext,
     ) -> Result<DataKey> {
-        self.observed(caller, "GenerateDataKey", key, || {
-            Kms::generate_data_key(self, key, spec, context)
-        })
+        self.observed_as(
+            caller,
+            "GenerateDataKey",
+            "GenerateDataKey",
+            key,
+            Some(context),
+            || Kms::generate_data_key(self, key, spec, context),
+        )
     }
 
     fn generate_random(&self, caller: &Caller, number_of_bytes: u32) -> Result<SecretBytes> {

@@ -83,6 +83,7 @@ pub fn code(kind: ErrorCode) -> (u16, &'static str) {
             (401, "APIGW.0301")
         }
         InvalidAction => (404, "APIGW.0101"),
+        UnauthorizedOperation => (403, "CSMS.0403"),
         SecretNotExist | NoSuchVersion | CmkNotFound => (404, "CSMS.0005"),
         SecretExists | VersionIdExists => (409, "CSMS.0004"),
         ResourcePendingDeleted => (400, "CSMS.0103"),

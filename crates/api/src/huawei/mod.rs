@@ -174,6 +174,7 @@ fn code(kind: ErrorCode) -> (u16, &'static str) {
             (401, "APIGW.0301")
         }
         InvalidAction => (404, "APIGW.0101"),
+        UnauthorizedOperation => (403, "KMS.0303"),
         CmkNotFound => (404, "KMS.0207"),
         AliasAlreadyExists => (409, "KMS.0210"),
         CmkDisabled
@@ -213,7 +214,8 @@ impl Call for HuaweiRequest {
                     keyconsole_base::text!("errors.no_such_operation"),
                 ));
             };
-            let caller = Caller::api(&access_key, Language::English, request_id, may_wait);
+            let caller = Caller::api(&access_key, Language::English, request_id, may_wait)
+                .from_address(self.0.peer);
             let served = Served {
                 kms,
                 caller,

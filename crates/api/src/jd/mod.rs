@@ -172,6 +172,7 @@ fn status(kind: ErrorCode) -> (u16, &'static str) {
         SignatureFailure | SignatureExpire | SecretIdNotFound | InvalidAuthorization => {
             (401, "UNAUTHENTICATED")
         }
+        UnauthorizedOperation => (403, "PERMISSION_DENIED"),
         InvalidAction | CmkNotFound | SecretNotExist | NoSuchVersion => (404, "NOT_FOUND"),
         AliasAlreadyExists | SecretExists | VersionIdExists => (409, "ALREADY_EXISTS"),
         ResourceDisabled
@@ -210,7 +211,8 @@ impl Call for JdRequest {
                 ));
             };
             let body = self.0.json_body()?;
-            let caller = Caller::api(&access_key, Language::English, request_id, may_wait);
+            let caller = Caller::api(&access_key, Language::English, request_id, may_wait)
+                .from_address(self.0.peer);
             if secrets::serves(route.operation) {
                 secrets::serve(kms, &caller, route, &body, &self.0)
             } else {

@@ -73,11 +73,16 @@ pub fn code(kind: ErrorCode) -> &'static str {
         FileIo => "FailedOperation.FileIo",
         Cancelled => "FailedOperation.Cancelled",
         ServerUnreachable => "FailedOperation.ServerUnreachable",
+        UnauthorizedOperation => "UnauthorizedOperation",
+        // Users are managed on the keystore's machine, never over the API.
+        UserNotFound => "ResourceNotFound.UserNotExist",
+        UserExists => "ResourceInUse.UserExists",
         ReservationNeeded => "InternalError",
     }
 }
 
-/// Every code a client can see (not `ReservationNeeded`, which never leaves the engine).
+/// Every code a client can see (not `ReservationNeeded`, which never leaves the engine, nor the
+/// user kinds, which only the keystore's owner meets).
 #[rustfmt::skip]
 const ALL: &[ErrorCode] = {
     use ErrorCode::*;
@@ -96,12 +101,16 @@ const ALL: &[ErrorCode] = {
         CmkLimitExceeded, OperationDenied, AccessKmsError, UnsupportedOperation, AutoRotatedResource,
         FailedOperation, WrongPassword, KeystoreDamaged, KeystoreNotFound, KeystoreExists,
         KeystoreBusy, KeystoreIo, FileExists, FileIo, Cancelled, ServerUnreachable,
+        UnauthorizedOperation,
     ]
 };
 
 /// The kind a server's code names (`code`'s inverse); `None` for a code keyconsole
 /// does not have.
 pub fn kind_of(code_text: &str) -> Option<ErrorCode> {
+    if code_text == "AuthFailure.UnauthorizedOperation" {
+        return Some(ErrorCode::UnauthorizedOperation);
+    }
     ALL.iter().copied().find(|&kind| code(kind) == code_text)
 }
 
@@ -173,6 +182,11 @@ pub fn code_for(action: &str, kind: ErrorCode) -> &'static str {
     let full = code(kind);
     if answerable(action, full) {
         return full;
+    }
+    // A policy's refusal where the action documents no UnauthorizedOperation of its own: the
+    // cloud's common code for it.
+    if kind == ErrorCode::UnauthorizedOperation {
+        return "AuthFailure.UnauthorizedOperation";
     }
     // A key in a state the action does not work in, where the action names only the general case.
     let state = matches!(

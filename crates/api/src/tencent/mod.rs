@@ -202,6 +202,8 @@ pub struct ApiRequest {
     pub language: Option<String>,
     /// Wiped when the request is dropped: it carries plaintexts.
     pub body: keyconsole_base::util::SecretBytes,
+    /// Where it came from (policies' source address conditions); none when not over a socket.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl ApiRequest {
@@ -362,6 +364,7 @@ impl Dialect for TencentDialect {
             content_sha256: header(head, "x-tc-content-sha256"),
             language: header(head, "x-tc-language"),
             body,
+            peer: crate::dialect::peer(head),
         })
     }
 
@@ -441,7 +444,8 @@ fn serve(kms: &dyn ServedKms, request: &ApiRequest, request_id: &str, may_wait: 
                 request.language(),
                 request_id,
                 may_wait,
-            ),
+            )
+            .from_address(request.peer),
         };
         let key = params.str("KeyId").ok().flatten();
         // A secret is named before the action runs (deleting it would leave nothing to look up).

@@ -91,7 +91,8 @@ pub fn is_private_name(name: &str) -> bool {
         .any(|suffix| name == *suffix || name.ends_with(&format!(".{suffix}")))
 }
 
-fn in_network(address: std::net::IpAddr, network: std::net::IpAddr, prefix: u8) -> bool {
+/// Whether `address` is inside the block `network`/`prefix`.
+pub fn in_network(address: std::net::IpAddr, network: std::net::IpAddr, prefix: u8) -> bool {
     let (address, network, bits) = match (address, network) {
         (std::net::IpAddr::V4(a), std::net::IpAddr::V4(n)) => {
             (u128::from(a.to_bits()), u128::from(n.to_bits()), 32)

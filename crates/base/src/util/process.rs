@@ -29,6 +29,18 @@ pub fn forbid_core_dumps() -> Result<(), String> {
     Ok(())
 }
 
+/// A write to a closed pipe ends the process quietly, as it does `cat` or `grep`
+/// (`keyconsole key list | head`), instead of Rust's default of an error that printing turns into
+/// a panic. Only for commands that write to standard output and nothing else: a server must keep
+/// ignoring SIGPIPE, or a client that hangs up would end it.
+pub fn quit_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: signal() with SIG_DFL installs no handler of ours; nothing is shared.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Raises the soft limit on open files to the hard one; returns the limit now in force.
 pub fn raise_fd_limit() -> Result<u64, String> {
     #[cfg(unix)]
