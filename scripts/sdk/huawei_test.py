@@ -236,6 +236,17 @@ if os.environ.get("READER_SECRET_ID"):
         check(e.status_code == 403 and e.error_code == "KMS.0303" and "kms:Encrypt" in e.error_msg,
               f"a read-only user's encrypt-data: 403 KMS.0303 naming the action ({e.status_code} {e.error_code})")
 
+# A region and no project id: the SDK first asks IAM for the project, here keyconsole's
+# GET /v3/projects (the credentials' with_iam_endpoint, as HUAWEICLOUD_SDK_IAM_ENDPOINT sets it).
+from huaweicloudsdkcore.region.region import Region  # noqa: E402
+
+regional = (KmsClient.new_builder().with_http_config(config)
+            .with_credentials(BasicCredentials(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KEYCONSOLE_SECRET_KEY"])
+                              .with_iam_endpoint(f"{SCHEME}://{ENDPOINT}"))
+            .with_region(Region("local-1", f"{SCHEME}://{ENDPOINT}")).build())
+check(len(regional.create_random(CreateRandomRequest(body=GenRandomRequestBody(random_data_length="64")))
+          .random_data) == 16, "a region without a project id: the project comes from GET /v3/projects")
+
 # Seed 004: create a CMK, create-datakey, encrypt a file locally with the plaintext DEK (AES-GCM
 # here, as the seed's Java sample), keep only the encrypted DEK, and decrypt-datakey to open it.
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
