@@ -78,6 +78,19 @@ pub fn with_signing_key<R>(
     })
 }
 
+/// The access key, when the signature given (hex, either case) is the one expected.
+pub fn accepted<'a>(
+    expected: &str,
+    given: &str,
+    access_key: &'a str,
+) -> std::result::Result<&'a str, SignatureError> {
+    if constant_time_eq(expected.as_bytes(), given.to_ascii_lowercase().as_bytes()) {
+        Ok(access_key)
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
 /// Why a request's signature was refused (401 in either dialect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureError {

@@ -64,6 +64,19 @@ pub struct UserInfo {
 }
 
 impl UserRecord {
+    /// A new key for `cloud`, kept with the user; answers it.
+    fn add_key(&mut self, cloud: Cloud, now: i64) -> ApiCredentials {
+        let fresh = ApiCredentials::generate(cloud, now);
+        self.keys.push(UserKey {
+            cloud,
+            secret_id: fresh.secret_id.clone(),
+            secret_key: fresh.secret_key.clone(),
+            created: now,
+            expires: 0,
+        });
+        fresh
+    }
+
     fn info(&self) -> UserInfo {
         UserInfo {
             name: self.name.clone(),
@@ -120,20 +133,15 @@ impl Kms {
                     keyconsole_base::text!("errors.too_many_users", max = USERS_MAX),
                 ));
             }
-            let fresh = ApiCredentials::generate(Cloud::Tencent, now);
-            ring.users.push(UserRecord {
+            let mut user = UserRecord {
                 name: name.to_owned(),
                 policy,
                 disabled: false,
                 created: now,
-                keys: vec![UserKey {
-                    cloud: Cloud::Tencent,
-                    secret_id: fresh.secret_id.clone(),
-                    secret_key: fresh.secret_key.clone(),
-                    created: now,
-                    expires: 0,
-                }],
-            });
+                keys: Vec::new(),
+            };
+            let fresh = user.add_key(Cloud::Tencent, now);
+            ring.users.push(user);
             Ok(fresh)
         })
     }
@@ -201,15 +209,7 @@ impl Kms {
             if let Some(current) = now_key(user) {
                 return Ok(current);
             }
-            let fresh = ApiCredentials::generate(cloud, now);
-            user.keys.push(UserKey {
-                cloud,
-                secret_id: fresh.secret_id.clone(),
-                secret_key: fresh.secret_key.clone(),
-                created: now,
-                expires: 0,
-            });
-            Ok(fresh)
+            Ok(user.add_key(cloud, now))
         })
     }
 
@@ -232,15 +232,7 @@ impl Kms {
                     key.expires = ends;
                 }
             }
-            let fresh = ApiCredentials::generate(cloud, now);
-            user.keys.push(UserKey {
-                cloud,
-                secret_id: fresh.secret_id.clone(),
-                secret_key: fresh.secret_key.clone(),
-                created: now,
-                expires: 0,
-            });
-            Ok(fresh)
+            Ok(user.add_key(cloud, now))
         })
     }
 

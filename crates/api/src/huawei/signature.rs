@@ -11,7 +11,7 @@
 //! trimmed) for every signed header, each followed by `\n`. The body is hashed as received (the
 //! SDK escapes non-ASCII as `\uXXXX`; re-serializing would break the signature).
 
-use crate::signed::constant_time_eq;
+use crate::signed::accepted;
 use hmac::{Hmac, KeyInit, Mac};
 
 pub use crate::signed::{Received, SignatureError};
@@ -223,14 +223,7 @@ pub fn verify<'a>(
         secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
     let canonical = canonical_request(request, authorization.signed_headers)?;
     let expected = signature(&secret_key, &string_to_sign(&canonical, date.trim()));
-    if constant_time_eq(
-        expected.as_bytes(),
-        authorization.signature.to_ascii_lowercase().as_bytes(),
-    ) {
-        Ok(authorization.access_key)
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    accepted(&expected, authorization.signature, authorization.access_key)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 
 pub use crate::signed::{Received, SignatureError};
-use crate::signed::{constant_time_eq, with_signing_key};
+use crate::signed::{accepted, with_signing_key};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -305,12 +305,7 @@ pub fn verify<'a>(
     let secret_key =
         secret_key_of(authorization.access_key).ok_or(SignatureError::UnknownAccessKey)?;
     let expected = signature(request, &authorization, &secret_key, date)?;
-    let given = authorization.signature.to_ascii_lowercase();
-    if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-        Ok(authorization.access_key)
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    accepted(&expected, authorization.signature, authorization.access_key)
 }
 
 #[cfg(test)]
