@@ -283,3 +283,78 @@ fn each_cloud_has_its_own_credentials_snippets_and_log_entries() {
     );
     console.click("⏹ Stop server");
 }
+
+#[test]
+fn users_are_created_disabled_rotated_and_deleted_from_the_api_page() {
+    let mut console = Console::unlocked(&["orders"]);
+    console.click("API access");
+    assert!(console.shows("No users yet."));
+    console.type_into("New user", "alice");
+    choose_policy(&mut console, "Crypto user (encrypt, decrypt, data keys)");
+    console.type_into("On", "orders");
+    console.click("Create user");
+    let users = console.kms().users();
+    assert_eq!(users.len(), 1);
+    let key_id = console.kms().key_id_of("orders").unwrap();
+    let policy = serde_json::to_string(&users[0].policy).unwrap();
+    assert!(
+        policy.contains(&key_id),
+        "the alias became its KeyId: {policy}"
+    );
+    let (_, secret_id, _, _) = &users[0].keys[0];
+    assert!(console.shows("New key of alice"));
+    assert!(console.shows(secret_id));
+    let secret = console
+        .kms()
+        .user_credentials("alice", keyconsole::kms::Cloud::Tencent)
+        .unwrap();
+    assert!(!console.shows(&secret.secret_key), "hidden until Show");
+    console.click("Copy SecretKey");
+    assert_eq!(
+        console.clipboard.contents().as_deref(),
+        Some(secret.secret_key.as_str())
+    );
+    console.click("Done");
+    assert!(!console.shows("New key of alice"));
+
+    // A bad name is refused beside the form, and nothing is made.
+    console.type_into("New user", "no spaces here");
+    choose_policy(&mut console, "Read only");
+    console.click("Create user");
+    assert!(console.shows("is not a user name"));
+    assert_eq!(console.kms().users().len(), 1);
+
+    console.click("Disable");
+    assert!(console.kms().users()[0].disabled);
+    console.click("Enable");
+    assert!(!console.kms().users()[0].disabled);
+    console.click("Rotate key…");
+    console.replace_in("hours", "2");
+    console.click("Rotate now");
+    let keys = &console.kms().users()[0].keys;
+    assert_eq!(keys.len(), 2);
+    assert!(keys[0].3 > 0, "the old key has an end");
+    console.click("Done");
+    console.click("Delete…");
+    assert!(console.shows("this cannot be undone"));
+    console.click("Delete user");
+    assert!(console.kms().users().is_empty());
+}
+
+fn choose_policy(console: &mut Console, option: &str) {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::Queryable;
+    // The Users section is below the credentials: bring it into view first.
+    console.harness.get_by_label("New user").scroll_to_me();
+    console.settle();
+    console
+        .harness
+        .get_by_role_and_label(Role::ComboBox, "Policy")
+        .click();
+    console.settle();
+    console
+        .harness
+        .get_by_role_and_label(Role::Button, option)
+        .click();
+    console.settle();
+}

@@ -160,10 +160,26 @@ fn fixture_with(name: &str, extra: Vec<KeyRecord>) -> (PathBuf, Arc<TestClock>) 
         {"cloud": "Jd", "secret_id": "0A1B2C3D4E5F60718293A4B5C6D7E8F9",
          "secret_key": "F9E8D7C6B5A4938271605F4E3D2C1B0A", "created": START - DAY},
     ]);
+    // Two users of a team, one with a key rotated within its grace period.
+    let users = serde_json::json!([
+        {"name": "alice", "created": START - 2 * DAY, "disabled": false,
+         "policy": keyconsole::kms::policy::Preset::CryptoUser.policy(&["3b5e8c9a-4f1d-4c2e-9a7b-1d2e3f4a5b6c".to_owned()]),
+         "keys": [
+            {"cloud": "Tencent", "secret_id": "AKIDaliceSnapshotOld00000000000000000", "secret_key": "aliceOldSecretKey000000000000000",
+             "created": START - 2 * DAY, "expires": START + DAY},
+            {"cloud": "Tencent", "secret_id": "AKIDaliceSnapshotNew00000000000000000", "secret_key": "aliceNewSecretKey000000000000000",
+             "created": START - DAY, "expires": 0}]},
+        {"name": "bob", "created": START - DAY, "disabled": true,
+         "policy": keyconsole::kms::policy::Preset::ReadOnly.policy(&[]),
+         "keys": [
+            {"cloud": "Tencent", "secret_id": "AKIDbobSnapshot0000000000000000000000", "secret_key": "bobSecretKey00000000000000000000",
+             "created": START - DAY, "expires": 0}]},
+    ]);
     let body_json = serde_json::json!({
         "keys": keys,
         "api_credentials": credentials,
         "cloud_credentials": cloud_credentials,
+        "users": users,
     });
     serde_json::to_writer(&mut body, &body_json).unwrap();
     Store::create(
@@ -357,6 +373,18 @@ fn api_access() {
     console.harness.get_by_label("Client snippets").click();
     console.settle();
     snapshot(&mut console, "api_access");
+}
+
+/// The API access page's Users section: two users, one with a key in its grace period, one
+/// disabled.
+#[test]
+fn api_access_users() {
+    let mut console = console("api_access_users");
+    unlock(&mut console);
+    console.click("API access");
+    console.harness.get_by_label("Create user").scroll_to_me();
+    console.settle();
+    snapshot(&mut console, "api_access_users");
 }
 
 /// The API access page on Huawei Cloud's tab: its AK/SK and the Python snippet.

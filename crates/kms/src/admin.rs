@@ -14,6 +14,7 @@ use super::local_ca::LocalCa;
 use super::maintenance::Maintenance;
 use super::secrets::product::DbInstance;
 use super::service::{Caller, KmsService};
+use super::users::{UserChange, UserInfo};
 use keyconsole_base::util::database::DbEndpoint;
 
 /// What one round of upkeep did, and what it left to the face.
@@ -68,6 +69,10 @@ pub trait KeystoreAdmin: KmsService {
     fn remove_db_instance(&self, caller: &Caller, instance_id: &str) -> Result<()>;
     /// The registered instances (never their passwords; no event).
     fn db_instances(&self) -> Vec<DbInstance>;
+    /// The team's users (never a secret key; no event).
+    fn users(&self) -> Vec<UserInfo>;
+    /// A change to the team's users; a new key (create, rotate) is answered, once.
+    fn change_user(&self, caller: &Caller, change: UserChange) -> Result<Option<ApiCredentials>>;
 }
 
 impl KeystoreAdmin for Kms {
@@ -173,5 +178,16 @@ impl KeystoreAdmin for Kms {
 
     fn db_instances(&self) -> Vec<DbInstance> {
         Kms::db_instances(self)
+    }
+
+    fn users(&self) -> Vec<UserInfo> {
+        Kms::users(self)
+    }
+
+    fn change_user(&self, caller: &Caller, change: UserChange) -> Result<Option<ApiCredentials>> {
+        let (operation, user) = (change.operation(), change.user().to_owned());
+        let result = self.change_user_as(change);
+        self.emit(caller, operation, &user, &result);
+        result
     }
 }

@@ -92,6 +92,50 @@ impl UserRecord {
     }
 }
 
+/// A change to the team's users, as the console and the CLI ask it.
+#[derive(Debug, Clone)]
+pub enum UserChange {
+    Create {
+        name: String,
+        policy: Policy,
+    },
+    Disable(String),
+    Enable(String),
+    /// A new key for `cloud`; the old one works `grace_hours` more.
+    RotateKey {
+        name: String,
+        cloud: Cloud,
+        grace_hours: u32,
+    },
+    SetPolicy {
+        name: String,
+        policy: Policy,
+    },
+    Delete(String),
+}
+
+impl UserChange {
+    pub fn operation(&self) -> &'static str {
+        match self {
+            UserChange::Create { .. } => "CreateUser",
+            UserChange::Disable(_) => "DisableUser",
+            UserChange::Enable(_) => "EnableUser",
+            UserChange::RotateKey { .. } => "RotateUserKey",
+            UserChange::SetPolicy { .. } => "SetUserPolicy",
+            UserChange::Delete(_) => "DeleteUser",
+        }
+    }
+
+    pub fn user(&self) -> &str {
+        match self {
+            UserChange::Create { name, .. }
+            | UserChange::RotateKey { name, .. }
+            | UserChange::SetPolicy { name, .. } => name,
+            UserChange::Disable(name) | UserChange::Enable(name) | UserChange::Delete(name) => name,
+        }
+    }
+}
+
 fn check_name(name: &str) -> Result<()> {
     let fine = !name.is_empty()
         && name.len() <= 64
@@ -146,11 +190,29 @@ impl Kms {
         })
     }
 
+    /// Carries out a change; a new key (Create, RotateKey) is answered, once.
+    pub fn change_user_as(&self, change: UserChange) -> Result<Option<ApiCredentials>> {
+        match change {
+            UserChange::Create { name, policy } => self.create_user(&name, policy).map(Some),
+            UserChange::Disable(name) => self.set_user_disabled(&name, true).map(|()| None),
+            UserChange::Enable(name) => self.set_user_disabled(&name, false).map(|()| None),
+            UserChange::RotateKey {
+                name,
+                cloud,
+                grace_hours,
+            } => self.rotate_user_key(&name, cloud, grace_hours).map(Some),
+            UserChange::SetPolicy { name, policy } => {
+                self.set_user_policy(&name, policy).map(|()| None)
+            }
+            UserChange::Delete(name) => self.delete_user(&name).map(|()| None),
+        }
+    }
+
     pub fn users(&self) -> Vec<UserInfo> {
         self.ring().users.iter().map(UserRecord::info).collect()
     }
 
-    fn change_user<T>(
+    fn with_user<T>(
         &self,
         name: &str,
         change: impl FnOnce(&mut UserRecord, i64) -> Result<T>,
@@ -166,7 +228,7 @@ impl Kms {
     }
 
     pub fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<()> {
-        self.change_user(name, |user, _| {
+        self.with_user(name, |user, _| {
             user.disabled = disabled;
             Ok(())
         })
@@ -174,7 +236,7 @@ impl Kms {
 
     pub fn set_user_policy(&self, name: &str, policy: Policy) -> Result<()> {
         policy.check()?;
-        self.change_user(name, |user, _| {
+        self.with_user(name, |user, _| {
             user.policy = policy;
             Ok(())
         })
@@ -205,7 +267,7 @@ impl Kms {
         {
             return Ok(current);
         }
-        self.change_user(name, |user, now| {
+        self.with_user(name, |user, now| {
             if let Some(current) = now_key(user) {
                 return Ok(current);
             }
@@ -221,7 +283,7 @@ impl Kms {
         cloud: Cloud,
         grace_hours: u32,
     ) -> Result<ApiCredentials> {
-        self.change_user(name, |user, now| {
+        self.with_user(name, |user, now| {
             user.keys.retain(|k| k.valid_at(now));
             let ends = now + i64::from(grace_hours) * 3600;
             if grace_hours == 0 {

@@ -31,6 +31,8 @@ pub struct Model {
     pub secret: Option<Arc<SecretDetail>>,
     /// The API's credentials of each cloud made so far (a local keystore only).
     pub credentials: Vec<ApiCredentials>,
+    /// The team's users (a local keystore only).
+    pub users: Vec<keyconsole_kms::users::UserInfo>,
     /// The first snapshot has arrived.
     pub loaded: bool,
     /// The keystore generation it shows (a local keystore; a server's is not known).

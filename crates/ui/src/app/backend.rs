@@ -95,6 +95,7 @@ impl Session {
                     .collect()
             },
         );
+        let users = self.admin().map(|admin| admin.users()).unwrap_or_default();
         let service_keys = Arc::new(Model::service_keys_of(&keys, &secrets));
         let db_instances = Arc::new(
             self.admin()
@@ -108,6 +109,7 @@ impl Session {
             secrets: Arc::new(secrets),
             secret,
             credentials,
+            users,
             loaded: true,
             generation,
             remote: self.is_remote(),

@@ -553,7 +553,11 @@ impl eframe::App for KeyconsoleApp {
                     Page::Key(detail) => detail.ui(ui, model, &mut commands),
                     Page::Files => console.files.ui(ui, model, &mut commands),
                     Page::Secrets => console.secrets.ui(ui, model, &mut commands),
-                    Page::Api => console.api.ui(ui, &model.credentials, &mut commands),
+                    Page::Api => {
+                        console
+                            .api
+                            .ui(ui, &model.credentials, &model.users, &mut commands)
+                    }
                 });
                 if let Some(dialog) = &mut console.create_key
                     && !dialog.ui(&ctx, model, &mut commands)

@@ -16,6 +16,8 @@ use crate::command::Command;
 use keyconsole_api::{AccessLog, AccessLogEntry, ApiServer, DEFAULT_LISTEN, ServerConfig, tls};
 use keyconsole_base::util::format_time;
 use keyconsole_kms::local_ca::server_names;
+use keyconsole_kms::policy::Preset;
+use keyconsole_kms::users::{UserChange, UserInfo};
 use keyconsole_kms::{ApiCredentials, Cloud, ErrorCode, KmsError};
 
 /// How many requests the page keeps for its log.
@@ -71,6 +73,8 @@ pub struct ApiAccessState {
     pub show_secret_key: bool,
     pub confirm_rotation: bool,
     pub error: Option<KmsError>,
+    /// The team's users of this keystore.
+    pub team: super::team::TeamState,
     /// The log as last copied out, and the request count it was copied at (no copy per frame).
     entries: Vec<AccessLogEntry>,
     entries_at: Option<u64>,
@@ -95,6 +99,7 @@ impl ApiAccessState {
             show_secret_key: false,
             confirm_rotation: false,
             error: None,
+            team: super::team::TeamState::default(),
             entries: Vec::new(),
             entries_at: None,
         }
@@ -121,6 +126,7 @@ impl ApiAccessState {
         &mut self,
         ui: &mut egui::Ui,
         credentials: &[ApiCredentials],
+        users: &[UserInfo],
         commands: &mut Vec<Command>,
     ) {
         // The whole page scrolls, so the access log stays reachable with the snippets open.
@@ -137,6 +143,9 @@ impl ApiAccessState {
                 ui.add_space(8.0);
                 ui.separator();
                 credentials_ui(self, ui, credentials, commands);
+                ui.add_space(8.0);
+                ui.separator();
+                self.team.ui(ui, users, commands);
                 ui.add_space(8.0);
                 ui.separator();
                 self.log_ui(ui);
@@ -622,12 +631,19 @@ kms.encrypt({{ keyId, plaintext: Buffer.from("db password").toString("base64") }
 
 /// What the API access page asks for, on the worker: making credentials and a certificate saves
 /// the keystore, and stopping the server waits for its requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ApiRequest {
     Start,
     Stop,
     CreateCredentials(Cloud),
     RotateCredentials(Cloud),
+    /// A user with a ready-made policy on the keys or secrets named (all when none).
+    CreateUser {
+        name: String,
+        preset: Preset,
+        on: Vec<String>,
+    },
+    User(UserChange),
 }
 
 impl ApiRequest {
@@ -707,6 +723,62 @@ impl ApiRequest {
                     },
                 )
             }
+            ApiRequest::CreateUser { name, preset, on } => {
+                let shown_name = name.clone();
+                calls.change(
+                    move |session| {
+                        let admin = session.admin()?;
+                        // Policies name keys by KeyId: an alias is resolved now.
+                        let on = match preset {
+                            Preset::CryptoUser => on
+                                .iter()
+                                .map(|key| {
+                                    admin.describe_key(&console_caller(), key).map(|k| k.key_id)
+                                })
+                                .collect::<Result<Vec<_>, _>>()?,
+                            _ => on,
+                        };
+                        let policy = preset.policy(&on);
+                        admin.change_user(&console_caller(), UserChange::Create { name, policy })
+                    },
+                    move |page, made| user_made(page, shown_name, made),
+                )
+            }
+            ApiRequest::User(change) => {
+                let name = change.user().to_owned();
+                calls.change(
+                    move |session| session.admin()?.change_user(&console_caller(), change),
+                    move |page, made| user_made(page, name, made),
+                )
+            }
+        }
+    }
+}
+
+/// A user change's answer on the page: a new key is shown once; an error stays beside the form.
+fn user_made(
+    page: Option<&mut ApiAccessState>,
+    name: String,
+    made: Result<Option<ApiCredentials>, KmsError>,
+) -> Outcome {
+    match made {
+        Ok(key) => {
+            if let Some(page) = page {
+                page.team.error = None;
+                if let Some(key) = key {
+                    page.team.new_name.clear();
+                    page.team.on.clear();
+                    page.team.show_secret = false;
+                    page.team.shown = Some((name.clone(), key));
+                }
+            }
+            Ok(Some(tr!("ui.team.user_saved", user = name)))
+        }
+        Err(e) => {
+            if let Some(page) = page {
+                page.team.error = Some(e.clone());
+            }
+            Err(e)
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod online_tools;
 pub mod secrets;
 pub mod tags;
+pub mod team;
 pub mod unlock;
 
 /// Every screen of the console.
