@@ -251,6 +251,18 @@ impl Console {
         self.settle();
     }
 
+    /// Opens the combo box named `combo` and picks `option` in it.
+    pub fn choose(&mut self, combo: &str, option: &str) {
+        self.harness
+            .get_by_role_and_label(Role::ComboBox, combo)
+            .click();
+        self.settle();
+        self.harness
+            .get_by_role_and_label(Role::Button, option)
+            .click();
+        self.settle();
+    }
+
     /// The text field labelled `label` (a column header or a caption of the same text is not it).
     pub fn field<'a>(&'a self, label: &'a str) -> egui_kittest::Node<'a> {
         let mut fields = self.harness.query_all_by(|node| {

@@ -5,7 +5,6 @@
 use crate::harness::Console;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use keyconsole::crypto::asymmetric::{
     MessageType, PublicEncryption, SignAlgorithm, encrypt_to_public_key, verify_with_public_key,
@@ -33,19 +32,6 @@ fn click_in_view(console: &mut Console, label: &str) {
     console.click(label);
 }
 
-fn choose(console: &mut Console, combo: &str, option: &str) {
-    console
-        .harness
-        .get_by_role_and_label(Role::ComboBox, combo)
-        .click();
-    console.settle();
-    console
-        .harness
-        .get_by_role_and_label(Role::Button, option)
-        .click();
-    console.settle();
-}
-
 twice! {
     fn the_create_dialog_makes_each_kind_of_key(start) {
         let mut console = start(&["existing"]);
@@ -55,7 +41,7 @@ twice! {
             ("SM2 key pair (国密): decrypt", "sm2-key", "ASYMMETRIC_DECRYPT_SM2", "SM2"),
         ] {
             console.click("➕ Create key");
-            choose(&mut console, "Key type", kind);
+            console.choose("Key type", kind);
             console.type_into("Alias", alias);
             console.click("Create");
             let key = console.kms().describe_key(alias).unwrap();
@@ -71,7 +57,7 @@ twice! {
         assert_eq!((key.key_state, key.origin.as_str()), (KeyState::PendingImport, "EXTERNAL"));
         // The list says what keys do in words, and filters by it.
         assert!(console.shows("Sign/verify") && console.shows("Asymmetric decryption"));
-        choose(&mut console, "Usage", "Sign/verify");
+        console.choose("Usage", "Sign/verify");
         assert!(console.shows("1 of 5 keys"), "{:?}", console.texts());
     }
 }
@@ -96,7 +82,7 @@ twice! {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), public.pem);
 
         console.click("Sign");
-        choose(&mut console, "Algorithm", "RSA_PKCS1_SHA_256");
+        console.choose("Algorithm", "RSA_PKCS1_SHA_256");
         console.type_into("Message", "pay 100 to alice");
         console.click("Sign the message");
         let signature = STANDARD.decode(console.value_of("Signature (base64)")).unwrap();
@@ -133,7 +119,7 @@ twice! {
         console.click("Decrypt the ciphertext");
         assert_eq!(console.value_of("Plaintext"), "for your eyes");
         // The wrong padding is an error with the cloud's code, and nothing is shown.
-        choose(&mut console, "Algorithm", "RSAES_PKCS1_V1_5");
+        console.choose("Algorithm", "RSAES_PKCS1_V1_5");
         console.click("Decrypt the ciphertext");
         assert!(console.shows("FailedOperation.DecryptError"), "{:?}", console.texts());
     }
