@@ -11,6 +11,8 @@
 # default, RSA_PSS_SHA_256, ECDSA384 or SM2DSA). ACTION HuaweiEncryptData sends Huawei Cloud's
 # encrypt-data (SDK-HMAC-SHA256) of 1 KB of text, JdEncrypt JD Cloud's Encrypt (JDCLOUD2) of 1 KB,
 # each signed with that cloud's own credentials.
+# KC_USERS=N adds N users with the read-only policy first (the requests stay the owner's, so each
+# one pays the policy lookup that users bring).
 # KC_KEYS=N serves a keystore of N keys (written in one save by examples/bench_keystore.rs) and
 # encrypts under one of them, to see what the keystore's size costs.
 set -euo pipefail
@@ -45,6 +47,7 @@ case $algorithm in
   *) usage=ASYMMETRIC_SIGN_VERIFY_ECC ;;
 esac
 [[ $action == SignByAsymmetricKey ]] && $bin key create --alias bench-sign --usage "$usage" >/dev/null
+for i in $(seq "${KC_USERS:-0}"); do $bin user create "bench-user-$i" --preset read-only >/dev/null; done
 $bin api credentials >"$work/credentials"
 case $action in
   HuaweiEncryptData) $bin api credentials --cloud huawei >"$work/credentials" ;;
