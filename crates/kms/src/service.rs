@@ -512,6 +512,12 @@ impl Kms {
     /// Whether the caller's policy allows `action` on each key or secret `target` names (`a,b`
     /// for several keys; none for actions on no one resource). The owner is never asked: only
     /// a server's users have policies.
+    /// Whether the caller's calls are judged by a policy: only a server's callers, and only once
+    /// the keystore has users (the owner's calls never are).
+    fn has_policy(&self, caller: &Caller) -> bool {
+        caller.face == Face::Api && !self.ring().users.is_empty()
+    }
+
     fn permit(
         &self,
         caller: &Caller,
@@ -519,7 +525,7 @@ impl Kms {
         target: &str,
         context: Option<&CanonicalContext>,
     ) -> Result<()> {
-        if caller.face != Face::Api || self.ring().users.is_empty() {
+        if !self.has_policy(caller) {
             return Ok(());
         }
         let secrets = super::policy::SSM_ACTIONS.contains(&action) || action == "TestDatabaseLogin";
@@ -734,9 +740,14 @@ impl KmsService for Kms {
     ) -> Result<Decrypted> {
         // The key is known only once the blob is read: the event names it after the call. The
         // policy is asked about the key the blob names before anything is opened.
-        let named = super::blob::Blob::decode(ciphertext_blob)
-            .map(|b| b.key_id.to_string())
-            .unwrap_or_default();
+        // Read only when a policy will be asked: Kms::decrypt reads the blob anyway.
+        let named = if self.has_policy(caller) {
+            super::blob::Blob::decode(ciphertext_blob)
+                .map(|b| b.key_id.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         let result = self
             .permit(caller, "Decrypt", &named, Some(context))
             .and_then(|()| waiting_as(caller, || Kms::decrypt(self, ciphertext_blob, context)));
