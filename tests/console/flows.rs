@@ -659,8 +659,9 @@ twice! {
     console.click("Decrypt file");
     console.wait_until("the question", |c| c.shows("Replace “dump.back.sql”?"));
     console.click("Replace");
-    console.wait_until("the file replaced once asked", |_| {
-        std::fs::read(&back).is_ok_and(|b| b == data)
+    // The bytes land before the console hears the job ended: wait for both.
+    console.wait_until("the file replaced once asked", |c| {
+        std::fs::read(&back).is_ok_and(|b| b == data) && c.enabled("Encrypt a file")
     });
 
     // The Encrypt tab kept its own choices.

@@ -338,6 +338,15 @@ impl Console {
             .collect()
     }
 
+    /// Whether the widget labelled `label` takes input now (a running job disables some).
+    pub fn enabled(&self, label: &str) -> bool {
+        !self
+            .harness
+            .get_by_label(label)
+            .accesskit_node()
+            .is_disabled()
+    }
+
     pub fn value_of(&self, label: &str) -> String {
         self.field(label).value().unwrap_or_default()
     }
