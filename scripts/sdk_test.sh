@@ -4,7 +4,8 @@
 # `keyconsole serve` twice on free ports with a fresh keystore, over HTTP and over HTTPS with the
 # local CA, and runs scripts/sdk/ against both: sdk_test.py (every KMS action over POST and GET),
 # key_pairs_test.py (key pairs, SM4 and imported material, checked with `cryptography` and OpenSSL),
-# ssm_test.py (the Secrets Manager lifecycle), signatures_test.py (v1 signatures, unsigned
+# ssm_test.py (the Secrets Manager lifecycle), users_test.py and audit_test.py (a team's users,
+# CloudAudit's LookUpEvents over the audit trail), signatures_test.py (v1 signatures, unsigned
 # payload), node_test.js (the Node.js SDK, KMS and SSM), tccli_test.py (the command-line client),
 # conformance.py (every served action and parameter against the SDK's models and the codes the
 # cloud documents; the README's coverage table must be what it finds), and the seed document's
@@ -182,6 +183,8 @@ for scheme in http https; do
     "$jd_venv/bin/python" scripts/sdk/jd_test.py "$at"
   # A team's users with different policies, side by side (the Tencent SDK; the CLI manages them).
   "$venv/bin/python" scripts/sdk/users_test.py "$at" "$binary"
+  # CloudAudit's client comes with the whole SDK, which tccli's venv holds.
+  "$tccli_venv/bin/python" scripts/sdk/audit_test.py "$at" "$binary"
   # (JD's Node.js SDK prints its canonical request and string to sign; only the result is shown.)
   jd_node_out=$(KEYCONSOLE_SECRET_ID=$JD_AK KEYCONSOLE_SECRET_KEY=$JD_SK NODE_PATH=$jd_node/node_modules \
     node scripts/sdk/jd_node_test.js "$at" "$scheme" 2>&1) || { echo "$jd_node_out" >&2; exit 1; }

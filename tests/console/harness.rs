@@ -195,6 +195,11 @@ impl Console {
         self.harness.state()
     }
 
+    /// Whether the console manages a team's server.
+    pub fn is_remote(&self) -> bool {
+        self.server.is_some()
+    }
+
     /// The keystore the console manages: its own, or the team server's.
     pub fn managed_keystore(&self) -> &Path {
         match &self.server {

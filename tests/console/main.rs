@@ -23,6 +23,7 @@ macro_rules! twice {
 }
 
 mod api;
+mod audit;
 mod flows;
 mod harness;
 mod key_pairs;

@@ -18,6 +18,10 @@ fn open(page: PageId) -> Console {
         PageId::Files => console.click("File tools"),
         PageId::Api => console.click("API access"),
         PageId::Secrets => console.click("Secrets"),
+        PageId::Audit => {
+            console.click("Audit");
+            console.wait_until("the trail read", |c| c.shows("events"));
+        }
         PageId::Keys | PageId::Unlock | PageId::FirstRun => {}
     }
     console
@@ -36,6 +40,7 @@ fn landmark(page: PageId) -> &'static str {
         PageId::Secrets => {
             "Named, versioned values that applications fetch by name (GetSecretValue)."
         }
+        PageId::Audit => "Audit trail",
     }
 }
 

@@ -365,6 +365,48 @@ fn file_tools() {
     snapshot(&mut console, "file_tools");
 }
 
+/// The Audit page over a trail of the fixture's keystore: the owner at the CLI, alice over the
+/// Tencent API (a decryption allowed, a change refused), a key disabled and a failed decryption.
+#[test]
+fn audit_trail() {
+    use keyconsole::kms::service::{Caller, Face, KeyChange, KmsService};
+    let (path, clock) = fixture("audit");
+    {
+        let kms = keyconsole::kms::Kms::open_with_clock(&path, PASSWORD.as_bytes(), clock.clone())
+            .unwrap();
+        let cli = Caller::local(Face::Cli, Language::English);
+        let none = CanonicalContext::none();
+        let blob = KmsService::encrypt(&kms, &cli, "db-password", b"x", &none)
+            .unwrap()
+            .ciphertext_blob;
+        clock.advance(60);
+        let alice = Caller::api(
+            "AKIDaliceSnapshotNew00000000000000000",
+            Language::English,
+            "snapshot-1",
+            true,
+        )
+        .from_address("10.0.0.7".parse().ok())
+        .in_dialect("tencent");
+        assert!(KmsService::decrypt(&kms, &alice, &blob, &none).is_ok());
+        clock.advance(60);
+        let refused =
+            KmsService::change_keys(&kms, &alice, &["db-password".into()], KeyChange::Disable);
+        assert!(refused.is_err());
+        clock.advance(60);
+        KmsService::change_keys(&kms, &cli, &["payment-api".into()], KeyChange::Disable).unwrap();
+        clock.advance(60);
+        let _ = KmsService::decrypt(&kms, &cli, "bm90IGEgY2lwaGVydGV4dA==", &none);
+        clock.advance(60);
+    }
+    let mut console = Console::start_at(tempfile::tempdir().unwrap(), path, clock);
+    unlock(&mut console);
+    console.click("Audit");
+    console.wait_until("the trail read", |c| c.shows("Decrypt"));
+    console.settle();
+    snapshot(&mut console, "audit");
+}
+
 #[test]
 fn api_access() {
     let mut console = console("api_access");

@@ -1,6 +1,7 @@
 //! The engine's tests: key rules and states, crypto operations, envelope files and the Wycheproof
 //! vectors, in one test binary.
 
+mod audit;
 mod compat;
 mod concurrency;
 mod database;

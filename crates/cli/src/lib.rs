@@ -4,6 +4,7 @@
 //! 2 a usage error (clap's own).
 
 mod api;
+mod audit;
 mod crypto;
 mod file;
 mod instance;
@@ -107,6 +108,9 @@ pub enum Command {
     /// A team's users of this keystore: their policies and API keys
     #[command(subcommand)]
     User(user::UserCommand),
+    /// The audit trail: who did what, when, and how it ended; checked for tampering
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// What a command needs from the outside: where the keystore is and how to get its password, or
@@ -221,6 +225,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::User(command) => context
             .local_only("user")
             .and_then(|()| user::run(&context, command)),
+        Command::Audit(command) => match audit::run(&context, command) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

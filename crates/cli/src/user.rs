@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Context;
+use keyconsole_kms::admin::KeystoreAdmin;
 use keyconsole_kms::policy::{Policy, Preset};
-use keyconsole_kms::{ApiCredentials, Cloud, ErrorCode, KmsError, Result};
+use keyconsole_kms::users::UserChange;
+use keyconsole_kms::{ApiCredentials, Cloud, ErrorCode, Kms, KmsError, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -137,8 +139,11 @@ pub fn run(context: &Context, command: UserCommand) -> Result<()> {
                 }
                 (None, None) => return Err(no_policy()),
             };
-            let credentials = kms.create_user(&args.name, policy)?;
-            print_key(&credentials, args.json)
+            let change = UserChange::Create {
+                name: args.name,
+                policy,
+            };
+            print_key(&answered(&kms, context, change)?, args.json)
         }
         UserCommand::List => {
             let mut out = std::io::stdout().lock();
@@ -170,19 +175,51 @@ pub fn run(context: &Context, command: UserCommand) -> Result<()> {
             }
             Ok(())
         }
-        UserCommand::Disable(args) => kms.set_user_disabled(&args.name, true),
-        UserCommand::Enable(args) => kms.set_user_disabled(&args.name, false),
+        UserCommand::Disable(args) => change(&kms, context, UserChange::Disable(args.name)),
+        UserCommand::Enable(args) => change(&kms, context, UserChange::Enable(args.name)),
         UserCommand::RotateKey(args) => {
-            let fresh = kms.rotate_user_key(&args.name, cloud(&args.cloud), args.grace_hours)?;
-            print_key(&fresh, args.json)
+            let change = UserChange::RotateKey {
+                name: args.name,
+                cloud: cloud(&args.cloud),
+                grace_hours: args.grace_hours,
+            };
+            print_key(&answered(&kms, context, change)?, args.json)
         }
         UserCommand::Credentials(args) => {
-            let credentials = kms.user_credentials(&args.name, cloud(&args.cloud))?;
-            print_key(&credentials, args.json)
+            let change = UserChange::Credentials {
+                name: args.name,
+                cloud: cloud(&args.cloud),
+            };
+            print_key(&answered(&kms, context, change)?, args.json)
         }
-        UserCommand::Policy(args) => kms.set_user_policy(&args.name, read_policy(&args.policy)?),
-        UserCommand::Delete(args) => kms.delete_user(&args.name),
+        UserCommand::Policy(args) => {
+            let policy = read_policy(&args.policy)?;
+            change(
+                &kms,
+                context,
+                UserChange::SetPolicy {
+                    name: args.name,
+                    policy,
+                },
+            )
+        }
+        UserCommand::Delete(args) => change(&kms, context, UserChange::Delete(args.name)),
     }
+}
+
+/// A change as the CLI asks it (an event on the audit trail).
+fn change(kms: &Kms, context: &Context, change: UserChange) -> Result<()> {
+    kms.change_user(&context.caller(), change).map(|_| ())
+}
+
+/// A change that answers a key.
+fn answered(kms: &Kms, context: &Context, change: UserChange) -> Result<ApiCredentials> {
+    kms.change_user(&context.caller(), change)?.ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::InternalError,
+            keyconsole_base::text!("errors.no_key_answered"),
+        )
+    })
 }
 
 fn no_such_key(key: &str) -> KmsError {

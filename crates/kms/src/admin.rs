@@ -73,6 +73,8 @@ pub trait KeystoreAdmin: KmsService {
     fn users(&self) -> Vec<UserInfo>;
     /// A change to the team's users; a new key (create, rotate) is answered, once.
     fn change_user(&self, caller: &Caller, change: UserChange) -> Result<Option<ApiCredentials>>;
+    /// Checks the audit trail's chain against the head the keystore saved.
+    fn verify_audit_trail(&self) -> Result<crate::audit::VerifyReport>;
 }
 
 impl KeystoreAdmin for Kms {
@@ -81,7 +83,8 @@ impl KeystoreAdmin for Kms {
             done,
             due_rotations: self.due_secret_rotations(),
         });
-        // Only rounds that did something are events: upkeep runs every second.
+        // Only rounds that did something are events (the trail has one per thing done, written
+        // by `maintain`): upkeep runs every second.
         if result.as_ref().map_or(true, |u| !u.done.is_empty()) {
             self.emit(caller, "Maintenance", "", &result);
         }
@@ -104,16 +107,19 @@ impl KeystoreAdmin for Kms {
         kdf: Option<KdfParams>,
         new_master_key: bool,
     ) -> Result<()> {
-        let (operation, result) = if new_master_key {
-            ("RekeyKeystore", self.rekey(current, new, kdf))
+        let operation = if new_master_key {
+            "RekeyKeystore"
         } else {
-            (
-                "ChangeKeystorePassword",
-                self.change_password(current, new, kdf),
-            )
+            "ChangeKeystorePassword"
         };
-        self.emit(caller, operation, "", &result);
-        result
+        let result = self.audit_ready(operation).and_then(|()| {
+            if new_master_key {
+                self.rekey(current, new, kdf)
+            } else {
+                self.change_password(current, new, kdf)
+            }
+        });
+        self.audited(caller, operation, "", None, result)
     }
 
     fn api_credential(
@@ -122,20 +128,23 @@ impl KeystoreAdmin for Kms {
         cloud: Cloud,
         rotate: bool,
     ) -> Result<ApiCredentials> {
-        let (operation, result) = if rotate {
-            (
-                "RotateApiCredentials",
-                self.rotate_api_credentials_for(cloud),
-            )
+        let operation = if rotate {
+            "RotateApiCredentials"
         } else {
-            ("GetApiCredentials", self.api_credentials_for(cloud))
+            "GetApiCredentials"
         };
+        let result = self.audit_ready(operation).and_then(|()| {
+            if rotate {
+                self.rotate_api_credentials_for(cloud)
+            } else {
+                self.api_credentials_for(cloud)
+            }
+        });
         let target = result
             .as_ref()
             .map_or("", |c| c.secret_id.as_str())
             .to_owned();
-        self.emit(caller, operation, &target, &result);
-        result
+        self.audited(caller, operation, &target, None, result)
     }
 
     fn existing_api_credential(&self, cloud: Cloud) -> Option<ApiCredentials> {
@@ -143,19 +152,28 @@ impl KeystoreAdmin for Kms {
     }
 
     fn local_ca_cert(&self, caller: &Caller, renew: bool) -> Result<LocalCa> {
-        let (operation, result) = if renew {
-            ("RenewLocalCa", self.renew_local_ca())
-        } else {
-            ("GetLocalCa", self.local_ca())
-        };
-        self.emit(caller, operation, "", &result);
-        result
+        let operation = if renew { "RenewLocalCa" } else { "GetLocalCa" };
+        let result = self.audit_ready(operation).and_then(|()| {
+            if renew {
+                self.renew_local_ca()
+            } else {
+                self.local_ca()
+            }
+        });
+        self.audited(caller, operation, "", None, result)
     }
 
     fn server_identity(&self, caller: &Caller, names: &[String]) -> Result<ServerIdentity> {
-        let result = self.issue_server_identity(names);
-        self.emit(caller, "IssueServerCertificate", &names.join(","), &result);
-        result
+        let result = self
+            .audit_ready("IssueServerCertificate")
+            .and_then(|()| self.issue_server_identity(names));
+        self.audited(
+            caller,
+            "IssueServerCertificate",
+            &names.join(","),
+            None,
+            result,
+        )
     }
 
     fn add_db_instance(
@@ -165,15 +183,17 @@ impl KeystoreAdmin for Kms {
         endpoint: DbEndpoint,
         password: &str,
     ) -> Result<DbInstance> {
-        let result = Kms::add_db_instance(self, instance_id, endpoint, password);
-        self.emit(caller, "AddDatabaseInstance", instance_id, &result);
-        result
+        let result = self
+            .audit_ready("AddDatabaseInstance")
+            .and_then(|()| Kms::add_db_instance(self, instance_id, endpoint, password));
+        self.audited(caller, "AddDatabaseInstance", instance_id, None, result)
     }
 
     fn remove_db_instance(&self, caller: &Caller, instance_id: &str) -> Result<()> {
-        let result = Kms::remove_db_instance(self, instance_id);
-        self.emit(caller, "RemoveDatabaseInstance", instance_id, &result);
-        result
+        let result = self
+            .audit_ready("RemoveDatabaseInstance")
+            .and_then(|()| Kms::remove_db_instance(self, instance_id));
+        self.audited(caller, "RemoveDatabaseInstance", instance_id, None, result)
     }
 
     fn db_instances(&self) -> Vec<DbInstance> {
@@ -186,8 +206,13 @@ impl KeystoreAdmin for Kms {
 
     fn change_user(&self, caller: &Caller, change: UserChange) -> Result<Option<ApiCredentials>> {
         let (operation, user) = (change.operation(), change.user().to_owned());
-        let result = self.change_user_as(change);
-        self.emit(caller, operation, &user, &result);
-        result
+        let result = self
+            .audit_ready(operation)
+            .and_then(|()| self.change_user_as(change));
+        self.audited(caller, operation, &user, None, result)
+    }
+
+    fn verify_audit_trail(&self) -> Result<crate::audit::VerifyReport> {
+        self.verify_audit()
     }
 }

@@ -115,6 +115,9 @@ pub enum ErrorCode {
     UserNotFound,
     /// A user of that name exists.
     UserExists,
+    /// The audit trail cannot record the operation (a full disk, a damaged trail), so the
+    /// operation was refused: keyconsole does nothing it cannot record.
+    AuditUnavailable,
     /// Inside the engine only: an encryption found nothing reserved for its key and may not wait
     /// for a save here (an async worker); the message is the KeyId. The API runs the request
     /// again on a blocking thread; a client never sees it.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::audit::AuditHead;
 use super::credentials::{ApiCredentials, Cloud};
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keys::KeyRecord;
@@ -27,9 +28,11 @@ use keyconsole_base::util::ZeroizingWriter;
 /// instances and tasks (older records have none: no tags, the user's, no key pair, none);
 /// 7 adds key kinds: a key's usage beyond ENCRYPT_DECRYPT, its spec (SM4, RSA, ECC, SM2; older
 /// keys are AES-256) and material of other lengths than 32 bytes.
+/// 8 adds other clouds' credentials; 9 a team's users;
+/// 10 the audit trail's secret and the head of its chain as of the save.
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 fn schema_one() -> u32 {
     1
@@ -70,6 +73,11 @@ struct Body {
     /// Schema 9: a team's users and their policies.
     #[serde(default)]
     users: Vec<UserRecord>,
+    /// Schema 10: what the audit trail's keys come from (hex), and its chain's end at this save.
+    #[serde(default)]
+    audit_secret: Option<Zeroizing<String>>,
+    #[serde(default)]
+    audit_head: Option<AuditHead>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -89,6 +97,8 @@ pub(crate) struct Keyring {
     pub(crate) next_flow_id: u64,
     pub(crate) cloud_credentials: Vec<ApiCredentials>,
     pub(crate) users: Vec<UserRecord>,
+    pub(crate) audit_secret: Option<Zeroizing<String>>,
+    pub(crate) audit_head: Option<AuditHead>,
     /// Reservations of encryptions this keyring raised; usable once it is saved.
     pub(crate) credits: super::usage::Credits,
 }
@@ -113,6 +123,25 @@ impl Keyring {
         }
     }
 
+    /// The audit trail's secret, once a save kept it.
+    pub(crate) fn audit_secret(&self) -> Option<Zeroizing<[u8; 32]>> {
+        let hex = self.audit_secret.as_ref()?;
+        let mut secret = Zeroizing::new([0u8; 32]);
+        if hex.len() != 64 {
+            return None;
+        }
+        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+            secret[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(secret)
+    }
+
+    pub(crate) fn set_audit_secret(&mut self, secret: &[u8; 32]) {
+        if self.audit_secret.is_none() {
+            self.audit_secret = Some(Zeroizing::new(keyconsole_base::util::hex(secret)));
+        }
+    }
+
     fn from_body(body: Body) -> Self {
         let mut ring = Keyring {
             keys: body.keys,
@@ -125,6 +154,8 @@ impl Keyring {
             next_flow_id: body.next_flow_id,
             cloud_credentials: body.cloud_credentials,
             users: body.users,
+            audit_secret: body.audit_secret,
+            audit_head: body.audit_head,
             ..Keyring::default()
         };
         // Keystores from before keys knew their owner.
@@ -181,6 +212,10 @@ impl Keyring {
             cloud_credentials: &'a [ApiCredentials],
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             users: &'a [UserRecord],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            audit_secret: Option<&'a Zeroizing<String>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            audit_head: Option<&'a AuditHead>,
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
@@ -194,6 +229,8 @@ impl Keyring {
             next_flow_id: self.next_flow_id,
             cloud_credentials: &self.cloud_credentials,
             users: &self.users,
+            audit_secret: self.audit_secret.as_ref(),
+            audit_head: self.audit_head.as_ref(),
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

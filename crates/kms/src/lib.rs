@@ -7,6 +7,7 @@
 //! in a process, with the one maintenance tick).
 
 pub mod admin;
+pub mod audit;
 pub mod blob;
 pub mod context;
 pub mod credentials;
@@ -112,6 +113,14 @@ fn retire(old: Arc<Published>, now_published: &Published) {
     drop(old);
 }
 
+/// The engine's error for a trail that cannot take an event.
+pub(crate) fn audit_unavailable(failure: audit::AuditFailure) -> KmsError {
+    KmsError::new(
+        ErrorCode::AuditUnavailable,
+        keyconsole_base::text!("errors.audit_unavailable", why = failure.0),
+    )
+}
+
 /// Marks a save of this process in progress for as long as it lives (see `Kms::is_current`).
 struct Saving<'a>(&'a std::sync::atomic::AtomicBool);
 
@@ -165,6 +174,10 @@ pub struct Kms {
     /// Reads the file without the writer's turn (`refresh_for_reader`), one reader at a time
     /// (replaced when this process gives the keystore a new master key).
     file_reader: Mutex<keyconsole_store::FileReader>,
+    /// The audit trail beside the keystore (`None` only when turned off for a measurement).
+    audit: Option<audit::AuditTrail>,
+    /// What the trail's keys come from (kept in the keystore from its first save on).
+    audit_secret: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -219,6 +232,12 @@ impl Kms {
     }
 
     fn new(store: Store, ring: Keyring, clock: Arc<dyn Clock>) -> Kms {
+        // A keystore from before the trail: the secret is derived from the master key, so every
+        // process that opens it agrees on it until the first save keeps it.
+        let audit_secret = ring
+            .audit_secret()
+            .unwrap_or_else(|| store.derived_key("keyconsole audit trail v1"));
+        let audit = audit::open_for(store.path(), &audit_secret);
         let published = Published {
             ring: Arc::new(ring),
             stamp: store.stamp(),
@@ -226,6 +245,7 @@ impl Kms {
         };
         let rotations = secrets::database::RotationsInProgress::new(store.path());
         let file_reader = store.file_reader();
+
         Kms {
             path: store.path().to_path_buf(),
             published: ArcSwap::from_pointee(published),
@@ -242,6 +262,8 @@ impl Kms {
             matched_at: std::sync::atomic::AtomicU64::new(u64::MAX),
             saving: std::sync::atomic::AtomicBool::new(false),
             file_reader: Mutex::new(file_reader),
+            audit,
+            audit_secret,
         }
     }
 
@@ -434,6 +456,12 @@ impl Kms {
         mut next: Keyring,
         write: impl FnOnce(&mut Store, Zeroizing<Vec<u8>>) -> keyconsole_store::Result<()>,
     ) -> Result<()> {
+        // The keystore keeps the trail's secret and its head as of this save, so a trail cut
+        // short later is found. A trail that cannot be written refuses the change.
+        next.set_audit_secret(&self.audit_secret);
+        if let Some(trail) = &self.audit {
+            next.audit_head = Some(trail.sync().map_err(audit_unavailable)?);
+        }
         let body = next.encode()?;
         let _saving = Saving::start(&self.saving);
         write(store, body)?;

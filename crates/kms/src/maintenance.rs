@@ -58,6 +58,26 @@ impl Kms {
         if !self.maintenance_due(self.clock.now()) {
             return Ok(Maintenance::default());
         }
+        let done = self.carry_out_maintenance()?;
+        // Each thing done is an event of its own, by maintenance (the save above already failed
+        // if the trail could not be written).
+        let caller =
+            crate::Caller::local(crate::Face::Engine, keyconsole_base::util::i18n::current());
+        let events = [
+            ("RotateKey", &done.rotated),
+            ("DeleteKey", &done.destroyed),
+            ("DeleteSecret", &done.destroyed_secrets),
+            ("ImportedKeyMaterialExpired", &done.material_expired),
+        ];
+        for (operation, targets) in events {
+            for target in targets {
+                let _ = self.audited(&caller, operation, target, None, Ok(()));
+            }
+        }
+        Ok(done)
+    }
+
+    fn carry_out_maintenance(&self) -> Result<Maintenance> {
         self.transact(|ring, now| {
             let mut done = Maintenance::default();
             ring.keys.retain(|k| {

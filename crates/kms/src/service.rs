@@ -68,6 +68,8 @@ pub struct Caller {
     pub may_wait: bool,
     /// Where a request to a server came from (policies' `qcs:ip` conditions).
     pub source: Option<std::net::IpAddr>,
+    /// The API dialect a request to a server spoke (`tencent`, `huawei`, `jd`); empty otherwise.
+    pub dialect: &'static str,
 }
 
 impl Caller {
@@ -80,6 +82,7 @@ impl Caller {
             request_id: uuid::Uuid::new_v4().to_string(),
             may_wait: true,
             source: None,
+            dialect: "",
         }
     }
 
@@ -92,7 +95,14 @@ impl Caller {
             request_id: request_id.to_owned(),
             may_wait,
             source: None,
+            dialect: "",
         }
+    }
+
+    /// The same caller, speaking `dialect`.
+    pub fn in_dialect(mut self, dialect: &'static str) -> Self {
+        self.dialect = dialect;
+        self
     }
 
     /// The same caller, from `source`.
@@ -434,6 +444,14 @@ pub trait KmsService: Send + Sync {
         name: Option<&str>,
         key_id: Option<&str>,
     ) -> Result<(SshKeyPair, String, Zeroizing<String>)>;
+
+    // ---- the audit trail ----
+    /// A page of the audit trail, newest first (CloudAudit's LookUpEvents).
+    fn look_up_events(
+        &self,
+        caller: &Caller,
+        query: &super::audit::AuditQuery,
+    ) -> Result<super::audit::AuditPage>;
 }
 
 /// What a server's dialects need of the local engine besides the service's calls, none of which
@@ -503,10 +521,10 @@ impl Kms {
         run: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
         let result = self
-            .permit(caller, action, target, context)
+            .audit_ready(operation)
+            .and_then(|()| self.permit(caller, action, target, context))
             .and_then(|()| waiting_as(caller, run));
-        self.emit(caller, operation, target, &result);
-        result
+        self.audited(caller, operation, target, context, result)
     }
 
     /// Whether the caller's policy allows `action` on each key or secret `target` names (`a,b`
@@ -531,6 +549,7 @@ impl Kms {
         let secrets = super::policy::SSM_ACTIONS.contains(&action) || action == "TestDatabaseLogin";
         let (service, action) = match action {
             "TestDatabaseLogin" => ("ssm", "CreateSecret"),
+            _ if super::policy::CLOUDAUDIT_ACTIONS.contains(&action) => ("cloudaudit", action),
             _ if secrets => ("ssm", action),
             _ => ("kms", action),
         };
@@ -566,6 +585,127 @@ impl Kms {
         Ok(())
     }
 
+    /// The KeyId a ciphertext names, read only when a policy will be asked about it (decryption
+    /// reads the blob anyway).
+    fn key_named_for_policy(&self, caller: &Caller, ciphertext_blob: &str) -> String {
+        if self.has_policy(caller) {
+            super::blob::Blob::decode(ciphertext_blob)
+                .map(|b| b.key_id.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+
+    /// Refuses an operation before it starts while the audit trail could not record it.
+    pub(crate) fn audit_ready(&self, operation: &str) -> Result<()> {
+        match &self.audit {
+            Some(trail) => trail
+                .ready(must_be_recorded(operation))
+                .map_err(super::audit_unavailable),
+            None => Ok(()),
+        }
+    }
+
+    /// Tells the hook and the audit trail how `operation` ended. An operation whose answer
+    /// must not leave unrecorded fails when its event cannot be written (its answer, a plaintext
+    /// say, is dropped here).
+    pub(crate) fn audited<T>(
+        &self,
+        caller: &Caller,
+        operation: &'static str,
+        target: &str,
+        context: Option<&CanonicalContext>,
+        result: Result<T>,
+    ) -> Result<T> {
+        self.emit(caller, operation, target, &result);
+        if !caller.may_wait && matches!(&result, Err(e) if e.code == ErrorCode::ReservationNeeded) {
+            return result;
+        }
+        let Some(trail) = &self.audit else {
+            return result;
+        };
+        let event = self.audit_event(trail, caller, operation, target, context, &result);
+        match trail.record(&event, must_be_recorded(operation)) {
+            Ok(()) => result,
+            Err(failure) => Err(super::audit_unavailable(failure)),
+        }
+    }
+
+    fn audit_event<T>(
+        &self,
+        trail: &super::audit::AuditTrail,
+        caller: &Caller,
+        operation: &'static str,
+        target: &str,
+        context: Option<&CanonicalContext>,
+        result: &Result<T>,
+    ) -> super::audit::AuditEvent {
+        let ring = self.ring();
+        let (user, credential) = match caller.face {
+            Face::Engine => ("maintenance".to_owned(), String::new()),
+            Face::Api => (
+                ring.users
+                    .iter()
+                    .find(|u| u.keys.iter().any(|k| k.secret_id == caller.principal))
+                    .map_or_else(|| "owner".to_owned(), |u| u.name.clone()),
+                caller.principal.clone(),
+            ),
+            _ => ("owner".to_owned(), String::new()),
+        };
+        let mut event = super::audit::AuditEvent {
+            time: self.now(),
+            user,
+            credential,
+            face: caller.face.as_str().to_owned(),
+            dialect: caller.dialect.to_owned(),
+            source: caller.source.map(|s| s.to_string()).unwrap_or_default(),
+            action: operation.to_owned(),
+            outcome: match result {
+                Ok(_) => "Success".to_owned(),
+                Err(e) => e.code.to_string(),
+            },
+            request_id: caller.request_id.clone(),
+            context_hmac: context
+                .filter(|c| !c.as_str().is_empty())
+                .map(|c| trail.keys().context_hmac(c.as_str()))
+                .unwrap_or_default(),
+            ..super::audit::AuditEvent::default()
+        };
+        let secrets = super::policy::SSM_ACTIONS.contains(&operation);
+        if target.is_empty() {
+            // Nothing named (a list, a random number).
+        } else if secrets {
+            event.secret = target.to_owned();
+        } else if KEY_OPERATIONS.contains(&operation) {
+            let named: Vec<&str> = target.split(',').collect();
+            let keys: Vec<(String, String)> = named
+                .iter()
+                .map(|key| match super::keys::query::resolve_in(&ring, key) {
+                    Ok(i) => (ring.keys[i].key_id.to_string(), ring.keys[i].alias.clone()),
+                    Err(_) => ((*key).to_owned(), String::new()),
+                })
+                .collect();
+            event.key_id = keys
+                .iter()
+                .map(|k| k.0.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            event.alias = keys
+                .iter()
+                .map(|k| k.1.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            if operation == "CreateKey" && event.alias.is_empty() {
+                // The target is the new key's alias.
+                event.alias = std::mem::take(&mut event.key_id);
+            }
+        } else {
+            event.target = target.to_owned();
+        }
+        event
+    }
+
     pub(crate) fn emit<T>(
         &self,
         caller: &Caller,
@@ -588,6 +728,62 @@ impl Kms {
         }
     }
 }
+
+/// Operations whose answer is given only once their event is written: every change, every
+/// decryption and every read of a secret. The rest (encryption, reading metadata, signing,
+/// verifying) queue theirs, written within milliseconds.
+fn must_be_recorded(operation: &str) -> bool {
+    !matches!(
+        operation,
+        "Encrypt"
+            | "DescribeKey"
+            | "DescribeKeys"
+            | "ListKeys"
+            | "ListSecrets"
+            | "DescribeSecret"
+            | "ListSecretVersionIds"
+            | "DescribeRotationDetail"
+            | "DescribeAsyncRequestInfo"
+            | "GetPublicKey"
+            | "SignByAsymmetricKey"
+            | "VerifyByAsymmetricKey"
+            | "GenerateRandom"
+            | "GetLocalCa"
+            | "LookUpEvents"
+    )
+}
+
+/// Operations whose target names keys (a KeyId, an alias, or several KeyIds).
+const KEY_OPERATIONS: &[&str] = &[
+    "CreateKey",
+    "DeleteKey",
+    "ImportedKeyMaterialExpired",
+    "DescribeKey",
+    "DescribeKeys",
+    "EnableKey",
+    "DisableKey",
+    "UpdateKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "ArchiveKey",
+    "CancelKeyArchive",
+    "RotateKey",
+    "EnableKeyRotation",
+    "DisableKeyRotation",
+    "TagKey",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
+    "Encrypt",
+    "Decrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GetParametersForImport",
+    "GetPublicKey",
+    "SignByAsymmetricKey",
+    "VerifyByAsymmetricKey",
+    "AsymmetricRsaDecrypt",
+    "AsymmetricSm2Decrypt",
+];
 
 /// Runs `run` as `caller` may: without waiting for a save when it must not block.
 fn waiting_as<T>(caller: &Caller, run: impl FnOnce() -> T) -> T {
@@ -741,19 +937,13 @@ impl KmsService for Kms {
         // The key is known only once the blob is read: the event names it after the call. The
         // policy is asked about the key the blob names before anything is opened.
         // Read only when a policy will be asked: Kms::decrypt reads the blob anyway.
-        let named = if self.has_policy(caller) {
-            super::blob::Blob::decode(ciphertext_blob)
-                .map(|b| b.key_id.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let named = self.key_named_for_policy(caller, ciphertext_blob);
         let result = self
-            .permit(caller, "Decrypt", &named, Some(context))
+            .audit_ready("Decrypt")
+            .and_then(|()| self.permit(caller, "Decrypt", &named, Some(context)))
             .and_then(|()| waiting_as(caller, || Kms::decrypt(self, ciphertext_blob, context)));
-        let key_id = result.as_ref().map(|d| d.key_id.as_str()).unwrap_or("");
-        self.emit(caller, "Decrypt", key_id, &result);
-        result
+        let key_id = result.as_ref().map(|d| d.key_id.clone()).unwrap_or(named);
+        self.audited(caller, "Decrypt", &key_id, Some(context), result)
     }
 
     fn re_encrypt(
@@ -849,18 +1039,24 @@ impl KmsService for Kms {
         public_key_pem: &str,
         algorithm: Option<&str>,
     ) -> Result<(String, Vec<u8>)> {
-        let result = waiting_as(caller, || {
-            let decrypted = Kms::decrypt(self, ciphertext_blob, context)?;
-            let sealed = super::pair_ops::encrypt_for_caller(
-                public_key_pem,
-                algorithm,
-                &decrypted.plaintext,
-            )?;
-            Ok((decrypted.key_id, sealed))
-        });
-        let key_id = result.as_ref().map(|(k, _)| k.as_str()).unwrap_or("");
-        self.emit(caller, "Decrypt", key_id, &result);
-        result
+        // The policy is asked about the key the blob names, as for Decrypt.
+        let named = self.key_named_for_policy(caller, ciphertext_blob);
+        let result = self
+            .audit_ready("Decrypt")
+            .and_then(|()| self.permit(caller, "Decrypt", &named, Some(context)))
+            .and_then(|()| {
+                waiting_as(caller, || {
+                    let decrypted = Kms::decrypt(self, ciphertext_blob, context)?;
+                    let sealed = super::pair_ops::encrypt_for_caller(
+                        public_key_pem,
+                        algorithm,
+                        &decrypted.plaintext,
+                    )?;
+                    Ok((decrypted.key_id, sealed))
+                })
+            });
+        let key_id = result.as_ref().map(|(k, _)| k.clone()).unwrap_or(named);
+        self.audited(caller, "Decrypt", &key_id, Some(context), result)
     }
 
     fn asymmetric_decrypt(
@@ -1053,6 +1249,17 @@ impl KmsService for Kms {
     ) -> Result<()> {
         self.observed(caller, "TestDatabaseLogin", &endpoint.to_string(), || {
             self.check_database_login(endpoint, password)
+        })
+    }
+
+    fn look_up_events(
+        &self,
+        caller: &Caller,
+        query: &super::audit::AuditQuery,
+    ) -> Result<super::audit::AuditPage> {
+        self.observed(caller, "LookUpEvents", "", || {
+            let events = self.audit_events(&query.filter)?;
+            Ok(super::audit::page_of(events, query))
         })
     }
 }

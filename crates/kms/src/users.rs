@@ -112,6 +112,11 @@ pub enum UserChange {
         policy: Policy,
     },
     Delete(String),
+    /// The user's key for `cloud` (made on first ask).
+    Credentials {
+        name: String,
+        cloud: Cloud,
+    },
 }
 
 impl UserChange {
@@ -123,6 +128,7 @@ impl UserChange {
             UserChange::RotateKey { .. } => "RotateUserKey",
             UserChange::SetPolicy { .. } => "SetUserPolicy",
             UserChange::Delete(_) => "DeleteUser",
+            UserChange::Credentials { .. } => "GetUserCredentials",
         }
     }
 
@@ -130,7 +136,8 @@ impl UserChange {
         match self {
             UserChange::Create { name, .. }
             | UserChange::RotateKey { name, .. }
-            | UserChange::SetPolicy { name, .. } => name,
+            | UserChange::SetPolicy { name, .. }
+            | UserChange::Credentials { name, .. } => name,
             UserChange::Disable(name) | UserChange::Enable(name) | UserChange::Delete(name) => name,
         }
     }
@@ -205,6 +212,9 @@ impl Kms {
                 self.set_user_policy(&name, policy).map(|()| None)
             }
             UserChange::Delete(name) => self.delete_user(&name).map(|()| None),
+            UserChange::Credentials { name, cloud } => {
+                self.user_credentials(&name, cloud).map(Some)
+            }
         }
     }
 

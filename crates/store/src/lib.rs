@@ -452,6 +452,18 @@ impl Store {
         }
     }
 
+    /// A key for one purpose (`label`) derived from the master key: the same in every process
+    /// that opens this keystore, and unknown to anyone without its password.
+    pub fn derived_key(&self, label: &str) -> Zeroizing<[u8; KEY_LEN]> {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.master_key[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(label.as_bytes());
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        key.copy_from_slice(&mac.finalize().into_bytes());
+        key
+    }
+
     pub fn generation(&self) -> u64 {
         self.header.generation
     }

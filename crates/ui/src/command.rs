@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use std::path::PathBuf;
 
 use crate::pages::api_access::ApiRequest;
+use crate::pages::audit::AuditRequest;
 use crate::pages::files::FileJobRequest;
 use crate::pages::key_changes::KeyRequest;
 use crate::pages::key_pair_tools::PairRequest;
@@ -51,6 +52,7 @@ pub enum Command {
     OpenCreateKey,
     ShowSecrets,
     ShowApi,
+    ShowAudit,
 
     // What the pages ask of the service, each answered to the page that asked.
     /// The create-key dialog's *Create*.
@@ -65,6 +67,7 @@ pub enum Command {
     Pair(PairRequest),
     Secret(SecretRequest),
     Api(ApiRequest),
+    Audit(AuditRequest),
     /// Encrypt or decrypt a file (the File tools page).
     StartFileJob(FileJobRequest),
 }

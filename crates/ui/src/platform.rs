@@ -31,6 +31,9 @@ pub enum DialogPurpose {
     OpenWrappedMaterial,
     /// A file to sign or verify.
     OpenMessageFile,
+    /// Where the Audit page's events go.
+    SaveAuditJsonl,
+    SaveAuditCsv,
 }
 
 impl DialogPurpose {
@@ -45,6 +48,8 @@ impl DialogPurpose {
                 | Self::SshPrivateKey
                 | Self::SavePublicKey
                 | Self::SaveWrappingKey
+                | Self::SaveAuditJsonl
+                | Self::SaveAuditCsv
         )
     }
 }

@@ -93,9 +93,8 @@ pub fn code(kind: ErrorCode) -> (u16, &'static str) {
         LimitExceeded | CmkLimitExceeded => (400, "CSMS.0301"),
         UnsupportedOperation | OperationDenied | AutoRotatedResource => (400, "CSMS.0302"),
         RequestSizeLimitExceeded => (413, "CSMS.0413"),
-        InternalError | KeystoreIo | KeystoreBusy | KeystoreDamaged | FailedOperation => {
-            (500, "CSMS.0500")
-        }
+        InternalError | KeystoreIo | KeystoreBusy | AuditUnavailable | KeystoreDamaged
+        | FailedOperation => (500, "CSMS.0500"),
         _ => (400, "CSMS.0001"),
     }
 }

@@ -183,9 +183,8 @@ fn code(kind: ErrorCode) -> (u16, &'static str) {
         | CmkNotPendingDelete
         | CmkStateNotSupport
         | CmkUsedByCloudProduct => (400, "KMS.0209"),
-        InternalError | KeystoreIo | KeystoreBusy | KeystoreDamaged | FailedOperation => {
-            (500, "KMS.0001")
-        }
+        InternalError | KeystoreIo | KeystoreBusy | AuditUnavailable | KeystoreDamaged
+        | FailedOperation => (500, "KMS.0001"),
         RequestSizeLimitExceeded => (413, "KMS.0413"),
         DecryptError | InvalidCiphertext => (400, "KMS.0205"),
         _ => (400, "KMS.0203"),
@@ -215,7 +214,8 @@ impl Call for HuaweiRequest {
                 ));
             };
             let caller = Caller::api(&access_key, Language::English, request_id, may_wait)
-                .from_address(self.0.peer);
+                .from_address(self.0.peer)
+                .in_dialect("huawei");
             let served = Served {
                 kms,
                 caller,

@@ -188,9 +188,8 @@ fn status(kind: ErrorCode) -> (u16, &'static str) {
         | CmkStateNotSupport
         | CmkUsedByCloudProduct => (400, "FAILED_PRECONDITION"),
         LimitExceeded | CmkLimitExceeded => (429, "RESOURCE_EXHAUSTED"),
-        InternalError | KeystoreIo | KeystoreBusy | KeystoreDamaged | FailedOperation => {
-            (500, "INTERNAL")
-        }
+        InternalError | KeystoreIo | KeystoreBusy | AuditUnavailable | KeystoreDamaged
+        | FailedOperation => (500, "INTERNAL"),
         _ => (400, "INVALID_ARGUMENT"),
     }
 }
@@ -212,7 +211,8 @@ impl Call for JdRequest {
             };
             let body = self.0.json_body()?;
             let caller = Caller::api(&access_key, Language::English, request_id, may_wait)
-                .from_address(self.0.peer);
+                .from_address(self.0.peer)
+                .in_dialect("jd");
             if secrets::serves(route.operation) {
                 secrets::serve(kms, &caller, route, &body, &self.0)
             } else {

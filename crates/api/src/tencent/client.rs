@@ -40,6 +40,9 @@ use keyconsole_kms::{
 
 const KMS_VERSION: &str = "2019-01-18";
 const SSM_VERSION: &str = "2019-09-23";
+const CLOUDAUDIT_VERSION: &str = "2019-03-19";
+/// The newest events the console reads of a server's trail (CloudAudit answers 50 a call).
+pub const REMOTE_AUDIT_EVENTS_MAX: usize = 2_000;
 const CONNECT_DEADLINE: Duration = Duration::from_secs(10);
 const CALL_DEADLINE: Duration = Duration::from_secs(30);
 const ANSWER_MAX_BYTES: usize = 1 << 20;
@@ -244,11 +247,15 @@ impl RemoteService {
         let body = keyconsole_base::util::SecretBytes::from(
             serde_json::to_vec(params).unwrap_or_default(),
         );
-        let service = if version == SSM_VERSION { "ssm" } else { "kms" };
-        // The cloud serves SSM on its own host (ssm.tencentcloudapi.com beside kms.…); a
-        // keyconsole server serves both on one.
+        let service = match version {
+            SSM_VERSION => "ssm",
+            CLOUDAUDIT_VERSION => "cloudaudit",
+            _ => "kms",
+        };
+        // The cloud serves SSM and CloudAudit on their own hosts (ssm.tencentcloudapi.com beside
+        // kms.…); a keyconsole server serves all on one.
         let host = match self.endpoint.host.strip_prefix("kms.") {
-            Some(rest) if service == "ssm" => format!("ssm.{rest}"),
+            Some(rest) if service != "kms" => format!("{service}.{rest}"),
             _ => self.endpoint.host.clone(),
         };
         let host_header = self.endpoint.host_header(&host);
@@ -681,6 +688,73 @@ fn wipe(mut value: Value) {
 }
 
 impl KmsService for RemoteService {
+    /// CloudAudit's LookUpEvents, 50 at a time, up to the query's limit (at most
+    /// `REMOTE_AUDIT_EVENTS_MAX`); what its attributes cannot ask is filtered here.
+    fn look_up_events(
+        &self,
+        caller: &Caller,
+        query: &keyconsole_kms::audit::AuditQuery,
+    ) -> Result<keyconsole_kms::audit::AuditPage> {
+        let filter = &query.filter;
+        let mut attributes = Vec::new();
+        let mut attribute = |key: &str, value: &Option<String>| {
+            if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+                attributes.push(json!({"AttributeKey": key, "AttributeValue": value.trim()}));
+            }
+        };
+        attribute("PrincipalId", &filter.user);
+        attribute("EventName", &filter.event_name);
+        attribute("RequestId", &filter.request_id);
+        attribute("AccessKeyId", &filter.credential);
+        attribute("SourceIP", &filter.source);
+        let wanted = match query.limit {
+            0 => REMOTE_AUDIT_EVENTS_MAX,
+            n => n.min(REMOTE_AUDIT_EVENTS_MAX),
+        };
+        let mut events = Vec::new();
+        let mut token: Option<String> = query.before.map(|b| b.to_string());
+        let mut more = true;
+        while more && events.len() < wanted {
+            let mut params = json!({
+                "StartTime": filter.since.unwrap_or(0).max(0),
+                "EndTime": filter.until.unwrap_or(i64::from(u32::MAX)),
+                "MaxResults": super::cloudaudit::MAX_RESULTS,
+                "LookupAttributes": attributes,
+            });
+            if let Some(token) = &token {
+                params["NextToken"] = json!(token);
+            }
+            let answer = self.call(caller, CLOUDAUDIT_VERSION, "LookUpEvents", &params)?;
+            let page: Vec<keyconsole_kms::audit::AuditEvent> = answer
+                .get("Events")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(super::cloudaudit::event_from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            more = answer.get("ListOver").and_then(Value::as_bool) == Some(false);
+            token = answer
+                .get("NextToken")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            more &= token.is_some() && !page.is_empty();
+            events.extend(page.into_iter().filter(|e| filter.matches(e)));
+        }
+        let next = if more || events.len() > wanted {
+            events.truncate(wanted);
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(keyconsole_kms::audit::AuditPage {
+            total: events.len(),
+            events,
+            next,
+        })
+    }
+
     fn keystore_path(&self) -> Option<&Path> {
         None
     }

@@ -68,6 +68,7 @@ pub fn code(kind: ErrorCode) -> &'static str {
         KeystoreNotFound => "FailedOperation.KeystoreNotFound",
         KeystoreExists => "FailedOperation.KeystoreExists",
         KeystoreBusy => "FailedOperation.KeystoreBusy",
+        AuditUnavailable => "FailedOperation.AuditUnavailable",
         KeystoreIo => "FailedOperation.KeystoreIo",
         FileExists => "FailedOperation.FileExists",
         FileIo => "FailedOperation.FileIo",
@@ -100,7 +101,7 @@ const ALL: &[ErrorCode] = {
         SecretNotExist, ResourceDisabled, ResourcePendingDeleted, LimitExceeded,
         CmkLimitExceeded, OperationDenied, AccessKmsError, UnsupportedOperation, AutoRotatedResource,
         FailedOperation, WrongPassword, KeystoreDamaged, KeystoreNotFound, KeystoreExists,
-        KeystoreBusy, KeystoreIo, FileExists, FileIo, Cancelled, ServerUnreachable,
+        KeystoreBusy, AuditUnavailable, KeystoreIo, FileExists, FileIo, Cancelled, ServerUnreachable,
         UnauthorizedOperation,
     ]
 };

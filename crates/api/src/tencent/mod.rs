@@ -24,6 +24,7 @@ macro_rules! actions {
 pub(crate) use actions;
 
 pub mod client;
+pub mod cloudaudit;
 pub mod codes;
 pub mod kms;
 pub mod params;
@@ -151,7 +152,7 @@ impl Service {
 }
 
 /// Every service served, told apart by the version the request names.
-pub const SERVICES: &[Service] = &[kms::SERVICE, ssm::SERVICE];
+pub const SERVICES: &[Service] = &[kms::SERVICE, ssm::SERVICE, cloudaudit::SERVICE];
 
 /// The service a request's X-TC-Version names.
 pub fn service_of(version: &str) -> Option<&'static Service> {
@@ -445,7 +446,8 @@ fn serve(kms: &dyn ServedKms, request: &ApiRequest, request_id: &str, may_wait: 
                 request_id,
                 may_wait,
             )
-            .from_address(request.peer),
+            .from_address(request.peer)
+            .in_dialect("tencent"),
         };
         let key = params.str("KeyId").ok().flatten();
         // A secret is named before the action runs (deleting it would leave nothing to look up).

@@ -141,6 +141,7 @@ impl KeyconsoleApp {
             create_key,
             api,
             secrets,
+            audit,
             model,
             ..
         } = &mut **console;
@@ -181,6 +182,20 @@ impl KeyconsoleApp {
                 *page = Page::Api;
                 Ok(None)
             }
+            Command::ShowAudit => {
+                *page = Page::Audit;
+                // Read afresh each time the page opens.
+                crate::pages::audit::AuditRequest::Load.run(
+                    audit,
+                    PageCalls::new(backend, session, &ctx, |c| Some(&mut c.audit)),
+                    now,
+                )
+            }
+            Command::Audit(request) => request.run(
+                audit,
+                PageCalls::new(backend, session, &ctx, |c| Some(&mut c.audit)),
+                now,
+            ),
             Command::Report(e) => Err(e),
             Command::StartFileJob(request) => {
                 files.start_job(session, &ctx, request);
@@ -233,7 +248,7 @@ impl KeyconsoleApp {
                     .find(&detail.key_id)
                     .map(|k| k.alias.clone())
                     .unwrap_or_default(),
-                Page::Keys | Page::Files | Page::Api | Page::Secrets => String::new(),
+                Page::Keys | Page::Files | Page::Api | Page::Secrets | Page::Audit => String::new(),
             },
             Screen::Locked(_) => String::new(),
         };
@@ -278,6 +293,14 @@ impl KeyconsoleApp {
                 (tr!("ui.key_pairs.choose_the_wrapped_material"), None)
             }
             DialogPurpose::OpenMessageFile => (tr!("ui.key_pairs.choose_the_file"), None),
+            DialogPurpose::SaveAuditJsonl => (
+                tr!("ui.audit.export_title"),
+                Some("keyconsole-audit.jsonl".to_owned()),
+            ),
+            DialogPurpose::SaveAuditCsv => (
+                tr!("ui.audit.export_title"),
+                Some("keyconsole-audit.csv".to_owned()),
+            ),
         };
         let request = DialogRequest {
             purpose,
@@ -365,6 +388,14 @@ impl KeyconsoleApp {
                 self.handle_console(Command::Secret(SecretRequest::ReadValueFile(path)));
                 return Ok(None);
             }
+            DialogPurpose::SaveAuditJsonl | DialogPurpose::SaveAuditCsv => {
+                let csv = purpose == DialogPurpose::SaveAuditCsv;
+                self.handle_console(Command::Audit(crate::pages::audit::AuditRequest::Export {
+                    path,
+                    csv,
+                }));
+                return Ok(None);
+            }
             DialogPurpose::SshPrivateKey => {
                 if let Some(name) = console.secrets.selected.clone() {
                     self.handle_console(Command::Secret(SecretRequest::SaveSshPrivateKey {
@@ -444,7 +475,9 @@ impl KeyconsoleApp {
             | DialogPurpose::SecretValueFile
             | DialogPurpose::SshPrivateKey
             | DialogPurpose::OpenWrappedMaterial
-            | DialogPurpose::OpenMessageFile => return Ok(None),
+            | DialogPurpose::OpenMessageFile
+            | DialogPurpose::SaveAuditJsonl
+            | DialogPurpose::SaveAuditCsv => return Ok(None),
         };
         console.backend.call(
             move |session| {
@@ -484,7 +517,7 @@ impl KeyconsoleApp {
 fn key_page(console: &mut Console) -> Option<&mut KeyDetailState> {
     match &mut console.page {
         Page::Key(detail) => Some(&mut **detail),
-        Page::Keys | Page::Files | Page::Api | Page::Secrets => None,
+        Page::Keys | Page::Files | Page::Api | Page::Secrets | Page::Audit => None,
     }
 }
 

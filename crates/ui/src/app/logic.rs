@@ -75,6 +75,7 @@ impl KeyconsoleApp {
                             local_ca_path(&path),
                         ),
                         secrets: SecretsState::default(),
+                        audit: Default::default(),
                         resume: self.resume.take(),
                         last_tick: now,
                         last_tick_error: None,
@@ -214,6 +215,8 @@ impl KeyconsoleApp {
                         console.page = Page::Secrets;
                         console.secrets.select(selected);
                     }
+                    // The page reads the trail when it finds it unread.
+                    Resume::Audit => console.page = Page::Audit,
                 }
             }
             let selected = console.secrets.selected.clone();

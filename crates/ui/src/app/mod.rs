@@ -136,6 +136,7 @@ enum Resume {
     Files,
     Api,
     Secrets(Option<String>),
+    Audit,
 }
 
 enum Page {
@@ -144,6 +145,7 @@ enum Page {
     Files,
     Api,
     Secrets,
+    Audit,
 }
 
 /// The unlocked console: the engine and the state of its pages. Dropping it drops every secret.
@@ -161,6 +163,7 @@ struct Console {
     /// Kept across pages, so the server goes on while the user looks at keys.
     api: ApiAccessState,
     secrets: SecretsState,
+    audit: crate::pages::audit::AuditState,
     /// Runs changes, the online tools and the tick off the UI thread.
     backend: backend::Backend,
     /// A maintenance tick is on the worker.
@@ -348,6 +351,7 @@ impl KeyconsoleApp {
                 Page::Files => Resume::Files,
                 Page::Api => Resume::Api,
                 Page::Secrets => Resume::Secrets(console.secrets.selected.clone()),
+                Page::Audit => Resume::Audit,
             });
             // The server goes first: it holds the engine too, and its requests must end before the keys go.
             if let Some(server) = console.api.server.take() {
@@ -443,6 +447,10 @@ impl KeyconsoleApp {
                         if ui.selectable_label(on_api, api).clicked() {
                             commands.push(Command::ShowApi);
                         }
+                    }
+                    let on_audit = matches!(console.page, Page::Audit);
+                    if ui.selectable_label(on_audit, tr!("ui.app.audit")).clicked() {
+                        commands.push(Command::ShowAudit);
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -557,6 +565,17 @@ impl eframe::App for KeyconsoleApp {
                         console
                             .api
                             .ui(ui, &model.credentials, &model.users, &mut commands)
+                    }
+                    Page::Audit => {
+                        let remote = console.session.is_remote();
+                        console.audit.ui(ui, remote, &mut commands);
+                        // Typing in a filter asks the worker again once the last answer came.
+                        if console.audit.wants_load() {
+                            commands.push(Command::Audit(crate::pages::audit::AuditRequest::Load));
+                        } else if console.audit.wants_filter() {
+                            commands
+                                .push(Command::Audit(crate::pages::audit::AuditRequest::Filter));
+                        }
                     }
                 });
                 if let Some(dialog) = &mut console.create_key

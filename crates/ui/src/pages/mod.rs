@@ -5,6 +5,7 @@
 //! snapshot test checks each has its picture.
 
 pub mod api_access;
+pub mod audit;
 pub mod create_key;
 pub mod files;
 pub mod key_changes;
@@ -31,10 +32,11 @@ pub enum PageId {
     Files,
     Api,
     Secrets,
+    Audit,
 }
 
 impl PageId {
-    pub const ALL: [PageId; 8] = [
+    pub const ALL: [PageId; 9] = [
         PageId::Unlock,
         PageId::FirstRun,
         PageId::Keys,
@@ -43,6 +45,7 @@ impl PageId {
         PageId::Files,
         PageId::Api,
         PageId::Secrets,
+        PageId::Audit,
     ];
 
     /// The snapshot image of this page (`tests/snapshots/NAME.png`), which the README shows.
@@ -56,6 +59,7 @@ impl PageId {
             PageId::Files => "file_tools",
             PageId::Api => "api_access",
             PageId::Secrets => "secrets",
+            PageId::Audit => "audit",
         }
     }
 

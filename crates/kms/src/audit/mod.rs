@@ -1,0 +1,839 @@
+//! The audit trail: one event per operation of every face, appended to numbered segment files in
+//! `<keystore>.audit/`, each event chained to the one before by an HMAC whose key lives sealed in
+//! the keystore, and the chain's head saved in the keystore at every save (so a cut-off tail is
+//! found). Events name who did what to which key or secret and how it ended; never a plaintext,
+//! ciphertext, key or secret value (an encryption context only as an HMAC of it, as Vault does).
+//!
+//! Writing is group-committed: an operation whose answer must not leave unrecorded (a change, a
+//! decryption, a secret read) writes its event, and every event queued before it, before it
+//! answers, and fails when that write fails; an encryption or a read of metadata queues its event
+//! for a flusher thread that writes within milliseconds. Several processes append to one trail
+//! under a file lock, each reading the chain's tail when another wrote since.
+
+mod read;
+mod verify;
+
+pub use read::{
+    AuditFilter, AuditPage, AuditQuery, page_of, parse_time_bound, read_events, to_csv, to_jsonl,
+};
+pub use verify::{AuditBreak, AuditHead, VerifyReport, verify};
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+/// A segment is closed and the next one begun once it holds this much.
+pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Space kept allocated past the end of the active segment, so the events of operations already
+/// admitted still fit when the disk fills; below `RESERVE_LOW`, changes are refused until more
+/// can be allocated.
+const RESERVE_BYTES: u64 = 256 * 1024;
+const RESERVE_LOW: u64 = 64 * 1024;
+/// Queued events past which a queuing caller writes them itself (the queue stays bounded).
+const QUEUE_LIMIT: usize = 16 * 1024;
+/// How long the flusher gathers events before it writes them.
+const FLUSH_DELAY: Duration = Duration::from_millis(2);
+/// How long an append waits for another process's turn on the trail.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// A MAC is 32 bytes, written as 64 hex digits; a line ends `,"mac":"<64 hex>"}`.
+pub(crate) const MAC_SUFFIX_LEN: usize = 8 + 64 + 2;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// One event as the trail holds it. `time` is Unix seconds; `outcome` is `Success` or the error's
+/// code (`CmkDisabled`); empty fields are left out of the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+    pub time: i64,
+    /// `owner` (who holds the keystore's password), `maintenance`, or a user's name.
+    pub user: String,
+    /// console, cli, api or engine.
+    pub face: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub dialect: String,
+    /// The credential a request was signed with (a SecretId), when it was one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub credential: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alias: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub secret: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// What else the operation named (a user, a database instance), never a secret.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub request_id: String,
+    /// HMAC-SHA256 of the canonical encryption context (first 16 bytes, hex), so two events with
+    /// the same context can be matched without the context itself being kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub context_hmac: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl AuditEvent {
+    pub fn succeeded(&self) -> bool {
+        self.outcome == "Success"
+    }
+
+    /// The key or secret the event is about, as a person reads it.
+    pub fn resource(&self) -> String {
+        if !self.key_id.is_empty() {
+            if self.alias.is_empty() {
+                self.key_id.clone()
+            } else {
+                format!("{} ({})", self.key_id, self.alias)
+            }
+        } else if !self.secret.is_empty() {
+            if self.version.is_empty() {
+                format!("secret:{}", self.secret)
+            } else {
+                format!("secret:{} @{}", self.secret, self.version)
+            }
+        } else {
+            self.target.clone()
+        }
+    }
+}
+
+/// The trail of the keystore at `keystore`, whose secret is `secret`; `None` when this process
+/// was started with `KEYCONSOLE_AUDIT=off` (to measure what the trail costs), which the trail
+/// itself records before it stops.
+pub(crate) fn open_for(keystore: &Path, secret: &[u8; 32]) -> Option<AuditTrail> {
+    let trail = AuditTrail::open(trail_dir(keystore), AuditKeys::from_secret(secret));
+    if std::env::var("KEYCONSOLE_AUDIT").is_ok_and(|v| v == "off") {
+        let event = AuditEvent {
+            time: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+            user: "owner".to_owned(),
+            face: "engine".to_owned(),
+            action: "AuditTurnedOff".to_owned(),
+            target: format!("process {}", std::process::id()),
+            outcome: "Success".to_owned(),
+            ..AuditEvent::default()
+        };
+        let _ = trail.record(&event, true);
+        return None;
+    }
+    Some(trail)
+}
+
+/// The folder of `keystore`'s trail: beside it, a folder of its own (so appending to the trail
+/// does not wake the watchers of the keystore's folder).
+pub fn trail_dir(keystore: &Path) -> PathBuf {
+    let mut name = keystore.file_name().unwrap_or_default().to_os_string();
+    name.push(".audit");
+    keystore.with_file_name(name)
+}
+
+pub(crate) fn segment_path(dir: &Path, number: u32) -> PathBuf {
+    dir.join(format!("{number:06}.jsonl"))
+}
+
+/// The files of the trail in `dir`, in order.
+pub fn segments_of(dir: &Path) -> Vec<PathBuf> {
+    segments(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, path)| path)
+        .collect()
+}
+
+/// The numbered segments in `dir`, in order.
+pub(crate) fn segments(dir: &Path) -> std::io::Result<Vec<(u32, PathBuf)>> {
+    let mut found = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(number) = name
+            .strip_suffix(".jsonl")
+            .filter(|n| n.len() == 6)
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            found.push((number, entry.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The keys of one keystore's trail (kept sealed in the keystore).
+#[derive(Clone)]
+pub struct AuditKeys {
+    pub(crate) chain: Zeroizing<[u8; 32]>,
+    pub(crate) context: Zeroizing<[u8; 32]>,
+}
+
+impl AuditKeys {
+    pub(crate) fn from_secret(secret: &[u8; 32]) -> Self {
+        let derive = |label: &[u8]| {
+            let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+                .expect("HMAC takes a key of any length");
+            mac.update(label);
+            let mut key = Zeroizing::new([0u8; 32]);
+            key.copy_from_slice(&mac.finalize().into_bytes());
+            key
+        };
+        AuditKeys {
+            chain: derive(b"keyconsole audit chain v1"),
+            context: derive(b"keyconsole audit context v1"),
+        }
+    }
+
+    /// The MAC of a line's text before its `mac` field, chained to the MAC before it.
+    pub(crate) fn line_mac(&self, previous: &[u8; 32], text: &[u8]) -> [u8; 32] {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.chain[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(previous);
+        mac.update(text);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// What an event records of an encryption context.
+    pub fn context_hmac(&self, canonical_context: &str) -> String {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.context[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(canonical_context.as_bytes());
+        keyconsole_base::util::hex(&mac.finalize().into_bytes()[..16])
+    }
+}
+
+/// Where the chain ends: the last event's number and MAC (`seq` 0 before the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChainEnd {
+    pub seq: u64,
+    pub mac: [u8; 32],
+}
+
+impl ChainEnd {
+    pub(crate) const START: ChainEnd = ChainEnd {
+        seq: 0,
+        mac: [0; 32],
+    };
+}
+
+/// The `seq` and `mac` of one line, without parsing the rest.
+pub(crate) fn parse_line_ends(line: &[u8]) -> Option<(u64, [u8; 32], usize)> {
+    let rest = line.strip_prefix(b"{\"seq\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let seq = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    if line.len() < MAC_SUFFIX_LEN + 8 {
+        return None;
+    }
+    let text_len = line.len() - MAC_SUFFIX_LEN;
+    let suffix = &line[text_len..];
+    let hex = suffix.strip_prefix(b",\"mac\":\"")?.strip_suffix(b"\"}")?;
+    let mut mac = [0u8; 32];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let text = std::str::from_utf8(pair).ok()?;
+        mac[i] = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some((seq, mac, text_len))
+}
+
+/// Why the trail cannot take an event now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFailure(pub String);
+
+/// The events waiting to be written, in order, and how far writing got.
+#[derive(Default)]
+struct Queue {
+    lines: VecDeque<(u64, String)>,
+    next_ticket: u64,
+    written_through: u64,
+}
+
+/// The open end of the trail in this process.
+struct Appender {
+    dir: PathBuf,
+    segment: u32,
+    file: Option<File>,
+    /// Where this process last left the active segment, and the chain's end there.
+    end: u64,
+    chain: ChainEnd,
+    /// Whether `end` and `chain` are known (false until the tail was read once).
+    known: bool,
+    /// Bytes allocated past `end` (the reserve).
+    reserve: u64,
+    segment_limit: u64,
+    /// Test hook: appends past this many bytes of a segment fail as a full disk would.
+    space_limit: Option<u64>,
+}
+
+struct Shared {
+    keys: AuditKeys,
+    queue: Mutex<Queue>,
+    queued: Condvar,
+    appender: Mutex<Appender>,
+    /// The last write failed (its events wait in the queue); every operation is refused until a
+    /// write succeeds again.
+    failed: AtomicBool,
+    /// No reserve could be allocated: changes and reads of secrets are refused.
+    low_space: AtomicBool,
+    last_failure: Mutex<Option<String>>,
+    stop: AtomicBool,
+}
+
+/// The trail of one open keystore in this process (see the module's documentation).
+pub struct AuditTrail {
+    shared: Arc<Shared>,
+    flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for AuditTrail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditTrail").finish_non_exhaustive()
+    }
+}
+
+impl AuditTrail {
+    /// The trail in `dir`, written with `keys`; its flusher runs until this is dropped.
+    pub fn open(dir: PathBuf, keys: AuditKeys) -> AuditTrail {
+        let shared = Arc::new(Shared {
+            keys,
+            queue: Mutex::new(Queue::default()),
+            queued: Condvar::new(),
+            appender: Mutex::new(Appender {
+                dir,
+                segment: 0,
+                file: None,
+                end: 0,
+                chain: ChainEnd::START,
+                known: false,
+                reserve: 0,
+                segment_limit: SEGMENT_BYTES,
+                space_limit: None,
+            }),
+            failed: AtomicBool::new(false),
+            low_space: AtomicBool::new(false),
+            last_failure: Mutex::new(None),
+            stop: AtomicBool::new(false),
+        });
+        let flusher = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("audit-flusher".to_owned())
+                .spawn(move || shared.run_flusher())
+                .ok()
+        };
+        AuditTrail {
+            shared,
+            flusher: Mutex::new(flusher),
+        }
+    }
+
+    pub fn keys(&self) -> &AuditKeys {
+        &self.shared.keys
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        lock(&self.shared.appender).dir.clone()
+    }
+
+    /// Whether an operation may start: refused while the trail cannot be written, and, for one
+    /// that must be recorded before it answers (`confirmed`), while no reserve is left.
+    pub fn ready(&self, confirmed: bool) -> Result<(), AuditFailure> {
+        let s = &self.shared;
+        let failed = s.failed.load(Ordering::Acquire);
+        let low = confirmed && s.low_space.load(Ordering::Acquire);
+        if !failed && !low {
+            return Ok(());
+        }
+        // Perhaps space was freed: try the waiting events and the reserve again.
+        let mut appender = lock(&s.appender);
+        s.write_queued(&mut appender)?;
+        if confirmed && s.low_space.load(Ordering::Acquire) {
+            appender.top_up_reserve(&s.low_space);
+            if s.low_space.load(Ordering::Acquire) {
+                return Err(AuditFailure(
+                    "no space is left for the audit trail's next events".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `event`. With `confirmed`, returns once it is written (with every event queued
+    /// before it) or failed to be; otherwise it is queued for the flusher.
+    pub fn record(&self, event: &AuditEvent, confirmed: bool) -> Result<(), AuditFailure> {
+        let text = event_text(event);
+        let s = &self.shared;
+        let ticket = {
+            let mut queue = lock(&s.queue);
+            queue.next_ticket += 1;
+            let ticket = queue.next_ticket;
+            let was_empty = queue.lines.is_empty();
+            queue.lines.push_back((ticket, text));
+            if !confirmed && queue.lines.len() < QUEUE_LIMIT {
+                drop(queue);
+                if was_empty {
+                    s.queued.notify_one();
+                }
+                return Ok(());
+            }
+            ticket
+        };
+        s.write_through(ticket)
+    }
+
+    /// Writes what is queued and makes it durable; answers the chain's end, which the keystore
+    /// keeps as the trail's head.
+    pub fn sync(&self) -> Result<AuditHead, AuditFailure> {
+        let s = &self.shared;
+        let mut appender = lock(&s.appender);
+        s.write_queued(&mut appender)?;
+        appender.catch_up().map_err(|e| s.fail(&e))?;
+        if let Some(file) = appender.file.as_ref() {
+            file.sync_data().map_err(|e| s.fail(&e))?;
+        }
+        Ok(AuditHead {
+            seq: appender.chain.seq,
+            mac: keyconsole_base::util::hex(&appender.chain.mac),
+        })
+    }
+
+    /// Writes what is queued (without waiting for the disk), so a reader sees it.
+    pub fn flush(&self) -> Result<(), AuditFailure> {
+        let mut appender = lock(&self.shared.appender);
+        self.shared.write_queued(&mut appender)
+    }
+
+    /// Why the trail last failed, if it is failing now.
+    pub fn failure(&self) -> Option<String> {
+        if self.shared.failed.load(Ordering::Acquire)
+            || self.shared.low_space.load(Ordering::Acquire)
+        {
+            lock(&self.shared.last_failure).clone()
+        } else {
+            None
+        }
+    }
+
+    /// Test hooks: segments close at `segment` bytes; appends past `space` bytes of a segment
+    /// fail as on a full disk.
+    pub fn set_limits(&self, segment: Option<u64>, space: Option<u64>) {
+        let mut appender = lock(&self.shared.appender);
+        if let Some(segment) = segment {
+            appender.segment_limit = segment;
+        }
+        appender.space_limit = space;
+        appender.reserve = 0;
+        appender.top_up_reserve(&self.shared.low_space);
+    }
+}
+
+impl Drop for AuditTrail {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.queued.notify_all();
+        if let Some(flusher) = lock(&self.flusher).take() {
+            let _ = flusher.join();
+        }
+        let mut appender = lock(&self.shared.appender);
+        let _ = self.shared.write_queued(&mut appender);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The event's JSON without its braces (the writer puts `seq` first and `mac` last).
+fn event_text(event: &AuditEvent) -> String {
+    let mut event = event.clone();
+    event.seq = 0;
+    let json = serde_json::to_string(&event).unwrap_or_else(|_| "{}".to_owned());
+    json[1..json.len() - 1].to_owned()
+}
+
+impl Shared {
+    fn run_flusher(&self) {
+        loop {
+            {
+                let mut queue = lock(&self.queue);
+                while queue.lines.is_empty() && !self.stop.load(Ordering::Acquire) {
+                    queue = self
+                        .queued
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            // Gather what arrives meanwhile into one write.
+            std::thread::sleep(FLUSH_DELAY);
+            let mut appender = lock(&self.appender);
+            if self.write_queued(&mut appender).is_err() {
+                drop(appender);
+                // A failing disk: try again later, not in a loop.
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+
+    /// Writes everything queued up to and including `ticket` (and whatever else is queued).
+    fn write_through(&self, ticket: u64) -> Result<(), AuditFailure> {
+        let mut appender = lock(&self.appender);
+        if lock(&self.queue).written_through >= ticket {
+            return Ok(());
+        }
+        self.write_queued(&mut appender)?;
+        Ok(())
+    }
+
+    fn write_queued(&self, appender: &mut Appender) -> Result<(), AuditFailure> {
+        let batch: Vec<(u64, String)> = {
+            let mut queue = lock(&self.queue);
+            queue.lines.drain(..).collect()
+        };
+        let Some(&(last_ticket, _)) = batch.last() else {
+            return if self.failed.load(Ordering::Acquire) {
+                Err(AuditFailure(
+                    lock(&self.last_failure).clone().unwrap_or_default(),
+                ))
+            } else {
+                Ok(())
+            };
+        };
+        match appender.append(&self.keys, &batch) {
+            Ok(()) => {
+                lock(&self.queue).written_through = last_ticket;
+                self.failed.store(false, Ordering::Release);
+                appender.top_up_reserve(&self.low_space);
+                Ok(())
+            }
+            Err(e) => {
+                // Nothing of the batch was kept: it waits, first in line, for the next write.
+                let mut queue = lock(&self.queue);
+                for line in batch.into_iter().rev() {
+                    queue.lines.push_front(line);
+                }
+                drop(queue);
+                Err(self.fail(&e))
+            }
+        }
+    }
+
+    fn fail(&self, e: &std::io::Error) -> AuditFailure {
+        let why = format!("the audit trail cannot be written: {e}");
+        *lock(&self.last_failure) = Some(why.clone());
+        self.failed.store(true, Ordering::Release);
+        AuditFailure(why)
+    }
+}
+
+impl Appender {
+    fn lock_trail(&self) -> std::io::Result<File> {
+        make_dir(&self.dir)?;
+        let file = private()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("lock"))?;
+        let deadline = Instant::now() + LOCK_TIMEOUT;
+        let mut pause = Duration::from_micros(100);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "another process held the audit trail's lock for 10 s",
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn open_segment(&mut self, number: u32) -> std::io::Result<()> {
+        let file = private()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(segment_path(&self.dir, number))?;
+        self.segment = number;
+        self.file = Some(file);
+        self.known = false;
+        self.reserve = 0;
+        Ok(())
+    }
+
+    /// Finds the active segment and the chain's end in it (another process may have written or
+    /// begun a segment since). Call with the trail's lock held.
+    fn catch_up(&mut self) -> std::io::Result<()> {
+        if self.file.is_none() {
+            make_dir(&self.dir)?;
+            let last = segments(&self.dir)?.last().map_or(1, |(n, _)| *n);
+            self.open_segment(last)?;
+        }
+        while segment_path(&self.dir, self.segment + 1).exists() {
+            self.open_segment(self.segment + 1)?;
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(std::io::Error::other("no segment is open"));
+        };
+        let len = file.metadata()?.len();
+        if self.known && len == self.end {
+            return Ok(());
+        }
+        let (end, chain) = read_tail(file, len)?;
+        if end < len {
+            // A write cut short by a crash left part of a line: it was never an event.
+            file.set_len(end)?;
+        }
+        self.end = end;
+        self.chain = match chain {
+            Some(chain) => chain,
+            None if self.segment > 1 => {
+                let mut previous = File::open(segment_path(&self.dir, self.segment - 1))?;
+                let len = previous.metadata()?.len();
+                read_tail(&mut previous, len)?.1.unwrap_or(ChainEnd::START)
+            }
+            None => ChainEnd::START,
+        };
+        self.known = true;
+        Ok(())
+    }
+
+    fn append(&mut self, keys: &AuditKeys, batch: &[(u64, String)]) -> std::io::Result<()> {
+        let _lock = self.lock_trail()?;
+        self.catch_up()?;
+        let mut chain = self.chain;
+        let mut bytes = Vec::with_capacity(batch.len().min(4096) * 400);
+        for (index, (_, text)) in batch.iter().enumerate() {
+            let start = bytes.len();
+            chain.seq += 1;
+            write!(bytes, "{{\"seq\":{},{}", chain.seq, text)?;
+            chain.mac = keys.line_mac(&chain.mac, &bytes[start..]);
+            bytes.extend_from_slice(b",\"mac\":\"");
+            let mut hex = [0u8; 64];
+            keyconsole_base::util::hex_into(&chain.mac, &mut hex);
+            bytes.extend_from_slice(&hex);
+            bytes.extend_from_slice(b"\"}\n");
+            let full = self.end + bytes.len() as u64 >= self.segment_limit;
+            if full || index + 1 == batch.len() {
+                self.write_lines(&bytes, chain)?;
+                bytes.clear();
+                if full {
+                    self.next_segment()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends whole lines whose last event is `chain`; on failure none of them stays.
+    fn write_lines(&mut self, bytes: &[u8], chain: ChainEnd) -> std::io::Result<()> {
+        if let Some(limit) = self.space_limit
+            && self.end + bytes.len() as u64 > limit
+        {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(std::io::Error::other("no segment is open"));
+        };
+        if let Err(e) = file.write_all(bytes) {
+            // Never leave part of a line: what was written of these goes.
+            let _ = file.set_len(self.end);
+            self.known = false;
+            return Err(e);
+        }
+        self.end += bytes.len() as u64;
+        self.reserve = self.reserve.saturating_sub(bytes.len() as u64);
+        self.chain = chain;
+        Ok(())
+    }
+
+    /// Closes the active segment: the next one continues the chain. Made under the trail's lock,
+    /// so every process moves on to it at its next append.
+    fn next_segment(&mut self) -> std::io::Result<()> {
+        if let Some(file) = self.file.as_ref() {
+            // What stays behind is final: keep no reserve past its end.
+            let _ = file.set_len(self.end);
+            file.sync_data()?;
+        }
+        private()
+            .create_new(true)
+            .append(true)
+            .open(segment_path(&self.dir, self.segment + 1))?;
+        let chain = self.chain;
+        self.open_segment(self.segment + 1)?;
+        self.end = 0;
+        self.chain = chain;
+        self.known = true;
+        Ok(())
+    }
+
+    /// Keeps space allocated past the end so admitted operations' events fit on a full disk.
+    fn top_up_reserve(&mut self, low_space: &AtomicBool) {
+        if self.reserve >= RESERVE_LOW {
+            low_space.store(false, Ordering::Release);
+            return;
+        }
+        let allocated = match (&self.file, self.space_limit) {
+            (Some(_), Some(limit)) => self.end + RESERVE_BYTES <= limit,
+            (Some(file), None) => allocate_past_end(file, self.end, RESERVE_BYTES),
+            (None, _) => true,
+        };
+        if allocated {
+            self.reserve = RESERVE_BYTES;
+        }
+        low_space.store(!allocated, Ordering::Release);
+    }
+}
+
+/// The trail names keys, secrets and users: readable by the keystore's owner only.
+fn private() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = OpenOptions::new();
+    options.mode(0o600);
+    options
+}
+
+fn make_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
+/// Allocates `bytes` past `end` without changing the file's size; a file system that cannot
+/// (no `fallocate`) counts as having the space.
+fn allocate_past_end(file: &File, end: u64, bytes: u64) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fallocate on an open descriptor of ours, with in-range offsets.
+    let done = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_KEEP_SIZE,
+            end as libc::off_t,
+            bytes as libc::off_t,
+        )
+    };
+    if done == 0 {
+        return true;
+    }
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    errno == Some(libc::EOPNOTSUPP) || errno == Some(libc::ENOSYS)
+}
+
+/// Where the last whole line of `file` (of length `len`) ends, and its chain end (`None` when
+/// the segment holds no whole line).
+fn read_tail(file: &mut File, len: u64) -> std::io::Result<(u64, Option<ChainEnd>)> {
+    let mut window = 4096u64;
+    loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::with_capacity((len - start) as usize);
+        Read::by_ref(file)
+            .take(len - start)
+            .read_to_end(&mut bytes)?;
+        let Some(last_newline) = bytes.iter().rposition(|&b| b == b'\n') else {
+            if start == 0 {
+                return Ok((0, None));
+            }
+            window *= 4;
+            continue;
+        };
+        let end = start + last_newline as u64 + 1;
+        let line_start = bytes[..last_newline]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| i + 1);
+        let Some(line_start) = line_start.or((start == 0).then_some(0)) else {
+            window *= 4;
+            continue;
+        };
+        let line = &bytes[line_start..last_newline];
+        return match parse_line_ends(line) {
+            Some((seq, mac, _)) => Ok((end, Some(ChainEnd { seq, mac }))),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the audit trail's last event is damaged (run `keyconsole audit verify`)",
+            )),
+        };
+    }
+}
+
+impl crate::Kms {
+    /// This keystore's audit trail (`None` when turned off for a measurement).
+    pub fn audit_trail(&self) -> Option<&AuditTrail> {
+        self.audit.as_ref()
+    }
+
+    /// The trail's folder beside the keystore.
+    pub fn audit_dir(&self) -> PathBuf {
+        trail_dir(self.path())
+    }
+
+    /// The head of the chain the keystore saved last (after catching up with other processes).
+    pub fn audit_head(&self) -> crate::Result<Option<AuditHead>> {
+        self.refresh()?;
+        Ok(self.ring().audit_head.clone())
+    }
+
+    /// Checks the whole trail against the head the keystore saved.
+    pub fn verify_audit(&self) -> crate::Result<VerifyReport> {
+        if let Some(trail) = &self.audit {
+            // What this process queued is part of what is checked.
+            let _ = trail.flush();
+        }
+        let head = self.audit_head()?;
+        verify(
+            &self.audit_dir(),
+            &AuditKeys::from_secret(&self.audit_secret),
+            head.as_ref(),
+        )
+        .map_err(|e| audit_io_error(&self.audit_dir(), &e))
+    }
+
+    /// The events `filter` matches, newest first.
+    pub fn audit_events(&self, filter: &AuditFilter) -> crate::Result<Vec<AuditEvent>> {
+        if let Some(trail) = &self.audit {
+            let _ = trail.flush();
+        }
+        read_events(&self.audit_dir(), filter).map_err(|e| audit_io_error(&self.audit_dir(), &e))
+    }
+}
+
+fn audit_io_error(dir: &Path, e: &std::io::Error) -> crate::KmsError {
+    crate::KmsError::new(
+        crate::ErrorCode::FileIo,
+        keyconsole_base::text!("errors.audit_read_failed", path = dir.display(), e = e),
+    )
+}
