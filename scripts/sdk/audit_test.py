@@ -141,4 +141,5 @@ check(verified.returncode == 0 and "intact" in verified.stdout, f"`audit verify`
 
 keyconsole("user", "delete", f"alice-{suffix}")
 keyconsole("user", "delete", f"auditor-{suffix}")
-print(f"{checks.passed} passed, 0 failed")
+print(f"the audit trail through CloudAudit's Python client over {'https' if checks.CA else 'http'}: "
+      f"{checks.passed} passed, 0 failed")
