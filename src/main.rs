@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    keyconsole::util::process::refuse_writes_past_file_size_limit();
     // Every face handles plaintexts and keys: no core dump may hold them.
     for outcome in [
         keyconsole::util::process::forbid_core_dumps(),

@@ -2243,3 +2243,111 @@ fn users_are_created_listed_rotated_and_deleted() {
     let gone = cli.run(&["user", "delete", "bob"], b"");
     assert!(String::from_utf8_lossy(&gone.stderr).contains("ResourceNotFound.UserNotExist"));
 }
+
+/// A tmpfs of `bytes` mounted at `at` for as long as it lives (a disk that really fills up);
+/// `None` where this process may not mount (not root, or a container without the right).
+struct SmallDisk {
+    at: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(at: &Path, bytes: u64) -> Option<SmallDisk> {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then(|| SmallDisk { at: at.to_owned() })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.at).status();
+    }
+}
+
+/// On a disk that is full, what must be recorded is refused and nothing is half done: a
+/// decryption answers no plaintext, a change leaves the key as it was; with space again all works
+/// and the chain is whole.
+#[test]
+fn a_full_disk_refuses_what_cannot_be_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(&dir.path().join("disk"), 1 << 20) else {
+        eprintln!(
+            "skipped: this process may not mount a tmpfs (the engine's test of a full disk still runs)"
+        );
+        return;
+    };
+    let cli = Cli {
+        keystore: disk.at.join("keystore.kcks"),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    cli.ok(
+        &["init", "--kdf-memory-mib", "1", "--kdf-iterations", "1"],
+        b"",
+    );
+    cli.ok(&["key", "create", "--alias", "orders"], b"");
+    let blob = cli.ok(&["encrypt", "--key", "orders"], b"the full-disk plaintext");
+    let blob = blob.trim();
+
+    // Take away the space the trail keeps in reserve past its end.
+    let segment = disk.at.join("keystore.kcks.audit").join("000001.jsonl");
+    let size = std::fs::metadata(&segment).unwrap().len();
+    {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&segment)
+            .unwrap();
+        // SAFETY: a hole punched past the end of our own file's data.
+        let punched = unsafe {
+            libc::fallocate(
+                file.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                size as libc::off_t,
+                (4 << 20) as libc::off_t,
+            )
+        };
+        assert_eq!(punched, 0, "{}", std::io::Error::last_os_error());
+    }
+    // Then fill the disk.
+    let filler = disk.at.join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.write_all(&chunk[..1]);
+    drop(file);
+
+    // Decryptions go on while their events fit in the trail's last page; then each is refused,
+    // without its plaintext.
+    let mut answered = 0;
+    let refused = loop {
+        let out = cli.run(&["decrypt"], blob.as_bytes());
+        if !out.status.success() {
+            break out;
+        }
+        answered += 1;
+        assert!(answered < 64, "a full disk never refused a decryption");
+    };
+    assert!(
+        !contains(&refused.stdout, b"the full-disk plaintext"),
+        "no plaintext"
+    );
+    expect_error(refused, "FailedOperation.AuditUnavailable", &["decrypt"]);
+    let out = cli.run(&["key", "disable", "orders"], b"");
+    assert_eq!(out.status.code(), Some(1), "the change is refused");
+
+    std::fs::remove_file(&filler).unwrap();
+    let described: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["key", "describe", "orders", "--json"], b"")).unwrap();
+    assert_eq!(described["KeyState"], "Enabled", "nothing half done");
+    assert_eq!(
+        cli.ok(&["decrypt"], blob.as_bytes()),
+        "the full-disk plaintext"
+    );
+    let verified = cli.ok(&["audit", "verify"], b"");
+    assert!(verified.contains("intact"), "{verified}");
+}

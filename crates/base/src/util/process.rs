@@ -41,6 +41,17 @@ pub fn quit_on_closed_pipe() {
     }
 }
 
+/// A file grown past the process's size limit (`ulimit -f`) fails its write with EFBIG, which is
+/// reported and refused like a full disk, instead of the signal that would kill the process
+/// mid-save.
+pub fn refuse_writes_past_file_size_limit() {
+    #[cfg(unix)]
+    // SAFETY: signal() with SIG_IGN installs no handler of ours; nothing is shared.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Raises the soft limit on open files to the hard one; returns the limit now in force.
 pub fn raise_fd_limit() -> Result<u64, String> {
     #[cfg(unix)]
