@@ -339,6 +339,18 @@ fn users_are_created_disabled_rotated_and_deleted_from_the_api_page() {
     assert_eq!(keys.len(), 2);
     assert!(keys[0].3 > 0, "the old key has an end");
     console.click("Done");
+
+    // The policy as JSON: checked as typed, saved only when valid.
+    console.click("Policy…");
+    let editor = "Policy of alice (CAM's JSON: version 2.0, statements of effect, action, resource, condition)";
+    console.replace_in(editor, r#"{"version":"2.0","statement":[{"effect":"allow","action":["kms:Fly"],"resource":["*"]}]}"#);
+    assert!(console.shows("kms:Fly"), "the unknown action is named");
+    assert!(!console.enabled("Save policy"));
+    console.replace_in(editor, r#"{"version":"2.0","statement":[{"effect":"allow","action":["kms:Encrypt"],"resource":["*"],"condition":{"ip_equal":{"qcs:ip":["10.0.0.0/8"]}}}]}"#);
+    assert!(console.shows("✔ Valid"));
+    console.click("Save policy");
+    let policy = serde_json::to_string(&console.kms().users()[0].policy).unwrap();
+    assert!(policy.contains("10.0.0.0/8"), "{policy}");
     console.click("Delete…");
     assert!(console.shows("this cannot be undone"));
     console.click("Delete user");

@@ -184,6 +184,13 @@ fn every_operation_is_one_event_with_who_what_and_how_it_ended() {
         "the key by alias and the secret by name"
     );
     assert!(kms.verify_audit().unwrap().is_intact());
+    // The users page's "last used": when and from where the user's key last signed a request.
+    let reader = kms
+        .users()
+        .into_iter()
+        .find(|u| u.name == "reader")
+        .unwrap();
+    assert_eq!(reader.last_used, Some((denied.time, "10.1.2.3".to_owned())));
 }
 
 #[test]

@@ -163,9 +163,17 @@ pub fn run(context: &Context, command: UserCommand) -> Result<()> {
                         _ => format!("{}:{id} (expired)", cloud.as_str()),
                     })
                     .collect();
+                let last_used = match &user.last_used {
+                    Some((time, source)) => format!(
+                        "last used {} from {}",
+                        keyconsole_base::util::format_time(*time),
+                        if source.is_empty() { "-" } else { source }
+                    ),
+                    None => "never used".to_owned(),
+                };
                 writeln!(
                     out,
-                    "{}\t{state}\t{}\t{}\t{}",
+                    "{}\t{state}\t{}\t{}\t{last_used}\t{}",
                     user.name,
                     keyconsole_base::util::format_time(user.created),
                     keys.join(" "),

@@ -178,6 +178,8 @@ pub struct Kms {
     audit: Option<audit::AuditTrail>,
     /// What the trail's keys come from (kept in the keystore from its first save on).
     audit_secret: Zeroizing<[u8; 32]>,
+    /// What `credential_last_use` read of the trail so far.
+    last_use: Mutex<audit::LastUseScan>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -264,6 +266,7 @@ impl Kms {
             file_reader: Mutex::new(file_reader),
             audit,
             audit_secret,
+            last_use: Mutex::new(audit::LastUseScan::default()),
         }
     }
 

@@ -61,6 +61,9 @@ pub struct UserInfo {
     pub policy: Policy,
     /// Each key: its cloud, access key, creation and expiry (0 never).
     pub keys: Vec<(Cloud, String, i64, i64)>,
+    /// When one of its keys last signed a request, and from where (the audit trail's newest
+    /// event of the user's keys); `None` when never.
+    pub last_used: Option<(i64, String)>,
 }
 
 impl UserRecord {
@@ -88,6 +91,7 @@ impl UserRecord {
                 .iter()
                 .map(|k| (k.cloud, k.secret_id.clone(), k.created, k.expires))
                 .collect(),
+            last_used: None,
         }
     }
 }
@@ -219,7 +223,21 @@ impl Kms {
     }
 
     pub fn users(&self) -> Vec<UserInfo> {
-        self.ring().users.iter().map(UserRecord::info).collect()
+        let last_use = self.credential_last_use();
+        self.ring()
+            .users
+            .iter()
+            .map(|user| {
+                let mut info = user.info();
+                info.last_used = user
+                    .keys
+                    .iter()
+                    .filter_map(|k| last_use.get(&k.secret_id))
+                    .max_by_key(|(time, _)| *time)
+                    .cloned();
+                info
+            })
+            .collect()
     }
 
     fn with_user<T>(

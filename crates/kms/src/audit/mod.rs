@@ -831,6 +831,64 @@ impl crate::Kms {
     }
 }
 
+/// How far `credential_last_use` has read the trail, and what it found: each credential's
+/// newest use (time, source address).
+#[derive(Default)]
+pub(crate) struct LastUseScan {
+    segment: u32,
+    offset: u64,
+    found: std::collections::HashMap<String, (i64, String)>,
+}
+
+impl crate::Kms {
+    /// Each API credential's newest use in the trail: read once, then only what was appended
+    /// since the last call (so a users page that asks every refresh stays cheap).
+    pub fn credential_last_use(&self) -> std::collections::HashMap<String, (i64, String)> {
+        #[derive(Deserialize)]
+        struct Use {
+            #[serde(default)]
+            credential: String,
+            time: i64,
+            #[serde(default)]
+            source: String,
+        }
+        if let Some(trail) = &self.audit {
+            let _ = trail.flush();
+        }
+        let mut scan = lock(&self.last_use);
+        for (number, path) in segments(&self.audit_dir()).unwrap_or_default() {
+            if number < scan.segment {
+                continue;
+            }
+            if number > scan.segment {
+                scan.segment = number;
+                scan.offset = 0;
+            }
+            let Ok(mut file) = File::open(&path) else {
+                break;
+            };
+            if file.seek(SeekFrom::Start(scan.offset)).is_err() {
+                break;
+            }
+            let mut bytes = Vec::new();
+            if file.read_to_end(&mut bytes).is_err() {
+                break;
+            }
+            // Only whole lines: a line being written is read next time.
+            let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            for line in bytes[..whole].split(|&b| b == b'\n') {
+                if let Ok(used) = serde_json::from_slice::<Use>(line)
+                    && !used.credential.is_empty()
+                {
+                    scan.found.insert(used.credential, (used.time, used.source));
+                }
+            }
+            scan.offset += whole as u64;
+        }
+        scan.found.clone()
+    }
+}
+
 fn audit_io_error(dir: &Path, e: &std::io::Error) -> crate::KmsError {
     crate::KmsError::new(
         crate::ErrorCode::FileIo,

@@ -31,6 +31,8 @@ pub struct TeamState {
     pub shown: Option<(String, ApiCredentials)>,
     pub show_secret: bool,
     pub error: Option<KmsError>,
+    /// The user whose policy is being edited, and the JSON as typed.
+    pub editing: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,20 +84,23 @@ impl TeamState {
             return;
         }
         self.confirm_ui(ui, commands);
+        self.policy_editor_ui(ui, commands);
         TableBuilder::new(ui)
             .id_salt("users")
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(140.0))
             .column(Column::initial(80.0))
-            .column(Column::initial(300.0).clip(true))
             .column(Column::initial(260.0).clip(true))
+            .column(Column::initial(170.0).clip(true))
+            .column(Column::initial(200.0).clip(true))
             .column(Column::remainder().at_least(240.0))
             .header(22.0, |mut header| {
                 for title in [
                     tr!("ui.team.name"),
                     tr!("ui.team.state"),
                     tr!("ui.team.keys"),
+                    tr!("ui.team.last_used"),
                     tr!("ui.team.policy"),
                     tr!("ui.team.operations"),
                 ] {
@@ -135,6 +140,17 @@ impl TeamState {
                             .collect();
                         ui.monospace(keys.join(", "));
                     });
+                    row.col(|ui| match &user.last_used {
+                        Some((time, source)) if source.is_empty() => {
+                            ui.label(format_time(*time));
+                        }
+                        Some((time, source)) => {
+                            ui.label(format!("{} · {source}", format_time(*time)));
+                        }
+                        None => {
+                            ui.label(RichText::new(tr!("ui.team.never")).weak());
+                        }
+                    });
                     row.col(|ui| {
                         ui.label(policy_summary(&user.policy));
                     });
@@ -147,6 +163,11 @@ impl TeamState {
                         };
                         if ui.button(label).clicked() {
                             commands.push(Command::Api(ApiRequest::User(change)));
+                        }
+                        if ui.button(tr!("ui.team.edit_policy")).clicked() {
+                            let json =
+                                serde_json::to_string_pretty(&user.policy).unwrap_or_default();
+                            self.editing = Some((name.clone(), json));
                         }
                         if ui.button(tr!("ui.team.rotate_key")).clicked() {
                             self.confirm = Some((name.clone(), Confirm::Rotate));
@@ -267,6 +288,59 @@ impl TeamState {
         self.show_secret = show_secret && !done;
         if done {
             self.shown = None;
+        }
+    }
+
+    /// A user's policy as JSON in CAM's shape, checked as it is typed; saved only when valid.
+    fn policy_editor_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let Some((name, json)) = &mut self.editing else {
+            return;
+        };
+        let mut close = false;
+        ui.group(|ui| {
+            let label =
+                ui.label(RichText::new(tr!("ui.team.policy_of", user = name.as_str())).strong());
+            ui.add(
+                egui::TextEdit::multiline(json)
+                    .code_editor()
+                    .desired_rows(10)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            let parsed = Policy::parse(json);
+            ui.horizontal(|ui| match &parsed {
+                Ok(policy) => {
+                    ui.label(tr!(
+                        "ui.team.policy_valid",
+                        summary = policy_summary(policy)
+                    ));
+                }
+                Err(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e.message_here());
+                }
+            });
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(
+                        parsed.is_ok(),
+                        crate::widgets::primary_button(tr!("ui.team.save_policy")),
+                    )
+                    .clicked()
+                    && let Ok(policy) = parsed
+                {
+                    commands.push(Command::Api(ApiRequest::User(UserChange::SetPolicy {
+                        name: name.clone(),
+                        policy,
+                    })));
+                    close = true;
+                }
+                if ui.button(tr!("ui.api_access.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            self.editing = None;
         }
     }
 
