@@ -626,12 +626,14 @@ impl Kms {
             return result;
         };
         let event = self.audit_event(trail, caller, operation, target, context, &result);
-        match trail.record(&event, must_be_recorded(operation)) {
+        match trail.record_text(event, must_be_recorded(operation)) {
             Ok(()) => result,
             Err(failure) => Err(super::audit_unavailable(failure)),
         }
     }
 
+    /// The event's text, written straight from the call (no plaintext, key or value: names,
+    /// ids, the outcome's code, the context as an HMAC).
     fn audit_event<T>(
         &self,
         trail: &super::audit::AuditTrail,
@@ -640,70 +642,71 @@ impl Kms {
         target: &str,
         context: Option<&CanonicalContext>,
         result: &Result<T>,
-    ) -> super::audit::AuditEvent {
+    ) -> String {
         let ring = self.ring();
         let (user, credential) = match caller.face {
-            Face::Engine => ("maintenance".to_owned(), String::new()),
+            Face::Engine => ("maintenance", ""),
             Face::Api => (
                 ring.users
                     .iter()
                     .find(|u| u.keys.iter().any(|k| k.secret_id == caller.principal))
-                    .map_or_else(|| "owner".to_owned(), |u| u.name.clone()),
-                caller.principal.clone(),
+                    .map_or("owner", |u| u.name.as_str()),
+                caller.principal.as_str(),
             ),
-            _ => ("owner".to_owned(), String::new()),
+            _ => ("owner", ""),
         };
-        let mut event = super::audit::AuditEvent {
-            time: self.now(),
-            user,
-            credential,
-            face: caller.face.as_str().to_owned(),
-            dialect: caller.dialect.to_owned(),
-            source: caller.source.map(|s| s.to_string()).unwrap_or_default(),
-            action: operation.to_owned(),
-            outcome: match result {
-                Ok(_) => "Success".to_owned(),
-                Err(e) => e.code.to_string(),
-            },
-            request_id: caller.request_id.clone(),
-            context_hmac: context
-                .filter(|c| !c.as_str().is_empty())
-                .map(|c| trail.keys().context_hmac(c.as_str()))
-                .unwrap_or_default(),
-            ..super::audit::AuditEvent::default()
-        };
-        let secrets = super::policy::SSM_ACTIONS.contains(&operation);
+        let mut text = super::audit::EventText::new(self.now());
+        text.field("user", user)
+            .field("face", caller.face.as_str())
+            .field("dialect", caller.dialect)
+            .field("credential", credential)
+            .address("source", caller.source)
+            .field("action", operation);
         if target.is_empty() {
             // Nothing named (a list, a random number).
-        } else if secrets {
-            event.secret = target.to_owned();
-        } else if KEY_OPERATIONS.contains(&operation) {
-            let named: Vec<&str> = target.split(',').collect();
-            let keys: Vec<(String, String)> = named
-                .iter()
-                .map(|key| match super::keys::query::resolve_in(&ring, key) {
-                    Ok(i) => (ring.keys[i].key_id.to_string(), ring.keys[i].alias.clone()),
-                    Err(_) => ((*key).to_owned(), String::new()),
-                })
-                .collect();
-            event.key_id = keys
-                .iter()
-                .map(|k| k.0.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
-            event.alias = keys
-                .iter()
-                .map(|k| k.1.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
-            if operation == "CreateKey" && event.alias.is_empty() {
-                // The target is the new key's alias.
-                event.alias = std::mem::take(&mut event.key_id);
+        } else if names_keys(operation) {
+            let mut key_ids = String::new();
+            let mut aliases = String::new();
+            for (n, key) in target.split(',').enumerate() {
+                if n > 0 {
+                    key_ids.push(',');
+                    aliases.push(',');
+                }
+                match super::keys::query::resolve_in(&ring, key) {
+                    Ok(i) => {
+                        let mut id = [0u8; 36];
+                        key_ids.push_str(ring.keys[i].key_id.as_hyphenated().encode_lower(&mut id));
+                        aliases.push_str(&ring.keys[i].alias);
+                    }
+                    Err(_) => key_ids.push_str(key),
+                }
             }
+            if operation == "CreateKey" && aliases.is_empty() {
+                // The target is the new key's alias.
+                std::mem::swap(&mut key_ids, &mut aliases);
+            }
+            text.field("key_id", &key_ids).field("alias", &aliases);
+        } else if super::policy::SSM_ACTIONS.contains(&operation) {
+            text.field("secret", target);
         } else {
-            event.target = target.to_owned();
+            text.field("target", target);
         }
-        event
+        let code;
+        let outcome = match result {
+            Ok(_) => "Success",
+            Err(e) => {
+                code = e.code.to_string();
+                code.as_str()
+            }
+        };
+        let context_hmac = context
+            .filter(|c| !c.as_str().is_empty())
+            .map(|c| trail.keys().context_hmac(c.as_str()))
+            .unwrap_or_default();
+        text.field("outcome", outcome)
+            .field("request_id", &caller.request_id)
+            .field("context_hmac", &context_hmac);
+        text.finish()
     }
 
     pub(crate) fn emit<T>(
@@ -754,36 +757,39 @@ fn must_be_recorded(operation: &str) -> bool {
 }
 
 /// Operations whose target names keys (a KeyId, an alias, or several KeyIds).
-const KEY_OPERATIONS: &[&str] = &[
-    "CreateKey",
-    "DeleteKey",
-    "ImportedKeyMaterialExpired",
-    "DescribeKey",
-    "DescribeKeys",
-    "EnableKey",
-    "DisableKey",
-    "UpdateKey",
-    "ScheduleKeyDeletion",
-    "CancelKeyDeletion",
-    "ArchiveKey",
-    "CancelKeyArchive",
-    "RotateKey",
-    "EnableKeyRotation",
-    "DisableKeyRotation",
-    "TagKey",
-    "ImportKeyMaterial",
-    "DeleteImportedKeyMaterial",
-    "Encrypt",
-    "Decrypt",
-    "ReEncrypt",
-    "GenerateDataKey",
-    "GetParametersForImport",
-    "GetPublicKey",
-    "SignByAsymmetricKey",
-    "VerifyByAsymmetricKey",
-    "AsymmetricRsaDecrypt",
-    "AsymmetricSm2Decrypt",
-];
+fn names_keys(operation: &str) -> bool {
+    matches!(
+        operation,
+        "Encrypt"
+            | "Decrypt"
+            | "GenerateDataKey"
+            | "ReEncrypt"
+            | "CreateKey"
+            | "DeleteKey"
+            | "ImportedKeyMaterialExpired"
+            | "DescribeKey"
+            | "DescribeKeys"
+            | "EnableKey"
+            | "DisableKey"
+            | "UpdateKey"
+            | "ScheduleKeyDeletion"
+            | "CancelKeyDeletion"
+            | "ArchiveKey"
+            | "CancelKeyArchive"
+            | "RotateKey"
+            | "EnableKeyRotation"
+            | "DisableKeyRotation"
+            | "TagKey"
+            | "ImportKeyMaterial"
+            | "DeleteImportedKeyMaterial"
+            | "GetParametersForImport"
+            | "GetPublicKey"
+            | "SignByAsymmetricKey"
+            | "VerifyByAsymmetricKey"
+            | "AsymmetricRsaDecrypt"
+            | "AsymmetricSm2Decrypt"
+    )
+}
 
 /// Runs `run` as `caller` may: without waiting for a save when it must not block.
 fn waiting_as<T>(caller: &Caller, run: impl FnOnce() -> T) -> T {
