@@ -68,4 +68,13 @@ check(made and made.get("SecretName") == name, f"CreateSecret: {error}")
 fetched, error = tccli("ssm", "GetSecretValue", SecretName=name, VersionId="v1")
 check(fetched and fetched.get("SecretString") == "mysql-password", f"GetSecretValue: {error}")
 
+# The audit trail through CloudAudit's LookUpEvents: the key made above is an event.
+now = int(time.time())
+looked, error = tccli("cloudaudit", "LookUpEvents", StartTime=str(now - 600), EndTime=str(now + 60),
+                      MaxResults="50",
+                      LookupAttributes=json.dumps([{"AttributeKey": "EventName", "AttributeValue": "CreateKey"}]))
+made = [json.loads(e["CloudAuditEvent"]) for e in (looked or {}).get("Events", [])]
+check(any(e.get("alias") == alias and e.get("outcome") == "Success" for e in made),
+      f"cloudaudit LookUpEvents finds the CreateKey: {error or made}")
+
 print(f"tccli over {SCHEME}: {passed} passed, 0 failed")

@@ -643,7 +643,10 @@ impl Kms {
         context: Option<&CanonicalContext>,
         result: &Result<T>,
     ) -> String {
-        let ring = self.ring();
+        // Borrowed from the published snapshot, not cloned: a second reference count bumped on
+        // every request is a cache line the workers would pass back and forth.
+        let published = self.published.load();
+        let ring = &*published.ring;
         let (user, credential) = match caller.face {
             Face::Engine => ("maintenance", ""),
             Face::Api => (
@@ -672,7 +675,7 @@ impl Kms {
                     key_ids.push(',');
                     aliases.push(',');
                 }
-                match super::keys::query::resolve_in(&ring, key) {
+                match super::keys::query::resolve_in(ring, key) {
                     Ok(i) => {
                         let mut id = [0u8; 36];
                         key_ids.push_str(ring.keys[i].key_id.as_hyphenated().encode_lower(&mut id));
