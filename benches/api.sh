@@ -11,6 +11,8 @@
 # default, RSA_PSS_SHA_256, ECDSA384 or SM2DSA). ACTION HuaweiEncryptData sends Huawei Cloud's
 # encrypt-data (SDK-HMAC-SHA256) of 1 KB of text, JdEncrypt JD Cloud's Encrypt (JDCLOUD2) of 1 KB,
 # each signed with that cloud's own credentials.
+# KEYCONSOLE_AUDIT=off (in the environment) runs every process without the audit trail, to measure
+# what the trail costs; the keystore's trail records that it was turned off.
 # KC_USERS=N adds N users with the read-only policy first (the requests stay the owner's, so each
 # one pays the policy lookup that users bring).
 # KC_KEYS=N serves a keystore of N keys (written in one save by examples/bench_keystore.rs) and
