@@ -59,6 +59,14 @@ fn segment_files(kms: &Kms) -> Vec<PathBuf> {
     segments_of(&kms.audit_dir())
 }
 
+/// The bytes of the trail's segments.
+fn trail_bytes(kms: &Kms) -> u64 {
+    segment_files(kms)
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum()
+}
+
 /// A walk-through of operations, by the owner and by a user over the API.
 fn walk_through(kms: &Kms) -> (String, String) {
     let key = new_key(kms, "orders");
@@ -344,10 +352,7 @@ fn a_full_disk_refuses_what_must_be_recorded_and_leaves_nothing_half_done() {
         .ciphertext_blob;
     let trail = kms.audit_trail().unwrap();
     // Room for a few more events and no reserve: as if the disk just filled.
-    let used: u64 = segment_files(&kms)
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
+    let used = trail_bytes(&kms);
     trail.set_limits(None, Some(used + 600));
 
     let refused = dec(&kms, &owner(), &blob, &context).err().unwrap();
@@ -399,10 +404,7 @@ fn a_failed_write_refuses_everything_until_space_returns_and_loses_no_event() {
     let (_ks, kms) = TestKeystore::new();
     let key = new_key(&kms, "torn");
     let trail = kms.audit_trail().unwrap();
-    let used: u64 = segment_files(&kms)
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
+    let used = trail_bytes(&kms);
     // Enough reserve to admit the operation, not enough for its event.
     trail.set_limits(None, Some(used + 10));
     let context = CanonicalContext::none();
