@@ -21,6 +21,7 @@ import checks
 from checks import check
 from tencentcloud.cloudaudit.v20190319 import cloudaudit_client, models as audit_models
 from tencentcloud.common import credential
+from tencentcloud.common.common_client import CommonClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.kms.v20190118 import kms_client, models
@@ -106,6 +107,10 @@ one = look_up(auditor, LookupAttributes=[{"AttributeKey": "RequestId", "Attribut
 check([e.EventName for e in one.Events] == ["Decrypt"], "looked up by request id")
 decrypts = look_up(auditor, MaxResults=50, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}])
 check(all(e.EventName == "Decrypt" for e in decrypts.Events) and decrypts.Events, "looked up by event name")
+refusals = look_up(auditor, MaxResults=50,
+                   LookupAttributes=[{"AttributeKey": "ApiErrorCode", "AttributeValue": "UnauthorizedOperation"}])
+check(refusals.Events and all(json.loads(e.CloudAuditEvent)["outcome"] == "UnauthorizedOperation"
+                              for e in refusals.Events), "looked up by the outcome's code (ApiErrorCode)")
 
 # Page by page: two at a time, no event twice, down to the first.
 seen, token, pages = [], None, 0
@@ -138,6 +143,23 @@ check(actions == [("LookUpEvents", "UnauthorizedOperation"), ("DisableKey", "Una
       f"`audit list --user` shows the same, and alice's refused lookup ({actions})")
 verified = keyconsole("audit", "verify", check_status=False)
 check(verified.returncode == 0 and "intact" in verified.stdout, f"`audit verify`: {verified.stdout.strip()}")
+
+# What a caller may do, asked by the caller itself (keyconsole's own CAM action, which the
+# console asks to disable what the user may not do): a user gets its policy and the address the
+# server sees; the owner's credential is the root account.
+def caller_policy(user):
+    client = CommonClient("cam", "2019-01-16", credential.Credential(user["SecretId"], user["SecretKey"]),
+                          "ap-guangzhou", profile=profile())
+    return client.call_json("GetCallerPolicy", {})["Response"]
+
+
+mine = caller_policy(alice)
+document = json.loads(mine["PolicyDocument"])
+check(mine["Type"] == "CAMUser" and mine["UserName"] == f"alice-{suffix}" and mine["SourceIP"] == "127.0.0.1",
+      "GetCallerPolicy names the user and its address")
+check("kms:Decrypt" in json.dumps(document) and document["version"] == "2.0", "and gives its policy")
+owner = {"SecretId": os.environ["KEYCONSOLE_SECRET_ID"], "SecretKey": os.environ["KEYCONSOLE_SECRET_KEY"]}
+check(caller_policy(owner)["Type"] == "RootAccount", "the owner's credential may do everything")
 
 keyconsole("user", "delete", f"alice-{suffix}")
 keyconsole("user", "delete", f"auditor-{suffix}")

@@ -170,11 +170,30 @@ impl Console {
     /// *Connect to a server* form; this machine has no keystore.
     pub fn connected(aliases: &[&str]) -> Console {
         let server = TeamServer::start(aliases);
+        let (secret_id, secret_key) = (server.secret_id.clone(), server.secret_key.clone());
+        Self::connect(server, &secret_id, &secret_key)
+    }
+
+    /// A console connected to a team's server holding `aliases` with the credentials of a user
+    /// the server's owner made: `policy` is given the server's KeyIds by alias.
+    pub fn connected_as(
+        aliases: &[&str],
+        user: &str,
+        policy: impl FnOnce(&dyn Fn(&str) -> String) -> keyconsole_kms::policy::Policy,
+    ) -> Console {
+        let server = TeamServer::start(aliases);
+        let key_id = |alias: &str| server.kms.describe_key(alias).unwrap().key_id;
+        let credentials = server.kms.create_user(user, policy(&key_id)).unwrap();
+        let secret_key = credentials.secret_key.to_string();
+        Self::connect(server, &credentials.secret_id, &secret_key)
+    }
+
+    fn connect(server: TeamServer, secret_id: &str, secret_key: &str) -> Console {
         let mut console = Self::start(None);
         console.click("Connect to a server");
         console.type_into("Endpoint", &server.url());
-        console.type_into("SecretId", &server.secret_id);
-        console.type_into("SecretKey", &server.secret_key);
+        console.type_into("SecretId", secret_id);
+        console.type_into("SecretKey", secret_key);
         console.type_into("CA certificate", server.ca_file.to_str().unwrap());
         console.click("Connect");
         console.wait_until("the console to connect", |c| !c.app().is_locked());
@@ -350,6 +369,18 @@ impl Console {
             .get_by_label(label)
             .accesskit_node()
             .is_disabled()
+    }
+
+    /// The tooltip a disabled widget labelled `label` shows when hovered.
+    pub fn disabled_reason(&mut self, label: &str) -> Vec<String> {
+        assert!(!self.enabled(label), "{label} is disabled");
+        let before = self.texts();
+        self.harness.get_by_label(label).hover();
+        self.settle();
+        self.texts()
+            .into_iter()
+            .filter(|text| !before.contains(text))
+            .collect()
     }
 
     pub fn value_of(&self, label: &str) -> String {

@@ -29,6 +29,7 @@ mod harness;
 mod key_pairs;
 mod languages;
 mod pages;
+mod permissions;
 mod secrets;
 mod snapshots;
 mod tags;

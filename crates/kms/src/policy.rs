@@ -278,8 +278,68 @@ impl Policy {
     }
 }
 
+/// What a caller may do, as its server tells it: the user, its policy, and the address the server
+/// sees its calls come from (for the policy's address conditions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerPolicy {
+    pub user: String,
+    pub policy: Policy,
+    pub source_ip: Option<IpAddr>,
+}
+
+impl CallerPolicy {
+    /// Why the caller may not do `action` (`kms:DisableKey`) on `resource`, judged before the
+    /// call: `None` when the policy allows it. A call's encryption context is not known yet, so a
+    /// condition on it counts as met for an allow and unmet for a deny: the server judges the call
+    /// itself, and a button is never disabled that might have worked.
+    pub fn why_not(
+        &self,
+        action: &str,
+        resource: &str,
+    ) -> Option<keyconsole_base::util::i18n::Text> {
+        let request = Request {
+            action,
+            resource,
+            source_ip: self.source_ip,
+            context: BTreeMap::new(),
+        };
+        let mut allowed = false;
+        for (index, statement) in self.policy.statement.iter().enumerate() {
+            let deny = statement.effect == Effect::Deny;
+            if !statement.matches_ahead(&request, !deny) {
+                continue;
+            }
+            if deny {
+                return Some(keyconsole_base::text!(
+                    "errors.policy_denies_ahead",
+                    user = self.user,
+                    action = action,
+                    number = index + 1
+                ));
+            }
+            allowed = true;
+        }
+        (!allowed).then(|| {
+            keyconsole_base::text!(
+                "errors.policy_allows_no_ahead",
+                user = self.user,
+                action = action
+            )
+        })
+    }
+}
+
 impl Statement {
     fn matches(&self, request: &Request<'_>) -> bool {
+        self.matches_as(request, None)
+    }
+
+    /// `matches` with the encryption context unknown: its conditions count as `context_holds`.
+    fn matches_ahead(&self, request: &Request<'_>, context_holds: bool) -> bool {
+        self.matches_as(request, Some(context_holds))
+    }
+
+    fn matches_as(&self, request: &Request<'_>, unknown_context: Option<bool>) -> bool {
         self.action.values().iter().any(|pattern| {
             wildcard_match(
                 &pattern.to_ascii_lowercase(),
@@ -291,8 +351,10 @@ impl Statement {
             .iter()
             .any(|pattern| wildcard_match(pattern, request.resource))
             && self.condition.iter().all(|(operator, keys)| {
-                keys.iter()
-                    .all(|(key, values)| holds(operator, key, values.values(), request))
+                keys.iter().all(|(key, values)| match unknown_context {
+                    Some(assumed) if key.starts_with(CONTEXT_PREFIX) => assumed,
+                    _ => holds(operator, key, values.values(), request),
+                })
             })
     }
 }
@@ -721,6 +783,45 @@ mod tests {
             preset.policy(&keys).check().unwrap();
             assert_eq!(Preset::from_name(preset.as_str()), Some(preset));
         }
+    }
+
+    /// Judged ahead (the console's buttons): the address as the server saw it; a condition on
+    /// the encryption context, not known yet, never disables what might be allowed.
+    #[test]
+    fn judged_ahead_a_context_condition_never_disables() {
+        let caller = |source: &str| CallerPolicy {
+            user: "carol".to_owned(),
+            policy: policy(serde_json::json!({"version": "2.0", "statement": [
+                {"effect": "allow", "action": "kms:Decrypt", "resource": "*",
+                 "condition": {"string_equal": {"kms:encryption_context/app": "billing"}}},
+                {"effect": "allow", "action": "kms:Encrypt", "resource": "*",
+                 "condition": {"ip_equal": {"qcs:ip": "10.0.0.0/8"}}},
+                {"effect": "deny", "action": "kms:Encrypt", "resource": key_resource("k2"),
+                 "condition": {"string_equal": {"kms:encryption_context/app": "x"}}},
+                {"effect": "deny", "action": "kms:DisableKey", "resource": key_resource("k2")},
+                {"effect": "allow", "action": "kms:DisableKey", "resource": "*"},
+            ]})),
+            source_ip: source.parse().ok(),
+        };
+        let inside = caller("10.1.2.3");
+        let outside = caller("192.0.2.1");
+        let k1 = key_resource("k1");
+        let k2 = key_resource("k2");
+        // Allowed under a context condition: offered.
+        assert_eq!(inside.why_not("kms:Decrypt", &k1), None);
+        // Denied under a context condition: still offered (the call may carry another context).
+        assert_eq!(inside.why_not("kms:Encrypt", &k2), None);
+        // The address condition is judged on the address the server saw.
+        let why = outside.why_not("kms:Encrypt", &k1).unwrap();
+        assert_eq!(why.key(), "errors.policy_allows_no_ahead");
+        assert!(why.here().contains("carol") && why.here().contains("kms:Encrypt"));
+        // An unconditional deny wins over the allow, and names its statement.
+        assert_eq!(inside.why_not("kms:DisableKey", &k1), None);
+        let why = inside.why_not("kms:DisableKey", &k2).unwrap();
+        assert_eq!(why.key(), "errors.policy_denies_ahead");
+        assert!(why.here().contains("statement 4"), "{}", why.here());
+        // Nothing allows it at all.
+        assert!(inside.why_not("kms:CreateKey", "*").is_some());
     }
 }
 

@@ -452,6 +452,11 @@ pub trait KmsService: Send + Sync {
         caller: &Caller,
         query: &super::audit::AuditQuery,
     ) -> Result<super::audit::AuditPage>;
+
+    // ---- who is calling ----
+    /// What the caller may do: its user's policy, or `None` when it may do everything (the
+    /// keystore's owner; a server that does not say). Every caller may ask it of itself.
+    fn caller_policy(&self, caller: &Caller) -> Result<Option<super::policy::CallerPolicy>>;
 }
 
 /// What a server's dialects need of the local engine besides the service's calls, none of which
@@ -756,6 +761,7 @@ fn must_be_recorded(operation: &str) -> bool {
             | "GenerateRandom"
             | "GetLocalCa"
             | "LookUpEvents"
+            | "GetCallerPolicy"
     )
 }
 
@@ -1270,5 +1276,24 @@ impl KmsService for Kms {
             let events = self.audit_events(&query.filter)?;
             Ok(super::audit::page_of(events, query))
         })
+    }
+
+    fn caller_policy(&self, caller: &Caller) -> Result<Option<super::policy::CallerPolicy>> {
+        // Not `observed`: no policy is asked whether a caller may read its own.
+        let result = self.audit_ready("GetCallerPolicy").map(|()| {
+            if !self.has_policy(caller) {
+                return None;
+            }
+            self.ring()
+                .users
+                .iter()
+                .find(|u| u.keys.iter().any(|k| k.secret_id == caller.principal))
+                .map(|u| super::policy::CallerPolicy {
+                    user: u.name.clone(),
+                    policy: u.policy.clone(),
+                    source_ip: caller.source,
+                })
+        });
+        self.audited(caller, "GetCallerPolicy", "", None, result)
     }
 }

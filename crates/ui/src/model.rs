@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use keyconsole_kms::policy::{CallerPolicy, key_resource, secret_resource};
 use keyconsole_kms::secrets::RotationDetail;
 use keyconsole_kms::secrets::rules::validate_name;
 use keyconsole_kms::{
@@ -45,6 +46,8 @@ pub struct Model {
     /// The database administrator connections registered for product secrets (a local
     /// keystore only).
     pub db_instances: Arc<Vec<keyconsole_kms::secrets::DbInstance>>,
+    /// What the connected user may do, as its server says (`None`: everything, or unknown).
+    pub caller_policy: Option<Arc<CallerPolicy>>,
 }
 
 impl Model {
@@ -61,6 +64,27 @@ impl Model {
                     .map(|s| s.key_id.clone()),
             )
             .collect()
+    }
+
+    /// Why the connected user may not do `action` (`kms:DisableKey`) on `resource`; `None` when
+    /// it may (or when nothing is known: the server judges every call anyway).
+    pub fn why_not(&self, action: &str, resource: &str) -> Option<String> {
+        self.caller_policy
+            .as_ref()
+            .and_then(|caller| caller.why_not(action, resource))
+            .map(|text| text.here())
+    }
+
+    /// `why_not` for an action on the key `key_id`.
+    pub fn why_not_on_key(&self, action: &str, key_id: &str) -> Option<String> {
+        self.caller_policy.as_ref()?;
+        self.why_not(action, &key_resource(key_id))
+    }
+
+    /// `why_not` for an action on the secret `name`.
+    pub fn why_not_on_secret(&self, action: &str, name: &str) -> Option<String> {
+        self.caller_policy.as_ref()?;
+        self.why_not(action, &secret_resource(name))
     }
 
     pub fn is_service_key(&self, key_id: &str) -> bool {

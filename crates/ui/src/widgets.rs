@@ -212,3 +212,18 @@ pub fn section_title(ui: &mut egui::Ui, text: impl Into<String>) {
 pub fn closes_keeping_input<T>(modal: &egui::ModalResponse<T>) -> bool {
     !modal.backdrop_response.clicked() && modal.should_close()
 }
+
+/// A button the connected user's policy may forbid (`why_not`, from [`crate::model::Model`]):
+/// then shown disabled, with the reason as its tooltip, rather than hidden.
+pub fn permitted_button(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    why_not: Option<String>,
+    button: egui::Button<'_>,
+) -> egui::Response {
+    let response = ui.add_enabled(enabled && why_not.is_none(), button);
+    match why_not {
+        Some(why) => response.on_disabled_hover_text(why),
+        None => response,
+    }
+}

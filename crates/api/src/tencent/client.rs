@@ -41,6 +41,7 @@ use keyconsole_kms::{
 const KMS_VERSION: &str = "2019-01-18";
 const SSM_VERSION: &str = "2019-09-23";
 const CLOUDAUDIT_VERSION: &str = "2019-03-19";
+const CAM_VERSION: &str = "2019-01-16";
 /// The newest events the console reads of a server's trail (CloudAudit answers 50 a call).
 pub const REMOTE_AUDIT_EVENTS_MAX: usize = 2_000;
 const CONNECT_DEADLINE: Duration = Duration::from_secs(10);
@@ -250,6 +251,7 @@ impl RemoteService {
         let service = match version {
             SSM_VERSION => "ssm",
             CLOUDAUDIT_VERSION => "cloudaudit",
+            CAM_VERSION => "cam",
             _ => "kms",
         };
         // The cloud serves SSM and CloudAudit on their own hosts (ssm.tencentcloudapi.com beside
@@ -688,6 +690,36 @@ fn wipe(mut value: Value) {
 }
 
 impl KmsService for RemoteService {
+    /// keyconsole's `GetCallerPolicy`; a server that does not know it (the cloud) says nothing,
+    /// and everything is offered.
+    fn caller_policy(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<keyconsole_kms::policy::CallerPolicy>> {
+        let answer = match self.call(caller, CAM_VERSION, "GetCallerPolicy", &json!({})) {
+            Ok(answer) => answer,
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::UnsupportedOperation | ErrorCode::InvalidAction
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        if answer.get("Type").and_then(Value::as_str) != Some("CAMUser") {
+            return Ok(None);
+        }
+        let text = |name: &str| answer.get(name).and_then(Value::as_str).unwrap_or_default();
+        let policy = keyconsole_kms::policy::Policy::parse(text("PolicyDocument"))?;
+        Ok(Some(keyconsole_kms::policy::CallerPolicy {
+            user: text("UserName").to_owned(),
+            policy,
+            source_ip: text("SourceIP").parse().ok(),
+        }))
+    }
+
     /// CloudAudit's LookUpEvents, 50 at a time, up to the query's limit (at most
     /// `REMOTE_AUDIT_EVENTS_MAX`); what its attributes cannot ask is filtered here.
     fn look_up_events(

@@ -108,9 +108,10 @@ fn LookUpEvents(served: &Served, params: &Params) -> Result<Reply> {
             "ResourceId" | "ResourceName" => filter.resource = value,
             "AccessKeyId" => filter.credential = value,
             "SourceIP" => filter.source = value,
-            // The cloud's code (`ResourceUnavailable.CmkDisabled`) names the outcome last.
+            // The cloud's code (`ResourceUnavailable.CmkDisabled`) as the engine's outcome.
             "ApiErrorCode" => {
-                filter.text = value.map(|v| v.rsplit('.').next().unwrap_or_default().to_owned())
+                filter.outcome =
+                    value.map(|v| super::codes::kind_of(&v).map_or(v, |kind| kind.to_string()))
             }
             "CamErrorCode" => filter.event_name_outcome(value),
             "ActionType" => action_type = value,

@@ -23,6 +23,7 @@ macro_rules! actions {
 }
 pub(crate) use actions;
 
+pub mod cam;
 pub mod client;
 pub mod cloudaudit;
 pub mod codes;
@@ -152,7 +153,12 @@ impl Service {
 }
 
 /// Every service served, told apart by the version the request names.
-pub const SERVICES: &[Service] = &[kms::SERVICE, ssm::SERVICE, cloudaudit::SERVICE];
+pub const SERVICES: &[Service] = &[
+    kms::SERVICE,
+    ssm::SERVICE,
+    cloudaudit::SERVICE,
+    cam::SERVICE,
+];
 
 /// The service a request's X-TC-Version names.
 pub fn service_of(version: &str) -> Option<&'static Service> {

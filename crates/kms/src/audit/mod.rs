@@ -128,18 +128,16 @@ impl AuditEvent {
 pub(crate) fn open_for(keystore: &Path, secret: &[u8; 32]) -> Option<AuditTrail> {
     let trail = AuditTrail::open(trail_dir(keystore), AuditKeys::from_secret(secret));
     if std::env::var("KEYCONSOLE_AUDIT").is_ok_and(|v| v == "off") {
-        let event = AuditEvent {
-            time: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
-            user: "owner".to_owned(),
-            face: "engine".to_owned(),
-            action: "AuditTurnedOff".to_owned(),
-            target: format!("process {}", std::process::id()),
-            outcome: "Success".to_owned(),
-            ..AuditEvent::default()
-        };
-        let _ = trail.record(&event, true);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut text = EventText::new(now);
+        text.field("user", "owner")
+            .field("face", "engine")
+            .field("action", "AuditTurnedOff")
+            .field("target", &format!("process {}", std::process::id()))
+            .field("outcome", "Success");
+        let _ = trail.record_text(text.finish(), true);
         return None;
     }
     Some(trail)
@@ -389,13 +387,9 @@ impl AuditTrail {
         Ok(())
     }
 
-    /// Records `event`. With `confirmed`, returns once it is written (with every event queued
-    /// before it) or failed to be; otherwise it is queued for the flusher.
-    pub fn record(&self, event: &AuditEvent, confirmed: bool) -> Result<(), AuditFailure> {
-        self.record_text(event_text(event), confirmed)
-    }
-
-    /// `record` of an event already written as text (`EventText`).
+    /// Records an event written as text (`EventText`: one writer of lines). With `confirmed`,
+    /// returns once it is written (with every event queued before it) or failed to be; otherwise
+    /// it is queued for the flusher.
     pub(crate) fn record_text(&self, text: String, confirmed: bool) -> Result<(), AuditFailure> {
         let s = &self.shared;
         let ticket = {
@@ -479,13 +473,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The event's JSON without its braces (the writer puts `seq` first and `mac` last).
-fn event_text(event: &AuditEvent) -> String {
-    let mut event = event.clone();
-    event.seq = 0;
-    let json = serde_json::to_string(&event).unwrap_or_else(|_| "{}".to_owned());
-    json[1..json.len() - 1].to_owned()
-}
-
 /// One event's JSON fields, written straight from what the operation knows (the engine writes one
 /// per operation, so it skips building an `AuditEvent` and serde's generic path): the same fields
 /// in the same order, empty ones left out.
@@ -873,12 +860,17 @@ impl crate::Kms {
             let _ = trail.flush();
         }
         let head = self.audit_head()?;
-        verify(
-            &self.audit_dir(),
-            &AuditKeys::from_secret(&self.audit_secret),
-            head.as_ref(),
-        )
-        .map_err(|e| audit_io_error(&self.audit_dir(), &e))
+        // The trail's own keys; derived afresh only when this process records none.
+        let derived;
+        let keys = match &self.audit {
+            Some(trail) => trail.keys(),
+            None => {
+                derived = AuditKeys::from_secret(&self.audit_secret);
+                &derived
+            }
+        };
+        verify(&self.audit_dir(), keys, head.as_ref())
+            .map_err(|e| audit_io_error(&self.audit_dir(), &e))
     }
 
     /// The events `filter` matches, newest first.

@@ -58,19 +58,34 @@ impl Session {
         // Read first: a change published while this is built makes the next check ask again.
         let generation = self.admin().ok().map(|admin| admin.keystore_generation());
         let service = self.service();
-        let keys = service.key_index(caller)?;
+        // Only a server has users; what this one may do decides what the pages offer.
+        let caller_policy = match self {
+            Session::Remote(remote) => remote.caller_policy(caller)?.map(Arc::new),
+            Session::Local(_) => None,
+        };
+        // A user whose policy does not allow listing keys or secrets sees none, and the rest.
+        let keys = match service.key_index(caller) {
+            Err(e) if e.code == ErrorCode::UnauthorizedOperation => Arc::default(),
+            other => other?,
+        };
         let mut query = SecretQuery {
             limit: Some(LIST_LIMIT_MAX),
             ..SecretQuery::default()
         };
         let mut secrets = Vec::new();
-        loop {
-            let page = service.list_secrets(caller, &query)?;
+        let may_list_secrets = caller_policy
+            .as_ref()
+            .is_none_or(|c| c.why_not("ssm:ListSecrets", "*").is_none());
+        // Not asked at all when the policy forbids it (a refused call is an event of its own).
+        let mut more = may_list_secrets;
+        while more {
+            let page = match service.list_secrets(caller, &query) {
+                Err(e) if e.code == ErrorCode::UnauthorizedOperation => break,
+                other => other?,
+            };
             let got = page.secrets.len();
             secrets.extend(page.secrets);
-            if got == 0 || secrets.len() >= page.total {
-                break;
-            }
+            more = got > 0 && secrets.len() < page.total;
             query.offset = secrets.len();
         }
         let secret = match selected {
@@ -113,6 +128,7 @@ impl Session {
             loaded: true,
             generation,
             remote: self.is_remote(),
+            caller_policy,
         })
     }
 }

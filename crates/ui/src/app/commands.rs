@@ -122,7 +122,8 @@ impl KeyconsoleApp {
         });
         unlock.start(&self.ctx, move || {
             let remote = RemoteService::new(settings?)?;
-            remote.key_index(&Caller::local(Face::Console, language))?;
+            // Any caller may ask what it may do: the proof of the endpoint, CA and credential.
+            remote.caller_policy(&Caller::local(Face::Console, language))?;
             Ok(Opened::Remote(Box::new(remote)))
         });
     }
@@ -184,7 +185,10 @@ impl KeyconsoleApp {
             }
             Command::ShowAudit => {
                 *page = Page::Audit;
-                // Read afresh each time the page opens.
+                // Read afresh each time the page opens (when the user may: the page says why not).
+                if model.why_not("cloudaudit:LookUpEvents", "*").is_some() {
+                    return;
+                }
                 crate::pages::audit::AuditRequest::Load.run(
                     audit,
                     PageCalls::new(backend, session, &ctx, |c| Some(&mut c.audit)),

@@ -568,9 +568,11 @@ impl eframe::App for KeyconsoleApp {
                     }
                     Page::Audit => {
                         let remote = console.session.is_remote();
-                        console.audit.ui(ui, remote, &mut commands);
+                        let why_not = model.why_not("cloudaudit:LookUpEvents", "*");
+                        let may_read = why_not.is_none();
+                        console.audit.ui(ui, remote, why_not, &mut commands);
                         // Typing in a filter asks the worker again once the last answer came.
-                        if console.audit.wants_load() {
+                        if console.audit.wants_load() && may_read {
                             commands.push(Command::Audit(crate::pages::audit::AuditRequest::Load));
                         } else if console.audit.wants_filter() {
                             commands

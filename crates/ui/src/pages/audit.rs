@@ -264,7 +264,14 @@ impl AuditState {
         self.loaded && !self.filtering && self.form != self.applied
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, remote: bool, commands: &mut Vec<Command>) {
+    /// `why_not`: why the connected user may not read the trail (its policy), if it may not.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        remote: bool,
+        why_not: Option<String>,
+        commands: &mut Vec<Command>,
+    ) {
         ui.heading(tr!("ui.audit.audit_trail"));
         ui.label(if remote {
             tr!("ui.audit.about_remote")
@@ -274,7 +281,11 @@ impl AuditState {
         ui.add_space(6.0);
         self.filters_ui(ui);
         ui.add_space(4.0);
-        self.actions_ui(ui, remote, commands);
+        let refused = why_not.is_some();
+        if let Some(why) = &why_not {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
+        }
+        self.actions_ui(ui, remote, why_not, commands);
         if let Some(why) = &self.form_error {
             ui.colored_label(ui.visuals().error_fg_color, why);
         }
@@ -284,6 +295,9 @@ impl AuditState {
         self.verify_ui(ui);
         ui.separator();
         if !self.loaded {
+            if refused {
+                return;
+            }
             ui.add_space(20.0);
             ui.vertical_centered(|ui| ui.spinner());
             return;
@@ -355,7 +369,13 @@ impl AuditState {
         });
     }
 
-    fn actions_ui(&mut self, ui: &mut egui::Ui, remote: bool, commands: &mut Vec<Command>) {
+    fn actions_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        remote: bool,
+        why_not: Option<String>,
+        commands: &mut Vec<Command>,
+    ) {
         ui.horizontal(|ui| {
             let shown = self.shown.len();
             let total = self.events.len();
@@ -363,9 +383,13 @@ impl AuditState {
             if self.loading || self.filtering {
                 ui.spinner();
             }
-            if ui
-                .add_enabled(!self.loading, egui::Button::new(tr!("ui.audit.reload")))
-                .clicked()
+            if crate::widgets::permitted_button(
+                ui,
+                !self.loading,
+                why_not,
+                egui::Button::new(tr!("ui.audit.reload")),
+            )
+            .clicked()
             {
                 commands.push(Command::Audit(AuditRequest::Load));
             }

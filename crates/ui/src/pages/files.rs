@@ -369,9 +369,18 @@ impl FileToolsState {
                 FileMode::Encrypt => tr!("ui.files.encrypt_file"),
                 FileMode::Decrypt => tr!("ui.files.decrypt_file"),
             };
-            if ui
-                .add_enabled(ready, crate::widgets::primary_button(action))
-                .clicked()
+            // Decryption names its key in the file, so only encryption is judged ahead.
+            let why_not = match (&self.mode, &self.key) {
+                (FileMode::Encrypt, Some(key)) => model.why_not_on_key("kms:GenerateDataKey", key),
+                _ => None,
+            };
+            if crate::widgets::permitted_button(
+                ui,
+                ready,
+                why_not,
+                crate::widgets::primary_button(action),
+            )
+            .clicked()
                 && let (Some(input), Some(output)) = (
                     self.input().map(Path::to_path_buf),
                     self.output().map(Path::to_path_buf),

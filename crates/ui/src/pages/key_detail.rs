@@ -13,12 +13,12 @@ use super::tags::TagsSection;
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{
-    Answer, Confirmation, origin_label, rotation_period_ui, section_title, spec_label, state_color,
-    state_label, usage_label,
+    Answer, Confirmation, origin_label, permitted_button, rotation_period_ui, section_title,
+    spec_label, state_color, state_label, usage_label,
 };
 use keyconsole_base::util::format_time;
 use keyconsole_kms::keys::rules::{PENDING_WINDOW_MAX_DAYS, PENDING_WINDOW_MIN_DAYS};
-use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyState};
+use keyconsole_kms::{KeyChange, KeyMetadata, KeyState};
 
 pub struct DeletionDialog {
     pub days: u32,
@@ -108,12 +108,12 @@ impl KeyDetailState {
             .show(ui, |ui| {
                 ui.columns(2, |columns| {
                     section_title(&mut columns[0], tr!("ui.key_detail.key_information"));
-                    self.metadata_ui(&mut columns[0], &model.keys, key, commands);
+                    self.metadata_ui(&mut columns[0], model, key, commands);
                     section_title(&mut columns[1], tr!("ui.key_detail.actions"));
-                    self.actions_ui(&mut columns[1], key, model.remote, commands);
+                    self.actions_ui(&mut columns[1], key, model, commands);
                     columns[1].add_space(12.0);
                     section_title(&mut columns[1], tr!("ui.key_detail.rotation"));
-                    self.rotation_ui(&mut columns[1], key, commands);
+                    self.rotation_ui(&mut columns[1], key, model, commands);
                     columns[1].add_space(12.0);
                     section_title(&mut columns[1], tr!("ui.tags.tags"));
                     if let Some((set, remove)) =
@@ -135,7 +135,7 @@ impl KeyDetailState {
                 if key.key_state == KeyState::PendingImport {
                     ui.label(tr!("ui.key_pairs.the_tools_work_once_the_material"));
                 } else if key.is_symmetric() {
-                    self.tools.ui(ui, &key.key_id, &key.alias, commands);
+                    self.tools.ui(ui, &key.key_id, &key.alias, model, commands);
                 } else {
                     self.pairs.ui(ui, key, commands);
                 }
@@ -190,10 +190,20 @@ impl KeyDetailState {
     fn metadata_ui(
         &mut self,
         ui: &mut egui::Ui,
-        keys: &KeyIndex,
+        model: &Model,
         key: &KeyMetadata,
         commands: &mut Vec<Command>,
     ) {
+        let keys = &model.keys;
+        let pencil = |ui: &mut egui::Ui, action: &str, hint: String| {
+            permitted_button(
+                ui,
+                true,
+                model.why_not_on_key(action, &key.key_id),
+                egui::Button::new("✏").small(),
+            )
+            .on_hover_text(hint)
+        };
         egui::Grid::new("key metadata")
             .num_columns(2)
             .spacing([14.0, 6.0])
@@ -240,9 +250,7 @@ impl KeyDetailState {
                     None => {
                         ui.horizontal(|ui| {
                             ui.label(&key.alias);
-                            if ui
-                                .small_button("✏")
-                                .on_hover_text(tr!("ui.key_detail.edit_the_alias"))
+                            if pencil(ui, "kms:UpdateAlias", tr!("ui.key_detail.edit_the_alias"))
                                 .clicked()
                             {
                                 self.editing_alias = Some(key.alias.clone());
@@ -293,10 +301,12 @@ impl KeyDetailState {
                                 key.description.as_str()
                             };
                             ui.add(egui::Label::new(shown).wrap());
-                            if ui
-                                .small_button("✏")
-                                .on_hover_text(tr!("ui.key_detail.edit_the_description"))
-                                .clicked()
+                            if pencil(
+                                ui,
+                                "kms:UpdateKeyDescription",
+                                tr!("ui.key_detail.edit_the_description"),
+                            )
+                            .clicked()
                             {
                                 self.editing_description = Some(key.description.clone());
                             }
@@ -358,23 +368,31 @@ impl KeyDetailState {
         &mut self,
         ui: &mut egui::Ui,
         key: &KeyMetadata,
-        remote: bool,
+        model: &Model,
         commands: &mut Vec<Command>,
     ) {
         let id = key.key_id.clone();
+        let remote = model.remote;
+        // Shown to a user whose policy forbids them, disabled with the reason.
+        let button = |ui: &mut egui::Ui, action: &str, text: String| {
+            permitted_button(
+                ui,
+                true,
+                model.why_not_on_key(action, &id),
+                egui::Button::new(text),
+            )
+        };
         // Which actions a state allows is the engine's rule; the buttons follow it.
         let state = key.key_state;
         ui.horizontal_wrapped(|ui| {
             if state.may_enable_or_disable() {
                 let enable = !state.may_encrypt();
-                if ui
-                    .button(if enable {
-                        tr!("ui.key_detail.enable")
-                    } else {
-                        tr!("ui.key_detail.disable")
-                    })
-                    .clicked()
-                {
+                let (action, text) = if enable {
+                    ("kms:EnableKey", tr!("ui.key_detail.enable"))
+                } else {
+                    ("kms:DisableKey", tr!("ui.key_detail.disable"))
+                };
+                if button(ui, action, text).clicked() {
                     if enable {
                         commands.push(Command::KeyPageChange(KeyRequest::SetEnabled {
                             keys: vec![id.clone()],
@@ -387,8 +405,7 @@ impl KeyDetailState {
             }
             if state.may_archive()
                 && !state.may_unarchive()
-                && ui
-                    .button(tr!("ui.key_detail.archive"))
+                && button(ui, "kms:ArchiveKey", tr!("ui.key_detail.archive"))
                     .on_hover_text(tr!("ui.key_detail.decrypt_only_no_new_encryptions"))
                     .clicked()
             {
@@ -398,8 +415,7 @@ impl KeyDetailState {
             if state.may_rotate()
                 && key.rotates()
                 && !remote
-                && ui
-                    .button(tr!("ui.key_detail.rotate_now"))
+                && button(ui, "kms:RotateKey", tr!("ui.key_detail.rotate_now"))
                     .on_hover_text(tr!("ui.key_detail.add_a_new_key_version_old"))
                     .clicked()
             {
@@ -407,31 +423,52 @@ impl KeyDetailState {
             }
             // Offered to enabled keys too: the dialog says to disable first, as the cloud's does.
             if (state.may_enable_or_disable() || state == KeyState::PendingImport)
-                && ui.button(tr!("ui.key_detail.schedule_deletion")).clicked()
+                && button(
+                    ui,
+                    "kms:ScheduleKeyDeletion",
+                    tr!("ui.key_detail.schedule_deletion"),
+                )
+                .clicked()
             {
                 self.open_deletion();
             }
             if state.may_encrypt()
                 && key.is_symmetric()
-                && ui
-                    .button(tr!("ui.key_detail.encrypt_a_file"))
-                    .on_hover_text(tr!("ui.key_detail.envelope_encrypt_a_file_of_any"))
-                    .clicked()
+                && button(
+                    ui,
+                    "kms:GenerateDataKey",
+                    tr!("ui.key_detail.encrypt_a_file"),
+                )
+                .on_hover_text(tr!("ui.key_detail.envelope_encrypt_a_file_of_any"))
+                .clicked()
             {
                 commands.push(Command::ShowFiles(Some(id.clone())));
             }
             if state.may_cancel_deletion()
-                && ui.button(tr!("ui.key_detail.cancel_deletion")).clicked()
+                && button(
+                    ui,
+                    "kms:CancelKeyDeletion",
+                    tr!("ui.key_detail.cancel_deletion"),
+                )
+                .clicked()
             {
                 commands.push(change(&id, KeyChange::CancelDeletion));
             }
-            if state.may_unarchive() && ui.button(tr!("ui.key_detail.unarchive")).clicked() {
+            if state.may_unarchive()
+                && button(ui, "kms:CancelKeyArchive", tr!("ui.key_detail.unarchive")).clicked()
+            {
                 commands.push(change(&id, KeyChange::Unarchive));
             }
         });
     }
 
-    fn rotation_ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
+    fn rotation_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key: &KeyMetadata,
+        model: &Model,
+        commands: &mut Vec<Command>,
+    ) {
         if !key.rotates() {
             ui.label(if key.is_symmetric() {
                 tr!("ui.key_pairs.imported_material_does_not_rotate")
@@ -444,12 +481,18 @@ impl KeyDetailState {
         let changed = self.rotation_enabled != key.key_rotation_enabled
             || (self.rotation_enabled && self.rotation_days != key.rotate_days);
         ui.horizontal(|ui| {
-            if ui
-                .add_enabled(
-                    changed,
-                    egui::Button::new(tr!("ui.key_detail.apply_rotation_settings")),
-                )
-                .clicked()
+            let action = if self.rotation_enabled {
+                "kms:EnableKeyRotation"
+            } else {
+                "kms:DisableKeyRotation"
+            };
+            if permitted_button(
+                ui,
+                changed,
+                model.why_not_on_key(action, &key.key_id),
+                egui::Button::new(tr!("ui.key_detail.apply_rotation_settings")),
+            )
+            .clicked()
             {
                 let rotation = if self.rotation_enabled {
                     KeyChange::EnableRotation {

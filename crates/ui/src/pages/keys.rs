@@ -13,7 +13,8 @@ use super::key_changes::{KeyRequest, SettlesKeyChanges};
 use crate::command::Command;
 use crate::model::Model;
 use crate::widgets::{
-    Answer, Confirmation, origin_label, state_color, state_filter_ui, state_label, usage_label,
+    Answer, Confirmation, origin_label, permitted_button, state_color, state_filter_ui,
+    state_label, usage_label,
 };
 use keyconsole_base::util::format_time;
 use keyconsole_kms::{KeyChange, KeyIndex, KeyMetadata, KeyQuery, KeyState, Order};
@@ -130,7 +131,7 @@ impl KeyListState {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         self.tabs_ui(ui, model);
-        self.toolbar_ui(ui, commands);
+        self.toolbar_ui(ui, model, commands);
         ui.add_space(6.0);
         let total = model.keys.len();
         let shown = self.rows(&model.keys, &model.service_keys).len();
@@ -154,9 +155,13 @@ impl KeyListState {
             ui.vertical_centered(|ui| {
                 ui.label(RichText::new(tr!("ui.keys.no_keys_yet")).size(18.0));
                 ui.label(tr!("ui.keys.create_a_customer_master_key_to"));
-                if ui
-                    .add(crate::widgets::primary_button(tr!("ui.keys.create_key")))
-                    .clicked()
+                if permitted_button(
+                    ui,
+                    true,
+                    model.why_not("kms:CreateKey", "*"),
+                    crate::widgets::primary_button(tr!("ui.keys.create_key")),
+                )
+                .clicked()
                 {
                     commands.push(Command::OpenCreateKey);
                 }
@@ -224,12 +229,16 @@ impl KeyListState {
         }
     }
 
-    fn toolbar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, model: &Model, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            if ui
-                .add(crate::widgets::primary_button(tr!("ui.keys.create_key")))
-                .on_hover_text(tr!("ui.keys.ctrl_n"))
-                .clicked()
+            if permitted_button(
+                ui,
+                true,
+                model.why_not("kms:CreateKey", "*"),
+                crate::widgets::primary_button(tr!("ui.keys.create_key")),
+            )
+            .on_hover_text(tr!("ui.keys.ctrl_n"))
+            .clicked()
             {
                 commands.push(Command::OpenCreateKey);
             }
@@ -273,15 +282,26 @@ impl KeyListState {
                     self.selected.clear();
                 }
                 let keys: Vec<String> = self.selected.iter().cloned().collect();
-                if ui
-                    .add_enabled(any, egui::Button::new(tr!("ui.keys.disable_selected")))
-                    .clicked()
+                // Forbidden when any one selected key is: the reason names the first.
+                let why_not =
+                    |action: &str| keys.iter().find_map(|id| model.why_not_on_key(action, id));
+                if permitted_button(
+                    ui,
+                    any,
+                    why_not("kms:DisableKey"),
+                    egui::Button::new(tr!("ui.keys.disable_selected")),
+                )
+                .clicked()
                 {
                     self.confirm_disable = Some(keys.clone());
                 }
-                if ui
-                    .add_enabled(any, egui::Button::new(tr!("ui.keys.enable_selected")))
-                    .clicked()
+                if permitted_button(
+                    ui,
+                    any,
+                    why_not("kms:EnableKey"),
+                    egui::Button::new(tr!("ui.keys.enable_selected")),
+                )
+                .clicked()
                 {
                     commands.push(Command::KeyListChange(KeyRequest::SetEnabled {
                         keys,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::key_detail::KeyDetailState;
 use crate::app::backend::{Outcome, PageCalls, console_caller};
 use crate::command::Command;
+use crate::model::Model;
 use crate::platform::{DialogPurpose, file_error};
 use keyconsole_kms::{
     CanonicalContext, DataKey, DataKeySpec, Decrypted, Encrypted, ErrorCode, KmsError, KmsService,
@@ -301,6 +302,7 @@ impl OnlineTools {
         ui: &mut egui::Ui,
         key_id: &str,
         alias: &str,
+        model: &Model,
         commands: &mut Vec<Command>,
     ) {
         ui.horizontal(|ui| {
@@ -321,11 +323,19 @@ impl OnlineTools {
             );
         });
         ui.separator();
-        let execute = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+        let action = match self.tab {
+            ToolTab::Encrypt => "kms:Encrypt",
+            ToolTab::Decrypt => "kms:Decrypt",
+            ToolTab::DataKey => "kms:GenerateDataKey",
+        };
+        let why_not = model.why_not_on_key(action, key_id);
+        let why_not = why_not.as_deref();
+        let execute =
+            ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter)) && why_not.is_none();
         match self.tab {
-            ToolTab::Encrypt => self.encrypt_ui(ui, key_id, alias, execute, commands),
-            ToolTab::Decrypt => self.decrypt_ui(ui, key_id, execute, commands),
-            ToolTab::DataKey => self.data_key_ui(ui, key_id, execute, commands),
+            ToolTab::Encrypt => self.encrypt_ui(ui, key_id, alias, execute, why_not, commands),
+            ToolTab::Decrypt => self.decrypt_ui(ui, key_id, execute, why_not, commands),
+            ToolTab::DataKey => self.data_key_ui(ui, key_id, execute, why_not, commands),
         }
         if self.confirm_save_plaintext {
             self.confirm_save_ui(ui.ctx(), commands);
@@ -338,6 +348,7 @@ impl OnlineTools {
         key_id: &str,
         alias: &str,
         execute: bool,
+        why_not: Option<&str>,
         commands: &mut Vec<Command>,
     ) {
         ui.label(tr!(
@@ -384,7 +395,7 @@ impl OnlineTools {
                 context_ui(ui, &mut self.encrypt_context);
             }
             Pane::Actions => {
-                if execute_button(ui, &tr!("ui.online_tools.execute")) || execute {
+                if execute_button(ui, &tr!("ui.online_tools.execute"), why_not) || execute {
                     commands.push(Command::Tool(ToolRequest::Encrypt {
                         key: key_id.to_owned(),
                         plaintext: self.plaintext_bytes(),
@@ -426,6 +437,7 @@ impl OnlineTools {
         ui: &mut egui::Ui,
         key_id: &str,
         execute: bool,
+        why_not: Option<&str>,
         commands: &mut Vec<Command>,
     ) {
         ui.label(tr!("ui.online_tools.decrypt_a_ciphertextblob_made_by_this"));
@@ -443,7 +455,7 @@ impl OnlineTools {
                 context_ui(ui, &mut self.decrypt_context);
             }
             Pane::Actions => {
-                if execute_button(ui, &tr!("ui.online_tools.execute")) || execute {
+                if execute_button(ui, &tr!("ui.online_tools.execute"), why_not) || execute {
                     commands.push(Command::Tool(ToolRequest::Decrypt {
                         key: key_id.to_owned(),
                         ciphertext: self.decrypt_input.clone(),
@@ -530,6 +542,7 @@ impl OnlineTools {
         ui: &mut egui::Ui,
         key_id: &str,
         execute: bool,
+        why_not: Option<&str>,
         commands: &mut Vec<Command>,
     ) {
         ui.label(tr!("ui.online_tools.generate_a_data_key_for_envelope"));
@@ -580,7 +593,7 @@ impl OnlineTools {
                 context_ui(ui, &mut self.data_key_context);
             }
             Pane::Actions => {
-                if execute_button(ui, &tr!("ui.online_tools.generate")) || execute {
+                if execute_button(ui, &tr!("ui.online_tools.generate"), why_not) || execute {
                     let spec = match self.data_key_spec {
                         DataKeySpec::Bytes(_) => DataKeySpec::Bytes(self.data_key_bytes),
                         other => other,
@@ -731,11 +744,17 @@ fn output_ui(ui: &mut egui::Ui, label: &str, text: &str, rows: usize) {
     .labelled_by(label.id);
 }
 
-/// The tool's main button; Ctrl+Enter does the same.
-fn execute_button(ui: &mut egui::Ui, name: &str) -> bool {
-    ui.add(crate::widgets::primary_button(name))
-        .on_hover_text(tr!("ui.online_tools.ctrl_enter"))
-        .clicked()
+/// The tool's main button; Ctrl+Enter does the same. Disabled, saying why, when the connected
+/// user's policy forbids it.
+fn execute_button(ui: &mut egui::Ui, name: &str, why_not: Option<&str>) -> bool {
+    crate::widgets::permitted_button(
+        ui,
+        true,
+        why_not.map(str::to_owned),
+        crate::widgets::primary_button(name),
+    )
+    .on_hover_text(tr!("ui.online_tools.ctrl_enter"))
+    .clicked()
 }
 
 fn error_ui(ui: &mut egui::Ui, error: Option<&KmsError>) {

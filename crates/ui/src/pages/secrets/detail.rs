@@ -3,6 +3,7 @@
 //! connection, schedule and rotation history.
 
 use super::*;
+use crate::widgets::permitted_button;
 
 impl SecretsState {
     /// The question asked before a version is deleted or a password rotated.
@@ -241,15 +242,14 @@ impl SecretsState {
                             if ui.button(tr!("ui.secrets.hide")).clicked() {
                                 self.revealed = None;
                             }
-                        } else if ui
-                            .add_enabled(
-                                secret.state == SecretState::Enabled,
-                                egui::Button::new(tr!("ui.secrets.show")),
-                            )
-                            .on_disabled_hover_text(tr!(
-                                "ui.secrets.only_an_enabled_secret_s_values"
-                            ))
-                            .clicked()
+                        } else if permitted_button(
+                            ui,
+                            secret.state == SecretState::Enabled,
+                            model.why_not_on_secret("ssm:GetSecretValue", &secret.name),
+                            egui::Button::new(tr!("ui.secrets.show")),
+                        )
+                        .on_disabled_hover_text(tr!("ui.secrets.only_an_enabled_secret_s_values"))
+                        .clicked()
                         {
                             commands.push(Command::Secret(SecretRequest::Reveal {
                                 name: secret.name.clone(),
@@ -346,10 +346,10 @@ impl SecretsState {
             );
         } else if secret.ssh.is_none() {
             // An SSH key pair's private key is not replaced by hand.
-            self.new_version_ui(ui, secret, commands);
+            self.new_version_ui(ui, secret, model, commands);
         }
         ui.add_space(6.0);
-        self.state_actions_ui(ui, secret, commands);
+        self.state_actions_ui(ui, secret, model, commands);
         self.question_ui(ui.ctx(), commands);
     }
 
@@ -357,6 +357,7 @@ impl SecretsState {
         &mut self,
         ui: &mut egui::Ui,
         secret: &SecretMetadata,
+        model: &Model,
         commands: &mut Vec<Command>,
     ) {
         ui.add_space(6.0);
@@ -372,9 +373,13 @@ impl SecretsState {
             ui.add(egui::TextEdit::singleline(&mut *self.new_value).desired_width(220.0))
                 .labelled_by(label.id);
             let ready = !self.new_version_id.trim().is_empty() && !self.new_value.is_empty();
-            if ui
-                .add_enabled(ready, egui::Button::new(tr!("ui.secrets.add_version")))
-                .clicked()
+            if permitted_button(
+                ui,
+                ready,
+                model.why_not_on_secret("ssm:PutSecretValue", &secret.name),
+                egui::Button::new(tr!("ui.secrets.add_version")),
+            )
+            .clicked()
             {
                 commands.push(Command::Secret(SecretRequest::PutValue {
                     name: secret.name.clone(),
@@ -389,11 +394,20 @@ impl SecretsState {
         &mut self,
         ui: &mut egui::Ui,
         secret: &SecretMetadata,
+        model: &Model,
         commands: &mut Vec<Command>,
     ) {
+        let button = |ui: &mut egui::Ui, enabled: bool, action: &str, text: String| {
+            permitted_button(
+                ui,
+                enabled,
+                model.why_not_on_secret(action, &secret.name),
+                egui::Button::new(text),
+            )
+        };
         ui.horizontal(|ui| match secret.state {
             SecretState::Enabled => {
-                if ui.button(tr!("ui.secrets.disable")).clicked() {
+                if button(ui, true, "ssm:DisableSecret", tr!("ui.secrets.disable")).clicked() {
                     commands.push(Command::Secret(SecretRequest::SetEnabled {
                         name: secret.name.clone(),
                         enable: false,
@@ -401,7 +415,7 @@ impl SecretsState {
                 }
             }
             SecretState::Disabled => {
-                if ui.button(tr!("ui.secrets.enable")).clicked() {
+                if button(ui, true, "ssm:EnableSecret", tr!("ui.secrets.enable")).clicked() {
                     commands.push(Command::Secret(SecretRequest::SetEnabled {
                         name: secret.name.clone(),
                         enable: true,
@@ -418,12 +432,13 @@ impl SecretsState {
                 ui.add(egui::TextEdit::singleline(&mut self.confirm_name).desired_width(140.0))
                     .labelled_by(label.id);
                 let confirmed = self.confirm_name == secret.name;
-                if ui
-                    .add_enabled(
-                        confirmed,
-                        egui::Button::new(tr!("ui.secrets.delete_secret")),
-                    )
-                    .clicked()
+                if button(
+                    ui,
+                    confirmed,
+                    "ssm:DeleteSecret",
+                    tr!("ui.secrets.delete_secret"),
+                )
+                .clicked()
                 {
                     commands.push(Command::Secret(SecretRequest::Delete {
                         name: secret.name.clone(),
@@ -432,7 +447,7 @@ impl SecretsState {
                 }
             }
             SecretState::PendingDelete => {
-                if ui.button(tr!("ui.secrets.restore")).clicked() {
+                if button(ui, true, "ssm:RestoreSecret", tr!("ui.secrets.restore")).clicked() {
                     commands.push(Command::Secret(SecretRequest::Restore(secret.name.clone())));
                 }
             }

@@ -236,11 +236,13 @@ impl SecretsState {
         });
         ui.add_space(4.0);
         ui.horizontal(|ui| {
-            if ui
-                .add(crate::widgets::primary_button(tr!(
-                    "ui.secrets.create_secret"
-                )))
-                .clicked()
+            if crate::widgets::permitted_button(
+                ui,
+                true,
+                model.why_not("ssm:CreateSecret", "*"),
+                crate::widgets::primary_button(tr!("ui.secrets.create_secret")),
+            )
+            .clicked()
             {
                 self.create = Some(CreateSecretForm::default());
             }

@@ -1,0 +1,94 @@
+//! The console connected with a user's credentials: what the user's policy forbids is shown
+//! disabled, with the reason as its tooltip; what it allows works; the server refuses the rest.
+
+use crate::harness::Console;
+use keyconsole_kms::policy::{Policy, key_resource};
+
+/// Reads and encrypts with every key and decrypts with `orders` only (an explicit deny on
+/// `archive`); no change, no secret, no audit trail.
+fn crypto_user(key_id: &dyn Fn(&str) -> String) -> Policy {
+    Policy::parse(&format!(
+        r#"{{"version":"2.0","statement":[
+            {{"effect":"allow","action":["kms:Describe*","kms:List*","kms:Encrypt","kms:Decrypt"],"resource":"*"}},
+            {{"effect":"deny","action":"kms:Decrypt","resource":"{}"}}
+        ]}}"#,
+        key_resource(&key_id("archive"))
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_user_sees_what_it_may_not_do_disabled_with_the_reason() {
+    let mut console = Console::connected_as(&["orders", "archive"], "carol", crypto_user);
+    console.wait_until("the key list", |c| c.shows("orders") && c.shows("archive"));
+
+    // No kms:CreateKey: shown, disabled, saying why.
+    let why = console.disabled_reason("➕ Create key");
+    assert!(
+        why.iter()
+            .any(|t| t.contains("carol") && t.contains("kms:CreateKey")),
+        "{why:?}"
+    );
+
+    // On a key: no change allowed; encrypting and decrypting are.
+    console.click("orders");
+    assert!(console.shows("Online tools"));
+    let why = console.disabled_reason("Disable");
+    assert!(why.iter().any(|t| t.contains("kms:DisableKey")), "{why:?}");
+    assert!(!console.enabled("Schedule deletion…"));
+    assert!(console.enabled("Execute"), "Encrypt is allowed");
+    console.type_into("Plaintext", "s3cret");
+    console.click("Execute");
+    assert!(console.value_of("Ciphertext").starts_with("S0MB"));
+    console.click("Decrypt");
+    assert!(console.enabled("Execute"), "Decrypt with orders is allowed");
+
+    // The explicit deny names its statement.
+    console.click("⬅ All keys");
+    console.click("archive");
+    console.click("Decrypt");
+    let why = console.disabled_reason("Execute");
+    assert!(
+        why.iter()
+            .any(|t| t.contains("kms:Decrypt") && t.contains("statement 2")),
+        "{why:?}"
+    );
+
+    // No ssm: the secrets page opens empty, creating is disabled.
+    console.click("Secrets");
+    assert!(!console.enabled("➕ Create secret"));
+
+    // No cloudaudit:LookUpEvents: the Audit page says so instead of failing.
+    console.click("Audit");
+    assert!(!console.enabled("⟳ Reload"));
+    assert!(console.shows("does not allow cloudaudit:LookUpEvents"));
+
+    // The server judged it the same way: the refused calls were never made, the allowed ones were.
+    let events = console.kms().audit_events(&Default::default()).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.user == "carol" && e.action == "Encrypt" && e.succeeded())
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.user == "carol" && e.action == "GetCallerPolicy")
+    );
+    let refused: Vec<&str> = events
+        .iter()
+        .filter(|e| e.user == "carol" && !e.succeeded())
+        .map(|e| e.action.as_str())
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
+}
+
+/// The owner's credentials: nothing disabled by a policy.
+#[test]
+fn the_owner_may_do_everything() {
+    let mut console = Console::connected(&["orders"]);
+    console.wait_until("the key list", |c| c.shows("orders"));
+    assert!(console.enabled("➕ Create key"));
+    console.click("orders");
+    assert!(console.enabled("Disable"));
+}
