@@ -144,5 +144,17 @@ end''')
 PY
 
 source benches/wrk_with_steal.sh
-wrk_with_steal -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/encrypt.lua" "$scheme://$endpoint/"
+# CPU time per request as well as requests/s: a VM's neighbours steal wall time (and with it
+# requests/s) from one minute to the next, but not the CPU time each request costs. "server" is the
+# keyconsole process (its workers and the audit trail's writer); "machine" is every CPU's busy time
+# (wrk and the kernel's writeback included).
+server_cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+busy_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+server_before=$(server_cpu) busy_before=$(busy_cpu)
+wrk_with_steal -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/encrypt.lua" "$scheme://$endpoint/" |
+  tee "$work/wrk.out"
+server_after=$(server_cpu) busy_after=$(busy_cpu)
+awk -v r="$(awk '/requests in/ {print $1}' "$work/wrk.out")" -v hz="$(getconf CLK_TCK)" \
+  -v s=$((server_after - server_before)) -v b=$((busy_after - busy_before)) \
+  'BEGIN {if (r > 0) printf "CPU per request: server %.2f us, machine %.2f us\n", 1e6 * s / hz / r, 1e6 * b / hz / r}'
 echo "access log lines written: $(grep -c ' UTC ' "$work/serve.log")"

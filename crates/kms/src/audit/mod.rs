@@ -40,7 +40,9 @@ const RESERVE_BYTES: u64 = 256 * 1024;
 const RESERVE_LOW: u64 = 64 * 1024;
 /// Queued events past which a queuing caller writes them itself (the queue stays bounded).
 const QUEUE_LIMIT: usize = 16 * 1024;
-/// How long the flusher gathers events before it writes them.
+/// How long queued events wait to be written together: the worker that queues one after the
+/// oldest has waited this long writes the batch; when requests stop, the flusher writes what is
+/// left within twice this.
 const FLUSH_DELAY: Duration = Duration::from_millis(5);
 /// How long an append waits for another process's turn on the trail.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -273,6 +275,8 @@ pub struct AuditFailure(pub String);
 #[derive(Default)]
 struct Queue {
     lines: VecDeque<(u64, String)>,
+    /// When the oldest of `lines` was queued.
+    oldest: Option<Instant>,
     next_ticket: u64,
     written_through: u64,
 }
@@ -397,11 +401,25 @@ impl AuditTrail {
             queue.next_ticket += 1;
             let ticket = queue.next_ticket;
             let was_empty = queue.lines.is_empty();
+            if was_empty {
+                queue.oldest = Some(Instant::now());
+            }
             queue.lines.push_back((ticket, text));
             if !confirmed && queue.lines.len() < QUEUE_LIMIT {
+                let due = !was_empty && queue.oldest.is_some_and(|t| t.elapsed() >= FLUSH_DELAY);
                 drop(queue);
                 if was_empty {
                     s.queued.notify_one();
+                }
+                // Under load the workers write: the one that finds the batch old enough writes
+                // it (unless a write is under way), so no thread is woken to do it, which on a
+                // busy machine costs the requests more than the write. A failing disk is left
+                // to the flusher, which retries less often.
+                if due
+                    && !s.failed.load(Ordering::Acquire)
+                    && let Ok(mut appender) = s.appender.try_lock()
+                {
+                    let _ = s.write_queued(&mut appender);
                 }
                 return Ok(());
             }
@@ -535,8 +553,15 @@ impl Shared {
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
-            // Gather what arrives meanwhile into one write.
-            std::thread::sleep(FLUSH_DELAY);
+            // What the workers left: the lines still queued once the oldest waited twice the
+            // delay (when requests stop, nothing else writes them).
+            std::thread::sleep(FLUSH_DELAY * 2);
+            let due = lock(&self.queue)
+                .oldest
+                .is_some_and(|t| t.elapsed() >= FLUSH_DELAY);
+            if !due {
+                continue;
+            }
             let mut appender = lock(&self.appender);
             if self.write_queued(&mut appender).is_err() {
                 drop(appender);
@@ -559,6 +584,7 @@ impl Shared {
     fn write_queued(&self, appender: &mut Appender) -> Result<(), AuditFailure> {
         let batch: Vec<(u64, String)> = {
             let mut queue = lock(&self.queue);
+            queue.oldest = None;
             queue.lines.drain(..).collect()
         };
         let Some(&(last_ticket, _)) = batch.last() else {
@@ -583,6 +609,7 @@ impl Shared {
                 for line in batch.into_iter().rev() {
                     queue.lines.push_front(line);
                 }
+                queue.oldest.get_or_insert_with(Instant::now);
                 drop(queue);
                 Err(self.fail(&e))
             }
