@@ -83,6 +83,31 @@ fn a_user_sees_what_it_may_not_do_disabled_with_the_reason() {
     assert!(refused.is_empty(), "refused: {refused:?}");
 }
 
+/// A key pair's tools: signing and reading the public key, not allowed, say so.
+#[test]
+fn a_key_pair_s_tools_say_what_the_policy_forbids() {
+    let mut console = Console::connected_as(&["orders", "archive"], "carol", crypto_user);
+    console.wait_until("the key list", |c| c.shows("orders"));
+    console
+        .kms()
+        .create_key(keyconsole::kms::CreateKey {
+            alias: "signer".into(),
+            key_usage: Some("ASYMMETRIC_SIGN_VERIFY_ECC".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    console.clock.advance(5);
+    console.wait_until("the new key", |c| c.shows("signer"));
+    console.click("signer");
+    assert!(console.shows("does not allow kms:GetPublicKey"));
+    console.click("Sign");
+    let why = console.disabled_reason("Sign the message");
+    assert!(
+        why.iter().any(|t| t.contains("kms:SignByAsymmetricKey")),
+        "{why:?}"
+    );
+}
+
 /// The owner's credentials: nothing disabled by a policy.
 #[test]
 fn the_owner_may_do_everything() {

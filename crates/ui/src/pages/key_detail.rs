@@ -127,7 +127,7 @@ impl KeyDetailState {
                     ui.add_space(12.0);
                     ui.separator();
                     section_title(ui, tr!("ui.key_pairs.key_material"));
-                    self.import.ui(ui, key, commands);
+                    self.import.ui(ui, key, model, commands);
                 }
                 ui.add_space(12.0);
                 ui.separator();
@@ -137,7 +137,7 @@ impl KeyDetailState {
                 } else if key.is_symmetric() {
                     self.tools.ui(ui, &key.key_id, &key.alias, model, commands);
                 } else {
-                    self.pairs.ui(ui, key, commands);
+                    self.pairs.ui(ui, key, model, commands);
                 }
             });
         if self.deletion.is_some() {

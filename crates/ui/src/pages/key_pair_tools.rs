@@ -15,8 +15,9 @@ use super::key_detail::KeyDetailState;
 use super::online_tools::Revealed;
 use crate::app::backend::{Outcome, PageCalls, console_caller};
 use crate::command::Command;
+use crate::model::Model;
 use crate::platform::{DialogPurpose, file_error};
-use crate::widgets::{Answer, Confirmation, error_text, primary_button};
+use crate::widgets::{Answer, Confirmation, error_text, permitted_button, primary_button};
 use keyconsole_base::crypto::asymmetric::{PairKind, SignAlgorithm};
 use keyconsole_kms::keys::import::ImportParametersOut;
 use keyconsole_kms::{
@@ -379,11 +380,19 @@ impl KeyPairTools {
     }
 
     /// The tools for a key pair `key`.
-    pub fn ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key: &KeyMetadata,
+        model: &Model,
+        commands: &mut Vec<Command>,
+    ) {
         let Some(kind) = KeyUsage::from_name(&key.key_usage).and_then(KeyUsage::pair_kind) else {
             return;
         };
-        if !std::mem::replace(&mut self.public_key_asked, true) {
+        let why_not = |action: &str| model.why_not_on_key(action, &key.key_id);
+        let public_key_refused = why_not("kms:GetPublicKey");
+        if public_key_refused.is_none() && !std::mem::replace(&mut self.public_key_asked, true) {
             // Asked once per page; the answer stays while the page is open.
             commands.push(Command::Pair(PairRequest::PublicKey {
                 key: key.key_id.clone(),
@@ -407,11 +416,30 @@ impl KeyPairTools {
             }
         });
         ui.separator();
+        let decrypt_action = if kind == PairKind::RsaDecrypt {
+            "kms:AsymmetricRsaDecrypt"
+        } else {
+            "kms:AsymmetricSm2Decrypt"
+        };
         match self.tab {
-            PairTab::PublicKey => self.public_key_ui(ui, key, commands),
-            PairTab::Sign if kind.signs() => self.sign_ui(ui, key, kind, commands),
-            PairTab::Verify if kind.signs() => self.verify_ui(ui, key, kind, commands),
-            PairTab::Decrypt if !kind.signs() => self.decrypt_ui(ui, key, kind, commands),
+            PairTab::PublicKey => match public_key_refused {
+                Some(why) => {
+                    ui.colored_label(ui.visuals().warn_fg_color, why);
+                }
+                None => self.public_key_ui(ui, key, commands),
+            },
+            PairTab::Sign if kind.signs() => {
+                let why = why_not("kms:SignByAsymmetricKey");
+                self.sign_ui(ui, key, kind, why, commands)
+            }
+            PairTab::Verify if kind.signs() => {
+                let why = why_not("kms:VerifyByAsymmetricKey");
+                self.verify_ui(ui, key, kind, why, commands)
+            }
+            PairTab::Decrypt if !kind.signs() => {
+                let why = why_not(decrypt_action);
+                self.decrypt_ui(ui, key, kind, why, commands)
+            }
             _ => self.tab = PairTab::PublicKey,
         }
     }
@@ -553,6 +581,7 @@ impl KeyPairTools {
         ui: &mut egui::Ui,
         key: &KeyMetadata,
         kind: PairKind,
+        why_not: Option<String>,
         commands: &mut Vec<Command>,
     ) {
         self.message_choices_ui(ui, kind, commands);
@@ -562,9 +591,13 @@ impl KeyPairTools {
             signature_box_ui(&mut columns[1], &mut self.signature.as_str());
         });
         ui.horizontal(|ui| {
-            if ui
-                .add(primary_button(tr!("ui.key_pairs.sign_the_message")))
-                .clicked()
+            if permitted_button(
+                ui,
+                true,
+                why_not,
+                primary_button(tr!("ui.key_pairs.sign_the_message")),
+            )
+            .clicked()
             {
                 commands.push(Command::Pair(PairRequest::Sign {
                     key: key.key_id.clone(),
@@ -607,6 +640,7 @@ impl KeyPairTools {
         ui: &mut egui::Ui,
         key: &KeyMetadata,
         kind: PairKind,
+        why_not: Option<String>,
         commands: &mut Vec<Command>,
     ) {
         self.message_choices_ui(ui, kind, commands);
@@ -617,9 +651,13 @@ impl KeyPairTools {
             }
         });
         ui.horizontal(|ui| {
-            if ui
-                .add(primary_button(tr!("ui.key_pairs.verify_the_signature")))
-                .clicked()
+            if permitted_button(
+                ui,
+                true,
+                why_not,
+                primary_button(tr!("ui.key_pairs.verify_the_signature")),
+            )
+            .clicked()
             {
                 commands.push(Command::Pair(PairRequest::Verify {
                     key: key.key_id.clone(),
@@ -654,6 +692,7 @@ impl KeyPairTools {
         ui: &mut egui::Ui,
         key: &KeyMetadata,
         kind: PairKind,
+        why_not: Option<String>,
         commands: &mut Vec<Command>,
     ) {
         ui.label(tr!("ui.key_pairs.decrypt_explained"));
@@ -683,9 +722,13 @@ impl KeyPairTools {
                 .font(egui::TextStyle::Monospace),
         )
         .labelled_by(label.id);
-        if ui
-            .add(primary_button(tr!("ui.key_pairs.decrypt_the_ciphertext")))
-            .clicked()
+        if permitted_button(
+            ui,
+            true,
+            why_not,
+            primary_button(tr!("ui.key_pairs.decrypt_the_ciphertext")),
+        )
+        .clicked()
         {
             commands.push(Command::Pair(PairRequest::Decrypt {
                 key: key.key_id.clone(),
@@ -735,8 +778,15 @@ fn signature_box_ui(ui: &mut egui::Ui, text: &mut dyn egui::TextBuffer) -> egui:
 
 impl ImportPanel {
     /// The import walk-through of an EXTERNAL key; deleting its material once it has some.
-    pub fn ui(&mut self, ui: &mut egui::Ui, key: &KeyMetadata, commands: &mut Vec<Command>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        key: &KeyMetadata,
+        model: &Model,
+        commands: &mut Vec<Command>,
+    ) {
         use keyconsole_kms::KeyState;
+        let why_not = |action: &str| model.why_not_on_key(action, &key.key_id);
         if key.key_state != KeyState::PendingImport {
             ui.label(if key.valid_to == 0 {
                 tr!("ui.key_pairs.material_never_expires")
@@ -747,7 +797,13 @@ impl ImportPanel {
                 )
             });
             if matches!(key.key_state, KeyState::Enabled | KeyState::Disabled)
-                && ui.button(tr!("ui.key_pairs.delete_key_material")).clicked()
+                && permitted_button(
+                    ui,
+                    true,
+                    why_not("kms:DeleteImportedKeyMaterial"),
+                    egui::Button::new(tr!("ui.key_pairs.delete_key_material")),
+                )
+                .clicked()
             {
                 self.confirm_delete = true;
             }
@@ -793,9 +849,13 @@ impl ImportPanel {
                 })
                 .response
                 .labelled_by(label.id);
-            if ui
-                .button(tr!("ui.key_pairs.get_wrapping_key_and_token"))
-                .clicked()
+            if permitted_button(
+                ui,
+                true,
+                why_not("kms:GetParametersForImport"),
+                egui::Button::new(tr!("ui.key_pairs.get_wrapping_key_and_token")),
+            )
+            .clicked()
             {
                 commands.push(Command::Pair(PairRequest::ImportParameters {
                     key: key.key_id.clone(),
@@ -858,9 +918,13 @@ impl ImportPanel {
                 ui.label(tr!("ui.key_pairs.days"));
             });
             let ready = self.material_file.is_some();
-            if ui
-                .add_enabled(ready, primary_button(tr!("ui.key_pairs.import")))
-                .clicked()
+            if permitted_button(
+                ui,
+                ready,
+                why_not("kms:ImportKeyMaterial"),
+                primary_button(tr!("ui.key_pairs.import")),
+            )
+            .clicked()
                 && let Some(path) = &self.material_file
             {
                 commands.push(Command::Pair(PairRequest::Import {
