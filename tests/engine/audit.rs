@@ -342,6 +342,34 @@ fn two_processes_append_to_one_chain() {
     assert_eq!(report.events, 1 + 2 + 800);
 }
 
+/// Another process holding the trail's lock: a request that finds a batch due neither waits for
+/// the lock (it may be one of the server's async workers) nor fails: the batch stays queued and
+/// is written once the lock is free, the chain whole.
+#[test]
+fn a_busy_trail_lock_neither_stalls_nor_fails_a_request() {
+    let (_ks, kms) = TestKeystore::new();
+    let key = new_key(&kms, "busy");
+    let before = kms.verify_audit().unwrap().events;
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(kms.audit_dir().join("lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    // Each waits past the batch delay, so the next finds the batch due and tries to write it.
+    for _ in 0..4 {
+        enc(&kms, &owner(), &key, b"x", &CanonicalContext::none()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(8));
+    }
+    assert!(
+        kms.audit_trail().unwrap().failure().is_none(),
+        "no failure recorded"
+    );
+    lock.unlock().unwrap();
+    let report = kms.verify_audit().unwrap();
+    assert!(report.is_intact(), "{:?}", report.broken);
+    assert_eq!(report.events, before + 4);
+}
+
 #[test]
 fn a_full_disk_refuses_what_must_be_recorded_and_leaves_nothing_half_done() {
     let (ks, kms) = TestKeystore::new();

@@ -419,7 +419,8 @@ impl AuditTrail {
                     && !s.failed.load(Ordering::Acquire)
                     && let Ok(mut appender) = s.appender.try_lock()
                 {
-                    let _ = s.write_queued(&mut appender);
+                    // Never waits: a request's thread may be one of the server's async workers.
+                    let _ = s.write_queued_now(&mut appender);
                 }
                 return Ok(());
             }
@@ -582,6 +583,16 @@ impl Shared {
     }
 
     fn write_queued(&self, appender: &mut Appender) -> Result<(), AuditFailure> {
+        self.write_queued_as(appender, true)
+    }
+
+    /// `write_queued` unless another process holds the trail's lock: then nothing is written
+    /// and the batch stays queued for the flusher (no failure).
+    fn write_queued_now(&self, appender: &mut Appender) -> Result<(), AuditFailure> {
+        self.write_queued_as(appender, false)
+    }
+
+    fn write_queued_as(&self, appender: &mut Appender, may_wait: bool) -> Result<(), AuditFailure> {
         let batch: Vec<(u64, String)> = {
             let mut queue = lock(&self.queue);
             queue.oldest = None;
@@ -596,7 +607,7 @@ impl Shared {
                 Ok(())
             };
         };
-        match appender.append(&self.keys, &batch) {
+        match appender.append(&self.keys, &batch, may_wait) {
             Ok(()) => {
                 lock(&self.queue).written_through = last_ticket;
                 self.failed.store(false, Ordering::Release);
@@ -609,8 +620,14 @@ impl Shared {
                 for line in batch.into_iter().rev() {
                     queue.lines.push_front(line);
                 }
-                queue.oldest.get_or_insert_with(Instant::now);
+                // They waited already: due at once.
+                let now = Instant::now();
+                queue.oldest = Some(now.checked_sub(FLUSH_DELAY).unwrap_or(now));
                 drop(queue);
+                if !may_wait && e.kind() == std::io::ErrorKind::WouldBlock {
+                    // Another process is writing: the flusher writes these after it.
+                    return Ok(());
+                }
                 Err(self.fail(&e))
             }
         }
@@ -625,7 +642,8 @@ impl Shared {
 }
 
 impl Appender {
-    fn lock_trail(&self) -> std::io::Result<File> {
+    /// The trail's lock; without `may_wait`, only if no other process holds it (`WouldBlock`).
+    fn lock_trail(&self, may_wait: bool) -> std::io::Result<File> {
         make_dir(&self.dir)?;
         let file = private()
             .create(true)
@@ -637,6 +655,9 @@ impl Appender {
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) if !may_wait => {
+                    return Err(std::io::ErrorKind::WouldBlock.into());
+                }
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(10));
@@ -702,8 +723,13 @@ impl Appender {
         Ok(())
     }
 
-    fn append(&mut self, keys: &AuditKeys, batch: &[(u64, String)]) -> std::io::Result<()> {
-        let _lock = self.lock_trail()?;
+    fn append(
+        &mut self,
+        keys: &AuditKeys,
+        batch: &[(u64, String)],
+        may_wait: bool,
+    ) -> std::io::Result<()> {
+        let _lock = self.lock_trail(may_wait)?;
         self.catch_up()?;
         let mut chain = self.chain;
         let mut bytes = Vec::with_capacity(batch.len().min(4096) * 400);
