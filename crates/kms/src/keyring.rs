@@ -104,6 +104,14 @@ pub(crate) struct Keyring {
 }
 
 impl Keyring {
+    /// The user one of whose access keys is `secret_id` (a caller's principal); `None` for the
+    /// keystore's own credentials.
+    pub(crate) fn user_signing_with(&self, secret_id: &str) -> Option<&UserRecord> {
+        self.users
+            .iter()
+            .find(|u| u.keys.iter().any(|k| k.secret_id == secret_id))
+    }
+
     /// A cloud's API credentials, if made.
     pub(crate) fn credentials(&self, cloud: Cloud) -> Option<&ApiCredentials> {
         match cloud {

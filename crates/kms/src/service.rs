@@ -655,9 +655,7 @@ impl Kms {
         let (user, credential) = match caller.face {
             Face::Engine => ("maintenance", ""),
             Face::Api => (
-                ring.users
-                    .iter()
-                    .find(|u| u.keys.iter().any(|k| k.secret_id == caller.principal))
+                ring.user_signing_with(&caller.principal)
                     .map_or("owner", |u| u.name.as_str()),
                 caller.principal.as_str(),
             ),
@@ -1285,9 +1283,7 @@ impl KmsService for Kms {
                 return None;
             }
             self.ring()
-                .users
-                .iter()
-                .find(|u| u.keys.iter().any(|k| k.secret_id == caller.principal))
+                .user_signing_with(&caller.principal)
                 .map(|u| super::policy::CallerPolicy {
                     user: u.name.clone(),
                     policy: u.policy.clone(),

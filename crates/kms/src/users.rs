@@ -350,11 +350,7 @@ impl Kms {
             return Ok(());
         }
         let ring = self.ring();
-        let Some(user) = ring
-            .users
-            .iter()
-            .find(|u| u.keys.iter().any(|k| k.secret_id == caller.principal))
-        else {
+        let Some(user) = ring.user_signing_with(&caller.principal) else {
             // The keystore's own credentials (the only others that authenticate).
             return Ok(());
         };

@@ -491,7 +491,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The event's JSON without its braces (the writer puts `seq` first and `mac` last).
 /// One event's JSON fields, written straight from what the operation knows (the engine writes one
 /// per operation, so it skips building an `AuditEvent` and serde's generic path): the same fields
 /// in the same order, empty ones left out.
