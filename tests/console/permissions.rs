@@ -117,3 +117,32 @@ fn the_owner_may_do_everything() {
     console.click("orders");
     assert!(console.enabled("Disable"));
 }
+
+/// A user who may read secrets and nothing of keys: the key list is empty, and the console never
+/// asked for it (a refused listing would be an event at every refresh).
+#[test]
+fn a_user_without_kms_list_is_never_refused_a_listing() {
+    let secret_reader =
+        |_: &dyn Fn(&str) -> String| keyconsole_kms::policy::Preset::SecretReader.policy(&[]);
+    let mut console = Console::connected_as(&["orders"], "dave", secret_reader);
+    let listings = |c: &Console| {
+        c.kms()
+            .audit_events(&Default::default())
+            .unwrap()
+            .iter()
+            .filter(|e| e.user == "dave" && e.action == "ListSecrets")
+            .count()
+    };
+    console.wait_until("the secrets page's listing", |c| listings(c) >= 1);
+    assert!(!console.shows("orders"));
+    // A second refresh, to be sure none of them asks.
+    console.clock.advance(5);
+    console.wait_until("another listing", |c| listings(c) >= 2);
+    let events = console.kms().audit_events(&Default::default()).unwrap();
+    let refused: Vec<&str> = events
+        .iter()
+        .filter(|e| e.user == "dave" && !e.succeeded())
+        .map(|e| e.action.as_str())
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
+}

@@ -29,17 +29,21 @@ super::actions! {
 /// `SourceIP` the server sees (the policy's address conditions are judged on it).
 #[allow(non_snake_case)]
 fn GetCallerPolicy(served: &Served, _params: &Params) -> Result<Reply> {
-    let answer = match served.kms.caller_policy(&served.caller)? {
-        None => json!({"Type": "RootAccount"}),
-        Some(caller) => json!({
-            "Type": "CAMUser",
-            "UserName": caller.user,
-            "PolicyDocument": serde_json::to_string(&caller.policy).unwrap_or_default(),
-            "SourceIP": caller.source_ip.map_or(Value::Null, |ip| json!(ip.to_string())),
-        }),
-    };
-    match answer {
-        Value::Object(reply) => Ok(reply),
-        _ => Ok(Reply::new()),
+    let mut reply = Reply::new();
+    match served.kms.caller_policy(&served.caller)? {
+        None => {
+            reply.insert("Type".into(), json!("RootAccount"));
+        }
+        Some(caller) => {
+            reply.insert("Type".into(), json!("CAMUser"));
+            reply.insert("UserName".into(), json!(caller.user));
+            let document = serde_json::to_string(&caller.policy).unwrap_or_default();
+            reply.insert("PolicyDocument".into(), json!(document));
+            let source = caller
+                .source_ip
+                .map_or(Value::Null, |ip| json!(ip.to_string()));
+            reply.insert("SourceIP".into(), source);
+        }
     }
+    Ok(reply)
 }

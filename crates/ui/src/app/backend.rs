@@ -64,20 +64,28 @@ impl Session {
             Session::Local(_) => None,
         };
         // A user whose policy does not allow listing keys or secrets sees none, and the rest.
-        let keys = match service.key_index(caller) {
-            Err(e) if e.code == ErrorCode::UnauthorizedOperation => Arc::default(),
-            other => other?,
+        // Neither is asked when the policy forbids it (a refused call is an event of its own,
+        // one per refresh); a refusal still ends in an empty list (the policy may have changed
+        // since it was fetched).
+        let may = |action: &str| {
+            caller_policy
+                .as_ref()
+                .is_none_or(|c| c.why_not(action, "*").is_none())
+        };
+        let keys = if may("kms:ListKeys") {
+            match service.key_index(caller) {
+                Err(e) if e.code == ErrorCode::UnauthorizedOperation => Arc::default(),
+                other => other?,
+            }
+        } else {
+            Arc::default()
         };
         let mut query = SecretQuery {
             limit: Some(LIST_LIMIT_MAX),
             ..SecretQuery::default()
         };
         let mut secrets = Vec::new();
-        let may_list_secrets = caller_policy
-            .as_ref()
-            .is_none_or(|c| c.why_not("ssm:ListSecrets", "*").is_none());
-        // Not asked at all when the policy forbids it (a refused call is an event of its own).
-        let mut more = may_list_secrets;
+        let mut more = may("ssm:ListSecrets");
         while more {
             let page = match service.list_secrets(caller, &query) {
                 Err(e) if e.code == ErrorCode::UnauthorizedOperation => break,
