@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use keyconsole::kms::audit::{AuditFilter, segments_of};
+use keyconsole::kms::audit::{AuditFilter, read_events, segments_of};
 use keyconsole::kms::policy::Preset;
 use keyconsole::kms::service::{Caller, Face, KeyChange, KmsService, SecretChange};
 use keyconsole::kms::{CanonicalContext, CreateKey, CreateSecret, ErrorCode, Kms, SecretValue};
@@ -342,9 +342,9 @@ fn two_processes_append_to_one_chain() {
     assert_eq!(report.events, 1 + 2 + 800);
 }
 
-/// Another process holding the trail's lock: a request that finds a batch due neither waits for
-/// the lock (it may be one of the server's async workers) nor fails: the batch stays queued and
-/// is written once the lock is free, the chain whole.
+/// Another process holding the trail's lock: requests neither wait for the lock (they may run on
+/// the server's async workers) nor fail: their events stay queued while the flusher waits, and
+/// are written once the lock is free, the chain whole.
 #[test]
 fn a_busy_trail_lock_neither_stalls_nor_fails_a_request() {
     let (_ks, kms) = TestKeystore::new();
@@ -355,9 +355,11 @@ fn a_busy_trail_lock_neither_stalls_nor_fails_a_request() {
         .open(kms.audit_dir().join("lock"))
         .unwrap();
     lock.lock().unwrap();
-    // Each waits past the batch delay, so the next finds the batch due and tries to write it.
+    // Each round waits past the batch delay, so the flusher is waiting for the lock meanwhile.
     for _ in 0..4 {
-        enc(&kms, &owner(), &key, b"x", &CanonicalContext::none()).unwrap();
+        for _ in 0..16 {
+            enc(&kms, &owner(), &key, b"x", &CanonicalContext::none()).unwrap();
+        }
         std::thread::sleep(std::time::Duration::from_millis(8));
     }
     assert!(
@@ -367,7 +369,60 @@ fn a_busy_trail_lock_neither_stalls_nor_fails_a_request() {
     lock.unlock().unwrap();
     let report = kms.verify_audit().unwrap();
     assert!(report.is_intact(), "{:?}", report.broken);
-    assert_eq!(report.events, before + 4);
+    assert_eq!(report.events, before + 64);
+}
+
+/// Threads queue into separate shards of the queue: every event of every thread is written once,
+/// each thread's in the order it queued them, the chain whole; an operation that must be recorded
+/// answers only once its event and everything its thread queued before are written.
+#[test]
+fn many_threads_queue_every_event_once_each_in_its_order() {
+    let (_ks, kms) = TestKeystore::new();
+    let key = new_key(&kms, "busy");
+    let blob = enc(&kms, &owner(), &key, b"x", &CanonicalContext::none())
+        .unwrap()
+        .ciphertext_blob;
+    let kms = &kms;
+    std::thread::scope(|scope| {
+        for thread in 0..12 {
+            let (key, blob) = (&key, &blob);
+            scope.spawn(move || {
+                for n in 0..300 {
+                    let mut caller = owner();
+                    caller.request_id = format!("t{thread}-{n:03}");
+                    if n % 50 == 49 {
+                        // Must be recorded: written, with this thread's earlier events, before
+                        // it answers.
+                        dec(kms, &caller, blob, &CanonicalContext::none()).unwrap();
+                        // Read from the files as they are (`audit_events` would write the
+                        // queue first).
+                        let written = read_events(&kms.audit_dir(), &AuditFilter::default())
+                            .unwrap()
+                            .iter()
+                            .filter(|e| e.request_id.starts_with(&format!("t{thread}-")))
+                            .count();
+                        assert_eq!(written, n + 1, "thread {thread} at {n}");
+                    } else {
+                        enc(kms, &caller, key, b"y", &CanonicalContext::none()).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    kms.audit_trail().unwrap().flush().unwrap();
+    let events = all(kms);
+    for thread in 0..12 {
+        let ids: Vec<&str> = events
+            .iter()
+            .map(|e| e.request_id.as_str())
+            .filter(|id| id.starts_with(&format!("t{thread}-")))
+            .collect();
+        let expected: Vec<String> = (0..300).map(|n| format!("t{thread}-{n:03}")).collect();
+        assert_eq!(ids, expected, "thread {thread}");
+    }
+    let report = kms.verify_audit().unwrap();
+    assert!(report.is_intact(), "{:?}", report.broken);
+    assert_eq!(report.events, 2 + 12 * 300);
 }
 
 #[test]

@@ -630,24 +630,29 @@ impl Kms {
         let Some(trail) = &self.audit else {
             return result;
         };
-        let event = self.audit_event(trail, caller, operation, target, context, &result);
-        match trail.record_text(event, must_be_recorded(operation)) {
+        let recorded = super::audit::with_event_buffer(|text| {
+            self.audit_event(text, trail, caller, operation, target, context, &result);
+            trail.record_text(text, must_be_recorded(operation))
+        });
+        match recorded {
             Ok(()) => result,
             Err(failure) => Err(super::audit_unavailable(failure)),
         }
     }
 
-    /// The event's text, written straight from the call (no plaintext, key or value: names,
-    /// ids, the outcome's code, the context as an HMAC).
+    /// The event's text, written straight from the call into `text` (no plaintext, key or value:
+    /// names, ids, the outcome's code, the context as an HMAC).
+    #[allow(clippy::too_many_arguments)]
     fn audit_event<T>(
         &self,
+        text: &mut String,
         trail: &super::audit::AuditTrail,
         caller: &Caller,
         operation: &'static str,
         target: &str,
         context: Option<&CanonicalContext>,
         result: &Result<T>,
-    ) -> String {
+    ) {
         // Borrowed from the published snapshot, not cloned: a second reference count bumped on
         // every request is a cache line the workers would pass back and forth.
         let published = self.published.load();
@@ -661,7 +666,7 @@ impl Kms {
             ),
             _ => ("owner", ""),
         };
-        let mut text = super::audit::EventText::new(self.now());
+        let mut text = super::audit::EventText::new(text, self.now());
         text.field("user", user)
             .field("face", caller.face.as_str())
             .field("dialect", caller.dialect)
@@ -670,6 +675,25 @@ impl Kms {
             .field("action", operation);
         if target.is_empty() {
             // Nothing named (a list, a random number).
+        } else if names_keys(operation) && !target.contains(',') {
+            // One key (nearly every call): its fields written without gathering them first.
+            match super::keys::query::resolve_in(ring, target) {
+                Ok(i) => {
+                    let mut id = [0u8; 36];
+                    text.field(
+                        "key_id",
+                        ring.keys[i].key_id.as_hyphenated().encode_lower(&mut id),
+                    )
+                    .field("alias", &ring.keys[i].alias);
+                }
+                // The target is the new key's alias.
+                Err(_) if operation == "CreateKey" => {
+                    text.field("alias", target);
+                }
+                Err(_) => {
+                    text.field("key_id", target);
+                }
+            }
         } else if names_keys(operation) {
             let mut key_ids = String::new();
             let mut aliases = String::new();
@@ -686,10 +710,6 @@ impl Kms {
                     }
                     Err(_) => key_ids.push_str(key),
                 }
-            }
-            if operation == "CreateKey" && aliases.is_empty() {
-                // The target is the new key's alias.
-                std::mem::swap(&mut key_ids, &mut aliases);
             }
             text.field("key_id", &key_ids).field("alias", &aliases);
         } else if super::policy::SSM_ACTIONS.contains(&operation) {
@@ -712,7 +732,6 @@ impl Kms {
         text.field("outcome", outcome)
             .field("request_id", &caller.request_id)
             .field("context_hmac", &context_hmac);
-        text.finish()
     }
 
     pub(crate) fn emit<T>(

@@ -18,7 +18,6 @@ pub use read::{
 };
 pub use verify::{AuditBreak, AuditHead, VerifyReport, verify};
 
-use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -38,11 +37,14 @@ pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// can be allocated.
 const RESERVE_BYTES: u64 = 256 * 1024;
 const RESERVE_LOW: u64 = 64 * 1024;
-/// Queued events past which a queuing caller writes them itself (the queue stays bounded).
-const QUEUE_LIMIT: usize = 16 * 1024;
-/// How long queued events wait to be written together: the worker that queues one after the
-/// oldest has waited this long writes the batch; when requests stop, the flusher writes what is
-/// left within twice this.
+/// Queued events (of one shard) past which a queuing caller writes them itself (the queue stays
+/// bounded).
+const SHARD_LIMIT: usize = 2 * 1024;
+/// Threads queue into one of this many queues (see `Shard`).
+const SHARDS: usize = 8;
+/// How long queued events wait to be written together: the flusher, woken by the first event
+/// queued, waits this long and writes the batch (off the requests' threads, so on a machine not
+/// yet busy the writing takes idle time instead of adding to a request's wait).
 const FLUSH_DELAY: Duration = Duration::from_millis(5);
 /// How long an append waits for another process's turn on the trail.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -133,13 +135,14 @@ pub(crate) fn open_for(keystore: &Path, secret: &[u8; 32]) -> Option<AuditTrail>
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let mut text = EventText::new(now);
-        text.field("user", "owner")
+        let mut text = String::new();
+        EventText::new(&mut text, now)
+            .field("user", "owner")
             .field("face", "engine")
             .field("action", "AuditTurnedOff")
             .field("target", &format!("process {}", std::process::id()))
             .field("outcome", "Success");
-        let _ = trail.record_text(text.finish(), true);
+        let _ = trail.record_text(&text, true);
         return None;
     }
     Some(trail)
@@ -271,19 +274,108 @@ pub(crate) fn parse_line_ends(line: &[u8]) -> Option<(u64, [u8; 32], usize)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditFailure(pub String);
 
+/// The queue of the threads given this shard (`shard_of_this_thread`). One shared queue had each
+/// event pass its lock's cache line from core to core, which cost a busy server more than the
+/// rest of queuing; a thread queues into its own shard, and a write gathers every shard. Events of
+/// one thread are written in order; those of different threads queued within one batch (a few
+/// milliseconds) in either order.
+#[repr(align(128))]
+#[derive(Default)]
+struct Shard(Mutex<Queue>);
+
+static NEXT_SHARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static THIS_THREADS_SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+}
+
+fn shard_of_this_thread() -> usize {
+    THIS_THREADS_SHARD.try_with(|shard| *shard).unwrap_or(0)
+}
+
 /// The events waiting to be written, in order, and how far writing got.
 #[derive(Default)]
 struct Queue {
-    lines: VecDeque<(u64, String)>,
-    /// When the oldest of `lines` was queued.
-    oldest: Option<Instant>,
+    batch: Batch,
+    /// The ticket of the last event queued (the batch holds those after `written_through`).
     next_ticket: u64,
     written_through: u64,
+}
+
+/// Events' texts one after another in one buffer, which the writer swaps for an empty one: in a
+/// steady stream of requests queuing an event allocates nothing (a `String` per event, freed by
+/// whichever thread wrote it, cost the workers more than building it).
+#[derive(Default)]
+struct Batch {
+    texts: Vec<u8>,
+    /// Where each event's text ends in `texts`.
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn push(&mut self, text: &[u8]) {
+        self.texts.extend_from_slice(text);
+        self.ends.push(self.texts.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.texts.clear();
+        self.ends.clear();
+    }
+
+    /// Puts events `events` of `from` before this batch's own.
+    fn put_back(&mut self, from: &Batch, events: std::ops::Range<usize>) {
+        if events.is_empty() {
+            return;
+        }
+        let start = events.start.checked_sub(1).map_or(0, |i| from.ends[i]);
+        let end = from.ends[events.end - 1];
+        let mut texts = Vec::with_capacity(end - start + self.texts.len());
+        texts.extend_from_slice(&from.texts[start..end]);
+        let mut ends: Vec<usize> = from.ends[events].iter().map(|e| e - start).collect();
+        let offset = texts.len();
+        texts.extend_from_slice(&self.texts);
+        ends.extend(self.ends.iter().map(|e| e + offset));
+        self.texts = texts;
+        self.ends = ends;
+    }
+
+    /// Appends `later`'s events after this batch's.
+    fn extend(&mut self, later: &Batch) {
+        let offset = self.texts.len();
+        self.texts.extend_from_slice(&later.texts);
+        self.ends.extend(later.ends.iter().map(|end| end + offset));
+    }
+
+    fn texts(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let text = &self.texts[start..end];
+            start = end;
+            text
+        })
+    }
 }
 
 /// The open end of the trail in this process.
 struct Appender {
     dir: PathBuf,
+    /// The batch being written (every shard's, kept for its capacity), and how many of its
+    /// events came from each shard, in shard order.
+    writing: Batch,
+    from_shards: [usize; SHARDS],
+    /// The lines being written, kept for its capacity.
+    lines: Vec<u8>,
+    /// The trail's lock file, open once (see `lock_trail`).
+    lock_file: Option<File>,
     segment: u32,
     file: Option<File>,
     /// Where this process last left the active segment, and the chain's end there.
@@ -300,7 +392,9 @@ struct Appender {
 
 struct Shared {
     keys: AuditKeys,
-    queue: Mutex<Queue>,
+    shards: [Shard; SHARDS],
+    /// The flusher waits on `queued` (with `idle`) while nothing is queued.
+    idle: Mutex<()>,
     queued: Condvar,
     appender: Mutex<Appender>,
     /// The last write failed (its events wait in the queue); every operation is refused until a
@@ -329,10 +423,15 @@ impl AuditTrail {
     pub fn open(dir: PathBuf, keys: AuditKeys) -> AuditTrail {
         let shared = Arc::new(Shared {
             keys,
-            queue: Mutex::new(Queue::default()),
+            shards: Default::default(),
+            idle: Mutex::new(()),
             queued: Condvar::new(),
             appender: Mutex::new(Appender {
                 dir,
+                writing: Batch::default(),
+                from_shards: [0; SHARDS],
+                lines: Vec::new(),
+                lock_file: None,
                 segment: 0,
                 file: None,
                 end: 0,
@@ -394,39 +493,27 @@ impl AuditTrail {
     /// Records an event written as text (`EventText`: one writer of lines). With `confirmed`,
     /// returns once it is written (with every event queued before it) or failed to be; otherwise
     /// it is queued for the flusher.
-    pub(crate) fn record_text(&self, text: String, confirmed: bool) -> Result<(), AuditFailure> {
+    pub(crate) fn record_text(&self, text: &str, confirmed: bool) -> Result<(), AuditFailure> {
         let s = &self.shared;
+        let shard = shard_of_this_thread();
         let ticket = {
-            let mut queue = lock(&s.queue);
+            let mut queue = lock(&s.shards[shard].0);
             queue.next_ticket += 1;
             let ticket = queue.next_ticket;
-            let was_empty = queue.lines.is_empty();
-            if was_empty {
-                queue.oldest = Some(Instant::now());
-            }
-            queue.lines.push_back((ticket, text));
-            if !confirmed && queue.lines.len() < QUEUE_LIMIT {
-                let due = !was_empty && queue.oldest.is_some_and(|t| t.elapsed() >= FLUSH_DELAY);
+            let was_empty = queue.batch.is_empty();
+            queue.batch.push(text.as_bytes());
+            if !confirmed && queue.batch.len() < SHARD_LIMIT {
                 drop(queue);
                 if was_empty {
                     s.queued.notify_one();
                 }
-                // Under load the workers write: the one that finds the batch old enough writes
-                // it (unless a write is under way), so no thread is woken to do it, which on a
-                // busy machine costs the requests more than the write. A failing disk is left
-                // to the flusher, which retries less often.
-                if due
-                    && !s.failed.load(Ordering::Acquire)
-                    && let Ok(mut appender) = s.appender.try_lock()
-                {
-                    // Never waits: a request's thread may be one of the server's async workers.
-                    let _ = s.write_queued_now(&mut appender);
-                }
                 return Ok(());
             }
+            // Past the limit (the flusher is behind: a failing or slow disk) the caller writes,
+            // which bounds the queue.
             ticket
         };
-        s.write_through(ticket)
+        s.write_through(shard, ticket)
     }
 
     /// Writes what is queued and makes it durable; answers the chain's end, which the keystore
@@ -478,7 +565,11 @@ impl AuditTrail {
 impl Drop for AuditTrail {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
-        self.shared.queued.notify_all();
+        {
+            // Under the flusher's lock, so the wake-up cannot fall between its check and its wait.
+            let _idle = lock(&self.shared.idle);
+            self.shared.queued.notify_all();
+        }
         if let Some(flusher) = lock(&self.flusher).take() {
             let _ = flusher.join();
         }
@@ -494,12 +585,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// One event's JSON fields, written straight from what the operation knows (the engine writes one
 /// per operation, so it skips building an `AuditEvent` and serde's generic path): the same fields
 /// in the same order, empty ones left out.
-pub(crate) struct EventText(String);
+pub(crate) struct EventText<'a>(&'a mut String);
 
-impl EventText {
-    pub(crate) fn new(time: i64) -> Self {
-        let mut text = String::with_capacity(384);
-        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("\"time\":{time}"));
+impl<'a> EventText<'a> {
+    /// Begins an event in `text` (emptied first).
+    pub(crate) fn new(text: &'a mut String, time: i64) -> Self {
+        text.clear();
+        text.push_str("\"time\":");
+        text.push_str(itoa::Buffer::new().format(time));
         EventText(text)
     }
 
@@ -510,58 +603,84 @@ impl EventText {
         self.0.push_str(",\"");
         self.0.push_str(name);
         self.0.push_str("\":");
-        let plain = value
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-        if plain {
+        // No early exit, so the check runs over many bytes at once.
+        let escaped = value.bytes().fold(false, |escaped, b| {
+            escaped | !(0x20..0x7f).contains(&b) | (b == b'"') | (b == b'\\')
+        });
+        if escaped {
+            self.0
+                .push_str(&serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned()));
+        } else {
             self.0.push('"');
             self.0.push_str(value);
             self.0.push('"');
-        } else {
-            self.0
-                .push_str(&serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned()));
         }
         self
     }
 
-    /// An address, written as text without an allocation of its own.
+    /// An address, written without the formatting machinery for the usual IPv4 one.
     pub(crate) fn address(&mut self, name: &str, address: Option<std::net::IpAddr>) -> &mut Self {
-        if let Some(address) = address {
-            let _ =
-                std::fmt::Write::write_fmt(&mut self.0, format_args!(",\"{name}\":\"{address}\""));
+        match address {
+            Some(std::net::IpAddr::V4(v4)) => {
+                self.0.push_str(",\"");
+                self.0.push_str(name);
+                self.0.push_str("\":\"");
+                let mut octet = itoa::Buffer::new();
+                for (n, part) in v4.octets().into_iter().enumerate() {
+                    if n > 0 {
+                        self.0.push('.');
+                    }
+                    self.0.push_str(octet.format(part));
+                }
+                self.0.push('"');
+            }
+            Some(address) => {
+                let _ = std::fmt::Write::write_fmt(
+                    &mut self.0,
+                    format_args!(",\"{name}\":\"{address}\""),
+                );
+            }
+            None => {}
         }
         self
     }
+}
 
-    pub(crate) fn finish(self) -> String {
-        self.0
-    }
+thread_local! {
+    /// Each thread's buffer for the event it is writing (see `with_event_buffer`).
+    static EVENT_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// Runs `write` with this thread's reused buffer for an event's text, so building one allocates
+/// nothing once the thread has written its first.
+pub(crate) fn with_event_buffer<R>(write: impl FnOnce(&mut String) -> R) -> R {
+    let mut buffer = EVENT_BUFFER
+        .try_with(std::cell::Cell::take)
+        .unwrap_or_default();
+    let result = write(&mut buffer);
+    let _ = EVENT_BUFFER.try_with(|cell| cell.set(buffer));
+    result
 }
 
 impl Shared {
     fn run_flusher(&self) {
         loop {
             {
-                let mut queue = lock(&self.queue);
-                while queue.lines.is_empty() && !self.stop.load(Ordering::Acquire) {
-                    queue = self
+                let mut idle = lock(&self.idle);
+                // A wake-up sent while this was looking is caught within the timeout.
+                while self.nothing_queued() && !self.stop.load(Ordering::Acquire) {
+                    idle = self
                         .queued
-                        .wait(queue)
-                        .unwrap_or_else(PoisonError::into_inner);
+                        .wait_timeout(idle, Duration::from_secs(1))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
                 }
             }
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
-            // What the workers left: the lines still queued once the oldest waited twice the
-            // delay (when requests stop, nothing else writes them).
-            std::thread::sleep(FLUSH_DELAY * 2);
-            let due = lock(&self.queue)
-                .oldest
-                .is_some_and(|t| t.elapsed() >= FLUSH_DELAY);
-            if !due {
-                continue;
-            }
+            // Gather what comes within the delay into one write.
+            std::thread::sleep(FLUSH_DELAY);
             let mut appender = lock(&self.appender);
             if self.write_queued(&mut appender).is_err() {
                 drop(appender);
@@ -571,33 +690,41 @@ impl Shared {
         }
     }
 
-    /// Writes everything queued up to and including `ticket` (and whatever else is queued).
-    fn write_through(&self, ticket: u64) -> Result<(), AuditFailure> {
+    fn nothing_queued(&self) -> bool {
+        self.shards
+            .iter()
+            .all(|shard| lock(&shard.0).batch.is_empty())
+    }
+
+    /// Writes everything queued up to and including `shard`'s `ticket` (and whatever else is
+    /// queued).
+    fn write_through(&self, shard: usize, ticket: u64) -> Result<(), AuditFailure> {
+        let written_through = || lock(&self.shards[shard].0).written_through;
         let mut appender = lock(&self.appender);
-        if lock(&self.queue).written_through >= ticket {
+        if written_through() >= ticket {
             return Ok(());
         }
-        self.write_queued(&mut appender)?;
-        Ok(())
+        let written = self.write_queued(&mut appender);
+        if written.is_err() && written_through() >= ticket {
+            // The failure came after this event was written (a segment could not be begun).
+            return Ok(());
+        }
+        written
     }
 
     fn write_queued(&self, appender: &mut Appender) -> Result<(), AuditFailure> {
-        self.write_queued_as(appender, true)
-    }
-
-    /// `write_queued` unless another process holds the trail's lock: then nothing is written
-    /// and the batch stays queued for the flusher (no failure).
-    fn write_queued_now(&self, appender: &mut Appender) -> Result<(), AuditFailure> {
-        self.write_queued_as(appender, false)
-    }
-
-    fn write_queued_as(&self, appender: &mut Appender, may_wait: bool) -> Result<(), AuditFailure> {
-        let batch: Vec<(u64, String)> = {
-            let mut queue = lock(&self.queue);
-            queue.oldest = None;
-            queue.lines.drain(..).collect()
-        };
-        let Some(&(last_ticket, _)) = batch.last() else {
+        // Every shard's events, in shard order, and the last ticket each had queued.
+        let mut last_tickets = [0u64; SHARDS];
+        for (n, shard) in self.shards.iter().enumerate() {
+            let mut queue = lock(&shard.0);
+            last_tickets[n] = queue.next_ticket;
+            appender.from_shards[n] = queue.batch.len();
+            if !queue.batch.is_empty() {
+                appender.writing.extend(&queue.batch);
+                queue.batch.clear();
+            }
+        }
+        if appender.writing.is_empty() {
             return if self.failed.load(Ordering::Acquire) {
                 Err(AuditFailure(
                     lock(&self.last_failure).clone().unwrap_or_default(),
@@ -605,30 +732,40 @@ impl Shared {
             } else {
                 Ok(())
             };
+        }
+        let appended = appender.append(&self.keys);
+        let written = match &appended {
+            Ok(()) => appender.writing.len(),
+            Err((written, _)) => *written,
         };
-        match appender.append(&self.keys, &batch, may_wait) {
+        // Tell each shard how far it was written; what was not waits, first in its line, for
+        // the next write.
+        let mut first = 0;
+        for (n, shard) in self.shards.iter().enumerate() {
+            let count = appender.from_shards[n];
+            if count == 0 {
+                continue;
+            }
+            let done = written.saturating_sub(first).min(count);
+            let mut queue = lock(&shard.0);
+            if done > 0 {
+                queue.written_through = last_tickets[n] - (count - done) as u64;
+            }
+            if done < count {
+                queue
+                    .batch
+                    .put_back(&appender.writing, first + done..first + count);
+            }
+            first += count;
+        }
+        appender.writing.clear();
+        match appended {
             Ok(()) => {
-                lock(&self.queue).written_through = last_ticket;
                 self.failed.store(false, Ordering::Release);
                 appender.top_up_reserve(&self.low_space);
                 Ok(())
             }
-            Err(e) => {
-                // Nothing of the batch was kept: it waits, first in line, for the next write.
-                let mut queue = lock(&self.queue);
-                for line in batch.into_iter().rev() {
-                    queue.lines.push_front(line);
-                }
-                // They waited already: due at once.
-                let now = Instant::now();
-                queue.oldest = Some(now.checked_sub(FLUSH_DELAY).unwrap_or(now));
-                drop(queue);
-                if !may_wait && e.kind() == std::io::ErrorKind::WouldBlock {
-                    // Another process is writing: the flusher writes these after it.
-                    return Ok(());
-                }
-                Err(self.fail(&e))
-            }
+            Err((_, e)) => Err(self.fail(&e)),
         }
     }
 
@@ -641,35 +778,47 @@ impl Shared {
 }
 
 impl Appender {
-    /// The trail's lock; without `may_wait`, only if no other process holds it (`WouldBlock`).
-    fn lock_trail(&self, may_wait: bool) -> std::io::Result<File> {
-        make_dir(&self.dir)?;
-        let file = private()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.dir.join("lock"))?;
+    /// Takes the trail's lock (the file stays open between appends: opening it for every batch
+    /// cost a busy server more than writing the batch); `unlock_trail` gives it back.
+    fn lock_trail(&mut self) -> std::io::Result<File> {
+        let file = match self.lock_file.take() {
+            Some(file) => file,
+            None => {
+                make_dir(&self.dir)?;
+                private()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(self.dir.join("lock"))?
+            }
+        };
         let deadline = Instant::now() + LOCK_TIMEOUT;
         let mut pause = Duration::from_micros(100);
-        loop {
+        let refused = loop {
             match file.try_lock() {
                 Ok(()) => return Ok(file),
-                Err(std::fs::TryLockError::WouldBlock) if !may_wait => {
-                    return Err(std::io::ErrorKind::WouldBlock.into());
-                }
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(10));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(std::io::Error::new(
+                    break std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
                         "another process held the audit trail's lock for 10 s",
-                    ));
+                    );
                 }
-                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+                Err(std::fs::TryLockError::Error(e)) => break e,
             }
+        };
+        self.lock_file = Some(file);
+        Err(refused)
+    }
+
+    fn unlock_trail(&mut self, lock: File) {
+        if lock.unlock().is_ok() {
+            self.lock_file = Some(lock);
         }
+        // Otherwise closing the file lets the lock go.
     }
 
     fn open_segment(&mut self, number: u32) -> std::io::Result<()> {
@@ -722,32 +871,56 @@ impl Appender {
         Ok(())
     }
 
-    fn append(
+    /// Appends the events of `writing`, each line chained to the one before; on failure, how many
+    /// of them were written (whole lines only) and why the rest were not.
+    fn append(&mut self, keys: &AuditKeys) -> Result<(), (usize, std::io::Error)> {
+        let lock = self.lock_trail().map_err(|e| (0, e))?;
+        let appended = match self.catch_up() {
+            Ok(()) => {
+                let batch = std::mem::take(&mut self.writing);
+                let mut lines = std::mem::take(&mut self.lines);
+                let appended = self.append_lines(keys, &batch, &mut lines);
+                lines.clear();
+                self.lines = lines;
+                self.writing = batch;
+                appended
+            }
+            Err(e) => Err((0, e)),
+        };
+        self.unlock_trail(lock);
+        appended
+    }
+
+    fn append_lines(
         &mut self,
         keys: &AuditKeys,
-        batch: &[(u64, String)],
-        may_wait: bool,
-    ) -> std::io::Result<()> {
-        let _lock = self.lock_trail(may_wait)?;
-        self.catch_up()?;
+        batch: &Batch,
+        lines: &mut Vec<u8>,
+    ) -> Result<(), (usize, std::io::Error)> {
         let mut chain = self.chain;
-        let mut bytes = Vec::with_capacity(batch.len().min(4096) * 400);
-        for (index, (_, text)) in batch.iter().enumerate() {
-            let start = bytes.len();
+        let mut written = 0;
+        lines.clear();
+        let mut seq = itoa::Buffer::new();
+        let mut hex = [0u8; 64];
+        for (index, text) in batch.texts().enumerate() {
+            let start = lines.len();
             chain.seq += 1;
-            write!(bytes, "{{\"seq\":{},{}", chain.seq, text)?;
-            chain.mac = keys.line_mac(&chain.mac, &bytes[start..]);
-            bytes.extend_from_slice(b",\"mac\":\"");
-            let mut hex = [0u8; 64];
+            lines.extend_from_slice(b"{\"seq\":");
+            lines.extend_from_slice(seq.format(chain.seq).as_bytes());
+            lines.push(b',');
+            lines.extend_from_slice(text);
+            chain.mac = keys.line_mac(&chain.mac, &lines[start..]);
             keyconsole_base::util::hex_into(&chain.mac, &mut hex);
-            bytes.extend_from_slice(&hex);
-            bytes.extend_from_slice(b"\"}\n");
-            let full = self.end + bytes.len() as u64 >= self.segment_limit;
+            lines.extend_from_slice(b",\"mac\":\"");
+            lines.extend_from_slice(&hex);
+            lines.extend_from_slice(b"\"}\n");
+            let full = self.end + lines.len() as u64 >= self.segment_limit;
             if full || index + 1 == batch.len() {
-                self.write_lines(&bytes, chain)?;
-                bytes.clear();
+                self.write_lines(lines, chain).map_err(|e| (written, e))?;
+                written = index + 1;
+                lines.clear();
                 if full {
-                    self.next_segment()?;
+                    self.next_segment().map_err(|e| (written, e))?;
                 }
             }
         }

@@ -84,7 +84,11 @@ pub(crate) fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
             keyconsole_base::text!("errors.keyid_is_missing_give_a_keyid"),
         );
     }
-    if let Ok(id) = Uuid::parse_str(key) {
+    // Only what has the length of a UUID's forms is parsed as one: a failed parse builds an
+    // error, which every call by alias paid.
+    if matches!(key.len(), 32 | 36 | 38 | 45)
+        && let Ok(id) = Uuid::parse_str(key)
+    {
         return ring.by_id.get(&id).copied().ok_or_else(|| {
             KmsError::new(
                 ErrorCode::CmkNotFound,
@@ -98,15 +102,17 @@ pub(crate) fn resolve_in(ring: &Keyring, key: &str) -> Result<usize> {
             keyconsole_base::text!("errors.that_is_neither_a_keyid_a"),
         );
     }
-    ring.by_alias
-        .get(&key.to_ascii_lowercase())
-        .copied()
-        .ok_or_else(|| {
-            KmsError::new(
-                ErrorCode::CmkNotFound,
-                keyconsole_base::text!("errors.no_key_has_the_alias_key", key = key),
-            )
-        })
+    let found = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        ring.by_alias.get(&key.to_ascii_lowercase())
+    } else {
+        ring.by_alias.get(key)
+    };
+    found.copied().ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::CmkNotFound,
+            keyconsole_base::text!("errors.no_key_has_the_alias_key", key = key),
+        )
+    })
 }
 
 impl Kms {
