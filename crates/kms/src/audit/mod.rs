@@ -302,9 +302,9 @@ struct Queue {
     written_through: u64,
 }
 
-/// Events' texts one after another in one buffer, which the writer swaps for an empty one: in a
-/// steady stream of requests queuing an event allocates nothing (a `String` per event, freed by
-/// whichever thread wrote it, cost the workers more than building it).
+/// Events' texts one after another in one buffer, which the writer copies out and empties (its
+/// capacity kept): in a steady stream of requests queuing an event allocates nothing (a `String`
+/// per event, freed by whichever thread wrote it, cost the workers more than building it).
 #[derive(Default)]
 struct Batch {
     texts: Vec<u8>,
