@@ -17,6 +17,18 @@ fn crypto_user(key_id: &dyn Fn(&str) -> String) -> Policy {
     .unwrap()
 }
 
+/// The actions the server's trail shows refused to `user`.
+fn refused_calls(console: &Console, user: &str) -> Vec<String> {
+    console
+        .kms()
+        .audit_events(&Default::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.user == user && !e.succeeded())
+        .map(|e| e.action)
+        .collect()
+}
+
 #[test]
 fn a_user_sees_what_it_may_not_do_disabled_with_the_reason() {
     let mut console = Console::connected_as(&["orders", "archive"], "carol", crypto_user);
@@ -75,11 +87,7 @@ fn a_user_sees_what_it_may_not_do_disabled_with_the_reason() {
             .iter()
             .any(|e| e.user == "carol" && e.action == "GetCallerPolicy")
     );
-    let refused: Vec<&str> = events
-        .iter()
-        .filter(|e| e.user == "carol" && !e.succeeded())
-        .map(|e| e.action.as_str())
-        .collect();
+    let refused = refused_calls(&console, "carol");
     assert!(refused.is_empty(), "refused: {refused:?}");
 }
 
@@ -138,11 +146,6 @@ fn a_user_without_kms_list_is_never_refused_a_listing() {
     // A second refresh, to be sure none of them asks.
     console.clock.advance(5);
     console.wait_until("another listing", |c| listings(c) >= 2);
-    let events = console.kms().audit_events(&Default::default()).unwrap();
-    let refused: Vec<&str> = events
-        .iter()
-        .filter(|e| e.user == "dave" && !e.succeeded())
-        .map(|e| e.action.as_str())
-        .collect();
+    let refused = refused_calls(&console, "dave");
     assert!(refused.is_empty(), "refused: {refused:?}");
 }
