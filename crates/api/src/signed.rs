@@ -189,7 +189,7 @@ impl RawRequest {
             .split('&')
             .filter_map(|p| p.split_once('='))
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| percent_decoded(&v.replace('+', " ")))
+            .map(|(_, v)| String::from_utf8_lossy(&percent_decode(v, true)).into_owned())
     }
 
     /// The path with its `%XX` escapes decoded (routing; the signature covers the raw one).
@@ -216,23 +216,152 @@ pub fn loggable_target(
 /// `%XX` escapes decoded; anything else (a stray `%`, bytes that are not UTF-8) kept or replaced,
 /// never an error: the result is only routed on.
 pub fn percent_decoded(text: &str) -> String {
+    String::from_utf8_lossy(&percent_decode(text, false)).into_owned()
+}
+
+/// `%XX` escapes decoded, and `+` as a space when `plus_is_space` (Python's `unquote_plus`); a
+/// broken escape is kept as it is, as the SDKs' `unquote` keeps it.
+pub fn percent_decode(text: &str, plus_is_space: bool) -> Vec<u8> {
     let bytes = text.as_bytes();
+    let hex_digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+        let escaped = match bytes.get(i..i + 3) {
+            Some([b'%', high, low]) => hex_digit(*high).zip(hex_digit(*low)),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some((high, low)), _) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            (None, b'+') if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, other) => {
+                out.push(other);
+                i += 1;
+            }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+}
+
+/// RFC 3986 percent-encoding as the SDKs sign: unreserved bytes (and `/` when `keep_slash`) as
+/// they are, every other byte as `%XX`.
+pub fn percent_encode(bytes: &[u8], keep_slash: bool, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in bytes {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+}
+
+/// A canonical query: each name and value decoded and encoded again, the pairs sorted, joined by
+/// `&` (which pairs count is the dialect's: Huawei keeps a name without `=`, JD drops it).
+pub fn canonical_query<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    plus_is_space: bool,
+) -> String {
+    let mut encoded: Vec<(String, String)> = pairs
+        .map(|(name, value)| {
+            let (mut n, mut v) = (String::new(), String::new());
+            percent_encode(&percent_decode(name, plus_is_space), false, &mut n);
+            percent_encode(&percent_decode(value, plus_is_space), false, &mut v);
+            (n, v)
+        })
+        .collect();
+    encoded.sort_unstable();
+    let mut out = String::new();
+    for (i, (name, value)) in encoded.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+/// The canonical headers: `name:value` and a newline for each signed header, the name in lower
+/// case, the value trimmed (and inner runs of spaces made one when `collapse_spaces`). A signed
+/// header the request lacks is refused.
+pub fn canonical_headers(
+    request: &Received<'_>,
+    signed_headers: &str,
+    collapse_spaces: bool,
+) -> std::result::Result<String, SignatureError> {
+    let mut out = String::new();
+    for name in signed_headers.split(';') {
+        let value = request
+            .header(name)
+            .ok_or(SignatureError::HeadersNotSigned)?
+            .trim();
+        out.push_str(&name.to_ascii_lowercase());
+        out.push(':');
+        if collapse_spaces {
+            for (i, word) in value.split(' ').filter(|w| !w.is_empty()).enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        } else {
+            out.push_str(value);
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The `Name=value` fields after an Authorization header's scheme, for exactly `names` (a field
+/// of another name, or one without `=`, makes the header malformed).
+pub fn authorization_fields<'a, const N: usize>(
+    fields: &'a str,
+    names: [&str; N],
+) -> std::result::Result<[Option<&'a str>; N], SignatureError> {
+    let mut values = [None; N];
+    for field in fields.split(',') {
+        let (name, value) = field
+            .trim()
+            .split_once('=')
+            .ok_or(SignatureError::Malformed)?;
+        let at = names
+            .iter()
+            .position(|n| *n == name)
+            .ok_or(SignatureError::Malformed)?;
+        values[at] = Some(value);
+    }
+    Ok(values)
+}
+
+/// Unix seconds of `YYYYMMDDTHHMMSSZ` (Huawei's `X-Sdk-Date`, JD's `x-jdcloud-date`).
+pub fn parse_compact_date(date: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::PrimitiveDateTime::parse(date, format)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
+/// Whether a request signed at `at` is within `window` seconds of `now`, either way.
+pub fn within_window(now: i64, at: i64, window: i64) -> bool {
+    now.abs_diff(at) <= window.unsigned_abs()
+}
+
+/// A header's value, when it is text.
+pub fn header_value<'a>(head: &'a Parts, name: &str) -> Option<&'a str> {
+    head.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The next version id of a secret whose versions are `existing` when the cloud numbers them
@@ -298,6 +427,18 @@ mod tests {
         assert_eq!(percent_decoded("/v1/key/k%3AEncrypt"), "/v1/key/k:Encrypt");
         assert_eq!(percent_decoded("100%"), "100%");
         assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+        assert_eq!(percent_decoded("%+1%41"), "%+1A");
+        assert_eq!(percent_decode("a+b%2B", true), b"a b+");
+        assert_eq!(percent_decode("a+b", false), b"a+b");
+        let mut encoded = String::new();
+        percent_encode("a/b c~é".as_bytes(), true, &mut encoded);
+        assert_eq!(encoded, "a/b%20c~%C3%A9");
+        assert_eq!(
+            canonical_query([("b", "2"), ("a", "x y"), ("a", "%41")].into_iter(), false),
+            "a=A&a=x%20y&b=2"
+        );
+        assert!(!within_window(i64::MAX, i64::MIN + 5, 900));
+        assert!(within_window(100, 1000, 900));
         assert_eq!(next_version_id(&[]), "v1");
         let existing = [
             ("v1".to_owned(), 0),

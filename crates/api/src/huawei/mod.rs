@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
-use crate::signed::{RawRequest, loggable_target};
+use crate::signed::{RawRequest, header_value, loggable_target};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
@@ -93,20 +93,13 @@ impl Route {
     }
 }
 
-fn header(head: &Parts, name: &str) -> Option<String> {
-    head.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 impl Dialect for HuaweiDialect {
     fn name(&self) -> &'static str {
         "huawei"
     }
 
     fn recognizes(&self, head: &Parts) -> bool {
-        header(head, "authorization").is_some_and(|a| a.starts_with(ALGORITHM))
+        header_value(head, "authorization").is_some_and(|a| a.starts_with(ALGORITHM))
     }
 
     fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call> {

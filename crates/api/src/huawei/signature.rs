@@ -11,7 +11,10 @@
 //! trimmed) for every signed header, each followed by `\n`. The body is hashed as received (the
 //! SDK escapes non-ASCII as `\uXXXX`; re-serializing would break the signature).
 
-use crate::signed::accepted;
+use crate::signed::{
+    self, accepted, authorization_fields, canonical_headers, parse_compact_date, percent_decode,
+    percent_encode, within_window,
+};
 use hmac::{Hmac, KeyInit, Mac};
 
 pub use crate::signed::{Received, SignatureError};
@@ -36,19 +39,8 @@ impl<'a> Authorization<'a> {
             .strip_prefix(ALGORITHM)
             .filter(|r| r.starts_with(char::is_whitespace))
             .ok_or(SignatureError::Malformed)?;
-        let (mut access, mut signed, mut signature) = (None, None, None);
-        for part in rest.split(',') {
-            let (name, value) = part
-                .trim()
-                .split_once('=')
-                .ok_or(SignatureError::Malformed)?;
-            match name {
-                "Access" => access = Some(value),
-                "SignedHeaders" => signed = Some(value),
-                "Signature" => signature = Some(value),
-                _ => return Err(SignatureError::Malformed),
-            }
-        }
+        let [access, signed, signature] =
+            authorization_fields(rest, ["Access", "SignedHeaders", "Signature"])?;
         let signature = signature
             .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or(SignatureError::Malformed)?;
@@ -64,50 +56,14 @@ impl<'a> Authorization<'a> {
     }
 }
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-}
-
-fn percent_encode(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        if is_unreserved(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-}
-
-/// Decodes `%XX` escapes (an invalid escape is kept as it is, as the SDK's `unquote` does).
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (
-                (bytes[i + 1] as char).to_digit(16),
-                (bytes[i + 2] as char).to_digit(16),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
+/// Each path segment decoded and encoded again, a `/` at the end.
 fn canonical_uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for (i, segment) in path.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
-        percent_encode(&percent_decode(segment), &mut out);
+        percent_encode(&percent_decode(segment, false), false, &mut out);
     }
     if !out.ends_with('/') {
         out.push('/');
@@ -116,23 +72,11 @@ fn canonical_uri(path: &str) -> String {
 }
 
 fn canonical_query(query: &str) -> String {
-    let mut pairs: Vec<(String, String)> = query
+    let pairs = query
         .split('&')
         .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let (mut key, mut value) = (String::new(), String::new());
-            percent_encode(&percent_decode(k), &mut key);
-            percent_encode(&percent_decode(v), &mut value);
-            (key, value)
-        })
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+        .map(|p| p.split_once('=').unwrap_or((p, "")));
+    signed::canonical_query(pairs, false)
 }
 
 use keyconsole_base::util::hex;
@@ -142,26 +86,16 @@ pub fn canonical_request(
     request: &Received<'_>,
     signed_headers: &str,
 ) -> Result<String, SignatureError> {
-    let mut headers = String::new();
-    for name in signed_headers.split(';') {
-        let value = request
-            .header(name)
-            .ok_or(SignatureError::HeadersNotSigned)?;
-        headers.push_str(&name.to_ascii_lowercase());
-        headers.push(':');
-        headers.push_str(value.trim());
-        headers.push('\n');
+    let headers = canonical_headers(request, signed_headers, false)?;
+    let body_hash = hex(&Sha256::digest(request.body));
+    // The SDK signs a given X-Sdk-Content-Sha256 in place of the body's hash (`UNSIGNED-PAYLOAD`
+    // for uploads). These APIs never send one, and a signature must bind the body it allows: a
+    // given one must be this body's hash.
+    if let Some(given) = request.header("x-sdk-content-sha256")
+        && !given.trim().eq_ignore_ascii_case(&body_hash)
+    {
+        return Err(SignatureError::Mismatch);
     }
-    let body_hash = match request.header("x-sdk-content-sha256") {
-        Some(given)
-            if signed_headers
-                .split(';')
-                .any(|h| h == "x-sdk-content-sha256") =>
-        {
-            given.to_owned()
-        }
-        _ => hex(&Sha256::digest(request.body)),
-    };
     Ok(format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         request.method,
@@ -189,14 +123,6 @@ pub fn signature(secret_key: &str, string_to_sign: &str) -> String {
     hex(&mac.finalize().into_bytes())
 }
 
-/// Unix seconds of `YYYYMMDDTHHMMSSZ`.
-pub fn parse_sdk_date(date: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(date, format)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp())
-}
-
 /// Verifies `request`'s signature; returns its access key. `secret_key_of` looks the secret key up.
 pub fn verify<'a>(
     request: &Received<'a>,
@@ -215,8 +141,8 @@ pub fn verify<'a>(
     let date = request
         .header("x-sdk-date")
         .ok_or(SignatureError::HeadersNotSigned)?;
-    let at = parse_sdk_date(date.trim()).ok_or(SignatureError::Expired)?;
-    if (now - at).abs() > MAX_CLOCK_SKEW_SECONDS {
+    let at = parse_compact_date(date.trim()).ok_or(SignatureError::Expired)?;
+    if !within_window(now, at, MAX_CLOCK_SKEW_SECONDS) {
         return Err(SignatureError::Expired);
     }
     let secret_key =
@@ -248,7 +174,7 @@ mod tests {
                     string_to_sign(&canonical, date),
                     v["string_to_sign"].as_str().unwrap()
                 );
-                let now = parse_sdk_date(date).unwrap() + 60;
+                let now = parse_compact_date(date).unwrap() + 60;
                 let sk = v["secret_key"].as_str().unwrap().to_owned();
                 let ak = v["access_key"].as_str().unwrap();
                 let lookup = |id: &str| (id == ak).then(|| zeroize::Zeroizing::new(sk.clone()));
@@ -287,6 +213,58 @@ mod tests {
                     Err(SignatureError::Mismatch)
                 );
             });
+        }
+    }
+
+    /// A request signed as the SDK signs one with `X-Sdk-Content-Sha256: given` (the given value
+    /// in place of the body's hash), at `date`.
+    fn signed_with_content_hash<R>(
+        given: &str,
+        body: &[u8],
+        check: impl FnOnce(&Received<'_>, i64) -> R,
+    ) -> R {
+        let date = "20261204T120000Z";
+        let mut headers = vec![
+            ("host", "127.0.0.1:19267"),
+            ("x-sdk-content-sha256", given),
+            ("x-sdk-date", date),
+        ];
+        let signed_headers = "host;x-sdk-content-sha256;x-sdk-date";
+        let canonical = format!(
+            "POST\n/v1.0/p/kms/encrypt-data/\n\nhost:127.0.0.1:19267\nx-sdk-content-sha256:{given}\n\
+             x-sdk-date:{date}\n\n{signed_headers}\n{given}"
+        );
+        let sig = signature("sk", &string_to_sign(&canonical, date));
+        let authorization =
+            format!("{ALGORITHM} Access=ak, SignedHeaders={signed_headers}, Signature={sig}");
+        headers.push(("authorization", &authorization));
+        let request = Received {
+            method: "POST",
+            path: "/v1.0/p/kms/encrypt-data",
+            query: "",
+            headers: &headers,
+            body,
+        };
+        check(&request, parse_compact_date(date).unwrap())
+    }
+
+    #[test]
+    fn a_signature_binds_the_body_even_when_it_names_its_hash() {
+        let body = br#"{"key_id":"k","plain_text":"p"}"#;
+        let lookup = |_: &str| Some(zeroize::Zeroizing::new("sk".to_owned()));
+        // The body's own hash, given: what the SDK would sign anyway.
+        let own = hex(&Sha256::digest(body));
+        let verified = signed_with_content_hash(&own, body, |r, now| {
+            verify(r, now, lookup).map(str::to_owned)
+        });
+        assert_eq!(verified.as_deref(), Ok("ak"));
+        // An unsigned payload, or another body's hash: the signature would not cover this body.
+        let other = hex(&Sha256::digest(b"{}"));
+        for given in ["UNSIGNED-PAYLOAD", other.as_str()] {
+            let verified = signed_with_content_hash(given, body, |r, now| {
+                verify(r, now, lookup).map(str::to_owned)
+            });
+            assert_eq!(verified, Err(SignatureError::Mismatch), "{given}");
         }
     }
 

@@ -14,7 +14,7 @@ use hyper::http::request::Parts;
 use serde_json::{Map, Value, json};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
-use crate::signed::{RawRequest, loggable_target};
+use crate::signed::{RawRequest, header_value, loggable_target};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
@@ -100,20 +100,13 @@ fn route_of(request: &RawRequest) -> Option<Route> {
     })
 }
 
-fn header(head: &Parts, name: &str) -> Option<String> {
-    head.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 impl Dialect for JdDialect {
     fn name(&self) -> &'static str {
         "jd"
     }
 
     fn recognizes(&self, head: &Parts) -> bool {
-        header(head, "authorization").is_some_and(|a| a.starts_with("JDCLOUD"))
+        header_value(head, "authorization").is_some_and(|a| a.starts_with("JDCLOUD"))
     }
 
     fn read(&self, head: &Parts, body: SecretBytes) -> Box<dyn Call> {

@@ -12,10 +12,15 @@
 //! re-encodes them (the Python client sends `:` raw). Header values are trimmed; version 2 also
 //! collapses inner runs of spaces. The region is not checked (clients send different ones).
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, KeyInit, Mac};
 
+use crate::signed::{
+    self, accepted, authorization_fields, canonical_headers, parse_compact_date, percent_decode,
+    percent_encode, with_signing_key, within_window,
+};
 pub use crate::signed::{Received, SignatureError};
-use crate::signed::{accepted, with_signing_key};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -71,19 +76,8 @@ impl<'a> Authorization<'a> {
             .into_iter()
             .find(|v| v.algorithm() == algorithm)
             .ok_or(SignatureError::Malformed)?;
-        let (mut credential, mut signed, mut signature) = (None, None, None);
-        for part in rest.split(',') {
-            let (name, value) = part
-                .trim()
-                .split_once('=')
-                .ok_or(SignatureError::Malformed)?;
-            match name {
-                "Credential" => credential = Some(value),
-                "SignedHeaders" => signed = Some(value),
-                "Signature" => signature = Some(value),
-                _ => return Err(SignatureError::Malformed),
-            }
-        }
+        let [credential, signed, signature] =
+            authorization_fields(rest, ["Credential", "SignedHeaders", "Signature"])?;
         let scope: Vec<&str> = credential
             .ok_or(SignatureError::Malformed)?
             .split('/')
@@ -110,50 +104,9 @@ impl<'a> Authorization<'a> {
     }
 }
 
-fn encode(bytes: &[u8], keep_slash: bool, out: &mut String) {
-    for &b in bytes {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-}
-
-/// Python's `unquote_plus`: `+` is a space, `%XX` a byte; a broken escape stays as it is.
-fn unquote_plus(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' if i + 2 < bytes.len()
-                && (bytes[i + 1] as char).is_ascii_hexdigit()
-                && (bytes[i + 2] as char).is_ascii_hexdigit() =>
-            {
-                let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-                out.push(hex(bytes[i + 1]) * 16 + hex(bytes[i + 2]));
-                i += 3;
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
 /// Version 3's canonical path: decoded, `//` runs collapsed, re-encoded keeping `/`.
 fn canonical_uri_v3(path: &str) -> String {
-    let decoded = unquote_plus(path);
+    let decoded = percent_decode(path, true);
     let mut collapsed = Vec::with_capacity(decoded.len());
     for &b in &decoded {
         if !(b == b'/' && collapsed.last() == Some(&b'/')) {
@@ -161,29 +114,17 @@ fn canonical_uri_v3(path: &str) -> String {
         }
     }
     let mut out = String::new();
-    encode(&collapsed, true, &mut out);
+    percent_encode(&collapsed, true, &mut out);
     out
 }
 
 /// Version 3's canonical query: pairs with a key and an `=`, decoded, re-encoded, sorted.
 fn canonical_query_v3(query: &str) -> String {
-    let mut pairs: Vec<(String, String)> = query
+    let pairs = query
         .split('&')
         .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| {
-            let (mut key, mut value) = (String::new(), String::new());
-            encode(&unquote_plus(k), false, &mut key);
-            encode(&unquote_plus(v), false, &mut value);
-            (key, value)
-        })
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+        .filter(|(name, _)| !name.is_empty());
+    signed::canonical_query(pairs, true)
 }
 
 use keyconsole_base::util::hex;
@@ -200,31 +141,14 @@ pub fn canonical_request(
     request: &Received<'_>,
     authorization: &Authorization<'_>,
 ) -> Result<String, SignatureError> {
-    let mut headers = String::new();
-    for name in authorization.signed_headers.split(';') {
-        let value = request
-            .header(name)
-            .ok_or(SignatureError::HeadersNotSigned)?
-            .trim();
-        headers.push_str(&name.to_ascii_lowercase());
-        headers.push(':');
-        match authorization.version {
-            Version::Two => headers.push_str(
-                &value
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            Version::Three => headers.push_str(value),
-        }
-        headers.push('\n');
-    }
+    // Version 2 makes inner runs of spaces one; version 3 keeps the value as sent.
+    let collapse_spaces = authorization.version == Version::Two;
+    let headers = canonical_headers(request, authorization.signed_headers, collapse_spaces)?;
     let (uri, query) = match authorization.version {
-        Version::Two => (request.path.to_owned(), request.query.to_owned()),
+        Version::Two => (Cow::Borrowed(request.path), Cow::Borrowed(request.query)),
         Version::Three => (
-            canonical_uri_v3(request.path),
-            canonical_query_v3(request.query),
+            Cow::Owned(canonical_uri_v3(request.path)),
+            Cow::Owned(canonical_query_v3(request.query)),
         ),
     };
     Ok(format!(
@@ -235,7 +159,6 @@ pub fn canonical_request(
     ))
 }
 
-/// The signature (hex) of `request` with `secret_key`, at `date` (`x-jdcloud-date`).
 /// kSigning, SigV4's chain of four HMACs from the secret key.
 fn signing_key(secret_key: &str, authorization: &Authorization<'_>) -> Zeroizing<Vec<u8>> {
     let version = authorization.version;
@@ -246,6 +169,7 @@ fn signing_key(secret_key: &str, authorization: &Authorization<'_>) -> Zeroizing
     Zeroizing::new(hmac(&k_service, version.terminator().as_bytes()))
 }
 
+/// The signature (hex) of `request` with `secret_key`, at `date` (`x-jdcloud-date`).
 pub fn signature(
     request: &Received<'_>,
     authorization: &Authorization<'_>,
@@ -297,9 +221,8 @@ pub fn verify<'a>(
         .header("x-jdcloud-date")
         .ok_or(SignatureError::Expired)?
         .trim();
-    let at =
-        super::super::huawei::signature::parse_sdk_date(date).ok_or(SignatureError::Expired)?;
-    if !date.starts_with(authorization.day) || (now - at).abs() > MAX_CLOCK_SKEW_SECONDS {
+    let at = parse_compact_date(date).ok_or(SignatureError::Expired)?;
+    if !date.starts_with(authorization.day) || !within_window(now, at, MAX_CLOCK_SKEW_SECONDS) {
         return Err(SignatureError::Expired);
     }
     let secret_key =
@@ -329,8 +252,7 @@ mod tests {
                     "{name}"
                 );
                 let date = request.header("x-jdcloud-date").unwrap();
-                let now =
-                    super::super::super::huawei::signature::parse_sdk_date(date).unwrap() + 30;
+                let now = parse_compact_date(date).unwrap() + 30;
                 let sk = v["secret_key"].as_str().unwrap().to_owned();
                 let ak = v["access_key"].as_str().unwrap();
                 let lookup = |id: &str| (id == ak).then(|| zeroize::Zeroizing::new(sk.clone()));

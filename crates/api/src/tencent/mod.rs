@@ -342,10 +342,7 @@ pub use crate::dialect::Outcome;
 pub struct TencentDialect;
 
 fn header(head: &Parts, name: &str) -> Option<String> {
-    head.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    crate::signed::header_value(head, name).map(str::to_owned)
 }
 
 impl Dialect for TencentDialect {
@@ -355,7 +352,8 @@ impl Dialect for TencentDialect {
 
     fn recognizes(&self, head: &Parts) -> bool {
         head.headers.contains_key("x-tc-action")
-            || header(head, "authorization").is_some_and(|a| a.starts_with("TC3-HMAC-SHA256"))
+            || crate::signed::header_value(head, "authorization")
+                .is_some_and(|a| a.starts_with("TC3-HMAC-SHA256"))
     }
 
     fn read(&self, head: &Parts, body: keyconsole_base::util::SecretBytes) -> Box<dyn Call> {
