@@ -1,10 +1,8 @@
-"""What the SDK test scripts share: the HTTP profile, building a request model from fields, and
-counting checks."""
+"""What the SDK test scripts share: counting checks, the scheme and CA, and for Tencent's SDK the
+HTTP profile, building a request model from fields and expecting a refusal. Tencent's SDK is
+imported only by those, so the Huawei and JD scripts (venvs of their own) count with it too."""
 import json
 import os
-
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.http_profile import HttpProfile
 
 # HTTPS trusting keyconsole's local CA when KEYCONSOLE_CA names its certificate (`keyconsole api ca
 # --path`), plain HTTP otherwise: exactly the two settings the README gives.
@@ -13,6 +11,8 @@ SCHEME = "https" if CA else "http"
 
 
 def http_profile(endpoint, method):
+    from tencentcloud.common.profile.http_profile import HttpProfile
+
     if CA:
         return HttpProfile(protocol="https", endpoint=endpoint, reqMethod=method, reqTimeout=10,
                            certification=CA)
@@ -34,8 +34,16 @@ def check(condition, what):
     passed += 1
 
 
+def must(condition, what):
+    """A conformance condition: fails like a check, counted in a conformance line instead."""
+    if not condition:
+        raise SystemExit(f"FAILED: {what}")
+
+
 def refused(code, call, what):
     """The call fails with `code` (and a RequestId), as the cloud answers."""
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
     try:
         call()
     except TencentCloudSDKException as e:

@@ -16,6 +16,8 @@ import os
 import sys
 import uuid
 
+import checks
+from checks import CA, SCHEME, check, must
 import huaweicloudsdkcore.client as core_client
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -39,22 +41,6 @@ from huaweicloudsdkkms.v2 import (
 )
 
 ENDPOINT = sys.argv[1]
-CA = os.environ.get("KEYCONSOLE_CA")
-SCHEME = "https" if CA else "http"
-passed = 0
-
-
-def check(condition, what):
-    global passed
-    if not condition:
-        raise SystemExit(f"FAILED: {what}")
-    passed += 1
-
-
-def must(condition, what):
-    """A conformance condition: fails like a check, counted in the conformance line instead."""
-    if not condition:
-        raise SystemExit(f"FAILED: {what}")
 
 
 # Conformance: every successful answer, raw, against the SDK's own response model: each field
@@ -323,4 +309,4 @@ with open(os.environ.get("HUAWEI_CIPHERTEXT_OUT", os.devnull), "w") as out:
 check(conformance["answers"] >= 30, "every answer above was checked against its model")
 print(f"Huawei answers against the SDK's models: {conformance['answers']} answers, {conformance['fields']} fields "
       f"conform; declared but not sent: {', '.join(sorted(conformance['omitted'])) or 'none'}")
-print(f"the official Huawei KMS and CSMS SDKs over {SCHEME}: {passed} passed, 0 failed")
+print(f"the official Huawei KMS and CSMS SDKs over {SCHEME}: {checks.passed} passed, 0 failed")

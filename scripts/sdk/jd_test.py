@@ -18,8 +18,9 @@ import os
 import sys
 import uuid
 
+import checks
+from checks import CA, SCHEME, check, must
 from jdcloud_sdk.core.config import Config
-from jdcloud_sdk.core.const import SCHEME_HTTP, SCHEME_HTTPS
 from jdcloud_sdk.core.credential import Credential
 from jdcloud_sdk.core.logger import ERROR, Logger
 from jdcloud_sdk.services.kms.apis.CancelKeyDeletionRequest import CancelKeyDeletionParameters, CancelKeyDeletionRequest
@@ -54,24 +55,8 @@ from jdcloud_sdk.services.kms.models.KeyDescCfg import KeyDescCfg
 
 ENDPOINT = sys.argv[1]
 # The SDK has no TLS option: requests trusts the local CA through REQUESTS_CA_BUNDLE.
-CA = os.environ.get("KEYCONSOLE_CA")
-SCHEME = SCHEME_HTTPS if CA else SCHEME_HTTP
 if CA:
     os.environ["REQUESTS_CA_BUNDLE"] = CA
-passed = 0
-
-
-def check(condition, what):
-    global passed
-    if not condition:
-        raise SystemExit(f"FAILED: {what}")
-    passed += 1
-
-
-def must(condition, what):
-    """A conformance condition: fails like a check, counted in the conformance line instead."""
-    if not condition:
-        raise SystemExit(f"FAILED: {what}")
 
 
 client = KmsClient(Credential(os.environ["KEYCONSOLE_SECRET_ID"], os.environ["KEYCONSOLE_SECRET_KEY"]),
@@ -244,4 +229,4 @@ check(conformed["results"] >= 12, "the results above were checked against the mo
 print(f"JD results against the documented models: {conformed['results']} results, {conformed['fields']} fields conform")
 with open(os.environ.get("JD_CIPHERTEXT_OUT", os.devnull), "w") as out:
     out.write(blob)
-print(f"the official JD Cloud Python SDK over {SCHEME}: {passed} passed, 0 failed")
+print(f"the official JD Cloud Python SDK over {SCHEME}: {checks.passed} passed, 0 failed")

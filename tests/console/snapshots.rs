@@ -441,6 +441,19 @@ fn api_access_huawei() {
     snapshot(&mut console, "api_access_huawei");
 }
 
+/// The API access page on JD Cloud's tab: its AccessKey/SecretKey and the Python snippet with
+/// its quiet logger.
+#[test]
+fn api_access_jd() {
+    let mut console = console("api_access_jd");
+    unlock(&mut console);
+    console.click("API access");
+    console.click("JD Cloud");
+    console.harness.get_by_label("Client snippets").click();
+    console.settle();
+    snapshot(&mut console, "api_access_jd");
+}
+
 #[test]
 fn secrets_with_one_chosen() {
     let (path, clock) = fixture("secrets");
