@@ -1,6 +1,7 @@
 //! Fuzz targets for every parser of outside input: the keystore file (header and sealed body), the
 //! keystore body JSON, CiphertextBlobs, encrypted files (header and chunk stream), encryption
-//! contexts, and API requests (parameters and signature check). Each runs its seeds from
+//! contexts, and API requests (parameters and signature check; Tencent's, and Huawei's and JD's
+//! signed as their SDKs sign, so that the mutations reach each operation). Each runs its seeds from
 //! `tests/fuzz/corpus/<target>/`, then mutations of them for `KC_FUZZ_SECONDS` (5 s by default);
 //! a finding is saved under `target/fuzz-findings/` with the seed to replay it (`KC_FUZZ_SEED`).
 //! `cargo test --test fuzz -- --ignored make_corpus` writes the seeds again.
@@ -161,6 +162,164 @@ fn api_request() {
         );
         let answer: serde_json::Value = serde_json::from_slice(&body).expect("JSON answer");
         assert!(answer["Response"]["RequestId"].is_string(), "{answer}");
+    });
+}
+
+/// A Huawei or JD request as corpus bytes: `MODE\nMETHOD\nTARGET\nBODY`. MODE `huawei`, `jd2` or
+/// `jd3` signs the request as that cloud's SDKs do, with the keystore's pair for the cloud (so a
+/// mutated body or path is checked by the operation, not refused by the signature); any other
+/// MODE is sent as the `Authorization` header itself.
+fn dialect_request_bytes(
+    mode: &str,
+    method: &str,
+    target: &str,
+    body: &serde_json::Value,
+) -> Vec<u8> {
+    let mut bytes = format!("{mode}\n{method}\n{target}\n").into_bytes();
+    bytes.extend_from_slice(body.to_string().as_bytes());
+    bytes
+}
+
+/// The request `input` describes, as the transport hands it to a dialect (None when hyper would
+/// not have parsed it: a method or target that is not HTTP).
+fn dialect_request(input: &[u8], kms: &Kms) -> Option<(hyper::http::request::Parts, Vec<u8>)> {
+    use keyconsole::api::{huawei, jd};
+    use keyconsole::kms::Cloud;
+    let mut parts = input.splitn(4, |&b| b == b'\n');
+    let mut field = || String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let (mode, method, target) = (field(), field(), field());
+    let body = parts.next().unwrap_or_default().to_vec();
+    let uri: hyper::Uri = target.parse().ok()?;
+    let (path, query) = (
+        uri.path().to_owned(),
+        uri.query().unwrap_or_default().to_owned(),
+    );
+    let date = time::OffsetDateTime::from_unix_timestamp(START)
+        .unwrap()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    let (host, content_type) = ("127.0.0.1:19267", "application/json");
+    let signed_headers = "content-type;host";
+    let authorization = match mode.as_str() {
+        "huawei" => {
+            let pair = kms.api_credentials_for(Cloud::Huawei).unwrap();
+            let headers = [
+                ("content-type", content_type),
+                ("host", host),
+                ("x-sdk-date", &date),
+            ];
+            let received = huawei::signature::Received {
+                method: &method,
+                path: &path,
+                query: &query,
+                headers: &headers,
+                body: &body,
+            };
+            let signed_headers = "content-type;host;x-sdk-date";
+            let canonical = huawei::signature::canonical_request(&received, signed_headers).ok()?;
+            let signature = huawei::signature::signature(
+                pair.secret_key.as_str(),
+                &huawei::signature::string_to_sign(&canonical, &date),
+            );
+            format!(
+                "SDK-HMAC-SHA256 Access={}, SignedHeaders={signed_headers}, Signature={signature}",
+                pair.secret_id
+            )
+        }
+        "jd2" | "jd3" => {
+            let pair = kms.api_credentials_for(Cloud::Jd).unwrap();
+            let version = if mode == "jd2" {
+                jd::signature::Version::Two
+            } else {
+                jd::signature::Version::Three
+            };
+            let headers = [("content-type", content_type), ("host", host)];
+            let received = jd::signature::Received {
+                method: &method,
+                path: &path,
+                query: &query,
+                headers: &headers,
+                body: &body,
+            };
+            let authorization = jd::signature::Authorization {
+                version,
+                access_key: &pair.secret_id,
+                day: &date[..8],
+                region: "cn-north-1",
+                service: "kms",
+                signed_headers,
+                signature: "",
+            };
+            let signature = jd::signature::signature(
+                &received,
+                &authorization,
+                pair.secret_key.as_str(),
+                &date,
+            )
+            .ok()?;
+            format!(
+                "{} Credential={}/{}/cn-north-1/kms/{}, SignedHeaders={signed_headers}, Signature={signature}",
+                version.algorithm(),
+                pair.secret_id,
+                &date[..8],
+                if mode == "jd2" {
+                    "jdcloud2_request"
+                } else {
+                    "jdcloud3_request"
+                },
+            )
+        }
+        other => other.to_owned(),
+    };
+    let request = hyper::Request::builder()
+        .method(method.as_bytes())
+        .uri(uri)
+        .header("host", host)
+        .header("content-type", content_type)
+        .header("x-sdk-date", &date)
+        .header("x-jdcloud-date", &date)
+        .header("authorization", authorization)
+        .body(())
+        .ok()?;
+    Some((request.into_parts().0, body))
+}
+
+/// Runs a request through the dialect its headers name, as the transport would: the answer is
+/// that cloud's JSON, an error with its envelope, and never a panic.
+fn run_dialect_request(kms: &Kms, input: &[u8]) -> Option<(u16, serde_json::Value)> {
+    let (head, body) = dialect_request(input, kms)?;
+    let dialect = keyconsole::api::dialect::of(&head);
+    let call = dialect.read(&head, keyconsole::util::SecretBytes::from(body));
+    let outcome = call.run(kms, "fuzz", true);
+    let written = dialect.answer(outcome.action, outcome.result, "fuzz", call.language());
+    let answer: serde_json::Value = serde_json::from_slice(&written.body).expect("JSON answer");
+    assert!((200..600).contains(&written.status), "{}", written.status);
+    match dialect.name() {
+        "huawei" if written.status >= 400 => {
+            let error = answer.get("error").unwrap_or(&answer);
+            assert!(error["error_code"].is_string(), "{answer}");
+            assert!(error["error_msg"].is_string(), "{answer}");
+        }
+        "jd" => {
+            assert!(answer["requestId"].is_string(), "{answer}");
+            if written.status >= 400 {
+                assert_eq!(answer["error"]["code"], written.status, "{answer}");
+            }
+        }
+        "tencent" => assert!(answer["Response"]["RequestId"].is_string(), "{answer}"),
+        _ => {}
+    }
+    Some((written.status, answer))
+}
+
+#[test]
+fn signed_dialects() {
+    let corpus = load_corpus("signed_dialects");
+    let (_dir, kms) = compat_kms();
+    fuzz::run("signed_dialects", &corpus, |input| {
+        run_dialect_request(&kms, input);
     });
 }
 
@@ -333,4 +492,123 @@ fn make_corpus() {
         })
         .collect();
     write_seeds("api_request", &seeds);
+
+    // Huawei's and JD's operations, signed; a ciphertext made through each to decrypt.
+    let huawei = |op: &str| format!("/v1.0/0123456789abcdef/kms/{op}");
+    let seed = |mode: &str, method: &str, target: &str, body: serde_json::Value| {
+        let bytes = dialect_request_bytes(mode, method, target, &body);
+        let (status, answer) = run_dialect_request(&kms, &bytes).unwrap();
+        // The seeds are accepted as they are.
+        assert!(status < 400, "{target}: {answer}");
+        (bytes, answer)
+    };
+    let (encrypted, sealed) = seed(
+        "huawei",
+        "POST",
+        &huawei("encrypt-data"),
+        json!({"key_id": "compat-key", "plain_text": "db password", "additional_authenticated_data": "app"}),
+    );
+    let (jd_encrypted, jd_sealed) = seed(
+        "jd3",
+        "POST",
+        "/v1/key/compat-key:Encrypt",
+        json!({"plaintext": "aGVsbG8="}),
+    );
+    let mut seeds = vec![encrypted, jd_encrypted];
+    for (mode, method, target, body) in [
+        (
+            "huawei",
+            "POST",
+            huawei("decrypt-data"),
+            json!({"cipher_text": sealed["cipher_text"], "additional_authenticated_data": "app"}),
+        ),
+        (
+            "huawei",
+            "POST",
+            huawei("create-datakey"),
+            json!({"key_id": "compat-key", "datakey_length": "256"}),
+        ),
+        (
+            "huawei",
+            "POST",
+            huawei("describe-key"),
+            json!({"key_id": "compat-key"}),
+        ),
+        (
+            "huawei",
+            "POST",
+            huawei("list-keys"),
+            json!({"limit": "10", "key_spec": "ALL"}),
+        ),
+        (
+            "huawei",
+            "POST",
+            huawei("gen-random"),
+            json!({"random_data_length": "256"}),
+        ),
+        (
+            "huawei",
+            "POST",
+            "/v1/0123456789abcdef/secrets".to_owned(),
+            json!({"name": "huawei-seed", "secret_string": "s3cret"}),
+        ),
+        (
+            "huawei",
+            "GET",
+            "/v1/0123456789abcdef/secrets/huawei-seed/versions/latest".to_owned(),
+            json!({}),
+        ),
+        (
+            "huawei",
+            "GET",
+            "/v1/0123456789abcdef/secrets?limit=5".to_owned(),
+            json!({}),
+        ),
+        (
+            "jd2",
+            "POST",
+            "/v1/key/compat-key%3ADecrypt".to_owned(),
+            json!({"ciphertextBlob": jd_sealed["result"]["ciphertextBlob"]}),
+        ),
+        (
+            "jd3",
+            "GET",
+            "/v1/key/compat-key:GenerateDataKey".to_owned(),
+            json!({}),
+        ),
+        (
+            "jd3",
+            "GET",
+            "/v1/key?pageNumber=1&pageSize=10".to_owned(),
+            json!({}),
+        ),
+        (
+            "jd3",
+            "GET",
+            "/v1/key/compat-key:describeKeyDetail".to_owned(),
+            json!({}),
+        ),
+        (
+            "jd3",
+            "POST",
+            "/v1/secret:create".to_owned(),
+            json!({"secretCfg": {"secretDescCfg": {"secretName": "jd-seed", "secretDesc": "seed"}, "secretData": "s3cret"}}),
+        ),
+        (
+            "jd2",
+            "GET",
+            "/v1/secret/jd-seed/version/v1".to_owned(),
+            json!({}),
+        ),
+    ] {
+        seeds.push(seed(mode, method, &target, body).0);
+    }
+    // Unsigned: the refusals' own path.
+    seeds.push(dialect_request_bytes(
+        "SDK-HMAC-SHA256 Access=x, SignedHeaders=host;x-sdk-date, Signature=00",
+        "POST",
+        &huawei("encrypt-data"),
+        &json!({"key_id": "compat-key", "plain_text": "x"}),
+    ));
+    write_seeds("signed_dialects", &seeds);
 }

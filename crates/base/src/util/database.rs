@@ -193,10 +193,12 @@ where
     let work = call(deadline);
     let (done, result) = std::sync::mpsc::sync_channel(1);
     runtime()?.spawn(async move {
-        let _slot = slot;
         let outcome = tokio::time::timeout_at(deadline + Duration::from_secs(1), work)
             .await
             .unwrap_or(Err(DbError::TimedOut));
+        // The place is given back before the caller hears: a call made right after this one
+        // returned is never refused as Busy because of it.
+        drop(slot);
         let _ = done.send(outcome);
     });
     result
