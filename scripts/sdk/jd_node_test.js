@@ -2,10 +2,11 @@
 // against a running `keyconsole serve`: CreateKey, Encrypt, Decrypt, GenerateDataKey, Disable →
 // Encrypt refused (the promise rejects with the error envelope), ScheduleKeyDeletion (a DELETE with
 // a query), CancelKeyDeletion; a secret: createSecret, createSecretVersion, describeSecretVersionInfo,
-// disableSecret, deleteSecret.
+// disableSecret, deleteSecret; an RSA key's sign (checked by Node's crypto), getPublicKey, validate.
 // Usage: node jd_node_test.js ENDPOINT [http|https]; KEYCONSOLE_SECRET_ID / KEYCONSOLE_SECRET_KEY
 // in the environment; for https NODE_EXTRA_CA_CERTS names the local CA.
 // Prints "N passed, 0 failed" or exits 1 at the first mismatch.
+const crypto = require("crypto");
 const KMS = require("jdcloud-sdk-js/src/services/kms");
 
 const [endpoint, protocol = "http"] = process.argv.slice(2);
@@ -51,6 +52,21 @@ function check(condition, what) {
   const described = await kms.describeKey({ keyId });
   check(described.result.keyInfo.keyStatus === 2, "scheduleKeyDeletion (DELETE with a query): keyStatus 2");
   await kms.cancelKeyDeletion({ keyId });
+
+  // An RSA key (keyType 1): Sign, checked by Node's crypto with the key GetPublicKey gives, and
+  // Validate.
+  const pair = await kms.createKey({
+    keyCfg: { keyDescCfg: { keyName: `jd-node-rsa-${Date.now()}`, keyDesc: "signing", keyType: 1 } },
+  });
+  const message = Buffer.from("release 1.4.2 签名");
+  const signed = await kms.sign({ keyId: pair.result.keyId, plaintext: message.toString("base64") });
+  const pem = (await kms.getPublicKey({ keyId: pair.result.keyId })).result.publicKeyBlob;
+  check(crypto.verify("sha256", message, pem, Buffer.from(signed.result.signature, "base64")),
+    "Node's crypto verifies Sign (RSA PKCS#1 v1.5, SHA-256) with GetPublicKey's PEM");
+  const validated = await kms.validate({
+    keyId: pair.result.keyId, plaintext: message.toString("base64"), signature: signed.result.signature,
+  });
+  check(validated.result.validated === true, "validate: the signature holds");
 
   const secretName = `jd-node-secret-${Date.now()}`;
   const made = await kms.createSecret({

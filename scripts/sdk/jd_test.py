@@ -15,7 +15,9 @@ Prints "N passed, 0 failed".
 """
 import base64
 import os
+import subprocess
 import sys
+import tempfile
 import uuid
 
 import checks
@@ -33,6 +35,9 @@ from jdcloud_sdk.services.kms.apis.DisableKeyRequest import DisableKeyParameters
 from jdcloud_sdk.services.kms.apis.EnableKeyRequest import EnableKeyParameters, EnableKeyRequest
 from jdcloud_sdk.services.kms.apis.EncryptRequest import EncryptParameters, EncryptRequest
 from jdcloud_sdk.services.kms.apis.GenerateDataKeyRequest import GenerateDataKeyParameters, GenerateDataKeyRequest
+from jdcloud_sdk.services.kms.apis.GetPublicKeyRequest import GetPublicKeyParameters, GetPublicKeyRequest
+from jdcloud_sdk.services.kms.apis.SignRequest import SignParameters, SignRequest
+from jdcloud_sdk.services.kms.apis.ValidateRequest import ValidateParameters, ValidateRequest
 from jdcloud_sdk.services.kms.apis.ScheduleKeyDeletionRequest import ScheduleKeyDeletionParameters, ScheduleKeyDeletionRequest
 from jdcloud_sdk.services.kms.client.KmsClient import KmsClient
 from jdcloud_sdk.services.kms.apis.CreateSecretRequest import CreateSecretParameters, CreateSecretRequest
@@ -85,6 +90,9 @@ RESULTS = {
     "DescribeSecretVersionList": {"secretDetail": {"secretInfo": SECRET_INFO, "secretVersionCount": int,
                                                    "secretVersionList": [VERSION_ITEM]}},
     "DescribeSecretVersionInfo": VERSION_ITEM,
+    "GetPublicKey": {"publicKeyBlob": str},
+    "Sign": {"signature": str},
+    "Validate": {"validated": bool},
 }
 conformed = {"results": 0, "fields": 0}
 
@@ -158,6 +166,38 @@ check(ok(DescribeKeyRequest(DescribeKeyParameters(key)), "DescribeKey")["keyInfo
       "pending deletion is keyStatus 2")
 ok(CancelKeyDeletionRequest(CancelKeyDeletionParameters(key)), "CancelKeyDeletion")
 ok(EnableKeyRequest(EnableKeyParameters(key)), "EnableKey")
+
+# An RSA key (keyType 1): its public key, Sign (PKCS#1 v1.5 over SHA-256, the one algorithm JD
+# names), checked by OpenSSL as an outsider would, then Validate.
+pair_cfg = KeyDescCfg(f"jd-rsa-{uuid.uuid4().hex[:8]}", "signing key", keyType=1)
+pair = ok(CreateKeyRequest(CreateKeyParameters(KeyCfg(pair_cfg))), "CreateKey keyType 1")["keyId"]
+pem = ok(GetPublicKeyRequest(GetPublicKeyParameters(pair)), "GetPublicKey")["publicKeyBlob"]
+check(pem.startswith("-----BEGIN PUBLIC KEY-----"), "GetPublicKey: a PEM public key")
+message = "release 1.4.2 签名".encode() * 50
+params = SignParameters(pair)
+params.setPlaintext(base64.b64encode(message).decode())
+signature = ok(SignRequest(params), "Sign")["signature"]
+with tempfile.TemporaryDirectory() as folder:
+    for file_name, content in [("key.pem", pem.encode()), ("message", message),
+                               ("signature", base64.b64decode(signature))]:
+        with open(os.path.join(folder, file_name), "wb") as out:
+            out.write(content)
+    verified = subprocess.run(["openssl", "dgst", "-sha256", "-verify", "key.pem", "-signature", "signature",
+                               "message"], cwd=folder, capture_output=True, text=True)
+check(verified.returncode == 0 and "Verified OK" in verified.stdout,
+      f"OpenSSL verifies JD's Sign as RSA PKCS#1 v1.5 SHA-256 ({verified.stdout}{verified.stderr})")
+params = ValidateParameters(pair)
+params.setPlaintext(base64.b64encode(message).decode())
+params.setSignature(signature)
+check(ok(ValidateRequest(params), "Validate")["validated"] is True, "Validate: the signature holds")
+params.setPlaintext(base64.b64encode(message + b"!").decode())
+check(ok(ValidateRequest(params), "Validate another message")["validated"] is False,
+      "Validate: another message does not")
+params = SignParameters(key)
+params.setPlaintext(base64.b64encode(message).decode())
+refused = client.send(SignRequest(params))
+check(refused.error is not None and refused.error.code == 400,
+      f"Sign with an AES key is refused ({refused.error and vars(refused.error)})")
 
 wrong = KmsClient(Credential(os.environ["KEYCONSOLE_SECRET_ID"], "wrong"), Config(ENDPOINT, scheme=SCHEME, timeout=10),
                   Logger(ERROR))

@@ -19,7 +19,7 @@ use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
     Caller, CanonicalContext, Cloud, CreateKey, DataKeySpec, ErrorCode, KeyChange, KeyMetadata,
-    KeyQuery, KeySpec, KeyState, KmsError, Result, ServedKms,
+    KeyQuery, KeySpec, KeyState, KmsError, MessageType, Result, ServedKms,
 };
 
 const JSON: &str = "application/json; charset=utf-8";
@@ -87,6 +87,9 @@ fn route_of(request: &RawRequest) -> Option<Route> {
                 ("POST", Some("Encrypt")) => "Encrypt",
                 ("POST", Some("Decrypt")) => "Decrypt",
                 ("GET", Some("GenerateDataKey")) => "GenerateDataKey",
+                ("GET", Some("GetPublicKey")) => "GetPublicKey",
+                ("POST", Some("Sign")) => "Sign",
+                ("POST", Some("Validate")) => "Validate",
                 _ => return None,
             };
             (operation, Some(key.to_owned()))
@@ -456,10 +459,49 @@ impl JdRequest {
                     "ciphertextBlob": data_key.ciphertext_blob,
                 }))
             }
+            "GetPublicKey" => {
+                let public = kms.public_key(caller, &key()?)?;
+                reply(json!({"publicKeyBlob": public.pem}))
+            }
+            // JD signs with RSA keys (keyType 1) only, "RSA_PKCS1_PADDING": PKCS#1 v1.5 over the
+            // SHA-256 of the message (up to 4 KB), as `openssl dgst -sha256 -sign` makes it.
+            "Sign" | "Validate" => {
+                let message = unbase64(body, "plaintext")?;
+                if route.operation == "Sign" {
+                    let signature = kms.sign(
+                        caller,
+                        &key()?,
+                        JD_SIGNING_ALGORITHM,
+                        MessageType::Raw,
+                        &message,
+                    )?;
+                    return reply(json!({"signature": base64(&signature)}));
+                }
+                let signature = unbase64(body, "signature")?;
+                let valid = kms.verify(
+                    caller,
+                    &key()?,
+                    JD_SIGNING_ALGORITHM,
+                    MessageType::Raw,
+                    &message,
+                    &signature,
+                )?;
+                reply(json!({"validated": valid}))
+            }
             _ => Err(KmsError::new(
                 ErrorCode::InvalidAction,
                 keyconsole_base::text!("errors.no_such_operation"),
             )),
         }
     }
+}
+
+/// The one algorithm JD's Sign and Validate use (the engine's name for it).
+const JD_SIGNING_ALGORITHM: &str = "RSA_PKCS1_SHA_256";
+
+/// A base64 field of the body, decoded (missing or not base64: that field is invalid).
+fn unbase64(body: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
+    base64_simd::STANDARD
+        .decode_to_vec(text(body, name).ok_or_else(|| invalid(name))?.trim())
+        .map_err(|_| invalid(name))
 }
