@@ -7,21 +7,13 @@
 # Usage: benches/audit_cost.sh [ROUNDS] [SECONDS] [CONNECTIONS...]   (defaults 15, 3, "8 32")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-15}
-seconds=${2:-3}
-shift $(($# < 2 ? $# : 2))
-connections=("$@")
-[[ ${#connections[@]} -eq 0 ]] && connections=(8 32)
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-# KC_BIN: a binary built before (say, to compare two builds); otherwise this tree, built now.
-[[ -n ${KC_BIN:-} ]] || cargo build --release --quiet
-bin=${KC_BIN:-target/release/keyconsole}
+source benches/api_server.sh
+source benches/rounds.sh
+read_round_arguments "8 32" "$@"
 keys=1 action=Encrypt scheme=http tls_args=()
 unset KEYCONSOLE_AUDIT
 work_on=$(mktemp -d "${TMPDIR:-/tmp}/kc-audit-on.XXXXXX")
 work_off=$(mktemp -d "${TMPDIR:-/tmp}/kc-audit-off.XXXXXX")
-source benches/api_server.sh
-source benches/rounds.sh
 trap 'for p in "${variant_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p"; done; rm -rf "$work_on" "$work_off"' EXIT
 start_api_server "$work_on"
 add_variant trail "$work_on"

@@ -7,19 +7,11 @@
 # Usage: benches/dialects.sh [ROUNDS] [SECONDS] [CONNECTIONS...]   (defaults 15, 3, 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-15}
-seconds=${2:-3}
-shift $(($# < 2 ? $# : 2))
-connections=("$@")
-[[ ${#connections[@]} -eq 0 ]] && connections=(8)
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-# KC_BIN: a binary built before (say, to compare two builds); otherwise this tree, built now.
-[[ -n ${KC_BIN:-} ]] || cargo build --release --quiet
-bin=${KC_BIN:-target/release/keyconsole}
-keys=1 scheme=http tls_args=()
-works=()
 source benches/api_server.sh
 source benches/rounds.sh
+read_round_arguments "8" "$@"
+keys=1 scheme=http tls_args=()
+works=()
 trap 'for p in "${variant_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p"; done; rm -rf "${works[@]}"' EXIT
 for action in Encrypt HuaweiEncryptData JdEncrypt; do
   work=$(mktemp -d "${TMPDIR:-/tmp}/kc-dialect.XXXXXX")

@@ -7,6 +7,23 @@
 # out a pair during which the host stole more than 1% of the CPU. This VM's speed wanders by a
 # fifth from one minute to the next; runs seconds apart share it, hence ratios per round.
 source benches/wrk_with_steal.sh
+
+# The scripts' arguments: ROUNDS SECONDS CONNECTIONS… into $rounds, $seconds and $connections
+# (defaults 15, 3 and DEFAULT_CONNECTIONS, the first argument); wrk installed if missing; $bin the
+# binary KC_BIN names (say, to compare two builds), else this tree's, built now.
+read_round_arguments() {
+  local default_connections=$1
+  shift
+  rounds=${1:-15}
+  seconds=${2:-3}
+  shift $(($# < 2 ? $# : 2))
+  connections=("$@")
+  [[ ${#connections[@]} -eq 0 ]] && read -r -a connections <<<"$default_connections"
+  command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+  [[ -n ${KC_BIN:-} ]] || cargo build --release --quiet
+  bin=${KC_BIN:-target/release/keyconsole}
+}
+
 variants=() variant_pids=() variant_endpoints=() variant_works=()
 
 # Names the server start_api_server just started ($server, $endpoint) with the folder it used.

@@ -429,29 +429,27 @@ fn api_access_users() {
     snapshot(&mut console, "api_access_users");
 }
 
-/// The API access page on Huawei Cloud's tab: its AK/SK and the Python snippet.
-#[test]
-fn api_access_huawei() {
-    let mut console = console("api_access_huawei");
+/// The API access page on one cloud's tab (`tab`, its label), its client snippets open.
+fn api_access_tab(tab: &str, name: &str) {
+    let mut console = console(name);
     unlock(&mut console);
     console.click("API access");
-    console.click("Huawei Cloud");
+    console.click(tab);
     console.harness.get_by_label("Client snippets").click();
     console.settle();
-    snapshot(&mut console, "api_access_huawei");
+    snapshot(&mut console, name);
 }
 
-/// The API access page on JD Cloud's tab: its AccessKey/SecretKey and the Python snippet with
-/// its quiet logger.
+/// Huawei Cloud's tab: its AK/SK and the Python snippet.
+#[test]
+fn api_access_huawei() {
+    api_access_tab("Huawei Cloud", "api_access_huawei");
+}
+
+/// JD Cloud's tab: its AccessKey/SecretKey and the Python snippet with its quiet logger.
 #[test]
 fn api_access_jd() {
-    let mut console = console("api_access_jd");
-    unlock(&mut console);
-    console.click("API access");
-    console.click("JD Cloud");
-    console.harness.get_by_label("Client snippets").click();
-    console.settle();
-    snapshot(&mut console, "api_access_jd");
+    api_access_tab("JD Cloud", "api_access_jd");
 }
 
 #[test]
