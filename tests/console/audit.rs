@@ -64,3 +64,29 @@ fn verify_finds_a_changed_byte_and_says_where() {
     console.wait_until("the check", |c| c.shows("✖ Broken at 000001.jsonl line"));
     assert!(console.shows("the event was altered"));
 }
+
+/// After `audit prune`, Verify still checks every event left and says where the check began.
+#[test]
+fn verify_after_a_prune_says_where_the_trail_begins() {
+    use keyconsole::kms::KeystoreAdmin;
+    use keyconsole::kms::service::{Caller, Face, KmsService};
+    let mut console = Console::unlocked(&["orders"]);
+    {
+        let kms = console.kms();
+        let trail = kms.audit_trail().unwrap();
+        trail.set_limits(Some(1500), None);
+        let owner = Caller::local(Face::Cli, keyconsole::util::i18n::Language::English);
+        for _ in 0..20 {
+            KmsService::describe_key(kms, &owner, "orders").unwrap();
+        }
+        trail.flush().unwrap();
+        let far = 4_102_444_800; // 2100-01-01
+        let pruned = kms.prune_audit_trail(&owner, far, true).unwrap();
+        assert!(!pruned.segments.is_empty());
+    }
+    console.click("Audit");
+    console.wait_until("the trail read", |c| c.shows("DescribeKey"));
+    console.click("Verify");
+    console.wait_until("the check", |c| c.shows("✔ Intact"));
+    assert!(console.shows("were pruned at"));
+}

@@ -307,6 +307,87 @@ fn segments_rotate_stay_verifiable_and_a_swap_is_found() {
     assert!(why.contains("missing"), "{why}");
 }
 
+/// Pruning: the oldest whole segments before a date go, only after the chain is checked; the
+/// keystore keeps where the rest begins, so the rest verifies (in this process and a new one), and
+/// a segment deleted among those kept is still found. A broken trail is not pruned.
+#[test]
+fn pruning_removes_old_segments_and_the_rest_still_verifies() {
+    use keyconsole::kms::{Clock, KeystoreAdmin};
+    let (ks, kms) = TestKeystore::new();
+    kms.audit_trail().unwrap().set_limits(Some(1500), None);
+    let key = new_key(&kms, "many");
+    let trail = kms.audit_trail().unwrap();
+    for _ in 0..20 {
+        KmsService::describe_key(&kms, &owner(), &key).unwrap();
+    }
+    trail.flush().unwrap();
+    // A day later, more.
+    ks.clock.advance(86_400);
+    let cutoff = ks.clock.now();
+    for _ in 0..20 {
+        KmsService::describe_key(&kms, &owner(), &key).unwrap();
+    }
+    trail.flush().unwrap();
+    let before = segment_files(&kms);
+    assert!(before.len() >= 6, "{} segments", before.len());
+
+    // Asked first: nothing goes.
+    let plan = kms.prune_audit_trail(&owner(), cutoff, false).unwrap();
+    assert!(!plan.segments.is_empty());
+    assert_eq!(segment_files(&kms), before, "a plan removes nothing");
+    let anchor = plan.anchor.clone().unwrap();
+    assert!(anchor.time < cutoff);
+
+    // A broken trail is evidence: refused, nothing removed.
+    let file = before[0].clone();
+    let original = std::fs::read(&file).unwrap();
+    edit_line(&file, 0, |lines| {
+        lines[0] = lines[0].replacen("\"owner\"", "\"ownex\"", 1);
+    });
+    let refused = kms.prune_audit_trail(&owner(), cutoff, true).unwrap_err();
+    assert!(refused.to_string().contains("broken"), "{refused}");
+    assert!(before.iter().all(|file| file.exists()), "nothing removed");
+    std::fs::write(&file, &original).unwrap();
+
+    let events_before = kms.verify_audit().unwrap().events;
+    let present = segment_files(&kms);
+    let pruned = kms.prune_audit_trail(&owner(), cutoff, true).unwrap();
+    assert_eq!(pruned.segments, plan.segments);
+    assert!(pruned.segments.iter().all(|gone| !gone.exists()));
+    assert!(
+        present
+            .iter()
+            .filter(|file| !pruned.segments.contains(file))
+            .all(|file| file.exists()),
+        "only those segments went"
+    );
+    let left = segment_files(&kms);
+    // Every event left is from the cutoff's segment on; the prune itself is one of them.
+    let report = kms.verify_audit().unwrap();
+    assert!(report.is_intact(), "{:?}", report.broken);
+    assert_eq!(report.pruned.as_ref().map(|a| a.seq), Some(anchor.seq));
+    assert_eq!(
+        report.events,
+        events_before - pruned.events + 1,
+        "the rest, and the prune's own event"
+    );
+    let remaining = all(&kms);
+    assert_eq!(remaining.first().map(|e| e.seq), Some(anchor.seq + 1));
+    assert_eq!(
+        remaining.last().map(|e| e.action.as_str()),
+        Some("PruneAuditTrail")
+    );
+    // Another process reads the anchor from the keystore.
+    let again = ks.reopen();
+    assert!(again.verify_audit().unwrap().is_intact());
+
+    // A segment deleted among those kept is still found.
+    std::fs::remove_file(&left[1]).unwrap();
+    let (segment, line, why) = broken_at(&again);
+    assert_eq!(line, 0);
+    assert!(why.contains("missing"), "{segment}: {why}");
+}
+
 #[test]
 fn two_processes_append_to_one_chain() {
     let (ks, first) = TestKeystore::new();

@@ -2351,3 +2351,50 @@ fn a_full_disk_refuses_what_cannot_be_recorded() {
     let verified = cli.ok(&["audit", "verify"], b"");
     assert!(verified.contains("intact"), "{verified}");
 }
+
+/// `audit prune`: says what would go until `--yes`, then removes the old segments and `audit
+/// verify` says the rest is intact and where it begins. (The trail's segments are made small by
+/// this test's own process; the binary's are 64 MiB.)
+#[test]
+fn audit_prune_asks_first_then_keeps_the_rest_verifiable() {
+    use keyconsole::kms::service::{Caller, Face, KmsService};
+    let cli = Cli::new();
+    cli.ok(&["key", "create", "--alias", "logs"], b"");
+    {
+        let kms = keyconsole::kms::Kms::open(&cli.keystore, PASSWORD.as_bytes()).unwrap();
+        let trail = kms.audit_trail().unwrap();
+        trail.set_limits(Some(1500), None);
+        let owner = Caller::local(Face::Cli, keyconsole::util::i18n::Language::English);
+        for _ in 0..30 {
+            KmsService::describe_key(&kms, &owner, "logs").unwrap();
+        }
+        trail.flush().unwrap();
+    }
+    let segments = |cli: &Cli| {
+        keyconsole::kms::audit::segments_of(&cli.keystore.with_file_name("keystore.kcks.audit"))
+    };
+    let before = segments(&cli);
+    assert!(before.len() >= 4, "{} segments", before.len());
+
+    cli.fails(
+        &["audit", "prune", "--before", "soon"],
+        b"",
+        "InvalidParameterValue",
+    );
+    let asked = cli.ok(&["audit", "prune", "--before", "2100-01-01"], b"");
+    assert!(asked.starts_with("Would remove"), "{asked}");
+    assert!(asked.contains("--yes"), "{asked}");
+    assert_eq!(segments(&cli), before, "asking removes nothing");
+
+    let done = cli.ok(&["audit", "prune", "--before", "2100-01-01", "--yes"], b"");
+    assert!(done.starts_with("Removed"), "{done}");
+    let left = segments(&cli);
+    assert!(left.len() < before.len(), "{left:?}");
+    let verified = cli.ok(&["audit", "verify"], b"");
+    assert!(
+        verified.contains("intact") && verified.contains("were pruned"),
+        "{verified}"
+    );
+    let again = cli.ok(&["audit", "prune", "--before", "2000-01-01"], b"");
+    assert!(again.starts_with("Nothing to prune"), "{again}");
+}

@@ -1,6 +1,7 @@
 //! `keyconsole audit …`: the keystore's audit trail. `list` shows events newest first, `verify`
 //! checks the chain (exit status 1 when it is broken, saying where), `export` writes the events
-//! as JSON Lines or CSV.
+//! as JSON Lines or CSV, `prune` removes the oldest segments (what it would remove, until
+//! `--yes`).
 
 use clap::{Args, Subcommand};
 
@@ -9,7 +10,7 @@ use super::output::{OutputFile, print_table, terminal_safe};
 use keyconsole_kms::audit::{
     AuditEvent, AuditFilter, AuditQuery, parse_time_bound, to_csv, to_jsonl,
 };
-use keyconsole_kms::{ErrorCode, Kms, KmsError, Result};
+use keyconsole_kms::{ErrorCode, KeystoreAdmin, Kms, KmsError, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -19,6 +20,23 @@ pub enum AuditCommand {
     Verify(VerifyArgs),
     /// Write the events as JSON Lines or CSV
     Export(ExportArgs),
+    /// Remove the oldest segments whose events are all older than --before (export them first);
+    /// says what would go unless --yes
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Events older than this go (whole segments of 64 MiB; the one being written stays): a
+    /// date, "2026-12-04 06:30:00" (UTC), Unix seconds, or an age (90d)
+    #[arg(long)]
+    before: String,
+    /// Remove them (without it, only what would be removed is shown)
+    #[arg(long)]
+    yes: bool,
+    /// The result as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -177,9 +195,17 @@ pub fn run(context: &Context, command: AuditCommand) -> Result<bool> {
             let text = if args.json {
                 serde_json::to_string(&report).unwrap_or_default() + "\n"
             } else {
+                let pruned = report.pruned.as_ref().map_or(String::new(), |anchor| {
+                    format!(
+                        " Events up to {} (the last at {}) were pruned at {}; the check begins there.",
+                        anchor.seq,
+                        keyconsole_base::util::time::format_api_time(anchor.time),
+                        keyconsole_base::util::time::format_api_time(anchor.pruned_at)
+                    )
+                });
                 match &report.broken {
                     None => format!(
-                        "The audit trail is intact: {} events in {} segment(s), chained to the head the keystore saved.\n",
+                        "The audit trail is intact: {} events in {} segment(s), chained to the head the keystore saved.{pruned}\n",
                         report.events, report.segments
                     ),
                     Some(broken) => format!(
@@ -190,6 +216,43 @@ pub fn run(context: &Context, command: AuditCommand) -> Result<bool> {
             };
             super::output::write_stdout(text.as_bytes())?;
             Ok(report.is_intact())
+        }
+        AuditCommand::Prune(args) => {
+            // Like verify: the chain is checked first, with the keystore's keys.
+            context.local_only("audit prune")?;
+            let before =
+                parse_time_bound(&args.before, now()).ok_or_else(|| bad_time(&args.before))?;
+            let kms: Kms = context.open()?;
+            let pruned = kms.prune_audit_trail(&context.caller(), before, args.yes)?;
+            let text = if args.json {
+                serde_json::to_string(&pruned).unwrap_or_default() + "\n"
+            } else {
+                match (&pruned.anchor, args.yes) {
+                    (None, _) => format!(
+                        "Nothing to prune: no closed segment holds only events before {}.\n",
+                        keyconsole_base::util::time::format_api_time(before)
+                    ),
+                    (Some(anchor), done) => format!(
+                        "{} {} segment(s): events up to {} (the last at {}), {} events, {:.1} MiB.\n{}",
+                        if done { "Removed" } else { "Would remove" },
+                        pruned.segments.len(),
+                        anchor.seq,
+                        keyconsole_base::util::time::format_api_time(anchor.time),
+                        pruned.events,
+                        pruned.bytes as f64 / (1024.0 * 1024.0),
+                        if done {
+                            "The keystore records where the trail now begins; `keyconsole audit verify` checks the rest.\n".to_owned()
+                        } else {
+                            format!(
+                                "Export them first (`keyconsole audit export --until {}`), then run again with --yes.\n",
+                                anchor.time
+                            )
+                        }
+                    ),
+                }
+            };
+            super::output::write_stdout(text.as_bytes())?;
+            Ok(true)
         }
         AuditCommand::Export(args) => {
             let keystore = context.endpoint.is_none().then(|| context.keystore.clone());

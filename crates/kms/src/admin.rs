@@ -75,6 +75,14 @@ pub trait KeystoreAdmin: KmsService {
     fn change_user(&self, caller: &Caller, change: UserChange) -> Result<Option<ApiCredentials>>;
     /// Checks the audit trail's chain against the head the keystore saved.
     fn verify_audit_trail(&self) -> Result<crate::audit::VerifyReport>;
+    /// Removes the trail's segments whose every event is older than `before` (Unix seconds),
+    /// after checking the chain; without `apply`, only what would go (no event).
+    fn prune_audit_trail(
+        &self,
+        caller: &Caller,
+        before: i64,
+        apply: bool,
+    ) -> Result<crate::audit::AuditPrune>;
 }
 
 impl KeystoreAdmin for Kms {
@@ -214,5 +222,21 @@ impl KeystoreAdmin for Kms {
 
     fn verify_audit_trail(&self) -> Result<crate::audit::VerifyReport> {
         self.verify_audit()
+    }
+
+    fn prune_audit_trail(
+        &self,
+        caller: &Caller,
+        before: i64,
+        apply: bool,
+    ) -> Result<crate::audit::AuditPrune> {
+        if !apply {
+            return self.prune_audit(before, false);
+        }
+        let operation = "PruneAuditTrail";
+        let result = self
+            .audit_ready(operation)
+            .and_then(|()| self.prune_audit(before, true));
+        self.audited(caller, operation, "", None, result)
     }
 }

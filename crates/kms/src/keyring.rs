@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::audit::AuditHead;
+use super::audit::{AuditAnchor, AuditHead};
 use super::credentials::{ApiCredentials, Cloud};
 use super::error::{ErrorCode, KmsError, Result, err};
 use super::keys::KeyRecord;
@@ -29,10 +29,11 @@ use keyconsole_base::util::ZeroizingWriter;
 /// 7 adds key kinds: a key's usage beyond ENCRYPT_DECRYPT, its spec (SM4, RSA, ECC, SM2; older
 /// keys are AES-256) and material of other lengths than 32 bytes.
 /// 8 adds other clouds' credentials; 9 a team's users;
-/// 10 the audit trail's secret and the head of its chain as of the save.
+/// 10 the audit trail's secret and the head of its chain as of the save; 11 where a pruned
+/// trail begins.
 /// A body without the field is schema 1; one with a newer schema is refused rather than misread,
 /// so an older keyconsole never drops secrets it does not know.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 fn schema_one() -> u32 {
     1
@@ -78,6 +79,9 @@ struct Body {
     audit_secret: Option<Zeroizing<String>>,
     #[serde(default)]
     audit_head: Option<AuditHead>,
+    /// Schema 11.
+    #[serde(default)]
+    audit_anchor: Option<AuditAnchor>,
 }
 
 /// The keys in memory, with indexes by id and by (case-folded) alias.
@@ -99,6 +103,7 @@ pub(crate) struct Keyring {
     pub(crate) users: Vec<UserRecord>,
     pub(crate) audit_secret: Option<Zeroizing<String>>,
     pub(crate) audit_head: Option<AuditHead>,
+    pub(crate) audit_anchor: Option<AuditAnchor>,
     /// Reservations of encryptions this keyring raised; usable once it is saved.
     pub(crate) credits: super::usage::Credits,
 }
@@ -164,6 +169,7 @@ impl Keyring {
             users: body.users,
             audit_secret: body.audit_secret,
             audit_head: body.audit_head,
+            audit_anchor: body.audit_anchor,
             ..Keyring::default()
         };
         // Keystores from before keys knew their owner.
@@ -224,6 +230,8 @@ impl Keyring {
             audit_secret: Option<&'a Zeroizing<String>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             audit_head: Option<&'a AuditHead>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            audit_anchor: Option<&'a AuditAnchor>,
         }
         let body = BodyRef {
             schema: SCHEMA_VERSION,
@@ -239,6 +247,7 @@ impl Keyring {
             users: &self.users,
             audit_secret: self.audit_secret.as_ref(),
             audit_head: self.audit_head.as_ref(),
+            audit_anchor: self.audit_anchor.as_ref(),
         };
         serde_json::to_writer(&mut writer, &body).map_err(|e| {
             KmsError::new(

@@ -16,7 +16,7 @@ mod verify;
 pub use read::{
     AuditFilter, AuditPage, AuditQuery, page_of, parse_time_bound, read_events, to_csv, to_jsonl,
 };
-pub use verify::{AuditBreak, AuditHead, VerifyReport, verify};
+pub use verify::{AuditAnchor, AuditBreak, AuditHead, VerifyReport, verify};
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -1084,7 +1084,14 @@ impl crate::Kms {
             // What this process queued is part of what is checked.
             let _ = trail.flush();
         }
-        let head = self.audit_head()?;
+        self.refresh()?;
+        let ring = self.ring();
+        self.verify_audit_in(&ring)
+    }
+
+    /// Checks the trail against what `ring` recorded of it (its head, and where it begins once
+    /// pruned).
+    fn verify_audit_in(&self, ring: &crate::keyring::Keyring) -> crate::Result<VerifyReport> {
         // The trail's own keys; derived afresh only when this process records none.
         let derived;
         let keys = match &self.audit {
@@ -1094,8 +1101,84 @@ impl crate::Kms {
                 &derived
             }
         };
-        verify(&self.audit_dir(), keys, head.as_ref())
-            .map_err(|e| audit_io_error(&self.audit_dir(), &e))
+        verify(
+            &self.audit_dir(),
+            keys,
+            ring.audit_head.as_ref(),
+            ring.audit_anchor.as_ref(),
+        )
+        .map_err(|e| audit_io_error(&self.audit_dir(), &e))
+    }
+
+    /// Prunes the trail: removes its oldest segments whose every event is older than `before`
+    /// (never the segment being written), after checking the whole chain, and keeps in the
+    /// keystore where the rest begins, so `verify` still checks every event left. Without
+    /// `apply` it only says what would go. A broken trail is not pruned: it is evidence.
+    pub fn prune_audit(&self, before: i64, apply: bool) -> crate::Result<AuditPrune> {
+        if let Some(trail) = &self.audit {
+            let _ = trail.flush();
+        }
+        let plan = |ring: &crate::keyring::Keyring| -> crate::Result<AuditPrune> {
+            let report = self.verify_audit_in(ring)?;
+            if let Some(broken) = &report.broken {
+                return Err(crate::KmsError::new(
+                    crate::ErrorCode::FailedOperation,
+                    keyconsole_base::text!("errors.audit_prune_refused_broken", place = broken),
+                ));
+            }
+            // Whole segments from the oldest, all but the one being written.
+            let closed = report.ends.len().saturating_sub(1);
+            let gone: Vec<&verify::SegmentEnd> = report.ends[..closed]
+                .iter()
+                .take_while(|end| end.last.is_some_and(|(_, _, time)| time < before))
+                .collect();
+            let first_seq = report.pruned.as_ref().map_or(0, |a| a.seq) + 1;
+            Ok(AuditPrune {
+                segments: gone.iter().map(|end| end.path.clone()).collect(),
+                events: gone
+                    .last()
+                    .and_then(|end| end.last)
+                    .map_or(0, |(seq, _, _)| seq + 1 - first_seq),
+                bytes: gone.iter().map(|end| end.bytes).sum(),
+                anchor: gone.last().and_then(|end| {
+                    let (seq, mac, time) = end.last?;
+                    Some(AuditAnchor {
+                        first_segment: end.number + 1,
+                        seq,
+                        mac: keyconsole_base::util::hex(&mac),
+                        time,
+                        pruned_at: self.clock.now(),
+                    })
+                }),
+            })
+        };
+        if !apply {
+            self.refresh()?;
+            return plan(&self.ring());
+        }
+        // Under the writer's turn: the anchor is saved before any file goes, so a prune cut
+        // short leaves files `verify` passes over, never a chain it cannot begin.
+        let pruned = self
+            .transact_if_needed(|ring, _| {
+                let pruned = plan(ring)?;
+                match &pruned.anchor {
+                    Some(anchor) => {
+                        ring.audit_anchor = Some(anchor.clone());
+                        Ok(Some(pruned))
+                    }
+                    None => Ok(None),
+                }
+            })?
+            .unwrap_or_default();
+        for path in &pruned.segments {
+            std::fs::remove_file(path).map_err(|e| audit_io_error(path, &e))?;
+        }
+        if !pruned.segments.is_empty()
+            && let Ok(dir) = File::open(self.audit_dir())
+        {
+            let _ = dir.sync_all();
+        }
+        Ok(pruned)
     }
 
     /// The events `filter` matches, newest first.
@@ -1105,6 +1188,16 @@ impl crate::Kms {
         }
         read_events(&self.audit_dir(), filter).map_err(|e| audit_io_error(&self.audit_dir(), &e))
     }
+}
+
+/// What a prune removes (or removed): the segments' files, their events and bytes, and where the
+/// trail then begins (`None` when nothing is old enough).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditPrune {
+    pub segments: Vec<PathBuf>,
+    pub events: u64,
+    pub bytes: u64,
+    pub anchor: Option<AuditAnchor>,
 }
 
 /// How far `credential_last_use` has read the trail, and what it found: each credential's

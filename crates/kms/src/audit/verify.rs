@@ -1,5 +1,7 @@
 //! Checking a trail: every segment present and in order, every event numbered one after the
 //! other, every MAC chained to the one before, and the chain reaching the head the keystore saved.
+//! A pruned trail begins where the keystore's anchor says: the first segment kept, chained to
+//! the last event removed.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -13,6 +15,27 @@ use super::{AuditKeys, ChainEnd, parse_line_ends, segments};
 pub struct AuditHead {
     pub seq: u64,
     pub mac: String,
+}
+
+/// Where a pruned trail begins, as the keystore keeps it: the first segment kept, and the number,
+/// MAC (hex) and time of the last event removed; when, and how many segments went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAnchor {
+    pub first_segment: u32,
+    pub seq: u64,
+    pub mac: String,
+    pub time: i64,
+    pub pruned_at: i64,
+}
+
+/// One segment as a check found it: its number and file, its last event's number, MAC and time
+/// (`None` for a segment with no whole line), and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SegmentEnd {
+    pub number: u32,
+    pub path: std::path::PathBuf,
+    pub last: Option<(u64, [u8; 32], i64)>,
+    pub bytes: u64,
 }
 
 /// Where a chain breaks: the segment's file name, the line in it (from 1), the event number
@@ -44,6 +67,12 @@ pub struct VerifyReport {
     pub events: u64,
     pub segments: u32,
     pub broken: Option<AuditBreak>,
+    /// Set when older events were pruned: where the checked chain began.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<AuditAnchor>,
+    /// Each segment checked, in order (for pruning).
+    #[serde(skip)]
+    pub(crate) ends: Vec<SegmentEnd>,
 }
 
 impl VerifyReport {
@@ -52,20 +81,45 @@ impl VerifyReport {
     }
 }
 
-/// Checks the trail in `dir` with `keys` against the keystore's `head`.
+/// Checks the trail in `dir` with `keys` against the keystore's `head`, from its `anchor` when
+/// older events were pruned.
 pub fn verify(
     dir: &Path,
     keys: &AuditKeys,
     head: Option<&AuditHead>,
+    anchor: Option<&AuditAnchor>,
 ) -> std::io::Result<VerifyReport> {
-    let found = segments(dir)?;
+    let mut found = segments(dir)?;
+    let first = anchor.map_or(1, |a| a.first_segment);
+    // Segments before the anchor were pruned (one left behind by a prune cut short is not read).
+    found.retain(|(number, _)| *number >= first);
     let mut report = VerifyReport {
         events: 0,
         segments: found.len() as u32,
         broken: None,
+        pruned: anchor.cloned(),
+        ends: Vec::with_capacity(found.len()),
     };
     let mut chain = ChainEnd::START;
-    let mut head_seen = false;
+    if let Some(anchor) = anchor {
+        let Some(mac) = mac_from_hex(&anchor.mac) else {
+            report.broken = Some(AuditBreak {
+                segment: format!("{first:06}.jsonl"),
+                line: 0,
+                seq: anchor.seq + 1,
+                why: "the keystore's record of where the pruned trail begins is damaged".to_owned(),
+            });
+            return Ok(report);
+        };
+        chain = ChainEnd {
+            seq: anchor.seq,
+            mac,
+        };
+    }
+    // A head recorded before the last events went (the segment written to had just begun).
+    let mut head_seen = head.is_some_and(|h| {
+        h.seq == chain.seq && h.seq > 0 && keyconsole_base::util::hex(&chain.mac) == h.mac
+    });
     let last_index = found.len().saturating_sub(1);
     let mut last_name = String::new();
     for (index, (number, path)) in found.iter().enumerate() {
@@ -74,7 +128,7 @@ pub fn verify(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         last_name = name.clone();
-        let expected_number = index as u32 + 1;
+        let expected_number = first + index as u32;
         if *number != expected_number {
             report.broken = Some(AuditBreak {
                 segment: format!("{expected_number:06}.jsonl"),
@@ -87,6 +141,13 @@ pub fn verify(
             });
             return Ok(report);
         }
+        let mut last_text = Vec::new();
+        let mut end = SegmentEnd {
+            number: *number,
+            path: path.clone(),
+            last: None,
+            bytes: 0,
+        };
         let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
         let mut line = Vec::with_capacity(512);
         let mut line_number = 0u64;
@@ -143,6 +204,10 @@ pub fn verify(
             }
             chain = ChainEnd { seq, mac };
             report.events += 1;
+            end.bytes += line.len() as u64;
+            end.last = Some((seq, mac, 0));
+            last_text.clear();
+            last_text.extend_from_slice(text);
             if let Some(head) = head
                 && head.seq == seq
             {
@@ -157,6 +222,11 @@ pub fn verify(
                 }
             }
         }
+        // The time of a segment's last event (a line that does not say counts as never old).
+        if let Some((_, _, time)) = &mut end.last {
+            *time = event_time(&last_text).unwrap_or(i64::MAX);
+        }
+        report.ends.push(end);
     }
     if let Some(head) = head
         && head.seq > 0
@@ -178,4 +248,27 @@ pub fn verify(
         });
     }
     Ok(report)
+}
+
+/// An event line's `time` (Unix seconds).
+fn event_time(line: &[u8]) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Time {
+        time: i64,
+    }
+    serde_json::from_slice::<Time>(line).ok().map(|t| t.time)
+}
+
+/// 32 bytes from 64 hex digits.
+fn mac_from_hex(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut mac = [0u8; 32];
+    for (i, pair) in bytes.chunks(2).enumerate() {
+        let digit = |b: u8| (b as char).to_digit(16);
+        mac[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(mac)
 }

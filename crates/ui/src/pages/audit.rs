@@ -442,6 +442,15 @@ impl AuditState {
                             segments = report.segments
                         ),
                     );
+                    if let Some(anchor) = &report.pruned {
+                        ui.label(tr!(
+                            "ui.audit.pruned_before",
+                            seq = anchor.seq,
+                            time = keyconsole_base::util::time::format_api_time(anchor.time),
+                            pruned_at =
+                                keyconsole_base::util::time::format_api_time(anchor.pruned_at)
+                        ));
+                    }
                 }
                 Some(broken) => {
                     ui.colored_label(
