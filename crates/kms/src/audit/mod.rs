@@ -1152,26 +1152,47 @@ impl crate::Kms {
                 }),
             })
         };
+        // Checked and planned outside the writer's turn (reading a long trail takes seconds, and
+        // a server's changes must not wait for it): the segments planned are closed, so only a
+        // prune of another process can change the plan, and then this one is refused.
+        self.refresh()?;
+        let ring = self.ring();
+        let planned = plan(&ring)?;
+        let begun_at = ring.audit_anchor.clone();
+        drop(ring);
         if !apply {
-            self.refresh()?;
-            return plan(&self.ring());
+            return Ok(planned);
         }
-        // Under the writer's turn: the anchor is saved before any file goes, so a prune cut
-        // short leaves files `verify` passes over, never a chain it cannot begin.
+        // The anchor is saved before any file goes, so a prune cut short leaves files `verify`
+        // passes over, never a chain it cannot begin.
         let pruned = self
             .transact_if_needed(|ring, _| {
-                let pruned = plan(ring)?;
-                match &pruned.anchor {
+                if ring.audit_anchor != begun_at {
+                    return Err(crate::KmsError::new(
+                        crate::ErrorCode::FailedOperation,
+                        keyconsole_base::text!("errors.audit_pruned_meanwhile"),
+                    ));
+                }
+                match &planned.anchor {
                     Some(anchor) => {
                         ring.audit_anchor = Some(anchor.clone());
-                        Ok(Some(pruned))
+                        Ok(Some(planned.clone()))
                     }
                     None => Ok(None),
                 }
             })?
             .unwrap_or_default();
         for path in &pruned.segments {
-            std::fs::remove_file(path).map_err(|e| audit_io_error(path, &e))?;
+            std::fs::remove_file(path).map_err(|e| {
+                crate::KmsError::new(
+                    crate::ErrorCode::FileIo,
+                    keyconsole_base::text!(
+                        "errors.audit_segment_not_removed",
+                        path = path.display(),
+                        e = e
+                    ),
+                )
+            })?;
         }
         if !pruned.segments.is_empty()
             && let Ok(dir) = File::open(self.audit_dir())

@@ -17,8 +17,8 @@ pub struct AuditHead {
     pub mac: String,
 }
 
-/// Where a pruned trail begins, as the keystore keeps it: the first segment kept, and the number,
-/// MAC (hex) and time of the last event removed; when, and how many segments went.
+/// Where a pruned trail begins, as the keystore keeps it: the first segment kept, the number, MAC
+/// (hex) and time of the last event removed, and when they were removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditAnchor {
     pub first_segment: u32,
