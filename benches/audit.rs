@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use keyconsole::kms::audit::AuditFilter;
+use keyconsole::kms::audit::{AuditFilter, AuditQuery};
 use keyconsole::kms::service::{Caller, Face, KmsService};
 use keyconsole::kms::{CreateKey, Kms};
 use keyconsole::store::KdfParams;
@@ -76,6 +76,26 @@ fn main() {
         "read every event (the Audit page's load): {:.2} s for {}",
         started.elapsed().as_secs_f64(),
         read.len()
+    );
+    // What a console connected to a server reads: its newest 2,000 events, 50 a lookup.
+    let started = Instant::now();
+    let mut query = AuditQuery {
+        limit: 50,
+        ..AuditQuery::default()
+    };
+    let first = kms.audit_page(&query).unwrap();
+    let first_page = started.elapsed();
+    let mut pages = 1;
+    let mut next = first.next;
+    while let Some(before) = next.filter(|_| pages < 40) {
+        query.before = Some(before);
+        next = kms.audit_page(&query).unwrap().next;
+        pages += 1;
+    }
+    println!(
+        "LookUpEvents' newest page of 50: {:.1} ms; {pages} pages (2,000 events): {:.0} ms",
+        first_page.as_secs_f64() * 1e3,
+        started.elapsed().as_secs_f64() * 1e3
     );
     let filter = AuditFilter {
         text: Some("nothing matches this".into()),

@@ -1289,10 +1289,7 @@ impl KmsService for Kms {
         caller: &Caller,
         query: &super::audit::AuditQuery,
     ) -> Result<super::audit::AuditPage> {
-        self.observed(caller, "LookUpEvents", "", || {
-            let events = self.audit_events(&query.filter)?;
-            Ok(super::audit::page_of(events, query))
-        })
+        self.observed(caller, "LookUpEvents", "", || self.audit_page(query))
     }
 
     fn caller_policy(&self, caller: &Caller) -> Result<Option<super::policy::CallerPolicy>> {

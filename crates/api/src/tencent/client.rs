@@ -780,11 +780,7 @@ impl KmsService for RemoteService {
         } else {
             None
         };
-        Ok(keyconsole_kms::audit::AuditPage {
-            total: events.len(),
-            events,
-            next,
-        })
+        Ok(keyconsole_kms::audit::AuditPage { events, next })
     }
 
     fn keystore_path(&self) -> Option<&Path> {

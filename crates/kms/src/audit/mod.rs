@@ -14,7 +14,7 @@ mod read;
 mod verify;
 
 pub use read::{
-    AuditFilter, AuditPage, AuditQuery, page_of, parse_time_bound, read_events, to_csv, to_jsonl,
+    AuditFilter, AuditPage, AuditQuery, parse_time_bound, read_events, read_page, to_csv, to_jsonl,
 };
 pub use verify::{AuditAnchor, AuditBreak, AuditHead, VerifyReport, verify};
 
@@ -1208,6 +1208,14 @@ impl crate::Kms {
             let _ = trail.flush();
         }
         read_events(&self.audit_dir(), filter).map_err(|e| audit_io_error(&self.audit_dir(), &e))
+    }
+
+    /// One page of a lookup, newest first, reading no further back than it needs.
+    pub fn audit_page(&self, query: &AuditQuery) -> crate::Result<AuditPage> {
+        if let Some(trail) = &self.audit {
+            let _ = trail.flush();
+        }
+        read_page(&self.audit_dir(), query).map_err(|e| audit_io_error(&self.audit_dir(), &e))
     }
 }
 

@@ -1,10 +1,9 @@
 //! Reading a trail for people: the events that match a filter, newest first, and exports of
 //! them as JSON Lines and CSV.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use super::{AuditEvent, segments};
+use super::{AuditEvent, parse_line_ends, segments};
 
 /// Which events to show; empty fields match everything. `text` is looked for in every field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,20 +86,12 @@ impl AuditFilter {
 /// The events of the trail in `dir` that `filter` matches, newest first (lines that are not
 /// events are skipped: `verify` is what reports them).
 pub fn read_events(dir: &Path, filter: &AuditFilter) -> std::io::Result<Vec<AuditEvent>> {
-    let mut events = Vec::new();
-    for (_, path) in segments(dir)? {
-        let reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
-        for line in reader.split(b'\n') {
-            let line = line?;
-            if let Ok(event) = serde_json::from_slice::<AuditEvent>(&line)
-                && filter.matches(&event)
-            {
-                events.push(event);
-            }
-        }
-    }
-    events.reverse();
-    Ok(events)
+    let every = AuditQuery {
+        filter: filter.clone(),
+        before: None,
+        limit: 0,
+    };
+    read_page(dir, &every).map(|page| page.events)
 }
 
 fn iso_time(unix: i64) -> String {
@@ -230,25 +221,138 @@ pub struct AuditQuery {
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     pub next: Option<u64>,
-    /// How many events match in all.
-    pub total: usize,
 }
 
-/// The page `query` asks of `events` (newest first, all matching its filter).
-pub fn page_of(events: Vec<AuditEvent>, query: &AuditQuery) -> AuditPage {
-    let total = events.len();
-    let mut page: Vec<AuditEvent> = events
-        .into_iter()
-        .filter(|e| query.before.is_none_or(|b| e.seq < b))
-        .collect();
-    let mut next = None;
-    if query.limit > 0 && page.len() > query.limit {
-        page.truncate(query.limit);
-        next = page.last().map(|e| e.seq);
+/// The page `query` asks of the trail in `dir`, newest first. Each segment is read from its end
+/// back, newest segment first, and no further than the page needs: the newest 50 events cost
+/// the reading of 50 lines (and of what the filter passes over), not of the whole trail. Lines at
+/// or after `before` are passed over without being parsed.
+pub fn read_page(dir: &Path, query: &AuditQuery) -> std::io::Result<AuditPage> {
+    let mut events = Vec::new();
+    let enough = |found: usize| query.limit > 0 && found > query.limit;
+    'segments: for (_, path) in segments(dir)?.into_iter().rev() {
+        let mut lines = LinesBackward::open(&path)?;
+        while let Some(line) = lines.next_line()? {
+            if let Some(before) = query.before
+                && parse_line_ends(line).is_some_and(|(seq, _, _)| seq >= before)
+            {
+                continue;
+            }
+            if let Ok(event) = serde_json::from_slice::<AuditEvent>(line)
+                && query.before.is_none_or(|before| event.seq < before)
+                && query.filter.matches(&event)
+            {
+                events.push(event);
+                if enough(events.len()) {
+                    break 'segments;
+                }
+            }
+        }
     }
-    AuditPage {
-        events: page,
-        next,
-        total,
+    let mut next = None;
+    if enough(events.len()) {
+        events.truncate(query.limit);
+        next = events.last().map(|e| e.seq);
+    }
+    Ok(AuditPage { events, next })
+}
+
+/// A file's lines, last first, read back from its end a chunk at a time (a torn last line, one
+/// without its newline, comes first as it is).
+struct LinesBackward {
+    file: std::fs::File,
+    /// Where in the file `pending` begins.
+    at: u64,
+    /// Bytes from `at` up to the end of what was not yet returned.
+    pending: Vec<u8>,
+    /// The line returned last (its bytes stay valid until the next call).
+    line: Vec<u8>,
+}
+
+impl LinesBackward {
+    const CHUNK: u64 = 1 << 20;
+
+    fn open(path: &Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let at = file.metadata()?.len();
+        Ok(LinesBackward {
+            file,
+            at,
+            pending: Vec::new(),
+            line: Vec::new(),
+        })
+    }
+
+    fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
+        use std::io::{Read, Seek, SeekFrom};
+        loop {
+            // The newline that ends the line to return is not part of it.
+            let end = self.pending.len() - usize::from(self.pending.last() == Some(&b'\n'));
+            if let Some(start) = self.pending[..end].iter().rposition(|&b| b == b'\n') {
+                self.line.clear();
+                self.line.extend_from_slice(&self.pending[start + 1..end]);
+                self.pending.truncate(start + 1);
+                return Ok(Some(&self.line));
+            }
+            if self.at == 0 {
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                self.line.clear();
+                self.line.extend_from_slice(&self.pending[..end]);
+                self.pending.clear();
+                return Ok(Some(&self.line));
+            }
+            let size = self.at.min(Self::CHUNK);
+            self.at -= size;
+            let mut chunk = vec![0u8; size as usize];
+            self.file.seek(SeekFrom::Start(self.at))?;
+            self.file.read_exact(&mut chunk)?;
+            chunk.extend_from_slice(&self.pending);
+            self.pending = chunk;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LinesBackward;
+
+    fn backward(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines");
+        std::fs::write(&path, bytes).unwrap();
+        let mut lines = LinesBackward::open(&path).unwrap();
+        let mut out = Vec::new();
+        while let Some(line) = lines.next_line().unwrap() {
+            out.push(line.to_vec());
+        }
+        out
+    }
+
+    /// Lines come last first, whole across the 1 MiB chunks they are read in; a torn last line
+    /// comes first as it is; an empty file has none.
+    #[test]
+    fn lines_come_back_last_first_across_chunks() {
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..40_000u32 {
+            let line = format!("{i}:{}", "x".repeat((i as usize * 7919) % 300));
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+            expected.push(line.into_bytes());
+        }
+        assert!(text.len() > 2 << 20, "{} bytes", text.len());
+        expected.reverse();
+        assert!(
+            backward(&text) == expected,
+            "the lines of a 2 MiB+ file, last first"
+        );
+
+        text.extend_from_slice(b"torn");
+        expected.insert(0, b"torn".to_vec());
+        assert!(backward(&text) == expected, "a torn last line first");
+        assert!(backward(b"").is_empty());
+        assert_eq!(backward(b"\n"), vec![Vec::<u8>::new()]);
     }
 }
