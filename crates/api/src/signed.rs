@@ -364,6 +364,25 @@ pub fn header_value<'a>(head: &'a Parts, name: &str) -> Option<&'a str> {
     head.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A parameter whose value is not valid (both dialects say it so).
+pub fn invalid(name: &str) -> KmsError {
+    KmsError::new(
+        ErrorCode::InvalidParameterValue,
+        keyconsole_base::text!("errors.the_parameter_name_is_not_valid", name = name),
+    )
+}
+
+pub fn base64(bytes: &[u8]) -> String {
+    base64_simd::STANDARD.encode_to_string(bytes)
+}
+
+/// The bytes of the base64 parameter `name` (not base64: that parameter is not valid).
+pub fn unbase64(text: &str, name: &str) -> Result<Vec<u8>> {
+    base64_simd::STANDARD
+        .decode_to_vec(text.trim())
+        .map_err(|_| invalid(name))
+}
+
 /// The next version id of a secret whose versions are `existing` when the cloud numbers them
 /// itself (Huawei's `v1`, `v2`, …, JD's likewise): one past the highest such number.
 pub fn next_version_id(existing: &[(String, i64)]) -> String {

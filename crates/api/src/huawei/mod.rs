@@ -15,7 +15,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
-use crate::signed::{RawRequest, header_value, loggable_target};
+pub(crate) use crate::signed::invalid;
+use crate::signed::{RawRequest, base64, header_value, loggable_target, unbase64};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
@@ -268,23 +269,6 @@ pub(crate) fn missing(name: &str) -> KmsError {
         ErrorCode::MissingParameter,
         keyconsole_base::text!("errors.the_parameter_name_is_missing", name = name),
     )
-}
-
-pub(crate) fn invalid(name: &str) -> KmsError {
-    KmsError::new(
-        ErrorCode::InvalidParameterValue,
-        keyconsole_base::text!("errors.the_parameter_name_is_not_valid", name = name),
-    )
-}
-
-fn base64(bytes: &[u8]) -> String {
-    base64_simd::STANDARD.encode_to_string(bytes)
-}
-
-fn unbase64(text: &str, name: &str) -> Result<Vec<u8>> {
-    base64_simd::STANDARD
-        .decode_to_vec(text.trim())
-        .map_err(|_| invalid(name))
 }
 
 /// Huawei's `encryption_algorithm` as the engine's public-key encryption, `None` for the

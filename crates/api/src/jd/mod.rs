@@ -14,7 +14,8 @@ use hyper::http::request::Parts;
 use serde_json::{Map, Value, json};
 
 use crate::dialect::{Answer, Call, Dialect, Outcome, Written};
-use crate::signed::{RawRequest, header_value, loggable_target};
+pub(crate) use crate::signed::invalid;
+use crate::signed::{RawRequest, base64, header_value, loggable_target, unbase64};
 use keyconsole_base::util::SecretBytes;
 use keyconsole_base::util::i18n::Language;
 use keyconsole_kms::{
@@ -256,13 +257,6 @@ pub(crate) fn reply(value: Value) -> Result<Answer> {
     }
 }
 
-pub(crate) fn invalid(name: &str) -> KmsError {
-    KmsError::new(
-        ErrorCode::InvalidParameterValue,
-        keyconsole_base::text!("errors.the_parameter_name_is_not_valid", name = name),
-    )
-}
-
 pub(crate) fn iso(time: i64) -> String {
     if time == 0 {
         return String::new();
@@ -302,10 +296,6 @@ fn key_info(key: &KeyMetadata) -> Value {
 
 pub(crate) fn text<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     body.get(name).and_then(Value::as_str)
-}
-
-fn base64(bytes: &[u8]) -> String {
-    base64_simd::STANDARD.encode_to_string(bytes)
 }
 
 impl JdRequest {
@@ -427,10 +417,9 @@ impl JdRequest {
             "CancelKeyDeletion" => change(KeyChange::CancelDeletion),
             "KeyRotation" => change(KeyChange::Rotate),
             "Encrypt" => {
-                let plaintext = base64_simd::STANDARD
-                    .decode_to_vec(text(body, "plaintext").unwrap_or_default().trim())
-                    .map(SecretBytes::from)
-                    .map_err(|_| invalid("plaintext"))?;
+                // Optional in JD's model: none is no bytes.
+                let plaintext = unbase64(text(body, "plaintext").unwrap_or_default(), "plaintext")
+                    .map(SecretBytes::from)?;
                 let sealed = kms.encrypt(caller, &key()?, &plaintext, &CanonicalContext::none())?;
                 reply(json!({"ciphertextBlob": sealed.ciphertext_blob}))
             }
@@ -466,7 +455,13 @@ impl JdRequest {
             // JD signs with RSA keys (keyType 1) only, "RSA_PKCS1_PADDING": PKCS#1 v1.5 over the
             // SHA-256 of the message (up to 4 KB), as `openssl dgst -sha256 -sign` makes it.
             "Sign" | "Validate" => {
-                let message = unbase64(body, "plaintext")?;
+                // A base64 field of the body (missing or not base64: that field is not valid).
+                let field = |name: &str| {
+                    text(body, name)
+                        .ok_or_else(|| invalid(name))
+                        .and_then(|value| unbase64(value, name))
+                };
+                let message = field("plaintext")?;
                 if route.operation == "Sign" {
                     let signature = kms.sign(
                         caller,
@@ -477,7 +472,7 @@ impl JdRequest {
                     )?;
                     return reply(json!({"signature": base64(&signature)}));
                 }
-                let signature = unbase64(body, "signature")?;
+                let signature = field("signature")?;
                 let valid = kms.verify(
                     caller,
                     &key()?,
@@ -498,10 +493,3 @@ impl JdRequest {
 
 /// The one algorithm JD's Sign and Validate use (the engine's name for it).
 const JD_SIGNING_ALGORITHM: &str = "RSA_PKCS1_SHA_256";
-
-/// A base64 field of the body, decoded (missing or not base64: that field is invalid).
-fn unbase64(body: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
-    base64_simd::STANDARD
-        .decode_to_vec(text(body, name).ok_or_else(|| invalid(name))?.trim())
-        .map_err(|_| invalid(name))
-}

@@ -1118,46 +1118,12 @@ impl crate::Kms {
         if let Some(trail) = &self.audit {
             let _ = trail.flush();
         }
-        let plan = |ring: &crate::keyring::Keyring| -> crate::Result<AuditPrune> {
-            let report = self.verify_audit_in(ring)?;
-            if let Some(broken) = &report.broken {
-                return Err(crate::KmsError::new(
-                    crate::ErrorCode::FailedOperation,
-                    keyconsole_base::text!("errors.audit_prune_refused_broken", place = broken),
-                ));
-            }
-            // Whole segments from the oldest, all but the one being written.
-            let closed = report.ends.len().saturating_sub(1);
-            let gone: Vec<&verify::SegmentEnd> = report.ends[..closed]
-                .iter()
-                .take_while(|end| end.last.is_some_and(|(_, _, time)| time < before))
-                .collect();
-            let first_seq = report.pruned.as_ref().map_or(0, |a| a.seq) + 1;
-            Ok(AuditPrune {
-                segments: gone.iter().map(|end| end.path.clone()).collect(),
-                events: gone
-                    .last()
-                    .and_then(|end| end.last)
-                    .map_or(0, |(seq, _, _)| seq + 1 - first_seq),
-                bytes: gone.iter().map(|end| end.bytes).sum(),
-                anchor: gone.last().and_then(|end| {
-                    let (seq, mac, time) = end.last?;
-                    Some(AuditAnchor {
-                        first_segment: end.number + 1,
-                        seq,
-                        mac: keyconsole_base::util::hex(&mac),
-                        time,
-                        pruned_at: self.clock.now(),
-                    })
-                }),
-            })
-        };
         // Checked and planned outside the writer's turn (reading a long trail takes seconds, and
         // a server's changes must not wait for it): the segments planned are closed, so only a
         // prune of another process can change the plan, and then this one is refused.
         self.refresh()?;
         let ring = self.ring();
-        let planned = plan(&ring)?;
+        let planned = self.audit_prune_plan(&ring, before)?;
         let begun_at = ring.audit_anchor.clone();
         drop(ring);
         if !apply {
@@ -1200,6 +1166,47 @@ impl crate::Kms {
             let _ = dir.sync_all();
         }
         Ok(pruned)
+    }
+
+    /// What a prune before `before` removes from the trail `ring` describes, once its whole chain
+    /// is checked (a broken trail is refused).
+    fn audit_prune_plan(
+        &self,
+        ring: &crate::keyring::Keyring,
+        before: i64,
+    ) -> crate::Result<AuditPrune> {
+        let report = self.verify_audit_in(ring)?;
+        if let Some(broken) = &report.broken {
+            return Err(crate::KmsError::new(
+                crate::ErrorCode::FailedOperation,
+                keyconsole_base::text!("errors.audit_prune_refused_broken", place = broken),
+            ));
+        }
+        // Whole segments from the oldest, all but the one being written.
+        let closed = report.ends.len().saturating_sub(1);
+        let gone: Vec<&verify::SegmentEnd> = report.ends[..closed]
+            .iter()
+            .take_while(|end| end.last.is_some_and(|(_, _, time)| time < before))
+            .collect();
+        let first_seq = report.pruned.as_ref().map_or(0, |a| a.seq) + 1;
+        Ok(AuditPrune {
+            segments: gone.iter().map(|end| end.path.clone()).collect(),
+            events: gone
+                .last()
+                .and_then(|end| end.last)
+                .map_or(0, |(seq, _, _)| seq + 1 - first_seq),
+            bytes: gone.iter().map(|end| end.bytes).sum(),
+            anchor: gone.last().and_then(|end| {
+                let (seq, mac, time) = end.last?;
+                Some(AuditAnchor {
+                    first_segment: end.number + 1,
+                    seq,
+                    mac: keyconsole_base::util::hex(&mac),
+                    time,
+                    pruned_at: self.clock.now(),
+                })
+            }),
+        })
     }
 
     /// The events `filter` matches, newest first.
