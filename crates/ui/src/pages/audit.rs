@@ -446,9 +446,8 @@ impl AuditState {
                         ui.label(tr!(
                             "ui.audit.pruned_before",
                             seq = anchor.seq,
-                            time = keyconsole_base::util::time::format_api_time(anchor.time),
-                            pruned_at =
-                                keyconsole_base::util::time::format_api_time(anchor.pruned_at)
+                            time = format_time(anchor.time),
+                            pruned_at = format_time(anchor.pruned_at)
                         ));
                     }
                 }
