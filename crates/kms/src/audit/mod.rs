@@ -1072,12 +1072,6 @@ impl crate::Kms {
         trail_dir(self.path())
     }
 
-    /// The head of the chain the keystore saved last (after catching up with other processes).
-    pub fn audit_head(&self) -> crate::Result<Option<AuditHead>> {
-        self.refresh()?;
-        Ok(self.ring().audit_head.clone())
-    }
-
     /// Checks the whole trail against the head the keystore saved.
     pub fn verify_audit(&self) -> crate::Result<VerifyReport> {
         if let Some(trail) = &self.audit {
@@ -1211,10 +1205,12 @@ impl crate::Kms {
 
     /// The events `filter` matches, newest first.
     pub fn audit_events(&self, filter: &AuditFilter) -> crate::Result<Vec<AuditEvent>> {
-        if let Some(trail) = &self.audit {
-            let _ = trail.flush();
-        }
-        read_events(&self.audit_dir(), filter).map_err(|e| audit_io_error(&self.audit_dir(), &e))
+        let every = AuditQuery {
+            filter: filter.clone(),
+            before: None,
+            limit: 0,
+        };
+        self.audit_page(&every).map(|page| page.events)
     }
 
     /// One page of a lookup, newest first, reading no further back than it needs.
